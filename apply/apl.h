@@ -1,0 +1,84 @@
+/* apply/apl.h — the apply stage: from the journal's dirty set to a plan
+ * (one net action per resource), and from a plan to cloud calls, journaled
+ * intents and results, write-backs of cloud-owned columns and a commit point. */
+#ifndef IASQL_APL_H
+#define IASQL_APL_H
+
+#include <jansson.h>
+
+#include "common/cm_pg.h"
+#include "journal/jnl.h"
+#include "modules/mod.h"
+
+typedef enum {
+    APL_NONE = 0,
+    APL_CREATE = 1,
+    APL_UPDATE = 2,
+    APL_REPLACE = 3,
+    APL_DELETE = 4
+} apl_action;
+
+const char *apl_action_name(apl_action a);
+
+/* What brings a resource from known (its last known cloud image, NULL when
+ * it does not exist) to desired (its row, NULL when deleted). Compares the
+ * columns the user owns; a change to a cloud-id or immutable column is a
+ * replace. The names of the changed columns are appended to changed (if not
+ * NULL), comma-separated. */
+apl_action apl_decide(const mod_table *t, const json_t *known, const json_t *desired,
+                      cm_buf *changed);
+
+typedef struct apl_item {
+    const mod_table *table;
+    uint64_t row_id;
+    apl_action action;
+    json_t *known;      /* owned; NULL for create */
+    json_t *desired;    /* owned; NULL for delete */
+    uint64_t dirty_seq; /* first unapplied user event of this row */
+    char changed[256];  /* changed columns, for descriptions */
+} apl_item;
+
+typedef struct apl_plan {
+    apl_item *items;
+    size_t n;
+    uint64_t barrier_seq; /* the last journal record when the plan was made */
+    size_t settled;       /* dirty rows whose net change was nothing */
+} apl_plan;
+
+/* Builds the plan from the journal's dirty set, in execution order: deletes
+ * first (children before parents), then creates, replaces and updates
+ * (parents before children). Rows whose net change is nothing are left in
+ * plan->settled and dropped from the dirty set when the plan is executed. */
+int apl_plan_build(jnl *j, apl_plan **out, cm_err *err);
+void apl_plan_free(apl_plan *p);
+
+/* The plan as result rows ({action, table_name, id, description}). */
+json_t *apl_plan_rows(const apl_plan *p);
+
+typedef struct apl_commit_info {
+    uint64_t commit_id; /* 0 when nothing was applied */
+    json_t *rows;       /* {action, table_name, id, description} per resource */
+    size_t failed;
+} apl_commit_info;
+
+/* Carries out the plan: journals an intent before each cloud call and its
+ * result after, writes cloud-owned columns back (origin 'engine'), records a
+ * commit point in the journal and in iasql_commits, and reports failures
+ * per resource in iasql_errors. A failure fails only its own resource. */
+int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *message,
+                apl_commit_info *out, cm_err *err);
+
+/* ---- apl_db.c: the database side ---- */
+typedef struct apl_writeback {
+    const mod_table *table;
+    uint64_t row_id;
+    const json_t *image;
+} apl_writeback;
+
+/* In one transaction with origin 'engine': cloud-owned columns of the
+ * written-back rows, the errors, the commit row, and commit_id on the audit
+ * rows the commit carried. */
+int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
+                  const json_t *errors, const json_t *audit_ids, cm_err *err);
+
+#endif

@@ -1,0 +1,141 @@
+/* apply/apl_db.c — the database side of a commit, in one transaction with
+ * origin 'engine': cloud-owned columns written back, errors, the commit row
+ * and the audit rows' commit id. Values only through parameters,
+ * identifiers only through quoting. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply/apl.h"
+#include "common/cm_json.h"
+
+/* UPDATE t SET c = s.c, ... FROM json_populate_recordset(NULL::t, $1) s
+ *  WHERE t.id = s.id AND (t.c, ...) IS DISTINCT FROM (s.c, ...) */
+static int build_writeback(PGconn *conn, const mod_table *t, cm_buf *sql)
+{
+    cm_buf set, lhs, rhs;
+    cm_buf_init(&set, 1 << 14);
+    cm_buf_init(&lhs, 1 << 14);
+    cm_buf_init(&rhs, 1 << 14);
+    int n = 0, rc = 0;
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        if (!(c->flags & MOD_COL_CLOUD_OWNED))
+            continue;
+        const char *sep = n++ ? ", " : "";
+        cm_buf q;
+        cm_buf_init(&q, 1024);
+        rc = cm_pg_quote_ident(conn, &q, c->name);
+        if (!rc)
+            rc = cm_buf_printf(&set, "%s%s = s.%s", sep, q.data, q.data);
+        if (!rc)
+            rc = cm_buf_printf(&lhs, "%sx.%s", sep, q.data);
+        if (!rc)
+            rc = cm_buf_printf(&rhs, "%ss.%s", sep, q.data);
+        cm_buf_free(&q);
+    }
+    if (!rc && n) {
+        cm_buf qt;
+        cm_buf_init(&qt, 1024);
+        rc = cm_pg_quote_ident(conn, &qt, t->name);
+        if (!rc)
+            rc = cm_buf_printf(sql,
+                               "UPDATE %s x SET %s FROM json_populate_recordset(NULL::%s, $1::json) s "
+                               "WHERE x.id = s.id AND ROW(%s) IS DISTINCT FROM ROW(%s)",
+                               qt.data, set.data, qt.data, lhs.data, rhs.data);
+        cm_buf_free(&qt);
+    }
+    cm_buf_free(&set);
+    cm_buf_free(&lhs);
+    cm_buf_free(&rhs);
+    return rc ? CM_ENOMEM : n;
+}
+
+static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, cm_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < nwb; i++) {
+        bool first = true;
+        for (size_t k = 0; k < i && first; k++)
+            first = wb[k].table != wb[i].table;
+        if (!first)
+            continue;
+        cm_buf sql;
+        cm_buf_init(&sql, 1 << 16);
+        int ncols = build_writeback(conn, wb[i].table, &sql);
+        if (ncols < 0) {
+            cm_buf_free(&sql);
+            return cm_err_set(err, CM_ENOMEM, "out of memory");
+        }
+        if (ncols > 0) {
+            json_t *imgs = json_array();
+            for (size_t k = i; k < nwb; k++)
+                if (wb[k].table == wb[i].table) {
+                    json_t *img = json_deep_copy(wb[k].image);
+                    json_object_set_new(img, "id", json_integer((json_int_t)wb[k].row_id));
+                    json_array_append_new(imgs, img);
+                }
+            char *txt = cm_json_dump(imgs);
+            const char *params[1] = {txt};
+            rc = cm_pg_run(conn, err, cm_buf_str(&sql), 1, params);
+            if (rc)
+                cm_err_wrap(err, "writing back cloud-owned columns of %s", wb[i].table->name);
+            free(txt);
+            json_decref(imgs);
+        }
+        cm_buf_free(&sql);
+    }
+    return rc;
+}
+
+static const char *const status_names[] = {"", "ok", "partial", "failed"};
+
+int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
+                  const json_t *errors, const json_t *audit_ids, cm_err *err)
+{
+    char id[32], ts[32], counts[5][24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
+    snprintf(ts, sizeof ts, "%lld", (long long)c->ts_us);
+    const uint64_t nums[5] = {c->n_create, c->n_update, c->n_replace, c->n_delete, c->n_failed};
+    for (int i = 0; i < 5; i++)
+        snprintf(counts[i], sizeof counts[i], "%llu", (unsigned long long)nums[i]);
+    char *message = c->message.ptr ? strndup(c->message.ptr, c->message.len) : NULL;
+    char *errs = cm_json_dump(errors);
+    char *ids = cm_json_dump(audit_ids);
+
+    int rc = cm_pg_run(conn, err, "BEGIN", 0, NULL);
+    if (!rc)
+        rc = cm_pg_run(conn, err, "SELECT set_config('iasql.origin', 'engine', true)", 0, NULL);
+    if (!rc)
+        rc = write_back(conn, wb, nwb, err);
+    if (!rc) {
+        const char *p[] = {id, ts, message, status_names[c->status], counts[0], counts[1],
+                           counts[2], counts[3], counts[4]};
+        rc = cm_pg_run(conn, err,
+                       "INSERT INTO iasql_commits (id, ts, message, status, created, updated, "
+                       "replaced, deleted, failed) VALUES ($1, to_timestamp($2::bigint / 1e6), "
+                       "$3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                       9, p);
+    }
+    if (!rc) {
+        const char *p[] = {id, errs};
+        rc = cm_pg_run(conn, err,
+                       "INSERT INTO iasql_errors (commit_id, table_name, row_id, message) "
+                       "SELECT $1::bigint, e->>'table_name', (e->>'id')::bigint, e->>'message' "
+                       "FROM json_array_elements($2::json) e",
+                       2, p);
+    }
+    if (!rc) {
+        const char *p[] = {id, ids};
+        rc = cm_pg_run(conn, err,
+                       "UPDATE iasql_audit_log SET commit_id = $1::bigint WHERE commit_id IS NULL "
+                       "AND id IN (SELECT json_array_elements_text($2::json)::bigint)",
+                       2, p);
+    }
+    if (!rc)
+        rc = cm_pg_run(conn, err, "COMMIT", 0, NULL);
+    else
+        PQclear(PQexec(conn, "ROLLBACK"));
+    free(message);
+    free(errs);
+    free(ids);
+    return rc;
+}

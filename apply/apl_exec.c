@@ -1,0 +1,362 @@
+/* apply/apl_exec.c — carries out a plan. Before any cloud call the journal
+ * holds an intent for it (with an idempotency token), after it the result,
+ * and the known cloud state moves with the result in the same LMDB
+ * transaction. A failed action fails only its own resource: the others are
+ * applied and every resource gets a result row. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "apply/apl.h"
+#include "common/cm_json.h"
+
+typedef struct outcome {
+    bool ok;
+    bool gone;     /* the resource no longer exists in the cloud */
+    json_t *image; /* owned: the cloud image after the action */
+    char error[1024];
+    uint64_t result_seq;
+} outcome;
+
+static void make_token(char out[33])
+{
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        memset(raw, 0, sizeof raw);
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static jnl_str text_of(const char *s)
+{
+    return (jnl_str){s, s ? (uint32_t)strlen(s) : 0};
+}
+
+static int write_intents(jnl *j, apl_plan *p, uint64_t *commit_id, uint64_t *first_seq,
+                         cm_err *err)
+{
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, true, &t, err);
+    if (rc)
+        return rc;
+    jnl_commit last;
+    rc = jnl_commit_last(t, &last, err);
+    if (rc == CM_ENOTFOUND) {
+        last.id = 0;
+        cm_err_clear(err);
+        rc = 0;
+    }
+    *commit_id = last.id + 1;
+    *first_seq = 0;
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        apl_item *it = &p->items[i];
+        if (it->action == APL_NONE)
+            continue;
+        char token[33];
+        make_token(token);
+        char *desired = it->desired ? cm_json_dump(it->desired) : NULL;
+        jnl_rec rec = {.type = JNL_REC_INTENT, .commit_id = *commit_id, .row_id = it->row_id,
+                       .action = (uint8_t)it->action, .ts_us = cm_now_us(),
+                       .table = text_of(it->table->name), .a = text_of(token),
+                       .b = text_of(desired)};
+        uint64_t seq;
+        rc = jnl_append(t, &rec, &seq, err);
+        if (!rc && !*first_seq)
+            *first_seq = seq;
+        free(desired);
+    }
+    if (rc) {
+        jnl_txn_abort(t);
+        return rc;
+    }
+    return jnl_txn_commit(t, err);
+}
+
+/* The cloud calls of one action. */
+static void run_action(mod_ctx *ctx, const apl_item *it, outcome *o)
+{
+    const mod_table_ops *ops = it->table->ops;
+    cm_err err;
+    cm_err_clear(&err);
+    int rc = 0;
+    switch (it->action) {
+    case APL_CREATE:
+        rc = ops->create(ctx, it->desired, &o->image, &err);
+        break;
+    case APL_UPDATE:
+        rc = ops->update(ctx, it->known, it->desired, &o->image, &err);
+        break;
+    case APL_REPLACE:
+        rc = ops->remove(ctx, it->known, &err);
+        if (!rc) {
+            rc = ops->create(ctx, it->desired, &o->image, &err);
+            o->gone = rc != 0; /* the old one is deleted, the new one not made */
+        }
+        break;
+    case APL_DELETE:
+        rc = ops->remove(ctx, it->known, &err);
+        o->gone = rc == 0;
+        break;
+    case APL_NONE:
+        break;
+    }
+    o->ok = rc == 0;
+    if (rc)
+        snprintf(o->error, sizeof o->error, "%s", err.msg);
+}
+
+/* After an action, the dirty mark goes unless the user changed the row again
+ * after the plan was made. */
+static int settle_dirty(jnl_txn *t, const apl_item *it, uint64_t barrier, cm_err *err)
+{
+    uint64_t latest;
+    int rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, it->table->name, it->row_id, &latest, err);
+    if (rc == CM_ENOTFOUND || (!rc && latest <= barrier))
+        return jnl_idx_del(t, JNL_IDX_DIRTY, it->table->name, it->row_id, err);
+    if (rc)
+        return rc;
+    return jnl_idx_put_seq(t, JNL_IDX_DIRTY, it->table->name, it->row_id, barrier + 1, err);
+}
+
+static int put_state(jnl_txn *t, const apl_item *it, const json_t *image, cm_err *err)
+{
+    char *txt = cm_json_dump(image);
+    if (!txt)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    int rc = jnl_idx_put(t, JNL_IDX_STATE, it->table->name, it->row_id, txt, strlen(txt), err);
+    free(txt);
+    return rc;
+}
+
+static int write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it,
+                        outcome *o, cm_err *err)
+{
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, true, &t, err);
+    if (rc)
+        return rc;
+    char *image = o->image ? cm_json_dump(o->image) : NULL;
+    jnl_rec rec = {.type = JNL_REC_RESULT, .commit_id = commit_id, .row_id = it->row_id,
+                   .action = (uint8_t)it->action, .ok = o->ok, .ts_us = cm_now_us(),
+                   .table = text_of(it->table->name), .a = text_of(image),
+                   .b = text_of(o->ok ? NULL : o->error)};
+    rc = jnl_append(t, &rec, &o->result_seq, err);
+    if (!rc && o->gone)
+        rc = jnl_idx_del(t, JNL_IDX_STATE, it->table->name, it->row_id, err);
+    else if (!rc && o->ok && o->image)
+        rc = put_state(t, it, o->image, err);
+    if (!rc && o->ok)
+        rc = settle_dirty(t, it, barrier, err);
+    free(image);
+    if (rc) {
+        jnl_txn_abort(t);
+        return rc;
+    }
+    return jnl_txn_commit(t, err);
+}
+
+/* Cloud-owned columns that only a list shows (S3 creation dates): one call
+ * per table for all the resources created in this commit. */
+static int fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const mod_table *t = p->items[i].table;
+        if (!t->ops->fill_owned)
+            continue;
+        bool first = true;
+        for (size_t k = 0; k < i && first; k++)
+            first = p->items[k].table != t;
+        if (!first)
+            continue;
+        json_t *images = json_array();
+        for (size_t k = i; k < p->n; k++)
+            if (p->items[k].table == t && os[k].ok && os[k].image &&
+                (p->items[k].action == APL_CREATE || p->items[k].action == APL_REPLACE))
+                json_array_append(images, os[k].image);
+        cm_err ferr;
+        if (json_array_size(images) && t->ops->fill_owned(ctx, images, &ferr))
+            cm_log(CM_LOG_WARN, "cloud-owned columns of new %s rows not read: %s", t->name,
+                   ferr.msg);
+        json_decref(images);
+    }
+    /* The images were filled in place: store them as the known state. */
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, true, &t, err);
+    for (size_t i = 0; !rc && i < p->n; i++)
+        if (os[i].ok && os[i].image && !os[i].gone)
+            rc = put_state(t, &p->items[i], os[i].image, err);
+    if (rc) {
+        jnl_txn_abort(t);
+        return rc;
+    }
+    return t ? jnl_txn_commit(t, err) : rc;
+}
+
+static const char *const done_verbs[] = {"", "created", "updated", "replaced", "deleted"};
+
+static json_t *result_row(const apl_item *it, const outcome *o)
+{
+    cm_buf d;
+    cm_buf_init(&d, 4096);
+    if (o->ok) {
+        cm_buf_printf(&d, "%s ", done_verbs[it->action]);
+        mod_describe_row(it->table, it->row_id, it->desired ? it->desired : it->known, &d);
+        if (it->changed[0] && it->action != APL_CREATE && it->action != APL_DELETE)
+            cm_buf_printf(&d, ": %s changed", it->changed);
+    } else {
+        cm_buf_printf(&d, "failed to %s ", apl_action_name(it->action));
+        mod_describe_row(it->table, it->row_id, it->desired ? it->desired : it->known, &d);
+        cm_buf_printf(&d, ": %s", o->error);
+    }
+    json_t *row = json_pack("{s:s, s:s, s:I, s:s}", "action", apl_action_name(it->action),
+                            "table_name", it->table->name, "id", (json_int_t)it->row_id,
+                            "description", cm_buf_str(&d));
+    cm_buf_free(&d);
+    return row;
+}
+
+/* The audit ids of the user events this commit carried, for
+ * iasql_audit_log.commit_id. */
+static int carried_audit_ids(jnl *j, const apl_plan *p, const outcome *os, json_t *ids,
+                             cm_err *err)
+{
+    uint64_t from = UINT64_MAX;
+    for (size_t i = 0; i < p->n; i++)
+        if (os[i].ok && p->items[i].dirty_seq && p->items[i].dirty_seq < from)
+            from = p->items[i].dirty_seq;
+    if (from == UINT64_MAX)
+        return 0;
+    jnl_txn *t;
+    jnl_cursor *c;
+    int rc = jnl_txn_begin(j, false, &t, err);
+    if (rc)
+        return rc;
+    rc = jnl_cursor_open(t, from, &c, err);
+    uint64_t seq;
+    jnl_rec rec;
+    while (!rc && (rc = jnl_cursor_next(c, &seq, &rec, err)) == 1) {
+        rc = 0;
+        if (seq > p->barrier_seq)
+            break;
+        if (rec.type != JNL_REC_EVENT || rec.origin != JNL_ORIGIN_USER)
+            continue;
+        for (size_t i = 0; i < p->n; i++)
+            if (os[i].ok && p->items[i].row_id == rec.row_id &&
+                strlen(p->items[i].table->name) == rec.table.len &&
+                memcmp(p->items[i].table->name, rec.table.ptr, rec.table.len) == 0) {
+                json_array_append_new(ids, json_integer((json_int_t)rec.audit_id));
+                break;
+            }
+    }
+    jnl_cursor_free(c);
+    jnl_txn_abort(t);
+    return rc < 0 ? rc : 0;
+}
+
+/* Rows whose pending changes cancelled out: nothing to do, no longer dirty. */
+static int settle_noops(jnl *j, const apl_plan *p, cm_err *err)
+{
+    if (!p->settled)
+        return 0;
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, true, &t, err);
+    for (size_t i = 0; !rc && i < p->n; i++)
+        if (p->items[i].action == APL_NONE)
+            rc = settle_dirty(t, &p->items[i], p->barrier_seq, err);
+    if (rc) {
+        jnl_txn_abort(t);
+        return rc;
+    }
+    return t ? jnl_txn_commit(t, err) : rc;
+}
+
+static int record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
+                         uint64_t first_seq, const char *message, apl_commit_info *out,
+                         cm_err *err)
+{
+    jnl_commit c = {.id = commit_id, .ts_us = cm_now_us(), .first_seq = first_seq,
+                    .barrier_seq = p->barrier_seq, .message = text_of(message)};
+    json_t *errors = json_array();
+    json_t *ids = json_array();
+    apl_writeback *wb = calloc(p->n ? p->n : 1, sizeof *wb);
+    size_t nwb = 0, total = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const apl_item *it = &p->items[i];
+        if (it->action == APL_NONE)
+            continue;
+        total++;
+        if (os[i].result_seq > c.last_seq)
+            c.last_seq = os[i].result_seq;
+        json_t *row = result_row(it, &os[i]);
+        json_array_append(out->rows, row);
+        if (!os[i].ok) {
+            c.n_failed++;
+            json_array_append_new(errors,
+                                  json_pack("{s:s, s:I, s:s}", "table_name", it->table->name,
+                                            "id", (json_int_t)it->row_id, "message",
+                                            json_string_value(json_object_get(row, "description"))));
+        } else {
+            uint64_t *counter[] = {NULL, &c.n_create, &c.n_update, &c.n_replace, &c.n_delete};
+            (*counter[it->action])++;
+            if (os[i].image && !os[i].gone && wb)
+                wb[nwb++] = (apl_writeback){it->table, it->row_id, os[i].image};
+        }
+        json_decref(row);
+    }
+    c.status = c.n_failed == 0 ? JNL_COMMIT_OK
+               : c.n_failed == total ? JNL_COMMIT_FAILED
+                                     : JNL_COMMIT_PARTIAL;
+    char *results = cm_json_dump(out->rows);
+    c.results = text_of(results);
+    out->commit_id = commit_id;
+    out->failed = c.n_failed;
+    int rc = carried_audit_ids(j, p, os, ids, err);
+    jnl_txn *t = NULL;
+    if (!rc)
+        rc = jnl_txn_begin(j, true, &t, err);
+    if (!rc)
+        rc = jnl_commit_put(t, &c, err);
+    if (!rc) {
+        rc = jnl_txn_commit(t, err);
+        t = NULL;
+    }
+    jnl_txn_abort(t);
+    if (!rc)
+        rc = apl_db_record(conn, &c, wb, nwb, errors, ids, err);
+    free(results);
+    free(wb);
+    json_decref(errors);
+    json_decref(ids);
+    return rc;
+}
+
+int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *message,
+                apl_commit_info *out, cm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->rows = json_array();
+    int rc = settle_noops(j, p, err);
+    if (rc || p->n == p->settled)
+        return rc;
+    uint64_t commit_id, first_seq;
+    rc = write_intents(j, p, &commit_id, &first_seq, err);
+    if (rc)
+        return rc;
+    outcome *os = calloc(p->n, sizeof *os);
+    if (!os)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        if (p->items[i].action == APL_NONE)
+            continue;
+        run_action(ctx, &p->items[i], &os[i]);
+        rc = write_result(j, commit_id, p->barrier_seq, &p->items[i], &os[i], err);
+    }
+    if (!rc)
+        rc = fill_owned(j, ctx, p, os, err);
+    if (!rc)
+        rc = record_commit(j, conn, p, os, commit_id, first_seq, message, out, err);
+    for (size_t i = 0; i < p->n; i++)
+        json_decref(os[i].image);
+    free(os);
+    return rc;
+}

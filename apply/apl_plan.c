@@ -1,0 +1,192 @@
+/* apply/apl_plan.c — folding and planning. The net change of a resource is
+ * the difference between its last known cloud image and its newest row
+ * image, so any number of pending events fold into one action, a change
+ * undone before commit folds into none, and a failed action is retried by
+ * the next commit. Reads the journal only; never the cloud. */
+#include "apply/apl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cm_json.h"
+
+const char *apl_action_name(apl_action a)
+{
+    static const char *const names[] = {"none", "create", "update", "replace", "delete"};
+    return a <= APL_DELETE ? names[a] : "?";
+}
+
+static json_t *col_value(const json_t *img, const char *name)
+{
+    json_t *v = json_object_get(img, name);
+    return v ? v : json_null();
+}
+
+apl_action apl_decide(const mod_table *t, const json_t *known, const json_t *desired,
+                      cm_buf *changed)
+{
+    if (!known && !desired)
+        return APL_NONE;
+    if (!known)
+        return APL_CREATE;
+    if (!desired)
+        return APL_DELETE;
+    apl_action a = APL_NONE;
+    for (const mod_column *c = t->columns; c->name; c++) {
+        if (c->flags & MOD_COL_CLOUD_OWNED)
+            continue;
+        if (json_equal(col_value(known, c->name), col_value(desired, c->name)))
+            continue;
+        if (changed)
+            cm_buf_printf(changed, "%s%s", changed->len ? ", " : "", c->name);
+        if (c->flags & (MOD_COL_CLOUD_ID | MOD_COL_IMMUTABLE))
+            a = APL_REPLACE;
+        else if (a == APL_NONE)
+            a = APL_UPDATE;
+    }
+    return a;
+}
+
+static int parse_image(jnl_str s, json_t **out, cm_err *err)
+{
+    *out = NULL;
+    if (!s.ptr)
+        return 0;
+    return cm_json_parse(out, s.ptr, s.len, err);
+}
+
+/* Execution rank: deletes first, children first; then the rest, parents
+ * first. Table rank is the position in the registry (parents come first). */
+static int table_rank(const mod_table *t)
+{
+    int rank = 0;
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; reg[i]; i++)
+        for (int k = 0; reg[i]->tables[k]; k++, rank++)
+            if (reg[i]->tables[k] == t)
+                return rank;
+    return rank;
+}
+
+static int item_key(const apl_item *it)
+{
+    int rank = table_rank(it->table);
+    return it->action == APL_DELETE ? -1000000 - rank : rank;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    const apl_item *x = a, *y = b;
+    int kx = item_key(x), ky = item_key(y);
+    if (kx != ky)
+        return kx < ky ? -1 : 1;
+    return x->row_id < y->row_id ? -1 : x->row_id > y->row_id;
+}
+
+static int plan_one(jnl_txn *t, apl_plan *p, const jnl_res *r, cm_err *err)
+{
+    const mod_table *table = mod_find_table(r->table, NULL);
+    if (!table || !table->ops) /* a table no longer offered, or local */
+        return 0;
+    uint64_t latest;
+    jnl_rec ev;
+    jnl_str state;
+    int rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, r->table, r->row_id, &latest, err);
+    if (!rc)
+        rc = jnl_get(t, latest, &ev, err);
+    if (rc)
+        return cm_err_wrap(err, "%s row %llu", r->table, (unsigned long long)r->row_id);
+    apl_item it = {.table = table, .row_id = r->row_id, .dirty_seq = r->seq};
+    rc = jnl_idx_get(t, JNL_IDX_STATE, r->table, r->row_id, &state, err);
+    if (rc == CM_ENOTFOUND) {
+        state.ptr = NULL;
+        rc = 0;
+    }
+    if (!rc)
+        rc = parse_image(state, &it.known, err);
+    if (!rc)
+        rc = parse_image(ev.op == JNL_OP_DELETE ? (jnl_str){NULL, 0} : ev.b, &it.desired, err);
+    if (rc) {
+        json_decref(it.known);
+        return cm_err_wrap(err, "%s row %llu", r->table, (unsigned long long)r->row_id);
+    }
+    cm_buf changed;
+    cm_buf_init(&changed, sizeof it.changed - 1);
+    it.action = apl_decide(table, it.known, it.desired, &changed);
+    snprintf(it.changed, sizeof it.changed, "%s", cm_buf_str(&changed));
+    cm_buf_free(&changed);
+    p->items[p->n++] = it;
+    if (it.action == APL_NONE)
+        p->settled++;
+    return 0;
+}
+
+int apl_plan_build(jnl *j, apl_plan **out, cm_err *err)
+{
+    *out = NULL;
+    apl_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, false, &t, err);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    jnl_res *dirty = NULL;
+    size_t n = 0;
+    rc = jnl_idx_list(t, JNL_IDX_DIRTY, NULL, &dirty, &n, err);
+    if (!rc)
+        rc = jnl_last_seq(t, &p->barrier_seq, err);
+    if (!rc && n && !(p->items = calloc(n, sizeof *p->items)))
+        rc = cm_err_set(err, CM_ENOMEM, "out of memory planning %zu resources", n);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = plan_one(t, p, &dirty[i], err);
+    jnl_res_free(dirty, n);
+    jnl_txn_abort(t);
+    if (rc) {
+        apl_plan_free(p);
+        return rc;
+    }
+    if (p->n)
+        qsort(p->items, p->n, sizeof *p->items, item_cmp);
+    *out = p;
+    return 0;
+}
+
+void apl_plan_free(apl_plan *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        json_decref(p->items[i].known);
+        json_decref(p->items[i].desired);
+    }
+    free(p->items);
+    free(p);
+}
+
+static const char *const plan_verbs[] = {"", "will create", "will update", "will replace",
+                                         "will delete"};
+
+json_t *apl_plan_rows(const apl_plan *p)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < p->n; i++) {
+        const apl_item *it = &p->items[i];
+        if (it->action == APL_NONE)
+            continue;
+        cm_buf d;
+        cm_buf_init(&d, 4096);
+        cm_buf_printf(&d, "%s ", plan_verbs[it->action]);
+        mod_describe_row(it->table, it->row_id, it->desired ? it->desired : it->known, &d);
+        if (it->changed[0] && it->action != APL_CREATE && it->action != APL_DELETE)
+            cm_buf_printf(&d, ": %s changed", it->changed);
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:s}", "action",
+                                              apl_action_name(it->action), "table_name",
+                                              it->table->name, "id", (json_int_t)it->row_id,
+                                              "description", cm_buf_str(&d)));
+        cm_buf_free(&d);
+    }
+    return rows;
+}

@@ -1,0 +1,48 @@
+/* common/cm_log.c — one line per event on stderr. The level is the only
+ * process-wide setting. Callers must never pass credentials or secret values. */
+#include "common/cm.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static cm_log_level cm_log_min = CM_LOG_INFO;
+
+void cm_log_set_level(cm_log_level level)
+{
+    cm_log_min = level;
+}
+
+void cm_log(cm_log_level level, const char *fmt, ...)
+{
+    static const char *const names[] = {"debug", "info", "warning", "error"};
+    if (level < cm_log_min)
+        return;
+    char line[2048];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ iasql[%d] %s: ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000, (int)getpid(), names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s\n", line);
+}
+
+int64_t cm_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t cm_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

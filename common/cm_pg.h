@@ -1,0 +1,34 @@
+/* common/cm_pg.h — thin helpers over libpq: every statement goes through
+ * PQexecParams, every libpq failure is mapped to a cm_err here and nowhere
+ * else, and identifiers are quoted with PQescapeIdentifier. */
+#ifndef IASQL_CM_PG_H
+#define IASQL_CM_PG_H
+
+#include <libpq-fe.h>
+
+#include "common/cm.h"
+
+/* Connects; *out owns the connection (close with PQfinish). */
+int cm_pg_connect(PGconn **out, const char *conninfo, cm_err *err);
+
+/* Runs one statement with text parameters. On success *out (if not NULL)
+ * holds the result, which the caller frees with PQclear. Errors carry the
+ * server's message, detail and hint. */
+int cm_pg_exec(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int nparams,
+               const char *const *params);
+
+/* cm_pg_exec for statements whose result is not needed. */
+int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams,
+              const char *const *params);
+
+/* Runs a script of several statements (no parameters): only for SQL that
+ * ships inside the binary. */
+int cm_pg_script(PGconn *conn, cm_err *err, const char *sql);
+
+/* Appends the quoted identifier to b. */
+int cm_pg_quote_ident(PGconn *conn, cm_buf *b, const char *ident);
+
+/* Maps a failed result (or NULL) to an error. */
+int cm_pg_error(PGconn *conn, const PGresult *res, cm_err *err);
+
+#endif

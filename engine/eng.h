@@ -1,0 +1,59 @@
+/* engine/eng.h — the daemon: wires capture, apply and the journal to the
+ * database, serves the RPC requests of the SQL functions, and owns the loop. */
+#ifndef IASQL_ENG_H
+#define IASQL_ENG_H
+
+#include <jansson.h>
+#include <signal.h>
+
+#include "common/cm_pg.h"
+#include "journal/jnl.h"
+#include "modules/mod.h"
+
+/* The advisory-lock class of every lock the engine takes (two-key form, so
+ * it cannot collide with a user's one-key locks); key 0 is "engine alive". */
+#define ENG_LOCK_CLASS 1767993713
+#define ENG_TICKETS 16
+
+typedef struct eng_options {
+    const char *journal_dir; /* NULL: ~/.local/state/iasql/<database id> */
+    int tail_ms;             /* idle tail interval */
+} eng_options;
+
+typedef struct eng {
+    char *conninfo;
+    PGconn *ctl; /* LISTEN, ticket locks, answers */
+    PGconn *wk;  /* tail reads, writes, DDL */
+    jnl *j;
+    mod_ctx *mod;
+    char dbid[64];
+    int open_tickets;
+    int signal_fd; /* read end of the self-pipe */
+} eng;
+
+/* iasql init: installs or upgrades the base schema. */
+int eng_schema_init(const char *conninfo, cm_err *err);
+
+/* Connects as the engine's role (iasql_engine): directly, or from a
+ * superuser connection by SET SESSION AUTHORIZATION. */
+int eng_connect_engine(PGconn **out, const char *conninfo, cm_err *err);
+
+/* iasql run: until SIGINT or SIGTERM. */
+int eng_run(const char *conninfo, const eng_options *opt, cm_err *err);
+
+/* The RPC side (eng_rpc.c). */
+int eng_rpc_start(eng *e, cm_err *err);
+int eng_rpc_serve(eng *e, cm_err *err);
+
+/* One RPC operation: args are the request's text array; *out is the JSON
+ * array the SQL function turns into rows. */
+typedef int (*eng_op_fn)(eng *e, char **args, int nargs, json_t **out, cm_err *err);
+eng_op_fn eng_op_find(const char *name);
+
+/* Brings the journal up to the database (the commit barrier). */
+int eng_tail(eng *e, cm_err *err);
+
+/* iasql journal dump|verify DIR. */
+int eng_journal_main(int argc, char **argv);
+
+#endif

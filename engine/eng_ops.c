@@ -1,0 +1,404 @@
+/* engine/eng_ops.c — what each RPC request does: a table of operations,
+ * each a small function over capture, apply and the module registry. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply/apl.h"
+#include "capture/cap.h"
+#include "engine/eng.h"
+
+int eng_tail(eng *e, cm_err *err)
+{
+    uint64_t n = 0;
+    int rc = cap_db_tail(e->wk, e->j, &n, err);
+    if (!rc && n)
+        cm_log(CM_LOG_DEBUG, "journaled %llu events", (unsigned long long)n);
+    return rc;
+}
+
+static int op_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    (void)args;
+    (void)nargs;
+    apl_plan *p;
+    int rc = eng_tail(e, err);
+    if (!rc)
+        rc = apl_plan_build(e->j, &p, err);
+    if (rc)
+        return rc;
+    *out = apl_plan_rows(p);
+    apl_plan_free(p);
+    return 0;
+}
+
+static int op_commit(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    const char *message = nargs > 0 ? args[0] : NULL;
+    apl_plan *p;
+    int rc = eng_tail(e, err);
+    if (!rc)
+        rc = apl_plan_build(e->j, &p, err);
+    if (rc)
+        return rc;
+    apl_commit_info info;
+    rc = apl_execute(e->j, e->wk, e->mod, p, message, &info, err);
+    apl_plan_free(p);
+    if (rc) {
+        json_decref(info.rows);
+        return rc;
+    }
+    if (info.commit_id)
+        cm_log(CM_LOG_INFO, "commit %llu: %zu resources, %zu failed",
+               (unsigned long long)info.commit_id, json_array_size(info.rows), info.failed);
+    *out = info.rows;
+    return 0;
+}
+
+static int op_modules_list(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    (void)e;
+    (void)args;
+    (void)nargs;
+    (void)err;
+    json_t *rows = json_array();
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; reg[i]; i++) {
+        json_t *deps = json_array();
+        for (int k = 0; reg[i]->deps[k]; k++)
+            json_array_append_new(deps, json_string(reg[i]->deps[k]));
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "module_name", reg[i]->name,
+                                              "module_version", reg[i]->version,
+                                              "dependencies", deps));
+    }
+    *out = rows;
+    return 0;
+}
+
+/* installed[i] tells whether mod_registry()[i] is installed. */
+static int installed_set(eng *e, bool *installed, cm_err *err)
+{
+    PGresult *res;
+    int rc = cm_pg_exec(e->wk, &res, err, "SELECT name FROM iasql_module", 0, NULL);
+    if (rc)
+        return rc;
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; reg[i]; i++) {
+        installed[i] = false;
+        for (int r = 0; r < PQntuples(res); r++)
+            installed[i] |= strcmp(PQgetvalue(res, r, 0), reg[i]->name) == 0;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int registry_index(const char *name)
+{
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; reg[i]; i++)
+        if (strcmp(reg[i]->name, name) == 0)
+            return i;
+    return -1;
+}
+
+static int unknown_module(const char *name, cm_err *err)
+{
+    cm_buf known;
+    cm_buf_init(&known, 4096);
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; reg[i]; i++)
+        cm_buf_printf(&known, "%s%s", i ? ", " : "", reg[i]->name);
+    cm_err_set(err, CM_EINVAL, "there is no module named \"%s\"; modules: %s", name,
+               cm_buf_str(&known));
+    cm_buf_free(&known);
+    return CM_EINVAL;
+}
+
+/* Marks want[i] for each requested module and, transitively, every missing
+ * dependency. */
+static int want_with_deps(int idx, const bool *installed, bool *want)
+{
+    const mod_module *m = mod_registry()[idx];
+    if (want[idx] || installed[idx])
+        return 0;
+    want[idx] = true;
+    for (int k = 0; m->deps[k]; k++) {
+        int d = registry_index(m->deps[k]);
+        if (d < 0)
+            return CM_EINVAL;
+        want_with_deps(d, installed, want);
+    }
+    return 0;
+}
+
+static int enabled_regions(PGconn *conn, char ***out, size_t *n, cm_err *err)
+{
+    PGresult *res;
+    *out = NULL;
+    *n = 0;
+    int rc = cm_pg_exec(conn, &res, err,
+                        "SELECT region FROM aws_regions WHERE is_enabled ORDER BY region", 0, NULL);
+    if (rc)
+        return rc;
+    int rows = PQntuples(res);
+    char **regions = calloc((size_t)rows + 1, sizeof *regions);
+    for (int i = 0; regions && i < rows; i++)
+        regions[i] = strdup(PQgetvalue(res, i, 0));
+    PQclear(res);
+    if (!regions)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    *out = regions;
+    *n = (size_t)rows;
+    return 0;
+}
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+static int install_schema(eng *e, const mod_module *m, cm_err *err)
+{
+    const char *mp[] = {m->name, m->version};
+    int rc = cm_pg_run(e->wk, err, "INSERT INTO iasql_module (name, version) VALUES ($1, $2)", 2,
+                       mp);
+    if (!rc)
+        rc = cm_pg_script(e->wk, err, m->install_sql);
+    for (int k = 0; !rc && m->tables[k]; k++) {
+        const char *p[] = {m->tables[k]->name, m->name};
+        if (m->tables[k]->ops)
+            rc = cm_pg_run(e->wk, err, "SELECT iasql_attach_capture($1::regclass)", 1, p);
+        if (!rc)
+            rc = cm_pg_run(e->wk, err,
+                           "INSERT INTO iasql_tables (table_name, module) VALUES ($1, $2)", 2, p);
+    }
+    for (int k = 0; !rc && m->deps[k]; k++) {
+        const char *p[] = {m->name, m->deps[k]};
+        rc = cm_pg_run(e->wk, err,
+                       "INSERT INTO iasql_dependencies (module, dependency) VALUES ($1, $2)", 2, p);
+    }
+    if (!rc && m->seed_sql) {
+        const char *p[] = {mod_ctx_default_region(e->mod)};
+        rc = cm_pg_run(e->wk, err, m->seed_sql, 1, p);
+    }
+    if (rc)
+        cm_err_wrap(err, "installing module %s", m->name);
+    return rc;
+}
+
+static int count_rows(PGconn *conn, const char *table, int *count, cm_err *err)
+{
+    cm_buf sql;
+    cm_buf_init(&sql, 4096);
+    cm_buf_puts(&sql, "SELECT count(*) FROM ");
+    int rc = cm_pg_quote_ident(conn, &sql, table);
+    PGresult *res = NULL;
+    if (!rc)
+        rc = cm_pg_exec(conn, &res, err, cm_buf_str(&sql), 0, NULL);
+    if (!rc)
+        *count = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    cm_buf_free(&sql);
+    return rc;
+}
+
+static int mark_tables(eng *e, const mod_module *m, jnl_mark_kind kind, cm_err *err)
+{
+    jnl_txn *t;
+    int rc = jnl_txn_begin(e->j, true, &t, err);
+    for (int k = 0; !rc && m->tables[k]; k++) {
+        const char *name = m->tables[k]->name;
+        jnl_rec rec = {.type = JNL_REC_MARK, .op = (uint8_t)kind, .ts_us = cm_now_us(),
+                       .table = {name, (uint32_t)strlen(name)},
+                       .a = {m->name, (uint32_t)strlen(m->name)}};
+        rc = jnl_append(t, &rec, NULL, err);
+        if (!rc && kind == JNL_MARK_UNINSTALL)
+            rc = jnl_idx_clear_table(t, name, err);
+    }
+    if (rc) {
+        jnl_txn_abort(t);
+        return rc;
+    }
+    return jnl_txn_commit(t, err);
+}
+
+static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)
+{
+    char **regions;
+    size_t nregions;
+    int rc = enabled_regions(e->wk, &regions, &nregions, err);
+    for (int k = 0; !rc && m->tables[k]; k++) {
+        const mod_table *t = m->tables[k];
+        int count = 0;
+        if (t->ops)
+            rc = cap_cloud_import(e->wk, e->mod, t, (const char *const *)regions, nregions,
+                                  &count, err);
+        else
+            rc = count_rows(e->wk, t->name, &count, err);
+        if (!rc)
+            json_array_append_new(rows, json_pack("{s:s, s:s, s:i}", "module_name", m->name,
+                                                  "table_name", t->name, "record_count", count));
+    }
+    free_strings(regions, nregions);
+    return rc;
+}
+
+/* Installs the modules, and first their missing dependencies, in one SQL
+ * transaction with the import of what the cloud already holds: all or
+ * nothing. */
+static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    const mod_module *const *reg = mod_registry();
+    bool installed[64] = {0}, want[64] = {0};
+    if (nargs == 0)
+        return cm_err_set(err, CM_EINVAL, "name at least one module to install");
+    int rc = installed_set(e, installed, err);
+    for (int i = 0; !rc && i < nargs; i++) {
+        int idx = args[i] ? registry_index(args[i]) : -1;
+        if (idx < 0)
+            return unknown_module(args[i] ? args[i] : "(null)", err);
+        if (installed[idx])
+            return cm_err_set(err, CM_EEXISTS, "module %s is already installed", args[i]);
+        want_with_deps(idx, installed, want);
+    }
+    if (rc)
+        return rc;
+    json_t *rows = json_array();
+    rc = cm_pg_run(e->wk, err, "BEGIN", 0, NULL);
+    /* The registry lists dependencies before their dependents. */
+    for (int i = 0; !rc && reg[i]; i++)
+        if (want[i])
+            rc = install_schema(e, reg[i], err);
+    for (int i = 0; !rc && reg[i]; i++)
+        if (want[i])
+            rc = import_tables(e, reg[i], rows, err);
+    if (!rc)
+        rc = cm_pg_run(e->wk, err, "COMMIT", 0, NULL);
+    if (rc) {
+        PQclear(PQexec(e->wk, "ROLLBACK"));
+        json_decref(rows);
+        return rc;
+    }
+    for (int i = 0; !rc && reg[i]; i++)
+        if (want[i]) {
+            rc = mark_tables(e, reg[i], JNL_MARK_INSTALL, err);
+            cm_log(CM_LOG_INFO, "installed module %s", reg[i]->name);
+        }
+    if (!rc)
+        rc = eng_tail(e, err);
+    if (rc) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+static int drop_module(eng *e, const mod_module *m, json_t *rows, cm_err *err)
+{
+    int rc = 0;
+    int nt = 0; /* children come last in the list: drop from the end */
+    while (m->tables[nt])
+        nt++;
+    for (int k = nt - 1; !rc && k >= 0; k--) {
+        const char *name = m->tables[k]->name;
+        int count = 0;
+        rc = count_rows(e->wk, name, &count, err);
+        cm_buf sql;
+        cm_buf_init(&sql, 4096);
+        cm_buf_puts(&sql, "DROP TABLE ");
+        if (!rc)
+            rc = cm_pg_quote_ident(e->wk, &sql, name);
+        if (!rc)
+            rc = cm_pg_run(e->wk, err, cm_buf_str(&sql), 0, NULL);
+        cm_buf_free(&sql);
+        if (!rc)
+            json_array_append_new(rows, json_pack("{s:s, s:s, s:i}", "module_name", m->name,
+                                                  "table_name", name, "record_count", count));
+    }
+    if (!rc && m->uninstall_sql)
+        rc = cm_pg_script(e->wk, err, m->uninstall_sql);
+    if (!rc) {
+        const char *p[] = {m->name};
+        rc = cm_pg_run(e->wk, err, "DELETE FROM iasql_module WHERE name = $1", 1, p);
+    }
+    if (rc)
+        cm_err_wrap(err, "uninstalling module %s", m->name);
+    return rc;
+}
+
+/* Drops the modules' tables, dependents first; refuses while an installed
+ * module that is not being removed depends on one. Never touches the cloud. */
+static int op_uninstall(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    const mod_module *const *reg = mod_registry();
+    bool installed[64] = {0}, drop[64] = {0};
+    if (nargs == 0)
+        return cm_err_set(err, CM_EINVAL, "name at least one module to uninstall");
+    int rc = installed_set(e, installed, err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < nargs; i++) {
+        int idx = args[i] ? registry_index(args[i]) : -1;
+        if (idx < 0)
+            return unknown_module(args[i] ? args[i] : "(null)", err);
+        if (!installed[idx])
+            return cm_err_set(err, CM_ENOTFOUND, "module %s is not installed", args[i]);
+        drop[idx] = true;
+    }
+    for (int i = 0; reg[i]; i++) {
+        if (!installed[i] || drop[i])
+            continue;
+        for (int k = 0; reg[i]->deps[k]; k++) {
+            int d = registry_index(reg[i]->deps[k]);
+            if (d >= 0 && drop[d])
+                return cm_err_set(err, CM_EBUSY,
+                                  "cannot uninstall %s: module %s depends on it; uninstall %s "
+                                  "first",
+                                  reg[d]->name, reg[i]->name, reg[i]->name);
+        }
+    }
+    json_t *rows = json_array();
+    rc = cm_pg_run(e->wk, err, "BEGIN", 0, NULL);
+    int n = 0;
+    while (reg[n])
+        n++;
+    for (int i = n - 1; !rc && i >= 0; i--)
+        if (drop[i])
+            rc = drop_module(e, reg[i], rows, err);
+    if (!rc)
+        rc = cm_pg_run(e->wk, err, "COMMIT", 0, NULL);
+    if (rc) {
+        PQclear(PQexec(e->wk, "ROLLBACK"));
+        json_decref(rows);
+        return rc;
+    }
+    for (int i = n - 1; !rc && i >= 0; i--)
+        if (drop[i]) {
+            rc = mark_tables(e, reg[i], JNL_MARK_UNINSTALL, err);
+            cm_log(CM_LOG_INFO, "uninstalled module %s", reg[i]->name);
+        }
+    if (rc) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    eng_op_fn fn;
+} ops[] = {
+    {"commit", op_commit},   {"preview", op_preview},          {"install", op_install},
+    {"uninstall", op_uninstall}, {"modules_list", op_modules_list},
+};
+
+eng_op_fn eng_op_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(ops[i].name, name) == 0)
+            return ops[i].fn;
+    return NULL;
+}

@@ -1,0 +1,203 @@
+/* engine/eng_run.c — `iasql run`: start-up checks, then one loop that waits
+ * on the control connection (RPC notifications), the signal pipe and the
+ * tail timer. Signal handlers only write a byte to the pipe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/eng.h"
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    int saved = errno;
+    if (write(signal_pipe[1], &b, 1) < 0) { /* the pipe is full: a stop is already pending */
+    }
+    errno = saved;
+}
+
+static int install_signals(cm_err *err)
+{
+    if (pipe2(signal_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        return cm_err_set(err, CM_EIO, "cannot create the signal pipe: %s", strerror(errno));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* Holds the "engine alive" lock; a second engine on the same database is
+ * refused with the first one's identity. */
+static int take_engine_lock(eng *e, cm_err *err)
+{
+    PGresult *res;
+    int rc = cm_pg_exec(e->ctl, &res, err, "SELECT pg_try_advisory_lock(1767993713, 0)", 0, NULL);
+    if (rc)
+        return rc;
+    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (got)
+        return 0;
+    rc = cm_pg_exec(e->ctl, &res, err,
+                    "SELECT a.pid::text, coalesce(a.client_addr::text, 'local'), "
+                    "a.backend_start::text FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                    "WHERE l.locktype = 'advisory' AND l.classid = 1767993713 AND l.objid = 0 "
+                    "AND l.objsubid = 2 AND l.granted LIMIT 1",
+                    0, NULL);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 1)
+        rc = cm_err_set(err, CM_EBUSY,
+                        "another iasql engine already runs for database %s (server process %s, "
+                        "client %s, connected at %s)",
+                        PQdb(e->ctl), PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                        PQgetvalue(res, 0, 2));
+    else
+        rc = cm_err_set(err, CM_EBUSY, "another iasql engine already runs for database %s",
+                        PQdb(e->ctl));
+    PQclear(res);
+    return rc;
+}
+
+static int read_dbid(eng *e, cm_err *err)
+{
+    PGresult *res;
+    int rc = cm_pg_exec(e->wk, &res, err,
+                        "SELECT value FROM iasql_config WHERE key = 'database_id'", 0, NULL);
+    if (rc)
+        return rc;
+    if (PQntuples(res) != 1)
+        rc = cm_err_set(err, CM_ECONFIG, "iasql_config lacks database_id: run `iasql init` again");
+    else
+        snprintf(e->dbid, sizeof e->dbid, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+/* The journal belongs to one database: refuse another's. */
+static int open_journal(eng *e, const char *dir, cm_err *err)
+{
+    char path[4096];
+    if (!dir) {
+        const char *home = getenv("HOME");
+        snprintf(path, sizeof path, "%s/.local", home ? home : ".");
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/.local/state", home ? home : ".");
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/.local/state/iasql", home ? home : ".");
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/.local/state/iasql/%s", home ? home : ".", e->dbid);
+        dir = path;
+    }
+    int rc = jnl_open(&e->j, dir, err);
+    if (rc)
+        return rc;
+    jnl_txn *t;
+    rc = jnl_txn_begin(e->j, true, &t, err);
+    if (rc)
+        return rc;
+    jnl_str v;
+    rc = jnl_meta_get(t, "database_id", &v, err);
+    if (rc == CM_ENOTFOUND)
+        rc = jnl_meta_put(t, "database_id", e->dbid, strlen(e->dbid), err);
+    else if (!rc && (v.len != strlen(e->dbid) || memcmp(v.ptr, e->dbid, v.len) != 0))
+        rc = cm_err_set(err, CM_ECONFIG,
+                        "the journal in %s belongs to database %.*s, not to this one (%s)", dir,
+                        (int)v.len, v.ptr, e->dbid);
+    if (rc) {
+        jnl_txn_abort(t);
+        return rc;
+    }
+    cm_log(CM_LOG_INFO, "journal %s", dir);
+    return jnl_txn_commit(t, err);
+}
+
+static void eng_close(eng *e)
+{
+    if (e->ctl)
+        PQfinish(e->ctl);
+    if (e->wk)
+        PQfinish(e->wk);
+    jnl_free(e->j);
+    mod_ctx_free(e->mod);
+    free(e->conninfo);
+}
+
+static int eng_start(eng *e, const eng_options *opt, cm_err *err)
+{
+    int rc = eng_connect_engine(&e->ctl, e->conninfo, err);
+    if (!rc)
+        rc = take_engine_lock(e, err);
+    if (!rc)
+        rc = eng_connect_engine(&e->wk, e->conninfo, err);
+    if (!rc)
+        rc = read_dbid(e, err);
+    if (!rc)
+        rc = open_journal(e, opt->journal_dir, err);
+    if (!rc)
+        rc = mod_ctx_new(&e->mod, err);
+    if (!rc)
+        rc = eng_tail(e, err);
+    if (!rc)
+        rc = eng_rpc_start(e, err);
+    return rc;
+}
+
+static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
+{
+    int64_t next_tail = cm_mono_us() + (int64_t)opt->tail_ms * 1000;
+    for (;;) {
+        struct pollfd fds[2] = {{PQsocket(e->ctl), POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+        int64_t wait_ms = (next_tail - cm_mono_us()) / 1000;
+        int n = poll(fds, 2, wait_ms < 0 ? 0 : (int)wait_ms);
+        if (n < 0 && errno != EINTR)
+            return cm_err_set(err, CM_EIO, "poll failed: %s", strerror(errno));
+        if (fds[1].revents & POLLIN) {
+            cm_log(CM_LOG_INFO, "stopping on signal");
+            return 0;
+        }
+        if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+            if (!PQconsumeInput(e->ctl))
+                return cm_err_set(err, CM_EPGCONN, "database connection lost: %s",
+                                  PQerrorMessage(e->ctl));
+            int rc = eng_rpc_serve(e, err);
+            if (rc)
+                return rc;
+        }
+        if (cm_mono_us() >= next_tail) {
+            int rc = eng_tail(e, err);
+            if (rc)
+                return rc;
+            next_tail = cm_mono_us() + (int64_t)opt->tail_ms * 1000;
+        }
+    }
+}
+
+int eng_run(const char *conninfo, const eng_options *opt, cm_err *err)
+{
+    eng e;
+    memset(&e, 0, sizeof e);
+    e.conninfo = strdup(conninfo);
+    int rc = install_signals(err);
+    if (!rc)
+        rc = eng_start(&e, opt, err);
+    if (!rc) {
+        cm_log(CM_LOG_INFO, "engine ready for database %s (%s)", PQdb(e.wk), e.dbid);
+        rc = eng_rpc_serve(&e, err);
+    }
+    if (!rc)
+        rc = eng_loop(&e, opt, err);
+    eng_close(&e);
+    return rc;
+}

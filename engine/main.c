@@ -1,0 +1,136 @@
+/* engine/main.c — the iasql command line: a table of commands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/eng.h"
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage:\n"
+            "  iasql init    CONNINFO\n"
+            "  iasql run     CONNINFO [--journal DIR] [--tail-ms N]\n"
+            "  iasql commit  CONNINFO [MESSAGE]\n"
+            "  iasql preview CONNINFO\n"
+            "  iasql journal dump|verify DIR [--json]\n"
+            "  iasql version\n");
+}
+
+static int fail(const char *cmd, const cm_err *err)
+{
+    fprintf(stderr, "iasql %s: %s\n", cmd, err->msg);
+    return 1;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    if (argc < 1) {
+        usage();
+        return 2;
+    }
+    cm_err err;
+    if (eng_schema_init(argv[0], &err))
+        return fail("init", &err);
+    printf("iasql %s schema installed\n", IASQL_VERSION);
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    if (argc < 1) {
+        usage();
+        return 2;
+    }
+    eng_options opt = {.journal_dir = NULL, .tail_ms = 1000};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
+            opt.journal_dir = argv[++i];
+        else if (strcmp(argv[i], "--tail-ms") == 0 && i + 1 < argc)
+            opt.tail_ms = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--verbose") == 0)
+            cm_log_set_level(CM_LOG_DEBUG);
+        else {
+            fprintf(stderr, "iasql run: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (opt.tail_ms <= 0)
+        opt.tail_ms = 1000;
+    cm_err err;
+    cm_err_clear(&err);
+    if (eng_run(argv[0], &opt, &err)) {
+        cm_log(CM_LOG_ERROR, "%s", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* Runs one of the SQL functions from a shell and prints its rows. */
+static int call_sql(const char *cmd, const char *sql, int argc, char **argv)
+{
+    if (argc < 1) {
+        usage();
+        return 2;
+    }
+    PGconn *conn;
+    PGresult *res;
+    cm_err err;
+    const char *params[1] = {argc > 1 ? argv[1] : NULL};
+    if (cm_pg_connect(&conn, argv[0], &err))
+        return fail(cmd, &err);
+    int rc = cm_pg_exec(conn, &res, &err, sql, strchr(sql, '$') ? 1 : 0, params);
+    if (!rc) {
+        for (int r = 0; r < PQntuples(res); r++)
+            for (int c = 0; c < PQnfields(res); c++)
+                printf("%s%s", PQgetvalue(res, r, c), c + 1 < PQnfields(res) ? "\t" : "\n");
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc ? fail(cmd, &err) : 0;
+}
+
+static int cmd_commit(int argc, char **argv)
+{
+    return call_sql("commit", "SELECT * FROM iasql_commit($1)", argc, argv);
+}
+
+static int cmd_preview(int argc, char **argv)
+{
+    return call_sql("preview", "SELECT * FROM iasql_preview()", argc, argv);
+}
+
+static int cmd_journal(int argc, char **argv)
+{
+    return eng_journal_main(argc, argv);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("iasql %s\n", IASQL_VERSION);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"init", cmd_init},       {"run", cmd_run},         {"commit", cmd_commit},
+    {"preview", cmd_preview}, {"journal", cmd_journal}, {"version", cmd_version},
+};
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2) {
+        usage();
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 2, argv + 2);
+    usage();
+    return 2;
+}

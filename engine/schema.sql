@@ -1,0 +1,355 @@
+-- engine/schema.sql — the base schema that `iasql init` installs.
+-- Idempotent: every statement may run again on an installed database, so
+-- `iasql init` doubles as the upgrade path. Runs as a superuser, in one
+-- transaction. Objects belong to the role iasql_engine, the role the engine
+-- works as; user roles get SELECT on history and EXECUTE on the functions.
+
+CREATE EXTENSION IF NOT EXISTS dblink;
+
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'iasql_engine') THEN
+    CREATE ROLE iasql_engine LOGIN;
+  END IF;
+END $$;
+
+GRANT USAGE, CREATE ON SCHEMA public TO iasql_engine;
+
+-- Row ids of every resource table come from this one sequence, so an id is
+-- never reused, across tables and across uninstall and install.
+CREATE SEQUENCE IF NOT EXISTS iasql_row_id_seq;
+ALTER SEQUENCE iasql_row_id_seq OWNER TO iasql_engine;
+GRANT USAGE, SELECT ON SEQUENCE iasql_row_id_seq TO PUBLIC;
+
+CREATE TABLE IF NOT EXISTS iasql_config (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS iasql_module (
+  name text PRIMARY KEY,
+  version text NOT NULL,
+  installed_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS iasql_dependencies (
+  module text NOT NULL REFERENCES iasql_module (name) ON DELETE CASCADE,
+  dependency text NOT NULL REFERENCES iasql_module (name),
+  PRIMARY KEY (module, dependency)
+);
+
+CREATE TABLE IF NOT EXISTS iasql_tables (
+  table_name text PRIMARY KEY,
+  module text NOT NULL REFERENCES iasql_module (name) ON DELETE CASCADE
+);
+
+-- Every change to a resource table. origin: 'user' for any role but the
+-- engine's; for the engine's own writes, what it declared ('engine' for
+-- write-backs and restores, 'cloud' for what it read from the cloud).
+CREATE TABLE IF NOT EXISTS iasql_audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  ts timestamptz NOT NULL DEFAULT clock_timestamp(),
+  origin text NOT NULL CHECK (origin IN ('user', 'engine', 'cloud')),
+  role name NOT NULL DEFAULT session_user,
+  table_name text NOT NULL,
+  op text NOT NULL CHECK (op IN ('INSERT', 'UPDATE', 'DELETE')),
+  row_id bigint NOT NULL,
+  old_row json,
+  new_row json,
+  commit_id bigint
+);
+CREATE INDEX IF NOT EXISTS iasql_audit_log_txid ON iasql_audit_log (txid);
+
+CREATE TABLE IF NOT EXISTS iasql_commits (
+  id bigint PRIMARY KEY,
+  ts timestamptz NOT NULL,
+  message text,
+  status text NOT NULL CHECK (status IN ('ok', 'partial', 'failed')),
+  created integer NOT NULL DEFAULT 0,
+  updated integer NOT NULL DEFAULT 0,
+  replaced integer NOT NULL DEFAULT 0,
+  deleted integer NOT NULL DEFAULT 0,
+  failed integer NOT NULL DEFAULT 0,
+  transaction_id text
+);
+
+CREATE TABLE IF NOT EXISTS iasql_errors (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  ts timestamptz NOT NULL DEFAULT clock_timestamp(),
+  commit_id bigint,
+  table_name text,
+  row_id bigint,
+  message text NOT NULL
+);
+
+-- Requests from SQL functions to the engine. The engine keeps a few 'open'
+-- tickets, each with an advisory lock it holds; a caller claims one, and the
+-- engine releases the lock once the answer is written, which wakes the caller.
+CREATE TABLE IF NOT EXISTS iasql_rpc (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  status text NOT NULL DEFAULT 'open'
+    CHECK (status IN ('open', 'queued', 'done', 'failed', 'abandoned')),
+  op text,
+  args text[],
+  caller name,
+  submitted_at timestamptz,
+  finished_at timestamptz,
+  result json,
+  error text,
+  error_hint text
+);
+CREATE INDEX IF NOT EXISTS iasql_rpc_pending ON iasql_rpc (id) WHERE status IN ('open', 'queued');
+
+ALTER TABLE iasql_config OWNER TO iasql_engine;
+ALTER TABLE iasql_module OWNER TO iasql_engine;
+ALTER TABLE iasql_dependencies OWNER TO iasql_engine;
+ALTER TABLE iasql_tables OWNER TO iasql_engine;
+ALTER TABLE iasql_audit_log OWNER TO iasql_engine;
+ALTER TABLE iasql_commits OWNER TO iasql_engine;
+ALTER TABLE iasql_errors OWNER TO iasql_engine;
+ALTER TABLE iasql_rpc OWNER TO iasql_engine;
+
+REVOKE ALL ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
+  iasql_commits, iasql_errors, iasql_rpc FROM PUBLIC;
+GRANT SELECT ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
+  iasql_commits, iasql_errors TO PUBLIC;
+
+-- ---------------------------------------------------------------- capture
+
+CREATE OR REPLACE FUNCTION iasql_audit_origin() RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN session_user::text = 'iasql_engine'
+              THEN coalesce(nullif(current_setting('iasql.origin', true), ''), 'engine')
+              ELSE 'user' END
+$$;
+
+CREATE OR REPLACE FUNCTION iasql_audit_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  o text := iasql_audit_origin();
+BEGIN
+  INSERT INTO iasql_audit_log (origin, table_name, op, row_id, new_row)
+  SELECT o, TG_TABLE_NAME, 'INSERT', n.id, to_json(n) FROM iasql_new n;
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION iasql_audit_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  o text := iasql_audit_origin();
+BEGIN
+  -- An UPDATE that changes nothing is not a change and is not recorded.
+  INSERT INTO iasql_audit_log (origin, table_name, op, row_id, old_row, new_row)
+  SELECT o, TG_TABLE_NAME, 'UPDATE', n.id, to_json(p), to_json(n)
+    FROM iasql_old p JOIN iasql_new n ON n.id = p.id
+   WHERE p IS DISTINCT FROM n;
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION iasql_audit_delete() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  o text := iasql_audit_origin();
+BEGIN
+  INSERT INTO iasql_audit_log (origin, table_name, op, row_id, old_row)
+  SELECT o, TG_TABLE_NAME, 'DELETE', p.id, to_json(p) FROM iasql_old p;
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION iasql_refuse_id_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the id of a % row cannot change', TG_TABLE_NAME
+    USING DETAIL = format('Row %s would become %s.', OLD.id, NEW.id),
+          HINT = 'Delete the row and insert a new one instead.';
+END $$;
+
+CREATE OR REPLACE FUNCTION iasql_refuse_truncate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'TRUNCATE of resource table % is not allowed', TG_TABLE_NAME
+    USING HINT = 'Use DELETE, so that the change is captured and applied to the cloud.';
+END $$;
+
+-- Attaches the capture triggers to a resource table; called by the engine
+-- when it installs a module.
+CREATE OR REPLACE FUNCTION iasql_attach_capture(t regclass) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('CREATE TRIGGER iasql_capture_insert AFTER INSERT ON %s '
+                 'REFERENCING NEW TABLE AS iasql_new FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION iasql_audit_insert()', t);
+  EXECUTE format('CREATE TRIGGER iasql_capture_update AFTER UPDATE ON %s '
+                 'REFERENCING OLD TABLE AS iasql_old NEW TABLE AS iasql_new FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION iasql_audit_update()', t);
+  EXECUTE format('CREATE TRIGGER iasql_capture_delete AFTER DELETE ON %s '
+                 'REFERENCING OLD TABLE AS iasql_old FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION iasql_audit_delete()', t);
+  EXECUTE format('CREATE TRIGGER iasql_id_fixed BEFORE UPDATE OF id ON %s FOR EACH ROW '
+                 'WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION iasql_refuse_id_change()', t);
+  EXECUTE format('CREATE TRIGGER iasql_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION iasql_refuse_truncate()', t);
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO PUBLIC', t);
+END $$;
+
+-- Tags as AWS accepts them: an object of at most 50 string values, keys of
+-- 1 to 128 characters not starting with "aws:", values up to 256 characters.
+CREATE OR REPLACE FUNCTION iasql_tags_valid(t jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_typeof(t) = 'object'
+     AND (SELECT count(*) <= 50
+                 AND coalesce(bool_and(jsonb_typeof(value) = 'string'
+                                       AND length(key) BETWEEN 1 AND 128
+                                       AND length(value #>> '{}') <= 256
+                                       AND key NOT LIKE 'aws:%'), true)
+            FROM jsonb_each(t))
+$$;
+
+-- ---------------------------------------------------------------- RPC
+
+CREATE OR REPLACE FUNCTION iasql_rpc_key(id bigint) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT (id % 2147483646 + 1)::integer $$;
+
+-- Runs in the caller's dblink session, which commits at once. Returns a
+-- claimed ticket (> 0), or minus the id of a request in flight to wait on
+-- when every ticket is taken, or NULL when there is nothing to wait on.
+CREATE OR REPLACE FUNCTION iasql_rpc_submit(_op text, _args text[]) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  t bigint;
+BEGIN
+  UPDATE iasql_rpc
+     SET status = 'queued', op = _op, args = _args, caller = session_user,
+         submitted_at = clock_timestamp()
+   WHERE id = (SELECT r.id FROM iasql_rpc r WHERE r.status = 'open'
+                ORDER BY r.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+  RETURNING id INTO t;
+  IF t IS NOT NULL THEN
+    PERFORM pg_notify('iasql_rpc', t::text);
+    RETURN t;
+  END IF;
+  SELECT -r.id INTO t FROM iasql_rpc r WHERE r.status = 'queued' ORDER BY r.id LIMIT 1;
+  RETURN t;
+END $$;
+
+CREATE OR REPLACE FUNCTION iasql_rpc_answer(_id bigint,
+  OUT status text, OUT result json, OUT error text, OUT error_hint text)
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT r.status, r.result, r.error, r.error_hint FROM iasql_rpc r WHERE r.id = _id
+$$;
+
+CREATE OR REPLACE FUNCTION iasql_rpc_call(_op text, _args text[]) RETURNS json
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE
+  t bigint;
+  a record;
+  tries integer := 0;
+  lock_class constant integer := 1767993713;
+BEGIN
+  IF pg_current_xact_id_if_assigned() IS NOT NULL AND EXISTS (
+       SELECT FROM iasql_audit_log l
+        WHERE l.txid = pg_current_xact_id() AND l.origin = 'user') THEN
+    RAISE EXCEPTION 'iasql_%() cannot run inside a transaction that changed resource rows', _op
+      USING DETAIL = 'The engine works on its own connection and cannot see rows this transaction has not committed.',
+            HINT = 'COMMIT first, then call the function again.';
+  END IF;
+  IF NOT coalesce('iasql_rpc' = ANY (dblink_get_connections()), false) THEN
+    PERFORM dblink_connect('iasql_rpc',
+      (SELECT format('%s user=''%s''', c.value,
+                     replace(replace(session_user::text, '\', '\\'), '''', '\'''))
+         FROM iasql_config c WHERE c.key = 'loopback_conninfo'));
+  END IF;
+  LOOP
+    SELECT x.v INTO t
+      FROM dblink('iasql_rpc', format('SELECT iasql_rpc_submit(%L, %L)', _op, _args)) AS x(v bigint);
+    EXIT WHEN t > 0;
+    IF t < 0 THEN
+      -- Every ticket is taken: wait for the oldest request in flight, then try again.
+      PERFORM pg_advisory_lock_shared(lock_class, iasql_rpc_key(-t));
+      PERFORM pg_advisory_unlock_shared(lock_class, iasql_rpc_key(-t));
+    ELSE
+      IF pg_try_advisory_lock_shared(lock_class, 0) THEN
+        PERFORM pg_advisory_unlock_shared(lock_class, 0);
+        RAISE EXCEPTION 'the iasql engine is not running for database %', current_database()
+          USING HINT = 'Start it with: iasql run CONNINFO --journal DIR';
+      END IF;
+      tries := tries + 1;
+      IF tries > 2000 THEN
+        RAISE EXCEPTION 'the iasql engine did not take the % request within 10 seconds', _op;
+      END IF;
+      -- Rare: the engine is alive and has not yet replaced its tickets.
+      PERFORM pg_sleep(0.005);
+    END IF;
+  END LOOP;
+  PERFORM pg_advisory_lock_shared(lock_class, iasql_rpc_key(t));
+  PERFORM pg_advisory_unlock_shared(lock_class, iasql_rpc_key(t));
+  SELECT * INTO a
+    FROM dblink('iasql_rpc', format('SELECT * FROM iasql_rpc_answer(%s)', t))
+      AS x(status text, result json, error text, error_hint text);
+  IF a.status = 'done' THEN
+    RETURN a.result;
+  ELSIF a.status = 'failed' AND a.error_hint IS NOT NULL THEN
+    RAISE EXCEPTION USING MESSAGE = a.error, HINT = a.error_hint;
+  ELSIF a.status = 'failed' THEN
+    RAISE EXCEPTION USING MESSAGE = a.error;
+  END IF;
+  RAISE EXCEPTION 'the iasql engine stopped before answering request % (%)', t, _op
+    USING HINT = 'Start the engine again; the request was not carried out.';
+END $$;
+
+-- ---------------------------------------------------------------- user functions
+
+CREATE OR REPLACE FUNCTION iasql_commit(message text DEFAULT NULL)
+RETURNS TABLE (action text, table_name text, id bigint, description text)
+LANGUAGE sql AS $$
+  SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+    FROM json_array_elements(iasql_rpc_call('commit', ARRAY[message])) e
+$$;
+
+CREATE OR REPLACE FUNCTION iasql_preview()
+RETURNS TABLE (action text, table_name text, id bigint, description text)
+LANGUAGE sql AS $$
+  SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+    FROM json_array_elements(iasql_rpc_call('preview', ARRAY[]::text[])) e
+$$;
+
+CREATE OR REPLACE FUNCTION iasql_install(VARIADIC modules text[])
+RETURNS TABLE (module_name text, created_table_name text, record_count integer)
+LANGUAGE sql AS $$
+  SELECT e->>'module_name', e->>'table_name', (e->>'record_count')::integer
+    FROM json_array_elements(iasql_rpc_call('install', modules)) e
+$$;
+
+CREATE OR REPLACE FUNCTION iasql_uninstall(VARIADIC modules text[])
+RETURNS TABLE (module_name text, dropped_table_name text, record_count integer)
+LANGUAGE sql AS $$
+  SELECT e->>'module_name', e->>'table_name', (e->>'record_count')::integer
+    FROM json_array_elements(iasql_rpc_call('uninstall', modules)) e
+$$;
+
+CREATE OR REPLACE FUNCTION iasql_modules_list()
+RETURNS TABLE (module_name text, module_version text, dependencies json)
+LANGUAGE sql AS $$
+  SELECT e->>'module_name', e->>'module_version', e->'dependencies'
+    FROM json_array_elements(iasql_rpc_call('modules_list', ARRAY[]::text[])) e
+$$;
+
+CREATE OR REPLACE FUNCTION iasql_get_errors()
+RETURNS TABLE (ts timestamptz, message text)
+LANGUAGE sql STABLE AS $$
+  SELECT e.ts, e.message FROM iasql_errors e ORDER BY e.id DESC LIMIT 500
+$$;
+
+CREATE OR REPLACE FUNCTION iasql_version() RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT c.value FROM iasql_config c WHERE c.key = 'version'
+$$;
+
+ALTER FUNCTION iasql_audit_origin() OWNER TO iasql_engine;
+ALTER FUNCTION iasql_audit_insert() OWNER TO iasql_engine;
+ALTER FUNCTION iasql_audit_update() OWNER TO iasql_engine;
+ALTER FUNCTION iasql_audit_delete() OWNER TO iasql_engine;
+ALTER FUNCTION iasql_rpc_submit(text, text[]) OWNER TO iasql_engine;
+ALTER FUNCTION iasql_rpc_answer(bigint) OWNER TO iasql_engine;
+ALTER FUNCTION iasql_attach_capture(regclass) OWNER TO iasql_engine;

@@ -1,0 +1,75 @@
+/* modules/aws/aws.h — the AWS client: credentials from the standard chain,
+ * endpoints from the standard overrides, SigV4 signing, retries with jittered
+ * backoff on throttling and 5xx, and error decoding. Only modules/aws/
+ * includes <curl/curl.h>. No secret is ever logged or put in an error. */
+#ifndef IASQL_AWS_H
+#define IASQL_AWS_H
+
+#include "common/cm.h"
+
+typedef struct aws_creds {
+    char *access_key;
+    char *secret_key;
+    char *session_token; /* NULL when not set */
+} aws_creds;
+
+/* The standard chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+ * AWS_SESSION_TOKEN, else the profile AWS_PROFILE (or "default") of
+ * AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials). */
+int aws_creds_load(aws_creds *out, cm_err *err);
+/* Wipes and frees the strings. */
+void aws_creds_clear(aws_creds *c);
+/* AWS_REGION, AWS_DEFAULT_REGION, else us-east-1. */
+const char *aws_default_region(void);
+
+typedef struct aws_client aws_client;
+
+int aws_client_new(aws_client **out, cm_err *err);
+/* For tests: a client with explicit credentials (copied). */
+int aws_client_new_with(aws_client **out, const aws_creds *creds, cm_err *err);
+void aws_client_free(aws_client *c);
+
+typedef struct aws_stats {
+    uint64_t requests;  /* HTTP requests sent, retries included */
+    uint64_t mutating;  /* of which not GET/HEAD */
+    uint64_t retries;
+} aws_stats;
+aws_stats aws_client_stats(const aws_client *c);
+
+typedef struct aws_request {
+    const char *service; /* signing name and endpoint key: "s3", "sqs", ... */
+    const char *region;
+    const char *method;  /* "GET", "PUT", ... */
+    const char *path;    /* already encoded, starts with '/' */
+    const char *query;   /* already encoded and sorted, no '?'; NULL for none */
+    const void *body;
+    size_t body_len;
+    const char *content_type; /* NULL for none */
+    bool content_md5;         /* send Content-MD5 of the body (S3 requires it on some calls) */
+} aws_request;
+
+typedef struct aws_response {
+    long status;
+    cm_buf body;
+    char code[128];    /* AWS error code when status >= 300, else "" */
+    char message[512]; /* AWS error message */
+} aws_response;
+
+void aws_response_init(aws_response *r);
+void aws_response_free(aws_response *r);
+
+/* Sends req, retrying throttling, 5xx and transport failures a bounded
+ * number of times. Returns 0 for a 2xx answer. Otherwise resp->code and
+ * resp->message hold what AWS said and the result is CM_ECLOUD (refused),
+ * CM_ERETRY (still throttled or failing after the retries) or CM_ENET. */
+int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *err);
+
+/* The base URL for a service in a region, honouring AWS_ENDPOINT_URL_<SERVICE>
+ * and AWS_ENDPOINT_URL; appended to b without a trailing slash. */
+int aws_endpoint(const char *service, const char *region, cm_buf *b);
+
+/* Percent-encodes s for a URI path segment or query value (RFC 3986
+ * unreserved characters kept). */
+int aws_uri_encode(cm_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,321 @@
+/* modules/aws/aws_client.c — HTTP to AWS over libcurl: SigV4 through
+ * CURLOPT_AWS_SIGV4, the payload hash header S3 requires, bounded retries
+ * with full-jitter backoff, and the mapping of AWS answers to cm_err. Must
+ * never log or return a credential. */
+#include "modules/aws/aws.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "modules/aws/aws_xml.h"
+
+#define AWS_MAX_ATTEMPTS 4
+#define AWS_BACKOFF_BASE_MS 100
+#define AWS_BACKOFF_CAP_MS 2000
+#define AWS_RESPONSE_MAX ((size_t)32 << 20)
+
+struct aws_client {
+    CURL *curl;
+    aws_creds creds;
+    aws_stats stats;
+    unsigned int rand_state;
+};
+
+static int global_init_done;
+
+static int client_init(aws_client *c, cm_err *err)
+{
+    if (!global_init_done) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return cm_err_set(err, CM_ECONFIG, "libcurl failed to initialise");
+        global_init_done = 1;
+    }
+    c->curl = curl_easy_init();
+    if (!c->curl)
+        return cm_err_set(err, CM_ENOMEM, "libcurl failed to create a handle");
+    c->rand_state = (unsigned int)cm_mono_us();
+    return 0;
+}
+
+int aws_client_new(aws_client **out, cm_err *err)
+{
+    *out = NULL;
+    aws_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    int rc = aws_creds_load(&c->creds, err);
+    if (!rc)
+        rc = client_init(c, err);
+    if (rc) {
+        aws_client_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+int aws_client_new_with(aws_client **out, const aws_creds *creds, cm_err *err)
+{
+    *out = NULL;
+    aws_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    c->creds.access_key = strdup(creds->access_key);
+    c->creds.secret_key = strdup(creds->secret_key);
+    c->creds.session_token = creds->session_token ? strdup(creds->session_token) : NULL;
+    int rc = client_init(c, err);
+    if (rc) {
+        aws_client_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void aws_client_free(aws_client *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    aws_creds_clear(&c->creds);
+    free(c);
+}
+
+aws_stats aws_client_stats(const aws_client *c)
+{
+    return c->stats;
+}
+
+void aws_response_init(aws_response *r)
+{
+    memset(r, 0, sizeof *r);
+    cm_buf_init(&r->body, AWS_RESPONSE_MAX);
+}
+
+void aws_response_free(aws_response *r)
+{
+    if (r)
+        cm_buf_free(&r->body);
+}
+
+int aws_uri_encode(cm_buf *b, const char *s)
+{
+    int rc = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+            rc = cm_buf_append(b, p, 1);
+        else
+            rc = cm_buf_printf(b, "%%%02X", *p);
+    }
+    return rc;
+}
+
+int aws_endpoint(const char *service, const char *region, cm_buf *b)
+{
+    char var[64] = "AWS_ENDPOINT_URL_";
+    size_t n = strlen(var);
+    for (const char *s = service; *s && n + 1 < sizeof var; s++)
+        var[n++] = *s == '-' ? '_' : (char)toupper((unsigned char)*s);
+    var[n] = '\0';
+    const char *url = getenv(var);
+    if (!url || !*url)
+        url = getenv("AWS_ENDPOINT_URL");
+    if (url && *url) {
+        size_t len = strlen(url);
+        while (len && url[len - 1] == '/')
+            len--;
+        return cm_buf_append(b, url, len);
+    }
+    return cm_buf_printf(b, "https://%s.%s.amazonaws.com", service, region);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    cm_buf *b = arg;
+    size_t n = size * nmemb;
+    return cm_buf_append(b, data, n) ? 0 : n;
+}
+
+static void hex(char *out, const unsigned char *in, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* Throttling and server-side failures worth another attempt. */
+static bool retryable_code(const char *code)
+{
+    static const char *const codes[] = {
+        "Throttling",        "ThrottlingException", "ThrottledException",
+        "RequestLimitExceeded", "SlowDown",         "TooManyRequestsException",
+        "RequestThrottled",  "ProvisionedThroughputExceededException",
+        "InternalError",     "ServiceUnavailable",  "RequestTimeout",
+        "InternalFailure",   NULL};
+    for (int i = 0; codes[i]; i++)
+        if (strcmp(code, codes[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Decodes an error body of any protocol: XML (rest-xml, query, ec2) or JSON. */
+static void decode_error(aws_response *resp)
+{
+    const char *body = cm_buf_str(&resp->body);
+    size_t len = resp->body.len;
+    while (len && isspace((unsigned char)*body)) {
+        body++;
+        len--;
+    }
+    if (len && *body == '<') {
+        aws_xml_error(body, len, resp->code, sizeof resp->code, resp->message,
+                      sizeof resp->message);
+    } else if (len && *body == '{') {
+        json_t *j = json_loadb(body, len, 0, NULL);
+        const char *t = json_string_value(json_object_get(j, "__type"));
+        const char *m = json_string_value(json_object_get(j, "message"));
+        if (!m)
+            m = json_string_value(json_object_get(j, "Message"));
+        if (t) {
+            const char *hash = strrchr(t, '#');
+            snprintf(resp->code, sizeof resp->code, "%s", hash ? hash + 1 : t);
+        }
+        if (m)
+            snprintf(resp->message, sizeof resp->message, "%s", m);
+        json_decref(j);
+    }
+    if (!resp->code[0])
+        snprintf(resp->code, sizeof resp->code, "HTTP%ld", resp->status);
+}
+
+static void backoff(aws_client *c, int attempt)
+{
+    long cap = AWS_BACKOFF_BASE_MS << attempt;
+    if (cap > AWS_BACKOFF_CAP_MS)
+        cap = AWS_BACKOFF_CAP_MS;
+    long ms = (long)(rand_r(&c->rand_state) % (unsigned)(cap + 1));
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int send_once(aws_client *c, const aws_request *req, const char *url,
+                     struct curl_slist *headers, aws_response *resp, cm_err *err)
+{
+    CURL *h = c->curl;
+    char sigv4[128];
+    snprintf(sigv4, sizeof sigv4, "aws:amz:%s:%s", req->region, req->service);
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
+    curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.access_key);
+    curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.secret_key);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (req->body_len || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+    }
+    if (strcmp(req->method, "HEAD") == 0)
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    cm_buf_reset(&resp->body);
+    resp->code[0] = resp->message[0] = '\0';
+    c->stats.requests++;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+        c->stats.mutating++;
+    CURLcode cc = curl_easy_perform(h);
+    if (cc != CURLE_OK) {
+        resp->status = 0;
+        if (cc == CURLE_WRITE_ERROR)
+            return cm_err_set(err, CM_ECORRUPT, "the cloud's response exceeded %zu bytes",
+                              (size_t)AWS_RESPONSE_MAX);
+        return cm_err_set(err, CM_ENET, "%s %s: %s", req->method, url, curl_easy_strerror(cc));
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (resp->status >= 200 && resp->status < 300)
+        return 0;
+    decode_error(resp);
+    bool retry = resp->status >= 500 || resp->status == 429 || retryable_code(resp->code);
+    return cm_err_set(err, retry ? CM_ERETRY : CM_ECLOUD, "%s: %s", resp->code,
+                      resp->message[0] ? resp->message : "no message");
+}
+
+static struct curl_slist *build_headers(aws_client *c, const aws_request *req)
+{
+    struct curl_slist *hs = NULL;
+    char line[256];
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    char hexd[2 * SHA256_DIGEST_LENGTH + 1];
+    SHA256(req->body ? req->body : (const void *)"", req->body_len, digest);
+    hex(hexd, digest, sizeof digest);
+    snprintf(line, sizeof line, "x-amz-content-sha256: %s", hexd);
+    hs = curl_slist_append(hs, line);
+    if (req->content_type) {
+        snprintf(line, sizeof line, "Content-Type: %s", req->content_type);
+        hs = curl_slist_append(hs, line);
+    } else {
+        hs = curl_slist_append(hs, "Content-Type:");
+    }
+    if (req->content_md5) {
+        unsigned char md5[16];
+        unsigned char b64[32];
+        unsigned int mdlen = 0;
+        EVP_Digest(req->body ? req->body : (const void *)"", req->body_len, md5, &mdlen,
+                   EVP_md5(), NULL);
+        EVP_EncodeBlock(b64, md5, (int)mdlen);
+        snprintf(line, sizeof line, "Content-MD5: %s", b64);
+        hs = curl_slist_append(hs, line);
+    }
+    if (c->creds.session_token) {
+        cm_buf tok;
+        cm_buf_init(&tok, 8192);
+        cm_buf_printf(&tok, "x-amz-security-token: %s", c->creds.session_token);
+        hs = curl_slist_append(hs, cm_buf_str(&tok));
+        cm_buf_free(&tok);
+    }
+    hs = curl_slist_append(hs, "Expect:");
+    hs = curl_slist_append(hs, "Accept:");
+    return hs;
+}
+
+int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *err)
+{
+    cm_buf url;
+    cm_buf_init(&url, 16384);
+    int rc = aws_endpoint(req->service, req->region, &url);
+    if (!rc)
+        rc = cm_buf_puts(&url, req->path);
+    if (!rc && req->query && *req->query)
+        rc = cm_buf_printf(&url, "?%s", req->query);
+    if (rc) {
+        cm_buf_free(&url);
+        return cm_err_set(err, CM_EINVAL, "request URL too long");
+    }
+    struct curl_slist *headers = build_headers(c, req);
+    for (int attempt = 0;; attempt++) {
+        rc = send_once(c, req, cm_buf_str(&url), headers, resp, err);
+        if (!rc || !cm_err_retryable(rc) || attempt + 1 >= AWS_MAX_ATTEMPTS)
+            break;
+        c->stats.retries++;
+        backoff(c, attempt);
+    }
+    curl_slist_free_all(headers);
+    cm_buf_free(&url);
+    return rc;
+}

@@ -1,0 +1,100 @@
+/* modules/aws/aws_xml.c — libxml2 boundary for AWS XML bodies. */
+#include "modules/aws/aws_xml.h"
+
+#include <libxml/parser.h>
+#include <string.h>
+
+int aws_xml_parse(xmlDocPtr *out, const char *data, size_t len, cm_err *err)
+{
+    *out = NULL;
+    if (len > (size_t)INT32_MAX)
+        return cm_err_set(err, CM_ECORRUPT, "XML response too large");
+    xmlDocPtr doc = xmlReadMemory(data, (int)len, NULL, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc || !xmlDocGetRootElement(doc)) {
+        xmlFreeDoc(doc);
+        return cm_err_set(err, CM_ECORRUPT, "malformed XML in the cloud's response (%zu bytes)",
+                          len);
+    }
+    *out = doc;
+    return 0;
+}
+
+static xmlNodePtr find_from(xmlNodePtr n, const char *name)
+{
+    for (; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
+            return n;
+    return NULL;
+}
+
+xmlNodePtr aws_xml_child(xmlNodePtr parent, const char *name)
+{
+    return parent ? find_from(parent->children, name) : NULL;
+}
+
+xmlNodePtr aws_xml_next(xmlNodePtr node, const char *name)
+{
+    return node ? find_from(node->next, name) : NULL;
+}
+
+bool aws_xml_child_text(xmlNodePtr parent, const char *name, char *out, size_t size)
+{
+    xmlNodePtr n = aws_xml_child(parent, name);
+    if (size)
+        out[0] = '\0';
+    if (!n)
+        return false;
+    xmlChar *txt = xmlNodeGetContent(n);
+    if (txt && size)
+        snprintf(out, size, "%s", (const char *)txt);
+    xmlFree(txt);
+    return true;
+}
+
+static xmlNodePtr find_deep(xmlNodePtr n, const char *name)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)n->name, name) == 0)
+            return n;
+        xmlNodePtr c = find_deep(n->children, name);
+        if (c)
+            return c;
+    }
+    return NULL;
+}
+
+void aws_xml_error(const char *data, size_t len, char *code, size_t code_size, char *msg,
+                   size_t msg_size)
+{
+    code[0] = msg[0] = '\0';
+    xmlDocPtr doc;
+    if (aws_xml_parse(&doc, data, len, NULL))
+        return;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr c = find_deep(root, "Code");
+    xmlNodePtr m = find_deep(root, "Message");
+    if (c && c->parent)
+        aws_xml_child_text(c->parent, "Code", code, code_size);
+    if (m && m->parent)
+        aws_xml_child_text(m->parent, "Message", msg, msg_size);
+    xmlFreeDoc(doc);
+}
+
+int aws_xml_escape(cm_buf *b, const char *s)
+{
+    int rc = 0;
+    for (; *s && !rc; s++) {
+        switch (*s) {
+        case '&': rc = cm_buf_puts(b, "&amp;"); break;
+        case '<': rc = cm_buf_puts(b, "&lt;"); break;
+        case '>': rc = cm_buf_puts(b, "&gt;"); break;
+        case '"': rc = cm_buf_puts(b, "&quot;"); break;
+        case '\'': rc = cm_buf_puts(b, "&apos;"); break;
+        default: rc = cm_buf_append(b, s, 1);
+        }
+    }
+    return rc;
+}

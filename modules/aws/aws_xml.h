@@ -1,0 +1,25 @@
+/* modules/aws/aws_xml.h — small libxml2 helpers for the rest-xml and query
+ * protocols; private to modules/. Parsing never loads external entities or
+ * the network. */
+#ifndef IASQL_AWS_XML_H
+#define IASQL_AWS_XML_H
+
+#include <libxml/tree.h>
+
+#include "common/cm.h"
+
+int aws_xml_parse(xmlDocPtr *out, const char *data, size_t len, cm_err *err);
+/* The first child element of parent with this local name, or NULL. */
+xmlNodePtr aws_xml_child(xmlNodePtr parent, const char *name);
+/* The next sibling element after node with this local name, or NULL. */
+xmlNodePtr aws_xml_next(xmlNodePtr node, const char *name);
+/* Copies the text of the named child into out (truncating); "" if absent.
+ * Returns true when the child exists. */
+bool aws_xml_child_text(xmlNodePtr parent, const char *name, char *out, size_t size);
+/* Finds Code and Message anywhere in an AWS XML error body. */
+void aws_xml_error(const char *data, size_t len, char *code, size_t code_size, char *msg,
+                   size_t msg_size);
+/* Appends s to b with XML special characters escaped. */
+int aws_xml_escape(cm_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,30 @@
+-- modules/aws_account/aws_account.sql — the regions this database manages.
+-- Credentials are not here: they stay in the standard AWS chain of the
+-- engine's environment and never enter the database.
+CREATE TABLE aws_regions (
+  region text PRIMARY KEY
+    CONSTRAINT aws_regions_region_format CHECK (region ~ '^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$'),
+  is_default boolean NOT NULL DEFAULT false,
+  is_enabled boolean NOT NULL DEFAULT false,
+  CONSTRAINT aws_regions_default_must_be_enabled CHECK (NOT is_default OR is_enabled)
+);
+CREATE UNIQUE INDEX aws_regions_only_one_default ON aws_regions (is_default) WHERE is_default;
+
+-- Exactly one default region, checked at the end of each transaction so a
+-- default can be moved from one row to another.
+CREATE FUNCTION aws_regions_check_default() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT count(*) FROM aws_regions WHERE is_default) <> 1 THEN
+    RAISE EXCEPTION 'aws_regions must have exactly one default region'
+      USING HINT = 'UPDATE aws_regions SET is_default = (region = ''REGION'');';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER aws_regions_one_default AFTER INSERT OR UPDATE OR DELETE ON aws_regions
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION aws_regions_check_default();
+
+CREATE FUNCTION default_aws_region() RETURNS text
+LANGUAGE sql STABLE AS $$ SELECT region FROM aws_regions WHERE is_default $$;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON aws_regions TO PUBLIC;

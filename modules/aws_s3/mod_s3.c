@@ -1,0 +1,369 @@
+/* modules/aws_s3/mod_s3.c — module aws_s3: table bucket. Speaks S3's
+ * rest-xml protocol, path-style (<endpoint>/<bucket>), signed for the
+ * bucket's region. Creating a bucket costs one call, two with tags; the
+ * creation dates of every bucket created in a commit cost one ListBuckets. */
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cm_json.h"
+#include "modules/aws/aws_xml.h"
+#include "modules/mod_int.h"
+
+extern const char iasql_sql_aws_s3[];
+
+/* us-east-1 answers GetBucketLocation with an empty constraint, and very old
+ * buckets in eu-west-1 with "EU". */
+static const char *location_to_region(const char *loc)
+{
+    if (!*loc)
+        return "us-east-1";
+    if (strcmp(loc, "EU") == 0)
+        return "eu-west-1";
+    return loc;
+}
+
+static int bucket_path(cm_buf *b, const char *name, const char *suffix)
+{
+    int rc = cm_buf_puts(b, "/");
+    if (!rc)
+        rc = aws_uri_encode(b, name);
+    if (!rc && suffix)
+        rc = cm_buf_puts(b, suffix);
+    return rc;
+}
+
+/* One S3 call on a bucket: method, sub-resource query, optional body. */
+static int s3_call(mod_ctx *ctx, const char *method, const char *name, const char *region,
+                   const char *query, const cm_buf *body, bool md5, aws_response *resp,
+                   cm_err *err, const char *what)
+{
+    cm_buf path;
+    cm_buf_init(&path, 4096);
+    if (bucket_path(&path, name, NULL)) {
+        cm_buf_free(&path);
+        return cm_err_set(err, CM_EINVAL, "bucket name too long");
+    }
+    aws_request req = {
+        .service = "s3",
+        .region = region,
+        .method = method,
+        .path = cm_buf_str(&path),
+        .query = query,
+        .body = body ? body->data : NULL,
+        .body_len = body ? body->len : 0,
+        .content_type = body ? "application/xml" : NULL,
+        .content_md5 = md5,
+    };
+    char ctx_msg[256];
+    snprintf(ctx_msg, sizeof ctx_msg, "%s bucket %s", what, name);
+    int rc = mod_aws_call(ctx, &req, resp, err, ctx_msg);
+    cm_buf_free(&path);
+    return rc;
+}
+
+static int bucket_region(mod_ctx *ctx, const char *name, char *out, size_t size, cm_err *err)
+{
+    aws_response resp;
+    aws_response_init(&resp);
+    int rc = s3_call(ctx, "GET", name, ctx->default_region, "location=", NULL, false, &resp, err,
+                     "reading the region of");
+    if (!rc) {
+        xmlDocPtr doc;
+        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
+        if (!rc) {
+            xmlChar *txt = xmlNodeGetContent(xmlDocGetRootElement(doc));
+            snprintf(out, size, "%s", location_to_region(txt ? (const char *)txt : ""));
+            xmlFree(txt);
+            xmlFreeDoc(doc);
+        }
+    }
+    aws_response_free(&resp);
+    return rc;
+}
+
+/* Tags as a JSON object; a bucket without tags answers NoSuchTagSet. */
+static int bucket_tags(mod_ctx *ctx, const char *name, const char *region, json_t **out,
+                       cm_err *err)
+{
+    *out = json_object();
+    aws_response resp;
+    aws_response_init(&resp);
+    int rc = s3_call(ctx, "GET", name, region, "tagging=", NULL, false, &resp, err,
+                     "reading the tags of");
+    if (rc && (strcmp(resp.code, "NoSuchTagSet") == 0 || strcmp(resp.code, "NotImplemented") == 0)) {
+        cm_err_clear(err);
+        rc = 0;
+    } else if (!rc) {
+        xmlDocPtr doc;
+        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
+        if (!rc) {
+            xmlNodePtr set = aws_xml_child(xmlDocGetRootElement(doc), "TagSet");
+            for (xmlNodePtr t = aws_xml_child(set, "Tag"); t; t = aws_xml_next(t, "Tag")) {
+                char key[512], val[1024];
+                aws_xml_child_text(t, "Key", key, sizeof key);
+                aws_xml_child_text(t, "Value", val, sizeof val);
+                /* Tags AWS itself puts on (aws:...) are not the user's to manage. */
+                if (strncmp(key, "aws:", 4) != 0)
+                    json_object_set_new(*out, key, json_string(val));
+            }
+            xmlFreeDoc(doc);
+        }
+    }
+    aws_response_free(&resp);
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* ListBuckets as an object name -> creation date. */
+static int list_buckets(mod_ctx *ctx, json_t **out, cm_err *err)
+{
+    aws_response resp;
+    aws_response_init(&resp);
+    aws_request req = {.service = "s3", .region = ctx->default_region, .method = "GET",
+                       .path = "/"};
+    int rc = mod_aws_call(ctx, &req, &resp, err, "listing buckets");
+    *out = NULL;
+    if (!rc) {
+        xmlDocPtr doc;
+        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
+        if (!rc) {
+            json_t *all = json_object();
+            xmlNodePtr list = aws_xml_child(xmlDocGetRootElement(doc), "Buckets");
+            for (xmlNodePtr b = aws_xml_child(list, "Bucket"); b; b = aws_xml_next(b, "Bucket")) {
+                char name[256], date[64];
+                aws_xml_child_text(b, "Name", name, sizeof name);
+                aws_xml_child_text(b, "CreationDate", date, sizeof date);
+                if (name[0])
+                    json_object_set_new(all, name, date[0] ? json_string(date) : json_null());
+            }
+            xmlFreeDoc(doc);
+            *out = all;
+        }
+    }
+    aws_response_free(&resp);
+    return rc;
+}
+
+static bool region_wanted(const char *region, const char *const *regions, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(regions[i], region) == 0)
+            return true;
+    return false;
+}
+
+static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
+                   cm_err *err)
+{
+    json_t *all;
+    int rc = list_buckets(ctx, &all, err);
+    if (rc)
+        return rc;
+    json_t *rows = json_array();
+    const char *name;
+    json_t *date;
+    json_object_foreach(all, name, date)
+    {
+        char region[64];
+        json_t *tags = NULL;
+        rc = bucket_region(ctx, name, region, sizeof region, err);
+        if (rc == CM_ECLOUD) { /* deleted between the list and this read */
+            cm_err_clear(err);
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            break;
+        if (!region_wanted(region, regions, nregions))
+            continue;
+        rc = bucket_tags(ctx, name, region, &tags, err);
+        if (rc)
+            break;
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region",
+                                              region, "tags", tags, "created_at", date));
+    }
+    json_decref(all);
+    if (rc) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+static int tagging_body(const json_t *tags, cm_buf *b)
+{
+    int rc = cm_buf_puts(b, "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>");
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)tags, key, val)
+    {
+        if (!rc)
+            rc = cm_buf_puts(b, "<Tag><Key>");
+        if (!rc)
+            rc = aws_xml_escape(b, key);
+        if (!rc)
+            rc = cm_buf_puts(b, "</Key><Value>");
+        if (!rc)
+            rc = aws_xml_escape(b, json_is_string(val) ? json_string_value(val) : "");
+        if (!rc)
+            rc = cm_buf_puts(b, "</Value></Tag>");
+    }
+    if (!rc)
+        rc = cm_buf_puts(b, "</TagSet></Tagging>");
+    return rc;
+}
+
+static int put_tags(mod_ctx *ctx, const char *name, const char *region, const json_t *tags,
+                    cm_err *err)
+{
+    aws_response resp;
+    aws_response_init(&resp);
+    int rc;
+    if (!json_is_object(tags) || json_object_size(tags) == 0) {
+        rc = s3_call(ctx, "DELETE", name, region, "tagging=", NULL, false, &resp, err,
+                     "removing the tags of");
+    } else {
+        cm_buf body;
+        cm_buf_init(&body, 1 << 20);
+        rc = tagging_body(tags, &body) ? cm_err_set(err, CM_EINVAL, "tags too large") : 0;
+        if (!rc)
+            rc = s3_call(ctx, "PUT", name, region, "tagging=", &body, true, &resp, err,
+                         "tagging");
+        cm_buf_free(&body);
+    }
+    aws_response_free(&resp);
+    return rc;
+}
+
+static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
+{
+    *name = cm_json_str(img, "name");
+    *region = cm_json_str(img, "region");
+    if (!*name || !*region)
+        return cm_err_set(err, CM_EINVAL, "bucket row lacks a name or region");
+    return 0;
+}
+
+static int s3_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(desired, &name, &region, err);
+    if (rc)
+        return rc;
+    cm_buf body;
+    cm_buf_init(&body, 4096);
+    if (strcmp(region, "us-east-1") != 0)
+        cm_buf_printf(&body,
+                      "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                      "<LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>",
+                      region);
+    aws_response resp;
+    aws_response_init(&resp);
+    rc = s3_call(ctx, "PUT", name, region, NULL, body.len ? &body : NULL, false, &resp, err,
+                 "creating");
+    cm_buf_free(&body);
+    if (rc && strcmp(resp.code, "BucketAlreadyOwnedByYou") == 0) {
+        /* Ours already: done by an earlier attempt if it is in the region asked for. */
+        char actual[64];
+        cm_err_clear(err);
+        rc = bucket_region(ctx, name, actual, sizeof actual, err);
+        if (!rc && strcmp(actual, region) != 0)
+            rc = cm_err_set(err, CM_ECLOUD,
+                            "creating bucket %s: BucketAlreadyOwnedByYou: a bucket of that name "
+                            "already exists in region %s, not %s",
+                            name, actual, region);
+    }
+    aws_response_free(&resp);
+    json_t *tags = json_object_get(desired, "tags");
+    if (!rc && json_object_size(tags) > 0)
+        rc = put_tags(ctx, name, region, tags, err);
+    if (rc)
+        return rc;
+    *out = json_deep_copy(desired);
+    return 0;
+}
+
+static int s3_fill_owned(mod_ctx *ctx, json_t *images, cm_err *err)
+{
+    json_t *all;
+    int rc = list_buckets(ctx, &all, err);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *img;
+    json_array_foreach(images, i, img)
+    {
+        json_t *date = json_object_get(all, cm_json_str(img, "name") ? cm_json_str(img, "name") : "");
+        if (json_is_string(date))
+            json_object_set(img, "created_at", date);
+    }
+    json_decref(all);
+    return 0;
+}
+
+static int s3_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                     cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(desired, &name, &region, err);
+    if (rc)
+        return rc;
+    const json_t *tags = json_object_get(desired, "tags");
+    if (!json_equal(json_object_get(known, "tags"), (json_t *)tags))
+        rc = put_tags(ctx, name, region, tags, err);
+    if (rc)
+        return rc;
+    *out = json_deep_copy(desired);
+    json_object_set(*out, "created_at", json_object_get(known, "created_at"));
+    return 0;
+}
+
+static int s3_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(known, &name, &region, err);
+    if (rc)
+        return rc;
+    aws_response resp;
+    aws_response_init(&resp);
+    rc = s3_call(ctx, "DELETE", name, region, NULL, NULL, false, &resp, err, "deleting");
+    if (rc && strcmp(resp.code, "NoSuchBucket") == 0) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    aws_response_free(&resp);
+    return rc;
+}
+
+static const mod_table_ops bucket_ops = {
+    .list = s3_list,
+    .create = s3_create,
+    .update = s3_update,
+    .remove = s3_remove,
+    .fill_owned = s3_fill_owned,
+};
+
+static const mod_column bucket_columns[] = {
+    {"name", MOD_COL_CLOUD_ID},
+    {"region", MOD_COL_CLOUD_ID},
+    {"tags", 0},
+    {"created_at", MOD_COL_CLOUD_OWNED},
+    {NULL, 0},
+};
+
+static const mod_table bucket_table = {"bucket", bucket_columns, &bucket_ops};
+static const mod_table *const s3_tables[] = {&bucket_table, NULL};
+static const char *const s3_deps[] = {"aws_account", NULL};
+
+const mod_module mod_aws_s3 = {
+    .name = "aws_s3",
+    .version = IASQL_VERSION,
+    .deps = s3_deps,
+    .install_sql = iasql_sql_aws_s3,
+    .tables = s3_tables,
+};

@@ -1,0 +1,83 @@
+/* modules/mod.h — what a module is: a name, a version, dependencies, the SQL
+ * that installs it, and for each table the roles of its columns and the
+ * cloud operations that are truly specific to it. Generic code in capture/
+ * and apply/ does the rest from this description. Only modules/ knows AWS.
+ *
+ * Row images are jansson objects keyed by column name, as to_json(row)
+ * produces them. Images passed in are borrowed; images returned through
+ * **out are new references owned by the caller. */
+#ifndef IASQL_MOD_H
+#define IASQL_MOD_H
+
+#include <jansson.h>
+
+#include "common/cm.h"
+
+typedef struct mod_ctx mod_ctx;
+
+/* The context for cloud calls: an AWS client built from the standard
+ * credential chain. */
+int mod_ctx_new(mod_ctx **out, cm_err *err);
+void mod_ctx_free(mod_ctx *ctx);
+const char *mod_ctx_default_region(const mod_ctx *ctx);
+/* HTTP requests made so far (for tests and benchmarks). */
+uint64_t mod_ctx_requests(const mod_ctx *ctx);
+uint64_t mod_ctx_mutating_requests(const mod_ctx *ctx);
+
+enum {
+    MOD_COL_CLOUD_ID = 1 << 0,    /* identifies the resource in the cloud; change = replace */
+    MOD_COL_CLOUD_OWNED = 1 << 1, /* written only by the engine */
+    MOD_COL_IMMUTABLE = 1 << 2,   /* cannot change in place; change = replace */
+};
+
+typedef struct mod_column {
+    const char *name;
+    unsigned flags;
+} mod_column;
+
+typedef struct mod_table_ops {
+    /* Every resource in the given regions, as row images without "id". */
+    int (*list)(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
+                cm_err *err);
+    /* Creates desired; *out is the cloud's image (desired plus cloud-owned
+     * columns that the create response carries). */
+    int (*create)(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err);
+    /* Changes mutable columns from known to desired in place. */
+    int (*update)(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                  cm_err *err);
+    /* Deletes known. A resource already gone is success. */
+    int (*remove)(mod_ctx *ctx, const json_t *known, cm_err *err);
+    /* Optional: fills cloud-owned columns of just-created images (an array)
+     * with as few calls as possible, once per commit. */
+    int (*fill_owned)(mod_ctx *ctx, json_t *images, cm_err *err);
+} mod_table_ops;
+
+typedef struct mod_table {
+    const char *name;
+    const mod_column *columns; /* ends with {NULL, 0}; "id" is implied */
+    const mod_table_ops *ops;  /* NULL: a local table (settings), never sent to the cloud */
+} mod_table;
+
+typedef struct mod_module {
+    const char *name;
+    const char *version;
+    const char *const *deps;       /* ends with NULL */
+    const char *install_sql;       /* creates the tables; run in one transaction */
+    const char *seed_sql;          /* optional, run after install with $1 = default region */
+    const char *uninstall_sql;     /* optional, run after the tables are dropped */
+    const mod_table *const *tables; /* ends with NULL, parents before children */
+} mod_module;
+
+/* Every module the engine offers, ending with NULL. */
+const mod_module *const *mod_registry(void);
+const mod_module *mod_find(const char *name);
+/* The table of that name among all modules, or NULL; *module_out (if not
+ * NULL) receives its module. */
+const mod_table *mod_find_table(const char *table, const mod_module **module_out);
+const mod_column *mod_column_find(const mod_table *t, const char *name);
+bool mod_column_has(const mod_table *t, const char *name, unsigned flag);
+
+/* Describes a row for messages: "bucket 12 (name=logs, region=us-east-1)". */
+int mod_describe_row(const mod_table *t, uint64_t row_id, const json_t *image, cm_buf *b);
+
+#endif

@@ -1,0 +1,17 @@
+/* modules/mod_int.h — private to modules/: how a module reaches its client. */
+#ifndef IASQL_MOD_INT_H
+#define IASQL_MOD_INT_H
+
+#include "modules/aws/aws.h"
+#include "modules/mod.h"
+
+struct mod_ctx {
+    aws_client *aws;
+    char *default_region;
+};
+
+/* Sends req and, on failure, prefixes err with what was being done. */
+int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_err *err,
+                 const char *what);
+
+#endif

@@ -1,0 +1,117 @@
+/* modules/mod_registry.c — the catalogue of modules and the generic helpers
+ * over their descriptions. Adding a module adds one line to the table here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/mod_int.h"
+
+extern const mod_module mod_aws_account;
+extern const mod_module mod_aws_s3;
+
+static const mod_module *const registry[] = {&mod_aws_account, &mod_aws_s3, NULL};
+
+const mod_module *const *mod_registry(void)
+{
+    return registry;
+}
+
+const mod_module *mod_find(const char *name)
+{
+    for (int i = 0; registry[i]; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+const mod_table *mod_find_table(const char *table, const mod_module **module_out)
+{
+    for (int i = 0; registry[i]; i++)
+        for (int k = 0; registry[i]->tables[k]; k++)
+            if (strcmp(registry[i]->tables[k]->name, table) == 0) {
+                if (module_out)
+                    *module_out = registry[i];
+                return registry[i]->tables[k];
+            }
+    return NULL;
+}
+
+const mod_column *mod_column_find(const mod_table *t, const char *name)
+{
+    for (const mod_column *c = t->columns; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+bool mod_column_has(const mod_table *t, const char *name, unsigned flag)
+{
+    const mod_column *c = mod_column_find(t, name);
+    return c && (c->flags & flag);
+}
+
+int mod_describe_row(const mod_table *t, uint64_t row_id, const json_t *image, cm_buf *b)
+{
+    int rc = cm_buf_printf(b, "%s %llu", t->name, (unsigned long long)row_id);
+    const char *sep = " (";
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        if (!(c->flags & MOD_COL_CLOUD_ID))
+            continue;
+        const char *v = image ? json_string_value(json_object_get(image, c->name)) : NULL;
+        if (!v)
+            continue;
+        rc = cm_buf_printf(b, "%s%s=%s", sep, c->name, v);
+        sep = ", ";
+    }
+    if (!rc && strcmp(sep, ", ") == 0)
+        rc = cm_buf_puts(b, ")");
+    return rc;
+}
+
+int mod_ctx_new(mod_ctx **out, cm_err *err)
+{
+    *out = NULL;
+    mod_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    int rc = aws_client_new(&ctx->aws, err);
+    if (rc) {
+        free(ctx);
+        return rc;
+    }
+    ctx->default_region = strdup(aws_default_region());
+    *out = ctx;
+    return 0;
+}
+
+void mod_ctx_free(mod_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    aws_client_free(ctx->aws);
+    free(ctx->default_region);
+    free(ctx);
+}
+
+const char *mod_ctx_default_region(const mod_ctx *ctx)
+{
+    return ctx->default_region;
+}
+
+uint64_t mod_ctx_requests(const mod_ctx *ctx)
+{
+    return aws_client_stats(ctx->aws).requests;
+}
+
+uint64_t mod_ctx_mutating_requests(const mod_ctx *ctx)
+{
+    return aws_client_stats(ctx->aws).mutating;
+}
+
+int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_err *err,
+                 const char *what)
+{
+    int rc = aws_send(ctx->aws, req, resp, err);
+    if (rc)
+        cm_err_wrap(err, "%s", what);
+    return rc;
+}

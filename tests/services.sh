@@ -1,0 +1,118 @@
+# tests/services.sh — sourced by the test runner, the demo and the benchmark:
+# starts PostgreSQL 15 and AWS emulators on free 127.0.0.1 ports and stops
+# them again. Never binds anything but 127.0.0.1.
+#
+#   iasql_services_start [moto] [s3rver]   exports IASQL_PG_CONNINFO, MOTO_URL, S3RVER_URL
+#   iasql_services_stop
+
+IASQL_ROOT="${IASQL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+IASQL_RUN_DIR=""
+IASQL_PIDS=()
+
+iasql_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+iasql_wait_port() { # port seconds
+  local i
+  for ((i = 0; i < $2 * 20; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# Finds moto_server: $MOTO_SERVER, PATH, python3 -m moto.server, pyenv installs.
+iasql_find_moto() {
+  if [ -n "${MOTO_SERVER:-}" ]; then echo "$MOTO_SERVER"; return 0; fi
+  if command -v moto_server >/dev/null 2>&1; then command -v moto_server; return 0; fi
+  if python3 -c 'import moto.server' >/dev/null 2>&1; then echo "python3 -m moto.server"; return 0; fi
+  local m
+  for m in "$HOME"/.pyenv/versions/*/bin/moto_server /root/.pyenv/versions/*/bin/moto_server; do
+    if [ -x "$m" ]; then echo "$m"; return 0; fi
+  done
+  echo "moto_server not found: tried \$MOTO_SERVER, PATH, 'python3 -m moto.server' and ~/.pyenv/versions/*/bin/moto_server; install it with: pip install 'moto[server]'" >&2
+  return 1
+}
+
+iasql_pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/15/bin /usr/lib/postgresql/*/bin; do
+    if [ -x "$d/initdb" ]; then echo "$d"; return 0; fi
+  done
+  echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2
+  return 1
+}
+
+iasql_start_pg() {
+  local bin port dir
+  bin=$(iasql_pg_bin) || return 1
+  port=$(iasql_free_port)
+  dir="$IASQL_RUN_DIR/pg"
+  mkdir -p "$dir/data" "$dir/sock"
+  if [ "$(id -u)" = 0 ]; then
+    chown -R postgres:postgres "$dir"
+    runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+      -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
+  else
+    "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+      -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
+  fi
+  export IASQL_PG_PORT=$port
+  export IASQL_PG_BIN=$bin
+  export IASQL_PG_DATA="$dir/data"
+  export IASQL_PG_CONNINFO="host=127.0.0.1 port=$port user=postgres"
+}
+
+iasql_start_moto() { # [extra env assignments...]
+  local moto port
+  moto=$(iasql_find_moto) || return 1
+  port=$(iasql_free_port)
+  env "$@" $moto -H 127.0.0.1 -p "$port" >"$IASQL_RUN_DIR/moto-$port.log" 2>&1 &
+  IASQL_PIDS+=($!)
+  iasql_wait_port "$port" 30 || { echo "moto_server did not start" >&2; cat "$IASQL_RUN_DIR/moto-$port.log" >&2; return 1; }
+  echo "$port"
+}
+
+iasql_start_s3rver() {
+  local port dir="$IASQL_ROOT/tests/emulators"
+  [ -x "$dir/node_modules/.bin/s3rver" ] || (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci for the emulators failed" >&2; return 1; }
+  port=$(iasql_free_port)
+  mkdir -p "$IASQL_RUN_DIR/s3rver"
+  "$dir/node_modules/.bin/s3rver" --address 127.0.0.1 --port "$port" --directory "$IASQL_RUN_DIR/s3rver" --silent >"$IASQL_RUN_DIR/s3rver.log" 2>&1 &
+  IASQL_PIDS+=($!)
+  iasql_wait_port "$port" 30 || { echo "s3rver did not start" >&2; cat "$IASQL_RUN_DIR/s3rver.log" >&2; return 1; }
+  echo "$port"
+}
+
+iasql_services_start() {
+  IASQL_RUN_DIR=$(mktemp -d /tmp/iasql-run.XXXXXX)
+  chmod 755 "$IASQL_RUN_DIR"
+  export IASQL_RUN_DIR
+  iasql_start_pg || return 1
+  local what port
+  for what in "$@"; do
+    case "$what" in
+      moto) port=$(iasql_start_moto) || return 1; export MOTO_URL="http://127.0.0.1:$port" ;;
+      s3rver) port=$(iasql_start_s3rver) || return 1; export S3RVER_URL="http://127.0.0.1:$port" ;;
+    esac
+  done
+}
+
+iasql_services_stop() {
+  local p
+  for p in "${IASQL_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${IASQL_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  IASQL_PIDS=()
+  if [ -n "${IASQL_PG_DATA:-}" ] && [ -d "$IASQL_PG_DATA" ]; then
+    if [ "$(id -u)" = 0 ]; then
+      runuser -u postgres -- "$IASQL_PG_BIN/pg_ctl" -D "$IASQL_PG_DATA" -m immediate stop >/dev/null 2>&1
+    else
+      "$IASQL_PG_BIN/pg_ctl" -D "$IASQL_PG_DATA" -m immediate stop >/dev/null 2>&1
+    fi
+  fi
+  [ -n "$IASQL_RUN_DIR" ] && rm -rf "$IASQL_RUN_DIR"
+  IASQL_RUN_DIR=""
+}
