@@ -1,0 +1,340 @@
+/* tests/integration/it_spine.c — the spine end to end: a real PostgreSQL, a
+ * real S3 emulator (moto_server, or s3rver as a second opinion), `iasql
+ * init`, the engine as a process, and psql-level SQL. The cloud is checked
+ * with plain HTTP, not through the engine's client. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "it_util.h"
+
+static char bucket_names[8][64];
+
+/* Bucket names unique to this run, so emulators need no reset. */
+static const char *bn(int i)
+{
+    snprintf(bucket_names[i], sizeof bucket_names[i], "it-%d-%d-%ld", (int)getpid(), i,
+             (long)random() % 100000);
+    return bucket_names[i];
+}
+
+static int setup(void **state)
+{
+    it_env *e = calloc(1, sizeof *e);
+    *state = e;
+    const char *name = getenv("IT_CURRENT") ? getenv("IT_CURRENT") : "t";
+    return it_setup(e, name);
+}
+
+static int teardown(void **state)
+{
+    it_env *e = *state;
+    int st = e->engine ? it_stop_engine(e) : 0;
+    it_teardown(e);
+    free(e);
+    /* SIGTERM must stop the engine cleanly. */
+    return st == 0 ? 0 : -1;
+}
+
+static void install_s3(it_env *e, int expect_buckets)
+{
+    PGresult *r = it_sql(e, "SELECT * FROM iasql_install('aws_s3') ORDER BY 1", 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 0), "aws_account");
+    assert_string_equal(PQgetvalue(r, 1, 0), "aws_s3");
+    assert_string_equal(PQgetvalue(r, 1, 1), "bucket");
+    if (expect_buckets >= 0)
+        assert_int_equal(atoi(PQgetvalue(r, 1, 2)), expect_buckets);
+    PQclear(r);
+}
+
+static void test_create_tag_delete(void **state)
+{
+    it_env *e = *state;
+    install_s3(e, -1);
+    const char *a = bn(0), *b = bn(1);
+    char tags_a[128];
+    snprintf(tags_a, sizeof tags_a, "{\"team\": \"%s\"}", e->full_s3 ? "core" : "x");
+    const char *p1[] = {a, e->full_s3 ? tags_a : "{}", b};
+    assert_non_null(it_sql(e, "INSERT INTO bucket (name, tags) VALUES ($1, $2::jsonb), ($3, '{}')", 3, p1));
+
+    /* preview: the plan, nothing applied */
+    PGresult *r = it_sql(e, "SELECT action, table_name FROM iasql_preview()", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 0), "create");
+    PQclear(r);
+    assert_false(it_cloud_has_bucket(e->emulator, a));
+
+    r = it_sql(e, "SELECT action, table_name, id, description FROM iasql_commit('make two')", 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(PQgetvalue(r, i, 0), "create");
+        assert_string_equal(PQgetvalue(r, i, 1), "bucket");
+        assert_non_null(strstr(PQgetvalue(r, i, 3), "created bucket"));
+    }
+    PQclear(r);
+    assert_true(it_cloud_has_bucket(e->emulator, a));
+    assert_true(it_cloud_has_bucket(e->emulator, b));
+
+    /* created_at is written back by the engine, and not as a user change */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM bucket WHERE created_at IS NULL"), "0");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE op = 'UPDATE' "
+                                    "AND origin = 'user'"), "0");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE op = 'UPDATE' "
+                                    "AND origin = 'engine'"), "2");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_commits WHERE message = 'make two' "
+                                    "AND status = 'ok' AND created = 2"), "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user' "
+                                    "AND commit_id IS NULL"), "0");
+
+    /* nothing pending: no rows, no cloud call */
+    r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
+    assert_int_equal(PQntuples(r), 0);
+    PQclear(r);
+    assert_non_null(strstr(it_log_last(e, "(commit) done"), " 0 rows, 0 cloud calls"));
+
+    if (e->full_s3) {
+        const char *p2[] = {a};
+        assert_non_null(it_sql(e, "UPDATE bucket SET tags = '{\"team\": \"web\", \"env\": \"dev\"}' "
+                                  "WHERE name = $1", 1, p2));
+        r = it_sql(e, "SELECT action, description FROM iasql_commit('retag')", 0, NULL);
+        assert_int_equal(PQntuples(r), 1);
+        assert_string_equal(PQgetvalue(r, 0, 0), "update");
+        assert_non_null(strstr(PQgetvalue(r, 0, 1), "tags changed"));
+        PQclear(r);
+        char url[512];
+        const char *body;
+        snprintf(url, sizeof url, "%s/%s?tagging", e->emulator, a);
+        assert_int_equal(it_http("GET", url, NULL, &body), 200);
+        assert_non_null(strstr(body, "<Key>env</Key><Value>dev</Value>"));
+        assert_non_null(strstr(body, "<Key>team</Key><Value>web</Value>"));
+        assert_null(strstr(body, "core"));
+    }
+
+    const char *p3[] = {a, b};
+    assert_non_null(it_sql(e, "DELETE FROM bucket WHERE name IN ($1, $2)", 2, p3));
+    r = it_sql(e, "SELECT action FROM iasql_commit('drop both')", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 0), "delete");
+    PQclear(r);
+    assert_false(it_cloud_has_bucket(e->emulator, a));
+    assert_false(it_cloud_has_bucket(e->emulator, b));
+}
+
+static void test_install_imports_existing(void **state)
+{
+    it_env *e = *state;
+    const char *name = bn(2);
+    char url[512];
+    snprintf(url, sizeof url, "%s/%s", e->emulator, name);
+    assert_int_equal(it_http("PUT", url, NULL, NULL), 200);
+    PGresult *r = it_sql(e, "SELECT * FROM iasql_install('aws_s3') ORDER BY 1", 0, NULL);
+    assert_non_null(r);
+    assert_true(atoi(PQgetvalue(r, 1, 2)) >= 1);
+    PQclear(r);
+    const char *p[] = {name};
+    r = it_sql(e, "SELECT region, created_at IS NOT NULL FROM bucket WHERE name = $1", 1, p);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 1), "t");
+    PQclear(r);
+    /* imported rows are cloud events, not user changes: nothing to commit */
+    r = it_sql(e, "SELECT * FROM iasql_preview()", 0, NULL);
+    assert_int_equal(PQntuples(r), 0);
+    PQclear(r);
+    assert_string_equal(it_value(e, "SELECT string_agg(DISTINCT origin, ',') FROM iasql_audit_log"),
+                        "cloud");
+    /* uninstall drops the table and leaves the cloud alone */
+    r = it_sql(e, "SELECT * FROM iasql_uninstall('aws_s3')", 0, NULL);
+    assert_int_equal(PQntuples(r), 1);
+    PQclear(r);
+    assert_null(it_value(e, "SELECT to_regclass('bucket')"));
+    assert_true(it_cloud_has_bucket(e->emulator, name));
+    assert_int_equal(it_http("DELETE", url, NULL, NULL), 204);
+}
+
+static void test_bad_input_rejected_at_insert(void **state)
+{
+    it_env *e = *state;
+    install_s3(e, -1);
+    char before[32];
+    snprintf(before, sizeof before, "%s", it_value(e, "SELECT count(*) FROM bucket"));
+    static const struct {
+        const char *sql;
+        const char *rule;
+    } cases[] = {
+        {"INSERT INTO bucket (name) VALUES ('ab')", "bucket_name_3_to_63_characters"},
+        {"INSERT INTO bucket (name) VALUES (repeat('a', 64))", "bucket_name_3_to_63_characters"},
+        {"INSERT INTO bucket (name) VALUES ('My_Bucket')", "bucket_name_only_lowercase_letters_digits_dots_hyphens"},
+        {"INSERT INTO bucket (name) VALUES ('-leading')", "bucket_name_starts_and_ends_with_letter_or_digit"},
+        {"INSERT INTO bucket (name) VALUES ('a..b')", "bucket_name_no_two_adjacent_dots"},
+        {"INSERT INTO bucket (name) VALUES ('192.168.5.4')", "bucket_name_not_an_ip_address"},
+        {"INSERT INTO bucket (name) VALUES ('xn--punycode')", "bucket_name_no_reserved_prefix"},
+        {"INSERT INTO bucket (name) VALUES ('thing-s3alias')", "bucket_name_no_reserved_suffix"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '[1]')", "bucket_tags_object_of_up_to_50_strings_no_aws_prefix"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"k\": 1}')", "bucket_tags_object_of_up_to_50_strings_no_aws_prefix"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"aws:x\": \"v\"}')", "bucket_tags_object_of_up_to_50_strings_no_aws_prefix"},
+        {"INSERT INTO bucket (name, region) VALUES ('okname', 'mars-north-1')", "bucket_region_fkey"},
+        {"INSERT INTO bucket (name) VALUES ('x''; DROP TABLE bucket; --')", "bucket_name_only_lowercase_letters_digits_dots_hyphens"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *msg = it_sql_error(e, cases[i].sql);
+        assert_non_null(msg);
+        if (!strstr(msg, cases[i].rule))
+            fail_msg("%s: expected rule %s, got %s", cases[i].sql, cases[i].rule, msg);
+    }
+    assert_string_equal(it_value(e, "SELECT count(*) FROM bucket"), before);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user'"), "0");
+    /* TRUNCATE would bypass capture; it is refused */
+    assert_non_null(strstr(it_sql_error(e, "TRUNCATE bucket"), "not allowed"));
+    /* the engine cannot see a transaction's uncommitted rows */
+    assert_non_null(it_sql(e, "BEGIN", 0, NULL));
+    const char *p[] = {bn(3)};
+    assert_non_null(it_sql(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
+    const char *msg = it_sql_error(e, "SELECT * FROM iasql_commit()");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "cannot run inside a transaction that changed resource rows"));
+    it_sql_error(e, "ROLLBACK");
+    /* module errors */
+    assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_install('aws_nope')"),
+                           "no module named \"aws_nope\""));
+    assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_install('aws_s3')"),
+                           "already installed"));
+    assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_uninstall('aws_account')"),
+                           "module aws_s3 depends on it"));
+    assert_non_null(it_value(e, "SELECT to_regclass('bucket')"));
+    /* a user role cannot write the engine's tables */
+    assert_non_null(it_sql(e, "CREATE ROLE it_plain_user", 0, NULL));
+    assert_non_null(it_sql(e, "SET ROLE it_plain_user", 0, NULL));
+    assert_non_null(strstr(it_sql_error(e, "INSERT INTO iasql_module VALUES ('x', '1')"),
+                           "permission denied"));
+    assert_non_null(strstr(it_sql_error(e, "DELETE FROM iasql_audit_log"), "permission denied"));
+    assert_non_null(strstr(it_sql_error(e, "UPDATE iasql_commits SET message = 'x'"),
+                           "permission denied"));
+    assert_non_null(it_sql(e, "RESET ROLE", 0, NULL));
+    assert_non_null(it_sql(e, "DROP ROLE it_plain_user", 0, NULL));
+}
+
+static void test_cloud_error_fails_only_its_row(void **state)
+{
+    it_env *e = *state;
+    install_s3(e, -1);
+    const char *full = bn(4), *other = bn(5);
+    const char *p1[] = {full};
+    assert_non_null(it_sql(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p1));
+    PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
+    assert_int_equal(PQntuples(r), 1);
+    PQclear(r);
+    char url[512];
+    snprintf(url, sizeof url, "%s/%s/some-object", e->emulator, full);
+    assert_int_equal(it_http("PUT", url, "hello", NULL), 200);
+
+    /* one commit: a delete the cloud refuses, and a create that works */
+    const char *p2[] = {other};
+    assert_non_null(it_sql(e, "DELETE FROM bucket WHERE name = $1", 1, p1));
+    assert_non_null(it_sql(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p2));
+    r = it_sql(e, "SELECT action, description FROM iasql_commit('mixed') ORDER BY action", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 0), "create");
+    assert_non_null(strstr(PQgetvalue(r, 0, 1), "created bucket"));
+    assert_string_equal(PQgetvalue(r, 1, 0), "delete");
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), "failed to delete bucket"));
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), "BucketNotEmpty"));
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), full));
+    PQclear(r);
+    assert_true(it_cloud_has_bucket(e->emulator, other));
+    assert_true(it_cloud_has_bucket(e->emulator, full));
+    const char *err = it_value(e, "SELECT message FROM iasql_get_errors() LIMIT 1");
+    assert_non_null(err);
+    assert_non_null(strstr(err, "BucketNotEmpty"));
+    assert_string_equal(it_value(e, "SELECT status FROM iasql_commits WHERE message = 'mixed'"),
+                        "partial");
+
+    /* the failed delete stays pending; once the bucket is empty the next commit does it */
+    assert_int_equal(it_http("DELETE", url, NULL, NULL), 204);
+    r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "delete");
+    assert_non_null(strstr(PQgetvalue(r, 0, 1), "deleted bucket"));
+    PQclear(r);
+    assert_false(it_cloud_has_bucket(e->emulator, full));
+    const char *p3[] = {other};
+    assert_non_null(it_sql(e, "DELETE FROM bucket WHERE name = $1", 1, p3));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
+/* Two transactions commit out of order: the one that started first (lower
+ * transaction id and audit id) commits last. Neither change may be lost or
+ * journaled twice. */
+static void test_tail_out_of_order(void **state)
+{
+    it_env *e = *state;
+    install_s3(e, -1);
+    PGconn *late = PQconnectdb(e->conninfo);
+    assert_int_equal(PQstatus(late), CONNECTION_OK);
+    const char *first = bn(6), *second = bn(7);
+    const char *p1[] = {first};
+    PQclear(PQexec(late, "BEGIN"));
+    PGresult *r = PQexecParams(late, "INSERT INTO bucket (name) VALUES ($1)", 1, NULL, p1, NULL,
+                               NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    const char *p2[] = {second};
+    assert_non_null(it_sql(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p2));
+    /* the barrier reads the committed one while the other is still open */
+    r = it_sql(e, "SELECT description FROM iasql_preview()", 0, NULL);
+    assert_int_equal(PQntuples(r), 1);
+    assert_non_null(strstr(PQgetvalue(r, 0, 0), second));
+    PQclear(r);
+    usleep(500 * 1000); /* let the idle tail run past it too */
+    PQclear(PQexec(late, "COMMIT"));
+    PQfinish(late);
+    r = it_sql(e, "SELECT action FROM iasql_commit()", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    PQclear(r);
+    assert_true(it_cloud_has_bucket(e->emulator, first));
+    assert_true(it_cloud_has_bucket(e->emulator, second));
+    /* each user change is in the journal exactly once */
+    assert_int_equal(it_stop_engine(e), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "\"%s\" journal dump '%s' | grep -c ' event origin=1 op=1 '",
+             getenv("IASQL_BIN"), e->journal);
+    FILE *f = popen(cmd, "r");
+    int n = 0;
+    assert_int_equal(fscanf(f, "%d", &n), 1);
+    pclose(f);
+    assert_int_equal(n, 2);
+    snprintf(cmd, sizeof cmd, "\"%s\" journal verify '%s' >/dev/null", getenv("IASQL_BIN"),
+             e->journal);
+    assert_int_equal(system(cmd), 0);
+    /* clean up the cloud for the second-opinion emulator */
+    char url[512];
+    snprintf(url, sizeof url, "%s/%s", e->emulator, first);
+    it_http("DELETE", url, NULL, NULL);
+    snprintf(url, sizeof url, "%s/%s", e->emulator, second);
+    it_http("DELETE", url, NULL, NULL);
+}
+
+int main(void)
+{
+    srandom((unsigned)getpid());
+    if (!getenv("IASQL_BIN") || !getenv("IT_EMULATOR_URL")) {
+        fprintf(stderr, "run through tests/run.sh: IASQL_BIN and IT_EMULATOR_URL are not set\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_tag_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_install_imports_existing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_rejected_at_insert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cloud_error_fails_only_its_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tail_out_of_order, setup, teardown),
+    };
+    return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
+}

@@ -1,0 +1,46 @@
+/* tests/integration/it_util.h — helpers for integration tests: a fresh
+ * database per test with the base schema, the engine as a child process, SQL
+ * through libpq, and an independent look at the cloud with plain unsigned
+ * HTTP (never through the engine's own client). Services come from the
+ * environment that tests/run.sh sets up. */
+#ifndef IASQL_IT_UTIL_H
+#define IASQL_IT_UTIL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct it_env {
+    char dbname[64];
+    char conninfo[512];
+    char journal[256];
+    char log_path[256];
+    const char *emulator; /* base URL of the S3 emulator under test */
+    bool full_s3;         /* tagging supported (moto), or not (s3rver) */
+    pid_t engine;
+    PGconn *db;
+} it_env;
+
+/* Creates the database, runs `iasql init`, starts the engine. */
+int it_setup(it_env *e, const char *name);
+/* Stops the engine with SIGTERM and returns its exit status (0 = clean). */
+int it_stop_engine(it_env *e);
+void it_teardown(it_env *e);
+
+/* Runs sql with text params; returns the result or NULL and prints the error. */
+PGresult *it_sql(it_env *e, const char *sql, int n, const char *const *params);
+/* Runs sql expecting an error; returns the error message (static buffer) or NULL. */
+const char *it_sql_error(it_env *e, const char *sql);
+/* The single value of a one-row query, copied to a static buffer; NULL if none. */
+const char *it_value(it_env *e, const char *sql);
+
+/* Plain HTTP to the emulator: returns status, body in a static buffer. */
+long it_http(const char *method, const char *url, const char *body, const char **out);
+/* True when the emulator lists a bucket of that name. */
+bool it_cloud_has_bucket(const char *emulator, const char *name);
+/* The count of lines in the engine log containing needle. */
+int it_log_count(const it_env *e, const char *needle);
+/* The last line of the engine log containing needle, or "". */
+const char *it_log_last(const it_env *e, const char *needle);
+
+#endif

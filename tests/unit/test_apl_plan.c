@@ -1,0 +1,163 @@
+/* tests/unit/test_apl_plan.c — deciding actions and folding pending events
+ * into one net change per resource, from a real journal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "apply/apl.h"
+#include "capture/cap.h"
+
+static const mod_table *bucket(void)
+{
+    return mod_find_table("bucket", NULL);
+}
+
+static void test_apl_decide(void **state)
+{
+    (void)state;
+    json_t *a = json_pack("{s:I, s:s, s:s, s:{s:s}, s:n}", "id", 1, "name", "logs", "region",
+                          "us-east-1", "tags", "k", "v", "created_at");
+    json_t *same_but_owned = json_deep_copy(a);
+    json_object_set_new(same_but_owned, "created_at", json_string("2026-01-01T00:00:00Z"));
+    json_t *retag = json_deep_copy(a);
+    json_object_set_new(retag, "tags", json_pack("{s:s, s:s}", "k", "v", "x", "y"));
+    json_t *rename = json_deep_copy(a);
+    json_object_set_new(rename, "name", json_string("logs2"));
+    json_t *move = json_deep_copy(retag);
+    json_object_set_new(move, "region", json_string("eu-west-1"));
+    cm_buf changed;
+    cm_buf_init(&changed, 0);
+
+    assert_int_equal(apl_decide(bucket(), NULL, NULL, NULL), APL_NONE);
+    assert_int_equal(apl_decide(bucket(), NULL, a, NULL), APL_CREATE);
+    assert_int_equal(apl_decide(bucket(), a, NULL, NULL), APL_DELETE);
+    /* cloud-owned columns never count as a change */
+    assert_int_equal(apl_decide(bucket(), a, same_but_owned, NULL), APL_NONE);
+    assert_int_equal(apl_decide(bucket(), a, retag, &changed), APL_UPDATE);
+    assert_string_equal(cm_buf_str(&changed), "tags");
+    cm_buf_reset(&changed);
+    /* a cloud-id column change is a replace, even with an update beside it */
+    assert_int_equal(apl_decide(bucket(), a, rename, NULL), APL_REPLACE);
+    assert_int_equal(apl_decide(bucket(), a, move, &changed), APL_REPLACE);
+    assert_string_equal(cm_buf_str(&changed), "region, tags");
+    /* object key order is not a change */
+    json_t *k1 = json_pack("{s:s, s:s}", "a", "1", "b", "2");
+    json_t *k2 = json_pack("{s:s, s:s}", "b", "2", "a", "1");
+    json_t *x = json_deep_copy(a), *y = json_deep_copy(a);
+    json_object_set_new(x, "tags", k1);
+    json_object_set_new(y, "tags", k2);
+    assert_int_equal(apl_decide(bucket(), x, y, NULL), APL_NONE);
+    cm_buf_free(&changed);
+    json_decref(a);
+    json_decref(same_but_owned);
+    json_decref(retag);
+    json_decref(rename);
+    json_decref(move);
+    json_decref(x);
+    json_decref(y);
+}
+
+static int make_jnl(void **state)
+{
+    char dir[] = "/tmp/iasql-test-plan.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    jnl *j;
+    cm_err err;
+    assert_int_equal(jnl_open(&j, dir, &err), 0);
+    *state = j;
+    return 0;
+}
+
+static int free_jnl(void **state)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", jnl_dir(*state));
+    jnl_free(*state);
+    return system(cmd);
+}
+
+/* Appends one event as the tail would, and indexes it. */
+static void event(jnl *j, uint8_t origin, uint8_t op, uint64_t row, const char *old_img,
+                  const char *new_img)
+{
+    jnl_txn *t;
+    cm_err err;
+    assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
+    jnl_rec ev = {.type = JNL_REC_EVENT, .origin = origin, .op = op, .row_id = row,
+                  .table = {"bucket", 6},
+                  .a = {old_img, old_img ? (uint32_t)strlen(old_img) : 0},
+                  .b = {new_img, new_img ? (uint32_t)strlen(new_img) : 0}};
+    uint64_t seq;
+    assert_int_equal(jnl_append(t, &ev, &seq, &err), 0);
+    assert_int_equal(cap_db_index_event(t, seq, &ev, &err), 0);
+    assert_int_equal(jnl_txn_commit(t, &err), 0);
+}
+
+#define IMG(name, tags) "{\"name\":\"" name "\",\"region\":\"us-east-1\",\"tags\":" tags "}"
+
+static const apl_item *find(const apl_plan *p, uint64_t row)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->items[i].row_id == row)
+            return &p->items[i];
+    return NULL;
+}
+
+static void test_apl_fold(void **state)
+{
+    jnl *j = *state;
+    /* row 1: insert, update, update -> one create with the last image */
+    event(j, JNL_ORIGIN_USER, JNL_OP_INSERT, 1, NULL, IMG("one", "{}"));
+    event(j, JNL_ORIGIN_USER, JNL_OP_UPDATE, 1, IMG("one", "{}"), IMG("one", "{\"a\":\"1\"}"));
+    event(j, JNL_ORIGIN_USER, JNL_OP_UPDATE, 1, IMG("one", "{\"a\":\"1\"}"), IMG("one", "{\"a\":\"2\"}"));
+    /* row 2: insert then delete -> nothing */
+    event(j, JNL_ORIGIN_USER, JNL_OP_INSERT, 2, NULL, IMG("two", "{}"));
+    event(j, JNL_ORIGIN_USER, JNL_OP_DELETE, 2, IMG("two", "{}"), NULL);
+    /* rows 3-5 exist in the cloud (imported) */
+    event(j, JNL_ORIGIN_CLOUD, JNL_OP_INSERT, 3, NULL, IMG("three", "{}"));
+    event(j, JNL_ORIGIN_CLOUD, JNL_OP_INSERT, 4, NULL, IMG("four", "{}"));
+    event(j, JNL_ORIGIN_CLOUD, JNL_OP_INSERT, 5, NULL, IMG("five", "{}"));
+    /* row 3: retagged and changed back -> nothing */
+    event(j, JNL_ORIGIN_USER, JNL_OP_UPDATE, 3, IMG("three", "{}"), IMG("three", "{\"x\":\"y\"}"));
+    event(j, JNL_ORIGIN_USER, JNL_OP_UPDATE, 3, IMG("three", "{\"x\":\"y\"}"), IMG("three", "{}"));
+    /* row 4: renamed -> replace; row 5: deleted -> delete */
+    event(j, JNL_ORIGIN_USER, JNL_OP_UPDATE, 4, IMG("four", "{}"), IMG("four-b", "{}"));
+    event(j, JNL_ORIGIN_USER, JNL_OP_DELETE, 5, IMG("five", "{}"), NULL);
+    /* an engine write-back is never a pending change */
+    event(j, JNL_ORIGIN_ENGINE, JNL_OP_UPDATE, 3, IMG("three", "{}"), IMG("three", "{}"));
+
+    apl_plan *p;
+    cm_err err;
+    assert_int_equal(apl_plan_build(j, &p, &err), 0);
+    assert_int_equal(p->n, 5);
+    assert_int_equal(p->settled, 2);
+    assert_int_equal(p->barrier_seq, 13);
+    assert_int_equal(find(p, 1)->action, APL_CREATE);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(find(p, 1)->desired, "tags"), "a")), "2");
+    assert_int_equal(find(p, 1)->dirty_seq, 1);
+    assert_int_equal(find(p, 2)->action, APL_NONE);
+    assert_int_equal(find(p, 3)->action, APL_NONE);
+    assert_int_equal(find(p, 4)->action, APL_REPLACE);
+    assert_int_equal(find(p, 5)->action, APL_DELETE);
+    /* deletes run first */
+    assert_int_equal(p->items[0].action, APL_DELETE);
+    json_t *rows = apl_plan_rows(p);
+    assert_int_equal(json_array_size(rows), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "action")), "delete");
+    json_decref(rows);
+    apl_plan_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_apl_decide),
+        cmocka_unit_test_setup_teardown(test_apl_fold, make_jnl, free_jnl),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,150 @@
+/* tests/unit/test_aws.c — the AWS client's pure parts: URI encoding,
+ * endpoint overrides, the credential chain, error decoding. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "modules/aws/aws.h"
+#include "modules/aws/aws_xml.h"
+
+static void test_aws_uri_encode(void **state)
+{
+    (void)state;
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    assert_int_equal(aws_uri_encode(&b, "a-b_c.d~e f/g+h=é"), 0);
+    assert_string_equal(cm_buf_str(&b), "a-b_c.d~e%20f%2Fg%2Bh%3D%C3%A9");
+    cm_buf_free(&b);
+}
+
+static void test_aws_endpoint_overrides(void **state)
+{
+    (void)state;
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    aws_endpoint("s3", "eu-west-1", &b);
+    assert_string_equal(cm_buf_str(&b), "https://s3.eu-west-1.amazonaws.com");
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1/", 1);
+    cm_buf_reset(&b);
+    aws_endpoint("s3", "eu-west-1", &b);
+    assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:1");
+    setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2", 1);
+    cm_buf_reset(&b);
+    aws_endpoint("s3", "eu-west-1", &b);
+    assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:2");
+    cm_buf_reset(&b);
+    aws_endpoint("sqs", "eu-west-1", &b); /* the per-service override is per service */
+    assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:1");
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    cm_buf_free(&b);
+}
+
+static void test_aws_credential_chain(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/iasql-test-creds.XXXXXX";
+    int fd = mkstemp(path);
+    const char *ini = "[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key = s1\n"
+                      "# comment\n[other]\naws_access_key_id=AKOTHER\naws_secret_access_key=s2\n"
+                      "aws_session_token = tok\n";
+    assert_int_equal(write(fd, ini, strlen(ini)), (ssize_t)strlen(ini));
+    close(fd);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+    aws_creds c;
+    cm_err err;
+    unsetenv("AWS_PROFILE");
+    assert_int_equal(aws_creds_load(&c, &err), 0);
+    assert_string_equal(c.access_key, "AKDEFAULT");
+    assert_null(c.session_token);
+    aws_creds_clear(&c);
+    setenv("AWS_PROFILE", "other", 1);
+    assert_int_equal(aws_creds_load(&c, &err), 0);
+    assert_string_equal(c.access_key, "AKOTHER");
+    assert_string_equal(c.session_token, "tok");
+    aws_creds_clear(&c);
+    assert_null(c.secret_key);
+    setenv("AWS_PROFILE", "missing", 1);
+    assert_int_equal(aws_creds_load(&c, &err), CM_ECONFIG);
+    assert_non_null(strstr(err.msg, "[missing]"));
+    /* the environment wins over the file */
+    setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "senv", 1);
+    assert_int_equal(aws_creds_load(&c, &err), 0);
+    assert_string_equal(c.access_key, "AKENV");
+    aws_creds_clear(&c);
+    unsetenv("AWS_PROFILE");
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    unlink(path);
+}
+
+static void test_aws_xml_errors(void **state)
+{
+    (void)state;
+    char code[64], msg[256];
+    const char *s3 = "<?xml version=\"1.0\"?><Error><Code>NoSuchBucket</Code>"
+                     "<Message>gone &amp; away</Message></Error>";
+    aws_xml_error(s3, strlen(s3), code, sizeof code, msg, sizeof msg);
+    assert_string_equal(code, "NoSuchBucket");
+    assert_string_equal(msg, "gone & away");
+    const char *query = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+                        "<Message>slow down</Message></Error></ErrorResponse>";
+    aws_xml_error(query, strlen(query), code, sizeof code, msg, sizeof msg);
+    assert_string_equal(code, "Throttling");
+    /* malformed, truncated, empty: no crash, nothing decoded */
+    const char *bad[] = {"<Error><Code>Oops", "", "not xml at all", "<a><b></a>"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        aws_xml_error(bad[i], strlen(bad[i]), code, sizeof code, msg, sizeof msg);
+        assert_string_equal(code, "");
+    }
+    /* an external entity is never loaded */
+    const char *xxe = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+                      "<Error><Code>&x;</Code></Error>";
+    aws_xml_error(xxe, strlen(xxe), code, sizeof code, msg, sizeof msg);
+    assert_null(strstr(code, "root:"));
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    aws_xml_escape(&b, "<a href='x'>&\"");
+    assert_string_equal(cm_buf_str(&b), "&lt;a href=&apos;x&apos;&gt;&amp;&quot;");
+    cm_buf_free(&b);
+}
+
+static void test_cm_buf_cap(void **state)
+{
+    (void)state;
+    cm_buf b;
+    cm_buf_init(&b, 10);
+    assert_int_equal(cm_buf_puts(&b, "0123456789"), 0);
+    assert_int_equal(cm_buf_puts(&b, "x"), CM_ENOMEM);
+    assert_int_equal(b.len, 10);
+    assert_int_equal(cm_buf_printf(&b, "%d", 1), CM_ENOMEM);
+    cm_buf_free(&b);
+    cm_err err;
+    cm_err_set(&err, CM_ECLOUD, "inner");
+    cm_err_wrap(&err, "outer %d", 1);
+    assert_string_equal(err.msg, "outer 1: inner");
+    assert_true(cm_err_retryable(CM_ERETRY));
+    assert_false(cm_err_retryable(CM_ECLOUD));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_aws_uri_encode),
+        cmocka_unit_test(test_aws_endpoint_overrides),
+        cmocka_unit_test(test_aws_credential_chain),
+        cmocka_unit_test(test_aws_xml_errors),
+        cmocka_unit_test(test_cm_buf_cap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,208 @@
+/* tests/unit/test_jnl.c — the journal: append and read back, cursors,
+ * commit points, the resource index, damaged records, reopen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "journal/jnl.h"
+
+static int make_dir(void **state)
+{
+    char *dir = strdup("/tmp/iasql-test-jnl.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    *state = dir;
+    return 0;
+}
+
+static int remove_dir(void **state)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
+    int rc = system(cmd);
+    free(*state);
+    return rc;
+}
+
+static jnl_str S(const char *s)
+{
+    return (jnl_str){s, s ? (uint32_t)strlen(s) : 0};
+}
+
+static void append_events(jnl *j, int n)
+{
+    jnl_txn *t;
+    cm_err err;
+    assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
+    for (int i = 0; i < n; i++) {
+        jnl_rec ev = {.type = JNL_REC_EVENT, .origin = JNL_ORIGIN_USER, .op = JNL_OP_INSERT,
+                      .row_id = (uint64_t)i + 100, .txid = 7, .audit_id = (uint64_t)i + 1,
+                      .ts_us = 1234567, .table = S("bucket"), .a = S(NULL),
+                      .b = S("{\"name\":\"x\"}")};
+        uint64_t seq;
+        assert_int_equal(jnl_append(t, &ev, &seq, &err), 0);
+    }
+    assert_int_equal(jnl_txn_commit(t, &err), 0);
+}
+
+static void test_jnl_append_and_scan(void **state)
+{
+    jnl *j;
+    cm_err err;
+    assert_int_equal(jnl_open(&j, *state, &err), 0);
+    append_events(j, 1000);
+    append_events(j, 10);
+    jnl_txn *t;
+    assert_int_equal(jnl_txn_begin(j, false, &t, &err), 0);
+    uint64_t last;
+    assert_int_equal(jnl_last_seq(t, &last, &err), 0);
+    assert_int_equal(last, 1010);
+    jnl_cursor *c;
+    assert_int_equal(jnl_cursor_open(t, 5, &c, &err), 0);
+    uint64_t seq, expect = 5;
+    jnl_rec rec;
+    int rc;
+    while ((rc = jnl_cursor_next(c, &seq, &rec, &err)) == 1) {
+        assert_int_equal(seq, expect++);
+        assert_int_equal(rec.type, JNL_REC_EVENT);
+        assert_int_equal(rec.txid, 7);
+        assert_null(rec.a.ptr); /* NULL survives the round trip */
+        assert_int_equal(rec.b.len, strlen("{\"name\":\"x\"}"));
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(expect, 1011);
+    jnl_cursor_free(c);
+    assert_int_equal(jnl_get(t, 1000, &rec, &err), 0);
+    assert_int_equal(rec.row_id, 100 + 999); /* seq 1000 is the 1000th event */
+    assert_int_equal(jnl_get(t, 5000, &rec, &err), CM_ENOTFOUND);
+    jnl_txn_abort(t);
+    jnl_free(j);
+    /* reopen: the data and the format check survive */
+    assert_int_equal(jnl_open(&j, *state, &err), 0);
+    assert_int_equal(jnl_txn_begin(j, false, &t, &err), 0);
+    assert_int_equal(jnl_last_seq(t, &last, &err), 0);
+    assert_int_equal(last, 1010);
+    jnl_txn_abort(t);
+    jnl_free(j);
+}
+
+static void test_jnl_commit_points(void **state)
+{
+    jnl *j;
+    cm_err err;
+    jnl_txn *t;
+    assert_int_equal(jnl_open(&j, *state, &err), 0);
+    assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
+    jnl_commit c;
+    assert_int_equal(jnl_commit_last(t, &c, &err), CM_ENOTFOUND);
+    for (uint64_t id = 1; id <= 3; id++) {
+        jnl_commit w = {.id = id, .ts_us = 99, .status = JNL_COMMIT_OK, .first_seq = id * 10,
+                        .last_seq = id * 10 + 5, .n_create = id, .message = S("hello"),
+                        .results = S("[]")};
+        assert_int_equal(jnl_commit_put(t, &w, &err), 0);
+    }
+    assert_int_equal(jnl_txn_commit(t, &err), 0);
+    assert_int_equal(jnl_txn_begin(j, false, &t, &err), 0);
+    assert_int_equal(jnl_commit_last(t, &c, &err), 0);
+    assert_int_equal(c.id, 3);
+    assert_int_equal(c.n_create, 3);
+    assert_memory_equal(c.message.ptr, "hello", 5);
+    assert_int_equal(jnl_commit_get(t, 2, &c, &err), 0);
+    assert_int_equal(c.last_seq, 25);
+    jnl_txn_abort(t);
+    jnl_free(j);
+}
+
+static void test_jnl_resource_index(void **state)
+{
+    jnl *j;
+    cm_err err;
+    jnl_txn *t;
+    assert_int_equal(jnl_open(&j, *state, &err), 0);
+    assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
+    assert_int_equal(jnl_idx_put_seq(t, JNL_IDX_DIRTY, "bucket", 1, 10, &err), 0);
+    assert_int_equal(jnl_idx_put_seq(t, JNL_IDX_DIRTY, "bucket", 2, 11, &err), 0);
+    assert_int_equal(jnl_idx_put_seq(t, JNL_IDX_DIRTY, "bucketx", 3, 12, &err), 0);
+    assert_int_equal(jnl_idx_put_seq(t, JNL_IDX_DIRTY, "queue", 4, 13, &err), 0);
+    assert_int_equal(jnl_idx_put(t, JNL_IDX_STATE, "bucket", 1, "{}", 2, &err), 0);
+    jnl_res *res;
+    size_t n;
+    assert_int_equal(jnl_idx_list(t, JNL_IDX_DIRTY, "bucket", &res, &n, &err), 0);
+    assert_int_equal(n, 2); /* "bucketx" is another table, not a prefix match */
+    assert_string_equal(res[1].table, "bucket");
+    assert_int_equal(res[1].row_id, 2);
+    assert_int_equal(res[1].seq, 11);
+    jnl_res_free(res, n);
+    assert_int_equal(jnl_idx_list(t, JNL_IDX_DIRTY, NULL, &res, &n, &err), 0);
+    assert_int_equal(n, 4);
+    jnl_res_free(res, n);
+    assert_int_equal(jnl_idx_clear_table(t, "bucket", &err), 0);
+    assert_int_equal(jnl_idx_list(t, JNL_IDX_DIRTY, NULL, &res, &n, &err), 0);
+    assert_int_equal(n, 2);
+    jnl_res_free(res, n);
+    jnl_str v;
+    assert_int_equal(jnl_idx_get(t, JNL_IDX_STATE, "bucket", 1, &v, &err), CM_ENOTFOUND);
+    assert_int_equal(jnl_idx_del(t, JNL_IDX_STATE, "bucket", 1, &err), 0); /* absent: fine */
+    assert_int_equal(jnl_txn_commit(t, &err), 0);
+    jnl_free(j);
+}
+
+static void test_jnl_damaged_records(void **state)
+{
+    (void)state;
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    jnl_rec ev = {.type = JNL_REC_EVENT, .origin = 1, .op = 1, .table = S("bucket"),
+                  .b = S("{\"a\":1}")};
+    assert_int_equal(jnl_rec_encode(&ev, &b), 0);
+    jnl_rec out;
+    cm_err err;
+    assert_int_equal(jnl_rec_decode(&out, b.data, b.len, &err), 0);
+    assert_memory_equal(out.table.ptr, "bucket", 6);
+    /* every truncation is refused, never read past the end */
+    for (size_t cut = 0; cut < b.len; cut++)
+        assert_int_equal(jnl_rec_decode(&out, b.data, cut, &err), CM_ECORRUPT);
+    /* a length that points past the record */
+    char *bad = malloc(b.len);
+    memcpy(bad, b.data, b.len);
+    bad[2 + 1 + 1 + 8 * 4] = (char)0xF0; /* table length byte */
+    assert_int_equal(jnl_rec_decode(&out, bad, b.len, &err), CM_ECORRUPT);
+    bad[0] = 9; /* unknown format version */
+    assert_int_equal(jnl_rec_decode(&out, bad, b.len, &err), CM_ECORRUPT);
+    assert_non_null(strstr(err.msg, "format"));
+    free(bad);
+    cm_buf_free(&b);
+}
+
+static void test_jnl_format_dump(void **state)
+{
+    (void)state;
+    jnl_rec ev = {.type = JNL_REC_RESULT, .commit_id = 4, .row_id = 9, .action = 1, .ok = 0,
+                  .table = S("bucket"), .b = S("BucketNotEmpty: \"x\"")};
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    assert_int_equal(jnl_rec_format(&ev, 12, true, &b), 0);
+    assert_non_null(strstr(cm_buf_str(&b), "\"type\":\"result\""));
+    assert_non_null(strstr(cm_buf_str(&b), "\"error\":\"BucketNotEmpty: \\\"x\\\"\""));
+    cm_buf_reset(&b);
+    assert_int_equal(jnl_rec_format(&ev, 12, false, &b), 0);
+    assert_true(strncmp(cm_buf_str(&b), "12 result commit_id=4", 21) == 0);
+    cm_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_jnl_append_and_scan, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_jnl_commit_points, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_jnl_resource_index, make_dir, remove_dir),
+        cmocka_unit_test(test_jnl_damaged_records),
+        cmocka_unit_test(test_jnl_format_dump),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
