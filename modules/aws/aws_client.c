@@ -199,6 +199,11 @@ static void decode_error(aws_response *resp)
         snprintf(resp->code, sizeof resp->code, "HTTP%ld", resp->status);
 }
 
+static bool sends_body(const aws_request *req)
+{
+    return req->body_len || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0;
+}
+
 static void backoff(aws_client *c, int attempt)
 {
     long cap = AWS_BACKOFF_BASE_MS << attempt;
@@ -228,7 +233,7 @@ static int send_once(aws_client *c, const aws_request *req, const char *url,
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (req->body_len || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0) {
+    if (sends_body(req)) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
     }
@@ -266,11 +271,13 @@ static struct curl_slist *build_headers(aws_client *c, const aws_request *req)
     hex(hexd, digest, sizeof digest);
     snprintf(line, sizeof line, "x-amz-content-sha256: %s", hexd);
     hs = curl_slist_append(hs, line);
-    if (req->content_type) {
-        snprintf(line, sizeof line, "Content-Type: %s", req->content_type);
+    /* Never a header-removal entry ("Name:"): libcurl 7.88 puts those into
+     * the SigV4 canonical headers although it does not send them, and the
+     * signature no longer matches. A body always gets a stated type. */
+    if (sends_body(req)) {
+        snprintf(line, sizeof line, "Content-Type: %s",
+                 req->content_type ? req->content_type : "application/octet-stream");
         hs = curl_slist_append(hs, line);
-    } else {
-        hs = curl_slist_append(hs, "Content-Type:");
     }
     if (req->content_md5) {
         unsigned char md5[16];
@@ -289,8 +296,6 @@ static struct curl_slist *build_headers(aws_client *c, const aws_request *req)
         hs = curl_slist_append(hs, cm_buf_str(&tok));
         cm_buf_free(&tok);
     }
-    hs = curl_slist_append(hs, "Expect:");
-    hs = curl_slist_append(hs, "Accept:");
     return hs;
 }
 

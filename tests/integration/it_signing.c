@@ -39,7 +39,7 @@ static int bootstrap(void **state)
     char u[512];
     const char *body;
     snprintf(u, sizeof u, "%s/?Action=CreateUser&UserName=iasql-it&Version=2010-05-08", url);
-    if (it_http("POST", u, "", &body) != 200)
+    if (it_http_as("iam", "POST", u, "", &body) != 200)
         return -1;
     snprintf(u, sizeof u,
              "%s/?Action=PutUserPolicy&UserName=iasql-it&PolicyName=all&Version=2010-05-08"
@@ -47,10 +47,10 @@ static int bootstrap(void **state)
              "%%5B%%7B%%22Effect%%22%%3A%%22Allow%%22%%2C%%22Action%%22%%3A%%22*%%22%%2C"
              "%%22Resource%%22%%3A%%22*%%22%%7D%%5D%%7D",
              url);
-    if (it_http("POST", u, "", &body) != 200)
+    if (it_http_as("iam", "POST", u, "", &body) != 200)
         return -1;
     snprintf(u, sizeof u, "%s/?Action=CreateAccessKey&UserName=iasql-it&Version=2010-05-08", url);
-    if (it_http("POST", u, "", &body) != 200)
+    if (it_http_as("iam", "POST", u, "", &body) != 200)
         return -1;
     extract(body, "AccessKeyId", key_id, sizeof key_id);
     extract(body, "SecretAccessKey", secret, sizeof secret);

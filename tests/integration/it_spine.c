@@ -36,6 +36,10 @@ static int teardown(void **state)
 {
     it_env *e = *state;
     int st = e->engine ? it_stop_engine(e) : 0;
+    if (st != 0) {
+        fprintf(stderr, "the engine did not stop cleanly (status %d)\n", st);
+        it_print_log(e);
+    }
     it_teardown(e);
     free(e);
     /* SIGTERM must stop the engine cleanly. */
@@ -63,7 +67,7 @@ static void test_create_tag_delete(void **state)
     char tags_a[128];
     snprintf(tags_a, sizeof tags_a, "{\"team\": \"%s\"}", e->full_s3 ? "core" : "x");
     const char *p1[] = {a, e->full_s3 ? tags_a : "{}", b};
-    assert_non_null(it_sql(e, "INSERT INTO bucket (name, tags) VALUES ($1, $2::jsonb), ($3, '{}')", 3, p1));
+    assert_true(it_ok(e, "INSERT INTO bucket (name, tags) VALUES ($1, $2::jsonb), ($3, '{}')", 3, p1));
 
     /* preview: the plan, nothing applied */
     PGresult *r = it_sql(e, "SELECT action, table_name FROM iasql_preview()", 0, NULL);
@@ -103,7 +107,7 @@ static void test_create_tag_delete(void **state)
 
     if (e->full_s3) {
         const char *p2[] = {a};
-        assert_non_null(it_sql(e, "UPDATE bucket SET tags = '{\"team\": \"web\", \"env\": \"dev\"}' "
+        assert_true(it_ok(e, "UPDATE bucket SET tags = '{\"team\": \"web\", \"env\": \"dev\"}' "
                                   "WHERE name = $1", 1, p2));
         r = it_sql(e, "SELECT action, description FROM iasql_commit('retag')", 0, NULL);
         assert_int_equal(PQntuples(r), 1);
@@ -120,7 +124,7 @@ static void test_create_tag_delete(void **state)
     }
 
     const char *p3[] = {a, b};
-    assert_non_null(it_sql(e, "DELETE FROM bucket WHERE name IN ($1, $2)", 2, p3));
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name IN ($1, $2)", 2, p3));
     r = it_sql(e, "SELECT action FROM iasql_commit('drop both')", 0, NULL);
     assert_int_equal(PQntuples(r), 2);
     assert_string_equal(PQgetvalue(r, 0, 0), "delete");
@@ -195,9 +199,9 @@ static void test_bad_input_rejected_at_insert(void **state)
     /* TRUNCATE would bypass capture; it is refused */
     assert_non_null(strstr(it_sql_error(e, "TRUNCATE bucket"), "not allowed"));
     /* the engine cannot see a transaction's uncommitted rows */
-    assert_non_null(it_sql(e, "BEGIN", 0, NULL));
+    assert_true(it_ok(e, "BEGIN", 0, NULL));
     const char *p[] = {bn(3)};
-    assert_non_null(it_sql(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
     const char *msg = it_sql_error(e, "SELECT * FROM iasql_commit()");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "cannot run inside a transaction that changed resource rows"));
@@ -211,15 +215,15 @@ static void test_bad_input_rejected_at_insert(void **state)
                            "module aws_s3 depends on it"));
     assert_non_null(it_value(e, "SELECT to_regclass('bucket')"));
     /* a user role cannot write the engine's tables */
-    assert_non_null(it_sql(e, "CREATE ROLE it_plain_user", 0, NULL));
-    assert_non_null(it_sql(e, "SET ROLE it_plain_user", 0, NULL));
+    assert_true(it_ok(e, "CREATE ROLE it_plain_user", 0, NULL));
+    assert_true(it_ok(e, "SET ROLE it_plain_user", 0, NULL));
     assert_non_null(strstr(it_sql_error(e, "INSERT INTO iasql_module VALUES ('x', '1')"),
                            "permission denied"));
     assert_non_null(strstr(it_sql_error(e, "DELETE FROM iasql_audit_log"), "permission denied"));
     assert_non_null(strstr(it_sql_error(e, "UPDATE iasql_commits SET message = 'x'"),
                            "permission denied"));
-    assert_non_null(it_sql(e, "RESET ROLE", 0, NULL));
-    assert_non_null(it_sql(e, "DROP ROLE it_plain_user", 0, NULL));
+    assert_true(it_ok(e, "RESET ROLE", 0, NULL));
+    assert_true(it_ok(e, "DROP ROLE it_plain_user", 0, NULL));
 }
 
 static void test_cloud_error_fails_only_its_row(void **state)
@@ -228,7 +232,7 @@ static void test_cloud_error_fails_only_its_row(void **state)
     install_s3(e, -1);
     const char *full = bn(4), *other = bn(5);
     const char *p1[] = {full};
-    assert_non_null(it_sql(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p1));
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p1));
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     assert_int_equal(PQntuples(r), 1);
     PQclear(r);
@@ -238,8 +242,8 @@ static void test_cloud_error_fails_only_its_row(void **state)
 
     /* one commit: a delete the cloud refuses, and a create that works */
     const char *p2[] = {other};
-    assert_non_null(it_sql(e, "DELETE FROM bucket WHERE name = $1", 1, p1));
-    assert_non_null(it_sql(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p2));
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, p1));
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p2));
     r = it_sql(e, "SELECT action, description FROM iasql_commit('mixed') ORDER BY action", 0, NULL);
     assert_int_equal(PQntuples(r), 2);
     assert_string_equal(PQgetvalue(r, 0, 0), "create");
@@ -266,8 +270,8 @@ static void test_cloud_error_fails_only_its_row(void **state)
     PQclear(r);
     assert_false(it_cloud_has_bucket(e->emulator, full));
     const char *p3[] = {other};
-    assert_non_null(it_sql(e, "DELETE FROM bucket WHERE name = $1", 1, p3));
-    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, p3));
+    assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
 }
 
 /* Two transactions commit out of order: the one that started first (lower
@@ -287,7 +291,7 @@ static void test_tail_out_of_order(void **state)
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
     const char *p2[] = {second};
-    assert_non_null(it_sql(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p2));
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p2));
     /* the barrier reads the committed one while the other is still open */
     r = it_sql(e, "SELECT description FROM iasql_preview()", 0, NULL);
     assert_int_equal(PQntuples(r), 1);

@@ -120,6 +120,14 @@ int it_stop_engine(it_env *e)
     return -2;
 }
 
+void it_print_log(const it_env *e)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "tail -n 40 '%s' >&2", e->log_path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "no engine log at %s\n", e->log_path);
+}
+
 void it_teardown(it_env *e)
 {
     if (e->engine)
@@ -134,6 +142,13 @@ void it_teardown(it_env *e)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->journal);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", e->journal);
+}
+
+bool it_ok(it_env *e, const char *sql, int n, const char *const *params)
+{
+    PGresult *r = it_sql(e, sql, n, params);
+    PQclear(r);
+    return r != NULL;
 }
 
 PGresult *it_sql(it_env *e, const char *sql, int n, const char *const *params)
@@ -194,6 +209,13 @@ static size_t on_data(char *d, size_t s, size_t m, void *arg)
 
 long it_http(const char *method, const char *url, const char *data, const char **out)
 {
+    const char *kind = getenv("IT_EMULATOR_KIND");
+    return it_http_as(kind && strcmp(kind, "moto") == 0 ? "s3" : NULL, method, url, data, out);
+}
+
+long it_http_as(const char *service, const char *method, const char *url, const char *data,
+                const char **out)
+{
     static char *last;
     free(last);
     last = NULL;
@@ -208,12 +230,17 @@ long it_http(const char *method, const char *url, const char *data, const char *
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
     }
     struct curl_slist *hs = curl_slist_append(NULL, "Expect:");
-    /* moto refuses some unsigned calls (DELETE of an object) but, with
-     * signature checking off, takes any Authorization header. */
-    const char *kind = getenv("IT_EMULATOR_KIND");
-    if (kind && strcmp(kind, "moto") == 0 && !getenv("IT_HTTP_UNSIGNED"))
-        hs = curl_slist_append(hs, "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/"
-                                   "us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0");
+    /* moto routes a request to a service by the credential scope of its
+     * Authorization header, and refuses some unsigned calls (DELETE of an
+     * object); with signature checking off it takes any signature. */
+    if (service) {
+        char auth[256];
+        snprintf(auth, sizeof auth,
+                 "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/%s/"
+                 "aws4_request, SignedHeaders=host, Signature=0",
+                 service);
+        hs = curl_slist_append(hs, auth);
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
     long status = 0;
     if (curl_easy_perform(h) == CURLE_OK)

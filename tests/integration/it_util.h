@@ -29,6 +29,10 @@ void it_teardown(it_env *e);
 
 /* Runs sql with text params; returns the result or NULL and prints the error. */
 PGresult *it_sql(it_env *e, const char *sql, int n, const char *const *params);
+/* it_sql for statements whose result is not needed: true on success. */
+bool it_ok(it_env *e, const char *sql, int n, const char *const *params);
+/* Prints the tail of the engine's log to stderr. */
+void it_print_log(const it_env *e);
 /* Runs sql expecting an error; returns the error message (static buffer) or NULL. */
 const char *it_sql_error(it_env *e, const char *sql);
 /* The single value of a one-row query, copied to a static buffer; NULL if none. */
@@ -36,6 +40,10 @@ const char *it_value(it_env *e, const char *sql);
 
 /* Plain HTTP to the emulator: returns status, body in a static buffer. */
 long it_http(const char *method, const char *url, const char *body, const char **out);
+/* The same, with an Authorization header scoped to service (moto routes
+ * by it); service NULL sends none. */
+long it_http_as(const char *service, const char *method, const char *url, const char *data,
+                const char **out);
 /* True when the emulator lists a bucket of that name. */
 bool it_cloud_has_bucket(const char *emulator, const char *name);
 /* The count of lines in the engine log containing needle. */

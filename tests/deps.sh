@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tests/deps.sh — installs what the build, the tests and the demo need, from
+# Debian's packages and npm, when it is missing. Safe to run again.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+need_apt=0
+for pc in libpq libcurl libcrypto lmdb jansson libxml-2.0 cmocka; do
+  pkg-config --exists "$pc" 2>/dev/null || need_apt=1
+done
+for cmd in cmake gcc make psql pkg-config python3 curl; do
+  command -v "$cmd" >/dev/null 2>&1 || need_apt=1
+done
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt=1
+ls /usr/share/postgresql/*/extension/dblink.control >/dev/null 2>&1 || need_apt=1
+command -v npm >/dev/null 2>&1 || need_apt=1
+
+if [ "$need_apt" = 1 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing build or test dependencies; as root run: $0" >&2
+    exit 1
+  fi
+  echo "installing Debian packages..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends \
+    build-essential cmake pkg-config curl ca-certificates python3 \
+    libpq-dev libcurl4-openssl-dev libssl-dev liblmdb-dev lmdb-utils libjansson-dev \
+    libxml2-dev libcmocka-dev postgresql postgresql-contrib postgresql-client nodejs npm >/dev/null
+fi
+
+if [ ! -x "$ROOT/tests/emulators/node_modules/.bin/s3rver" ]; then
+  (cd "$ROOT/tests/emulators" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || {
+    echo "npm ci in tests/emulators failed" >&2
+    exit 1
+  }
+fi
+
+# moto_server comes with the machine image (Python moto with its server extras);
+# PyPI is not reachable here, so it cannot be installed by this script.
+source "$ROOT/tests/services.sh"
+iasql_find_moto >/dev/null

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# tests/run.sh — runs every test: installs what is missing, builds, runs the
+# unit tests, starts PostgreSQL 15, moto_server (twice: once with signature
+# checking on) and s3rver on free 127.0.0.1 ports, runs the integration tests
+# against each emulator, repeats unit and integration tests under
+# AddressSanitizer and UndefinedBehaviorSanitizer, and stops everything.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+bash tests/deps.sh || exit 1
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+passed=0
+failed=0
+failures=()
+
+step() { # name command...
+  local name=$1
+  shift
+  echo "=== $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+  fi
+}
+
+build() { # dir [cmake args...]
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" "$@" >"$dir.cmake.log" 2>&1 || { cat "$dir.cmake.log"; return 1; }
+  make -C "$dir" -j"$JOBS" >"$dir.make.log" 2>&1 || { grep -E "error|warning" "$dir.make.log" | head -50; return 1; }
+}
+
+source tests/services.sh
+trap iasql_services_stop EXIT
+
+it_run() { # build-dir kind url key secret test
+  env IASQL_BIN="$ROOT/$1/iasql" IT_EMULATOR_KIND="$2" IT_EMULATOR_URL="$3" \
+    AWS_ACCESS_KEY_ID="$4" AWS_SECRET_ACCESS_KEY="$5" AWS_REGION=us-east-1 \
+    ASAN_OPTIONS=detect_leaks=1 "$ROOT/$1/tests/$6"
+}
+
+signing_run() { # build-dir
+  local port
+  port=$(iasql_start_moto INITIAL_NO_AUTH_ACTION_COUNT=3) || return 1
+  env MOTO_AUTH_URL="http://127.0.0.1:$port" "$ROOT/$1/tests/it_signing"
+}
+
+suite() { # build-dir label
+  local b=$1 label=$2
+  step "$label unit tests" bash -c "cd '$b' && ctest --output-on-failure"
+  step "$label integration: moto_server" it_run "$b" moto "$MOTO_URL" test test it_spine
+  step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
+  step "$label integration: SigV4 with signature checking" signing_run "$b"
+}
+
+step "build" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo || true
+if [ "$failed" -gt 0 ]; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+iasql_services_start moto s3rver || { echo "could not start the test services"; echo "0 passed, 1 failed"; exit 1; }
+suite build "release"
+
+if [ "${IASQL_SKIP_SANITIZERS:-0}" != 1 ]; then
+  if step "sanitizer build" build build-asan -DCMAKE_BUILD_TYPE=Debug -DIASQL_SANITIZE=ON; then
+    suite build-asan "asan+ubsan"
+  fi
+fi
+
+echo
+if [ "$failed" -gt 0 ]; then
+  printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
