@@ -163,10 +163,23 @@ static int serve_one(eng *e, const char *id, const char *op, const char *args_te
     return arc;
 }
 
+/* True when a notification is waiting in libpq's queue. Notifications read
+ * while a query ran are queued there, not left on the socket, so poll() on
+ * the socket alone would miss them. */
+static bool notified(PGconn *conn)
+{
+    bool any = false;
+    PQconsumeInput(conn);
+    for (PGnotify *n; (n = PQnotifies(conn)) != NULL;) {
+        PQfreemem(n);
+        any = true;
+    }
+    return any;
+}
+
 int eng_rpc_serve(eng *e, cm_err *err)
 {
-    for (PGnotify *n; (n = PQnotifies(e->ctl)) != NULL;)
-        PQfreemem(n);
+    notified(e->ctl); /* the query below covers everything committed so far */
     for (;;) {
         PGresult *res;
         int rc = cm_pg_exec(e->ctl, &res, err,
@@ -184,9 +197,11 @@ int eng_rpc_serve(eng *e, cm_err *err)
         PQclear(res);
         if (!rc && e->open_tickets < ENG_TICKETS)
             rc = add_tickets(e, ENG_TICKETS - e->open_tickets, err);
-        if (rc || n == 0)
+        if (rc)
             return rc;
-        for (PGnotify *nt; (nt = PQnotifies(e->ctl)) != NULL;)
-            PQfreemem(nt);
+        /* A request that committed after the query's snapshot has notified by
+         * now, into libpq's queue or onto the socket: look again if queued. */
+        if (!notified(e->ctl) && n == 0)
+            return 0;
     }
 }

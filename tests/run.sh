@@ -43,9 +43,13 @@ it_run() { # build-dir kind url key secret test
 }
 
 signing_run() { # build-dir
-  local port
-  port=$(iasql_start_moto INITIAL_NO_AUTH_ACTION_COUNT=3) || return 1
-  env MOTO_AUTH_URL="http://127.0.0.1:$port" "$ROOT/$1/tests/it_signing"
+  iasql_start_moto INITIAL_NO_AUTH_ACTION_COUNT=3 || return 1
+  env MOTO_AUTH_URL="http://127.0.0.1:$IASQL_PORT" "$ROOT/$1/tests/it_signing"
+}
+
+# step runs its command in this shell, so the moto it starts is stopped too.
+signing_run_step() { # name build-dir
+  step "$1" signing_run "$2"
 }
 
 suite() { # build-dir label
@@ -53,7 +57,7 @@ suite() { # build-dir label
   step "$label unit tests" bash -c "cd '$b' && ctest --output-on-failure"
   step "$label integration: moto_server" it_run "$b" moto "$MOTO_URL" test test it_spine
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
-  step "$label integration: SigV4 with signature checking" signing_run "$b"
+  signing_run_step "$label integration: SigV4 with signature checking" "$b"
 }
 
 step "build" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo || true

@@ -66,6 +66,8 @@ iasql_start_pg() {
   export IASQL_PG_CONNINFO="host=127.0.0.1 port=$port user=postgres"
 }
 
+# Starts an emulator; its port is left in IASQL_PORT. Not to be called in
+# $(...): the child's pid must reach IASQL_PIDS in this shell.
 iasql_start_moto() { # [extra env assignments...]
   local moto port
   moto=$(iasql_find_moto) || return 1
@@ -73,7 +75,7 @@ iasql_start_moto() { # [extra env assignments...]
   env "$@" $moto -H 127.0.0.1 -p "$port" >"$IASQL_RUN_DIR/moto-$port.log" 2>&1 &
   IASQL_PIDS+=($!)
   iasql_wait_port "$port" 30 || { echo "moto_server did not start" >&2; cat "$IASQL_RUN_DIR/moto-$port.log" >&2; return 1; }
-  echo "$port"
+  IASQL_PORT=$port
 }
 
 iasql_start_s3rver() {
@@ -84,7 +86,7 @@ iasql_start_s3rver() {
   "$dir/node_modules/.bin/s3rver" --address 127.0.0.1 --port "$port" --directory "$IASQL_RUN_DIR/s3rver" --silent >"$IASQL_RUN_DIR/s3rver.log" 2>&1 &
   IASQL_PIDS+=($!)
   iasql_wait_port "$port" 30 || { echo "s3rver did not start" >&2; cat "$IASQL_RUN_DIR/s3rver.log" >&2; return 1; }
-  echo "$port"
+  IASQL_PORT=$port
 }
 
 iasql_services_start() {
@@ -92,11 +94,11 @@ iasql_services_start() {
   chmod 755 "$IASQL_RUN_DIR"
   export IASQL_RUN_DIR
   iasql_start_pg || return 1
-  local what port
+  local what
   for what in "$@"; do
     case "$what" in
-      moto) port=$(iasql_start_moto) || return 1; export MOTO_URL="http://127.0.0.1:$port" ;;
-      s3rver) port=$(iasql_start_s3rver) || return 1; export S3RVER_URL="http://127.0.0.1:$port" ;;
+      moto) iasql_start_moto || return 1; export MOTO_URL="http://127.0.0.1:$IASQL_PORT" ;;
+      s3rver) iasql_start_s3rver || return 1; export S3RVER_URL="http://127.0.0.1:$IASQL_PORT" ;;
     esac
   done
 }

@@ -1,0 +1,231 @@
+/* bench/bench.c — the spine's numbers, measured against a real PostgreSQL
+ * and a running engine (bench/run.sh sets both up). Prints a table and writes
+ * bench/results/latest.json. Figures are medians of several runs: the
+ * machines are shared and noisy. Not a test: nothing here passes or fails. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/cap.h"
+#include "common/cm_pg.h"
+#include "journal/jnl.h"
+
+#define RUNS 5
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void must(PGconn *c, const char *sql)
+{
+    cm_err err;
+    if (cm_pg_run(c, &err, sql, 0, NULL)) {
+        fprintf(stderr, "bench: %s\n  %s\n", sql, err.msg);
+        exit(1);
+    }
+}
+
+static double timed(PGconn *c, const char *sql)
+{
+    int64_t t0 = cm_mono_us();
+    must(c, sql);
+    return (double)(cm_mono_us() - t0) / 1000.0;
+}
+
+/* A copy of bucket with the same columns and constraints, without capture. */
+static void make_plain_copy(PGconn *c)
+{
+    must(c, "DROP TABLE IF EXISTS bench_plain");
+    must(c, "CREATE TABLE bench_plain (LIKE bucket INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+            "INCLUDING INDEXES)");
+    must(c, "ALTER TABLE bench_plain ADD FOREIGN KEY (region) REFERENCES aws_regions (region)");
+}
+
+static const char *bulk_sql(const char *table, int n, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "INSERT INTO %s (name, tags) SELECT 'bench-' || g || '-' || "
+             "(extract(epoch FROM clock_timestamp()) * 1e6)::bigint, '{\"k\": \"v\"}' "
+             "FROM generate_series(1, %d) g",
+             table, n);
+    return buf;
+}
+
+/* Capture overhead: the same bulk insert into bucket (captured) and into
+ * bench_plain (not), alternating, as a ratio of medians. */
+static void capture_bulk(PGconn *c, json_t *out)
+{
+    double with[RUNS], without[RUNS];
+    char sql[512];
+    for (int i = 0; i < RUNS; i++) {
+        must(c, "SET session_replication_role = origin");
+        without[i] = timed(c, bulk_sql("bench_plain", 10000, sql, sizeof sql));
+        with[i] = timed(c, bulk_sql("bucket", 10000, sql, sizeof sql));
+        must(c, "DELETE FROM bench_plain");
+        /* remove the rows without capturing the deletes */
+        must(c, "SET session_replication_role = replica");
+        must(c, "DELETE FROM bucket");
+        must(c, "SET session_replication_role = origin");
+    }
+    double w = median(with, RUNS), wo = median(without, RUNS);
+    printf("%-52s %10.1f ms / %.1f ms = %.2fx (target <= 1.5x)\n",
+           "capture overhead, 10k-row INSERT ... SELECT", w, wo, w / wo);
+    json_object_set_new(out, "capture_bulk_10k_ms", json_real(w));
+    json_object_set_new(out, "capture_bulk_10k_plain_ms", json_real(wo));
+    json_object_set_new(out, "capture_bulk_ratio", json_real(w / wo));
+}
+
+static void capture_single(PGconn *c, json_t *out)
+{
+    double with[RUNS], without[RUNS];
+    const int n = 500;
+    for (int r = 0; r < RUNS; r++) {
+        for (int pass = 0; pass < 2; pass++) {
+            const char *table = pass ? "bucket" : "bench_plain";
+            int64_t t0 = cm_mono_us();
+            for (int i = 0; i < n; i++) {
+                char name[64], sql[256];
+                snprintf(name, sizeof name, "single-%d-%d-%d", r, pass, i);
+                snprintf(sql, sizeof sql, "INSERT INTO %s (name) VALUES ($1)", table);
+                const char *p[] = {name};
+                cm_err err;
+                if (cm_pg_run(c, &err, sql, 1, p)) {
+                    fprintf(stderr, "bench: %s\n", err.msg);
+                    exit(1);
+                }
+            }
+            (pass ? with : without)[r] = (double)(cm_mono_us() - t0) / n;
+        }
+        must(c, "DELETE FROM bench_plain");
+        must(c, "SET session_replication_role = replica");
+        must(c, "DELETE FROM bucket");
+        must(c, "SET session_replication_role = origin");
+    }
+    double w = median(with, RUNS), wo = median(without, RUNS);
+    printf("%-52s %10.1f us / %.1f us = %.2fx (target <= 1.1x)\n",
+           "capture overhead, single-row autocommit INSERT", w, wo, w / wo);
+    json_object_set_new(out, "capture_single_us", json_real(w));
+    json_object_set_new(out, "capture_single_plain_us", json_real(wo));
+    json_object_set_new(out, "capture_single_ratio", json_real(w / wo));
+}
+
+static void rm_rf(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", dir);
+}
+
+/* Tail -> journal: N captured rows read into a fresh journal. Then the
+ * journal scan rate over what was written. */
+static void tail_and_scan(PGconn *c, const char *tmp, json_t *out)
+{
+    const int n = 100000;
+    double tail_rate[3], scan_rate[3];
+    char sql[512];
+    for (int r = 0; r < 3; r++) {
+        must(c, "SET session_replication_role = origin");
+        must(c, bulk_sql("bucket", n, sql, sizeof sql));
+        char dir[400];
+        snprintf(dir, sizeof dir, "%s/bench-journal-%d", tmp, r);
+        rm_rf(dir);
+        jnl *j;
+        cm_err err;
+        if (jnl_open(&j, dir, &err)) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            exit(1);
+        }
+        uint64_t events = 0;
+        int64_t t0 = cm_mono_us();
+        if (cap_db_tail(c, j, &events, &err)) {
+            fprintf(stderr, "bench: tail: %s\n", err.msg);
+            exit(1);
+        }
+        double secs = (double)(cm_mono_us() - t0) / 1e6;
+        tail_rate[r] = (double)events / secs;
+
+        jnl_txn *t;
+        jnl_cursor *cur;
+        jnl_txn_begin(j, false, &t, &err);
+        jnl_cursor_open(t, 1, &cur, &err);
+        uint64_t seq, scanned = 0, bytes = 0;
+        jnl_rec rec;
+        t0 = cm_mono_us();
+        while (jnl_cursor_next(cur, &seq, &rec, &err) == 1) {
+            scanned++;
+            bytes += rec.b.len;
+        }
+        secs = (double)(cm_mono_us() - t0) / 1e6;
+        scan_rate[r] = (double)scanned / secs;
+        jnl_cursor_free(cur);
+        jnl_txn_abort(t);
+        jnl_free(j);
+        rm_rf(dir);
+        if (bytes == 0)
+            fprintf(stderr, "bench: the journal held no row images\n");
+        must(c, "SET session_replication_role = replica");
+        must(c, "DELETE FROM bucket");
+        must(c, "SET session_replication_role = origin");
+        must(c, "TRUNCATE iasql_audit_log");
+    }
+    double tr = median(tail_rate, 3), sr = median(scan_rate, 3);
+    printf("%-52s %10.0f events/s (target >= 150k)\n", "audit tail -> journal, 100k events", tr);
+    printf("%-52s %10.0f events/s (target >= 5M)\n", "journal scan (replay read), decoded", sr);
+    json_object_set_new(out, "tail_events_per_s", json_real(tr));
+    json_object_set_new(out, "journal_scan_events_per_s", json_real(sr));
+}
+
+/* The round trip of iasql_commit() with nothing pending, from a client. */
+static void empty_commit(PGconn *c, json_t *out)
+{
+    const int n = 200;
+    double v[200];
+    must(c, "SELECT * FROM iasql_commit()"); /* opens the dblink connection */
+    for (int i = 0; i < n; i++)
+        v[i] = timed(c, "SELECT * FROM iasql_commit()");
+    double m = median(v, n);
+    printf("%-52s %10.2f ms median, p90 %.2f ms (target <= 3 ms)\n",
+           "iasql_commit() with nothing pending", m, v[n * 9 / 10]);
+    json_object_set_new(out, "empty_commit_median_ms", json_real(m));
+    json_object_set_new(out, "empty_commit_p90_ms", json_real(v[n * 9 / 10]));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench CONNINFO RESULTS.json (run bench/run.sh)\n");
+        return 2;
+    }
+    PGconn *c;
+    cm_err err;
+    if (cm_pg_connect(&c, argv[1], &err)) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    must(c, "SET client_min_messages = warning");
+    const char *tmp = getenv("IASQL_RUN_DIR") ? getenv("IASQL_RUN_DIR") : "/tmp";
+    json_t *out = json_object();
+    printf("%-52s %s\n", "what", "median");
+    empty_commit(c, out);
+    make_plain_copy(c);
+    capture_bulk(c, out);
+    capture_single(c, out);
+    tail_and_scan(c, tmp, out);
+    json_object_set_new(out, "runs", json_integer(RUNS));
+    if (json_dump_file(out, argv[2], JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+        fprintf(stderr, "bench: cannot write %s\n", argv[2]);
+    json_decref(out);
+    PQfinish(c);
+    return 0;
+}
