@@ -326,6 +326,44 @@ static void test_tail_out_of_order(void **state)
     it_http("DELETE", url, NULL, NULL);
 }
 
+/* Many RPC calls, one after another and from several connections at once,
+ * more than the engine has tickets: every call must be answered. A lost
+ * wake-up shows as a statement timeout. */
+static void test_rpc_many_callers(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e, "SET statement_timeout = '10s'", 0, NULL));
+    for (int i = 0; i < 100; i++)
+        assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    enum { NCONN = 8, CALLS = 25 };
+    PGconn *c[NCONN];
+    for (int k = 0; k < NCONN; k++) {
+        c[k] = PQconnectdb(e->conninfo);
+        assert_int_equal(PQstatus(c[k]), CONNECTION_OK);
+        PQclear(PQexec(c[k], "SET statement_timeout = '10s'"));
+    }
+    for (int round = 0; round < CALLS; round++) {
+        for (int k = 0; k < NCONN; k++)
+            assert_int_equal(PQsendQuery(c[k], "SELECT * FROM iasql_preview()"), 1);
+        for (int k = 0; k < NCONN; k++) {
+            PGresult *r;
+            int ok = 0;
+            while ((r = PQgetResult(c[k])) != NULL) {
+                if (PQresultStatus(r) == PGRES_TUPLES_OK)
+                    ok++;
+                else
+                    fprintf(stderr, "call failed: %s", PQresultErrorMessage(r));
+                PQclear(r);
+            }
+            assert_int_equal(ok, 1);
+        }
+    }
+    for (int k = 0; k < NCONN; k++)
+        PQfinish(c[k]);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_rpc WHERE status = 'done'"),
+                        "300");
+}
+
 int main(void)
 {
     srandom((unsigned)getpid());
@@ -339,6 +377,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_rejected_at_insert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cloud_error_fails_only_its_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rpc_many_callers, setup, teardown),
     };
     return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
 }
