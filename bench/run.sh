@@ -9,7 +9,7 @@ bash tests/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 make -C build -j"$(nproc)" >/dev/null
 source tests/services.sh
-cleanup() { [ -n "${ENGINE:-}" ] && kill "$ENGINE" 2>/dev/null; wait 2>/dev/null; iasql_services_stop; }
+cleanup() { if [ -n "${ENGINE:-}" ]; then kill "$ENGINE" 2>/dev/null; wait "$ENGINE" 2>/dev/null; fi; iasql_services_stop; }
 trap cleanup EXIT
 iasql_services_start moto
 psql "$IASQL_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE iasql_bench"

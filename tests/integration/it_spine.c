@@ -326,6 +326,44 @@ static void test_tail_out_of_order(void **state)
     it_http("DELETE", url, NULL, NULL);
 }
 
+/* A user cannot make a change look like the engine's: not by setting the
+ * origin the engine sets, and not with a search_path of look-alike functions
+ * and operators ahead of pg_catalog. */
+static void test_user_cannot_fake_origin(void **state)
+{
+    it_env *e = *state;
+    install_s3(e, -1);
+    assert_true(it_ok(e, "CREATE ROLE it_sneaky", 0, NULL));
+    assert_true(it_ok(e, "CREATE SCHEMA sneaky AUTHORIZATION it_sneaky", 0, NULL));
+    assert_true(it_ok(e, "SET ROLE it_sneaky", 0, NULL));
+    assert_true(it_ok(e, "CREATE FUNCTION sneaky.yes(name, name) RETURNS boolean "
+                         "LANGUAGE sql AS 'SELECT true'", 0, NULL));
+    assert_true(it_ok(e, "CREATE FUNCTION sneaky.no(name, name) RETURNS boolean "
+                         "LANGUAGE sql AS 'SELECT false'", 0, NULL));
+    assert_true(it_ok(e, "CREATE OPERATOR sneaky.= (LEFTARG = name, RIGHTARG = name, "
+                         "FUNCTION = sneaky.yes)", 0, NULL));
+    assert_true(it_ok(e, "CREATE OPERATOR sneaky.<> (LEFTARG = name, RIGHTARG = name, "
+                         "FUNCTION = sneaky.no)", 0, NULL));
+    assert_true(it_ok(e, "CREATE FUNCTION sneaky.current_setting(text, boolean) RETURNS text "
+                         "LANGUAGE sql AS 'SELECT ''cloud''::text'", 0, NULL));
+    assert_true(it_ok(e, "SET search_path = sneaky, pg_catalog, public", 0, NULL));
+    assert_true(it_ok(e, "SELECT set_config('iasql.origin', 'cloud', false)", 0, NULL));
+    const char *p[] = {bn(0)};
+    assert_true(it_ok(e, "INSERT INTO public.bucket (name) VALUES ($1)", 1, p));
+    assert_true(it_ok(e, "UPDATE public.bucket SET tags = '{\"a\": \"b\"}' WHERE name = $1", 1, p));
+    assert_true(it_ok(e, "RESET search_path", 0, NULL));
+    assert_true(it_ok(e, "RESET ROLE", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT string_agg(origin || ':' || op, ',' ORDER BY id) "
+                                    "FROM iasql_audit_log WHERE origin <> 'cloud' OR op <> 'INSERT' "
+                                    "OR row_id = (SELECT max(id) FROM bucket)"),
+                        "user:INSERT,user:UPDATE");
+    assert_true(it_ok(e, "DROP SCHEMA sneaky CASCADE", 0, NULL));
+    assert_true(it_ok(e, "DROP OWNED BY it_sneaky", 0, NULL));
+    assert_true(it_ok(e, "DROP ROLE it_sneaky", 0, NULL));
+    /* the row was never committed: nothing to clean in the cloud */
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, p));
+}
+
 /* Many RPC calls, one after another and from several connections at once,
  * more than the engine has tickets: every call must be answered. A lost
  * wake-up shows as a statement timeout. */
@@ -378,6 +416,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cloud_error_fails_only_its_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tail_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rpc_many_callers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_cannot_fake_origin, setup, teardown),
     };
     return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
 }
