@@ -68,6 +68,14 @@ typedef struct apl_commit_info {
 int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *message,
                 apl_commit_info *out, cm_err *err);
 
+/* Settles what a crash left open, before anything else runs: every
+ * journaled intent without a result is resolved by reading that resource
+ * from the cloud, its known state becomes what the cloud holds, and the
+ * interrupted commit gets its commit point. Rows not finished stay pending,
+ * so the next commit does exactly what is missing. *settled receives the
+ * number of intents resolved. */
+int apl_recover(jnl *j, PGconn *conn, mod_ctx *ctx, size_t *settled, cm_err *err);
+
 /* ---- apl_db.c: the database side ---- */
 typedef struct apl_writeback {
     const mod_table *table;

@@ -120,7 +120,8 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
         rc = cm_pg_run(conn, err,
                        "INSERT INTO iasql_errors (commit_id, table_name, row_id, message) "
                        "SELECT $1::bigint, e->>'table_name', (e->>'id')::bigint, e->>'message' "
-                       "FROM json_array_elements($2::json) e",
+                       "FROM json_array_elements($2::json) e "
+                       "WHERE NOT EXISTS (SELECT FROM iasql_errors WHERE commit_id = $1::bigint)",
                        2, p);
     }
     if (!rc) {

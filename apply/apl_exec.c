@@ -7,16 +7,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "apply/apl.h"
+#include "apply/apl_int.h"
 #include "common/cm_json.h"
-
-typedef struct outcome {
-    bool ok;
-    bool gone;     /* the resource no longer exists in the cloud */
-    json_t *image; /* owned: the cloud image after the action */
-    char error[1024];
-    uint64_t result_seq;
-} outcome;
 
 static void make_token(char out[33])
 {
@@ -73,7 +65,7 @@ static int write_intents(jnl *j, apl_plan *p, uint64_t *commit_id, uint64_t *fir
 }
 
 /* The cloud calls of one action. */
-static void run_action(mod_ctx *ctx, const apl_item *it, outcome *o)
+void apl_run_action(mod_ctx *ctx, const apl_item *it, outcome *o)
 {
     const mod_table_ops *ops = it->table->ops;
     cm_err err;
@@ -118,7 +110,7 @@ static int settle_dirty(jnl_txn *t, const apl_item *it, uint64_t barrier, cm_err
     return jnl_idx_put_seq(t, JNL_IDX_DIRTY, it->table->name, it->row_id, barrier + 1, err);
 }
 
-static int put_state(jnl_txn *t, const apl_item *it, const json_t *image, cm_err *err)
+int apl_put_state(jnl_txn *t, const apl_item *it, const json_t *image, cm_err *err)
 {
     char *txt = cm_json_dump(image);
     if (!txt)
@@ -128,7 +120,7 @@ static int put_state(jnl_txn *t, const apl_item *it, const json_t *image, cm_err
     return rc;
 }
 
-static int write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it,
+int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it,
                         outcome *o, cm_err *err)
 {
     jnl_txn *t;
@@ -144,7 +136,7 @@ static int write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_
     if (!rc && o->gone)
         rc = jnl_idx_del(t, JNL_IDX_STATE, it->table->name, it->row_id, err);
     else if (!rc && o->ok && o->image)
-        rc = put_state(t, it, o->image, err);
+        rc = apl_put_state(t, it, o->image, err);
     if (!rc && o->ok)
         rc = settle_dirty(t, it, barrier, err);
     free(image);
@@ -157,7 +149,7 @@ static int write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_
 
 /* Cloud-owned columns that only a list shows (S3 creation dates): one call
  * per table for all the resources created in this commit. */
-static int fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err)
+int apl_fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
         const mod_table *t = p->items[i].table;
@@ -184,7 +176,7 @@ static int fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *er
     int rc = jnl_txn_begin(j, true, &t, err);
     for (size_t i = 0; !rc && i < p->n; i++)
         if (os[i].ok && os[i].image && !os[i].gone)
-            rc = put_state(t, &p->items[i], os[i].image, err);
+            rc = apl_put_state(t, &p->items[i], os[i].image, err);
     if (rc) {
         jnl_txn_abort(t);
         return rc;
@@ -270,7 +262,7 @@ static int settle_noops(jnl *j, const apl_plan *p, cm_err *err)
     return t ? jnl_txn_commit(t, err) : rc;
 }
 
-static int record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
+int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
                          uint64_t first_seq, const char *message, apl_commit_info *out,
                          cm_err *err)
 {
@@ -311,6 +303,12 @@ static int record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_
     out->commit_id = commit_id;
     out->failed = c.n_failed;
     int rc = carried_audit_ids(j, p, os, ids, err);
+    /* The database first: if the engine stops in between, the commit point
+     * is missing and recovery writes both again (the database side is
+     * idempotent). The other way round, a lost database write would go
+     * unnoticed. */
+    if (!rc)
+        rc = apl_db_record(conn, &c, wb, nwb, errors, ids, err);
     jnl_txn *t = NULL;
     if (!rc)
         rc = jnl_txn_begin(j, true, &t, err);
@@ -321,8 +319,6 @@ static int record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_
         t = NULL;
     }
     jnl_txn_abort(t);
-    if (!rc)
-        rc = apl_db_record(conn, &c, wb, nwb, errors, ids, err);
     free(results);
     free(wb);
     json_decref(errors);
@@ -348,13 +344,13 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     for (size_t i = 0; !rc && i < p->n; i++) {
         if (p->items[i].action == APL_NONE)
             continue;
-        run_action(ctx, &p->items[i], &os[i]);
-        rc = write_result(j, commit_id, p->barrier_seq, &p->items[i], &os[i], err);
+        apl_run_action(ctx, &p->items[i], &os[i]);
+        rc = apl_write_result(j, commit_id, p->barrier_seq, &p->items[i], &os[i], err);
     }
     if (!rc)
-        rc = fill_owned(j, ctx, p, os, err);
+        rc = apl_fill_owned(j, ctx, p, os, err);
     if (!rc)
-        rc = record_commit(j, conn, p, os, commit_id, first_seq, message, out, err);
+        rc = apl_record_commit(j, conn, p, os, commit_id, first_seq, message, out, err);
     for (size_t i = 0; i < p->n; i++)
         json_decref(os[i].image);
     free(os);

@@ -41,7 +41,9 @@ int eng_connect_engine(PGconn **out, const char *conninfo, cm_err *err);
 /* iasql run: until SIGINT or SIGTERM. */
 int eng_run(const char *conninfo, const eng_options *opt, cm_err *err);
 
-/* The RPC side (eng_rpc.c). */
+/* The RPC side (eng_rpc.c): reset right after taking the engine lock,
+ * start once ready to serve, serve when notified. */
+int eng_rpc_reset(eng *e, cm_err *err);
 int eng_rpc_start(eng *e, cm_err *err);
 int eng_rpc_serve(eng *e, cm_err *err);
 

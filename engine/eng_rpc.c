@@ -32,15 +32,19 @@ static int add_tickets(eng *e, int n, cm_err *err)
     return rc;
 }
 
+int eng_rpc_reset(eng *e, cm_err *err)
+{
+    /* Tickets of an earlier engine lost their locks with it: nobody may claim
+     * them now. Callers wait for this engine's tickets instead. */
+    return cm_pg_run(e->ctl, err,
+                     "UPDATE iasql_rpc SET status = 'abandoned', finished_at = clock_timestamp() "
+                     "WHERE status IN ('open', 'queued')",
+                     0, NULL);
+}
+
 int eng_rpc_start(eng *e, cm_err *err)
 {
-    /* Tickets of an earlier engine lost their locks with it. */
     int rc = cm_pg_run(e->ctl, err,
-                       "UPDATE iasql_rpc SET status = 'abandoned', finished_at = clock_timestamp() "
-                       "WHERE status IN ('open', 'queued')",
-                       0, NULL);
-    if (!rc)
-        rc = cm_pg_run(e->ctl, err,
                        "DELETE FROM iasql_rpc WHERE status <> 'open' AND status <> 'queued' "
                        "AND finished_at < now() - interval '7 days'",
                        0, NULL);

@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "apply/apl.h"
 #include "engine/eng.h"
+
+#define ENG_LOCK_WAIT_MS_TEXT "3000"
 
 static int signal_pipe[2] = {-1, -1};
 
@@ -41,14 +44,19 @@ static int install_signals(cm_err *err)
  * refused with the first one's identity. */
 static int take_engine_lock(eng *e, cm_err *err)
 {
+    /* A crashed engine's server process may hold the lock for a moment after
+     * the engine died: wait up to ENG_LOCK_WAIT_MS for it to go. */
     PGresult *res;
-    int rc = cm_pg_exec(e->ctl, &res, err, "SELECT pg_try_advisory_lock(1767993713, 0)", 0, NULL);
-    if (rc)
+    const char *p[] = {ENG_LOCK_WAIT_MS_TEXT};
+    int rc = cm_pg_run(e->ctl, err, "SELECT set_config('lock_timeout', $1, false)", 1, p);
+    if (!rc)
+        rc = cm_pg_exec(e->ctl, &res, err, "SELECT pg_advisory_lock(1767993713, 0)", 0, NULL);
+    if (!rc)
+        PQclear(res);
+    cm_err tmp;
+    cm_pg_run(e->ctl, &tmp, "RESET lock_timeout", 0, NULL);
+    if (rc != CM_EBUSY)
         return rc;
-    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (got)
-        return 0;
     rc = cm_pg_exec(e->ctl, &res, err,
                     "SELECT a.pid::text, coalesce(a.client_addr::text, 'local'), "
                     "a.backend_start::text FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
@@ -140,6 +148,8 @@ static int eng_start(eng *e, const eng_options *opt, cm_err *err)
     if (!rc)
         rc = take_engine_lock(e, err);
     if (!rc)
+        rc = eng_rpc_reset(e, err);
+    if (!rc)
         rc = eng_connect_engine(&e->wk, e->conninfo, err);
     if (!rc)
         rc = read_dbid(e, err);
@@ -149,6 +159,11 @@ static int eng_start(eng *e, const eng_options *opt, cm_err *err)
         rc = mod_ctx_new(&e->mod, err);
     if (!rc)
         rc = eng_tail(e, err);
+    size_t settled = 0;
+    if (!rc)
+        rc = apl_recover(e->j, e->wk, e->mod, &settled, err);
+    if (!rc && settled)
+        cm_log(CM_LOG_INFO, "settled %zu interrupted actions from the cloud", settled);
     if (!rc)
         rc = eng_rpc_start(e, err);
     return rc;

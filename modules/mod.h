@@ -45,6 +45,10 @@ typedef struct mod_table_ops {
     /* Changes mutable columns from known to desired in place. */
     int (*update)(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
                   cm_err *err);
+    /* Reads one resource by the cloud-id columns of image: *out is the
+     * cloud's image, or CM_ENOTFOUND when it does not exist. Used to settle a
+     * call whose outcome a crash left unknown. */
+    int (*read)(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err);
     /* Deletes known. A resource already gone is success. */
     int (*remove)(mod_ctx *ctx, const json_t *known, cm_err *err);
     /* Optional: fills cloud-owned columns of just-created images (an array)

@@ -340,8 +340,32 @@ static int s3_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     return rc;
 }
 
+static int s3_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(image, &name, &region, err);
+    if (rc)
+        return rc;
+    char actual[64];
+    rc = bucket_region(ctx, name, actual, sizeof actual, err);
+    if (rc == CM_ECLOUD && strstr(err->msg, "NoSuchBucket"))
+        return cm_err_set(err, CM_ENOTFOUND, "bucket %s does not exist", name);
+    if (rc)
+        return rc;
+    if (strcmp(actual, region) != 0)
+        return cm_err_set(err, CM_ENOTFOUND, "bucket %s is in %s, not %s", name, actual, region);
+    json_t *tags;
+    rc = bucket_tags(ctx, name, region, &tags, err);
+    if (rc)
+        return rc;
+    *out = json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region", region, "tags", tags,
+                     "created_at", json_object_get(image, "created_at"));
+    return 0;
+}
+
 static const mod_table_ops bucket_ops = {
     .list = s3_list,
+    .read = s3_read,
     .create = s3_create,
     .update = s3_update,
     .remove = s3_remove,

@@ -48,13 +48,15 @@ static int run_init(it_env *e)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static int start_engine(it_env *e)
+void it_print_log(const it_env *e);
+
+int it_start_engine(it_env *e)
 {
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
-        int fd = open(e->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int fd = open(e->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644); /* shared by restarts */
         dup2(fd, 2);
         dup2(fd, 1);
         setenv("AWS_ENDPOINT_URL", e->emulator, 1);
@@ -63,18 +65,24 @@ static int start_engine(it_env *e)
         _exit(127);
     }
     e->engine = pid;
-    /* Ready when its RPC tickets are open. */
-    for (int i = 0; i < 200; i++) {
-        const char *v = it_value(e, "SELECT count(*) FROM iasql_rpc WHERE status = 'open'");
-        if (v && atoi(v) > 0)
+    /* Ready when it says so: an earlier engine's tickets may still be open. */
+    for (int i = 0; i < 400; i++) {
+        if (it_log_count(e, "engine ready") > e->starts) {
+            e->starts++;
             return 0;
+        }
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
             e->engine = 0;
+            fprintf(stderr, "the engine exited at start (status %d)\n",
+                    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+            it_print_log(e);
             return -1;
         }
         sleep_ms(50);
     }
+    fprintf(stderr, "the engine did not get ready in 20 s\n");
+    it_print_log(e);
     return -1;
 }
 
@@ -88,6 +96,7 @@ int it_setup(it_env *e, const char *name)
     snprintf(e->log_path, sizeof e->log_path, "%s/engine-%s.log", tmp, e->dbname);
     e->emulator = getenv("IT_EMULATOR_URL");
     e->full_s3 = getenv("IT_EMULATOR_KIND") && strcmp(getenv("IT_EMULATOR_KIND"), "moto") == 0;
+    unlink(e->log_path); /* each test reads only its own engine's log */
     char sql[256];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", e->dbname);
     admin(sql);
@@ -98,7 +107,17 @@ int it_setup(it_env *e, const char *name)
     if (PQstatus(e->db) != CONNECTION_OK)
         return -1;
     PQclear(PQexec(e->db, "SET client_min_messages = warning"));
-    return start_engine(e);
+    return it_start_engine(e);
+}
+
+void it_kill_engine(it_env *e)
+{
+    if (!e->engine)
+        return;
+    kill(e->engine, SIGKILL);
+    int st;
+    waitpid(e->engine, &st, 0);
+    e->engine = 0;
 }
 
 int it_stop_engine(it_env *e)
@@ -251,6 +270,20 @@ long it_http_as(const char *service, const char *method, const char *url, const 
     if (out)
         *out = last;
     return status;
+}
+
+int it_cloud_count_prefix(const char *emulator, const char *prefix)
+{
+    char url[512], needle[300];
+    snprintf(url, sizeof url, "%s/", emulator);
+    const char *body;
+    if (it_http("GET", url, NULL, &body) != 200)
+        return -1;
+    snprintf(needle, sizeof needle, "<Name>%s", prefix);
+    int n = 0;
+    for (const char *p = strstr(body, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
 }
 
 bool it_cloud_has_bucket(const char *emulator, const char *name)

@@ -18,11 +18,16 @@ typedef struct it_env {
     const char *emulator; /* base URL of the S3 emulator under test */
     bool full_s3;         /* tagging supported (moto), or not (s3rver) */
     pid_t engine;
+    int starts; /* how many times the engine got ready */
     PGconn *db;
 } it_env;
 
 /* Creates the database, runs `iasql init`, starts the engine. */
 int it_setup(it_env *e, const char *name);
+/* Starts the engine (again) and waits until it serves requests. */
+int it_start_engine(it_env *e);
+/* SIGKILL, as a crash. */
+void it_kill_engine(it_env *e);
 /* Stops the engine with SIGTERM and returns its exit status (0 = clean). */
 int it_stop_engine(it_env *e);
 void it_teardown(it_env *e);
@@ -44,6 +49,8 @@ long it_http(const char *method, const char *url, const char *body, const char *
  * by it); service NULL sends none. */
 long it_http_as(const char *service, const char *method, const char *url, const char *data,
                 const char **out);
+/* How many buckets the emulator lists whose name starts with prefix. */
+int it_cloud_count_prefix(const char *emulator, const char *prefix);
 /* True when the emulator lists a bucket of that name. */
 bool it_cloud_has_bucket(const char *emulator, const char *name);
 /* The count of lines in the engine log containing needle. */

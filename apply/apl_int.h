@@ -1,0 +1,32 @@
+/* apply/apl_int.h — private to apply/: the pieces of a commit that recovery
+ * after a crash shares with the normal path. */
+#ifndef IASQL_APL_INT_H
+#define IASQL_APL_INT_H
+
+#include "apply/apl.h"
+
+/* What one action did. */
+typedef struct outcome {
+    bool ok;
+    bool gone;     /* the resource no longer exists in the cloud */
+    json_t *image; /* owned: the cloud image after the action */
+    char error[1024];
+    uint64_t result_seq;
+} outcome;
+
+/* The cloud calls of one action. */
+void apl_run_action(mod_ctx *ctx, const apl_item *it, outcome *o);
+/* Stores image as the resource's known cloud state. */
+int apl_put_state(jnl_txn *t, const apl_item *it, const json_t *image, cm_err *err);
+/* Journals the result of an action with the state and dirty-set changes it
+ * implies, in one LMDB transaction. */
+int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it,
+                     outcome *o, cm_err *err);
+/* Fills cloud-owned columns of created resources; stores the images. */
+int apl_fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err);
+/* Writes the commit point (journal, then database) and the result rows. */
+int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
+                      uint64_t first_seq, const char *message, apl_commit_info *out,
+                      cm_err *err);
+
+#endif

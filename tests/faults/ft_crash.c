@@ -1,0 +1,131 @@
+/* tests/faults/ft_crash.c — the engine killed (SIGKILL) at random points
+ * during commits of 200 resources, then restarted: after the restarted
+ * engine's commit the cloud holds exactly the desired resources, none twice,
+ * none missing, and `iasql journal verify` passes. Twenty kill points:
+ * ten while creating 200 buckets, ten while deleting them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../integration/it_util.h"
+
+#define N 200
+#define ROUNDS 20
+
+static int setup(void **state)
+{
+    it_env *e = calloc(1, sizeof *e);
+    *state = e;
+    return it_setup(e, "crash");
+}
+
+static int teardown(void **state)
+{
+    it_env *e = *state;
+    int st = e->engine ? it_stop_engine(e) : 0;
+    if (st)
+        it_print_log(e);
+    it_teardown(e);
+    free(e);
+    return st == 0 ? 0 : -1;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void verify_journal(it_env *e)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "\"%s\" journal verify '%s' >/dev/null", getenv("IASQL_BIN"),
+             e->journal);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Commits on a second connection, kills the engine after delay_ms, restarts
+ * it, and commits until nothing is pending. */
+static void crash_during_commit(it_env *e, long delay_ms)
+{
+    PGconn *c = PQconnectdb(e->conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    assert_int_equal(PQsendQuery(c, "SELECT * FROM iasql_commit('crash me')"), 1);
+    sleep_ms(delay_ms);
+    it_kill_engine(e);
+    PGresult *r;
+    while ((r = PQgetResult(c)) != NULL)
+        PQclear(r); /* an answer, or "the engine stopped before answering" */
+    PQfinish(c);
+    assert_int_equal(it_start_engine(e), 0);
+    for (int i = 0; i < 3; i++) {
+        const char *failed = it_value(e, "SELECT count(*) FROM iasql_commit('after restart') "
+                                         "WHERE description LIKE 'failed%'");
+        if (!failed) {
+            fprintf(stderr, "commit after restart: %s",
+                    it_sql_error(e, "SELECT * FROM iasql_commit('after restart')"));
+            it_print_log(e);
+        }
+        assert_non_null(failed);
+        if (strcmp(failed, "0") == 0)
+            break;
+    }
+    const char *left = it_value(e, "SELECT count(*) FROM iasql_preview()");
+    assert_non_null(left);
+    assert_string_equal(left, "0");
+}
+
+static void test_kill_during_commit(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL));
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "ft-%d-", (int)getpid());
+    const char *pp[] = {prefix};
+    srandom((unsigned)getpid());
+    for (int round = 0; round < ROUNDS; round++) {
+        bool create = round % 2 == 0;
+        if (create) {
+            char n[16];
+            snprintf(n, sizeof n, "%d", N);
+            const char *p[] = {prefix, n};
+            assert_true(it_ok(e, "INSERT INTO bucket (name) SELECT $1 || g FROM "
+                                 "generate_series(1, $2::int) g", 2, p));
+        } else {
+            assert_true(it_ok(e, "DELETE FROM bucket WHERE name LIKE $1 || '%'", 1, pp));
+        }
+        /* kill points spread from before the first call to after the last */
+        long delay = 5 + random() % 650;
+        crash_during_commit(e, delay);
+        int in_cloud = it_cloud_count_prefix(e->emulator, prefix);
+        int in_table = atoi(it_value(e, "SELECT count(*) FROM bucket WHERE name LIKE 'ft-%'"));
+        if (in_cloud != (create ? N : 0) || in_table != (create ? N : 0))
+            fail_msg("round %d (kill after %ld ms): %d buckets in the cloud, %d rows, want %d",
+                     round, delay, in_cloud, in_table, create ? N : 0);
+        if (create)
+            assert_string_equal(it_value(e, "SELECT count(*) FROM bucket WHERE name LIKE 'ft-%' "
+                                            "AND created_at IS NULL"), "0");
+        verify_journal(e);
+    }
+    /* every commit point made it to the database */
+    assert_string_equal(it_value(e, "SELECT count(*) = max(id) FROM iasql_commits"), "t");
+}
+
+int main(void)
+{
+    if (!getenv("IASQL_BIN") || !getenv("IT_EMULATOR_URL")) {
+        fprintf(stderr, "run through tests/run.sh\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_kill_during_commit, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("faults: crash", tests, NULL, NULL);
+}
