@@ -84,8 +84,8 @@ typedef struct apl_writeback {
 } apl_writeback;
 
 /* In one transaction with origin 'engine': cloud-owned columns of the
- * written-back rows, the errors, the commit row, and commit_id on the audit
- * rows the commit carried. */
+ * written-back rows, and, when c is not NULL, the errors, the commit row,
+ * and commit_id on the audit rows the commit carried. */
 int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
                   const json_t *errors, const json_t *audit_ids, cm_err *err);
 

@@ -91,22 +91,26 @@ static const char *const status_names[] = {"", "ok", "partial", "failed"};
 int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
                   const json_t *errors, const json_t *audit_ids, cm_err *err)
 {
-    char id[32], ts[32], counts[5][24];
-    snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
-    snprintf(ts, sizeof ts, "%lld", (long long)c->ts_us);
-    const uint64_t nums[5] = {c->n_create, c->n_update, c->n_replace, c->n_delete, c->n_failed};
-    for (int i = 0; i < 5; i++)
-        snprintf(counts[i], sizeof counts[i], "%llu", (unsigned long long)nums[i]);
-    char *message = c->message.ptr ? strndup(c->message.ptr, c->message.len) : NULL;
-    char *errs = cm_json_dump(errors);
-    char *ids = cm_json_dump(audit_ids);
+    char id[32] = "", ts[32] = "", counts[5][24] = {""};
+    char *message = NULL, *errs = NULL, *ids = NULL;
+    if (c) {
+        snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
+        snprintf(ts, sizeof ts, "%lld", (long long)c->ts_us);
+        const uint64_t nums[5] = {c->n_create, c->n_update, c->n_replace, c->n_delete,
+                                  c->n_failed};
+        for (int i = 0; i < 5; i++)
+            snprintf(counts[i], sizeof counts[i], "%llu", (unsigned long long)nums[i]);
+        message = c->message.ptr ? strndup(c->message.ptr, c->message.len) : NULL;
+        errs = cm_json_dump(errors);
+        ids = cm_json_dump(audit_ids);
+    }
 
     int rc = cm_pg_run(conn, err, "BEGIN", 0, NULL);
     if (!rc)
         rc = cm_pg_run(conn, err, "SELECT set_config('iasql.origin', 'engine', true)", 0, NULL);
     if (!rc)
         rc = write_back(conn, wb, nwb, err);
-    if (!rc) {
+    if (!rc && c) {
         const char *p[] = {id, ts, message, status_names[c->status], counts[0], counts[1],
                            counts[2], counts[3], counts[4]};
         rc = cm_pg_run(conn, err,
@@ -115,7 +119,7 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
                        "$3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
                        9, p);
     }
-    if (!rc) {
+    if (!rc && c) {
         const char *p[] = {id, errs};
         rc = cm_pg_run(conn, err,
                        "INSERT INTO iasql_errors (commit_id, table_name, row_id, message) "
@@ -124,7 +128,7 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
                        "WHERE NOT EXISTS (SELECT FROM iasql_errors WHERE commit_id = $1::bigint)",
                        2, p);
     }
-    if (!rc) {
+    if (!rc && c) {
         const char *p[] = {id, ids};
         rc = cm_pg_run(conn, err,
                        "UPDATE iasql_audit_log SET commit_id = $1::bigint WHERE commit_id IS NULL "

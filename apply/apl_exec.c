@@ -149,6 +149,14 @@ int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_ite
 
 /* Cloud-owned columns that only a list shows (S3 creation dates): one call
  * per table for all the resources created in this commit. */
+static bool lacks_owned(const mod_table *t, const json_t *image)
+{
+    for (const mod_column *c = t->columns; c->name; c++)
+        if ((c->flags & MOD_COL_CLOUD_OWNED) && json_is_null(json_object_get(image, c->name)))
+            return true;
+    return false;
+}
+
 int apl_fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
@@ -162,26 +170,37 @@ int apl_fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err)
             continue;
         json_t *images = json_array();
         for (size_t k = i; k < p->n; k++)
-            if (p->items[k].table == t && os[k].ok && os[k].image &&
-                (p->items[k].action == APL_CREATE || p->items[k].action == APL_REPLACE))
+            if (p->items[k].table == t && os[k].ok && os[k].image && !os[k].gone &&
+                lacks_owned(t, os[k].image))
                 json_array_append(images, os[k].image);
         cm_err ferr;
-        if (json_array_size(images) && t->ops->fill_owned(ctx, images, &ferr))
+        if (json_array_size(images) && t->ops->fill_owned(ctx, images, &ferr)) {
+            /* The rows stay pending, so a later commit reads these again. */
             cm_log(CM_LOG_WARN, "cloud-owned columns of new %s rows not read: %s", t->name,
                    ferr.msg);
+            for (size_t k = i; k < p->n; k++)
+                if (p->items[k].table == t && os[k].ok && os[k].image &&
+                    lacks_owned(t, os[k].image))
+                    os[k].owned_missing = true;
+        }
         json_decref(images);
     }
     /* The images were filled in place: store them as the known state. */
     jnl_txn *t;
     int rc = jnl_txn_begin(j, true, &t, err);
-    for (size_t i = 0; !rc && i < p->n; i++)
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        const apl_item *it = &p->items[i];
         if (os[i].ok && os[i].image && !os[i].gone)
-            rc = apl_put_state(t, &p->items[i], os[i].image, err);
+            rc = apl_put_state(t, it, os[i].image, err);
+        if (!rc && os[i].owned_missing)
+            rc = jnl_idx_put_seq(t, JNL_IDX_DIRTY, it->table->name, it->row_id,
+                                 it->dirty_seq ? it->dirty_seq : p->barrier_seq, err);
+    }
     if (rc) {
         jnl_txn_abort(t);
         return rc;
     }
-    return t ? jnl_txn_commit(t, err) : rc;
+    return jnl_txn_commit(t, err);
 }
 
 static const char *const done_verbs[] = {"", "created", "updated", "replaced", "deleted"};
@@ -245,21 +264,38 @@ static int carried_audit_ids(jnl *j, const apl_plan *p, const outcome *os, json_
     return rc < 0 ? rc : 0;
 }
 
-/* Rows whose pending changes cancelled out: nothing to do, no longer dirty. */
-static int settle_noops(jnl *j, const apl_plan *p, cm_err *err)
+/* Rows whose pending changes cancelled out: nothing to do, no longer dirty
+ * (unless their cloud-owned columns are still to be read). */
+static int settle_noops(jnl *j, const apl_plan *p, const outcome *os, cm_err *err)
 {
     if (!p->settled)
         return 0;
     jnl_txn *t;
     int rc = jnl_txn_begin(j, true, &t, err);
     for (size_t i = 0; !rc && i < p->n; i++)
-        if (p->items[i].action == APL_NONE)
+        if (p->items[i].action == APL_NONE && !os[i].owned_missing)
             rc = settle_dirty(t, &p->items[i], p->barrier_seq, err);
     if (rc) {
         jnl_txn_abort(t);
         return rc;
     }
-    return t ? jnl_txn_commit(t, err) : rc;
+    return jnl_txn_commit(t, err);
+}
+
+/* Write-backs for a run with nothing to apply: the cloud-owned columns that
+ * an earlier commit could not read. */
+static int write_back_only(PGconn *conn, const apl_plan *p, const outcome *os, cm_err *err)
+{
+    apl_writeback *wb = calloc(p->n ? p->n : 1, sizeof *wb);
+    if (!wb)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (os[i].ok && os[i].image && !os[i].gone && !os[i].owned_missing)
+            wb[n++] = (apl_writeback){p->items[i].table, p->items[i].row_id, os[i].image};
+    int rc = n ? apl_db_record(conn, NULL, wb, n, NULL, NULL, err) : 0;
+    free(wb);
+    return rc;
 }
 
 int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
@@ -274,8 +310,11 @@ int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t c
     size_t nwb = 0, total = 0;
     for (size_t i = 0; i < p->n; i++) {
         const apl_item *it = &p->items[i];
-        if (it->action == APL_NONE)
+        if (it->action == APL_NONE) {
+            if (os[i].ok && os[i].image && !os[i].gone && wb)
+                wb[nwb++] = (apl_writeback){it->table, it->row_id, os[i].image};
             continue;
+        }
         total++;
         if (os[i].result_seq > c.last_seq)
             c.last_seq = os[i].result_seq;
@@ -331,17 +370,22 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
 {
     memset(out, 0, sizeof *out);
     out->rows = json_array();
-    int rc = settle_noops(j, p, err);
-    if (rc || p->n == p->settled)
-        return rc;
-    uint64_t commit_id, first_seq;
-    rc = write_intents(j, p, &commit_id, &first_seq, err);
-    if (rc)
-        return rc;
+    if (p->n == 0)
+        return 0;
     outcome *os = calloc(p->n, sizeof *os);
     if (!os)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < p->n; i++) {
+    /* Nothing to do for these but, perhaps, to read cloud-owned columns. */
+    for (size_t i = 0; i < p->n; i++)
+        if (p->items[i].action == APL_NONE) {
+            os[i].ok = true;
+            os[i].gone = !p->items[i].known;
+            os[i].image = p->items[i].known ? json_deep_copy(p->items[i].known) : NULL;
+        }
+    bool apply = p->n > p->settled;
+    uint64_t commit_id = 0, first_seq = 0;
+    int rc = apply ? write_intents(j, p, &commit_id, &first_seq, err) : 0;
+    for (size_t i = 0; !rc && apply && i < p->n; i++) {
         if (p->items[i].action == APL_NONE)
             continue;
         apl_run_action(ctx, &p->items[i], &os[i]);
@@ -350,7 +394,11 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     if (!rc)
         rc = apl_fill_owned(j, ctx, p, os, err);
     if (!rc)
+        rc = settle_noops(j, p, os, err);
+    if (!rc && apply)
         rc = apl_record_commit(j, conn, p, os, commit_id, first_seq, message, out, err);
+    else if (!rc)
+        rc = write_back_only(conn, p, os, err);
     for (size_t i = 0; i < p->n; i++)
         json_decref(os[i].image);
     free(os);

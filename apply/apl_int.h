@@ -12,6 +12,7 @@ typedef struct outcome {
     json_t *image; /* owned: the cloud image after the action */
     char error[1024];
     uint64_t result_seq;
+    bool owned_missing; /* its cloud-owned columns could not be read */
 } outcome;
 
 /* The cloud calls of one action. */

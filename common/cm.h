@@ -23,7 +23,7 @@ enum {
     CM_EPG = -4,        /* PostgreSQL refused a statement */
     CM_EPGCONN = -5,    /* PostgreSQL connection lost (retryable) */
     CM_EJOURNAL = -6,   /* LMDB failed */
-    CM_ECORRUPT = -7,   /* journal or response data is damaged */
+    CM_ECORRUPT = -7,   /* the journal's data is damaged */
     CM_ECLOUD = -8,     /* the cloud refused the request */
     CM_ERETRY = -9,     /* the cloud asked us to retry (throttling, 5xx) */
     CM_ENET = -10,      /* transport failure talking to the cloud (retryable) */
@@ -32,7 +32,8 @@ enum {
     CM_EBUSY = -13,     /* someone else holds what we need */
     CM_ECONFIG = -14,   /* configuration or environment is wrong */
     CM_EFULL = -15,     /* journal map or disk full */
-    CM_ECODE_MIN = -15
+    CM_EBADREPLY = -16, /* the cloud's answer is malformed, truncated or too large */
+    CM_ECODE_MIN = -16
 };
 
 /* An error with its detail text. The place that handles an error logs it

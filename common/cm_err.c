@@ -28,6 +28,7 @@ static const cm_err_info cm_err_table[] = {
     {CM_EBUSY, "busy", true},
     {CM_ECONFIG, "configuration error", false},
     {CM_EFULL, "journal full", false},
+    {CM_EBADREPLY, "malformed cloud response", false},
 };
 
 static const cm_err_info *cm_err_lookup(int code)

@@ -42,56 +42,21 @@ static int dump(jnl *j, bool as_json, cm_err *err)
     return rc < 0 ? rc : 0;
 }
 
-typedef struct verify_state {
-    uint64_t last_seq;
-    uint64_t prev_id;
-    int problems;
-} verify_state;
-
-static int verify_commit(void *arg, const jnl_commit *c)
-{
-    verify_state *v = arg;
-    if (c->id <= v->prev_id || c->last_seq > v->last_seq || c->barrier_seq > v->last_seq ||
-        (c->first_seq && c->first_seq > c->last_seq)) {
-        fprintf(stderr, "commit point %llu refers to records beyond the log (last %llu)\n",
-                (unsigned long long)c->id, (unsigned long long)v->last_seq);
-        v->problems++;
-    }
-    v->prev_id = c->id;
-    return 0;
-}
-
 static int verify(jnl *j, cm_err *err)
 {
-    jnl_txn *t;
-    jnl_cursor *c;
-    int rc = jnl_txn_begin(j, false, &t, err);
-    if (rc)
-        return rc;
-    rc = jnl_cursor_open(t, 1, &c, err);
-    uint64_t seq, expect = 1, events = 0;
-    jnl_rec rec;
-    verify_state v = {0, 0, 0};
-    while (!rc && (rc = jnl_cursor_next(c, &seq, &rec, err)) == 1) {
-        rc = 0;
-        if (seq != expect) {
-            fprintf(stderr, "record %llu follows %llu: records are missing\n",
-                    (unsigned long long)seq, (unsigned long long)(expect - 1));
-            v.problems++;
-        }
-        expect = seq + 1;
-        events++;
+    uint64_t records;
+    size_t problems;
+    cm_buf report;
+    cm_buf_init(&report, 1 << 20);
+    int rc = jnl_verify(j, &records, &problems, &report, err);
+    if (!rc) {
+        fputs(cm_buf_str(&report), stderr);
+        printf("%llu records, %zu problems\n", (unsigned long long)records, problems);
+        if (problems)
+            rc = cm_err_set(err, CM_ECORRUPT, "the journal has %zu problems", problems);
     }
-    jnl_cursor_free(c);
-    v.last_seq = expect - 1;
-    if (rc >= 0)
-        rc = jnl_commit_each(t, verify_commit, &v, err);
-    jnl_txn_abort(t);
-    if (rc < 0)
-        return rc;
-    printf("%llu records, %d problems\n", (unsigned long long)events, v.problems);
-    return v.problems ? cm_err_set(err, CM_ECORRUPT, "the journal has %d problems", v.problems)
-                      : 0;
+    cm_buf_free(&report);
+    return rc;
 }
 
 int eng_journal_main(int argc, char **argv)

@@ -111,6 +111,21 @@ static int open_journal(eng *e, const char *dir, cm_err *err)
     int rc = jnl_open(&e->j, dir, err);
     if (rc)
         return rc;
+    /* Nothing is applied from a damaged journal. */
+    uint64_t records;
+    size_t problems;
+    cm_buf report;
+    cm_buf_init(&report, 4096);
+    rc = jnl_verify(e->j, &records, &problems, &report, err);
+    if (!rc && problems)
+        rc = cm_err_set(err, CM_ECORRUPT,
+                        "the journal in %s is damaged (%zu problems; first: %.200s); nothing was "
+                        "applied. Keep the damaged folder for inspection, restore the journal "
+                        "folder from a copy, and run `iasql journal verify` on it",
+                        dir, problems, cm_buf_str(&report));
+    cm_buf_free(&report);
+    if (rc)
+        return rc;
     jnl_txn *t;
     rc = jnl_txn_begin(e->j, true, &t, err);
     if (rc)
@@ -140,33 +155,6 @@ static void eng_close(eng *e)
     jnl_free(e->j);
     mod_ctx_free(e->mod);
     free(e->conninfo);
-}
-
-static int eng_start(eng *e, const eng_options *opt, cm_err *err)
-{
-    int rc = eng_connect_engine(&e->ctl, e->conninfo, err);
-    if (!rc)
-        rc = take_engine_lock(e, err);
-    if (!rc)
-        rc = eng_rpc_reset(e, err);
-    if (!rc)
-        rc = eng_connect_engine(&e->wk, e->conninfo, err);
-    if (!rc)
-        rc = read_dbid(e, err);
-    if (!rc)
-        rc = open_journal(e, opt->journal_dir, err);
-    if (!rc)
-        rc = mod_ctx_new(&e->mod, err);
-    if (!rc)
-        rc = eng_tail(e, err);
-    size_t settled = 0;
-    if (!rc)
-        rc = apl_recover(e->j, e->wk, e->mod, &settled, err);
-    if (!rc && settled)
-        cm_log(CM_LOG_INFO, "settled %zu interrupted actions from the cloud", settled);
-    if (!rc)
-        rc = eng_rpc_start(e, err);
-    return rc;
 }
 
 static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
@@ -199,6 +187,83 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
     }
 }
 
+/* Waits ms or until a signal arrives; true when asked to stop. */
+static bool wait_or_stop(int ms)
+{
+    struct pollfd fd = {signal_pipe[0], POLLIN, 0};
+    return poll(&fd, 1, ms) > 0;
+}
+
+static void drop_connections(eng *e)
+{
+    PQfinish(e->ctl);
+    PQfinish(e->wk);
+    e->ctl = e->wk = NULL;
+}
+
+/* Connects, settles what an interruption left open, and starts serving. */
+static int eng_connect_all(eng *e, cm_err *err)
+{
+    int rc = eng_connect_engine(&e->ctl, e->conninfo, err);
+    if (!rc)
+        rc = take_engine_lock(e, err);
+    if (!rc)
+        rc = eng_rpc_reset(e, err);
+    if (!rc)
+        rc = eng_connect_engine(&e->wk, e->conninfo, err);
+    if (!rc)
+        rc = eng_tail(e, err);
+    size_t settled = 0;
+    if (!rc)
+        rc = apl_recover(e->j, e->wk, e->mod, &settled, err);
+    if (!rc && settled)
+        cm_log(CM_LOG_INFO, "settled %zu interrupted actions from the cloud", settled);
+    if (!rc)
+        rc = eng_rpc_start(e, err);
+    if (!rc)
+        cm_log(CM_LOG_INFO, "engine ready for database %s (%s)", PQdb(e->wk), e->dbid);
+    if (!rc)
+        rc = eng_rpc_serve(e, err);
+    return rc;
+}
+
+/* Identity, journal and cloud client first (from a connection of their
+ * own), then the connections the loop uses. */
+static int eng_start(eng *e, const eng_options *opt, cm_err *err)
+{
+    int rc = eng_connect_engine(&e->wk, e->conninfo, err);
+    if (!rc)
+        rc = read_dbid(e, err);
+    drop_connections(e);
+    if (!rc)
+        rc = open_journal(e, opt->journal_dir, err);
+    if (!rc)
+        rc = mod_ctx_new(&e->mod, err);
+    if (!rc)
+        rc = eng_connect_all(e, err);
+    return rc;
+}
+
+/* After the database connection is lost: reconnect with backoff until it
+ * answers again or a signal asks to stop. */
+static int eng_reconnect(eng *e, cm_err *err)
+{
+    int delay = 100;
+    for (;;) {
+        drop_connections(e);
+        cm_log(CM_LOG_WARN, "%s; reconnecting in %d ms", err->msg, delay);
+        if (wait_or_stop(delay))
+            return 1;
+        cm_err_clear(err);
+        int rc = eng_connect_all(e, err);
+        if (!rc)
+            return 0;
+        if (rc != CM_EPGCONN)
+            return rc;
+        delay = delay * 2 > 5000 ? 5000 : delay * 2;
+    }
+}
+
 int eng_run(const char *conninfo, const eng_options *opt, cm_err *err)
 {
     eng e;
@@ -207,12 +272,17 @@ int eng_run(const char *conninfo, const eng_options *opt, cm_err *err)
     int rc = install_signals(err);
     if (!rc)
         rc = eng_start(&e, opt, err);
-    if (!rc) {
-        cm_log(CM_LOG_INFO, "engine ready for database %s (%s)", PQdb(e.wk), e.dbid);
-        rc = eng_rpc_serve(&e, err);
-    }
-    if (!rc)
+    while (!rc) {
         rc = eng_loop(&e, opt, err);
+        if (rc != CM_EPGCONN)
+            break;
+        rc = eng_reconnect(&e, err);
+        if (rc == 1) {
+            cm_log(CM_LOG_INFO, "stopping on signal");
+            rc = 0;
+            break;
+        }
+    }
     eng_close(&e);
     return rc;
 }

@@ -109,6 +109,30 @@ static int jnl_check_format(jnl *j, cm_err *err)
     return jnl_txn_commit(t, err);
 }
 
+/* LMDB maps the file and trusts it: reading a page past the end of a
+ * truncated file kills the process (SIGBUS). Check the file against the
+ * pages LMDB's meta page says it uses before anything reads them. */
+static int jnl_check_size(jnl *j, cm_err *err)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(j->env, &info) || mdb_env_stat(j->env, &st))
+        return cm_err_set(err, CM_ECORRUPT, "cannot read the journal's header in %s", j->dir);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", j->dir);
+    struct stat fs;
+    if (stat(path, &fs) != 0)
+        return cm_err_set(err, CM_EIO, "cannot stat %s: %s", path, strerror(errno));
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    if ((uint64_t)fs.st_size < need)
+        return cm_err_set(err, CM_ECORRUPT,
+                          "the journal file %s is truncated (%lld bytes, its pages need %llu); "
+                          "nothing was applied. Keep the damaged folder for inspection and "
+                          "restore the journal folder from a copy before starting the engine",
+                          path, (long long)fs.st_size, (unsigned long long)need);
+    return 0;
+}
+
 int jnl_open(jnl **out, const char *dir, cm_err *err)
 {
     *out = NULL;
@@ -132,6 +156,12 @@ int jnl_open(jnl **out, const char *dir, cm_err *err)
         cm_err_wrap(err, "journal %s", dir);
         jnl_free(j);
         return code;
+    }
+
+    int trc = jnl_check_size(j, err);
+    if (trc) {
+        jnl_free(j);
+        return trc;
     }
     MDB_txn *txn;
     rc = mdb_txn_begin(j->env, NULL, 0, &txn);
@@ -575,4 +605,80 @@ int jnl_idx_clear_table(jnl_txn *t, const char *table, cm_err *err)
                                      : rc;
     }
     return 0;
+}
+
+typedef struct verify_state {
+    uint64_t last_seq;
+    uint64_t prev_id;
+    size_t problems;
+    cm_buf *report;
+} verify_state;
+
+static int verify_commit(void *arg, const jnl_commit *c)
+{
+    verify_state *v = arg;
+    if (c->id <= v->prev_id || c->last_seq > v->last_seq || c->barrier_seq > v->last_seq ||
+        (c->first_seq && c->first_seq > c->last_seq)) {
+        cm_buf_printf(v->report, "commit point %llu refers to records beyond the log (last %llu)\n",
+                      (unsigned long long)c->id, (unsigned long long)v->last_seq);
+        v->problems++;
+    }
+    v->prev_id = c->id;
+    return 0;
+}
+
+int jnl_verify(jnl *j, uint64_t *records, size_t *problems, cm_buf *report, cm_err *err)
+{
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, false, &t, err);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    rc = mdb_cursor_open(t->txn, j->dbi[DB_EVENTS], &cur);
+    if (rc) {
+        jnl_txn_abort(t);
+        return jnl_lmdb_err(rc, err, "cannot open a journal cursor");
+    }
+    verify_state v = {0, 0, 0, report};
+    uint64_t expect = 1, n = 0;
+    MDB_val k, val;
+    MDB_cursor_op op = MDB_FIRST;
+    while ((rc = mdb_cursor_get(cur, &k, &val, op)) == 0) {
+        op = MDB_NEXT;
+        n++;
+        if (k.mv_size != 8) {
+            cm_buf_printf(report, "a key of %zu bytes in the log\n", k.mv_size);
+            v.problems++;
+            continue;
+        }
+        uint64_t seq = from_be64(k.mv_data);
+        if (seq != expect) {
+            cm_buf_printf(report, "record %llu follows %llu: records are missing\n",
+                          (unsigned long long)seq, (unsigned long long)(expect - 1));
+            v.problems++;
+        }
+        expect = seq + 1;
+        jnl_rec rec;
+        cm_err derr;
+        if (jnl_rec_decode(&rec, val.mv_data, val.mv_size, &derr)) {
+            cm_buf_printf(report, "record %llu: %s\n", (unsigned long long)seq, derr.msg);
+            v.problems++;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) {
+        jnl_txn_abort(t);
+        return jnl_lmdb_err(rc, err, "cannot read the journal");
+    }
+    v.last_seq = expect - 1;
+    rc = jnl_commit_each(t, verify_commit, &v, err);
+    jnl_txn_abort(t);
+    if (rc == CM_ECORRUPT) {
+        cm_buf_printf(report, "%s\n", err->msg);
+        v.problems++;
+        rc = 0;
+    }
+    *records = n;
+    *problems = v.problems;
+    return rc;
 }

@@ -100,6 +100,12 @@ int jnl_cursor_open(jnl_txn *t, uint64_t from_seq, jnl_cursor **out, cm_err *err
 int jnl_cursor_next(jnl_cursor *c, uint64_t *seq, jnl_rec *rec, cm_err *err);
 void jnl_cursor_free(jnl_cursor *c);
 
+/* Reads every record and commit point: sequence numbers contiguous, every
+ * record decodable, commit points inside the log. Problems are described in
+ * report, one per line; the return value is an error only when the journal
+ * could not be read at all. */
+int jnl_verify(jnl *j, uint64_t *records, size_t *problems, cm_buf *report, cm_err *err);
+
 /* ---- commit points ---- */
 int jnl_commit_put(jnl_txn *t, const jnl_commit *c, cm_err *err);
 int jnl_commit_get(jnl_txn *t, uint64_t id, jnl_commit *c, cm_err *err);

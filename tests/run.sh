@@ -59,6 +59,9 @@ suite() { # build-dir label
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
   signing_run_step "$label integration: SigV4 with signature checking" "$b"
   step "$label faults: engine killed during commits" it_run "$b" moto "$MOTO_URL" test test ft_crash
+  step "$label faults: PostgreSQL restarted" it_run "$b" moto "$MOTO_URL" test test ft_pg_restart
+  step "$label faults: cloud failing" it_run "$b" moto "$FAULT_PROXY_URL" test test ft_cloud
+  step "$label faults: journal damage, second engine" it_run "$b" moto "$MOTO_URL" test test ft_journal
 }
 
 step "build" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo || true
@@ -66,7 +69,8 @@ if [ "$failed" -gt 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-iasql_services_start moto s3rver || { echo "could not start the test services"; echo "0 passed, 1 failed"; exit 1; }
+iasql_services_start moto s3rver faultproxy || { echo "could not start the test services"; echo "0 passed, 1 failed"; exit 1; }
+export MOTO_DIRECT_URL="$MOTO_URL" # ft_cloud checks the cloud behind the fault proxy
 suite build "release"
 
 if [ "${IASQL_SKIP_SANITIZERS:-0}" != 1 ]; then

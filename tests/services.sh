@@ -2,7 +2,8 @@
 # starts PostgreSQL 15 and AWS emulators on free 127.0.0.1 ports and stops
 # them again. Never binds anything but 127.0.0.1.
 #
-#   iasql_services_start [moto] [s3rver]   exports IASQL_PG_CONNINFO, MOTO_URL, S3RVER_URL
+#   iasql_services_start [moto] [s3rver] [faultproxy]   exports IASQL_PG_CONNINFO, MOTO_URL,
+#                                        S3RVER_URL, FAULT_PROXY_URL (in front of moto)
 #   iasql_services_stop
 
 IASQL_ROOT="${IASQL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -89,6 +90,16 @@ iasql_start_s3rver() {
   IASQL_PORT=$port
 }
 
+# A fault-injecting proxy in front of URL (tests/faults/faultproxy.py).
+iasql_start_faultproxy() { # upstream-url
+  local port
+  port=$(iasql_free_port)
+  python3 "$IASQL_ROOT/tests/faults/faultproxy.py" "$port" "$1" >"$IASQL_RUN_DIR/faultproxy.log" 2>&1 &
+  IASQL_PIDS+=($!)
+  iasql_wait_port "$port" 30 || { echo "faultproxy did not start" >&2; cat "$IASQL_RUN_DIR/faultproxy.log" >&2; return 1; }
+  IASQL_PORT=$port
+}
+
 iasql_services_start() {
   IASQL_RUN_DIR=$(mktemp -d /tmp/iasql-run.XXXXXX)
   chmod 755 "$IASQL_RUN_DIR"
@@ -99,6 +110,7 @@ iasql_services_start() {
     case "$what" in
       moto) iasql_start_moto || return 1; export MOTO_URL="http://127.0.0.1:$IASQL_PORT" ;;
       s3rver) iasql_start_s3rver || return 1; export S3RVER_URL="http://127.0.0.1:$IASQL_PORT" ;;
+      faultproxy) iasql_start_faultproxy "$MOTO_URL" || return 1; export FAULT_PROXY_URL="http://127.0.0.1:$IASQL_PORT" ;;
     esac
   done
 }

@@ -248,7 +248,7 @@ static int send_once(aws_client *c, const aws_request *req, const char *url,
     if (cc != CURLE_OK) {
         resp->status = 0;
         if (cc == CURLE_WRITE_ERROR)
-            return cm_err_set(err, CM_ECORRUPT, "the cloud's response exceeded %zu bytes",
+            return cm_err_set(err, CM_EBADREPLY, "the cloud's response exceeded %zu bytes",
                               (size_t)AWS_RESPONSE_MAX);
         return cm_err_set(err, CM_ENET, "%s %s: %s", req->method, url, curl_easy_strerror(cc));
     }

@@ -1,0 +1,186 @@
+/* tests/faults/ft_cloud.c — the cloud failing, through faultproxy.py in front
+ * of moto_server: transient 5xx and throttling are retried; a lasting outage
+ * fails only the resources it hits, within a bounded time, with a clear
+ * error, and the next commit finishes the job without repeating what was
+ * applied; dropped connections, slow answers, and malformed, truncated or
+ * huge responses give clear errors and no crash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../integration/it_util.h"
+
+static char names[16][64];
+static int next_name;
+
+static const char *fresh(void)
+{
+    snprintf(names[next_name % 16], sizeof names[0], "fc-%d-%d", (int)getpid(), next_name);
+    return names[next_name++ % 16];
+}
+
+static void fault(const char *query)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/__fault__?%s", getenv("IT_EMULATOR_URL"), query);
+    assert_int_equal(it_http("GET", url, NULL, NULL), 200);
+}
+
+static bool in_cloud(const char *name)
+{
+    return it_cloud_has_bucket(getenv("MOTO_DIRECT_URL"), name);
+}
+
+static int setup(void **state)
+{
+    it_env *e = calloc(1, sizeof *e);
+    *state = e;
+    fault("mode=pass");
+    if (it_setup(e, "cloud"))
+        return -1;
+    return it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    it_env *e = *state;
+    fault("mode=pass");
+    int st = e->engine ? it_stop_engine(e) : 0;
+    if (st)
+        it_print_log(e);
+    it_teardown(e);
+    free(e);
+    return st == 0 ? 0 : -1;
+}
+
+static void insert(it_env *e, const char *name)
+{
+    const char *p[] = {name};
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_transient_errors_are_retried(void **state)
+{
+    it_env *e = *state;
+    const char *a = fresh(), *b = fresh();
+    insert(e, a);
+    fault("mode=status&count=2");
+    assert_string_equal(it_value(e, "SELECT action || ':' || left(description, 7) "
+                                    "FROM iasql_commit()"), "create:created");
+    insert(e, b);
+    fault("mode=throttle&count=3");
+    assert_string_equal(it_value(e, "SELECT action || ':' || left(description, 7) "
+                                    "FROM iasql_commit()"), "create:created");
+    assert_true(in_cloud(a));
+    assert_true(in_cloud(b));
+}
+
+static void test_outage_fails_only_what_it_hits(void **state)
+{
+    it_env *e = *state;
+    const char *a = fresh(), *b = fresh();
+    insert(e, a);
+    insert(e, b);
+    fault("mode=status&after=1"); /* the first call passes, then the cloud is down */
+    double t0 = now_s();
+    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit('outage') ORDER BY id",
+                         0, NULL);
+    double took = now_s() - t0;
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 2);
+    assert_non_null(strstr(PQgetvalue(r, 0, 1), "created bucket"));
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), "failed to create"));
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), "ServiceUnavailable"));
+    PQclear(r);
+    assert_true(took < 15.0); /* a bounded retry budget */
+    assert_string_equal(it_value(e, "SELECT status FROM iasql_commits WHERE message = 'outage'"),
+                        "partial");
+    assert_true(in_cloud(a));
+    assert_false(in_cloud(b));
+    /* the cloud is back: the next commit does only what is missing */
+    fault("mode=pass");
+    r = it_sql(e, "SELECT id, action FROM iasql_commit('after outage')", 0, NULL);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 1), "create");
+    PQclear(r);
+    assert_true(in_cloud(b));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM bucket WHERE created_at IS NULL"), "0");
+}
+
+static void test_dropped_connections_and_slow_answers(void **state)
+{
+    it_env *e = *state;
+    const char *a = fresh(), *b = fresh();
+    insert(e, a);
+    fault("mode=close");
+    const char *d = it_value(e, "SELECT description FROM iasql_commit()");
+    assert_non_null(d);
+    assert_non_null(strstr(d, "failed to create"));
+    assert_false(in_cloud(a));
+    fault("mode=slow&delay=1.5&count=3");
+    insert(e, b);
+    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    for (int i = 0; i < 2; i++)
+        assert_non_null(strstr(PQgetvalue(r, i, 1), "created bucket"));
+    PQclear(r);
+    assert_true(in_cloud(a));
+    assert_true(in_cloud(b));
+}
+
+/* Malformed, truncated and oversized answers to the list that an install
+ * reads: a clear error, nothing installed, no crash; then it works. */
+static void test_bad_responses(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_s3')", 0, NULL));
+    static const struct {
+        const char *mode, *says;
+    } cases[] = {
+        {"mode=garbage", "malformed XML"},
+        {"mode=truncate", "malformed XML"},
+        {"mode=huge", "exceeded"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fault(cases[i].mode);
+        const char *msg = it_sql_error(e, "SELECT * FROM iasql_install('aws_s3')");
+        assert_non_null(msg);
+        if (!strstr(msg, cases[i].says))
+            fail_msg("%s: expected \"%s\" in: %s", cases[i].mode, cases[i].says, msg);
+        assert_null(it_value(e, "SELECT to_regclass('bucket')"));
+        assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_s3'"), "0");
+    }
+    fault("mode=pass");
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL));
+    assert_non_null(it_value(e, "SELECT to_regclass('bucket')"));
+}
+
+int main(void)
+{
+    if (!getenv("IASQL_BIN") || !getenv("IT_EMULATOR_URL") || !getenv("MOTO_DIRECT_URL")) {
+        fprintf(stderr, "run through tests/run.sh\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_transient_errors_are_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outage_fails_only_what_it_hits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_connections_and_slow_answers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_responses, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("faults: cloud", tests, NULL, NULL);
+}
