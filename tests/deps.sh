@@ -14,6 +14,8 @@ done
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt=1
 ls /usr/share/postgresql/*/extension/dblink.control >/dev/null 2>&1 || need_apt=1
 command -v npm >/dev/null 2>&1 || need_apt=1
+command -v clang >/dev/null 2>&1 || need_apt=1
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_apt=1
 
 if [ "$need_apt" = 1 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -26,7 +28,8 @@ if [ "$need_apt" = 1 ]; then
   apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config curl ca-certificates python3 \
     libpq-dev libcurl4-openssl-dev libssl-dev liblmdb-dev lmdb-utils libjansson-dev \
-    libxml2-dev libcmocka-dev postgresql postgresql-contrib postgresql-client nodejs npm >/dev/null
+    libxml2-dev libcmocka-dev postgresql postgresql-contrib postgresql-client nodejs npm \
+    clang libclang-rt-dev >/dev/null
 fi
 
 if [ ! -x "$ROOT/tests/emulators/node_modules/.bin/s3rver" ]; then

@@ -3,7 +3,8 @@
 # unit tests, starts PostgreSQL 15, moto_server (twice: once with signature
 # checking on) and s3rver on free 127.0.0.1 ports, runs the integration tests
 # against each emulator, repeats unit and integration tests under
-# AddressSanitizer and UndefinedBehaviorSanitizer, and stops everything.
+# AddressSanitizer and UndefinedBehaviorSanitizer, runs the libFuzzer targets
+# for a bounded time, and stops everything.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -62,6 +63,7 @@ suite() { # build-dir label
   step "$label faults: PostgreSQL restarted" it_run "$b" moto "$MOTO_URL" test test ft_pg_restart
   step "$label faults: cloud failing" it_run "$b" moto "$FAULT_PROXY_URL" test test ft_cloud
   step "$label faults: journal damage, second engine" it_run "$b" moto "$MOTO_URL" test test ft_journal
+  step "$label faults: 8 concurrent writers" it_run "$b" moto "$MOTO_URL" test test ft_concurrency
 }
 
 step "build" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo || true
@@ -72,6 +74,26 @@ fi
 iasql_services_start moto s3rver faultproxy || { echo "could not start the test services"; echo "0 passed, 1 failed"; exit 1; }
 export MOTO_DIRECT_URL="$MOTO_URL" # ft_cloud checks the cloud behind the fault proxy
 suite build "release"
+
+fuzz_run() { # target
+  local dir
+  dir=$(mktemp -d "$IASQL_RUN_DIR/fuzz-$1.XXXX")
+  cp tests/fuzz/corpus/"$1"/* "$dir"/
+  if ! "$ROOT/build-fuzz/tests/fuzz/fuzz_$1" -max_total_time="${IASQL_FUZZ_SECONDS:-20}" \
+      -rss_limit_mb=1024 -max_len=65536 -print_final_stats=1 "$dir" >"$dir.log" 2>&1; then
+    tail -n 60 "$dir.log"
+    return 1
+  fi
+  grep -E "stat::number_of_executed_units" "$dir.log"
+}
+
+if [ "${IASQL_SKIP_FUZZ:-0}" != 1 ]; then
+  if CC=clang step "fuzz build (clang, libFuzzer)" build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DIASQL_FUZZ=ON; then
+    for f in xml jnl json; do
+      step "fuzz: $f decoder" fuzz_run "$f"
+    done
+  fi
+fi
 
 if [ "${IASQL_SKIP_SANITIZERS:-0}" != 1 ]; then
   if step "sanitizer build" build build-asan -DCMAKE_BUILD_TYPE=Debug -DIASQL_SANITIZE=ON; then

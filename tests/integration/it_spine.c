@@ -326,6 +326,87 @@ static void test_tail_out_of_order(void **state)
     it_http("DELETE", url, NULL, NULL);
 }
 
+/* Values that need escaping on every layer (SQL, JSON, XML, URLs) go to the
+ * cloud and come back unchanged; values AWS would refuse never leave the
+ * database. */
+static void test_hostile_values(void **state)
+{
+    it_env *e = *state;
+    install_s3(e, -1);
+    static const char *const too_big[] = {
+        "INSERT INTO bucket (name, tags) VALUES ('okname', jsonb_build_object('k', repeat('v', 257)))",
+        "INSERT INTO bucket (name, tags) VALUES ('okname', jsonb_build_object(repeat('k', 129), 'v'))",
+        "INSERT INTO bucket (name, tags) SELECT 'okname', jsonb_object_agg('k' || g, 'v') FROM generate_series(1, 51) g",
+        "INSERT INTO bucket (name, tags) VALUES ('okname', '{\"\": \"empty key\"}')",
+        "INSERT INTO bucket (name) VALUES ('bücket-ünïcode')",
+        "INSERT INTO bucket (name) VALUES (repeat('a', 100000))",
+    };
+    for (size_t i = 0; i < sizeof too_big / sizeof too_big[0]; i++)
+        if (!it_sql_error(e, too_big[i]))
+            fail_msg("accepted: %s", too_big[i]);
+    if (!e->full_s3)
+        return; /* tagging is what carries these values; s3rver has none */
+    const char *name = bn(0);
+    const char *tags = "{\"naïve ☃ key\": \"it's <\\\"quoted\\\"> & 'so' \\\\ on\", "
+                       "\"'; DROP TABLE bucket; --\": \"%2F?x=1&y=2\"}";
+    const char *p[] = {name, tags};
+    assert_true(it_ok(e, "INSERT INTO bucket (name, tags) VALUES ($1, $2::jsonb)", 2, p));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_commit()"), "create");
+    /* read back through the cloud: uninstall, install, import */
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_s3')", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL));
+    const char *q[] = {name, tags};
+    PGresult *r = it_sql(e, "SELECT tags = $2::jsonb, tags::text FROM bucket WHERE name = $1", 2, q);
+    assert_int_equal(PQntuples(r), 1);
+    if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+        fail_msg("tags came back as %s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, p));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_commit()"), "delete");
+}
+
+/* No secret in the database, the journal or the log. */
+static void test_no_secret_anywhere(void **state)
+{
+    it_env *e = *state;
+    if (!e->full_s3)
+        return; /* s3rver checks its own fixed secret */
+    char secret[64];
+    snprintf(secret, sizeof secret, "iasqlSecretProbe%d", (int)getpid());
+    assert_int_equal(it_stop_engine(e), 0);
+    setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
+    setenv("AWS_SESSION_TOKEN", "iasqlTokenProbe", 1);
+    int started = it_start_engine(e);
+    unsetenv("AWS_SESSION_TOKEN");
+    assert_int_equal(started, 0);
+    install_s3(e, -1);
+    const char *p[] = {bn(1)};
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_commit()"), "create");
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, p));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_commit()"), "delete");
+    assert_int_equal(it_stop_engine(e), 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "{ \"%s\" journal dump '%s'; cat '%s'; '%s/pg_dump' \"%s\"; } 2>&1 | "
+             "grep -c -e '%s' -e iasqlTokenProbe",
+             getenv("IASQL_BIN"), e->journal, e->log_path,
+             getenv("IASQL_PG_BIN") ? getenv("IASQL_PG_BIN") : "/usr/lib/postgresql/15/bin",
+             e->conninfo, secret);
+    FILE *f = popen(cmd, "r");
+    int hits = -1;
+    assert_int_equal(fscanf(f, "%d", &hits), 1);
+    pclose(f);
+    assert_int_equal(hits, 0);
+    /* and the dump did run: it holds the bucket's history */
+    snprintf(cmd, sizeof cmd, "'%s/pg_dump' \"%s\" | grep -c '%s' >/dev/null",
+             getenv("IASQL_PG_BIN") ? getenv("IASQL_PG_BIN") : "/usr/lib/postgresql/15/bin",
+             e->conninfo, bucket_names[1]);
+    assert_int_equal(system(cmd), 0);
+    setenv("AWS_SECRET_ACCESS_KEY", "test", 1);
+    assert_int_equal(it_start_engine(e), 0);
+}
+
 /* A user cannot make a change look like the engine's: not by setting the
  * origin the engine sets, and not with a search_path of look-alike functions
  * and operators ahead of pg_catalog. */
@@ -417,6 +498,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tail_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rpc_many_callers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_cannot_fake_origin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_secret_anywhere, setup, teardown),
     };
     return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
 }
