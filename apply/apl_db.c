@@ -135,10 +135,7 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
                        "AND id IN (SELECT json_array_elements_text($2::json)::bigint)",
                        2, p);
     }
-    if (!rc)
-        rc = cm_pg_run(conn, err, "COMMIT", 0, NULL);
-    else
-        PQclear(PQexec(conn, "ROLLBACK"));
+    rc = cm_pg_end(conn, rc, err);
     free(message);
     free(errs);
     free(ids);

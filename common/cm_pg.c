@@ -83,6 +83,14 @@ int cm_pg_script(PGconn *conn, cm_err *err, const char *sql)
     return 0;
 }
 
+int cm_pg_end(PGconn *conn, int rc, cm_err *err)
+{
+    if (!rc)
+        return cm_pg_run(conn, err, "COMMIT", 0, NULL);
+    PQclear(PQexec(conn, "ROLLBACK"));
+    return rc;
+}
+
 int cm_pg_quote_ident(PGconn *conn, cm_buf *b, const char *ident)
 {
     char *q = PQescapeIdentifier(conn, ident, strlen(ident));

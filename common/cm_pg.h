@@ -25,6 +25,10 @@ int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams,
  * ships inside the binary. */
 int cm_pg_script(PGconn *conn, cm_err *err, const char *sql);
 
+/* Ends the open transaction: COMMIT when rc is 0, else ROLLBACK. Returns
+ * the first error: rc, or the COMMIT's. */
+int cm_pg_end(PGconn *conn, int rc, cm_err *err);
+
 /* Appends the quoted identifier to b. */
 int cm_pg_quote_ident(PGconn *conn, cm_buf *b, const char *ident);
 

@@ -7,6 +7,9 @@
 #include "capture/cap.h"
 #include "engine/eng.h"
 
+/* The registry is a short static list; flags per module live on the stack. */
+#define MAX_MODULES 64
+
 int eng_tail(eng *e, cm_err *err)
 {
     uint64_t n = 0;
@@ -111,6 +114,25 @@ static int unknown_module(const char *name, cm_err *err)
                cm_buf_str(&known));
     cm_buf_free(&known);
     return CM_EINVAL;
+}
+
+/* The modules an install or uninstall names, as flags indexed like
+ * mod_registry(), with which of them are installed. Unknown names are an
+ * error that lists the modules there are. */
+static int named_modules(eng *e, char **args, int nargs, const char *verb, bool *installed,
+                         bool *named, cm_err *err)
+{
+    if (nargs == 0)
+        return cm_err_set(err, CM_EINVAL, "name at least one module to %s", verb);
+    for (int i = 0; i < MAX_MODULES; i++)
+        named[i] = false;
+    for (int i = 0; i < nargs; i++) {
+        int idx = args[i] ? registry_index(args[i]) : -1;
+        if (idx < 0)
+            return unknown_module(args[i] ? args[i] : "(null)", err);
+        named[idx] = true;
+    }
+    return installed_set(e, installed, err);
 }
 
 /* Marks want[i] for each requested module and, transitively, every missing
@@ -250,20 +272,16 @@ static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)
 static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
     const mod_module *const *reg = mod_registry();
-    bool installed[64] = {0}, want[64] = {0};
-    if (nargs == 0)
-        return cm_err_set(err, CM_EINVAL, "name at least one module to install");
-    int rc = installed_set(e, installed, err);
-    for (int i = 0; !rc && i < nargs; i++) {
-        int idx = args[i] ? registry_index(args[i]) : -1;
-        if (idx < 0)
-            return unknown_module(args[i] ? args[i] : "(null)", err);
-        if (installed[idx])
-            return cm_err_set(err, CM_EEXISTS, "module %s is already installed", args[i]);
-        want_with_deps(idx, installed, want);
-    }
+    bool installed[MAX_MODULES], named[MAX_MODULES], want[MAX_MODULES] = {0};
+    int rc = named_modules(e, args, nargs, "install", installed, named, err);
     if (rc)
         return rc;
+    for (int i = 0; reg[i]; i++) {
+        if (named[i] && installed[i])
+            return cm_err_set(err, CM_EEXISTS, "module %s is already installed", reg[i]->name);
+        if (named[i])
+            want_with_deps(i, installed, want);
+    }
     json_t *rows = json_array();
     rc = cm_pg_run(e->wk, err, "BEGIN", 0, NULL);
     /* The registry lists dependencies before their dependents. */
@@ -273,10 +291,8 @@ static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     for (int i = 0; !rc && reg[i]; i++)
         if (want[i])
             rc = import_tables(e, reg[i], rows, err);
-    if (!rc)
-        rc = cm_pg_run(e->wk, err, "COMMIT", 0, NULL);
+    rc = cm_pg_end(e->wk, rc, err);
     if (rc) {
-        PQclear(PQexec(e->wk, "ROLLBACK"));
         json_decref(rows);
         return rc;
     }
@@ -333,20 +349,13 @@ static int drop_module(eng *e, const mod_module *m, json_t *rows, cm_err *err)
 static int op_uninstall(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
     const mod_module *const *reg = mod_registry();
-    bool installed[64] = {0}, drop[64] = {0};
-    if (nargs == 0)
-        return cm_err_set(err, CM_EINVAL, "name at least one module to uninstall");
-    int rc = installed_set(e, installed, err);
+    bool installed[MAX_MODULES], drop[MAX_MODULES];
+    int rc = named_modules(e, args, nargs, "uninstall", installed, drop, err);
     if (rc)
         return rc;
-    for (int i = 0; i < nargs; i++) {
-        int idx = args[i] ? registry_index(args[i]) : -1;
-        if (idx < 0)
-            return unknown_module(args[i] ? args[i] : "(null)", err);
-        if (!installed[idx])
-            return cm_err_set(err, CM_ENOTFOUND, "module %s is not installed", args[i]);
-        drop[idx] = true;
-    }
+    for (int i = 0; reg[i]; i++)
+        if (drop[i] && !installed[i])
+            return cm_err_set(err, CM_ENOTFOUND, "module %s is not installed", reg[i]->name);
     for (int i = 0; reg[i]; i++) {
         if (!installed[i] || drop[i])
             continue;
@@ -367,10 +376,8 @@ static int op_uninstall(eng *e, char **args, int nargs, json_t **out, cm_err *er
     for (int i = n - 1; !rc && i >= 0; i--)
         if (drop[i])
             rc = drop_module(e, reg[i], rows, err);
-    if (!rc)
-        rc = cm_pg_run(e->wk, err, "COMMIT", 0, NULL);
+    rc = cm_pg_end(e->wk, rc, err);
     if (rc) {
-        PQclear(PQexec(e->wk, "ROLLBACK"));
         json_decref(rows);
         return rc;
     }

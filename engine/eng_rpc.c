@@ -23,10 +23,7 @@ static int add_tickets(eng *e, int n, cm_err *err)
                         "SELECT pg_advisory_lock(1767993713, iasql_rpc_key(id)) FROM t",
                         1, p);
     PQclear(res);
-    if (!rc)
-        rc = cm_pg_run(e->ctl, err, "COMMIT", 0, NULL);
-    else
-        PQclear(PQexec(e->ctl, "ROLLBACK"));
+    rc = cm_pg_end(e->ctl, rc, err);
     if (!rc)
         e->open_tickets += n;
     return rc;

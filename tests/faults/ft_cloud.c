@@ -40,24 +40,14 @@ static bool in_cloud(const char *name)
 
 static int setup(void **state)
 {
-    it_env *e = calloc(1, sizeof *e);
-    *state = e;
     fault("mode=pass");
-    if (it_setup(e, "cloud"))
-        return -1;
-    return it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL) ? 0 : -1;
+    return it_fixture(state, "cloud", true);
 }
 
 static int teardown(void **state)
 {
-    it_env *e = *state;
     fault("mode=pass");
-    int st = e->engine ? it_stop_engine(e) : 0;
-    if (st)
-        it_print_log(e);
-    it_teardown(e);
-    free(e);
-    return st == 0 ? 0 : -1;
+    return it_fixture_end(state);
 }
 
 static void insert(it_env *e, const char *name)

@@ -22,22 +22,12 @@
 
 static int setup(void **state)
 {
-    it_env *e = calloc(1, sizeof *e);
-    *state = e;
-    if (it_setup(e, "concurrency"))
-        return -1;
-    return it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL) ? 0 : -1;
+    return it_fixture(state, "concurrency", true);
 }
 
 static int teardown(void **state)
 {
-    it_env *e = *state;
-    int st = e->engine ? it_stop_engine(e) : 0;
-    if (st)
-        it_print_log(e);
-    it_teardown(e);
-    free(e);
-    return st == 0 ? 0 : -1;
+    return it_fixture_end(state);
 }
 
 /* One writer: ROWS inserts, then updates of those rows, one autocommit
@@ -151,10 +141,8 @@ static void test_eight_writers(void **state)
 
 int main(void)
 {
-    if (!getenv("IASQL_BIN") || !getenv("IT_EMULATOR_URL")) {
-        fprintf(stderr, "run through tests/run.sh\n");
+    if (!it_env_ready())
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_eight_writers, setup, teardown),
     };

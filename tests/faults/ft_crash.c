@@ -21,20 +21,12 @@
 
 static int setup(void **state)
 {
-    it_env *e = calloc(1, sizeof *e);
-    *state = e;
-    return it_setup(e, "crash");
+    return it_fixture(state, "crash", false);
 }
 
 static int teardown(void **state)
 {
-    it_env *e = *state;
-    int st = e->engine ? it_stop_engine(e) : 0;
-    if (st)
-        it_print_log(e);
-    it_teardown(e);
-    free(e);
-    return st == 0 ? 0 : -1;
+    return it_fixture_end(state);
 }
 
 static void sleep_ms(long ms)
@@ -120,10 +112,8 @@ static void test_kill_during_commit(void **state)
 
 int main(void)
 {
-    if (!getenv("IASQL_BIN") || !getenv("IT_EMULATOR_URL")) {
-        fprintf(stderr, "run through tests/run.sh\n");
+    if (!it_env_ready())
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kill_during_commit, setup, teardown),
     };

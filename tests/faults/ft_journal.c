@@ -17,23 +17,14 @@
 
 static int setup(void **state)
 {
-    it_env *e = calloc(1, sizeof *e);
-    *state = e;
     unsetenv("IASQL_JOURNAL_MAP_MB");
-    if (it_setup(e, "journal"))
-        return -1;
-    return it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL) ? 0 : -1;
+    return it_fixture(state, "journal", true);
 }
 
 static int teardown(void **state)
 {
-    it_env *e = *state;
     unsetenv("IASQL_JOURNAL_MAP_MB");
-    if (e->engine)
-        it_stop_engine(e);
-    it_teardown(e);
-    free(e);
-    return 0;
+    return it_fixture_end(state);
 }
 
 /* Runs `iasql run` in the foreground; it must exit by itself, non-zero,
@@ -151,10 +142,8 @@ static void test_second_engine_refused(void **state)
 
 int main(void)
 {
-    if (!getenv("IASQL_BIN") || !getenv("IT_EMULATOR_URL")) {
-        fprintf(stderr, "run through tests/run.sh\n");
+    if (!it_env_ready())
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_map_full_stops_then_recovers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_journal_refused, setup, teardown),

@@ -16,20 +16,12 @@
 
 static int setup(void **state)
 {
-    it_env *e = calloc(1, sizeof *e);
-    *state = e;
-    return it_setup(e, "pgrestart");
+    return it_fixture(state, "pgrestart", false);
 }
 
 static int teardown(void **state)
 {
-    it_env *e = *state;
-    int st = e->engine ? it_stop_engine(e) : 0;
-    if (st)
-        it_print_log(e);
-    it_teardown(e);
-    free(e);
-    return st == 0 ? 0 : -1;
+    return it_fixture_end(state);
 }
 
 static int restart_postgres(void)
@@ -117,10 +109,8 @@ static void test_engine_survives_postgres_restart(void **state)
 
 int main(void)
 {
-    if (!getenv("IASQL_BIN") || !getenv("IT_EMULATOR_URL")) {
-        fprintf(stderr, "run through tests/run.sh\n");
+    if (!it_env_ready())
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_engine_survives_postgres_restart, setup, teardown),
     };

@@ -26,24 +26,12 @@ static const char *bn(int i)
 
 static int setup(void **state)
 {
-    it_env *e = calloc(1, sizeof *e);
-    *state = e;
-    const char *name = getenv("IT_CURRENT") ? getenv("IT_CURRENT") : "t";
-    return it_setup(e, name);
+    return it_fixture(state, "spine", false);
 }
 
 static int teardown(void **state)
 {
-    it_env *e = *state;
-    int st = e->engine ? it_stop_engine(e) : 0;
-    if (st != 0) {
-        fprintf(stderr, "the engine did not stop cleanly (status %d)\n", st);
-        it_print_log(e);
-    }
-    it_teardown(e);
-    free(e);
-    /* SIGTERM must stop the engine cleanly. */
-    return st == 0 ? 0 : -1;
+    return it_fixture_end(state);
 }
 
 static void install_s3(it_env *e, int expect_buckets)
@@ -486,10 +474,8 @@ static void test_rpc_many_callers(void **state)
 int main(void)
 {
     srandom((unsigned)getpid());
-    if (!getenv("IASQL_BIN") || !getenv("IT_EMULATOR_URL")) {
-        fprintf(stderr, "run through tests/run.sh: IASQL_BIN and IT_EMULATOR_URL are not set\n");
+    if (!it_env_ready())
         return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_tag_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_install_imports_existing, setup, teardown),

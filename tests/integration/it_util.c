@@ -325,3 +325,33 @@ const char *it_log_last(const it_env *e, const char *needle)
     scan_log(e, needle);
     return lastline;
 }
+
+int it_fixture(void **state, const char *name, bool install)
+{
+    it_env *e = calloc(1, sizeof *e);
+    *state = e;
+    if (!e || it_setup(e, name))
+        return -1;
+    return !install || it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL) ? 0 : -1;
+}
+
+int it_fixture_end(void **state)
+{
+    it_env *e = *state;
+    int st = e->engine ? it_stop_engine(e) : 0;
+    if (st) {
+        fprintf(stderr, "the engine did not stop cleanly (status %d)\n", st);
+        it_print_log(e);
+    }
+    it_teardown(e);
+    free(e);
+    return st == 0 ? 0 : -1;
+}
+
+bool it_env_ready(void)
+{
+    if (getenv("IASQL_BIN") && getenv("IT_EMULATOR_URL"))
+        return true;
+    fprintf(stderr, "run through tests/run.sh: IASQL_BIN and IT_EMULATOR_URL are not set\n");
+    return false;
+}

@@ -22,6 +22,14 @@ typedef struct it_env {
     PGconn *db;
 } it_env;
 
+/* cmocka fixtures: a fresh database with the engine running (and aws_s3
+ * installed when install is true), in *state; the end stops the engine,
+ * which must exit cleanly, and drops the database. */
+int it_fixture(void **state, const char *name, bool install);
+int it_fixture_end(void **state);
+/* True when tests/run.sh set up the environment; says what is missing if not. */
+bool it_env_ready(void);
+
 /* Creates the database, runs `iasql init`, starts the engine. */
 int it_setup(it_env *e, const char *name);
 /* Starts the engine (again) and waits until it serves requests. */

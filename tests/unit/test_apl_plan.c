@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit_jnl.h"
+
 #include "apply/apl.h"
 #include "capture/cap.h"
 
@@ -60,25 +62,6 @@ static void test_apl_decide(void **state)
     json_decref(move);
     json_decref(x);
     json_decref(y);
-}
-
-static int make_jnl(void **state)
-{
-    char dir[] = "/tmp/iasql-test-plan.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    jnl *j;
-    cm_err err;
-    assert_int_equal(jnl_open(&j, dir, &err), 0);
-    *state = j;
-    return 0;
-}
-
-static int free_jnl(void **state)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", jnl_dir(*state));
-    jnl_free(*state);
-    return system(cmd);
 }
 
 /* Appends one event as the tail would, and indexes it. */
@@ -157,7 +140,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apl_decide),
-        cmocka_unit_test_setup_teardown(test_apl_fold, make_jnl, free_jnl),
+        cmocka_unit_test_setup_teardown(test_apl_fold, unit_jnl_open, unit_jnl_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit_jnl.h"
+
 #include "capture/cap.h"
 
 static jnl_str S(const char *s)
@@ -28,25 +30,6 @@ static void test_cap_codes(void **state)
     assert_int_equal(cap_origin_code("engine"), JNL_ORIGIN_ENGINE);
     assert_int_equal(cap_origin_code("cloud"), JNL_ORIGIN_CLOUD);
     assert_int_equal(cap_origin_code("User"), 0);
-}
-
-static int make_jnl(void **state)
-{
-    char dir[] = "/tmp/iasql-test-cap.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    jnl *j;
-    cm_err err;
-    assert_int_equal(jnl_open(&j, dir, &err), 0);
-    *state = j;
-    return 0;
-}
-
-static int free_jnl(void **state)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", jnl_dir(*state));
-    jnl_free(*state);
-    return system(cmd);
 }
 
 static void index_one(jnl_txn *t, uint64_t seq, uint8_t origin, uint8_t op, uint64_t row,
@@ -92,7 +75,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cap_codes),
-        cmocka_unit_test_setup_teardown(test_cap_index_by_origin, make_jnl, free_jnl),
+        cmocka_unit_test_setup_teardown(test_cap_index_by_origin, unit_jnl_open, unit_jnl_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
