@@ -7,8 +7,10 @@
 
 extern const mod_module mod_aws_account;
 extern const mod_module mod_aws_s3;
+extern const mod_module mod_aws_cloudwatch;
 
-static const mod_module *const registry[] = {&mod_aws_account, &mod_aws_s3, NULL};
+static const mod_module *const registry[] = {&mod_aws_account, &mod_aws_s3, &mod_aws_cloudwatch,
+                                             NULL};
 
 const mod_module *const *mod_registry(void)
 {
@@ -111,6 +113,17 @@ int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_er
                  const char *what)
 {
     int rc = aws_send(ctx->aws, req, resp, err);
+    if (rc)
+        cm_err_wrap(err, "%s", what);
+    return rc;
+}
+
+int mod_json_call(mod_ctx *ctx, const char *service, const char *region, const char *target,
+                  const json_t *body, json_t **out, char code[128], cm_err *err,
+                  const char *what)
+{
+    int rc = aws_json_call(ctx->aws, service, region, target, "application/x-amz-json-1.1", body,
+                           out, code, err);
     if (rc)
         cm_err_wrap(err, "%s", what);
     return rc;

@@ -5,6 +5,8 @@
 #ifndef IASQL_AWS_H
 #define IASQL_AWS_H
 
+#include <jansson.h>
+
 #include "common/cm.h"
 
 typedef struct aws_creds {
@@ -45,6 +47,7 @@ typedef struct aws_request {
     const void *body;
     size_t body_len;
     const char *content_type; /* NULL for none */
+    const char *target;       /* X-Amz-Target of the JSON protocols; NULL for none */
     bool content_md5;         /* send Content-MD5 of the body (S3 requires it on some calls) */
 } aws_request;
 
@@ -64,9 +67,17 @@ void aws_response_free(aws_response *r);
  * CM_ERETRY (still throttled or failing after the retries) or CM_ENET. */
 int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *err);
 
-/* The base URL for a service in a region, honouring AWS_ENDPOINT_URL_<SERVICE>
- * and AWS_ENDPOINT_URL; appended to b without a trailing slash. */
+/* The base URL for a service (by signing name) in a region, honouring
+ * AWS_ENDPOINT_URL_<SERVICE ID> (S3, CLOUDWATCH_LOGS, ...) and
+ * AWS_ENDPOINT_URL; appended to b without a trailing slash. */
 int aws_endpoint(const char *service, const char *region, cm_buf *b);
+
+/* A JSON-protocol call (json 1.0 / 1.1): POST / with X-Amz-Target. *out is
+ * the decoded answer (an object; {} for an empty body). On an AWS error,
+ * code (if not NULL) receives its code. */
+int aws_json_call(aws_client *c, const char *service, const char *region, const char *target,
+                  const char *content_type, const json_t *body, json_t **out, char code[128],
+                  cm_err *err);
 
 /* Percent-encodes s for a URI path segment or query value (RFC 3986
  * unreserved characters kept). */

@@ -118,11 +118,24 @@ int aws_uri_encode(cm_buf *b, const char *s)
     return rc;
 }
 
+/* Signing names whose service id (the AWS_ENDPOINT_URL_<ID> suffix) is not
+ * the name in capitals. */
+static const struct {
+    const char *service, *id;
+} endpoint_ids[] = {
+    {"logs", "CLOUDWATCH_LOGS"},
+    {"monitoring", "CLOUDWATCH"},
+};
+
 int aws_endpoint(const char *service, const char *region, cm_buf *b)
 {
     char var[64] = "AWS_ENDPOINT_URL_";
     size_t n = strlen(var);
-    for (const char *s = service; *s && n + 1 < sizeof var; s++)
+    const char *id = service;
+    for (size_t i = 0; i < sizeof endpoint_ids / sizeof endpoint_ids[0]; i++)
+        if (strcmp(endpoint_ids[i].service, service) == 0)
+            id = endpoint_ids[i].id;
+    for (const char *s = id; *s && n + 1 < sizeof var; s++)
         var[n++] = *s == '-' ? '_' : (char)toupper((unsigned char)*s);
     var[n] = '\0';
     const char *url = getenv(var);
@@ -289,6 +302,10 @@ static struct curl_slist *build_headers(aws_client *c, const aws_request *req)
         snprintf(line, sizeof line, "Content-MD5: %s", b64);
         hs = curl_slist_append(hs, line);
     }
+    if (req->target) {
+        snprintf(line, sizeof line, "X-Amz-Target: %s", req->target);
+        hs = curl_slist_append(hs, line);
+    }
     if (c->creds.session_token) {
         cm_buf tok;
         cm_buf_init(&tok, 8192);
@@ -322,5 +339,38 @@ int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *
     }
     curl_slist_free_all(headers);
     cm_buf_free(&url);
+    return rc;
+}
+
+int aws_json_call(aws_client *c, const char *service, const char *region, const char *target,
+                  const char *content_type, const json_t *body, json_t **out, char code[128],
+                  cm_err *err)
+{
+    *out = NULL;
+    if (code)
+        code[0] = '\0';
+    char *text = json_dumps(body, JSON_COMPACT);
+    if (!text)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    aws_request req = {.service = service, .region = region, .method = "POST", .path = "/",
+                       .body = text, .body_len = strlen(text), .content_type = content_type,
+                       .target = target};
+    aws_response resp;
+    aws_response_init(&resp);
+    int rc = aws_send(c, &req, &resp, err);
+    free(text);
+    if (rc && code)
+        snprintf(code, 128, "%s", resp.code);
+    if (!rc) {
+        json_error_t je;
+        *out = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, &je) : json_object();
+        if (!json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            rc = cm_err_set(err, CM_EBADREPLY, "malformed JSON in the cloud's response (%zu bytes)",
+                            resp.body.len);
+        }
+    }
+    aws_response_free(&resp);
     return rc;
 }

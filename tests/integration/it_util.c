@@ -235,6 +235,12 @@ long it_http(const char *method, const char *url, const char *data, const char *
 long it_http_as(const char *service, const char *method, const char *url, const char *data,
                 const char **out)
 {
+    return it_http_full(service, NULL, method, url, data, out);
+}
+
+long it_http_full(const char *service, const char *extra_header, const char *method,
+                  const char *url, const char *data, const char **out)
+{
     static char *last;
     free(last);
     last = NULL;
@@ -259,6 +265,15 @@ long it_http_as(const char *service, const char *method, const char *url, const 
                  "aws4_request, SignedHeaders=host, Signature=0",
                  service);
         hs = curl_slist_append(hs, auth);
+    }
+    /* extra_header may hold several headers, one per line */
+    for (const char *h = extra_header; h && *h;) {
+        const char *end = strchr(h, '\n');
+        size_t len = end ? (size_t)(end - h) : strlen(h);
+        char one[512];
+        snprintf(one, sizeof one, "%.*s", (int)len, h);
+        hs = curl_slist_append(hs, one);
+        h = end ? end + 1 : h + len;
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
     long status = 0;

@@ -57,6 +57,9 @@ long it_http(const char *method, const char *url, const char *body, const char *
  * by it); service NULL sends none. */
 long it_http_as(const char *service, const char *method, const char *url, const char *data,
                 const char **out);
+/* The same, with more headers ("Name: value", one per line). */
+long it_http_full(const char *service, const char *extra_header, const char *method,
+                  const char *url, const char *data, const char **out);
 /* How many buckets the emulator lists whose name starts with prefix. */
 int it_cloud_count_prefix(const char *emulator, const char *prefix);
 /* True when the emulator lists a bucket of that name. */

@@ -43,6 +43,12 @@ static void test_aws_endpoint_overrides(void **state)
     cm_buf_reset(&b);
     aws_endpoint("sqs", "eu-west-1", &b); /* the per-service override is per service */
     assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:1");
+    /* the variable is named after the service id, not the signing name */
+    setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "http://127.0.0.1:3", 1);
+    cm_buf_reset(&b);
+    aws_endpoint("logs", "eu-west-1", &b);
+    assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:3");
+    unsetenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_S3");
     cm_buf_free(&b);

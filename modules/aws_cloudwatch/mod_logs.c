@@ -1,0 +1,326 @@
+/* modules/aws_cloudwatch/mod_logs.c — module aws_cloudwatch: table
+ * log_group, over CloudWatch Logs' json 1.1 protocol. A create costs one
+ * call, plus one for a retention policy, plus one read for the ARN and
+ * creation time. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cm_json.h"
+#include "modules/mod_int.h"
+
+extern const char iasql_sql_aws_cloudwatch[];
+
+static int logs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
+                     json_t **out, char code[128], cm_err *err, const char *name)
+{
+    char target[96], what[600];
+    snprintf(target, sizeof target, "Logs_20140328.%s", op);
+    snprintf(what, sizeof what, "%s for log group %s", op, name);
+    json_t *ignored = NULL;
+    int rc = mod_json_call(ctx, "logs", region, target, body, out ? out : &ignored, code, err,
+                           what);
+    json_decref(ignored);
+    json_decref(body);
+    return rc;
+}
+
+/* Milliseconds since 1970 as an ISO 8601 UTC timestamp. */
+static json_t *iso_time(json_t *ms)
+{
+    if (!json_is_integer(ms))
+        return json_null();
+    json_int_t v = json_integer_value(ms);
+    time_t secs = (time_t)(v / 1000);
+    struct tm tm;
+    char date[32], buf[48];
+    if (!gmtime_r(&secs, &tm) || !strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm))
+        return json_null();
+    snprintf(buf, sizeof buf, "%s.%03dZ", date, (int)((v % 1000 + 1000) % 1000));
+    return json_string(buf);
+}
+
+static int group_tags(mod_ctx *ctx, const char *region, const char *name, json_t **out,
+                      cm_err *err)
+{
+    json_t *reply;
+    int rc = logs_call(ctx, region, "ListTagsLogGroup", json_pack("{s:s}", "logGroupName", name),
+                       &reply, NULL, err, name);
+    if (rc)
+        return rc;
+    *out = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(reply, "tags"), k, v)
+    {
+        if (strncmp(k, "aws:", 4) != 0 && json_is_string(v))
+            json_object_set(*out, k, v);
+    }
+    json_decref(reply);
+    return 0;
+}
+
+/* A row image from one DescribeLogGroups entry (tags read separately). */
+static int group_row(mod_ctx *ctx, const char *region, const json_t *g, json_t **out,
+                     cm_err *err)
+{
+    const char *name = cm_json_str(g, "logGroupName");
+    if (!name)
+        return cm_err_set(err, CM_EBADREPLY, "a log group without a name in DescribeLogGroups");
+    *out = NULL;
+    json_t *tags;
+    int rc = group_tags(ctx, region, name, &tags, err);
+    if (rc)
+        return rc;
+    json_t *ret = json_object_get(g, "retentionInDays");
+    const char *arn = cm_json_str(g, "logGroupArn");
+    *out = json_pack("{s:s, s:s, s:O, s:o, s:o, s:o}", "log_group_name", name, "region", region,
+                     "retention_in_days", json_is_integer(ret) ? ret : json_null(), "tags", tags,
+                     "log_group_arn", arn ? json_string(arn) : json_null(), "creation_time",
+                     iso_time(json_object_get(g, "creationTime")));
+    return 0;
+}
+
+/* Every page of DescribeLogGroups in one region, with an optional prefix;
+ * calls fn for each group until it returns non-zero. */
+static int describe_each(mod_ctx *ctx, const char *region, const char *prefix,
+                         int (*fn)(void *arg, const json_t *g, cm_err *err), void *arg,
+                         cm_err *err)
+{
+    char *token = NULL;
+    int rc = 0, stop = 0;
+    do {
+        json_t *body = json_object(), *reply;
+        if (prefix)
+            json_object_set_new(body, "logGroupNamePrefix", json_string(prefix));
+        if (token)
+            json_object_set_new(body, "nextToken", json_string(token));
+        free(token);
+        token = NULL;
+        rc = logs_call(ctx, region, "DescribeLogGroups", body, &reply, NULL, err,
+                       prefix ? prefix : "(all)");
+        if (rc)
+            break;
+        size_t i;
+        json_t *g;
+        json_array_foreach(json_object_get(reply, "logGroups"), i, g)
+        {
+            if (!stop)
+                stop = fn(arg, g, err);
+        }
+        const char *next = cm_json_str(reply, "nextToken");
+        token = next && *next && !stop ? strdup(next) : NULL;
+        json_decref(reply);
+    } while (token);
+    free(token);
+    return rc ? rc : stop < 0 ? stop : 0;
+}
+
+typedef struct list_acc {
+    mod_ctx *ctx;
+    const char *region;
+    const char *exact; /* for read: the one name wanted */
+    json_t *rows;
+} list_acc;
+
+static int collect(void *arg, const json_t *g, cm_err *err)
+{
+    list_acc *acc = arg;
+    const char *name = cm_json_str(g, "logGroupName");
+    if (acc->exact && (!name || strcmp(name, acc->exact) != 0))
+        return 0;
+    json_t *row = NULL;
+    int rc = group_row(acc->ctx, acc->region, g, &row, err);
+    if (rc)
+        return rc;
+    json_array_append_new(acc->rows, row);
+    return acc->exact ? 1 : 0;
+}
+
+static int logs_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
+                     cm_err *err)
+{
+    json_t *rows = json_array();
+    int rc = 0;
+    for (size_t r = 0; !rc && r < nregions; r++) {
+        list_acc acc = {ctx, regions[r], NULL, rows};
+        rc = describe_each(ctx, regions[r], NULL, collect, &acc, err);
+    }
+    if (rc) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
+{
+    *name = cm_json_str(img, "log_group_name");
+    *region = cm_json_str(img, "region");
+    if (!*name || !*region)
+        return cm_err_set(err, CM_EINVAL, "log_group row lacks a name or region");
+    return 0;
+}
+
+static int logs_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(image, &name, &region, err);
+    if (rc)
+        return rc;
+    list_acc acc = {ctx, region, name, json_array()};
+    rc = describe_each(ctx, region, name, collect, &acc, err);
+    if (!rc && json_array_size(acc.rows) == 0)
+        rc = cm_err_set(err, CM_ENOTFOUND, "log group %s does not exist in %s", name, region);
+    if (!rc)
+        *out = json_incref(json_array_get(acc.rows, 0));
+    json_decref(acc.rows);
+    return rc;
+}
+
+static int put_retention(mod_ctx *ctx, const char *region, const char *name, const json_t *days,
+                         cm_err *err)
+{
+    if (json_is_integer(days))
+        return logs_call(ctx, region, "PutRetentionPolicy",
+                         json_pack("{s:s, s:O}", "logGroupName", name, "retentionInDays", days),
+                         NULL, NULL, err, name);
+    return logs_call(ctx, region, "DeleteRetentionPolicy",
+                     json_pack("{s:s}", "logGroupName", name), NULL, NULL, err, name);
+}
+
+/* Tags from known to desired: one call for added or changed, one for removed. */
+static int put_tags(mod_ctx *ctx, const char *region, const char *name, const json_t *known,
+                    const json_t *desired, cm_err *err)
+{
+    json_t *set = json_object(), *gone = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)desired, k, v)
+    {
+        if (!json_equal(json_object_get(known, k), v))
+            json_object_set(set, k, v);
+    }
+    json_object_foreach((json_t *)known, k, v)
+    {
+        if (!json_object_get(desired, k))
+            json_array_append_new(gone, json_string(k));
+    }
+    int rc = 0;
+    if (json_object_size(set))
+        rc = logs_call(ctx, region, "TagLogGroup",
+                       json_pack("{s:s, s:O}", "logGroupName", name, "tags", set), NULL, NULL,
+                       err, name);
+    if (!rc && json_array_size(gone))
+        rc = logs_call(ctx, region, "UntagLogGroup",
+                       json_pack("{s:s, s:O}", "logGroupName", name, "tags", gone), NULL, NULL,
+                       err, name);
+    json_decref(set);
+    json_decref(gone);
+    return rc;
+}
+
+static int logs_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(desired, &name, &region, err);
+    if (rc)
+        return rc;
+    const json_t *tags = json_object_get(desired, "tags");
+    json_t *body = json_pack("{s:s}", "logGroupName", name);
+    if (json_object_size(tags))
+        json_object_set(body, "tags", (json_t *)tags);
+    char code[128];
+    rc = logs_call(ctx, region, "CreateLogGroup", body, NULL, code, err, name);
+    json_t *existing = NULL;
+    if (rc && strcmp(code, "ResourceAlreadyExistsException") == 0) {
+        /* Made by an earlier attempt (or by someone else): bring it to desired. */
+        cm_err_clear(err);
+        rc = logs_read(ctx, desired, &existing, err);
+        if (!rc)
+            rc = put_tags(ctx, region, name, json_object_get(existing, "tags"), tags, err);
+    }
+    json_t *days = json_object_get(desired, "retention_in_days");
+    if (!rc && (json_is_integer(days) || existing))
+        rc = put_retention(ctx, region, name, days, err);
+    json_decref(existing);
+    json_t *made = NULL;
+    if (!rc)
+        rc = logs_read(ctx, desired, &made, err);
+    if (rc)
+        return rc;
+    *out = json_deep_copy(desired);
+    json_object_set(*out, "log_group_arn", json_object_get(made, "log_group_arn"));
+    json_object_set(*out, "creation_time", json_object_get(made, "creation_time"));
+    json_decref(made);
+    return 0;
+}
+
+static int logs_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                       cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(desired, &name, &region, err);
+    if (rc)
+        return rc;
+    json_t *days = json_object_get(desired, "retention_in_days");
+    json_t *was = json_object_get(known, "retention_in_days");
+    if (!json_equal(days ? days : json_null(), was ? was : json_null()))
+        rc = put_retention(ctx, region, name, days, err);
+    if (!rc)
+        rc = put_tags(ctx, region, name, json_object_get(known, "tags"),
+                      json_object_get(desired, "tags"), err);
+    if (rc)
+        return rc;
+    *out = json_deep_copy(desired);
+    json_object_set(*out, "log_group_arn", json_object_get(known, "log_group_arn"));
+    json_object_set(*out, "creation_time", json_object_get(known, "creation_time"));
+    return 0;
+}
+
+static int logs_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(known, &name, &region, err);
+    if (rc)
+        return rc;
+    char code[128];
+    rc = logs_call(ctx, region, "DeleteLogGroup", json_pack("{s:s}", "logGroupName", name), NULL,
+                   code, err, name);
+    if (rc && strcmp(code, "ResourceNotFoundException") == 0) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    return rc;
+}
+
+static const mod_table_ops log_group_ops = {
+    .list = logs_list,
+    .read = logs_read,
+    .create = logs_create,
+    .update = logs_update,
+    .remove = logs_remove,
+};
+
+static const mod_column log_group_columns[] = {
+    {"log_group_name", MOD_COL_CLOUD_ID},
+    {"region", MOD_COL_CLOUD_ID},
+    {"retention_in_days", 0},
+    {"tags", 0},
+    {"log_group_arn", MOD_COL_CLOUD_OWNED},
+    {"creation_time", MOD_COL_CLOUD_OWNED},
+    {NULL, 0},
+};
+
+static const mod_table log_group_table = {"log_group", log_group_columns, &log_group_ops};
+static const mod_table *const cloudwatch_tables[] = {&log_group_table, NULL};
+static const char *const cloudwatch_deps[] = {"aws_account", NULL};
+
+const mod_module mod_aws_cloudwatch = {
+    .name = "aws_cloudwatch",
+    .version = IASQL_VERSION,
+    .deps = cloudwatch_deps,
+    .install_sql = iasql_sql_aws_cloudwatch,
+    .tables = cloudwatch_tables,
+};

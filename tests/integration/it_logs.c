@@ -1,0 +1,227 @@
+/* tests/integration/it_logs.c — module aws_cloudwatch (log_group) end to
+ * end against moto_server: import, create, update in place, replace,
+ * delete, bad input, and adopting a group that already exists. The cloud is
+ * read with plain JSON-protocol HTTP, not through the engine's client. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "it_util.h"
+
+static int setup(void **state)
+{
+    if (it_fixture(state, "logs", false))
+        return -1;
+    return it_ok(*state, "SELECT * FROM iasql_install('aws_cloudwatch')", 0, NULL) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    return it_fixture_end(state);
+}
+
+/* One CloudWatch Logs call straight to the emulator; the decoded answer. */
+static json_t *logs(it_env *e, const char *op, const char *body)
+{
+    char url[512], target[160];
+    snprintf(url, sizeof url, "%s/", e->emulator);
+    snprintf(target, sizeof target,
+             "X-Amz-Target: Logs_20140328.%s\nContent-Type: application/x-amz-json-1.1", op);
+    const char *reply;
+    long st = it_http_full("logs", target, "POST", url, body, &reply);
+    json_t *j = json_loads(reply, 0, NULL);
+    if (st != 200)
+        fail_msg("%s: HTTP %ld %s", op, st, reply);
+    return j ? j : json_object();
+}
+
+/* The group as the cloud has it, or NULL. */
+static json_t *cloud_group(it_env *e, const char *name)
+{
+    char body[600];
+    snprintf(body, sizeof body, "{\"logGroupNamePrefix\": \"%s\"}", name);
+    json_t *r = logs(e, "DescribeLogGroups", body);
+    json_t *found = NULL;
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(r, "logGroups"), i, g)
+    {
+        if (strcmp(json_string_value(json_object_get(g, "logGroupName")), name) == 0)
+            found = json_incref(g);
+    }
+    json_decref(r);
+    return found;
+}
+
+static json_t *cloud_tags(it_env *e, const char *name)
+{
+    char body[600];
+    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\"}", name);
+    json_t *r = logs(e, "ListTagsLogGroup", body);
+    json_t *t = json_incref(json_object_get(r, "tags"));
+    json_decref(r);
+    return t;
+}
+
+static void expect_commit(it_env *e, const char *action)
+{
+    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 1);
+    if (strcmp(PQgetvalue(r, 0, 0), action) != 0 || strstr(PQgetvalue(r, 0, 1), "failed"))
+        fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+    PQclear(r);
+}
+
+static void test_log_group_lifecycle(void **state)
+{
+    it_env *e = *state;
+    char name[64], renamed[64], sql[300];
+    snprintf(name, sizeof name, "/iasql/app-%d", (int)getpid());
+    snprintf(renamed, sizeof renamed, "/iasql/app-%d-b", (int)getpid());
+    const char *p[] = {name};
+    assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
+                         "VALUES ($1, 7, '{\"team\": \"a\"}')", 1, p));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "create");
+    expect_commit(e, "create");
+    json_t *g = cloud_group(e, name);
+    assert_non_null(g);
+    assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 7);
+    json_decref(g);
+    json_t *t = cloud_tags(e, name);
+    assert_string_equal(json_string_value(json_object_get(t, "team")), "a");
+    json_decref(t);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM log_group WHERE log_group_arn LIKE "
+                                    "'arn:aws:logs:%' AND creation_time IS NOT NULL"), "1");
+
+    /* retention and tags change in place */
+    assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = 30, "
+                         "tags = '{\"team\": \"b\", \"env\": \"dev\"}' WHERE log_group_name = $1",
+                      1, p));
+    expect_commit(e, "update");
+    g = cloud_group(e, name);
+    assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 30);
+    json_decref(g);
+    t = cloud_tags(e, name);
+    assert_int_equal(json_object_size(t), 2);
+    assert_string_equal(json_string_value(json_object_get(t, "team")), "b");
+    json_decref(t);
+    assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = NULL, tags = '{\"env\": \"dev\"}' "
+                         "WHERE log_group_name = $1", 1, p));
+    expect_commit(e, "update");
+    g = cloud_group(e, name);
+    assert_null(json_object_get(g, "retentionInDays"));
+    json_decref(g);
+    t = cloud_tags(e, name);
+    assert_int_equal(json_object_size(t), 1);
+    json_decref(t);
+
+    /* a new name is a new log group */
+    const char *q[] = {name, renamed};
+    assert_true(it_ok(e, "UPDATE log_group SET log_group_name = $2 WHERE log_group_name = $1", 2, q));
+    expect_commit(e, "replace");
+    g = cloud_group(e, name);
+    assert_null(g);
+    g = cloud_group(e, renamed);
+    assert_non_null(g);
+    json_decref(g);
+    t = cloud_tags(e, renamed);
+    assert_string_equal(json_string_value(json_object_get(t, "env")), "dev");
+    json_decref(t);
+
+    snprintf(sql, sizeof sql, "DELETE FROM log_group WHERE log_group_name = $1");
+    const char *r[] = {renamed};
+    assert_true(it_ok(e, sql, 1, r));
+    expect_commit(e, "delete");
+    assert_null(cloud_group(e, renamed));
+}
+
+static void test_log_group_import_and_adopt(void **state)
+{
+    it_env *e = *state;
+    char made[64], body[300];
+    snprintf(made, sizeof made, "/iasql/console-%d", (int)getpid());
+    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\", \"tags\": {\"by\": \"console\"}}", made);
+    json_decref(logs(e, "CreateLogGroup", body));
+    /* reinstall: what the cloud has is imported */
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_cloudwatch')", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_cloudwatch')", 0, NULL));
+    const char *p[] = {made};
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    PGresult *r = it_sql(e, "SELECT tags->>'by', log_group_arn IS NOT NULL, region "
+                            "FROM log_group WHERE log_group_name = $1", 1, p);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "console");
+    assert_string_equal(PQgetvalue(r, 0, 1), "t");
+    PQclear(r);
+    /* a row for a group that exists already (made behind the engine's back):
+     * the create adopts it and brings it to the row */
+    char other[64];
+    snprintf(other, sizeof other, "/iasql/raced-%d", (int)getpid());
+    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\", \"tags\": {\"old\": \"x\"}}", other);
+    json_decref(logs(e, "CreateLogGroup", body));
+    const char *q[] = {other};
+    assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
+                         "VALUES ($1, 14, '{\"new\": \"y\"}')", 1, q));
+    expect_commit(e, "create");
+    json_t *g = cloud_group(e, other);
+    assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 14);
+    json_decref(g);
+    json_t *t = cloud_tags(e, other);
+    assert_int_equal(json_object_size(t), 1);
+    assert_string_equal(json_string_value(json_object_get(t, "new")), "y");
+    json_decref(t);
+    assert_true(it_ok(e, "DELETE FROM log_group", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_null(cloud_group(e, other));
+    assert_null(cloud_group(e, made));
+}
+
+static void test_log_group_bad_input(void **state)
+{
+    it_env *e = *state;
+    static const struct {
+        const char *sql, *rule;
+    } cases[] = {
+        {"INSERT INTO log_group (log_group_name, retention_in_days) VALUES ('/ok', 2)",
+         "log_group_retention_in_days_one_of"},
+        {"INSERT INTO log_group (log_group_name) VALUES ('has space')",
+         "log_group_name_only_letters_digits"},
+        {"INSERT INTO log_group (log_group_name) VALUES (repeat('a', 513))",
+         "log_group_name_1_to_512_characters"},
+        {"INSERT INTO log_group (log_group_name) VALUES ('')", "log_group_name_1_to_512_characters"},
+        {"INSERT INTO log_group (log_group_name, tags) VALUES ('/ok', '{\"aws:k\": \"v\"}')",
+         "log_group_tags_object_of_up_to_50_strings_no_aws_prefix"},
+        {"INSERT INTO log_group (log_group_name) VALUES ('/dup'), ('/dup')",
+         "log_group_name_unique_in_region"},
+        {"INSERT INTO log_group (log_group_name, retention_in_days) VALUES ('/ok', 'seven')",
+         "invalid input syntax for type integer"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *msg = it_sql_error(e, cases[i].sql);
+        assert_non_null(msg);
+        if (!strstr(msg, cases[i].rule))
+            fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
+    }
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user'"),
+                        "0");
+}
+
+int main(void)
+{
+    if (!it_env_ready())
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_log_group_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_group_import_and_adopt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_group_bad_input, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("aws_cloudwatch", tests, NULL, NULL);
+}
