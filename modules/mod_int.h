@@ -14,10 +14,14 @@ struct mod_ctx {
 int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_err *err,
                  const char *what);
 
-/* A JSON-protocol call (json 1.1) prefixing errors with what; code (if not
- * NULL) receives the AWS error code. */
-int mod_json_call(mod_ctx *ctx, const char *service, const char *region, const char *target,
-                  const json_t *body, json_t **out, char code[128], cm_err *err,
-                  const char *what);
+/* A JSON-protocol call (version "1.0" or "1.1") prefixing errors with
+ * what; code (if not NULL) receives the AWS error code. */
+int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const char *region,
+                  const char *target, const json_t *body, json_t **out, char code[128],
+                  cm_err *err, const char *what);
+
+/* Tags going from known to desired: *set holds the keys to add or change
+ * (an object), *removed the keys to delete (an array). New references. */
+void mod_tags_diff(const json_t *known, const json_t *desired, json_t **set, json_t **removed);
 
 #endif

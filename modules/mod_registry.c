@@ -1,5 +1,6 @@
 /* modules/mod_registry.c — the catalogue of modules and the generic helpers
  * over their descriptions. Adding a module adds one line to the table here. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,9 +9,10 @@
 extern const mod_module mod_aws_account;
 extern const mod_module mod_aws_s3;
 extern const mod_module mod_aws_cloudwatch;
+extern const mod_module mod_aws_sqs;
 
 static const mod_module *const registry[] = {&mod_aws_account, &mod_aws_s3, &mod_aws_cloudwatch,
-                                             NULL};
+                                             &mod_aws_sqs, NULL};
 
 const mod_module *const *mod_registry(void)
 {
@@ -118,13 +120,32 @@ int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_er
     return rc;
 }
 
-int mod_json_call(mod_ctx *ctx, const char *service, const char *region, const char *target,
-                  const json_t *body, json_t **out, char code[128], cm_err *err,
-                  const char *what)
+int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const char *region,
+                  const char *target, const json_t *body, json_t **out, char code[128],
+                  cm_err *err, const char *what)
 {
-    int rc = aws_json_call(ctx->aws, service, region, target, "application/x-amz-json-1.1", body,
-                           out, code, err);
+    char ctype[64];
+    snprintf(ctype, sizeof ctype, "application/x-amz-json-%s", version);
+    int rc = aws_json_call(ctx->aws, service, region, target, ctype, body, out, code, err);
     if (rc)
         cm_err_wrap(err, "%s", what);
     return rc;
+}
+
+void mod_tags_diff(const json_t *known, const json_t *desired, json_t **set, json_t **removed)
+{
+    *set = json_object();
+    *removed = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)desired, k, v)
+    {
+        if (!json_equal(json_object_get(known, k), v))
+            json_object_set(*set, k, v);
+    }
+    json_object_foreach((json_t *)known, k, v)
+    {
+        if (!json_object_get(desired, k))
+            json_array_append_new(*removed, json_string(k));
+    }
 }

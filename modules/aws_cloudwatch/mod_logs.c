@@ -18,7 +18,7 @@ static int logs_call(mod_ctx *ctx, const char *region, const char *op, json_t *b
     snprintf(target, sizeof target, "Logs_20140328.%s", op);
     snprintf(what, sizeof what, "%s for log group %s", op, name);
     json_t *ignored = NULL;
-    int rc = mod_json_call(ctx, "logs", region, target, body, out ? out : &ignored, code, err,
+    int rc = mod_json_call(ctx, "logs", "1.1", region, target, body, out ? out : &ignored, code, err,
                            what);
     json_decref(ignored);
     json_decref(body);
@@ -194,19 +194,8 @@ static int put_retention(mod_ctx *ctx, const char *region, const char *name, con
 static int put_tags(mod_ctx *ctx, const char *region, const char *name, const json_t *known,
                     const json_t *desired, cm_err *err)
 {
-    json_t *set = json_object(), *gone = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)desired, k, v)
-    {
-        if (!json_equal(json_object_get(known, k), v))
-            json_object_set(set, k, v);
-    }
-    json_object_foreach((json_t *)known, k, v)
-    {
-        if (!json_object_get(desired, k))
-            json_array_append_new(gone, json_string(k));
-    }
+    json_t *set, *gone;
+    mod_tags_diff(known, desired, &set, &gone);
     int rc = 0;
     if (json_object_size(set))
         rc = logs_call(ctx, region, "TagLogGroup",
