@@ -60,6 +60,7 @@ suite() { # build-dir label
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
   step "$label integration: aws_cloudwatch log groups" it_run "$b" moto "$MOTO_URL" test test it_logs
   step "$label integration: aws_sqs queues" it_run "$b" moto "$MOTO_URL" test test it_sqs
+  step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   signing_run_step "$label integration: SigV4 with signature checking" "$b"
   step "$label faults: engine killed during commits" it_run "$b" moto "$MOTO_URL" test test ft_crash
   step "$label faults: PostgreSQL restarted" it_run "$b" moto "$MOTO_URL" test test ft_pg_restart

@@ -238,6 +238,13 @@ long it_http_as(const char *service, const char *method, const char *url, const 
     return it_http_full(service, NULL, method, url, data, out);
 }
 
+static char http_region[32] = "us-east-1";
+
+void it_http_set_region(const char *region)
+{
+    snprintf(http_region, sizeof http_region, "%s", region);
+}
+
 long it_http_full(const char *service, const char *extra_header, const char *method,
                   const char *url, const char *data, const char **out)
 {
@@ -261,9 +268,9 @@ long it_http_full(const char *service, const char *extra_header, const char *met
     if (service) {
         char auth[256];
         snprintf(auth, sizeof auth,
-                 "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/%s/"
+                 "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/%s/%s/"
                  "aws4_request, SignedHeaders=host, Signature=0",
-                 service);
+                 http_region, service);
         hs = curl_slist_append(hs, auth);
     }
     /* extra_header may hold several headers, one per line */

@@ -57,6 +57,9 @@ long it_http(const char *method, const char *url, const char *body, const char *
  * by it); service NULL sends none. */
 long it_http_as(const char *service, const char *method, const char *url, const char *data,
                 const char **out);
+/* The region the Authorization header of later calls names (moto keeps
+ * resources per region); us-east-1 until set. */
+void it_http_set_region(const char *region);
 /* The same, with more headers ("Name: value", one per line). */
 long it_http_full(const char *service, const char *extra_header, const char *method,
                   const char *url, const char *data, const char **out);

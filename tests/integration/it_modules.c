@@ -1,0 +1,131 @@
+/* tests/integration/it_modules.c — the module system: aws_regions keeps
+ * exactly one default; imports cover every enabled region and no other;
+ * a user's table with a foreign key into a module table stops an uninstall
+ * with a message naming the constraint, and changes nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "it_util.h"
+
+static int setup(void **state)
+{
+    return it_fixture(state, "modules", false);
+}
+
+static int teardown(void **state)
+{
+    it_http_set_region("us-east-1");
+    return it_fixture_end(state);
+}
+
+static void create_log_group(it_env *e, const char *region, const char *name)
+{
+    char url[512], body[256];
+    snprintf(url, sizeof url, "%s/", e->emulator);
+    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\"}", name);
+    it_http_set_region(region);
+    long st = it_http_full("logs",
+                           "X-Amz-Target: Logs_20140328.CreateLogGroup\n"
+                           "Content-Type: application/x-amz-json-1.1",
+                           "POST", url, body, NULL);
+    it_http_set_region("us-east-1");
+    assert_int_equal(st, 200);
+}
+
+static void test_one_default_region(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_account')", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT region FROM aws_regions WHERE is_default"),
+                        "us-east-1");
+    assert_string_equal(it_value(e, "SELECT string_agg(region, ',') FROM aws_regions WHERE is_enabled"),
+                        "us-east-1");
+    assert_non_null(strstr(it_sql_error(e, "UPDATE aws_regions SET is_default = false"),
+                           "exactly one default region"));
+    assert_non_null(strstr(it_sql_error(e, "UPDATE aws_regions SET is_default = true "
+                                           "WHERE region = 'eu-west-1'"),
+                           "aws_regions_default_must_be_enabled"));
+    assert_non_null(strstr(it_sql_error(e, "UPDATE aws_regions SET is_enabled = true, "
+                                           "is_default = true WHERE region = 'eu-west-1'"),
+                           "aws_regions_only_one_default"));
+    assert_non_null(strstr(it_sql_error(e, "INSERT INTO aws_regions VALUES ('moon-1', false, true)"),
+                           "aws_regions_region_format"));
+    /* moving the default is one statement, or one transaction */
+    assert_true(it_ok(e, "UPDATE aws_regions SET is_enabled = true, is_default = "
+                         "(region = 'eu-west-1') WHERE region IN ('us-east-1', 'eu-west-1')",
+                      0, NULL));
+    assert_string_equal(it_value(e, "SELECT default_aws_region()"), "eu-west-1");
+}
+
+static void test_imports_cover_enabled_regions(void **state)
+{
+    it_env *e = *state;
+    char east[64], west[64], off[64];
+    snprintf(east, sizeof east, "/regions/east-%d", (int)getpid());
+    snprintf(west, sizeof west, "/regions/west-%d", (int)getpid());
+    snprintf(off, sizeof off, "/regions/off-%d", (int)getpid());
+    create_log_group(e, "us-east-1", east);
+    create_log_group(e, "us-west-2", west);
+    create_log_group(e, "ap-south-1", off);
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_account')", 0, NULL));
+    assert_true(it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'us-west-2'", 0,
+                      NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_cloudwatch')", 0, NULL));
+    const char *p[] = {east, west, off};
+    PGresult *r = it_sql(e, "SELECT log_group_name, region FROM log_group WHERE log_group_name "
+                            "IN ($1, $2, $3) ORDER BY region", 3, p);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 1), "us-east-1");
+    assert_string_equal(PQgetvalue(r, 1, 1), "us-west-2");
+    assert_string_equal(PQgetvalue(r, 1, 0), west);
+    PQclear(r);
+    /* a row in another enabled region is created there */
+    char made[64];
+    snprintf(made, sizeof made, "/regions/made-%d", (int)getpid());
+    const char *q[] = {made};
+    assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, region) VALUES ($1, 'us-west-2')",
+                      1, q));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_commit()"), "create");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM log_group WHERE log_group_arn LIKE "
+                                    "'arn:aws:logs:us-west-2:%'"), "2");
+    assert_true(it_ok(e, "DELETE FROM log_group WHERE log_group_name LIKE '/regions/%'", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
+static void test_user_foreign_key_stops_uninstall(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL));
+    assert_true(it_ok(e, "CREATE TABLE my_consumers (name text, queue_id bigint "
+                         "CONSTRAINT my_consumers_queue_fk REFERENCES queue (id))", 0, NULL));
+    const char *msg = it_sql_error(e, "SELECT * FROM iasql_uninstall('aws_sqs')");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "my_consumers_queue_fk"));
+    assert_non_null(strstr(msg, "uninstalling module aws_sqs"));
+    /* nothing changed */
+    assert_non_null(it_value(e, "SELECT to_regclass('queue')"));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sqs'"), "1");
+    assert_true(it_ok(e, "DROP TABLE my_consumers", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sqs')", 0, NULL));
+    assert_null(it_value(e, "SELECT to_regclass('queue')"));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_modules_list()"), "4");
+}
+
+int main(void)
+{
+    if (!it_env_ready())
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_one_default_region, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_imports_cover_enabled_regions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_foreign_key_stops_uninstall, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("module system", tests, NULL, NULL);
+}
