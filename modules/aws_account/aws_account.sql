@@ -6,9 +6,12 @@ CREATE TABLE aws_regions (
     CONSTRAINT aws_regions_region_format CHECK (region ~ '^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+$'),
   is_default boolean NOT NULL DEFAULT false,
   is_enabled boolean NOT NULL DEFAULT false,
-  CONSTRAINT aws_regions_default_must_be_enabled CHECK (NOT is_default OR is_enabled)
+  CONSTRAINT aws_regions_default_must_be_enabled CHECK (NOT is_default OR is_enabled),
+  -- checked at commit, so a default can move in one statement; safe against
+  -- two transactions each choosing a different default
+  CONSTRAINT aws_regions_only_one_default EXCLUDE USING btree (is_default WITH =)
+    WHERE (is_default) DEFERRABLE INITIALLY DEFERRED
 );
-CREATE UNIQUE INDEX aws_regions_only_one_default ON aws_regions (is_default) WHERE is_default;
 
 -- Exactly one default region, checked at the end of each transaction so a
 -- default can be moved from one row to another.
