@@ -10,9 +10,10 @@ extern const mod_module mod_aws_account;
 extern const mod_module mod_aws_s3;
 extern const mod_module mod_aws_cloudwatch;
 extern const mod_module mod_aws_sqs;
+extern const mod_module mod_aws_dynamo;
 
 static const mod_module *const registry[] = {&mod_aws_account, &mod_aws_s3, &mod_aws_cloudwatch,
-                                             &mod_aws_sqs, NULL};
+                                             &mod_aws_sqs, &mod_aws_dynamo, NULL};
 
 const mod_module *const *mod_registry(void)
 {

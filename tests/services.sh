@@ -2,7 +2,7 @@
 # starts PostgreSQL 15 and AWS emulators on free 127.0.0.1 ports and stops
 # them again. Never binds anything but 127.0.0.1.
 #
-#   iasql_services_start [moto] [s3rver] [faultproxy]   exports IASQL_PG_CONNINFO, MOTO_URL,
+#   iasql_services_start [moto] [s3rver] [dynalite] [faultproxy]   exports IASQL_PG_CONNINFO, MOTO_URL,
 #                                        S3RVER_URL, FAULT_PROXY_URL (in front of moto)
 #   iasql_services_stop
 
@@ -90,6 +90,17 @@ iasql_start_s3rver() {
   IASQL_PORT=$port
 }
 
+iasql_start_dynalite() {
+  local port dir="$IASQL_ROOT/tests/emulators"
+  [ -x "$dir/node_modules/.bin/dynalite" ] || (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci for the emulators failed" >&2; return 1; }
+  port=$(iasql_free_port)
+  "$dir/node_modules/.bin/dynalite" --host 127.0.0.1 --port "$port" --createTableMs 100 \
+    --deleteTableMs 100 --updateTableMs 100 >"$IASQL_RUN_DIR/dynalite.log" 2>&1 &
+  IASQL_PIDS+=($!)
+  iasql_wait_port "$port" 30 || { echo "dynalite did not start" >&2; cat "$IASQL_RUN_DIR/dynalite.log" >&2; return 1; }
+  IASQL_PORT=$port
+}
+
 # A fault-injecting proxy in front of URL (tests/faults/faultproxy.py).
 iasql_start_faultproxy() { # upstream-url
   local port
@@ -110,6 +121,7 @@ iasql_services_start() {
     case "$what" in
       moto) iasql_start_moto || return 1; export MOTO_URL="http://127.0.0.1:$IASQL_PORT" ;;
       s3rver) iasql_start_s3rver || return 1; export S3RVER_URL="http://127.0.0.1:$IASQL_PORT" ;;
+      dynalite) iasql_start_dynalite || return 1; export DYNALITE_URL="http://127.0.0.1:$IASQL_PORT" ;;
       faultproxy) iasql_start_faultproxy "$MOTO_URL" || return 1; export FAULT_PROXY_URL="http://127.0.0.1:$IASQL_PORT" ;;
     esac
   done

@@ -9,9 +9,9 @@ CREATE TABLE log_group (
   creation_time timestamptz,
   CONSTRAINT log_group_name_unique_in_region UNIQUE (log_group_name, region),
   CONSTRAINT log_group_name_1_to_512_characters CHECK (length(log_group_name) BETWEEN 1 AND 512),
-  CONSTRAINT log_group_name_only_letters_digits_and_dot_underscore_slash_hash_hyphen
+  CONSTRAINT log_group_name_letters_digits_dot_underscore_slash_hash_hyphen
     CHECK (log_group_name ~ '^[._/#A-Za-z0-9-]+$'),
-  CONSTRAINT log_group_retention_in_days_one_of_1_3_5_7_14_30_60_90_120_150_180_365_400_545_731_1096_1827_2192_2557_2922_3288_3653
+  CONSTRAINT log_group_retention_in_days_one_of_the_values_aws_allows
     CHECK (retention_in_days IS NULL OR retention_in_days IN
            (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
             2557, 2922, 3288, 3653)),

@@ -14,7 +14,7 @@ CREATE TABLE queue (
   url text,
   arn text,
   CONSTRAINT queue_name_unique_in_region UNIQUE (name, region),
-  CONSTRAINT queue_name_1_to_80_letters_digits_hyphens_underscores_optional_fifo_suffix
+  CONSTRAINT queue_name_1_to_80_letters_digits_hyphens_underscores_fifo
     CHECK (length(name) BETWEEN 1 AND 80 AND name ~ '^[A-Za-z0-9_-]+(\.fifo)?$'),
   CONSTRAINT queue_name_ends_in_fifo_if_and_only_if_fifo_queue
     CHECK ((name ~ '\.fifo$') = fifo_queue),

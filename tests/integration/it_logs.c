@@ -193,7 +193,7 @@ static void test_log_group_bad_input(void **state)
         {"INSERT INTO log_group (log_group_name, retention_in_days) VALUES ('/ok', 2)",
          "log_group_retention_in_days_one_of"},
         {"INSERT INTO log_group (log_group_name) VALUES ('has space')",
-         "log_group_name_only_letters_digits"},
+         "log_group_name_letters_digits"},
         {"INSERT INTO log_group (log_group_name) VALUES (repeat('a', 513))",
          "log_group_name_1_to_512_characters"},
         {"INSERT INTO log_group (log_group_name) VALUES ('')", "log_group_name_1_to_512_characters"},

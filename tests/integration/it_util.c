@@ -272,6 +272,7 @@ long it_http_full(const char *service, const char *extra_header, const char *met
                  "aws4_request, SignedHeaders=host, Signature=0",
                  http_region, service);
         hs = curl_slist_append(hs, auth);
+        hs = curl_slist_append(hs, "X-Amz-Date: 20260101T000000Z"); /* dynalite wants one */
     }
     /* extra_header may hold several headers, one per line */
     for (const char *h = extra_header; h && *h;) {

@@ -1,0 +1,200 @@
+/* tests/integration/it_dynamo.c — module aws_dynamo (dynamo_table) end to
+ * end, against moto_server and, as a second opinion, dynalite (which makes
+ * tables pass through CREATING and UPDATING, as AWS does): create with a
+ * key schema, billing mode and throughput changed in place, a key change is
+ * a replace, import normalises cloud defaults, bad input refused at INSERT. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "it_util.h"
+
+static int setup(void **state)
+{
+    if (it_fixture(state, "dynamo", false))
+        return -1;
+    return it_ok(*state, "SELECT * FROM iasql_install('aws_dynamo')", 0, NULL) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    return it_fixture_end(state);
+}
+
+static json_t *ddb(it_env *e, const char *op, json_t *body, long *status)
+{
+    char url[512], hdr[200];
+    snprintf(url, sizeof url, "%s/", e->emulator);
+    snprintf(hdr, sizeof hdr,
+             "X-Amz-Target: DynamoDB_20120810.%s\nContent-Type: application/x-amz-json-1.0", op);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    const char *reply;
+    long st = it_http_full("dynamodb", hdr, "POST", url, text, &reply);
+    free(text);
+    if (status)
+        *status = st;
+    json_t *j = json_loads(reply, 0, NULL);
+    return j ? j : json_object();
+}
+
+/* The table as the cloud describes it once it is ACTIVE (dynalite, like
+ * AWS, applies changes after a moment), or NULL when there is none. */
+static json_t *cloud_table(it_env *e, const char *name)
+{
+    for (int i = 0; i < 100; i++) {
+        long st;
+        json_t *r = ddb(e, "DescribeTable", json_pack("{s:s}", "TableName", name), &st);
+        json_t *t = st == 200 ? json_incref(json_object_get(r, "Table")) : NULL;
+        json_decref(r);
+        const char *status = json_string_value(json_object_get(t, "TableStatus"));
+        if (!t || !status || strcmp(status, "ACTIVE") == 0 || strcmp(status, "DELETING") == 0)
+            return t;
+        json_decref(t);
+        usleep(50 * 1000);
+    }
+    return NULL;
+}
+
+static const char *billing(json_t *t)
+{
+    const char *m = json_string_value(json_object_get(json_object_get(t, "BillingModeSummary"), "BillingMode"));
+    return m ? m : "PROVISIONED";
+}
+
+static void expect_commit(it_env *e, int rows, const char *action)
+{
+    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), rows);
+    for (int i = 0; i < rows; i++)
+        if (strcmp(PQgetvalue(r, i, 0), action) != 0 || strstr(PQgetvalue(r, i, 1), "failed"))
+            fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    PQclear(r);
+}
+
+static void test_dynamo_lifecycle(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "orders_%d", (int)getpid());
+    const char *p[] = {name};
+    assert_true(it_ok(e, "INSERT INTO dynamo_table (table_name, hash_key, range_key, range_key_type) "
+                         "VALUES ($1, 'customer', 'ordered_at', 'N')", 1, p));
+    expect_commit(e, 1, "create");
+    json_t *t = cloud_table(e, name);
+    assert_non_null(t);
+    assert_string_equal(billing(t), "PAY_PER_REQUEST");
+    assert_int_equal(json_array_size(json_object_get(t, "KeySchema")), 2);
+    json_decref(t);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM dynamo_table WHERE table_arn LIKE "
+                                    "'arn:aws:dynamodb:%' AND created_at IS NOT NULL"), "1");
+    /* the cloud's answer matches the row: nothing pending */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+
+    /* billing mode and throughput change in place (the table may still be CREATING) */
+    assert_true(it_ok(e, "UPDATE dynamo_table SET billing_mode = 'PROVISIONED', "
+                         "read_capacity_units = 5, write_capacity_units = 2 WHERE table_name = $1",
+                      1, p));
+    expect_commit(e, 1, "update");
+    t = cloud_table(e, name);
+    assert_string_equal(billing(t), "PROVISIONED");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "ProvisionedThroughput"),
+                                                        "ReadCapacityUnits")), 5);
+    json_decref(t);
+    assert_true(it_ok(e, "UPDATE dynamo_table SET read_capacity_units = 7 WHERE table_name = $1", 1, p));
+    expect_commit(e, 1, "update");
+    t = cloud_table(e, name);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "ProvisionedThroughput"),
+                                                        "ReadCapacityUnits")), 7);
+    json_decref(t);
+
+    /* a key change cannot happen in place */
+    assert_true(it_ok(e, "UPDATE dynamo_table SET range_key = NULL, range_key_type = NULL "
+                         "WHERE table_name = $1", 1, p));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "replace");
+    expect_commit(e, 1, "replace");
+    t = cloud_table(e, name);
+    assert_non_null(t);
+    assert_int_equal(json_array_size(json_object_get(t, "KeySchema")), 1);
+    json_decref(t);
+
+    assert_true(it_ok(e, "DELETE FROM dynamo_table WHERE table_name = $1", 1, p));
+    expect_commit(e, 1, "delete");
+    /* deleting may take a moment (DELETING): it is gone or going */
+    t = cloud_table(e, name);
+    if (t)
+        assert_string_equal(json_string_value(json_object_get(t, "TableStatus")), "DELETING");
+    json_decref(t);
+}
+
+static void test_dynamo_import_normalised(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "made_outside_%d", (int)getpid());
+    json_decref(ddb(e, "CreateTable",
+                    json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", name,
+                              "AttributeDefinitions", "AttributeName", "id", "AttributeType", "S",
+                              "KeySchema", "AttributeName", "id", "KeyType", "HASH",
+                              "BillingMode", "PAY_PER_REQUEST"),
+                    NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_dynamo')", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_dynamo')", 0, NULL));
+    const char *p[] = {name};
+    PGresult *r = it_sql(e, "SELECT hash_key, hash_key_type, billing_mode, read_capacity_units IS NULL, "
+                            "table_class FROM dynamo_table WHERE table_name = $1", 1, p);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "id");
+    assert_string_equal(PQgetvalue(r, 0, 1), "S");
+    assert_string_equal(PQgetvalue(r, 0, 2), "PAY_PER_REQUEST");
+    assert_string_equal(PQgetvalue(r, 0, 3), "t"); /* the cloud's 0 is NULL here */
+    assert_string_equal(PQgetvalue(r, 0, 4), "STANDARD");
+    PQclear(r);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    assert_true(it_ok(e, "DELETE FROM dynamo_table WHERE table_name = $1", 1, p));
+    expect_commit(e, 1, "delete");
+}
+
+static void test_dynamo_bad_input(void **state)
+{
+    it_env *e = *state;
+    static const struct {
+        const char *sql, *rule;
+    } cases[] = {
+        {"INSERT INTO dynamo_table (table_name, hash_key) VALUES ('ab', 'k')", "dynamo_table_name_3_to_255"},
+        {"INSERT INTO dynamo_table (table_name, hash_key) VALUES ('bad name', 'k')", "dynamo_table_name_3_to_255"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, hash_key_type) VALUES ('okay', 'k', 'X')", "dynamo_table_key_types_s_n_or_b"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, range_key) VALUES ('okay', 'k', 'r')", "dynamo_table_range_key_and_type_together"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, range_key, range_key_type) VALUES ('okay', 'k', 'k', 'S')", "dynamo_table_range_key_and_type_together"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, billing_mode) VALUES ('okay', 'k', 'FREE')", "dynamo_table_billing_mode_pay_per_request_or_provisioned"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, billing_mode) VALUES ('okay', 'k', 'PROVISIONED')", "dynamo_table_capacity_at_least_1_and_only_when_provisioned"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, read_capacity_units, write_capacity_units) VALUES ('okay', 'k', 5, 5)", "dynamo_table_capacity_at_least_1_and_only_when_provisioned"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, table_class) VALUES ('okay', 'k', 'COLD')", "dynamo_table_class_standard_or_standard_infrequent_access"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *msg = it_sql_error(e, cases[i].sql);
+        assert_non_null(msg);
+        if (!strstr(msg, cases[i].rule))
+            fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
+    }
+}
+
+int main(void)
+{
+    if (!it_env_ready())
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_dynamo_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dynamo_import_normalised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dynamo_bad_input, setup, teardown),
+    };
+    return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
+}

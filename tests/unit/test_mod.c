@@ -1,0 +1,80 @@
+/* tests/unit/test_mod.c — the module catalogue as data: every module's SQL
+ * names its constraints within PostgreSQL's 63-character limit (a longer
+ * name is cut silently, and the rule in the message with it), every table
+ * has an id column's worth of description, and dependencies exist and come
+ * first in the registry. */
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "modules/mod.h"
+
+static void test_constraint_names_fit(void **state)
+{
+    (void)state;
+    const mod_module *const *reg = mod_registry();
+    int seen = 0;
+    for (int i = 0; reg[i]; i++) {
+        for (const char *p = reg[i]->install_sql; (p = strstr(p, "CONSTRAINT ")); ) {
+            p += strlen("CONSTRAINT ");
+            size_t n = 0;
+            while (isalnum((unsigned char)p[n]) || p[n] == '_')
+                n++;
+            if (n > 63)
+                fail_msg("module %s: constraint %.*s is %zu characters (63 at most)",
+                         reg[i]->name, (int)n, p, n);
+            seen++;
+        }
+    }
+    assert_true(seen > 10);
+}
+
+static void test_registry_order_and_tables(void **state)
+{
+    (void)state;
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; reg[i]; i++) {
+        for (int d = 0; reg[i]->deps[d]; d++) {
+            const mod_module *dep = mod_find(reg[i]->deps[d]);
+            assert_non_null(dep);
+            bool before = false;
+            for (int k = 0; k < i; k++)
+                before |= reg[k] == dep;
+            if (!before)
+                fail_msg("%s depends on %s, which comes later", reg[i]->name, dep->name);
+        }
+        for (int t = 0; reg[i]->tables[t]; t++) {
+            const mod_table *tab = reg[i]->tables[t];
+            assert_ptr_equal(mod_find_table(tab->name, NULL), tab);
+            if (!tab->ops)
+                continue;
+            int ids = 0;
+            for (const mod_column *c = tab->columns; c->name; c++)
+                ids += (c->flags & MOD_COL_CLOUD_ID) != 0;
+            if (ids == 0)
+                fail_msg("table %s has no cloud-id column", tab->name);
+            assert_non_null(tab->ops->list);
+            assert_non_null(tab->ops->read);
+            assert_non_null(tab->ops->create);
+            assert_non_null(tab->ops->update);
+            assert_non_null(tab->ops->remove);
+            /* every described column is in the table's SQL */
+            for (const mod_column *c = tab->columns; c->name; c++)
+                if (!strstr(reg[i]->install_sql, c->name))
+                    fail_msg("column %s.%s is not in the module's SQL", tab->name, c->name);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_constraint_names_fit),
+        cmocka_unit_test(test_registry_order_and_tables),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
