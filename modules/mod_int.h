@@ -20,6 +20,12 @@ int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const 
                   const char *target, const json_t *body, json_t **out, char code[128],
                   cm_err *err, const char *what);
 
+/* Polls probe until it sets *done, with backoff from 50 ms to 2 s, for at
+ * most max_ms: AWS's own waiters, for resources that pass through CREATING,
+ * UPDATING or DELETING. CM_ERETRY when time runs out, naming what. */
+int mod_wait(mod_ctx *ctx, int (*probe)(mod_ctx *ctx, const void *arg, bool *done, cm_err *err),
+             const void *arg, int max_ms, const char *what, cm_err *err);
+
 /* Tags going from known to desired: *set holds the keys to add or change
  * (an object), *removed the keys to delete (an array). New references. */
 void mod_tags_diff(const json_t *known, const json_t *desired, json_t **set, json_t **removed);

@@ -2,6 +2,7 @@
  * over their descriptions. Adding a module adds one line to the table here. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "modules/mod_int.h"
@@ -11,9 +12,11 @@ extern const mod_module mod_aws_s3;
 extern const mod_module mod_aws_cloudwatch;
 extern const mod_module mod_aws_sqs;
 extern const mod_module mod_aws_dynamo;
+extern const mod_module mod_aws_kinesis;
 
-static const mod_module *const registry[] = {&mod_aws_account, &mod_aws_s3, &mod_aws_cloudwatch,
-                                             &mod_aws_sqs, &mod_aws_dynamo, NULL};
+static const mod_module *const registry[] = {&mod_aws_account, &mod_aws_s3,     &mod_aws_cloudwatch,
+                                             &mod_aws_sqs,     &mod_aws_dynamo, &mod_aws_kinesis,
+                                             NULL};
 
 const mod_module *const *mod_registry(void)
 {
@@ -148,5 +151,24 @@ void mod_tags_diff(const json_t *known, const json_t *desired, json_t **set, jso
     {
         if (!json_object_get(desired, k))
             json_array_append_new(*removed, json_string(k));
+    }
+}
+
+int mod_wait(mod_ctx *ctx, int (*probe)(mod_ctx *ctx, const void *arg, bool *done, cm_err *err),
+             const void *arg, int max_ms, const char *what, cm_err *err)
+{
+    long waited = 0, step = 50;
+    for (;;) {
+        bool done = false;
+        int rc = probe(ctx, arg, &done, err);
+        if (rc || done)
+            return rc;
+        if (waited >= max_ms)
+            return cm_err_set(err, CM_ERETRY, "%s: still not settled after %d s", what,
+                              max_ms / 1000);
+        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        waited += step;
+        step = step * 2 > 2000 ? 2000 : step * 2;
     }
 }

@@ -63,6 +63,8 @@ suite() { # build-dir label
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: aws_dynamo on moto_server" it_run "$b" moto "$MOTO_URL" test test it_dynamo
   step "$label integration: aws_dynamo on dynalite" it_run "$b" dynalite "$DYNALITE_URL" test test it_dynamo
+  step "$label integration: aws_kinesis on moto_server" it_run "$b" moto "$MOTO_URL" test test it_kinesis
+  step "$label integration: aws_kinesis on kinesalite" it_run "$b" kinesalite "$KINESALITE_URL" test test it_kinesis
   signing_run_step "$label integration: SigV4 with signature checking" "$b"
   step "$label faults: engine killed during commits" it_run "$b" moto "$MOTO_URL" test test ft_crash
   step "$label faults: PostgreSQL restarted" it_run "$b" moto "$MOTO_URL" test test ft_pg_restart
@@ -76,7 +78,7 @@ if [ "$failed" -gt 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-iasql_services_start moto s3rver dynalite faultproxy || { echo "could not start the test services"; echo "0 passed, 1 failed"; exit 1; }
+iasql_services_start moto s3rver dynalite kinesalite faultproxy || { echo "could not start the test services"; echo "0 passed, 1 failed"; exit 1; }
 export MOTO_DIRECT_URL="$MOTO_URL" # ft_cloud checks the cloud behind the fault proxy
 suite build "release"
 

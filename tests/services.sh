@@ -2,7 +2,7 @@
 # starts PostgreSQL 15 and AWS emulators on free 127.0.0.1 ports and stops
 # them again. Never binds anything but 127.0.0.1.
 #
-#   iasql_services_start [moto] [s3rver] [dynalite] [faultproxy]   exports IASQL_PG_CONNINFO, MOTO_URL,
+#   iasql_services_start [moto] [s3rver] [dynalite] [kinesalite] [faultproxy]   exports IASQL_PG_CONNINFO, MOTO_URL,
 #                                        S3RVER_URL, FAULT_PROXY_URL (in front of moto)
 #   iasql_services_stop
 
@@ -101,6 +101,16 @@ iasql_start_dynalite() {
   IASQL_PORT=$port
 }
 
+iasql_start_kinesalite() {
+  local port dir="$IASQL_ROOT/tests/emulators"
+  [ -d "$dir/node_modules/kinesalite" ] || (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci for the emulators failed" >&2; return 1; }
+  port=$(iasql_free_port)
+  (cd "$dir" && exec node kinesalite-local.js "$port") >"$IASQL_RUN_DIR/kinesalite.log" 2>&1 &
+  IASQL_PIDS+=($!)
+  iasql_wait_port "$port" 30 || { echo "kinesalite did not start" >&2; cat "$IASQL_RUN_DIR/kinesalite.log" >&2; return 1; }
+  IASQL_PORT=$port
+}
+
 # A fault-injecting proxy in front of URL (tests/faults/faultproxy.py).
 iasql_start_faultproxy() { # upstream-url
   local port
@@ -122,6 +132,7 @@ iasql_services_start() {
       moto) iasql_start_moto || return 1; export MOTO_URL="http://127.0.0.1:$IASQL_PORT" ;;
       s3rver) iasql_start_s3rver || return 1; export S3RVER_URL="http://127.0.0.1:$IASQL_PORT" ;;
       dynalite) iasql_start_dynalite || return 1; export DYNALITE_URL="http://127.0.0.1:$IASQL_PORT" ;;
+      kinesalite) iasql_start_kinesalite || return 1; export KINESALITE_URL="http://127.0.0.1:$IASQL_PORT" ;;
       faultproxy) iasql_start_faultproxy "$MOTO_URL" || return 1; export FAULT_PROXY_URL="http://127.0.0.1:$IASQL_PORT" ;;
     esac
   done

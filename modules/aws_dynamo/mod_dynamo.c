@@ -117,53 +117,50 @@ static int describe(mod_ctx *ctx, const char *region, const char *name, json_t *
     return *desc ? 0 : cm_err_set(err, CM_EBADREPLY, "DescribeTable for %s: no Table", name);
 }
 
-/* A table can be changed only while ACTIVE: wait for it, within a bound. */
-static int wait_active(mod_ctx *ctx, const char *region, const char *name, cm_err *err)
+typedef struct table_ref {
+    const char *region, *name;
+} table_ref;
+
+static int probe_active(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
 {
-    long waited = 0, step = 50;
-    for (;;) {
-        json_t *d;
-        int rc = describe(ctx, region, name, &d, err);
-        if (rc)
-            return rc;
-        const char *st = cm_json_str(d, "TableStatus");
-        bool active = !st || strcmp(st, "ACTIVE") == 0;
-        json_decref(d);
-        if (active)
-            return 0;
-        if (waited >= WAIT_ACTIVE_MS)
-            return cm_err_set(err, CM_ERETRY, "table %s did not become ACTIVE within %d s", name,
-                              WAIT_ACTIVE_MS / 1000);
-        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        waited += step;
-        step = step * 2 > 2000 ? 2000 : step * 2;
-    }
+    const table_ref *t = arg;
+    json_t *d;
+    int rc = describe(ctx, t->region, t->name, &d, err);
+    if (rc)
+        return rc;
+    const char *st = cm_json_str(d, "TableStatus");
+    *done = !st || strcmp(st, "ACTIVE") == 0;
+    json_decref(d);
+    return 0;
 }
 
-/* A deleted table lingers as DELETING; a new one of the same name (a
- * replace) can be made only once it is gone. */
+static int probe_gone(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
+{
+    const table_ref *t = arg;
+    json_t *d;
+    int rc = describe(ctx, t->region, t->name, &d, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        *done = true;
+        return 0;
+    }
+    json_decref(d);
+    return rc;
+}
+
+/* A table can be changed only while ACTIVE; a deleted one lingers as
+ * DELETING, and a new one of the same name (a replace) can be made only
+ * once it is gone. */
+static int wait_active(mod_ctx *ctx, const char *region, const char *name, cm_err *err)
+{
+    table_ref t = {region, name};
+    return mod_wait(ctx, probe_active, &t, WAIT_ACTIVE_MS, name, err);
+}
+
 static int wait_gone(mod_ctx *ctx, const char *region, const char *name, cm_err *err)
 {
-    long waited = 0, step = 50;
-    for (;;) {
-        json_t *d;
-        int rc = describe(ctx, region, name, &d, err);
-        if (rc == CM_ENOTFOUND) {
-            cm_err_clear(err);
-            return 0;
-        }
-        if (rc)
-            return rc;
-        json_decref(d);
-        if (waited >= WAIT_ACTIVE_MS)
-            return cm_err_set(err, CM_ERETRY, "table %s was not gone within %d s", name,
-                              WAIT_ACTIVE_MS / 1000);
-        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        waited += step;
-        step = step * 2 > 2000 ? 2000 : step * 2;
-    }
+    table_ref t = {region, name};
+    return mod_wait(ctx, probe_gone, &t, WAIT_ACTIVE_MS, name, err);
 }
 
 static int ddb_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,

@@ -115,7 +115,7 @@ static void test_user_foreign_key_stops_uninstall(void **state)
     assert_true(it_ok(e, "DROP TABLE my_consumers", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sqs')", 0, NULL));
     assert_null(it_value(e, "SELECT to_regclass('queue')"));
-    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_modules_list()"), "5");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_modules_list()"), "6");
 }
 
 int main(void)

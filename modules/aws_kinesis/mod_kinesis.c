@@ -1,0 +1,307 @@
+/* modules/aws_kinesis/mod_kinesis.c — module aws_kinesis: table
+ * kinesis_stream, over Kinesis' json 1.1 protocol. The mode and the shard
+ * count change in place (after the stream is ACTIVE again); a deleted
+ * stream is waited for until it is gone, so a replace can reuse the name. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cm_json.h"
+#include "modules/mod_int.h"
+
+extern const char iasql_sql_aws_kinesis[];
+
+#define WAIT_MS 120000
+
+typedef struct stream_ref {
+    const char *region, *name;
+} stream_ref;
+
+static int kin_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
+                    char code[128], cm_err *err, const char *name)
+{
+    char target[64], what[300];
+    snprintf(target, sizeof target, "Kinesis_20131202.%s", op);
+    snprintf(what, sizeof what, "%s for stream %s", op, name);
+    json_t *ignored = NULL;
+    int rc = mod_json_call(ctx, "kinesis", "1.1", region, target, body, out ? out : &ignored,
+                           code, err, what);
+    json_decref(ignored);
+    json_decref(body);
+    return rc;
+}
+
+static json_t *epoch_time(json_t *secs)
+{
+    if (!json_is_number(secs))
+        return json_null();
+    time_t t = (time_t)json_number_value(secs);
+    struct tm tm;
+    char buf[40];
+    if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return json_null();
+    return json_string(buf);
+}
+
+static int summary(mod_ctx *ctx, const char *region, const char *name, json_t **out, cm_err *err)
+{
+    json_t *reply;
+    char code[128];
+    int rc = kin_call(ctx, region, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", name),
+                      &reply, code, err, name);
+    if (rc && strstr(code, "ResourceNotFoundException"))
+        return cm_err_set(err, CM_ENOTFOUND, "stream %s does not exist in %s", name, region);
+    if (rc)
+        return rc;
+    *out = json_incref(json_object_get(reply, "StreamDescriptionSummary"));
+    json_decref(reply);
+    return *out ? 0 : cm_err_set(err, CM_EBADREPLY, "DescribeStreamSummary for %s: no summary", name);
+}
+
+/* A row image from a stream summary; a missing mode is PROVISIONED, and an
+ * on-demand stream has no shard count of the user's. */
+static json_t *stream_row(const json_t *s, const char *region)
+{
+    const char *mode = cm_json_str(json_object_get(s, "StreamModeDetails"), "StreamMode");
+    bool on_demand = mode && strcmp(mode, "ON_DEMAND") == 0;
+    const char *arn = cm_json_str(s, "StreamARN");
+    return json_pack("{s:s?, s:s, s:s, s:o, s:o, s:o}", "stream_name", cm_json_str(s, "StreamName"),
+                     "region", region, "stream_mode", on_demand ? "ON_DEMAND" : "PROVISIONED",
+                     "shard_count", on_demand ? json_null() : json_incref(json_object_get(s, "OpenShardCount")),
+                     "stream_arn", arn ? json_string(arn) : json_null(), "created_at",
+                     epoch_time(json_object_get(s, "StreamCreationTimestamp")));
+}
+
+static int probe_active(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
+{
+    const stream_ref *r = arg;
+    json_t *s;
+    int rc = summary(ctx, r->region, r->name, &s, err);
+    if (rc)
+        return rc;
+    const char *st = cm_json_str(s, "StreamStatus");
+    *done = !st || strcmp(st, "ACTIVE") == 0;
+    json_decref(s);
+    return 0;
+}
+
+static int probe_gone(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
+{
+    const stream_ref *r = arg;
+    json_t *s;
+    int rc = summary(ctx, r->region, r->name, &s, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        *done = true;
+        return 0;
+    }
+    json_decref(s);
+    return rc;
+}
+
+static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
+{
+    *name = cm_json_str(img, "stream_name");
+    *region = cm_json_str(img, "region");
+    if (!*name || !*region)
+        return cm_err_set(err, CM_EINVAL, "kinesis_stream row lacks a name or region");
+    return 0;
+}
+
+static int kin_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
+{
+    const char *name, *region;
+    json_t *s;
+    int rc = image_names(image, &name, &region, err);
+    if (!rc)
+        rc = summary(ctx, region, name, &s, err);
+    if (rc)
+        return rc;
+    *out = stream_row(s, region);
+    json_decref(s);
+    return 0;
+}
+
+static int kin_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
+                    cm_err *err)
+{
+    json_t *rows = json_array();
+    int rc = 0;
+    for (size_t r = 0; !rc && r < nregions; r++) {
+        char *start = NULL;
+        bool more = true;
+        while (!rc && more) {
+            json_t *body = json_object(), *reply;
+            if (start)
+                json_object_set_new(body, "ExclusiveStartStreamName", json_string(start));
+            free(start);
+            start = NULL;
+            rc = kin_call(ctx, regions[r], "ListStreams", body, &reply, NULL, err, "(all)");
+            if (rc)
+                break;
+            size_t i;
+            json_t *n;
+            json_array_foreach(json_object_get(reply, "StreamNames"), i, n)
+            {
+                json_t *s;
+                if (rc || !json_is_string(n))
+                    continue;
+                rc = summary(ctx, regions[r], json_string_value(n), &s, err);
+                if (rc == CM_ENOTFOUND) { /* deleted between the list and the read */
+                    cm_err_clear(err);
+                    rc = 0;
+                } else if (!rc) {
+                    json_array_append_new(rows, stream_row(s, regions[r]));
+                    json_decref(s);
+                }
+                free(start);
+                start = strdup(json_string_value(n));
+            }
+            more = json_is_true(json_object_get(reply, "HasMoreStreams")) && start;
+            json_decref(reply);
+        }
+        free(start);
+    }
+    if (rc) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+static bool on_demand(const json_t *img)
+{
+    const char *m = cm_json_str(img, "stream_mode");
+    return m && strcmp(m, "ON_DEMAND") == 0;
+}
+
+static int with_owned(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
+{
+    json_t *made;
+    int rc = kin_read(ctx, desired, &made, err);
+    if (rc)
+        return rc;
+    *out = json_deep_copy(desired);
+    json_object_set(*out, "stream_arn", json_object_get(made, "stream_arn"));
+    json_object_set(*out, "created_at", json_object_get(made, "created_at"));
+    json_decref(made);
+    return 0;
+}
+
+static int kin_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                      cm_err *err);
+
+static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(desired, &name, &region, err);
+    if (rc)
+        return rc;
+    json_t *body = json_pack("{s:s}", "StreamName", name);
+    if (on_demand(desired))
+        json_object_set_new(body, "StreamModeDetails", json_pack("{s:s}", "StreamMode", "ON_DEMAND"));
+    else
+        json_object_set(body, "ShardCount", json_object_get(desired, "shard_count"));
+    char code[128];
+    rc = kin_call(ctx, region, "CreateStream", body, NULL, code, err, name);
+    if (rc && strstr(code, "ResourceInUseException")) {
+        /* It exists (an earlier attempt, or someone else): bring it to the row. */
+        json_t *existing = NULL, *ignored = NULL;
+        cm_err_clear(err);
+        rc = kin_read(ctx, desired, &existing, err);
+        if (!rc)
+            rc = kin_update(ctx, existing, desired, &ignored, err);
+        json_decref(existing);
+        json_decref(ignored);
+    }
+    return rc ? rc : with_owned(ctx, desired, out, err);
+}
+
+static int kin_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                      cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(desired, &name, &region, err);
+    if (rc)
+        return rc;
+    stream_ref ref = {region, name};
+    if (on_demand(known) != on_demand(desired)) {
+        rc = mod_wait(ctx, probe_active, &ref, WAIT_MS, name, err);
+        if (!rc)
+            rc = kin_call(ctx, region, "UpdateStreamMode",
+                          json_pack("{s:O, s:{s:s}}", "StreamARN", json_object_get(known, "stream_arn"),
+                                    "StreamModeDetails", "StreamMode",
+                                    on_demand(desired) ? "ON_DEMAND" : "PROVISIONED"),
+                          NULL, NULL, err, name);
+    }
+    json_t *target = json_object_get(desired, "shard_count");
+    json_t *now = json_object_get(known, "shard_count");
+    if (!rc && !on_demand(desired) && json_is_integer(target) &&
+        (on_demand(known) || !json_equal(target, now))) {
+        rc = mod_wait(ctx, probe_active, &ref, WAIT_MS, name, err);
+        json_t *cur = NULL;
+        if (!rc)
+            rc = kin_read(ctx, desired, &cur, err);
+        if (!rc && !json_equal(json_object_get(cur, "shard_count"), target))
+            rc = kin_call(ctx, region, "UpdateShardCount",
+                          json_pack("{s:s, s:O, s:s}", "StreamName", name, "TargetShardCount",
+                                    target, "ScalingType", "UNIFORM_SCALING"),
+                          NULL, NULL, err, name);
+        json_decref(cur);
+    }
+    if (rc)
+        return rc;
+    *out = json_deep_copy(desired);
+    json_object_set(*out, "stream_arn", json_object_get(known, "stream_arn"));
+    json_object_set(*out, "created_at", json_object_get(known, "created_at"));
+    return 0;
+}
+
+static int kin_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(known, &name, &region, err);
+    if (rc)
+        return rc;
+    stream_ref ref = {region, name};
+    char code[128];
+    rc = kin_call(ctx, region, "DeleteStream",
+                  json_pack("{s:s, s:b}", "StreamName", name, "EnforceConsumerDeletion", 1), NULL,
+                  code, err, name);
+    if (rc && strstr(code, "ResourceNotFoundException")) {
+        cm_err_clear(err);
+        return 0;
+    }
+    return rc ? rc : mod_wait(ctx, probe_gone, &ref, WAIT_MS, name, err);
+}
+
+static const mod_table_ops stream_ops = {
+    .list = kin_list,
+    .read = kin_read,
+    .create = kin_create,
+    .update = kin_update,
+    .remove = kin_remove,
+};
+
+static const mod_column stream_columns[] = {
+    {"stream_name", MOD_COL_CLOUD_ID},
+    {"region", MOD_COL_CLOUD_ID},
+    {"stream_mode", 0},
+    {"shard_count", 0},
+    {"stream_arn", MOD_COL_CLOUD_OWNED},
+    {"created_at", MOD_COL_CLOUD_OWNED},
+    {NULL, 0},
+};
+
+static const mod_table stream_table = {"kinesis_stream", stream_columns, &stream_ops};
+static const mod_table *const kinesis_tables[] = {&stream_table, NULL};
+static const char *const kinesis_deps[] = {"aws_account", NULL};
+
+const mod_module mod_aws_kinesis = {
+    .name = "aws_kinesis",
+    .version = IASQL_VERSION,
+    .deps = kinesis_deps,
+    .install_sql = iasql_sql_aws_kinesis,
+    .tables = kinesis_tables,
+};

@@ -1,0 +1,180 @@
+/* tests/integration/it_kinesis.c — module aws_kinesis (kinesis_stream) end
+ * to end against moto_server and, as a second opinion where it has the
+ * operations, kinesalite (no on-demand mode, no resharding): create, shard
+ * count and mode changed in place, a rename is a replace, import, delete,
+ * bad input refused at INSERT. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "it_util.h"
+
+static bool full(void)
+{
+    return strcmp(getenv("IT_EMULATOR_KIND"), "moto") == 0;
+}
+
+static int setup(void **state)
+{
+    if (it_fixture(state, "kinesis", false))
+        return -1;
+    return it_ok(*state, "SELECT * FROM iasql_install('aws_kinesis')", 0, NULL) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    return it_fixture_end(state);
+}
+
+static json_t *kin(it_env *e, const char *op, json_t *body, long *status)
+{
+    char url[512], hdr[200];
+    snprintf(url, sizeof url, "%s/", e->emulator);
+    snprintf(hdr, sizeof hdr,
+             "X-Amz-Target: Kinesis_20131202.%s\nContent-Type: application/x-amz-json-1.1", op);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    const char *reply;
+    long st = it_http_full("kinesis", hdr, "POST", url, text, &reply);
+    free(text);
+    if (status)
+        *status = st;
+    json_t *j = json_loads(reply, 0, NULL);
+    return j ? j : json_object();
+}
+
+/* The stream's summary once it is ACTIVE, or NULL when there is none. */
+static json_t *cloud_stream(it_env *e, const char *name)
+{
+    for (int i = 0; i < 100; i++) {
+        long st;
+        json_t *r = kin(e, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", name), &st);
+        json_t *s = st == 200 ? json_incref(json_object_get(r, "StreamDescriptionSummary")) : NULL;
+        json_decref(r);
+        const char *status = json_string_value(json_object_get(s, "StreamStatus"));
+        if (!s || !status || strcmp(status, "ACTIVE") == 0)
+            return s;
+        json_decref(s);
+        usleep(50 * 1000);
+    }
+    return NULL;
+}
+
+static void expect_commit(it_env *e, const char *action)
+{
+    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 1);
+    if (strcmp(PQgetvalue(r, 0, 0), action) != 0 || strstr(PQgetvalue(r, 0, 1), "failed"))
+        fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+    PQclear(r);
+}
+
+static json_int_t shards(json_t *s)
+{
+    return json_integer_value(json_object_get(s, "OpenShardCount"));
+}
+
+static void test_stream_lifecycle(void **state)
+{
+    it_env *e = *state;
+    char name[64], renamed[64];
+    snprintf(name, sizeof name, "clicks-%d", (int)getpid());
+    snprintf(renamed, sizeof renamed, "clicks-%d-v2", (int)getpid());
+    const char *p[] = {name};
+    assert_true(it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 2)", 1, p));
+    expect_commit(e, "create");
+    json_t *s = cloud_stream(e, name);
+    assert_non_null(s);
+    assert_int_equal(shards(s), 2);
+    json_decref(s);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM kinesis_stream WHERE stream_arn LIKE "
+                                    "'arn:aws:kinesis:%' AND created_at IS NOT NULL"), "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    if (full()) {
+        assert_true(it_ok(e, "UPDATE kinesis_stream SET shard_count = 4 WHERE stream_name = $1", 1, p));
+        expect_commit(e, "update");
+        s = cloud_stream(e, name);
+        assert_int_equal(shards(s), 4);
+        json_decref(s);
+        assert_true(it_ok(e, "UPDATE kinesis_stream SET stream_mode = 'ON_DEMAND', shard_count = NULL "
+                             "WHERE stream_name = $1", 1, p));
+        expect_commit(e, "update");
+        s = cloud_stream(e, name);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(s, "StreamModeDetails"),
+                                                               "StreamMode")), "ON_DEMAND");
+        json_decref(s);
+    }
+    const char *q[] = {name, renamed};
+    assert_true(it_ok(e, "UPDATE kinesis_stream SET stream_name = $2 WHERE stream_name = $1", 2, q));
+    expect_commit(e, "replace");
+    assert_null(cloud_stream(e, name));
+    s = cloud_stream(e, renamed);
+    assert_non_null(s);
+    json_decref(s);
+    assert_true(it_ok(e, "DELETE FROM kinesis_stream", 0, NULL));
+    expect_commit(e, "delete");
+    assert_null(cloud_stream(e, renamed));
+}
+
+static void test_stream_import(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "made-outside-%d", (int)getpid());
+    json_decref(kin(e, "CreateStream", json_pack("{s:s, s:i}", "StreamName", name, "ShardCount", 3),
+                    NULL));
+    json_decref(cloud_stream(e, name));
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_kinesis')", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_kinesis')", 0, NULL));
+    const char *p[] = {name};
+    PGresult *r = it_sql(e, "SELECT stream_mode, shard_count FROM kinesis_stream WHERE stream_name = $1",
+                         1, p);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "PROVISIONED");
+    assert_string_equal(PQgetvalue(r, 0, 1), "3");
+    PQclear(r);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    assert_true(it_ok(e, "DELETE FROM kinesis_stream WHERE stream_name = $1", 1, p));
+    expect_commit(e, "delete");
+}
+
+static void test_stream_bad_input(void **state)
+{
+    it_env *e = *state;
+    static const struct {
+        const char *sql, *rule;
+    } cases[] = {
+        {"INSERT INTO kinesis_stream (stream_name) VALUES ('bad name')", "kinesis_stream_name_1_to_128"},
+        {"INSERT INTO kinesis_stream (stream_name) VALUES (repeat('s', 129))", "kinesis_stream_name_1_to_128"},
+        {"INSERT INTO kinesis_stream (stream_name, stream_mode) VALUES ('ok', 'FAST')", "kinesis_stream_mode_provisioned_or_on_demand"},
+        {"INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ('ok', 0)", "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
+        {"INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ('ok', NULL)", "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
+        {"INSERT INTO kinesis_stream (stream_name, stream_mode) VALUES ('ok', 'ON_DEMAND')", "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *msg = it_sql_error(e, cases[i].sql);
+        assert_non_null(msg);
+        if (!strstr(msg, cases[i].rule))
+            fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
+    }
+}
+
+int main(void)
+{
+    if (!it_env_ready())
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stream_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_bad_input, setup, teardown),
+    };
+    return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
+}
