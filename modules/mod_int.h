@@ -26,6 +26,36 @@ int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const 
 int mod_wait(mod_ctx *ctx, int (*probe)(mod_ctx *ctx, const void *arg, bool *done, cm_err *err),
              const void *arg, int max_ms, const char *what, cm_err *err);
 
+/* A JSON-protocol service as data: signing name, protocol version, the
+ * prefix of its X-Amz-Target, and what its resources are called in
+ * messages. */
+typedef struct mod_json_service {
+    const char *service;
+    const char *version;
+    const char *target_prefix;
+    const char *noun;
+} mod_json_service;
+
+/* One operation of svc: takes body; *out (when out is not NULL) is the
+ * answer; errors read "<op> for <noun> <name>: ..."; code (if not NULL)
+ * receives the AWS error code. */
+int mod_json_op(mod_ctx *ctx, const mod_json_service *svc, const char *region, const char *op,
+                json_t *body, json_t **out, char code[128], cm_err *err, const char *name);
+
+/* Seconds since 1970 (times scale: 1 for seconds, 0.001 for milliseconds)
+ * as an ISO 8601 UTC timestamp with milliseconds; null when not a number. */
+json_t *mod_epoch_iso(const json_t *value, double scale);
+
+/* Reads one resource by region and name; CM_ENOTFOUND when there is none. */
+typedef int (*mod_describe_fn)(mod_ctx *ctx, const char *region, const char *name, json_t **out,
+                               cm_err *err);
+/* Waits until describe's status_key reads ACTIVE (or is absent). */
+int mod_wait_active(mod_ctx *ctx, mod_describe_fn describe, const char *status_key,
+                    const char *region, const char *name, int max_ms, cm_err *err);
+/* Waits until describe answers CM_ENOTFOUND. */
+int mod_wait_gone(mod_ctx *ctx, mod_describe_fn describe, const char *region, const char *name,
+                  int max_ms, cm_err *err);
+
 /* Tags going from known to desired: *set holds the keys to add or change
  * (an object), *removed the keys to delete (an array). New references. */
 void mod_tags_diff(const json_t *known, const json_t *desired, json_t **set, json_t **removed);

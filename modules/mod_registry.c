@@ -172,3 +172,78 @@ int mod_wait(mod_ctx *ctx, int (*probe)(mod_ctx *ctx, const void *arg, bool *don
         step = step * 2 > 2000 ? 2000 : step * 2;
     }
 }
+
+typedef struct wait_ref {
+    mod_describe_fn describe;
+    const char *status_key, *region, *name;
+} wait_ref;
+
+static int probe_active(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
+{
+    const wait_ref *w = arg;
+    json_t *d;
+    int rc = w->describe(ctx, w->region, w->name, &d, err);
+    if (rc)
+        return rc;
+    const char *st = json_string_value(json_object_get(d, w->status_key));
+    *done = !st || strcmp(st, "ACTIVE") == 0;
+    json_decref(d);
+    return 0;
+}
+
+static int probe_gone(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
+{
+    const wait_ref *w = arg;
+    json_t *d;
+    int rc = w->describe(ctx, w->region, w->name, &d, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        *done = true;
+        return 0;
+    }
+    json_decref(d);
+    return rc;
+}
+
+int mod_wait_active(mod_ctx *ctx, mod_describe_fn describe, const char *status_key,
+                    const char *region, const char *name, int max_ms, cm_err *err)
+{
+    wait_ref w = {describe, status_key, region, name};
+    return mod_wait(ctx, probe_active, &w, max_ms, name, err);
+}
+
+int mod_wait_gone(mod_ctx *ctx, mod_describe_fn describe, const char *region, const char *name,
+                  int max_ms, cm_err *err)
+{
+    wait_ref w = {describe, NULL, region, name};
+    return mod_wait(ctx, probe_gone, &w, max_ms, name, err);
+}
+
+int mod_json_op(mod_ctx *ctx, const mod_json_service *svc, const char *region, const char *op,
+                json_t *body, json_t **out, char code[128], cm_err *err, const char *name)
+{
+    char target[128], what[600];
+    snprintf(target, sizeof target, "%s.%s", svc->target_prefix, op);
+    snprintf(what, sizeof what, "%s for %s %s", op, svc->noun, name);
+    json_t *ignored = NULL;
+    int rc = mod_json_call(ctx, svc->service, svc->version, region, target, body,
+                           out ? out : &ignored, code, err, what);
+    json_decref(ignored);
+    json_decref(body);
+    return rc;
+}
+
+json_t *mod_epoch_iso(const json_t *value, double scale)
+{
+    if (!json_is_number(value))
+        return json_null();
+    double secs = json_number_value(value) * scale;
+    time_t t = (time_t)secs;
+    int ms = (int)((secs - (double)t) * 1000.0 + 0.5) % 1000;
+    struct tm tm;
+    char date[32], buf[48];
+    if (!gmtime_r(&t, &tm) || !strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm))
+        return json_null();
+    snprintf(buf, sizeof buf, "%s.%03dZ", date, ms);
+    return json_string(buf);
+}

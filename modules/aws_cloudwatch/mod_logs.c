@@ -11,35 +11,15 @@
 
 extern const char iasql_sql_aws_cloudwatch[];
 
+static const mod_json_service logs_api = {"logs", "1.1", "Logs_20140328", "log group"};
+
 static int logs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
                      json_t **out, char code[128], cm_err *err, const char *name)
 {
-    char target[96], what[600];
-    snprintf(target, sizeof target, "Logs_20140328.%s", op);
-    snprintf(what, sizeof what, "%s for log group %s", op, name);
-    json_t *ignored = NULL;
-    int rc = mod_json_call(ctx, "logs", "1.1", region, target, body, out ? out : &ignored, code, err,
-                           what);
-    json_decref(ignored);
-    json_decref(body);
-    return rc;
+    return mod_json_op(ctx, &logs_api, region, op, body, out, code, err, name);
 }
 
 /* Milliseconds since 1970 as an ISO 8601 UTC timestamp. */
-static json_t *iso_time(json_t *ms)
-{
-    if (!json_is_integer(ms))
-        return json_null();
-    json_int_t v = json_integer_value(ms);
-    time_t secs = (time_t)(v / 1000);
-    struct tm tm;
-    char date[32], buf[48];
-    if (!gmtime_r(&secs, &tm) || !strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm))
-        return json_null();
-    snprintf(buf, sizeof buf, "%s.%03dZ", date, (int)((v % 1000 + 1000) % 1000));
-    return json_string(buf);
-}
-
 static int group_tags(mod_ctx *ctx, const char *region, const char *name, json_t **out,
                       cm_err *err)
 {
@@ -77,7 +57,7 @@ static int group_row(mod_ctx *ctx, const char *region, const json_t *g, json_t *
     *out = json_pack("{s:s, s:s, s:O, s:o, s:o, s:o}", "log_group_name", name, "region", region,
                      "retention_in_days", json_is_integer(ret) ? ret : json_null(), "tags", tags,
                      "log_group_arn", arn ? json_string(arn) : json_null(), "creation_time",
-                     iso_time(json_object_get(g, "creationTime")));
+                     mod_epoch_iso(json_object_get(g, "creationTime"), 0.001));
     return 0;
 }
 

@@ -14,32 +14,12 @@ extern const char iasql_sql_aws_dynamo[];
 
 #define WAIT_ACTIVE_MS 120000
 
-static int ddb_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
-                    char code[128], cm_err *err, const char *name)
-{
-    char target[64], what[400];
-    snprintf(target, sizeof target, "DynamoDB_20120810.%s", op);
-    snprintf(what, sizeof what, "%s for table %s", op, name);
-    json_t *ignored = NULL;
-    int rc = mod_json_call(ctx, "dynamodb", "1.0", region, target, body, out ? out : &ignored,
-                           code, err, what);
-    json_decref(ignored);
-    json_decref(body);
-    return rc;
-}
+static const mod_json_service dynamodb_api = {"dynamodb", "1.0", "DynamoDB_20120810", "table"};
 
-static json_t *epoch_time(json_t *secs)
+static int ddb_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
+                    json_t **out, char code[128], cm_err *err, const char *name)
 {
-    if (!json_is_number(secs))
-        return json_null();
-    double v = json_number_value(secs);
-    time_t t = (time_t)v;
-    struct tm tm;
-    char date[32], buf[48];
-    if (!gmtime_r(&t, &tm) || !strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm))
-        return json_null();
-    snprintf(buf, sizeof buf, "%s.%03dZ", date, (int)((v - (double)t) * 1000.0) % 1000);
-    return json_string(buf);
+    return mod_json_op(ctx, &dynamodb_api, region, op, body, out, code, err, name);
 }
 
 static const char *attr_type(const json_t *desc, const char *name)
@@ -88,7 +68,7 @@ static json_t *table_row(const json_t *d, const char *region)
     const char *arn = cm_json_str(d, "TableArn"), *tid = cm_json_str(d, "TableId");
     json_object_set_new(row, "table_arn", arn ? json_string(arn) : json_null());
     json_object_set_new(row, "table_id", tid ? json_string(tid) : json_null());
-    json_object_set_new(row, "created_at", epoch_time(json_object_get(d, "CreationDateTime")));
+    json_object_set_new(row, "created_at", mod_epoch_iso(json_object_get(d, "CreationDateTime"), 1.0));
     return row;
 }
 
@@ -117,50 +97,17 @@ static int describe(mod_ctx *ctx, const char *region, const char *name, json_t *
     return *desc ? 0 : cm_err_set(err, CM_EBADREPLY, "DescribeTable for %s: no Table", name);
 }
 
-typedef struct table_ref {
-    const char *region, *name;
-} table_ref;
-
-static int probe_active(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
-{
-    const table_ref *t = arg;
-    json_t *d;
-    int rc = describe(ctx, t->region, t->name, &d, err);
-    if (rc)
-        return rc;
-    const char *st = cm_json_str(d, "TableStatus");
-    *done = !st || strcmp(st, "ACTIVE") == 0;
-    json_decref(d);
-    return 0;
-}
-
-static int probe_gone(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
-{
-    const table_ref *t = arg;
-    json_t *d;
-    int rc = describe(ctx, t->region, t->name, &d, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        *done = true;
-        return 0;
-    }
-    json_decref(d);
-    return rc;
-}
-
 /* A table can be changed only while ACTIVE; a deleted one lingers as
  * DELETING, and a new one of the same name (a replace) can be made only
  * once it is gone. */
 static int wait_active(mod_ctx *ctx, const char *region, const char *name, cm_err *err)
 {
-    table_ref t = {region, name};
-    return mod_wait(ctx, probe_active, &t, WAIT_ACTIVE_MS, name, err);
+    return mod_wait_active(ctx, describe, "TableStatus", region, name, WAIT_ACTIVE_MS, err);
 }
 
 static int wait_gone(mod_ctx *ctx, const char *region, const char *name, cm_err *err)
 {
-    table_ref t = {region, name};
-    return mod_wait(ctx, probe_gone, &t, WAIT_ACTIVE_MS, name, err);
+    return mod_wait_gone(ctx, describe, region, name, WAIT_ACTIVE_MS, err);
 }
 
 static int ddb_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,

@@ -13,34 +13,12 @@ extern const char iasql_sql_aws_kinesis[];
 
 #define WAIT_MS 120000
 
-typedef struct stream_ref {
-    const char *region, *name;
-} stream_ref;
+static const mod_json_service kinesis_api = {"kinesis", "1.1", "Kinesis_20131202", "stream"};
 
-static int kin_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
-                    char code[128], cm_err *err, const char *name)
+static int kin_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
+                    json_t **out, char code[128], cm_err *err, const char *name)
 {
-    char target[64], what[300];
-    snprintf(target, sizeof target, "Kinesis_20131202.%s", op);
-    snprintf(what, sizeof what, "%s for stream %s", op, name);
-    json_t *ignored = NULL;
-    int rc = mod_json_call(ctx, "kinesis", "1.1", region, target, body, out ? out : &ignored,
-                           code, err, what);
-    json_decref(ignored);
-    json_decref(body);
-    return rc;
-}
-
-static json_t *epoch_time(json_t *secs)
-{
-    if (!json_is_number(secs))
-        return json_null();
-    time_t t = (time_t)json_number_value(secs);
-    struct tm tm;
-    char buf[40];
-    if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        return json_null();
-    return json_string(buf);
+    return mod_json_op(ctx, &kinesis_api, region, op, body, out, code, err, name);
 }
 
 static int summary(mod_ctx *ctx, const char *region, const char *name, json_t **out, cm_err *err)
@@ -69,34 +47,7 @@ static json_t *stream_row(const json_t *s, const char *region)
                      "region", region, "stream_mode", on_demand ? "ON_DEMAND" : "PROVISIONED",
                      "shard_count", on_demand ? json_null() : json_incref(json_object_get(s, "OpenShardCount")),
                      "stream_arn", arn ? json_string(arn) : json_null(), "created_at",
-                     epoch_time(json_object_get(s, "StreamCreationTimestamp")));
-}
-
-static int probe_active(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
-{
-    const stream_ref *r = arg;
-    json_t *s;
-    int rc = summary(ctx, r->region, r->name, &s, err);
-    if (rc)
-        return rc;
-    const char *st = cm_json_str(s, "StreamStatus");
-    *done = !st || strcmp(st, "ACTIVE") == 0;
-    json_decref(s);
-    return 0;
-}
-
-static int probe_gone(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
-{
-    const stream_ref *r = arg;
-    json_t *s;
-    int rc = summary(ctx, r->region, r->name, &s, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        *done = true;
-        return 0;
-    }
-    json_decref(s);
-    return rc;
+                     mod_epoch_iso(json_object_get(s, "StreamCreationTimestamp"), 1.0));
 }
 
 static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
@@ -225,9 +176,8 @@ static int kin_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
     int rc = image_names(desired, &name, &region, err);
     if (rc)
         return rc;
-    stream_ref ref = {region, name};
     if (on_demand(known) != on_demand(desired)) {
-        rc = mod_wait(ctx, probe_active, &ref, WAIT_MS, name, err);
+        rc = mod_wait_active(ctx, summary, "StreamStatus", region, name, WAIT_MS, err);
         if (!rc)
             rc = kin_call(ctx, region, "UpdateStreamMode",
                           json_pack("{s:O, s:{s:s}}", "StreamARN", json_object_get(known, "stream_arn"),
@@ -239,7 +189,7 @@ static int kin_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
     json_t *now = json_object_get(known, "shard_count");
     if (!rc && !on_demand(desired) && json_is_integer(target) &&
         (on_demand(known) || !json_equal(target, now))) {
-        rc = mod_wait(ctx, probe_active, &ref, WAIT_MS, name, err);
+        rc = mod_wait_active(ctx, summary, "StreamStatus", region, name, WAIT_MS, err);
         json_t *cur = NULL;
         if (!rc)
             rc = kin_read(ctx, desired, &cur, err);
@@ -264,7 +214,6 @@ static int kin_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     int rc = image_names(known, &name, &region, err);
     if (rc)
         return rc;
-    stream_ref ref = {region, name};
     char code[128];
     rc = kin_call(ctx, region, "DeleteStream",
                   json_pack("{s:s, s:b}", "StreamName", name, "EnforceConsumerDeletion", 1), NULL,
@@ -273,7 +222,7 @@ static int kin_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
         cm_err_clear(err);
         return 0;
     }
-    return rc ? rc : mod_wait(ctx, probe_gone, &ref, WAIT_MS, name, err);
+    return rc ? rc : mod_wait_gone(ctx, summary, region, name, WAIT_MS, err);
 }
 
 static const mod_table_ops stream_ops = {

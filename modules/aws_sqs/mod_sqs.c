@@ -22,18 +22,12 @@ static const struct {
 };
 #define N_ATTRS (sizeof int_attrs / sizeof int_attrs[0])
 
-static int sqs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
-                    char code[128], cm_err *err, const char *name)
+static const mod_json_service sqs_api = {"sqs", "1.0", "AmazonSQS", "queue"};
+
+static int sqs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
+                    json_t **out, char code[128], cm_err *err, const char *name)
 {
-    char target[64], what[300];
-    snprintf(target, sizeof target, "AmazonSQS.%s", op);
-    snprintf(what, sizeof what, "%s for queue %s", op, name);
-    json_t *ignored = NULL;
-    int rc = mod_json_call(ctx, "sqs", "1.0", region, target, body, out ? out : &ignored, code,
-                           err, what);
-    json_decref(ignored);
-    json_decref(body);
-    return rc;
+    return mod_json_op(ctx, &sqs_api, region, op, body, out, code, err, name);
 }
 
 static bool gone(const char *code)

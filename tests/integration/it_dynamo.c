@@ -30,19 +30,9 @@ static int teardown(void **state)
 
 static json_t *ddb(it_env *e, const char *op, json_t *body, long *status)
 {
-    char url[512], hdr[200];
-    snprintf(url, sizeof url, "%s/", e->emulator);
-    snprintf(hdr, sizeof hdr,
-             "X-Amz-Target: DynamoDB_20120810.%s\nContent-Type: application/x-amz-json-1.0", op);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    const char *reply;
-    long st = it_http_full("dynamodb", hdr, "POST", url, text, &reply);
-    free(text);
-    if (status)
-        *status = st;
-    json_t *j = json_loads(reply, 0, NULL);
-    return j ? j : json_object();
+    char target[96];
+    snprintf(target, sizeof target, "DynamoDB_20120810.%s", op);
+    return it_aws_json(e, "dynamodb", "1.0", target, body, status);
 }
 
 /* The table as the cloud describes it once it is ACTIVE (dynalite, like
@@ -69,17 +59,6 @@ static const char *billing(json_t *t)
     return m ? m : "PROVISIONED";
 }
 
-static void expect_commit(it_env *e, int rows, const char *action)
-{
-    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
-    assert_non_null(r);
-    assert_int_equal(PQntuples(r), rows);
-    for (int i = 0; i < rows; i++)
-        if (strcmp(PQgetvalue(r, i, 0), action) != 0 || strstr(PQgetvalue(r, i, 1), "failed"))
-            fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-    PQclear(r);
-}
-
 static void test_dynamo_lifecycle(void **state)
 {
     it_env *e = *state;
@@ -88,7 +67,7 @@ static void test_dynamo_lifecycle(void **state)
     const char *p[] = {name};
     assert_true(it_ok(e, "INSERT INTO dynamo_table (table_name, hash_key, range_key, range_key_type) "
                          "VALUES ($1, 'customer', 'ordered_at', 'N')", 1, p));
-    expect_commit(e, 1, "create");
+    it_expect_commit(e, 1, "create");
     json_t *t = cloud_table(e, name);
     assert_non_null(t);
     assert_string_equal(billing(t), "PAY_PER_REQUEST");
@@ -103,14 +82,14 @@ static void test_dynamo_lifecycle(void **state)
     assert_true(it_ok(e, "UPDATE dynamo_table SET billing_mode = 'PROVISIONED', "
                          "read_capacity_units = 5, write_capacity_units = 2 WHERE table_name = $1",
                       1, p));
-    expect_commit(e, 1, "update");
+    it_expect_commit(e, 1, "update");
     t = cloud_table(e, name);
     assert_string_equal(billing(t), "PROVISIONED");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "ProvisionedThroughput"),
                                                         "ReadCapacityUnits")), 5);
     json_decref(t);
     assert_true(it_ok(e, "UPDATE dynamo_table SET read_capacity_units = 7 WHERE table_name = $1", 1, p));
-    expect_commit(e, 1, "update");
+    it_expect_commit(e, 1, "update");
     t = cloud_table(e, name);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "ProvisionedThroughput"),
                                                         "ReadCapacityUnits")), 7);
@@ -120,14 +99,14 @@ static void test_dynamo_lifecycle(void **state)
     assert_true(it_ok(e, "UPDATE dynamo_table SET range_key = NULL, range_key_type = NULL "
                          "WHERE table_name = $1", 1, p));
     assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "replace");
-    expect_commit(e, 1, "replace");
+    it_expect_commit(e, 1, "replace");
     t = cloud_table(e, name);
     assert_non_null(t);
     assert_int_equal(json_array_size(json_object_get(t, "KeySchema")), 1);
     json_decref(t);
 
     assert_true(it_ok(e, "DELETE FROM dynamo_table WHERE table_name = $1", 1, p));
-    expect_commit(e, 1, "delete");
+    it_expect_commit(e, 1, "delete");
     /* deleting may take a moment (DELETING): it is gone or going */
     t = cloud_table(e, name);
     if (t)
@@ -160,15 +139,13 @@ static void test_dynamo_import_normalised(void **state)
     PQclear(r);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     assert_true(it_ok(e, "DELETE FROM dynamo_table WHERE table_name = $1", 1, p));
-    expect_commit(e, 1, "delete");
+    it_expect_commit(e, 1, "delete");
 }
 
 static void test_dynamo_bad_input(void **state)
 {
     it_env *e = *state;
-    static const struct {
-        const char *sql, *rule;
-    } cases[] = {
+    static const it_reject cases[] = {
         {"INSERT INTO dynamo_table (table_name, hash_key) VALUES ('ab', 'k')", "dynamo_table_name_3_to_255"},
         {"INSERT INTO dynamo_table (table_name, hash_key) VALUES ('bad name', 'k')", "dynamo_table_name_3_to_255"},
         {"INSERT INTO dynamo_table (table_name, hash_key, hash_key_type) VALUES ('okay', 'k', 'X')", "dynamo_table_key_types_s_n_or_b"},
@@ -179,12 +156,7 @@ static void test_dynamo_bad_input(void **state)
         {"INSERT INTO dynamo_table (table_name, hash_key, read_capacity_units, write_capacity_units) VALUES ('okay', 'k', 5, 5)", "dynamo_table_capacity_at_least_1_and_only_when_provisioned"},
         {"INSERT INTO dynamo_table (table_name, hash_key, table_class) VALUES ('okay', 'k', 'COLD')", "dynamo_table_class_standard_or_standard_infrequent_access"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *msg = it_sql_error(e, cases[i].sql);
-        assert_non_null(msg);
-        if (!strstr(msg, cases[i].rule))
-            fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
-    }
+    it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }
 
 int main(void)

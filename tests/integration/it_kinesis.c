@@ -35,19 +35,9 @@ static int teardown(void **state)
 
 static json_t *kin(it_env *e, const char *op, json_t *body, long *status)
 {
-    char url[512], hdr[200];
-    snprintf(url, sizeof url, "%s/", e->emulator);
-    snprintf(hdr, sizeof hdr,
-             "X-Amz-Target: Kinesis_20131202.%s\nContent-Type: application/x-amz-json-1.1", op);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    const char *reply;
-    long st = it_http_full("kinesis", hdr, "POST", url, text, &reply);
-    free(text);
-    if (status)
-        *status = st;
-    json_t *j = json_loads(reply, 0, NULL);
-    return j ? j : json_object();
+    char target[96];
+    snprintf(target, sizeof target, "Kinesis_20131202.%s", op);
+    return it_aws_json(e, "kinesis", "1.1", target, body, status);
 }
 
 /* The stream's summary once it is ACTIVE, or NULL when there is none. */
@@ -67,16 +57,6 @@ static json_t *cloud_stream(it_env *e, const char *name)
     return NULL;
 }
 
-static void expect_commit(it_env *e, const char *action)
-{
-    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
-    assert_non_null(r);
-    assert_int_equal(PQntuples(r), 1);
-    if (strcmp(PQgetvalue(r, 0, 0), action) != 0 || strstr(PQgetvalue(r, 0, 1), "failed"))
-        fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
-    PQclear(r);
-}
-
 static json_int_t shards(json_t *s)
 {
     return json_integer_value(json_object_get(s, "OpenShardCount"));
@@ -90,7 +70,7 @@ static void test_stream_lifecycle(void **state)
     snprintf(renamed, sizeof renamed, "clicks-%d-v2", (int)getpid());
     const char *p[] = {name};
     assert_true(it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 2)", 1, p));
-    expect_commit(e, "create");
+    it_expect_commit(e, 1, "create");
     json_t *s = cloud_stream(e, name);
     assert_non_null(s);
     assert_int_equal(shards(s), 2);
@@ -100,13 +80,13 @@ static void test_stream_lifecycle(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     if (full()) {
         assert_true(it_ok(e, "UPDATE kinesis_stream SET shard_count = 4 WHERE stream_name = $1", 1, p));
-        expect_commit(e, "update");
+        it_expect_commit(e, 1, "update");
         s = cloud_stream(e, name);
         assert_int_equal(shards(s), 4);
         json_decref(s);
         assert_true(it_ok(e, "UPDATE kinesis_stream SET stream_mode = 'ON_DEMAND', shard_count = NULL "
                              "WHERE stream_name = $1", 1, p));
-        expect_commit(e, "update");
+        it_expect_commit(e, 1, "update");
         s = cloud_stream(e, name);
         assert_string_equal(json_string_value(json_object_get(json_object_get(s, "StreamModeDetails"),
                                                                "StreamMode")), "ON_DEMAND");
@@ -114,13 +94,13 @@ static void test_stream_lifecycle(void **state)
     }
     const char *q[] = {name, renamed};
     assert_true(it_ok(e, "UPDATE kinesis_stream SET stream_name = $2 WHERE stream_name = $1", 2, q));
-    expect_commit(e, "replace");
+    it_expect_commit(e, 1, "replace");
     assert_null(cloud_stream(e, name));
     s = cloud_stream(e, renamed);
     assert_non_null(s);
     json_decref(s);
     assert_true(it_ok(e, "DELETE FROM kinesis_stream", 0, NULL));
-    expect_commit(e, "delete");
+    it_expect_commit(e, 1, "delete");
     assert_null(cloud_stream(e, renamed));
 }
 
@@ -143,15 +123,13 @@ static void test_stream_import(void **state)
     PQclear(r);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     assert_true(it_ok(e, "DELETE FROM kinesis_stream WHERE stream_name = $1", 1, p));
-    expect_commit(e, "delete");
+    it_expect_commit(e, 1, "delete");
 }
 
 static void test_stream_bad_input(void **state)
 {
     it_env *e = *state;
-    static const struct {
-        const char *sql, *rule;
-    } cases[] = {
+    static const it_reject cases[] = {
         {"INSERT INTO kinesis_stream (stream_name) VALUES ('bad name')", "kinesis_stream_name_1_to_128"},
         {"INSERT INTO kinesis_stream (stream_name) VALUES (repeat('s', 129))", "kinesis_stream_name_1_to_128"},
         {"INSERT INTO kinesis_stream (stream_name, stream_mode) VALUES ('ok', 'FAST')", "kinesis_stream_mode_provisioned_or_on_demand"},
@@ -159,12 +137,7 @@ static void test_stream_bad_input(void **state)
         {"INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ('ok', NULL)", "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
         {"INSERT INTO kinesis_stream (stream_name, stream_mode) VALUES ('ok', 'ON_DEMAND')", "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *msg = it_sql_error(e, cases[i].sql);
-        assert_non_null(msg);
-        if (!strstr(msg, cases[i].rule))
-            fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
-    }
+    it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }
 
 int main(void)

@@ -30,16 +30,13 @@ static int teardown(void **state)
 /* One CloudWatch Logs call straight to the emulator; the decoded answer. */
 static json_t *logs(it_env *e, const char *op, const char *body)
 {
-    char url[512], target[160];
-    snprintf(url, sizeof url, "%s/", e->emulator);
-    snprintf(target, sizeof target,
-             "X-Amz-Target: Logs_20140328.%s\nContent-Type: application/x-amz-json-1.1", op);
-    const char *reply;
-    long st = it_http_full("logs", target, "POST", url, body, &reply);
-    json_t *j = json_loads(reply, 0, NULL);
+    char target[96];
+    snprintf(target, sizeof target, "Logs_20140328.%s", op);
+    long st;
+    json_t *j = it_aws_json(e, "logs", "1.1", target, json_loads(body, 0, NULL), &st);
     if (st != 200)
-        fail_msg("%s: HTTP %ld %s", op, st, reply);
-    return j ? j : json_object();
+        fail_msg("%s: HTTP %ld", op, st);
+    return j;
 }
 
 /* The group as the cloud has it, or NULL. */
@@ -70,16 +67,6 @@ static json_t *cloud_tags(it_env *e, const char *name)
     return t;
 }
 
-static void expect_commit(it_env *e, const char *action)
-{
-    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
-    assert_non_null(r);
-    assert_int_equal(PQntuples(r), 1);
-    if (strcmp(PQgetvalue(r, 0, 0), action) != 0 || strstr(PQgetvalue(r, 0, 1), "failed"))
-        fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
-    PQclear(r);
-}
-
 static void test_log_group_lifecycle(void **state)
 {
     it_env *e = *state;
@@ -90,7 +77,7 @@ static void test_log_group_lifecycle(void **state)
     assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
                          "VALUES ($1, 7, '{\"team\": \"a\"}')", 1, p));
     assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "create");
-    expect_commit(e, "create");
+    it_expect_commit(e, 1, "create");
     json_t *g = cloud_group(e, name);
     assert_non_null(g);
     assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 7);
@@ -105,7 +92,7 @@ static void test_log_group_lifecycle(void **state)
     assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = 30, "
                          "tags = '{\"team\": \"b\", \"env\": \"dev\"}' WHERE log_group_name = $1",
                       1, p));
-    expect_commit(e, "update");
+    it_expect_commit(e, 1, "update");
     g = cloud_group(e, name);
     assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 30);
     json_decref(g);
@@ -115,7 +102,7 @@ static void test_log_group_lifecycle(void **state)
     json_decref(t);
     assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = NULL, tags = '{\"env\": \"dev\"}' "
                          "WHERE log_group_name = $1", 1, p));
-    expect_commit(e, "update");
+    it_expect_commit(e, 1, "update");
     g = cloud_group(e, name);
     assert_null(json_object_get(g, "retentionInDays"));
     json_decref(g);
@@ -126,7 +113,7 @@ static void test_log_group_lifecycle(void **state)
     /* a new name is a new log group */
     const char *q[] = {name, renamed};
     assert_true(it_ok(e, "UPDATE log_group SET log_group_name = $2 WHERE log_group_name = $1", 2, q));
-    expect_commit(e, "replace");
+    it_expect_commit(e, 1, "replace");
     g = cloud_group(e, name);
     assert_null(g);
     g = cloud_group(e, renamed);
@@ -139,7 +126,7 @@ static void test_log_group_lifecycle(void **state)
     snprintf(sql, sizeof sql, "DELETE FROM log_group WHERE log_group_name = $1");
     const char *r[] = {renamed};
     assert_true(it_ok(e, sql, 1, r));
-    expect_commit(e, "delete");
+    it_expect_commit(e, 1, "delete");
     assert_null(cloud_group(e, renamed));
 }
 
@@ -170,7 +157,7 @@ static void test_log_group_import_and_adopt(void **state)
     const char *q[] = {other};
     assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
                          "VALUES ($1, 14, '{\"new\": \"y\"}')", 1, q));
-    expect_commit(e, "create");
+    it_expect_commit(e, 1, "create");
     json_t *g = cloud_group(e, other);
     assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 14);
     json_decref(g);
@@ -187,9 +174,7 @@ static void test_log_group_import_and_adopt(void **state)
 static void test_log_group_bad_input(void **state)
 {
     it_env *e = *state;
-    static const struct {
-        const char *sql, *rule;
-    } cases[] = {
+    static const it_reject cases[] = {
         {"INSERT INTO log_group (log_group_name, retention_in_days) VALUES ('/ok', 2)",
          "log_group_retention_in_days_one_of"},
         {"INSERT INTO log_group (log_group_name) VALUES ('has space')",
@@ -204,12 +189,7 @@ static void test_log_group_bad_input(void **state)
         {"INSERT INTO log_group (log_group_name, retention_in_days) VALUES ('/ok', 'seven')",
          "invalid input syntax for type integer"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *msg = it_sql_error(e, cases[i].sql);
-        assert_non_null(msg);
-        if (!strstr(msg, cases[i].rule))
-            fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
-    }
+    it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user'"),
                         "0");
 }

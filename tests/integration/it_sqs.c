@@ -29,19 +29,9 @@ static int teardown(void **state)
 
 static json_t *sqs(it_env *e, const char *op, json_t *body, long *status)
 {
-    char url[512], hdr[200];
-    snprintf(url, sizeof url, "%s/", e->emulator);
-    snprintf(hdr, sizeof hdr, "X-Amz-Target: AmazonSQS.%s\nContent-Type: application/x-amz-json-1.0",
-             op);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    const char *reply;
-    long st = it_http_full("sqs", hdr, "POST", url, text, &reply);
-    free(text);
-    if (status)
-        *status = st;
-    json_t *j = json_loads(reply, 0, NULL);
-    return j ? j : json_object();
+    char target[64];
+    snprintf(target, sizeof target, "AmazonSQS.%s", op);
+    return it_aws_json(e, "sqs", "1.0", target, body, status);
 }
 
 /* The queue's attributes (and tags under "tags") in the cloud, or NULL. */
@@ -65,17 +55,6 @@ static json_t *cloud_queue(it_env *e, const char *name)
     return out;
 }
 
-static void expect_commit(it_env *e, int rows, const char *action)
-{
-    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
-    assert_non_null(r);
-    assert_int_equal(PQntuples(r), rows);
-    for (int i = 0; i < rows; i++)
-        if (strcmp(PQgetvalue(r, i, 0), action) != 0 || strstr(PQgetvalue(r, i, 1), "failed"))
-            fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-    PQclear(r);
-}
-
 static const char *attr(json_t *q, const char *name)
 {
     return json_string_value(json_object_get(q, name));
@@ -92,7 +71,7 @@ static void test_queue_lifecycle(void **state)
     assert_true(it_ok(e, "INSERT INTO queue (name, visibility_timeout, delay_seconds, tags) "
                          "VALUES ($1, 45, 5, '{\"team\": \"a\"}')", 1, p));
     assert_true(it_ok(e, "INSERT INTO queue (name, fifo_queue) VALUES ($1, true)", 1, p + 1));
-    expect_commit(e, 2, "create");
+    it_expect_commit(e, 2, "create");
     json_t *q = cloud_queue(e, std);
     assert_non_null(q);
     assert_string_equal(attr(q, "VisibilityTimeout"), "45");
@@ -111,7 +90,7 @@ static void test_queue_lifecycle(void **state)
     /* attributes and tags change in place */
     assert_true(it_ok(e, "UPDATE queue SET visibility_timeout = 120, message_retention_period = 3600, "
                          "tags = '{\"team\": \"b\"}' WHERE name = $1", 1, p));
-    expect_commit(e, 1, "update");
+    it_expect_commit(e, 1, "update");
     q = cloud_queue(e, std);
     assert_string_equal(attr(q, "VisibilityTimeout"), "120");
     assert_string_equal(attr(q, "MessageRetentionPeriod"), "3600");
@@ -121,7 +100,7 @@ static void test_queue_lifecycle(void **state)
     /* a new name is a new queue */
     const char *r[] = {std, renamed};
     assert_true(it_ok(e, "UPDATE queue SET name = $2 WHERE name = $1", 2, r));
-    expect_commit(e, 1, "replace");
+    it_expect_commit(e, 1, "replace");
     assert_null(cloud_queue(e, std));
     q = cloud_queue(e, renamed);
     assert_non_null(q);
@@ -133,7 +112,7 @@ static void test_queue_lifecycle(void **state)
     PQclear(res);
 
     assert_true(it_ok(e, "DELETE FROM queue", 0, NULL));
-    expect_commit(e, 2, "delete");
+    it_expect_commit(e, 2, "delete");
     assert_null(cloud_queue(e, renamed));
     assert_null(cloud_queue(e, fifo));
 }
@@ -160,16 +139,14 @@ static void test_queue_import(void **state)
     PQclear(r);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     assert_true(it_ok(e, "DELETE FROM queue WHERE name = $1", 1, p));
-    expect_commit(e, 1, "delete");
+    it_expect_commit(e, 1, "delete");
     assert_null(cloud_queue(e, name));
 }
 
 static void test_queue_bad_input(void **state)
 {
     it_env *e = *state;
-    static const struct {
-        const char *sql, *rule;
-    } cases[] = {
+    static const it_reject cases[] = {
         {"INSERT INTO queue (name) VALUES ('jobs.fifo')", "queue_name_ends_in_fifo_if_and_only_if_fifo_queue"},
         {"INSERT INTO queue (name, fifo_queue) VALUES ('jobs', true)", "queue_name_ends_in_fifo_if_and_only_if_fifo_queue"},
         {"INSERT INTO queue (name) VALUES ('has space')", "queue_name_1_to_80_letters_digits"},
@@ -181,12 +158,7 @@ static void test_queue_bad_input(void **state)
         {"INSERT INTO queue (name, maximum_message_size) VALUES ('q', 1023)", "queue_maximum_message_size_1024_to_1048576"},
         {"INSERT INTO queue (name) VALUES ('dup'), ('dup')", "queue_name_unique_in_region"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *msg = it_sql_error(e, cases[i].sql);
-        assert_non_null(msg);
-        if (!strstr(msg, cases[i].rule))
-            fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
-    }
+    it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }
 
 int main(void)

@@ -1,6 +1,12 @@
 /* tests/integration/it_util.c — see it_util.h. */
 #include "it_util.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -377,4 +383,45 @@ bool it_env_ready(void)
         return true;
     fprintf(stderr, "run through tests/run.sh: IASQL_BIN and IT_EMULATOR_URL are not set\n");
     return false;
+}
+
+json_t *it_aws_json(it_env *e, const char *service, const char *version, const char *target,
+                    json_t *body, long *status)
+{
+    char url[512], hdr[256];
+    snprintf(url, sizeof url, "%s/", e->emulator);
+    snprintf(hdr, sizeof hdr, "X-Amz-Target: %s\nContent-Type: application/x-amz-json-%s",
+             target, version);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    const char *reply;
+    long st = it_http_full(service, hdr, "POST", url, text, &reply);
+    free(text);
+    if (status)
+        *status = st;
+    json_t *j = json_loads(reply, 0, NULL);
+    return j ? j : json_object();
+}
+
+void it_expect_commit(it_env *e, int rows, const char *action)
+{
+    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_non_null(r);
+    if (PQntuples(r) != rows)
+        fail_msg("expected %d rows from the commit, got %d", rows, PQntuples(r));
+    for (int i = 0; i < rows; i++)
+        if (strcmp(PQgetvalue(r, i, 0), action) != 0 || strstr(PQgetvalue(r, i, 1), "failed"))
+            fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    PQclear(r);
+}
+
+void it_expect_rejected(it_env *e, const it_reject *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *msg = it_sql_error(e, cases[i].sql);
+        if (!msg)
+            fail_msg("accepted: %s", cases[i].sql);
+        if (!strstr(msg, cases[i].rule))
+            fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
+    }
 }

@@ -6,7 +6,9 @@
 #ifndef IASQL_IT_UTIL_H
 #define IASQL_IT_UTIL_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -71,5 +73,20 @@ bool it_cloud_has_bucket(const char *emulator, const char *name);
 int it_log_count(const it_env *e, const char *needle);
 /* The last line of the engine log containing needle, or "". */
 const char *it_log_last(const it_env *e, const char *needle);
+
+/* One JSON-protocol call straight to the emulator, not through the engine:
+ * target is the whole X-Amz-Target, version "1.0" or "1.1". Takes body;
+ * returns the decoded answer ({} when it is not JSON). */
+json_t *it_aws_json(it_env *e, const char *service, const char *version, const char *target,
+                    json_t *body, long *status);
+/* Commits and expects rows result rows, each of action and none failed. */
+void it_expect_commit(it_env *e, int rows, const char *action);
+
+/* An INSERT that must be refused, and the rule its message must name. */
+typedef struct it_reject {
+    const char *sql, *rule;
+} it_reject;
+/* Each statement is refused, naming its rule. */
+void it_expect_rejected(it_env *e, const it_reject *cases, size_t n);
 
 #endif
