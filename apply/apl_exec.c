@@ -151,9 +151,11 @@ int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_ite
  * per table for all the resources created in this commit. */
 static bool lacks_owned(const mod_table *t, const json_t *image)
 {
-    for (const mod_column *c = t->columns; c->name; c++)
-        if ((c->flags & MOD_COL_CLOUD_OWNED) && json_is_null(json_object_get(image, c->name)))
+    for (const mod_column *c = t->columns; c->name; c++) {
+        json_t *v = json_object_get(image, c->name);
+        if ((c->flags & MOD_COL_CLOUD_OWNED) && (!v || json_is_null(v)))
             return true;
+    }
     return false;
 }
 
