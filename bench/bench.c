@@ -209,10 +209,35 @@ static void empty_commit(PGconn *c, json_t *out)
     json_object_set_new(out, "empty_commit_p90_ms", json_real(v[n * 9 / 10]));
 }
 
+/* A commit that creates 100 buckets: wall time, and the cloud calls it made
+ * (from the engine's log line for the request), per bucket. */
+static void commit_100_buckets(PGconn *c, const char *engine_log, json_t *out)
+{
+    must(c, "INSERT INTO bucket (name) SELECT 'bench-commit-' || g FROM generate_series(1, 100) g");
+    double ms = timed(c, "SELECT * FROM iasql_commit('100 buckets')");
+    long calls = -1;
+    FILE *f = fopen(engine_log, "r");
+    char line[2048];
+    while (f && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "(commit) done in");
+        const char *q = p ? strstr(p, "rows, ") : NULL;
+        if (q && strstr(p, " 100 rows"))
+            calls = strtol(q + 6, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    printf("%-52s %10.0f ms, %ld cloud calls = %.2f per bucket (target <= 2 + a constant)\n",
+           "commit of 100 new buckets", ms, calls, calls / 100.0);
+    json_object_set_new(out, "commit_100_buckets_ms", json_real(ms));
+    json_object_set_new(out, "commit_100_buckets_cloud_calls", json_integer(calls));
+    must(c, "DELETE FROM bucket WHERE name LIKE 'bench-commit-%'");
+    must(c, "SELECT * FROM iasql_commit()");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench CONNINFO RESULTS.json (run bench/run.sh)\n");
+        fprintf(stderr, "usage: bench CONNINFO RESULTS.json [ENGINE_LOG] (run bench/run.sh)\n");
         return 2;
     }
     PGconn *c;
@@ -226,6 +251,8 @@ int main(int argc, char **argv)
     json_t *out = json_object();
     printf("%-52s %s\n", "what", "median");
     empty_commit(c, out);
+    if (argc > 3)
+        commit_100_buckets(c, argv[3], out);
     make_plain_copy(c);
     capture_bulk(c, out);
     capture_single(c, out);

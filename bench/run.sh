@@ -26,4 +26,4 @@ psql "$DB" -qc "SELECT * FROM iasql_install('aws_s3')" >/dev/null
 # The benchmark writes rows behind the engine's back; stop its idle tail from
 # racing the tail measurement by measuring the commit round trip first.
 mkdir -p bench/results
-build/bench/bench "$DB" bench/results/latest.json
+build/bench/bench "$DB" bench/results/latest.json "$IASQL_RUN_DIR/engine.log"
