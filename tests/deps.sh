@@ -32,14 +32,9 @@ if [ "$need_apt" = 1 ]; then
     clang libclang-rt-dev >/dev/null
 fi
 
-if [ ! -x "$ROOT/tests/emulators/node_modules/.bin/s3rver" ]; then
-  (cd "$ROOT/tests/emulators" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || {
-    echo "npm ci in tests/emulators failed" >&2
-    exit 1
-  }
-fi
-
-# moto_server comes with the machine image (Python moto with its server extras);
-# PyPI is not reachable here, so it cannot be installed by this script.
+# The npm emulators, and moto_server, which comes with the machine image
+# (Python moto with its server extras); PyPI is not reachable here, so this
+# script cannot install it.
 source "$ROOT/tests/services.sh"
+iasql_npm_emulators
 iasql_find_moto >/dev/null

@@ -67,58 +67,63 @@ iasql_start_pg() {
   export IASQL_PG_CONNINFO="host=127.0.0.1 port=$port user=postgres"
 }
 
-# Starts an emulator; its port is left in IASQL_PORT. Not to be called in
-# $(...): the child's pid must reach IASQL_PIDS in this shell.
+# Runs a server in the background on PORT, logging to NAME.log; waits until
+# it listens, records its pid for iasql_services_stop and leaves the port in
+# IASQL_PORT. Not to be called in $(...): the pid must reach IASQL_PIDS in
+# this shell.
+iasql_spawn() { # name port command...
+  local name=$1 port=$2
+  shift 2
+  "$@" >"$IASQL_RUN_DIR/$name.log" 2>&1 &
+  IASQL_PIDS+=($!)
+  iasql_wait_port "$port" 30 || { echo "$name did not start" >&2; cat "$IASQL_RUN_DIR/$name.log" >&2; return 1; }
+  IASQL_PORT=$port
+}
+
+# The npm emulators (s3rver, dynalite, kinesalite), installed once.
+IASQL_NPM_DIR="$IASQL_ROOT/tests/emulators"
+iasql_npm_emulators() {
+  [ -x "$IASQL_NPM_DIR/node_modules/.bin/s3rver" ] && [ -x "$IASQL_NPM_DIR/node_modules/.bin/dynalite" ] &&
+    [ -d "$IASQL_NPM_DIR/node_modules/kinesalite" ] && return 0
+  (cd "$IASQL_NPM_DIR" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci for the emulators failed" >&2; return 1; }
+}
+
 iasql_start_moto() { # [extra env assignments...]
   local moto port
   moto=$(iasql_find_moto) || return 1
   port=$(iasql_free_port)
-  env "$@" $moto -H 127.0.0.1 -p "$port" >"$IASQL_RUN_DIR/moto-$port.log" 2>&1 &
-  IASQL_PIDS+=($!)
-  iasql_wait_port "$port" 30 || { echo "moto_server did not start" >&2; cat "$IASQL_RUN_DIR/moto-$port.log" >&2; return 1; }
-  IASQL_PORT=$port
+  iasql_spawn "moto-$port" "$port" env "$@" $moto -H 127.0.0.1 -p "$port"
 }
 
 iasql_start_s3rver() {
-  local port dir="$IASQL_ROOT/tests/emulators"
-  [ -x "$dir/node_modules/.bin/s3rver" ] || (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci for the emulators failed" >&2; return 1; }
+  iasql_npm_emulators || return 1
+  local port
   port=$(iasql_free_port)
   mkdir -p "$IASQL_RUN_DIR/s3rver"
-  "$dir/node_modules/.bin/s3rver" --address 127.0.0.1 --port "$port" --directory "$IASQL_RUN_DIR/s3rver" --silent >"$IASQL_RUN_DIR/s3rver.log" 2>&1 &
-  IASQL_PIDS+=($!)
-  iasql_wait_port "$port" 30 || { echo "s3rver did not start" >&2; cat "$IASQL_RUN_DIR/s3rver.log" >&2; return 1; }
-  IASQL_PORT=$port
+  iasql_spawn s3rver "$port" "$IASQL_NPM_DIR/node_modules/.bin/s3rver" --address 127.0.0.1 \
+    --port "$port" --directory "$IASQL_RUN_DIR/s3rver" --silent
 }
 
 iasql_start_dynalite() {
-  local port dir="$IASQL_ROOT/tests/emulators"
-  [ -x "$dir/node_modules/.bin/dynalite" ] || (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci for the emulators failed" >&2; return 1; }
+  iasql_npm_emulators || return 1
+  local port
   port=$(iasql_free_port)
-  "$dir/node_modules/.bin/dynalite" --host 127.0.0.1 --port "$port" --createTableMs 100 \
-    --deleteTableMs 100 --updateTableMs 100 >"$IASQL_RUN_DIR/dynalite.log" 2>&1 &
-  IASQL_PIDS+=($!)
-  iasql_wait_port "$port" 30 || { echo "dynalite did not start" >&2; cat "$IASQL_RUN_DIR/dynalite.log" >&2; return 1; }
-  IASQL_PORT=$port
+  iasql_spawn dynalite "$port" "$IASQL_NPM_DIR/node_modules/.bin/dynalite" --host 127.0.0.1 \
+    --port "$port" --createTableMs 100 --deleteTableMs 100 --updateTableMs 100
 }
 
-iasql_start_kinesalite() {
-  local port dir="$IASQL_ROOT/tests/emulators"
-  [ -d "$dir/node_modules/kinesalite" ] || (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci for the emulators failed" >&2; return 1; }
+iasql_start_kinesalite() { # kinesalite's own command line binds every address
+  iasql_npm_emulators || return 1
+  local port
   port=$(iasql_free_port)
-  (cd "$dir" && exec node kinesalite-local.js "$port") >"$IASQL_RUN_DIR/kinesalite.log" 2>&1 &
-  IASQL_PIDS+=($!)
-  iasql_wait_port "$port" 30 || { echo "kinesalite did not start" >&2; cat "$IASQL_RUN_DIR/kinesalite.log" >&2; return 1; }
-  IASQL_PORT=$port
+  iasql_spawn kinesalite "$port" node "$IASQL_NPM_DIR/kinesalite-local.js" "$port"
 }
 
 # A fault-injecting proxy in front of URL (tests/faults/faultproxy.py).
 iasql_start_faultproxy() { # upstream-url
   local port
   port=$(iasql_free_port)
-  python3 "$IASQL_ROOT/tests/faults/faultproxy.py" "$port" "$1" >"$IASQL_RUN_DIR/faultproxy.log" 2>&1 &
-  IASQL_PIDS+=($!)
-  iasql_wait_port "$port" 30 || { echo "faultproxy did not start" >&2; cat "$IASQL_RUN_DIR/faultproxy.log" >&2; return 1; }
-  IASQL_PORT=$port
+  iasql_spawn faultproxy "$port" python3 "$IASQL_ROOT/tests/faults/faultproxy.py" "$port" "$1"
 }
 
 iasql_services_start() {
