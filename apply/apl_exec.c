@@ -230,39 +230,47 @@ static json_t *result_row(const apl_item *it, const outcome *o)
 
 /* The audit ids of the user events this commit carried, for
  * iasql_audit_log.commit_id. */
+/* The key of a resource in a set of applied ones: "table/row id". */
+static void applied_key(char *out, size_t size, const char *table, size_t len, uint64_t row_id)
+{
+    snprintf(out, size, "%.*s/%llu", (int)len, table, (unsigned long long)row_id);
+}
+
 static int carried_audit_ids(jnl *j, const apl_plan *p, const outcome *os, json_t *ids,
                              cm_err *err)
 {
     uint64_t from = UINT64_MAX;
-    for (size_t i = 0; i < p->n; i++)
-        if (os[i].ok && p->items[i].dirty_seq && p->items[i].dirty_seq < from)
-            from = p->items[i].dirty_seq;
-    if (from == UINT64_MAX)
-        return 0;
-    jnl_txn *t;
-    jnl_cursor *c;
-    int rc = jnl_txn_begin(j, false, &t, err);
-    if (rc)
-        return rc;
-    rc = jnl_cursor_open(t, from, &c, err);
+    json_t *applied = json_object();
+    char key[320];
+    for (size_t i = 0; i < p->n; i++) {
+        if (!os[i].ok)
+            continue;
+        const apl_item *it = &p->items[i];
+        applied_key(key, sizeof key, it->table->name, strlen(it->table->name), it->row_id);
+        json_object_set_new(applied, key, json_true());
+        if (it->dirty_seq && it->dirty_seq < from)
+            from = it->dirty_seq;
+    }
+    jnl_txn *t = NULL;
+    jnl_cursor *c = NULL;
+    int rc = from == UINT64_MAX ? 0 : jnl_txn_begin(j, false, &t, err);
+    if (t)
+        rc = jnl_cursor_open(t, from, &c, err);
     uint64_t seq;
     jnl_rec rec;
-    while (!rc && (rc = jnl_cursor_next(c, &seq, &rec, err)) == 1) {
+    while (c && !rc && (rc = jnl_cursor_next(c, &seq, &rec, err)) == 1) {
         rc = 0;
         if (seq > p->barrier_seq)
             break;
         if (rec.type != JNL_REC_EVENT || rec.origin != JNL_ORIGIN_USER)
             continue;
-        for (size_t i = 0; i < p->n; i++)
-            if (os[i].ok && p->items[i].row_id == rec.row_id &&
-                strlen(p->items[i].table->name) == rec.table.len &&
-                memcmp(p->items[i].table->name, rec.table.ptr, rec.table.len) == 0) {
-                json_array_append_new(ids, json_integer((json_int_t)rec.audit_id));
-                break;
-            }
+        applied_key(key, sizeof key, rec.table.ptr, rec.table.len, rec.row_id);
+        if (json_object_get(applied, key))
+            json_array_append_new(ids, json_integer((json_int_t)rec.audit_id));
     }
     jnl_cursor_free(c);
     jnl_txn_abort(t);
+    json_decref(applied);
     return rc < 0 ? rc : 0;
 }
 

@@ -32,7 +32,6 @@ int cm_pg_error(PGconn *conn, const PGresult *res, cm_err *err)
         return cm_err_set(err, CM_EPG, "%s", conn ? PQerrorMessage(conn) : "no result");
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     int code = CM_EPG;
     /* class 08: connection exception; 57P01..03: shutdown */
@@ -40,9 +39,8 @@ int cm_pg_error(PGconn *conn, const PGresult *res, cm_err *err)
         code = CM_EPGCONN;
     if (state && strcmp(state, "55P03") == 0)
         code = CM_EBUSY;
-    return cm_err_set(err, code, "%s%s%s%s%s", msg ? msg : PQresultErrorMessage(res),
-                      detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
-                      hint ? "" : "");
+    return cm_err_set(err, code, "%s%s%s%s", msg ? msg : PQresultErrorMessage(res),
+                      detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
 }
 
 int cm_pg_exec(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int nparams,

@@ -56,6 +56,11 @@ int mod_wait_active(mod_ctx *ctx, mod_describe_fn describe, const char *status_k
 int mod_wait_gone(mod_ctx *ctx, mod_describe_fn describe, const char *region, const char *name,
                   int max_ms, cm_err *err);
 
+/* The name (column name_col) and region of a row image of table; an error
+ * when either is missing. Borrowed from img. */
+int mod_image_names(const json_t *img, const char *table, const char *name_col,
+                    const char **name, const char **region, cm_err *err);
+
 /* Tags going from known to desired: *set holds the keys to add or change
  * (an object), *removed the keys to delete (an array). New references. */
 void mod_tags_diff(const json_t *known, const json_t *desired, json_t **set, json_t **removed);

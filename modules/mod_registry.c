@@ -247,3 +247,13 @@ json_t *mod_epoch_iso(const json_t *value, double scale)
     snprintf(buf, sizeof buf, "%s.%03dZ", date, ms);
     return json_string(buf);
 }
+
+int mod_image_names(const json_t *img, const char *table, const char *name_col,
+                    const char **name, const char **region, cm_err *err)
+{
+    *name = json_string_value(json_object_get(img, name_col));
+    *region = json_string_value(json_object_get(img, "region"));
+    if (!*name || !*region)
+        return cm_err_set(err, CM_EINVAL, "%s row lacks a %s or region", table, name_col);
+    return 0;
+}

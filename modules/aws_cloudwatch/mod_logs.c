@@ -136,11 +136,7 @@ static int logs_list(mod_ctx *ctx, const char *const *regions, size_t nregions, 
 
 static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
 {
-    *name = cm_json_str(img, "log_group_name");
-    *region = cm_json_str(img, "region");
-    if (!*name || !*region)
-        return cm_err_set(err, CM_EINVAL, "log_group row lacks a name or region");
-    return 0;
+    return mod_image_names(img, "log_group", "log_group_name", name, region, err);
 }
 
 static int logs_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)

@@ -74,11 +74,7 @@ static json_t *table_row(const json_t *d, const char *region)
 
 static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
 {
-    *name = cm_json_str(img, "table_name");
-    *region = cm_json_str(img, "region");
-    if (!*name || !*region)
-        return cm_err_set(err, CM_EINVAL, "dynamo_table row lacks a name or region");
-    return 0;
+    return mod_image_names(img, "dynamo_table", "table_name", name, region, err);
 }
 
 static int describe(mod_ctx *ctx, const char *region, const char *name, json_t **desc,

@@ -52,11 +52,7 @@ static json_t *stream_row(const json_t *s, const char *region)
 
 static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
 {
-    *name = cm_json_str(img, "stream_name");
-    *region = cm_json_str(img, "region");
-    if (!*name || !*region)
-        return cm_err_set(err, CM_EINVAL, "kinesis_stream row lacks a name or region");
-    return 0;
+    return mod_image_names(img, "kinesis_stream", "stream_name", name, region, err);
 }
 
 static int kin_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)

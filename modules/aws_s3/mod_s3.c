@@ -242,11 +242,7 @@ static int put_tags(mod_ctx *ctx, const char *name, const char *region, const js
 
 static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
 {
-    *name = cm_json_str(img, "name");
-    *region = cm_json_str(img, "region");
-    if (!*name || !*region)
-        return cm_err_set(err, CM_EINVAL, "bucket row lacks a name or region");
-    return 0;
+    return mod_image_names(img, "bucket", "name", name, region, err);
 }
 
 static int s3_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)

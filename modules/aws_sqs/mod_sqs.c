@@ -37,11 +37,7 @@ static bool gone(const char *code)
 
 static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
 {
-    *name = cm_json_str(img, "name");
-    *region = cm_json_str(img, "region");
-    if (!*name || !*region)
-        return cm_err_set(err, CM_EINVAL, "queue row lacks a name or region");
-    return 0;
+    return mod_image_names(img, "queue", "name", name, region, err);
 }
 
 /* The queue's URL: from the image when known, else asked by name. */
