@@ -89,4 +89,18 @@ typedef struct apl_writeback {
 int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
                   const json_t *errors, const json_t *audit_ids, cm_err *err);
 
+/* Secret columns (docs/secrets.md). */
+#define APL_ERROR_SIZE 1024
+bool apl_table_has_secrets(const mod_table *t);
+/* *clear: a copy of it->desired with the cleartext of every secret the
+ * user has just set, or NULL when there is none to send. */
+int apl_secret_reveal(PGconn *conn, const apl_item *it, json_t **clear, cm_err *err);
+/* Puts the masks of it->desired back into image and scrubs the cleartext
+ * of clear out of error (either may be NULL). */
+void apl_secret_mask(const apl_item *it, const json_t *clear, json_t *image, char *error);
+/* Drops the secrets of it that the cloud now holds (when applied). */
+int apl_secret_forget(PGconn *conn, const apl_item *it, bool applied, cm_err *err);
+/* Drops the secrets of the plan's tables that no row can send any more. */
+int apl_secret_purge(PGconn *conn, const apl_plan *p, cm_err *err);
+
 #endif

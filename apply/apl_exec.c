@@ -65,23 +65,25 @@ static int write_intents(jnl *j, apl_plan *p, uint64_t *commit_id, uint64_t *fir
 }
 
 /* The cloud calls of one action. */
-void apl_run_action(mod_ctx *ctx, const apl_item *it, outcome *o)
+void apl_run_action(mod_ctx *ctx, const apl_item *it, const json_t *desired, outcome *o)
 {
+    if (!desired)
+        desired = it->desired;
     const mod_table_ops *ops = it->table->ops;
     cm_err err;
     cm_err_clear(&err);
     int rc = 0;
     switch (it->action) {
     case APL_CREATE:
-        rc = ops->create(ctx, it->desired, &o->image, &err);
+        rc = ops->create(ctx, desired, &o->image, &err);
         break;
     case APL_UPDATE:
-        rc = ops->update(ctx, it->known, it->desired, &o->image, &err);
+        rc = ops->update(ctx, it->known, desired, &o->image, &err);
         break;
     case APL_REPLACE:
         rc = ops->remove(ctx, it->known, &err);
         if (!rc) {
-            rc = ops->create(ctx, it->desired, &o->image, &err);
+            rc = ops->create(ctx, desired, &o->image, &err);
             o->gone = rc != 0; /* the old one is deleted, the new one not made */
         }
         break;
@@ -398,7 +400,13 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     for (size_t i = 0; !rc && apply && i < p->n; i++) {
         if (p->items[i].action == APL_NONE)
             continue;
-        apl_run_action(ctx, &p->items[i], &os[i]);
+        json_t *clear;
+        rc = apl_secret_reveal(conn, &p->items[i], &clear, err);
+        if (rc)
+            break;
+        apl_run_action(ctx, &p->items[i], clear, &os[i]);
+        apl_secret_mask(&p->items[i], clear, os[i].image, os[i].error);
+        json_decref(clear);
         rc = apl_write_result(j, commit_id, p->barrier_seq, &p->items[i], &os[i], err);
     }
     if (!rc)
@@ -409,6 +417,11 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
         rc = apl_record_commit(j, conn, p, os, commit_id, first_seq, message, out, err);
     else if (!rc)
         rc = write_back_only(conn, p, os, err);
+    for (size_t i = 0; !rc && i < p->n; i++)
+        rc = apl_secret_forget(conn, &p->items[i], os[i].ok && p->items[i].action != APL_NONE,
+                               err);
+    if (!rc)
+        rc = apl_secret_purge(conn, p, err);
     for (size_t i = 0; i < p->n; i++)
         json_decref(os[i].image);
     free(os);

@@ -10,13 +10,14 @@ typedef struct outcome {
     bool ok;
     bool gone;     /* the resource no longer exists in the cloud */
     json_t *image; /* owned: the cloud image after the action */
-    char error[1024];
+    char error[APL_ERROR_SIZE];
     uint64_t result_seq;
     bool owned_missing; /* its cloud-owned columns could not be read */
 } outcome;
 
-/* The cloud calls of one action. */
-void apl_run_action(mod_ctx *ctx, const apl_item *it, outcome *o);
+/* The cloud calls of one action; desired (NULL: it->desired) is what the
+ * module is given, secrets revealed. */
+void apl_run_action(mod_ctx *ctx, const apl_item *it, const json_t *desired, outcome *o);
 /* Stores image as the resource's known cloud state. */
 int apl_put_state(jnl_txn *t, const apl_item *it, const json_t *image, cm_err *err);
 /* Journals the result of an action with the state and dirty-set changes it

@@ -115,6 +115,45 @@ REVOKE ALL ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasq
 GRANT SELECT ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
   iasql_commits, iasql_errors TO PUBLIC;
 
+-- Secrets in transit. The cleartext of a secret column (an SSM SecureString
+-- value) waits here, readable by the engine alone, from the user's write
+-- until the commit that sends it to the cloud; the row, the audit log and
+-- the journal only ever hold a mask ('iasql-secret:' and a random uuid)
+-- that changes whenever the secret does. See docs/secrets.md.
+CREATE TABLE IF NOT EXISTS iasql_secret (
+  table_name text NOT NULL,
+  row_id bigint NOT NULL,
+  column_name text NOT NULL,
+  mask text NOT NULL,
+  value text NOT NULL,
+  PRIMARY KEY (table_name, row_id, column_name)
+);
+ALTER TABLE iasql_secret OWNER TO iasql_engine;
+REVOKE ALL ON iasql_secret FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION iasql_is_mask(v text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT v LIKE 'iasql-secret:%' $$;
+
+-- Keeps a secret for the engine and returns the mask the row holds instead.
+CREATE OR REPLACE FUNCTION iasql_secret_put(_table text, _row_id bigint, _column text,
+                                            _value text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  m text := 'iasql-secret:' || gen_random_uuid();
+BEGIN
+  INSERT INTO iasql_secret (table_name, row_id, column_name, mask, value)
+  VALUES (_table, _row_id, _column, m, _value)
+  ON CONFLICT (table_name, row_id, column_name)
+  DO UPDATE SET mask = EXCLUDED.mask, value = EXCLUDED.value;
+  RETURN m;
+END $$;
+
+-- Forgets the secrets of a deleted row.
+CREATE OR REPLACE FUNCTION iasql_secret_drop(_table text, _row_id bigint) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  DELETE FROM iasql_secret WHERE table_name = _table AND row_id = _row_id
+$$;
+
 -- ---------------------------------------------------------------- capture
 
 CREATE OR REPLACE FUNCTION iasql_audit_origin() RETURNS text

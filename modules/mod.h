@@ -28,7 +28,15 @@ enum {
     MOD_COL_CLOUD_ID = 1 << 0,    /* identifies the resource in the cloud; change = replace */
     MOD_COL_CLOUD_OWNED = 1 << 1, /* written only by the engine */
     MOD_COL_IMMUTABLE = 1 << 2,   /* cannot change in place; change = replace */
+    MOD_COL_SECRET = 1 << 3,      /* may hold a mask (MOD_SECRET_PREFIX...) instead of a
+                                   * secret; see docs/secrets.md */
 };
+
+/* A secret column holds this prefix and a uuid instead of the secret. The
+ * apply stage hands a module the cleartext when the user has just set it;
+ * otherwise the module sees the mask and must keep the cloud's value. */
+#define MOD_SECRET_PREFIX "iasql-secret:"
+bool mod_is_mask(const char *value);
 
 typedef struct mod_column {
     const char *name;

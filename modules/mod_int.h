@@ -3,11 +3,13 @@
 #define IASQL_MOD_INT_H
 
 #include "modules/aws/aws.h"
+#include "modules/aws/aws_xml.h"
 #include "modules/mod.h"
 
 struct mod_ctx {
     aws_client *aws;
     char *default_region;
+    char account[32]; /* the account id, once asked (STS GetCallerIdentity) */
 };
 
 /* Sends req and, on failure, prefixes err with what was being done. */
@@ -42,6 +44,25 @@ typedef struct mod_json_service {
 int mod_json_op(mod_ctx *ctx, const mod_json_service *svc, const char *region, const char *op,
                 json_t *body, json_t **out, char code[128], cm_err *err, const char *name);
 
+/* A query-protocol service as data (SNS, IAM, STS): signing name, API
+ * version, and what its resources are called in messages. */
+typedef struct mod_query_service {
+    const char *service;
+    const char *version;
+    const char *noun;
+} mod_query_service;
+
+/* One action of svc: takes params (flattened keys, see aws_query_call);
+ * *out (when out is not NULL) is the parsed answer, to free with
+ * xmlFreeDoc; *result (when result is not NULL) points at its
+ * <Action>Result element. Errors read "<action> for <noun> <name>: ...". */
+int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
+                 const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result,
+                 char code[128], cm_err *err, const char *name);
+
+/* The account id of the credentials (asked once per context). */
+int mod_account_id(mod_ctx *ctx, const char **out, cm_err *err);
+
 /* Seconds since 1970 (times scale: 1 for seconds, 0.001 for milliseconds)
  * as an ISO 8601 UTC timestamp with milliseconds; null when not a number. */
 json_t *mod_epoch_iso(const json_t *value, double scale);
@@ -64,5 +85,12 @@ int mod_image_names(const json_t *img, const char *table, const char *name_col,
 /* Tags going from known to desired: *set holds the keys to add or change
  * (an object), *removed the keys to delete (an array). New references. */
 void mod_tags_diff(const json_t *known, const json_t *desired, json_t **set, json_t **removed);
+
+/* Tags as AWS lists them, [{"Key": k, "Value": v}, ...] (key and value
+ * member names given), to the object of a row image; "aws:" keys are
+ * AWS's own and left out. A new reference. */
+json_t *mod_tags_from_list(const json_t *list, const char *key, const char *value);
+/* The object of a row image as [{"Key": k, "Value": v}, ...]. */
+json_t *mod_tags_to_list(const json_t *tags);
 
 #endif

@@ -13,10 +13,11 @@ extern const mod_module mod_aws_cloudwatch;
 extern const mod_module mod_aws_sqs;
 extern const mod_module mod_aws_dynamo;
 extern const mod_module mod_aws_kinesis;
+extern const mod_module mod_aws_ssm;
 
-static const mod_module *const registry[] = {&mod_aws_account, &mod_aws_s3,     &mod_aws_cloudwatch,
-                                             &mod_aws_sqs,     &mod_aws_dynamo, &mod_aws_kinesis,
-                                             NULL};
+static const mod_module *const registry[] = {
+    &mod_aws_account, &mod_aws_s3,      &mod_aws_cloudwatch, &mod_aws_sqs,
+    &mod_aws_dynamo,  &mod_aws_kinesis, &mod_aws_ssm,        NULL};
 
 const mod_module *const *mod_registry(void)
 {
@@ -256,4 +257,88 @@ int mod_image_names(const json_t *img, const char *table, const char *name_col,
     if (!*name || !*region)
         return cm_err_set(err, CM_EINVAL, "%s row lacks a %s or region", table, name_col);
     return 0;
+}
+
+int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
+                 const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result,
+                 char code[128], cm_err *err, const char *name)
+{
+    xmlDocPtr doc = NULL;
+    if (out)
+        *out = NULL;
+    if (result)
+        *result = NULL;
+    int rc = aws_query_call(ctx->aws, svc->service, region, svc->version, action, params, &doc,
+                            code, err);
+    json_decref(params);
+    if (rc) {
+        cm_err_wrap(err, "%s for %s %s", action, svc->noun, name);
+        return rc;
+    }
+    if (result) {
+        char tag[160];
+        snprintf(tag, sizeof tag, "%sResult", action);
+        *result = aws_xml_child(xmlDocGetRootElement(doc), tag);
+        if (!*result) {
+            xmlFreeDoc(doc);
+            return cm_err_set(err, CM_EBADREPLY, "%s for %s %s: no %s in the answer", action,
+                              svc->noun, name, tag);
+        }
+    }
+    if (out)
+        *out = doc;
+    else
+        xmlFreeDoc(doc);
+    return 0;
+}
+
+int mod_account_id(mod_ctx *ctx, const char **out, cm_err *err)
+{
+    static const mod_query_service sts = {"sts", "2011-06-15", "identity"};
+    if (!ctx->account[0]) {
+        xmlDocPtr doc;
+        xmlNodePtr res;
+        int rc = mod_query_op(ctx, &sts, ctx->default_region, "GetCallerIdentity",
+                              json_object(), &doc, &res, NULL, err, "(caller)");
+        if (rc)
+            return rc;
+        aws_xml_child_text(res, "Account", ctx->account, sizeof ctx->account);
+        xmlFreeDoc(doc);
+        if (!ctx->account[0])
+            return cm_err_set(err, CM_EBADREPLY, "GetCallerIdentity: no Account in the answer");
+    }
+    *out = ctx->account;
+    return 0;
+}
+
+bool mod_is_mask(const char *value)
+{
+    return value && strncmp(value, MOD_SECRET_PREFIX, strlen(MOD_SECRET_PREFIX)) == 0;
+}
+
+json_t *mod_tags_from_list(const json_t *list, const char *key, const char *value)
+{
+    json_t *tags = json_object();
+    size_t i;
+    json_t *t;
+    json_array_foreach(list, i, t)
+    {
+        const char *k = json_string_value(json_object_get(t, key));
+        json_t *v = json_object_get(t, value);
+        if (k && json_is_string(v) && strncmp(k, "aws:", 4) != 0)
+            json_object_set(tags, k, v);
+    }
+    return tags;
+}
+
+json_t *mod_tags_to_list(const json_t *tags)
+{
+    json_t *list = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)tags, k, v)
+    {
+        json_array_append_new(list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
+    }
+    return list;
 }

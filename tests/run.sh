@@ -60,6 +60,7 @@ suite() { # build-dir label
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
   step "$label integration: aws_cloudwatch log groups" it_run "$b" moto "$MOTO_URL" test test it_logs
   step "$label integration: aws_sqs queues" it_run "$b" moto "$MOTO_URL" test test it_sqs
+  step "$label integration: aws_ssm parameters" it_run "$b" moto "$MOTO_URL" test test it_ssm
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: aws_dynamo on moto_server" it_run "$b" moto "$MOTO_URL" test test it_dynamo
   step "$label integration: aws_dynamo on dynalite" it_run "$b" dynalite "$DYNALITE_URL" test test it_dynamo

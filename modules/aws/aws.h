@@ -79,6 +79,19 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
                   const char *content_type, const json_t *body, json_t **out, char code[128],
                   cm_err *err);
 
+/* A query-protocol call (SNS, IAM, STS): POST / with a form body of
+ * Action, Version and params (an object of string, integer or boolean
+ * values, keys already flattened: "Attributes.entry.1.key"). *out is the
+ * parsed XML answer; free it with xmlFreeDoc. */
+struct _xmlDoc;
+int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
+                   const char *action, const json_t *params, struct _xmlDoc **out, char code[128],
+                   cm_err *err);
+
+/* Decodes %XX escapes (IAM returns policy documents URL-encoded); a new
+ * string, or NULL when out of memory. */
+char *aws_uri_decode(const char *s);
+
 /* Percent-encodes s for a URI path segment or query value (RFC 3986
  * unreserved characters kept). */
 int aws_uri_encode(cm_buf *b, const char *s);

@@ -374,3 +374,98 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
     aws_response_free(&resp);
     return rc;
 }
+
+static int form_value(cm_buf *b, const json_t *v)
+{
+    char num[32];
+    if (json_is_string(v))
+        return aws_uri_encode(b, json_string_value(v));
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        return cm_buf_puts(b, num);
+    }
+    if (json_is_boolean(v))
+        return cm_buf_puts(b, json_is_true(v) ? "true" : "false");
+    return CM_EINVAL;
+}
+
+int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
+                   const char *action, const json_t *params, xmlDocPtr *out, char code[128],
+                   cm_err *err)
+{
+    *out = NULL;
+    if (code)
+        code[0] = '\0';
+    cm_buf form;
+    cm_buf_init(&form, (size_t)8 << 20);
+    int rc = cm_buf_puts(&form, "Action=");
+    if (!rc)
+        rc = aws_uri_encode(&form, action);
+    if (!rc)
+        rc = cm_buf_puts(&form, "&Version=");
+    if (!rc)
+        rc = aws_uri_encode(&form, version);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)params, k, v)
+    {
+        if (!rc)
+            rc = cm_buf_puts(&form, "&");
+        if (!rc)
+            rc = aws_uri_encode(&form, k);
+        if (!rc)
+            rc = cm_buf_puts(&form, "=");
+        if (!rc)
+            rc = form_value(&form, v);
+        if (rc == CM_EINVAL) {
+            cm_buf_free(&form);
+            return cm_err_set(err, CM_EINVAL, "%s: parameter %s is not a string, number or boolean",
+                              action, k);
+        }
+    }
+    if (rc) {
+        cm_buf_free(&form);
+        return cm_err_set(err, CM_EINVAL, "%s: request too large", action);
+    }
+    aws_request req = {.service = service, .region = region, .method = "POST", .path = "/",
+                       .body = form.data, .body_len = form.len,
+                       .content_type = "application/x-www-form-urlencoded; charset=utf-8"};
+    aws_response resp;
+    aws_response_init(&resp);
+    rc = aws_send(c, &req, &resp, err);
+    cm_buf_free(&form);
+    if (rc && code)
+        snprintf(code, 128, "%s", resp.code);
+    if (!rc)
+        rc = aws_xml_parse(out, resp.body.data ? resp.body.data : "", resp.body.len, err);
+    aws_response_free(&resp);
+    return rc;
+}
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = tolower(ch);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+char *aws_uri_decode(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
+            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+            *o++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}

@@ -98,3 +98,36 @@ int aws_xml_escape(cm_buf *b, const char *s)
     }
     return rc;
 }
+
+xmlNodePtr aws_xml_path(xmlNodePtr parent, const char *path)
+{
+    char part[128];
+    xmlNodePtr n = parent;
+    while (n && *path) {
+        size_t len = strcspn(path, "/");
+        if (len >= sizeof part)
+            return NULL;
+        memcpy(part, path, len);
+        part[len] = '\0';
+        n = aws_xml_child(n, part);
+        path += len;
+        if (*path == '/')
+            path++;
+    }
+    return n;
+}
+
+json_t *aws_xml_json_text(xmlNodePtr node)
+{
+    if (!node)
+        return json_null();
+    xmlChar *txt = xmlNodeGetContent(node);
+    json_t *s = json_string(txt ? (const char *)txt : "");
+    xmlFree(txt);
+    return s ? s : json_null();
+}
+
+json_t *aws_xml_json_child(xmlNodePtr parent, const char *name)
+{
+    return aws_xml_json_text(aws_xml_child(parent, name));
+}

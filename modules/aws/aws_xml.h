@@ -4,6 +4,7 @@
 #ifndef IASQL_AWS_XML_H
 #define IASQL_AWS_XML_H
 
+#include <jansson.h>
 #include <libxml/tree.h>
 
 #include "common/cm.h"
@@ -16,6 +17,13 @@ xmlNodePtr aws_xml_next(xmlNodePtr node, const char *name);
 /* Copies the text of the named child into out (truncating); "" if absent.
  * Returns true when the child exists. */
 bool aws_xml_child_text(xmlNodePtr parent, const char *name, char *out, size_t size);
+/* The element at a path of local names below parent ("A/B/C"), or NULL. */
+xmlNodePtr aws_xml_path(xmlNodePtr parent, const char *path);
+/* The text of node as a new JSON string; JSON null when node is NULL. */
+json_t *aws_xml_json_text(xmlNodePtr node);
+/* The text of the child element name of parent as a JSON string (null when
+ * absent). */
+json_t *aws_xml_json_child(xmlNodePtr parent, const char *name);
 /* Finds Code and Message anywhere in an AWS XML error body. */
 void aws_xml_error(const char *data, size_t len, char *code, size_t code_size, char *msg,
                    size_t msg_size);
