@@ -60,6 +60,21 @@ int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
                  const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result,
                  char code[128], cm_err *err, const char *name);
 
+/* Query parameters: the string values of obj as prefix.N.<key>=k and
+ * prefix.N.<value>=v (N from 1), as in "Attributes.entry.1.key". */
+void mod_query_put_map(json_t *params, const char *prefix, const char *key, const char *value,
+                       const json_t *obj);
+/* The strings of arr as prefix.N ("TagKeys.member.1"). */
+void mod_query_put_list(json_t *params, const char *prefix, const json_t *arr);
+/* The reverse of mod_query_put_map for an answer: the elements item below
+ * node, each with a key and a value child, as an object of strings. */
+json_t *mod_xml_map(xmlNodePtr node, const char *item, const char *key, const char *value);
+
+/* An ARN of this account: arn:<partition>:<service>:<region>:<account>:<resource>
+ * (region "" for global services). */
+int mod_arn(mod_ctx *ctx, const char *service, const char *region, const char *resource,
+            char *out, size_t size, cm_err *err);
+
 /* The account id of the credentials (asked once per context). */
 int mod_account_id(mod_ctx *ctx, const char **out, cm_err *err);
 

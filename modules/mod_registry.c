@@ -14,10 +14,11 @@ extern const mod_module mod_aws_sqs;
 extern const mod_module mod_aws_dynamo;
 extern const mod_module mod_aws_kinesis;
 extern const mod_module mod_aws_ssm;
+extern const mod_module mod_aws_sns;
 
 static const mod_module *const registry[] = {
     &mod_aws_account, &mod_aws_s3,      &mod_aws_cloudwatch, &mod_aws_sqs,
-    &mod_aws_dynamo,  &mod_aws_kinesis, &mod_aws_ssm,        NULL};
+    &mod_aws_dynamo,  &mod_aws_kinesis, &mod_aws_ssm,        &mod_aws_sns, NULL};
 
 const mod_module *const *mod_registry(void)
 {
@@ -341,4 +342,65 @@ json_t *mod_tags_to_list(const json_t *tags)
         json_array_append_new(list, json_pack("{s:s, s:O}", "Key", k, "Value", v));
     }
     return list;
+}
+
+void mod_query_put_map(json_t *params, const char *prefix, const char *key, const char *value,
+                       const json_t *obj)
+{
+    char name[256];
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (!json_is_string(v))
+            continue;
+        n++;
+        snprintf(name, sizeof name, "%s.%zu.%s", prefix, n, key);
+        json_object_set_new(params, name, json_string(k));
+        snprintf(name, sizeof name, "%s.%zu.%s", prefix, n, value);
+        json_object_set(params, name, v);
+    }
+}
+
+void mod_query_put_list(json_t *params, const char *prefix, const json_t *arr)
+{
+    char name[256];
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        snprintf(name, sizeof name, "%s.%zu", prefix, i + 1);
+        json_object_set(params, name, v);
+    }
+}
+
+json_t *mod_xml_map(xmlNodePtr node, const char *item, const char *key, const char *value)
+{
+    json_t *obj = json_object();
+    for (xmlNodePtr e = aws_xml_child(node, item); e; e = aws_xml_next(e, item)) {
+        xmlNodePtr k = aws_xml_child(e, key);
+        if (!k)
+            continue;
+        xmlChar *ktxt = xmlNodeGetContent(k);
+        if (ktxt)
+            json_object_set_new(obj, (const char *)ktxt, aws_xml_json_child(e, value));
+        xmlFree(ktxt);
+    }
+    return obj;
+}
+
+int mod_arn(mod_ctx *ctx, const char *service, const char *region, const char *resource,
+            char *out, size_t size, cm_err *err)
+{
+    const char *account;
+    int rc = mod_account_id(ctx, &account, err);
+    if (rc)
+        return rc;
+    const char *r = *region ? region : ctx->default_region;
+    const char *partition = strncmp(r, "cn-", 3) == 0       ? "aws-cn"
+                            : strncmp(r, "us-gov-", 7) == 0 ? "aws-us-gov"
+                                                            : "aws";
+    snprintf(out, size, "arn:%s:%s:%s:%s:%s", partition, service, region, account, resource);
+    return 0;
 }

@@ -61,6 +61,7 @@ suite() { # build-dir label
   step "$label integration: aws_cloudwatch log groups" it_run "$b" moto "$MOTO_URL" test test it_logs
   step "$label integration: aws_sqs queues" it_run "$b" moto "$MOTO_URL" test test it_sqs
   step "$label integration: aws_ssm parameters" it_run "$b" moto "$MOTO_URL" test test it_ssm
+  step "$label integration: aws_sns topics and subscriptions" it_run "$b" moto "$MOTO_URL" test test it_sns
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: aws_dynamo on moto_server" it_run "$b" moto "$MOTO_URL" test test it_dynamo
   step "$label integration: aws_dynamo on dynalite" it_run "$b" dynalite "$DYNALITE_URL" test test it_dynamo

@@ -425,3 +425,48 @@ void it_expect_rejected(it_env *e, const it_reject *cases, size_t n)
             fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
     }
 }
+
+long it_aws_query(it_env *e, const char *service, const char *form, const char **out)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/", e->emulator);
+    return it_http_full(service, "Content-Type: application/x-www-form-urlencoded", "POST", url,
+                        form, out);
+}
+
+/* The text between the end of the element that starts at open and its
+ * closing tag, copied to a static buffer. */
+static const char *element_text(const char *open, const char *tag)
+{
+    static char buf[8192];
+    const char *start = strchr(open, '>');
+    if (!start)
+        return NULL;
+    start++;
+    char close[128];
+    snprintf(close, sizeof close, "</%s>", tag);
+    const char *end = strstr(start, close);
+    if (!end)
+        return NULL;
+    snprintf(buf, sizeof buf, "%.*s", (int)(end - start), start);
+    return buf;
+}
+
+const char *it_xml_text(const char *xml, const char *tag)
+{
+    char open[128];
+    snprintf(open, sizeof open, "<%s>", tag);
+    const char *at = xml ? strstr(xml, open) : NULL;
+    return at ? element_text(at, tag) : NULL;
+}
+
+const char *it_xml_entry(const char *xml, const char *key)
+{
+    char k[256];
+    snprintf(k, sizeof k, "<key>%s</key>", key);
+    const char *at = xml ? strstr(xml, k) : NULL;
+    if (!at)
+        return NULL;
+    const char *v = strstr(at + strlen(k), "<value");
+    return v ? element_text(v, "value") : NULL;
+}

@@ -79,6 +79,16 @@ const char *it_log_last(const it_env *e, const char *needle);
  * returns the decoded answer ({} when it is not JSON). */
 json_t *it_aws_json(it_env *e, const char *service, const char *version, const char *target,
                     json_t *body, long *status);
+/* One query-protocol call straight to the emulator (SNS, IAM, STS): form
+ * is the whole form body ("Action=...&Version=..."); returns the HTTP
+ * status, *out the XML answer (a static buffer). */
+long it_aws_query(it_env *e, const char *service, const char *form, const char **out);
+/* The text of the first <tag> element in xml, or NULL (static buffer). */
+const char *it_xml_text(const char *xml, const char *tag);
+/* In an SNS-style attribute map, the <value> after <key>key</key>, or NULL
+ * (static buffer). */
+const char *it_xml_entry(const char *xml, const char *key);
+
 /* Commits and expects rows result rows, each of action and none failed. */
 void it_expect_commit(it_env *e, int rows, const char *action);
 

@@ -1,0 +1,632 @@
+/* modules/aws_sns/mod_sns.c — module aws_sns: tables topic and
+ * subscription, over SNS's query protocol. Topic attributes map to columns
+ * through one table; a subscription's topic is a name in its row, turned
+ * into the topic's ARN here (the account id is asked once). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cm_json.h"
+#include "modules/mod_int.h"
+
+extern const char iasql_sql_aws_sns[];
+
+static const mod_query_service topic_api = {"sns", "2010-03-31", "topic"};
+static const mod_query_service sub_api = {"sns", "2010-03-31", "subscription"};
+
+/* Topic columns and the attributes they are: text, JSON or boolean. */
+enum kind { K_TEXT, K_JSON, K_BOOL };
+static const struct {
+    const char *column, *attribute;
+    enum kind kind;
+} topic_attrs[] = {
+    {"display_name", "DisplayName", K_TEXT},
+    {"policy", "Policy", K_JSON},
+    {"content_based_deduplication", "ContentBasedDeduplication", K_BOOL},
+};
+#define N_TOPIC_ATTRS (sizeof topic_attrs / sizeof topic_attrs[0])
+
+static bool gone(const char *code)
+{
+    return strcmp(code, "NotFound") == 0 || strstr(code, "NotFoundException") != NULL;
+}
+
+/* An attribute value as SNS gives it, to a column value. */
+static json_t *attr_to_column(const char *text, enum kind kind)
+{
+    if (kind == K_BOOL)
+        return json_boolean(text && strcmp(text, "true") == 0);
+    if (!text || !*text)
+        return json_null();
+    if (kind == K_JSON) {
+        json_t *j = json_loads(text, 0, NULL);
+        return j ? j : json_null();
+    }
+    return json_string(text);
+}
+
+/* A column value to the attribute value SNS takes; NULL for none. */
+static char *column_to_attr(const json_t *v, enum kind kind)
+{
+    if (kind == K_BOOL)
+        return strdup(json_is_true(v) ? "true" : "false");
+    if (!v || json_is_null(v))
+        return NULL;
+    if (kind == K_JSON)
+        return cm_json_dump(v);
+    return strdup(json_string_value(v) ? json_string_value(v) : "");
+}
+
+static int topic_arn(mod_ctx *ctx, const json_t *img, char *out, size_t size, cm_err *err)
+{
+    const char *name, *region;
+    int rc = mod_image_names(img, "topic", "name", &name, &region, err);
+    return rc ? rc : mod_arn(ctx, "sns", region, name, out, size, err);
+}
+
+static const char *arn_name(const char *arn)
+{
+    const char *colon = strrchr(arn, ':');
+    return colon ? colon + 1 : arn;
+}
+
+/* A topic's row image from its attributes and tags (two calls). */
+static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t **out,
+                     cm_err *err)
+{
+    xmlDocPtr doc, tdoc;
+    xmlNodePtr res, tres;
+    char code[128];
+    const char *name = arn_name(arn);
+    int rc = mod_query_op(ctx, &topic_api, region, "GetTopicAttributes",
+                          json_pack("{s:s}", "TopicArn", arn), &doc, &res, code, err, name);
+    if (rc && gone(code))
+        return cm_err_set(err, CM_ENOTFOUND, "topic %s does not exist in %s", name, region);
+    if (rc)
+        return rc;
+    rc = mod_query_op(ctx, &topic_api, region, "ListTagsForResource",
+                      json_pack("{s:s}", "ResourceArn", arn), &tdoc, &tres, NULL, err, name);
+    if (rc) {
+        xmlFreeDoc(doc);
+        return rc;
+    }
+    json_t *attrs = mod_xml_map(aws_xml_child(res, "Attributes"), "entry", "key", "value");
+    json_t *tags = mod_xml_map(aws_xml_child(tres, "Tags"), "member", "Key", "Value");
+    json_t *row = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "region", region, "arn", arn,
+                            "fifo_topic", strcmp(cm_json_str(attrs, "FifoTopic") ? cm_json_str(attrs, "FifoTopic") : "", "true") == 0);
+    for (size_t i = 0; i < N_TOPIC_ATTRS; i++)
+        json_object_set_new(row, topic_attrs[i].column,
+                            attr_to_column(cm_json_str(attrs, topic_attrs[i].attribute),
+                                           topic_attrs[i].kind));
+    json_t *own = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v)
+    {
+        if (strncmp(k, "aws:", 4) != 0)
+            json_object_set(own, k, v);
+    }
+    json_object_set_new(row, "tags", own);
+    json_decref(attrs);
+    json_decref(tags);
+    xmlFreeDoc(doc);
+    xmlFreeDoc(tdoc);
+    *out = row;
+    return 0;
+}
+
+/* Calls fn for every member of every page of a List* action. */
+static int list_pages(mod_ctx *ctx, const mod_query_service *svc, const char *region,
+                      const char *action, const char *list, json_t *params,
+                      int (*fn)(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                                cm_err *err),
+                      void *arg, char code[128], cm_err *err)
+{
+    char *token = NULL;
+    int rc = 0;
+    do {
+        json_t *p = json_deep_copy(params);
+        if (token)
+            json_object_set_new(p, "NextToken", json_string(token));
+        free(token);
+        token = NULL;
+        xmlDocPtr doc;
+        xmlNodePtr res;
+        rc = mod_query_op(ctx, svc, region, action, p, &doc, &res, code, err, "(all)");
+        if (rc)
+            break;
+        xmlNodePtr members = aws_xml_child(res, list);
+        for (xmlNodePtr m = aws_xml_child(members, "member"); m && !rc;
+             m = aws_xml_next(m, "member"))
+            rc = fn(ctx, region, m, arg, err);
+        char next[2048];
+        if (!rc && aws_xml_child_text(res, "NextToken", next, sizeof next) && next[0])
+            token = strdup(next);
+        xmlFreeDoc(doc);
+    } while (token);
+    json_decref(params);
+    return rc;
+}
+
+static int collect_topic(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                         cm_err *err)
+{
+    char arn[1024];
+    aws_xml_child_text(member, "TopicArn", arn, sizeof arn);
+    json_t *row;
+    int rc = arn[0] ? topic_row(ctx, region, arn, &row, err) : 0;
+    if (rc == CM_ENOTFOUND) { /* deleted between the list and the read */
+        cm_err_clear(err);
+        return 0;
+    }
+    if (!rc && arn[0])
+        json_array_append_new(arg, row);
+    return rc;
+}
+
+static int topic_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
+                      cm_err *err)
+{
+    json_t *rows = json_array();
+    int rc = 0;
+    for (size_t r = 0; !rc && r < nregions; r++)
+        rc = list_pages(ctx, &topic_api, regions[r], "ListTopics", "Topics", json_object(),
+                        collect_topic, rows, NULL, err);
+    if (rc) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+static int topic_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
+{
+    char arn[1024];
+    int rc = topic_arn(ctx, image, arn, sizeof arn, err);
+    return rc ? rc : topic_row(ctx, cm_json_str(image, "region"), arn, out, err);
+}
+
+/* AWS's policy for a topic that was given none. */
+static char *default_policy(mod_ctx *ctx, const char *arn, cm_err *err)
+{
+    const char *account;
+    if (mod_account_id(ctx, &account, err))
+        return NULL;
+    json_t *p = json_pack(
+        "{s:s, s:s, s:[{s:s, s:s, s:{s:s}, s:[s,s,s,s,s,s,s,s], s:s, s:{s:{s:s}}}]}", "Version",
+        "2008-10-17", "Id", "__default_policy_ID", "Statement", "Sid", "__default_statement_ID",
+        "Effect", "Allow", "Principal", "AWS", "*", "Action", "SNS:GetTopicAttributes",
+        "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission", "SNS:DeleteTopic",
+        "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish", "Resource", arn,
+        "Condition", "StringEquals", "AWS:SourceOwner", account);
+    char *text = cm_json_dump(p);
+    json_decref(p);
+    return text;
+}
+
+static int topic_tags(mod_ctx *ctx, const char *region, const char *arn, const json_t *known,
+                      const json_t *desired, cm_err *err)
+{
+    json_t *set, *drop;
+    mod_tags_diff(known, desired, &set, &drop);
+    int rc = 0;
+    if (json_object_size(set)) {
+        json_t *p = json_pack("{s:s}", "ResourceArn", arn);
+        mod_query_put_map(p, "Tags.member", "Key", "Value", set);
+        rc = mod_query_op(ctx, &topic_api, region, "TagResource", p, NULL, NULL, NULL, err,
+                          arn_name(arn));
+    }
+    if (!rc && json_array_size(drop)) {
+        json_t *p = json_pack("{s:s}", "ResourceArn", arn);
+        mod_query_put_list(p, "TagKeys.member", drop);
+        rc = mod_query_op(ctx, &topic_api, region, "UntagResource", p, NULL, NULL, NULL, err,
+                          arn_name(arn));
+    }
+    json_decref(set);
+    json_decref(drop);
+    return rc;
+}
+
+/* One SetTopicAttributes per attribute that differs from known. */
+static int topic_set_attrs(mod_ctx *ctx, const char *region, const char *arn,
+                           const json_t *known, const json_t *desired, cm_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < N_TOPIC_ATTRS; i++) {
+        json_t *v = json_object_get(desired, topic_attrs[i].column);
+        if (json_equal(v, json_object_get(known, topic_attrs[i].column)) ||
+            (!v && !json_object_get(known, topic_attrs[i].column)))
+            continue;
+        char *text = column_to_attr(v, topic_attrs[i].kind);
+        if (!text && topic_attrs[i].kind == K_JSON && !(text = default_policy(ctx, arn, err)))
+            return CM_EINVAL;
+        rc = mod_query_op(ctx, &topic_api, region, "SetTopicAttributes",
+                          json_pack("{s:s, s:s, s:s}", "TopicArn", arn, "AttributeName",
+                                    topic_attrs[i].attribute, "AttributeValue", text ? text : ""),
+                          NULL, NULL, NULL, err, arn_name(arn));
+        free(text);
+    }
+    return rc;
+}
+
+static json_t *with_arn(const json_t *desired, const char *arn)
+{
+    json_t *out = json_deep_copy(desired);
+    json_object_set_new(out, "arn", json_string(arn));
+    return out;
+}
+
+static int topic_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                        cm_err *err)
+{
+    char arn[1024];
+    const char *region = cm_json_str(desired, "region");
+    int rc = topic_arn(ctx, desired, arn, sizeof arn, err);
+    if (!rc)
+        rc = topic_set_attrs(ctx, region, arn, known, desired, err);
+    if (!rc)
+        rc = topic_tags(ctx, region, arn, json_object_get(known, "tags"),
+                        json_object_get(desired, "tags"), err);
+    if (!rc)
+        *out = with_arn(desired, arn);
+    return rc;
+}
+
+static int topic_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
+{
+    const char *name, *region;
+    int rc = mod_image_names(desired, "topic", "name", &name, &region, err);
+    if (rc)
+        return rc;
+    json_t *attrs = json_object();
+    if (json_is_true(json_object_get(desired, "fifo_topic")))
+        json_object_set_new(attrs, "FifoTopic", json_string("true"));
+    for (size_t i = 0; i < N_TOPIC_ATTRS; i++) {
+        json_t *v = json_object_get(desired, topic_attrs[i].column);
+        if (topic_attrs[i].kind == K_BOOL && !json_is_true(v))
+            continue; /* false is the default, and not accepted by a standard topic */
+        char *text = column_to_attr(v, topic_attrs[i].kind);
+        if (text)
+            json_object_set_new(attrs, topic_attrs[i].attribute, json_string(text));
+        free(text);
+    }
+    json_t *p = json_pack("{s:s}", "Name", name);
+    mod_query_put_map(p, "Attributes.entry", "key", "value", attrs);
+    mod_query_put_map(p, "Tags.member", "Key", "Value", json_object_get(desired, "tags"));
+    json_decref(attrs);
+    xmlDocPtr doc;
+    xmlNodePtr res;
+    char arn[1024] = "";
+    rc = mod_query_op(ctx, &topic_api, region, "CreateTopic", p, &doc, &res, NULL, err, name);
+    if (rc == CM_ECLOUD) {
+        /* There already, with other attributes or tags: bring it to the row. */
+        json_t *existing = NULL;
+        cm_err e2;
+        cm_err_clear(&e2);
+        if (topic_read(ctx, desired, &existing, &e2) == 0) {
+            cm_err_clear(err);
+            rc = topic_update(ctx, existing, desired, out, err);
+            json_decref(existing);
+            return rc;
+        }
+    }
+    if (rc)
+        return rc;
+    aws_xml_child_text(res, "TopicArn", arn, sizeof arn);
+    xmlFreeDoc(doc);
+    if (!arn[0])
+        return cm_err_set(err, CM_EBADREPLY, "CreateTopic for %s: no TopicArn", name);
+    *out = with_arn(desired, arn);
+    return 0;
+}
+
+static int topic_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
+{
+    char arn[1024], code[128] = "";
+    int rc = topic_arn(ctx, known, arn, sizeof arn, err);
+    if (!rc)
+        rc = mod_query_op(ctx, &topic_api, cm_json_str(known, "region"), "DeleteTopic",
+                          json_pack("{s:s}", "TopicArn", arn), NULL, NULL, code, err,
+                          arn_name(arn));
+    if (rc && gone(code)) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------- subscription */
+
+static bool confirmed(const char *arn)
+{
+    return strncmp(arn, "arn:", 4) == 0; /* else "PendingConfirmation" and the like */
+}
+
+/* A subscription's row image from a List* member and its attributes. */
+static int sub_row(mod_ctx *ctx, const char *region, xmlNodePtr member, json_t **out,
+                   cm_err *err)
+{
+    char arn[1024], topic[1024], protocol[64];
+    aws_xml_child_text(member, "SubscriptionArn", arn, sizeof arn);
+    aws_xml_child_text(member, "TopicArn", topic, sizeof topic);
+    aws_xml_child_text(member, "Protocol", protocol, sizeof protocol);
+    json_t *row = json_pack("{s:s, s:s, s:s, s:o, s:b, s:n}", "topic", arn_name(topic), "region",
+                            region, "protocol", protocol, "endpoint",
+                            aws_xml_json_child(member, "Endpoint"), "raw_message_delivery", 0,
+                            "filter_policy");
+    json_object_set_new(row, "arn", confirmed(arn) ? json_string(arn) : json_null());
+    if (confirmed(arn)) {
+        xmlDocPtr doc;
+        xmlNodePtr res;
+        char code[128];
+        int rc = mod_query_op(ctx, &sub_api, region, "GetSubscriptionAttributes",
+                              json_pack("{s:s}", "SubscriptionArn", arn), &doc, &res, code, err,
+                              arn);
+        if (rc) {
+            json_decref(row);
+            return rc && gone(code) ? cm_err_set(err, CM_ENOTFOUND, "subscription %s is gone", arn)
+                                    : rc;
+        }
+        json_t *attrs = mod_xml_map(aws_xml_child(res, "Attributes"), "entry", "key", "value");
+        json_object_set_new(row, "raw_message_delivery",
+                            attr_to_column(cm_json_str(attrs, "RawMessageDelivery"), K_BOOL));
+        json_object_set_new(row, "filter_policy",
+                            attr_to_column(cm_json_str(attrs, "FilterPolicy"), K_JSON));
+        json_decref(attrs);
+        xmlFreeDoc(doc);
+    }
+    *out = row;
+    return 0;
+}
+
+static int collect_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                       cm_err *err)
+{
+    json_t *row;
+    int rc = sub_row(ctx, region, member, &row, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        return 0;
+    }
+    if (!rc)
+        json_array_append_new(arg, row);
+    return rc;
+}
+
+static int sub_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
+                    cm_err *err)
+{
+    json_t *rows = json_array();
+    int rc = 0;
+    for (size_t r = 0; !rc && r < nregions; r++)
+        rc = list_pages(ctx, &sub_api, regions[r], "ListSubscriptions", "Subscriptions",
+                        json_object(), collect_sub, rows, NULL, err);
+    if (rc) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = rows;
+    return 0;
+}
+
+/* The topic's ARN of a subscription image. */
+static int sub_topic_arn(mod_ctx *ctx, const json_t *img, char *out, size_t size, cm_err *err)
+{
+    const char *topic, *region;
+    int rc = mod_image_names(img, "subscription", "topic", &topic, &region, err);
+    return rc ? rc : mod_arn(ctx, "sns", region, topic, out, size, err);
+}
+
+typedef struct sub_match {
+    const json_t *want;
+    json_t *found;
+} sub_match;
+
+static int match_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                     cm_err *err)
+{
+    sub_match *m = arg;
+    char protocol[64], endpoint[2048];
+    aws_xml_child_text(member, "Protocol", protocol, sizeof protocol);
+    aws_xml_child_text(member, "Endpoint", endpoint, sizeof endpoint);
+    if (m->found || strcmp(protocol, cm_json_str(m->want, "protocol")) != 0 ||
+        strcmp(endpoint, cm_json_str(m->want, "endpoint")) != 0)
+        return 0;
+    return sub_row(ctx, region, member, &m->found, err);
+}
+
+static int sub_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
+{
+    char topic[1024], code[128] = "";
+    if (!cm_json_str(image, "protocol") || !cm_json_str(image, "endpoint"))
+        return cm_err_set(err, CM_EINVAL, "subscription row lacks a protocol or endpoint");
+    int rc = sub_topic_arn(ctx, image, topic, sizeof topic, err);
+    sub_match m = {image, NULL};
+    if (!rc)
+        rc = list_pages(ctx, &sub_api, cm_json_str(image, "region"), "ListSubscriptionsByTopic",
+                        "Subscriptions", json_pack("{s:s}", "TopicArn", topic), match_sub, &m,
+                        code, err);
+    if (rc && gone(code)) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    if (!rc && !m.found)
+        rc = cm_err_set(err, CM_ENOTFOUND, "no %s subscription of %s to %s",
+                        cm_json_str(image, "protocol"), arn_name(topic),
+                        cm_json_str(image, "endpoint"));
+    if (rc) {
+        json_decref(m.found);
+        return rc;
+    }
+    *out = m.found;
+    return 0;
+}
+
+/* Subscription attributes of desired that differ from known (all when
+ * known is NULL), as an object of attribute values. */
+static json_t *sub_changed(const json_t *known, const json_t *desired)
+{
+    json_t *attrs = json_object();
+    json_t *raw = json_object_get(desired, "raw_message_delivery");
+    if (known ? !json_equal(raw, json_object_get(known, "raw_message_delivery"))
+              : json_is_true(raw))
+        json_object_set_new(attrs, "RawMessageDelivery",
+                            json_string(json_is_true(raw) ? "true" : "false"));
+    json_t *fp = json_object_get(desired, "filter_policy");
+    json_t *kfp = known ? json_object_get(known, "filter_policy") : NULL;
+    bool fp_set = fp && !json_is_null(fp), kfp_set = kfp && !json_is_null(kfp);
+    if ((fp_set || kfp_set) && !json_equal(fp, kfp)) {
+        char *text = fp_set ? cm_json_dump(fp) : NULL;
+        json_object_set_new(attrs, "FilterPolicy", json_string(text ? text : "{}"));
+        free(text);
+    }
+    return attrs;
+}
+
+static int sub_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
+{
+    char topic[1024], arn[1024] = "";
+    int rc = sub_topic_arn(ctx, desired, topic, sizeof topic, err);
+    const char *protocol = cm_json_str(desired, "protocol"),
+               *endpoint = cm_json_str(desired, "endpoint");
+    if (!rc && (!protocol || !endpoint))
+        rc = cm_err_set(err, CM_EINVAL, "subscription row lacks a protocol or endpoint");
+    if (rc)
+        return rc;
+    json_t *p = json_pack("{s:s, s:s, s:s, s:s}", "TopicArn", topic, "Protocol", protocol,
+                          "Endpoint", endpoint, "ReturnSubscriptionArn", "true");
+    json_t *attrs = sub_changed(NULL, desired);
+    mod_query_put_map(p, "Attributes.entry", "key", "value", attrs);
+    json_decref(attrs);
+    xmlDocPtr doc;
+    xmlNodePtr res;
+    rc = mod_query_op(ctx, &sub_api, cm_json_str(desired, "region"), "Subscribe", p, &doc, &res,
+                      NULL, err, endpoint);
+    if (rc)
+        return rc;
+    aws_xml_child_text(res, "SubscriptionArn", arn, sizeof arn);
+    xmlFreeDoc(doc);
+    *out = json_deep_copy(desired);
+    json_object_set_new(*out, "arn", confirmed(arn) ? json_string(arn) : json_null());
+    return 0;
+}
+
+/* The subscription's ARN: from the image when known, else by a read. */
+static int sub_arn(mod_ctx *ctx, const json_t *img, char *out, size_t size, cm_err *err)
+{
+    const char *arn = cm_json_str(img, "arn");
+    if (arn && confirmed(arn)) {
+        snprintf(out, size, "%s", arn);
+        return 0;
+    }
+    json_t *found;
+    int rc = sub_read(ctx, img, &found, err);
+    if (rc)
+        return rc;
+    arn = cm_json_str(found, "arn");
+    snprintf(out, size, "%s", arn ? arn : "");
+    json_decref(found);
+    return 0;
+}
+
+static int sub_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                      cm_err *err)
+{
+    char arn[1024];
+    int rc = sub_arn(ctx, known, arn, sizeof arn, err);
+    if (!rc && !arn[0])
+        rc = cm_err_set(err, CM_EINVAL,
+                        "the subscription to %s is not confirmed yet: its attributes cannot change",
+                        cm_json_str(desired, "endpoint"));
+    json_t *attrs = rc ? NULL : sub_changed(known, desired);
+    const char *k;
+    json_t *v;
+    json_object_foreach(attrs, k, v)
+    {
+        if (!rc)
+            rc = mod_query_op(ctx, &sub_api, cm_json_str(desired, "region"),
+                              "SetSubscriptionAttributes",
+                              json_pack("{s:s, s:s, s:O}", "SubscriptionArn", arn,
+                                        "AttributeName", k, "AttributeValue", v),
+                              NULL, NULL, NULL, err, arn);
+    }
+    json_decref(attrs);
+    if (rc)
+        return rc;
+    *out = json_deep_copy(desired);
+    json_object_set_new(*out, "arn", json_string(arn));
+    return 0;
+}
+
+static int sub_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
+{
+    char arn[1024], code[128] = "";
+    int rc = sub_arn(ctx, known, arn, sizeof arn, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        return 0;
+    }
+    if (!rc && !arn[0])
+        return 0; /* unconfirmed: SNS drops it by itself after three days */
+    if (!rc)
+        rc = mod_query_op(ctx, &sub_api, cm_json_str(known, "region"), "Unsubscribe",
+                          json_pack("{s:s}", "SubscriptionArn", arn), NULL, NULL, code, err, arn);
+    if (rc && gone(code)) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    return rc;
+}
+
+static const mod_table_ops topic_ops = {
+    .list = topic_list,
+    .read = topic_read,
+    .create = topic_create,
+    .update = topic_update,
+    .remove = topic_remove,
+};
+
+static const mod_column topic_columns[] = {
+    {"name", MOD_COL_CLOUD_ID},
+    {"region", MOD_COL_CLOUD_ID},
+    {"fifo_topic", MOD_COL_IMMUTABLE},
+    {"content_based_deduplication", 0},
+    {"display_name", 0},
+    {"policy", 0},
+    {"tags", 0},
+    {"arn", MOD_COL_CLOUD_OWNED},
+    {NULL, 0},
+};
+
+static const mod_table_ops sub_ops = {
+    .list = sub_list,
+    .read = sub_read,
+    .create = sub_create,
+    .update = sub_update,
+    .remove = sub_remove,
+};
+
+static const mod_column sub_columns[] = {
+    {"topic", MOD_COL_CLOUD_ID},
+    {"region", MOD_COL_CLOUD_ID},
+    {"protocol", MOD_COL_CLOUD_ID},
+    {"endpoint", MOD_COL_CLOUD_ID},
+    {"raw_message_delivery", 0},
+    {"filter_policy", 0},
+    {"arn", MOD_COL_CLOUD_OWNED},
+    {NULL, 0},
+};
+
+static const mod_table topic_table = {"topic", topic_columns, &topic_ops};
+static const mod_table sub_table = {"subscription", sub_columns, &sub_ops};
+static const mod_table *const sns_tables[] = {&topic_table, &sub_table, NULL};
+static const char *const sns_deps[] = {"aws_account", NULL};
+
+const mod_module mod_aws_sns = {
+    .name = "aws_sns",
+    .version = IASQL_VERSION,
+    .deps = sns_deps,
+    .install_sql = iasql_sql_aws_sns,
+    .tables = sns_tables,
+};
