@@ -15,10 +15,12 @@ extern const mod_module mod_aws_dynamo;
 extern const mod_module mod_aws_kinesis;
 extern const mod_module mod_aws_ssm;
 extern const mod_module mod_aws_sns;
+extern const mod_module mod_aws_iam;
 
 static const mod_module *const registry[] = {
     &mod_aws_account, &mod_aws_s3,      &mod_aws_cloudwatch, &mod_aws_sqs,
-    &mod_aws_dynamo,  &mod_aws_kinesis, &mod_aws_ssm,        &mod_aws_sns, NULL};
+    &mod_aws_dynamo,  &mod_aws_kinesis, &mod_aws_ssm,        &mod_aws_sns,
+    &mod_aws_iam,     NULL};
 
 const mod_module *const *mod_registry(void)
 {

@@ -62,6 +62,7 @@ suite() { # build-dir label
   step "$label integration: aws_sqs queues" it_run "$b" moto "$MOTO_URL" test test it_sqs
   step "$label integration: aws_ssm parameters" it_run "$b" moto "$MOTO_URL" test test it_ssm
   step "$label integration: aws_sns topics and subscriptions" it_run "$b" moto "$MOTO_URL" test test it_sns
+  step "$label integration: aws_iam policies and roles" it_run "$b" moto "$MOTO_URL" test test it_iam
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: aws_dynamo on moto_server" it_run "$b" moto "$MOTO_URL" test test it_dynamo
   step "$label integration: aws_dynamo on dynalite" it_run "$b" dynalite "$DYNALITE_URL" test test it_dynamo

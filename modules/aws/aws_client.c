@@ -147,6 +147,9 @@ int aws_endpoint(const char *service, const char *region, cm_buf *b)
             len--;
         return cm_buf_append(b, url, len);
     }
+    /* IAM is global: one endpoint, signed for us-east-1 (aws partition). */
+    if (strcmp(service, "iam") == 0)
+        return cm_buf_puts(b, "https://iam.amazonaws.com");
     return cm_buf_printf(b, "https://%s.%s.amazonaws.com", service, region);
 }
 

@@ -115,7 +115,14 @@ static void test_user_foreign_key_stops_uninstall(void **state)
     assert_true(it_ok(e, "DROP TABLE my_consumers", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sqs')", 0, NULL));
     assert_null(it_value(e, "SELECT to_regclass('queue')"));
-    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_modules_list()"), "6");
+    /* every module of the catalogue is offered, with its dependencies */
+    assert_string_equal(it_value(e, "SELECT string_agg(module_name, ',' ORDER BY module_name) "
+                                    "FROM iasql_modules_list()"),
+                        "aws_account,aws_cloudwatch,aws_dynamo,aws_iam,aws_kinesis,aws_s3,aws_sns,aws_sqs,"
+                        "aws_ssm");
+    assert_string_equal(it_value(e, "SELECT dependencies::text FROM iasql_modules_list() "
+                                    "WHERE module_name = 'aws_sns'"),
+                        "[\"aws_account\"]");
 }
 
 int main(void)
