@@ -58,6 +58,7 @@ suite() { # build-dir label
   step "$label unit tests" bash -c "cd '$b' && ctest --output-on-failure"
   step "$label integration: moto_server" it_run "$b" moto "$MOTO_URL" test test it_spine
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
+  step "$label integration: aws_s3 policy, versioning, public access block" it_run "$b" moto "$MOTO_URL" test test it_s3
   step "$label integration: aws_cloudwatch log groups" it_run "$b" moto "$MOTO_URL" test test it_logs
   step "$label integration: aws_sqs queues" it_run "$b" moto "$MOTO_URL" test test it_sqs
   step "$label integration: aws_ssm parameters" it_run "$b" moto "$MOTO_URL" test test it_ssm

@@ -1,6 +1,7 @@
 /* modules/aws_s3/mod_s3.c — module aws_s3: table bucket. Speaks S3's
  * rest-xml protocol, path-style (<endpoint>/<bucket>), signed for the
- * bucket's region. Creating a bucket costs one call, two with tags; the
+ * bucket's region. Creating a bucket costs one call, plus one for each of
+ * tags, policy, versioning and public access block that is set; the
  * creation dates of every bucket created in a commit cost one ListBuckets. */
 #include <libxml/tree.h>
 #include <stdlib.h>
@@ -148,6 +149,152 @@ static int list_buckets(mod_ctx *ctx, json_t **out, cm_err *err)
     return rc;
 }
 
+/* ---------------------------------------------- policy, versioning, public access block */
+
+static const char *const pab_flags[] = {"BlockPublicAcls", "IgnorePublicAcls",
+                                        "BlockPublicPolicy", "RestrictPublicBuckets"};
+
+/* GET of a bucket sub-resource; *none is set (and 0 returned) when S3
+ * answers none_code, the "not configured" error of that sub-resource. */
+static int get_sub(mod_ctx *ctx, const char *name, const char *region, const char *query,
+                   const char *none_code, aws_response *resp, bool *none, cm_err *err)
+{
+    *none = false;
+    int rc = s3_call(ctx, "GET", name, region, query, NULL, false, resp, err, "reading");
+    if (rc && (strcmp(resp->code, none_code) == 0 || strcmp(resp->code, "NotImplemented") == 0)) {
+        cm_err_clear(err);
+        *none = true;
+        rc = 0;
+    }
+    return rc;
+}
+
+/* The bucket's policy, versioning status and public access block, added
+ * to row (three reads). */
+static int read_settings(mod_ctx *ctx, const char *name, const char *region, json_t *row,
+                         cm_err *err)
+{
+    aws_response resp;
+    aws_response_init(&resp);
+    bool none;
+    int rc = get_sub(ctx, name, region, "policy=", "NoSuchBucketPolicy", &resp, &none, err);
+    if (!rc) {
+        json_t *policy = none ? NULL : json_loadb(resp.body.data, resp.body.len, 0, NULL);
+        json_object_set_new(row, "policy", policy ? policy : json_null());
+    }
+    char status[32] = "";
+    if (!rc)
+        rc = get_sub(ctx, name, region, "versioning=", "NoSuchVersioning", &resp, &none, err);
+    if (!rc && !none && resp.body.len) {
+        xmlDocPtr doc;
+        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
+        if (!rc) {
+            aws_xml_child_text(xmlDocGetRootElement(doc), "Status", status, sizeof status);
+            xmlFreeDoc(doc);
+        }
+    }
+    if (!rc)
+        json_object_set_new(row, "versioning", json_string(status[0] ? status : "Disabled"));
+    if (!rc)
+        rc = get_sub(ctx, name, region, "publicAccessBlock=", "NoSuchPublicAccessBlockConfiguration",
+                     &resp, &none, err);
+    if (!rc && !none) {
+        xmlDocPtr doc;
+        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
+        if (!rc) {
+            json_t *pab = json_object();
+            for (size_t i = 0; i < 4; i++) {
+                char v[16];
+                aws_xml_child_text(xmlDocGetRootElement(doc), pab_flags[i], v, sizeof v);
+                json_object_set_new(pab, pab_flags[i], json_boolean(strcmp(v, "true") == 0));
+            }
+            json_object_set_new(row, "public_access_block", pab);
+            xmlFreeDoc(doc);
+        }
+    } else if (!rc) {
+        json_object_set_new(row, "public_access_block", json_null());
+    }
+    aws_response_free(&resp);
+    return rc;
+}
+
+static bool is_set(const json_t *v)
+{
+    return v && !json_is_null(v);
+}
+
+/* PUT (or DELETE when value is null) of one sub-resource. */
+static int put_sub(mod_ctx *ctx, const char *name, const char *region, const char *query,
+                   const char *body_text, const char *what, cm_err *err)
+{
+    aws_response resp;
+    aws_response_init(&resp);
+    int rc;
+    if (!body_text) {
+        rc = s3_call(ctx, "DELETE", name, region, query, NULL, false, &resp, err, what);
+    } else {
+        cm_buf body;
+        cm_buf_init(&body, (size_t)1 << 21);
+        rc = cm_buf_puts(&body, body_text) ? cm_err_set(err, CM_EINVAL, "%s: too large", what) : 0;
+        if (!rc)
+            rc = s3_call(ctx, "PUT", name, region, query, &body, true, &resp, err, what);
+        cm_buf_free(&body);
+    }
+    aws_response_free(&resp);
+    return rc;
+}
+
+/* Brings policy, versioning and public access block from known (NULL for a
+ * new bucket: nothing set) to desired. */
+static int apply_settings(mod_ctx *ctx, const char *name, const char *region, const json_t *known,
+                          const json_t *desired, cm_err *err)
+{
+    int rc = 0;
+    const json_t *kp = known ? json_object_get(known, "policy") : NULL,
+                 *dp = json_object_get(desired, "policy");
+    if ((is_set(kp) || is_set(dp)) && !json_equal(kp, dp)) {
+        char *text = is_set(dp) ? json_dumps(dp, JSON_COMPACT) : NULL;
+        rc = put_sub(ctx, name, region, "policy=", text, "setting the policy of", err);
+        free(text);
+    }
+    const char *kv = known ? cm_json_str(known, "versioning") : "Disabled",
+               *dv = cm_json_str(desired, "versioning");
+    if (!kv)
+        kv = "Disabled";
+    if (!rc && dv && strcmp(dv, kv) != 0) {
+        if (strcmp(dv, "Disabled") == 0)
+            return cm_err_set(err, CM_EINVAL,
+                              "versioning of bucket %s cannot go back to Disabled once it was "
+                              "%s: set it to Suspended",
+                              name, kv);
+        char body[256];
+        snprintf(body, sizeof body,
+                 "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                 "<Status>%s</Status></VersioningConfiguration>",
+                 dv);
+        rc = put_sub(ctx, name, region, "versioning=", body, "setting the versioning of", err);
+    }
+    const json_t *kb = known ? json_object_get(known, "public_access_block") : NULL,
+                 *db = json_object_get(desired, "public_access_block");
+    if (!rc && (is_set(kb) || is_set(db)) && !json_equal(kb, db)) {
+        cm_buf body;
+        cm_buf_init(&body, 4096);
+        if (is_set(db)) {
+            cm_buf_puts(&body, "<PublicAccessBlockConfiguration "
+                               "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+            for (size_t i = 0; i < 4; i++)
+                cm_buf_printf(&body, "<%s>%s</%s>", pab_flags[i],
+                              json_is_true(json_object_get(db, pab_flags[i])) ? "true" : "false",
+                              pab_flags[i]);
+            cm_buf_puts(&body, "</PublicAccessBlockConfiguration>");
+        }
+        rc = put_sub(ctx, name, region, "publicAccessBlock=", is_set(db) ? cm_buf_str(&body) : NULL,
+                     "setting the public access block of", err);
+        cm_buf_free(&body);
+    }
+    return rc;
+}
+
 static bool region_wanted(const char *region, const char *const *regions, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -183,8 +330,14 @@ static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, js
         rc = bucket_tags(ctx, name, region, &tags, err);
         if (rc)
             break;
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region",
-                                              region, "tags", tags, "created_at", date));
+        json_t *row = json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region", region, "tags",
+                                tags, "created_at", date);
+        rc = read_settings(ctx, name, region, row, err);
+        if (rc) {
+            json_decref(row);
+            break;
+        }
+        json_array_append_new(rows, row);
     }
     json_decref(all);
     if (rc) {
@@ -278,6 +431,8 @@ static int s3_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     json_t *tags = json_object_get(desired, "tags");
     if (!rc && json_object_size(tags) > 0)
         rc = put_tags(ctx, name, region, tags, err);
+    if (!rc)
+        rc = apply_settings(ctx, name, region, NULL, desired, err);
     if (rc)
         return rc;
     *out = json_deep_copy(desired);
@@ -312,6 +467,8 @@ static int s3_update(mod_ctx *ctx, const json_t *known, const json_t *desired, j
     const json_t *tags = json_object_get(desired, "tags");
     if (!json_equal(json_object_get(known, "tags"), (json_t *)tags))
         rc = put_tags(ctx, name, region, tags, err);
+    if (!rc)
+        rc = apply_settings(ctx, name, region, known, desired, err);
     if (rc)
         return rc;
     *out = json_deep_copy(desired);
@@ -354,8 +511,14 @@ static int s3_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
     rc = bucket_tags(ctx, name, region, &tags, err);
     if (rc)
         return rc;
-    *out = json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region", region, "tags", tags,
-                     "created_at", json_object_get(image, "created_at"));
+    json_t *row = json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region", region, "tags", tags,
+                            "created_at", json_object_get(image, "created_at"));
+    rc = read_settings(ctx, name, region, row, err);
+    if (rc) {
+        json_decref(row);
+        return rc;
+    }
+    *out = row;
     return 0;
 }
 
@@ -372,6 +535,9 @@ static const mod_column bucket_columns[] = {
     {"name", MOD_COL_CLOUD_ID},
     {"region", MOD_COL_CLOUD_ID},
     {"tags", 0},
+    {"policy", 0},
+    {"versioning", 0},
+    {"public_access_block", 0},
     {"created_at", MOD_COL_CLOUD_OWNED},
     {NULL, 0},
 };
@@ -385,5 +551,6 @@ const mod_module mod_aws_s3 = {
     .version = IASQL_VERSION,
     .deps = s3_deps,
     .install_sql = iasql_sql_aws_s3,
+    .uninstall_sql = "DROP FUNCTION IF EXISTS s3_public_access_block_valid(jsonb);",
     .tables = s3_tables,
 };
