@@ -19,7 +19,7 @@ CREATE TABLE iam_policy (
   tags jsonb NOT NULL DEFAULT '{}',
   arn text,
   CONSTRAINT iam_policy_name_unique UNIQUE (policy_name),
-  CONSTRAINT iam_policy_name_1_to_128_letters_digits_and_plus_equals_comma_dot_at_underscore_hyphen
+  CONSTRAINT iam_policy_name_1_to_128_letters_digits_and_iam_symbols
     CHECK (iam_name_valid(policy_name, 128)),
   CONSTRAINT iam_policy_path_slash_or_between_slashes_up_to_512 CHECK (iam_path_valid(path)),
   CONSTRAINT iam_policy_description_up_to_1000_characters
@@ -50,7 +50,7 @@ CREATE TABLE iam_role (
   arn text,
   role_id text,
   CONSTRAINT iam_role_name_unique UNIQUE (role_name),
-  CONSTRAINT iam_role_name_1_to_64_letters_digits_and_plus_equals_comma_dot_at_underscore_hyphen
+  CONSTRAINT iam_role_name_1_to_64_letters_digits_and_iam_symbols
     CHECK (iam_name_valid(role_name, 64)),
   CONSTRAINT iam_role_path_slash_or_between_slashes_up_to_512 CHECK (iam_path_valid(path)),
   CONSTRAINT iam_role_description_up_to_1000_characters

@@ -12,7 +12,7 @@ CREATE TABLE parameter (
   tags jsonb NOT NULL DEFAULT '{}',
   version bigint,
   CONSTRAINT parameter_name_unique_in_region UNIQUE (name, region),
-  CONSTRAINT parameter_name_1_to_2048_letters_digits_dot_underscore_hyphen_slash
+  CONSTRAINT parameter_name_1_to_2048_letters_digits_dots_dashes_slashes
     CHECK (length(name) BETWEEN 1 AND 2048 AND name ~ '^[A-Za-z0-9_./-]+$'),
   CONSTRAINT parameter_name_not_starting_with_aws_or_ssm
     CHECK (lower(ltrim(name, '/')) !~ '^(aws|ssm)'),

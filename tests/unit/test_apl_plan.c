@@ -136,10 +136,42 @@ static void test_apl_fold(void **state)
     apl_plan_free(p);
 }
 
+/* A secret revealed for a call is masked again in the image and scrubbed
+ * out of the error text. */
+static void test_apl_secret_mask(void **state)
+{
+    (void)state;
+    apl_item it = {.table = mod_find_table("parameter", NULL), .row_id = 7,
+                   .action = APL_CREATE};
+    assert_non_null(it.table);
+    assert_true(apl_table_has_secrets(it.table));
+    assert_false(apl_table_has_secrets(mod_find_table("queue", NULL)));
+    it.desired = json_pack("{s:s, s:s}", "name", "p", "value", "iasql-secret:1234");
+    json_t *clear = json_pack("{s:s, s:s}", "name", "p", "value", "hunter2-long");
+    json_t *image = json_deep_copy(clear);
+    char error[APL_ERROR_SIZE] = "ValidationException: value hunter2-long is bad; hunter2-long";
+    apl_secret_mask(&it, clear, image, error);
+    assert_string_equal(json_string_value(json_object_get(image, "value")), "iasql-secret:1234");
+    assert_string_equal(error, "ValidationException: value *** is bad; ***");
+    /* a secret too short to scrub withholds the whole message */
+    json_object_set_new(clear, "value", json_string("ab"));
+    snprintf(error, sizeof error, "bad: ab");
+    apl_secret_mask(&it, clear, NULL, error);
+    assert_null(strstr(error, "ab"));
+    /* nothing revealed, nothing touched */
+    snprintf(error, sizeof error, "unchanged");
+    apl_secret_mask(&it, NULL, image, error);
+    assert_string_equal(error, "unchanged");
+    json_decref(it.desired);
+    json_decref(clear);
+    json_decref(image);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apl_decide),
+        cmocka_unit_test(test_apl_secret_mask),
         cmocka_unit_test_setup_teardown(test_apl_fold, unit_jnl_open, unit_jnl_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

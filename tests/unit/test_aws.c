@@ -1,5 +1,6 @@
-/* tests/unit/test_aws.c — the AWS client's pure parts: URI encoding,
- * endpoint overrides, the credential chain, error decoding. */
+/* tests/unit/test_aws.c — the AWS client's pure parts: URI encoding and
+ * decoding, endpoint overrides, the credential chain, error decoding, and
+ * the query protocol's flattened parameters and XML maps. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 
 #include "modules/aws/aws.h"
 #include "modules/aws/aws_xml.h"
+#include "modules/mod_int.h"
 
 static void test_aws_uri_encode(void **state)
 {
@@ -23,6 +25,47 @@ static void test_aws_uri_encode(void **state)
     cm_buf_free(&b);
 }
 
+static void test_aws_uri_decode(void **state)
+{
+    (void)state;
+    char *s = aws_uri_decode("%7B%22a%22%3A%20%22b+c%22%7D%2");
+    assert_string_equal(s, "{\"a\": \"b+c\"}%2"); /* '+' kept; a cut escape left alone */
+    free(s);
+    s = aws_uri_decode("%zz%4");
+    assert_string_equal(s, "%zz%4");
+    free(s);
+}
+
+/* Query parameters flattened and an XML map read back. */
+static void test_query_maps(void **state)
+{
+    (void)state;
+    json_t *p = json_object();
+    json_t *tags = json_pack("{s:s, s:s}", "team", "a b", "env", "prod");
+    mod_query_put_map(p, "Tags.member", "Key", "Value", tags);
+    assert_int_equal(json_object_size(p), 4);
+    assert_string_equal(json_string_value(json_object_get(p, "Tags.member.1.Key")), "team");
+    assert_string_equal(json_string_value(json_object_get(p, "Tags.member.2.Value")), "prod");
+    json_t *keys = json_pack("[s, s]", "x", "y");
+    mod_query_put_list(p, "TagKeys.member", keys);
+    assert_string_equal(json_string_value(json_object_get(p, "TagKeys.member.2")), "y");
+    const char xml[] = "<R><Attributes><entry><key>DisplayName</key><value>N &amp; M</value>"
+                       "</entry><entry><key>Policy</key><value>{}</value></entry>"
+                       "<entry><value>orphan</value></entry></Attributes></R>";
+    xmlDocPtr doc;
+    assert_int_equal(aws_xml_parse(&doc, xml, sizeof xml - 1, NULL), 0);
+    json_t *m = mod_xml_map(aws_xml_path(xmlDocGetRootElement(doc), "Attributes"), "entry", "key",
+                            "value");
+    assert_int_equal(json_object_size(m), 2);
+    assert_string_equal(json_string_value(json_object_get(m, "DisplayName")), "N & M");
+    assert_null(aws_xml_path(xmlDocGetRootElement(doc), "Attributes/nothing"));
+    xmlFreeDoc(doc);
+    json_decref(m);
+    json_decref(p);
+    json_decref(tags);
+    json_decref(keys);
+}
+
 static void test_aws_endpoint_overrides(void **state)
 {
     (void)state;
@@ -32,6 +75,9 @@ static void test_aws_endpoint_overrides(void **state)
     unsetenv("AWS_ENDPOINT_URL_S3");
     aws_endpoint("s3", "eu-west-1", &b);
     assert_string_equal(cm_buf_str(&b), "https://s3.eu-west-1.amazonaws.com");
+    cm_buf_reset(&b);
+    aws_endpoint("iam", "eu-west-1", &b); /* global */
+    assert_string_equal(cm_buf_str(&b), "https://iam.amazonaws.com");
     setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1/", 1);
     cm_buf_reset(&b);
     aws_endpoint("s3", "eu-west-1", &b);
@@ -147,6 +193,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_aws_uri_encode),
+        cmocka_unit_test(test_aws_uri_decode),
+        cmocka_unit_test(test_query_maps),
         cmocka_unit_test(test_aws_endpoint_overrides),
         cmocka_unit_test(test_aws_credential_chain),
         cmocka_unit_test(test_aws_xml_errors),
