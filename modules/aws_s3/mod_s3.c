@@ -155,13 +155,16 @@ static const char *const pab_flags[] = {"BlockPublicAcls", "IgnorePublicAcls",
                                         "BlockPublicPolicy", "RestrictPublicBuckets"};
 
 /* GET of a bucket sub-resource; *none is set (and 0 returned) when S3
- * answers none_code, the "not configured" error of that sub-resource. */
+ * answers none_code, the "not configured" error of that sub-resource, or
+ * the endpoint does not implement the sub-resource at all (some
+ * S3-compatible servers answer NotImplemented or MethodNotAllowed). */
 static int get_sub(mod_ctx *ctx, const char *name, const char *region, const char *query,
                    const char *none_code, aws_response *resp, bool *none, cm_err *err)
 {
     *none = false;
     int rc = s3_call(ctx, "GET", name, region, query, NULL, false, resp, err, "reading");
-    if (rc && (strcmp(resp->code, none_code) == 0 || strcmp(resp->code, "NotImplemented") == 0)) {
+    if (rc && (strcmp(resp->code, none_code) == 0 || strcmp(resp->code, "NotImplemented") == 0 ||
+               strcmp(resp->code, "MethodNotAllowed") == 0)) {
         cm_err_clear(err);
         *none = true;
         rc = 0;
