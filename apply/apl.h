@@ -85,9 +85,13 @@ typedef struct apl_writeback {
 
 /* In one transaction with origin 'engine': cloud-owned columns of the
  * written-back rows, and, when c is not NULL, the errors, the commit row,
- * and commit_id on the audit rows the commit carried. */
+ * and commit_id on the audit rows the commit carried. A row whose
+ * write-back the database refuses (a user's foreign key or unique index on
+ * a module table) is left as it was and listed in wb_failed (when not
+ * NULL; {table_name, id, message}, the message naming the constraint) and
+ * in errors; the rest is recorded. */
 int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
-                  const json_t *errors, const json_t *audit_ids, cm_err *err);
+                  json_t *errors, const json_t *audit_ids, json_t *wb_failed, cm_err *err);
 
 /* Secret columns (docs/secrets.md). */
 #define APL_ERROR_SIZE 1024

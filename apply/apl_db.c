@@ -49,7 +49,39 @@ static int build_writeback(PGconn *conn, const mod_table *t, cm_buf *sql)
     return rc ? CM_ENOMEM : n;
 }
 
-static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, cm_err *err)
+/* Runs one write-back statement on images inside a savepoint: a refusal
+ * (a user's constraint on a module table, say) rolls back only this
+ * statement. Returns CM_EPG for such a refusal with err set. */
+static int write_some(PGconn *conn, const char *sql, json_t *imgs, cm_err *err)
+{
+    char *txt = cm_json_dump(imgs);
+    const char *params[1] = {txt};
+    int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_write_back", 0, NULL);
+    if (!rc)
+        rc = cm_pg_run(conn, err, sql, 1, params);
+    free(txt);
+    if (rc == CM_EPG) {
+        cm_err e2;
+        if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_write_back", 0, NULL))
+            return cm_err_set(err, e2.code, "%s", e2.msg);
+        return CM_EPG;
+    }
+    return rc ? rc : cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_write_back", 0, NULL);
+}
+
+static json_t *image_with_id(const apl_writeback *w)
+{
+    json_t *img = json_deep_copy(w->image);
+    json_object_set_new(img, "id", json_integer((json_int_t)w->row_id));
+    return img;
+}
+
+/* Cloud-owned columns of every written-back row, one statement per table;
+ * when the database refuses a table's statement, row by row, and the rows
+ * it still refuses go to failed ({table_name, id, message}) while the
+ * others are written. */
+static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t *failed,
+                      cm_err *err)
 {
     int rc = 0;
     for (size_t i = 0; !rc && i < nwb; i++) {
@@ -68,18 +100,32 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, cm_err 
         if (ncols > 0) {
             json_t *imgs = json_array();
             for (size_t k = i; k < nwb; k++)
-                if (wb[k].table == wb[i].table) {
-                    json_t *img = json_deep_copy(wb[k].image);
-                    json_object_set_new(img, "id", json_integer((json_int_t)wb[k].row_id));
-                    json_array_append_new(imgs, img);
+                if (wb[k].table == wb[i].table)
+                    json_array_append_new(imgs, image_with_id(&wb[k]));
+            rc = write_some(conn, cm_buf_str(&sql), imgs, err);
+            json_decref(imgs);
+            for (size_t k = i; rc == CM_EPG && failed && k < nwb; k++) {
+                if (wb[k].table != wb[i].table)
+                    continue;
+                json_t *one = json_pack("[o]", image_with_id(&wb[k]));
+                cm_err rerr;
+                int r1 = write_some(conn, cm_buf_str(&sql), one, &rerr);
+                json_decref(one);
+                if (r1 == CM_EPG)
+                    json_array_append_new(
+                        failed, json_pack("{s:s, s:I, s:s}", "table_name", wb[k].table->name, "id",
+                                          (json_int_t)wb[k].row_id, "message", rerr.msg));
+                else if (r1) {
+                    rc = cm_err_set(err, rerr.code, "%s", rerr.msg);
+                    break;
                 }
-            char *txt = cm_json_dump(imgs);
-            const char *params[1] = {txt};
-            rc = cm_pg_run(conn, err, cm_buf_str(&sql), 1, params);
+            }
+            if (rc == CM_EPG && failed) {
+                cm_err_clear(err);
+                rc = 0;
+            }
             if (rc)
                 cm_err_wrap(err, "writing back cloud-owned columns of %s", wb[i].table->name);
-            free(txt);
-            json_decref(imgs);
         }
         cm_buf_free(&sql);
     }
@@ -89,7 +135,7 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, cm_err 
 static const char *const status_names[] = {"", "ok", "partial", "failed"};
 
 int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
-                  const json_t *errors, const json_t *audit_ids, cm_err *err)
+                  json_t *errors, const json_t *audit_ids, json_t *wb_failed, cm_err *err)
 {
     char id[32] = "", ts[32] = "", counts[5][24] = {""};
     char *message = NULL, *errs = NULL, *ids = NULL;
@@ -101,7 +147,6 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
         for (int i = 0; i < 5; i++)
             snprintf(counts[i], sizeof counts[i], "%llu", (unsigned long long)nums[i]);
         message = c->message.ptr ? strndup(c->message.ptr, c->message.len) : NULL;
-        errs = cm_json_dump(errors);
         ids = cm_json_dump(audit_ids);
     }
 
@@ -109,7 +154,22 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
     if (!rc)
         rc = cm_pg_run(conn, err, "SELECT set_config('iasql.origin', 'engine', true)", 0, NULL);
     if (!rc)
-        rc = write_back(conn, wb, nwb, err);
+        rc = write_back(conn, wb, nwb, wb_failed, err);
+    size_t i;
+    json_t *f;
+    json_array_foreach(rc || !errors ? NULL : wb_failed, i, f)
+    {
+        char msg[1400];
+        snprintf(msg, sizeof msg, "%s %lld: the cloud's values could not be written back: %s",
+                 json_string_value(json_object_get(f, "table_name")),
+                 (long long)json_integer_value(json_object_get(f, "id")),
+                 json_string_value(json_object_get(f, "message")));
+        json_array_append_new(errors, json_pack("{s:O, s:O, s:s}", "table_name",
+                                                json_object_get(f, "table_name"), "id",
+                                                json_object_get(f, "id"), "message", msg));
+    }
+    if (c)
+        errs = cm_json_dump(errors);
     if (!rc && c) {
         const char *p[] = {id, ts, message, status_names[c->status], counts[0], counts[1],
                            counts[2], counts[3], counts[4]};

@@ -294,9 +294,57 @@ static int settle_noops(jnl *j, const apl_plan *p, const outcome *os, cm_err *er
     return jnl_txn_commit(t, err);
 }
 
+/* Rows whose write-back the database refused stay pending, so the next
+ * commit writes them again (once the user's constraint allows it); their
+ * result rows say what happened. */
+static int keep_refused(jnl *j, const apl_plan *p, const json_t *failed, json_t *rows,
+                        cm_err *err)
+{
+    if (!json_array_size(failed))
+        return 0;
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, true, &t, err);
+    size_t k;
+    json_t *f;
+    json_array_foreach(failed, k, f)
+    {
+        const char *table = json_string_value(json_object_get(f, "table_name"));
+        uint64_t id = (uint64_t)json_integer_value(json_object_get(f, "id"));
+        cm_log(CM_LOG_WARN, "%s %llu: the cloud's values could not be written back: %s", table,
+               (unsigned long long)id, json_string_value(json_object_get(f, "message")));
+        for (size_t i = 0; !rc && i < p->n; i++) {
+            const apl_item *it = &p->items[i];
+            if (it->row_id != id || strcmp(it->table->name, table) != 0)
+                continue;
+            rc = jnl_idx_put_seq(t, JNL_IDX_DIRTY, table, id,
+                                 it->dirty_seq ? it->dirty_seq : p->barrier_seq, err);
+        }
+        size_t r;
+        json_t *row;
+        json_array_foreach(rows, r, row)
+        {
+            if (strcmp(json_string_value(json_object_get(row, "table_name")), table) != 0 ||
+                (uint64_t)json_integer_value(json_object_get(row, "id")) != id)
+                continue;
+            char *d = NULL;
+            if (asprintf(&d, "%s; the cloud's values could not be written back: %s",
+                         json_string_value(json_object_get(row, "description")),
+                         json_string_value(json_object_get(f, "message"))) >= 0)
+                json_object_set_new(row, "description", json_string(d));
+            free(d);
+        }
+    }
+    if (rc) {
+        jnl_txn_abort(t);
+        return rc;
+    }
+    return jnl_txn_commit(t, err);
+}
+
 /* Write-backs for a run with nothing to apply: the cloud-owned columns that
  * an earlier commit could not read. */
-static int write_back_only(PGconn *conn, const apl_plan *p, const outcome *os, cm_err *err)
+static int write_back_only(jnl *j, PGconn *conn, const apl_plan *p, const outcome *os,
+                           cm_err *err)
 {
     apl_writeback *wb = calloc(p->n ? p->n : 1, sizeof *wb);
     if (!wb)
@@ -305,7 +353,11 @@ static int write_back_only(PGconn *conn, const apl_plan *p, const outcome *os, c
     for (size_t i = 0; i < p->n; i++)
         if (os[i].ok && os[i].image && !os[i].gone && !os[i].owned_missing)
             wb[n++] = (apl_writeback){p->items[i].table, p->items[i].row_id, os[i].image};
-    int rc = n ? apl_db_record(conn, NULL, wb, n, NULL, NULL, err) : 0;
+    json_t *failed = json_array();
+    int rc = n ? apl_db_record(conn, NULL, wb, n, NULL, NULL, failed, err) : 0;
+    if (!rc)
+        rc = keep_refused(j, p, failed, NULL, err);
+    json_decref(failed);
     free(wb);
     return rc;
 }
@@ -358,8 +410,12 @@ int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t c
      * is missing and recovery writes both again (the database side is
      * idempotent). The other way round, a lost database write would go
      * unnoticed. */
+    json_t *failed = json_array();
     if (!rc)
-        rc = apl_db_record(conn, &c, wb, nwb, errors, ids, err);
+        rc = apl_db_record(conn, &c, wb, nwb, errors, ids, failed, err);
+    if (!rc)
+        rc = keep_refused(j, p, failed, out->rows, err);
+    json_decref(failed);
     jnl_txn *t = NULL;
     if (!rc)
         rc = jnl_txn_begin(j, true, &t, err);
@@ -416,7 +472,7 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     if (!rc && apply)
         rc = apl_record_commit(j, conn, p, os, commit_id, first_seq, message, out, err);
     else if (!rc)
-        rc = write_back_only(conn, p, os, err);
+        rc = write_back_only(j, conn, p, os, err);
     for (size_t i = 0; !rc && i < p->n; i++)
         rc = apl_secret_forget(conn, &p->items[i], os[i].ok && p->items[i].action != APL_NONE,
                                err);

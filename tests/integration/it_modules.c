@@ -125,6 +125,54 @@ static void test_user_foreign_key_stops_uninstall(void **state)
                         "[\"aws_account\"]");
 }
 
+/* A user's foreign key that refuses a write-back (a replaced queue's new
+ * url) stops only that row's write-back, names the constraint, and the
+ * rest of the commit is recorded; the next commit writes it once allowed. */
+static void test_user_foreign_key_stops_write_back(void **state)
+{
+    it_env *e = *state;
+    char a[64], b[64], c[64];
+    snprintf(a, sizeof a, "fk-a-%d", (int)getpid());
+    snprintf(b, sizeof b, "fk-b-%d", (int)getpid());
+    snprintf(c, sizeof c, "fk-c-%d", (int)getpid());
+    const char *p[] = {a, b, c};
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL));
+    assert_true(it_ok(e, "INSERT INTO queue (name) VALUES ($1)", 1, p));
+    it_expect_commit(e, 1, "create");
+    assert_true(it_ok(e, "CREATE UNIQUE INDEX ON queue (url)", 0, NULL));
+    assert_true(it_ok(e, "CREATE TABLE my_consumers (q text CONSTRAINT my_consumers_queue_url_fk "
+                         "REFERENCES queue (url))", 0, NULL));
+    assert_true(it_ok(e, "INSERT INTO my_consumers SELECT url FROM queue WHERE name = $1", 1, p));
+    assert_true(it_ok(e, "UPDATE queue SET name = $2 WHERE name = $1", 2, p));
+    assert_true(it_ok(e, "INSERT INTO queue (name) VALUES ($1)", 1, p + 2));
+    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit() ORDER BY action", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 0), "create");
+    assert_null(strstr(PQgetvalue(r, 0, 1), "could not be written back"));
+    assert_string_equal(PQgetvalue(r, 1, 0), "replace");
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), "could not be written back"));
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), "my_consumers_queue_url_fk"));
+    PQclear(r);
+    assert_non_null(strstr(it_value(e, "SELECT string_agg(message, ' ') FROM iasql_get_errors()"),
+                           "my_consumers_queue_url_fk"));
+    /* the other row's write-back went through; the refused one kept its old url */
+    r = it_sql(e, "SELECT name, url LIKE '%/' || name FROM queue WHERE name IN ($1, $2) ORDER BY name",
+               2, p + 1);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 1), "f"); /* fk-b: old url */
+    assert_string_equal(PQgetvalue(r, 1, 1), "t"); /* fk-c */
+    PQclear(r);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_commits"), "2");
+    /* once the user's constraint allows it, the next commit writes it back */
+    assert_true(it_ok(e, "DROP TABLE my_consumers", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    r = it_sql(e, "SELECT url LIKE '%/' || name FROM queue WHERE name = $1", 1, p + 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    assert_true(it_ok(e, "DELETE FROM queue WHERE name IN ($1, $2)", 2, p + 1));
+    it_expect_commit(e, 2, "delete");
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -133,6 +181,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_default_region, setup, teardown),
         cmocka_unit_test_setup_teardown(test_imports_cover_enabled_regions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_foreign_key_stops_uninstall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_foreign_key_stops_write_back, setup, teardown),
     };
     return cmocka_run_group_tests_name("module system", tests, NULL, NULL);
 }
