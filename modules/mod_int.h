@@ -70,6 +70,14 @@ void mod_query_put_list(json_t *params, const char *prefix, const json_t *arr);
  * node, each with a key and a value child, as an object of strings. */
 json_t *mod_xml_map(xmlNodePtr node, const char *item, const char *key, const char *value);
 
+/* Tags of a query-protocol resource from known to desired: tag_action
+ * with Tags.member.N.Key/Value for what is added or changed, untag_action
+ * with TagKeys.member.N for what is gone; the resource is named by the
+ * parameter id_param = id. */
+int mod_query_tags(mod_ctx *ctx, const mod_query_service *svc, const char *region,
+                   const char *tag_action, const char *untag_action, const char *id_param,
+                   const char *id, const json_t *known, const json_t *desired, cm_err *err);
+
 /* An ARN of this account: arn:<partition>:<service>:<region>:<account>:<resource>
  * (region "" for global services). */
 int mod_arn(mod_ctx *ctx, const char *service, const char *region, const char *resource,

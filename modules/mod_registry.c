@@ -406,3 +406,25 @@ int mod_arn(mod_ctx *ctx, const char *service, const char *region, const char *r
     snprintf(out, size, "arn:%s:%s:%s:%s:%s", partition, service, region, account, resource);
     return 0;
 }
+
+int mod_query_tags(mod_ctx *ctx, const mod_query_service *svc, const char *region,
+                   const char *tag_action, const char *untag_action, const char *id_param,
+                   const char *id, const json_t *known, const json_t *desired, cm_err *err)
+{
+    json_t *set, *drop;
+    mod_tags_diff(known, desired, &set, &drop);
+    int rc = 0;
+    if (json_object_size(set)) {
+        json_t *p = json_pack("{s:s}", id_param, id);
+        mod_query_put_map(p, "Tags.member", "Key", "Value", set);
+        rc = mod_query_op(ctx, svc, region, tag_action, p, NULL, NULL, NULL, err, id);
+    }
+    if (!rc && json_array_size(drop)) {
+        json_t *p = json_pack("{s:s}", id_param, id);
+        mod_query_put_list(p, "TagKeys.member", drop);
+        rc = mod_query_op(ctx, svc, region, untag_action, p, NULL, NULL, NULL, err, id);
+    }
+    json_decref(set);
+    json_decref(drop);
+    return rc;
+}

@@ -198,22 +198,8 @@ static int policy_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *
 static int policy_tags(mod_ctx *ctx, const char *arn, const json_t *known, const json_t *desired,
                        cm_err *err)
 {
-    json_t *set, *drop;
-    mod_tags_diff(known, desired, &set, &drop);
-    int rc = 0;
-    if (json_object_size(set)) {
-        json_t *p = json_pack("{s:s}", "PolicyArn", arn);
-        mod_query_put_map(p, "Tags.member", "Key", "Value", set);
-        rc = iam(&policy_api, ctx, "TagPolicy", p, NULL, NULL, NULL, err, arn);
-    }
-    if (!rc && json_array_size(drop)) {
-        json_t *p = json_pack("{s:s}", "PolicyArn", arn);
-        mod_query_put_list(p, "TagKeys.member", drop);
-        rc = iam(&policy_api, ctx, "UntagPolicy", p, NULL, NULL, NULL, err, arn);
-    }
-    json_decref(set);
-    json_decref(drop);
-    return rc;
+    return mod_query_tags(ctx, &policy_api, IAM_REGION, "TagPolicy", "UntagPolicy", "PolicyArn",
+                          arn, known, desired, err);
 }
 
 static json_t *with_owned(const json_t *desired, const char *col, const char *value)
@@ -565,25 +551,34 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known,
     return rc;
 }
 
+/* Detaches every managed policy and deletes every inline policy the role
+ * has in the cloud. */
+static int strip_role(mod_ctx *ctx, const char *name, char code[128], cm_err *err)
+{
+    role_parts rp;
+    int rc = role_parts_read(ctx, name, &rp, code, err);
+    if (!rc) {
+        json_t *cloud = json_pack("{s:O, s:{}}", "attached_policy_arns", rp.attached,
+                                  "inline_policies");
+        size_t i;
+        json_t *n;
+        json_array_foreach(rp.inline_names, i, n)
+            json_object_set_new(json_object_get(cloud, "inline_policies"), json_string_value(n),
+                                json_object());
+        json_t *bare = json_pack("{s:[], s:{}}", "attached_policy_arns", "inline_policies");
+        rc = role_policies(ctx, name, cloud, bare, err);
+        json_decref(cloud);
+        json_decref(bare);
+    }
+    role_parts_free(&rp);
+    return rc;
+}
+
 static int role_tags(mod_ctx *ctx, const char *name, const json_t *known, const json_t *desired,
                      cm_err *err)
 {
-    json_t *set, *drop;
-    mod_tags_diff(known, desired, &set, &drop);
-    int rc = 0;
-    if (json_object_size(set)) {
-        json_t *p = json_pack("{s:s}", "RoleName", name);
-        mod_query_put_map(p, "Tags.member", "Key", "Value", set);
-        rc = iam(&role_api, ctx, "TagRole", p, NULL, NULL, NULL, err, name);
-    }
-    if (!rc && json_array_size(drop)) {
-        json_t *p = json_pack("{s:s}", "RoleName", name);
-        mod_query_put_list(p, "TagKeys.member", drop);
-        rc = iam(&role_api, ctx, "UntagRole", p, NULL, NULL, NULL, err, name);
-    }
-    json_decref(set);
-    json_decref(drop);
-    return rc;
+    return mod_query_tags(ctx, &role_api, IAM_REGION, "TagRole", "UntagRole", "RoleName", name,
+                          known, desired, err);
 }
 
 static json_t *role_image(const json_t *desired, const json_t *from)
@@ -669,23 +664,9 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     rc = role_policies(ctx, name, NULL, desired, err);
     if (rc) { /* half made: gone again, so that the next commit starts clean */
         cm_err e2;
-        json_t *bare = json_pack("{s:s}", "role_name", name);
-        role_parts rp;
-        if (role_parts_read(ctx, name, &rp, NULL, &e2) == 0) {
-            json_t *known = json_pack("{s:O, s:{}}", "attached_policy_arns", rp.attached,
-                                      "inline_policies");
-            size_t i;
-            json_t *n;
-            json_array_foreach(rp.inline_names, i, n)
-                json_object_set_new(json_object_get(known, "inline_policies"), json_string_value(n),
-                                    json_object());
-            role_policies(ctx, name, known, bare, &e2);
-            json_decref(known);
+        if (strip_role(ctx, name, NULL, &e2) == 0)
             iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
                 NULL, &e2, name);
-        }
-        role_parts_free(&rp);
-        json_decref(bare);
         json_decref(from);
         return rc;
     }
@@ -730,22 +711,7 @@ static int role_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     if (rc)
         return rc;
     /* IAM deletes a role only without policies: detach what the cloud has. */
-    role_parts rp;
-    rc = role_parts_read(ctx, name, &rp, code, err);
-    if (!rc) {
-        json_t *cloud = json_pack("{s:O, s:{}}", "attached_policy_arns", rp.attached,
-                                  "inline_policies");
-        size_t i;
-        json_t *n;
-        json_array_foreach(rp.inline_names, i, n)
-            json_object_set_new(json_object_get(cloud, "inline_policies"), json_string_value(n),
-                                json_object());
-        json_t *bare = json_pack("{s:[], s:{}}", "attached_policy_arns", "inline_policies");
-        rc = role_policies(ctx, name, cloud, bare, err);
-        json_decref(cloud);
-        json_decref(bare);
-    }
-    role_parts_free(&rp);
+    rc = strip_role(ctx, name, code, err);
     if (!rc)
         rc = iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
                  code, err, name);

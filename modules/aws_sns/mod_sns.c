@@ -208,24 +208,8 @@ static char *default_policy(mod_ctx *ctx, const char *arn, cm_err *err)
 static int topic_tags(mod_ctx *ctx, const char *region, const char *arn, const json_t *known,
                       const json_t *desired, cm_err *err)
 {
-    json_t *set, *drop;
-    mod_tags_diff(known, desired, &set, &drop);
-    int rc = 0;
-    if (json_object_size(set)) {
-        json_t *p = json_pack("{s:s}", "ResourceArn", arn);
-        mod_query_put_map(p, "Tags.member", "Key", "Value", set);
-        rc = mod_query_op(ctx, &topic_api, region, "TagResource", p, NULL, NULL, NULL, err,
-                          arn_name(arn));
-    }
-    if (!rc && json_array_size(drop)) {
-        json_t *p = json_pack("{s:s}", "ResourceArn", arn);
-        mod_query_put_list(p, "TagKeys.member", drop);
-        rc = mod_query_op(ctx, &topic_api, region, "UntagResource", p, NULL, NULL, NULL, err,
-                          arn_name(arn));
-    }
-    json_decref(set);
-    json_decref(drop);
-    return rc;
+    return mod_query_tags(ctx, &topic_api, region, "TagResource", "UntagResource", "ResourceArn",
+                          arn, known, desired, err);
 }
 
 /* One SetTopicAttributes per attribute that differs from known. */
