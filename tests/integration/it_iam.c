@@ -146,6 +146,19 @@ static void test_policy_and_role_lifecycle(void **state)
     assert_non_null(strstr(x, "<member>sqs</member>"));
     free(x);
 
+    /* a policy's description cannot change in place: a replace */
+    assert_true(it_ok(e, "UPDATE iam_policy SET description = 'reads more logs' "
+                         "WHERE policy_name = $1", 1, p));
+    it_expect_commit(e, 1, "replace");
+    x = iam(e, Q("GetPolicy") "&PolicyArn=%s", arn);
+    assert_non_null(x);
+    assert_non_null(strstr(x, "reads more logs"));
+    assert_non_null(strstr(x, "<DefaultVersionId>v1</DefaultVersionId>"));
+    free(x);
+    x = iam(e, Q("GetPolicyVersion") "&PolicyArn=%s&VersionId=v1", arn);
+    assert_non_null(strstr(x, "logs:F") ? x : strstr(x, "logs%3AF"));
+    free(x);
+
     const char *d[] = {role, policy};
     assert_true(it_ok(e, "DELETE FROM iam_role WHERE role_name = $1", 1, d));
     assert_true(it_ok(e, "DELETE FROM iam_policy WHERE policy_name = $1", 1, d + 1));
