@@ -171,6 +171,8 @@ static void test_topic_and_subscription_lifecycle(void **state)
     it_expect_commit(e, 3, "delete");
     assert_null(topic_attrs(e, renamed));
     assert_null(topic_attrs(e, fifo));
+    assert_true(it_ok(e, "DELETE FROM queue WHERE name = $1", 1, p + 2));
+    it_expect_commit(e, 1, "delete");
 }
 
 static void test_subscription_alone(void **state)
@@ -196,7 +198,8 @@ static void test_subscription_alone(void **state)
     assert_non_null(a);
     free(a);
     assert_true(it_ok(e, "DELETE FROM topic WHERE name = $1", 1, p));
-    it_expect_commit(e, 1, "delete");
+    assert_true(it_ok(e, "DELETE FROM queue WHERE name = $1", 1, p + 1));
+    it_expect_commit(e, 2, "delete");
 }
 
 static void test_import(void **state)

@@ -83,8 +83,10 @@ static void test_queue_lifecycle(void **state)
     assert_string_equal(attr(q, "FifoQueue"), "true");
     json_decref(q);
     /* url and arn are written back, and are not user changes */
-    assert_string_equal(it_value(e, "SELECT count(*) FROM queue WHERE url LIKE 'http%' AND "
-                                    "arn LIKE 'arn:aws:sqs:%'"), "2");
+    PGresult *owned = it_sql(e, "SELECT count(*) FROM queue WHERE name IN ($1, $2) AND "
+                                "url LIKE 'http%' AND arn LIKE 'arn:aws:sqs:%'", 2, p);
+    assert_string_equal(PQgetvalue(owned, 0, 0), "2");
+    PQclear(owned);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
     /* attributes and tags change in place */
@@ -111,7 +113,8 @@ static void test_queue_lifecycle(void **state)
     assert_string_equal(PQgetvalue(res, 0, 0), "t");
     PQclear(res);
 
-    assert_true(it_ok(e, "DELETE FROM queue", 0, NULL));
+    const char *both[] = {renamed, fifo};
+    assert_true(it_ok(e, "DELETE FROM queue WHERE name IN ($1, $2)", 2, both));
     it_expect_commit(e, 2, "delete");
     assert_null(cloud_queue(e, renamed));
     assert_null(cloud_queue(e, fifo));
