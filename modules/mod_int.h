@@ -55,7 +55,7 @@ typedef struct mod_query_service {
 /* One action of svc: takes params (flattened keys, see aws_query_call);
  * *out (when out is not NULL) is the parsed answer, to free with
  * xmlFreeDoc; *result (when result is not NULL) points at its
- * <Action>Result element. Errors read "<action> for <noun> <name>: ...". */
+ * <Action>Result element, inside *out, so result needs out. Errors read "<action> for <noun> <name>: ...". */
 int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
                  const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result,
                  char code[128], cm_err *err, const char *name);
@@ -108,6 +108,11 @@ int mod_image_names(const json_t *img, const char *table, const char *name_col,
 /* Tags going from known to desired: *set holds the keys to add or change
  * (an object), *removed the keys to delete (an array). New references. */
 void mod_tags_diff(const json_t *known, const json_t *desired, json_t **set, json_t **removed);
+
+/* The end of reading one resource a list named: rc 0 appends row (taken)
+ * to rows; CM_ENOTFOUND (deleted between the list and the read) is
+ * skipped and cleared; any other rc is returned. */
+int mod_keep_found(json_t *rows, int rc, json_t *row, cm_err *err);
 
 /* Tags as AWS lists them, [{"Key": k, "Value": v}, ...] (key and value
  * member names given), to the object of a row image; "aws:" keys are

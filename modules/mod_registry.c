@@ -271,6 +271,11 @@ int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
         *out = NULL;
     if (result)
         *result = NULL;
+    if (result && !out) {
+        json_decref(params);
+        return cm_err_set(err, CM_EINVAL, "%s: an answer's Result element needs its document",
+                          action);
+    }
     int rc = aws_query_call(ctx->aws, svc->service, region, svc->version, action, params, &doc,
                             code, err);
     json_decref(params);
@@ -426,5 +431,16 @@ int mod_query_tags(mod_ctx *ctx, const mod_query_service *svc, const char *regio
     }
     json_decref(set);
     json_decref(drop);
+    return rc;
+}
+
+int mod_keep_found(json_t *rows, int rc, json_t *row, cm_err *err)
+{
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        return 0;
+    }
+    if (!rc)
+        json_array_append_new(rows, row);
     return rc;
 }

@@ -44,11 +44,6 @@ static json_t *document(xmlNodePtr node)
     return doc ? doc : json_null();
 }
 
-static char *dump(const json_t *doc)
-{
-    return cm_json_dump(doc);
-}
-
 /* Tags of a Tags/member list, without AWS's own. */
 static json_t *tags_of(xmlNodePtr tags)
 {
@@ -161,31 +156,35 @@ static int collect_policy(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *er
 {
     char arn[2048];
     aws_xml_child_text(member, "Arn", arn, sizeof arn);
-    json_t *row;
-    int rc = arn[0] ? policy_row(ctx, arn, &row, err) : 0;
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
+    if (!arn[0])
         return 0;
-    }
-    if (!rc && arn[0])
-        json_array_append_new(arg, row);
-    return rc;
+    json_t *row = NULL;
+    int rc = policy_row(ctx, arn, &row, err);
+    return mod_keep_found(arg, rc, row, err);
 }
 
-static int policy_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
-                       cm_err *err)
+/* Every resource of a List* action (IAM is global), as row images. */
+static int list_all(mod_ctx *ctx, const mod_query_service *svc, const char *action,
+                    const char *list, json_t *params,
+                    int (*fn)(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err),
+                    json_t **out, cm_err *err)
 {
-    (void)regions, (void)nregions; /* global */
     json_t *rows = json_array();
-    int rc = list_marker(ctx, &policy_api, "ListPolicies", "Policies",
-                         json_pack("{s:s}", "Scope", "Local"), collect_policy, rows, NULL, err,
-                         "(all)");
+    int rc = list_marker(ctx, svc, action, list, params, fn, rows, NULL, err, "(all)");
     if (rc) {
         json_decref(rows);
         return rc;
     }
     *out = rows;
     return 0;
+}
+
+static int policy_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
+                       cm_err *err)
+{
+    (void)regions, (void)nregions; /* global */
+    return list_all(ctx, &policy_api, "ListPolicies", "Policies",
+                    json_pack("{s:s}", "Scope", "Local"), collect_policy, out, err);
 }
 
 static int policy_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -249,7 +248,7 @@ static int policy_update(mod_ctx *ctx, const json_t *known, const json_t *desire
             rc = iam(&policy_api, ctx, "DeletePolicyVersion",
                      json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", v.oldest), NULL, NULL,
                      NULL, err, arn);
-        char *text = rc ? NULL : dump(doc);
+        char *text = rc ? NULL : cm_json_dump(doc);
         if (text)
             rc = iam(&policy_api, ctx, "CreatePolicyVersion",
                      json_pack("{s:s, s:s, s:s}", "PolicyArn", arn, "PolicyDocument", text,
@@ -268,7 +267,7 @@ static int policy_update(mod_ctx *ctx, const json_t *known, const json_t *desire
 static int policy_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *name = cm_json_str(desired, "policy_name");
-    char *text = dump(json_object_get(desired, "policy_document"));
+    char *text = cm_json_dump(json_object_get(desired, "policy_document"));
     if (!name || !text) {
         free(text);
         return cm_err_set(err, CM_EINVAL, "iam_policy row lacks a policy_name or document");
@@ -457,30 +456,16 @@ static int collect_role(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err)
     /* AWS's service-linked roles are AWS's to manage. */
     if (!name[0] || strncmp(path, "/aws-service-role/", 18) == 0)
         return 0;
-    json_t *row;
+    json_t *row = NULL;
     int rc = role_row(ctx, name, &row, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        return 0;
-    }
-    if (!rc)
-        json_array_append_new(arg, row);
-    return rc;
+    return mod_keep_found(arg, rc, row, err);
 }
 
 static int role_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                      cm_err *err)
 {
     (void)regions, (void)nregions; /* global */
-    json_t *rows = json_array();
-    int rc = list_marker(ctx, &role_api, "ListRoles", "Roles", json_object(), collect_role, rows,
-                         NULL, err, "(all)");
-    if (rc) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return list_all(ctx, &role_api, "ListRoles", "Roles", json_object(), collect_role, out, err);
 }
 
 static int role_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -534,7 +519,7 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known,
     {
         if (rc || json_equal(v, json_object_get(kin, k)))
             continue;
-        char *text = dump(v);
+        char *text = cm_json_dump(v);
         rc = iam(&role_api, ctx, "PutRolePolicy",
                  json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", k, "PolicyDocument",
                            text),
@@ -608,7 +593,7 @@ static int role_update(mod_ctx *ctx, const json_t *known, const json_t *desired,
     }
     json_t *trust = json_object_get(desired, "assume_role_policy_document");
     if (!rc && !json_equal(trust, json_object_get(known, "assume_role_policy_document"))) {
-        char *text = dump(trust);
+        char *text = cm_json_dump(trust);
         rc = iam(&role_api, ctx, "UpdateAssumeRolePolicy",
                  json_pack("{s:s, s:s}", "RoleName", name, "PolicyDocument", text ? text : "{}"),
                  NULL, NULL, NULL, err, name);
@@ -627,7 +612,7 @@ static int role_update(mod_ctx *ctx, const json_t *known, const json_t *desired,
 static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *name = cm_json_str(desired, "role_name");
-    char *trust = dump(json_object_get(desired, "assume_role_policy_document"));
+    char *trust = cm_json_dump(json_object_get(desired, "assume_role_policy_document"));
     if (!name || !trust) {
         free(trust);
         return cm_err_set(err, CM_EINVAL, "iam_role row lacks a role_name or trust document");

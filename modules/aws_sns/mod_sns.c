@@ -153,31 +153,37 @@ static int collect_topic(mod_ctx *ctx, const char *region, xmlNodePtr member, vo
 {
     char arn[1024];
     aws_xml_child_text(member, "TopicArn", arn, sizeof arn);
-    json_t *row;
-    int rc = arn[0] ? topic_row(ctx, region, arn, &row, err) : 0;
-    if (rc == CM_ENOTFOUND) { /* deleted between the list and the read */
-        cm_err_clear(err);
+    if (!arn[0])
         return 0;
-    }
-    if (!rc && arn[0])
-        json_array_append_new(arg, row);
-    return rc;
+    json_t *row = NULL;
+    int rc = topic_row(ctx, region, arn, &row, err);
+    return mod_keep_found(arg, rc, row, err);
 }
 
-static int topic_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
-                      cm_err *err)
+/* Every resource of a List* action in the given regions, as row images. */
+static int list_regions(mod_ctx *ctx, const mod_query_service *svc, const char *const *regions,
+                        size_t nregions, const char *action, const char *list,
+                        int (*fn)(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                                  cm_err *err),
+                        json_t **out, cm_err *err)
 {
     json_t *rows = json_array();
     int rc = 0;
     for (size_t r = 0; !rc && r < nregions; r++)
-        rc = list_pages(ctx, &topic_api, regions[r], "ListTopics", "Topics", json_object(),
-                        collect_topic, rows, NULL, err);
+        rc = list_pages(ctx, svc, regions[r], action, list, json_object(), fn, rows, NULL, err);
     if (rc) {
         json_decref(rows);
         return rc;
     }
     *out = rows;
     return 0;
+}
+
+static int topic_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
+                      cm_err *err)
+{
+    return list_regions(ctx, &topic_api, regions, nregions, "ListTopics", "Topics", collect_topic,
+                        out, err);
 }
 
 static int topic_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -367,31 +373,16 @@ static int sub_row(mod_ctx *ctx, const char *region, xmlNodePtr member, json_t *
 static int collect_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
                        cm_err *err)
 {
-    json_t *row;
+    json_t *row = NULL;
     int rc = sub_row(ctx, region, member, &row, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        return 0;
-    }
-    if (!rc)
-        json_array_append_new(arg, row);
-    return rc;
+    return mod_keep_found(arg, rc, row, err);
 }
 
 static int sub_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                     cm_err *err)
 {
-    json_t *rows = json_array();
-    int rc = 0;
-    for (size_t r = 0; !rc && r < nregions; r++)
-        rc = list_pages(ctx, &sub_api, regions[r], "ListSubscriptions", "Subscriptions",
-                        json_object(), collect_sub, rows, NULL, err);
-    if (rc) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return list_regions(ctx, &sub_api, regions, nregions, "ListSubscriptions", "Subscriptions",
+                        collect_sub, out, err);
 }
 
 /* The topic's ARN of a subscription image. */

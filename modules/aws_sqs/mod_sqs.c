@@ -129,16 +129,11 @@ static int sqs_list(mod_ctx *ctx, const char *const *regions, size_t nregions, j
             json_t *u;
             json_array_foreach(json_object_get(reply, "QueueUrls"), i, u)
             {
-                json_t *row;
+                json_t *row = NULL;
                 if (rc || !json_is_string(u))
                     continue;
                 rc = queue_row(ctx, regions[r], json_string_value(u), &row, err);
-                if (rc == CM_ENOTFOUND) { /* deleted between the list and the read */
-                    cm_err_clear(err);
-                    rc = 0;
-                } else if (!rc) {
-                    json_array_append_new(rows, row);
-                }
+                rc = mod_keep_found(rows, rc, row, err);
             }
             const char *next = cm_json_str(reply, "NextToken");
             token = !rc && next && *next ? strdup(next) : NULL;

@@ -374,18 +374,9 @@ static void test_no_secret_anywhere(void **state)
     assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, p));
     assert_string_equal(it_value(e, "SELECT action FROM iasql_commit()"), "delete");
     assert_int_equal(it_stop_engine(e), 0);
+    assert_int_equal(it_leaks(e, secret), 0);
+    assert_int_equal(it_leaks(e, "iasqlTokenProbe"), 0);
     char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "{ \"%s\" journal dump '%s'; cat '%s'; '%s/pg_dump' \"%s\"; } 2>&1 | "
-             "grep -c -e '%s' -e iasqlTokenProbe",
-             getenv("IASQL_BIN"), e->journal, e->log_path,
-             getenv("IASQL_PG_BIN") ? getenv("IASQL_PG_BIN") : "/usr/lib/postgresql/15/bin",
-             e->conninfo, secret);
-    FILE *f = popen(cmd, "r");
-    int hits = -1;
-    assert_int_equal(fscanf(f, "%d", &hits), 1);
-    pclose(f);
-    assert_int_equal(hits, 0);
     /* and the dump did run: it holds the bucket's history */
     snprintf(cmd, sizeof cmd, "'%s/pg_dump' \"%s\" | grep -c '%s' >/dev/null",
              getenv("IASQL_PG_BIN") ? getenv("IASQL_PG_BIN") : "/usr/lib/postgresql/15/bin",

@@ -470,3 +470,21 @@ const char *it_xml_entry(const char *xml, const char *key)
     const char *v = strstr(at + strlen(k), "<value");
     return v ? element_text(v, "value") : NULL;
 }
+
+int it_leaks(it_env *e, const char *needle)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "{ \"%s\" journal dump '%s'; \"%s\" journal dump '%s' --json; cat '%s'; "
+             "'%s/pg_dump' \"%s\"; cat '%s'/*; } 2>&1 | grep -a -c -e '%s'",
+             getenv("IASQL_BIN"), e->journal, getenv("IASQL_BIN"), e->journal, e->log_path,
+             getenv("IASQL_PG_BIN") ? getenv("IASQL_PG_BIN") : "/usr/lib/postgresql/15/bin",
+             e->conninfo, e->journal, needle);
+    FILE *f = popen(cmd, "r");
+    int hits = -1;
+    if (!f || fscanf(f, "%d", &hits) != 1)
+        hits = -1;
+    if (f)
+        pclose(f);
+    return hits;
+}

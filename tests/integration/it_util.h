@@ -74,6 +74,11 @@ int it_log_count(const it_env *e, const char *needle);
 /* The last line of the engine log containing needle, or "". */
 const char *it_log_last(const it_env *e, const char *needle);
 
+/* Lines mentioning needle (a grep pattern) anywhere a secret must never
+ * be: the journal dump (text and JSON), the raw journal files, the engine's
+ * log and a pg_dump of the database. */
+int it_leaks(it_env *e, const char *needle);
+
 /* One JSON-protocol call straight to the emulator, not through the engine:
  * target is the whole X-Amz-Target, version "1.0" or "1.1". Takes body;
  * returns the decoded answer ({} when it is not JSON). */
