@@ -93,6 +93,22 @@ typedef struct apl_writeback {
 int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
                   json_t *errors, const json_t *audit_ids, json_t *wb_failed, cm_err *err);
 
+/* ---- apl_restore.c: rollback (docs/rollback.md) ---- */
+/* iasql_rollback(): every row with pending user changes takes the user
+ * columns of its last known cloud state again: rows created since are
+ * deleted, deleted ones re-inserted with their id, changed ones restored;
+ * one SQL transaction, origin 'engine', no cloud call. *rows: {action,
+ * table_name, id, description} per row written. */
+int apl_discard(jnl *j, PGconn *conn, json_t **rows, cm_err *err);
+/* iasql_rollback(N), its database half: refuses, before writing anything,
+ * when there is no commit point N, changes are pending, a module was
+ * installed or uninstalled since, or a secret would have to come back;
+ * else writes the cloud state of commit point N into the tables and marks
+ * those rows pending, so that the next plan brings the cloud there.
+ * *changed: the number of rows written. */
+int apl_rollback_prepare(jnl *j, PGconn *conn, uint64_t commit_id, size_t *changed,
+                         cm_err *err);
+
 /* Secret columns (docs/secrets.md). */
 #define APL_ERROR_SIZE 1024
 bool apl_table_has_secrets(const mod_table *t);

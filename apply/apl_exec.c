@@ -112,12 +112,14 @@ static int settle_dirty(jnl_txn *t, const apl_item *it, uint64_t barrier, cm_err
     return jnl_idx_put_seq(t, JNL_IDX_DIRTY, it->table->name, it->row_id, barrier + 1, err);
 }
 
-int apl_put_state(jnl_txn *t, const apl_item *it, const json_t *image, cm_err *err)
+int apl_put_state(jnl_txn *t, uint64_t commit_id, const apl_item *it, const json_t *image,
+                  cm_err *err)
 {
-    char *txt = cm_json_dump(image);
-    if (!txt)
+    char *txt = image ? cm_json_dump(image) : NULL;
+    if (image && !txt)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
-    int rc = jnl_idx_put(t, JNL_IDX_STATE, it->table->name, it->row_id, txt, strlen(txt), err);
+    int rc = jnl_state_set(t, commit_id, it->table->name, it->row_id, txt, txt ? strlen(txt) : 0,
+                           err);
     free(txt);
     return rc;
 }
@@ -136,9 +138,9 @@ int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_ite
                    .b = text_of(o->ok ? NULL : o->error)};
     rc = jnl_append(t, &rec, &o->result_seq, err);
     if (!rc && o->gone)
-        rc = jnl_idx_del(t, JNL_IDX_STATE, it->table->name, it->row_id, err);
+        rc = apl_put_state(t, commit_id, it, NULL, err);
     else if (!rc && o->ok && o->image)
-        rc = apl_put_state(t, it, o->image, err);
+        rc = apl_put_state(t, commit_id, it, o->image, err);
     if (!rc && o->ok)
         rc = settle_dirty(t, it, barrier, err);
     free(image);
@@ -161,7 +163,8 @@ static bool lacks_owned(const mod_table *t, const json_t *image)
     return false;
 }
 
-int apl_fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err)
+int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcome *os,
+                   cm_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
         const mod_table *t = p->items[i].table;
@@ -195,7 +198,7 @@ int apl_fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err)
     for (size_t i = 0; !rc && i < p->n; i++) {
         const apl_item *it = &p->items[i];
         if (os[i].ok && os[i].image && !os[i].gone)
-            rc = apl_put_state(t, it, os[i].image, err);
+            rc = apl_put_state(t, commit_id, it, os[i].image, err);
         if (!rc && os[i].owned_missing)
             rc = jnl_idx_put_seq(t, JNL_IDX_DIRTY, it->table->name, it->row_id,
                                  it->dirty_seq ? it->dirty_seq : p->barrier_seq, err);
@@ -249,7 +252,7 @@ static int carried_audit_ids(jnl *j, const apl_plan *p, const outcome *os, json_
             continue;
         const apl_item *it = &p->items[i];
         applied_key(key, sizeof key, it->table->name, strlen(it->table->name), it->row_id);
-        json_object_set_new(applied, key, json_true());
+        json_object_set_new(applied, key, json_integer((json_int_t)it->dirty_seq));
         if (it->dirty_seq && it->dirty_seq < from)
             from = it->dirty_seq;
     }
@@ -267,7 +270,8 @@ static int carried_audit_ids(jnl *j, const apl_plan *p, const outcome *os, json_
         if (rec.type != JNL_REC_EVENT || rec.origin != JNL_ORIGIN_USER)
             continue;
         applied_key(key, sizeof key, rec.table.ptr, rec.table.len, rec.row_id);
-        if (json_object_get(applied, key))
+        json_t *since = json_object_get(applied, key);
+        if (since && seq >= (uint64_t)json_integer_value(since))
             json_array_append_new(ids, json_integer((json_int_t)rec.audit_id));
     }
     jnl_cursor_free(c);
@@ -380,8 +384,6 @@ int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t c
             continue;
         }
         total++;
-        if (os[i].result_seq > c.last_seq)
-            c.last_seq = os[i].result_seq;
         json_t *row = result_row(it, &os[i]);
         json_array_append(out->rows, row);
         if (!os[i].ok) {
@@ -419,6 +421,8 @@ int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t c
     jnl_txn *t = NULL;
     if (!rc)
         rc = jnl_txn_begin(j, true, &t, err);
+    if (!rc)
+        rc = jnl_last_seq(t, &c.last_seq, err);
     if (!rc)
         rc = jnl_commit_put(t, &c, err);
     if (!rc) {
@@ -466,7 +470,7 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
         rc = apl_write_result(j, commit_id, p->barrier_seq, &p->items[i], &os[i], err);
     }
     if (!rc)
-        rc = apl_fill_owned(j, ctx, p, os, err);
+        rc = apl_fill_owned(j, ctx, commit_id, p, os, err);
     if (!rc)
         rc = settle_noops(j, p, os, err);
     if (!rc && apply)

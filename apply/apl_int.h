@@ -18,14 +18,17 @@ typedef struct outcome {
 /* The cloud calls of one action; desired (NULL: it->desired) is what the
  * module is given, secrets revealed. */
 void apl_run_action(mod_ctx *ctx, const apl_item *it, const json_t *desired, outcome *o);
-/* Stores image as the resource's known cloud state. */
-int apl_put_state(jnl_txn *t, const apl_item *it, const json_t *image, cm_err *err);
+/* Stores image as the resource's known cloud state (NULL: it is gone),
+ * journaled as a STATE record of commit_id. */
+int apl_put_state(jnl_txn *t, uint64_t commit_id, const apl_item *it, const json_t *image,
+                  cm_err *err);
 /* Journals the result of an action with the state and dirty-set changes it
  * implies, in one LMDB transaction. */
 int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it,
                      outcome *o, cm_err *err);
 /* Fills cloud-owned columns of created resources; stores the images. */
-int apl_fill_owned(jnl *j, mod_ctx *ctx, apl_plan *p, outcome *os, cm_err *err);
+int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcome *os,
+                   cm_err *err);
 /* Writes the commit point (journal, then database) and the result rows. */
 int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
                       uint64_t first_seq, const char *message, apl_commit_info *out,

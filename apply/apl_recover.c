@@ -192,7 +192,7 @@ int apl_recover(jnl *j, PGconn *conn, mod_ctx *ctx, size_t *settled, cm_err *err
             (*settled)++;
     }
     if (!rc && sc.commit_id)
-        rc = apl_fill_owned(j, ctx, sc.plan, sc.os, err);
+        rc = apl_fill_owned(j, ctx, sc.commit_id, sc.plan, sc.os, err);
     if (!rc && sc.commit_id) {
         apl_commit_info info;
         memset(&info, 0, sizeof info);

@@ -14,10 +14,15 @@
  * it cannot collide with a user's one-key locks); key 0 is "engine alive". */
 #define ENG_LOCK_CLASS 1767993713
 #define ENG_TICKETS 16
+#define ENG_LOCK_CLASS_TEXT "1767993713"
+/* The key of the iasql transaction lock (iasql_begin); ticket keys are
+ * 1..2147483646. */
+#define ENG_TX_KEY_TEXT "2147483647"
 
 typedef struct eng_options {
     const char *journal_dir; /* NULL: ~/.local/state/iasql/<database id> */
     int tail_ms;             /* idle tail interval */
+    int auto_apply_s;        /* periodic propagation interval, 0: off */
 } eng_options;
 
 typedef struct eng {
@@ -51,6 +56,14 @@ int eng_rpc_serve(eng *e, cm_err *err);
  * array the SQL function turns into rows. */
 typedef int (*eng_op_fn)(eng *e, char **args, int nargs, json_t **out, cm_err *err);
 eng_op_fn eng_op_find(const char *name);
+
+/* Records in iasql_tables which columns of each installed table are keys,
+ * cloud-owned or secret (for iasql_get_sql_since). */
+int eng_describe_tables(eng *e, cm_err *err);
+
+/* Periodic propagation: applies what is pending as a commit point, unless
+ * an iasql transaction is open (it holds the lock this takes). */
+int eng_auto_apply(eng *e, cm_err *err);
 
 /* Brings the journal up to the database (the commit barrier). */
 int eng_tail(eng *e, cm_err *err);

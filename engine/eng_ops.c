@@ -5,6 +5,7 @@
 
 #include "apply/apl.h"
 #include "capture/cap.h"
+#include "common/cm_json.h"
 #include "engine/eng.h"
 
 /* The registry is a short static list; flags per module live on the stack. */
@@ -34,9 +35,23 @@ static int op_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     return 0;
 }
 
-static int op_commit(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+/* The iasql transaction (iasql_begin) a commit was made in, if any. */
+static int note_transaction(eng *e, uint64_t commit_id, const char *tx, cm_err *err)
 {
-    const char *message = nargs > 0 ? args[0] : NULL;
+    if (!commit_id || !tx || !*tx)
+        return 0;
+    char id[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)commit_id);
+    const char *p[] = {id, tx};
+    return cm_pg_run(e->wk, err,
+                     "UPDATE iasql_commits SET transaction_id = $2::bigint WHERE id = $1::bigint",
+                     2, p);
+}
+
+/* Plans what is pending and applies it as one commit point. */
+static int commit_pending(eng *e, const char *message, const char *tx, json_t **out,
+                          cm_err *err)
+{
     apl_plan *p;
     int rc = eng_tail(e, err);
     if (!rc)
@@ -46,6 +61,8 @@ static int op_commit(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     apl_commit_info info;
     rc = apl_execute(e->j, e->wk, e->mod, p, message, &info, err);
     apl_plan_free(p);
+    if (!rc)
+        rc = note_transaction(e, info.commit_id, tx, err);
     if (rc) {
         json_decref(info.rows);
         return rc;
@@ -55,6 +72,75 @@ static int op_commit(eng *e, char **args, int nargs, json_t **out, cm_err *err)
                (unsigned long long)info.commit_id, json_array_size(info.rows), info.failed);
     *out = info.rows;
     return 0;
+}
+
+int eng_auto_apply(eng *e, cm_err *err)
+{
+    PGresult *res;
+    int rc = cm_pg_exec(e->wk, &res, err, "SELECT pg_try_advisory_lock($1::int, $2::int)", 2,
+                        (const char *[]){ENG_LOCK_CLASS_TEXT, ENG_TX_KEY_TEXT});
+    if (rc)
+        return rc;
+    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!got) {
+        cm_log(CM_LOG_DEBUG, "an iasql transaction is open: pending changes wait for its commit");
+        return 0;
+    }
+    json_t *rows = NULL;
+    rc = commit_pending(e, "auto-apply", NULL, &rows, err);
+    json_decref(rows);
+    cm_err uerr;
+    int rc2 = cm_pg_run(e->wk, &uerr, "SELECT pg_advisory_unlock($1::int, $2::int)", 2,
+                        (const char *[]){ENG_LOCK_CLASS_TEXT, ENG_TX_KEY_TEXT});
+    if (!rc && rc2) {
+        *err = uerr;
+        rc = rc2;
+    }
+    return rc;
+}
+
+/* args: message, transaction id (both may be NULL). */
+static int op_commit(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    return commit_pending(e, nargs > 0 ? args[0] : NULL, nargs > 1 ? args[1] : NULL, out, err);
+}
+
+/* iasql_rollback(): pending user changes discarded, no cloud call. */
+static int op_rollback(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    (void)args;
+    (void)nargs;
+    int rc = eng_tail(e, err);
+    if (!rc)
+        rc = apl_discard(e->j, e->wk, out, err);
+    if (!rc)
+        rc = eng_tail(e, err);
+    if (!rc)
+        cm_log(CM_LOG_INFO, "rollback: %zu rows restored", json_array_size(*out));
+    return rc;
+}
+
+/* iasql_rollback(N): args: commit id, transaction id. */
+static int op_rollback_to(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    char *end = NULL;
+    const char *arg = nargs > 0 && args[0] ? args[0] : "";
+    long long n = strtoll(arg, &end, 10);
+    if (!*arg || *end || n <= 0)
+        return cm_err_set(err, CM_EINVAL, "there is no commit point %s: commit ids start at 1",
+                          *arg ? arg : "NULL");
+    int rc = eng_tail(e, err);
+    size_t changed = 0;
+    if (!rc)
+        rc = apl_rollback_prepare(e->j, e->wk, (uint64_t)n, &changed, err);
+    if (rc)
+        return rc;
+    cm_log(CM_LOG_INFO, "rollback to commit %lld: %zu rows written back to that state", n,
+           changed);
+    char message[64];
+    snprintf(message, sizeof message, "rollback to commit %lld", n);
+    return commit_pending(e, message, nargs > 1 ? args[1] : NULL, out, err);
 }
 
 static int op_modules_list(eng *e, char **args, int nargs, json_t **out, cm_err *err)
@@ -180,6 +266,50 @@ static void free_strings(char **s, size_t n)
     free(s);
 }
 
+static json_t *columns_with(const mod_table *t, unsigned want, unsigned without)
+{
+    json_t *a = json_array();
+    for (const mod_column *c = t->columns; c->name; c++)
+        if ((c->flags & want) == want && !(c->flags & without))
+            json_array_append_new(a, json_string(c->name));
+    return a;
+}
+
+/* What iasql_get_sql_since() needs to know of a table: the columns that
+ * name a row in any database (cloud-id, not cloud-owned), the cloud-owned
+ * ones and the secret ones. */
+static int describe_table(PGconn *conn, const mod_table *t, cm_err *err)
+{
+    json_t *cols[3] = {columns_with(t, MOD_COL_CLOUD_ID, MOD_COL_CLOUD_OWNED),
+                       columns_with(t, MOD_COL_CLOUD_OWNED, 0), columns_with(t, MOD_COL_SECRET, 0)};
+    char *txt[3];
+    for (int i = 0; i < 3; i++)
+        txt[i] = cm_json_dump(cols[i]);
+    const char *p[] = {t->name, txt[0], txt[1], txt[2]};
+    int rc = cm_pg_run(conn, err,
+                       "UPDATE iasql_tables SET "
+                       "key_columns = ARRAY(SELECT json_array_elements_text($2::json)), "
+                       "owned_columns = ARRAY(SELECT json_array_elements_text($3::json)), "
+                       "secret_columns = ARRAY(SELECT json_array_elements_text($4::json)) "
+                       "WHERE table_name = $1",
+                       4, p);
+    for (int i = 0; i < 3; i++) {
+        free(txt[i]);
+        json_decref(cols[i]);
+    }
+    return rc;
+}
+
+int eng_describe_tables(eng *e, cm_err *err)
+{
+    int rc = 0;
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; !rc && reg[i]; i++)
+        for (int k = 0; !rc && reg[i]->tables[k]; k++)
+            rc = describe_table(e->wk, reg[i]->tables[k], err);
+    return rc;
+}
+
 static int install_schema(eng *e, const mod_module *m, cm_err *err)
 {
     const char *mp[] = {m->name, m->version};
@@ -194,6 +324,8 @@ static int install_schema(eng *e, const mod_module *m, cm_err *err)
         if (!rc)
             rc = cm_pg_run(e->wk, err,
                            "INSERT INTO iasql_tables (table_name, module) VALUES ($1, $2)", 2, p);
+        if (!rc)
+            rc = describe_table(e->wk, m->tables[k], err);
     }
     for (int k = 0; !rc && m->deps[k]; k++) {
         const char *p[] = {m->name, m->deps[k]};
@@ -398,8 +530,10 @@ static const struct {
     const char *name;
     eng_op_fn fn;
 } ops[] = {
-    {"commit", op_commit},   {"preview", op_preview},          {"install", op_install},
-    {"uninstall", op_uninstall}, {"modules_list", op_modules_list},
+    {"commit", op_commit},         {"preview", op_preview},
+    {"rollback", op_rollback},     {"rollback_to", op_rollback_to},
+    {"install", op_install},       {"uninstall", op_uninstall},
+    {"modules_list", op_modules_list},
 };
 
 eng_op_fn eng_op_find(const char *name)

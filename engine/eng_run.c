@@ -160,14 +160,22 @@ static void eng_close(eng *e)
 static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
 {
     int64_t next_tail = cm_mono_us() + (int64_t)opt->tail_ms * 1000;
+    int64_t apply_every = (int64_t)opt->auto_apply_s * 1000000;
+    int64_t next_apply = apply_every ? cm_mono_us() + apply_every : INT64_MAX;
     for (;;) {
         struct pollfd fds[2] = {{PQsocket(e->ctl), POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
-        int64_t wait_ms = (next_tail - cm_mono_us()) / 1000;
+        int64_t due = next_tail < next_apply ? next_tail : next_apply;
+        int64_t wait_ms = (due - cm_mono_us()) / 1000;
         int n = poll(fds, 2, wait_ms < 0 ? 0 : (int)wait_ms);
         if (n < 0 && errno != EINTR)
             return cm_err_set(err, CM_EIO, "poll failed: %s", strerror(errno));
         if (fds[1].revents & POLLIN) {
             cm_log(CM_LOG_INFO, "stopping on signal");
+            /* What was written last (a commit's write-backs) goes into the
+             * journal before the engine stops. */
+            cm_err terr;
+            if (eng_tail(e, &terr))
+                cm_log(CM_LOG_WARN, "last tail before stopping: %s", terr.msg);
             return 0;
         }
         if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
@@ -183,6 +191,17 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
             if (rc)
                 return rc;
             next_tail = cm_mono_us() + (int64_t)opt->tail_ms * 1000;
+        }
+        if (cm_mono_us() >= next_apply) {
+            cm_err aerr;
+            int rc = eng_auto_apply(e, &aerr);
+            if (rc == CM_EPGCONN) {
+                *err = aerr;
+                return rc;
+            }
+            if (rc)
+                cm_log(CM_LOG_WARN, "auto-apply: %s", aerr.msg);
+            next_apply = cm_mono_us() + apply_every;
         }
     }
 }
@@ -211,6 +230,8 @@ static int eng_connect_all(eng *e, cm_err *err)
         rc = eng_rpc_reset(e, err);
     if (!rc)
         rc = eng_connect_engine(&e->wk, e->conninfo, err);
+    if (!rc)
+        rc = eng_describe_tables(e, err);
     if (!rc)
         rc = eng_tail(e, err);
     size_t settled = 0;

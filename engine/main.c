@@ -10,10 +10,12 @@ static void usage(void)
     fprintf(stderr,
             "usage:\n"
             "  iasql init    CONNINFO\n"
-            "  iasql run     CONNINFO [--journal DIR] [--tail-ms N]\n"
-            "  iasql commit  CONNINFO [MESSAGE]\n"
-            "  iasql preview CONNINFO\n"
+            "  iasql run      CONNINFO [--journal DIR] [--tail-ms N] [--auto-apply SECONDS|off]\n"
+            "  iasql commit   CONNINFO [MESSAGE]\n"
+            "  iasql preview  CONNINFO\n"
+            "  iasql rollback CONNINFO [COMMIT_ID]\n"
             "  iasql journal dump|verify DIR [--json]\n"
+            "  iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n"
             "  iasql version\n");
 }
 
@@ -42,13 +44,26 @@ static int cmd_run(int argc, char **argv)
         usage();
         return 2;
     }
-    eng_options opt = {.journal_dir = NULL, .tail_ms = 1000};
+    eng_options opt = {.journal_dir = NULL, .tail_ms = 1000, .auto_apply_s = 120};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
             opt.journal_dir = argv[++i];
         else if (strcmp(argv[i], "--tail-ms") == 0 && i + 1 < argc)
             opt.tail_ms = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--verbose") == 0)
+        else if (strcmp(argv[i], "--auto-apply") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (strcmp(v, "off") == 0)
+                opt.auto_apply_s = 0;
+            else if (*v && !*end && n > 0 && n <= 86400)
+                opt.auto_apply_s = (int)n;
+            else {
+                fprintf(stderr, "iasql run: --auto-apply takes seconds (1 to 86400) or off, "
+                                "not %s\n", v);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--verbose") == 0)
             cm_log_set_level(CM_LOG_DEBUG);
         else {
             fprintf(stderr, "iasql run: unknown option %s\n", argv[i]);
@@ -100,6 +115,13 @@ static int cmd_preview(int argc, char **argv)
     return call_sql("preview", "SELECT * FROM iasql_preview()", argc, argv);
 }
 
+static int cmd_rollback(int argc, char **argv)
+{
+    if (argc > 1)
+        return call_sql("rollback", "SELECT * FROM iasql_rollback($1::bigint)", argc, argv);
+    return call_sql("rollback", "SELECT * FROM iasql_rollback()", argc, argv);
+}
+
 static int cmd_journal(int argc, char **argv)
 {
     return eng_journal_main(argc, argv);
@@ -118,7 +140,8 @@ static const struct {
     int (*fn)(int argc, char **argv);
 } commands[] = {
     {"init", cmd_init},       {"run", cmd_run},         {"commit", cmd_commit},
-    {"preview", cmd_preview}, {"journal", cmd_journal}, {"version", cmd_version},
+    {"preview", cmd_preview}, {"rollback", cmd_rollback}, {"journal", cmd_journal},
+    {"version", cmd_version},
 };
 
 int main(int argc, char **argv)

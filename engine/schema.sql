@@ -42,6 +42,12 @@ CREATE TABLE IF NOT EXISTS iasql_tables (
   table_name text PRIMARY KEY,
   module text NOT NULL REFERENCES iasql_module (name) ON DELETE CASCADE
 );
+-- Set by the engine from the module's description: the columns that name a
+-- row in any database (cloud ids the user sets), the cloud-owned ones and
+-- the secret ones; iasql_get_sql_since() needs them.
+ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS key_columns text[] NOT NULL DEFAULT '{}';
+ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS owned_columns text[] NOT NULL DEFAULT '{}';
+ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS secret_columns text[] NOT NULL DEFAULT '{}';
 
 -- Every change to a resource table. origin: 'user' for any role but the
 -- engine's; for the engine's own writes, what it declared ('engine' for
@@ -71,7 +77,31 @@ CREATE TABLE IF NOT EXISTS iasql_commits (
   replaced integer NOT NULL DEFAULT 0,
   deleted integer NOT NULL DEFAULT 0,
   failed integer NOT NULL DEFAULT 0,
-  transaction_id text
+  transaction_id bigint
+);
+DO $$
+BEGIN
+  IF (SELECT data_type FROM information_schema.columns
+       WHERE table_schema = 'public' AND table_name = 'iasql_commits'
+         AND column_name = 'transaction_id') = 'text' THEN
+    ALTER TABLE iasql_commits ALTER COLUMN transaction_id TYPE bigint
+      USING transaction_id::bigint;
+  END IF;
+END $$;
+
+-- iasql transactions (iasql_begin). Whether one is open is whether its
+-- session holds the advisory lock (class 1767993713, key 2147483647): it
+-- goes with the session, so a client that dies never leaves the database
+-- locked. A row still 'open' without its lock is marked 'abandoned' by the
+-- next iasql_begin().
+CREATE TABLE IF NOT EXISTS iasql_transactions (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  pid integer NOT NULL,
+  role name NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  ended_at timestamptz,
+  status text NOT NULL DEFAULT 'open'
+    CHECK (status IN ('open', 'committed', 'rolled back', 'abandoned'))
 );
 
 CREATE TABLE IF NOT EXISTS iasql_errors (
@@ -109,11 +139,12 @@ ALTER TABLE iasql_audit_log OWNER TO iasql_engine;
 ALTER TABLE iasql_commits OWNER TO iasql_engine;
 ALTER TABLE iasql_errors OWNER TO iasql_engine;
 ALTER TABLE iasql_rpc OWNER TO iasql_engine;
+ALTER TABLE iasql_transactions OWNER TO iasql_engine;
 
 REVOKE ALL ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
-  iasql_commits, iasql_errors, iasql_rpc FROM PUBLIC;
+  iasql_commits, iasql_errors, iasql_rpc, iasql_transactions FROM PUBLIC;
 GRANT SELECT ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
-  iasql_commits, iasql_errors TO PUBLIC;
+  iasql_commits, iasql_errors, iasql_transactions TO PUBLIC;
 
 -- Secrets in transit. The cleartext of a secret column (an SSM SecureString
 -- value) waits here, readable by the engine alone, from the user's write
@@ -339,12 +370,226 @@ END $$;
 
 -- ---------------------------------------------------------------- user functions
 
+-- ---------------------------------------------------------------- iasql transactions
+
+-- Who holds the iasql transaction lock, for messages.
+CREATE OR REPLACE FUNCTION iasql_transaction_holder(OUT pid integer, OUT transaction_id bigint,
+  OUT who text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT l.pid, x.id,
+         CASE WHEN x.id IS NULL
+              THEN format('session %s (role %s): the engine applying pending changes', l.pid, a.usename)
+              ELSE format('session %s (role %s, application "%s", open since %s)', l.pid, x.role,
+                          coalesce(a.application_name, ''), x.started_at) END
+    FROM pg_locks l
+    LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+    LEFT JOIN iasql_transactions x ON x.pid = l.pid AND x.status = 'open'
+   WHERE l.locktype = 'advisory' AND l.classid = 1767993713 AND l.objid = 2147483647
+     AND l.objsubid = 2 AND l.granted
+     AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+   ORDER BY x.id DESC NULLS LAST
+   LIMIT 1
+$$;
+
+-- The iasql transaction this session holds, or NULL when none is open;
+-- raises when another session holds one (_op names the caller).
+CREATE OR REPLACE FUNCTION iasql_transaction_check(_op text) RETURNS bigint
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+DECLARE
+  h record;
+BEGIN
+  SELECT * INTO h FROM iasql_transaction_holder();
+  IF h.pid IS NULL OR h.transaction_id IS NULL THEN
+    RETURN NULL;
+  ELSIF h.pid = pg_backend_pid() THEN
+    RETURN h.transaction_id;
+  END IF;
+  RAISE EXCEPTION 'iasql_%() refused: iasql transaction % is open in %', _op, h.transaction_id, h.who
+    USING HINT = 'It ends with iasql_commit() or iasql_rollback() in that session, or when that session ends.';
+END $$;
+
+CREATE OR REPLACE FUNCTION iasql_begin(wait_seconds double precision DEFAULT 10)
+RETURNS TABLE (message text, transaction_id bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  t bigint;
+  h record;
+  prev text := current_setting('lock_timeout');
+  got boolean;
+BEGIN
+  SELECT * INTO h FROM iasql_transaction_holder();
+  IF h.pid = pg_backend_pid() AND h.transaction_id IS NOT NULL THEN
+    RAISE EXCEPTION 'iasql transaction % is already open in this session', h.transaction_id
+      USING HINT = 'End it with iasql_commit() or iasql_rollback() first.';
+  END IF;
+  IF coalesce(wait_seconds, 0) <= 0 THEN
+    got := pg_try_advisory_lock(1767993713, 2147483647);
+  ELSE
+    BEGIN
+      PERFORM set_config('lock_timeout', greatest(1, (wait_seconds * 1000)::bigint)::text, true);
+      PERFORM pg_advisory_lock(1767993713, 2147483647);
+      got := true;
+    EXCEPTION WHEN lock_not_available THEN
+      got := false;
+    END;
+    PERFORM set_config('lock_timeout', prev, true);
+  END IF;
+  IF NOT got THEN
+    SELECT * INTO h FROM iasql_transaction_holder();
+    RAISE EXCEPTION 'iasql_begin() waited % seconds: iasql transaction % is open in %',
+      coalesce(wait_seconds, 0), coalesce(h.transaction_id::text, '(none)'), coalesce(h.who, 'another session')
+      USING HINT = 'It ends with iasql_commit() or iasql_rollback() in that session, or when that session ends.';
+  END IF;
+  UPDATE iasql_transactions x SET status = 'abandoned', ended_at = clock_timestamp()
+   WHERE x.status = 'open';
+  INSERT INTO iasql_transactions (pid, role) VALUES (pg_backend_pid(), session_user)
+  RETURNING id INTO t;
+  RETURN QUERY SELECT format('iasql transaction %s is open: changes wait for iasql_commit() '
+                             'or iasql_rollback()', t), t;
+END $$;
+
+-- Ends this session's iasql transaction _id.
+CREATE OR REPLACE FUNCTION iasql_transaction_end(_id bigint, _status text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  UPDATE iasql_transactions x SET status = _status, ended_at = clock_timestamp()
+   WHERE x.id = _id AND x.pid = pg_backend_pid() AND x.status = 'open';
+  IF FOUND THEN
+    PERFORM pg_advisory_unlock(1767993713, 2147483647);
+  END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION iasql_commit(message text DEFAULT NULL)
 RETURNS TABLE (action text, table_name text, id bigint, description text)
-LANGUAGE sql AS $$
-  SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
-    FROM json_array_elements(iasql_rpc_call('commit', ARRAY[message])) e
+LANGUAGE plpgsql AS $$
+DECLARE
+  tx bigint := iasql_transaction_check('commit');
+  r json := iasql_rpc_call('commit', ARRAY[message, tx::text]);
+BEGIN
+  IF tx IS NOT NULL THEN
+    PERFORM iasql_transaction_end(tx, 'committed');
+  END IF;
+  RETURN QUERY SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+                 FROM json_array_elements(r) e;
+END $$;
+
+CREATE OR REPLACE FUNCTION iasql_rollback()
+RETURNS TABLE (action text, table_name text, id bigint, description text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  tx bigint := iasql_transaction_check('rollback');
+  r json := iasql_rpc_call('rollback', ARRAY[]::text[]);
+BEGIN
+  IF tx IS NOT NULL THEN
+    PERFORM iasql_transaction_end(tx, 'rolled back');
+  END IF;
+  RETURN QUERY SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+                 FROM json_array_elements(r) e;
+END $$;
+
+CREATE OR REPLACE FUNCTION iasql_rollback(commit_id bigint)
+RETURNS TABLE (action text, table_name text, id bigint, description text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  tx bigint := iasql_transaction_check('rollback');
+  r json := iasql_rpc_call('rollback_to', ARRAY[commit_id::text, tx::text]);
+BEGIN
+  IF tx IS NOT NULL THEN
+    PERFORM iasql_transaction_end(tx, 'committed');
+  END IF;
+  RETURN QUERY SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+                 FROM json_array_elements(r) e;
+END $$;
+
+-- ---------------------------------------------------------------- history as SQL
+
+-- One audit row as a statement that makes the same change in another iasql
+-- database: rows are named by their key columns, never by id (ids differ
+-- between databases); cloud-owned columns are left to that database's
+-- engine; a secret's value was never kept, so it is left NULL with a note.
+-- NULL when the row changed in nothing a user sets.
+CREATE OR REPLACE FUNCTION iasql_audit_sql(a iasql_audit_log) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+DECLARE
+  t iasql_tables;
+  img jsonb := coalesce(a.new_row, a.old_row)::jsonb;
+  src jsonb;
+  cols text[];
+  secrets text[];
+  keys text;
+  list text;
+  note text := '';
+  old_keys text;
+BEGIN
+  SELECT * INTO t FROM iasql_tables x WHERE x.table_name = a.table_name;
+  IF NOT FOUND OR cardinality(t.key_columns) = 0 THEN
+    RETURN format('-- %s of %s row %s left out: the table has no columns that name a row '
+                  'in another database', a.op, a.table_name, a.row_id);
+  END IF;
+  SELECT string_agg(quote_ident(k), ', '), jsonb_object_agg(k, a.old_row::jsonb -> k)::text
+    INTO keys, old_keys FROM unnest(t.key_columns) k;
+  IF a.op = 'DELETE' THEN
+    RETURN format('DELETE FROM %I WHERE (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%I, %L));',
+                  a.table_name, keys, keys, a.table_name, old_keys);
+  END IF;
+  -- the columns a user sets, in the table's order
+  SELECT array_agg(c.attname::text ORDER BY c.attnum) INTO cols
+    FROM pg_attribute c
+   WHERE c.attrelid = a.table_name::regclass AND c.attnum > 0 AND NOT c.attisdropped
+     AND c.attname <> 'id' AND c.attname <> ALL (t.owned_columns)
+     AND (a.op = 'INSERT' OR (a.old_row::jsonb -> c.attname::text) IS DISTINCT FROM
+                             (a.new_row::jsonb -> c.attname::text));
+  SELECT array_agg(s) INTO secrets FROM unnest(t.secret_columns) s
+   WHERE s = ANY (cols) AND iasql_is_mask(img ->> s);
+  IF secrets IS NOT NULL THEN
+    src := img;
+    FOR i IN 1 .. cardinality(secrets) LOOP
+      src := jsonb_set(src, ARRAY[secrets[i]], 'null');
+    END LOOP;
+    img := src;
+    note := format('-- %s is a secret and was never kept: put its value in place of NULL' || chr(10),
+                   array_to_string(secrets, ', '));
+  END IF;
+  IF cols IS NULL THEN
+    RETURN NULL;
+  END IF;
+  SELECT string_agg(quote_ident(k), ', '), jsonb_object_agg(k, img -> k)
+    INTO list, img FROM unnest(cols) k;
+  IF a.op = 'INSERT' THEN
+    RETURN note || format('INSERT INTO %I (%s) SELECT %s FROM jsonb_populate_record(NULL::%I, %L);',
+                          a.table_name, list, list, a.table_name, img::text);
+  END IF;
+  RETURN note || format('UPDATE %I SET (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%I, %L)) '
+                        'WHERE (%s) = (SELECT %s FROM jsonb_populate_record(NULL::%I, %L));',
+                        a.table_name, list, list, a.table_name, img::text,
+                        keys, keys, a.table_name, old_keys);
+END $$;
+
+-- The user changes that commits carried since a time (all when NULL), as
+-- SQL that recreates them in another iasql database.
+CREATE OR REPLACE FUNCTION iasql_get_sql_since(since timestamptz DEFAULT NULL)
+RETURNS TABLE (sql text)
+LANGUAGE sql STABLE AS $$
+  SELECT s.q FROM (SELECT a.id, iasql_audit_sql(a) q FROM iasql_audit_log a
+                    WHERE a.origin = 'user' AND a.commit_id IS NOT NULL
+                      AND (since IS NULL OR a.ts >= since)) s
+   WHERE s.q IS NOT NULL ORDER BY s.id
 $$;
+
+CREATE OR REPLACE FUNCTION iasql_get_sql_for_transaction(transaction_id bigint)
+RETURNS TABLE (sql text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM iasql_transactions x WHERE x.id = transaction_id) THEN
+    RAISE EXCEPTION 'there is no iasql transaction %', transaction_id
+      USING HINT = 'SELECT * FROM iasql_transactions lists them.';
+  END IF;
+  RETURN QUERY
+  SELECT s.q FROM (SELECT a.id, iasql_audit_sql(a) q FROM iasql_audit_log a
+                    WHERE a.origin = 'user' AND a.commit_id IN
+                          (SELECT c.id FROM iasql_commits c WHERE c.transaction_id = $1)) s
+   WHERE s.q IS NOT NULL ORDER BY s.id;
+END $$;
 
 CREATE OR REPLACE FUNCTION iasql_preview()
 RETURNS TABLE (action text, table_name text, id bigint, description text)
@@ -392,3 +637,6 @@ ALTER FUNCTION iasql_audit_delete() OWNER TO iasql_engine;
 ALTER FUNCTION iasql_rpc_submit(text, text[]) OWNER TO iasql_engine;
 ALTER FUNCTION iasql_rpc_answer(bigint) OWNER TO iasql_engine;
 ALTER FUNCTION iasql_attach_capture(regclass) OWNER TO iasql_engine;
+ALTER FUNCTION iasql_transaction_holder() OWNER TO iasql_engine;
+ALTER FUNCTION iasql_begin(double precision) OWNER TO iasql_engine;
+ALTER FUNCTION iasql_transaction_end(bigint, text) OWNER TO iasql_engine;

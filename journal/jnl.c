@@ -483,6 +483,29 @@ int jnl_idx_get_seq(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id,
     return 0;
 }
 
+int jnl_state_set(jnl_txn *t, uint64_t commit_id, const char *table, uint64_t row_id,
+                  const char *image, size_t len, cm_err *err)
+{
+    jnl_str cur;
+    int rc = jnl_idx_get(t, JNL_IDX_STATE, table, row_id, &cur, err);
+    if (rc && rc != CM_ENOTFOUND)
+        return rc;
+    bool had = rc == 0;
+    if (!image && !had)
+        return 0;
+    if (image && had && cur.len == len && memcmp(cur.ptr, image, len) == 0)
+        return 0;
+    jnl_rec rec = {.type = JNL_REC_STATE, .commit_id = commit_id, .row_id = row_id,
+                   .ts_us = cm_now_us(), .table = {table, (uint32_t)strlen(table)},
+                   .a = {image, (uint32_t)len}};
+    rc = jnl_append(t, &rec, NULL, err);
+    if (rc)
+        return rc;
+    if (!image)
+        return jnl_idx_del(t, JNL_IDX_STATE, table, row_id, err);
+    return jnl_idx_put(t, JNL_IDX_STATE, table, row_id, image, len, err);
+}
+
 int jnl_idx_del(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id, cm_err *err)
 {
     cm_buf key;

@@ -22,7 +22,8 @@ typedef enum {
     JNL_REC_INTENT = 2, /* a mutating cloud call about to be made */
     JNL_REC_RESULT = 3, /* what that call did */
     JNL_REC_MARK = 4,   /* a table was installed or uninstalled */
-    JNL_REC_MAX = 4
+    JNL_REC_STATE = 5,  /* the known cloud state of a resource changed (apply side) */
+    JNL_REC_MAX = 5
 } jnl_rec_type;
 
 typedef enum { JNL_ORIGIN_USER = 1, JNL_ORIGIN_ENGINE = 2, JNL_ORIGIN_CLOUD = 3 } jnl_origin;
@@ -46,10 +47,11 @@ typedef struct jnl_rec {
     uint64_t row_id;
     uint64_t txid;      /* EVENT: source transaction id */
     uint64_t audit_id;  /* EVENT: iasql_audit_log.id */
-    uint64_t commit_id; /* INTENT, RESULT */
+    uint64_t commit_id; /* INTENT, RESULT, STATE */
     int64_t ts_us;
     jnl_str table;
-    jnl_str a; /* EVENT: old image; INTENT: idempotency token; RESULT: cloud image; MARK: module */
+    jnl_str a; /* EVENT: old image; INTENT: idempotency token; RESULT: cloud image; MARK: module;
+                  STATE: the image, NULL when the resource is gone */
     jnl_str b; /* EVENT: new image; INTENT: desired image; RESULT: error text */
 } jnl_rec;
 
@@ -64,7 +66,7 @@ typedef struct jnl_commit {
     int64_t ts_us;
     uint8_t status;
     uint64_t first_seq; /* first journal record written by this commit */
-    uint64_t last_seq;  /* last journal record covered (events up to the barrier and results) */
+    uint64_t last_seq;  /* the last journal record when the commit point was written */
     uint64_t barrier_seq; /* last change event folded into this commit */
     uint64_t n_create, n_update, n_replace, n_delete, n_failed;
     jnl_str message;
@@ -137,6 +139,12 @@ int jnl_idx_get(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id, jnl
                 cm_err *err);
 int jnl_idx_get_seq(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id, uint64_t *seq,
                     cm_err *err);
+/* Sets (image not NULL) or clears the known cloud state of a resource and,
+ * when that changes it, appends a STATE record in the same transaction, so
+ * that the state index is a fold of the log: cloud events and STATE
+ * records. commit_id: the commit that caused it (0: none). */
+int jnl_state_set(jnl_txn *t, uint64_t commit_id, const char *table, uint64_t row_id,
+                  const char *image, size_t len, cm_err *err);
 /* Deleting an absent key is not an error. */
 int jnl_idx_del(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id, cm_err *err);
 /* Copies out every key of idx (all tables when table is NULL); for the

@@ -47,6 +47,13 @@ static const jnl_field mark_fields[] = {{"kind", F_U8, R(op)},
                                         {"module", F_STR, R(a)},
                                         {NULL, 0, 0}};
 
+static const jnl_field state_fields[] = {{"commit_id", F_U64, R(commit_id)},
+                                         {"row_id", F_U64, R(row_id)},
+                                         {"ts_us", F_I64, R(ts_us)},
+                                         {"table", F_STR, R(table)},
+                                         {"cloud", F_STR, R(a)},
+                                         {NULL, 0, 0}};
+
 static const jnl_field commit_fields[] = {
     {"id", F_U64, C(id)},
     {"ts_us", F_I64, C(ts_us)},
@@ -73,6 +80,7 @@ static const struct {
     {"intent", intent_fields},
     {"result", result_fields},
     {"mark", mark_fields},
+    {"state", state_fields},
 };
 
 #define COMMIT_TYPE 0xC1

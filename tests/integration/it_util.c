@@ -67,7 +67,8 @@ int it_start_engine(it_env *e)
         dup2(fd, 1);
         setenv("AWS_ENDPOINT_URL", e->emulator, 1);
         execl(getenv("IASQL_BIN"), "iasql", "run", e->conninfo, "--journal", e->journal,
-              "--tail-ms", "200", "--verbose", (char *)NULL);
+              "--tail-ms", "200", "--auto-apply", e->auto_apply ? e->auto_apply : "off",
+              "--verbose", (char *)NULL);
         _exit(127);
     }
     e->engine = pid;

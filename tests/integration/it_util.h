@@ -21,6 +21,7 @@ typedef struct it_env {
     bool full_s3;         /* tagging supported (moto), or not (s3rver) */
     pid_t engine;
     int starts; /* how many times the engine got ready */
+    const char *auto_apply; /* --auto-apply of the engine; NULL: off */
     PGconn *db;
 } it_env;
 
