@@ -57,6 +57,13 @@ int eng_rpc_serve(eng *e, cm_err *err);
 typedef int (*eng_op_fn)(eng *e, char **args, int nargs, json_t **out, cm_err *err);
 eng_op_fn eng_op_find(const char *name);
 
+/* A module's tables, constraints and capture triggers, in the caller's
+ * transaction; region is the default region a seed uses. No cloud call. */
+int eng_install_schema(PGconn *conn, const mod_module *m, const char *region, cm_err *err);
+
+/* iasql journal replay DIR CONNINFO [--to COMMIT_ID]. */
+int eng_replay(const char *dir, const char *conninfo, uint64_t to_commit, cm_err *err);
+
 /* Records in iasql_tables which columns of each installed table are keys,
  * cloud-owned or secret (for iasql_get_sql_since). */
 int eng_describe_tables(eng *e, cm_err *err);

@@ -1,6 +1,7 @@
 /* engine/eng_journal_cli.c — `iasql journal dump|verify DIR`: read a journal
  * without a database. verify exits non-zero on any damage. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/eng.h"
@@ -59,12 +60,42 @@ static int verify(jnl *j, cm_err *err)
     return rc;
 }
 
+static int replay_main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n");
+        return 2;
+    }
+    uint64_t to = 0;
+    for (int i = 3; i < argc; i++) {
+        char *end = NULL;
+        if (strcmp(argv[i], "--to") == 0 && i + 1 < argc &&
+            (to = strtoull(argv[i + 1], &end, 10)) > 0 && !*end) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "iasql journal replay: bad option %s (--to takes a commit id from 1)\n",
+                argv[i]);
+        return 2;
+    }
+    cm_err err;
+    cm_err_clear(&err);
+    if (eng_replay(argv[1], argv[2], to, &err)) {
+        fprintf(stderr, "iasql journal replay: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
 int eng_journal_main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: iasql journal dump|verify DIR [--json]\n");
+        fprintf(stderr, "usage: iasql journal dump|verify DIR [--json]\n"
+                        "       iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n");
         return 2;
     }
+    if (strcmp(argv[0], "replay") == 0)
+        return replay_main(argc, argv);
     const char *cmd = argv[0], *dir = argv[1];
     bool as_json = argc > 2 && strcmp(argv[2], "--json") == 0;
     jnl *j;

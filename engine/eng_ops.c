@@ -310,35 +310,40 @@ int eng_describe_tables(eng *e, cm_err *err)
     return rc;
 }
 
-static int install_schema(eng *e, const mod_module *m, cm_err *err)
+int eng_install_schema(PGconn *conn, const mod_module *m, const char *region, cm_err *err)
 {
     const char *mp[] = {m->name, m->version};
-    int rc = cm_pg_run(e->wk, err, "INSERT INTO iasql_module (name, version) VALUES ($1, $2)", 2,
+    int rc = cm_pg_run(conn, err, "INSERT INTO iasql_module (name, version) VALUES ($1, $2)", 2,
                        mp);
     if (!rc)
-        rc = cm_pg_script(e->wk, err, m->install_sql);
+        rc = cm_pg_script(conn, err, m->install_sql);
     for (int k = 0; !rc && m->tables[k]; k++) {
         const char *p[] = {m->tables[k]->name, m->name};
         if (m->tables[k]->ops)
-            rc = cm_pg_run(e->wk, err, "SELECT iasql_attach_capture($1::regclass)", 1, p);
+            rc = cm_pg_run(conn, err, "SELECT iasql_attach_capture($1::regclass)", 1, p);
         if (!rc)
-            rc = cm_pg_run(e->wk, err,
+            rc = cm_pg_run(conn, err,
                            "INSERT INTO iasql_tables (table_name, module) VALUES ($1, $2)", 2, p);
         if (!rc)
-            rc = describe_table(e->wk, m->tables[k], err);
+            rc = describe_table(conn, m->tables[k], err);
     }
     for (int k = 0; !rc && m->deps[k]; k++) {
         const char *p[] = {m->name, m->deps[k]};
-        rc = cm_pg_run(e->wk, err,
+        rc = cm_pg_run(conn, err,
                        "INSERT INTO iasql_dependencies (module, dependency) VALUES ($1, $2)", 2, p);
     }
     if (!rc && m->seed_sql) {
-        const char *p[] = {mod_ctx_default_region(e->mod)};
-        rc = cm_pg_run(e->wk, err, m->seed_sql, 1, p);
+        const char *p[] = {region};
+        rc = cm_pg_run(conn, err, m->seed_sql, 1, p);
     }
     if (rc)
         cm_err_wrap(err, "installing module %s", m->name);
     return rc;
+}
+
+static int install_schema(eng *e, const mod_module *m, cm_err *err)
+{
+    return eng_install_schema(e->wk, m, mod_ctx_default_region(e->mod), err);
 }
 
 static int count_rows(PGconn *conn, const char *table, int *count, cm_err *err)
