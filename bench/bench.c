@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include "capture/cap.h"
+#include "engine/eng.h"
 #include "common/cm_pg.h"
 #include "journal/jnl.h"
 
@@ -234,6 +237,118 @@ static void commit_100_buckets(PGconn *c, const char *engine_log, json_t *out)
     must(c, "SELECT * FROM iasql_commit()");
 }
 
+/* iasql_rollback() of 10,000 pending changes (new rows): wall time from a
+ * client, the tail of the 10,000 events included. */
+static void rollback_10k(PGconn *c, json_t *out)
+{
+    double v[3];
+    for (int r = 0; r < 3; r++) {
+        must(c, "INSERT INTO bucket (name) SELECT 'bench-rb-' || g FROM generate_series(1, 10000) g");
+        v[r] = timed(c, "SELECT * FROM iasql_rollback()");
+        PGresult *res = PQexec(c, "SELECT count(*) FROM bucket WHERE name LIKE 'bench-rb-%'");
+        if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+            fprintf(stderr, "bench: rollback left %s rows\n", PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    double m = median(v, 3);
+    printf("%-52s %10.0f ms, %.1f us per change\n", "iasql_rollback() of 10,000 pending changes", m,
+           m * 1000 / 10000);
+    json_object_set_new(out, "rollback_10k_pending_ms", json_real(m));
+}
+
+/* A journal of n events: rows/10 buckets, each inserted then updated 9
+ * times, with the image of a real row. */
+static void synthetic_journal(PGconn *c, const char *dir, uint64_t n)
+{
+    must(c, "INSERT INTO bucket (name) VALUES ('bench-template')");
+    PGresult *res = PQexec(c, "SELECT to_jsonb(b) - 'id' - 'name' FROM bucket b "
+                              "WHERE name = 'bench-template'");
+    json_t *tmpl = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    PQclear(res);
+    must(c, "SET session_replication_role = replica");
+    must(c, "DELETE FROM bucket WHERE name = 'bench-template'");
+    must(c, "SET session_replication_role = origin");
+    rm_rf(dir);
+    jnl *j;
+    cm_err err;
+    if (jnl_open(&j, dir, &err)) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        exit(1);
+    }
+    jnl_txn *t;
+    jnl_txn_begin(j, true, &t, &err);
+    jnl_rec mark = {.type = JNL_REC_MARK, .op = JNL_MARK_INSTALL, .table = {"bucket", 6},
+                    .a = {"aws_s3", 6}};
+    jnl_append(t, &mark, NULL, &err);
+    uint64_t rows = n / 10;
+    char *prev = NULL;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t row = 1000000 + i % rows, version = i / rows;
+        json_t *img = json_deep_copy(tmpl);
+        char nm[64];
+        snprintf(nm, sizeof nm, "bench-replay-%llu", (unsigned long long)row);
+        json_object_set_new(img, "id", json_integer((json_int_t)row));
+        json_object_set_new(img, "name", json_string(nm));
+        char v[24];
+        snprintf(v, sizeof v, "%llu", (unsigned long long)version);
+        json_object_set_new(img, "tags", json_pack("{s:s}", "v", v));
+        char *txt = json_dumps(img, JSON_COMPACT);
+        jnl_rec ev = {.type = JNL_REC_EVENT, .origin = JNL_ORIGIN_USER,
+                      .op = version ? JNL_OP_UPDATE : JNL_OP_INSERT, .row_id = row,
+                      .ts_us = cm_now_us(), .table = {"bucket", 6},
+                      .a = {version ? txt : NULL, version ? (uint32_t)strlen(txt) : 0},
+                      .b = {txt, (uint32_t)strlen(txt)}};
+        uint64_t seq;
+        if (jnl_append(t, &ev, &seq, &err) || cap_db_index_event(t, seq, &ev, &err)) {
+            fprintf(stderr, "bench: %s\n", err.msg);
+            exit(1);
+        }
+        json_decref(img);
+        free(prev);
+        prev = txt;
+        if (i % 20000 == 19999) {
+            jnl_txn_commit(t, &err);
+            jnl_txn_begin(j, true, &t, &err);
+        }
+    }
+    free(prev);
+    jnl_txn_commit(t, &err);
+    jnl_free(j);
+    json_decref(tmpl);
+}
+
+/* iasql journal replay of 1,000,000 events into an empty database. */
+static void replay_1m(PGconn *c, const char *conninfo, const char *tmp, json_t *out)
+{
+    const uint64_t n = 1000000;
+    char dir[400], ci[1024];
+    snprintf(dir, sizeof dir, "%s/bench-replay-journal", tmp);
+    snprintf(ci, sizeof ci, "%s dbname=iasql_bench_replay", conninfo);
+    synthetic_journal(c, dir, n);
+    double v[3];
+    for (int r = 0; r < 3; r++) {
+        must(c, "DROP DATABASE IF EXISTS iasql_bench_replay WITH (FORCE)");
+        must(c, "CREATE DATABASE iasql_bench_replay");
+        cm_err err;
+        int64_t t0 = cm_mono_us();
+        if (eng_replay(dir, ci, 0, &err)) {
+            fprintf(stderr, "bench: replay: %s\n", err.msg);
+            exit(1);
+        }
+        v[r] = (double)(cm_mono_us() - t0) / 1e3;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double m = median(v, 3);
+    printf("%-52s %10.0f ms, %.0f events/s, %llu rows, max RSS %ld MB\n",
+           "journal replay of 1,000,000 events into a database", m, (double)n / (m / 1e3),
+           (unsigned long long)(n / 10), ru.ru_maxrss / 1024);
+    json_object_set_new(out, "replay_1m_events_ms", json_real(m));
+    json_object_set_new(out, "replay_events_per_s", json_real((double)n / (m / 1e3)));
+    must(c, "DROP DATABASE IF EXISTS iasql_bench_replay WITH (FORCE)");
+    rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -253,6 +368,8 @@ int main(int argc, char **argv)
     empty_commit(c, out);
     if (argc > 3)
         commit_100_buckets(c, argv[3], out);
+    rollback_10k(c, out);
+    replay_1m(c, argv[1], tmp, out);
     make_plain_copy(c);
     capture_bulk(c, out);
     capture_single(c, out);

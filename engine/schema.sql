@@ -394,10 +394,17 @@ $$;
 -- The iasql transaction this session holds, or NULL when none is open;
 -- raises when another session holds one (_op names the caller).
 CREATE OR REPLACE FUNCTION iasql_transaction_check(_op text) RETURNS bigint
-LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
   h record;
 BEGIN
+  -- The common case in two cheap calls: this session opened none, and the
+  -- lock is free (a shared try succeeds only when nobody holds it).
+  IF coalesce(current_setting('iasql.transaction', true), '') = ''
+     AND pg_try_advisory_lock_shared(1767993713, 2147483647) THEN
+    PERFORM pg_advisory_unlock_shared(1767993713, 2147483647);
+    RETURN NULL;
+  END IF;
   SELECT * INTO h FROM iasql_transaction_holder();
   IF h.pid IS NULL OR h.transaction_id IS NULL THEN
     RETURN NULL;
@@ -444,6 +451,7 @@ BEGIN
    WHERE x.status = 'open';
   INSERT INTO iasql_transactions (pid, role) VALUES (pg_backend_pid(), session_user)
   RETURNING id INTO t;
+  PERFORM set_config('iasql.transaction', t::text, false);
   RETURN QUERY SELECT format('iasql transaction %s is open: changes wait for iasql_commit() '
                              'or iasql_rollback()', t), t;
 END $$;
@@ -457,6 +465,7 @@ BEGIN
   IF FOUND THEN
     PERFORM pg_advisory_unlock(1767993713, 2147483647);
   END IF;
+  PERFORM set_config('iasql.transaction', '', false);
 END $$;
 
 CREATE OR REPLACE FUNCTION iasql_commit(message text DEFAULT NULL)

@@ -65,6 +65,8 @@ suite() { # build-dir label
   step "$label integration: aws_sns topics and subscriptions" it_run "$b" moto "$MOTO_URL" test test it_sns
   step "$label integration: aws_iam policies and roles" it_run "$b" moto "$MOTO_URL" test test it_iam
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
+  step "$label integration: rollback, transactions, history, replay" it_run "$b" moto "$MOTO_URL" test test it_history
+  step "$label integration: random commits and rollbacks against a model" it_run "$b" moto "$MOTO_URL" test test it_property
   step "$label integration: aws_dynamo on moto_server" it_run "$b" moto "$MOTO_URL" test test it_dynamo
   step "$label integration: aws_dynamo on dynalite" it_run "$b" dynalite "$DYNALITE_URL" test test it_dynamo
   step "$label integration: aws_kinesis on moto_server" it_run "$b" moto "$MOTO_URL" test test it_kinesis
@@ -90,7 +92,7 @@ fuzz_run() { # target
   local dir
   dir=$(mktemp -d "$IASQL_RUN_DIR/fuzz-$1.XXXX")
   cp tests/fuzz/corpus/"$1"/* "$dir"/
-  if ! "$ROOT/build-fuzz/tests/fuzz/fuzz_$1" -max_total_time="${IASQL_FUZZ_SECONDS:-20}" \
+  if ! "$ROOT/build-fuzz/tests/fuzz/fuzz_$1" -max_total_time="${IASQL_FUZZ_SECONDS:-12}" \
       -rss_limit_mb=1024 -max_len=65536 -print_final_stats=1 "$dir" >"$dir.log" 2>&1; then
     tail -n 60 "$dir.log"
     return 1
