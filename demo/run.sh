@@ -88,12 +88,26 @@ curl -s -X DELETE -H "Authorization: AWS4-HMAC-SHA256 Credential=demo/20260101/u
 sql "SELECT * FROM iasql_commit('retry');"
 cloud
 
+bold "Change your mind before committing: iasql_rollback() restores the rows, no cloud call"
+sql "INSERT INTO bucket (name) VALUES ('iasql-demo-oops');"
+sql "SELECT * FROM iasql_rollback();"
+
+bold "Back in time: the cloud as it was at commit point 1, as a new commit"
+sql "SELECT * FROM iasql_rollback(1);"
+cloud
+sql "SELECT id, name, tags FROM bucket ORDER BY id;"
+
 bold "History is plain SQL"
 sql "SELECT id, message, status, created, updated, deleted, failed FROM iasql_commits ORDER BY id;"
 sql "SELECT id, origin, table_name, op, row_id, commit_id FROM iasql_audit_log ORDER BY id;"
+sql "SELECT * FROM iasql_get_sql_since();"
 
 bold "The journal (iasql journal dump)"
 kill "$ENGINE"; wait "$ENGINE" 2>/dev/null || true; ENGINE=""
 build/iasql journal dump "$IASQL_RUN_DIR/journal" | cut -c1-150
 build/iasql journal verify "$IASQL_RUN_DIR/journal"
+bold "Replay the journal into an empty database"
+psql "$IASQL_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE iasql_demo_replay"
+build/iasql journal replay "$IASQL_RUN_DIR/journal" "$IASQL_PG_CONNINFO dbname=iasql_demo_replay"
+psql "$IASQL_PG_CONNINFO dbname=iasql_demo_replay" -X -c "SELECT id, name, tags FROM bucket ORDER BY id;"
 bold "done: the engine stopped on SIGTERM; PostgreSQL and moto_server stop now"
