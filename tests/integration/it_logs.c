@@ -85,8 +85,11 @@ static void test_log_group_lifecycle(void **state)
     json_t *t = cloud_tags(e, name);
     assert_string_equal(json_string_value(json_object_get(t, "team")), "a");
     json_decref(t);
-    assert_string_equal(it_value(e, "SELECT count(*) FROM log_group WHERE log_group_arn LIKE "
-                                    "'arn:aws:logs:%' AND creation_time IS NOT NULL"), "1");
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM log_group WHERE log_group_arn LIKE 'arn:aws:logs:%%' "
+             "AND creation_time IS NOT NULL AND log_group_name = '%s'",
+             name);
+    assert_string_equal(it_value(e, sql), "1");
 
     /* retention and tags change in place */
     assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = 30, "
