@@ -152,6 +152,45 @@ static void test_jnl_resource_index(void **state)
     jnl_free(j);
 }
 
+/* jnl_state_set journals a state record only when the state changes, and
+ * the record round-trips. */
+static void test_jnl_state_records(void **state)
+{
+    jnl *j;
+    cm_err err;
+    jnl_txn *t;
+    uint64_t last;
+    assert_int_equal(jnl_open(&j, *state, &err), 0);
+    assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
+    assert_int_equal(jnl_state_set(t, 3, "queue", 7, "{\"a\":1}", 7, &err), 0);
+    assert_int_equal(jnl_state_set(t, 3, "queue", 7, "{\"a\":1}", 7, &err), 0); /* same */
+    assert_int_equal(jnl_last_seq(t, &last, &err), 0);
+    assert_int_equal(last, 1);
+    assert_int_equal(jnl_state_set(t, 4, "queue", 7, NULL, 0, &err), 0);  /* gone */
+    assert_int_equal(jnl_state_set(t, 4, "queue", 7, NULL, 0, &err), 0);  /* still gone */
+    assert_int_equal(jnl_state_set(t, 4, "queue", 8, NULL, 0, &err), 0);  /* never was */
+    assert_int_equal(jnl_last_seq(t, &last, &err), 0);
+    assert_int_equal(last, 2);
+    jnl_rec r;
+    assert_int_equal(jnl_get(t, 1, &r, &err), 0);
+    assert_int_equal(r.type, JNL_REC_STATE);
+    assert_int_equal(r.commit_id, 3);
+    assert_int_equal(r.row_id, 7);
+    assert_memory_equal(r.a.ptr, "{\"a\":1}", 7);
+    assert_int_equal(jnl_get(t, 2, &r, &err), 0);
+    assert_int_equal(r.type, JNL_REC_STATE);
+    assert_null(r.a.ptr);
+    jnl_str v;
+    assert_int_equal(jnl_idx_get(t, JNL_IDX_STATE, "queue", 7, &v, &err), CM_ENOTFOUND);
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    assert_int_equal(jnl_rec_format(&r, 2, false, &b), 0);
+    assert_non_null(strstr(cm_buf_str(&b), "2 state commit_id=4 row_id=7"));
+    cm_buf_free(&b);
+    assert_int_equal(jnl_txn_commit(t, &err), 0);
+    jnl_free(j);
+}
+
 static void test_jnl_damaged_records(void **state)
 {
     (void)state;
@@ -201,6 +240,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jnl_append_and_scan, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_jnl_commit_points, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_jnl_resource_index, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_jnl_state_records, make_dir, remove_dir),
         cmocka_unit_test(test_jnl_damaged_records),
         cmocka_unit_test(test_jnl_format_dump),
     };
