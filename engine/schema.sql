@@ -468,47 +468,45 @@ BEGIN
   PERFORM set_config('iasql.transaction', '', false);
 END $$;
 
-CREATE OR REPLACE FUNCTION iasql_commit(message text DEFAULT NULL)
-RETURNS TABLE (action text, table_name text, id bigint, description text)
+-- The RPC of a function that ends this session's iasql transaction, if it
+-- holds one (_fn names the function for a refusal): the transaction id goes
+-- to the engine as the last argument, and the transaction ends as _status.
+CREATE OR REPLACE FUNCTION iasql_transaction_call(_fn text, _op text, _args text[],
+                                                  _status text) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
-  tx bigint := iasql_transaction_check('commit');
-  r json := iasql_rpc_call('commit', ARRAY[message, tx::text]);
+  tx bigint := iasql_transaction_check(_fn);
+  r json := iasql_rpc_call(_op, _args || tx::text);
 BEGIN
   IF tx IS NOT NULL THEN
-    PERFORM iasql_transaction_end(tx, 'committed');
+    PERFORM iasql_transaction_end(tx, _status);
   END IF;
-  RETURN QUERY SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
-                 FROM json_array_elements(r) e;
+  RETURN r;
 END $$;
+
+CREATE OR REPLACE FUNCTION iasql_commit(message text DEFAULT NULL)
+RETURNS TABLE (action text, table_name text, id bigint, description text)
+LANGUAGE sql AS $$
+  SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+    FROM json_array_elements(iasql_transaction_call('commit', 'commit', ARRAY[message],
+                                                    'committed')) e
+$$;
 
 CREATE OR REPLACE FUNCTION iasql_rollback()
 RETURNS TABLE (action text, table_name text, id bigint, description text)
-LANGUAGE plpgsql AS $$
-DECLARE
-  tx bigint := iasql_transaction_check('rollback');
-  r json := iasql_rpc_call('rollback', ARRAY[]::text[]);
-BEGIN
-  IF tx IS NOT NULL THEN
-    PERFORM iasql_transaction_end(tx, 'rolled back');
-  END IF;
-  RETURN QUERY SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
-                 FROM json_array_elements(r) e;
-END $$;
+LANGUAGE sql AS $$
+  SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+    FROM json_array_elements(iasql_transaction_call('rollback', 'rollback', ARRAY[]::text[],
+                                                    'rolled back')) e
+$$;
 
 CREATE OR REPLACE FUNCTION iasql_rollback(commit_id bigint)
 RETURNS TABLE (action text, table_name text, id bigint, description text)
-LANGUAGE plpgsql AS $$
-DECLARE
-  tx bigint := iasql_transaction_check('rollback');
-  r json := iasql_rpc_call('rollback_to', ARRAY[commit_id::text, tx::text]);
-BEGIN
-  IF tx IS NOT NULL THEN
-    PERFORM iasql_transaction_end(tx, 'committed');
-  END IF;
-  RETURN QUERY SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
-                 FROM json_array_elements(r) e;
-END $$;
+LANGUAGE sql AS $$
+  SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+    FROM json_array_elements(iasql_transaction_call('rollback', 'rollback_to',
+                                                    ARRAY[commit_id::text], 'committed')) e
+$$;
 
 -- ---------------------------------------------------------------- history as SQL
 
