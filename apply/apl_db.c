@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply/apl.h"
+#include "apply/apl_int.h"
 #include "common/cm_json.h"
 
 /* UPDATE t SET c = s.c, ... FROM json_populate_recordset(NULL::t, $1) s
@@ -49,24 +49,21 @@ static int build_writeback(PGconn *conn, const mod_table *t, cm_buf *sql)
     return rc ? CM_ENOMEM : n;
 }
 
-/* Runs one write-back statement on images inside a savepoint: a refusal
- * (a user's constraint on a module table, say) rolls back only this
- * statement. Returns CM_EPG for such a refusal with err set. */
-static int write_some(PGconn *conn, const char *sql, json_t *imgs, cm_err *err)
+int apl_run_rows(PGconn *conn, const char *sql, json_t *rows, cm_err *err)
 {
-    char *txt = cm_json_dump(imgs);
+    char *txt = cm_json_dump(rows);
     const char *params[1] = {txt};
-    int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_write_back", 0, NULL);
+    int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_rows", 0, NULL);
     if (!rc)
         rc = cm_pg_run(conn, err, sql, 1, params);
     free(txt);
     if (rc == CM_EPG) {
         cm_err e2;
-        if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_write_back", 0, NULL))
+        if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_rows", 0, NULL))
             return cm_err_set(err, e2.code, "%s", e2.msg);
         return CM_EPG;
     }
-    return rc ? rc : cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_write_back", 0, NULL);
+    return rc ? rc : cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_rows", 0, NULL);
 }
 
 static json_t *image_with_id(const apl_writeback *w)
@@ -102,14 +99,14 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t 
             for (size_t k = i; k < nwb; k++)
                 if (wb[k].table == wb[i].table)
                     json_array_append_new(imgs, image_with_id(&wb[k]));
-            rc = write_some(conn, cm_buf_str(&sql), imgs, err);
+            rc = apl_run_rows(conn, cm_buf_str(&sql), imgs, err);
             json_decref(imgs);
             for (size_t k = i; rc == CM_EPG && failed && k < nwb; k++) {
                 if (wb[k].table != wb[i].table)
                     continue;
                 json_t *one = json_pack("[o]", image_with_id(&wb[k]));
                 cm_err rerr;
-                int r1 = write_some(conn, cm_buf_str(&sql), one, &rerr);
+                int r1 = apl_run_rows(conn, cm_buf_str(&sql), one, &rerr);
                 json_decref(one);
                 if (r1 == CM_EPG)
                     json_array_append_new(

@@ -47,6 +47,18 @@ apl_action apl_decide(const mod_table *t, const json_t *known, const json_t *des
     return a;
 }
 
+int apl_known_state(jnl_txn *t, const char *table, uint64_t row_id, json_t **out, cm_err *err)
+{
+    jnl_str v;
+    *out = NULL;
+    int rc = jnl_idx_get(t, JNL_IDX_STATE, table, row_id, &v, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        return 0;
+    }
+    return rc ? rc : cm_json_parse(out, v.ptr, v.len, err);
+}
+
 static int parse_image(jnl_str s, json_t **out, cm_err *err)
 {
     *out = NULL;
@@ -90,20 +102,13 @@ static int plan_one(jnl_txn *t, apl_plan *p, const jnl_res *r, cm_err *err)
         return 0;
     uint64_t latest;
     jnl_rec ev;
-    jnl_str state;
     int rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, r->table, r->row_id, &latest, err);
     if (!rc)
         rc = jnl_get(t, latest, &ev, err);
     if (rc)
         return cm_err_wrap(err, "%s row %llu", r->table, (unsigned long long)r->row_id);
     apl_item it = {.table = table, .row_id = r->row_id, .dirty_seq = r->seq};
-    rc = jnl_idx_get(t, JNL_IDX_STATE, r->table, r->row_id, &state, err);
-    if (rc == CM_ENOTFOUND) {
-        state.ptr = NULL;
-        rc = 0;
-    }
-    if (!rc)
-        rc = parse_image(state, &it.known, err);
+    rc = apl_known_state(t, r->table, r->row_id, &it.known, err);
     if (!rc)
         rc = parse_image(ev.op == JNL_OP_DELETE ? (jnl_str){NULL, 0} : ev.b, &it.desired, err);
     if (rc) {

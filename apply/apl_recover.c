@@ -67,14 +67,7 @@ static int add_intent(scan *sc, jnl_txn *t, uint64_t seq, const jnl_rec *r, cm_e
     it->table = mt;
     it->row_id = r->row_id;
     it->action = (apl_action)r->action;
-    jnl_str state;
-    int rc = jnl_idx_get(t, JNL_IDX_STATE, table, r->row_id, &state, err);
-    if (rc == CM_ENOTFOUND) {
-        state.ptr = NULL;
-        rc = 0;
-    }
-    if (!rc)
-        rc = parse_opt(state, &it->known, err);
+    int rc = apl_known_state(t, table, r->row_id, &it->known, err);
     if (!rc)
         rc = parse_opt(r->b, &it->desired, err);
     sc->plan->n++;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply/apl.h"
+#include "apply/apl_int.h"
 #include "common/cm_json.h"
 
 typedef enum { RS_DELETE = 0, RS_UPDATE = 1, RS_INSERT = 2 } restore_op;
@@ -145,31 +145,14 @@ static int row_now(jnl_txn *t, const char *table, uint64_t row_id, json_t **cur,
     return 0;
 }
 
-static int state_now(jnl_txn *t, const char *table, uint64_t row_id, json_t **out, cm_err *err)
-{
-    jnl_str v;
-    *out = NULL;
-    int rc = jnl_idx_get(t, JNL_IDX_STATE, table, row_id, &v, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        return 0;
-    }
-    return rc ? rc : cm_json_parse(out, v.ptr, v.len, err);
-}
-
 /* ---- the database side ---- */
-
-static int quoted(PGconn *conn, cm_buf *b, const char *ident)
-{
-    return cm_pg_quote_ident(conn, b, ident);
-}
 
 /* One statement for the rows of s that are of table t and op. */
 static int build_sql(PGconn *conn, const mod_table *t, restore_op op, cm_buf *sql)
 {
     cm_buf qt;
     cm_buf_init(&qt, 1024);
-    int rc = quoted(conn, &qt, t->name);
+    int rc = cm_pg_quote_ident(conn, &qt, t->name);
     if (!rc && op == RS_DELETE)
         rc = cm_buf_printf(sql, "DELETE FROM %s WHERE id IN "
                                 "(SELECT (e->>'id')::bigint FROM json_array_elements($1::json) e)",
@@ -186,7 +169,7 @@ static int build_sql(PGconn *conn, const mod_table *t, restore_op op, cm_buf *sq
                 continue;
             cm_buf q;
             cm_buf_init(&q, 256);
-            rc = quoted(conn, &q, c->name);
+            rc = cm_pg_quote_ident(conn, &q, c->name);
             if (!rc)
                 rc = cm_buf_printf(sql, "%s%s = s.%s", n++ ? ", " : "", q.data, q.data);
             cm_buf_free(&q);
@@ -204,21 +187,6 @@ static json_t *row_arg(const restore *r)
 {
     return r->image ? json_incref(r->image)
                     : json_pack("{s:I}", "id", (json_int_t)r->row_id);
-}
-
-/* Runs sql over rows inside a savepoint; a refusal is CM_EPG with err set. */
-static int run_rows(PGconn *conn, const char *sql, json_t *rows, cm_err *err)
-{
-    char *txt = cm_json_dump(rows);
-    const char *p[1] = {txt};
-    int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_restore", 0, NULL);
-    if (!rc)
-        rc = cm_pg_run(conn, err, sql, 1, p);
-    free(txt);
-    cm_err e2;
-    if (rc == CM_EPG && cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_restore", 0, NULL))
-        return cm_err_set(err, e2.code, "%s", e2.msg);
-    return rc ? rc : cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_restore", 0, NULL);
 }
 
 static const char *const op_verbs[] = {"delete", "update", "re-insert"};
@@ -240,14 +208,14 @@ static int restore_group(PGconn *conn, const restore_set *s, const mod_table *t,
     cm_buf_init(&sql, 1 << 14);
     int rc = build_sql(conn, t, op, &sql);
     if (!rc)
-        rc = run_rows(conn, cm_buf_str(&sql), rows, err);
+        rc = apl_run_rows(conn, cm_buf_str(&sql), rows, err);
     for (size_t i = 0; rc == CM_EPG && i < s->n; i++) {
         const restore *r = &s->items[i];
         if (r->table != t || r->op != op)
             continue;
         json_t *one = json_pack("[o]", row_arg(r));
         cm_err rerr;
-        if (run_rows(conn, cm_buf_str(&sql), one, &rerr) == CM_EPG) {
+        if (apl_run_rows(conn, cm_buf_str(&sql), one, &rerr) == CM_EPG) {
             cm_buf d;
             cm_buf_init(&d, 4096);
             mod_describe_row(t, r->row_id, r->image ? r->image : r->was, &d);
@@ -366,7 +334,7 @@ static int plan_discard(jnl *j, restore_set *s, jnl_res **dirty_out, size_t *ndi
         if (!table || !table->ops)
             continue;
         json_t *known = NULL, *cur = NULL, *last = NULL;
-        rc = state_now(t, dirty[i].table, dirty[i].row_id, &known, err);
+        rc = apl_known_state(t, dirty[i].table, dirty[i].row_id, &known, err);
         if (!rc)
             rc = row_now(t, dirty[i].table, dirty[i].row_id, &cur, &last, err);
         if (!rc)
@@ -527,7 +495,7 @@ static int plan_table(jnl_txn *t, restore_set *s, const mod_table *table, json_t
         if (txt && json_is_string(txt))
             rc = cm_json_parse(&target, json_string_value(txt), json_string_length(txt), err);
         if (!rc)
-            rc = state_now(t, table->name, row_id, &known, err);
+            rc = apl_known_state(t, table->name, row_id, &known, err);
         if (!rc)
             rc = row_now(t, table->name, row_id, &cur, &last, err);
         if (!rc)

@@ -115,8 +115,6 @@ static int op_rollback(eng *e, char **args, int nargs, json_t **out, cm_err *err
     if (!rc)
         rc = apl_discard(e->j, e->wk, out, err);
     if (!rc)
-        rc = eng_tail(e, err);
-    if (!rc)
         cm_log(CM_LOG_INFO, "rollback: %zu rows restored", json_array_size(*out));
     return rc;
 }
