@@ -91,33 +91,16 @@ static char *all_rows(PGconn *c)
     return out;
 }
 
-static json_t *sqs(it_env *e, const char *op, json_t *body, long *status)
-{
-    char target[64];
-    snprintf(target, sizeof target, "AmazonSQS.%s", op);
-    return it_aws_json(e, "sqs", "1.0", target, body, status);
-}
-
 /* "VisibilityTimeout/DelaySeconds" of a queue in the cloud, or "absent". */
 static const char *cloud_queue(it_env *e, const char *qname)
 {
     static char out[64];
-    long st;
-    json_t *u = sqs(e, "GetQueueUrl", json_pack("{s:s}", "QueueName", qname), &st);
-    if (st != 200) {
-        json_decref(u);
-        return "absent";
-    }
-    json_t *a = sqs(e, "GetQueueAttributes",
-                    json_pack("{s:s, s:[s]}", "QueueUrl",
-                              json_string_value(json_object_get(u, "QueueUrl")),
-                              "AttributeNames", "All"),
-                    NULL);
-    json_t *at = json_object_get(a, "Attributes");
-    snprintf(out, sizeof out, "%s/%s", json_string_value(json_object_get(at, "VisibilityTimeout")),
-             json_string_value(json_object_get(at, "DelaySeconds")));
-    json_decref(u);
-    json_decref(a);
+    json_t *q = it_cloud_queue(e, qname);
+    snprintf(out, sizeof out, "%s/%s", json_string_value(json_object_get(q, "VisibilityTimeout")),
+             json_string_value(json_object_get(q, "DelaySeconds")));
+    if (!q)
+        snprintf(out, sizeof out, "absent");
+    json_decref(q);
     return out;
 }
 
@@ -126,38 +109,26 @@ static const char *cloud_queue(it_env *e, const char *qname)
 static const char *cloud_group(it_env *e, const char *gname)
 {
     static char out[32];
-    char body[300];
-    snprintf(body, sizeof body, "{\"logGroupNamePrefix\": \"%s\"}", gname);
-    long st;
-    json_t *r = it_aws_json(e, "logs", "1.1", "Logs_20140328.DescribeLogGroups",
-                            json_loads(body, 0, NULL), &st);
-    assert_int_equal(st, 200);
-    snprintf(out, sizeof out, "absent");
-    size_t i;
-    json_t *g;
-    json_array_foreach(json_object_get(r, "logGroups"), i, g)
-    {
-        if (strcmp(json_string_value(json_object_get(g, "logGroupName")), gname) != 0)
-            continue;
-        json_t *days = json_object_get(g, "retentionInDays");
-        if (days)
-            snprintf(out, sizeof out, "%lld", (long long)json_integer_value(days));
-        else
-            snprintf(out, sizeof out, "none");
-    }
-    json_decref(r);
+    json_t *g = it_cloud_log_group(e, gname);
+    json_t *days = json_object_get(g, "retentionInDays");
+    if (!g)
+        snprintf(out, sizeof out, "absent");
+    else if (days)
+        snprintf(out, sizeof out, "%lld", (long long)json_integer_value(days));
+    else
+        snprintf(out, sizeof out, "none");
+    json_decref(g);
     return out;
 }
 
 static void exec(it_env *e, const char *fmt, ...)
 {
-    char sql[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
+    bool ok = it_okv(e, fmt, ap);
     va_end(ap);
-    if (!it_ok(e, sql, 0, NULL))
-        fail_msg("%s", sql);
+    if (!ok)
+        fail_msg("a statement failed (above)");
 }
 
 /* Rows of a function call as "action table description" lines. */

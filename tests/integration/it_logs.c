@@ -39,24 +39,6 @@ static json_t *logs(it_env *e, const char *op, const char *body)
     return j;
 }
 
-/* The group as the cloud has it, or NULL. */
-static json_t *cloud_group(it_env *e, const char *name)
-{
-    char body[600];
-    snprintf(body, sizeof body, "{\"logGroupNamePrefix\": \"%s\"}", name);
-    json_t *r = logs(e, "DescribeLogGroups", body);
-    json_t *found = NULL;
-    size_t i;
-    json_t *g;
-    json_array_foreach(json_object_get(r, "logGroups"), i, g)
-    {
-        if (strcmp(json_string_value(json_object_get(g, "logGroupName")), name) == 0)
-            found = json_incref(g);
-    }
-    json_decref(r);
-    return found;
-}
-
 static json_t *cloud_tags(it_env *e, const char *name)
 {
     char body[600];
@@ -78,7 +60,7 @@ static void test_log_group_lifecycle(void **state)
                          "VALUES ($1, 7, '{\"team\": \"a\"}')", 1, p));
     assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "create");
     it_expect_commit(e, 1, "create");
-    json_t *g = cloud_group(e, name);
+    json_t *g = it_cloud_log_group(e, name);
     assert_non_null(g);
     assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 7);
     json_decref(g);
@@ -96,7 +78,7 @@ static void test_log_group_lifecycle(void **state)
                          "tags = '{\"team\": \"b\", \"env\": \"dev\"}' WHERE log_group_name = $1",
                       1, p));
     it_expect_commit(e, 1, "update");
-    g = cloud_group(e, name);
+    g = it_cloud_log_group(e, name);
     assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 30);
     json_decref(g);
     t = cloud_tags(e, name);
@@ -106,7 +88,7 @@ static void test_log_group_lifecycle(void **state)
     assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = NULL, tags = '{\"env\": \"dev\"}' "
                          "WHERE log_group_name = $1", 1, p));
     it_expect_commit(e, 1, "update");
-    g = cloud_group(e, name);
+    g = it_cloud_log_group(e, name);
     assert_null(json_object_get(g, "retentionInDays"));
     json_decref(g);
     t = cloud_tags(e, name);
@@ -117,9 +99,9 @@ static void test_log_group_lifecycle(void **state)
     const char *q[] = {name, renamed};
     assert_true(it_ok(e, "UPDATE log_group SET log_group_name = $2 WHERE log_group_name = $1", 2, q));
     it_expect_commit(e, 1, "replace");
-    g = cloud_group(e, name);
+    g = it_cloud_log_group(e, name);
     assert_null(g);
-    g = cloud_group(e, renamed);
+    g = it_cloud_log_group(e, renamed);
     assert_non_null(g);
     json_decref(g);
     t = cloud_tags(e, renamed);
@@ -130,7 +112,7 @@ static void test_log_group_lifecycle(void **state)
     const char *r[] = {renamed};
     assert_true(it_ok(e, sql, 1, r));
     it_expect_commit(e, 1, "delete");
-    assert_null(cloud_group(e, renamed));
+    assert_null(it_cloud_log_group(e, renamed));
 }
 
 static void test_log_group_import_and_adopt(void **state)
@@ -161,7 +143,7 @@ static void test_log_group_import_and_adopt(void **state)
     assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
                          "VALUES ($1, 14, '{\"new\": \"y\"}')", 1, q));
     it_expect_commit(e, 1, "create");
-    json_t *g = cloud_group(e, other);
+    json_t *g = it_cloud_log_group(e, other);
     assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 14);
     json_decref(g);
     json_t *t = cloud_tags(e, other);
@@ -170,8 +152,8 @@ static void test_log_group_import_and_adopt(void **state)
     json_decref(t);
     assert_true(it_ok(e, "DELETE FROM log_group", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
-    assert_null(cloud_group(e, other));
-    assert_null(cloud_group(e, made));
+    assert_null(it_cloud_log_group(e, other));
+    assert_null(it_cloud_log_group(e, made));
 }
 
 static void test_log_group_bad_input(void **state)

@@ -34,27 +34,6 @@ static json_t *sqs(it_env *e, const char *op, json_t *body, long *status)
     return it_aws_json(e, "sqs", "1.0", target, body, status);
 }
 
-/* The queue's attributes (and tags under "tags") in the cloud, or NULL. */
-static json_t *cloud_queue(it_env *e, const char *name)
-{
-    long st;
-    json_t *u = sqs(e, "GetQueueUrl", json_pack("{s:s}", "QueueName", name), &st);
-    if (st != 200) {
-        json_decref(u);
-        return NULL;
-    }
-    const char *url = json_string_value(json_object_get(u, "QueueUrl"));
-    json_t *a = sqs(e, "GetQueueAttributes",
-                    json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"), NULL);
-    json_t *t = sqs(e, "ListQueueTags", json_pack("{s:s}", "QueueUrl", url), NULL);
-    json_t *out = json_incref(json_object_get(a, "Attributes"));
-    json_object_set(out, "tags", json_object_get(t, "Tags") ? json_object_get(t, "Tags") : json_object());
-    json_decref(u);
-    json_decref(a);
-    json_decref(t);
-    return out;
-}
-
 static const char *attr(json_t *q, const char *name)
 {
     return json_string_value(json_object_get(q, name));
@@ -72,13 +51,13 @@ static void test_queue_lifecycle(void **state)
                          "VALUES ($1, 45, 5, '{\"team\": \"a\"}')", 1, p));
     assert_true(it_ok(e, "INSERT INTO queue (name, fifo_queue) VALUES ($1, true)", 1, p + 1));
     it_expect_commit(e, 2, "create");
-    json_t *q = cloud_queue(e, std);
+    json_t *q = it_cloud_queue(e, std);
     assert_non_null(q);
     assert_string_equal(attr(q, "VisibilityTimeout"), "45");
     assert_string_equal(attr(q, "DelaySeconds"), "5");
     assert_string_equal(json_string_value(json_object_get(json_object_get(q, "tags"), "team")), "a");
     json_decref(q);
-    q = cloud_queue(e, fifo);
+    q = it_cloud_queue(e, fifo);
     assert_non_null(q);
     assert_string_equal(attr(q, "FifoQueue"), "true");
     json_decref(q);
@@ -93,7 +72,7 @@ static void test_queue_lifecycle(void **state)
     assert_true(it_ok(e, "UPDATE queue SET visibility_timeout = 120, message_retention_period = 3600, "
                          "tags = '{\"team\": \"b\"}' WHERE name = $1", 1, p));
     it_expect_commit(e, 1, "update");
-    q = cloud_queue(e, std);
+    q = it_cloud_queue(e, std);
     assert_string_equal(attr(q, "VisibilityTimeout"), "120");
     assert_string_equal(attr(q, "MessageRetentionPeriod"), "3600");
     assert_string_equal(json_string_value(json_object_get(json_object_get(q, "tags"), "team")), "b");
@@ -103,8 +82,8 @@ static void test_queue_lifecycle(void **state)
     const char *r[] = {std, renamed};
     assert_true(it_ok(e, "UPDATE queue SET name = $2 WHERE name = $1", 2, r));
     it_expect_commit(e, 1, "replace");
-    assert_null(cloud_queue(e, std));
-    q = cloud_queue(e, renamed);
+    assert_null(it_cloud_queue(e, std));
+    q = it_cloud_queue(e, renamed);
     assert_non_null(q);
     assert_string_equal(attr(q, "VisibilityTimeout"), "120");
     json_decref(q);
@@ -116,8 +95,8 @@ static void test_queue_lifecycle(void **state)
     const char *both[] = {renamed, fifo};
     assert_true(it_ok(e, "DELETE FROM queue WHERE name IN ($1, $2)", 2, both));
     it_expect_commit(e, 2, "delete");
-    assert_null(cloud_queue(e, renamed));
-    assert_null(cloud_queue(e, fifo));
+    assert_null(it_cloud_queue(e, renamed));
+    assert_null(it_cloud_queue(e, fifo));
 }
 
 static void test_queue_import(void **state)
@@ -143,7 +122,7 @@ static void test_queue_import(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     assert_true(it_ok(e, "DELETE FROM queue WHERE name = $1", 1, p));
     it_expect_commit(e, 1, "delete");
-    assert_null(cloud_queue(e, name));
+    assert_null(it_cloud_queue(e, name));
 }
 
 static void test_queue_bad_input(void **state)

@@ -489,3 +489,53 @@ int it_leaks(it_env *e, const char *needle)
         pclose(f);
     return hits;
 }
+
+json_t *it_cloud_queue(it_env *e, const char *name)
+{
+    long st;
+    json_t *u = it_aws_json(e, "sqs", "1.0", "AmazonSQS.GetQueueUrl",
+                            json_pack("{s:s}", "QueueName", name), &st);
+    if (st != 200) {
+        json_decref(u);
+        return NULL;
+    }
+    const char *url = json_string_value(json_object_get(u, "QueueUrl"));
+    json_t *a = it_aws_json(e, "sqs", "1.0", "AmazonSQS.GetQueueAttributes",
+                            json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"),
+                            NULL);
+    json_t *t = it_aws_json(e, "sqs", "1.0", "AmazonSQS.ListQueueTags",
+                            json_pack("{s:s}", "QueueUrl", url), NULL);
+    json_t *out = json_incref(json_object_get(a, "Attributes"));
+    json_object_set(out, "tags",
+                    json_object_get(t, "Tags") ? json_object_get(t, "Tags") : json_object());
+    json_decref(u);
+    json_decref(a);
+    json_decref(t);
+    return out;
+}
+
+json_t *it_cloud_log_group(it_env *e, const char *name)
+{
+    long st;
+    json_t *r = it_aws_json(e, "logs", "1.1", "Logs_20140328.DescribeLogGroups",
+                            json_pack("{s:s}", "logGroupNamePrefix", name), &st);
+    if (st != 200)
+        fail_msg("DescribeLogGroups: HTTP %ld", st);
+    json_t *found = NULL;
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(r, "logGroups"), i, g)
+    {
+        if (strcmp(json_string_value(json_object_get(g, "logGroupName")), name) == 0)
+            found = json_incref(g);
+    }
+    json_decref(r);
+    return found;
+}
+
+bool it_okv(it_env *e, const char *fmt, va_list ap)
+{
+    char sql[4096];
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    return it_ok(e, sql, 0, NULL);
+}

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -94,6 +95,16 @@ const char *it_xml_text(const char *xml, const char *tag);
 /* In an SNS-style attribute map, the <value> after <key>key</key>, or NULL
  * (static buffer). */
 const char *it_xml_entry(const char *xml, const char *key);
+
+/* A queue's attributes (and its tags under "tags") as SQS has them, or
+ * NULL when there is no such queue. */
+json_t *it_cloud_queue(it_env *e, const char *name);
+/* A log group as CloudWatch Logs describes it, or NULL; fails the test
+ * when the describe itself fails. */
+json_t *it_cloud_log_group(it_env *e, const char *name);
+/* it_ok of a statement made from fmt and ap (values the test made itself,
+ * never input). */
+bool it_okv(it_env *e, const char *fmt, va_list ap);
 
 /* Commits and expects rows result rows, each of action and none failed. */
 void it_expect_commit(it_env *e, int rows, const char *action);
