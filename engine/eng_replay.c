@@ -33,21 +33,25 @@ typedef struct replay {
     uint64_t max_id;
 } replay;
 
-static int table_index(replay *r, jnl_str name)
+/* Every table of the registry, in its order (parents first), so that hits
+ * sorted by table index are written parents first. */
+static void list_tables(replay *r)
 {
-    char table[256];
-    snprintf(table, sizeof table, "%.*s", (int)name.len, name.ptr);
+    const mod_module *const *reg = mod_registry();
+    for (int m = 0; reg[m]; m++)
+        for (int k = 0; reg[m]->tables[k] && r->ntables < MAX_TABLES; k++) {
+            r->tables[r->ntables] = reg[m]->tables[k];
+            r->modules[r->ntables++] = reg[m];
+        }
+}
+
+static int table_index(const replay *r, jnl_str name)
+{
     for (int i = 0; i < r->ntables; i++)
-        if (strcmp(r->tables[i]->name, table) == 0)
+        if (strlen(r->tables[i]->name) == name.len &&
+            memcmp(r->tables[i]->name, name.ptr, name.len) == 0)
             return i;
-    const mod_module *m;
-    const mod_table *t = mod_find_table(table, &m);
-    if (!t || r->ntables == MAX_TABLES)
-        return -1;
-    r->tables[r->ntables] = t;
-    r->modules[r->ntables] = m;
-    r->installed_at[r->ntables] = 0;
-    return r->ntables++;
+    return -1;
 }
 
 static int add_hit(replay *r, int table, uint64_t row_id, uint64_t seq, uint8_t kind, cm_err *err)
@@ -145,10 +149,17 @@ static int add_regions(PGconn *conn, json_t *regions, cm_err *err)
     return rc;
 }
 
-static int flush(PGconn *conn, const mod_table *t, cm_buf *batch, size_t *in_batch, cm_err *err)
+/* Writes the batch of rows of t, after the regions they name. */
+static int flush(PGconn *conn, const mod_table *t, cm_buf *batch, size_t *in_batch,
+                 json_t *regions, cm_err *err)
 {
     if (!*in_batch)
         return 0;
+    if (mod_find_table("aws_regions", NULL)) {
+        int rc = add_regions(conn, regions, err);
+        if (rc)
+            return rc;
+    }
     cm_buf_puts(batch, "]");
     cm_buf sql;
     cm_buf_init(&sql, 4096);
@@ -223,53 +234,40 @@ static int write_rows(PGconn *conn, jnl_txn *t, replay *r, size_t *rows, cm_err 
     json_t *regions = json_object();
     cm_buf batch;
     cm_buf_init(&batch, 0);
+    size_t in_batch = 0;
+    int cur = -1; /* the table of the batch */
     int rc = cm_pg_run(conn, err, "SELECT set_config('iasql.origin', 'cloud', true)", 0, NULL);
-    /* Tables parents first: in registry order. */
-    const mod_module *const *reg = mod_registry();
-    for (int m = 0; !rc && reg[m]; m++) {
-        for (int k = 0; !rc && reg[m]->tables[k]; k++) {
-            int ti = -1;
-            for (int i = 0; i < r->ntables; i++)
-                if (r->tables[i] == reg[m]->tables[k] && r->installed_at[i])
-                    ti = i;
-            if (ti < 0)
-                continue;
-            size_t in_batch = 0;
-            for (size_t i = 0; !rc && i < r->n;) {
-                size_t j = i;
-                while (j < r->n && r->hits[j].table == r->hits[i].table &&
-                       r->hits[j].row_id == r->hits[i].row_id)
-                    j++;
-                if (r->hits[i].table == ti) {
-                    size_t mark = batch.len;
-                    cm_buf_puts(&batch, in_batch ? "," : "[");
-                    bool any;
-                    rc = row_image(t, r, &r->hits[i], j - i, &batch, regions, &any, err);
-                    if (!any) {
-                        batch.len = mark;
-                        if (batch.data)
-                            batch.data[mark] = '\0';
-                    } else {
-                        in_batch++;
-                        (*rows)++;
-                        if (r->hits[i].row_id > r->max_id)
-                            r->max_id = r->hits[i].row_id;
-                    }
-                }
-                i = j;
-                if (!rc && in_batch == REPLAY_BATCH) {
-                    if (mod_find_table("aws_regions", NULL))
-                        rc = add_regions(conn, regions, err);
-                    if (!rc)
-                        rc = flush(conn, r->tables[ti], &batch, &in_batch, err);
-                }
+    for (size_t i = 0; !rc && i < r->n;) {
+        size_t j = i;
+        while (j < r->n && r->hits[j].table == r->hits[i].table &&
+               r->hits[j].row_id == r->hits[i].row_id)
+            j++;
+        int ti = r->hits[i].table;
+        if (ti != cur && cur >= 0)
+            rc = flush(conn, r->tables[cur], &batch, &in_batch, regions, err);
+        cur = ti;
+        if (!rc && r->installed_at[ti]) {
+            size_t mark = batch.len;
+            cm_buf_puts(&batch, in_batch ? "," : "[");
+            bool any;
+            rc = row_image(t, r, &r->hits[i], j - i, &batch, regions, &any, err);
+            if (!any) {
+                batch.len = mark;
+                if (batch.data)
+                    batch.data[mark] = '\0';
+            } else {
+                in_batch++;
+                (*rows)++;
+                if (r->hits[i].row_id > r->max_id)
+                    r->max_id = r->hits[i].row_id;
             }
-            if (!rc && in_batch && mod_find_table("aws_regions", NULL))
-                rc = add_regions(conn, regions, err);
-            if (!rc)
-                rc = flush(conn, r->tables[ti], &batch, &in_batch, err);
         }
+        if (!rc && in_batch == REPLAY_BATCH)
+            rc = flush(conn, r->tables[ti], &batch, &in_batch, regions, err);
+        i = j;
     }
+    if (!rc && cur >= 0)
+        rc = flush(conn, r->tables[cur], &batch, &in_batch, regions, err);
     cm_buf_free(&batch);
     json_decref(regions);
     return rc;
@@ -306,6 +304,7 @@ int eng_replay(const char *dir, const char *conninfo, uint64_t to_commit, cm_err
         rc = refuse_unless_empty(conn, err);
     if (!rc)
         rc = jnl_txn_begin(j, false, &t, err);
+    list_tables(&r);
     uint64_t cut = 0;
     if (!rc && to_commit) {
         jnl_commit c;
