@@ -229,17 +229,6 @@ static int restore_group(PGconn *conn, const restore_set *s, const mod_table *t,
     return rc;
 }
 
-/* Every table of the registry, parents first. */
-static int each_table(const mod_table **out, int max)
-{
-    int n = 0;
-    const mod_module *const *reg = mod_registry();
-    for (int i = 0; reg[i]; i++)
-        for (int k = 0; reg[i]->tables[k] && n < max; k++)
-            out[n++] = reg[i]->tables[k];
-    return n;
-}
-
 #define MAX_TABLES 256
 
 static int write_restores(PGconn *conn, const restore_set *s, cm_err *err)
@@ -247,7 +236,7 @@ static int write_restores(PGconn *conn, const restore_set *s, cm_err *err)
     if (!s->n)
         return 0;
     const mod_table *tables[MAX_TABLES];
-    int nt = each_table(tables, MAX_TABLES);
+    int nt = mod_all_tables(tables, NULL, MAX_TABLES);
     int rc = cm_pg_run(conn, err, "BEGIN", 0, NULL);
     if (!rc)
         rc = cm_pg_run(conn, err, "SELECT set_config('iasql.origin', 'engine', true)", 0, NULL);
@@ -542,7 +531,7 @@ static int plan_rollback(jnl *j, uint64_t commit_id, restore_set *s, cm_err *err
                         "does not install or uninstall modules",
                         (unsigned long long)commit_id, cm_buf_str(&f.crossed));
     const mod_table *tables[MAX_TABLES];
-    int nt = each_table(tables, MAX_TABLES);
+    int nt = mod_all_tables(tables, NULL, MAX_TABLES);
     for (int k = 0; !rc && k < nt; k++) {
         json_t *at = json_object_get(f.tables, tables[k]->name);
         if (tables[k]->ops && at)

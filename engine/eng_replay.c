@@ -33,18 +33,6 @@ typedef struct replay {
     uint64_t max_id;
 } replay;
 
-/* Every table of the registry, in its order (parents first), so that hits
- * sorted by table index are written parents first. */
-static void list_tables(replay *r)
-{
-    const mod_module *const *reg = mod_registry();
-    for (int m = 0; reg[m]; m++)
-        for (int k = 0; reg[m]->tables[k] && r->ntables < MAX_TABLES; k++) {
-            r->tables[r->ntables] = reg[m]->tables[k];
-            r->modules[r->ntables++] = reg[m];
-        }
-}
-
 static int table_index(const replay *r, jnl_str name)
 {
     for (int i = 0; i < r->ntables; i++)
@@ -304,7 +292,8 @@ int eng_replay(const char *dir, const char *conninfo, uint64_t to_commit, cm_err
         rc = refuse_unless_empty(conn, err);
     if (!rc)
         rc = jnl_txn_begin(j, false, &t, err);
-    list_tables(&r);
+    /* Indexes in registry order: hits sorted by index are parents first. */
+    r.ntables = mod_all_tables(r.tables, r.modules, MAX_TABLES);
     uint64_t cut = 0;
     if (!rc && to_commit) {
         jnl_commit c;

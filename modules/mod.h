@@ -86,6 +86,9 @@ const mod_module *mod_find(const char *name);
 /* The table of that name among all modules, or NULL; *module_out (if not
  * NULL) receives its module. */
 const mod_table *mod_find_table(const char *table, const mod_module **module_out);
+/* Every table of the registry in its order (parents before children), with
+ * its module when modules is not NULL; at most max. Returns the count. */
+int mod_all_tables(const mod_table **tables, const mod_module **modules, int max);
 const mod_column *mod_column_find(const mod_table *t, const char *name);
 bool mod_column_has(const mod_table *t, const char *name, unsigned flag);
 

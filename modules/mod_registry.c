@@ -47,6 +47,18 @@ const mod_table *mod_find_table(const char *table, const mod_module **module_out
     return NULL;
 }
 
+int mod_all_tables(const mod_table **tables, const mod_module **modules, int max)
+{
+    int n = 0;
+    for (int i = 0; registry[i]; i++)
+        for (int k = 0; registry[i]->tables[k] && n < max; k++, n++) {
+            tables[n] = registry[i]->tables[k];
+            if (modules)
+                modules[n] = registry[i];
+        }
+    return n;
+}
+
 const mod_column *mod_column_find(const mod_table *t, const char *name)
 {
     for (const mod_column *c = t->columns; c->name; c++)
