@@ -34,8 +34,10 @@ typedef struct apl_item {
     apl_action action;
     json_t *known;      /* owned; NULL for create */
     json_t *desired;    /* owned; NULL for delete */
-    uint64_t dirty_seq; /* first unapplied user event of this row */
+    uint64_t dirty_seq; /* first unapplied user event of this row (0: not dirty, in
+                         * the plan because a resource it refers to is replaced) */
     char changed[256];  /* changed columns, for descriptions */
+    char token[33];     /* the idempotency token of its intent */
 } apl_item;
 
 typedef struct apl_plan {
@@ -43,12 +45,16 @@ typedef struct apl_plan {
     size_t n;
     uint64_t barrier_seq; /* the last journal record when the plan was made */
     size_t settled;       /* dirty rows whose net change was nothing */
+    json_t *index;        /* "table/row id" -> position in items */
 } apl_plan;
 
 /* Builds the plan from the journal's dirty set, in execution order: deletes
  * first (children before parents), then creates, replaces and updates
- * (parents before children). Rows whose net change is nothing are left in
- * plan->settled and dropped from the dirty set when the plan is executed. */
+ * (parents before children). A replaced resource takes along the resources
+ * that refer to it: replaced too when the reference cannot change in place,
+ * else updated to point at the new one. Rows whose net change is nothing
+ * are left in plan->settled and dropped from the dirty set when the plan is
+ * executed. */
 int apl_plan_build(jnl *j, apl_plan **out, cm_err *err);
 void apl_plan_free(apl_plan *p);
 
@@ -67,6 +73,9 @@ typedef struct apl_commit_info {
  * per resource in iasql_errors. A failure fails only its own resource. */
 int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *message,
                 apl_commit_info *out, cm_err *err);
+
+/* The most actions run at once against one service (default 8). */
+void apl_set_parallel(int per_service);
 
 /* Settles what a crash left open, before anything else runs: every
  * journaled intent without a result is resolved by reading that resource

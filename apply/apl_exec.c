@@ -44,12 +44,11 @@ static int write_intents(jnl *j, apl_plan *p, uint64_t *commit_id, uint64_t *fir
         apl_item *it = &p->items[i];
         if (it->action == APL_NONE)
             continue;
-        char token[33];
-        make_token(token);
+        make_token(it->token);
         char *desired = it->desired ? cm_json_dump(it->desired) : NULL;
         jnl_rec rec = {.type = JNL_REC_INTENT, .commit_id = *commit_id, .row_id = it->row_id,
                        .action = (uint8_t)it->action, .ts_us = cm_now_us(),
-                       .table = text_of(it->table->name), .a = text_of(token),
+                       .table = text_of(it->table->name), .a = text_of(it->token),
                        .b = text_of(desired)};
         uint64_t seq;
         rc = jnl_append(t, &rec, &seq, err);
@@ -62,41 +61,6 @@ static int write_intents(jnl *j, apl_plan *p, uint64_t *commit_id, uint64_t *fir
         return rc;
     }
     return jnl_txn_commit(t, err);
-}
-
-/* The cloud calls of one action. */
-void apl_run_action(mod_ctx *ctx, const apl_item *it, const json_t *desired, outcome *o)
-{
-    if (!desired)
-        desired = it->desired;
-    const mod_table_ops *ops = it->table->ops;
-    cm_err err;
-    cm_err_clear(&err);
-    int rc = 0;
-    switch (it->action) {
-    case APL_CREATE:
-        rc = ops->create(ctx, desired, &o->image, &err);
-        break;
-    case APL_UPDATE:
-        rc = ops->update(ctx, it->known, desired, &o->image, &err);
-        break;
-    case APL_REPLACE:
-        rc = ops->remove(ctx, it->known, &err);
-        if (!rc) {
-            rc = ops->create(ctx, desired, &o->image, &err);
-            o->gone = rc != 0; /* the old one is deleted, the new one not made */
-        }
-        break;
-    case APL_DELETE:
-        rc = ops->remove(ctx, it->known, &err);
-        o->gone = rc == 0;
-        break;
-    case APL_NONE:
-        break;
-    }
-    o->ok = rc == 0;
-    if (rc)
-        snprintf(o->error, sizeof o->error, "%s", err.msg);
 }
 
 /* After an action, the dirty mark goes unless the user changed the row again
@@ -457,18 +421,8 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     bool apply = p->n > p->settled;
     uint64_t commit_id = 0, first_seq = 0;
     int rc = apply ? write_intents(j, p, &commit_id, &first_seq, err) : 0;
-    for (size_t i = 0; !rc && apply && i < p->n; i++) {
-        if (p->items[i].action == APL_NONE)
-            continue;
-        json_t *clear;
-        rc = apl_secret_reveal(conn, &p->items[i], &clear, err);
-        if (rc)
-            break;
-        apl_run_action(ctx, &p->items[i], clear, &os[i]);
-        apl_secret_mask(&p->items[i], clear, os[i].image, os[i].error);
-        json_decref(clear);
-        rc = apl_write_result(j, commit_id, p->barrier_seq, &p->items[i], &os[i], err);
-    }
+    if (!rc && apply)
+        rc = apl_run_graph(j, conn, ctx, p, os, commit_id, err);
     if (!rc)
         rc = apl_fill_owned(j, ctx, commit_id, p, os, err);
     if (!rc)

@@ -15,9 +15,33 @@ typedef struct outcome {
     bool owned_missing; /* its cloud-owned columns could not be read */
 } outcome;
 
-/* The cloud calls of one action; desired (NULL: it->desired) is what the
- * module is given, secrets revealed. */
-void apl_run_action(mod_ctx *ctx, const apl_item *it, const json_t *desired, outcome *o);
+/* ---- apl_refs.c: references between resources ---- */
+/* The column by which other resources refer to a resource of t in the
+ * cloud: its first cloud-id column. */
+const mod_column *apl_ref_handle(const mod_table *t);
+/* (Re)builds p->index; apl_plan_find: the position of (table, row_id) in
+ * p->items, or -1. */
+void apl_plan_index(apl_plan *p);
+long apl_plan_find(const apl_plan *p, const char *table, uint64_t row_id);
+/* *out: a copy of img (a row image of t) whose reference columns hold the
+ * referenced resources' cloud ids: on the new side what this commit made
+ * of them (os; p and os may be NULL), on the old side what they were. An
+ * unresolvable reference is CM_EINVAL with the reason in error. */
+int apl_resolve(jnl *j, const apl_plan *p, const outcome *os, const mod_table *t,
+                const json_t *img, bool new_side, json_t **out, char *error, size_t size);
+/* Puts the row ids of rowform back into image's reference columns. */
+void apl_unresolve(const mod_table *t, const json_t *rowform, json_t *image);
+bool apl_table_has_refs(const mod_table *t);
+/* Whether column c of img refers to row_id (a number, or one in an array). */
+bool apl_refers_to(const mod_table *t, const mod_column *c, const json_t *img, uint64_t row_id);
+
+/* ---- apl_sched.c ---- */
+/* Runs every action of p through a pool of threads, parents before
+ * children, independent actions together, at most apl_set_parallel's
+ * limit per service; journals each action's result (apl_write_result). An
+ * action whose resource depends on a failed one fails without a call. */
+int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os,
+                  uint64_t commit_id, cm_err *err);
 /* Stores image as the resource's known cloud state (NULL: it is gone),
  * journaled as a STATE record of commit_id. */
 int apl_put_state(jnl_txn *t, uint64_t commit_id, const apl_item *it, const json_t *image,

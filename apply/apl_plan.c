@@ -3,7 +3,7 @@
  * image, so any number of pending events fold into one action, a change
  * undone before commit folds into none, and a failed action is retried by
  * the next commit. Reads the journal only; never the cloud. */
-#include "apply/apl.h"
+#include "apply/apl_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +126,110 @@ static int plan_one(jnl_txn *t, apl_plan *p, const jnl_res *r, cm_err *err)
     return 0;
 }
 
+/* The newest row image of a resource, NULL when its row is deleted. */
+static int latest_image(jnl_txn *t, const char *table, uint64_t row_id, json_t **out,
+                        cm_err *err)
+{
+    uint64_t latest;
+    jnl_rec ev;
+    *out = NULL;
+    int rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, table, row_id, &latest, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        return 0;
+    }
+    if (!rc)
+        rc = jnl_get(t, latest, &ev, err);
+    if (!rc && ev.op != JNL_OP_DELETE)
+        rc = parse_image(ev.b, out, err);
+    return rc;
+}
+
+static void note_changed(apl_item *it, const char *col, const char *parent)
+{
+    size_t len = strlen(it->changed);
+    snprintf(it->changed + len, sizeof it->changed - len, "%s%s (its %s is replaced)",
+             len ? ", " : "", col, parent);
+}
+
+/* A resource that refers to a replaced one through column c must follow
+ * it: replaced when c cannot change in place, else updated. */
+static int follow_parent(jnl_txn *t, apl_plan *p, size_t *cap, const mod_table *ct,
+                         const mod_column *c, uint64_t row_id, json_t *state, cm_err *err)
+{
+    apl_action a = (c->flags & MOD_COL_IMMUTABLE) ? APL_REPLACE : APL_UPDATE;
+    long k = apl_plan_find(p, ct->name, row_id);
+    if (k >= 0) {
+        apl_item *it = &p->items[k];
+        if (it->action == APL_NONE)
+            p->settled--;
+        if (it->action == APL_NONE || (it->action == APL_UPDATE && a == APL_REPLACE)) {
+            it->action = a;
+            note_changed(it, c->name, c->ref);
+        }
+        json_decref(state);
+        return 0;
+    }
+    json_t *desired;
+    int rc = latest_image(t, ct->name, row_id, &desired, err);
+    if (rc || !desired) { /* its row is gone: the database's foreign key deletes it */
+        json_decref(state);
+        return rc;
+    }
+    if (p->n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        apl_item *items = realloc(p->items, ncap * sizeof *items);
+        if (!items) {
+            json_decref(state);
+            json_decref(desired);
+            return cm_err_set(err, CM_ENOMEM, "out of memory");
+        }
+        p->items = items;
+        *cap = ncap;
+    }
+    apl_item it = {.table = ct, .row_id = row_id, .action = a, .known = state,
+                   .desired = desired};
+    note_changed(&it, c->name, c->ref);
+    p->items[p->n++] = it;
+    apl_plan_index(p);
+    return 0;
+}
+
+/* Adds to the plan, transitively, the resources that refer to a replaced
+ * one (from their known cloud state). */
+static int add_followers(jnl_txn *t, apl_plan *p, size_t *cap, cm_err *err)
+{
+    const mod_table *tables[256];
+    int nt = mod_all_tables(tables, NULL, 256);
+    int rc = 0;
+    apl_plan_index(p);
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        if (p->items[i].action != APL_REPLACE)
+            continue;
+        const char *parent = p->items[i].table->name;
+        uint64_t pid = p->items[i].row_id;
+        for (int k = 0; !rc && k < nt; k++) {
+            for (const mod_column *c = tables[k]->columns; !rc && c->name; c++) {
+                if (!c->ref || strcmp(c->ref, parent) != 0 || !tables[k]->ops)
+                    continue;
+                jnl_res *res = NULL;
+                size_t n = 0;
+                rc = jnl_idx_list(t, JNL_IDX_STATE, tables[k]->name, &res, &n, err);
+                for (size_t r = 0; !rc && r < n; r++) {
+                    json_t *state;
+                    rc = apl_known_state(t, tables[k]->name, res[r].row_id, &state, err);
+                    if (!rc && state && apl_refers_to(tables[k], c, state, pid))
+                        rc = follow_parent(t, p, cap, tables[k], c, res[r].row_id, state, err);
+                    else
+                        json_decref(state);
+                }
+                jnl_res_free(res, n);
+            }
+        }
+    }
+    return rc;
+}
+
 int apl_plan_build(jnl *j, apl_plan **out, cm_err *err)
 {
     *out = NULL;
@@ -148,6 +252,9 @@ int apl_plan_build(jnl *j, apl_plan **out, cm_err *err)
     for (size_t i = 0; !rc && i < n; i++)
         rc = plan_one(t, p, &dirty[i], err);
     jnl_res_free(dirty, n);
+    size_t cap = n;
+    if (!rc)
+        rc = add_followers(t, p, &cap, err);
     jnl_txn_abort(t);
     if (rc) {
         apl_plan_free(p);
@@ -155,6 +262,7 @@ int apl_plan_build(jnl *j, apl_plan **out, cm_err *err)
     }
     if (p->n)
         qsort(p->items, p->n, sizeof *p->items, item_cmp);
+    apl_plan_index(p);
     *out = p;
     return 0;
 }
@@ -168,6 +276,7 @@ void apl_plan_free(apl_plan *p)
         json_decref(p->items[i].desired);
     }
     free(p->items);
+    json_decref(p->index);
     free(p);
 }
 

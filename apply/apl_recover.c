@@ -67,6 +67,7 @@ static int add_intent(scan *sc, jnl_txn *t, uint64_t seq, const jnl_rec *r, cm_e
     it->table = mt;
     it->row_id = r->row_id;
     it->action = (apl_action)r->action;
+    snprintf(it->token, sizeof it->token, "%.*s", (int)r->a.len, r->a.ptr ? r->a.ptr : "");
     int rc = apl_known_state(t, table, r->row_id, &it->known, err);
     if (!rc)
         rc = parse_opt(r->b, &it->desired, err);
@@ -126,15 +127,35 @@ static int scan_open_commit(jnl *j, scan *sc, cm_err *err)
     return rc < 0 ? rc : 0;
 }
 
-/* Reads what the cloud holds for an intent whose outcome is unknown. */
-static int settle(mod_ctx *ctx, const apl_item *it, outcome *o, cm_err *err)
+/* Reads one image's resource, references resolved from the known states;
+ * the answer keeps the row ids of image. */
+static int read_as_row(jnl *j, mod_ctx *ctx, const apl_item *it, const json_t *image,
+                       json_t **found, cm_err *err)
 {
-    const mod_table_ops *ops = it->table->ops;
+    json_t *probe;
+    char why[APL_ERROR_SIZE];
+    *found = NULL;
+    if (apl_resolve(j, NULL, NULL, it->table, image, true, &probe, why, sizeof why))
+        return cm_err_set(err, CM_EINVAL, "%s", why);
+    mod_ctx_set_token(ctx, it->token[0] ? it->token : NULL);
+    int rc = it->table->ops->read(ctx, probe, found, err);
+    mod_ctx_set_token(ctx, NULL);
+    json_decref(probe);
+    if (!rc)
+        apl_unresolve(it->table, image, *found);
+    return rc;
+}
+
+/* Reads what the cloud holds for an intent whose outcome is unknown. */
+static int settle(jnl *j, mod_ctx *ctx, const apl_item *it, outcome *o, cm_err *err)
+{
     json_t *found = NULL;
     const json_t *probe = it->desired ? it->desired : it->known;
-    int rc = probe ? ops->read(ctx, probe, &found, err) : CM_ENOTFOUND;
-    if (rc == CM_ENOTFOUND && it->action == APL_REPLACE && it->known)
-        rc = ops->read(ctx, it->known, &found, err); /* the old one may still be there */
+    int rc = probe ? read_as_row(j, ctx, it, probe, &found, err) : CM_ENOTFOUND;
+    if (rc == CM_ENOTFOUND && it->action == APL_REPLACE && it->known) {
+        cm_err_clear(err); /* the old one may still be there */
+        rc = read_as_row(j, ctx, it, it->known, &found, err);
+    }
     if (rc && rc != CM_ENOTFOUND)
         return cm_err_wrap(err, "settling %s %llu", it->table->name,
                            (unsigned long long)it->row_id);
@@ -171,13 +192,14 @@ int apl_recover(jnl *j, PGconn *conn, mod_ctx *ctx, size_t *settled, cm_err *err
     int rc = scan_open_commit(j, &sc, err);
     if (!rc && sc.commit_id) {
         sc.plan->barrier_seq = sc.first_seq - 1;
+        apl_plan_index(sc.plan);
         cm_log(CM_LOG_WARN, "commit %llu was interrupted: settling %zu actions from the cloud",
                (unsigned long long)sc.commit_id, sc.plan->n);
     }
     for (size_t i = 0; !rc && i < sc.plan->n; i++) {
         if (sc.has_result[i])
             continue;
-        rc = settle(ctx, &sc.plan->items[i], &sc.os[i], err);
+        rc = settle(j, ctx, &sc.plan->items[i], &sc.os[i], err);
         if (!rc)
             rc = apl_write_result(j, sc.commit_id, sc.plan->barrier_seq, &sc.plan->items[i],
                                   &sc.os[i], err);

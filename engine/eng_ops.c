@@ -449,6 +449,8 @@ static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 static int drop_module(eng *e, const mod_module *m, json_t *rows, cm_err *err)
 {
     int rc = 0;
+    if (m->pre_uninstall_sql)
+        rc = cm_pg_script(e->wk, err, m->pre_uninstall_sql);
     int nt = 0; /* children come last in the list: drop from the end */
     while (m->tables[nt])
         nt++;

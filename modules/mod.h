@@ -20,6 +20,15 @@ typedef struct mod_ctx mod_ctx;
 int mod_ctx_new(mod_ctx **out, cm_err *err);
 void mod_ctx_free(mod_ctx *ctx);
 const char *mod_ctx_default_region(const mod_ctx *ctx);
+/* The idempotency token of the action being carried out (NULL: none). A
+ * create sends it where the API takes one (ClientToken) and tags the
+ * resource with it, so that a read after a crash finds it by the token. */
+void mod_ctx_set_token(mod_ctx *ctx, const char *token);
+const char *mod_ctx_token(const mod_ctx *ctx);
+/* Context i (0-based) of a pool of contexts for concurrent actions, one
+ * per thread, made on first use and owned by ctx; they share nothing but
+ * the credentials' source. Requests made through them count in ctx's. */
+int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err);
 /* HTTP requests made so far (for tests and benchmarks). */
 uint64_t mod_ctx_requests(const mod_ctx *ctx);
 uint64_t mod_ctx_mutating_requests(const mod_ctx *ctx);
@@ -41,6 +50,12 @@ bool mod_is_mask(const char *value);
 typedef struct mod_column {
     const char *name;
     unsigned flags;
+    /* A reference: the column holds row ids of this table (a number, or an
+     * array of numbers for a set), a foreign key on the database side. The
+     * module sees the cloud id of the referenced row instead (its first
+     * MOD_COL_CLOUD_ID column), and its list returns cloud ids there; the
+     * apply stage orders actions by these references. */
+    const char *ref;
 } mod_column;
 
 typedef struct mod_table_ops {
@@ -68,6 +83,15 @@ typedef struct mod_table {
     const char *name;
     const mod_column *columns; /* ends with {NULL, 0}; "id" is implied */
     const mod_table_ops *ops;  /* NULL: a local table (settings), never sent to the cloud */
+    /* The service its calls go to (signing name), for the per-service limit
+     * on concurrent actions; NULL: the table's own name. */
+    const char *service;
+    /* Optional: true when AWS removes this resource together with the one
+     * its reference column parent_ref points at and refuses to delete it
+     * alone (a VPC's default security group, its main route table). Deleting
+     * such a row succeeds only with its parent's. */
+    bool (*implicit)(const json_t *known);
+    const char *parent_ref;
 } mod_table;
 
 typedef struct mod_module {
@@ -77,6 +101,7 @@ typedef struct mod_module {
     const char *install_sql;       /* creates the tables; run in one transaction */
     const char *seed_sql;          /* optional, run after install with $1 = default region */
     const char *uninstall_sql;     /* optional, run after the tables are dropped */
+    const char *pre_uninstall_sql; /* optional, run before (views over the tables) */
     const mod_table *const *tables; /* ends with NULL, parents before children */
 } mod_module;
 

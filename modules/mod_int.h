@@ -10,6 +10,9 @@ struct mod_ctx {
     aws_client *aws;
     char *default_region;
     char account[32]; /* the account id, once asked (STS GetCallerIdentity) */
+    const char *token; /* the current action's idempotency token */
+    mod_ctx **workers; /* mod_ctx_worker */
+    int nworkers;
 };
 
 /* Sends req and, on failure, prefixes err with what was being done. */

@@ -111,6 +111,9 @@ void mod_ctx_free(mod_ctx *ctx)
 {
     if (!ctx)
         return;
+    for (int i = 0; i < ctx->nworkers; i++)
+        mod_ctx_free(ctx->workers[i]);
+    free(ctx->workers);
     aws_client_free(ctx->aws);
     free(ctx->default_region);
     free(ctx);
@@ -121,14 +124,53 @@ const char *mod_ctx_default_region(const mod_ctx *ctx)
     return ctx->default_region;
 }
 
+void mod_ctx_set_token(mod_ctx *ctx, const char *token)
+{
+    ctx->token = token;
+}
+
+const char *mod_ctx_token(const mod_ctx *ctx)
+{
+    return ctx->token;
+}
+
+int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err)
+{
+    if (i >= ctx->nworkers) {
+        mod_ctx **w = realloc(ctx->workers, (size_t)(i + 1) * sizeof *w);
+        if (!w)
+            return cm_err_set(err, CM_ENOMEM, "out of memory");
+        for (int k = ctx->nworkers; k <= i; k++)
+            w[k] = NULL;
+        ctx->workers = w;
+        ctx->nworkers = i + 1;
+    }
+    if (!ctx->workers[i]) {
+        int rc = mod_ctx_new(&ctx->workers[i], err);
+        if (rc)
+            return rc;
+        free(ctx->workers[i]->default_region);
+        ctx->workers[i]->default_region = strdup(ctx->default_region);
+        memcpy(ctx->workers[i]->account, ctx->account, sizeof ctx->account);
+    }
+    *out = ctx->workers[i];
+    return 0;
+}
+
 uint64_t mod_ctx_requests(const mod_ctx *ctx)
 {
-    return aws_client_stats(ctx->aws).requests;
+    uint64_t n = aws_client_stats(ctx->aws).requests;
+    for (int i = 0; i < ctx->nworkers; i++)
+        n += ctx->workers[i] ? mod_ctx_requests(ctx->workers[i]) : 0;
+    return n;
 }
 
 uint64_t mod_ctx_mutating_requests(const mod_ctx *ctx)
 {
-    return aws_client_stats(ctx->aws).mutating;
+    uint64_t n = aws_client_stats(ctx->aws).mutating;
+    for (int i = 0; i < ctx->nworkers; i++)
+        n += ctx->workers[i] ? mod_ctx_mutating_requests(ctx->workers[i]) : 0;
+    return n;
 }
 
 int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_err *err,

@@ -33,7 +33,8 @@ void aws_client_free(aws_client *c);
 
 typedef struct aws_stats {
     uint64_t requests;  /* HTTP requests sent, retries included */
-    uint64_t mutating;  /* of which not GET/HEAD */
+    uint64_t mutating;  /* of which change something: not GET/HEAD, nor an action
+                         * named Describe*, List*, Get* */
     uint64_t retries;
 } aws_stats;
 aws_stats aws_client_stats(const aws_client *c);
@@ -49,6 +50,7 @@ typedef struct aws_request {
     const char *content_type; /* NULL for none */
     const char *target;       /* X-Amz-Target of the JSON protocols; NULL for none */
     bool content_md5;         /* send Content-MD5 of the body (S3 requires it on some calls) */
+    bool read_only;           /* a POST that changes nothing (Describe*, List*, Get*) */
 } aws_request;
 
 typedef struct aws_response {

@@ -258,7 +258,7 @@ static int send_once(aws_client *c, const aws_request *req, const char *url,
     cm_buf_reset(&resp->body);
     resp->code[0] = resp->message[0] = '\0';
     c->stats.requests++;
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 && !req->read_only)
         c->stats.mutating++;
     CURLcode cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
@@ -345,6 +345,13 @@ int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *
     return rc;
 }
 
+/* Actions that only read, by AWS's naming. */
+static bool read_only_action(const char *op)
+{
+    return strncmp(op, "Describe", 8) == 0 || strncmp(op, "List", 4) == 0 ||
+           strncmp(op, "Get", 3) == 0;
+}
+
 int aws_json_call(aws_client *c, const char *service, const char *region, const char *target,
                   const char *content_type, const json_t *body, json_t **out, char code[128],
                   cm_err *err)
@@ -355,9 +362,10 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
     char *text = json_dumps(body, JSON_COMPACT);
     if (!text)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
+    const char *dot = strrchr(target, '.');
     aws_request req = {.service = service, .region = region, .method = "POST", .path = "/",
                        .body = text, .body_len = strlen(text), .content_type = content_type,
-                       .target = target};
+                       .target = target, .read_only = read_only_action(dot ? dot + 1 : target)};
     aws_response resp;
     aws_response_init(&resp);
     int rc = aws_send(c, &req, &resp, err);
@@ -432,7 +440,8 @@ int aws_query_call(aws_client *c, const char *service, const char *region, const
     }
     aws_request req = {.service = service, .region = region, .method = "POST", .path = "/",
                        .body = form.data, .body_len = form.len,
-                       .content_type = "application/x-www-form-urlencoded; charset=utf-8"};
+                       .content_type = "application/x-www-form-urlencoded; charset=utf-8",
+                       .read_only = read_only_action(action)};
     aws_response resp;
     aws_response_init(&resp);
     rc = aws_send(c, &req, &resp, err);

@@ -1,0 +1,576 @@
+/* apply/apl_sched.c — runs a plan as a graph. Every action is one or two
+ * nodes: a delete half (delete, or the first half of a replace) and a put
+ * half (create, update, or the second half of a replace). References give
+ * the edges: a put waits for the puts of what it refers to, a delete waits
+ * for the deletes (or the moving away) of what refers to it. Ready nodes
+ * run on a pool of threads, each with its own AWS client, at most
+ * apl_set_parallel's limit per service; the main thread alone touches the
+ * journal and the database, so they see one writer as before. A failed
+ * node fails the nodes that wait for it, without a call. See
+ * docs/decisions.md (why threads rather than one curl multi handle). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply/apl_int.h"
+
+#define POOL_MAX 32
+
+static int parallel_per_service = 8;
+
+void apl_set_parallel(int per_service)
+{
+    if (per_service >= 1 && per_service <= POOL_MAX)
+        parallel_per_service = per_service;
+}
+
+enum { N_WAIT, N_RUN, N_OK, N_FAILED };
+enum { J_REMOVE, J_CREATE, J_UPDATE };
+
+typedef struct node {
+    size_t item;
+    bool del;
+    bool with_parent; /* an implicit resource AWS deletes with its parent */
+    int state;
+    size_t *deps;
+    size_t ndeps, cap;
+} node;
+
+typedef struct job {
+    size_t node;
+    int kind;
+    const mod_table *table;
+    json_t *known;   /* resolved */
+    json_t *desired; /* resolved, secrets revealed */
+    json_t *clear;   /* the revealed copy, to scrub errors with */
+    const char *token;
+    int rc;
+    json_t *image;
+    char error[APL_ERROR_SIZE];
+    struct job *next;
+} job;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    job *queue, *queue_tail, *finished;
+    bool stop;
+} pool;
+
+typedef struct worker {
+    pool *pl;
+    mod_ctx *ctx;
+    pthread_t th;
+} worker;
+
+static void run_job(mod_ctx *ctx, job *jb)
+{
+    const mod_table_ops *ops = jb->table->ops;
+    cm_err err;
+    cm_err_clear(&err);
+    mod_ctx_set_token(ctx, jb->token);
+    switch (jb->kind) {
+    case J_REMOVE:
+        jb->rc = ops->remove(ctx, jb->known, &err);
+        break;
+    case J_CREATE:
+        jb->rc = ops->create(ctx, jb->desired, &jb->image, &err);
+        break;
+    default:
+        jb->rc = ops->update(ctx, jb->known, jb->desired, &jb->image, &err);
+        break;
+    }
+    mod_ctx_set_token(ctx, NULL);
+    if (jb->rc)
+        snprintf(jb->error, sizeof jb->error, "%s", err.msg);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pool *pl = w->pl;
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        while (!pl->queue && !pl->stop)
+            pthread_cond_wait(&pl->work, &pl->mu);
+        if (!pl->queue)
+            break;
+        job *jb = pl->queue;
+        pl->queue = jb->next;
+        if (!pl->queue)
+            pl->queue_tail = NULL;
+        pthread_mutex_unlock(&pl->mu);
+        run_job(w->ctx, jb);
+        pthread_mutex_lock(&pl->mu);
+        jb->next = pl->finished;
+        pl->finished = jb;
+        pthread_cond_signal(&pl->done);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return NULL;
+}
+
+typedef struct sched {
+    jnl *j;
+    PGconn *conn;
+    apl_plan *p;
+    outcome *os;
+    uint64_t commit_id;
+    node *nodes;
+    size_t nn;
+    long *del_node, *put_node; /* per item, -1 when none */
+    bool *written;             /* per item: its result is journaled */
+    const char **svc;          /* per node: the service */
+    const char *svc_names[64];
+    int svc_running[64];
+    int nsvc;
+} sched;
+
+static int add_dep(node *n, size_t dep)
+{
+    for (size_t i = 0; i < n->ndeps; i++)
+        if (n->deps[i] == dep)
+            return 0;
+    if (n->ndeps == n->cap) {
+        size_t cap = n->cap ? n->cap * 2 : 4;
+        size_t *d = realloc(n->deps, cap * sizeof *d);
+        if (!d)
+            return CM_ENOMEM;
+        n->deps = d;
+        n->cap = cap;
+    }
+    n->deps[n->ndeps++] = dep;
+    return 0;
+}
+
+static bool has_del(apl_action a)
+{
+    return a == APL_DELETE || a == APL_REPLACE;
+}
+
+static bool has_put(apl_action a)
+{
+    return a == APL_CREATE || a == APL_UPDATE || a == APL_REPLACE;
+}
+
+/* The item a reference value points at, or -1. */
+static long ref_item(const apl_plan *p, const mod_column *c, const json_t *v)
+{
+    return json_is_integer(v) ? apl_plan_find(p, c->ref, (uint64_t)json_integer_value(v)) : -1;
+}
+
+/* Calls fn for every item the reference column c of img points at. */
+static int each_ref(sched *s, const mod_column *c, const json_t *img, size_t self,
+                    int (*fn)(sched *s, size_t self, size_t parent), size_t *nref)
+{
+    json_t *v = json_object_get(img, c->name);
+    int rc = 0;
+    if (json_is_array(v)) {
+        size_t k;
+        json_t *e;
+        json_array_foreach(v, k, e)
+        {
+            long i = ref_item(s->p, c, e);
+            if (i >= 0 && !rc) {
+                rc = fn(s, self, (size_t)i);
+                (*nref)++;
+            }
+        }
+    } else {
+        long i = ref_item(s->p, c, v);
+        if (i >= 0) {
+            rc = fn(s, self, (size_t)i);
+            (*nref)++;
+        }
+    }
+    return rc;
+}
+
+/* My put waits for the put of what I refer to. */
+static int edge_put(sched *s, size_t self, size_t parent)
+{
+    if (s->put_node[parent] < 0 || s->put_node[self] < 0)
+        return 0;
+    return add_dep(&s->nodes[s->put_node[self]], (size_t)s->put_node[parent]);
+}
+
+/* The delete of what I referred to waits for my delete, or for my update
+ * that points me elsewhere. */
+static int edge_del(sched *s, size_t self, size_t parent)
+{
+    if (s->del_node[parent] < 0)
+        return 0;
+    node *pn = &s->nodes[s->del_node[parent]];
+    long mine = s->del_node[self] >= 0 ? s->del_node[self] : s->put_node[self];
+    if (mine < 0 || s->nodes[mine].with_parent)
+        return 0;
+    return add_dep(pn, (size_t)mine);
+}
+
+/* Whether table a comes before table b in the same module (a coarse order
+ * for tables that name each other without a reference column). */
+static bool same_module_before(const mod_table *a, const mod_table *b)
+{
+    const mod_module *ma, *mb;
+    mod_find_table(a->name, &ma);
+    mod_find_table(b->name, &mb);
+    if (!ma || ma != mb || a == b)
+        return false;
+    for (int k = 0; ma->tables[k]; k++) {
+        if (ma->tables[k] == a)
+            return true;
+        if (ma->tables[k] == b)
+            return false;
+    }
+    return false;
+}
+
+static int build_graph(sched *s)
+{
+    apl_plan *p = s->p;
+    s->nodes = calloc(2 * p->n + 1, sizeof *s->nodes);
+    s->del_node = calloc(p->n + 1, sizeof *s->del_node);
+    s->put_node = calloc(p->n + 1, sizeof *s->put_node);
+    s->written = calloc(p->n + 1, sizeof *s->written);
+    s->svc = calloc(2 * p->n + 1, sizeof *s->svc);
+    if (!s->nodes || !s->del_node || !s->put_node || !s->written || !s->svc)
+        return CM_ENOMEM;
+    for (size_t i = 0; i < p->n; i++) {
+        apl_item *it = &p->items[i];
+        s->del_node[i] = s->put_node[i] = -1;
+        const char *svc = it->table->service ? it->table->service : it->table->name;
+        if (has_del(it->action)) {
+            s->del_node[i] = (long)s->nn;
+            s->svc[s->nn] = svc;
+            s->nodes[s->nn++] = (node){.item = i, .del = true};
+        }
+        if (has_put(it->action)) {
+            s->put_node[i] = (long)s->nn;
+            s->svc[s->nn] = svc;
+            s->nodes[s->nn++] = (node){.item = i};
+            if (s->del_node[i] >= 0 &&
+                add_dep(&s->nodes[s->put_node[i]], (size_t)s->del_node[i]))
+                return CM_ENOMEM;
+        }
+    }
+    /* Implicit resources whose parent goes too: deleted by AWS with it. */
+    for (size_t i = 0; i < p->n; i++) {
+        apl_item *it = &p->items[i];
+        if (it->action != APL_DELETE || !it->table->implicit || !it->table->implicit(it->known))
+            continue;
+        const mod_column *c = mod_column_find(it->table, it->table->parent_ref);
+        long par = c ? ref_item(p, c, json_object_get(it->known, c->name)) : -1;
+        if (par >= 0 && s->del_node[par] >= 0) {
+            node *n = &s->nodes[s->del_node[i]];
+            n->with_parent = true;
+            if (add_dep(n, (size_t)s->del_node[par]))
+                return CM_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        apl_item *it = &p->items[i];
+        size_t nref = 0;
+        int rc = 0;
+        for (const mod_column *c = it->table->columns; !rc && c->name; c++) {
+            if (!c->ref)
+                continue;
+            if (it->desired)
+                rc = each_ref(s, c, it->desired, i, edge_put, &nref);
+            if (!rc && it->known)
+                rc = each_ref(s, c, it->known, i, edge_del, &nref);
+        }
+        if (rc)
+            return rc;
+        if (apl_table_has_refs(it->table))
+            continue;
+        /* No reference columns: the module's earlier tables go first. */
+        for (size_t k = 0; k < p->n; k++) {
+            if (!same_module_before(p->items[k].table, it->table))
+                continue;
+            if (s->put_node[i] >= 0 && s->put_node[k] >= 0 &&
+                add_dep(&s->nodes[s->put_node[i]], (size_t)s->put_node[k]))
+                return CM_ENOMEM;
+            if (s->del_node[i] >= 0 && s->del_node[k] >= 0 &&
+                add_dep(&s->nodes[s->del_node[k]], (size_t)s->del_node[i]))
+                return CM_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static int *svc_slot(sched *s, const char *svc)
+{
+    for (int i = 0; i < s->nsvc; i++)
+        if (strcmp(s->svc_names[i], svc) == 0)
+            return &s->svc_running[i];
+    if (s->nsvc == 64)
+        return &s->svc_running[63];
+    s->svc_names[s->nsvc] = svc;
+    s->svc_running[s->nsvc] = 0;
+    return &s->svc_running[s->nsvc++];
+}
+
+static int write_item(sched *s, size_t i, cm_err *err)
+{
+    if (s->written[i])
+        return 0;
+    s->written[i] = true;
+    return apl_write_result(s->j, s->commit_id, s->p->barrier_seq, &s->p->items[i], &s->os[i],
+                            err);
+}
+
+/* A node that did not run (or failed): its item's outcome says why. */
+static int fail_node(sched *s, size_t n, const char *why, cm_err *err)
+{
+    node *nd = &s->nodes[n];
+    nd->state = N_FAILED;
+    apl_item *it = &s->p->items[nd->item];
+    outcome *o = &s->os[nd->item];
+    if (s->written[nd->item])
+        return 0;
+    o->ok = false;
+    /* a replace whose old resource is deleted and whose new one is not made */
+    o->gone = !nd->del && it->action == APL_REPLACE;
+    snprintf(o->error, sizeof o->error, "%s", why);
+    return write_item(s, nd->item, err);
+}
+
+static void describe_item(const apl_item *it, char *out, size_t size)
+{
+    snprintf(out, size, "%s %llu", it->table->name, (unsigned long long)it->row_id);
+}
+
+/* Checks a waiting node: 1 ready, 0 not yet, -1 failed (why filled). */
+static int node_ready(sched *s, const node *nd, char *why, size_t size)
+{
+    for (size_t d = 0; d < nd->ndeps; d++) {
+        const node *dep = &s->nodes[nd->deps[d]];
+        if (dep->state == N_FAILED) {
+            char name[300];
+            describe_item(&s->p->items[dep->item], name, sizeof name);
+            if (nd->del && !dep->del)
+                snprintf(why, size, "not applied: %s, which referred to it, was not moved", name);
+            else if (nd->del && dep->item != nd->item && !nd->with_parent)
+                snprintf(why, size, "not deleted: %s, which refers to it, was not deleted", name);
+            else if (dep->item == nd->item)
+                snprintf(why, size, "%s", s->os[nd->item].error);
+            else
+                snprintf(why, size, "not applied: it depends on %s, which failed", name);
+            return -1;
+        }
+        if (dep->state != N_OK)
+            return 0;
+    }
+    return 1;
+}
+
+static int prepare_job(sched *s, size_t n, job *jb, cm_err *err)
+{
+    node *nd = &s->nodes[n];
+    apl_item *it = &s->p->items[nd->item];
+    memset(jb, 0, sizeof *jb);
+    jb->node = n;
+    jb->table = it->table;
+    jb->token = it->token;
+    jb->kind = nd->del ? J_REMOVE : it->action == APL_UPDATE ? J_UPDATE : J_CREATE;
+    if (jb->kind != J_CREATE &&
+        apl_resolve(s->j, s->p, s->os, it->table, it->known, false, &jb->known, jb->error,
+                    sizeof jb->error))
+        return CM_EINVAL;
+    if (jb->kind == J_REMOVE)
+        return 0;
+    int rc = apl_secret_reveal(s->conn, it, &jb->clear, err);
+    if (rc)
+        return rc;
+    if (apl_resolve(s->j, s->p, s->os, it->table, jb->clear ? jb->clear : it->desired, true,
+                    &jb->desired, jb->error, sizeof jb->error))
+        return CM_EINVAL;
+    return 0;
+}
+
+static void job_free(job *jb)
+{
+    json_decref(jb->known);
+    json_decref(jb->desired);
+    json_decref(jb->clear);
+    json_decref(jb->image);
+    free(jb);
+}
+
+/* The main thread's part of a finished job. */
+static int finish_job(sched *s, job *jb, cm_err *err)
+{
+    node *nd = &s->nodes[jb->node];
+    apl_item *it = &s->p->items[nd->item];
+    outcome *o = &s->os[nd->item];
+    (*svc_slot(s, s->svc[jb->node]))--;
+    if (jb->rc) {
+        apl_secret_mask(it, jb->clear, NULL, jb->error);
+        return fail_node(s, jb->node, jb->error, err);
+    }
+    nd->state = N_OK;
+    if (nd->del) {
+        if (it->action != APL_DELETE)
+            return 0; /* the put half follows */
+        o->ok = o->gone = true;
+        return write_item(s, nd->item, err);
+    }
+    o->ok = true;
+    o->image = jb->image;
+    jb->image = NULL;
+    if (o->image) {
+        apl_unresolve(it->table, it->desired, o->image);
+        apl_secret_mask(it, jb->clear, o->image, NULL);
+    }
+    return write_item(s, nd->item, err);
+}
+
+/* Starts what is ready, fails what cannot run; *running counts jobs out. */
+static int dispatch(sched *s, pool *pl, int nworkers, int *running, bool *progress, cm_err *err)
+{
+    *progress = false;
+    int rc = 0;
+    for (size_t n = 0; !rc && n < s->nn; n++) {
+        node *nd = &s->nodes[n];
+        if (nd->state != N_WAIT)
+            continue;
+        char why[APL_ERROR_SIZE];
+        int r = node_ready(s, nd, why, sizeof why);
+        if (r < 0) {
+            rc = fail_node(s, n, why, err);
+            *progress = true;
+            continue;
+        }
+        if (r == 0)
+            continue;
+        apl_item *it = &s->p->items[nd->item];
+        if (nd->del && it->action == APL_DELETE && it->table->implicit &&
+            it->table->implicit(it->known) && !nd->with_parent) {
+            snprintf(why, sizeof why,
+                     "AWS does not delete this resource on its own; it goes with its %s: "
+                     "delete that row too, or put this row back (iasql_rollback())",
+                     it->table->parent_ref);
+            rc = fail_node(s, n, why, err);
+            *progress = true;
+            continue;
+        }
+        if (nd->with_parent) { /* AWS deleted it with its parent */
+            nd->state = N_OK;
+            s->os[nd->item].ok = s->os[nd->item].gone = true;
+            rc = write_item(s, nd->item, err);
+            *progress = true;
+            continue;
+        }
+        int *slot = svc_slot(s, s->svc[n]);
+        if (*running >= nworkers || *slot >= parallel_per_service)
+            continue;
+        job *jb = malloc(sizeof *jb);
+        if (!jb)
+            return cm_err_set(err, CM_ENOMEM, "out of memory");
+        rc = prepare_job(s, n, jb, err);
+        if (rc == CM_EINVAL) {
+            char msg[APL_ERROR_SIZE];
+            snprintf(msg, sizeof msg, "not applied: %.1000s", jb->error);
+            job_free(jb);
+            rc = fail_node(s, n, msg, err);
+            *progress = true;
+            continue;
+        }
+        if (rc) {
+            job_free(jb);
+            return rc;
+        }
+        nd->state = N_RUN;
+        (*slot)++;
+        (*running)++;
+        *progress = true;
+        pthread_mutex_lock(&pl->mu);
+        jb->next = NULL;
+        if (pl->queue_tail)
+            pl->queue_tail->next = jb;
+        else
+            pl->queue = jb;
+        pl->queue_tail = jb;
+        pthread_cond_signal(&pl->work);
+        pthread_mutex_unlock(&pl->mu);
+    }
+    return rc;
+}
+
+static void sched_free(sched *s)
+{
+    for (size_t n = 0; n < s->nn; n++)
+        free(s->nodes[n].deps);
+    free(s->nodes);
+    free(s->del_node);
+    free(s->put_node);
+    free(s->written);
+    free(s->svc);
+}
+
+int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os,
+                  uint64_t commit_id, cm_err *err)
+{
+    sched s = {.j = j, .conn = conn, .p = p, .os = os, .commit_id = commit_id};
+    int rc = build_graph(&s);
+    if (rc) {
+        sched_free(&s);
+        return cm_err_set(err, CM_ENOMEM, "out of memory planning %zu actions", p->n);
+    }
+    int nworkers = parallel_per_service * 2;
+    if (nworkers > POOL_MAX)
+        nworkers = POOL_MAX;
+    if ((size_t)nworkers > s.nn)
+        nworkers = (int)s.nn;
+    pool pl = {.mu = PTHREAD_MUTEX_INITIALIZER,
+               .work = PTHREAD_COND_INITIALIZER,
+               .done = PTHREAD_COND_INITIALIZER};
+    worker ws[POOL_MAX];
+    int started = 0;
+    for (; !rc && started < nworkers; started++) {
+        ws[started].pl = &pl;
+        rc = mod_ctx_worker(ctx, started, &ws[started].ctx, err);
+        if (!rc && pthread_create(&ws[started].th, NULL, worker_main, &ws[started]) != 0)
+            rc = cm_err_set(err, CM_ENOMEM, "cannot start an apply thread");
+        if (rc)
+            break;
+    }
+    int running = 0;
+    for (;;) {
+        bool progress = true;
+        while (!rc && progress)
+            rc = dispatch(&s, &pl, started, &running, &progress, err);
+        if (running == 0)
+            break;
+        pthread_mutex_lock(&pl.mu);
+        while (!pl.finished)
+            pthread_cond_wait(&pl.done, &pl.mu);
+        job *done = pl.finished;
+        pl.finished = NULL;
+        pthread_mutex_unlock(&pl.mu);
+        while (done) {
+            job *next = done->next;
+            running--;
+            int frc = finish_job(&s, done, err);
+            if (!rc)
+                rc = frc;
+            job_free(done);
+            done = next;
+        }
+    }
+    pthread_mutex_lock(&pl.mu);
+    pl.stop = true;
+    pthread_cond_broadcast(&pl.work);
+    pthread_mutex_unlock(&pl.mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(ws[i].th, NULL);
+    /* Nodes still waiting with nothing running wait on each other. */
+    for (size_t n = 0; !rc && n < s.nn; n++)
+        if (s.nodes[n].state == N_WAIT)
+            rc = fail_node(&s, n, "not applied: its references form a cycle", err);
+    /* Nodes never reached (an error stopped the run) stay unwritten: their
+     * rows stay pending. */
+    sched_free(&s);
+    return rc;
+}
