@@ -16,9 +16,6 @@ typedef struct outcome {
 } outcome;
 
 /* ---- apl_refs.c: references between resources ---- */
-/* The column by which other resources refer to a resource of t in the
- * cloud: its first cloud-id column. */
-const mod_column *apl_ref_handle(const mod_table *t);
 /* (Re)builds p->index; apl_plan_find: the position of (table, row_id) in
  * p->items, or -1. */
 void apl_plan_index(apl_plan *p);

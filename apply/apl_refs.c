@@ -11,14 +11,6 @@
 
 #include "apply/apl_int.h"
 
-const mod_column *apl_ref_handle(const mod_table *t)
-{
-    for (const mod_column *c = t->columns; c->name; c++)
-        if (c->flags & MOD_COL_CLOUD_ID)
-            return c;
-    return NULL;
-}
-
 static void index_key(char *out, size_t size, const char *table, uint64_t row_id)
 {
     snprintf(out, size, "%s/%llu", table, (unsigned long long)row_id);
@@ -93,7 +85,7 @@ static int ref_image(jnl *j, const apl_plan *p, const outcome *os, const mod_tab
 static int resolve_one(jnl *j, const apl_plan *p, const outcome *os, const mod_table *rt,
                        const json_t *v, bool new_side, json_t **out, char *error, size_t size)
 {
-    const mod_column *h = apl_ref_handle(rt);
+    const mod_column *h = mod_ref_handle(rt);
     if (!json_is_integer(v) || !h) {
         snprintf(error, size, "a reference to %s is not a row id", rt->name);
         return CM_EINVAL;

@@ -27,6 +27,12 @@ int cap_db_index_event(jnl_txn *t, uint64_t seq, const jnl_rec *ev, cm_err *err)
 int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char *const *regions,
                      size_t nregions, int *count, cm_err *err);
 
+/* Rows from a module's list hold cloud ids in their reference columns;
+ * this puts the referenced rows' ids there instead (a set keeps the ids it
+ * finds). A resource whose required reference is not in the database is
+ * left out, with a warning. */
+int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_err *err);
+
 /* Parses an audit op name ("INSERT"...) or origin ("user"...); 0 if unknown. */
 uint8_t cap_op_code(const char *op);
 uint8_t cap_origin_code(const char *origin);

@@ -2,6 +2,8 @@
  * returns into its table as origin 'cloud', through parameters only. */
 #include "capture/cap.h"
 
+#include <string.h>
+
 #include "common/cm_json.h"
 
 /* "INSERT INTO t (c1, c2) SELECT c1, c2 FROM json_populate_recordset(NULL::t, $1)" */
@@ -31,6 +33,97 @@ static int build_insert(PGconn *conn, const mod_table *t, cm_buf *sql)
     return rc;
 }
 
+/* The row ids of rt's rows by their cloud id ({cloud id: row id}). */
+static int handle_map(PGconn *conn, const mod_table *rt, json_t **out, cm_err *err)
+{
+    const mod_column *h = mod_ref_handle(rt);
+    *out = NULL;
+    if (!h)
+        return cm_err_set(err, CM_EINVAL, "table %s has no cloud id to refer to", rt->name);
+    cm_buf sql;
+    cm_buf_init(&sql, 4096);
+    int rc = cm_buf_puts(&sql, "SELECT coalesce(json_object_agg(");
+    if (!rc)
+        rc = cm_pg_quote_ident(conn, &sql, h->name);
+    if (!rc)
+        rc = cm_buf_puts(&sql, ", id), '{}') FROM ");
+    if (!rc)
+        rc = cm_pg_quote_ident(conn, &sql, rt->name);
+    if (!rc)
+        rc = cm_buf_puts(&sql, " WHERE ");
+    if (!rc)
+        rc = cm_pg_quote_ident(conn, &sql, h->name);
+    if (!rc)
+        rc = cm_buf_puts(&sql, " IS NOT NULL");
+    PGresult *res = NULL;
+    if (!rc)
+        rc = cm_pg_exec(conn, &res, err, cm_buf_str(&sql), 0, NULL);
+    if (!rc)
+        rc = cm_json_parse(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), err);
+    PQclear(res);
+    cm_buf_free(&sql);
+    return rc;
+}
+
+static int column_required(PGconn *conn, const mod_table *t, const char *col, bool *out,
+                           cm_err *err)
+{
+    const char *p[] = {t->name, col};
+    PGresult *res = NULL;
+    int rc = cm_pg_exec(conn, &res, err,
+                        "SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass "
+                        "AND attname = $2",
+                        2, p);
+    *out = !rc && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return rc;
+}
+
+int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_err *err)
+{
+    int rc = 0;
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        if (!c->ref)
+            continue;
+        const mod_table *rt = mod_find_table(c->ref, NULL);
+        json_t *map = NULL;
+        bool required = false;
+        rc = rt ? handle_map(conn, rt, &map, err)
+                : cm_err_set(err, CM_EINVAL, "%s.%s refers to unknown table %s", t->name,
+                             c->name, c->ref);
+        if (!rc)
+            rc = column_required(conn, t, c->name, &required, err);
+        for (size_t i = json_array_size(rows); !rc && i-- > 0;) {
+            json_t *row = json_array_get(rows, i);
+            json_t *v = json_object_get(row, c->name);
+            if (json_is_array(v)) {
+                json_t *ids = json_array();
+                size_t k;
+                json_t *e;
+                json_array_foreach(v, k, e)
+                {
+                    json_t *id = json_is_string(e) ? json_object_get(map, json_string_value(e))
+                                                   : NULL;
+                    if (id)
+                        json_array_append(ids, id);
+                }
+                json_object_set_new(row, c->name, ids);
+            } else if (json_is_string(v)) {
+                json_t *id = json_object_get(map, json_string_value(v));
+                if (!id && required) {
+                    cm_log(CM_LOG_WARN, "%s: %s %s is not in table %s; that resource is left out",
+                           t->name, c->name, json_string_value(v), rt->name);
+                    json_array_remove(rows, i);
+                    continue;
+                }
+                json_object_set(row, c->name, id ? id : json_null());
+            }
+        }
+        json_decref(map);
+    }
+    return rc;
+}
+
 int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char *const *regions,
                      size_t nregions, int *count, cm_err *err)
 {
@@ -39,8 +132,12 @@ int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char 
         return 0;
     json_t *rows;
     int rc = t->ops->list(ctx, regions, nregions, &rows, err);
-    if (rc)
+    if (!rc)
+        rc = cap_cloud_refs_to_rows(conn, t, rows, err);
+    if (rc) {
+        json_decref(rows);
         return cm_err_wrap(err, "importing %s", t->name);
+    }
     if (json_array_size(rows) == 0) {
         json_decref(rows);
         return 0;

@@ -115,6 +115,9 @@ const mod_table *mod_find_table(const char *table, const mod_module **module_out
  * its module when modules is not NULL; at most max. Returns the count. */
 int mod_all_tables(const mod_table **tables, const mod_module **modules, int max);
 const mod_column *mod_column_find(const mod_table *t, const char *name);
+/* The column by which other resources refer to a resource of t in the
+ * cloud: its first cloud-id column (NULL when it has none). */
+const mod_column *mod_ref_handle(const mod_table *t);
 bool mod_column_has(const mod_table *t, const char *name, unsigned flag);
 
 /* Describes a row for messages: "bucket 12 (name=logs, region=us-east-1)". */

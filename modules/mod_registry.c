@@ -16,11 +16,15 @@ extern const mod_module mod_aws_kinesis;
 extern const mod_module mod_aws_ssm;
 extern const mod_module mod_aws_sns;
 extern const mod_module mod_aws_iam;
+extern const mod_module mod_aws_vpc;
+extern const mod_module mod_aws_security_group;
+extern const mod_module mod_aws_ec2;
 
 static const mod_module *const registry[] = {
     &mod_aws_account, &mod_aws_s3,      &mod_aws_cloudwatch, &mod_aws_sqs,
     &mod_aws_dynamo,  &mod_aws_kinesis, &mod_aws_ssm,        &mod_aws_sns,
-    &mod_aws_iam,     NULL};
+    &mod_aws_iam,     &mod_aws_vpc,     &mod_aws_security_group, &mod_aws_ec2,
+    NULL};
 
 const mod_module *const *mod_registry(void)
 {
@@ -63,6 +67,14 @@ const mod_column *mod_column_find(const mod_table *t, const char *name)
 {
     for (const mod_column *c = t->columns; c->name; c++)
         if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+const mod_column *mod_ref_handle(const mod_table *t)
+{
+    for (const mod_column *c = t->columns; c->name; c++)
+        if (c->flags & MOD_COL_CLOUD_ID)
             return c;
     return NULL;
 }

@@ -1,0 +1,278 @@
+/* modules/mod_ec2.c — the EC2 query protocol: actions, pages, tags, and
+ * waiting out EC2's eventual consistency. */
+#include "modules/mod_ec2.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#define EC2_VERSION "2016-11-15"
+/* How long a "does not exist yet" or "still in use" is waited out. */
+#define EC2_SETTLE_MS 30000
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bool is_delete(const char *action)
+{
+    return strncmp(action, "Delete", 6) == 0 || strncmp(action, "Revoke", 6) == 0 ||
+           strncmp(action, "Terminate", 9) == 0 || strncmp(action, "Detach", 6) == 0 ||
+           strncmp(action, "Disassociate", 12) == 0;
+}
+
+/* Ids the engine hands EC2 itself, from resources it made: not finding
+ * one is EC2 not having caught up yet. */
+static bool engine_id_missing(const char *code)
+{
+    static const char *const prefixes[] = {"InvalidVpcID",       "InvalidSubnetID",
+                                           "InvalidGroup",       "InvalidInternetGatewayID",
+                                           "InvalidRouteTableID", "InvalidInstanceID",
+                                           "InvalidKeyPair",     NULL};
+    if (!ends_with(code, "NotFound"))
+        return false;
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(code, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params, xmlDocPtr *doc,
+           xmlNodePtr *out, char code[128], cm_err *err, const char *what)
+{
+    char c[128] = "";
+    long waited = 0, step = 100;
+    bool reads = strncmp(action, "Describe", 8) == 0;
+    int rc;
+    if (doc)
+        *doc = NULL;
+    if (out)
+        *out = NULL;
+    for (;;) {
+        xmlDocPtr d = NULL;
+        rc = aws_query_call(ctx->aws, "ec2", region, EC2_VERSION, action, params, &d, c, err);
+        if (!rc) {
+            if (doc) {
+                *doc = d;
+                if (out)
+                    *out = xmlDocGetRootElement(d);
+            } else {
+                xmlFreeDoc(d);
+            }
+            break;
+        }
+        bool missing = ends_with(c, ".NotFound") || ends_with(c, ".Malformed.NotFound");
+        if (missing && is_delete(action)) {
+            rc = CM_ENOTFOUND;
+            break;
+        }
+        bool settling = (missing && !reads && engine_id_missing(c)) ||
+                        (strcmp(c, "DependencyViolation") == 0 && is_delete(action)) ||
+                        strcmp(c, "IncorrectInstanceState") == 0;
+        if (!settling || waited >= EC2_SETTLE_MS)
+            break;
+        sleep_ms(step);
+        waited += step;
+        step = step * 2 > 2000 ? 2000 : step * 2;
+    }
+    json_decref(params);
+    if (code)
+        snprintf(code, 128, "%s", c);
+    if (rc)
+        cm_err_wrap(err, "%s for %s", action, what);
+    return rc;
+}
+
+int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *params,
+             const char *set, int (*fn)(mod_ctx *, const char *, xmlNodePtr, void *, cm_err *),
+             void *arg, cm_err *err)
+{
+    char next[2048] = "";
+    int rc = 0;
+    do {
+        json_t *p = json_deep_copy(params);
+        if (next[0])
+            json_object_set_new(p, "NextToken", json_string(next));
+        xmlDocPtr doc;
+        xmlNodePtr root;
+        rc = ec2_op(ctx, region, action, p, &doc, &root, NULL, err, region);
+        if (rc)
+            break;
+        xmlNodePtr s = aws_xml_child(root, set);
+        for (xmlNodePtr it = s ? aws_xml_child(s, "item") : NULL; it && !rc;
+             it = aws_xml_next(it, "item"))
+            rc = fn(ctx, region, it, arg, err);
+        if (!aws_xml_child_text(root, "nextToken", next, sizeof next))
+            next[0] = '\0';
+        xmlFreeDoc(doc);
+    } while (!rc && next[0]);
+    json_decref(params);
+    return rc;
+}
+
+int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions,
+                    const char *action, const char *set,
+                    int (*fn)(mod_ctx *, const char *, xmlNodePtr, void *, cm_err *), void *arg,
+                    cm_err *err)
+{
+    int rc = 0;
+    for (size_t r = 0; !rc && r < nregions; r++)
+        rc = ec2_each(ctx, regions[r], action, json_object(), set, fn, arg, err);
+    return rc;
+}
+
+json_t *ec2_text(xmlNodePtr item, const char *name)
+{
+    return aws_xml_json_child(item, name);
+}
+
+json_t *ec2_bool(xmlNodePtr item, const char *name)
+{
+    char v[16];
+    aws_xml_child_text(item, name, v, sizeof v);
+    return json_boolean(strcmp(v, "true") == 0);
+}
+
+json_t *ec2_int(xmlNodePtr item, const char *name)
+{
+    char v[32];
+    if (!aws_xml_child_text(item, name, v, sizeof v) || !v[0])
+        return json_null();
+    return json_integer(strtoll(v, NULL, 10));
+}
+
+const char *ec2_str(const json_t *img, const char *name)
+{
+    const char *s = json_string_value(json_object_get(img, name));
+    return s ? s : "";
+}
+
+json_t *ec2_tags(xmlNodePtr item)
+{
+    json_t *tags = json_object();
+    xmlNodePtr set = aws_xml_child(item, "tagSet");
+    for (xmlNodePtr t = set ? aws_xml_child(set, "item") : NULL; t; t = aws_xml_next(t, "item")) {
+        char key[256];
+        aws_xml_child_text(t, "key", key, sizeof key);
+        if (!key[0] || strncmp(key, "aws:", 4) == 0 || strncmp(key, "iasql:", 6) == 0)
+            continue;
+        json_t *v = aws_xml_json_child(t, "value");
+        json_object_set_new(tags, key, json_is_string(v) ? v : json_string(""));
+        if (!json_is_string(v))
+            json_decref(v);
+    }
+    return tags;
+}
+
+void ec2_tag_spec(mod_ctx *ctx, json_t *params, const char *resource_type, const json_t *tags)
+{
+    char name[128];
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_set_new(params, "TagSpecification.1.ResourceType", json_string(resource_type));
+    json_object_foreach((json_t *)tags, k, v)
+    {
+        if (!json_is_string(v))
+            continue;
+        n++;
+        snprintf(name, sizeof name, "TagSpecification.1.Tag.%zu.Key", n);
+        json_object_set_new(params, name, json_string(k));
+        snprintf(name, sizeof name, "TagSpecification.1.Tag.%zu.Value", n);
+        json_object_set(params, name, v);
+    }
+    if (ctx->token) {
+        n++;
+        snprintf(name, sizeof name, "TagSpecification.1.Tag.%zu.Key", n);
+        json_object_set_new(params, name, json_string(EC2_TOKEN_TAG));
+        snprintf(name, sizeof name, "TagSpecification.1.Tag.%zu.Value", n);
+        json_object_set_new(params, name, json_string(ctx->token));
+    }
+    if (!n)
+        json_object_del(params, "TagSpecification.1.ResourceType");
+}
+
+bool ec2_token_filter(mod_ctx *ctx, json_t *params)
+{
+    if (!ctx->token)
+        return false;
+    json_object_set_new(params, "Filter.1.Name", json_string("tag:" EC2_TOKEN_TAG));
+    json_object_set_new(params, "Filter.1.Value.1", json_string(ctx->token));
+    return true;
+}
+
+int ec2_retag(mod_ctx *ctx, const char *region, const char *id, const json_t *known,
+              const json_t *desired, cm_err *err)
+{
+    json_t *set, *drop;
+    mod_tags_diff(json_object_get(known, "tags"), json_object_get(desired, "tags"), &set, &drop);
+    int rc = 0;
+    if (json_object_size(set)) {
+        json_t *p = json_pack("{s:s}", "ResourceId.1", id);
+        mod_query_put_map(p, "Tag", "Key", "Value", set);
+        rc = ec2_op(ctx, region, "CreateTags", p, NULL, NULL, NULL, err, id);
+    }
+    if (!rc && json_array_size(drop)) {
+        json_t *p = json_pack("{s:s}", "ResourceId.1", id);
+        size_t i;
+        json_t *k;
+        char name[64];
+        json_array_foreach(drop, i, k)
+        {
+            snprintf(name, sizeof name, "Tag.%zu.Key", i + 1);
+            json_object_set(p, name, k);
+        }
+        rc = ec2_op(ctx, region, "DeleteTags", p, NULL, NULL, NULL, err, id);
+    }
+    json_decref(set);
+    json_decref(drop);
+    return rc;
+}
+
+int ec2_read_one(mod_ctx *ctx, const char *region, const char *action, json_t *params,
+                 const char *set, ec2_row_fn fn, json_t **out, cm_err *err)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    char code[128];
+    *out = NULL;
+    int rc = ec2_op(ctx, region, action, params, &doc, &root, code, err, region);
+    if (rc) {
+        if (strstr(code, "NotFound")) {
+            cm_err_clear(err);
+            return CM_ENOTFOUND;
+        }
+        return rc;
+    }
+    xmlNodePtr s = aws_xml_child(root, set);
+    xmlNodePtr item = s ? aws_xml_child(s, "item") : NULL;
+    if (item)
+        *out = fn(ctx, region, item);
+    xmlFreeDoc(doc);
+    if (!*out)
+        return cm_err_set(err, CM_ENOTFOUND, "%s: not found", action);
+    return 0;
+}
+
+json_t *ec2_blob(const char *s)
+{
+    size_t n = strlen(s);
+    unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+    if (!b64)
+        return json_null();
+    EVP_EncodeBlock(b64, (const unsigned char *)s, (int)n);
+    json_t *v = json_string((const char *)b64);
+    free(b64);
+    return v;
+}
