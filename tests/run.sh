@@ -67,6 +67,7 @@ suite() { # build-dir label
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: rollback, transactions, history, replay" it_run "$b" moto "$MOTO_URL" test test it_history
   step "$label integration: random commits and rollbacks against a model" it_run "$b" moto "$MOTO_URL" test test it_property
+  step "$label integration: VPC, security groups and instances (the apply graph)" it_run "$b" moto "$MOTO_URL" test test it_ec2
   step "$label integration: aws_dynamo on moto_server" it_run "$b" moto "$MOTO_URL" test test it_dynamo
   step "$label integration: aws_dynamo on dynalite" it_run "$b" dynalite "$DYNALITE_URL" test test it_dynamo
   step "$label integration: aws_kinesis on moto_server" it_run "$b" moto "$MOTO_URL" test test it_kinesis

@@ -2,7 +2,9 @@
  * during commits of 200 resources, then restarted: after the restarted
  * engine's commit the cloud holds exactly the desired resources, none twice,
  * none missing, and `iasql journal verify` passes. Twenty kill points:
- * ten while creating 200 buckets, ten while deleting them. */
+ * ten while creating 200 buckets, ten while deleting them; then eight
+ * while creating or terminating 24 instances, which EC2 makes once per
+ * ClientToken and the engine finds again by its token tag. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,12 +112,75 @@ static void test_kill_during_commit(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) = max(id) FROM iasql_commits"), "t");
 }
 
+/* Instances in the cloud tagged ftrun=run and not terminated. */
+static int cloud_instances(it_env *e, const char *run)
+{
+    char form[512];
+    snprintf(form, sizeof form,
+             "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=tag:ftrun&"
+             "Filter.1.Value.1=%s&Filter.2.Name=instance-state-name&Filter.2.Value.1=pending&"
+             "Filter.2.Value.2=running&Filter.2.Value.3=stopped",
+             run);
+    const char *out;
+    assert_int_equal(it_aws_query(e, "ec2", form, &out), 200);
+    int n = 0;
+    for (const char *p = out; (p = strstr(p, "<instanceId>")); p++)
+        n++;
+    return n;
+}
+
+#define NI 24
+#define IROUNDS 8
+
+/* RunInstances carries the intent's token: an engine killed while
+ * creating instances neither makes one twice nor forgets one. */
+static void test_kill_during_instances(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ec2')", 0, NULL));
+    char run[64];
+    snprintf(run, sizeof run, "ft-%d", (int)getpid());
+    const char *pr[] = {run};
+    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.77.0.0/16', "
+                         "jsonb_build_object('ftrun', $1::text))", 1, pr));
+    assert_true(it_ok(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+                         "'10.77.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'ftrun' = $1", 1, pr));
+    it_expect_commit(e, 2, "create");
+    srandom((unsigned)getpid());
+    for (int round = 0; round < IROUNDS; round++) {
+        bool create = round % 2 == 0;
+        char n[16];
+        snprintf(n, sizeof n, "%d", NI);
+        const char *p[] = {run, n};
+        if (create)
+            assert_true(it_ok(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
+                                 "'ami-12c6146b', 't2.micro', s.id, jsonb_build_object('ftrun', "
+                                 "$1::text, 'n', g::text) FROM subnet s, generate_series(1, $2::int) g "
+                                 "WHERE s.cidr_block = '10.77.1.0/24'", 2, p));
+        else
+            assert_true(it_ok(e, "DELETE FROM instance WHERE tags->>'ftrun' = $1", 1, pr));
+        long delay = 5 + random() % 400;
+        crash_during_commit(e, delay);
+        int in_cloud = cloud_instances(e, run);
+        int in_table = atoi(it_value(e, "SELECT count(DISTINCT instance_id) FROM instance "
+                                        "WHERE tags ? 'ftrun'"));
+        if (in_cloud != (create ? NI : 0) || in_table != (create ? NI : 0))
+            fail_msg("round %d (kill after %ld ms): %d instances in the cloud, %d rows with "
+                     "an instance_id, want %d", round, delay, in_cloud, in_table,
+                     create ? NI : 0);
+        verify_journal(e);
+    }
+    assert_true(it_ok(e, "DELETE FROM vpc WHERE tags->>'ftrun' = $1", 1, pr));
+    it_expect_commit(e, 2, "delete");
+}
+
 int main(void)
 {
     if (!it_env_ready())
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kill_during_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_during_instances, setup, teardown),
     };
     return cmocka_run_group_tests_name("faults: crash", tests, NULL, NULL);
 }
