@@ -237,6 +237,78 @@ static void commit_100_buckets(PGconn *c, const char *engine_log, json_t *out)
     must(c, "SELECT * FROM iasql_commit()");
 }
 
+/* The cloud calls of the engine's last commit, from its log line. */
+static void last_commit_calls(const char *engine_log, long *calls, long *mutating)
+{
+    *calls = *mutating = -1;
+    FILE *f = fopen(engine_log, "r");
+    char line[2048];
+    while (f && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "(commit) done in");
+        const char *q = p ? strstr(p, "rows, ") : NULL;
+        const char *m = q ? strstr(q, "calls (") : NULL;
+        if (q && m) {
+            *calls = strtol(q + 6, NULL, 10);
+            *mutating = strtol(m + 7, NULL, 10);
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* A commit that creates n security groups and n instances (each in its
+ * group) in a VPC, one that changes the tags of one of them, and one that
+ * deletes them: wall time and cloud calls, mutating and all. */
+static void commit_ec2(PGconn *c, const char *engine_log, int n, json_t *out)
+{
+    char sql[1024], key[64];
+    double create_ms[RUNS], delete_ms[RUNS];
+    long calls = 0, mut = 0, tag_mut = 0, tag_calls = 0, del_calls = 0, del_mut = 0;
+    for (int r = 0; r < RUNS; r++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO security_group (group_name, description, vpc) SELECT "
+                 "'bench-' || g, 'bench', v.id FROM vpc v, generate_series(1, %d) g "
+                 "WHERE v.tags->>'Name' = 'bench'", n);
+        must(c, sql);
+        must(c, "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
+                "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], "
+                "jsonb_build_object('Name', g.group_name) FROM subnet s, security_group g "
+                "WHERE s.tags->>'Name' = 'bench' AND g.group_name LIKE 'bench-%'");
+        create_ms[r] = timed(c, "SELECT * FROM iasql_commit('bench ec2')");
+        last_commit_calls(engine_log, &calls, &mut);
+        must(c, "UPDATE instance SET tags = tags || '{\"team\": \"bench\"}' "
+                "WHERE tags->>'Name' = 'bench-1'");
+        must(c, "SELECT * FROM iasql_commit('bench one tag')");
+        last_commit_calls(engine_log, &tag_calls, &tag_mut);
+        must(c, "DELETE FROM instance WHERE tags->>'Name' LIKE 'bench-%'");
+        must(c, "DELETE FROM security_group WHERE group_name LIKE 'bench-%'");
+        delete_ms[r] = timed(c, "SELECT * FROM iasql_commit('bench ec2 delete')");
+        last_commit_calls(engine_log, &del_calls, &del_mut);
+    }
+    double cm = median(create_ms, RUNS), dm = median(delete_ms, RUNS);
+    char what[96];
+    snprintf(what, sizeof what, "commit of %d instances + %d security groups", n, n);
+    printf("%-52s %10.0f ms, %ld calls (%ld mutating, target %d) = %.1f calls/s\n", what, cm,
+           calls, mut, 2 * n, calls / (cm / 1000.0));
+    snprintf(what, sizeof what, "  then one instance's tags changed");
+    printf("%-52s %10s    %ld calls (%ld mutating, target 1)\n", what, "", tag_calls, tag_mut);
+    snprintf(what, sizeof what, "  then all %d deleted", 2 * n);
+    printf("%-52s %10.0f ms, %ld calls (%ld mutating, target %d)\n", what, dm, del_calls,
+           del_mut, 2 * n);
+    snprintf(key, sizeof key, "ec2_%d_create_ms", n);
+    json_object_set_new(out, key, json_real(cm));
+    snprintf(key, sizeof key, "ec2_%d_create_calls", n);
+    json_object_set_new(out, key, json_integer(calls));
+    snprintf(key, sizeof key, "ec2_%d_create_mutating", n);
+    json_object_set_new(out, key, json_integer(mut));
+    snprintf(key, sizeof key, "ec2_%d_one_tag_mutating", n);
+    json_object_set_new(out, key, json_integer(tag_mut));
+    snprintf(key, sizeof key, "ec2_%d_delete_ms", n);
+    json_object_set_new(out, key, json_real(dm));
+    snprintf(key, sizeof key, "ec2_%d_delete_mutating", n);
+    json_object_set_new(out, key, json_integer(del_mut));
+}
+
 /* iasql_rollback() of 10,000 pending changes (new rows): wall time from a
  * client, the tail of the 10,000 events included. */
 static void rollback_10k(PGconn *c, json_t *out)
@@ -366,8 +438,16 @@ int main(int argc, char **argv)
     json_t *out = json_object();
     printf("%-52s %s\n", "what", "median");
     empty_commit(c, out);
-    if (argc > 3)
+    if (argc > 3) {
         commit_100_buckets(c, argv[3], out);
+        must(c, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.90.0.0/16', '{\"Name\": \"bench\"}')");
+        must(c, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                "'10.90.0.0/20', 'us-east-1a', '{\"Name\": \"bench\"}' FROM vpc "
+                "WHERE tags->>'Name' = 'bench'");
+        must(c, "SELECT * FROM iasql_commit('bench vpc')");
+        commit_ec2(c, argv[3], 10, out);
+        commit_ec2(c, argv[3], 100, out);
+    }
     rollback_10k(c, out);
     replay_1m(c, argv[1], tmp, out);
     make_plain_copy(c);

@@ -22,7 +22,7 @@ for _ in $(seq 100); do
   [ "$(psql "$DB" -tAc "SELECT count(*) FROM iasql_rpc WHERE status = 'open'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
   sleep 0.1
 done
-psql "$DB" -qc "SELECT * FROM iasql_install('aws_s3')" >/dev/null
+psql "$DB" -qc "SELECT * FROM iasql_install('aws_s3', 'aws_ec2')" >/dev/null
 # The benchmark writes rows behind the engine's back; stop its idle tail from
 # racing the tail measurement by measuring the commit round trip first.
 mkdir -p bench/results

@@ -141,7 +141,7 @@ static int serve_one(eng *e, const char *id, const char *op, const char *args_te
     cm_err fail;
     cm_err_clear(&fail);
     int64_t t0 = cm_mono_us();
-    uint64_t calls0 = mod_ctx_requests(e->mod);
+    uint64_t calls0 = mod_ctx_requests(e->mod), writes0 = mod_ctx_mutating_requests(e->mod);
     int rc = fn ? fn(e, args, nargs, &result, &fail)
                 : cm_err_set(&fail, CM_EINVAL, "unknown iasql request %s", op);
     if (rc) {
@@ -154,9 +154,11 @@ static int serve_one(eng *e, const char *id, const char *op, const char *args_te
             return rc;
         }
     } else {
-        cm_log(CM_LOG_INFO, "request %s (%s) done in %.1f ms, %zu rows, %llu cloud calls", id,
+        cm_log(CM_LOG_INFO,
+               "request %s (%s) done in %.1f ms, %zu rows, %llu cloud calls (%llu mutating)", id,
                op, (double)(cm_mono_us() - t0) / 1000.0, json_array_size(result),
-               (unsigned long long)(mod_ctx_requests(e->mod) - calls0));
+               (unsigned long long)(mod_ctx_requests(e->mod) - calls0),
+               (unsigned long long)(mod_ctx_mutating_requests(e->mod) - writes0));
     }
     int arc = answer(e, id, result, rc ? &fail : NULL, err);
     json_decref(result);

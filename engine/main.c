@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply/apl.h"
 #include "engine/eng.h"
 
 static void usage(void)
@@ -11,6 +12,7 @@ static void usage(void)
             "usage:\n"
             "  iasql init    CONNINFO\n"
             "  iasql run      CONNINFO [--journal DIR] [--tail-ms N] [--auto-apply SECONDS|off]\n"
+            "                 [--parallel N]\n"
             "  iasql commit   CONNINFO [MESSAGE]\n"
             "  iasql preview  CONNINFO\n"
             "  iasql rollback CONNINFO [COMMIT_ID]\n"
@@ -63,6 +65,16 @@ static int cmd_run(int argc, char **argv)
                                 "not %s\n", v);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 1 || n > 16) {
+                fprintf(stderr, "iasql run: --parallel takes 1 to 16 actions per service, "
+                                "not %s\n", v);
+                return 2;
+            }
+            apl_set_parallel((int)n);
         } else if (strcmp(argv[i], "--verbose") == 0)
             cm_log_set_level(CM_LOG_DEBUG);
         else {
