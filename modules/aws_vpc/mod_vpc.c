@@ -601,7 +601,7 @@ static const mod_table rtb_table = {"route_table", rtb_columns, &rtb_ops, "ec2",
 static const mod_table_ops route_ops = {route_list, route_create, route_update, route_read,
                                         route_remove, NULL};
 static const mod_column route_columns[] = {
-    {"route_table", IMM, "route_table"}, {"destination_cidr_block", IMM},
+    {"route_table", IMM, "route_table"}, {"destination_cidr_block", MOD_COL_CLOUD_ID | IMM},
     {"internet_gateway", 0, "internet_gateway"}, {"local", IMM}, {"region", IMM}, {NULL, 0}};
 static const mod_table route_table = {"route", route_columns, &route_ops, "ec2", route_implicit,
                                       "route_table"};

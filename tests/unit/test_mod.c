@@ -62,6 +62,15 @@ static void test_registry_order_and_tables(void **state)
             assert_non_null(tab->ops->create);
             assert_non_null(tab->ops->update);
             assert_non_null(tab->ops->remove);
+            /* a reference names a table others can refer to by a cloud id */
+            for (const mod_column *c = tab->columns; c->name; c++) {
+                if (!c->ref)
+                    continue;
+                const mod_table *rt = mod_find_table(c->ref, NULL);
+                if (!rt || !mod_ref_handle(rt))
+                    fail_msg("%s.%s refers to %s, which has no cloud id", tab->name, c->name,
+                             c->ref);
+            }
             /* every described column is in the table's SQL */
             for (const mod_column *c = tab->columns; c->name; c++)
                 if (!strstr(reg[i]->install_sql, c->name))
