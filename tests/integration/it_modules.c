@@ -118,11 +118,15 @@ static void test_user_foreign_key_stops_uninstall(void **state)
     /* every module of the catalogue is offered, with its dependencies */
     assert_string_equal(it_value(e, "SELECT string_agg(module_name, ',' ORDER BY module_name) "
                                     "FROM iasql_modules_list()"),
-                        "aws_account,aws_cloudwatch,aws_dynamo,aws_iam,aws_kinesis,aws_s3,aws_sns,aws_sqs,"
-                        "aws_ssm");
+                        "aws_account,aws_cloudwatch,aws_dynamo,aws_ec2,aws_iam,aws_kinesis,aws_s3,"
+                        "aws_security_group,aws_sns,aws_sqs,aws_ssm,aws_vpc");
     assert_string_equal(it_value(e, "SELECT dependencies::text FROM iasql_modules_list() "
                                     "WHERE module_name = 'aws_sns'"),
                         "[\"aws_account\"]");
+    assert_string_equal(it_value(e, "SELECT dependencies::text LIKE '%\"aws_vpc\"%' AND "
+                                    "dependencies::text LIKE '%\"aws_security_group\"%' FROM "
+                                    "iasql_modules_list() WHERE module_name = 'aws_ec2'"),
+                        "t");
 }
 
 /* A user's foreign key that refuses a write-back (a replaced queue's new
