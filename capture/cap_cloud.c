@@ -130,7 +130,7 @@ int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char 
     *count = 0;
     if (!t->ops)
         return 0;
-    json_t *rows;
+    json_t *rows = NULL;
     int rc = t->ops->list(ctx, regions, nregions, &rows, err);
     if (!rc)
         rc = cap_cloud_refs_to_rows(conn, t, rows, err);
