@@ -30,7 +30,7 @@ int apl_resolve(jnl *j, const apl_plan *p, const outcome *os, const mod_table *t
 void apl_unresolve(const mod_table *t, const json_t *rowform, json_t *image);
 bool apl_table_has_refs(const mod_table *t);
 /* Whether column c of img refers to row_id (a number, or one in an array). */
-bool apl_refers_to(const mod_table *t, const mod_column *c, const json_t *img, uint64_t row_id);
+bool apl_refers_to(const mod_column *c, const json_t *img, uint64_t row_id);
 
 /* ---- apl_sched.c ---- */
 /* Runs every action of p through a pool of threads, parents before

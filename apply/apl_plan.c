@@ -218,7 +218,7 @@ static int add_followers(jnl_txn *t, apl_plan *p, size_t *cap, cm_err *err)
                 for (size_t r = 0; !rc && r < n; r++) {
                     json_t *state;
                     rc = apl_known_state(t, tables[k]->name, res[r].row_id, &state, err);
-                    if (!rc && state && apl_refers_to(tables[k], c, state, pid))
+                    if (!rc && state && apl_refers_to(c, state, pid))
                         rc = follow_parent(t, p, cap, tables[k], c, res[r].row_id, state, err);
                     else
                         json_decref(state);

@@ -178,7 +178,7 @@ bool apl_table_has_refs(const mod_table *t)
     return false;
 }
 
-bool apl_refers_to(const mod_table *t, const mod_column *c, const json_t *img, uint64_t row_id)
+bool apl_refers_to(const mod_column *c, const json_t *img, uint64_t row_id)
 {
     json_t *v = json_object_get(img, c->name);
     if (json_is_integer(v))
@@ -190,6 +190,5 @@ bool apl_refers_to(const mod_table *t, const mod_column *c, const json_t *img, u
         if (json_is_integer(e) && (uint64_t)json_integer_value(e) == row_id)
             return true;
     }
-    (void)t;
     return false;
 }

@@ -162,7 +162,7 @@ static long ref_item(const apl_plan *p, const mod_column *c, const json_t *v)
 
 /* Calls fn for every item the reference column c of img points at. */
 static int each_ref(sched *s, const mod_column *c, const json_t *img, size_t self,
-                    int (*fn)(sched *s, size_t self, size_t parent), size_t *nref)
+                    int (*fn)(sched *s, size_t self, size_t parent))
 {
     json_t *v = json_object_get(img, c->name);
     int rc = 0;
@@ -172,17 +172,13 @@ static int each_ref(sched *s, const mod_column *c, const json_t *img, size_t sel
         json_array_foreach(v, k, e)
         {
             long i = ref_item(s->p, c, e);
-            if (i >= 0 && !rc) {
+            if (i >= 0 && !rc)
                 rc = fn(s, self, (size_t)i);
-                (*nref)++;
-            }
         }
     } else {
         long i = ref_item(s->p, c, v);
-        if (i >= 0) {
+        if (i >= 0)
             rc = fn(s, self, (size_t)i);
-            (*nref)++;
-        }
     }
     return rc;
 }
@@ -208,22 +204,20 @@ static int edge_del(sched *s, size_t self, size_t parent)
     return add_dep(pn, (size_t)mine);
 }
 
-/* Whether table a comes before table b in the same module (a coarse order
- * for tables that name each other without a reference column). */
-static bool same_module_before(const mod_table *a, const mod_table *b)
+/* A table's module and its position there (the coarse order for tables
+ * that name each other without a reference column). */
+typedef struct table_pos {
+    const mod_module *module;
+    int pos;
+} table_pos;
+
+static table_pos position_of(const mod_table *t)
 {
-    const mod_module *ma, *mb;
-    mod_find_table(a->name, &ma);
-    mod_find_table(b->name, &mb);
-    if (!ma || ma != mb || a == b)
-        return false;
-    for (int k = 0; ma->tables[k]; k++) {
-        if (ma->tables[k] == a)
-            return true;
-        if (ma->tables[k] == b)
-            return false;
-    }
-    return false;
+    table_pos tp = {NULL, 0};
+    mod_find_table(t->name, &tp.module);
+    while (tp.module && tp.module->tables[tp.pos] && tp.module->tables[tp.pos] != t)
+        tp.pos++;
+    return tp;
 }
 
 static int build_graph(sched *s)
@@ -268,35 +262,37 @@ static int build_graph(sched *s)
                 return CM_ENOMEM;
         }
     }
-    for (size_t i = 0; i < p->n; i++) {
+    table_pos *pos = calloc(p->n + 1, sizeof *pos);
+    if (!pos)
+        return CM_ENOMEM;
+    for (size_t i = 0; i < p->n; i++)
+        pos[i] = i && p->items[i].table == p->items[i - 1].table ? pos[i - 1]
+                                                                 : position_of(p->items[i].table);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < p->n; i++) {
         apl_item *it = &p->items[i];
-        size_t nref = 0;
-        int rc = 0;
         for (const mod_column *c = it->table->columns; !rc && c->name; c++) {
             if (!c->ref)
                 continue;
             if (it->desired)
-                rc = each_ref(s, c, it->desired, i, edge_put, &nref);
+                rc = each_ref(s, c, it->desired, i, edge_put);
             if (!rc && it->known)
-                rc = each_ref(s, c, it->known, i, edge_del, &nref);
+                rc = each_ref(s, c, it->known, i, edge_del);
         }
-        if (rc)
-            return rc;
-        if (apl_table_has_refs(it->table))
+        if (rc || apl_table_has_refs(it->table) || pos[i].pos == 0)
             continue;
         /* No reference columns: the module's earlier tables go first. */
-        for (size_t k = 0; k < p->n; k++) {
-            if (!same_module_before(p->items[k].table, it->table))
+        for (size_t k = 0; !rc && k < p->n; k++) {
+            if (!pos[k].module || pos[k].module != pos[i].module || pos[k].pos >= pos[i].pos)
                 continue;
-            if (s->put_node[i] >= 0 && s->put_node[k] >= 0 &&
-                add_dep(&s->nodes[s->put_node[i]], (size_t)s->put_node[k]))
-                return CM_ENOMEM;
-            if (s->del_node[i] >= 0 && s->del_node[k] >= 0 &&
-                add_dep(&s->nodes[s->del_node[k]], (size_t)s->del_node[i]))
-                return CM_ENOMEM;
+            if (s->put_node[i] >= 0 && s->put_node[k] >= 0)
+                rc = add_dep(&s->nodes[s->put_node[i]], (size_t)s->put_node[k]);
+            if (!rc && s->del_node[i] >= 0 && s->del_node[k] >= 0)
+                rc = add_dep(&s->nodes[s->del_node[k]], (size_t)s->del_node[i]);
         }
     }
-    return 0;
+    free(pos);
+    return rc;
 }
 
 static int *svc_slot(sched *s, const char *svc)

@@ -2,6 +2,7 @@
  * waiting out EC2's eventual consistency. */
 #include "modules/mod_ec2.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,9 @@ int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params,
             break;
         }
         bool missing = ends_with(c, ".NotFound") || ends_with(c, ".Malformed.NotFound");
-        if (missing && is_delete(action)) {
-            rc = CM_ENOTFOUND;
+        if (missing && is_delete(action)) { /* already gone */
+            cm_err_clear(err);
+            rc = 0;
             break;
         }
         bool settling = (missing && !reads && engine_id_missing(c)) ||
@@ -275,4 +277,49 @@ json_t *ec2_blob(const char *s)
     json_t *v = json_string((const char *)b64);
     free(b64);
     return v;
+}
+
+int ec2_create(mod_ctx *ctx, const char *region, const char *action, json_t *params,
+               const char *resource_type, const json_t *tags, const char *id_path, char *id,
+               size_t size, char code[128], cm_err *err, const char *what)
+{
+    ec2_tag_spec(ctx, params, resource_type, tags);
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    id[0] = '\0';
+    int rc = ec2_op(ctx, region, action, params, &doc, &root, code, err, what);
+    if (rc)
+        return rc;
+    xmlChar *text = xmlNodeGetContent(aws_xml_path(root, id_path));
+    snprintf(id, size, "%s", text ? (const char *)text : "");
+    xmlFree(text);
+    xmlFreeDoc(doc);
+    if (!id[0])
+        return cm_err_set(err, CM_EBADREPLY, "%s for %s: no %s in the answer", action, what,
+                          id_path);
+    return 0;
+}
+
+int ec2_delete(mod_ctx *ctx, const json_t *known, const char *action, const char *param,
+               const char *col, cm_err *err)
+{
+    const char *id = ec2_str(known, col);
+    if (!*id)
+        return 0;
+    return ec2_op(ctx, ec2_str(known, "region"), action, json_pack("{s:s}", param, id), NULL,
+                  NULL, NULL, err, id);
+}
+
+json_t *ec2_updated(const json_t *known, const json_t *desired, ...)
+{
+    json_t *out = json_deep_copy(desired);
+    va_list ap;
+    va_start(ap, desired);
+    for (const char *col; (col = va_arg(ap, const char *));) {
+        json_t *v = json_object_get(known, col);
+        if (v)
+            json_object_set(out, col, v);
+    }
+    va_end(ap);
+    return out;
 }

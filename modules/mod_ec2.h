@@ -17,9 +17,26 @@
  * made a moment ago may be told it does not exist (*.NotFound), and a
  * delete may be told something still uses what it deletes
  * (DependencyViolation) while that goes away: both are retried with backoff
- * for a while. A delete told *.NotFound answers CM_ENOTFOUND at once. */
+ * for a while. A delete (or detach, revoke, terminate) told *.NotFound has
+ * nothing left to do: that is success. */
 int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params, xmlDocPtr *doc,
            xmlNodePtr *out, char code[128], cm_err *err, const char *what);
+
+/* A create: params (taken) with the tag specification of tags for
+ * resource_type; id receives the text of the answer's id_path
+ * ("vpc/vpcId"). code as for ec2_op. */
+int ec2_create(mod_ctx *ctx, const char *region, const char *action, json_t *params,
+               const char *resource_type, const json_t *tags, const char *id_path, char *id,
+               size_t size, char code[128], cm_err *err, const char *what);
+
+/* Deletes the resource whose id is known's column col, sent as param; a
+ * row without one has nothing in the cloud. */
+int ec2_delete(mod_ctx *ctx, const json_t *known, const char *action, const char *param,
+               const char *col, cm_err *err);
+
+/* An update's image: desired, with the cloud-owned columns named (a list
+ * ending with NULL) as known has them. */
+json_t *ec2_updated(const json_t *known, const json_t *desired, ...);
 
 /* Every item of the list set (e.g. "vpcSet") below the answer of a
  * Describe action, all pages: fn is called per item and returns non-zero

@@ -93,14 +93,7 @@ static int key_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
 
 static int key_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    int rc = ec2_op(ctx, ec2_str(known, "region"), "DeleteKeyPair",
-                    json_pack("{s:s}", "KeyName", ec2_str(known, "name")), NULL, NULL, NULL, err,
-                    ec2_str(known, "name"));
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        rc = 0;
-    }
-    return rc;
+    return ec2_delete(ctx, known, "DeleteKeyPair", "KeyName", "name", err);
 }
 
 /* ---- instance ---- */
@@ -179,10 +172,8 @@ static int instance_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err
         return cm_err_set(err, CM_ENOTFOUND, "no instance_id to read by");
     }
     collect c = {json_array()};
-    char code[128];
     int rc = ec2_each(ctx, region, "DescribeInstances", p, "reservationSet", instance_each, &c,
                       err);
-    (void)code;
     if (rc && strstr(err->msg, "NotFound")) {
         cm_err_clear(err);
         rc = CM_ENOTFOUND;
@@ -296,25 +287,16 @@ static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desi
     const char *want = ec2_str(desired, "state");
     if (!rc && strcmp(want, ec2_str(known, "state")) != 0)
         rc = set_state(ctx, known, want, err);
-    if (!rc) {
-        *out = json_deep_copy(desired);
-        json_object_set(*out, "instance_id", json_object_get(known, "instance_id"));
-        json_object_set(*out, "private_ip_address", json_object_get(known, "private_ip_address"));
-    }
+    if (!rc)
+        *out = ec2_updated(known, desired, "instance_id", "private_ip_address", NULL);
     return rc;
 }
 
 static int instance_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    const char *id = ec2_str(known, "instance_id");
-    if (!*id)
+    if (!*ec2_str(known, "instance_id"))
         return 0;
-    int rc = ec2_op(ctx, ec2_str(known, "region"), "TerminateInstances",
-                    json_pack("{s:s}", "InstanceId.1", id), NULL, NULL, NULL, err, id);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        return 0;
-    }
+    int rc = ec2_delete(ctx, known, "TerminateInstances", "InstanceId.1", "instance_id", err);
     /* Its subnet and security groups can go only once it has. */
     if (!rc)
         rc = wait_for(ctx, known, NULL, err);

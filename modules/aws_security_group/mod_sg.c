@@ -63,12 +63,10 @@ static int sg_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     json_t *p = json_pack("{s:s, s:s, s:s}", "GroupName", ec2_str(desired, "group_name"),
                           "GroupDescription", ec2_str(desired, "description"), "VpcId",
                           ec2_str(desired, "vpc"));
-    ec2_tag_spec(ctx, p, "security-group", json_object_get(desired, "tags"));
-    xmlDocPtr doc;
-    xmlNodePtr root;
-    char code[128];
-    int rc = ec2_op(ctx, region, "CreateSecurityGroup", p, &doc, &root, code, err,
-                    ec2_str(desired, "group_name"));
+    char code[128], id[64];
+    int rc = ec2_create(ctx, region, "CreateSecurityGroup", p, "security-group",
+                        json_object_get(desired, "tags"), "groupId", id, sizeof id, code, err,
+                        ec2_str(desired, "group_name"));
     if (rc && strcmp(code, "InvalidGroup.Duplicate") == 0) {
         /* made by an earlier, interrupted try (the name is unique in its VPC) */
         cm_err_clear(err);
@@ -83,9 +81,6 @@ static int sg_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     }
     if (rc)
         return rc;
-    char id[64];
-    aws_xml_child_text(root, "groupId", id, sizeof id);
-    xmlFreeDoc(doc);
     *out = json_deep_copy(desired);
     json_object_set_new(*out, "group_id", json_string(id));
     return 0;
@@ -96,10 +91,8 @@ static int sg_update(mod_ctx *ctx, const json_t *known, const json_t *desired, j
 {
     int rc = ec2_retag(ctx, ec2_str(known, "region"), ec2_str(known, "group_id"), known, desired,
                        err);
-    if (!rc) {
-        *out = json_deep_copy(desired);
-        json_object_set(*out, "group_id", json_object_get(known, "group_id"));
-    }
+    if (!rc)
+        *out = ec2_updated(known, desired, "group_id", NULL);
     return rc;
 }
 
@@ -111,10 +104,6 @@ static int sg_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     char code[128];
     int rc = ec2_op(ctx, ec2_str(known, "region"), "DeleteSecurityGroup",
                     json_pack("{s:s}", "GroupId", id), NULL, NULL, code, err, id);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        return 0;
-    }
     if (rc && (strcmp(code, "CannotDelete") == 0 || strcmp(code, "InvalidGroup.Reserved") == 0))
         return cm_err_set(err, CM_ECLOUD,
                           "%s is the default security group of its VPC: AWS deletes it only "
@@ -230,15 +219,10 @@ static int rule_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     const char *id = ec2_str(known, "security_group_rule_id");
     if (!*id)
         return 0;
-    int rc = ec2_op(ctx, ec2_str(known, "region"), rule_action(known, false),
-                    json_pack("{s:s, s:s}", "GroupId", ec2_str(known, "security_group"),
-                              "SecurityGroupRuleId.1", id),
-                    NULL, NULL, NULL, err, id);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        rc = 0;
-    }
-    return rc;
+    return ec2_op(ctx, ec2_str(known, "region"), rule_action(known, false),
+                  json_pack("{s:s, s:s}", "GroupId", ec2_str(known, "security_group"),
+                            "SecurityGroupRuleId.1", id),
+                  NULL, NULL, NULL, err, id);
 }
 
 static const mod_table_ops sg_ops = {sg_list, sg_create, sg_update, sg_read, sg_remove, NULL};

@@ -128,17 +128,13 @@ static int vpc_set_dns(mod_ctx *ctx, const char *region, const char *id, const j
 static int vpc_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *region = ec2_str(desired, "region");
-    json_t *p = json_pack("{s:s}", "CidrBlock", ec2_str(desired, "cidr_block"));
-    ec2_tag_spec(ctx, p, "vpc", json_object_get(desired, "tags"));
-    xmlDocPtr doc;
-    xmlNodePtr root;
-    int rc = ec2_op(ctx, region, "CreateVpc", p, &doc, &root, NULL, err,
-                    ec2_str(desired, "cidr_block"));
+    char id[64];
+    int rc = ec2_create(ctx, region, "CreateVpc",
+                        json_pack("{s:s}", "CidrBlock", ec2_str(desired, "cidr_block")), "vpc",
+                        json_object_get(desired, "tags"), "vpc/vpcId", id, sizeof id, NULL, err,
+                        ec2_str(desired, "cidr_block"));
     if (rc)
         return rc;
-    char id[64];
-    aws_xml_child_text(aws_xml_child(root, "vpc"), "vpcId", id, sizeof id);
-    xmlFreeDoc(doc);
     rc = vpc_set_dns(ctx, region, id, NULL, desired, err);
     *out = json_deep_copy(desired);
     json_object_set_new(*out, "vpc_id", json_string(id));
@@ -153,33 +149,14 @@ static int vpc_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
     int rc = vpc_set_dns(ctx, region, id, known, desired, err);
     if (!rc)
         rc = ec2_retag(ctx, region, id, known, desired, err);
-    if (!rc) {
-        *out = json_deep_copy(desired);
-        json_object_set(*out, "vpc_id", json_object_get(known, "vpc_id"));
-        json_object_set(*out, "is_default", json_object_get(known, "is_default"));
-    }
-    return rc;
-}
-
-/* Deletes by id; already gone is success. */
-static int delete_id(mod_ctx *ctx, const json_t *known, const char *action, const char *param,
-                     const char *col, cm_err *err)
-{
-    const char *id = ec2_str(known, col);
-    if (!*id)
-        return 0;
-    int rc = ec2_op(ctx, ec2_str(known, "region"), action, json_pack("{s:s}", param, id), NULL,
-                    NULL, NULL, err, id);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        rc = 0;
-    }
+    if (!rc)
+        *out = ec2_updated(known, desired, "vpc_id", "is_default", NULL);
     return rc;
 }
 
 static int vpc_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    return delete_id(ctx, known, "DeleteVpc", "VpcId", "vpc_id", err);
+    return ec2_delete(ctx, known, "DeleteVpc", "VpcId", "vpc_id", err);
 }
 
 /* ---- subnet ---- */
@@ -230,16 +207,12 @@ static int subnet_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
     json_t *p = json_pack("{s:s, s:s, s:s}", "VpcId", ec2_str(desired, "vpc"), "CidrBlock",
                           ec2_str(desired, "cidr_block"), "AvailabilityZone",
                           ec2_str(desired, "availability_zone"));
-    ec2_tag_spec(ctx, p, "subnet", json_object_get(desired, "tags"));
-    xmlDocPtr doc;
-    xmlNodePtr root;
-    int rc = ec2_op(ctx, region, "CreateSubnet", p, &doc, &root, NULL, err,
-                    ec2_str(desired, "cidr_block"));
+    char id[64];
+    int rc = ec2_create(ctx, region, "CreateSubnet", p, "subnet", json_object_get(desired, "tags"),
+                        "subnet/subnetId", id, sizeof id, NULL, err,
+                        ec2_str(desired, "cidr_block"));
     if (rc)
         return rc;
-    char id[64];
-    aws_xml_child_text(aws_xml_child(root, "subnet"), "subnetId", id, sizeof id);
-    xmlFreeDoc(doc);
     if (json_is_true(json_object_get(desired, "map_public_ip_on_launch")))
         rc = subnet_public_ip(ctx, region, id, true, err);
     *out = json_deep_copy(desired);
@@ -258,17 +231,14 @@ static int subnet_update(mod_ctx *ctx, const json_t *known, const json_t *desire
         rc = subnet_public_ip(ctx, region, id, json_is_true(want), err);
     if (!rc)
         rc = ec2_retag(ctx, region, id, known, desired, err);
-    if (!rc) {
-        *out = json_deep_copy(desired);
-        json_object_set(*out, "subnet_id", json_object_get(known, "subnet_id"));
-        json_object_set(*out, "default_for_az", json_object_get(known, "default_for_az"));
-    }
+    if (!rc)
+        *out = ec2_updated(known, desired, "subnet_id", "default_for_az", NULL);
     return rc;
 }
 
 static int subnet_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    return delete_id(ctx, known, "DeleteSubnet", "SubnetId", "subnet_id", err);
+    return ec2_delete(ctx, known, "DeleteSubnet", "SubnetId", "subnet_id", err);
 }
 
 /* ---- internet gateway ---- */
@@ -305,31 +275,20 @@ static int igw_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err
 static int igw_attach(mod_ctx *ctx, const char *region, const char *id, const char *vpc,
                       bool attach, cm_err *err)
 {
-    int rc = ec2_op(ctx, region, attach ? "AttachInternetGateway" : "DetachInternetGateway",
-                    json_pack("{s:s, s:s}", "InternetGatewayId", id, "VpcId", vpc), NULL, NULL,
-                    NULL, err, id);
-    if (rc == CM_ENOTFOUND && !attach) {
-        cm_err_clear(err);
-        rc = 0;
-    }
-    return rc;
+    return ec2_op(ctx, region, attach ? "AttachInternetGateway" : "DetachInternetGateway",
+                  json_pack("{s:s, s:s}", "InternetGatewayId", id, "VpcId", vpc), NULL, NULL,
+                  NULL, err, id);
 }
 
 static int igw_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *region = ec2_str(desired, "region");
-    json_t *p = json_object();
-    ec2_tag_spec(ctx, p, "internet-gateway", json_object_get(desired, "tags"));
-    xmlDocPtr doc;
-    xmlNodePtr root;
-    int rc = ec2_op(ctx, region, "CreateInternetGateway", p, &doc, &root, NULL, err,
-                    "a new internet gateway");
+    char id[64];
+    int rc = ec2_create(ctx, region, "CreateInternetGateway", json_object(), "internet-gateway",
+                        json_object_get(desired, "tags"), "internetGateway/internetGatewayId", id,
+                        sizeof id, NULL, err, "a new internet gateway");
     if (rc)
         return rc;
-    char id[64];
-    aws_xml_child_text(aws_xml_child(root, "internetGateway"), "internetGatewayId", id,
-                       sizeof id);
-    xmlFreeDoc(doc);
     if (*ec2_str(desired, "vpc"))
         rc = igw_attach(ctx, region, id, ec2_str(desired, "vpc"), true, err);
     *out = json_deep_copy(desired);
@@ -353,10 +312,8 @@ static int igw_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
     }
     if (!rc)
         rc = ec2_retag(ctx, region, id, known, desired, err);
-    if (!rc) {
-        *out = json_deep_copy(desired);
-        json_object_set(*out, "internet_gateway_id", json_object_get(known, "internet_gateway_id"));
-    }
+    if (!rc)
+        *out = ec2_updated(known, desired, "internet_gateway_id", NULL);
     return rc;
 }
 
@@ -368,8 +325,8 @@ static int igw_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
         rc = igw_attach(ctx, ec2_str(known, "region"), ec2_str(known, "internet_gateway_id"), vpc,
                         false, err);
     if (!rc)
-        rc = delete_id(ctx, known, "DeleteInternetGateway", "InternetGatewayId",
-                       "internet_gateway_id", err);
+        rc = ec2_delete(ctx, known, "DeleteInternetGateway", "InternetGatewayId",
+                        "internet_gateway_id", err);
     return rc;
 }
 
@@ -413,17 +370,13 @@ static int rtb_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err
 static int rtb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *region = ec2_str(desired, "region");
-    json_t *p = json_pack("{s:s}", "VpcId", ec2_str(desired, "vpc"));
-    ec2_tag_spec(ctx, p, "route-table", json_object_get(desired, "tags"));
-    xmlDocPtr doc;
-    xmlNodePtr root;
-    int rc = ec2_op(ctx, region, "CreateRouteTable", p, &doc, &root, NULL, err,
-                    ec2_str(desired, "vpc"));
+    char id[64];
+    int rc = ec2_create(ctx, region, "CreateRouteTable",
+                        json_pack("{s:s}", "VpcId", ec2_str(desired, "vpc")), "route-table",
+                        json_object_get(desired, "tags"), "routeTable/routeTableId", id,
+                        sizeof id, NULL, err, ec2_str(desired, "vpc"));
     if (rc)
         return rc;
-    char id[64];
-    aws_xml_child_text(aws_xml_child(root, "routeTable"), "routeTableId", id, sizeof id);
-    xmlFreeDoc(doc);
     *out = json_deep_copy(desired);
     json_object_set_new(*out, "route_table_id", json_string(id));
     json_object_set_new(*out, "main", json_false());
@@ -435,17 +388,14 @@ static int rtb_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
 {
     int rc = ec2_retag(ctx, ec2_str(known, "region"), ec2_str(known, "route_table_id"), known,
                        desired, err);
-    if (!rc) {
-        *out = json_deep_copy(desired);
-        json_object_set(*out, "route_table_id", json_object_get(known, "route_table_id"));
-        json_object_set(*out, "main", json_object_get(known, "main"));
-    }
+    if (!rc)
+        *out = ec2_updated(known, desired, "route_table_id", "main", NULL);
     return rc;
 }
 
 static int rtb_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    return delete_id(ctx, known, "DeleteRouteTable", "RouteTableId", "route_table_id", err);
+    return ec2_delete(ctx, known, "DeleteRouteTable", "RouteTableId", "route_table_id", err);
 }
 
 static bool rtb_implicit(const json_t *known)
@@ -551,15 +501,10 @@ static int route_update(mod_ctx *ctx, const json_t *known, const json_t *desired
 
 static int route_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    int rc = ec2_op(ctx, ec2_str(known, "region"), "DeleteRoute",
-                    json_pack("{s:s, s:s}", "RouteTableId", ec2_str(known, "route_table"),
-                              "DestinationCidrBlock", ec2_str(known, "destination_cidr_block")),
-                    NULL, NULL, NULL, err, ec2_str(known, "destination_cidr_block"));
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        rc = 0;
-    }
-    return rc;
+    return ec2_op(ctx, ec2_str(known, "region"), "DeleteRoute",
+                  json_pack("{s:s, s:s}", "RouteTableId", ec2_str(known, "route_table"),
+                            "DestinationCidrBlock", ec2_str(known, "destination_cidr_block")),
+                  NULL, NULL, NULL, err, ec2_str(known, "destination_cidr_block"));
 }
 
 static bool route_implicit(const json_t *known)
