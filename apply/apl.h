@@ -85,6 +85,11 @@ void apl_set_parallel(int per_service);
  * number of intents resolved. */
 int apl_recover(jnl *j, PGconn *conn, mod_ctx *ctx, size_t *settled, cm_err *err);
 
+/* Reads the resource of a known state (row ids in its references) from the
+ * cloud: *found is its image with row ids, or CM_ENOTFOUND. */
+int apl_read_known(jnl *j, mod_ctx *ctx, const mod_table *t, uint64_t row_id,
+                   const json_t *known, json_t **found, cm_err *err);
+
 /* ---- apl_db.c: the database side ---- */
 typedef struct apl_writeback {
     const mod_table *table;

@@ -146,6 +146,13 @@ static int read_as_row(jnl *j, mod_ctx *ctx, const apl_item *it, const json_t *i
     return rc;
 }
 
+int apl_read_known(jnl *j, mod_ctx *ctx, const mod_table *t, uint64_t row_id,
+                   const json_t *known, json_t **found, cm_err *err)
+{
+    apl_item it = {.table = t, .row_id = row_id};
+    return read_as_row(j, ctx, &it, known, found, err);
+}
+
 /* Reads what the cloud holds for an intent whose outcome is unknown. */
 static int settle(jnl *j, mod_ctx *ctx, const apl_item *it, outcome *o, cm_err *err)
 {

@@ -33,6 +33,50 @@ int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char 
  * left out, with a warning. */
 int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_err *err);
 
+/* ---- cap_poll.c: the poller's comparison and writes (docs/poll.md) ---- */
+
+/* One table's listing: its module's list, cloud ids in reference columns. */
+typedef struct cap_listing {
+    const mod_table *table;
+    json_t *rows;
+} cap_listing;
+
+typedef struct cap_poll_hooks {
+    /* Reads the resource of a known state directly: 0 when it exists,
+     * CM_ENOTFOUND when the cloud says it does not, else an error. */
+    int (*read)(void *arg, const mod_table *t, uint64_t row_id, const json_t *known, cm_err *err);
+    /* True while the engine's own change to that row is recent: a list may
+     * not show it yet (eventual consistency). */
+    bool (*recent)(void *arg, const mod_table *t, uint64_t row_id);
+    void *arg;
+} cap_poll_hooks;
+
+typedef struct cap_poll_out {
+    json_t *rows;      /* {action, table_name, id, description}: create, update, delete,
+                        * conflict */
+    json_t *conflicts; /* {table_name, id, image | null, message} */
+    json_t *refused;   /* {table_name, id, message}: what the database would not take */
+    size_t deferred;   /* resources missing from a list but not (yet) taken as deleted */
+} cap_poll_out;
+
+void cap_poll_out_init(cap_poll_out *o);
+void cap_poll_out_free(cap_poll_out *o);
+
+/* Compares each listing (tables in registry order) with the known cloud
+ * state and writes the differences in one SQL transaction with origin
+ * 'cloud': new resources become rows, changed ones update theirs, gone ones
+ * (a direct read agreeing) are deleted, children first. A row with pending
+ * user changes is never written: the difference is a conflict, recorded in
+ * the journal (the known state takes the cloud's image) and in
+ * iasql_errors. A write is made only if the row is still as the journal
+ * last saw it. Listing rows are changed in place (references to row ids).
+ * Nothing differs: nothing is written. conn must be idle. */
+int cap_poll_apply(PGconn *conn, jnl *j, const cap_listing *in, size_t n, const cap_poll_hooks *h,
+                   cap_poll_out *o, cm_err *err);
+
+/* Appends {table_name, id, message} entries to iasql_errors. */
+int cap_poll_errors(PGconn *conn, const json_t *errors, cm_err *err);
+
 /* Parses an audit op name ("INSERT"...) or origin ("user"...); 0 if unknown. */
 uint8_t cap_op_code(const char *op);
 uint8_t cap_origin_code(const char *origin);

@@ -23,7 +23,12 @@ typedef struct eng_options {
     const char *journal_dir; /* NULL: ~/.local/state/iasql/<database id> */
     int tail_ms;             /* idle tail interval */
     int auto_apply_s;        /* periodic propagation interval, 0: off */
+    int poll_s;              /* each table's poll interval (jittered), 0: off */
+    int poll_grace_s;        /* a row the engine just applied is not taken as deleted
+                              * by a poll for this long */
 } eng_options;
+
+typedef struct eng_poller eng_poller;
 
 typedef struct eng {
     char *conninfo;
@@ -34,6 +39,7 @@ typedef struct eng {
     char dbid[64];
     int open_tickets;
     int signal_fd; /* read end of the self-pipe */
+    eng_poller *poller;
 } eng;
 
 /* iasql init: installs or upgrades the base schema. */
@@ -74,6 +80,30 @@ int eng_auto_apply(eng *e, cm_err *err);
 
 /* Brings the journal up to the database (the commit barrier). */
 int eng_tail(eng *e, cm_err *err);
+
+/* The installed tables that have cloud operations, in registry order. */
+int eng_installed_tables(eng *e, const mod_table **out, int max, int *n, cm_err *err);
+/* The enabled regions (aws_regions); free with eng_free_strings. */
+int eng_enabled_regions(PGconn *conn, char ***out, size_t *n, cm_err *err);
+void eng_free_strings(char **s, size_t n);
+
+/* ---- eng_poll.c: cloud to database (docs/poll.md) ---- */
+int eng_poll_new(eng *e, int interval_s, int grace_s, cm_err *err);
+void eng_poll_free(eng *e);
+/* A commit applied these result rows ({table_name, id}; NULL: every table
+ * changed, as by an install): listings begun before are stale for those
+ * tables, and those rows are not taken as deleted for a grace period. */
+void eng_poll_applied(eng *e, const json_t *rows);
+/* The loop's side: the descriptor that becomes readable when a background
+ * listing is done (-1: none running), and the next due time (monotonic µs). */
+int eng_poll_fd(const eng *e);
+int64_t eng_poll_due(const eng *e);
+/* Starts a background listing of the tables that are due, if none runs. */
+int eng_poll_start(eng *e, cm_err *err);
+/* Takes a finished background listing into the tables. */
+int eng_poll_finish(eng *e, cm_err *err);
+/* iasql_sync(): every installed table, now. */
+int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err);
 
 /* iasql journal dump|verify DIR. */
 int eng_journal_main(int argc, char **argv);

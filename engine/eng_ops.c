@@ -59,8 +59,12 @@ static int commit_pending(eng *e, const char *message, const char *tx, json_t **
     if (rc)
         return rc;
     apl_commit_info info;
+    mod_foreground(true);
     rc = apl_execute(e->j, e->wk, e->mod, p, message, &info, err);
+    mod_foreground(false);
     apl_plan_free(p);
+    if (!rc)
+        eng_poll_applied(e, info.rows);
     if (!rc)
         rc = note_transaction(e, info.commit_id, tx, err);
     if (rc) {
@@ -178,6 +182,19 @@ static int installed_set(eng *e, bool *installed, cm_err *err)
     return 0;
 }
 
+int eng_installed_tables(eng *e, const mod_table **out, int max, int *n, cm_err *err)
+{
+    bool installed[MAX_MODULES];
+    int rc = installed_set(e, installed, err);
+    *n = 0;
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; !rc && reg[i]; i++)
+        for (int k = 0; installed[i] && reg[i]->tables[k]; k++)
+            if (reg[i]->tables[k]->ops && *n < max)
+                out[(*n)++] = reg[i]->tables[k];
+    return rc;
+}
+
 static int registry_index(const char *name)
 {
     const mod_module *const *reg = mod_registry();
@@ -236,7 +253,7 @@ static int want_with_deps(int idx, const bool *installed, bool *want)
     return 0;
 }
 
-static int enabled_regions(PGconn *conn, char ***out, size_t *n, cm_err *err)
+int eng_enabled_regions(PGconn *conn, char ***out, size_t *n, cm_err *err)
 {
     PGresult *res;
     *out = NULL;
@@ -257,7 +274,7 @@ static int enabled_regions(PGconn *conn, char ***out, size_t *n, cm_err *err)
     return 0;
 }
 
-static void free_strings(char **s, size_t n)
+void eng_free_strings(char **s, size_t n)
 {
     for (size_t i = 0; s && i < n; i++)
         free(s[i]);
@@ -362,6 +379,7 @@ static int count_rows(PGconn *conn, const char *table, int *count, cm_err *err)
 
 static int mark_tables(eng *e, const mod_module *m, jnl_mark_kind kind, cm_err *err)
 {
+    eng_poll_applied(e, NULL); /* a listing made before this is of other tables */
     jnl_txn *t;
     int rc = jnl_txn_begin(e->j, true, &t, err);
     for (int k = 0; !rc && m->tables[k]; k++) {
@@ -384,7 +402,7 @@ static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)
 {
     char **regions;
     size_t nregions;
-    int rc = enabled_regions(e->wk, &regions, &nregions, err);
+    int rc = eng_enabled_regions(e->wk, &regions, &nregions, err);
     for (int k = 0; !rc && m->tables[k]; k++) {
         const mod_table *t = m->tables[k];
         int count = 0;
@@ -397,7 +415,7 @@ static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)
             json_array_append_new(rows, json_pack("{s:s, s:s, s:i}", "module_name", m->name,
                                                   "table_name", t->name, "record_count", count));
     }
-    free_strings(regions, nregions);
+    eng_free_strings(regions, nregions);
     return rc;
 }
 
@@ -538,7 +556,7 @@ static const struct {
     {"commit", op_commit},         {"preview", op_preview},
     {"rollback", op_rollback},     {"rollback_to", op_rollback_to},
     {"install", op_install},       {"uninstall", op_uninstall},
-    {"modules_list", op_modules_list},
+    {"modules_list", op_modules_list}, {"sync", eng_op_sync},
 };
 
 eng_op_fn eng_op_find(const char *name)

@@ -152,6 +152,7 @@ static void eng_close(eng *e)
         PQfinish(e->ctl);
     if (e->wk)
         PQfinish(e->wk);
+    eng_poll_free(e);
     jnl_free(e->j);
     mod_ctx_free(e->mod);
     free(e->conninfo);
@@ -163,10 +164,15 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
     int64_t apply_every = (int64_t)opt->auto_apply_s * 1000000;
     int64_t next_apply = apply_every ? cm_mono_us() + apply_every : INT64_MAX;
     for (;;) {
-        struct pollfd fds[2] = {{PQsocket(e->ctl), POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+        int pfd = eng_poll_fd(e);
+        struct pollfd fds[3] = {{PQsocket(e->ctl), POLLIN, 0},
+                                {signal_pipe[0], POLLIN, 0},
+                                {pfd, POLLIN, 0}};
         int64_t due = next_tail < next_apply ? next_tail : next_apply;
+        if (eng_poll_due(e) < due)
+            due = eng_poll_due(e);
         int64_t wait_ms = (due - cm_mono_us()) / 1000;
-        int n = poll(fds, 2, wait_ms < 0 ? 0 : (int)wait_ms);
+        int n = poll(fds, pfd >= 0 ? 3 : 2, wait_ms < 0 ? 0 : (int)wait_ms);
         if (n < 0 && errno != EINTR)
             return cm_err_set(err, CM_EIO, "poll failed: %s", strerror(errno));
         if (fds[1].revents & POLLIN) {
@@ -203,6 +209,24 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
                 cm_log(CM_LOG_WARN, "auto-apply: %s", aerr.msg);
             next_apply = cm_mono_us() + apply_every;
         }
+        if (pfd >= 0 && (fds[2].revents & POLLIN)) {
+            cm_err perr;
+            int rc = eng_poll_finish(e, &perr);
+            if (rc == CM_EPGCONN || rc == CM_ECORRUPT || rc == CM_EFULL) {
+                *err = perr;
+                return rc;
+            }
+            if (rc)
+                cm_log(CM_LOG_WARN, "poll: %s", perr.msg);
+        }
+        cm_err serr;
+        int rc = eng_poll_start(e, &serr);
+        if (rc == CM_EPGCONN) {
+            *err = serr;
+            return rc;
+        }
+        if (rc)
+            cm_log(CM_LOG_WARN, "poll: %s", serr.msg);
     }
 }
 
@@ -260,6 +284,8 @@ static int eng_start(eng *e, const eng_options *opt, cm_err *err)
         rc = open_journal(e, opt->journal_dir, err);
     if (!rc)
         rc = mod_ctx_new(&e->mod, err);
+    if (!rc)
+        rc = eng_poll_new(e, opt->poll_s, opt->poll_grace_s, err);
     if (!rc)
         rc = eng_connect_all(e, err);
     return rc;

@@ -12,9 +12,10 @@ static void usage(void)
             "usage:\n"
             "  iasql init    CONNINFO\n"
             "  iasql run      CONNINFO [--journal DIR] [--tail-ms N] [--auto-apply SECONDS|off]\n"
-            "                 [--parallel N]\n"
+            "                 [--poll SECONDS|off] [--poll-grace SECONDS] [--parallel N]\n"
             "  iasql commit   CONNINFO [MESSAGE]\n"
             "  iasql preview  CONNINFO\n"
+            "  iasql sync     CONNINFO\n"
             "  iasql rollback CONNINFO [COMMIT_ID]\n"
             "  iasql journal dump|verify DIR [--json]\n"
             "  iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n"
@@ -46,25 +47,37 @@ static int cmd_run(int argc, char **argv)
         usage();
         return 2;
     }
-    eng_options opt = {.journal_dir = NULL, .tail_ms = 1000, .auto_apply_s = 120};
+    eng_options opt = {.journal_dir = NULL, .tail_ms = 1000, .auto_apply_s = 120, .poll_s = 60,
+                       .poll_grace_s = 60};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
             opt.journal_dir = argv[++i];
         else if (strcmp(argv[i], "--tail-ms") == 0 && i + 1 < argc)
             opt.tail_ms = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--auto-apply") == 0 && i + 1 < argc) {
+        else if ((strcmp(argv[i], "--auto-apply") == 0 || strcmp(argv[i], "--poll") == 0) &&
+                 i + 1 < argc) {
             const char *v = argv[++i];
             char *end;
             long n = strtol(v, &end, 10);
+            int *to = strcmp(argv[i - 1], "--poll") == 0 ? &opt.poll_s : &opt.auto_apply_s;
             if (strcmp(v, "off") == 0)
-                opt.auto_apply_s = 0;
+                *to = 0;
             else if (*v && !*end && n > 0 && n <= 86400)
-                opt.auto_apply_s = (int)n;
+                *to = (int)n;
             else {
-                fprintf(stderr, "iasql run: --auto-apply takes seconds (1 to 86400) or off, "
-                                "not %s\n", v);
+                fprintf(stderr, "iasql run: %s takes seconds (1 to 86400) or off, not %s\n",
+                        argv[i - 1], v);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--poll-grace") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 0 || n > 3600) {
+                fprintf(stderr, "iasql run: --poll-grace takes 0 to 3600 seconds, not %s\n", v);
+                return 2;
+            }
+            opt.poll_grace_s = (int)n;
         } else if (strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             char *end;
@@ -122,6 +135,11 @@ static int cmd_commit(int argc, char **argv)
     return call_sql("commit", "SELECT * FROM iasql_commit($1)", argc, argv);
 }
 
+static int cmd_sync(int argc, char **argv)
+{
+    return call_sql("sync", "SELECT * FROM iasql_sync()", argc, argv);
+}
+
 static int cmd_preview(int argc, char **argv)
 {
     return call_sql("preview", "SELECT * FROM iasql_preview()", argc, argv);
@@ -152,7 +170,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
 } commands[] = {
     {"init", cmd_init},       {"run", cmd_run},         {"commit", cmd_commit},
-    {"preview", cmd_preview}, {"rollback", cmd_rollback}, {"journal", cmd_journal},
+    {"preview", cmd_preview}, {"sync", cmd_sync}, {"rollback", cmd_rollback}, {"journal", cmd_journal},
     {"version", cmd_version},
 };
 

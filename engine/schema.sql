@@ -605,6 +605,15 @@ LANGUAGE sql AS $$
     FROM json_array_elements(iasql_rpc_call('preview', ARRAY[]::text[])) e
 $$;
 
+-- Pulls the cloud's state into the tables now: one row per change
+-- (create, update, delete, conflict; error for a row the database refused).
+CREATE OR REPLACE FUNCTION iasql_sync()
+RETURNS TABLE (action text, table_name text, id bigint, description text)
+LANGUAGE sql AS $$
+  SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+    FROM json_array_elements(iasql_rpc_call('sync', ARRAY[]::text[])) e
+$$;
+
 CREATE OR REPLACE FUNCTION iasql_install(VARIADIC modules text[])
 RETURNS TABLE (module_name text, created_table_name text, record_count integer)
 LANGUAGE sql AS $$

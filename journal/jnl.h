@@ -23,7 +23,8 @@ typedef enum {
     JNL_REC_RESULT = 3, /* what that call did */
     JNL_REC_MARK = 4,   /* a table was installed or uninstalled */
     JNL_REC_STATE = 5,  /* the known cloud state of a resource changed (apply side) */
-    JNL_REC_MAX = 5
+    JNL_REC_CONFLICT = 6, /* a poll found the cloud changed under a pending user change */
+    JNL_REC_MAX = 6
 } jnl_rec_type;
 
 typedef enum { JNL_ORIGIN_USER = 1, JNL_ORIGIN_ENGINE = 2, JNL_ORIGIN_CLOUD = 3 } jnl_origin;
@@ -51,8 +52,9 @@ typedef struct jnl_rec {
     int64_t ts_us;
     jnl_str table;
     jnl_str a; /* EVENT: old image; INTENT: idempotency token; RESULT: cloud image; MARK: module;
-                  STATE: the image, NULL when the resource is gone */
-    jnl_str b; /* EVENT: new image; INTENT: desired image; RESULT: error text */
+                  STATE, CONFLICT: the cloud's image, NULL when the resource is gone */
+    jnl_str b; /* EVENT: new image; INTENT: desired image; RESULT: error text;
+                  CONFLICT: what the poll found, in words */
 } jnl_rec;
 
 typedef enum {

@@ -54,6 +54,13 @@ static const jnl_field state_fields[] = {{"commit_id", F_U64, R(commit_id)},
                                          {"cloud", F_STR, R(a)},
                                          {NULL, 0, 0}};
 
+static const jnl_field conflict_fields[] = {{"row_id", F_U64, R(row_id)},
+                                            {"ts_us", F_I64, R(ts_us)},
+                                            {"table", F_STR, R(table)},
+                                            {"cloud", F_STR, R(a)},
+                                            {"message", F_STR, R(b)},
+                                            {NULL, 0, 0}};
+
 static const jnl_field commit_fields[] = {
     {"id", F_U64, C(id)},
     {"ts_us", F_I64, C(ts_us)},
@@ -81,6 +88,7 @@ static const struct {
     {"result", result_fields},
     {"mark", mark_fields},
     {"state", state_fields},
+    {"conflict", conflict_fields},
 };
 
 #define COMMIT_TYPE 0xC1

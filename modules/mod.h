@@ -29,6 +29,11 @@ const char *mod_ctx_token(const mod_ctx *ctx);
  * per thread, made on first use and owned by ctx; they share nothing but
  * the credentials' source. Requests made through them count in ctx's. */
 int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err);
+/* A background context (the poller's) sends nothing while a commit is
+ * applying: the commit marks its span with mod_foreground(true) ... (false).
+ * Throttling cools a service down for every context of the process. */
+void mod_ctx_set_background(mod_ctx *ctx, bool background);
+void mod_foreground(bool on);
 /* HTTP requests made so far (for tests and benchmarks). */
 uint64_t mod_ctx_requests(const mod_ctx *ctx);
 uint64_t mod_ctx_mutating_requests(const mod_ctx *ctx);

@@ -169,6 +169,16 @@ int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err)
     return 0;
 }
 
+void mod_ctx_set_background(mod_ctx *ctx, bool background)
+{
+    aws_client_set_background(ctx->aws, background);
+}
+
+void mod_foreground(bool on)
+{
+    aws_gate_foreground(on);
+}
+
 uint64_t mod_ctx_requests(const mod_ctx *ctx)
 {
     uint64_t n = aws_client_stats(ctx->aws).requests;

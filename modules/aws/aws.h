@@ -69,6 +69,19 @@ void aws_response_free(aws_response *r);
  * CM_ERETRY (still throttled or failing after the retries) or CM_ENET. */
 int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *err);
 
+/* What all clients of the process share (aws_gate.c). A commit marks its
+ * span with aws_gate_foreground(true) ... (false); a background client
+ * (the poller's) sends nothing while one is open, so polls never hold up a
+ * commit. A throttled answer puts the service in a cool-down that every
+ * client waits out. aws_gate_enter waits for both and returns the µs it
+ * waited. */
+void aws_gate_foreground(bool on);
+bool aws_gate_busy(void);
+void aws_gate_throttled(const char *service, long ms);
+int64_t aws_gate_enter(const char *service, bool background);
+/* A background client waits for commits before each request. */
+void aws_client_set_background(aws_client *c, bool background);
+
 /* The base URL for a service (by signing name) in a region, honouring
  * AWS_ENDPOINT_URL_<SERVICE ID> (S3, CLOUDWATCH_LOGS, ...) and
  * AWS_ENDPOINT_URL; appended to b without a trailing slash. */

@@ -26,6 +26,7 @@ struct aws_client {
     aws_creds creds;
     aws_stats stats;
     unsigned int rand_state;
+    bool background;
 };
 
 static int global_init_done;
@@ -220,12 +221,21 @@ static bool sends_body(const aws_request *req)
     return req->body_len || strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0;
 }
 
-static void backoff(aws_client *c, int attempt)
+void aws_client_set_background(aws_client *c, bool background)
+{
+    c->background = background;
+}
+
+/* Full jitter; a throttled service cools down for every client at once. */
+static void backoff(aws_client *c, const aws_request *req, const aws_response *resp, int attempt)
 {
     long cap = AWS_BACKOFF_BASE_MS << attempt;
     if (cap > AWS_BACKOFF_CAP_MS)
         cap = AWS_BACKOFF_CAP_MS;
     long ms = (long)(rand_r(&c->rand_state) % (unsigned)(cap + 1));
+    if (resp->status == 429 || (resp->code[0] && strstr(resp->code, "hrottl")) ||
+        strcmp(resp->code, "RequestLimitExceeded") == 0 || strcmp(resp->code, "SlowDown") == 0)
+        aws_gate_throttled(req->service, ms);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
@@ -334,11 +344,12 @@ int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *
     }
     struct curl_slist *headers = build_headers(c, req);
     for (int attempt = 0;; attempt++) {
+        aws_gate_enter(req->service, c->background);
         rc = send_once(c, req, cm_buf_str(&url), headers, resp, err);
         if (!rc || !cm_err_retryable(rc) || attempt + 1 >= AWS_MAX_ATTEMPTS)
             break;
         c->stats.retries++;
-        backoff(c, attempt);
+        backoff(c, req, resp, attempt);
     }
     curl_slist_free_all(headers);
     cm_buf_free(&url);

@@ -68,7 +68,8 @@ int it_start_engine(it_env *e)
         setenv("AWS_ENDPOINT_URL", e->emulator, 1);
         execl(getenv("IASQL_BIN"), "iasql", "run", e->conninfo, "--journal", e->journal,
               "--tail-ms", "200", "--auto-apply", e->auto_apply ? e->auto_apply : "off",
-              "--verbose", (char *)NULL);
+              "--poll", e->poll ? e->poll : "off", "--poll-grace",
+              e->poll_grace ? e->poll_grace : "60", "--verbose", (char *)NULL);
         _exit(127);
     }
     e->engine = pid;

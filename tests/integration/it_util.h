@@ -23,6 +23,8 @@ typedef struct it_env {
     pid_t engine;
     int starts; /* how many times the engine got ready */
     const char *auto_apply; /* --auto-apply of the engine; NULL: off */
+    const char *poll;       /* --poll of the engine; NULL: off */
+    const char *poll_grace; /* --poll-grace; NULL: the engine's default */
     PGconn *db;
 } it_env;
 

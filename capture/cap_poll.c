@@ -1,0 +1,779 @@
+/* capture/cap_poll.c — the cloud as an event source. A table's listing is
+ * compared with the journal's known cloud state, and each difference is
+ * written into the table with origin 'cloud' (so the tail journals it as a
+ * cloud event), or, where the row has a pending user change, recorded as a
+ * conflict instead. PostgreSQL does the comparison: both sides go through
+ * the table's row type, so defaults, number and date formats, JSON
+ * formatting and the order inside arrays never show as drift, and nothing is
+ * parsed in the engine but the few rows that differ. docs/poll.md says why. */
+#include "capture/cap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cm_json.h"
+
+/* The columns that say which resource a row is: its cloud ids, its region
+ * and the parent it lives in (a route is a destination in a route table). */
+static bool is_key(const mod_table *t, const mod_column *c)
+{
+    return (c->flags & MOD_COL_CLOUD_ID) || strcmp(c->name, "region") == 0 ||
+           (t->parent_ref && strcmp(c->name, t->parent_ref) == 0);
+}
+
+/* jsonb_build_array(to_jsonb(<alias>."k1"), ...) */
+static int key_expr(PGconn *conn, const mod_table *t, const char *alias, cm_buf *sql)
+{
+    int rc = cm_buf_puts(sql, "jsonb_build_array(");
+    int n = 0;
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        if (!is_key(t, c))
+            continue;
+        rc = cm_buf_printf(sql, "%sto_jsonb(%s.", n++ ? ", " : "", alias);
+        if (!rc)
+            rc = cm_pg_quote_ident(conn, sql, c->name);
+        if (!rc)
+            rc = cm_buf_puts(sql, ")");
+    }
+    return rc ? rc : cm_buf_puts(sql, ")");
+}
+
+/* Which columns of t are arrays (compared as sets): a bit per column. */
+static int array_columns(PGconn *conn, const mod_table *t, uint64_t *bits, cm_err *err)
+{
+    const char *p[] = {t->name};
+    PGresult *res = NULL;
+    *bits = 0;
+    int rc = cm_pg_exec(conn, &res, err,
+                        "SELECT a.attname FROM pg_attribute a JOIN pg_type y ON y.oid = a.atttypid "
+                        "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+                        "AND y.typcategory = 'A'",
+                        1, p);
+    for (int r = 0; !rc && r < PQntuples(res); r++) {
+        int k = 0;
+        for (const mod_column *c = t->columns; c->name && k < 64; c++, k++)
+            if (strcmp(c->name, PQgetvalue(res, r, 0)) == 0)
+                *bits |= (uint64_t)1 << k;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Column c of alias v, normalised: arrays sorted, everything as jsonb. */
+static int norm_col(PGconn *conn, const mod_column *c, bool array, const char *v, cm_buf *sql)
+{
+    cm_buf q;
+    cm_buf_init(&q, 256);
+    int rc = cm_pg_quote_ident(conn, &q, c->name);
+    if (!rc && array)
+        rc = cm_buf_printf(sql, "to_jsonb(ARRAY(SELECT z FROM unnest((%s).%s) z ORDER BY 1))", v,
+                           cm_buf_str(&q));
+    else if (!rc)
+        rc = cm_buf_printf(sql, "to_jsonb((%s).%s)", v, cm_buf_str(&q));
+    cm_buf_free(&q);
+    return rc;
+}
+
+/* The statement that lists the differences between the listing ($1, rows
+ * without id) and the known states ($2, [{"i": row id, "s": image}]):
+ * (state row id | NULL, listed image | NULL, changed column positions,
+ * the id of a row that has the listed resource's key but no known state). */
+static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *sql)
+{
+    cm_buf qt;
+    cm_buf_init(&qt, 1024);
+    int rc = cm_pg_quote_ident(conn, &qt, t->name);
+    if (!rc)
+        rc = cm_buf_puts(sql, "WITH l AS (SELECT ");
+    if (!rc)
+        rc = key_expr(conn, t, "r", sql);
+    if (!rc)
+        rc = cm_buf_printf(sql,
+                           " AS k, r AS v FROM json_populate_recordset(NULL::%s, $1::json) r), "
+                           "s AS (SELECT (e->>'i')::bigint AS id, ",
+                           cm_buf_str(&qt));
+    if (!rc)
+        rc = key_expr(conn, t, "r", sql);
+    if (!rc)
+        rc = cm_buf_printf(sql,
+                           " AS k, r AS v FROM json_array_elements($2::json) e "
+                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, e->'s') r), "
+                           "d AS (SELECT s.id, l.k AS lk, l.v AS lv, "
+                           "array_remove(ARRAY[NULL::int",
+                           cm_buf_str(&qt));
+    int k = 0;
+    for (const mod_column *c = t->columns; !rc && c->name; c++, k++) {
+        bool array = k < 64 && (arrays >> k) & 1;
+        if (c->flags & MOD_COL_SECRET) {
+            /* Two masks say nothing about the values behind them. */
+            cm_buf q;
+            cm_buf_init(&q, 256);
+            rc = cm_pg_quote_ident(conn, &q, c->name);
+            if (!rc)
+                rc = cm_buf_printf(sql,
+                                   ", CASE WHEN NOT (coalesce(iasql_is_mask((l.v).%s), false) "
+                                   "OR coalesce(iasql_is_mask((s.v).%s), false)) AND ",
+                                   cm_buf_str(&q), cm_buf_str(&q));
+            cm_buf_free(&q);
+        } else {
+            rc = cm_buf_puts(sql, ", CASE WHEN ");
+        }
+        if (!rc)
+            rc = norm_col(conn, c, array, "l.v", sql);
+        if (!rc)
+            rc = cm_buf_puts(sql, " IS DISTINCT FROM ");
+        if (!rc)
+            rc = norm_col(conn, c, array, "s.v", sql);
+        if (!rc)
+            rc = cm_buf_printf(sql, " THEN %d END", k);
+    }
+    if (!rc)
+        rc = cm_buf_printf(sql,
+                           "], NULL) AS changed FROM l FULL JOIN s ON l.k = s.k) "
+                           "SELECT d.id, to_json(d.lv)::text, d.changed::text, x.id "
+                           "FROM d LEFT JOIN %s x ON d.id IS NULL AND d.lk = ",
+                           cm_buf_str(&qt));
+    if (!rc)
+        rc = key_expr(conn, t, "x", sql);
+    if (!rc)
+        rc = cm_buf_puts(sql, " WHERE d.id IS NULL OR d.lk IS NULL OR cardinality(d.changed) > 0");
+    cm_buf_free(&qt);
+    return rc;
+}
+
+/* INSERT of listed rows ($1); a row whose key is taken meanwhile is left. */
+static int insert_sql(PGconn *conn, const mod_table *t, cm_buf *sql)
+{
+    cm_buf cols, qt;
+    cm_buf_init(&cols, 4096);
+    cm_buf_init(&qt, 1024);
+    int rc = cm_pg_quote_ident(conn, &qt, t->name);
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        if (c != t->columns)
+            rc = cm_buf_puts(&cols, ", ");
+        if (!rc)
+            rc = cm_pg_quote_ident(conn, &cols, c->name);
+    }
+    if (!rc)
+        rc = cm_buf_printf(sql,
+                           "INSERT INTO %s AS x (%s) SELECT %s FROM json_populate_recordset("
+                           "NULL::%s, $1::json) ON CONFLICT DO NOTHING RETURNING x.id, "
+                           "to_json(x)::text",
+                           cm_buf_str(&qt), cm_buf_str(&cols), cm_buf_str(&cols), cm_buf_str(&qt));
+    cm_buf_free(&cols);
+    cm_buf_free(&qt);
+    return rc;
+}
+
+/* UPDATE from [{"id", "r": listed image, "x": the row as the journal last
+ * saw it}]: a row changed since (by a user, not yet journaled) is left. A
+ * secret column keeps its mask when the cloud only offers a mask. */
+static int update_sql(PGconn *conn, const mod_table *t, cm_buf *sql)
+{
+    cm_buf qt;
+    cm_buf_init(&qt, 1024);
+    int rc = cm_pg_quote_ident(conn, &qt, t->name);
+    if (!rc)
+        rc = cm_buf_printf(sql, "UPDATE %s x SET ", cm_buf_str(&qt));
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        cm_buf q;
+        cm_buf_init(&q, 256);
+        rc = cm_pg_quote_ident(conn, &q, c->name);
+        const char *n = cm_buf_str(&q);
+        if (!rc && c != t->columns)
+            rc = cm_buf_puts(sql, ", ");
+        if (!rc && (c->flags & MOD_COL_SECRET))
+            rc = cm_buf_printf(sql,
+                               "%s = CASE WHEN iasql_is_mask(s.%s) AND iasql_is_mask(x.%s) "
+                               "THEN x.%s ELSE s.%s END",
+                               n, n, n, n, n);
+        else if (!rc)
+            rc = cm_buf_printf(sql, "%s = s.%s", n, n);
+        cm_buf_free(&q);
+    }
+    if (!rc)
+        rc = cm_buf_printf(sql,
+                           " FROM json_array_elements($1::json) e CROSS JOIN LATERAL "
+                           "json_populate_record(NULL::%s, e->'r') s "
+                           "WHERE x.id = (e->>'id')::bigint AND to_jsonb(x) = (e->'x')::jsonb "
+                           "RETURNING x.id, to_json(x)::text",
+                           cm_buf_str(&qt));
+    cm_buf_free(&qt);
+    return rc;
+}
+
+static int delete_sql(PGconn *conn, const mod_table *t, cm_buf *sql)
+{
+    cm_buf qt;
+    cm_buf_init(&qt, 1024);
+    int rc = cm_pg_quote_ident(conn, &qt, t->name);
+    if (!rc)
+        rc = cm_buf_printf(sql,
+                           "DELETE FROM %s x USING json_array_elements($1::json) e "
+                           "WHERE x.id = (e->>'id')::bigint AND to_jsonb(x) = (e->'x')::jsonb "
+                           "RETURNING x.id, to_json(x)::text",
+                           cm_buf_str(&qt));
+    cm_buf_free(&qt);
+    return rc;
+}
+
+/* ---- one write, and where the database refuses it, row by row ---- */
+
+static int exec_rows(PGconn *conn, const char *sql, const json_t *rows, json_t *written,
+                     cm_err *err)
+{
+    char *txt = cm_json_dump(rows);
+    if (!txt)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    const char *p[] = {txt};
+    PGresult *res = NULL;
+    int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_poll", 0, NULL);
+    if (!rc)
+        rc = cm_pg_exec(conn, &res, err, sql, 1, p);
+    free(txt);
+    for (int r = 0; !rc && r < PQntuples(res); r++)
+        json_array_append_new(written, json_pack("[Is]", (json_int_t)strtoll(PQgetvalue(res, r, 0),
+                                                                               NULL, 10),
+                                                 PQgetvalue(res, r, 1)));
+    PQclear(res);
+    if (rc == CM_EPG) {
+        cm_err e2;
+        if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_poll", 0, NULL))
+            return cm_err_set(err, e2.code, "%s", e2.msg);
+        return CM_EPG;
+    }
+    return rc ? rc : cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_poll", 0, NULL);
+}
+
+/* Runs sql over rows; when the database refuses the statement, each row
+ * alone, so that one bad row (a constraint the cloud's value breaks) costs
+ * only itself: it goes into refused as {table_name, id, message}. written
+ * receives [row id, row image] of every row written. */
+static int write_rows(PGconn *conn, const mod_table *t, const char *sql, const json_t *rows,
+                      json_t *written, json_t *refused, cm_err *err)
+{
+    if (!json_array_size(rows))
+        return 0;
+    int rc = exec_rows(conn, sql, rows, written, err);
+    if (rc != CM_EPG)
+        return rc;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        json_t *one = json_pack("[O]", row);
+        cm_err rerr;
+        rc = exec_rows(conn, sql, one, written, &rerr);
+        json_decref(one);
+        if (rc == CM_EPG) {
+            json_t *id = json_object_get(row, "id");
+            cm_buf d;
+            cm_buf_init(&d, 4096);
+            mod_describe_row(t, (uint64_t)json_integer_value(id),
+                             json_object_get(row, "r") ? json_object_get(row, "r") : row, &d);
+            json_array_append_new(refused,
+                                  json_pack("{s:s, s:O, s:s+++}", "table_name", t->name, "id",
+                                            id ? id : json_null(), "message", "sync: ",
+                                            cm_buf_str(&d), ": ", rerr.msg));
+            cm_buf_free(&d);
+            rc = 0;
+        }
+        if (rc) {
+            *err = rerr;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- the journal side ---- */
+
+typedef struct poll_table {
+    const mod_table *t;
+    uint64_t *dirty; /* sorted row ids with pending user changes */
+    size_t ndirty;
+    json_t *deletes; /* [{id, x}] for the second phase */
+} poll_table;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool is_dirty(const poll_table *pt, uint64_t id)
+{
+    return pt->ndirty && bsearch(&id, pt->dirty, pt->ndirty, sizeof id, cmp_u64) != NULL;
+}
+
+/* The known states of t as [{"i": id, "s": image}, ...] (images copied as
+ * they are: nothing parsed) and the rows with pending user changes. */
+static int load_journal(jnl *j, poll_table *pt, cm_buf *states, cm_err *err)
+{
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, false, &t, err);
+    if (rc)
+        return rc;
+    jnl_res *res = NULL;
+    size_t n = 0;
+    rc = jnl_idx_list(t, JNL_IDX_STATE, pt->t->name, &res, &n, err);
+    if (!rc)
+        rc = cm_buf_puts(states, "[");
+    for (size_t i = 0; !rc && i < n; i++) {
+        jnl_str v;
+        rc = jnl_idx_get(t, JNL_IDX_STATE, pt->t->name, res[i].row_id, &v, err);
+        if (!rc)
+            rc = cm_buf_printf(states, "%s{\"i\":%llu,\"s\":", i ? "," : "",
+                               (unsigned long long)res[i].row_id);
+        if (!rc)
+            rc = cm_buf_append(states, v.ptr, v.len);
+        if (!rc)
+            rc = cm_buf_puts(states, "}");
+    }
+    if (!rc)
+        rc = cm_buf_puts(states, "]");
+    jnl_res_free(res, n);
+    res = NULL;
+    n = 0;
+    if (!rc)
+        rc = jnl_idx_list(t, JNL_IDX_DIRTY, pt->t->name, &res, &n, err);
+    if (!rc && n) {
+        pt->dirty = malloc(n * sizeof *pt->dirty);
+        if (!pt->dirty)
+            rc = cm_err_set(err, CM_ENOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < n; i++)
+            pt->dirty[i] = res[i].row_id;
+        if (!rc) {
+            pt->ndirty = n;
+            qsort(pt->dirty, n, sizeof *pt->dirty, cmp_u64);
+        }
+    }
+    jnl_res_free(res, n);
+    jnl_txn_abort(t);
+    if (rc == CM_ENOMEM && !err->msg[0])
+        cm_err_set(err, CM_ENOMEM, "out of memory reading the known state of %s", pt->t->name);
+    return rc;
+}
+
+/* The row as the journal last saw it (its newest event's image), parsed;
+ * NULL when the journal has none or it was deleted. */
+static int last_seen(jnl *j, const char *table, uint64_t row_id, json_t **out, cm_err *err)
+{
+    jnl_txn *t;
+    *out = NULL;
+    int rc = jnl_txn_begin(j, false, &t, err);
+    if (rc)
+        return rc;
+    uint64_t seq;
+    jnl_rec ev;
+    rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, table, row_id, &seq, err);
+    if (!rc)
+        rc = jnl_get(t, seq, &ev, err);
+    if (!rc && ev.op != JNL_OP_DELETE && ev.b.ptr)
+        rc = cm_json_parse(out, ev.b.ptr, ev.b.len, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    jnl_txn_abort(t);
+    return rc;
+}
+
+static int known_state(jnl *j, const char *table, uint64_t row_id, json_t **out, cm_err *err)
+{
+    jnl_txn *t;
+    *out = NULL;
+    int rc = jnl_txn_begin(j, false, &t, err);
+    if (rc)
+        return rc;
+    jnl_str v;
+    rc = jnl_idx_get(t, JNL_IDX_STATE, table, row_id, &v, err);
+    if (!rc)
+        rc = cm_json_parse(out, v.ptr, v.len, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    jnl_txn_abort(t);
+    return rc;
+}
+
+/* ---- one table ---- */
+
+static void add_result(json_t *out, const char *action, const mod_table *t, uint64_t id,
+                       const char *fmt_a, const char *b)
+{
+    json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s+}", "action", action,
+                                         "table_name", t->name, "id", (json_int_t)id,
+                                         "description", fmt_a, b ? b : ""));
+}
+
+/* Names of the changed column positions ("{3,5}") into out. */
+static void changed_names(const mod_table *t, const char *positions, cm_buf *out)
+{
+    const char *p = positions;
+    while (p && *p) {
+        if (*p >= '0' && *p <= '9') {
+            long k = strtol(p, (char **)&p, 10);
+            const mod_column *c = t->columns;
+            for (long i = 0; c->name && i < k; i++)
+                c++;
+            if (c->name)
+                cm_buf_printf(out, "%s%s", out->len ? ", " : "", c->name);
+        } else {
+            p++;
+        }
+    }
+}
+
+static void add_conflict(cap_poll_out *o, const mod_table *t, uint64_t id, json_t *image,
+                         const char *what)
+{
+    cm_buf msg;
+    cm_buf_init(&msg, 8192);
+    cm_buf_printf(&msg,
+                  "conflict: %s, while the row has a change not yet committed; the row was left "
+                  "as it is: iasql_commit() applies it over what the cloud holds now, "
+                  "iasql_rollback() takes the cloud's",
+                  what);
+    json_t *img = image ? json_deep_copy(image) : NULL;
+    if (img)
+        json_object_set_new(img, "id", json_integer((json_int_t)id));
+    json_array_append_new(o->conflicts, json_pack("{s:s, s:I, s:o, s:s}", "table_name", t->name,
+                                                  "id", (json_int_t)id, "image",
+                                                  img ? img : json_null(), "message",
+                                                  cm_buf_str(&msg)));
+    add_result(o->rows, "conflict", t, id, cm_buf_str(&msg), NULL);
+    cm_buf_free(&msg);
+}
+
+/* A resource the listing does not show is taken as deleted only when a
+ * direct read says so; not while the engine's own change to it is recent. */
+static int absent(jnl *j, poll_table *pt, uint64_t id, const cap_poll_hooks *h, cap_poll_out *o,
+                  cm_err *err)
+{
+    const mod_table *t = pt->t;
+    if (is_dirty(pt, id)) {
+        add_conflict(o, t, id, NULL, "the resource was deleted in the cloud");
+        return 0;
+    }
+    if (h->recent && h->recent(h->arg, t, id)) {
+        o->deferred++;
+        return 0;
+    }
+    json_t *known = NULL, *seen = NULL;
+    int rc = known_state(j, t->name, id, &known, err);
+    cm_err rerr;
+    cm_err_clear(&rerr);
+    int found = rc || !known || !h->read ? 0 : h->read(h->arg, t, id, known, &rerr);
+    if (!rc && found == CM_ENOTFOUND)
+        rc = last_seen(j, t->name, id, &seen, err);
+    if (!rc && found == CM_ENOTFOUND && seen)
+        json_array_append_new(pt->deletes, json_pack("{s:I, s:O}", "id", (json_int_t)id, "x", seen));
+    else if (!rc && found != CM_ENOTFOUND) {
+        o->deferred++;
+        if (found)
+            cm_log(CM_LOG_WARN, "sync: %s %llu is not in the list, and reading it failed: %s",
+                   t->name, (unsigned long long)id, rerr.msg);
+    }
+    json_decref(known);
+    json_decref(seen);
+    return rc;
+}
+
+/* An update of row id to listed, unless the row changed since the journal
+ * last saw it. */
+static int queue_update(jnl *j, const mod_table *t, uint64_t id, json_t *listed, json_t *updates,
+                        cm_err *err)
+{
+    json_t *seen;
+    int rc = last_seen(j, t->name, id, &seen, err);
+    if (rc || !seen)
+        return rc;
+    json_array_append_new(updates, json_pack("{s:I, s:O, s:o}", "id", (json_int_t)id, "r", listed,
+                                             "x", seen));
+    return 0;
+}
+
+static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed,
+                      const cap_poll_hooks *h, cap_poll_out *o, json_t *inserts, json_t *updates,
+                      json_t *why, cm_err *err)
+{
+    const mod_table *t = pt->t;
+    uint64_t arrays;
+    cm_buf states, sql;
+    cm_buf_init(&states, CM_BUF_DEFAULT_MAX);
+    cm_buf_init(&sql, 1 << 16);
+    char *list_text = NULL;
+    PGresult *res = NULL;
+    int rc = array_columns(conn, t, &arrays, err);
+    if (!rc)
+        rc = load_journal(j, pt, &states, err);
+    if (!rc)
+        rc = diff_sql(conn, t, arrays, &sql);
+    if (!rc && !(list_text = cm_json_dump(listed)))
+        rc = cm_err_set(err, CM_ENOMEM, "out of memory");
+    if (!rc) {
+        const char *p[] = {list_text, cm_buf_str(&states)};
+        rc = cm_pg_exec(conn, &res, err, cm_buf_str(&sql), 2, p);
+    }
+    free(list_text);
+    cm_buf_free(&states);
+    cm_buf_free(&sql);
+    for (int r = 0; !rc && r < PQntuples(res); r++) {
+        bool known = !PQgetisnull(res, r, 0);
+        uint64_t id = known ? strtoull(PQgetvalue(res, r, 0), NULL, 10)
+                            : PQgetisnull(res, r, 3) ? 0
+                                                     : strtoull(PQgetvalue(res, r, 3), NULL, 10);
+        json_t *img = NULL;
+        if (!PQgetisnull(res, r, 1))
+            rc = cm_json_parse(&img, PQgetvalue(res, r, 1), (size_t)PQgetlength(res, r, 1), err);
+        if (!rc && img)
+            json_object_del(img, "id");
+        if (!rc && !img) {
+            rc = absent(j, pt, id, h, o, err);
+        } else if (!rc && !known && !id) {
+            json_array_append(inserts, img);
+        } else if (!rc) {
+            cm_buf cols;
+            cm_buf_init(&cols, 1024);
+            if (known)
+                changed_names(t, PQgetvalue(res, r, 2), &cols);
+            else
+                cm_buf_puts(&cols, "the resource now exists in the cloud");
+            if (is_dirty(pt, id)) {
+                cm_buf what;
+                cm_buf_init(&what, 1024);
+                cm_buf_printf(&what, known ? "the cloud changed %s" : "%s", cm_buf_str(&cols));
+                add_conflict(o, t, id, img, cm_buf_str(&what));
+                cm_buf_free(&what);
+            } else {
+                rc = queue_update(j, t, id, img, updates, err);
+                char key[32];
+                snprintf(key, sizeof key, "%llu", (unsigned long long)id);
+                json_object_set_new(why, key, json_string(cm_buf_str(&cols)));
+            }
+            cm_buf_free(&cols);
+        }
+        json_decref(img);
+    }
+    PQclear(res);
+    return rc;
+}
+
+static void report_written(const mod_table *t, const json_t *written, const char *action,
+                           const json_t *why, json_t *out)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(written, i, w)
+    {
+        uint64_t id = (uint64_t)json_integer_value(json_array_get(w, 0));
+        if (strcmp(action, "update") == 0) {
+            char key[32];
+            snprintf(key, sizeof key, "%llu", (unsigned long long)id);
+            add_result(out, action, t, id, "changed in the cloud: ",
+                       json_string_value(json_object_get(why, key)));
+            continue;
+        }
+        json_t *img = NULL;
+        const char *txt = json_string_value(json_array_get(w, 1));
+        cm_err perr;
+        cm_buf d;
+        cm_buf_init(&d, 4096);
+        if (txt && !cm_json_parse(&img, txt, strlen(txt), &perr))
+            mod_describe_row(t, id, img, &d);
+        add_result(out, action, t, id,
+                   strcmp(action, "create") == 0 ? "made outside this database: "
+                                                  : "deleted in the cloud: ",
+                   cm_buf_str(&d));
+        cm_buf_free(&d);
+        json_decref(img);
+    }
+}
+
+static int poll_one(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const cap_poll_hooks *h,
+                    cap_poll_out *o, cm_err *err)
+{
+    const mod_table *t = pt->t;
+    json_t *inserts = json_array(), *updates = json_array(), *why = json_object();
+    json_t *written = json_array();
+    cm_buf sql;
+    cm_buf_init(&sql, 1 << 16);
+    int rc = cap_cloud_refs_to_rows(conn, t, listed, err);
+    if (!rc)
+        rc = diff_table(conn, j, pt, listed, h, o, inserts, updates, why, err);
+    if (!rc)
+        rc = update_sql(conn, t, &sql);
+    if (!rc)
+        rc = write_rows(conn, t, cm_buf_str(&sql), updates, written, o->refused, err);
+    if (!rc)
+        report_written(t, written, "update", why, o->rows);
+    json_array_clear(written);
+    cm_buf_reset(&sql);
+    if (!rc)
+        rc = insert_sql(conn, t, &sql);
+    if (!rc)
+        rc = write_rows(conn, t, cm_buf_str(&sql), inserts, written, o->refused, err);
+    if (!rc)
+        report_written(t, written, "create", NULL, o->rows);
+    cm_buf_free(&sql);
+    json_decref(inserts);
+    json_decref(updates);
+    json_decref(why);
+    json_decref(written);
+    return rc;
+}
+
+static int delete_gone(PGconn *conn, poll_table *pt, cap_poll_out *o, cm_err *err)
+{
+    if (!json_array_size(pt->deletes))
+        return 0;
+    cm_buf sql;
+    cm_buf_init(&sql, 4096);
+    json_t *written = json_array();
+    int rc = delete_sql(conn, pt->t, &sql);
+    if (!rc)
+        rc = write_rows(conn, pt->t, cm_buf_str(&sql), pt->deletes, written, o->refused, err);
+    if (!rc)
+        report_written(pt->t, written, "delete", NULL, o->rows);
+    cm_buf_free(&sql);
+    json_decref(written);
+    return rc;
+}
+
+/* ---- conflicts: the journal and iasql_errors, after the tables ---- */
+
+static int record_conflicts(jnl *j, const cap_poll_out *o, cm_err *err)
+{
+    if (!json_array_size(o->conflicts))
+        return 0;
+    jnl_txn *t;
+    int rc = jnl_txn_begin(j, true, &t, err);
+    size_t i;
+    json_t *c;
+    json_array_foreach(o->conflicts, i, c)
+    {
+        if (rc)
+            break;
+        const char *table = cm_json_str(c, "table_name");
+        uint64_t id = (uint64_t)json_integer_value(json_object_get(c, "id"));
+        json_t *img = json_object_get(c, "image");
+        char *txt = json_is_object(img) ? cm_json_dump(img) : NULL;
+        const char *msg = cm_json_str(c, "message");
+        rc = jnl_state_set(t, 0, table, id, txt, txt ? strlen(txt) : 0, err);
+        jnl_rec rec = {.type = JNL_REC_CONFLICT, .row_id = id, .ts_us = cm_now_us(),
+                       .table = {table, (uint32_t)strlen(table)},
+                       .a = {txt, txt ? (uint32_t)strlen(txt) : 0},
+                       .b = {msg, (uint32_t)strlen(msg)}};
+        if (!rc)
+            rc = jnl_append(t, &rec, NULL, err);
+        free(txt);
+    }
+    if (rc) {
+        jnl_txn_abort(t);
+        return rc;
+    }
+    return jnl_txn_commit(t, err);
+}
+
+int cap_poll_errors(PGconn *conn, const json_t *errors, cm_err *err)
+{
+    if (!json_array_size(errors))
+        return 0;
+    char *txt = cm_json_dump(errors);
+    if (!txt)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    const char *p[] = {txt};
+    int rc = cm_pg_run(conn, err,
+                       "INSERT INTO iasql_errors (table_name, row_id, message) "
+                       "SELECT e->>'table_name', (e->>'id')::bigint, e->>'message' "
+                       "FROM json_array_elements($1::json) e",
+                       1, p);
+    free(txt);
+    return rc;
+}
+
+void cap_poll_out_init(cap_poll_out *o)
+{
+    memset(o, 0, sizeof *o);
+    o->rows = json_array();
+    o->conflicts = json_array();
+    o->refused = json_array();
+}
+
+void cap_poll_out_free(cap_poll_out *o)
+{
+    json_decref(o->rows);
+    json_decref(o->conflicts);
+    json_decref(o->refused);
+    memset(o, 0, sizeof *o);
+}
+
+static void truncate_array(json_t *a, size_t n)
+{
+    while (json_array_size(a) > n)
+        json_array_remove(a, json_array_size(a) - 1);
+}
+
+int cap_poll_apply(PGconn *conn, jnl *j, const cap_listing *in, size_t n, const cap_poll_hooks *h,
+                   cap_poll_out *o, cm_err *err)
+{
+    poll_table *pts = calloc(n ? n : 1, sizeof *pts);
+    if (!pts)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    int rc = cm_pg_run(conn, err, "BEGIN", 0, NULL);
+    if (!rc)
+        rc = cm_pg_run(conn, err, "SELECT set_config('iasql.origin', 'cloud', true)", 0, NULL);
+    /* Parents first, so that a child new in the cloud finds its new parent
+     * row; deletes after, children first. A table that fails costs only
+     * itself. */
+    for (size_t i = 0; !rc && i < n; i++) {
+        pts[i].t = in[i].table;
+        pts[i].deletes = json_array();
+        size_t nconf = json_array_size(o->conflicts), nrows = json_array_size(o->rows);
+        rc = cm_pg_run(conn, err, "SAVEPOINT iasql_poll_table", 0, NULL);
+        cm_err terr;
+        int trc = rc ? 0 : poll_one(conn, j, &pts[i], in[i].rows, h, o, &terr);
+        if (trc == CM_EPG || trc == CM_EINVAL || trc == CM_EBADREPLY) {
+            rc = cm_pg_run(conn, err, "ROLLBACK TO SAVEPOINT iasql_poll_table", 0, NULL);
+            truncate_array(o->conflicts, nconf);
+            truncate_array(o->rows, nrows);
+            json_array_clear(pts[i].deletes);
+            json_array_append_new(o->refused, json_pack("{s:s, s:n, s:s+}", "table_name",
+                                                        in[i].table->name, "id", "message",
+                                                        "sync: ", terr.msg));
+            cm_log(CM_LOG_WARN, "sync of %s: %s", in[i].table->name, terr.msg);
+        } else if (trc) {
+            *err = terr;
+            rc = trc;
+        }
+        if (!rc)
+            rc = cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_poll_table", 0, NULL);
+    }
+    for (size_t i = n; !rc && i-- > 0;)
+        rc = delete_gone(conn, &pts[i], o, err);
+    rc = cm_pg_end(conn, rc, err);
+    if (!rc)
+        rc = record_conflicts(j, o, err);
+    if (!rc) {
+        json_t *errors = json_deep_copy(o->refused);
+        size_t i;
+        json_t *c;
+        json_array_foreach(o->conflicts, i, c)
+        {
+            json_array_append_new(errors, json_pack("{s:O, s:O, s:O}", "table_name",
+                                                    json_object_get(c, "table_name"), "id",
+                                                    json_object_get(c, "id"), "message",
+                                                    json_object_get(c, "message")));
+        }
+        rc = cap_poll_errors(conn, errors, err);
+        json_decref(errors);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(pts[i].dirty);
+        json_decref(pts[i].deletes);
+    }
+    free(pts);
+    return rc;
+}

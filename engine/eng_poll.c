@@ -1,0 +1,381 @@
+/* engine/eng_poll.c — the poller: iasql_sync() lists every installed table
+ * at once; the loop lists the tables whose jittered interval is up on a
+ * background thread with a context of its own, which sends nothing while a
+ * commit is applying, and takes the listing into the tables on the main
+ * thread (the only one that writes PostgreSQL and the journal). A listing
+ * that a commit, a sync or an install overtook is dropped for the tables it
+ * touched and made again soon. docs/poll.md says why. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply/apl.h"
+#include "capture/cap.h"
+#include "common/cm_json.h"
+#include "engine/eng.h"
+
+#define POLL_MAX_TABLES 256
+/* A dropped or failed listing is made again this soon. */
+#define POLL_RETRY_US ((int64_t)5 * 1000000)
+
+typedef struct poll_job {
+    int pos;      /* in tables[] */
+    uint64_t gen; /* the table's generation when its listing began */
+    json_t *rows;
+    int rc;
+    cm_err err;
+} poll_job;
+
+struct eng_poller {
+    int64_t interval_us;
+    /* How long the engine's own change keeps a row from being taken as
+     * deleted because a list does not show it (lists lag behind writes). */
+    int64_t grace_us;
+    const mod_table *tables[POLL_MAX_TABLES]; /* the registry's, by position */
+    int ntables;
+    int64_t due[POLL_MAX_TABLES];
+    uint64_t gen[POLL_MAX_TABLES]; /* bumped by every write that overtakes a listing */
+    json_t *recent;                /* "table/id" -> when the engine last applied it */
+    unsigned int rand_state;
+    /* the background listing */
+    pthread_t th;
+    bool running;
+    int pipe[2];
+    mod_ctx *ctx;
+    char **regions;
+    size_t nregions;
+    int njobs;
+    poll_job jobs[POLL_MAX_TABLES];
+};
+
+static int table_pos(const eng_poller *p, const mod_table *t)
+{
+    for (int i = 0; i < p->ntables; i++)
+        if (p->tables[i] == t)
+            return i;
+    return -1;
+}
+
+static int64_t jittered(eng_poller *p, double lo, double hi)
+{
+    double r = lo + (hi - lo) * ((double)rand_r(&p->rand_state) / RAND_MAX);
+    return (int64_t)((double)p->interval_us * r);
+}
+
+int eng_poll_new(eng *e, int interval_s, int grace_s, cm_err *err)
+{
+    eng_poller *p = calloc(1, sizeof *p);
+    if (!p)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    p->interval_us = (int64_t)interval_s * 1000000;
+    p->grace_us = (int64_t)grace_s * 1000000;
+    p->ntables = mod_all_tables(p->tables, NULL, POLL_MAX_TABLES);
+    p->recent = json_object();
+    p->rand_state = (unsigned int)cm_mono_us();
+    p->pipe[0] = p->pipe[1] = -1;
+    int64_t now = cm_mono_us();
+    /* The first round spreads over one interval. */
+    for (int i = 0; i < p->ntables; i++)
+        p->due[i] = interval_s ? now + jittered(p, 0.1, 1.0) : INT64_MAX;
+    if (pipe2(p->pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        json_decref(p->recent);
+        free(p);
+        return cm_err_set(err, CM_EIO, "cannot create the poller's pipe");
+    }
+    e->poller = p;
+    return 0;
+}
+
+static void clear_jobs(eng_poller *p)
+{
+    for (int i = 0; i < p->njobs; i++)
+        json_decref(p->jobs[i].rows);
+    p->njobs = 0;
+    eng_free_strings(p->regions, p->nregions);
+    p->regions = NULL;
+    p->nregions = 0;
+}
+
+void eng_poll_free(eng *e)
+{
+    eng_poller *p = e->poller;
+    if (!p)
+        return;
+    if (p->running)
+        pthread_join(p->th, NULL);
+    clear_jobs(p);
+    close(p->pipe[0]);
+    close(p->pipe[1]);
+    mod_ctx_free(p->ctx);
+    json_decref(p->recent);
+    free(p);
+    e->poller = NULL;
+}
+
+void eng_poll_applied(eng *e, const json_t *rows)
+{
+    eng_poller *p = e->poller;
+    if (!p)
+        return;
+    if (!rows) {
+        for (int i = 0; i < p->ntables; i++)
+            p->gen[i]++;
+        return;
+    }
+    int64_t now = cm_mono_us();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        const char *table = cm_json_str(r, "table_name");
+        const mod_table *t = table ? mod_find_table(table, NULL) : NULL;
+        int pos = t ? table_pos(p, t) : -1;
+        if (pos < 0)
+            continue;
+        p->gen[pos]++;
+        char key[320];
+        snprintf(key, sizeof key, "%s/%lld", table,
+                 (long long)json_integer_value(json_object_get(r, "id")));
+        json_object_set_new(p->recent, key, json_integer((json_int_t)now));
+    }
+    /* Forget what is past the grace period. */
+    const char *key;
+    json_t *v, *tmp;
+    json_object_foreach_safe(p->recent, tmp, key, v)
+    {
+        if (now - (int64_t)json_integer_value(v) > p->grace_us)
+            json_object_del(p->recent, key);
+    }
+}
+
+static bool recent_hook(void *arg, const mod_table *t, uint64_t row_id)
+{
+    eng_poller *p = arg;
+    char key[320];
+    snprintf(key, sizeof key, "%s/%llu", t->name, (unsigned long long)row_id);
+    json_t *v = json_object_get(p->recent, key);
+    return v && cm_mono_us() - (int64_t)json_integer_value(v) <= p->grace_us;
+}
+
+typedef struct read_arg {
+    eng *e;
+    mod_ctx *ctx;
+} read_arg;
+
+static int read_hook(void *arg, const mod_table *t, uint64_t row_id, const json_t *known,
+                     cm_err *err)
+{
+    read_arg *a = arg;
+    json_t *found = NULL;
+    int rc = apl_read_known(a->e->j, a->ctx, t, row_id, known, &found, err);
+    json_decref(found);
+    return rc;
+}
+
+/* Both hooks through one argument: the read needs the engine, the grace
+ * period the poller. */
+typedef struct hook_arg {
+    read_arg read;
+    eng_poller *poller;
+} hook_arg;
+
+static int hook_read(void *arg, const mod_table *t, uint64_t row_id, const json_t *known,
+                     cm_err *err)
+{
+    return read_hook(&((hook_arg *)arg)->read, t, row_id, known, err);
+}
+
+static bool hook_recent(void *arg, const mod_table *t, uint64_t row_id)
+{
+    return recent_hook(((hook_arg *)arg)->poller, t, row_id);
+}
+
+/* Takes listings into the tables, then the tail journals what was written,
+ * and every table written counts as overtaking a listing under way. */
+static int take_in(eng *e, cap_listing *in, size_t n, json_t **rows, cm_err *err)
+{
+    eng_poller *p = e->poller;
+    hook_arg ha = {{e, e->mod}, p};
+    cap_poll_hooks hooks = {hook_read, hook_recent, &ha};
+    cap_poll_out o;
+    cap_poll_out_init(&o);
+    int rc = eng_tail(e, err);
+    if (!rc)
+        rc = cap_poll_apply(e->wk, e->j, in, n, &hooks, &o, err);
+    if (!rc && json_array_size(o.rows)) {
+        rc = eng_tail(e, err);
+        for (size_t i = 0; i < n; i++) {
+            int pos = table_pos(p, in[i].table);
+            if (pos >= 0)
+                p->gen[pos]++;
+        }
+    }
+    if (!rc && (json_array_size(o.rows) || json_array_size(o.refused)))
+        cm_log(CM_LOG_INFO, "sync: %zu changes from the cloud (%zu conflicts), %zu refused",
+               json_array_size(o.rows), json_array_size(o.conflicts),
+               json_array_size(o.refused));
+    if (!rc && o.deferred)
+        cm_log(CM_LOG_DEBUG, "sync: %zu resources missing from a list are kept for now",
+               o.deferred);
+    if (!rc && rows) {
+        *rows = o.rows;
+        o.rows = NULL;
+        /* What the database refused is reported with the changes. */
+        size_t i;
+        json_t *r;
+        json_array_foreach(o.refused, i, r)
+        {
+            json_array_append_new(*rows, json_pack("{s:s, s:O, s:O, s:O}", "action", "error",
+                                                   "table_name", json_object_get(r, "table_name"),
+                                                   "id", json_object_get(r, "id"),
+                                                   "description", json_object_get(r, "message")));
+        }
+    }
+    cap_poll_out_free(&o);
+    return rc;
+}
+
+int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    (void)args;
+    (void)nargs;
+    const mod_table *tables[POLL_MAX_TABLES];
+    int n = 0;
+    char **regions = NULL;
+    size_t nregions = 0;
+    int rc = eng_installed_tables(e, tables, POLL_MAX_TABLES, &n, err);
+    if (!rc)
+        rc = eng_enabled_regions(e->wk, &regions, &nregions, err);
+    cap_listing in[POLL_MAX_TABLES];
+    int listed = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        json_t *rows = NULL;
+        rc = tables[i]->ops->list(e->mod, (const char *const *)regions, nregions, &rows, err);
+        if (rc)
+            cm_err_wrap(err, "listing %s", tables[i]->name);
+        else
+            in[listed++] = (cap_listing){tables[i], rows};
+    }
+    eng_free_strings(regions, nregions);
+    if (!rc)
+        rc = take_in(e, in, (size_t)listed, out, err);
+    for (int i = 0; i < listed; i++)
+        json_decref(in[i].rows);
+    /* Each table's next poll is an interval from now. */
+    eng_poller *p = e->poller;
+    for (int i = 0; !rc && p && p->interval_us && i < n; i++) {
+        int pos = table_pos(p, tables[i]);
+        if (pos >= 0)
+            p->due[pos] = cm_mono_us() + jittered(p, 0.8, 1.2);
+    }
+    return rc;
+}
+
+/* ---- the background listing ---- */
+
+static void *list_main(void *arg)
+{
+    eng_poller *p = arg;
+    for (int i = 0; i < p->njobs; i++) {
+        const mod_table *t = p->tables[p->jobs[i].pos];
+        cm_err_clear(&p->jobs[i].err);
+        p->jobs[i].rc = t->ops->list(p->ctx, (const char *const *)p->regions, p->nregions,
+                                     &p->jobs[i].rows, &p->jobs[i].err);
+    }
+    unsigned char b = 1;
+    if (write(p->pipe[1], &b, 1) < 0) { /* the loop looks at running anyway */
+    }
+    return NULL;
+}
+
+int eng_poll_fd(const eng *e)
+{
+    return e->poller && e->poller->running ? e->poller->pipe[0] : -1;
+}
+
+int64_t eng_poll_due(const eng *e)
+{
+    const eng_poller *p = e->poller;
+    int64_t due = INT64_MAX;
+    for (int i = 0; p && !p->running && i < p->ntables; i++)
+        if (p->due[i] < due)
+            due = p->due[i];
+    return due;
+}
+
+int eng_poll_start(eng *e, cm_err *err)
+{
+    eng_poller *p = e->poller;
+    if (!p || p->running || eng_poll_due(e) > cm_mono_us())
+        return 0;
+    const mod_table *tables[POLL_MAX_TABLES];
+    int n = 0;
+    int rc = eng_installed_tables(e, tables, POLL_MAX_TABLES, &n, err);
+    if (!rc && !p->ctx) {
+        rc = mod_ctx_new(&p->ctx, err);
+        if (!rc)
+            mod_ctx_set_background(p->ctx, true);
+    }
+    if (rc)
+        return rc;
+    int64_t now = cm_mono_us();
+    bool installed[POLL_MAX_TABLES] = {false};
+    for (int i = 0; i < n; i++) {
+        int pos = table_pos(p, tables[i]);
+        if (pos < 0)
+            continue;
+        installed[pos] = true;
+        if (p->due[pos] <= now)
+            p->jobs[p->njobs++] = (poll_job){.pos = pos, .gen = p->gen[pos]};
+    }
+    /* A table not installed is looked at again an interval later. */
+    for (int i = 0; i < p->ntables; i++)
+        if (!installed[i] && p->due[i] <= now)
+            p->due[i] = now + jittered(p, 0.8, 1.2);
+    if (!p->njobs)
+        return 0;
+    rc = eng_enabled_regions(e->wk, &p->regions, &p->nregions, err);
+    if (!rc && pthread_create(&p->th, NULL, list_main, p) != 0)
+        rc = cm_err_set(err, CM_EIO, "cannot start the poller's thread");
+    if (rc) {
+        clear_jobs(p);
+        return rc;
+    }
+    p->running = true;
+    cm_log(CM_LOG_DEBUG, "poll: listing %d tables", p->njobs);
+    return 0;
+}
+
+int eng_poll_finish(eng *e, cm_err *err)
+{
+    eng_poller *p = e->poller;
+    if (!p || !p->running)
+        return 0;
+    unsigned char b;
+    while (read(p->pipe[0], &b, 1) > 0) {
+    }
+    pthread_join(p->th, NULL);
+    p->running = false;
+    cap_listing in[POLL_MAX_TABLES];
+    size_t n = 0;
+    int64_t now = cm_mono_us();
+    for (int i = 0; i < p->njobs; i++) {
+        int pos = p->jobs[i].pos;
+        const mod_table *t = p->tables[pos];
+        if (p->jobs[i].rc) {
+            cm_log(CM_LOG_WARN, "poll of %s: %s", t->name, p->jobs[i].err.msg);
+            p->due[pos] = now + POLL_RETRY_US;
+        } else if (p->jobs[i].gen != p->gen[pos]) {
+            /* A commit or a sync wrote this table while it was listed. */
+            p->due[pos] = now + POLL_RETRY_US;
+        } else {
+            in[n++] = (cap_listing){t, p->jobs[i].rows};
+            p->due[pos] = now + jittered(p, 0.8, 1.2);
+        }
+    }
+    int rc = n ? take_in(e, in, n, NULL, err) : 0;
+    clear_jobs(p);
+    return rc;
+}
