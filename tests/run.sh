@@ -68,6 +68,7 @@ suite() { # build-dir label
   step "$label integration: rollback, transactions, history, replay" it_run "$b" moto "$MOTO_URL" test test it_history
   step "$label integration: random commits and rollbacks against a model" it_run "$b" moto "$MOTO_URL" test test it_property
   step "$label integration: VPC, security groups and instances (the apply graph)" it_run "$b" moto "$MOTO_URL" test test it_ec2
+  step "$label integration: the cloud changed behind the engine's back (poll, sync, conflicts)" it_run "$b" moto "$MOTO_URL" test test it_poll
   step "$label integration: aws_dynamo on moto_server" it_run "$b" moto "$MOTO_URL" test test it_dynamo
   step "$label integration: aws_dynamo on dynalite" it_run "$b" dynalite "$DYNALITE_URL" test test it_dynamo
   step "$label integration: aws_kinesis on moto_server" it_run "$b" moto "$MOTO_URL" test test it_kinesis
