@@ -1,7 +1,9 @@
 /* tests/unit/test_aws.c — the AWS client's pure parts: URI encoding and
  * decoding, endpoint overrides, the credential chain, error decoding, and
  * the query protocol's flattened parameters and XML maps. */
+#include <pthread.h>
 #include <setjmp.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -171,6 +173,46 @@ static void test_aws_xml_errors(void **state)
     cm_buf_free(&b);
 }
 
+/* A background request waits while a commit is applying; a throttled
+ * service cools down for every client. */
+typedef struct gate_probe {
+    int64_t waited_us;
+} gate_probe;
+
+static void *background_request(void *arg)
+{
+    gate_probe *p = arg;
+    p->waited_us = aws_gate_enter("gate-test-a", true);
+    return NULL;
+}
+
+static void test_gate(void **state)
+{
+    (void)state;
+    /* nothing open: no wait */
+    assert_true(aws_gate_enter("gate-test-a", true) < 50000);
+    assert_false(aws_gate_busy());
+    aws_gate_foreground(true);
+    assert_true(aws_gate_busy());
+    /* a commit's own requests do not wait for it */
+    assert_true(aws_gate_enter("gate-test-a", false) < 50000);
+    gate_probe p = {0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, background_request, &p), 0);
+    struct timespec ts = {0, 300 * 1000000L};
+    nanosleep(&ts, NULL);
+    aws_gate_foreground(false);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(p.waited_us >= 250000); /* held until the commit ended */
+    assert_true(p.waited_us < 5000000);
+    /* throttled: both kinds wait out the cool-down, other services not */
+    aws_gate_throttled("gate-test-b", 200);
+    assert_true(aws_gate_enter("gate-test-c", false) < 50000);
+    int64_t w = aws_gate_enter("gate-test-b", false);
+    assert_true(w >= 150000 && w < 2000000);
+    assert_true(aws_gate_enter("gate-test-b", true) < 50000); /* over by now */
+}
+
 static void test_cm_buf_cap(void **state)
 {
     (void)state;
@@ -199,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_aws_credential_chain),
         cmocka_unit_test(test_aws_xml_errors),
         cmocka_unit_test(test_cm_buf_cap),
+        cmocka_unit_test(test_gate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

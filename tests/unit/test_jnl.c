@@ -186,6 +186,19 @@ static void test_jnl_state_records(void **state)
     cm_buf_init(&b, 0);
     assert_int_equal(jnl_rec_format(&r, 2, false, &b), 0);
     assert_non_null(strstr(cm_buf_str(&b), "2 state commit_id=4 row_id=7"));
+    /* a poll's conflict record: the cloud's image and the words */
+    jnl_rec c = {.type = JNL_REC_CONFLICT, .row_id = 7, .ts_us = 5, .table = {"queue", 5},
+                 .a = {"{\"a\":2}", 7}, .b = {"conflict: the cloud changed a", 29}};
+    uint64_t seq;
+    assert_int_equal(jnl_append(t, &c, &seq, &err), 0);
+    assert_int_equal(jnl_get(t, seq, &r, &err), 0);
+    assert_int_equal(r.type, JNL_REC_CONFLICT);
+    assert_int_equal(r.row_id, 7);
+    assert_memory_equal(r.a.ptr, "{\"a\":2}", 7);
+    assert_memory_equal(r.b.ptr, "conflict: the cloud changed a", 29);
+    cm_buf_reset(&b);
+    assert_int_equal(jnl_rec_format(&r, seq, false, &b), 0);
+    assert_non_null(strstr(cm_buf_str(&b), "conflict row_id=7"));
     cm_buf_free(&b);
     assert_int_equal(jnl_txn_commit(t, &err), 0);
     jnl_free(j);
