@@ -309,6 +309,91 @@ static void commit_ec2(PGconn *c, const char *engine_log, int n, json_t *out)
     json_object_set_new(out, key, json_integer(del_mut));
 }
 
+/* The engine's CPU time (user + system, ms) and resident memory (kB, now
+ * and at its peak), from /proc. */
+static void engine_usage(long pid, double *cpu_ms, long *rss_kb, long *hwm_kb)
+{
+    char path[64], line[512];
+    *cpu_ms = -1;
+    *rss_kb = *hwm_kb = -1;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f && fgets(line, sizeof line, f)) {
+        const char *p = strrchr(line, ')');
+        unsigned long ut = 0, st = 0;
+        /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+            *cpu_ms = (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+    }
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        sscanf(line, "VmRSS: %ld kB", rss_kb);
+        sscanf(line, "VmHWM: %ld kB", hwm_kb);
+    }
+    if (f)
+        fclose(f);
+}
+
+/* One iasql_sync() of an account of ~10,000 unchanged resources (security
+ * groups and their rules): the engine's CPU time and memory, and that it
+ * wrote nothing. */
+static void poll_10k(PGconn *c, long engine_pid, json_t *out)
+{
+    const int groups = 5000;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO security_group (group_name, description, vpc) SELECT "
+             "'bench-poll-' || g, 'bench', v.id FROM vpc v, generate_series(1, %d) g "
+             "WHERE v.tags->>'Name' = 'bench'",
+             groups);
+    must(c, sql);
+    double made = timed(c, "SELECT * FROM iasql_commit('bench poll setup')");
+    must(c, "SELECT * FROM iasql_sync()"); /* takes in what the creates implied (default rules) */
+    PGresult *res = PQexec(c, "SELECT (SELECT count(*) FROM security_group) + "
+                              "(SELECT count(*) FROM security_group_rule) + "
+                              "(SELECT count(*) FROM vpc) + (SELECT count(*) FROM subnet)");
+    long resources = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    double cpu[RUNS], wall[RUNS];
+    long rss = 0, hwm = 0, changes = 0;
+    res = PQexec(c, "SELECT count(*) FROM iasql_audit_log");
+    long audit0 = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    for (int r = 0; r < RUNS; r++) {
+        double c0, c1;
+        long r0, h0;
+        engine_usage(engine_pid, &c0, &r0, &h0);
+        int64_t t0 = cm_mono_us();
+        res = PQexec(c, "SELECT count(*) FROM iasql_sync()");
+        wall[r] = (double)(cm_mono_us() - t0) / 1000.0;
+        changes += strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        engine_usage(engine_pid, &c1, &rss, &hwm);
+        cpu[r] = c1 - c0;
+    }
+    res = PQexec(c, "SELECT count(*) FROM iasql_audit_log");
+    long writes = strtol(PQgetvalue(res, 0, 0), NULL, 10) - audit0;
+    PQclear(res);
+    double cm = median(cpu, RUNS), wm = median(wall, RUNS);
+    printf("%-52s %10.0f ms engine CPU (target <= 50), %.0f ms wall, %ld changes, %ld writes\n",
+           "iasql_sync() of ~10k unchanged resources", cm, wm, changes, writes);
+    printf("%-52s %10ld resources, engine RSS %ld kB, peak %ld kB (target <= 50 MB)\n", "",
+           resources, rss, hwm);
+    json_object_set_new(out, "poll_10k_resources", json_integer(resources));
+    json_object_set_new(out, "poll_10k_setup_commit_ms", json_real(made));
+    json_object_set_new(out, "poll_10k_engine_cpu_ms", json_real(cm));
+    json_object_set_new(out, "poll_10k_wall_ms", json_real(wm));
+    json_object_set_new(out, "poll_10k_changes", json_integer(changes));
+    json_object_set_new(out, "poll_10k_writes", json_integer(writes));
+    json_object_set_new(out, "poll_10k_engine_rss_kb", json_integer(rss));
+    json_object_set_new(out, "poll_10k_engine_peak_rss_kb", json_integer(hwm));
+    must(c, "DELETE FROM security_group WHERE group_name LIKE 'bench-poll-%'");
+    must(c, "SELECT * FROM iasql_commit('bench poll teardown')");
+}
+
 /* iasql_rollback() of 10,000 pending changes (new rows): wall time from a
  * client, the tail of the 10,000 events included. */
 static void rollback_10k(PGconn *c, json_t *out)
@@ -424,7 +509,7 @@ static void replay_1m(PGconn *c, const char *conninfo, const char *tmp, json_t *
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench CONNINFO RESULTS.json [ENGINE_LOG] (run bench/run.sh)\n");
+        fprintf(stderr, "usage: bench CONNINFO RESULTS.json [ENGINE_LOG [ENGINE_PID]] (run bench/run.sh)\n");
         return 2;
     }
     PGconn *c;
@@ -447,6 +532,8 @@ int main(int argc, char **argv)
         must(c, "SELECT * FROM iasql_commit('bench vpc')");
         commit_ec2(c, argv[3], 10, out);
         commit_ec2(c, argv[3], 100, out);
+        if (argc > 4)
+            poll_10k(c, strtol(argv[4], NULL, 10), out);
     }
     rollback_10k(c, out);
     replay_1m(c, argv[1], tmp, out);

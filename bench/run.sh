@@ -16,7 +16,7 @@ psql "$IASQL_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE iasql_bench"
 DB="$IASQL_PG_CONNINFO dbname=iasql_bench"
 build/iasql init "$DB" >/dev/null
 AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_ENDPOINT_URL="$MOTO_URL" \
-  build/iasql run "$DB" --journal "$IASQL_RUN_DIR/journal" 2>"$IASQL_RUN_DIR/engine.log" &
+  build/iasql run "$DB" --journal "$IASQL_RUN_DIR/journal" --poll off 2>"$IASQL_RUN_DIR/engine.log" &
 ENGINE=$!
 for _ in $(seq 100); do
   [ "$(psql "$DB" -tAc "SELECT count(*) FROM iasql_rpc WHERE status = 'open'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
@@ -26,4 +26,4 @@ psql "$DB" -qc "SELECT * FROM iasql_install('aws_s3', 'aws_ec2')" >/dev/null
 # The benchmark writes rows behind the engine's back; stop its idle tail from
 # racing the tail measurement by measuring the commit round trip first.
 mkdir -p bench/results
-build/bench/bench "$DB" bench/results/latest.json "$IASQL_RUN_DIR/engine.log"
+build/bench/bench "$DB" bench/results/latest.json "$IASQL_RUN_DIR/engine.log" "$ENGINE"

@@ -82,15 +82,18 @@ static int column_required(PGconn *conn, const mod_table *t, const char *col, bo
 int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_err *err)
 {
     int rc = 0;
-    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+    json_t *maps = json_object(); /* one map per referenced table */
+    for (const mod_column *c = t->columns; !rc && c->name && json_array_size(rows); c++) {
         if (!c->ref)
             continue;
         const mod_table *rt = mod_find_table(c->ref, NULL);
-        json_t *map = NULL;
+        json_t *map = json_incref(json_object_get(maps, c->ref));
         bool required = false;
-        rc = rt ? handle_map(conn, rt, &map, err)
-                : cm_err_set(err, CM_EINVAL, "%s.%s refers to unknown table %s", t->name,
-                             c->name, c->ref);
+        if (!rt)
+            rc = cm_err_set(err, CM_EINVAL, "%s.%s refers to unknown table %s", t->name,
+                            c->name, c->ref);
+        else if (!map && !(rc = handle_map(conn, rt, &map, err)))
+            json_object_set(maps, c->ref, map);
         if (!rc)
             rc = column_required(conn, t, c->name, &required, err);
         for (size_t i = json_array_size(rows); !rc && i-- > 0;) {
@@ -121,6 +124,7 @@ int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_er
         }
         json_decref(map);
     }
+    json_decref(maps);
     return rc;
 }
 

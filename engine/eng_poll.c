@@ -6,6 +6,7 @@
  * that a commit, a sync or an install overtook is dropped for the tables it
  * touched and made again soon. docs/poll.md says why. */
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,9 @@ static int take_in(eng *e, cap_listing *in, size_t n, json_t **rows, cm_err *err
         }
     }
     cap_poll_out_free(&o);
+    /* A listing's parse trees are large and short-lived: give their pages
+     * back rather than keep them as the engine's resident size. */
+    malloc_trim(0);
     return rc;
 }
 

@@ -10,7 +10,8 @@ int aws_xml_parse(xmlDocPtr *out, const char *data, size_t len, cm_err *err)
     if (len > (size_t)INT32_MAX)
         return cm_err_set(err, CM_EBADREPLY, "XML response too large");
     xmlDocPtr doc = xmlReadMemory(data, (int)len, NULL, NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                      XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
     if (!doc || !xmlDocGetRootElement(doc)) {
         xmlFreeDoc(doc);
         return cm_err_set(err, CM_EBADREPLY, "malformed XML in the cloud's response (%zu bytes)",
