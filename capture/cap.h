@@ -49,6 +49,9 @@ typedef struct cap_poll_hooks {
      * not show it yet (eventual consistency). */
     bool (*recent)(void *arg, const mod_table *t, uint64_t row_id);
     void *arg;
+    /* This database's identity: a change to a resource tagged with another
+     * (MOD_OWNER_TAG) names that database. */
+    const char *self;
 } cap_poll_hooks;
 
 typedef struct cap_poll_out {

@@ -89,7 +89,9 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
         rc = key_expr(conn, t, "r", sql);
     if (!rc)
         rc = cm_buf_printf(sql,
-                           " AS k, r AS v FROM json_populate_recordset(NULL::%s, $1::json) r), "
+                           " AS k, r AS v, e->>'" MOD_OWNER_KEY "' AS owner "
+                           "FROM json_array_elements($1::json) e "
+                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, e) r), "
                            "s AS (SELECT (e->>'i')::bigint AS id, ",
                            cm_buf_str(&qt));
     if (!rc)
@@ -98,7 +100,7 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
         rc = cm_buf_printf(sql,
                            " AS k, r AS v FROM json_array_elements($2::json) e "
                            "CROSS JOIN LATERAL json_populate_record(NULL::%s, e->'s') r), "
-                           "d AS (SELECT s.id, l.k AS lk, l.v AS lv, "
+                           "d AS (SELECT s.id, l.k AS lk, l.v AS lv, l.owner, "
                            "array_remove(ARRAY[NULL::int",
                            cm_buf_str(&qt));
     int k = 0;
@@ -130,7 +132,7 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
     if (!rc)
         rc = cm_buf_printf(sql,
                            "], NULL) AS changed FROM l FULL JOIN s ON l.k = s.k) "
-                           "SELECT d.id, to_json(d.lv)::text, d.changed::text, x.id "
+                           "SELECT d.id, to_json(d.lv)::text, d.changed::text, x.id, d.owner "
                            "FROM d LEFT JOIN %s x ON d.id IS NULL AND d.lk = ",
                            cm_buf_str(&qt));
     if (!rc)
@@ -536,14 +538,20 @@ static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed,
             json_array_append(inserts, img);
         } else if (!rc) {
             cm_buf cols;
-            cm_buf_init(&cols, 1024);
+            cm_buf_init(&cols, 4096);
             if (known)
                 changed_names(t, PQgetvalue(res, r, 2), &cols);
             else
                 cm_buf_puts(&cols, "the resource now exists in the cloud");
+            const char *owner = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
+            if (owner && h->self && strcmp(owner, h->self) != 0)
+                cm_buf_printf(&cols,
+                              " (it is tagged " MOD_OWNER_TAG "=%s: iasql database %s made it "
+                              "and changes it too)",
+                              owner, owner);
             if (is_dirty(pt, id)) {
                 cm_buf what;
-                cm_buf_init(&what, 1024);
+                cm_buf_init(&what, 4096);
                 cm_buf_printf(&what, known ? "the cloud changed %s" : "%s", cm_buf_str(&cols));
                 add_conflict(o, t, id, img, cm_buf_str(&what));
                 cm_buf_free(&what);

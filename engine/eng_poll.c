@@ -199,7 +199,7 @@ static int take_in(eng *e, cap_listing *in, size_t n, json_t **rows, cm_err *err
 {
     eng_poller *p = e->poller;
     hook_arg ha = {{e, e->mod}, p};
-    cap_poll_hooks hooks = {hook_read, hook_recent, &ha};
+    cap_poll_hooks hooks = {hook_read, hook_recent, &ha, e->dbid};
     cap_poll_out o;
     cap_poll_out_init(&o);
     int rc = eng_tail(e, err);

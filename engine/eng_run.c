@@ -285,6 +285,8 @@ static int eng_start(eng *e, const eng_options *opt, cm_err *err)
     if (!rc)
         rc = mod_ctx_new(&e->mod, err);
     if (!rc)
+        mod_ctx_set_owner(e->mod, e->dbid);
+    if (!rc)
         rc = eng_poll_new(e, opt->poll_s, opt->poll_grace_s, err);
     if (!rc)
         rc = eng_connect_all(e, err);

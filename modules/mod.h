@@ -29,6 +29,14 @@ const char *mod_ctx_token(const mod_ctx *ctx);
  * per thread, made on first use and owned by ctx; they share nothing but
  * the credentials' source. Requests made through them count in ctx's. */
 int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err);
+/* The identity of the database this engine serves: what it creates is
+ * tagged MOD_OWNER_TAG = owner where the service takes tags at creation
+ * (the EC2 family), and a list puts the owner a resource is tagged with
+ * under MOD_OWNER_KEY in its row (not a column), so that a resource another
+ * iasql database made is recognised. */
+#define MOD_OWNER_TAG "iasql:owner"
+#define MOD_OWNER_KEY "_owner"
+void mod_ctx_set_owner(mod_ctx *ctx, const char *owner);
 /* A background context (the poller's) sends nothing while a commit is
  * applying: the commit marks its span with mod_foreground(true) ... (false).
  * Throttling cools a service down for every context of the process. */

@@ -177,6 +177,18 @@ json_t *ec2_tags(xmlNodePtr item)
     return tags;
 }
 
+json_t *ec2_owned(xmlNodePtr item, json_t *row)
+{
+    xmlNodePtr set = row ? aws_xml_child(item, "tagSet") : NULL;
+    for (xmlNodePtr t = set ? aws_xml_child(set, "item") : NULL; t; t = aws_xml_next(t, "item")) {
+        char key[64];
+        aws_xml_child_text(t, "key", key, sizeof key);
+        if (strcmp(key, MOD_OWNER_TAG) == 0)
+            json_object_set_new(row, MOD_OWNER_KEY, aws_xml_json_child(t, "value"));
+    }
+    return row;
+}
+
 void ec2_tag_spec(mod_ctx *ctx, json_t *params, const char *resource_type, const json_t *tags)
 {
     char name[128];
@@ -200,6 +212,13 @@ void ec2_tag_spec(mod_ctx *ctx, json_t *params, const char *resource_type, const
         json_object_set_new(params, name, json_string(EC2_TOKEN_TAG));
         snprintf(name, sizeof name, "TagSpecification.1.Tag.%zu.Value", n);
         json_object_set_new(params, name, json_string(ctx->token));
+    }
+    if (ctx->owner[0]) {
+        n++;
+        snprintf(name, sizeof name, "TagSpecification.1.Tag.%zu.Key", n);
+        json_object_set_new(params, name, json_string(MOD_OWNER_TAG));
+        snprintf(name, sizeof name, "TagSpecification.1.Tag.%zu.Value", n);
+        json_object_set_new(params, name, json_string(ctx->owner));
     }
     if (!n)
         json_object_del(params, "TagSpecification.1.ResourceType");

@@ -57,6 +57,9 @@ int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions,
 json_t *ec2_tags(xmlNodePtr item);
 /* TagSpecification.1 for resource_type with tags, and the token tag when
  * the context carries a token. */
+/* row, with the database identity the item is tagged with (MOD_OWNER_TAG)
+ * under MOD_OWNER_KEY when it has one. */
+json_t *ec2_owned(xmlNodePtr item, json_t *row);
 void ec2_tag_spec(mod_ctx *ctx, json_t *params, const char *resource_type, const json_t *tags);
 /* CreateTags / DeleteTags from known's tags to desired's. */
 int ec2_retag(mod_ctx *ctx, const char *region, const char *id, const json_t *known,

@@ -11,6 +11,7 @@ struct mod_ctx {
     char *default_region;
     char account[32]; /* the account id, once asked (STS GetCallerIdentity) */
     const char *token; /* the current action's idempotency token */
+    char owner[64];    /* the database's identity (mod_ctx_set_owner), "" when not set */
     mod_ctx **workers; /* mod_ctx_worker */
     int nworkers;
 };

@@ -164,9 +164,18 @@ int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err)
         free(ctx->workers[i]->default_region);
         ctx->workers[i]->default_region = strdup(ctx->default_region);
         memcpy(ctx->workers[i]->account, ctx->account, sizeof ctx->account);
+        memcpy(ctx->workers[i]->owner, ctx->owner, sizeof ctx->owner);
     }
     *out = ctx->workers[i];
     return 0;
+}
+
+void mod_ctx_set_owner(mod_ctx *ctx, const char *owner)
+{
+    snprintf(ctx->owner, sizeof ctx->owner, "%s", owner ? owner : "");
+    for (int i = 0; i < ctx->nworkers; i++)
+        if (ctx->workers[i])
+            mod_ctx_set_owner(ctx->workers[i], owner);
 }
 
 void mod_ctx_set_background(mod_ctx *ctx, bool background)

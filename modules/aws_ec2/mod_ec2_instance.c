@@ -123,12 +123,12 @@ static json_t *instance_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
     qsort(list, n, sizeof *list, str_cmp);
     for (size_t i = 0; i < n; i++)
         json_array_append_new(groups, list[i]);
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "ami",
+    return ec2_owned(item, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "ami",
                      ec2_text(item, "imageId"), "instance_type", ec2_text(item, "instanceType"),
                      "subnet", ec2_text(item, "subnetId"), "key_pair", ec2_text(item, "keyName"),
                      "security_groups", groups, "state", st, "region", region, "tags",
                      ec2_tags(item), "instance_id", ec2_text(item, "instanceId"),
-                     "private_ip_address", ec2_text(item, "privateIpAddress"));
+                     "private_ip_address", ec2_text(item, "privateIpAddress")));
 }
 
 typedef struct collect {

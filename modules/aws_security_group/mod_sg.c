@@ -19,9 +19,9 @@ static json_t *sg_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
         json_decref(vpc);
         return NULL;
     }
-    return json_pack("{s:o, s:o, s:o, s:s, s:o, s:o}", "group_name", ec2_text(item, "groupName"),
+    return ec2_owned(item, json_pack("{s:o, s:o, s:o, s:s, s:o, s:o}", "group_name", ec2_text(item, "groupName"),
                      "description", ec2_text(item, "groupDescription"), "vpc", vpc, "region",
-                     region, "tags", ec2_tags(item), "group_id", ec2_text(item, "groupId"));
+                     region, "tags", ec2_tags(item), "group_id", ec2_text(item, "groupId")));
 }
 
 static int sg_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)

@@ -65,10 +65,10 @@ static json_t *vpc_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
     aws_xml_child_text(item, "state", state, sizeof state);
     if (strcmp(state, "deleted") == 0)
         return NULL;
-    json_t *row = json_pack("{s:o, s:s, s:o, s:o, s:o}", "cidr_block",
+    json_t *row = ec2_owned(item, json_pack("{s:o, s:s, s:o, s:o, s:o}", "cidr_block",
                             ec2_text(item, "cidrBlock"), "region", region, "tags", ec2_tags(item),
                             "vpc_id", ec2_text(item, "vpcId"), "is_default",
-                            ec2_bool(item, "isDefault"));
+                            ec2_bool(item, "isDefault")));
     const char *id = ec2_str(row, "vpc_id");
     static const char *const attrs[][2] = {{"enableDnsSupport", "enable_dns_support"},
                                            {"enableDnsHostnames", "enable_dns_hostnames"}};
@@ -164,12 +164,12 @@ static int vpc_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 static json_t *subnet_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
 {
     (void)ctx;
-    return json_pack("{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "vpc", ec2_text(item, "vpcId"),
+    return ec2_owned(item, json_pack("{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "vpc", ec2_text(item, "vpcId"),
                      "cidr_block", ec2_text(item, "cidrBlock"), "availability_zone",
                      ec2_text(item, "availabilityZone"), "region", region,
                      "map_public_ip_on_launch", ec2_bool(item, "mapPublicIpOnLaunch"), "tags",
                      ec2_tags(item), "subnet_id", ec2_text(item, "subnetId"), "default_for_az",
-                     ec2_bool(item, "defaultForAz"));
+                     ec2_bool(item, "defaultForAz")));
 }
 
 static int subnet_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg,
@@ -247,9 +247,9 @@ static json_t *igw_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
 {
     (void)ctx;
     xmlNodePtr att = aws_xml_path(item, "attachmentSet/item");
-    return json_pack("{s:o, s:s, s:o, s:o}", "vpc", att ? ec2_text(att, "vpcId") : json_null(),
+    return ec2_owned(item, json_pack("{s:o, s:s, s:o, s:o}", "vpc", att ? ec2_text(att, "vpcId") : json_null(),
                      "region", region, "tags", ec2_tags(item), "internet_gateway_id",
-                     ec2_text(item, "internetGatewayId"));
+                     ec2_text(item, "internetGatewayId")));
 }
 
 static int igw_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
@@ -342,9 +342,9 @@ static json_t *rtb_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
         aws_xml_child_text(a, "main", m, sizeof m);
         main = main || strcmp(m, "true") == 0;
     }
-    return json_pack("{s:o, s:s, s:o, s:o, s:b}", "vpc", ec2_text(item, "vpcId"), "region",
+    return ec2_owned(item, json_pack("{s:o, s:s, s:o, s:o, s:b}", "vpc", ec2_text(item, "vpcId"), "region",
                      region, "tags", ec2_tags(item), "route_table_id",
-                     ec2_text(item, "routeTableId"), "main", main);
+                     ec2_text(item, "routeTableId"), "main", main));
 }
 
 static int rtb_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)

@@ -317,6 +317,64 @@ static void test_security_groups_and_instances(void **state)
     free((void *)vpc_id);
 }
 
+/* Two databases, one account: what the engine makes carries its database's
+ * identity; a change to a resource another database made names it. */
+static void test_other_database(void **state)
+{
+    it_env *e = *state;
+    char mine[64], theirs[64];
+    snprintf(mine, sizeof mine, "pl-own-%s", sfx);
+    snprintf(theirs, sizeof theirs, "pl-theirs-%s", sfx);
+    const char *vpc = strdup(it_value(e, "SELECT id FROM vpc WHERE is_default"));
+    const char *vpc_id = strdup(it_value(e, "SELECT vpc_id FROM vpc WHERE is_default"));
+    assert_true(okf(e, "INSERT INTO security_group (group_name, description, vpc) VALUES "
+                       "('%s', 'mine', %s)",
+                    mine, vpc));
+    it_expect_commit(e, 1, "create");
+    const char *dbid = strdup(it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
+    char *x = ec2(e, "Action=DescribeSecurityGroups&GroupId.1=%s",
+                  valf(e, "SELECT group_id FROM security_group WHERE group_name = '%s'", mine));
+    assert_non_null(strstr(x, "iasql:owner"));
+    assert_non_null(strstr(x, dbid));
+    free(x);
+    /* the tag is not a user's tag */
+    assert_string_equal(valf(e, "SELECT tags::text FROM security_group WHERE group_name = '%s'",
+                             mine),
+                        "{}");
+    /* another database's group, changed there while this one changes it too */
+    x = ec2(e, "Action=CreateSecurityGroup&GroupName=%s&GroupDescription=theirs&VpcId=%s&"
+               "TagSpecification.1.ResourceType=security-group&TagSpecification.1.Tag.1.Key="
+               "iasql:owner&TagSpecification.1.Tag.1.Value=other-database",
+            theirs, vpc_id);
+    char gid[64];
+    snprintf(gid, sizeof gid, "%s", it_xml_text(x, "groupId"));
+    free(x);
+    PGresult *r = sync_now(e);
+    PQclear(r);
+    const char *id = strdup(valf(e, "SELECT id FROM security_group WHERE group_id = '%s'", gid));
+    assert_true(okf(e, "UPDATE security_group SET tags = '{\"team\": \"here\"}' WHERE id = %s",
+                    id));
+    free(ec2(e, "Action=CreateTags&ResourceId.1=%s&Tag.1.Key=team&Tag.1.Value=there", gid));
+    r = sync_now(e);
+    assert_string_equal(sync_row(r, id), "conflict");
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, 2), id) == 0)
+            assert_non_null(strstr(PQgetvalue(r, i, 1), "iasql database other-database"));
+    PQclear(r);
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
+    assert_string_equal(valf(e, "SELECT tags->>'team' FROM security_group WHERE id = %s", id),
+                        "there");
+    assert_true(okf(e, "DELETE FROM security_group WHERE group_name IN ('%s', '%s')", mine,
+                    theirs));
+    /* the groups and their default rules */
+    assert_string_equal(it_value(e, "SELECT string_agg(DISTINCT action, ',') FROM iasql_commit()"),
+                        "delete");
+    free((void *)vpc);
+    free((void *)vpc_id);
+    free((void *)dbid);
+    free((void *)id);
+}
+
 /* A pending user change wins until it is committed or rolled back. */
 static void test_conflict(void **state)
 {
@@ -444,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_queues),
         cmocka_unit_test(test_security_groups_and_instances),
         cmocka_unit_test(test_conflict),
+        cmocka_unit_test(test_other_database),
         cmocka_unit_test(test_periodic_poll),
         cmocka_unit_test(test_grace_period),
     };
