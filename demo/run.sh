@@ -2,7 +2,8 @@
 # demo/run.sh — the whole path on this machine: installs what is missing,
 # builds, starts a local PostgreSQL and moto_server (the AWS emulator) on
 # 127.0.0.1, starts the engine, and walks through creating, tagging and
-# deleting S3 buckets from psql, showing the cloud after each step.
+# deleting S3 buckets from psql, changing the cloud behind its back and syncing,
+# showing the cloud after each step.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -75,6 +76,16 @@ bold "Tag a bucket"
 sql "UPDATE bucket SET tags = tags || '{\"env\": \"prod\"}' WHERE name = 'iasql-demo-logs';"
 sql "SELECT * FROM iasql_commit('tag logs');"
 cloud
+
+bold "The cloud changes behind iasql's back; iasql_sync() brings it into the tables"
+curl -s -X PUT -H "Authorization: AWS4-HMAC-SHA256 Credential=demo/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0" "$MOTO_URL/made-later-in-the-console" >/dev/null
+curl -s -X DELETE -H "Authorization: AWS4-HMAC-SHA256 Credential=demo/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0" "$MOTO_URL/made-in-the-console" >/dev/null
+cloud
+sql "SELECT * FROM iasql_sync();"
+sql "SELECT id, name, tags FROM bucket ORDER BY id;"
+sql "SELECT origin, op, row_id FROM iasql_audit_log WHERE origin = 'cloud' ORDER BY id;"
+echo "(the engine also does this on its own every --poll seconds; a quiet sync writes nothing)"
+sql "SELECT * FROM iasql_sync();"
 
 bold "A cloud error fails only its own bucket"
 curl -s -X PUT -H "Authorization: AWS4-HMAC-SHA256 Credential=demo/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0" "$MOTO_URL/iasql-demo-assets/readme.txt" -d hello >/dev/null
