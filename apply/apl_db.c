@@ -53,17 +53,9 @@ int apl_run_rows(PGconn *conn, const char *sql, json_t *rows, cm_err *err)
 {
     char *txt = cm_json_dump(rows);
     const char *params[1] = {txt};
-    int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_rows", 0, NULL);
-    if (!rc)
-        rc = cm_pg_run(conn, err, sql, 1, params);
+    int rc = cm_pg_exec_guarded(conn, NULL, err, sql, 1, params);
     free(txt);
-    if (rc == CM_EPG) {
-        cm_err e2;
-        if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_rows", 0, NULL))
-            return cm_err_set(err, e2.code, "%s", e2.msg);
-        return CM_EPG;
-    }
-    return rc ? rc : cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_rows", 0, NULL);
+    return rc;
 }
 
 static json_t *image_with_id(const apl_writeback *w)

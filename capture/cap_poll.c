@@ -229,22 +229,14 @@ static int exec_rows(PGconn *conn, const char *sql, const json_t *rows, json_t *
         return cm_err_set(err, CM_ENOMEM, "out of memory");
     const char *p[] = {txt};
     PGresult *res = NULL;
-    int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_poll", 0, NULL);
-    if (!rc)
-        rc = cm_pg_exec(conn, &res, err, sql, 1, p);
+    int rc = cm_pg_exec_guarded(conn, &res, err, sql, 1, p);
     free(txt);
     for (int r = 0; !rc && r < PQntuples(res); r++)
         json_array_append_new(written, json_pack("[Is]", (json_int_t)strtoll(PQgetvalue(res, r, 0),
                                                                                NULL, 10),
                                                  PQgetvalue(res, r, 1)));
     PQclear(res);
-    if (rc == CM_EPG) {
-        cm_err e2;
-        if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_poll", 0, NULL))
-            return cm_err_set(err, e2.code, "%s", e2.msg);
-        return CM_EPG;
-    }
-    return rc ? rc : cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_poll", 0, NULL);
+    return rc;
 }
 
 /* Runs sql over rows; when the database refuses the statement, each row

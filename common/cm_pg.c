@@ -68,6 +68,29 @@ int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams,
     return cm_pg_exec(conn, NULL, err, sql, nparams, params);
 }
 
+int cm_pg_exec_guarded(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int nparams,
+                       const char *const *params)
+{
+    if (out)
+        *out = NULL;
+    int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_guard", 0, NULL);
+    if (!rc)
+        rc = cm_pg_exec(conn, out, err, sql, nparams, params);
+    if (rc == CM_EPG) {
+        cm_err e2;
+        if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_guard", 0, NULL))
+            return cm_err_set(err, e2.code, "%s", e2.msg);
+        return CM_EPG;
+    }
+    if (!rc)
+        rc = cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_guard", 0, NULL);
+    if (rc && out) {
+        PQclear(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int cm_pg_script(PGconn *conn, cm_err *err, const char *sql)
 {
     PGresult *res = PQexec(conn, sql);

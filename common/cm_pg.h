@@ -21,6 +21,12 @@ int cm_pg_exec(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int n
 int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams,
               const char *const *params);
 
+/* cm_pg_exec inside an open transaction under a savepoint: when the server
+ * refuses the statement (CM_EPG), the transaction is rolled back to before
+ * it and stays usable. */
+int cm_pg_exec_guarded(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int nparams,
+                       const char *const *params);
+
 /* Runs a script of several statements (no parameters): only for SQL that
  * ships inside the binary. */
 int cm_pg_script(PGconn *conn, cm_err *err, const char *sql);

@@ -151,46 +151,25 @@ void eng_poll_applied(eng *e, const json_t *rows)
     }
 }
 
-static bool recent_hook(void *arg, const mod_table *t, uint64_t row_id)
+/* The poll's hooks, both on the engine: a direct read through its own
+ * client and known states, and the grace period of its recent applies. */
+static bool hook_recent(void *arg, const mod_table *t, uint64_t row_id)
 {
-    eng_poller *p = arg;
+    eng_poller *p = ((eng *)arg)->poller;
     char key[320];
     snprintf(key, sizeof key, "%s/%llu", t->name, (unsigned long long)row_id);
     json_t *v = json_object_get(p->recent, key);
     return v && cm_mono_us() - (int64_t)json_integer_value(v) <= p->grace_us;
 }
 
-typedef struct read_arg {
-    eng *e;
-    mod_ctx *ctx;
-} read_arg;
-
-static int read_hook(void *arg, const mod_table *t, uint64_t row_id, const json_t *known,
-                     cm_err *err)
-{
-    read_arg *a = arg;
-    json_t *found = NULL;
-    int rc = apl_read_known(a->e->j, a->ctx, t, row_id, known, &found, err);
-    json_decref(found);
-    return rc;
-}
-
-/* Both hooks through one argument: the read needs the engine, the grace
- * period the poller. */
-typedef struct hook_arg {
-    read_arg read;
-    eng_poller *poller;
-} hook_arg;
-
 static int hook_read(void *arg, const mod_table *t, uint64_t row_id, const json_t *known,
                      cm_err *err)
 {
-    return read_hook(&((hook_arg *)arg)->read, t, row_id, known, err);
-}
-
-static bool hook_recent(void *arg, const mod_table *t, uint64_t row_id)
-{
-    return recent_hook(((hook_arg *)arg)->poller, t, row_id);
+    eng *e = arg;
+    json_t *found = NULL;
+    int rc = apl_read_known(e->j, e->mod, t, row_id, known, &found, err);
+    json_decref(found);
+    return rc;
 }
 
 /* Takes listings into the tables, then the tail journals what was written,
@@ -198,8 +177,7 @@ static bool hook_recent(void *arg, const mod_table *t, uint64_t row_id)
 static int take_in(eng *e, cap_listing *in, size_t n, json_t **rows, cm_err *err)
 {
     eng_poller *p = e->poller;
-    hook_arg ha = {{e, e->mod}, p};
-    cap_poll_hooks hooks = {hook_read, hook_recent, &ha, e->dbid};
+    cap_poll_hooks hooks = {hook_read, hook_recent, e, e->dbid};
     cap_poll_out o;
     cap_poll_out_init(&o);
     int rc = eng_tail(e, err);

@@ -41,21 +41,6 @@ static int teardown(void **state)
 
 static char sfx[32]; /* per run: names and tags of this run only */
 
-/* One EC2 call straight to the emulator: the XML answer (copied). */
-static char *ec2(it_env *e, const char *fmt, ...)
-{
-    char form[4096] = "Version=2016-11-15&";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(form + strlen(form), sizeof form - strlen(form), fmt, ap);
-    va_end(ap);
-    const char *out;
-    long st = it_aws_query(e, "ec2", form, &out);
-    if (st != 200)
-        fprintf(stderr, "EC2 %s: %ld %s\n", form, st, out);
-    return strdup(out ? out : "");
-}
-
 static bool ok(it_env *e, const char *fmt, ...)
 {
     va_list ap;
@@ -182,18 +167,18 @@ static void test_stack_create_update_replace_delete(void **state)
                             vpc_id), "1");
 
     /* The cloud agrees, read without the engine. */
-    char *x = ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
+    char *x = it_ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
     assert_string_equal(it_xml_text(x, "subnetId"), subnet_id);
     assert_string_equal(it_xml_text(x, "vpcId"), vpc_id);
     assert_string_equal(it_xml_text(x, "keyName"), name);
     assert_non_null(strstr(x, group_id));
     assert_non_null(strstr(x, "<name>running</name>"));
     free(x);
-    x = ec2(e, "Action=DescribeRouteTables&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
+    x = it_ec2(e, "Action=DescribeRouteTables&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
     assert_non_null(strstr(x, "<destinationCidrBlock>0.0.0.0/0</destinationCidrBlock>"));
     assert_non_null(strstr(x, "<gatewayId>igw-"));
     free(x);
-    x = ec2(e, "Action=DescribeSecurityGroupRules&Filter.1.Name=group-id&Filter.1.Value.1=%s",
+    x = it_ec2(e, "Action=DescribeSecurityGroupRules&Filter.1.Name=group-id&Filter.1.Value.1=%s",
             group_id);
     assert_non_null(strstr(x, "<fromPort>443</fromPort>"));
     assert_non_null(strstr(x, "<fromPort>8080</fromPort>"));
@@ -220,7 +205,7 @@ static void test_stack_create_update_replace_delete(void **state)
     free(res);
     assert_string_equal(val(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'", name),
                         iid);
-    x = ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
+    x = it_ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
     assert_non_null(strstr(x, "<name>stopped</name>"));
     assert_non_null(strstr(x, "<key>team</key>"));
     char *ops_id = dup_val(e, "SELECT group_id FROM security_group WHERE group_name = 'ops-%s'", name);
@@ -247,14 +232,14 @@ static void test_stack_create_update_replace_delete(void **state)
     char *iid2 = dup_val(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'", name);
     assert_string_not_equal(subnet2, subnet_id);
     assert_string_not_equal(iid2, iid);
-    x = ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid2);
+    x = it_ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid2);
     assert_string_equal(it_xml_text(x, "subnetId"), subnet2);
     assert_non_null(strstr(x, "<name>stopped</name>")); /* its state came along */
     free(x);
-    x = ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
+    x = it_ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
     assert_non_null(strstr(x, "<name>terminated</name>"));
     free(x);
-    x = ec2(e, "Action=DescribeSubnets&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
+    x = it_ec2(e, "Action=DescribeSubnets&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
     assert_null(strstr(x, subnet_id));
     assert_non_null(strstr(x, subnet2));
     free(x);
@@ -272,10 +257,10 @@ static void test_stack_create_update_replace_delete(void **state)
     assert_int_equal(n, 11);
     assert_int_equal(count(res, "delete "), 11);
     free(res);
-    x = ec2(e, "Action=DescribeVpcs&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
+    x = it_ec2(e, "Action=DescribeVpcs&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
     assert_null(strstr(x, vpc_id));
     free(x);
-    x = ec2(e, "Action=DescribeKeyPairs&Filter.1.Name=key-name&Filter.1.Value.1=%s", name);
+    x = it_ec2(e, "Action=DescribeKeyPairs&Filter.1.Name=key-name&Filter.1.Value.1=%s", name);
     assert_null(strstr(x, "<keyName>"));
     free(x);
     free(vpc_id);
@@ -401,7 +386,7 @@ static void test_default_vpc(void **state)
     assert_int_equal(failed, 0);
     assert_true(n >= 4); /* vpc, its default group and egress rule, main table, local route */
     free(res);
-    char *x = ec2(e, "Action=DescribeVpcs&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
+    char *x = it_ec2(e, "Action=DescribeVpcs&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
     assert_null(strstr(x, vpc_id));
     free(x);
     free(vpc_id);

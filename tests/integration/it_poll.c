@@ -92,20 +92,16 @@ static long put_policy(const char *name)
     return s3("PUT", name, "?policy", doc);
 }
 
-/* One EC2 call straight to the emulator: the XML answer (copied). */
+/* it_ec2, and the call must succeed. */
 static char *ec2(it_env *e, const char *fmt, ...)
 {
-    char form[4096] = "Version=2016-11-15&";
+    long st;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(form + strlen(form), sizeof form - strlen(form), fmt, ap);
+    char *out = it_ec2v(e, &st, fmt, ap);
     va_end(ap);
-    const char *out;
-    long st = it_aws_query(e, "ec2", form, &out);
-    if (st != 200)
-        fprintf(stderr, "EC2 %s: %ld %s\n", form, st, out);
     assert_int_equal(st, 200);
-    return strdup(out ? out : "");
+    return out;
 }
 
 static json_t *sqs(it_env *e, const char *op, json_t *body)

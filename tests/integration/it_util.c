@@ -436,6 +436,28 @@ long it_aws_query(it_env *e, const char *service, const char *form, const char *
                         form, out);
 }
 
+char *it_ec2v(it_env *e, long *status, const char *fmt, va_list ap)
+{
+    char form[4096] = "Version=2016-11-15&";
+    vsnprintf(form + strlen(form), sizeof form - strlen(form), fmt, ap);
+    const char *out;
+    long st = it_aws_query(e, "ec2", form, &out);
+    if (st != 200)
+        fprintf(stderr, "EC2 %s: %ld %s\n", form, st, out);
+    if (status)
+        *status = st;
+    return strdup(out ? out : "");
+}
+
+char *it_ec2(it_env *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = it_ec2v(e, NULL, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
 /* The text between the end of the element that starts at open and its
  * closing tag, copied to a static buffer. */
 static const char *element_text(const char *open, const char *tag)

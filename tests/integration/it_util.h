@@ -92,6 +92,12 @@ json_t *it_aws_json(it_env *e, const char *service, const char *version, const c
  * is the whole form body ("Action=...&Version=..."); returns the HTTP
  * status, *out the XML answer (a static buffer). */
 long it_aws_query(it_env *e, const char *service, const char *form, const char **out);
+/* One EC2 call straight to the emulator ("Action=...&..." made from fmt;
+ * the version is added): the XML answer, copied for the caller to free.
+ * A status other than 200 is printed with the answer; *status (if not
+ * NULL) receives it. */
+char *it_ec2v(it_env *e, long *status, const char *fmt, va_list ap);
+char *it_ec2(it_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The text of the first <tag> element in xml, or NULL (static buffer). */
 const char *it_xml_text(const char *xml, const char *tag);
 /* In an SNS-style attribute map, the <value> after <key>key</key>, or NULL
