@@ -362,6 +362,18 @@ static void poll_10k(PGconn *c, long engine_pid, json_t *out)
     res = PQexec(c, "SELECT count(*) FROM iasql_audit_log");
     long audit0 = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
+    /* The setup sync wrote, so this one compares every listing with the
+     * known states; those that match become the tables' memos, and the
+     * polls after it only ask the same questions again. */
+    double f0, f1;
+    long frss, fhwm;
+    engine_usage(engine_pid, &f0, &frss, &fhwm);
+    int64_t ft = cm_mono_us();
+    res = PQexec(c, "SELECT count(*) FROM iasql_sync()");
+    double full_wall = (double)(cm_mono_us() - ft) / 1000.0;
+    changes += strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    engine_usage(engine_pid, &f1, &frss, &fhwm);
     for (int r = 0; r < RUNS; r++) {
         double c0, c1;
         long r0, h0;
@@ -378,12 +390,15 @@ static void poll_10k(PGconn *c, long engine_pid, json_t *out)
     long writes = strtol(PQgetvalue(res, 0, 0), NULL, 10) - audit0;
     PQclear(res);
     double cm = median(cpu, RUNS), wm = median(wall, RUNS);
+    printf("%-52s %10.0f ms engine CPU, %.0f ms wall (the full comparison)\n",
+           "first iasql_sync() of ~10k unchanged resources", f1 - f0, full_wall);
     printf("%-52s %10.0f ms engine CPU (target <= 50), %.0f ms wall, %ld changes, %ld writes\n",
            "iasql_sync() of ~10k unchanged resources", cm, wm, changes, writes);
     printf("%-52s %10ld resources, engine RSS %ld kB, peak %ld kB (target <= 50 MB)\n", "",
            resources, rss, hwm);
     json_object_set_new(out, "poll_10k_resources", json_integer(resources));
     json_object_set_new(out, "poll_10k_setup_commit_ms", json_real(made));
+    json_object_set_new(out, "poll_10k_full_compare_cpu_ms", json_real(f1 - f0));
     json_object_set_new(out, "poll_10k_engine_cpu_ms", json_real(cm));
     json_object_set_new(out, "poll_10k_wall_ms", json_real(wm));
     json_object_set_new(out, "poll_10k_changes", json_integer(changes));

@@ -39,6 +39,8 @@ int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_er
 typedef struct cap_listing {
     const mod_table *table;
     json_t *rows;
+    bool quiet; /* out: the listing was exactly the known states (nothing found, deferred
+                 * or refused) */
 } cap_listing;
 
 typedef struct cap_poll_hooks {
@@ -74,7 +76,7 @@ void cap_poll_out_free(cap_poll_out *o);
  * iasql_errors. A write is made only if the row is still as the journal
  * last saw it. Listing rows are changed in place (references to row ids).
  * Nothing differs: nothing is written. conn must be idle. */
-int cap_poll_apply(PGconn *conn, jnl *j, const cap_listing *in, size_t n, const cap_poll_hooks *h,
+int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_poll_hooks *h,
                    cap_poll_out *o, cm_err *err);
 
 /* Appends {table_name, id, message} entries to iasql_errors. */

@@ -716,7 +716,7 @@ static void truncate_array(json_t *a, size_t n)
         json_array_remove(a, json_array_size(a) - 1);
 }
 
-int cap_poll_apply(PGconn *conn, jnl *j, const cap_listing *in, size_t n, const cap_poll_hooks *h,
+int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_poll_hooks *h,
                    cap_poll_out *o, cm_err *err)
 {
     poll_table *pts = calloc(n ? n : 1, sizeof *pts);
@@ -732,6 +732,7 @@ int cap_poll_apply(PGconn *conn, jnl *j, const cap_listing *in, size_t n, const 
         pts[i].t = in[i].table;
         pts[i].deletes = json_array();
         size_t nconf = json_array_size(o->conflicts), nrows = json_array_size(o->rows);
+        size_t nrefused = json_array_size(o->refused), ndeferred = o->deferred;
         rc = cm_pg_run(conn, err, "SAVEPOINT iasql_poll_table", 0, NULL);
         cm_err terr;
         int trc = rc ? 0 : poll_one(conn, j, &pts[i], in[i].rows, h, o, &terr);
@@ -750,6 +751,10 @@ int cap_poll_apply(PGconn *conn, jnl *j, const cap_listing *in, size_t n, const 
         }
         if (!rc)
             rc = cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_poll_table", 0, NULL);
+        in[i].quiet = !rc && json_array_size(o->conflicts) == nconf &&
+                      json_array_size(o->rows) == nrows &&
+                      json_array_size(o->refused) == nrefused && o->deferred == ndeferred &&
+                      !json_array_size(pts[i].deletes);
     }
     for (size_t i = n; !rc && i-- > 0;)
         rc = delete_gone(conn, &pts[i], o, err);

@@ -22,9 +22,11 @@
 #define POLL_RETRY_US ((int64_t)5 * 1000000)
 
 typedef struct poll_job {
-    int pos;      /* in tables[] */
-    uint64_t gen; /* the table's generation when its listing began */
-    json_t *rows;
+    int pos;        /* in tables[] */
+    uint64_t gen;   /* the table's generation when its listing began */
+    uint64_t epoch; /* the poller's epoch then */
+    mod_tape *tape; /* in: the table's memo, if any; out: the listing's tape */
+    json_t *rows;   /* NULL after success: the answers were the memo's */
     int rc;
     cm_err err;
 } poll_job;
@@ -38,6 +40,13 @@ struct eng_poller {
     int ntables;
     int64_t due[POLL_MAX_TABLES];
     uint64_t gen[POLL_MAX_TABLES]; /* bumped by every write that overtakes a listing */
+    /* The memo: for each table, the tape of its last listing that was
+     * exactly the known states, valid while the epoch (bumped by every
+     * change to any known state) and the regions listed stay the same. */
+    mod_tape *memo[POLL_MAX_TABLES];
+    uint64_t memo_epoch[POLL_MAX_TABLES];
+    uint64_t epoch;
+    char *memo_regions;
     json_t *recent;                /* "table/id" -> when the engine last applied it */
     unsigned int rand_state;
     /* the background listing */
@@ -89,10 +98,47 @@ int eng_poll_new(eng *e, int interval_s, int grace_s, cm_err *err)
     return 0;
 }
 
+/* Takes table pos's memo out of the poller, if it still holds. */
+static mod_tape *memo_take(eng_poller *p, int pos)
+{
+    mod_tape *t = p->memo[pos];
+    p->memo[pos] = NULL;
+    if (t && p->memo_epoch[pos] != p->epoch) {
+        mod_tape_free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+static void memo_put(eng_poller *p, int pos, mod_tape *t)
+{
+    mod_tape_free(p->memo[pos]);
+    p->memo[pos] = t;
+    p->memo_epoch[pos] = p->epoch;
+}
+
+/* A memo holds for the regions it was made in: other regions, no memo. */
+static void memo_regions(eng_poller *p, char **regions, size_t n)
+{
+    cm_buf b;
+    cm_buf_init(&b, CM_BUF_DEFAULT_MAX);
+    for (size_t i = 0; i < n; i++)
+        cm_buf_printf(&b, "%s,", regions[i]);
+    if (!p->memo_regions || strcmp(p->memo_regions, cm_buf_str(&b)) != 0) {
+        for (int i = 0; i < p->ntables; i++)
+            memo_put(p, i, NULL);
+        free(p->memo_regions);
+        p->memo_regions = strdup(cm_buf_str(&b));
+    }
+    cm_buf_free(&b);
+}
+
 static void clear_jobs(eng_poller *p)
 {
-    for (int i = 0; i < p->njobs; i++)
+    for (int i = 0; i < p->njobs; i++) {
         json_decref(p->jobs[i].rows);
+        mod_tape_free(p->jobs[i].tape);
+    }
     p->njobs = 0;
     eng_free_strings(p->regions, p->nregions);
     p->regions = NULL;
@@ -111,6 +157,9 @@ void eng_poll_free(eng *e)
     close(p->pipe[1]);
     mod_ctx_free(p->ctx);
     json_decref(p->recent);
+    for (int i = 0; i < p->ntables; i++)
+        mod_tape_free(p->memo[i]);
+    free(p->memo_regions);
     free(p);
     e->poller = NULL;
 }
@@ -120,6 +169,8 @@ void eng_poll_applied(eng *e, const json_t *rows)
     eng_poller *p = e->poller;
     if (!p)
         return;
+    if (!rows || json_array_size(rows))
+        p->epoch++;
     if (!rows) {
         for (int i = 0; i < p->ntables; i++)
             p->gen[i]++;
@@ -173,8 +224,11 @@ static int hook_read(void *arg, const mod_table *t, uint64_t row_id, const json_
 }
 
 /* Takes listings into the tables, then the tail journals what was written,
- * and every table written counts as overtaking a listing under way. */
-static int take_in(eng *e, cap_listing *in, size_t n, json_t **rows, cm_err *err)
+ * and every table written counts as overtaking a listing under way. When
+ * nothing was written, the tape of each listing that was exactly the known
+ * states becomes its table's memo; tapes[i] (in[i]'s) are taken over. */
+static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t **rows,
+                   cm_err *err)
 {
     eng_poller *p = e->poller;
     cap_poll_hooks hooks = {hook_read, hook_recent, e, e->dbid};
@@ -183,13 +237,24 @@ static int take_in(eng *e, cap_listing *in, size_t n, json_t **rows, cm_err *err
     int rc = eng_tail(e, err);
     if (!rc)
         rc = cap_poll_apply(e->wk, e->j, in, n, &hooks, &o, err);
-    if (!rc && json_array_size(o.rows)) {
+    bool wrote = json_array_size(o.rows) > 0;
+    if (!rc && wrote) {
         rc = eng_tail(e, err);
+        p->epoch++;
         for (size_t i = 0; i < n; i++) {
             int pos = table_pos(p, in[i].table);
             if (pos >= 0)
                 p->gen[pos]++;
         }
+    }
+    /* A write may cascade into other tables' states: then no memo at all. */
+    for (size_t i = 0; i < n; i++) {
+        int pos = table_pos(p, in[i].table);
+        if (!rc && !wrote && in[i].quiet && pos >= 0)
+            memo_put(p, pos, tapes[i]);
+        else
+            mod_tape_free(tapes[i]);
+        tapes[i] = NULL;
     }
     if (!rc && (json_array_size(o.rows) || json_array_size(o.refused)))
         cm_log(CM_LOG_INFO, "sync: %zu changes from the cloud (%zu conflicts), %zu refused",
@@ -223,6 +288,7 @@ int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
     (void)args;
     (void)nargs;
+    eng_poller *p = e->poller;
     const mod_table *tables[POLL_MAX_TABLES];
     int n = 0;
     char **regions = NULL;
@@ -230,24 +296,42 @@ int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     int rc = eng_installed_tables(e, tables, POLL_MAX_TABLES, &n, err);
     if (!rc)
         rc = eng_enabled_regions(e->wk, &regions, &nregions, err);
+    if (!rc)
+        memo_regions(p, regions, nregions);
     cap_listing in[POLL_MAX_TABLES];
-    int listed = 0;
+    mod_tape *tapes[POLL_MAX_TABLES];
+    int listed = 0, unchanged = 0;
     for (int i = 0; !rc && i < n; i++) {
+        int pos = table_pos(p, tables[i]);
+        mod_tape *tape = pos >= 0 ? memo_take(p, pos) : NULL;
         json_t *rows = NULL;
-        rc = tables[i]->ops->list(e->mod, (const char *const *)regions, nregions, &rows, err);
-        if (rc)
+        rc = mod_list_taped(e->mod, tables[i], (const char *const *)regions, nregions, &tape,
+                            &rows, err);
+        if (rc) {
             cm_err_wrap(err, "listing %s", tables[i]->name);
-        else
-            in[listed++] = (cap_listing){tables[i], rows};
+        } else if (!rows) {
+            memo_put(p, pos, tape); /* the same answers: nothing to compare */
+            unchanged++;
+        } else {
+            tapes[listed] = tape;
+            in[listed++] = (cap_listing){tables[i], rows, false};
+        }
     }
     eng_free_strings(regions, nregions);
     if (!rc)
-        rc = take_in(e, in, (size_t)listed, out, err);
+        rc = take_in(e, in, tapes, (size_t)listed, out, err);
+    else if (out)
+        *out = NULL;
+    if (rc)
+        for (int i = 0; i < listed; i++)
+            mod_tape_free(tapes[i]);
     for (int i = 0; i < listed; i++)
         json_decref(in[i].rows);
+    if (!rc)
+        cm_log(CM_LOG_DEBUG, "sync: %d tables compared, %d answered as before", listed,
+               unchanged);
     /* Each table's next poll is an interval from now. */
-    eng_poller *p = e->poller;
-    for (int i = 0; !rc && p && p->interval_us && i < n; i++) {
+    for (int i = 0; !rc && p->interval_us && i < n; i++) {
         int pos = table_pos(p, tables[i]);
         if (pos >= 0)
             p->due[pos] = cm_mono_us() + jittered(p, 0.8, 1.2);
@@ -263,8 +347,8 @@ static void *list_main(void *arg)
     for (int i = 0; i < p->njobs; i++) {
         const mod_table *t = p->tables[p->jobs[i].pos];
         cm_err_clear(&p->jobs[i].err);
-        p->jobs[i].rc = t->ops->list(p->ctx, (const char *const *)p->regions, p->nregions,
-                                     &p->jobs[i].rows, &p->jobs[i].err);
+        p->jobs[i].rc = mod_list_taped(p->ctx, t, (const char *const *)p->regions, p->nregions,
+                                       &p->jobs[i].tape, &p->jobs[i].rows, &p->jobs[i].err);
     }
     unsigned char b = 1;
     if (write(p->pipe[1], &b, 1) < 0) { /* the loop looks at running anyway */
@@ -300,8 +384,11 @@ int eng_poll_start(eng *e, cm_err *err)
         if (!rc)
             mod_ctx_set_background(p->ctx, true);
     }
+    if (!rc)
+        rc = eng_enabled_regions(e->wk, &p->regions, &p->nregions, err);
     if (rc)
         return rc;
+    memo_regions(p, p->regions, p->nregions);
     int64_t now = cm_mono_us();
     bool installed[POLL_MAX_TABLES] = {false};
     for (int i = 0; i < n; i++) {
@@ -310,16 +397,18 @@ int eng_poll_start(eng *e, cm_err *err)
             continue;
         installed[pos] = true;
         if (p->due[pos] <= now)
-            p->jobs[p->njobs++] = (poll_job){.pos = pos, .gen = p->gen[pos]};
+            p->jobs[p->njobs++] = (poll_job){
+                .pos = pos, .gen = p->gen[pos], .epoch = p->epoch, .tape = memo_take(p, pos)};
     }
     /* A table not installed is looked at again an interval later. */
     for (int i = 0; i < p->ntables; i++)
         if (!installed[i] && p->due[i] <= now)
             p->due[i] = now + jittered(p, 0.8, 1.2);
-    if (!p->njobs)
+    if (!p->njobs) {
+        clear_jobs(p);
         return 0;
-    rc = eng_enabled_regions(e->wk, &p->regions, &p->nregions, err);
-    if (!rc && pthread_create(&p->th, NULL, list_main, p) != 0)
+    }
+    if (pthread_create(&p->th, NULL, list_main, p) != 0)
         rc = cm_err_set(err, CM_EIO, "cannot start the poller's thread");
     if (rc) {
         clear_jobs(p);
@@ -341,23 +430,31 @@ int eng_poll_finish(eng *e, cm_err *err)
     pthread_join(p->th, NULL);
     p->running = false;
     cap_listing in[POLL_MAX_TABLES];
+    mod_tape *tapes[POLL_MAX_TABLES];
     size_t n = 0;
     int64_t now = cm_mono_us();
     for (int i = 0; i < p->njobs; i++) {
-        int pos = p->jobs[i].pos;
-        const mod_table *t = p->tables[pos];
-        if (p->jobs[i].rc) {
-            cm_log(CM_LOG_WARN, "poll of %s: %s", t->name, p->jobs[i].err.msg);
-            p->due[pos] = now + POLL_RETRY_US;
-        } else if (p->jobs[i].gen != p->gen[pos]) {
-            /* A commit or a sync wrote this table while it was listed. */
-            p->due[pos] = now + POLL_RETRY_US;
+        poll_job *jb = &p->jobs[i];
+        const mod_table *t = p->tables[jb->pos];
+        if (jb->rc) {
+            cm_log(CM_LOG_WARN, "poll of %s: %s", t->name, jb->err.msg);
+            p->due[jb->pos] = now + POLL_RETRY_US;
+        } else if (jb->gen != p->gen[jb->pos] || (!jb->rows && jb->epoch != p->epoch)) {
+            /* A commit or a sync wrote this table while it was listed, or
+             * the states the memo matched changed since. */
+            p->due[jb->pos] = now + POLL_RETRY_US;
+        } else if (!jb->rows) {
+            memo_put(p, jb->pos, jb->tape); /* the same answers: nothing to compare */
+            jb->tape = NULL;
+            p->due[jb->pos] = now + jittered(p, 0.8, 1.2);
         } else {
-            in[n++] = (cap_listing){t, p->jobs[i].rows};
-            p->due[pos] = now + jittered(p, 0.8, 1.2);
+            tapes[n] = jb->tape;
+            jb->tape = NULL;
+            in[n++] = (cap_listing){t, jb->rows, false};
+            p->due[jb->pos] = now + jittered(p, 0.8, 1.2);
         }
     }
-    int rc = n ? take_in(e, in, n, NULL, err) : 0;
+    int rc = n ? take_in(e, in, tapes, n, NULL, err) : 0;
     clear_jobs(p);
     return rc;
 }

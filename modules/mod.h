@@ -42,6 +42,9 @@ void mod_ctx_set_owner(mod_ctx *ctx, const char *owner);
  * Throttling cools a service down for every context of the process. */
 void mod_ctx_set_background(mod_ctx *ctx, bool background);
 void mod_foreground(bool on);
+/* A listing's tape: the requests it made and a digest of each answer. */
+typedef struct aws_tape mod_tape;
+void mod_tape_free(mod_tape *tape);
 /* HTTP requests made so far (for tests and benchmarks). */
 uint64_t mod_ctx_requests(const mod_ctx *ctx);
 uint64_t mod_ctx_mutating_requests(const mod_ctx *ctx);
@@ -106,6 +109,16 @@ typedef struct mod_table {
     bool (*implicit)(const json_t *known);
     const char *parent_ref;
 } mod_table;
+
+/* Lists table t (see mod_table_ops.list) through a tape. *tape, if not
+ * NULL, is that of an earlier listing in the same regions that matched
+ * the known states: its requests are sent again first, and when every
+ * answer is as it was, *rows is NULL (nothing changed; nothing parsed).
+ * Otherwise the listing runs, served by the answers already fetched, *rows
+ * is what it found and *tape its own tape (the old one freed; NULL on an
+ * error). */
+int mod_list_taped(mod_ctx *ctx, const mod_table *t, const char *const *regions, size_t nregions,
+                   mod_tape **tape, json_t **rows, cm_err *err);
 
 typedef struct mod_module {
     const char *name;

@@ -188,6 +188,31 @@ void mod_foreground(bool on)
     aws_gate_foreground(on);
 }
 
+void mod_tape_free(mod_tape *tape)
+{
+    aws_tape_free(tape);
+}
+
+int mod_list_taped(mod_ctx *ctx, const mod_table *t, const char *const *regions, size_t nregions,
+                   mod_tape **tape, json_t **rows, cm_err *err)
+{
+    *rows = NULL;
+    if (*tape && aws_client_replay(ctx->aws, *tape))
+        return 0;
+    aws_tape *next = aws_tape_new();
+    aws_client_record(ctx->aws, next);
+    int rc = t->ops->list(ctx, regions, nregions, rows, err);
+    aws_client_record(ctx->aws, NULL);
+    aws_client_replay(ctx->aws, NULL); /* drops answers the listing did not ask for */
+    aws_tape_free(*tape);
+    *tape = NULL;
+    if (rc)
+        aws_tape_free(next);
+    else
+        *tape = next;
+    return rc;
+}
+
 uint64_t mod_ctx_requests(const mod_ctx *ctx)
 {
     uint64_t n = aws_client_stats(ctx->aws).requests;

@@ -69,6 +69,29 @@ void aws_response_free(aws_response *r);
  * CM_ERETRY (still throttled or failing after the retries) or CM_ENET. */
 int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *err);
 
+/* A tape (aws_tape.c): the read requests a client sent while recording,
+ * each with a digest of its answer (request ids left out). */
+typedef struct aws_tape aws_tape;
+aws_tape *aws_tape_new(void);
+void aws_tape_free(aws_tape *t);
+size_t aws_tape_len(const aws_tape *t);
+/* False once a request that only reads could not be recorded. */
+bool aws_tape_usable(const aws_tape *t);
+bool aws_tape_matches(const aws_tape *t, size_t i, const aws_request *req);
+aws_request aws_tape_request(const aws_tape *t, size_t i);
+void aws_tape_digest(const aws_response *resp, int rc, unsigned char out[32]);
+bool aws_tape_same(const aws_tape *t, size_t i, const unsigned char digest[32]);
+/* Appends req and the digest of its answer (rc: aws_send's result). A
+ * request that changes something, or one that got no answer, makes the
+ * tape unusable. */
+void aws_tape_record(aws_tape *t, const aws_request *req, const aws_response *resp, int rc);
+/* Records what c sends into tape (NULL: stop). */
+void aws_client_record(aws_client *c, aws_tape *tape);
+/* Sends tape's requests again. True when every answer's digest is the
+ * recorded one. Otherwise the answers fetched so far serve the same
+ * requests, in order, the next time c sends them. */
+bool aws_client_replay(aws_client *c, const aws_tape *tape);
+
 /* What all clients of the process share (aws_gate.c). A commit marks its
  * span with aws_gate_foreground(true) ... (false); a background client
  * (the poller's) sends nothing while one is open, so polls never hold up a

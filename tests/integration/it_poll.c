@@ -214,6 +214,76 @@ static void test_quiet_sync_writes_nothing(void **state)
     free((void *)errors);
 }
 
+/* How many tables the last sync compared and how many answered as before
+ * (the memo: the same answers to the same requests, nothing parsed). */
+static void last_sync(it_env *e, int *compared, int *same)
+{
+    const char *line = it_log_last(e, "tables compared");
+    const char *at = strstr(line, "sync: ");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "sync: %d tables compared, %d answered as before", compared, same),
+                     2);
+}
+
+static void test_memo(void **state)
+{
+    it_env *e = *state;
+    char q[64];
+    snprintf(q, sizeof q, "pl-memo-%s", sfx);
+    assert_true(okf(e, "INSERT INTO queue (name) VALUES ('%s')", q));
+    it_expect_commit(e, 1, "create");
+    int compared, same;
+    PGresult *r = sync_now(e); /* the commit changed known states: everything is compared */
+    PQclear(r);
+    last_sync(e, &compared, &same);
+    assert_int_equal(same, 0);
+    assert_true(compared > 0);
+    int tables = compared;
+    r = sync_now(e);
+    assert_int_equal(PQntuples(r), 0);
+    PQclear(r);
+    last_sync(e, &compared, &same);
+    assert_int_equal(compared, 0);
+    assert_int_equal(same, tables);
+    /* A change in the cloud changes an answer: that table is compared. */
+    const char *url = strdup(valf(e, "SELECT url FROM queue WHERE name = '%s'", q));
+    json_decref(sqs(e, "TagQueue", json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Tags", "memo",
+                                             "seen")));
+    r = sync_now(e);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "update");
+    PQclear(r);
+    last_sync(e, &compared, &same);
+    assert_int_equal(compared, 1);
+    assert_string_equal(valf(e, "SELECT tags->>'memo' FROM queue WHERE name = '%s'", q), "seen");
+    /* That write changed known states: every table is compared once more. */
+    r = sync_now(e);
+    assert_int_equal(PQntuples(r), 0);
+    PQclear(r);
+    last_sync(e, &compared, &same);
+    assert_int_equal(compared, tables);
+    /* A commit changes known states too; then the memo holds again. */
+    assert_true(okf(e, "UPDATE queue SET delay_seconds = 3 WHERE name = '%s'", q));
+    it_expect_commit(e, 1, "update");
+    r = sync_now(e);
+    assert_int_equal(PQntuples(r), 0);
+    PQclear(r);
+    last_sync(e, &compared, &same);
+    assert_int_equal(compared, tables);
+    r = sync_now(e);
+    PQclear(r);
+    last_sync(e, &compared, &same);
+    assert_int_equal(same, tables);
+    /* Deleted behind the engine's back while the memo holds. */
+    json_decref(sqs(e, "DeleteQueue", json_pack("{s:s}", "QueueUrl", url)));
+    r = sync_now(e);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "delete");
+    PQclear(r);
+    assert_string_equal(valf(e, "SELECT count(*) FROM queue WHERE name = '%s'", q), "0");
+    free((void *)url);
+}
+
 static void test_queues(void **state)
 {
     it_env *e = *state;
@@ -495,6 +565,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buckets),
         cmocka_unit_test(test_quiet_sync_writes_nothing),
+        cmocka_unit_test(test_memo),
         cmocka_unit_test(test_queues),
         cmocka_unit_test(test_security_groups_and_instances),
         cmocka_unit_test(test_conflict),

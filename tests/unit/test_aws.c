@@ -213,6 +213,93 @@ static void test_gate(void **state)
     assert_true(aws_gate_enter("gate-test-b", true) < 50000); /* over by now */
 }
 
+static void answer(aws_response *r, long status, const char *body, const char *code)
+{
+    aws_response_init(r);
+    r->status = status;
+    cm_buf_puts(&r->body, body);
+    snprintf(r->code, sizeof r->code, "%s", code);
+}
+
+/* The listing memo's tape: request ids never count, anything else does;
+ * a request that changes something or got no answer spoils the tape. */
+static void test_tape(void **state)
+{
+    (void)state;
+    aws_response a, b, c, d;
+    unsigned char da[32], db[32], dc[32], dd[32];
+    answer(&a, 200, "<R><requestId>one</requestId><item>sg-1</item></R>", "");
+    answer(&b, 200, "<R><requestId>two-longer</requestId><item>sg-1</item></R>", "");
+    answer(&c, 200, "<R><requestId>one</requestId><item>sg-2</item></R>", "");
+    answer(&d, 200, "<R><item>sg-1</item><ResponseMetadata><RequestId>x</RequestId>"
+                    "</ResponseMetadata></R>", "");
+    aws_tape_digest(&a, 0, da);
+    aws_tape_digest(&b, 0, db);
+    aws_tape_digest(&c, 0, dc);
+    aws_tape_digest(&d, 0, dd);
+    assert_memory_equal(da, db, 32);
+    assert_memory_not_equal(da, dc, 32);
+    assert_memory_not_equal(da, dd, 32);
+    /* a refusal is its status and code, whatever its body says */
+    aws_response e1, e2, e3;
+    unsigned char d1[32], d2[32], d3[32];
+    answer(&e1, 404, "<Error><HostId>h1</HostId></Error>", "NoSuchTagSet");
+    answer(&e2, 404, "<Error><HostId>h2</HostId></Error>", "NoSuchTagSet");
+    answer(&e3, 404, "<Error><HostId>h1</HostId></Error>", "NoSuchBucketPolicy");
+    aws_tape_digest(&e1, CM_ECLOUD, d1);
+    aws_tape_digest(&e2, CM_ECLOUD, d2);
+    aws_tape_digest(&e3, CM_ECLOUD, d3);
+    assert_memory_equal(d1, d2, 32);
+    assert_memory_not_equal(d1, d3, 32);
+
+    aws_tape *t = aws_tape_new();
+    aws_request list = {.service = "ec2", .region = "us-east-1", .method = "POST", .path = "/",
+                        .body = "Action=DescribeSecurityGroups", .body_len = 29,
+                        .read_only = true};
+    aws_request get = {.service = "s3", .region = "us-east-1", .method = "GET",
+                       .path = "/b", .query = "tagging="};
+    aws_tape_record(t, &list, &a, 0);
+    aws_tape_record(t, &get, &e1, CM_ECLOUD);
+    assert_true(aws_tape_usable(t));
+    assert_int_equal(aws_tape_len(t), 2);
+    assert_true(aws_tape_matches(t, 0, &list));
+    assert_false(aws_tape_matches(t, 1, &list));
+    assert_true(aws_tape_matches(t, 1, &get));
+    aws_request again = aws_tape_request(t, 0);
+    assert_true(aws_tape_matches(t, 0, &again));
+    aws_request other = list;
+    other.body = "Action=DescribeSecurityGroupz";
+    assert_false(aws_tape_matches(t, 0, &other));
+    other = get;
+    other.region = "eu-west-1";
+    assert_false(aws_tape_matches(t, 1, &other));
+    assert_true(aws_tape_same(t, 0, db)); /* another request id: the same answer */
+    assert_false(aws_tape_same(t, 0, dc));
+    assert_false(aws_tape_same(t, 2, da));
+    /* a write in a listing: never replayed */
+    aws_request put = {.service = "s3", .region = "us-east-1", .method = "PUT", .path = "/b"};
+    aws_tape_record(t, &put, &a, 0);
+    assert_false(aws_tape_usable(t));
+    aws_tape_free(t);
+    /* no answer (a transport failure, throttled to the end): never replayed */
+    t = aws_tape_new();
+    aws_tape_record(t, &list, &a, CM_ENET);
+    assert_false(aws_tape_usable(t));
+    aws_tape_free(t);
+    t = aws_tape_new();
+    aws_tape_record(t, &list, &a, CM_ERETRY);
+    assert_false(aws_tape_usable(t));
+    aws_tape_free(t);
+    assert_false(aws_tape_usable(NULL));
+    aws_response_free(&a);
+    aws_response_free(&b);
+    aws_response_free(&c);
+    aws_response_free(&d);
+    aws_response_free(&e1);
+    aws_response_free(&e2);
+    aws_response_free(&e3);
+}
+
 static void test_cm_buf_cap(void **state)
 {
     (void)state;
@@ -242,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_aws_xml_errors),
         cmocka_unit_test(test_cm_buf_cap),
         cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_tape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
