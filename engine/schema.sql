@@ -264,7 +264,8 @@ BEGIN
 END $$;
 
 -- Tags as AWS accepts them: an object of at most 50 string values, keys of
--- 1 to 128 characters not starting with "aws:", values up to 256 characters.
+-- 1 to 128 characters not starting with "aws:" (AWS's own) or "iasql:" (the
+-- engine's own), values up to 256 characters.
 CREATE OR REPLACE FUNCTION iasql_tags_valid(t jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_typeof(t) = 'object'
@@ -272,7 +273,8 @@ LANGUAGE sql IMMUTABLE AS $$
                  AND coalesce(bool_and(jsonb_typeof(value) = 'string'
                                        AND length(key) BETWEEN 1 AND 128
                                        AND length(value #>> '{}') <= 256
-                                       AND key NOT LIKE 'aws:%'), true)
+                                       AND key NOT LIKE 'aws:%'
+                                       AND key NOT LIKE 'iasql:%'), true)
             FROM jsonb_each(t))
 $$;
 

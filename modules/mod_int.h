@@ -122,6 +122,15 @@ int mod_keep_found(json_t *rows, int rc, json_t *row, cm_err *err);
  * member names given), to the object of a row image; "aws:" keys are
  * AWS's own and left out. A new reference. */
 json_t *mod_tags_from_list(const json_t *list, const char *key, const char *value);
+/* A row's tags (an object, or NULL) plus the database's identity under
+ * MOD_OWNER_TAG when ctx has one: what a create sends. A new reference. */
+json_t *mod_tags_owned(const mod_ctx *ctx, const json_t *tags);
+/* The database's identity, or NULL when ctx has none. */
+const char *mod_ctx_owner(const mod_ctx *ctx);
+/* The other way, on a row image as a list or read made it: the owner tag
+ * in row's "tags" moves to row[MOD_OWNER_KEY], and every "iasql:" key
+ * (the engine's own) leaves the tags. Returns row. */
+json_t *mod_take_owner(json_t *row);
 /* The object of a row image as [{"Key": k, "Value": v}, ...]. */
 json_t *mod_tags_to_list(const json_t *tags);
 

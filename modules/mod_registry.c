@@ -449,6 +449,37 @@ json_t *mod_tags_from_list(const json_t *list, const char *key, const char *valu
     return tags;
 }
 
+const char *mod_ctx_owner(const mod_ctx *ctx)
+{
+    return ctx->owner[0] ? ctx->owner : NULL;
+}
+
+json_t *mod_tags_owned(const mod_ctx *ctx, const json_t *tags)
+{
+    json_t *out = json_is_object(tags) ? json_copy((json_t *)tags) : json_object();
+    if (ctx->owner[0])
+        json_object_set_new(out, MOD_OWNER_TAG, json_string(ctx->owner));
+    return out;
+}
+
+json_t *mod_take_owner(json_t *row)
+{
+    json_t *tags = json_object_get(row, "tags");
+    if (!json_is_object(tags))
+        return row;
+    const char *owner = json_string_value(json_object_get(tags, MOD_OWNER_TAG));
+    if (owner)
+        json_object_set_new(row, MOD_OWNER_KEY, json_string(owner));
+    const char *k;
+    json_t *v, *tmp;
+    json_object_foreach_safe(tags, tmp, k, v)
+    {
+        if (strncmp(k, "iasql:", 6) == 0)
+            json_object_del(tags, k);
+    }
+    return row;
+}
+
 json_t *mod_tags_to_list(const json_t *tags)
 {
     json_t *list = json_array();

@@ -15,5 +15,5 @@ CREATE TABLE log_group (
     CHECK (retention_in_days IS NULL OR retention_in_days IN
            (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
             2557, 2922, 3288, 3653)),
-  CONSTRAINT log_group_tags_object_of_up_to_50_strings_no_aws_prefix CHECK (iasql_tags_valid(tags))
+  CONSTRAINT log_group_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );

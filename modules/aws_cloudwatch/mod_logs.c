@@ -54,10 +54,11 @@ static int group_row(mod_ctx *ctx, const char *region, const json_t *g, json_t *
         return rc;
     json_t *ret = json_object_get(g, "retentionInDays");
     const char *arn = cm_json_str(g, "logGroupArn");
-    *out = json_pack("{s:s, s:s, s:O, s:o, s:o, s:o}", "log_group_name", name, "region", region,
-                     "retention_in_days", json_is_integer(ret) ? ret : json_null(), "tags", tags,
-                     "log_group_arn", arn ? json_string(arn) : json_null(), "creation_time",
-                     mod_epoch_iso(json_object_get(g, "creationTime"), 0.001));
+    *out = mod_take_owner(json_pack(
+        "{s:s, s:s, s:O, s:o, s:o, s:o}", "log_group_name", name, "region", region,
+        "retention_in_days", json_is_integer(ret) ? ret : json_null(), "tags", tags,
+        "log_group_arn", arn ? json_string(arn) : json_null(), "creation_time",
+        mod_epoch_iso(json_object_get(g, "creationTime"), 0.001)));
     return 0;
 }
 
@@ -194,8 +195,10 @@ static int logs_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
         return rc;
     const json_t *tags = json_object_get(desired, "tags");
     json_t *body = json_pack("{s:s}", "logGroupName", name);
-    if (json_object_size(tags))
-        json_object_set(body, "tags", (json_t *)tags);
+    json_t *owned = mod_tags_owned(ctx, tags);
+    if (json_object_size(owned))
+        json_object_set(body, "tags", owned);
+    json_decref(owned);
     char code[128];
     rc = logs_call(ctx, region, "CreateLogGroup", body, NULL, code, err, name);
     json_t *existing = NULL;

@@ -39,7 +39,7 @@ CREATE TABLE instance (
   CONSTRAINT instance_state_running_or_stopped CHECK (state IN ('running', 'stopped')),
   CONSTRAINT instance_security_groups_up_to_5
     CHECK (cardinality(security_groups) <= 5 AND array_position(security_groups, NULL) IS NULL),
-  CONSTRAINT instance_tags_up_to_50_strings_no_aws_or_iasql_prefix
+  CONSTRAINT instance_tags_up_to_50_strings_no_aws_or_iasql_keys
     CHECK (ec2_tags_valid(tags))
 );
 

@@ -26,7 +26,7 @@ CREATE TABLE iam_policy (
     CHECK (description IS NULL OR length(description) <= 1000),
   CONSTRAINT iam_policy_document_an_object_with_statement
     CHECK (jsonb_typeof(policy_document) = 'object' AND policy_document ? 'Statement'),
-  CONSTRAINT iam_policy_tags_object_of_up_to_50_strings_no_aws_prefix CHECK (iasql_tags_valid(tags))
+  CONSTRAINT iam_policy_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );
 
 CREATE FUNCTION iam_inline_policies_valid(p jsonb) RETURNS boolean
@@ -66,5 +66,5 @@ CREATE TABLE iam_role (
              '^((arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\x21-\x7e]+)( |$))*$'),
   CONSTRAINT iam_role_inline_policies_object_of_name_to_document
     CHECK (iam_inline_policies_valid(inline_policies)),
-  CONSTRAINT iam_role_tags_object_of_up_to_50_strings_no_aws_prefix CHECK (iasql_tags_valid(tags))
+  CONSTRAINT iam_role_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );

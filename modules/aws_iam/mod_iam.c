@@ -136,6 +136,7 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
         json_object_set_new(row, "description", json_null());
     xmlNodePtr tags = aws_xml_child(pol, "Tags");
     json_object_set_new(row, "tags", tags_of(tags));
+    mod_take_owner(row);
     xmlFreeDoc(doc);
     xmlFreeDoc(vdoc);
     if (!tags) { /* GetPolicy without tags (older IAM): ask for them */
@@ -146,6 +147,7 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
             return rc;
         }
         json_object_set_new(row, "tags", tags_of(aws_xml_child(res, "Tags")));
+        mod_take_owner(row);
         xmlFreeDoc(doc);
     }
     *out = row;
@@ -278,7 +280,9 @@ static int policy_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
     free(text);
     if (cm_json_str(desired, "description"))
         json_object_set_new(p, "Description", json_string(cm_json_str(desired, "description")));
-    mod_query_put_map(p, "Tags.member", "Key", "Value", json_object_get(desired, "tags"));
+    json_t *owned = mod_tags_owned(ctx, json_object_get(desired, "tags"));
+    mod_query_put_map(p, "Tags.member", "Key", "Value", owned);
+    json_decref(owned);
     xmlDocPtr doc;
     xmlNodePtr res;
     char code[128] = "", arn[2048] = "";
@@ -415,6 +419,7 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
                             aws_xml_json_child(role, "Arn"), "role_id",
                             aws_xml_json_child(role, "RoleId"), "tags",
                             tags_of(aws_xml_child(role, "Tags")));
+    mod_take_owner(row);
     json_t *desc = json_object_get(row, "description");
     if (json_is_string(desc) && !*json_string_value(desc))
         json_object_set_new(row, "description", json_null());
@@ -626,7 +631,9 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     json_t *dur = json_object_get(desired, "max_session_duration");
     if (json_is_integer(dur))
         json_object_set(p, "MaxSessionDuration", dur);
-    mod_query_put_map(p, "Tags.member", "Key", "Value", json_object_get(desired, "tags"));
+    json_t *owned = mod_tags_owned(ctx, json_object_get(desired, "tags"));
+    mod_query_put_map(p, "Tags.member", "Key", "Value", owned);
+    json_decref(owned);
     xmlDocPtr doc;
     xmlNodePtr res;
     char code[128] = "";

@@ -27,7 +27,7 @@ CREATE TABLE bucket (
   CONSTRAINT bucket_name_not_an_ip_address CHECK (name !~ '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$'),
   CONSTRAINT bucket_name_no_reserved_prefix CHECK (name !~ '^(xn--|sthree-|amzn-s3-demo-)'),
   CONSTRAINT bucket_name_no_reserved_suffix CHECK (name !~ '(-s3alias|--ol-s3|--x-s3|\.mrap)$'),
-  CONSTRAINT bucket_tags_object_of_up_to_50_strings_no_aws_prefix CHECK (iasql_tags_valid(tags)),
+  CONSTRAINT bucket_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags)),
   CONSTRAINT bucket_policy_an_object_with_statement
     CHECK (policy IS NULL OR (jsonb_typeof(policy) = 'object' AND policy ? 'Statement')),
   CONSTRAINT bucket_versioning_disabled_enabled_or_suspended

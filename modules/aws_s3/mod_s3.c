@@ -333,8 +333,8 @@ static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, js
         rc = bucket_tags(ctx, name, region, &tags, err);
         if (rc)
             break;
-        json_t *row = json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region", region, "tags",
-                                tags, "created_at", date);
+        json_t *row = mod_take_owner(json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region",
+                                               region, "tags", tags, "created_at", date));
         rc = read_settings(ctx, name, region, row, err);
         if (rc) {
             json_decref(row);
@@ -374,13 +374,16 @@ static int tagging_body(const json_t *tags, cm_buf *b)
     return rc;
 }
 
-static int put_tags(mod_ctx *ctx, const char *name, const char *region, const json_t *tags,
+/* PutBucketTagging replaces the whole set: the database's identity goes
+ * with every write of it. */
+static int put_tags(mod_ctx *ctx, const char *name, const char *region, const json_t *row_tags,
                     cm_err *err)
 {
     aws_response resp;
     aws_response_init(&resp);
     int rc;
-    if (!json_is_object(tags) || json_object_size(tags) == 0) {
+    json_t *tags = mod_tags_owned(ctx, row_tags);
+    if (json_object_size(tags) == 0) {
         rc = s3_call(ctx, "DELETE", name, region, "tagging=", NULL, false, &resp, err,
                      "removing the tags of");
     } else {
@@ -392,6 +395,7 @@ static int put_tags(mod_ctx *ctx, const char *name, const char *region, const js
                          "tagging");
         cm_buf_free(&body);
     }
+    json_decref(tags);
     aws_response_free(&resp);
     return rc;
 }
@@ -432,7 +436,7 @@ static int s3_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     }
     aws_response_free(&resp);
     json_t *tags = json_object_get(desired, "tags");
-    if (!rc && json_object_size(tags) > 0)
+    if (!rc && (json_object_size(tags) > 0 || mod_ctx_owner(ctx)))
         rc = put_tags(ctx, name, region, tags, err);
     if (!rc)
         rc = apply_settings(ctx, name, region, NULL, desired, err);
@@ -514,8 +518,9 @@ static int s3_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
     rc = bucket_tags(ctx, name, region, &tags, err);
     if (rc)
         return rc;
-    json_t *row = json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region", region, "tags", tags,
-                            "created_at", json_object_get(image, "created_at"));
+    json_t *row = mod_take_owner(json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region",
+                                           region, "tags", tags, "created_at",
+                                           json_object_get(image, "created_at")));
     rc = read_settings(ctx, name, region, row, err);
     if (rc) {
         json_decref(row);

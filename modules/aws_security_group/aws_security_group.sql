@@ -18,7 +18,7 @@ CREATE TABLE security_group (
     CHECK (length(group_name) BETWEEN 1 AND 255 AND group_name NOT LIKE 'sg-%'),
   CONSTRAINT security_group_description_1_to_255_characters
     CHECK (length(description) BETWEEN 1 AND 255),
-  CONSTRAINT security_group_tags_up_to_50_strings_no_aws_or_iasql_prefix
+  CONSTRAINT security_group_tags_up_to_50_strings_no_aws_or_iasql_keys
     CHECK (ec2_tags_valid(tags))
 );
 

@@ -24,7 +24,7 @@ CREATE TABLE topic (
     CHECK (display_name IS NULL OR length(display_name) <= 100),
   CONSTRAINT topic_policy_is_a_json_object
     CHECK (policy IS NULL OR jsonb_typeof(policy) = 'object'),
-  CONSTRAINT topic_tags_object_of_up_to_50_strings_no_aws_prefix CHECK (iasql_tags_valid(tags))
+  CONSTRAINT topic_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );
 
 CREATE TABLE subscription (

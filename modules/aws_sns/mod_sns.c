@@ -107,6 +107,7 @@ static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t *
             json_object_set(own, k, v);
     }
     json_object_set_new(row, "tags", own);
+    mod_take_owner(row);
     json_decref(attrs);
     json_decref(tags);
     xmlFreeDoc(doc);
@@ -283,7 +284,9 @@ static int topic_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_er
     }
     json_t *p = json_pack("{s:s}", "Name", name);
     mod_query_put_map(p, "Attributes.entry", "key", "value", attrs);
-    mod_query_put_map(p, "Tags.member", "Key", "Value", json_object_get(desired, "tags"));
+    json_t *owned = mod_tags_owned(ctx, json_object_get(desired, "tags"));
+    mod_query_put_map(p, "Tags.member", "Key", "Value", owned);
+    json_decref(owned);
     json_decref(attrs);
     xmlDocPtr doc;
     xmlNodePtr res;

@@ -26,5 +26,5 @@ CREATE TABLE queue (
     CHECK (message_retention_period BETWEEN 60 AND 1209600),
   CONSTRAINT queue_maximum_message_size_1024_to_1048576
     CHECK (maximum_message_size BETWEEN 1024 AND 1048576),
-  CONSTRAINT queue_tags_object_of_up_to_50_strings_no_aws_prefix CHECK (iasql_tags_valid(tags))
+  CONSTRAINT queue_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );

@@ -105,7 +105,7 @@ static int queue_row(mod_ctx *ctx, const char *region, const char *url, json_t *
     json_object_set_new(row, "tags", t);
     json_decref(attrs);
     json_decref(tags);
-    *out = row;
+    *out = mod_take_owner(row);
     return 0;
 }
 
@@ -232,8 +232,10 @@ static int sqs_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
         json_object_set_new(attrs, "FifoQueue", json_string("true"));
     json_t *body = json_pack("{s:s, s:o}", "QueueName", name, "Attributes", attrs);
     json_t *tags = json_object_get(desired, "tags");
-    if (json_object_size(tags))
-        json_object_set(body, "tags", tags);
+    json_t *owned = mod_tags_owned(ctx, tags);
+    if (json_object_size(owned))
+        json_object_set(body, "tags", owned);
+    json_decref(owned);
     json_t *reply = NULL;
     char code[128], url[1024] = "";
     rc = sqs_call(ctx, region, "CreateQueue", body, &reply, code, err, name);

@@ -28,7 +28,7 @@ CREATE TABLE parameter (
     CHECK (type = 'SecureString' OR NOT iasql_is_mask(value)),
   CONSTRAINT parameter_description_up_to_1024_characters
     CHECK (description IS NULL OR length(description) <= 1024),
-  CONSTRAINT parameter_tags_object_of_up_to_50_strings_no_aws_prefix CHECK (iasql_tags_valid(tags))
+  CONSTRAINT parameter_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );
 
 -- A SecureString's value goes to iasql_secret; the row keeps a fresh mask.

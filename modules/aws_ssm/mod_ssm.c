@@ -59,9 +59,9 @@ static int param_row(mod_ctx *ctx, const char *region, const json_t *meta, const
     if (rc)
         return rc;
     json_t *version = json_object_get(meta, "Version");
-    json_t *row = json_pack("{s:s, s:s, s:s, s:o, s:O}", "name", name, "region", region, "type",
-                            type, "tags", tags, "version",
-                            json_is_integer(version) ? version : json_null());
+    json_t *row = mod_take_owner(json_pack("{s:s, s:s, s:s, s:o, s:O}", "name", name, "region",
+                                           region, "type", type, "tags", tags, "version",
+                                           json_is_integer(version) ? version : json_null()));
     const char *desc = cm_json_str(meta, "Description");
     json_object_set_new(row, "description", desc && *desc ? json_string(desc) : json_null());
     if (strcmp(type, "SecureString") == 0) {
@@ -238,9 +238,10 @@ static int put_parameter(mod_ctx *ctx, const json_t *desired, bool overwrite, js
     free(value);
     const char *desc = cm_json_str(desired, "description");
     json_object_set_new(body, "Description", json_string(desc ? desc : ""));
-    json_t *tags = json_object_get(desired, "tags");
+    json_t *tags = mod_tags_owned(ctx, json_object_get(desired, "tags"));
     if (!overwrite && json_object_size(tags))
         json_object_set_new(body, "Tags", mod_tags_to_list(tags));
+    json_decref(tags);
     json_t *reply;
     rc = ssm_call(ctx, region, "PutParameter", body, &reply, code, err, name);
     if (rc)

@@ -25,7 +25,7 @@ CREATE TABLE vpc (
     CHECK (family(cidr_block) = 4 AND masklen(cidr_block) BETWEEN 16 AND 28),
   CONSTRAINT vpc_dns_hostnames_need_dns_support
     CHECK (enable_dns_support OR NOT enable_dns_hostnames),
-  CONSTRAINT vpc_tags_up_to_50_strings_no_aws_or_iasql_prefix
+  CONSTRAINT vpc_tags_up_to_50_strings_no_aws_or_iasql_keys
     CHECK (ec2_tags_valid(tags))
 );
 
@@ -47,7 +47,7 @@ CREATE TABLE subnet (
     CHECK (family(cidr_block) = 4 AND masklen(cidr_block) BETWEEN 16 AND 28),
   CONSTRAINT subnet_availability_zone_in_its_region
     CHECK (availability_zone LIKE region || '_' OR availability_zone LIKE region || '__'),
-  CONSTRAINT subnet_tags_up_to_50_strings_no_aws_or_iasql_prefix
+  CONSTRAINT subnet_tags_up_to_50_strings_no_aws_or_iasql_keys
     CHECK (ec2_tags_valid(tags))
 );
 
@@ -80,7 +80,7 @@ CREATE TABLE internet_gateway (
   CONSTRAINT internet_gateway_id_unique UNIQUE (internet_gateway_id),
   CONSTRAINT internet_gateway_row_and_region UNIQUE (id, region),
   CONSTRAINT internet_gateway_one_per_vpc UNIQUE (vpc),
-  CONSTRAINT internet_gateway_tags_up_to_50_strings_no_aws_or_iasql_prefix
+  CONSTRAINT internet_gateway_tags_up_to_50_strings_no_aws_or_iasql_keys
     CHECK (ec2_tags_valid(tags))
 );
 
@@ -95,7 +95,7 @@ CREATE TABLE route_table (
     REFERENCES vpc (id, region) ON DELETE CASCADE,
   CONSTRAINT route_table_id_unique UNIQUE (route_table_id),
   CONSTRAINT route_table_row_and_region UNIQUE (id, region),
-  CONSTRAINT route_table_tags_up_to_50_strings_no_aws_or_iasql_prefix
+  CONSTRAINT route_table_tags_up_to_50_strings_no_aws_or_iasql_keys
     CHECK (ec2_tags_valid(tags))
 );
 

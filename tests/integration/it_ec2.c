@@ -436,7 +436,7 @@ static void test_bad_input(void **state)
         {sql[4], "security_groups"},
         {sql[5], "security_group_rule_cidr_or_source_group_not_both"},
         {sql[6], "security_group_rule_ports_0_to_65535_from_not_above_to"},
-        {sql[7], "vpc_tags_up_to_50_strings_no_aws_or_iasql_prefix"},
+        {sql[7], "vpc_tags_up_to_50_strings_no_aws_or_iasql_keys"},
         {sql[8], "instance_state_running_or_stopped"},
         {sql[9], "key_pair_public_key_openssh_rsa_or_ed25519"},
         {sql[10], "cidr"},

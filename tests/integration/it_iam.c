@@ -272,7 +272,7 @@ static void test_bad_input(void **state)
         {"INSERT INTO iam_role (role_name, assume_role_policy_document, attached_policy_arns) VALUES ('r', '" TRUST "', ARRAY['read-logs'])", "iam_role_attached_policy_arns_are_policy_arns"},
         {"INSERT INTO iam_role (role_name, assume_role_policy_document, inline_policies) VALUES ('r', '" TRUST "', '{\"bad name\": " DOC("s3:*") "}')", "iam_role_inline_policies_object_of_name_to_document"},
         {"INSERT INTO iam_role (role_name, assume_role_policy_document, inline_policies) VALUES ('r', '" TRUST "', '{\"p\": \"s3:*\"}')", "iam_role_inline_policies_object_of_name_to_document"},
-        {"INSERT INTO iam_role (role_name, assume_role_policy_document, tags) VALUES ('r', '" TRUST "', '{\"aws:x\": \"y\"}')", "iam_role_tags_object_of_up_to_50_strings"},
+        {"INSERT INTO iam_role (role_name, assume_role_policy_document, tags) VALUES ('r', '" TRUST "', '{\"aws:x\": \"y\"}')", "iam_role_tags_up_to_50_strings"},
         {"INSERT INTO iam_role (role_name, assume_role_policy_document) VALUES ('r', '" TRUST "'), ('r', '" TRUST "')", "iam_role_name_unique"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);

@@ -66,6 +66,9 @@ static void test_log_group_lifecycle(void **state)
     json_decref(g);
     json_t *t = cloud_tags(e, name);
     assert_string_equal(json_string_value(json_object_get(t, "team")), "a");
+    /* the database that made it, which the row does not show */
+    assert_string_equal(json_string_value(json_object_get(t, "iasql:owner")),
+                        it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
     json_decref(t);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM log_group WHERE log_group_arn LIKE 'arn:aws:logs:%%' "
@@ -82,7 +85,7 @@ static void test_log_group_lifecycle(void **state)
     assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 30);
     json_decref(g);
     t = cloud_tags(e, name);
-    assert_int_equal(json_object_size(t), 2);
+    assert_int_equal(json_object_size(t), 3); /* team, env and iasql:owner */
     assert_string_equal(json_string_value(json_object_get(t, "team")), "b");
     json_decref(t);
     assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = NULL, tags = '{\"env\": \"dev\"}' "
@@ -92,7 +95,7 @@ static void test_log_group_lifecycle(void **state)
     assert_null(json_object_get(g, "retentionInDays"));
     json_decref(g);
     t = cloud_tags(e, name);
-    assert_int_equal(json_object_size(t), 1);
+    assert_int_equal(json_object_size(t), 2); /* env and iasql:owner */
     json_decref(t);
 
     /* a new name is a new log group */
@@ -168,7 +171,7 @@ static void test_log_group_bad_input(void **state)
          "log_group_name_1_to_512_characters"},
         {"INSERT INTO log_group (log_group_name) VALUES ('')", "log_group_name_1_to_512_characters"},
         {"INSERT INTO log_group (log_group_name, tags) VALUES ('/ok', '{\"aws:k\": \"v\"}')",
-         "log_group_tags_object_of_up_to_50_strings_no_aws_prefix"},
+         "log_group_tags_up_to_50_strings_no_aws_or_iasql_keys"},
         {"INSERT INTO log_group (log_group_name) VALUES ('/dup'), ('/dup')",
          "log_group_name_unique_in_region"},
         {"INSERT INTO log_group (log_group_name, retention_in_days) VALUES ('/ok', 'seven')",

@@ -441,6 +441,86 @@ static void test_other_database(void **state)
     free((void *)id);
 }
 
+/* Every service's creates carry the database's identity: a bucket and a
+ * queue here (the EC2 family above). It is never a user's tag, survives
+ * the user's tag changes, and a queue another database made is named when
+ * both change it. */
+static void test_owner_everywhere(void **state)
+{
+    it_env *e = *state;
+    char b[64], q[64], theirs[64];
+    snprintf(b, sizeof b, "pl-ob-%s", sfx);
+    snprintf(q, sizeof q, "pl-oq-%s", sfx);
+    snprintf(theirs, sizeof theirs, "pl-oq-theirs-%s", sfx);
+    const char *dbid = strdup(it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
+    assert_true(okf(e, "INSERT INTO bucket (name) VALUES ('%s')", b));
+    assert_true(okf(e, "INSERT INTO queue (name, tags) VALUES ('%s', '{\"team\": \"a\"}')", q));
+    it_expect_commit(e, 2, "create");
+    const char *body = NULL;
+    char url[512];
+    snprintf(url, sizeof url, "%s/%s?tagging", getenv("IT_EMULATOR_URL"), b);
+    assert_int_equal(it_http_full("s3", "Content-Type: application/xml", "GET", url, NULL, &body),
+                     200);
+    assert_non_null(strstr(body, "iasql:owner"));
+    assert_non_null(strstr(body, dbid));
+    const char *qurl = strdup(valf(e, "SELECT url FROM queue WHERE name = '%s'", q));
+    json_t *t = sqs(e, "ListQueueTags", json_pack("{s:s}", "QueueUrl", qurl));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(t, "Tags"),
+                                                          "iasql:owner")),
+                        dbid);
+    json_decref(t);
+    /* the user's tag writes keep it (S3 replaces the whole set) */
+    assert_true(okf(e, "UPDATE bucket SET tags = '{\"env\": \"dev\"}' WHERE name = '%s'", b));
+    assert_true(okf(e, "UPDATE queue SET tags = '{}' WHERE name = '%s'", q));
+    it_expect_commit(e, 2, "update");
+    assert_int_equal(it_http_full("s3", "Content-Type: application/xml", "GET", url, NULL, &body),
+                     200);
+    assert_non_null(strstr(body, dbid));
+    assert_non_null(strstr(body, "env"));
+    t = sqs(e, "ListQueueTags", json_pack("{s:s}", "QueueUrl", qurl));
+    assert_int_equal(json_object_size(json_object_get(t, "Tags")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(t, "Tags"),
+                                                          "iasql:owner")),
+                        dbid);
+    json_decref(t);
+    /* not a user's tag, nor drift, nor settable */
+    PGresult *r = sync_now(e);
+    assert_string_equal(sync_row(r, valf(e, "SELECT id FROM bucket WHERE name = '%s'", b)), "");
+    PQclear(r);
+    assert_string_equal(valf(e, "SELECT tags::text FROM bucket WHERE name = '%s'", b),
+                        "{\"env\": \"dev\"}");
+    assert_string_equal(valf(e, "SELECT tags::text FROM queue WHERE name = '%s'", q), "{}");
+    const char *msg = it_sql_error(e, "UPDATE queue SET tags = '{\"iasql:owner\": \"x\"}'");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "queue_tags_up_to_50_strings_no_aws_or_iasql_keys"));
+    /* another database's queue, changed there while this one changes it */
+    json_t *made = sqs(e, "CreateQueue", json_pack("{s:s, s:{s:s}}", "QueueName", theirs, "tags",
+                                                   "iasql:owner", "other-database"));
+    const char *turl = strdup(json_string_value(json_object_get(made, "QueueUrl")));
+    json_decref(made);
+    r = sync_now(e);
+    PQclear(r);
+    const char *id = strdup(valf(e, "SELECT id FROM queue WHERE name = '%s'", theirs));
+    assert_string_equal(valf(e, "SELECT tags::text FROM queue WHERE id = %s", id), "{}");
+    assert_true(okf(e, "UPDATE queue SET delay_seconds = 4 WHERE id = %s", id));
+    json_decref(sqs(e, "SetQueueAttributes", json_pack("{s:s, s:{s:s}}", "QueueUrl", turl,
+                                                       "Attributes", "DelaySeconds", "9")));
+    r = sync_now(e);
+    assert_string_equal(sync_row(r, id), "conflict");
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, 2), id) == 0)
+            assert_non_null(strstr(PQgetvalue(r, i, 1), "iasql database other-database"));
+    PQclear(r);
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
+    assert_true(okf(e, "DELETE FROM queue WHERE name IN ('%s', '%s')", q, theirs));
+    assert_true(okf(e, "DELETE FROM bucket WHERE name = '%s'", b));
+    it_expect_commit(e, 3, "delete");
+    free((void *)dbid);
+    free((void *)qurl);
+    free((void *)turl);
+    free((void *)id);
+}
+
 /* A pending user change wins until it is committed or rolled back. */
 static void test_conflict(void **state)
 {
@@ -570,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_security_groups_and_instances),
         cmocka_unit_test(test_conflict),
         cmocka_unit_test(test_other_database),
+        cmocka_unit_test(test_owner_everywhere),
         cmocka_unit_test(test_periodic_poll),
         cmocka_unit_test(test_grace_period),
     };

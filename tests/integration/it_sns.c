@@ -256,7 +256,7 @@ static void test_bad_input(void **state)
         {"INSERT INTO topic (name, content_based_deduplication) VALUES ('x', true)", "topic_content_based_deduplication_only_for_fifo"},
         {"INSERT INTO topic (name, display_name) VALUES ('x', repeat('d', 101))", "topic_display_name_up_to_100_characters"},
         {"INSERT INTO topic (name, policy) VALUES ('x', '[]')", "topic_policy_is_a_json_object"},
-        {"INSERT INTO topic (name, tags) VALUES ('x', '{\"aws:k\": \"v\"}')", "topic_tags_object_of_up_to_50_strings"},
+        {"INSERT INTO topic (name, tags) VALUES ('x', '{\"aws:k\": \"v\"}')", "topic_tags_up_to_50_strings"},
         {"INSERT INTO topic (name) VALUES ('t')", "topic_name_unique_in_region"},
         {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('nope', 'sqs', 'arn:aws:sqs:us-east-1:123456789012:q')", "subscription_topic_exists"},
         {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'carrier-pigeon', 'x')", "subscription_protocol_one_sns_supports"},

@@ -170,9 +170,9 @@ static void test_bad_input_rejected_at_insert(void **state)
         {"INSERT INTO bucket (name) VALUES ('192.168.5.4')", "bucket_name_not_an_ip_address"},
         {"INSERT INTO bucket (name) VALUES ('xn--punycode')", "bucket_name_no_reserved_prefix"},
         {"INSERT INTO bucket (name) VALUES ('thing-s3alias')", "bucket_name_no_reserved_suffix"},
-        {"INSERT INTO bucket (name, tags) VALUES ('okname', '[1]')", "bucket_tags_object_of_up_to_50_strings_no_aws_prefix"},
-        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"k\": 1}')", "bucket_tags_object_of_up_to_50_strings_no_aws_prefix"},
-        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"aws:x\": \"v\"}')", "bucket_tags_object_of_up_to_50_strings_no_aws_prefix"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '[1]')", "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"k\": 1}')", "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"aws:x\": \"v\"}')", "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
         {"INSERT INTO bucket (name, region) VALUES ('okname', 'mars-north-1')", "bucket_region_fkey"},
         {"INSERT INTO bucket (name) VALUES ('x''; DROP TABLE bucket; --')", "bucket_name_only_lowercase_letters_digits_dots_hyphens"},
     };

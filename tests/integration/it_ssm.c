@@ -252,7 +252,7 @@ static void test_parameter_bad_input(void **state)
         {"INSERT INTO parameter (name, type, value) VALUES ('p', 'StringList', 'a,,b')", "parameter_value_of_a_stringlist_has_no_empty_item"},
         {"INSERT INTO parameter (name, value) VALUES ('p', 'iasql-secret:v1')", "parameter_value_set_anew_when_type_leaves_securestring"},
         {"INSERT INTO parameter (name, value, description) VALUES ('p', 'v', repeat('d', 1025))", "parameter_description_up_to_1024_characters"},
-        {"INSERT INTO parameter (name, value, tags) VALUES ('p', 'v', '{\"aws:x\": \"y\"}')", "parameter_tags_object_of_up_to_50_strings"},
+        {"INSERT INTO parameter (name, value, tags) VALUES ('p', 'v', '{\"aws:x\": \"y\"}')", "parameter_tags_up_to_50_strings"},
         {"INSERT INTO parameter (name, value) VALUES ('dup', 'v'), ('dup', 'w')", "parameter_name_unique_in_region"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
