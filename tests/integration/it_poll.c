@@ -588,23 +588,50 @@ static void test_conflict(void **state)
 }
 
 /* Without iasql_sync(): one poll interval later the tables follow. */
+/* Waits up to 15 s for sql to answer want, polls running. */
+static bool eventually(it_env *e, const char *want, const char *fmt, const char *arg)
+{
+    for (int i = 0; i < 150; i++) {
+        if (strcmp(valf(e, fmt, arg), want) == 0)
+            return true;
+        usleep(100000);
+    }
+    return false;
+}
+
 static void test_periodic_poll(void **state)
 {
     it_env *e = *state;
     restart(e, "1", "0");
     char name[64];
     snprintf(name, sizeof name, "pl-periodic-%s", sfx);
+    /* a bucket, a queue, a group and an instance made outside the database */
     assert_int_equal(s3("PUT", name, NULL, NULL), 200);
-    bool seen = false;
-    for (int i = 0; i < 100 && !seen; i++) {
-        seen = strcmp(valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", name), "1") == 0;
-        if (!seen)
-            usleep(100000);
-    }
-    assert_true(seen);
+    json_t *made = sqs(e, "CreateQueue", json_pack("{s:s}", "QueueName", name));
+    const char *qurl = strdup(json_string_value(json_object_get(made, "QueueUrl")));
+    json_decref(made);
+    const char *vpc_id = strdup(it_value(e, "SELECT vpc_id FROM vpc WHERE is_default"));
+    char *x = ec2(e, "Action=CreateSecurityGroup&GroupName=%s&GroupDescription=periodic&VpcId=%s",
+                  name, vpc_id);
+    char gid[64], iid[64];
+    snprintf(gid, sizeof gid, "%s", it_xml_text(x, "groupId"));
+    free(x);
+    x = ec2(e, "Action=RunInstances&ImageId=ami-03cf127a&InstanceType=t2.nano&MinCount=1&"
+               "MaxCount=1");
+    snprintf(iid, sizeof iid, "%s", it_xml_text(x, "instanceId"));
+    free(x);
+    assert_true(eventually(e, "1", "SELECT count(*) FROM bucket WHERE name = '%s'", name));
+    assert_true(eventually(e, "1", "SELECT count(*) FROM queue WHERE name = '%s'", name));
+    assert_true(eventually(e, "1", "SELECT count(*) FROM security_group WHERE group_id = '%s'",
+                           gid));
+    assert_true(eventually(e, "1", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
     assert_string_equal(valf(e, "SELECT origin FROM iasql_audit_log a JOIN bucket b ON "
                                 "b.id = a.row_id WHERE b.name = '%s'",
                              name),
+                        "cloud");
+    assert_string_equal(valf(e, "SELECT string_agg(DISTINCT a.origin, ',') FROM iasql_audit_log a "
+                                "JOIN instance i ON i.id = a.row_id WHERE i.instance_id = '%s'",
+                             iid),
                         "cloud");
     /* quiet polls write nothing */
     usleep(1500000);
@@ -614,7 +641,19 @@ static void test_periodic_poll(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
     assert_int_equal(journal_records(e), records);
     assert_true(it_log_count(e, "poll: listing") >= 2);
+    /* and all four deleted outside go from the tables */
+    free(ec2(e, "Action=TerminateInstances&InstanceId.1=%s", iid));
+    free(ec2(e, "Action=DeleteSecurityGroup&GroupId=%s", gid));
+    json_decref(sqs(e, "DeleteQueue", json_pack("{s:s}", "QueueUrl", qurl)));
+    assert_int_equal(s3("DELETE", name, NULL, NULL), 204);
+    assert_true(eventually(e, "0", "SELECT count(*) FROM bucket WHERE name = '%s'", name));
+    assert_true(eventually(e, "0", "SELECT count(*) FROM queue WHERE name = '%s'", name));
+    assert_true(eventually(e, "0", "SELECT count(*) FROM security_group WHERE group_id = '%s'",
+                           gid));
+    assert_true(eventually(e, "0", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
     free((void *)audit);
+    free((void *)qurl);
+    free((void *)vpc_id);
     restart(e, "off", "0");
 }
 
