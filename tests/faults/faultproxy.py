@@ -10,6 +10,7 @@ Control: GET /__fault__?mode=MODE&count=N&after=K&delay=S
          | garbage | truncate (cut the upstream body in half) | huge (40 MiB body)
   count  how many requests get the fault (then back to pass); default: all
   after  let this many requests pass first
+  match  only requests whose path contains this text are faulted (default: all)
 GET /__stats__ returns how many requests were proxied and faulted.
 """
 import http.client
@@ -19,15 +20,16 @@ import threading
 import time
 import urllib.parse
 
-state = {"mode": "pass", "count": -1, "after": 0, "delay": 0.0, "seen": 0, "faulted": 0}
+state = {"mode": "pass", "count": -1, "after": 0, "delay": 0.0, "seen": 0, "faulted": 0,
+         "match": ""}
 lock = threading.Lock()
 UPSTREAM = urllib.parse.urlparse(sys.argv[2])
 
 
-def next_fault():
+def next_fault(path):
     with lock:
         state["seen"] += 1
-        if state["mode"] == "pass":
+        if state["mode"] == "pass" or state["match"] not in path:
             return "pass"
         if state["after"] > 0:
             state["after"] -= 1
@@ -60,6 +62,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             state["count"] = int(q.get("count", ["-1"])[0])
             state["after"] = int(q.get("after", ["0"])[0])
             state["delay"] = float(q.get("delay", ["0"])[0])
+            state["match"] = q.get("match", [""])[0]
         self.reply(200, b"ok", "text/plain")
 
     def forward(self):
@@ -79,7 +82,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/__stats__"):
             with lock:
                 return self.reply(200, ("%d %d" % (state["seen"], state["faulted"])).encode(), "text/plain")
-        fault = next_fault()
+        fault = next_fault(self.path)
         if fault == "close":
             self.close_connection = True
             self.connection.close()
