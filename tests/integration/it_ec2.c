@@ -41,28 +41,9 @@ static int teardown(void **state)
 
 static char sfx[32]; /* per run: names and tags of this run only */
 
-static bool ok(it_env *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    bool r = it_okv(e, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
-static const char *val(it_env *e, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return it_value(e, sql);
-}
-
 static char *dup_val(it_env *e, const char *fmt, const char *arg)
 {
-    const char *v = val(e, fmt, arg);
+    const char *v = it_valf(e, fmt, arg);
     return strdup(v ? v : "");
 }
 
@@ -98,31 +79,31 @@ static int count(const char *hay, const char *needle)
 /* The whole stack for one VPC tagged Name=<name>, as rows. */
 static void insert_stack(it_env *e, const char *name, const char *net)
 {
-    assert_true(ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('%s.0.0/16', '{\"Name\": \"%s\"}')",
+    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('%s.0.0/16', '{\"Name\": \"%s\"}')",
                    net, name));
-    assert_true(ok(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
                       "'%s.1.0/24', 'us-east-1a', '{\"Name\": \"%s\"}' FROM vpc WHERE tags->>'Name' = '%s'",
                    net, name, name));
-    assert_true(ok(e, "INSERT INTO internet_gateway (vpc) SELECT id FROM vpc WHERE tags->>'Name' = '%s'",
+    assert_true(it_okf(e, "INSERT INTO internet_gateway (vpc) SELECT id FROM vpc WHERE tags->>'Name' = '%s'",
                    name));
-    assert_true(ok(e, "INSERT INTO route_table (vpc, tags) SELECT id, '{\"Name\": \"%s\"}' FROM vpc "
+    assert_true(it_okf(e, "INSERT INTO route_table (vpc, tags) SELECT id, '{\"Name\": \"%s\"}' FROM vpc "
                       "WHERE tags->>'Name' = '%s'", name, name));
-    assert_true(ok(e, "INSERT INTO route (route_table, destination_cidr_block, internet_gateway) "
+    assert_true(it_okf(e, "INSERT INTO route (route_table, destination_cidr_block, internet_gateway) "
                       "SELECT r.id, '0.0.0.0/0', g.id FROM route_table r JOIN internet_gateway g "
                       "USING (vpc) WHERE r.tags->>'Name' = '%s'", name));
-    assert_true(ok(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'web-%s', "
+    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'web-%s', "
                       "'web servers', id FROM vpc WHERE tags->>'Name' = '%s'", name, name));
-    assert_true(ok(e, "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
+    assert_true(it_okf(e, "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
                       "to_port, cidr_ipv4, description) SELECT id, 'tcp', 443, 443, '0.0.0.0/0', "
                       "'https' FROM security_group WHERE group_name = 'web-%s'", name));
-    assert_true(ok(e, "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
+    assert_true(it_okf(e, "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
                       "to_port, source_security_group) SELECT id, 'tcp', 8080, 8080, id FROM "
                       "security_group WHERE group_name = 'web-%s'", name));
-    assert_true(ok(e, "INSERT INTO key_pair (name, public_key) VALUES ('%s', '" PUBKEY "')", name));
-    assert_true(ok(e, "INSERT INTO instance (ami, instance_type, subnet, key_pair, tags) SELECT "
+    assert_true(it_okf(e, "INSERT INTO key_pair (name, public_key) VALUES ('%s', '" PUBKEY "')", name));
+    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, key_pair, tags) SELECT "
                       "'ami-12c6146b', 't2.micro', s.id, k.id, '{\"Name\": \"%s\"}' FROM subnet s, "
                       "key_pair k WHERE s.tags->>'Name' = '%s' AND k.name = '%s'", name, name, name));
-    assert_true(ok(e, "INSERT INTO instance_security_group SELECT i.id, g.id FROM instance i, "
+    assert_true(it_okf(e, "INSERT INTO instance_security_group SELECT i.id, g.id FROM instance i, "
                       "security_group g WHERE i.tags->>'Name' = '%s' AND g.group_name = 'web-%s'",
                    name, name));
 }
@@ -157,12 +138,12 @@ static void test_stack_create_update_replace_delete(void **state)
     assert_true(strncmp(subnet_id, "subnet-", 7) == 0);
     assert_true(strncmp(group_id, "sg-", 3) == 0);
     assert_true(strncmp(iid, "i-", 2) == 0);
-    assert_non_null(val(e, "SELECT private_ip_address FROM instance WHERE tags->>'Name' = '%s' "
+    assert_non_null(it_valf(e, "SELECT private_ip_address FROM instance WHERE tags->>'Name' = '%s' "
                            "AND private_ip_address LIKE '10.41.1.%%'", name));
-    assert_string_equal(val(e, "SELECT count(*) FROM security_group_rule r JOIN security_group g "
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group_rule r JOIN security_group g "
                                "ON g.id = r.security_group WHERE g.group_name = 'web-%s' AND "
                                "r.security_group_rule_id LIKE 'sgr-%%'", name), "2");
-    assert_string_equal(val(e, "SELECT count(*) FROM internet_gateway g JOIN vpc v ON v.id = g.vpc "
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM internet_gateway g JOIN vpc v ON v.id = g.vpc "
                                "WHERE v.vpc_id = '%s' AND g.internet_gateway_id LIKE 'igw-%%'",
                             vpc_id), "1");
 
@@ -188,11 +169,11 @@ static void test_stack_create_update_replace_delete(void **state)
     free(res);
 
     /* In place: stopped, retagged, another security group. */
-    assert_true(ok(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'ops-%s', "
+    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'ops-%s', "
                       "'operators', id FROM vpc WHERE tags->>'Name' = '%s'", name, name));
-    assert_true(ok(e, "UPDATE instance SET state = 'stopped', tags = tags || '{\"team\": \"core\"}' "
+    assert_true(it_okf(e, "UPDATE instance SET state = 'stopped', tags = tags || '{\"team\": \"core\"}' "
                       "WHERE tags->>'Name' = '%s'", name));
-    assert_true(ok(e, "INSERT INTO instance_security_group SELECT i.id, g.id FROM instance i, "
+    assert_true(it_okf(e, "INSERT INTO instance_security_group SELECT i.id, g.id FROM instance i, "
                       "security_group g WHERE i.tags->>'Name' = '%s' AND g.group_name = 'ops-%s'",
                    name, name));
     plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
@@ -203,7 +184,7 @@ static void test_stack_create_update_replace_delete(void **state)
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_int_equal(failed, 0);
     free(res);
-    assert_string_equal(val(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'", name),
+    assert_string_equal(it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'", name),
                         iid);
     x = it_ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
     assert_non_null(strstr(x, "<name>stopped</name>"));
@@ -215,7 +196,7 @@ static void test_stack_create_update_replace_delete(void **state)
 
     /* A new range for the subnet is a replace; the instance in it cannot
      * move and is replaced too. The preview says so before anything runs. */
-    assert_true(ok(e, "UPDATE subnet SET cidr_block = '10.41.2.0/24' WHERE tags->>'Name' = '%s'",
+    assert_true(it_okf(e, "UPDATE subnet SET cidr_block = '10.41.2.0/24' WHERE tags->>'Name' = '%s'",
                    name));
     plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
     assert_int_equal(n, 2);
@@ -245,11 +226,11 @@ static void test_stack_create_update_replace_delete(void **state)
     free(x);
 
     /* Everything deleted in one commit, children first. */
-    assert_true(ok(e, "DELETE FROM instance WHERE tags->>'Name' = '%s'", name));
-    assert_true(ok(e, "DELETE FROM key_pair WHERE name = '%s'", name));
-    assert_true(ok(e, "DELETE FROM internet_gateway WHERE vpc = (SELECT id FROM vpc WHERE "
+    assert_true(it_okf(e, "DELETE FROM instance WHERE tags->>'Name' = '%s'", name));
+    assert_true(it_okf(e, "DELETE FROM key_pair WHERE name = '%s'", name));
+    assert_true(it_okf(e, "DELETE FROM internet_gateway WHERE vpc = (SELECT id FROM vpc WHERE "
                       "tags->>'Name' = '%s')", name));
-    assert_true(ok(e, "DELETE FROM vpc WHERE tags->>'Name' = '%s'", name));
+    assert_true(it_okf(e, "DELETE FROM vpc WHERE tags->>'Name' = '%s'", name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     if (failed || n != 11)
         fprintf(stderr, "%s", res);
@@ -277,9 +258,9 @@ static void test_failure_fails_dependents_only(void **state)
     it_env *e = *state;
     char name[64];
     snprintf(name, sizeof name, "part-%s", sfx);
-    assert_true(ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.42.0.0/16', '{\"Name\": \"%s\"}')",
+    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.42.0.0/16', '{\"Name\": \"%s\"}')",
                    name));
-    assert_true(ok(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
                       "'10.42.1.0/24', 'us-east-1a', '{\"Name\": \"a-%s\"}' FROM vpc WHERE "
                       "tags->>'Name' = '%s'", name, name));
     int n, failed;
@@ -289,15 +270,15 @@ static void test_failure_fails_dependents_only(void **state)
     /* A second subnet overlapping the first: only the cloud knows. An
      * instance in it depends on it; a group and an instance in the first
      * subnet do not. */
-    assert_true(ok(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
                       "'10.42.1.0/25', 'us-east-1b', '{\"Name\": \"b-%s\"}' FROM vpc WHERE "
                       "tags->>'Name' = '%s'", name, name));
-    assert_true(ok(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'g-%s', "
+    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'g-%s', "
                       "'independent', id FROM vpc WHERE tags->>'Name' = '%s'", name, name));
-    assert_true(ok(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
+    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
                       "'ami-12c6146b', 't2.micro', id, '{\"Name\": \"b-%s\"}' FROM subnet WHERE "
                       "tags->>'Name' = 'b-%s'", name, name));
-    assert_true(ok(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
+    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
                       "'ami-12c6146b', 't2.micro', id, '{\"Name\": \"a-%s\"}' FROM subnet WHERE "
                       "tags->>'Name' = 'a-%s'", name, name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
@@ -310,21 +291,21 @@ static void test_failure_fails_dependents_only(void **state)
     assert_non_null(strstr(res, "create security_group: created security_group"));
     assert_int_equal(count(res, "create instance: created instance"), 1);
     free(res);
-    assert_non_null(val(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'a-%s' AND instance_id LIKE 'i-%%'", name));
-    assert_non_null(val(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'b-%s' AND instance_id IS NULL", name));
-    assert_non_null(val(e, "SELECT 1 FROM iasql_get_errors() WHERE message LIKE '%%depends on subnet%%'"));
+    assert_non_null(it_valf(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'a-%s' AND instance_id LIKE 'i-%%'", name));
+    assert_non_null(it_valf(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'b-%s' AND instance_id IS NULL", name));
+    assert_non_null(it_valf(e, "SELECT 1 FROM iasql_get_errors() WHERE message LIKE '%%depends on subnet%%'"));
 
     /* Mended, the next commit does exactly what is missing. */
-    assert_true(ok(e, "UPDATE subnet SET cidr_block = '10.42.2.0/24' WHERE tags->>'Name' = 'b-%s'",
+    assert_true(it_okf(e, "UPDATE subnet SET cidr_block = '10.42.2.0/24' WHERE tags->>'Name' = 'b-%s'",
                    name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_int_equal(n, 2);
     assert_int_equal(failed, 0);
     free(res);
-    assert_non_null(val(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'b-%s' AND instance_id LIKE 'i-%%'", name));
+    assert_non_null(it_valf(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'b-%s' AND instance_id LIKE 'i-%%'", name));
 
-    assert_true(ok(e, "DELETE FROM instance WHERE tags->>'Name' LIKE '%%-%s'", name));
-    assert_true(ok(e, "DELETE FROM vpc WHERE tags->>'Name' = '%s'", name));
+    assert_true(it_okf(e, "DELETE FROM instance WHERE tags->>'Name' LIKE '%%-%s'", name));
+    assert_true(it_okf(e, "DELETE FROM vpc WHERE tags->>'Name' = '%s'", name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     if (failed)
         fprintf(stderr, "%s", res);
@@ -336,13 +317,13 @@ static void test_default_vpc(void **state)
 {
     it_env *e = *state;
     /* Imported with its subnets, main route table and default group. */
-    assert_non_null(val(e, "SELECT 1 FROM vpc WHERE is_default"));
-    assert_non_null(val(e, "SELECT 1 FROM subnet s JOIN vpc v ON v.id = s.vpc WHERE v.is_default "
+    assert_non_null(it_valf(e, "SELECT 1 FROM vpc WHERE is_default"));
+    assert_non_null(it_valf(e, "SELECT 1 FROM subnet s JOIN vpc v ON v.id = s.vpc WHERE v.is_default "
                            "AND s.default_for_az"));
-    assert_non_null(val(e, "SELECT 1 FROM route_table r JOIN vpc v ON v.id = r.vpc WHERE "
+    assert_non_null(it_valf(e, "SELECT 1 FROM route_table r JOIN vpc v ON v.id = r.vpc WHERE "
                            "v.is_default AND r.main"));
-    assert_non_null(val(e, "SELECT 1 FROM route WHERE local"));
-    assert_non_null(val(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
+    assert_non_null(it_valf(e, "SELECT 1 FROM route WHERE local"));
+    assert_non_null(it_valf(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
                            "v.is_default AND g.group_name = 'default'"));
     /* Nothing pending: the engine does not touch them. */
     int n, failed;
@@ -350,16 +331,15 @@ static void test_default_vpc(void **state)
     assert_int_equal(n, 0);
     free(res);
     /* AWS does not delete a default group or a main route table alone. */
-    assert_true(ok(e, "DELETE FROM security_group WHERE group_name = 'default' AND vpc = "
-                      "(SELECT id FROM vpc WHERE is_default)", NULL));
-    assert_true(ok(e, "DELETE FROM route_table WHERE main AND vpc = (SELECT id FROM vpc WHERE is_default)",
-                   NULL));
+    assert_true(it_okf(e, "DELETE FROM security_group WHERE group_name = 'default' AND vpc = "
+                      "(SELECT id FROM vpc WHERE is_default)"));
+    assert_true(it_okf(e, "DELETE FROM route_table WHERE main AND vpc = (SELECT id FROM vpc WHERE is_default)"));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_true(failed >= 2);
     assert_non_null(strstr(res, "goes with its vpc"));
     free(res);
     it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL);
-    assert_non_null(val(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
+    assert_non_null(it_valf(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
                            "v.is_default AND g.group_name = 'default'"));
     res = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
     assert_int_equal(n, 0);
@@ -367,19 +347,18 @@ static void test_default_vpc(void **state)
     /* A VPC of ours goes with its implicit parts in one commit. */
     char name[64];
     snprintf(name, sizeof name, "imp-%s", sfx);
-    assert_true(ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.43.0.0/16', '{\"Name\": \"%s\"}')",
+    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.43.0.0/16', '{\"Name\": \"%s\"}')",
                    name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_int_equal(failed, 0);
     free(res);
     char *vpc_id = dup_val(e, "SELECT vpc_id FROM vpc WHERE tags->>'Name' = '%s'", name);
     /* What AWS made with it, as an import would see it. */
-    assert_true(ok(e, "SELECT * FROM iasql_uninstall('aws_ec2', 'aws_security_group', 'aws_vpc')",
-                   NULL));
-    assert_true(ok(e, "SELECT * FROM iasql_install('aws_ec2')", NULL));
-    assert_non_null(val(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
+    assert_true(it_okf(e, "SELECT * FROM iasql_uninstall('aws_ec2', 'aws_security_group', 'aws_vpc')"));
+    assert_true(it_okf(e, "SELECT * FROM iasql_install('aws_ec2')"));
+    assert_non_null(it_valf(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
                            "v.vpc_id = '%s' AND g.group_name = 'default'", vpc_id));
-    assert_true(ok(e, "DELETE FROM vpc WHERE vpc_id = '%s'", vpc_id));
+    assert_true(it_okf(e, "DELETE FROM vpc WHERE vpc_id = '%s'", vpc_id));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     if (failed)
         fprintf(stderr, "%s", res);
@@ -395,15 +374,15 @@ static void test_default_vpc(void **state)
 static void test_bad_input(void **state)
 {
     it_env *e = *state;
-    assert_true(ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.44.0.0/16', '{\"Name\": \"bad-%s\"}')",
+    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.44.0.0/16', '{\"Name\": \"bad-%s\"}')",
                    sfx));
     char other[64];
     snprintf(other, sizeof other, "bad2-%s", sfx);
-    assert_true(ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.45.0.0/16', '{\"Name\": \"%s\"}')",
+    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.45.0.0/16', '{\"Name\": \"%s\"}')",
                    other));
-    assert_true(ok(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
                       "'10.44.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx));
-    assert_true(ok(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'elsewhere', "
+    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'elsewhere', "
                       "'other vpc', id FROM vpc WHERE tags->>'Name' = '%s'", other));
     char sql[12][512];
     snprintf(sql[0], 512, "INSERT INTO vpc (cidr_block) VALUES ('10.0.0.0/8')");
@@ -444,17 +423,17 @@ static void test_bad_input(void **state)
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
     /* A group an instance uses cannot go while it does. */
-    assert_true(ok(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'used', "
+    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'used', "
                       "'in use', id FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx));
-    assert_true(ok(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups) SELECT "
+    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups) SELECT "
                       "'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s, security_group g "
-                      "WHERE s.cidr_block = '10.44.1.0/24' AND g.group_name = 'used'", NULL));
+                      "WHERE s.cidr_block = '10.44.1.0/24' AND g.group_name = 'used'"));
     const char *msg = it_sql_error(e, "DELETE FROM security_group WHERE group_name = 'used'");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "uses it (security_groups)"));
     /* Nothing of this reached the cloud; the pending rows are discarded. */
     it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL);
-    assert_null(val(e, "SELECT 1 FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx));
+    assert_null(it_valf(e, "SELECT 1 FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx));
 }
 
 int main(void)

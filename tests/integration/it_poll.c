@@ -52,25 +52,6 @@ static int teardown(void **state)
     return it_fixture_end(state);
 }
 
-static bool okf(it_env *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    bool ok = it_okv(e, fmt, ap);
-    va_end(ap);
-    return ok;
-}
-
-static const char *valf(it_env *e, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return it_value(e, sql);
-}
-
 static long s3(const char *method, const char *name, const char *sub, const char *body)
 {
     char url[512];
@@ -155,7 +136,7 @@ static void test_buckets(void **state)
     snprintf(gone, sizeof gone, "pl-gone-%s", sfx);
     snprintf(made, sizeof made, "pl-made-%s", sfx);
     snprintf(changed, sizeof changed, "pl-changed-%s", sfx);
-    assert_true(okf(e, "INSERT INTO bucket (name) VALUES ('%s'), ('%s'), ('%s')", kept, gone,
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s'), ('%s'), ('%s')", kept, gone,
                     changed));
     it_expect_commit(e, 3, "create");
     /* behind the engine's back */
@@ -165,29 +146,29 @@ static void test_buckets(void **state)
                         "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                         "<Status>Enabled</Status></VersioningConfiguration>"),
                      200);
-    const char *gone_id = strdup(valf(e, "SELECT id FROM bucket WHERE name = '%s'", gone));
-    const char *changed_id = strdup(valf(e, "SELECT id FROM bucket WHERE name = '%s'", changed));
+    const char *gone_id = strdup(it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", gone));
+    const char *changed_id = strdup(it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", changed));
     PGresult *r = sync_now(e);
     assert_string_equal(sync_row(r, gone_id), "delete");
     assert_string_equal(sync_row(r, changed_id), "update");
-    const char *made_id = valf(e, "SELECT id FROM bucket WHERE name = '%s'", made);
+    const char *made_id = it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", made);
     assert_non_null(made_id);
     assert_string_equal(sync_row(r, made_id), "create");
     for (int i = 0; i < PQntuples(r); i++)
         if (strcmp(PQgetvalue(r, i, 2), changed_id) == 0)
             assert_non_null(strstr(PQgetvalue(r, i, 1), "versioning"));
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", gone), "0");
-    assert_string_equal(valf(e, "SELECT versioning FROM bucket WHERE name = '%s'", changed),
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", gone), "0");
+    assert_string_equal(it_valf(e, "SELECT versioning FROM bucket WHERE name = '%s'", changed),
                         "Enabled");
-    assert_string_equal(valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", kept), "1");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", kept), "1");
     /* origin cloud in the audit log, and nothing pending afterwards */
-    assert_string_equal(valf(e, "SELECT string_agg(DISTINCT origin, ',') FROM iasql_audit_log "
+    assert_string_equal(it_valf(e, "SELECT string_agg(DISTINCT origin, ',') FROM iasql_audit_log "
                                 "WHERE row_id IN (%s, %s) AND op <> 'INSERT' AND origin <> 'engine'",
                              gone_id, changed_id),
                         "cloud");
-    assert_string_equal(valf(e, "SELECT origin FROM iasql_audit_log WHERE row_id = %s",
-                             valf(e, "SELECT id FROM bucket WHERE name = '%s'", made)),
+    assert_string_equal(it_valf(e, "SELECT origin FROM iasql_audit_log WHERE row_id = %s",
+                             it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", made)),
                         "cloud");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     free((void *)gone_id);
@@ -230,7 +211,7 @@ static void test_memo(void **state)
     it_env *e = *state;
     char q[64];
     snprintf(q, sizeof q, "pl-memo-%s", sfx);
-    assert_true(okf(e, "INSERT INTO queue (name) VALUES ('%s')", q));
+    assert_true(it_okf(e, "INSERT INTO queue (name) VALUES ('%s')", q));
     it_expect_commit(e, 1, "create");
     int compared, same;
     PGresult *r = sync_now(e); /* the commit changed known states: everything is compared */
@@ -246,7 +227,7 @@ static void test_memo(void **state)
     assert_int_equal(compared, 0);
     assert_int_equal(same, tables);
     /* A change in the cloud changes an answer: that table is compared. */
-    const char *url = strdup(valf(e, "SELECT url FROM queue WHERE name = '%s'", q));
+    const char *url = strdup(it_valf(e, "SELECT url FROM queue WHERE name = '%s'", q));
     json_decref(sqs(e, "TagQueue", json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Tags", "memo",
                                              "seen")));
     r = sync_now(e);
@@ -255,7 +236,7 @@ static void test_memo(void **state)
     PQclear(r);
     last_sync(e, &compared, &same);
     assert_int_equal(compared, 1);
-    assert_string_equal(valf(e, "SELECT tags->>'memo' FROM queue WHERE name = '%s'", q), "seen");
+    assert_string_equal(it_valf(e, "SELECT tags->>'memo' FROM queue WHERE name = '%s'", q), "seen");
     /* That write changed known states: every table is compared once more. */
     r = sync_now(e);
     assert_int_equal(PQntuples(r), 0);
@@ -263,7 +244,7 @@ static void test_memo(void **state)
     last_sync(e, &compared, &same);
     assert_int_equal(compared, tables);
     /* A commit changes known states too; then the memo holds again. */
-    assert_true(okf(e, "UPDATE queue SET delay_seconds = 3 WHERE name = '%s'", q));
+    assert_true(it_okf(e, "UPDATE queue SET delay_seconds = 3 WHERE name = '%s'", q));
     it_expect_commit(e, 1, "update");
     r = sync_now(e);
     assert_int_equal(PQntuples(r), 0);
@@ -280,7 +261,7 @@ static void test_memo(void **state)
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "delete");
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT count(*) FROM queue WHERE name = '%s'", q), "0");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM queue WHERE name = '%s'", q), "0");
     free((void *)url);
 }
 
@@ -290,9 +271,9 @@ static void test_queues(void **state)
     char mine[64], made[64];
     snprintf(mine, sizeof mine, "pl-q-%s", sfx);
     snprintf(made, sizeof made, "pl-q-made-%s", sfx);
-    assert_true(okf(e, "INSERT INTO queue (name) VALUES ('%s')", mine));
+    assert_true(it_okf(e, "INSERT INTO queue (name) VALUES ('%s')", mine));
     it_expect_commit(e, 1, "create");
-    const char *url = strdup(valf(e, "SELECT url FROM queue WHERE name = '%s'", mine));
+    const char *url = strdup(it_valf(e, "SELECT url FROM queue WHERE name = '%s'", mine));
     json_decref(sqs(e, "SetQueueAttributes",
                     json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Attributes",
                               "VisibilityTimeout", "77")));
@@ -302,15 +283,15 @@ static void test_queues(void **state)
                                                 "Attributes", "DelaySeconds", "5")));
     PGresult *r = sync_now(e);
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT visibility_timeout || ' ' || (tags->>'team') FROM queue "
+    assert_string_equal(it_valf(e, "SELECT visibility_timeout || ' ' || (tags->>'team') FROM queue "
                                 "WHERE name = '%s'", mine),
                         "77 ops");
-    assert_string_equal(valf(e, "SELECT delay_seconds FROM queue WHERE name = '%s'", made), "5");
+    assert_string_equal(it_valf(e, "SELECT delay_seconds FROM queue WHERE name = '%s'", made), "5");
     /* deleted outside */
     json_decref(sqs(e, "DeleteQueue", json_pack("{s:s}", "QueueUrl", url)));
     r = sync_now(e);
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT count(*) FROM queue WHERE name = '%s'", mine), "0");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM queue WHERE name = '%s'", mine), "0");
     free((void *)url);
 }
 
@@ -323,12 +304,12 @@ static void test_security_groups_and_instances(void **state)
     /* the engine's own instance, in the default VPC's first subnet */
     const char *subnet = strdup(it_value(e, "SELECT min(s.id) FROM subnet s JOIN vpc v ON v.id = "
                                             "s.vpc WHERE v.is_default"));
-    assert_true(okf(e,
+    assert_true(it_okf(e,
                     "INSERT INTO instance (ami, instance_type, subnet, tags) VALUES "
                     "('ami-03cf127a', 't2.micro', %s, '{\"Name\": \"%s\"}')",
                     subnet, tag));
     it_expect_commit(e, 1, "create");
-    const char *iid = strdup(valf(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'",
+    const char *iid = strdup(it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'",
                                   tag));
     const char *vpc_id = strdup(it_value(e, "SELECT vpc_id FROM vpc WHERE is_default"));
     /* behind the engine's back: a group with a rule, the instance stopped,
@@ -353,29 +334,29 @@ static void test_security_groups_and_instances(void **state)
     free(x);
     PGresult *r = sync_now(e);
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT group_name FROM security_group WHERE group_id = '%s'", gid),
+    assert_string_equal(it_valf(e, "SELECT group_name FROM security_group WHERE group_id = '%s'", gid),
                         sg);
-    assert_string_equal(valf(e, "SELECT count(*) FROM security_group_rule r JOIN security_group g "
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group_rule r JOIN security_group g "
                                 "ON g.id = r.security_group WHERE g.group_id = '%s' AND "
                                 "r.from_port = 443 AND r.cidr_ipv4 = '10.9.0.0/16'",
                              gid),
                         "1");
-    assert_string_equal(valf(e, "SELECT state FROM instance WHERE instance_id = '%s'", iid),
+    assert_string_equal(it_valf(e, "SELECT state FROM instance WHERE instance_id = '%s'", iid),
                         "stopped");
-    assert_string_equal(valf(e, "SELECT instance_type || ' ' || (tags->>'Name') FROM instance "
+    assert_string_equal(it_valf(e, "SELECT instance_type || ' ' || (tags->>'Name') FROM instance "
                                 "WHERE instance_id = '%s'",
                              other),
-                        valf(e, "SELECT 't2.nano %s-outside'", tag));
+                        it_valf(e, "SELECT 't2.nano %s-outside'", tag));
     /* both go outside the database */
     free(ec2(e, "Action=TerminateInstances&InstanceId.1=%s", other));
     free(ec2(e, "Action=TerminateInstances&InstanceId.1=%s", iid));
     free(ec2(e, "Action=DeleteSecurityGroup&GroupId=%s", gid));
     r = sync_now(e);
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT count(*) FROM instance WHERE instance_id IN ('%s', '%s')",
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE instance_id IN ('%s', '%s')",
                              iid, other),
                         "0");
-    assert_string_equal(valf(e, "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid),
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid),
                         "0");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     free((void *)subnet);
@@ -393,18 +374,18 @@ static void test_other_database(void **state)
     snprintf(theirs, sizeof theirs, "pl-theirs-%s", sfx);
     const char *vpc = strdup(it_value(e, "SELECT id FROM vpc WHERE is_default"));
     const char *vpc_id = strdup(it_value(e, "SELECT vpc_id FROM vpc WHERE is_default"));
-    assert_true(okf(e, "INSERT INTO security_group (group_name, description, vpc) VALUES "
+    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) VALUES "
                        "('%s', 'mine', %s)",
                     mine, vpc));
     it_expect_commit(e, 1, "create");
     const char *dbid = strdup(it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
     char *x = ec2(e, "Action=DescribeSecurityGroups&GroupId.1=%s",
-                  valf(e, "SELECT group_id FROM security_group WHERE group_name = '%s'", mine));
+                  it_valf(e, "SELECT group_id FROM security_group WHERE group_name = '%s'", mine));
     assert_non_null(strstr(x, "iasql:owner"));
     assert_non_null(strstr(x, dbid));
     free(x);
     /* the tag is not a user's tag */
-    assert_string_equal(valf(e, "SELECT tags::text FROM security_group WHERE group_name = '%s'",
+    assert_string_equal(it_valf(e, "SELECT tags::text FROM security_group WHERE group_name = '%s'",
                              mine),
                         "{}");
     /* another database's group, changed there while this one changes it too */
@@ -417,8 +398,8 @@ static void test_other_database(void **state)
     free(x);
     PGresult *r = sync_now(e);
     PQclear(r);
-    const char *id = strdup(valf(e, "SELECT id FROM security_group WHERE group_id = '%s'", gid));
-    assert_true(okf(e, "UPDATE security_group SET tags = '{\"team\": \"here\"}' WHERE id = %s",
+    const char *id = strdup(it_valf(e, "SELECT id FROM security_group WHERE group_id = '%s'", gid));
+    assert_true(it_okf(e, "UPDATE security_group SET tags = '{\"team\": \"here\"}' WHERE id = %s",
                     id));
     free(ec2(e, "Action=CreateTags&ResourceId.1=%s&Tag.1.Key=team&Tag.1.Value=there", gid));
     r = sync_now(e);
@@ -428,9 +409,9 @@ static void test_other_database(void **state)
             assert_non_null(strstr(PQgetvalue(r, i, 1), "iasql database other-database"));
     PQclear(r);
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
-    assert_string_equal(valf(e, "SELECT tags->>'team' FROM security_group WHERE id = %s", id),
+    assert_string_equal(it_valf(e, "SELECT tags->>'team' FROM security_group WHERE id = %s", id),
                         "there");
-    assert_true(okf(e, "DELETE FROM security_group WHERE group_name IN ('%s', '%s')", mine,
+    assert_true(it_okf(e, "DELETE FROM security_group WHERE group_name IN ('%s', '%s')", mine,
                     theirs));
     /* the groups and their default rules */
     assert_string_equal(it_value(e, "SELECT string_agg(DISTINCT action, ',') FROM iasql_commit()"),
@@ -453,8 +434,8 @@ static void test_owner_everywhere(void **state)
     snprintf(q, sizeof q, "pl-oq-%s", sfx);
     snprintf(theirs, sizeof theirs, "pl-oq-theirs-%s", sfx);
     const char *dbid = strdup(it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
-    assert_true(okf(e, "INSERT INTO bucket (name) VALUES ('%s')", b));
-    assert_true(okf(e, "INSERT INTO queue (name, tags) VALUES ('%s', '{\"team\": \"a\"}')", q));
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", b));
+    assert_true(it_okf(e, "INSERT INTO queue (name, tags) VALUES ('%s', '{\"team\": \"a\"}')", q));
     it_expect_commit(e, 2, "create");
     const char *body = NULL;
     char url[512];
@@ -463,15 +444,15 @@ static void test_owner_everywhere(void **state)
                      200);
     assert_non_null(strstr(body, "iasql:owner"));
     assert_non_null(strstr(body, dbid));
-    const char *qurl = strdup(valf(e, "SELECT url FROM queue WHERE name = '%s'", q));
+    const char *qurl = strdup(it_valf(e, "SELECT url FROM queue WHERE name = '%s'", q));
     json_t *t = sqs(e, "ListQueueTags", json_pack("{s:s}", "QueueUrl", qurl));
     assert_string_equal(json_string_value(json_object_get(json_object_get(t, "Tags"),
                                                           "iasql:owner")),
                         dbid);
     json_decref(t);
     /* the user's tag writes keep it (S3 replaces the whole set) */
-    assert_true(okf(e, "UPDATE bucket SET tags = '{\"env\": \"dev\"}' WHERE name = '%s'", b));
-    assert_true(okf(e, "UPDATE queue SET tags = '{}' WHERE name = '%s'", q));
+    assert_true(it_okf(e, "UPDATE bucket SET tags = '{\"env\": \"dev\"}' WHERE name = '%s'", b));
+    assert_true(it_okf(e, "UPDATE queue SET tags = '{}' WHERE name = '%s'", q));
     it_expect_commit(e, 2, "update");
     assert_int_equal(it_http_full("s3", "Content-Type: application/xml", "GET", url, NULL, &body),
                      200);
@@ -485,11 +466,11 @@ static void test_owner_everywhere(void **state)
     json_decref(t);
     /* not a user's tag, nor drift, nor settable */
     PGresult *r = sync_now(e);
-    assert_string_equal(sync_row(r, valf(e, "SELECT id FROM bucket WHERE name = '%s'", b)), "");
+    assert_string_equal(sync_row(r, it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", b)), "");
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT tags::text FROM bucket WHERE name = '%s'", b),
+    assert_string_equal(it_valf(e, "SELECT tags::text FROM bucket WHERE name = '%s'", b),
                         "{\"env\": \"dev\"}");
-    assert_string_equal(valf(e, "SELECT tags::text FROM queue WHERE name = '%s'", q), "{}");
+    assert_string_equal(it_valf(e, "SELECT tags::text FROM queue WHERE name = '%s'", q), "{}");
     const char *msg = it_sql_error(e, "UPDATE queue SET tags = '{\"iasql:owner\": \"x\"}'");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "queue_tags_up_to_50_strings_no_aws_or_iasql_keys"));
@@ -500,9 +481,9 @@ static void test_owner_everywhere(void **state)
     json_decref(made);
     r = sync_now(e);
     PQclear(r);
-    const char *id = strdup(valf(e, "SELECT id FROM queue WHERE name = '%s'", theirs));
-    assert_string_equal(valf(e, "SELECT tags::text FROM queue WHERE id = %s", id), "{}");
-    assert_true(okf(e, "UPDATE queue SET delay_seconds = 4 WHERE id = %s", id));
+    const char *id = strdup(it_valf(e, "SELECT id FROM queue WHERE name = '%s'", theirs));
+    assert_string_equal(it_valf(e, "SELECT tags::text FROM queue WHERE id = %s", id), "{}");
+    assert_true(it_okf(e, "UPDATE queue SET delay_seconds = 4 WHERE id = %s", id));
     json_decref(sqs(e, "SetQueueAttributes", json_pack("{s:s, s:{s:s}}", "QueueUrl", turl,
                                                        "Attributes", "DelaySeconds", "9")));
     r = sync_now(e);
@@ -512,8 +493,8 @@ static void test_owner_everywhere(void **state)
             assert_non_null(strstr(PQgetvalue(r, i, 1), "iasql database other-database"));
     PQclear(r);
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
-    assert_true(okf(e, "DELETE FROM queue WHERE name IN ('%s', '%s')", q, theirs));
-    assert_true(okf(e, "DELETE FROM bucket WHERE name = '%s'", b));
+    assert_true(it_okf(e, "DELETE FROM queue WHERE name IN ('%s', '%s')", q, theirs));
+    assert_true(it_okf(e, "DELETE FROM bucket WHERE name = '%s'", b));
     it_expect_commit(e, 3, "delete");
     free((void *)dbid);
     free((void *)qurl);
@@ -527,10 +508,10 @@ static void test_conflict(void **state)
     it_env *e = *state;
     char name[64];
     snprintf(name, sizeof name, "pl-conflict-%s", sfx);
-    assert_true(okf(e, "INSERT INTO bucket (name) VALUES ('%s')", name));
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", name));
     it_expect_commit(e, 1, "create");
-    const char *id = strdup(valf(e, "SELECT id FROM bucket WHERE name = '%s'", name));
-    assert_true(okf(e, "UPDATE bucket SET tags = '{\"team\": \"a\"}' WHERE id = %s", id));
+    const char *id = strdup(it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", name));
+    assert_true(it_okf(e, "UPDATE bucket SET tags = '{\"team\": \"a\"}' WHERE id = %s", id));
     assert_int_equal(put_policy(name) / 100, 2);
     PGresult *r = sync_now(e);
     assert_string_equal(sync_row(r, id), "conflict");
@@ -539,7 +520,7 @@ static void test_conflict(void **state)
             assert_non_null(strstr(PQgetvalue(r, i, 1), "policy"));
     PQclear(r);
     /* the row is as the user left it */
-    assert_string_equal(valf(e, "SELECT (policy IS NULL) || ' ' || (tags->>'team') FROM bucket "
+    assert_string_equal(it_valf(e, "SELECT (policy IS NULL) || ' ' || (tags->>'team') FROM bucket "
                                 "WHERE id = %s", id),
                         "true a");
     assert_non_null(strstr(it_value(e, "SELECT message FROM iasql_get_errors() LIMIT 1"),
@@ -558,13 +539,13 @@ static void test_conflict(void **state)
     assert_string_equal(sync_row(r, id), "");
     PQclear(r);
     /* again, settled by a rollback this time: the row takes the cloud's */
-    assert_true(okf(e, "UPDATE bucket SET tags = '{\"team\": \"b\"}' WHERE id = %s", id));
+    assert_true(it_okf(e, "UPDATE bucket SET tags = '{\"team\": \"b\"}' WHERE id = %s", id));
     assert_int_equal(put_policy(name) / 100, 2);
     r = sync_now(e);
     assert_string_equal(sync_row(r, id), "conflict");
     PQclear(r);
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
-    assert_string_equal(valf(e, "SELECT (policy IS NULL) || ' ' || (tags->>'team') FROM bucket "
+    assert_string_equal(it_valf(e, "SELECT (policy IS NULL) || ' ' || (tags->>'team') FROM bucket "
                                 "WHERE id = %s", id),
                         "false a");
     r = sync_now(e);
@@ -572,12 +553,12 @@ static void test_conflict(void **state)
     PQclear(r);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     /* a user's deleted row whose resource is deleted outside too: settled */
-    assert_true(okf(e, "UPDATE bucket SET tags = '{\"team\": \"c\"}' WHERE id = %s", id));
+    assert_true(it_okf(e, "UPDATE bucket SET tags = '{\"team\": \"c\"}' WHERE id = %s", id));
     assert_int_equal(s3("DELETE", name, NULL, NULL), 204);
     r = sync_now(e);
     assert_string_equal(sync_row(r, id), "conflict");
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT count(*) FROM bucket WHERE id = %s", id), "1");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE id = %s", id), "1");
     /* the commit makes the row's bucket again */
     r = it_sql(e, "SELECT action FROM iasql_commit()", 0, NULL);
     assert_int_equal(PQntuples(r), 1);
@@ -592,7 +573,7 @@ static void test_conflict(void **state)
 static bool eventually(it_env *e, const char *want, const char *fmt, const char *arg)
 {
     for (int i = 0; i < 150; i++) {
-        if (strcmp(valf(e, fmt, arg), want) == 0)
+        if (strcmp(it_valf(e, fmt, arg), want) == 0)
             return true;
         usleep(100000);
     }
@@ -625,11 +606,11 @@ static void test_periodic_poll(void **state)
     assert_true(eventually(e, "1", "SELECT count(*) FROM security_group WHERE group_id = '%s'",
                            gid));
     assert_true(eventually(e, "1", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
-    assert_string_equal(valf(e, "SELECT origin FROM iasql_audit_log a JOIN bucket b ON "
+    assert_string_equal(it_valf(e, "SELECT origin FROM iasql_audit_log a JOIN bucket b ON "
                                 "b.id = a.row_id WHERE b.name = '%s'",
                              name),
                         "cloud");
-    assert_string_equal(valf(e, "SELECT string_agg(DISTINCT a.origin, ',') FROM iasql_audit_log a "
+    assert_string_equal(it_valf(e, "SELECT string_agg(DISTINCT a.origin, ',') FROM iasql_audit_log a "
                                 "JOIN instance i ON i.id = a.row_id WHERE i.instance_id = '%s'",
                              iid),
                         "cloud");
@@ -665,16 +646,16 @@ static void test_grace_period(void **state)
     restart(e, "off", "600");
     char name[64];
     snprintf(name, sizeof name, "pl-grace-%s", sfx);
-    assert_true(okf(e, "INSERT INTO bucket (name) VALUES ('%s')", name));
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", name));
     it_expect_commit(e, 1, "create");
     assert_int_equal(s3("DELETE", name, NULL, NULL), 204);
     PGresult *r = sync_now(e);
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", name), "1");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", name), "1");
     restart(e, "off", "0");
     r = sync_now(e);
     PQclear(r);
-    assert_string_equal(valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", name), "0");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", name), "0");
 }
 
 int main(void)

@@ -562,3 +562,22 @@ bool it_okv(it_env *e, const char *fmt, va_list ap)
     vsnprintf(sql, sizeof sql, fmt, ap);
     return it_ok(e, sql, 0, NULL);
 }
+
+bool it_okf(it_env *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool ok = it_okv(e, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+const char *it_valf(it_env *e, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    return it_value(e, sql);
+}

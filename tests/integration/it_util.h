@@ -113,6 +113,9 @@ json_t *it_cloud_log_group(it_env *e, const char *name);
 /* it_ok of a statement made from fmt and ap (values the test made itself,
  * never input). */
 bool it_okv(it_env *e, const char *fmt, va_list ap);
+/* it_okv and it_value with a printf format (SQL up to 2 KB). */
+bool it_okf(it_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *it_valf(it_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Commits and expects rows result rows, each of action and none failed. */
 void it_expect_commit(it_env *e, int rows, const char *action);
