@@ -38,6 +38,8 @@ typedef struct apl_item {
                          * the plan because a resource it refers to is replaced) */
     char changed[256];  /* changed columns, for descriptions */
     char token[33];     /* the idempotency token of its intent */
+    char owner[64];     /* another iasql database that made it (iasql_foreign_owner), or "":
+                         * then it is neither changed nor deleted */
 } apl_item;
 
 typedef struct apl_plan {
@@ -60,6 +62,14 @@ void apl_plan_free(apl_plan *p);
 
 /* The plan as result rows ({action, table_name, id, description}). */
 json_t *apl_plan_rows(const apl_plan *p);
+
+/* Fills the owner of the items that change or delete a resource another
+ * database made, as iasql_foreign_owner records it. apl_execute calls it;
+ * a preview calls it to say what a commit would refuse. */
+int apl_plan_owners(PGconn *conn, apl_plan *p, cm_err *err);
+
+/* Why a resource that database owner made is left alone. */
+void apl_foreign_message(char *out, size_t size, const char *owner);
 
 typedef struct apl_commit_info {
     uint64_t commit_id; /* 0 when nothing was applied */

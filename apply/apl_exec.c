@@ -420,7 +420,9 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
         }
     bool apply = p->n > p->settled;
     uint64_t commit_id = 0, first_seq = 0;
-    int rc = apply ? write_intents(j, p, &commit_id, &first_seq, err) : 0;
+    int rc = apl_plan_owners(conn, p, err);
+    if (!rc && apply)
+        rc = write_intents(j, p, &commit_id, &first_seq, err);
     if (!rc && apply)
         rc = apl_run_graph(j, conn, ctx, p, os, commit_id, err);
     if (!rc)

@@ -2,9 +2,11 @@
  * the difference between its last known cloud image and its newest row
  * image, so any number of pending events fold into one action, a change
  * undone before commit folds into none, and a failed action is retried by
- * the next commit. Reads the journal only; never the cloud. */
+ * the next commit. Reads the journal (and, for owners, iasql_foreign_owner);
+ * never the cloud. */
 #include "apply/apl_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,6 +298,11 @@ json_t *apl_plan_rows(const apl_plan *p)
         mod_describe_row(it->table, it->row_id, it->desired ? it->desired : it->known, &d);
         if (it->changed[0] && it->action != APL_CREATE && it->action != APL_DELETE)
             cm_buf_printf(&d, ": %s changed", it->changed);
+        if (it->owner[0] && it->action != APL_CREATE) {
+            char why[512];
+            apl_foreign_message(why, sizeof why, it->owner);
+            cm_buf_printf(&d, "; %s", why);
+        }
         json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:s}", "action",
                                               apl_action_name(it->action), "table_name",
                                               it->table->name, "id", (json_int_t)it->row_id,
@@ -303,4 +310,43 @@ json_t *apl_plan_rows(const apl_plan *p)
         cm_buf_free(&d);
     }
     return rows;
+}
+
+void apl_foreign_message(char *out, size_t size, const char *owner)
+{
+    snprintf(out, size,
+             "not applied: the resource is tagged " MOD_OWNER_TAG "=%s, so iasql database %s "
+             "made it and manages it; change it there, or remove that tag in the cloud to "
+             "manage it here",
+             owner, owner);
+}
+
+int apl_plan_owners(PGconn *conn, apl_plan *p, cm_err *err)
+{
+    json_t *keys = json_array();
+    for (size_t i = 0; i < p->n; i++) {
+        const apl_item *it = &p->items[i];
+        if (it->known && it->action != APL_NONE && it->action != APL_CREATE)
+            json_array_append_new(keys, json_pack("[s, I]", it->table->name,
+                                                  (json_int_t)it->row_id));
+    }
+    char *txt = json_array_size(keys) ? cm_json_dump(keys) : NULL;
+    json_decref(keys);
+    if (!txt)
+        return 0;
+    PGresult *res = NULL;
+    const char *prm[] = {txt};
+    int rc = cm_pg_exec(conn, &res, err,
+                        "SELECT f.table_name, f.row_id, f.owner FROM iasql_foreign_owner f "
+                        "JOIN json_array_elements($1::json) k ON f.table_name = k->>0 "
+                        "AND f.row_id = (k->>1)::bigint",
+                        1, prm);
+    free(txt);
+    for (int r = 0; !rc && r < PQntuples(res); r++) {
+        long i = apl_plan_find(p, PQgetvalue(res, r, 0), strtoull(PQgetvalue(res, r, 1), NULL, 10));
+        if (i >= 0)
+            snprintf(p->items[i].owner, sizeof p->items[i].owner, "%s", PQgetvalue(res, r, 2));
+    }
+    PQclear(res);
+    return rc;
 }

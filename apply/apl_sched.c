@@ -70,7 +70,21 @@ static void run_job(mod_ctx *ctx, job *jb)
     cm_err err;
     cm_err_clear(&err);
     mod_ctx_set_token(ctx, jb->token);
-    switch (jb->kind) {
+    /* A table whose list does not show owners: ask before changing. */
+    if (jb->kind != J_CREATE && ops->owner) {
+        char who[64];
+        const char *self = mod_ctx_owner(ctx);
+        jb->rc = ops->owner(ctx, jb->known, who, sizeof who, &err);
+        if (!jb->rc && who[0] && self && strcmp(who, self) != 0) {
+            apl_foreign_message(jb->error, sizeof jb->error, who);
+            jb->rc = CM_EBUSY;
+            mod_ctx_set_token(ctx, NULL);
+            return;
+        }
+    }
+    switch (jb->rc ? -1 : jb->kind) {
+    case -1:
+        break;
     case J_REMOVE:
         jb->rc = ops->remove(ctx, jb->known, &err);
         break;
@@ -531,6 +545,17 @@ int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os,
             rc = cm_err_set(err, CM_ENOMEM, "cannot start an apply thread");
         if (rc)
             break;
+    }
+    /* What another database made is left alone: its first node fails, and
+     * what waits on it with it. */
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        const apl_item *it = &p->items[i];
+        long n = s.del_node[i] >= 0 ? s.del_node[i] : s.put_node[i];
+        if (it->owner[0] && it->action != APL_CREATE && n >= 0) {
+            char why[APL_ERROR_SIZE];
+            apl_foreign_message(why, sizeof why, it->owner);
+            rc = fail_node(&s, (size_t)n, why, err);
+        }
     }
     int running = 0;
     for (;;) {

@@ -23,9 +23,16 @@ int cap_db_index_event(jnl_txn *t, uint64_t seq, const jnl_rec *ev, cm_err *err)
 
 /* Lists table t in the cloud (the given regions) and inserts every resource
  * as a new row with origin 'cloud'. For a table just installed (empty).
- * *count receives the number of rows written. */
+ * *count receives the number of rows written. A resource tagged by
+ * another database than self (MOD_OWNER_KEY) is noted in
+ * iasql_foreign_owner. */
 int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char *const *regions,
-                     size_t nregions, int *count, cm_err *err);
+                     size_t nregions, const char *self, int *count, cm_err *err);
+
+/* Notes in iasql_foreign_owner the rows of t (found by key) for the
+ * listed resources (rows) that another database than self made. */
+int cap_cloud_owners(PGconn *conn, const mod_table *t, const json_t *rows, const char *self,
+                     cm_err *err);
 
 /* Rows from a module's list hold cloud ids in their reference columns;
  * this puts the referenced rows' ids there instead (a set keeps the ids it
@@ -62,6 +69,7 @@ typedef struct cap_poll_out {
     json_t *conflicts; /* {table_name, id, image | null, message} */
     json_t *refused;   /* {table_name, id, message}: what the database would not take */
     size_t deferred;   /* resources missing from a list but not (yet) taken as deleted */
+    size_t owners;     /* rows whose entry in iasql_foreign_owner was written */
 } cap_poll_out;
 
 void cap_poll_out_init(cap_poll_out *o);

@@ -129,7 +129,7 @@ int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_er
 }
 
 int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char *const *regions,
-                     size_t nregions, int *count, cm_err *err)
+                     size_t nregions, const char *self, int *count, cm_err *err)
 {
     *count = 0;
     if (!t->ops)
@@ -160,6 +160,8 @@ int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char 
     } else if (!rc) {
         rc = cm_err_set(err, CM_ENOMEM, "out of memory importing %s", t->name);
     }
+    if (!rc)
+        rc = cap_cloud_owners(conn, t, rows, self, err);
     if (!rc)
         *count = (int)json_array_size(rows);
     free(text);

@@ -77,7 +77,9 @@ static int norm_col(PGconn *conn, const mod_column *c, bool array, const char *v
 /* The statement that lists the differences between the listing ($1, rows
  * without id) and the known states ($2, [{"i": row id, "s": image}]):
  * (state row id | NULL, listed image | NULL, changed column positions,
- * the id of a row that has the listed resource's key but no known state). */
+ * the id of a row that has the listed resource's key but no known state,
+ * the listed owner, the owner iasql_foreign_owner holds, whether anything
+ * but the owner differs). */
 static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *sql)
 {
     cm_buf qt;
@@ -132,13 +134,19 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
     if (!rc)
         rc = cm_buf_printf(sql,
                            "], NULL) AS changed FROM l FULL JOIN s ON l.k = s.k) "
-                           "SELECT d.id, to_json(d.lv)::text, d.changed::text, x.id, d.owner "
+                           "SELECT d.id, to_json(d.lv)::text, d.changed::text, x.id, d.owner, "
+                           "f.owner, d.id IS NULL OR d.lk IS NULL OR cardinality(d.changed) > 0 "
                            "FROM d LEFT JOIN %s x ON d.id IS NULL AND d.lk = ",
                            cm_buf_str(&qt));
     if (!rc)
         rc = key_expr(conn, t, "x", sql);
+    /* and the rows whose owner, as iasql_foreign_owner has it, is not the
+     * listed one ($3: this database, whose own are not listed there) */
     if (!rc)
-        rc = cm_buf_puts(sql, " WHERE d.id IS NULL OR d.lk IS NULL OR cardinality(d.changed) > 0");
+        rc = cm_buf_puts(sql, " LEFT JOIN iasql_foreign_owner f ON f.table_name = $4 "
+                              "AND f.row_id = coalesce(d.id, x.id) "
+                              "WHERE d.id IS NULL OR d.lk IS NULL OR cardinality(d.changed) > 0 "
+                              "OR nullif(d.owner, $3) IS DISTINCT FROM f.owner");
     cm_buf_free(&qt);
     return rc;
 }
@@ -489,9 +497,90 @@ static int queue_update(jnl *j, const mod_table *t, uint64_t id, json_t *listed,
     return 0;
 }
 
+/* The foreign owner a listed resource should have in iasql_foreign_owner,
+ * when that is not what it has: {"i": row id | null (a resource new to the
+ * table), "k": listed image, "o": owner | null}. */
+static void note_owner(PGresult *res, int r, uint64_t id, const json_t *img, const char *self,
+                       json_t *owners)
+{
+    const char *owner = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
+    const char *had = PQgetisnull(res, r, 5) ? NULL : PQgetvalue(res, r, 5);
+    if (owner && self && strcmp(owner, self) == 0)
+        owner = NULL;
+    if (!img || (!owner && !had) || (owner && had && strcmp(owner, had) == 0))
+        return;
+    json_array_append_new(owners, json_pack("{s:o, s:O, s:s?}", "i",
+                                            id ? json_integer((json_int_t)id) : json_null(), "k",
+                                            img, "o", owner));
+}
+
+/* iasql_foreign_owner as note_owner found it should be, after the inserts
+ * (a new resource's row is found by its key). */
+static int write_owners(PGconn *conn, const mod_table *t, const json_t *owners, size_t *count,
+                        cm_err *err)
+{
+    if (!json_array_size(owners))
+        return 0;
+    cm_buf sql, qt;
+    cm_buf_init(&sql, 4096);
+    cm_buf_init(&qt, 1024);
+    int rc = cm_pg_quote_ident(conn, &qt, t->name);
+    if (!rc)
+        rc = cm_buf_printf(&sql,
+                           "WITH e AS (SELECT (e->>'i')::bigint AS i, e->>'o' AS o, r "
+                           "FROM json_array_elements($2::json) e "
+                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, e->'k') r), "
+                           "w AS (SELECT coalesce(e.i, x.id) AS id, e.o FROM e LEFT JOIN %s x "
+                           "ON e.i IS NULL AND ",
+                           cm_buf_str(&qt), cm_buf_str(&qt));
+    if (!rc)
+        rc = key_expr(conn, t, "x", &sql);
+    if (!rc)
+        rc = cm_buf_puts(&sql, " = ");
+    if (!rc)
+        rc = key_expr(conn, t, "(e.r)", &sql);
+    if (!rc)
+        rc = cm_buf_puts(&sql, "), gone AS (DELETE FROM iasql_foreign_owner f USING w "
+                               "WHERE f.table_name = $1 AND f.row_id = w.id AND w.o IS NULL) "
+                               "INSERT INTO iasql_foreign_owner (table_name, row_id, owner) "
+                               "SELECT $1, id, o FROM w WHERE id IS NOT NULL AND o IS NOT NULL "
+                               "ON CONFLICT (table_name, row_id) DO UPDATE SET owner = EXCLUDED.owner");
+    char *txt = rc ? NULL : cm_json_dump(owners);
+    if (!rc && !txt)
+        rc = cm_err_set(err, CM_ENOMEM, "out of memory");
+    if (!rc) {
+        const char *p[] = {t->name, txt};
+        rc = cm_pg_run(conn, err, cm_buf_str(&sql), 2, p);
+    }
+    if (!rc)
+        *count += json_array_size(owners);
+    free(txt);
+    cm_buf_free(&qt);
+    cm_buf_free(&sql);
+    return rc;
+}
+
+int cap_cloud_owners(PGconn *conn, const mod_table *t, const json_t *rows, const char *self,
+                     cm_err *err)
+{
+    json_t *owners = json_array();
+    size_t i, count = 0;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        const char *owner = cm_json_str(row, MOD_OWNER_KEY);
+        if (owner && (!self || strcmp(owner, self) != 0))
+            json_array_append_new(owners,
+                                  json_pack("{s:n, s:O, s:s}", "i", "k", row, "o", owner));
+    }
+    int rc = write_owners(conn, t, owners, &count, err);
+    json_decref(owners);
+    return rc;
+}
+
 static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed,
                       const cap_poll_hooks *h, cap_poll_out *o, json_t *inserts, json_t *updates,
-                      json_t *why, cm_err *err)
+                      json_t *why, json_t *owners, cm_err *err)
 {
     const mod_table *t = pt->t;
     uint64_t arrays;
@@ -508,8 +597,8 @@ static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed,
     if (!rc && !(list_text = cm_json_dump(listed)))
         rc = cm_err_set(err, CM_ENOMEM, "out of memory");
     if (!rc) {
-        const char *p[] = {list_text, cm_buf_str(&states)};
-        rc = cm_pg_exec(conn, &res, err, cm_buf_str(&sql), 2, p);
+        const char *p[] = {list_text, cm_buf_str(&states), h->self, t->name};
+        rc = cm_pg_exec(conn, &res, err, cm_buf_str(&sql), 4, p);
     }
     free(list_text);
     cm_buf_free(&states);
@@ -524,7 +613,11 @@ static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed,
             rc = cm_json_parse(&img, PQgetvalue(res, r, 1), (size_t)PQgetlength(res, r, 1), err);
         if (!rc && img)
             json_object_del(img, "id");
-        if (!rc && !img) {
+        if (!rc)
+            note_owner(res, r, id, img, h->self, owners);
+        if (!rc && strcmp(PQgetvalue(res, r, 6), "t") != 0) {
+            /* only the owner differs */
+        } else if (!rc && !img) {
             rc = absent(j, pt, id, h, o, err);
         } else if (!rc && !known && !id) {
             json_array_append(inserts, img);
@@ -597,12 +690,12 @@ static int poll_one(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const 
 {
     const mod_table *t = pt->t;
     json_t *inserts = json_array(), *updates = json_array(), *why = json_object();
-    json_t *written = json_array();
+    json_t *written = json_array(), *owners = json_array();
     cm_buf sql;
     cm_buf_init(&sql, 1 << 16);
     int rc = cap_cloud_refs_to_rows(conn, t, listed, err);
     if (!rc)
-        rc = diff_table(conn, j, pt, listed, h, o, inserts, updates, why, err);
+        rc = diff_table(conn, j, pt, listed, h, o, inserts, updates, why, owners, err);
     if (!rc)
         rc = update_sql(conn, t, &sql);
     if (!rc)
@@ -617,6 +710,9 @@ static int poll_one(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const 
         rc = write_rows(conn, t, cm_buf_str(&sql), inserts, written, o->refused, err);
     if (!rc)
         report_written(t, written, "create", NULL, o->rows);
+    if (!rc)
+        rc = write_owners(conn, t, owners, &o->owners, err);
+    json_decref(owners);
     cm_buf_free(&sql);
     json_decref(inserts);
     json_decref(updates);
@@ -637,6 +733,15 @@ static int delete_gone(PGconn *conn, poll_table *pt, cap_poll_out *o, cm_err *er
         rc = write_rows(conn, pt->t, cm_buf_str(&sql), pt->deletes, written, o->refused, err);
     if (!rc)
         report_written(pt->t, written, "delete", NULL, o->rows);
+    char *ids = rc ? NULL : cm_json_dump(written);
+    if (ids) {
+        const char *p[] = {pt->t->name, ids};
+        rc = cm_pg_run(conn, err,
+                       "DELETE FROM iasql_foreign_owner WHERE table_name = $1 AND row_id IN "
+                       "(SELECT (w->>0)::bigint FROM json_array_elements($2::json) w)",
+                       2, p);
+        free(ids);
+    }
     cm_buf_free(&sql);
     json_decref(written);
     return rc;
@@ -733,6 +838,7 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
         pts[i].deletes = json_array();
         size_t nconf = json_array_size(o->conflicts), nrows = json_array_size(o->rows);
         size_t nrefused = json_array_size(o->refused), ndeferred = o->deferred;
+        size_t nowners = o->owners;
         rc = cm_pg_run(conn, err, "SAVEPOINT iasql_poll_table", 0, NULL);
         cm_err terr;
         int trc = rc ? 0 : poll_one(conn, j, &pts[i], in[i].rows, h, o, &terr);
@@ -754,6 +860,7 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
         in[i].quiet = !rc && json_array_size(o->conflicts) == nconf &&
                       json_array_size(o->rows) == nrows &&
                       json_array_size(o->refused) == nrefused && o->deferred == ndeferred &&
+                      o->owners == nowners &&
                       !json_array_size(pts[i].deletes);
     }
     for (size_t i = n; !rc && i-- > 0;)

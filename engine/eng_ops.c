@@ -30,6 +30,11 @@ static int op_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err)
         rc = apl_plan_build(e->j, &p, err);
     if (rc)
         return rc;
+    rc = apl_plan_owners(e->wk, p, err);
+    if (rc) {
+        apl_plan_free(p);
+        return rc;
+    }
     *out = apl_plan_rows(p);
     apl_plan_free(p);
     return 0;
@@ -408,7 +413,7 @@ static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)
         int count = 0;
         if (t->ops)
             rc = cap_cloud_import(e->wk, e->mod, t, (const char *const *)regions, nregions,
-                                  &count, err);
+                                  e->dbid, &count, err);
         else
             rc = count_rows(e->wk, t->name, &count, err);
         if (!rc)
@@ -484,6 +489,10 @@ static int drop_module(eng *e, const mod_module *m, json_t *rows, cm_err *err)
         if (!rc)
             rc = cm_pg_run(e->wk, err, cm_buf_str(&sql), 0, NULL);
         cm_buf_free(&sql);
+        const char *p[] = {name};
+        if (!rc)
+            rc = cm_pg_run(e->wk, err, "DELETE FROM iasql_foreign_owner WHERE table_name = $1", 1,
+                           p);
         if (!rc)
             json_array_append_new(rows, json_pack("{s:s, s:s, s:i}", "module_name", m->name,
                                                   "table_name", name, "record_count", count));

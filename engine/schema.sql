@@ -131,7 +131,18 @@ CREATE TABLE IF NOT EXISTS iasql_rpc (
 );
 CREATE INDEX IF NOT EXISTS iasql_rpc_pending ON iasql_rpc (id) WHERE status IN ('open', 'queued');
 
+-- Resources another iasql database made (tagged iasql:owner with its
+-- database_id), by row, as the last list showed them. A commit refuses to
+-- change or delete these (docs/poll.md, "Two databases, one account").
+CREATE TABLE IF NOT EXISTS iasql_foreign_owner (
+  table_name text NOT NULL,
+  row_id bigint NOT NULL,
+  owner text NOT NULL,
+  PRIMARY KEY (table_name, row_id)
+);
+
 ALTER TABLE iasql_config OWNER TO iasql_engine;
+ALTER TABLE iasql_foreign_owner OWNER TO iasql_engine;
 ALTER TABLE iasql_module OWNER TO iasql_engine;
 ALTER TABLE iasql_dependencies OWNER TO iasql_engine;
 ALTER TABLE iasql_tables OWNER TO iasql_engine;
@@ -142,9 +153,9 @@ ALTER TABLE iasql_rpc OWNER TO iasql_engine;
 ALTER TABLE iasql_transactions OWNER TO iasql_engine;
 
 REVOKE ALL ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
-  iasql_commits, iasql_errors, iasql_rpc, iasql_transactions FROM PUBLIC;
+  iasql_commits, iasql_errors, iasql_rpc, iasql_transactions, iasql_foreign_owner FROM PUBLIC;
 GRANT SELECT ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
-  iasql_commits, iasql_errors, iasql_transactions TO PUBLIC;
+  iasql_commits, iasql_errors, iasql_transactions, iasql_foreign_owner TO PUBLIC;
 
 -- Secrets in transit. The cleartext of a secret column (an SSM SecureString
 -- value) waits here, readable by the engine alone, from the user's write

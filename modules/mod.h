@@ -30,13 +30,15 @@ const char *mod_ctx_token(const mod_ctx *ctx);
  * the credentials' source. Requests made through them count in ctx's. */
 int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err);
 /* The identity of the database this engine serves: what it creates is
- * tagged MOD_OWNER_TAG = owner where the service takes tags at creation
- * (the EC2 family), and a list puts the owner a resource is tagged with
+ * tagged MOD_OWNER_TAG = owner (every service that takes tags), and a
+ * list puts the owner a resource is tagged with
  * under MOD_OWNER_KEY in its row (not a column), so that a resource another
  * iasql database made is recognised. */
 #define MOD_OWNER_TAG "iasql:owner"
 #define MOD_OWNER_KEY "_owner"
 void mod_ctx_set_owner(mod_ctx *ctx, const char *owner);
+/* That identity, or NULL when ctx has none. */
+const char *mod_ctx_owner(const mod_ctx *ctx);
 /* A background context (the poller's) sends nothing while a commit is
  * applying: the commit marks its span with mod_foreground(true) ... (false).
  * Throttling cools a service down for every context of the process. */
@@ -93,6 +95,11 @@ typedef struct mod_table_ops {
     /* Optional: fills cloud-owned columns of just-created images (an array)
      * with as few calls as possible, once per commit. */
     int (*fill_owned)(mod_ctx *ctx, json_t *images, cm_err *err);
+    /* Optional, for a table whose list does not carry MOD_OWNER_KEY (its
+     * tags cost a call per resource): the MOD_OWNER_TAG of the resource of
+     * known into out ("" when it has none). Asked only before the engine
+     * changes or deletes that resource. */
+    int (*owner)(mod_ctx *ctx, const json_t *known, char *out, size_t size, cm_err *err);
 } mod_table_ops;
 
 typedef struct mod_table {

@@ -449,6 +449,24 @@ json_t *mod_tags_from_list(const json_t *list, const char *key, const char *valu
     return tags;
 }
 
+bool mod_owner_in_list(const json_t *list, const char *key, const char *value, char *out,
+                       size_t size)
+{
+    size_t i;
+    json_t *t;
+    out[0] = '\0';
+    json_array_foreach(list, i, t)
+    {
+        const char *k = json_string_value(json_object_get(t, key));
+        const char *v = json_string_value(json_object_get(t, value));
+        if (k && v && strcmp(k, MOD_OWNER_TAG) == 0) {
+            snprintf(out, size, "%s", v);
+            return true;
+        }
+    }
+    return false;
+}
+
 const char *mod_ctx_owner(const mod_ctx *ctx)
 {
     return ctx->owner[0] ? ctx->owner : NULL;

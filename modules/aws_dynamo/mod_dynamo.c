@@ -209,6 +209,10 @@ static int ddb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
                              "TableClass", cm_json_str(desired, "table_class") ? cm_json_str(desired, "table_class") : "STANDARD");
     if (provisioned(desired))
         json_object_set_new(body, "ProvisionedThroughput", throughput(desired));
+    if (mod_ctx_owner(ctx))
+        json_object_set_new(body, "Tags",
+                            json_pack("[{s:s, s:s}]", "Key", MOD_OWNER_TAG, "Value",
+                                      mod_ctx_owner(ctx)));
     json_t *reply = NULL;
     char code[128];
     rc = ddb_call(ctx, region, "CreateTable", body, &reply, code, err, name);
@@ -295,7 +299,41 @@ static int ddb_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     return rc ? rc : wait_gone(ctx, region, name, err);
 }
 
+/* The owner tag, from ListTagsOfResource (all pages); the table's ARN is
+ * read when the image lacks it. */
+static int ddb_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(known, &name, &region, err);
+    json_t *d = NULL;
+    if (!rc && !cm_json_str(known, "table_arn"))
+        rc = describe(ctx, region, name, &d, err);
+    const char *arn = d ? cm_json_str(d, "TableArn") : cm_json_str(known, "table_arn");
+    if (!rc && !arn)
+        rc = cm_err_set(err, CM_EBADREPLY, "DescribeTable for table %s: no TableArn", name);
+    char *next = NULL;
+    out[0] = '\0';
+    bool more = !rc;
+    while (more) {
+        json_t *body = json_pack("{s:s}", "ResourceArn", arn), *reply = NULL;
+        if (next)
+            json_object_set_new(body, "NextToken", json_string(next));
+        free(next);
+        next = NULL;
+        rc = ddb_call(ctx, region, "ListTagsOfResource", body, &reply, NULL, err, name);
+        const char *tok = cm_json_str(reply, "NextToken");
+        more = !rc && !mod_owner_in_list(json_object_get(reply, "Tags"), "Key", "Value", out, size) &&
+               tok;
+        if (more)
+            next = strdup(tok);
+        json_decref(reply);
+    }
+    json_decref(d);
+    return rc;
+}
+
 static const mod_table_ops dynamo_ops = {
+    .owner = ddb_owner,
     .list = ddb_list,
     .read = ddb_read,
     .create = ddb_create,

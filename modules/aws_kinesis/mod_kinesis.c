@@ -150,6 +150,10 @@ static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
         json_object_set_new(body, "StreamModeDetails", json_pack("{s:s}", "StreamMode", "ON_DEMAND"));
     else
         json_object_set(body, "ShardCount", json_object_get(desired, "shard_count"));
+    json_t *owner = mod_ctx_owner(ctx) ? json_pack("{s:s}", MOD_OWNER_TAG, mod_ctx_owner(ctx))
+                                       : NULL;
+    if (owner)
+        json_object_set(body, "Tags", owner);
     char code[128];
     rc = kin_call(ctx, region, "CreateStream", body, NULL, code, err, name);
     if (rc && strstr(code, "ResourceInUseException")) {
@@ -162,7 +166,47 @@ static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
         json_decref(existing);
         json_decref(ignored);
     }
+    /* Not every endpoint takes Tags at CreateStream: tag again. A stream
+     * still CREATING may refuse (ResourceInUse); CreateStream's Tags did
+     * it there. */
+    if (!rc && owner) {
+        rc = kin_call(ctx, region, "AddTagsToStream",
+                      json_pack("{s:s, s:O}", "StreamName", name, "Tags", owner), NULL, code, err,
+                      name);
+        if (rc && strstr(code, "ResourceInUseException")) {
+            cm_err_clear(err);
+            rc = 0;
+        }
+    }
+    json_decref(owner);
     return rc ? rc : with_owned(ctx, desired, out, err);
+}
+
+/* The owner tag, from ListTagsForStream (all pages). */
+static int kin_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, cm_err *err)
+{
+    const char *name, *region;
+    int rc = image_names(known, &name, &region, err);
+    char *start = NULL;
+    out[0] = '\0';
+    bool more = !rc;
+    while (more) {
+        json_t *body = json_pack("{s:s}", "StreamName", name), *reply = NULL;
+        if (start)
+            json_object_set_new(body, "ExclusiveStartTagKey", json_string(start));
+        free(start);
+        start = NULL;
+        rc = kin_call(ctx, region, "ListTagsForStream", body, &reply, NULL, err, name);
+        json_t *tags = json_object_get(reply, "Tags");
+        const char *last = cm_json_str(json_array_get(tags, json_array_size(tags) - 1), "Key");
+        more = !rc && !mod_owner_in_list(tags, "Key", "Value", out, size) &&
+               json_is_true(json_object_get(reply, "HasMoreTags")) && last;
+        if (more)
+            start = strdup(last);
+        json_decref(reply);
+    }
+    free(start);
+    return rc;
 }
 
 static int kin_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
@@ -222,6 +266,7 @@ static int kin_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 }
 
 static const mod_table_ops stream_ops = {
+    .owner = kin_owner,
     .list = kin_list,
     .read = kin_read,
     .create = kin_create,

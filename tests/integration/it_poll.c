@@ -411,11 +411,71 @@ static void test_other_database(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
     assert_string_equal(it_valf(e, "SELECT tags->>'team' FROM security_group WHERE id = %s", id),
                         "there");
+    /* the list told which rows another database made */
+    assert_string_equal(it_valf(e, "SELECT owner FROM iasql_foreign_owner WHERE table_name = "
+                                   "'security_group' AND row_id = %s",
+                                id),
+                        "other-database");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_foreign_owner WHERE owner = "
+                                    "(SELECT value FROM iasql_config WHERE key = 'database_id')"),
+                        "0");
+    /* a commit changes this database's group and leaves the other's alone,
+     * saying why; the preview says so first */
+    assert_true(it_okf(e, "UPDATE security_group SET tags = '{\"team\": \"here\"}' WHERE "
+                          "group_name IN ('%s', '%s')",
+                       mine, theirs));
+    assert_non_null(strstr(it_valf(e, "SELECT description FROM iasql_preview() WHERE id = %s", id),
+                           "not applied: the resource is tagged iasql:owner=other-database"));
+    r = it_sql(e, "SELECT action, id::text, description FROM iasql_commit() ORDER BY id", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    for (int i = 0; i < 2; i++) {
+        const char *d = PQgetvalue(r, i, 2);
+        if (strcmp(PQgetvalue(r, i, 1), id) == 0) {
+            assert_non_null(strstr(d, "failed to update security_group"));
+            assert_non_null(strstr(d, "iasql database other-database made it"));
+        } else {
+            assert_non_null(strstr(d, "updated security_group"));
+        }
+    }
+    PQclear(r);
+    assert_non_null(strstr(it_valf(e, "SELECT message FROM iasql_errors WHERE row_id = %s", id),
+                           "other-database"));
+    x = ec2(e, "Action=DescribeSecurityGroups&GroupId.1=%s", gid);
+    assert_non_null(strstr(x, "there"));
+    assert_null(strstr(x, ">here<"));
+    free(x);
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
+    /* nor does it delete the other's group (or its default rules) */
     assert_true(it_okf(e, "DELETE FROM security_group WHERE group_name IN ('%s', '%s')", mine,
-                    theirs));
-    /* the groups and their default rules */
-    assert_string_equal(it_value(e, "SELECT string_agg(DISTINCT action, ',') FROM iasql_commit()"),
-                        "delete");
+                       theirs));
+    r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    int deleted = 0, refused = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        assert_string_equal(PQgetvalue(r, i, 0), "delete");
+        if (strstr(PQgetvalue(r, i, 1), "failed"))
+            refused++;
+        else
+            deleted++;
+    }
+    PQclear(r);
+    assert_true(deleted >= 1); /* the group, and its default rule */
+    assert_true(refused >= 1);
+    x = ec2(e, "Action=DescribeSecurityGroups&GroupId.1=%s", gid);
+    assert_non_null(strstr(x, gid));
+    free(x);
+    /* without the tag it is this database's to delete */
+    free(ec2(e, "Action=DeleteTags&ResourceId.1=%s&Tag.1.Key=iasql:owner", gid));
+    PQclear(sync_now(e));
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s",
+                                id),
+                        "0");
+    r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_true(PQntuples(r) >= 1);
+    for (int i = 0; i < PQntuples(r); i++) {
+        assert_string_equal(PQgetvalue(r, i, 0), "delete");
+        assert_null(strstr(PQgetvalue(r, i, 1), "failed"));
+    }
+    PQclear(r);
     free((void *)vpc);
     free((void *)vpc_id);
     free((void *)dbid);
@@ -493,9 +553,17 @@ static void test_owner_everywhere(void **state)
             assert_non_null(strstr(PQgetvalue(r, i, 1), "iasql database other-database"));
     PQclear(r);
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
-    assert_true(it_okf(e, "DELETE FROM queue WHERE name IN ('%s', '%s')", q, theirs));
+    /* this database deletes its own; the other's goes where it was made */
+    assert_true(it_okf(e, "DELETE FROM queue WHERE name = '%s'", q));
     assert_true(it_okf(e, "DELETE FROM bucket WHERE name = '%s'", b));
-    it_expect_commit(e, 3, "delete");
+    it_expect_commit(e, 2, "delete");
+    json_decref(sqs(e, "DeleteQueue", json_pack("{s:s}", "QueueUrl", turl)));
+    r = sync_now(e);
+    assert_string_equal(sync_row(r, id), "delete");
+    PQclear(r);
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s",
+                                id),
+                        "0");
     free((void *)dbid);
     free((void *)qurl);
     free((void *)turl);
