@@ -125,10 +125,11 @@ json_t *mod_tags_from_list(const json_t *list, const char *key, const char *valu
 /* A row's tags (an object, or NULL) plus the database's identity under
  * MOD_OWNER_TAG when ctx has one: what a create sends. A new reference. */
 json_t *mod_tags_owned(const mod_ctx *ctx, const json_t *tags);
-/* The value of MOD_OWNER_TAG in a tag list as AWS gives it (key and
- * value member names given) into out; false (out "") when absent. */
-bool mod_owner_in_list(const json_t *list, const char *key, const char *value, char *out,
-                       size_t size);
+/* The value of the owner tag (MOD_OWNER_TAG, or a service's own
+ * spelling of it) in a tag list as AWS gives it (key and value member
+ * names given) into out; false (out "") when absent. */
+bool mod_owner_in_list(const json_t *list, const char *tag, const char *key, const char *value,
+                       char *out, size_t size);
 /* The other way, on a row image as a list or read made it: the owner tag
  * in row's "tags" moves to row[MOD_OWNER_KEY], and every "iasql:" key
  * (the engine's own) leaves the tags. Returns row. */

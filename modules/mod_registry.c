@@ -449,8 +449,8 @@ json_t *mod_tags_from_list(const json_t *list, const char *key, const char *valu
     return tags;
 }
 
-bool mod_owner_in_list(const json_t *list, const char *key, const char *value, char *out,
-                       size_t size)
+bool mod_owner_in_list(const json_t *list, const char *tag, const char *key, const char *value,
+                       char *out, size_t size)
 {
     size_t i;
     json_t *t;
@@ -459,7 +459,7 @@ bool mod_owner_in_list(const json_t *list, const char *key, const char *value, c
     {
         const char *k = json_string_value(json_object_get(t, key));
         const char *v = json_string_value(json_object_get(t, value));
-        if (k && v && strcmp(k, MOD_OWNER_TAG) == 0) {
+        if (k && v && strcmp(k, tag) == 0) {
             snprintf(out, size, "%s", v);
             return true;
         }

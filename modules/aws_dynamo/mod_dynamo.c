@@ -322,7 +322,8 @@ static int ddb_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, 
         next = NULL;
         rc = ddb_call(ctx, region, "ListTagsOfResource", body, &reply, NULL, err, name);
         const char *tok = cm_json_str(reply, "NextToken");
-        more = !rc && !mod_owner_in_list(json_object_get(reply, "Tags"), "Key", "Value", out, size) &&
+        more = !rc && !mod_owner_in_list(json_object_get(reply, "Tags"), MOD_OWNER_TAG, "Key", "Value",
+                                          out, size) &&
                tok;
         if (more)
             next = strdup(tok);

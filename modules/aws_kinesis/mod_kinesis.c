@@ -11,6 +11,10 @@
 
 extern const char iasql_sql_aws_kinesis[];
 
+/* Kinesis tag keys take letters, digits, white space and _ . / = + - % @
+ * only: no colon, so the owner tag is spelt without one here. */
+#define OWNER_TAG "iasql_owner"
+
 #define WAIT_MS 120000
 
 static const mod_json_service kinesis_api = {"kinesis", "1.1", "Kinesis_20131202", "stream"};
@@ -150,7 +154,7 @@ static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
         json_object_set_new(body, "StreamModeDetails", json_pack("{s:s}", "StreamMode", "ON_DEMAND"));
     else
         json_object_set(body, "ShardCount", json_object_get(desired, "shard_count"));
-    json_t *owner = mod_ctx_owner(ctx) ? json_pack("{s:s}", MOD_OWNER_TAG, mod_ctx_owner(ctx))
+    json_t *owner = mod_ctx_owner(ctx) ? json_pack("{s:s}", OWNER_TAG, mod_ctx_owner(ctx))
                                        : NULL;
     if (owner)
         json_object_set(body, "Tags", owner);
@@ -199,7 +203,7 @@ static int kin_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, 
         rc = kin_call(ctx, region, "ListTagsForStream", body, &reply, NULL, err, name);
         json_t *tags = json_object_get(reply, "Tags");
         const char *last = cm_json_str(json_array_get(tags, json_array_size(tags) - 1), "Key");
-        more = !rc && !mod_owner_in_list(tags, "Key", "Value", out, size) &&
+        more = !rc && !mod_owner_in_list(tags, OWNER_TAG, "Key", "Value", out, size) &&
                json_is_true(json_object_get(reply, "HasMoreTags")) && last;
         if (more)
             start = strdup(last);

@@ -142,6 +142,96 @@ static void test_dynamo_import_normalised(void **state)
     it_expect_commit(e, 1, "delete");
 }
 
+/* The iasql:owner tag of a table, or "" (freed by the caller). */
+static char *owner_tag(it_env *e, const char *name)
+{
+    json_t *t = cloud_table(e, name);
+    const char *arn = json_string_value(json_object_get(t, "TableArn"));
+    json_t *r = ddb(e, "ListTagsOfResource", json_pack("{s:s}", "ResourceArn", arn ? arn : ""), NULL);
+    char *out = strdup("");
+    size_t i;
+    json_t *tag;
+    json_array_foreach(json_object_get(r, "Tags"), i, tag)
+    {
+        const char *k = json_string_value(json_object_get(tag, "Key"));
+        if (k && strcmp(k, "iasql:owner") == 0) {
+            free(out);
+            out = strdup(json_string_value(json_object_get(tag, "Value")));
+        }
+    }
+    json_decref(r);
+    json_decref(t);
+    return out;
+}
+
+/* What this database makes carries its identity; what another made is
+ * neither changed nor deleted here, until that tag is gone. */
+static void test_dynamo_owner(void **state)
+{
+    it_env *e = *state;
+    char mine[64], theirs[64];
+    snprintf(mine, sizeof mine, "owned_%d", (int)getpid());
+    snprintf(theirs, sizeof theirs, "theirs_%d", (int)getpid());
+    const char *p[] = {mine};
+    assert_true(it_ok(e, "INSERT INTO dynamo_table (table_name, hash_key) VALUES ($1, 'k')", 1, p));
+    it_expect_commit(e, 1, "create");
+    /* sent as CreateTable's Tags, which dynalite does not keep */
+    char *tag = owner_tag(e, mine);
+    if (strcmp(getenv("IT_EMULATOR_KIND"), "dynalite") != 0)
+        assert_string_equal(tag, it_value(e, "SELECT value FROM iasql_config WHERE key = "
+                                             "'database_id'"));
+    free(tag);
+    json_decref(ddb(e, "CreateTable",
+                    json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", theirs,
+                              "AttributeDefinitions", "AttributeName", "id", "AttributeType", "S",
+                              "KeySchema", "AttributeName", "id", "KeyType", "HASH",
+                              "BillingMode", "PAY_PER_REQUEST"),
+                    NULL));
+    json_t *t = cloud_table(e, theirs);
+    char *arn = strdup(json_string_value(json_object_get(t, "TableArn")));
+    json_decref(t);
+    json_decref(ddb(e, "TagResource",
+                    json_pack("{s:s, s:[{s:s, s:s}]}", "ResourceArn", arn, "Tags", "Key",
+                              "iasql:owner", "Value", "other-database"),
+                    NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM dynamo_table WHERE table_name = '%s'",
+                                theirs),
+                        "1");
+    /* one commit: this database's table changes, the other's does not */
+    assert_true(it_ok(e, "UPDATE dynamo_table SET billing_mode = 'PROVISIONED', "
+                         "read_capacity_units = 1, write_capacity_units = 1 "
+                         "WHERE table_name IN ($1, $2)", 2, (const char *[]){mine, theirs}));
+    PGresult *r = it_sql(e, "SELECT c.description, d.table_name FROM iasql_commit() c "
+                            "JOIN dynamo_table d ON d.id = c.id ORDER BY 2", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    for (int i = 0; i < 2; i++) {
+        const char *d = PQgetvalue(r, i, 0);
+        bool other = strcmp(PQgetvalue(r, i, 1), theirs) == 0;
+        if (other ? !strstr(d, "failed to update dynamo_table") ||
+                        !strstr(d, "iasql database other-database made it")
+                  : !strstr(d, "updated dynamo_table") || strstr(d, "failed"))
+            fail_msg("unexpected: %s", d);
+    }
+    PQclear(r);
+    t = cloud_table(e, theirs);
+    assert_string_equal(billing(t), "PAY_PER_REQUEST");
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
+    /* nor deleted; once the tag is gone, it is */
+    assert_true(it_ok(e, "DELETE FROM dynamo_table WHERE table_name IN ($1, $2)", 2,
+                      (const char *[]){mine, theirs}));
+    r = it_sql(e, "SELECT description FROM iasql_commit() WHERE description LIKE 'failed%'", 0,
+               NULL);
+    assert_int_equal(PQntuples(r), 1);
+    assert_non_null(strstr(PQgetvalue(r, 0, 0), theirs));
+    PQclear(r);
+    json_decref(ddb(e, "UntagResource",
+                    json_pack("{s:s, s:[s]}", "ResourceArn", arn, "TagKeys", "iasql:owner"), NULL));
+    json_decref(t);
+    free(arn);
+    it_expect_commit(e, 1, "delete");
+}
+
 static void test_dynamo_bad_input(void **state)
 {
     it_env *e = *state;
@@ -166,6 +256,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dynamo_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dynamo_import_normalised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dynamo_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dynamo_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
