@@ -417,6 +417,42 @@ void it_expect_commit(it_env *e, int rows, const char *action)
     PQclear(r);
 }
 
+void it_expect_commit_spares(it_env *e, const char *table, const char *name_col,
+                             const char *action, const char *theirs, const char *other)
+{
+    char sql[512], failed[128], named[160], done[128];
+    snprintf(sql, sizeof sql,
+             "SELECT c.description, t.%s FROM iasql_commit() c JOIN %s t ON t.id = c.id",
+             name_col, table);
+    snprintf(failed, sizeof failed, "failed to %s %s", action, table);
+    snprintf(named, sizeof named, "iasql database %s made it", other);
+    snprintf(done, sizeof done, "%sd %s", action, table);
+    PGresult *r = it_sql(e, sql, 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 2);
+    for (int i = 0; i < 2; i++) {
+        const char *d = PQgetvalue(r, i, 0);
+        bool spared = strcmp(PQgetvalue(r, i, 1), theirs) == 0;
+        if (spared ? !strstr(d, failed) || !strstr(d, named) : !strstr(d, done) || strstr(d, "failed"))
+            fail_msg("unexpected: %s", d);
+    }
+    PQclear(r);
+}
+
+char *it_tag_value(const json_t *list, const char *key)
+{
+    size_t i;
+    json_t *tag;
+    json_array_foreach(list, i, tag)
+    {
+        const char *k = json_string_value(json_object_get(tag, "Key"));
+        const char *v = json_string_value(json_object_get(tag, "Value"));
+        if (k && v && strcmp(k, key) == 0)
+            return strdup(v);
+    }
+    return strdup("");
+}
+
 void it_expect_rejected(it_env *e, const it_reject *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -119,6 +119,14 @@ const char *it_valf(it_env *e, const char *fmt, ...) __attribute__((format(print
 
 /* Commits and expects rows result rows, each of action and none failed. */
 void it_expect_commit(it_env *e, int rows, const char *action);
+/* Commits two pending changes to table (action, e.g. "update"): the row
+ * whose name_col is theirs fails, naming iasql database other; the other
+ * row goes through. */
+void it_expect_commit_spares(it_env *e, const char *table, const char *name_col,
+                             const char *action, const char *theirs, const char *other);
+/* The value of key in a tag list as AWS gives it ([{"Key": k, "Value":
+ * v}, ...]), or "", copied for the caller to free. */
+char *it_tag_value(const json_t *list, const char *key);
 
 /* An INSERT that must be refused, and the rule its message must name. */
 typedef struct it_reject {
