@@ -477,6 +477,9 @@ static int absent(jnl *j, poll_table *pt, uint64_t id, const cap_poll_hooks *h, 
         if (found)
             cm_log(CM_LOG_WARN, "sync: %s %llu is not in the list, and reading it failed: %s",
                    t->name, (unsigned long long)id, rerr.msg);
+        else
+            cm_log(CM_LOG_DEBUG, "sync: %s %llu is not in the list, but a read finds it: kept",
+                   t->name, (unsigned long long)id);
     }
     json_decref(known);
     json_decref(seen);

@@ -8,20 +8,24 @@ Control: GET /__fault__?mode=MODE&count=N&after=K&delay=S
   mode   pass (default) | status (503 ServiceUnavailable) | throttle (503 SlowDown)
          | close (drop the connection) | slow (wait `delay` s, then pass)
          | garbage | truncate (cut the upstream body in half) | huge (40 MiB body)
+         | strip (remove what `pattern`, a regular expression, matches in the
+           upstream body: a list that lags behind a write)
   count  how many requests get the fault (then back to pass); default: all
   after  let this many requests pass first
   match  only requests whose path contains this text are faulted (default: all)
+  pattern  for strip
 GET /__stats__ returns how many requests were proxied and faulted.
 """
 import http.client
 import http.server
+import re
 import sys
 import threading
 import time
 import urllib.parse
 
 state = {"mode": "pass", "count": -1, "after": 0, "delay": 0.0, "seen": 0, "faulted": 0,
-         "match": ""}
+         "match": "", "pattern": ""}
 lock = threading.Lock()
 UPSTREAM = urllib.parse.urlparse(sys.argv[2])
 
@@ -63,6 +67,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             state["after"] = int(q.get("after", ["0"])[0])
             state["delay"] = float(q.get("delay", ["0"])[0])
             state["match"] = q.get("match", [""])[0]
+            state["pattern"] = q.get("pattern", [""])[0]
         self.reply(200, b"ok", "text/plain")
 
     def forward(self):
@@ -100,6 +105,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         resp, data = self.forward()
         if fault == "truncate":
             data = data[: len(data) // 2]
+        if fault == "strip":
+            with lock:
+                pattern = state["pattern"]
+            data = re.sub(pattern.encode(), b"", data, flags=re.S)
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):

@@ -3,7 +3,8 @@
  * fails only the resources it hits, within a bounded time, with a clear
  * error, and the next commit finishes the job without repeating what was
  * applied; dropped connections, slow answers, and malformed, truncated or
- * huge responses give clear errors and no crash. */
+ * huge responses give clear errors and no crash; a list that lags behind a
+ * write does not delete a row the cloud still has. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +123,45 @@ static void test_outage_fails_only_what_it_hits(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) FROM bucket WHERE created_at IS NULL"), "0");
 }
 
+/* A list that does not show a bucket yet (eventual consistency), past the
+ * grace period: the direct read finds it, so its row stays; once the list
+ * catches up, nothing changes. */
+static void test_lagging_list_keeps_the_row(void **state)
+{
+    it_env *e = *state;
+    assert_int_equal(it_stop_engine(e), 0);
+    e->poll = "off";
+    e->poll_grace = "0";
+    assert_int_equal(it_start_engine(e), 0);
+    const char *a = fresh();
+    insert(e, a);
+    it_expect_commit(e, 1, "create");
+    /* ListBuckets without it: "<Bucket>\s*<Name>a</Name>.*?</Bucket>" */
+    char q[256], enc[768] = "";
+    snprintf(q, sizeof q, "<Bucket>\\s*<Name>%s</Name>.*?</Bucket>", a);
+    for (const char *c = q; *c; c++) {
+        size_t n = strlen(enc);
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            *c == '-')
+            enc[n] = *c, enc[n + 1] = '\0';
+        else
+            snprintf(enc + n, sizeof enc - n, "%%%02X", (unsigned char)*c);
+    }
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "mode=strip&pattern=%s", enc);
+    fault(cmd);
+    assert_false(it_cloud_has_bucket(getenv("IT_EMULATOR_URL"), a)); /* the list lags */
+    char id[32];
+    snprintf(id, sizeof id, "%s", it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", a));
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM iasql_sync() WHERE id = %s", id), "0");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE id = %s", id), "1");
+    assert_non_null(it_log_last(e, "is not in the list, but a read finds it"));
+    assert_true(in_cloud(a));
+    fault("mode=pass");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM iasql_sync() WHERE id = %s", id), "0");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE id = %s", id), "1");
+}
+
 static void test_dropped_connections_and_slow_answers(void **state)
 {
     it_env *e = *state;
@@ -179,6 +219,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_transient_errors_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_fails_only_what_it_hits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lagging_list_keeps_the_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dropped_connections_and_slow_answers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_responses, setup, teardown),
