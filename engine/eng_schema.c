@@ -74,15 +74,23 @@ int eng_connect_engine(PGconn **out, const char *conninfo, cm_err *err)
     rc = cm_pg_exec(conn, &res, err,
                     "SELECT session_user::text = 'iasql_engine', "
                     "(SELECT rolsuper FROM pg_roles WHERE rolname = session_user), "
-                    "to_regclass('iasql_config') IS NOT NULL",
+                    "to_regclass('iasql_config') IS NOT NULL, "
+                    /* the newest relation of the schema: an older one lacks it */
+                    "to_regclass('iasql_foreign_owner') IS NOT NULL",
                     0, NULL);
     if (!rc) {
         bool is_engine = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
         bool is_super = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
         bool has_schema = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+        bool current = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
         if (!has_schema)
             rc = cm_err_set(err, CM_ECONFIG,
                             "database %s has no iasql schema: run `iasql init CONNINFO` first",
+                            PQdb(conn));
+        else if (!current)
+            rc = cm_err_set(err, CM_ECONFIG,
+                            "the iasql schema of database %s is older than this engine: run "
+                            "`iasql init CONNINFO` again (it upgrades in place)",
                             PQdb(conn));
         else if (!is_engine && is_super)
             rc = cm_pg_run(conn, err, "SET SESSION AUTHORIZATION iasql_engine", 0, NULL);
