@@ -122,6 +122,9 @@ int mod_keep_found(json_t *rows, int rc, json_t *row, cm_err *err);
  * member names given), to the object of a row image; "aws:" keys are
  * AWS's own and left out. A new reference. */
 json_t *mod_tags_from_list(const json_t *list, const char *key, const char *value);
+/* Tags as an object of strings (as JSON services answer them), without
+ * AWS's own "aws:" keys. A new reference. */
+json_t *mod_tags_from_object(const json_t *obj);
 /* A row's tags (an object, or NULL) plus the database's identity under
  * MOD_OWNER_TAG when ctx has one: what a create sends. A new reference. */
 json_t *mod_tags_owned(const mod_ctx *ctx, const json_t *tags);

@@ -449,6 +449,19 @@ json_t *mod_tags_from_list(const json_t *list, const char *key, const char *valu
     return tags;
 }
 
+json_t *mod_tags_from_object(const json_t *obj)
+{
+    json_t *tags = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (json_is_string(v) && strncmp(k, "aws:", 4) != 0)
+            json_object_set(tags, k, v);
+    }
+    return tags;
+}
+
 bool mod_owner_in_list(const json_t *list, const char *tag, const char *key, const char *value,
                        char *out, size_t size)
 {

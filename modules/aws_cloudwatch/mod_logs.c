@@ -28,14 +28,7 @@ static int group_tags(mod_ctx *ctx, const char *region, const char *name, json_t
                        &reply, NULL, err, name);
     if (rc)
         return rc;
-    *out = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach(json_object_get(reply, "tags"), k, v)
-    {
-        if (strncmp(k, "aws:", 4) != 0 && json_is_string(v))
-            json_object_set(*out, k, v);
-    }
+    *out = mod_tags_from_object(json_object_get(reply, "tags"));
     json_decref(reply);
     return 0;
 }

@@ -47,14 +47,8 @@ static json_t *document(xmlNodePtr node)
 /* Tags of a Tags/member list, without AWS's own. */
 static json_t *tags_of(xmlNodePtr tags)
 {
-    json_t *all = mod_xml_map(tags, "member", "Key", "Value"), *own = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach(all, k, v)
-    {
-        if (strncmp(k, "aws:", 4) != 0)
-            json_object_set(own, k, v);
-    }
+    json_t *all = mod_xml_map(tags, "member", "Key", "Value");
+    json_t *own = mod_tags_from_object(all);
     json_decref(all);
     return own;
 }

@@ -98,15 +98,7 @@ static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t *
         json_object_set_new(row, topic_attrs[i].column,
                             attr_to_column(cm_json_str(attrs, topic_attrs[i].attribute),
                                            topic_attrs[i].kind));
-    json_t *own = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach(tags, k, v)
-    {
-        if (strncmp(k, "aws:", 4) != 0)
-            json_object_set(own, k, v);
-    }
-    json_object_set_new(row, "tags", own);
+    json_object_set_new(row, "tags", mod_tags_from_object(tags));
     mod_take_owner(row);
     json_decref(attrs);
     json_decref(tags);

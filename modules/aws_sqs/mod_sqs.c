@@ -94,15 +94,7 @@ static int queue_row(mod_ctx *ctx, const char *region, const char *url, json_t *
         const char *v = cm_json_str(a, int_attrs[i].attribute);
         json_object_set_new(row, int_attrs[i].column, v ? json_integer(atoll(v)) : json_null());
     }
-    json_t *t = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach(json_object_get(tags, "Tags"), k, v)
-    {
-        if (strncmp(k, "aws:", 4) != 0 && json_is_string(v))
-            json_object_set(t, k, v);
-    }
-    json_object_set_new(row, "tags", t);
+    json_object_set_new(row, "tags", mod_tags_from_object(json_object_get(tags, "Tags")));
     json_decref(attrs);
     json_decref(tags);
     *out = mod_take_owner(row);
