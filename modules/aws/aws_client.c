@@ -257,7 +257,17 @@ static void backoff(aws_client *c, const aws_request *req, const aws_response *r
     nanosleep(&ts, NULL);
 }
 
-static int judge(aws_response *resp, cm_err *err);
+/* 0 for a 2xx answer, else the error it carries. */
+static int judge(aws_response *resp, cm_err *err)
+{
+    resp->code[0] = resp->message[0] = '\0';
+    if (resp->status >= 200 && resp->status < 300)
+        return 0;
+    decode_error(resp);
+    bool retry = resp->status >= 500 || resp->status == 429 || retryable_code(resp->code);
+    return cm_err_set(err, retry ? CM_ERETRY : CM_ECLOUD, "%s: %s", resp->code,
+                      resp->message[0] ? resp->message : "no message");
+}
 
 static int send_once(aws_client *c, const aws_request *req, const char *url,
                      struct curl_slist *headers, aws_response *resp, cm_err *err)
@@ -299,18 +309,6 @@ static int send_once(aws_client *c, const aws_request *req, const char *url,
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     return judge(resp, err);
-}
-
-/* 0 for a 2xx answer, else the error it carries. */
-static int judge(aws_response *resp, cm_err *err)
-{
-    resp->code[0] = resp->message[0] = '\0';
-    if (resp->status >= 200 && resp->status < 300)
-        return 0;
-    decode_error(resp);
-    bool retry = resp->status >= 500 || resp->status == 429 || retryable_code(resp->code);
-    return cm_err_set(err, retry ? CM_ERETRY : CM_ECLOUD, "%s: %s", resp->code,
-                      resp->message[0] ? resp->message : "no message");
 }
 
 static struct curl_slist *build_headers(aws_client *c, const aws_request *req)
