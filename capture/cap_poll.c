@@ -308,6 +308,39 @@ static bool is_dirty(const poll_table *pt, uint64_t id)
     return pt->ndirty && bsearch(&id, pt->dirty, pt->ndirty, sizeof id, cmp_u64) != NULL;
 }
 
+/* Whether a row the journal marks dirty still differs from its known
+ * state: a rollback restores rows but leaves their marks for the next
+ * commit to settle, and such a row has nothing pending. */
+static int still_pending(jnl_txn *t, const mod_table *mt, uint64_t row_id, bool *out,
+                         cm_err *err)
+{
+    json_t *known = NULL, *now = NULL;
+    jnl_str v;
+    uint64_t seq;
+    jnl_rec ev;
+    int rc = jnl_idx_get(t, JNL_IDX_STATE, mt->name, row_id, &v, err);
+    if (!rc)
+        rc = cm_json_parse(&known, v.ptr, v.len, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    if (!rc)
+        rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, mt->name, row_id, &seq, err);
+    if (!rc)
+        rc = jnl_get(t, seq, &ev, err);
+    if (!rc && ev.op != JNL_OP_DELETE && ev.b.ptr)
+        rc = cm_json_parse(&now, ev.b.ptr, ev.b.len, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    *out = rc || !mod_same_user_columns(mt, known, now);
+    json_decref(known);
+    json_decref(now);
+    return rc;
+}
+
 /* The known states of t as [{"i": id, "s": image}, ...] (images copied as
  * they are: nothing parsed) and the rows with pending user changes. */
 static int load_journal(jnl *j, poll_table *pt, cm_buf *states, cm_err *err)
@@ -343,11 +376,16 @@ static int load_journal(jnl *j, poll_table *pt, cm_buf *states, cm_err *err)
         pt->dirty = malloc(n * sizeof *pt->dirty);
         if (!pt->dirty)
             rc = cm_err_set(err, CM_ENOMEM, "out of memory");
-        for (size_t i = 0; !rc && i < n; i++)
-            pt->dirty[i] = res[i].row_id;
+        size_t k = 0;
+        for (size_t i = 0; !rc && i < n; i++) {
+            bool pending = true;
+            rc = still_pending(t, pt->t, res[i].row_id, &pending, err);
+            if (!rc && pending)
+                pt->dirty[k++] = res[i].row_id;
+        }
         if (!rc) {
-            pt->ndirty = n;
-            qsort(pt->dirty, n, sizeof *pt->dirty, cmp_u64);
+            pt->ndirty = k;
+            qsort(pt->dirty, k, sizeof *pt->dirty, cmp_u64);
         }
     }
     jnl_res_free(res, n);

@@ -153,6 +153,10 @@ const mod_column *mod_column_find(const mod_table *t, const char *name);
 const mod_column *mod_ref_handle(const mod_table *t);
 bool mod_column_has(const mod_table *t, const char *name, unsigned flag);
 
+/* Whether two images (NULL: no resource) agree on every column the user
+ * owns (all but MOD_COL_CLOUD_OWNED). */
+bool mod_same_user_columns(const mod_table *t, const json_t *a, const json_t *b);
+
 /* Describes a row for messages: "bucket 12 (name=logs, region=us-east-1)". */
 int mod_describe_row(const mod_table *t, uint64_t row_id, const json_t *image, cm_buf *b);
 

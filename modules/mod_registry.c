@@ -79,6 +79,20 @@ const mod_column *mod_ref_handle(const mod_table *t)
     return NULL;
 }
 
+bool mod_same_user_columns(const mod_table *t, const json_t *a, const json_t *b)
+{
+    if (!a || !b)
+        return !a && !b;
+    for (const mod_column *c = t->columns; c->name; c++) {
+        if (c->flags & MOD_COL_CLOUD_OWNED)
+            continue;
+        json_t *x = json_object_get(a, c->name), *y = json_object_get(b, c->name);
+        if (!json_equal(x ? x : json_null(), y ? y : json_null()))
+            return false;
+    }
+    return true;
+}
+
 bool mod_column_has(const mod_table *t, const char *name, unsigned flag)
 {
     const mod_column *c = mod_column_find(t, name);

@@ -486,6 +486,63 @@ static void test_other_database(void **state)
  * queue here (the EC2 family above). It is never a user's tag, survives
  * the user's tag changes, and a queue another database made is named when
  * both change it. */
+/* Two databases, two engines, one account: each notes what the other made
+ * (at install and at sync), and neither deletes the other's. */
+static void test_two_databases(void **state)
+{
+    it_env *a = *state;
+    char first[64], second[64];
+    snprintf(first, sizeof first, "pl-two-a-%s", sfx);
+    snprintf(second, sizeof second, "pl-two-b-%s", sfx);
+    const char *aid = strdup(it_value(a, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
+    assert_true(it_okf(a, "INSERT INTO bucket (name) VALUES ('%s')", first));
+    it_expect_commit(a, 1, "create");
+    void *bs = NULL;
+    assert_int_equal(it_fixture(&bs, "poll_b", true), 0); /* installs aws_s3: imports */
+    it_env *b = bs;
+    assert_int_equal(it_stop_engine(b), 0);
+    b->poll = "off";
+    b->poll_grace = "0";
+    assert_int_equal(it_start_engine(b), 0);
+    static const char note[] = "SELECT coalesce((SELECT f.owner FROM iasql_foreign_owner f "
+                               "JOIN bucket x ON f.table_name = 'bucket' AND f.row_id = x.id "
+                               "WHERE x.name = '%s'), 'none')";
+    assert_string_equal(it_valf(b, note, first), aid);
+    /* one made after: noted by the sync that brings it */
+    assert_true(it_okf(a, "INSERT INTO bucket (name) VALUES ('%s')", second));
+    it_expect_commit(a, 1, "create");
+    PQclear(sync_now(b));
+    assert_string_equal(it_valf(b, note, second), aid);
+    assert_string_equal(it_valf(a, note, second), "none"); /* its own */
+    /* b will not delete them, and says whose they are */
+    assert_true(it_okf(b, "DELETE FROM bucket WHERE name IN ('%s', '%s')", first, second));
+    PGresult *r = it_sql(b, "SELECT description FROM iasql_commit()", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    for (int i = 0; i < 2; i++) {
+        assert_non_null(strstr(PQgetvalue(r, i, 0), "failed to delete bucket"));
+        assert_non_null(strstr(PQgetvalue(r, i, 0), aid));
+    }
+    PQclear(r);
+    assert_true(it_cloud_has_bucket(a->emulator, first));
+    assert_true(it_cloud_has_bucket(a->emulator, second));
+    assert_true(it_ok(b, "SELECT * FROM iasql_rollback()", 0, NULL));
+    /* a deletes one: b follows, and its note goes */
+    const char *bid = strdup(it_valf(b, "SELECT id FROM bucket WHERE name = '%s'", first));
+    assert_true(it_okf(a, "DELETE FROM bucket WHERE name = '%s'", first));
+    it_expect_commit(a, 1, "delete");
+    r = sync_now(b);
+    assert_string_equal(sync_row(r, bid), "delete");
+    PQclear(r);
+    assert_string_equal(it_valf(b, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s",
+                                bid),
+                        "0");
+    assert_true(it_okf(a, "DELETE FROM bucket WHERE name = '%s'", second));
+    it_expect_commit(a, 1, "delete");
+    assert_int_equal(it_fixture_end(&bs), 0);
+    free((void *)aid);
+    free((void *)bid);
+}
+
 static void test_owner_everywhere(void **state)
 {
     it_env *e = *state;
@@ -738,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_security_groups_and_instances),
         cmocka_unit_test(test_conflict),
         cmocka_unit_test(test_other_database),
+        cmocka_unit_test(test_two_databases),
         cmocka_unit_test(test_owner_everywhere),
         cmocka_unit_test(test_periodic_poll),
         cmocka_unit_test(test_grace_period),
