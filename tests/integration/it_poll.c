@@ -482,10 +482,6 @@ static void test_other_database(void **state)
     free((void *)id);
 }
 
-/* Every service's creates carry the database's identity: a bucket and a
- * queue here (the EC2 family above). It is never a user's tag, survives
- * the user's tag changes, and a queue another database made is named when
- * both change it. */
 /* Two databases, two engines, one account: each notes what the other made
  * (at install and at sync), and neither deletes the other's. */
 static void test_two_databases(void **state)
@@ -543,6 +539,10 @@ static void test_two_databases(void **state)
     free((void *)bid);
 }
 
+/* Every service's creates carry the database's identity: a bucket and a
+ * queue here (the EC2 family above). It is never a user's tag, survives
+ * the user's tag changes, and a queue another database made is named when
+ * both change it. */
 static void test_owner_everywhere(void **state)
 {
     it_env *e = *state;
