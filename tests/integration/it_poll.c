@@ -365,7 +365,8 @@ static void test_security_groups_and_instances(void **state)
 }
 
 /* Two databases, one account: what the engine makes carries its database's
- * identity; a change to a resource another database made names it. */
+ * identity; a conflict on a resource another database made names it, and a
+ * commit neither changes nor deletes it until its tag is gone. */
 static void test_other_database(void **state)
 {
     it_env *e = *state;
