@@ -320,7 +320,10 @@ static int ddb_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, 
             json_object_set_new(body, "NextToken", json_string(next));
         free(next);
         next = NULL;
-        rc = ddb_call(ctx, region, "ListTagsOfResource", body, &reply, NULL, err, name);
+        char code[128] = "";
+        rc = ddb_call(ctx, region, "ListTagsOfResource", body, &reply, code, err, name);
+        if (rc && strstr(code, "ResourceNotFoundException"))
+            rc = CM_ENOTFOUND;
         const char *tok = cm_json_str(reply, "NextToken");
         more = !rc && !mod_owner_in_list(json_object_get(reply, "Tags"), MOD_OWNER_TAG, "Key", "Value",
                                           out, size) &&
@@ -330,6 +333,11 @@ static int ddb_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, 
         json_decref(reply);
     }
     json_decref(d);
+    if (rc == CM_ENOTFOUND) { /* gone: nobody's */
+        cm_err_clear(err);
+        out[0] = '\0';
+        rc = 0;
+    }
     return rc;
 }
 

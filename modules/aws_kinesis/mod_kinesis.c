@@ -200,7 +200,12 @@ static int kin_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, 
             json_object_set_new(body, "ExclusiveStartTagKey", json_string(start));
         free(start);
         start = NULL;
-        rc = kin_call(ctx, region, "ListTagsForStream", body, &reply, NULL, err, name);
+        char code[128] = "";
+        rc = kin_call(ctx, region, "ListTagsForStream", body, &reply, code, err, name);
+        if (rc && strstr(code, "ResourceNotFoundException")) { /* gone: nobody's */
+            cm_err_clear(err);
+            rc = 0;
+        }
         json_t *tags = json_object_get(reply, "Tags");
         const char *last = cm_json_str(json_array_get(tags, json_array_size(tags) - 1), "Key");
         more = !rc && !mod_owner_in_list(tags, OWNER_TAG, "Key", "Value", out, size) &&

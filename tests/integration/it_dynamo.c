@@ -209,6 +209,16 @@ static void test_dynamo_owner(void **state)
     json_decref(t);
     free(arn);
     it_expect_commit(e, 1, "delete");
+    /* one already deleted in the cloud: nobody's, and its delete succeeds */
+    char gone[64];
+    snprintf(gone, sizeof gone, "gone_%d", (int)getpid());
+    const char *g[] = {gone};
+    assert_true(it_ok(e, "INSERT INTO dynamo_table (table_name, hash_key) VALUES ($1, 'k')", 1, g));
+    it_expect_commit(e, 1, "create");
+    json_decref(cloud_table(e, gone));
+    json_decref(ddb(e, "DeleteTable", json_pack("{s:s}", "TableName", gone), NULL));
+    assert_true(it_ok(e, "DELETE FROM dynamo_table WHERE table_name = $1", 1, g));
+    it_expect_commit(e, 1, "delete");
 }
 
 static void test_dynamo_bad_input(void **state)

@@ -186,6 +186,18 @@ static void test_stream_owner(void **state)
                     NULL));
     it_expect_commit(e, 1, "delete");
     assert_null(cloud_stream(e, theirs));
+    /* one already deleted in the cloud: nobody's, and its delete succeeds */
+    char gone[64];
+    snprintf(gone, sizeof gone, "gone-%d", (int)getpid());
+    const char *g[] = {gone};
+    assert_true(it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 1)", 1,
+                      g));
+    it_expect_commit(e, 1, "create");
+    json_decref(cloud_stream(e, gone));
+    json_decref(kin(e, "DeleteStream", json_pack("{s:s}", "StreamName", gone), NULL));
+    assert_null(cloud_stream(e, gone));
+    assert_true(it_ok(e, "DELETE FROM kinesis_stream WHERE stream_name = $1", 1, g));
+    it_expect_commit(e, 1, "delete");
 }
 
 static void test_stream_bad_input(void **state)
