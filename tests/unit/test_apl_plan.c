@@ -133,6 +133,22 @@ static void test_apl_fold(void **state)
     assert_int_equal(json_array_size(rows), 3);
     assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "action")), "delete");
     json_decref(rows);
+    /* another database's resource: the preview says the commit leaves it
+     * alone; a create is never anybody else's */
+    size_t i;
+    for (i = 0; i < p->n; i++)
+        if (p->items[i].row_id == 5 || p->items[i].row_id == 1)
+            snprintf(p->items[i].owner, sizeof p->items[i].owner, "%s", "db-other");
+    rows = apl_plan_rows(p);
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        const char *d = json_string_value(json_object_get(r, "description"));
+        bool refused = strstr(d, "not applied: the resource is tagged iasql:owner=db-other, so "
+                                 "iasql database db-other made it") != NULL;
+        assert_int_equal(refused, json_integer_value(json_object_get(r, "id")) == 5);
+    }
+    json_decref(rows);
     apl_plan_free(p);
 }
 
