@@ -50,8 +50,6 @@ int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_ite
 /* Fills cloud-owned columns of created resources; stores the images. */
 int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcome *os,
                    cm_err *err);
-/* The resource's last known cloud image; *out NULL when it has none. */
-int apl_known_state(jnl_txn *t, const char *table, uint64_t row_id, json_t **out, cm_err *err);
 /* Runs sql with rows (a JSON array, $1) inside a savepoint of the open
  * transaction: a refusal (a constraint) rolls back only this statement and
  * is CM_EPG with err set. */

@@ -49,18 +49,6 @@ apl_action apl_decide(const mod_table *t, const json_t *known, const json_t *des
     return a;
 }
 
-int apl_known_state(jnl_txn *t, const char *table, uint64_t row_id, json_t **out, cm_err *err)
-{
-    jnl_str v;
-    *out = NULL;
-    int rc = jnl_idx_get(t, JNL_IDX_STATE, table, row_id, &v, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        return 0;
-    }
-    return rc ? rc : cm_json_parse(out, v.ptr, v.len, err);
-}
-
 static int parse_image(jnl_str s, json_t **out, cm_err *err)
 {
     *out = NULL;
@@ -110,7 +98,7 @@ static int plan_one(jnl_txn *t, apl_plan *p, const jnl_res *r, cm_err *err)
     if (rc)
         return cm_err_wrap(err, "%s row %llu", r->table, (unsigned long long)r->row_id);
     apl_item it = {.table = table, .row_id = r->row_id, .dirty_seq = r->seq};
-    rc = apl_known_state(t, r->table, r->row_id, &it.known, err);
+    rc = jnl_state_image(t, r->table, r->row_id, &it.known, err);
     if (!rc)
         rc = parse_image(ev.op == JNL_OP_DELETE ? (jnl_str){NULL, 0} : ev.b, &it.desired, err);
     if (rc) {
@@ -126,25 +114,6 @@ static int plan_one(jnl_txn *t, apl_plan *p, const jnl_res *r, cm_err *err)
     if (it.action == APL_NONE)
         p->settled++;
     return 0;
-}
-
-/* The newest row image of a resource, NULL when its row is deleted. */
-static int latest_image(jnl_txn *t, const char *table, uint64_t row_id, json_t **out,
-                        cm_err *err)
-{
-    uint64_t latest;
-    jnl_rec ev;
-    *out = NULL;
-    int rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, table, row_id, &latest, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        return 0;
-    }
-    if (!rc)
-        rc = jnl_get(t, latest, &ev, err);
-    if (!rc && ev.op != JNL_OP_DELETE)
-        rc = parse_image(ev.b, out, err);
-    return rc;
 }
 
 static void note_changed(apl_item *it, const char *col, const char *parent)
@@ -173,7 +142,7 @@ static int follow_parent(jnl_txn *t, apl_plan *p, size_t *cap, const mod_table *
         return 0;
     }
     json_t *desired;
-    int rc = latest_image(t, ct->name, row_id, &desired, err);
+    int rc = jnl_latest_image(t, ct->name, row_id, &desired, err);
     if (rc || !desired) { /* its row is gone: the database's foreign key deletes it */
         json_decref(state);
         return rc;
@@ -219,7 +188,7 @@ static int add_followers(jnl_txn *t, apl_plan *p, size_t *cap, cm_err *err)
                 rc = jnl_idx_list(t, JNL_IDX_STATE, tables[k]->name, &res, &n, err);
                 for (size_t r = 0; !rc && r < n; r++) {
                     json_t *state;
-                    rc = apl_known_state(t, tables[k]->name, res[r].row_id, &state, err);
+                    rc = jnl_state_image(t, tables[k]->name, res[r].row_id, &state, err);
                     if (!rc && state && apl_refers_to(c, state, pid))
                         rc = follow_parent(t, p, cap, tables[k], c, res[r].row_id, state, err);
                     else

@@ -68,7 +68,7 @@ static int add_intent(scan *sc, jnl_txn *t, uint64_t seq, const jnl_rec *r, cm_e
     it->row_id = r->row_id;
     it->action = (apl_action)r->action;
     snprintf(it->token, sizeof it->token, "%.*s", (int)r->a.len, r->a.ptr ? r->a.ptr : "");
-    int rc = apl_known_state(t, table, r->row_id, &it->known, err);
+    int rc = jnl_state_image(t, table, r->row_id, &it->known, err);
     if (!rc)
         rc = parse_opt(r->b, &it->desired, err);
     sc->plan->n++;

@@ -67,7 +67,7 @@ static int ref_image(jnl *j, const apl_plan *p, const outcome *os, const mod_tab
     cm_err err;
     int rc = jnl_txn_begin(j, false, &t, &err);
     if (!rc)
-        rc = apl_known_state(t, rt->name, row_id, out, &err);
+        rc = jnl_state_image(t, rt->name, row_id, out, &err);
     jnl_txn_abort(t);
     if (rc) {
         snprintf(error, size, "reading %s %llu: %s", rt->name, (unsigned long long)row_id,

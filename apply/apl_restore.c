@@ -323,7 +323,7 @@ static int plan_discard(jnl *j, restore_set *s, jnl_res **dirty_out, size_t *ndi
         if (!table || !table->ops)
             continue;
         json_t *known = NULL, *cur = NULL, *last = NULL;
-        rc = apl_known_state(t, dirty[i].table, dirty[i].row_id, &known, err);
+        rc = jnl_state_image(t, dirty[i].table, dirty[i].row_id, &known, err);
         if (!rc)
             rc = row_now(t, dirty[i].table, dirty[i].row_id, &cur, &last, err);
         if (!rc)
@@ -484,7 +484,7 @@ static int plan_table(jnl_txn *t, restore_set *s, const mod_table *table, json_t
         if (txt && json_is_string(txt))
             rc = cm_json_parse(&target, json_string_value(txt), json_string_length(txt), err);
         if (!rc)
-            rc = apl_known_state(t, table->name, row_id, &known, err);
+            rc = jnl_state_image(t, table->name, row_id, &known, err);
         if (!rc)
             rc = row_now(t, table->name, row_id, &cur, &last, err);
         if (!rc)

@@ -315,26 +315,9 @@ static int still_pending(jnl_txn *t, const mod_table *mt, uint64_t row_id, bool 
                          cm_err *err)
 {
     json_t *known = NULL, *now = NULL;
-    jnl_str v;
-    uint64_t seq;
-    jnl_rec ev;
-    int rc = jnl_idx_get(t, JNL_IDX_STATE, mt->name, row_id, &v, err);
+    int rc = jnl_state_image(t, mt->name, row_id, &known, err);
     if (!rc)
-        rc = cm_json_parse(&known, v.ptr, v.len, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        rc = 0;
-    }
-    if (!rc)
-        rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, mt->name, row_id, &seq, err);
-    if (!rc)
-        rc = jnl_get(t, seq, &ev, err);
-    if (!rc && ev.op != JNL_OP_DELETE && ev.b.ptr)
-        rc = cm_json_parse(&now, ev.b.ptr, ev.b.len, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        rc = 0;
-    }
+        rc = jnl_latest_image(t, mt->name, row_id, &now, err);
     *out = rc || !mod_same_user_columns(mt, known, now);
     json_decref(known);
     json_decref(now);
@@ -395,45 +378,17 @@ static int load_journal(jnl *j, poll_table *pt, cm_buf *states, cm_err *err)
     return rc;
 }
 
-/* The row as the journal last saw it (its newest event's image), parsed;
- * NULL when the journal has none or it was deleted. */
-static int last_seen(jnl *j, const char *table, uint64_t row_id, json_t **out, cm_err *err)
+/* One parsed image of a row (read: jnl_state_image, jnl_latest_image), in a
+ * read transaction of its own. */
+static int read_image(jnl *j, int (*read)(jnl_txn *, const char *, uint64_t, json_t **, cm_err *),
+                      const char *table, uint64_t row_id, json_t **out, cm_err *err)
 {
     jnl_txn *t;
     *out = NULL;
     int rc = jnl_txn_begin(j, false, &t, err);
     if (rc)
         return rc;
-    uint64_t seq;
-    jnl_rec ev;
-    rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, table, row_id, &seq, err);
-    if (!rc)
-        rc = jnl_get(t, seq, &ev, err);
-    if (!rc && ev.op != JNL_OP_DELETE && ev.b.ptr)
-        rc = cm_json_parse(out, ev.b.ptr, ev.b.len, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        rc = 0;
-    }
-    jnl_txn_abort(t);
-    return rc;
-}
-
-static int known_state(jnl *j, const char *table, uint64_t row_id, json_t **out, cm_err *err)
-{
-    jnl_txn *t;
-    *out = NULL;
-    int rc = jnl_txn_begin(j, false, &t, err);
-    if (rc)
-        return rc;
-    jnl_str v;
-    rc = jnl_idx_get(t, JNL_IDX_STATE, table, row_id, &v, err);
-    if (!rc)
-        rc = cm_json_parse(out, v.ptr, v.len, err);
-    if (rc == CM_ENOTFOUND) {
-        cm_err_clear(err);
-        rc = 0;
-    }
+    rc = read(t, table, row_id, out, err);
     jnl_txn_abort(t);
     return rc;
 }
@@ -502,12 +457,12 @@ static int absent(jnl *j, poll_table *pt, uint64_t id, const cap_poll_hooks *h, 
         return 0;
     }
     json_t *known = NULL, *seen = NULL;
-    int rc = known_state(j, t->name, id, &known, err);
+    int rc = read_image(j, jnl_state_image, t->name, id, &known, err);
     cm_err rerr;
     cm_err_clear(&rerr);
     int found = rc || !known || !h->read ? 0 : h->read(h->arg, t, id, known, &rerr);
     if (!rc && found == CM_ENOTFOUND)
-        rc = last_seen(j, t->name, id, &seen, err);
+        rc = read_image(j, jnl_latest_image, t->name, id, &seen, err);
     if (!rc && found == CM_ENOTFOUND && seen)
         json_array_append_new(pt->deletes, json_pack("{s:I, s:O}", "id", (json_int_t)id, "x", seen));
     else if (!rc && found != CM_ENOTFOUND) {
@@ -530,7 +485,7 @@ static int queue_update(jnl *j, const mod_table *t, uint64_t id, json_t *listed,
                         cm_err *err)
 {
     json_t *seen;
-    int rc = last_seen(j, t->name, id, &seen, err);
+    int rc = read_image(j, jnl_latest_image, t->name, id, &seen, err);
     if (rc || !seen)
         return rc;
     json_array_append_new(updates, json_pack("{s:I, s:O, s:o}", "id", (json_int_t)id, "r", listed,

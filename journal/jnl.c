@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/cm_json.h"
+
 #define JNL_DEFAULT_MAP_MB 8192
 
 enum { DB_EVENTS, DB_COMMITS, DB_META, DB_LATEST, DB_DIRTY, DB_STATE, DB_COUNT };
@@ -481,6 +483,35 @@ int jnl_idx_get_seq(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id,
         return cm_err_set(err, CM_ECORRUPT, "resource index value of %u bytes", v.len);
     *seq = from_be64((const uint8_t *)v.ptr);
     return 0;
+}
+
+int jnl_state_image(jnl_txn *t, const char *table, uint64_t row_id, json_t **out, cm_err *err)
+{
+    jnl_str v;
+    *out = NULL;
+    int rc = jnl_idx_get(t, JNL_IDX_STATE, table, row_id, &v, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        return 0;
+    }
+    return rc ? rc : cm_json_parse(out, v.ptr, v.len, err);
+}
+
+int jnl_latest_image(jnl_txn *t, const char *table, uint64_t row_id, json_t **out, cm_err *err)
+{
+    uint64_t seq;
+    jnl_rec ev;
+    *out = NULL;
+    int rc = jnl_idx_get_seq(t, JNL_IDX_LATEST, table, row_id, &seq, err);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        return 0;
+    }
+    if (!rc)
+        rc = jnl_get(t, seq, &ev, err);
+    if (!rc && ev.op != JNL_OP_DELETE && ev.b.ptr)
+        rc = cm_json_parse(out, ev.b.ptr, ev.b.len, err);
+    return rc;
 }
 
 int jnl_state_set(jnl_txn *t, uint64_t commit_id, const char *table, uint64_t row_id,

@@ -9,6 +9,8 @@
 #ifndef IASQL_JNL_H
 #define IASQL_JNL_H
 
+#include <jansson.h>
+
 #include "common/cm.h"
 
 #define JNL_FORMAT_VERSION 1
@@ -147,6 +149,11 @@ int jnl_idx_get_seq(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id,
  * records. commit_id: the commit that caused it (0: none). */
 int jnl_state_set(jnl_txn *t, uint64_t commit_id, const char *table, uint64_t row_id,
                   const char *image, size_t len, cm_err *err);
+/* The known cloud state of a resource, parsed; *out NULL when it has none. */
+int jnl_state_image(jnl_txn *t, const char *table, uint64_t row_id, json_t **out, cm_err *err);
+/* The row's newest image (the after-image of its latest event), parsed;
+ * *out NULL when the row is deleted or the journal has no event of it. */
+int jnl_latest_image(jnl_txn *t, const char *table, uint64_t row_id, json_t **out, cm_err *err);
 /* Deleting an absent key is not an error. */
 int jnl_idx_del(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id, cm_err *err);
 /* Copies out every key of idx (all tables when table is NULL); for the
