@@ -29,6 +29,10 @@ int cap_db_index_event(jnl_txn *t, uint64_t seq, const jnl_rec *ev, cm_err *err)
 int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char *const *regions,
                      size_t nregions, const char *self, int *count, cm_err *err);
 
+/* The quoted names of t's columns ("id" aside), comma-separated, appended
+ * to out: the column list of an INSERT from json_populate_recordset. */
+int cap_column_list(PGconn *conn, const mod_table *t, cm_buf *out);
+
 /* Notes in iasql_foreign_owner the rows of t (found by key) for the
  * listed resources (rows) that another database than self made. */
 int cap_cloud_owners(PGconn *conn, const mod_table *t, const json_t *rows, const char *self,

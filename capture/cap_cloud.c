@@ -6,18 +6,24 @@
 
 #include "common/cm_json.h"
 
+int cap_column_list(PGconn *conn, const mod_table *t, cm_buf *out)
+{
+    int rc = 0;
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        if (c != t->columns)
+            rc = cm_buf_puts(out, ", ");
+        if (!rc)
+            rc = cm_pg_quote_ident(conn, out, c->name);
+    }
+    return rc;
+}
+
 /* "INSERT INTO t (c1, c2) SELECT c1, c2 FROM json_populate_recordset(NULL::t, $1)" */
 static int build_insert(PGconn *conn, const mod_table *t, cm_buf *sql)
 {
     cm_buf cols;
     cm_buf_init(&cols, 1 << 16);
-    int rc = 0;
-    for (const mod_column *c = t->columns; !rc && c->name; c++) {
-        if (c != t->columns)
-            rc = cm_buf_puts(&cols, ", ");
-        if (!rc)
-            rc = cm_pg_quote_ident(conn, &cols, c->name);
-    }
+    int rc = cap_column_list(conn, t, &cols);
     if (!rc)
         rc = cm_buf_puts(sql, "INSERT INTO ");
     if (!rc)

@@ -158,12 +158,8 @@ static int insert_sql(PGconn *conn, const mod_table *t, cm_buf *sql)
     cm_buf_init(&cols, 4096);
     cm_buf_init(&qt, 1024);
     int rc = cm_pg_quote_ident(conn, &qt, t->name);
-    for (const mod_column *c = t->columns; !rc && c->name; c++) {
-        if (c != t->columns)
-            rc = cm_buf_puts(&cols, ", ");
-        if (!rc)
-            rc = cm_pg_quote_ident(conn, &cols, c->name);
-    }
+    if (!rc)
+        rc = cap_column_list(conn, t, &cols);
     if (!rc)
         rc = cm_buf_printf(sql,
                            "INSERT INTO %s AS x (%s) SELECT %s FROM json_populate_recordset("
