@@ -129,10 +129,7 @@ static void test_outage_fails_only_what_it_hits(void **state)
 static void test_lagging_list_keeps_the_row(void **state)
 {
     it_env *e = *state;
-    assert_int_equal(it_stop_engine(e), 0);
-    e->poll = "off";
-    e->poll_grace = "0";
-    assert_int_equal(it_start_engine(e), 0);
+    it_restart_engine(e, "off", "0");
     const char *a = fresh();
     insert(e, a);
     it_expect_commit(e, 1, "create");

@@ -67,8 +67,9 @@ static void test_log_group_lifecycle(void **state)
     json_t *t = cloud_tags(e, name);
     assert_string_equal(json_string_value(json_object_get(t, "team")), "a");
     /* the database that made it, which the row does not show */
-    assert_string_equal(json_string_value(json_object_get(t, "iasql:owner")),
-                        it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
+    char *dbid = it_database_id(e);
+    assert_string_equal(json_string_value(json_object_get(t, "iasql:owner")), dbid);
+    free(dbid);
     json_decref(t);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM log_group WHERE log_group_arn LIKE 'arn:aws:logs:%%' "

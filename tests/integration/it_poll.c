@@ -23,15 +23,6 @@
 
 static char sfx[32]; /* names of this run only */
 
-/* Restarts the engine with a poll interval and a grace period. */
-static void restart(it_env *e, const char *poll, const char *grace)
-{
-    assert_int_equal(it_stop_engine(e), 0);
-    e->poll = poll;
-    e->poll_grace = grace;
-    assert_int_equal(it_start_engine(e), 0);
-}
-
 static int setup(void **state)
 {
     if (it_fixture(state, "poll", false))
@@ -379,7 +370,7 @@ static void test_other_database(void **state)
                        "('%s', 'mine', %s)",
                     mine, vpc));
     it_expect_commit(e, 1, "create");
-    const char *dbid = strdup(it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
+    char *dbid = it_database_id(e);
     char *x = ec2(e, "Action=DescribeSecurityGroups&GroupId.1=%s",
                   it_valf(e, "SELECT group_id FROM security_group WHERE group_name = '%s'", mine));
     assert_non_null(strstr(x, "iasql:owner"));
@@ -479,7 +470,7 @@ static void test_other_database(void **state)
     PQclear(r);
     free((void *)vpc);
     free((void *)vpc_id);
-    free((void *)dbid);
+    free(dbid);
     free((void *)id);
 }
 
@@ -491,16 +482,13 @@ static void test_two_databases(void **state)
     char first[64], second[64];
     snprintf(first, sizeof first, "pl-two-a-%s", sfx);
     snprintf(second, sizeof second, "pl-two-b-%s", sfx);
-    const char *aid = strdup(it_value(a, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
+    char *aid = it_database_id(a);
     assert_true(it_okf(a, "INSERT INTO bucket (name) VALUES ('%s')", first));
     it_expect_commit(a, 1, "create");
     void *bs = NULL;
     assert_int_equal(it_fixture(&bs, "poll_b", true), 0); /* installs aws_s3: imports */
     it_env *b = bs;
-    assert_int_equal(it_stop_engine(b), 0);
-    b->poll = "off";
-    b->poll_grace = "0";
-    assert_int_equal(it_start_engine(b), 0);
+    it_restart_engine(b, "off", "0");
     static const char note[] = "SELECT coalesce((SELECT f.owner FROM iasql_foreign_owner f "
                                "JOIN bucket x ON f.table_name = 'bucket' AND f.row_id = x.id "
                                "WHERE x.name = '%s'), 'none')";
@@ -536,7 +524,7 @@ static void test_two_databases(void **state)
     assert_true(it_okf(a, "DELETE FROM bucket WHERE name = '%s'", second));
     it_expect_commit(a, 1, "delete");
     assert_int_equal(it_fixture_end(&bs), 0);
-    free((void *)aid);
+    free(aid);
     free((void *)bid);
 }
 
@@ -551,7 +539,7 @@ static void test_owner_everywhere(void **state)
     snprintf(b, sizeof b, "pl-ob-%s", sfx);
     snprintf(q, sizeof q, "pl-oq-%s", sfx);
     snprintf(theirs, sizeof theirs, "pl-oq-theirs-%s", sfx);
-    const char *dbid = strdup(it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
+    char *dbid = it_database_id(e);
     assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", b));
     assert_true(it_okf(e, "INSERT INTO queue (name, tags) VALUES ('%s', '{\"team\": \"a\"}')", q));
     it_expect_commit(e, 2, "create");
@@ -622,7 +610,7 @@ static void test_owner_everywhere(void **state)
     assert_string_equal(it_valf(e, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s",
                                 id),
                         "0");
-    free((void *)dbid);
+    free(dbid);
     free((void *)qurl);
     free((void *)turl);
     free((void *)id);
@@ -709,7 +697,7 @@ static bool eventually(it_env *e, const char *want, const char *fmt, const char 
 static void test_periodic_poll(void **state)
 {
     it_env *e = *state;
-    restart(e, "1", "0");
+    it_restart_engine(e, "1", "0");
     char name[64];
     snprintf(name, sizeof name, "pl-periodic-%s", sfx);
     /* a bucket, a queue, a group and an instance made outside the database */
@@ -761,7 +749,7 @@ static void test_periodic_poll(void **state)
     free((void *)audit);
     free((void *)qurl);
     free((void *)vpc_id);
-    restart(e, "off", "0");
+    it_restart_engine(e, "off", "0");
 }
 
 /* A resource the engine made a moment ago is not taken as deleted because a
@@ -769,7 +757,7 @@ static void test_periodic_poll(void **state)
 static void test_grace_period(void **state)
 {
     it_env *e = *state;
-    restart(e, "off", "600");
+    it_restart_engine(e, "off", "600");
     char name[64];
     snprintf(name, sizeof name, "pl-grace-%s", sfx);
     assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", name));
@@ -778,7 +766,7 @@ static void test_grace_period(void **state)
     PGresult *r = sync_now(e);
     PQclear(r);
     assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", name), "1");
-    restart(e, "off", "0");
+    it_restart_engine(e, "off", "0");
     r = sync_now(e);
     PQclear(r);
     assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", name), "0");

@@ -357,6 +357,19 @@ const char *it_log_last(const it_env *e, const char *needle)
     return lastline;
 }
 
+void it_restart_engine(it_env *e, const char *poll, const char *grace)
+{
+    assert_int_equal(it_stop_engine(e), 0);
+    e->poll = poll;
+    e->poll_grace = grace;
+    assert_int_equal(it_start_engine(e), 0);
+}
+
+char *it_database_id(it_env *e)
+{
+    return strdup(it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
+}
+
 int it_fixture(void **state, const char *name, bool install)
 {
     it_env *e = calloc(1, sizeof *e);

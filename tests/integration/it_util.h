@@ -44,6 +44,12 @@ int it_start_engine(it_env *e);
 void it_kill_engine(it_env *e);
 /* Stops the engine with SIGTERM and returns its exit status (0 = clean). */
 int it_stop_engine(it_env *e);
+/* Stops the engine cleanly and starts it again with --poll poll and
+ * --poll-grace grace (asserting both). */
+void it_restart_engine(it_env *e, const char *poll, const char *grace);
+/* This database's identity (iasql_config.database_id), copied for the
+ * caller to free. */
+char *it_database_id(it_env *e);
 void it_teardown(it_env *e);
 
 /* Runs sql with text params; returns the result or NULL and prints the error. */
