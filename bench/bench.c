@@ -256,12 +256,20 @@ static void last_commit_calls(const char *engine_log, long *calls, long *mutatin
         fclose(f);
 }
 
+/* out["ec2_<n>_<what>"] = v (taken). */
+static void put_ec2(json_t *out, int n, const char *what, json_t *v)
+{
+    char key[64];
+    snprintf(key, sizeof key, "ec2_%d_%s", n, what);
+    json_object_set_new(out, key, v);
+}
+
 /* A commit that creates n security groups and n instances (each in its
  * group) in a VPC, one that changes the tags of one of them, and one that
  * deletes them: wall time and cloud calls, mutating and all. */
 static void commit_ec2(PGconn *c, const char *engine_log, int n, json_t *out)
 {
-    char sql[1024], key[64];
+    char sql[1024];
     double create_ms[RUNS], delete_ms[RUNS];
     long calls = 0, mut = 0, tag_mut = 0, tag_calls = 0, del_calls = 0, del_mut = 0;
     for (int r = 0; r < RUNS; r++) {
@@ -295,18 +303,12 @@ static void commit_ec2(PGconn *c, const char *engine_log, int n, json_t *out)
     snprintf(what, sizeof what, "  then all %d deleted", 2 * n);
     printf("%-52s %10.0f ms, %ld calls (%ld mutating, target %d)\n", what, dm, del_calls,
            del_mut, 2 * n);
-    snprintf(key, sizeof key, "ec2_%d_create_ms", n);
-    json_object_set_new(out, key, json_real(cm));
-    snprintf(key, sizeof key, "ec2_%d_create_calls", n);
-    json_object_set_new(out, key, json_integer(calls));
-    snprintf(key, sizeof key, "ec2_%d_create_mutating", n);
-    json_object_set_new(out, key, json_integer(mut));
-    snprintf(key, sizeof key, "ec2_%d_one_tag_mutating", n);
-    json_object_set_new(out, key, json_integer(tag_mut));
-    snprintf(key, sizeof key, "ec2_%d_delete_ms", n);
-    json_object_set_new(out, key, json_real(dm));
-    snprintf(key, sizeof key, "ec2_%d_delete_mutating", n);
-    json_object_set_new(out, key, json_integer(del_mut));
+    put_ec2(out, n, "create_ms", json_real(cm));
+    put_ec2(out, n, "create_calls", json_integer(calls));
+    put_ec2(out, n, "create_mutating", json_integer(mut));
+    put_ec2(out, n, "one_tag_mutating", json_integer(tag_mut));
+    put_ec2(out, n, "delete_ms", json_real(dm));
+    put_ec2(out, n, "delete_mutating", json_integer(del_mut));
 }
 
 /* The engine's CPU time (user + system, ms) and resident memory (kB, now
