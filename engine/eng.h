@@ -10,14 +10,10 @@
 #include "journal/jnl.h"
 #include "modules/mod.h"
 
-/* The advisory-lock class of every lock the engine takes (two-key form, so
- * it cannot collide with a user's one-key locks); key 0 is "engine alive". */
-#define ENG_LOCK_CLASS 1767993713
+/* How many open RPC tickets the engine keeps (docs/rpc.md). Their lock
+ * keys, like every other lock iasql relies on, are random one-key advisory
+ * locks that nobody can take before their holder does. */
 #define ENG_TICKETS 16
-#define ENG_LOCK_CLASS_TEXT "1767993713"
-/* The key of the iasql transaction lock (iasql_begin); ticket keys are
- * 1..2147483646. */
-#define ENG_TX_KEY_TEXT "2147483647"
 
 typedef struct eng_options {
     const char *journal_dir; /* NULL: ~/.local/state/iasql/<database id> */
@@ -37,7 +33,8 @@ typedef struct eng {
     jnl *j;
     mod_ctx *mod;
     char dbid[64];
-    int open_tickets;
+    char caller_role[64]; /* who asked for the request being served */
+    char caller_tx[24];   /* the caller's open iasql transaction, or "" */
     int signal_fd; /* read end of the self-pipe */
     eng_poller *poller;
 } eng;
@@ -57,11 +54,22 @@ int eng_run(const char *conninfo, const eng_options *opt, cm_err *err);
 int eng_rpc_reset(eng *e, cm_err *err);
 int eng_rpc_start(eng *e, cm_err *err);
 int eng_rpc_serve(eng *e, cm_err *err);
+/* A clean stop: the engine says so, and its tickets are withdrawn. */
+int eng_rpc_stop(eng *e, cm_err *err);
 
 /* One RPC operation: args are the request's text array; *out is the JSON
  * array the SQL function turns into rows. */
 typedef int (*eng_op_fn)(eng *e, char **args, int nargs, json_t **out, cm_err *err);
-eng_op_fn eng_op_find(const char *name);
+/* The operation ends an iasql transaction (commit, rollback): refused when
+ * another session holds one; run in the caller's own, if it holds one. */
+#define ENG_OP_TX 1u
+typedef struct eng_op {
+    const char *name;
+    eng_op_fn fn;
+    unsigned flags;
+} eng_op;
+/* The operation of that name, or NULL: the engine serves nothing else. */
+const eng_op *eng_op_find(const char *name);
 
 /* A module's tables, constraints and capture triggers, in the caller's
  * transaction; region is the default region a seed uses. No cloud call. */
@@ -77,6 +85,10 @@ int eng_describe_tables(eng *e, cm_err *err);
 /* Periodic propagation: applies what is pending as a commit point, unless
  * an iasql transaction is open (it holds the lock this takes). */
 int eng_auto_apply(eng *e, cm_err *err);
+
+/* Notes in iasql_errors (once) an iasql transaction idle past
+ * iasql_config transaction_idle_seconds. */
+int eng_report_idle(eng *e, cm_err *err);
 
 /* Brings the journal up to the database (the commit barrier). */
 int eng_tail(eng *e, cm_err *err);

@@ -40,17 +40,19 @@ static int op_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     return 0;
 }
 
-/* The iasql transaction (iasql_begin) a commit was made in, if any. */
-static int note_transaction(eng *e, uint64_t commit_id, const char *tx, cm_err *err)
+/* Who asked for a commit, and the iasql transaction (iasql_begin) it was
+ * made in, if any. */
+static int note_caller(eng *e, uint64_t commit_id, const char *tx, cm_err *err)
 {
-    if (!commit_id || !tx || !*tx)
+    if (!commit_id)
         return 0;
     char id[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long)commit_id);
-    const char *p[] = {id, tx};
+    const char *p[] = {id, tx && *tx ? tx : NULL, e->caller_role[0] ? e->caller_role : "iasql_engine"};
     return cm_pg_run(e->wk, err,
-                     "UPDATE iasql_commits SET transaction_id = $2::bigint WHERE id = $1::bigint",
-                     2, p);
+                     "UPDATE iasql_commits SET transaction_id = $2::bigint, role = $3 "
+                     "WHERE id = $1::bigint",
+                     3, p);
 }
 
 /* Plans what is pending and applies it as one commit point. */
@@ -71,7 +73,7 @@ static int commit_pending(eng *e, const char *message, const char *tx, json_t **
     if (!rc)
         eng_poll_applied(e, info.rows);
     if (!rc)
-        rc = note_transaction(e, info.commit_id, tx, err);
+        rc = note_caller(e, info.commit_id, tx, err);
     if (rc) {
         json_decref(info.rows);
         return rc;
@@ -86,33 +88,48 @@ static int commit_pending(eng *e, const char *message, const char *tx, json_t **
 int eng_auto_apply(eng *e, cm_err *err)
 {
     PGresult *res;
-    int rc = cm_pg_exec(e->wk, &res, err, "SELECT pg_try_advisory_lock($1::int, $2::int)", 2,
-                        (const char *[]){ENG_LOCK_CLASS_TEXT, ENG_TX_KEY_TEXT});
+    int rc = cm_pg_exec(e->wk, &res, err, "SELECT count(*) FROM iasql_transaction_holder() WHERE pid IS NOT NULL", 0,
+                        NULL);
     if (rc)
         return rc;
-    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    bool open = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
     PQclear(res);
-    if (!got) {
+    if (open) {
         cm_log(CM_LOG_DEBUG, "an iasql transaction is open: pending changes wait for its commit");
         return 0;
     }
     json_t *rows = NULL;
     rc = commit_pending(e, "auto-apply", NULL, &rows, err);
     json_decref(rows);
-    cm_err uerr;
-    int rc2 = cm_pg_run(e->wk, &uerr, "SELECT pg_advisory_unlock($1::int, $2::int)", 2,
-                        (const char *[]){ENG_LOCK_CLASS_TEXT, ENG_TX_KEY_TEXT});
-    if (!rc && rc2) {
-        *err = uerr;
-        rc = rc2;
-    }
     return rc;
 }
 
-/* args: message, transaction id (both may be NULL). */
+int eng_report_idle(eng *e, cm_err *err)
+{
+    /* Idle since the holder's session last ran a statement where the engine
+     * may see that (pg_read_all_stats), else since the transaction began. */
+    return cm_pg_run(
+        e->wk, err,
+        "WITH idle AS ("
+        " UPDATE iasql_transactions x SET idle_reported = true"
+        "   FROM iasql_transaction_holder() h"
+        "  WHERE x.id = h.transaction_id AND NOT x.idle_reported"
+        "    AND (SELECT CASE WHEN a.state IS NULL THEN x.started_at"
+        "                     WHEN a.state LIKE 'idle%' THEN a.state_change END"
+        "           FROM pg_stat_activity a WHERE a.pid = x.pid) < clock_timestamp() - "
+        "        make_interval(secs => coalesce((SELECT value FROM iasql_config"
+        "                      WHERE key = 'transaction_idle_seconds'), '600')::double precision)"
+        " RETURNING x.id, h.who)"
+        "INSERT INTO iasql_errors (message) SELECT format('iasql transaction %s has been idle "
+        "longer than transaction_idle_seconds in %s: changes wait for its iasql_commit() or "
+        "iasql_rollback(), and no one else can commit meanwhile', id, who) FROM idle",
+        0, NULL);
+}
+
+/* args: message (may be NULL); the caller's transaction is e->caller_tx. */
 static int op_commit(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
-    return commit_pending(e, nargs > 0 ? args[0] : NULL, nargs > 1 ? args[1] : NULL, out, err);
+    return commit_pending(e, nargs > 0 ? args[0] : NULL, e->caller_tx, out, err);
 }
 
 /* iasql_rollback(): pending user changes discarded, no cloud call. */
@@ -128,7 +145,7 @@ static int op_rollback(eng *e, char **args, int nargs, json_t **out, cm_err *err
     return rc;
 }
 
-/* iasql_rollback(N): args: commit id, transaction id. */
+/* iasql_rollback(N): args: commit id. */
 static int op_rollback_to(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
     char *end = NULL;
@@ -147,7 +164,7 @@ static int op_rollback_to(eng *e, char **args, int nargs, json_t **out, cm_err *
            changed);
     char message[64];
     snprintf(message, sizeof message, "rollback to commit %lld", n);
-    return commit_pending(e, message, nargs > 1 ? args[1] : NULL, out, err);
+    return commit_pending(e, message, e->caller_tx, out, err);
 }
 
 static int op_modules_list(eng *e, char **args, int nargs, json_t **out, cm_err *err)
@@ -558,20 +575,21 @@ static int op_uninstall(eng *e, char **args, int nargs, json_t **out, cm_err *er
     return 0;
 }
 
-static const struct {
-    const char *name;
-    eng_op_fn fn;
-} ops[] = {
-    {"commit", op_commit},         {"preview", op_preview},
-    {"rollback", op_rollback},     {"rollback_to", op_rollback_to},
-    {"install", op_install},       {"uninstall", op_uninstall},
-    {"modules_list", op_modules_list}, {"sync", eng_op_sync},
+static const eng_op ops[] = {
+    {"commit", op_commit, ENG_OP_TX},
+    {"preview", op_preview, 0},
+    {"rollback", op_rollback, ENG_OP_TX},
+    {"rollback_to", op_rollback_to, ENG_OP_TX},
+    {"install", op_install, 0},
+    {"uninstall", op_uninstall, 0},
+    {"modules_list", op_modules_list, 0},
+    {"sync", eng_op_sync, 0},
 };
 
-eng_op_fn eng_op_find(const char *name)
+const eng_op *eng_op_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    for (size_t i = 0; name && i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(ops[i].name, name) == 0)
-            return ops[i].fn;
+            return &ops[i];
     return NULL;
 }

@@ -1,7 +1,11 @@
-/* engine/eng_rpc.c — the engine's side of the RPC. It keeps ENG_TICKETS
- * 'open' rows in iasql_rpc, each locked (session advisory lock) before it is
- * visible; a SQL function claims one, NOTIFYs, and blocks on the lock; the
- * engine answers, commits, then unlocks, which wakes the caller at once. */
+/* engine/eng_rpc.c — the engine's side of the RPC (docs/rpc.md). It keeps
+ * ENG_TICKETS 'open' rows in iasql_rpc, each with a random advisory-lock key
+ * it holds before the row is visible; a caller claims one, NOTIFYs, and
+ * blocks on the lock; the engine answers, commits, then unlocks, which wakes
+ * the caller at once. Before it acts on a request it finds out who filed it
+ * from PostgreSQL itself (the session holding the request's proof lock) and
+ * refuses what that role may not ask. Never trusts a request's arguments for
+ * who is asking. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,45 +16,68 @@ static int add_tickets(eng *e, int n, cm_err *err)
     char count[16];
     snprintf(count, sizeof count, "%d", n);
     const char *p[] = {count};
-    PGresult *res = NULL;
-    int rc = cm_pg_run(e->ctl, err, "BEGIN", 0, NULL);
     /* The locks are taken before the rows commit, so no caller can claim a
-     * ticket whose lock is not yet held. */
+     * ticket whose lock is not yet held, and nobody can know a key before
+     * the engine holds it. */
+    int rc = cm_pg_run(e->ctl, err, "BEGIN", 0, NULL);
     if (!rc)
-        rc = cm_pg_exec(e->ctl, &res, err,
-                        "WITH t AS (INSERT INTO iasql_rpc (status) "
-                        "SELECT 'open' FROM generate_series(1, $1::int) RETURNING id) "
-                        "SELECT pg_advisory_lock(1767993713, iasql_rpc_key(id)) FROM t",
-                        1, p);
-    PQclear(res);
-    rc = cm_pg_end(e->ctl, rc, err);
-    if (!rc)
-        e->open_tickets += n;
-    return rc;
+        rc = cm_pg_run(e->ctl, err,
+                       "WITH t AS (INSERT INTO iasql_rpc (status, ticket_key) "
+                       "SELECT 'open', iasql_random_key() FROM generate_series(1, $1::int) "
+                       "RETURNING ticket_key) "
+                       "SELECT pg_advisory_lock(ticket_key) FROM t",
+                       1, p);
+    return cm_pg_end(e->ctl, rc, err);
 }
 
 int eng_rpc_reset(eng *e, cm_err *err)
 {
     /* Tickets of an earlier engine lost their locks with it: nobody may claim
-     * them now. Callers wait for this engine's tickets instead. */
-    return cm_pg_run(e->ctl, err,
-                     "UPDATE iasql_rpc SET status = 'abandoned', finished_at = clock_timestamp() "
-                     "WHERE status IN ('open', 'queued')",
-                     0, NULL);
+     * them now. A request it had begun was cut short; one still queued is
+     * served, if its caller still waits. */
+    int rc = cm_pg_run(e->ctl, err,
+                       "UPDATE iasql_rpc SET status = 'abandoned', finished_at = clock_timestamp() "
+                       "WHERE status = 'open'",
+                       0, NULL);
+    if (!rc)
+        rc = cm_pg_run(e->ctl, err,
+                       "UPDATE iasql_rpc SET status = 'failed', finished_at = clock_timestamp(), "
+                       "error = 'the iasql engine stopped while carrying out request ' || id || "
+                       "' (' || op || ')', error_hint = 'iasql_commits and iasql_get_errors() say "
+                       "what was applied; call the function again.' WHERE status = 'working'",
+                       0, NULL);
+    return rc;
 }
 
 int eng_rpc_start(eng *e, cm_err *err)
 {
     int rc = cm_pg_run(e->ctl, err,
-                       "DELETE FROM iasql_rpc WHERE status <> 'open' AND status <> 'queued' "
+                       "DELETE FROM iasql_rpc WHERE status NOT IN ('open', 'queued', 'working') "
                        "AND finished_at < now() - interval '7 days'",
                        0, NULL);
     if (!rc)
         rc = cm_pg_run(e->ctl, err, "LISTEN iasql_rpc", 0, NULL);
-    e->open_tickets = 0;
     if (!rc)
         rc = add_tickets(e, ENG_TICKETS, err);
     return rc;
+}
+
+int eng_rpc_stop(eng *e, cm_err *err)
+{
+    /* Callers must not claim a ticket nobody will answer: they are told at
+     * once that the engine is not running. */
+    int rc = cm_pg_run(e->ctl, err, "BEGIN", 0, NULL);
+    if (!rc)
+        rc = cm_pg_run(e->ctl, err,
+                       "UPDATE iasql_engine_state SET state = 'stopped', since = clock_timestamp() "
+                       "WHERE pid = pg_backend_pid()",
+                       0, NULL);
+    if (!rc)
+        rc = cm_pg_run(e->ctl, err,
+                       "UPDATE iasql_rpc SET status = 'abandoned', finished_at = clock_timestamp() "
+                       "WHERE status = 'open'",
+                       0, NULL);
+    return cm_pg_end(e->ctl, rc, err);
 }
 
 /* Parses a text[] in PostgreSQL's array output format into strings. */
@@ -104,66 +131,169 @@ static void free_args(char **args, int n)
     free(args);
 }
 
-/* Writes the answer (or the error) and wakes the caller. */
-static int answer(eng *e, const char *id, const json_t *result, const cm_err *fail, cm_err *err)
+/* A request as the serving query finds it, with who filed it. */
+typedef struct rpc_req {
+    const char *id, *op, *args, *ticket;
+    const char *pid, *role; /* NULL: nobody holds the request's proof lock */
+    bool allowed;           /* role is a member of iasql_user */
+} rpc_req;
+
+/* Writes the answer (or the error) and wakes the caller. A message may carry
+ * its hint after " Hint: ", which goes to the hint field. */
+static int answer(eng *e, const rpc_req *q, const char *status, const json_t *result,
+                  const char *msg, cm_err *err)
 {
     int rc;
-    if (!fail) {
+    if (result) {
         char *txt = json_dumps(result, JSON_COMPACT);
-        const char *p[] = {id, txt};
+        const char *p[] = {q->id, txt};
         rc = cm_pg_run(e->ctl, err,
                        "UPDATE iasql_rpc SET status = 'done', result = $2::json, "
                        "finished_at = clock_timestamp() WHERE id = $1::bigint",
                        2, p);
         free(txt);
     } else {
-        const char *p[] = {id, fail->msg};
+        const char *cut = strstr(msg, " Hint: ");
+        char *head = cut ? strndup(msg, (size_t)(cut - msg)) : NULL;
+        const char *p[] = {q->id, head ? head : msg, cut ? cut + 7 : NULL, status};
         rc = cm_pg_run(e->ctl, err,
-                       "UPDATE iasql_rpc SET status = 'failed', error = $2, "
+                       "UPDATE iasql_rpc SET status = $4, error = $2, error_hint = $3, "
                        "finished_at = clock_timestamp() WHERE id = $1::bigint",
-                       2, p);
+                       4, p);
+        free(head);
     }
     /* Only after the answer is committed may the caller wake. */
-    const char *p[] = {id};
-    int rc2 = cm_pg_run(e->ctl, rc ? NULL : err,
-                        "SELECT pg_advisory_unlock(1767993713, iasql_rpc_key($1::bigint))", 1, p);
-    return rc ? rc : rc2;
+    if (rc || !q->ticket)
+        return rc;
+    const char *p[] = {q->ticket};
+    return cm_pg_run(e->ctl, err, "SELECT pg_advisory_unlock($1::bigint)", 1, p);
 }
 
-static int serve_one(eng *e, const char *id, const char *op, const char *args_text, cm_err *err)
+/* For an operation that ends an iasql transaction: refused when another
+ * session holds one; the caller's own transaction otherwise (or none). The
+ * engine asks PostgreSQL, whatever the SQL wrapper said. */
+static int transaction_of(eng *e, const rpc_req *q, char *tx, size_t txn, cm_err *err)
 {
-    char **args;
-    int nargs;
-    if (parse_text_array(args_text, &args, &nargs))
-        return cm_err_set(err, CM_ENOMEM, "out of memory");
-    eng_op_fn fn = eng_op_find(op);
-    json_t *result = NULL;
+    PGresult *res;
+    tx[0] = '\0';
+    int rc = cm_pg_exec(e->ctl, &res, err,
+                        "SELECT pid::text, transaction_id::text, who FROM iasql_transaction_holder()",
+                        0, NULL);
+    if (rc)
+        return rc;
+    bool held = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
+    if (held && strcmp(PQgetvalue(res, 0, 0), q->pid) != 0)
+        rc = cm_err_set(err, CM_EBUSY,
+                        "iasql_%s() refused: iasql transaction %s is open in %s Hint: It ends "
+                        "with iasql_commit() or iasql_rollback() in that session, or when that "
+                        "session ends.",
+                        strcmp(q->op, "rollback_to") == 0 ? "rollback" : q->op,
+                        PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+    else if (held)
+        snprintf(tx, txn, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return rc;
+}
+
+/* Marks the request taken; false when its caller withdrew it first. */
+static int take(eng *e, const rpc_req *q, bool *taken, cm_err *err)
+{
+    PGresult *res;
+    const char *p[] = {q->id, q->role, q->pid};
+    int rc = cm_pg_exec(e->ctl, &res, err,
+                        "UPDATE iasql_rpc SET status = 'working', caller = $2, "
+                        "caller_pid = $3::int, taken_at = clock_timestamp() "
+                        "WHERE id = $1::bigint AND status = 'queued' RETURNING id",
+                        3, p);
+    if (rc)
+        return rc;
+    *taken = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}
+
+static int refuse(eng *e, const rpc_req *q, const char *status, const char *msg, cm_err *err)
+{
+    cm_log(CM_LOG_WARN, "request %s (%s) refused: %s", q->id, q->op, msg);
+    return answer(e, q, status, NULL, msg, err);
+}
+
+static int serve_one(eng *e, const rpc_req *q, cm_err *err)
+{
+    char msg[512];
+    if (!q->pid)
+        return refuse(e, q, "cancelled",
+                      "the caller went away before the engine took the request", err);
+    if (!q->allowed) {
+        snprintf(msg, sizeof msg,
+                 "role %s may not call iasql functions in database %s Hint: A role that owns "
+                 "the database grants it with: GRANT iasql_user TO %s;",
+                 q->role, PQdb(e->ctl), q->role);
+        return refuse(e, q, "failed", msg, err);
+    }
+    const eng_op *op = eng_op_find(q->op);
+    if (!op) {
+        snprintf(msg, sizeof msg, "there is no iasql request \"%.100s\"", q->op);
+        return refuse(e, q, "failed", msg, err);
+    }
     cm_err fail;
     cm_err_clear(&fail);
+    int rc = 0;
+    if (op->flags & ENG_OP_TX)
+        rc = transaction_of(e, q, e->caller_tx, sizeof e->caller_tx, &fail);
+    if (rc == CM_EBUSY)
+        return refuse(e, q, "failed", fail.msg, err);
+    if (rc) {
+        *err = fail;
+        return rc;
+    }
+    bool taken;
+    rc = take(e, q, &taken, err);
+    if (rc || !taken)
+        return rc;
+    char **args;
+    int nargs;
+    if (parse_text_array(q->args, &args, &nargs))
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    snprintf(e->caller_role, sizeof e->caller_role, "%s", q->role);
+    json_t *result = NULL;
     int64_t t0 = cm_mono_us();
     uint64_t calls0 = mod_ctx_requests(e->mod), writes0 = mod_ctx_mutating_requests(e->mod);
-    int rc = fn ? fn(e, args, nargs, &result, &fail)
-                : cm_err_set(&fail, CM_EINVAL, "unknown iasql request %s", op);
+    rc = op->fn(e, args, nargs, &result, &fail);
+    free_args(args, nargs);
+    snprintf(e->caller_role, sizeof e->caller_role, "iasql_engine");
+    e->caller_tx[0] = '\0';
     if (rc) {
-        cm_log(CM_LOG_WARN, "request %s (%s) failed: %s", id, op, fail.msg);
+        cm_log(CM_LOG_WARN, "request %s (%s) by %s failed: %s", q->id, q->op, q->role, fail.msg);
+        int arc = answer(e, q, "failed", NULL, fail.msg, rc == CM_EPGCONN ? NULL : err);
         if (rc == CM_EPGCONN || rc == CM_ECORRUPT || rc == CM_EFULL) {
-            /* The engine cannot go on; answer if possible, then stop. */
-            answer(e, id, NULL, &fail, NULL);
-            free_args(args, nargs);
+            /* The engine cannot go on: stop after answering if possible. */
             *err = fail;
             return rc;
         }
-    } else {
-        cm_log(CM_LOG_INFO,
-               "request %s (%s) done in %.1f ms, %zu rows, %llu cloud calls (%llu mutating)", id,
-               op, (double)(cm_mono_us() - t0) / 1000.0, json_array_size(result),
-               (unsigned long long)(mod_ctx_requests(e->mod) - calls0),
-               (unsigned long long)(mod_ctx_mutating_requests(e->mod) - writes0));
+        return arc;
     }
-    int arc = answer(e, id, result, rc ? &fail : NULL, err);
+    cm_log(CM_LOG_INFO,
+           "request %s (%s) by %s done in %.1f ms, %zu rows, %llu cloud calls (%llu mutating)",
+           q->id, q->op, q->role, (double)(cm_mono_us() - t0) / 1000.0, json_array_size(result),
+           (unsigned long long)(mod_ctx_requests(e->mod) - calls0),
+           (unsigned long long)(mod_ctx_mutating_requests(e->mod) - writes0));
+    int arc = answer(e, q, "done", result, NULL, err);
     json_decref(result);
-    free_args(args, nargs);
     return arc;
+}
+
+/* Brings the open tickets back to ENG_TICKETS. */
+static int top_up_tickets(eng *e, cm_err *err)
+{
+    PGresult *res;
+    int rc = cm_pg_exec(e->ctl, &res, err,
+                        "SELECT count(*) FROM iasql_rpc WHERE status = 'open'", 0, NULL);
+    if (rc)
+        return rc;
+    int open = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return open < ENG_TICKETS ? add_tickets(e, ENG_TICKETS - open, err) : 0;
 }
 
 /* True when a notification is waiting in libpq's queue. Notifications read
@@ -180,26 +310,40 @@ static bool notified(PGconn *conn)
     return any;
 }
 
+/* The queued requests, each with the session that holds its proof lock
+ * (iasql_rpc_lock_key of the request's secret and nonce) and that session's
+ * role, as PostgreSQL reports them. */
+static const char queued_sql[] =
+    "SELECT r.id::text, r.op, r.args::text, r.ticket_key::text, h.pid::text, a.usename::text, "
+    "coalesce(pg_has_role(a.usename, 'iasql_user', 'MEMBER'), false) "
+    "FROM iasql_rpc r "
+    "LEFT JOIN LATERAL (SELECT iasql_lock_holder(iasql_rpc_lock_key(r.caller_secret, r.nonce)) "
+    "  AS pid) h ON true "
+    "LEFT JOIN pg_stat_activity a ON a.pid = h.pid "
+    "WHERE r.status = 'queued' ORDER BY r.id";
+
 int eng_rpc_serve(eng *e, cm_err *err)
 {
     notified(e->ctl); /* the query below covers everything committed so far */
     for (;;) {
         PGresult *res;
-        int rc = cm_pg_exec(e->ctl, &res, err,
-                            "SELECT id::text, op, args::text FROM iasql_rpc "
-                            "WHERE status = 'queued' ORDER BY id",
-                            0, NULL);
+        int rc = cm_pg_exec(e->ctl, &res, err, queued_sql, 0, NULL);
         if (rc)
             return rc;
         int n = PQntuples(res);
         for (int i = 0; !rc && i < n; i++) {
-            rc = serve_one(e, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                           PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), err);
-            e->open_tickets--;
+            rpc_req q = {PQgetvalue(res, i, 0),
+                         PQgetvalue(res, i, 1),
+                         PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2),
+                         PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
+                         PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
+                         PQgetisnull(res, i, 5) ? "(unknown)" : PQgetvalue(res, i, 5),
+                         strcmp(PQgetvalue(res, i, 6), "t") == 0};
+            rc = serve_one(e, &q, err);
         }
         PQclear(res);
-        if (!rc && e->open_tickets < ENG_TICKETS)
-            rc = add_tickets(e, ENG_TICKETS - e->open_tickets, err);
+        if (!rc && n)
+            rc = top_up_tickets(e, err);
         if (rc)
             return rc;
         /* A request that committed after the query's snapshot has notified by

@@ -13,9 +13,11 @@
 #include "apply/apl.h"
 #include "engine/eng.h"
 
-#define ENG_LOCK_WAIT_MS_TEXT "3000"
+#define ENG_CLAIM_WAIT_MS 3000
 
 static int signal_pipe[2] = {-1, -1};
+
+static bool wait_or_stop(int ms);
 
 static void on_signal(int sig)
 {
@@ -40,42 +42,46 @@ static int install_signals(cm_err *err)
     return 0;
 }
 
-/* Holds the "engine alive" lock; a second engine on the same database is
- * refused with the first one's identity. */
-static int take_engine_lock(eng *e, cm_err *err)
+/* Claims iasql_engine_state for this engine's control connection; a second
+ * engine on the same database is refused with the first one's identity.
+ * Only iasql_engine can write that row, and whether its server process is
+ * alive is PostgreSQL's to say, so no user can fake an engine or block one. */
+static int claim_engine(eng *e, cm_err *err)
 {
-    /* A crashed engine's server process may hold the lock for a moment after
-     * the engine died: wait up to ENG_LOCK_WAIT_MS for it to go. */
-    PGresult *res;
-    const char *p[] = {ENG_LOCK_WAIT_MS_TEXT};
-    int rc = cm_pg_run(e->ctl, err, "SELECT set_config('lock_timeout', $1, false)", 1, p);
-    if (!rc)
-        rc = cm_pg_exec(e->ctl, &res, err, "SELECT pg_advisory_lock(1767993713, 0)", 0, NULL);
-    if (!rc)
+    /* A crashed engine's server process may live on for a moment after the
+     * engine died: wait up to ENG_CLAIM_WAIT_MS for it to go. */
+    for (int waited = 0;; waited += 50) {
+        PGresult *res;
+        int rc = cm_pg_run(e->ctl, err, "BEGIN", 0, NULL);
+        if (!rc)
+            rc = cm_pg_exec(e->ctl, &res, err,
+                            "SELECT s.pid::text, coalesce(a.client_addr::text, 'local'), "
+                            "a.backend_start::text FROM iasql_engine_state s "
+                            "JOIN pg_stat_activity a ON a.pid = s.pid AND a.usename = 'iasql_engine' "
+                            "AND a.datname = current_database() AND a.pid <> pg_backend_pid() "
+                            "WHERE s.state = 'running' FOR UPDATE OF s",
+                            0, NULL);
+        if (rc)
+            return cm_pg_end(e->ctl, rc, err);
+        bool other = PQntuples(res) == 1;
+        if (other && waited >= ENG_CLAIM_WAIT_MS)
+            rc = cm_err_set(err, CM_EBUSY,
+                            "another iasql engine already runs for database %s (server process "
+                            "%s, client %s, connected at %s)",
+                            PQdb(e->ctl), PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                            PQgetvalue(res, 0, 2));
         PQclear(res);
-    cm_err tmp;
-    cm_pg_run(e->ctl, &tmp, "RESET lock_timeout", 0, NULL);
-    if (rc != CM_EBUSY)
-        return rc;
-    rc = cm_pg_exec(e->ctl, &res, err,
-                    "SELECT a.pid::text, coalesce(a.client_addr::text, 'local'), "
-                    "a.backend_start::text FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                    "WHERE l.locktype = 'advisory' AND l.classid = 1767993713 AND l.objid = 0 "
-                    "AND l.objsubid = 2 AND l.granted LIMIT 1",
-                    0, NULL);
-    if (rc)
-        return rc;
-    if (PQntuples(res) == 1)
-        rc = cm_err_set(err, CM_EBUSY,
-                        "another iasql engine already runs for database %s (server process %s, "
-                        "client %s, connected at %s)",
-                        PQdb(e->ctl), PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-                        PQgetvalue(res, 0, 2));
-    else
-        rc = cm_err_set(err, CM_EBUSY, "another iasql engine already runs for database %s",
-                        PQdb(e->ctl));
-    PQclear(res);
-    return rc;
+        if (!rc && !other)
+            rc = cm_pg_run(e->ctl, err,
+                           "UPDATE iasql_engine_state SET state = 'running', pid = pg_backend_pid(), "
+                           "since = clock_timestamp()",
+                           0, NULL);
+        rc = cm_pg_end(e->ctl, rc, err);
+        if (rc || !other)
+            return rc;
+        if (wait_or_stop(50))
+            return cm_err_set(err, CM_EBUSY, "stopped on a signal while waiting to start");
+    }
 }
 
 static int read_dbid(eng *e, cm_err *err)
@@ -163,6 +169,7 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
     int64_t next_tail = cm_mono_us() + (int64_t)opt->tail_ms * 1000;
     int64_t apply_every = (int64_t)opt->auto_apply_s * 1000000;
     int64_t next_apply = apply_every ? cm_mono_us() + apply_every : INT64_MAX;
+    int64_t next_idle_check = cm_mono_us();
     for (;;) {
         int pfd = eng_poll_fd(e);
         struct pollfd fds[3] = {{PQsocket(e->ctl), POLLIN, 0},
@@ -182,6 +189,8 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
             cm_err terr;
             if (eng_tail(e, &terr))
                 cm_log(CM_LOG_WARN, "last tail before stopping: %s", terr.msg);
+            if (eng_rpc_stop(e, &terr))
+                cm_log(CM_LOG_WARN, "saying the engine stops: %s", terr.msg);
             return 0;
         }
         if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
@@ -197,6 +206,17 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
             if (rc)
                 return rc;
             next_tail = cm_mono_us() + (int64_t)opt->tail_ms * 1000;
+        }
+        if (cm_mono_us() >= next_idle_check) {
+            cm_err ierr;
+            int rc = eng_report_idle(e, &ierr);
+            if (rc == CM_EPGCONN) {
+                *err = ierr;
+                return rc;
+            }
+            if (rc)
+                cm_log(CM_LOG_WARN, "idle transaction check: %s", ierr.msg);
+            next_idle_check = cm_mono_us() + 10 * 1000000LL;
         }
         if (cm_mono_us() >= next_apply) {
             cm_err aerr;
@@ -249,7 +269,7 @@ static int eng_connect_all(eng *e, cm_err *err)
 {
     int rc = eng_connect_engine(&e->ctl, e->conninfo, err);
     if (!rc)
-        rc = take_engine_lock(e, err);
+        rc = claim_engine(e, err);
     if (!rc)
         rc = eng_rpc_reset(e, err);
     if (!rc)

@@ -106,6 +106,32 @@ static int cmd_run(int argc, char **argv)
     return 0;
 }
 
+/* Says plainly when the database has no iasql schema, or the role may not
+ * call it, instead of "function does not exist" or "permission denied". */
+static int check_callable(PGconn *conn, cm_err *err)
+{
+    PGresult *res;
+    int rc = cm_pg_exec(conn, &res, err,
+                        "SELECT to_regprocedure('iasql_rpc_call(text, text[])') IS NOT NULL, "
+                        "to_regprocedure('iasql_rpc_call(text, text[])') IS NOT NULL AND "
+                        "has_function_privilege('iasql_rpc_call(text, text[])', 'EXECUTE')",
+                        0, NULL);
+    if (rc)
+        return rc;
+    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+        rc = cm_err_set(err, CM_ECONFIG,
+                        "database %s has no iasql schema. Hint: run `iasql init CONNINFO` first, "
+                        "as its owner or a superuser",
+                        PQdb(conn));
+    else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+        rc = cm_err_set(err, CM_ECONFIG,
+                        "role %s may not call iasql functions in database %s. Hint: the "
+                        "database's owner grants it with: GRANT iasql_user TO %s;",
+                        PQuser(conn), PQdb(conn), PQuser(conn));
+    PQclear(res);
+    return rc;
+}
+
 /* Runs one of the SQL functions from a shell and prints its rows. */
 static int call_sql(const char *cmd, const char *sql, int argc, char **argv)
 {
@@ -119,7 +145,9 @@ static int call_sql(const char *cmd, const char *sql, int argc, char **argv)
     const char *params[1] = {argc > 1 ? argv[1] : NULL};
     if (cm_pg_connect(&conn, argv[0], &err))
         return fail(cmd, &err);
-    int rc = cm_pg_exec(conn, &res, &err, sql, strchr(sql, '$') ? 1 : 0, params);
+    int rc = check_callable(conn, &err);
+    if (!rc)
+        rc = cm_pg_exec(conn, &res, &err, sql, strchr(sql, '$') ? 1 : 0, params);
     if (!rc) {
         for (int r = 0; r < PQntuples(res); r++)
             for (int c = 0; c < PQnfields(res); c++)

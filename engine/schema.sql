@@ -1,25 +1,23 @@
 -- engine/schema.sql — the base schema that `iasql init` installs.
 -- Idempotent: every statement may run again on an installed database, so
--- `iasql init` doubles as the upgrade path. Runs as a superuser, in one
--- transaction. Objects belong to the role iasql_engine, the role the engine
--- works as; user roles get SELECT on history and EXECUTE on the functions.
+-- `iasql init` doubles as the upgrade path. `iasql init` creates the roles
+-- (iasql_engine, iasql_user, this database's RPC role) and the dblink
+-- extension's grants first, then runs this script as iasql_engine, in one
+-- transaction: every object belongs to iasql_engine. Nothing here is granted
+-- to PUBLIC; application roles get what they need through iasql_user
+-- (docs/security.md).
 
-CREATE EXTENSION IF NOT EXISTS dblink;
-
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'iasql_engine') THEN
-    CREATE ROLE iasql_engine LOGIN;
-  END IF;
-END $$;
-
-GRANT USAGE, CREATE ON SCHEMA public TO iasql_engine;
+-- Functions made by iasql_engine are executable by iasql_user only unless
+-- granted otherwise; PUBLIC gets nothing.
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO iasql_user;
 
 -- Row ids of every resource table come from this one sequence, so an id is
 -- never reused, across tables and across uninstall and install.
 CREATE SEQUENCE IF NOT EXISTS iasql_row_id_seq;
 ALTER SEQUENCE iasql_row_id_seq OWNER TO iasql_engine;
-GRANT USAGE, SELECT ON SEQUENCE iasql_row_id_seq TO PUBLIC;
+REVOKE ALL ON SEQUENCE iasql_row_id_seq FROM PUBLIC;
+GRANT USAGE, SELECT ON SEQUENCE iasql_row_id_seq TO iasql_user;
 
 CREATE TABLE IF NOT EXISTS iasql_config (
   key text PRIMARY KEY,
@@ -79,6 +77,9 @@ CREATE TABLE IF NOT EXISTS iasql_commits (
   failed integer NOT NULL DEFAULT 0,
   transaction_id bigint
 );
+-- The role that asked for the commit (the caller's session user, as the
+-- engine found it; iasql_engine for auto-apply).
+ALTER TABLE iasql_commits ADD COLUMN IF NOT EXISTS role name;
 DO $$
 BEGIN
   IF (SELECT data_type FROM information_schema.columns
@@ -89,11 +90,11 @@ BEGIN
   END IF;
 END $$;
 
--- iasql transactions (iasql_begin). Whether one is open is whether its
--- session holds the advisory lock (class 1767993713, key 2147483647): it
--- goes with the session, so a client that dies never leaves the database
--- locked. A row still 'open' without its lock is marked 'abandoned' by the
--- next iasql_begin().
+-- iasql transactions (iasql_begin). At most one row is 'open'. It is held
+-- while its session holds the session advisory lock lock_key, a random key
+-- nobody can take before the holder does: it goes with the session, so a
+-- client that dies never leaves the database locked. A row still 'open'
+-- without its lock is marked 'abandoned' by the next iasql_begin().
 CREATE TABLE IF NOT EXISTS iasql_transactions (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   pid integer NOT NULL,
@@ -103,6 +104,13 @@ CREATE TABLE IF NOT EXISTS iasql_transactions (
   status text NOT NULL DEFAULT 'open'
     CHECK (status IN ('open', 'committed', 'rolled back', 'abandoned'))
 );
+ALTER TABLE iasql_transactions ADD COLUMN IF NOT EXISTS lock_key bigint;
+-- Set once the engine has reported the transaction as idle past the bound.
+ALTER TABLE iasql_transactions ADD COLUMN IF NOT EXISTS idle_reported boolean NOT NULL DEFAULT false;
+UPDATE iasql_transactions SET status = 'abandoned', ended_at = clock_timestamp()
+ WHERE status = 'open' AND (lock_key IS NULL OR id < (SELECT max(id) FROM iasql_transactions WHERE status = 'open'));
+CREATE UNIQUE INDEX IF NOT EXISTS iasql_transactions_one_open ON iasql_transactions ((true))
+  WHERE status = 'open';
 
 CREATE TABLE IF NOT EXISTS iasql_errors (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -113,13 +121,14 @@ CREATE TABLE IF NOT EXISTS iasql_errors (
   message text NOT NULL
 );
 
--- Requests from SQL functions to the engine. The engine keeps a few 'open'
--- tickets, each with an advisory lock it holds; a caller claims one, and the
--- engine releases the lock once the answer is written, which wakes the caller.
+-- Requests from SQL functions to the engine (docs/rpc.md). The engine keeps
+-- a few 'open' tickets, each with a random advisory-lock key it holds; a
+-- caller claims one, and the engine releases the lock once the answer is
+-- written, which wakes the caller. caller_secret and nonce prove which
+-- session filed the request; nobody but the engine reads them.
 CREATE TABLE IF NOT EXISTS iasql_rpc (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  status text NOT NULL DEFAULT 'open'
-    CHECK (status IN ('open', 'queued', 'done', 'failed', 'abandoned')),
+  status text NOT NULL DEFAULT 'open',
   op text,
   args text[],
   caller name,
@@ -128,6 +137,32 @@ CREATE TABLE IF NOT EXISTS iasql_rpc (
   result json,
   error text,
   error_hint text
+);
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS ticket_key bigint;
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS nonce bigint;
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS caller_secret text;
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS caller_pid integer;
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS taken_at timestamptz;
+ALTER TABLE iasql_rpc DROP CONSTRAINT IF EXISTS iasql_rpc_status_check;
+ALTER TABLE iasql_rpc ADD CONSTRAINT iasql_rpc_status_check
+  CHECK (status IN ('open', 'queued', 'working', 'done', 'failed', 'cancelled', 'abandoned'));
+
+-- The engine's presence: the server process of its control connection while
+-- it runs, 'stopped' after a clean stop. Callers read it to tell "not
+-- running" from "reconnecting" (docs/rpc.md).
+CREATE TABLE IF NOT EXISTS iasql_engine_state (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  state text NOT NULL DEFAULT 'stopped' CHECK (state IN ('running', 'stopped')),
+  pid integer,
+  since timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+INSERT INTO iasql_engine_state DEFAULT VALUES ON CONFLICT DO NOTHING;
+
+-- The login of this database's RPC role (iasql_rpc_<database oid>): the
+-- password iasql init generated for it. Readable by iasql_engine alone.
+CREATE TABLE IF NOT EXISTS iasql_rpc_login (
+  role name PRIMARY KEY,
+  password text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS iasql_rpc_pending ON iasql_rpc (id) WHERE status IN ('open', 'queued');
 
@@ -141,21 +176,15 @@ CREATE TABLE IF NOT EXISTS iasql_foreign_owner (
   PRIMARY KEY (table_name, row_id)
 );
 
-ALTER TABLE iasql_config OWNER TO iasql_engine;
-ALTER TABLE iasql_foreign_owner OWNER TO iasql_engine;
-ALTER TABLE iasql_module OWNER TO iasql_engine;
-ALTER TABLE iasql_dependencies OWNER TO iasql_engine;
-ALTER TABLE iasql_tables OWNER TO iasql_engine;
-ALTER TABLE iasql_audit_log OWNER TO iasql_engine;
-ALTER TABLE iasql_commits OWNER TO iasql_engine;
-ALTER TABLE iasql_errors OWNER TO iasql_engine;
-ALTER TABLE iasql_rpc OWNER TO iasql_engine;
-ALTER TABLE iasql_transactions OWNER TO iasql_engine;
-
+-- History and catalogue: readable by iasql_user, written by the engine
+-- alone. The RPC tables and the secrets are the engine's only.
 REVOKE ALL ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
-  iasql_commits, iasql_errors, iasql_rpc, iasql_transactions, iasql_foreign_owner FROM PUBLIC;
+  iasql_commits, iasql_errors, iasql_rpc, iasql_transactions, iasql_foreign_owner,
+  iasql_engine_state, iasql_rpc_login FROM PUBLIC;
+REVOKE ALL ON iasql_rpc, iasql_rpc_login FROM iasql_user;
 GRANT SELECT ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
-  iasql_commits, iasql_errors, iasql_transactions, iasql_foreign_owner TO PUBLIC;
+  iasql_commits, iasql_errors, iasql_transactions, iasql_foreign_owner, iasql_engine_state
+  TO iasql_user;
 
 -- Secrets in transit. The cleartext of a secret column (an SSM SecureString
 -- value) waits here, readable by the engine alone, from the user's write
@@ -170,13 +199,30 @@ CREATE TABLE IF NOT EXISTS iasql_secret (
   value text NOT NULL,
   PRIMARY KEY (table_name, row_id, column_name)
 );
-ALTER TABLE iasql_secret OWNER TO iasql_engine;
 REVOKE ALL ON iasql_secret FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION iasql_is_mask(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT v LIKE 'iasql-secret:%' $$;
 
+-- Raises unless rel is a resource table of an installed module: in schema
+-- public, owned by iasql_engine (only the engine makes those), listed in
+-- iasql_tables. Every SECURITY DEFINER trigger calls it first, so that it
+-- never runs on a table, or with column types, that a user made.
+CREATE OR REPLACE FUNCTION iasql_capture_check(rel oid) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_class c JOIN iasql_tables t ON t.table_name = c.relname::text
+                  WHERE c.oid = rel AND c.relnamespace = 'public'::regnamespace
+                    AND c.relowner = 'iasql_engine'::regrole) THEN
+    RAISE EXCEPTION 'iasql triggers run only on the resource tables of installed modules'
+      USING DETAIL = format('A trigger fired on relation %s.', rel),
+            HINT = 'Write to the module''s own table in schema public instead.';
+  END IF;
+END $$;
+
 -- Keeps a secret for the engine and returns the mask the row holds instead.
+-- Called only from a module's own SECURITY DEFINER trigger, which checked
+-- its table first (docs/secrets.md); no user role may execute it.
 CREATE OR REPLACE FUNCTION iasql_secret_put(_table text, _row_id bigint, _column text,
                                             _value text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -208,8 +254,10 @@ $$;
 CREATE OR REPLACE FUNCTION iasql_audit_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-  o text := iasql_audit_origin();
+  o text;
 BEGIN
+  PERFORM iasql_capture_check(TG_RELID);
+  o := iasql_audit_origin();
   INSERT INTO iasql_audit_log (origin, table_name, op, row_id, new_row)
   SELECT o, TG_TABLE_NAME, 'INSERT', n.id, to_json(n) FROM iasql_new n;
   RETURN NULL;
@@ -218,8 +266,10 @@ END $$;
 CREATE OR REPLACE FUNCTION iasql_audit_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-  o text := iasql_audit_origin();
+  o text;
 BEGIN
+  PERFORM iasql_capture_check(TG_RELID);
+  o := iasql_audit_origin();
   -- An UPDATE that changes nothing is not a change and is not recorded.
   INSERT INTO iasql_audit_log (origin, table_name, op, row_id, old_row, new_row)
   SELECT o, TG_TABLE_NAME, 'UPDATE', n.id, to_json(p), to_json(n)
@@ -231,8 +281,10 @@ END $$;
 CREATE OR REPLACE FUNCTION iasql_audit_delete() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-  o text := iasql_audit_origin();
+  o text;
 BEGIN
+  PERFORM iasql_capture_check(TG_RELID);
+  o := iasql_audit_origin();
   INSERT INTO iasql_audit_log (origin, table_name, op, row_id, old_row)
   SELECT o, TG_TABLE_NAME, 'DELETE', p.id, to_json(p) FROM iasql_old p;
   RETURN NULL;
@@ -271,7 +323,7 @@ BEGIN
                  'WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION iasql_refuse_id_change()', t);
   EXECUTE format('CREATE TRIGGER iasql_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                  'EXECUTE FUNCTION iasql_refuse_truncate()', t);
-  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO PUBLIC', t);
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO iasql_user', t);
 END $$;
 
 -- Tags as AWS accepts them: an object of at most 50 string values, keys of
@@ -291,44 +343,172 @@ $$;
 
 -- ---------------------------------------------------------------- RPC
 
-CREATE OR REPLACE FUNCTION iasql_rpc_key(id bigint) RETURNS integer
-LANGUAGE sql IMMUTABLE AS $$ SELECT (id % 2147483646 + 1)::integer $$;
+-- Signatures of older schemas (and the view over one that changes).
+DROP VIEW IF EXISTS iasql_status;
+DROP FUNCTION IF EXISTS iasql_rpc_submit(text, text[]);
+DROP FUNCTION IF EXISTS iasql_rpc_answer(bigint);
+DROP FUNCTION IF EXISTS iasql_rpc_key(bigint);
+DROP FUNCTION IF EXISTS iasql_transaction_holder();
 
--- Runs in the caller's dblink session, which commits at once. Returns a
--- claimed ticket (> 0), or minus the id of a request in flight to wait on
--- when every ticket is taken, or NULL when there is nothing to wait on.
-CREATE OR REPLACE FUNCTION iasql_rpc_submit(_op text, _args text[]) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  t bigint;
+-- A random one-key advisory-lock key (60 random bits of a version 4 uuid).
+CREATE OR REPLACE FUNCTION iasql_random_key() RETURNS bigint
+LANGUAGE sql VOLATILE AS $$
+  SELECT ('x' || left(replace(gen_random_uuid()::text, '-', ''), 16))::bit(64)::bigint
+$$;
+
+-- The advisory-lock key by which a caller proves it filed a request: the
+-- first 64 bits of SHA-256 over its session's secret and the request's
+-- nonce. Only the caller's session and its own RPC connection know the
+-- secret, so no other session can hold this key for a request it did not
+-- file (docs/rpc.md, "Who filed a request").
+CREATE OR REPLACE FUNCTION iasql_rpc_lock_key(_secret text, _nonce bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT ('x' || left(encode(sha256(convert_to(_secret || ':' || _nonce::text, 'UTF8')), 'hex'),
+                      16))::bit(64)::bigint
+$$;
+
+-- The server process that holds the one-key advisory lock _key in this
+-- database, or NULL.
+CREATE OR REPLACE FUNCTION iasql_lock_holder(_key bigint) RETURNS integer
+LANGUAGE sql STABLE AS $$
+  SELECT l.pid FROM pg_locks l
+   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+     AND l.classid = ((_key >> 32) & 4294967295)::oid AND l.objid = (_key & 4294967295)::oid
+     AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+   LIMIT 1
+$$;
+
+-- Whether the engine is here: 'running' (its control connection is up),
+-- 'reconnecting' (it said it runs, but that connection is gone), or
+-- 'stopped' (it stopped cleanly, or never ran).
+CREATE OR REPLACE FUNCTION iasql_engine_presence(OUT status text, OUT pid integer,
+                                                 OUT since timestamptz)
+LANGUAGE sql VOLATILE AS $$
+  SELECT CASE WHEN s.state = 'stopped' THEN 'stopped'
+              WHEN EXISTS (SELECT FROM pg_stat_activity a
+                            WHERE a.pid = s.pid AND a.usename = 'iasql_engine'
+                              AND a.datname = current_database()) THEN 'running'
+              ELSE 'reconnecting' END, s.pid, s.since
+    FROM iasql_engine_state s, pg_stat_clear_snapshot() x
+$$;
+
+-- How long a call waits for an engine that is reconnecting, in seconds:
+-- the session's iasql.engine_wait, else iasql_config engine_wait_seconds,
+-- else 5.
+CREATE OR REPLACE FUNCTION iasql_engine_wait() RETURNS double precision
+LANGUAGE sql STABLE AS $$
+  SELECT least(greatest(coalesce(nullif(current_setting('iasql.engine_wait', true), '')::double precision,
+                                 (SELECT c.value::double precision FROM iasql_config c
+                                   WHERE c.key = 'engine_wait_seconds'),
+                                 5), 0), 3600)
+$$;
+
+-- Raises the message for an engine that is not there (status as
+-- iasql_engine_presence gives it); _what says what did not happen.
+CREATE OR REPLACE FUNCTION iasql_engine_absent(_status text, _since timestamptz, _what text)
+RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE iasql_rpc
-     SET status = 'queued', op = _op, args = _args, caller = session_user,
-         submitted_at = clock_timestamp()
-   WHERE id = (SELECT r.id FROM iasql_rpc r WHERE r.status = 'open'
-                ORDER BY r.id LIMIT 1 FOR UPDATE SKIP LOCKED)
-  RETURNING id INTO t;
-  IF t IS NOT NULL THEN
-    PERFORM pg_notify('iasql_rpc', t::text);
-    RETURN t;
+  IF _status = 'reconnecting' THEN
+    RAISE EXCEPTION 'the iasql engine for database % is reconnecting', current_database()
+      USING DETAIL = format('It has not been connected since its session of %s ended; %s.',
+                            _since, _what),
+            HINT = 'Call again in a moment. If it does not come back, see its log, or start it with: iasql run CONNINFO';
   END IF;
-  SELECT -r.id INTO t FROM iasql_rpc r WHERE r.status = 'queued' ORDER BY r.id LIMIT 1;
-  RETURN t;
+  RAISE EXCEPTION 'the iasql engine is not running for database %', current_database()
+    USING DETAIL = format('%s.', _what),
+          HINT = 'Start it with: iasql run CONNINFO --journal DIR';
 END $$;
 
+-- Opens this session's connection to the engine's request table, as this
+-- database's RPC role, carrying the session's secret in its start-up
+-- options (never in a query text, which other RPC sessions could read).
+-- SECURITY DEFINER: only iasql_engine can read the RPC role's password.
+CREATE OR REPLACE FUNCTION iasql_rpc_connect(_secret text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  ci text;
+BEGIN
+  IF _secret IS NULL OR _secret !~ '^[0-9a-f]{32,128}$' THEN
+    RAISE EXCEPTION 'an iasql RPC secret is 32 to 128 hexadecimal digits';
+  END IF;
+  SELECT format('%s user=''%s'' password=''%s'' options=''-c iasql.rpc_secret=%s''',
+                c.value, l.role, l.password, _secret)
+    INTO ci
+    FROM iasql_config c, iasql_rpc_login l
+   WHERE c.key = 'loopback_conninfo' AND l.role = (SELECT r.value FROM iasql_config r
+                                                    WHERE r.key = 'rpc_role');
+  IF ci IS NULL THEN
+    RAISE EXCEPTION 'database % has no iasql RPC login', current_database()
+      USING HINT = 'Run iasql init CONNINFO again.';
+  END IF;
+  PERFORM dblink_connect('iasql_rpc', ci);
+END $$;
+
+-- Runs in the caller's RPC connection, which commits at once. Files a
+-- request under the connection's secret and the caller's nonce; returns its
+-- id and the ticket whose lock wakes the caller (NULL when every ticket is
+-- taken: the caller then polls).
+CREATE OR REPLACE FUNCTION iasql_rpc_submit(_op text, _args text[], _nonce bigint,
+                                            OUT id bigint, OUT ticket bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  s text := current_setting('iasql.rpc_secret', true);
+BEGIN
+  IF coalesce(s, '') = '' OR _nonce IS NULL THEN
+    RAISE EXCEPTION 'an iasql request needs the connection''s secret and a nonce';
+  END IF;
+  UPDATE iasql_rpc r
+     SET status = 'queued', op = _op, args = _args, nonce = _nonce, caller_secret = s,
+         submitted_at = clock_timestamp()
+   WHERE r.id = (SELECT o.id FROM iasql_rpc o WHERE o.status = 'open'
+                  ORDER BY o.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+  RETURNING r.id, r.ticket_key INTO id, ticket;
+  IF id IS NULL THEN
+    INSERT INTO iasql_rpc (status, op, args, nonce, caller_secret, submitted_at)
+    VALUES ('queued', _op, _args, _nonce, s, clock_timestamp())
+    RETURNING iasql_rpc.id INTO id;
+  END IF;
+  PERFORM pg_notify('iasql_rpc', id::text);
+END $$;
+
+-- The answer to one of this connection's own requests (nothing for any
+-- other's).
 CREATE OR REPLACE FUNCTION iasql_rpc_answer(_id bigint,
   OUT status text, OUT result json, OUT error text, OUT error_hint text)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT r.status, r.result, r.error, r.error_hint FROM iasql_rpc r WHERE r.id = _id
+  SELECT r.status, r.result, r.error, r.error_hint FROM iasql_rpc r
+   WHERE r.id = _id AND r.caller_secret = current_setting('iasql.rpc_secret', true)
 $$;
+
+-- Withdraws one of this connection's own requests if the engine has not
+-- taken it; returns its status afterwards.
+CREATE OR REPLACE FUNCTION iasql_rpc_cancel(_id bigint) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  st text;
+BEGIN
+  UPDATE iasql_rpc r SET status = 'cancelled', finished_at = clock_timestamp(),
+         error = 'the caller stopped waiting before the engine took the request'
+   WHERE r.id = _id AND r.caller_secret = current_setting('iasql.rpc_secret', true)
+     AND r.status = 'queued';
+  SELECT r.status INTO st FROM iasql_rpc r
+   WHERE r.id = _id AND r.caller_secret = current_setting('iasql.rpc_secret', true);
+  RETURN st;
+END $$;
 
 CREATE OR REPLACE FUNCTION iasql_rpc_call(_op text, _args text[]) RETURNS json
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
+  secret text := current_setting('iasql.rpc_secret', true);
+  nonce bigint := iasql_random_key();
   t bigint;
+  ticket bigint;
   a record;
-  tries integer := 0;
-  lock_class constant integer := 1767993713;
+  e record;
+  bound double precision := iasql_engine_wait();
+  down_since timestamptz;
+  nap double precision := 0.01;
 BEGIN
   IF pg_current_xact_id_if_assigned() IS NOT NULL AND EXISTS (
        SELECT FROM iasql_audit_log l
@@ -337,39 +517,81 @@ BEGIN
       USING DETAIL = 'The engine works on its own connection and cannot see rows this transaction has not committed.',
             HINT = 'COMMIT first, then call the function again.';
   END IF;
-  IF NOT coalesce('iasql_rpc' = ANY (dblink_get_connections()), false) THEN
-    PERFORM dblink_connect('iasql_rpc',
-      (SELECT format('%s user=''%s''', c.value,
-                     replace(replace(session_user::text, '\', '\\'), '''', '\'''))
-         FROM iasql_config c WHERE c.key = 'loopback_conninfo'));
-  END IF;
+  -- An engine that is not there answers at once, or within the bound while
+  -- it reconnects; nothing is filed meanwhile.
   LOOP
-    SELECT x.v INTO t
-      FROM dblink('iasql_rpc', format('SELECT iasql_rpc_submit(%L, %L)', _op, _args)) AS x(v bigint);
-    EXIT WHEN t > 0;
-    IF t < 0 THEN
-      -- Every ticket is taken: wait for the oldest request in flight, then try again.
-      PERFORM pg_advisory_lock_shared(lock_class, iasql_rpc_key(-t));
-      PERFORM pg_advisory_unlock_shared(lock_class, iasql_rpc_key(-t));
-    ELSE
-      IF pg_try_advisory_lock_shared(lock_class, 0) THEN
-        PERFORM pg_advisory_unlock_shared(lock_class, 0);
-        RAISE EXCEPTION 'the iasql engine is not running for database %', current_database()
-          USING HINT = 'Start it with: iasql run CONNINFO --journal DIR';
-      END IF;
-      tries := tries + 1;
-      IF tries > 2000 THEN
-        RAISE EXCEPTION 'the iasql engine did not take the % request within 10 seconds', _op;
-      END IF;
-      -- Rare: the engine is alive and has not yet replaced its tickets.
-      PERFORM pg_sleep(0.005);
+    SELECT * INTO e FROM iasql_engine_presence();
+    EXIT WHEN e.status = 'running';
+    IF e.status = 'stopped' THEN
+      PERFORM iasql_engine_absent(e.status, e.since, format('iasql_%s() was not carried out', _op));
     END IF;
+    down_since := coalesce(down_since, clock_timestamp());
+    IF clock_timestamp() - down_since > make_interval(secs => bound) THEN
+      PERFORM iasql_engine_absent(e.status, e.since,
+        format('iasql_%s() waited %s seconds and was not carried out', _op, bound));
+    END IF;
+    PERFORM pg_sleep(0.1);
   END LOOP;
-  PERFORM pg_advisory_lock_shared(lock_class, iasql_rpc_key(t));
-  PERFORM pg_advisory_unlock_shared(lock_class, iasql_rpc_key(t));
-  SELECT * INTO a
-    FROM dblink('iasql_rpc', format('SELECT * FROM iasql_rpc_answer(%s)', t))
-      AS x(status text, result json, error text, error_hint text);
+  down_since := NULL;
+  -- A killed or disconnected client's backend notices within a second
+  -- even while it waits, and so gives up its request (see below).
+  PERFORM set_config('client_connection_check_interval', '1000', true);
+  IF coalesce(secret, '') = '' OR NOT coalesce('iasql_rpc' = ANY (dblink_get_connections()), false) THEN
+    IF coalesce('iasql_rpc' = ANY (dblink_get_connections()), false) THEN
+      PERFORM dblink_disconnect('iasql_rpc');
+    END IF;
+    secret := replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
+    PERFORM iasql_rpc_connect(secret);
+    PERFORM set_config('iasql.rpc_secret', secret, false);
+  END IF;
+  -- The proof of who filed the request lives in this block's
+  -- subtransaction: a cancel or any error releases it, so the engine drops
+  -- a request whose caller is gone before it took it.
+  BEGIN
+    PERFORM pg_advisory_xact_lock(iasql_rpc_lock_key(secret, nonce));
+    SELECT x.id, x.ticket INTO t, ticket
+      FROM dblink('iasql_rpc', format('SELECT * FROM iasql_rpc_submit(%L, %L, %s)', _op, _args, nonce))
+        AS x(id bigint, ticket bigint);
+    LOOP
+      IF ticket IS NOT NULL THEN
+        -- Woken the moment the engine releases the ticket. A lock timeout
+        -- only means: look at the answer and at the engine, then wait on.
+        BEGIN
+          PERFORM set_config('lock_timeout', '1000', true);
+          PERFORM pg_advisory_lock_shared(ticket);
+          PERFORM pg_advisory_unlock_shared(ticket);
+        EXCEPTION WHEN lock_not_available THEN
+          NULL;
+        END;
+      ELSE
+        PERFORM pg_sleep(nap);
+        nap := least(nap * 2, 0.2);
+      END IF;
+      SELECT * INTO a
+        FROM dblink('iasql_rpc', format('SELECT * FROM iasql_rpc_answer(%s)', t))
+          AS x(status text, result json, error text, error_hint text);
+      EXIT WHEN a.status IN ('done', 'failed', 'cancelled', 'abandoned');
+      SELECT * INTO e FROM iasql_engine_presence();
+      IF e.status = 'running' THEN
+        down_since := NULL;
+      ELSE
+        down_since := coalesce(down_since, clock_timestamp());
+        IF e.status = 'stopped' OR clock_timestamp() - down_since > make_interval(secs => bound) THEN
+          SELECT x.v INTO a.status
+            FROM dblink('iasql_rpc', format('SELECT iasql_rpc_cancel(%s)', t)) AS x(v text);
+          IF a.status = 'cancelled' THEN
+            PERFORM iasql_engine_absent(e.status, e.since,
+              format('request %s (iasql_%s()) was withdrawn before it was carried out', t, _op));
+          END IF;
+          RAISE EXCEPTION 'the iasql engine stopped while carrying out request % (iasql_%())', t, _op
+            USING HINT = 'When it runs again, iasql_commits and iasql_get_errors() say what was applied.';
+        END IF;
+        PERFORM pg_sleep(0.1);
+      END IF;
+    END LOOP;
+  EXCEPTION WHEN SQLSTATE 'IQ999' THEN
+    RAISE; -- never raised: the clause only makes the block a subtransaction
+  END;
   IF a.status = 'done' THEN
     RETURN a.result;
   ELSIF a.status = 'failed' AND a.error_hint IS NOT NULL THEN
@@ -377,31 +599,25 @@ BEGIN
   ELSIF a.status = 'failed' THEN
     RAISE EXCEPTION USING MESSAGE = a.error;
   END IF;
-  RAISE EXCEPTION 'the iasql engine stopped before answering request % (%)', t, _op
-    USING HINT = 'Start the engine again; the request was not carried out.';
+  RAISE EXCEPTION 'the iasql engine did not carry out request % (iasql_%())', t, _op
+    USING DETAIL = coalesce(a.error, a.status),
+          HINT = 'Call the function again.';
 END $$;
-
--- ---------------------------------------------------------------- user functions
 
 -- ---------------------------------------------------------------- iasql transactions
 
--- Who holds the iasql transaction lock, for messages.
+-- The open iasql transaction whose session still holds its lock, for
+-- messages and checks.
 CREATE OR REPLACE FUNCTION iasql_transaction_holder(OUT pid integer, OUT transaction_id bigint,
-  OUT who text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT l.pid, x.id,
-         CASE WHEN x.id IS NULL
-              THEN format('session %s (role %s): the engine applying pending changes', l.pid, a.usename)
-              ELSE format('session %s (role %s, application "%s", open since %s)', l.pid, x.role,
-                          coalesce(a.application_name, ''), x.started_at) END
-    FROM pg_locks l
-    LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-    LEFT JOIN iasql_transactions x ON x.pid = l.pid AND x.status = 'open'
-   WHERE l.locktype = 'advisory' AND l.classid = 1767993713 AND l.objid = 2147483647
-     AND l.objsubid = 2 AND l.granted
-     AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-   ORDER BY x.id DESC NULLS LAST
-   LIMIT 1
+  OUT who text, OUT lock_key bigint)
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT x.pid, x.id,
+         format('session %s (role %s, application "%s", open since %s)', x.pid, x.role,
+                coalesce(a.application_name, ''), x.started_at),
+         x.lock_key
+    FROM iasql_transactions x
+    LEFT JOIN pg_stat_activity a ON a.pid = x.pid
+   WHERE x.status = 'open' AND iasql_lock_holder(x.lock_key) = x.pid
 $$;
 
 -- The iasql transaction this session holds, or NULL when none is open;
@@ -411,15 +627,8 @@ LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
   h record;
 BEGIN
-  -- The common case in two cheap calls: this session opened none, and the
-  -- lock is free (a shared try succeeds only when nobody holds it).
-  IF coalesce(current_setting('iasql.transaction', true), '') = ''
-     AND pg_try_advisory_lock_shared(1767993713, 2147483647) THEN
-    PERFORM pg_advisory_unlock_shared(1767993713, 2147483647);
-    RETURN NULL;
-  END IF;
   SELECT * INTO h FROM iasql_transaction_holder();
-  IF h.pid IS NULL OR h.transaction_id IS NULL THEN
+  IF h.pid IS NULL THEN
     RETURN NULL;
   ELSIF h.pid = pg_backend_pid() THEN
     RETURN h.transaction_id;
@@ -433,37 +642,56 @@ RETURNS TABLE (message text, transaction_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t bigint;
+  k bigint;
   h record;
   prev text := current_setting('lock_timeout');
-  got boolean;
+  deadline timestamptz := clock_timestamp() + make_interval(secs => greatest(coalesce(wait_seconds, 0), 0));
+  left_ms bigint;
 BEGIN
-  SELECT * INTO h FROM iasql_transaction_holder();
-  IF h.pid = pg_backend_pid() AND h.transaction_id IS NOT NULL THEN
-    RAISE EXCEPTION 'iasql transaction % is already open in this session', h.transaction_id
-      USING HINT = 'End it with iasql_commit() or iasql_rollback() first.';
-  END IF;
-  IF coalesce(wait_seconds, 0) <= 0 THEN
-    got := pg_try_advisory_lock(1767993713, 2147483647);
-  ELSE
-    BEGIN
-      PERFORM set_config('lock_timeout', greatest(1, (wait_seconds * 1000)::bigint)::text, true);
-      PERFORM pg_advisory_lock(1767993713, 2147483647);
-      got := true;
-    EXCEPTION WHEN lock_not_available THEN
-      got := false;
-    END;
-    PERFORM set_config('lock_timeout', prev, true);
-  END IF;
-  IF NOT got THEN
+  LOOP
     SELECT * INTO h FROM iasql_transaction_holder();
-    RAISE EXCEPTION 'iasql_begin() waited % seconds: iasql transaction % is open in %',
-      coalesce(wait_seconds, 0), coalesce(h.transaction_id::text, '(none)'), coalesce(h.who, 'another session')
-      USING HINT = 'It ends with iasql_commit() or iasql_rollback() in that session, or when that session ends.';
-  END IF;
-  UPDATE iasql_transactions x SET status = 'abandoned', ended_at = clock_timestamp()
-   WHERE x.status = 'open';
-  INSERT INTO iasql_transactions (pid, role) VALUES (pg_backend_pid(), session_user)
-  RETURNING id INTO t;
+    IF h.pid = pg_backend_pid() THEN
+      RAISE EXCEPTION 'iasql transaction % is already open in this session', h.transaction_id
+        USING HINT = 'End it with iasql_commit() or iasql_rollback() first.';
+    END IF;
+    left_ms := greatest(1, (extract(epoch FROM deadline - clock_timestamp()) * 1000)::bigint);
+    IF h.pid IS NULL THEN
+      -- Nobody holds one: rows left 'open' by sessions that are gone are abandoned.
+      UPDATE iasql_transactions x SET status = 'abandoned', ended_at = clock_timestamp()
+       WHERE x.status = 'open';
+      k := iasql_random_key();
+      PERFORM pg_advisory_lock(k);
+      BEGIN
+        PERFORM set_config('lock_timeout', left_ms::text, true);
+        INSERT INTO iasql_transactions (pid, role, lock_key) VALUES (pg_backend_pid(), session_user, k)
+        RETURNING id INTO t;
+      EXCEPTION WHEN unique_violation OR lock_not_available THEN
+        PERFORM pg_advisory_unlock(k);
+        t := NULL;
+      END;
+      PERFORM set_config('lock_timeout', prev, true);
+      EXIT WHEN t IS NOT NULL;
+    ELSIF clock_timestamp() >= deadline THEN
+      RAISE EXCEPTION 'iasql_begin() waited % seconds: iasql transaction % is open in %',
+        coalesce(wait_seconds, 0), h.transaction_id, h.who
+        USING HINT = 'It ends with iasql_commit() or iasql_rollback() in that session, or when that session ends.';
+    ELSE
+      -- Woken when the holder's session lets go; a timeout only means: look again.
+      BEGIN
+        PERFORM set_config('lock_timeout', least(left_ms, 500)::text, true);
+        PERFORM pg_advisory_lock_shared(h.lock_key);
+        PERFORM pg_advisory_unlock_shared(h.lock_key);
+      EXCEPTION WHEN lock_not_available THEN
+        NULL;
+      END;
+      PERFORM set_config('lock_timeout', prev, true);
+    END IF;
+    IF clock_timestamp() >= deadline AND t IS NULL AND h.pid IS NULL THEN
+      RAISE EXCEPTION 'iasql_begin() waited % seconds for another session''s iasql_begin()',
+        coalesce(wait_seconds, 0)
+        USING HINT = 'Call it again.';
+    END IF;
+  END LOOP;
   PERFORM set_config('iasql.transaction', t::text, false);
   RETURN QUERY SELECT format('iasql transaction %s is open: changes wait for iasql_commit() '
                              'or iasql_rollback()', t), t;
@@ -472,30 +700,45 @@ END $$;
 -- Ends this session's iasql transaction _id.
 CREATE OR REPLACE FUNCTION iasql_transaction_end(_id bigint, _status text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  k bigint;
 BEGIN
   UPDATE iasql_transactions x SET status = _status, ended_at = clock_timestamp()
-   WHERE x.id = _id AND x.pid = pg_backend_pid() AND x.status = 'open';
-  IF FOUND THEN
-    PERFORM pg_advisory_unlock(1767993713, 2147483647);
+   WHERE x.id = _id AND x.pid = pg_backend_pid() AND x.status = 'open'
+     AND _status IN ('committed', 'rolled back')
+  RETURNING x.lock_key INTO k;
+  IF k IS NOT NULL THEN
+    PERFORM pg_advisory_unlock(k);
   END IF;
   PERFORM set_config('iasql.transaction', '', false);
 END $$;
 
 -- The RPC of a function that ends this session's iasql transaction, if it
--- holds one (_fn names the function for a refusal): the transaction id goes
--- to the engine as the last argument, and the transaction ends as _status.
+-- holds one (_fn names the function for a refusal): the transaction ends as
+-- _status. The engine checks again which session holds the transaction.
 CREATE OR REPLACE FUNCTION iasql_transaction_call(_fn text, _op text, _args text[],
                                                   _status text) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
   tx bigint := iasql_transaction_check(_fn);
-  r json := iasql_rpc_call(_op, _args || tx::text);
+  r json := iasql_rpc_call(_op, _args);
 BEGIN
   IF tx IS NOT NULL THEN
     PERFORM iasql_transaction_end(tx, _status);
   END IF;
   RETURN r;
 END $$;
+
+-- What the engine and the iasql transaction are doing now.
+CREATE OR REPLACE VIEW iasql_status AS
+SELECT p.status AS engine, p.pid AS engine_pid, p.since AS engine_since,
+       h.transaction_id, h.who AS transaction_holder, x.started_at AS transaction_started_at,
+       coalesce(x.idle_reported, false) AS transaction_idle
+  FROM iasql_engine_presence() p
+  LEFT JOIN iasql_transaction_holder() h ON true
+  LEFT JOIN iasql_transactions x ON x.id = h.transaction_id;
+REVOKE ALL ON iasql_status FROM PUBLIC;
+GRANT SELECT ON iasql_status TO iasql_user;
 
 CREATE OR REPLACE FUNCTION iasql_commit(message text DEFAULT NULL)
 RETURNS TABLE (action text, table_name text, id bigint, description text)
@@ -659,13 +902,20 @@ LANGUAGE sql STABLE AS $$
   SELECT c.value FROM iasql_config c WHERE c.key = 'version'
 $$;
 
-ALTER FUNCTION iasql_audit_origin() OWNER TO iasql_engine;
-ALTER FUNCTION iasql_audit_insert() OWNER TO iasql_engine;
-ALTER FUNCTION iasql_audit_update() OWNER TO iasql_engine;
-ALTER FUNCTION iasql_audit_delete() OWNER TO iasql_engine;
-ALTER FUNCTION iasql_rpc_submit(text, text[]) OWNER TO iasql_engine;
-ALTER FUNCTION iasql_rpc_answer(bigint) OWNER TO iasql_engine;
-ALTER FUNCTION iasql_attach_capture(regclass) OWNER TO iasql_engine;
-ALTER FUNCTION iasql_transaction_holder() OWNER TO iasql_engine;
-ALTER FUNCTION iasql_begin(double precision) OWNER TO iasql_engine;
-ALTER FUNCTION iasql_transaction_end(bigint, text) OWNER TO iasql_engine;
+-- Nothing of iasql's is executable by PUBLIC, whatever an older schema
+-- granted; iasql_user gets the user functions (the default privileges
+-- above), and not the internals below. The RPC role gets the three request
+-- functions (iasql init grants them).
+DO $$
+DECLARE
+  f regprocedure;
+BEGIN
+  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+            WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = 'iasql_engine'::regrole LOOP
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+END $$;
+REVOKE EXECUTE ON FUNCTION iasql_audit_insert(), iasql_audit_update(), iasql_audit_delete(),
+  iasql_secret_put(text, bigint, text, text), iasql_secret_drop(text, bigint),
+  iasql_rpc_submit(text, text[], bigint), iasql_rpc_answer(bigint), iasql_rpc_cancel(bigint),
+  iasql_attach_capture(regclass) FROM iasql_user;

@@ -30,4 +30,4 @@ CREATE CONSTRAINT TRIGGER aws_regions_one_default AFTER INSERT OR UPDATE OR DELE
 CREATE FUNCTION default_aws_region() RETURNS text
 LANGUAGE sql STABLE AS $$ SELECT region FROM aws_regions WHERE is_default $$;
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON aws_regions TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON aws_regions TO iasql_user;

@@ -32,9 +32,12 @@ CREATE TABLE parameter (
 );
 
 -- A SecureString's value goes to iasql_secret; the row keeps a fresh mask.
+-- SECURITY DEFINER (iasql_secret is the engine's alone), so it first checks
+-- that it fires on this module's own table, and nobody else may attach it.
 CREATE FUNCTION parameter_hide_secret() RETURNS trigger
-LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
+  PERFORM iasql_capture_check(TG_RELID);
   IF TG_OP = 'DELETE' THEN
     PERFORM iasql_secret_drop('parameter', OLD.id);
     RETURN OLD;
@@ -44,6 +47,8 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
+
+REVOKE EXECUTE ON FUNCTION parameter_hide_secret() FROM iasql_user;
 
 CREATE TRIGGER parameter_hide_secret BEFORE INSERT OR UPDATE OR DELETE ON parameter
 FOR EACH ROW EXECUTE FUNCTION parameter_hide_secret();
