@@ -11,7 +11,9 @@
 #include "apply/apl_int.h"
 #include "common/cm_json.h"
 
-#define RECOVERED_MESSAGE "interrupted by an engine stop; settled from the cloud on restart"
+#define RECOVERED_MESSAGE \
+    "interrupted (the engine stopped, or lost its database connection); settled from the cloud " \
+    "when it came back"
 
 typedef struct scan {
     uint64_t commit_id; /* the interrupted commit, 0 if none */

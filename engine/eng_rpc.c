@@ -274,10 +274,11 @@ static int serve_one(eng *e, const rpc_req *q, cm_err *err)
         return arc;
     }
     cm_log(CM_LOG_INFO,
-           "request %s (%s) by %s done in %.1f ms, %zu rows, %llu cloud calls (%llu mutating)",
-           q->id, q->op, q->role, (double)(cm_mono_us() - t0) / 1000.0, json_array_size(result),
+           "request %s (%s) done in %.1f ms, %zu rows, %llu cloud calls (%llu mutating), "
+           "asked by %s",
+           q->id, q->op, (double)(cm_mono_us() - t0) / 1000.0, json_array_size(result),
            (unsigned long long)(mod_ctx_requests(e->mod) - calls0),
-           (unsigned long long)(mod_ctx_mutating_requests(e->mod) - writes0));
+           (unsigned long long)(mod_ctx_mutating_requests(e->mod) - writes0), q->role);
     int arc = answer(e, q, "done", result, NULL, err);
     json_decref(result);
     return arc;

@@ -323,7 +323,7 @@ BEGIN
                  'WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION iasql_refuse_id_change()', t);
   EXECUTE format('CREATE TRIGGER iasql_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                  'EXECUTE FUNCTION iasql_refuse_truncate()', t);
-  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO iasql_user', t);
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON %s TO iasql_user', t);
 END $$;
 
 -- Tags as AWS accepts them: an object of at most 50 string values, keys of

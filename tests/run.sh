@@ -16,14 +16,16 @@ failed=0
 failures=()
 
 step() { # name command...
-  local name=$1
+  local name=$1 t0=$SECONDS
   shift
   echo "=== $name"
   if "$@"; then
     passed=$((passed + 1))
+    echo "--- ok: $name ($((SECONDS - t0)) s)"
   else
     failed=$((failed + 1))
     failures+=("$name")
+    echo "--- FAILED: $name ($((SECONDS - t0)) s)"
   fi
 }
 
@@ -57,6 +59,9 @@ suite() { # build-dir label
   local b=$1 label=$2
   step "$label unit tests" bash -c "cd '$b' && ctest --output-on-failure"
   step "$label integration: moto_server" it_run "$b" moto "$MOTO_URL" test test it_spine
+  step "$label integration: managed PostgreSQL (owner with CREATEROLE, no superuser)" env IT_PG_SETUP=managed bash -c "$(declare -f it_run); it_run '$b' moto '$MOTO_URL' test test it_spine"
+  step "$label security: an ordinary role's attacks are refused" it_run "$b" moto "$MOTO_URL" test test sec_roles
+  step "$label integration: the engine down, stopped or reconnecting" it_run "$b" moto "$MOTO_URL" test test it_rpc
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
   step "$label integration: aws_s3 policy, versioning, public access block" it_run "$b" moto "$MOTO_URL" test test it_s3
   step "$label integration: aws_cloudwatch log groups" it_run "$b" moto "$MOTO_URL" test test it_logs
@@ -120,5 +125,5 @@ echo
 if [ "$failed" -gt 0 ]; then
   printf 'failed: %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed ($SECONDS s in all)"
 [ "$failed" -eq 0 ]

@@ -2,7 +2,8 @@
 # starts PostgreSQL 15 and AWS emulators on free 127.0.0.1 ports and stops
 # them again. Never binds anything but 127.0.0.1.
 #
-#   iasql_services_start [moto] [s3rver] [dynalite] [kinesalite] [faultproxy]   exports IASQL_PG_CONNINFO, MOTO_URL,
+#   iasql_services_start [moto] [s3rver] [dynalite] [kinesalite] [faultproxy]   exports IASQL_PG_CONNINFO
+#                                        (the superuser), PGPASSFILE, IASQL_ENGINE_PASSWORD, MOTO_URL,
 #                                        S3RVER_URL, FAULT_PROXY_URL (in front of moto)
 #   iasql_services_stop
 
@@ -45,26 +46,57 @@ iasql_pg_bin() {
   return 1
 }
 
+# PostgreSQL as production runs it: scram-sha-256 for every connection,
+# Unix socket and TCP alike, no trust or peer line. The passwords are made
+# for this run and kept in a pgpass file (PGPASSFILE) that libpq reads:
+# postgres (the superuser), iasql_engine (IASQL_ENGINE_PASSWORD, which
+# iasql init sets), and three plain login roles the tests use: iasql_app
+# (an application, granted iasql_user per database), iasql_owner (a
+# database owner with CREATEROLE, as on managed PostgreSQL) and mallory
+# (no grants at all).
 iasql_start_pg() {
   local bin port dir
   bin=$(iasql_pg_bin) || return 1
   port=$(iasql_free_port)
   dir="$IASQL_RUN_DIR/pg"
   mkdir -p "$dir/data" "$dir/sock"
+  local pw_postgres pw_engine pw_app pw_owner pw_mallory
+  pw_postgres=$(iasql_password); pw_engine=$(iasql_password); pw_app=$(iasql_password)
+  pw_owner=$(iasql_password); pw_mallory=$(iasql_password)
+  printf '%s\n' "$pw_postgres" >"$dir/pwfile"
+  local as=()
   if [ "$(id -u)" = 0 ]; then
     chown -R postgres:postgres "$dir"
-    runuser -u postgres -- "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-    runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
-  else
-    "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
-    "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
+    as=(runuser -u postgres --)
   fi
+  "${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A scram-sha-256 --pwfile="$dir/pwfile" --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+  rm -f "$dir/pwfile"
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
+  export PGPASSFILE="$IASQL_RUN_DIR/pgpass"
+  {
+    echo "*:*:*:postgres:$pw_postgres"
+    echo "*:*:*:iasql_engine:$pw_engine"
+    echo "*:*:*:iasql_app:$pw_app"
+    echo "*:*:*:iasql_owner:$pw_owner"
+    echo "*:*:*:mallory:$pw_mallory"
+  } >"$PGPASSFILE"
+  chmod 600 "$PGPASSFILE"
+  export IASQL_ENGINE_PASSWORD="$pw_engine"
   export IASQL_PG_PORT=$port
   export IASQL_PG_BIN=$bin
   export IASQL_PG_DATA="$dir/data"
+  export IASQL_PG_SOCKET="$dir/sock"
   export IASQL_PG_CONNINFO="host=127.0.0.1 port=$port user=postgres"
+  psql "$IASQL_PG_CONNINFO dbname=postgres" -Xq -v ON_ERROR_STOP=1 >/dev/null <<SQL || return 1
+CREATE ROLE iasql_app LOGIN PASSWORD '$pw_app';
+CREATE ROLE iasql_owner LOGIN CREATEROLE PASSWORD '$pw_owner';
+CREATE ROLE mallory LOGIN PASSWORD '$pw_mallory';
+SQL
+}
+
+iasql_password() {
+  python3 -c 'import secrets; print(secrets.token_hex(16))'
 }
 
 # Runs a server in the background on PORT, logging to NAME.log; waits until

@@ -224,9 +224,9 @@ static void test_rollback_to_first_commit(void **state)
     char db[96], ci[700], cmd[1600];
     snprintf(db, sizeof db, "%s_replay", e->dbname);
     snprintf(cmd, sizeof cmd, "DROP DATABASE IF EXISTS %s", db);
-    assert_true(it_ok(e, cmd, 0, NULL));
+    assert_true(it_admin_ok(e, cmd));
     snprintf(cmd, sizeof cmd, "CREATE DATABASE %s", db);
-    assert_true(it_ok(e, cmd, 0, NULL));
+    assert_true(it_admin_ok(e, cmd));
     snprintf(ci, sizeof ci, "%s dbname=%s", getenv("IASQL_PG_CONNINFO"), db);
     snprintf(cmd, sizeof cmd, "\"%s\" journal replay \"%s\" \"%s\" >/dev/null", getenv("IASQL_BIN"),
              e->journal, ci);
@@ -241,9 +241,9 @@ static void test_rollback_to_first_commit(void **state)
     PQfinish(r);
 
     snprintf(cmd, sizeof cmd, "DROP DATABASE %s WITH (FORCE)", db);
-    assert_true(it_ok(e, cmd, 0, NULL));
+    assert_true(it_admin_ok(e, cmd));
     snprintf(cmd, sizeof cmd, "CREATE DATABASE %s", db);
-    assert_true(it_ok(e, cmd, 0, NULL));
+    assert_true(it_admin_ok(e, cmd));
     snprintf(cmd, sizeof cmd, "\"%s\" journal replay \"%s\" \"%s\" --to %ld >/dev/null",
              getenv("IASQL_BIN"), e->journal, ci, first);
     assert_int_equal(system(cmd), 0);
@@ -254,7 +254,7 @@ static void test_rollback_to_first_commit(void **state)
     free(at_first);
     PQfinish(other.db);
     snprintf(cmd, sizeof cmd, "DROP DATABASE %s WITH (FORCE)", db);
-    assert_true(it_ok(e, cmd, 0, NULL));
+    assert_true(it_admin_ok(e, cmd));
     assert_int_equal(it_start_engine(e), 0);
     free(live);
     free(after_first);

@@ -26,10 +26,11 @@ static const char *base_conninfo(void)
     return c ? c : "host=127.0.0.1 user=postgres";
 }
 
-static int admin(const char *sql)
+/* One statement as the cluster's superuser, in database db. */
+static int admin_in(const char *db, const char *sql)
 {
     char ci[512];
-    snprintf(ci, sizeof ci, "%s dbname=postgres", base_conninfo());
+    snprintf(ci, sizeof ci, "%s dbname=%s", base_conninfo(), db);
     PGconn *c = PQconnectdb(ci);
     PQclear(PQexec(c, "SET client_min_messages = warning"));
     PGresult *r = PQexec(c, sql);
@@ -41,6 +42,22 @@ static int admin(const char *sql)
     return ok ? 0 : -1;
 }
 
+static int admin(const char *sql)
+{
+    return admin_in("postgres", sql);
+}
+
+/* Managed PostgreSQL (IT_PG_SETUP=managed): the database belongs to
+ * iasql_owner, a non-superuser with CREATEROLE, which runs iasql init after
+ * an administrator's CREATE EXTENSION dblink. Otherwise a superuser runs it
+ * (a self-managed server). Either way the tests then work as iasql_app, a
+ * plain login role granted iasql_user. */
+static bool managed(void)
+{
+    const char *m = getenv("IT_PG_SETUP");
+    return m && strcmp(m, "managed") == 0;
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -49,9 +66,21 @@ static void sleep_ms(int ms)
 
 static int run_init(it_env *e)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "\"%s\" init \"%s\" >/dev/null", getenv("IASQL_BIN"), e->conninfo);
-    return system(cmd) == 0 ? 0 : -1;
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "\"%s\" init \"%s\" >/dev/null", getenv("IASQL_BIN"),
+             e->owner_conninfo);
+    if (system(cmd) != 0)
+        return -1;
+    /* The owner grants the application role what it needs: one GRANT. */
+    PGconn *c = PQconnectdb(e->owner_conninfo);
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PGresult *r = PQexec(c, "GRANT iasql_user TO iasql_app");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "GRANT iasql_user TO iasql_app: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
 }
 
 void it_print_log(const it_env *e);
@@ -66,7 +95,7 @@ int it_start_engine(it_env *e)
         dup2(fd, 2);
         dup2(fd, 1);
         setenv("AWS_ENDPOINT_URL", e->emulator, 1);
-        execl(getenv("IASQL_BIN"), "iasql", "run", e->conninfo, "--journal", e->journal,
+        execl(getenv("IASQL_BIN"), "iasql", "run", e->engine_conninfo, "--journal", e->journal,
               "--tail-ms", "200", "--auto-apply", e->auto_apply ? e->auto_apply : "off",
               "--poll", e->poll ? e->poll : "off", "--poll-grace",
               e->poll_grace ? e->poll_grace : "60", "--verbose", (char *)NULL);
@@ -98,7 +127,14 @@ int it_setup(it_env *e, const char *name)
 {
     memset(e, 0, sizeof *e);
     snprintf(e->dbname, sizeof e->dbname, "it_%s_%d", name, (int)getpid());
-    snprintf(e->conninfo, sizeof e->conninfo, "%s dbname=%s", base_conninfo(), e->dbname);
+    snprintf(e->conninfo, sizeof e->conninfo, "%s dbname=%s user=iasql_app", base_conninfo(),
+             e->dbname);
+    snprintf(e->admin_conninfo, sizeof e->admin_conninfo, "%s dbname=%s", base_conninfo(),
+             e->dbname);
+    snprintf(e->engine_conninfo, sizeof e->engine_conninfo, "%s dbname=%s user=iasql_engine",
+             base_conninfo(), e->dbname);
+    snprintf(e->owner_conninfo, sizeof e->owner_conninfo, "%s dbname=%s%s", base_conninfo(),
+             e->dbname, managed() ? " user=iasql_owner" : "");
     const char *tmp = getenv("IASQL_RUN_DIR") ? getenv("IASQL_RUN_DIR") : "/tmp";
     snprintf(e->journal, sizeof e->journal, "%s/journal-%s", tmp, e->dbname);
     snprintf(e->log_path, sizeof e->log_path, "%s/engine-%s.log", tmp, e->dbname);
@@ -108,8 +144,13 @@ int it_setup(it_env *e, const char *name)
     char sql[256];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", e->dbname);
     admin(sql);
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", e->dbname);
-    if (admin(sql) || run_init(e))
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s%s", e->dbname,
+             managed() ? " OWNER iasql_owner" : "");
+    if (admin(sql))
+        return -1;
+    if (managed() && admin_in(e->dbname, "CREATE EXTENSION dblink"))
+        return -1;
+    if (run_init(e))
         return -1;
     e->db = PQconnectdb(e->conninfo);
     if (PQstatus(e->db) != CONNECTION_OK)
@@ -200,6 +241,44 @@ const char *it_sql_error(it_env *e, const char *sql)
         out = errbuf;
     }
     PQclear(r);
+    return out;
+}
+
+const char *it_admin_error(it_env *e, const char *sql)
+{
+    PGconn *c = PQconnectdb(e->admin_conninfo);
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PGresult *r = PQexec(c, sql);
+    const char *out = NULL;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(errbuf, sizeof errbuf, "%s", PQresultErrorMessage(r));
+        out = errbuf;
+    }
+    PQclear(r);
+    PQfinish(c);
+    return out;
+}
+
+bool it_admin_ok(it_env *e, const char *sql)
+{
+    const char *msg = it_admin_error(e, sql);
+    if (msg)
+        fprintf(stderr, "admin SQL failed: %s\n  %s", sql, msg);
+    return msg == NULL;
+}
+
+const char *it_admin_value(it_env *e, const char *sql)
+{
+    PGconn *c = PQconnectdb(e->admin_conninfo);
+    PGresult *r = PQexec(c, sql);
+    const char *out = NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1 && !PQgetisnull(r, 0, 0)) {
+        snprintf(valbuf, sizeof valbuf, "%s", PQgetvalue(r, 0, 0));
+        out = valbuf;
+    } else if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
+        fprintf(stderr, "admin SQL failed: %s\n  %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
     return out;
 }
 
@@ -552,7 +631,7 @@ int it_leaks(it_env *e, const char *needle)
              "'%s/pg_dump' \"%s\"; cat '%s'/*; } 2>&1 | grep -a -c -e '%s'",
              getenv("IASQL_BIN"), e->journal, getenv("IASQL_BIN"), e->journal, e->log_path,
              getenv("IASQL_PG_BIN") ? getenv("IASQL_PG_BIN") : "/usr/lib/postgresql/15/bin",
-             e->conninfo, e->journal, needle);
+             e->admin_conninfo, e->journal, needle);
     FILE *f = popen(cmd, "r");
     int hits = -1;
     if (!f || fscanf(f, "%d", &hits) != 1)

@@ -15,7 +15,10 @@
 
 typedef struct it_env {
     char dbname[64];
-    char conninfo[512];
+    char conninfo[512];        /* iasql_app: an application's plain login role */
+    char admin_conninfo[512];  /* the cluster's superuser */
+    char engine_conninfo[512]; /* iasql_engine, as the engine logs in */
+    char owner_conninfo[512];  /* who runs iasql init: the superuser, or the owner */
     char journal[256];
     char log_path[256];
     const char *emulator; /* base URL of the S3 emulator under test */
@@ -60,6 +63,12 @@ bool it_ok(it_env *e, const char *sql, int n, const char *const *params);
 void it_print_log(const it_env *e);
 /* Runs sql expecting an error; returns the error message (static buffer) or NULL. */
 const char *it_sql_error(it_env *e, const char *sql);
+/* it_value as the cluster's superuser (for what only the engine may read),
+ * on a connection of its own. */
+const char *it_admin_value(it_env *e, const char *sql);
+bool it_admin_ok(it_env *e, const char *sql);
+/* The error of sql as the superuser, or NULL when it succeeds. */
+const char *it_admin_error(it_env *e, const char *sql);
 /* The single value of a one-row query, copied to a static buffer; NULL if none. */
 const char *it_value(it_env *e, const char *sql);
 

@@ -1,0 +1,280 @@
+/* tests/integration/it_rpc.c — the RPC when the engine is not there, as an
+ * application role (iasql_app) under scram-sha-256: a stopped engine is
+ * reported at once and a lost one within the bound, fifty times in a row; a
+ * waiting caller uses no CPU; a caller that is killed, disconnected or
+ * cancelled before the engine took its request never has it carried out;
+ * a request queued while the engine reconnects is served when it is back;
+ * the command line says what is missing on a database without the schema
+ * or for a role without iasql_user. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "it_util.h"
+
+static int setup(void **state) { return it_fixture(state, "rpc", true); }
+static int teardown(void **state) { return it_fixture_end(state); }
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits up to 10 s for an admin query to give want. */
+static bool admin_wait(it_env *e, const char *sql, const char *want)
+{
+    for (int i = 0; i < 200; i++) {
+        const char *v = it_admin_value(e, sql);
+        if (v && strcmp(v, want) == 0)
+            return true;
+        sleep_ms(50);
+    }
+    return false;
+}
+
+/* CPU ticks (user + system) a server process has used. */
+static long cpu_ticks(int pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    long utime = 0, stime = 0;
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime,
+                     &stime) != 2)
+        return -1;
+    return utime + stime;
+}
+
+/* Fifty calls with the engine stopped cleanly: each says so at once. */
+static void test_engine_stopped(void **state)
+{
+    it_env *e = *state;
+    assert_int_equal(it_stop_engine(e), 0);
+    assert_string_equal(it_value(e, "SELECT engine FROM iasql_status"), "stopped");
+    double worst = 0;
+    for (int i = 0; i < 50; i++) {
+        double t0 = now_s();
+        const char *msg = it_sql_error(e, i % 2 ? "SELECT * FROM iasql_commit()"
+                                                : "SELECT * FROM iasql_preview()");
+        double took = now_s() - t0;
+        worst = took > worst ? took : worst;
+        assert_non_null(msg);
+        if (!strstr(msg, "the iasql engine is not running for database"))
+            fail_msg("call %d: %s", i, msg);
+        assert_non_null(strstr(msg, "iasql run"));
+    }
+    assert_true(worst < 1.0);
+    /* nothing was filed */
+    assert_string_equal(it_admin_value(e, "SELECT count(*) FROM iasql_rpc WHERE status = 'queued'"),
+                        "0");
+    assert_int_equal(it_start_engine(e), 0);
+    assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
+}
+
+/* An engine that died (SIGKILL) is "reconnecting" for the bound, then the
+ * call returns with that message; fifty calls, none past the bound. */
+static void test_engine_lost(void **state)
+{
+    it_env *e = *state;
+    it_kill_engine(e);
+    assert_true(admin_wait(e, "SELECT engine FROM iasql_status", "reconnecting"));
+    assert_true(it_ok(e, "SET iasql.engine_wait = 0.2", 0, NULL));
+    double worst = 0;
+    for (int i = 0; i < 50; i++) {
+        double t0 = now_s();
+        const char *msg = it_sql_error(e, "SELECT * FROM iasql_sync()");
+        double took = now_s() - t0;
+        worst = took > worst ? took : worst;
+        assert_non_null(msg);
+        if (!strstr(msg, "is reconnecting"))
+            fail_msg("call %d: %s", i, msg);
+    }
+    assert_true(worst < 1.2);
+    assert_true(it_ok(e, "RESET iasql.engine_wait", 0, NULL));
+    /* the default bound is 5 s */
+    double t0 = now_s();
+    assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_preview()"), "waited 5 seconds"));
+    double took = now_s() - t0;
+    assert_true(took >= 4.9 && took < 6.5);
+    assert_int_equal(it_start_engine(e), 0);
+    assert_string_equal(it_value(e, "SELECT engine FROM iasql_status"), "running");
+}
+
+/* A caller waiting on a busy engine (stopped with SIGSTOP) uses no CPU, and
+ * gets its answer once the engine goes on. */
+static void test_wait_uses_no_cpu(void **state)
+{
+    it_env *e = *state;
+    PGconn *c = PQconnectdb(e->conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    int pid = PQbackendPID(c);
+    kill(e->engine, SIGSTOP);
+    assert_int_equal(PQsendQuery(c, "SELECT * FROM iasql_preview()"), 1);
+    sleep_ms(500);
+    long a = cpu_ticks(pid);
+    sleep_ms(3000);
+    long b = cpu_ticks(pid);
+    kill(e->engine, SIGCONT);
+    assert_true(a >= 0 && b >= 0);
+    /* 3 s of waiting: at most a few ticks (10 ms each) for the once-a-second look */
+    if (b - a > 5)
+        fail_msg("the waiting backend used %ld ticks of CPU in 3 s", b - a);
+    PGresult *r = PQgetResult(c);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    while ((r = PQgetResult(c)))
+        PQclear(r);
+    PQfinish(c);
+}
+
+/* Sends an iasql call on a fresh connection while the engine is stopped with
+ * SIGSTOP, and waits until its request is queued; returns the connection. */
+static PGconn *queued_call(it_env *e, const char *sql, int *pid)
+{
+    PGconn *c = PQconnectdb(e->conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    *pid = PQbackendPID(c);
+    assert_int_equal(PQsendQuery(c, sql), 1);
+    assert_true(admin_wait(e, "SELECT count(*) FROM iasql_rpc WHERE status = 'queued'", "1"));
+    return c;
+}
+
+/* A queued commit whose caller is killed, or whose client disconnects, or
+ * that is cancelled inside a transaction block, is never carried out. */
+static void test_gone_caller_never_applied(void **state)
+{
+    it_env *e = *state;
+    char name[64], sql[256];
+    snprintf(name, sizeof name, "it-rpc-gone-%d", (int)getpid());
+    snprintf(sql, sizeof sql, "INSERT INTO bucket (name) VALUES ('%s')", name);
+    assert_true(it_ok(e, sql, 0, NULL));
+    int commits0 = atoi(it_value(e, "SELECT count(*) FROM iasql_commits"));
+    int pid;
+
+    /* killed */
+    kill(e->engine, SIGSTOP);
+    PGconn *c = queued_call(e, "SELECT * FROM iasql_commit('killed caller')", &pid);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
+    assert_non_null(it_admin_value(e, sql));
+    PQfinish(c);
+    /* disconnected: the client goes away, its backend notices within a second */
+    c = queued_call(e, "SELECT * FROM iasql_commit('disconnected caller')", &pid);
+    PQfinish(c);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid);
+    assert_true(admin_wait(e, sql, "0"));
+    /* cancelled inside a transaction block, which stays open */
+    PGconn *t = PQconnectdb(e->conninfo);
+    PQclear(PQexec(t, "BEGIN"));
+    assert_int_equal(PQsendQuery(t, "SELECT * FROM iasql_sync()"), 1);
+    assert_true(admin_wait(e, "SELECT count(*) FROM iasql_rpc WHERE status = 'queued'", "3"));
+    char errbuf[256];
+    PGcancel *cancel = PQgetCancel(t);
+    assert_int_equal(PQcancel(cancel, errbuf, sizeof errbuf), 1);
+    PQfreeCancel(cancel);
+    PGresult *r;
+    while ((r = PQgetResult(t)))
+        PQclear(r);
+    kill(e->engine, SIGCONT);
+
+    assert_true(admin_wait(e,
+                           "SELECT string_agg(status, ',' ORDER BY id) FROM iasql_rpc "
+                           "WHERE op IN ('commit', 'sync')",
+                           "cancelled,cancelled,cancelled"));
+    assert_non_null(strstr(it_admin_value(e, "SELECT string_agg(DISTINCT error, ' ') FROM iasql_rpc "
+                                             "WHERE status = 'cancelled'"),
+                           "the caller went away before the engine took the request"));
+    PQclear(PQexec(t, "ROLLBACK"));
+    PQfinish(t);
+    /* nothing reached the cloud; no commit point; the change is still pending */
+    assert_false(it_cloud_has_bucket(e->emulator, name));
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM iasql_commits")), commits0);
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "create");
+    /* an ordinary commit afterwards applies it once */
+    it_expect_commit(e, 1, "create");
+    assert_true(it_cloud_has_bucket(e->emulator, name));
+}
+
+/* A call made while the engine is gone waits for it, and is served by the
+ * engine that comes back within the bound. */
+static void test_served_after_reconnect(void **state)
+{
+    it_env *e = *state;
+    it_kill_engine(e);
+    PGconn *c = PQconnectdb(e->conninfo);
+    assert_int_equal(PQsendQuery(c, "SELECT count(*) FROM iasql_preview()"), 1);
+    sleep_ms(1000);
+    assert_int_equal(it_start_engine(e), 0);
+    PGresult *r = PQgetResult(c);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("the call failed: %s", PQresultErrorMessage(r));
+    assert_string_equal(PQgetvalue(r, 0, 0), "0");
+    PQclear(r);
+    while ((r = PQgetResult(c)))
+        PQclear(r);
+    PQfinish(c);
+}
+
+/* The command line on a database without the schema, and as a role that
+ * was not granted iasql_user. */
+static void test_cli_says_what_is_missing(void **state)
+{
+    it_env *e = *state;
+    char sql[256], cmd[1400];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s_bare", e->dbname);
+    assert_true(it_admin_ok(e, sql));
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s_bare", e->dbname);
+    assert_true(it_admin_ok(e, sql));
+    const char *verbs[] = {"commit", "preview", "sync", "rollback"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(cmd, sizeof cmd, "\"%s\" %s \"%s dbname=%s_bare\" 2>&1 | grep -c 'has no iasql "
+                 "schema. Hint: run `iasql init CONNINFO` first' >/dev/null",
+                 getenv("IASQL_BIN"), verbs[i], getenv("IASQL_PG_CONNINFO"), e->dbname);
+        assert_int_equal(system(cmd), 0);
+    }
+    snprintf(sql, sizeof sql, "DROP DATABASE %s_bare", e->dbname);
+    assert_true(it_admin_ok(e, sql));
+    snprintf(cmd, sizeof cmd, "\"%s\" commit \"%s dbname=%s user=mallory\" 2>&1 | grep -c 'role "
+             "mallory may not call iasql functions' >/dev/null",
+             getenv("IASQL_BIN"), getenv("IASQL_PG_CONNINFO"), e->dbname);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    if (!it_env_ready())
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_engine_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_uses_no_cpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gone_caller_never_applied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_served_after_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli_says_what_is_missing, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("integration: the RPC without an engine", tests, NULL,
+                                       NULL);
+}

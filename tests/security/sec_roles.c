@@ -1,0 +1,447 @@
+/* tests/security/sec_roles.c — the attacks of an ordinary login role, each
+ * asserted to be refused (docs/security.md). mallory is a login role with no
+ * grant at all; iasql_app is an application granted iasql_user, which may
+ * use iasql but not act as the engine, read another session's answers or
+ * rewrite secrets. Everything runs under scram-sha-256, with the cloud
+ * checked through the S3 API. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "it_util.h"
+
+static int setup(void **state) { return it_fixture(state, "sec", true); }
+static int teardown(void **state) { return it_fixture_end(state); }
+
+static char vbuf[8192], ebuf[8192];
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A connection to the test database as user, with extra conninfo. */
+static PGconn *login(it_env *e, const char *user, const char *extra)
+{
+    char ci[1200];
+    snprintf(ci, sizeof ci, "%s dbname=%s user=%s %s", getenv("IASQL_PG_CONNINFO"), e->dbname,
+             user, extra ? extra : "");
+    PGconn *c = PQconnectdb(ci);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("cannot log in as %s: %s", user, PQerrorMessage(c));
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    return c;
+}
+
+/* The error sql gets on c, or NULL when it succeeds. */
+static const char *err_of(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    const char *out = NULL;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        snprintf(ebuf, sizeof ebuf, "%s", PQresultErrorMessage(r));
+        out = ebuf;
+    }
+    PQclear(r);
+    return out;
+}
+
+/* The first value of sql on c; fails the test when sql fails. */
+static const char *val_of(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    const char *out = NULL;
+    if (PQntuples(r) && !PQgetisnull(r, 0, 0)) {
+        snprintf(vbuf, sizeof vbuf, "%s", PQgetvalue(r, 0, 0));
+        out = vbuf;
+    }
+    PQclear(r);
+    return out;
+}
+
+static void expect_denied(PGconn *c, const char *sql)
+{
+    const char *msg = err_of(c, sql);
+    if (!msg || !strstr(msg, "permission denied"))
+        fail_msg("%s: expected permission denied, got %s", sql, msg ? msg : "success");
+}
+
+/* A committed bucket that the attacks try to reach. */
+static void victim(it_env *e, char *name, size_t n)
+{
+    snprintf(name, n, "sec-victim-%d", (int)getpid());
+    const char *p[] = {name};
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
+    it_expect_commit(e, 1, "create");
+    assert_true(it_cloud_has_bucket(e->emulator, name));
+}
+
+/* mallory reads, writes and locks nothing of iasql's, and calls nothing. */
+static void test_mallory_gets_nothing(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    victim(e, name, sizeof name);
+    PGconn *m = login(e, "mallory", NULL);
+    const char *denied[] = {
+        "SELECT * FROM iasql_config",
+        "SELECT * FROM iasql_audit_log",
+        "SELECT * FROM iasql_commits",
+        "SELECT * FROM iasql_rpc",
+        "SELECT * FROM iasql_rpc_login",
+        "SELECT * FROM iasql_secret",
+        "SELECT * FROM bucket",
+        "INSERT INTO bucket (name) VALUES ('mallory-bucket')",
+        "DELETE FROM bucket",
+        "LOCK TABLE bucket IN ACCESS EXCLUSIVE MODE",
+        "SELECT * FROM iasql_commit()",
+        "SELECT * FROM iasql_preview()",
+        "SELECT * FROM iasql_install('aws_sqs')",
+        "SELECT * FROM iasql_begin()",
+        "SELECT iasql_rpc_submit('uninstall', '{aws_s3}', 1)",
+        "SELECT iasql_rpc_answer(1)",
+        "SELECT iasql_rpc_connect(repeat('a', 64))",
+        "SELECT iasql_secret_put('parameter', 1, 'value', 'x')",
+        "SELECT iasql_secret_drop('parameter', 1)",
+        "SELECT nextval('iasql_row_id_seq')",
+    };
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
+        expect_denied(m, denied[i]);
+    PQfinish(m);
+    assert_true(it_cloud_has_bucket(e->emulator, name));
+}
+
+/* The capture triggers are SECURITY DEFINER: nobody may attach them to a
+ * table of their own (to run their code as the engine, or to forge audit
+ * rows for a table named like a resource table), and if a superuser does,
+ * they refuse to run there. */
+static void test_capture_triggers_not_attachable(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    victim(e, name, sizeof name);
+    const char *users[] = {"mallory", "iasql_app"};
+    for (int u = 0; u < 2; u++) {
+        PGconn *c = login(e, users[u], NULL);
+        assert_null(err_of(c, "CREATE TYPE pg_temp.mood AS ENUM ('x')"));
+        assert_null(err_of(c, "CREATE TEMP TABLE bucket (id bigint, name text, m pg_temp.mood)"));
+        const char *attach[] = {
+            "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE AS iasql_new "
+            "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()",
+            "CREATE TRIGGER t AFTER DELETE ON pg_temp.bucket REFERENCING OLD TABLE AS iasql_old "
+            "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_delete()",
+            "CREATE TRIGGER t AFTER UPDATE ON pg_temp.bucket REFERENCING OLD TABLE AS iasql_old "
+            "NEW TABLE AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_update()",
+        };
+        for (int i = 0; i < 3; i++)
+            expect_denied(c, attach[i]);
+        /* forge a create and a delete of the victim's row id: nothing is captured */
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO pg_temp.bucket SELECT id, name, 'x' FROM public.bucket WHERE name = '%s'",
+                 name);
+        if (u == 1) {
+            assert_null(err_of(c, sql));
+            assert_null(err_of(c, "DELETE FROM pg_temp.bucket"));
+        }
+        PQfinish(c);
+    }
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    /* Even attached by a superuser, the trigger refuses a table that is not
+     * an installed module's, and writes no audit row. */
+    PGconn *a = PQconnectdb(e->admin_conninfo);
+    PQclear(PQexec(a, "SET client_min_messages = warning"));
+    assert_null(err_of(a, "CREATE TEMP TABLE bucket (id bigint, name text)"));
+    assert_null(err_of(a, "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE "
+                          "AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()"));
+    const char *msg = err_of(a, "INSERT INTO pg_temp.bucket VALUES (1, 'forged')");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "iasql triggers run only on the resource tables of installed modules"));
+    PQfinish(a);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log "
+                                    "WHERE new_row->>'name' = 'forged'"),
+                        "0");
+    it_expect_commit(e, 0, NULL);
+    assert_true(it_cloud_has_bucket(e->emulator, name));
+}
+
+/* The RPC role's own login (say its password leaked) files requests, but
+ * the engine asks PostgreSQL who holds the request's proof lock: mallory's
+ * session, not a member of iasql_user, so nothing is done. */
+static void test_rpc_login_cannot_act(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL));
+    char role[64], pw[128], extra[512];
+    snprintf(role, sizeof role, "%s", it_admin_value(e, "SELECT value FROM iasql_config "
+                                                        "WHERE key = 'rpc_role'"));
+    snprintf(pw, sizeof pw, "%s", it_admin_value(e, "SELECT password FROM iasql_rpc_login"));
+    const char *secret = "0123456789abcdef0123456789abcdef";
+    snprintf(extra, sizeof extra, "password=%s options='-c iasql.rpc_secret=%s'", pw, secret);
+    PGconn *rpc = login(e, role, extra);
+    PGconn *m = login(e, "mallory", NULL);
+    /* the RPC role may not write resource tables or read the request table */
+    expect_denied(rpc, "INSERT INTO bucket (name) VALUES ('rpc-bucket')");
+    expect_denied(rpc, "SELECT * FROM iasql_rpc");
+    expect_denied(rpc, "SELECT * FROM iasql_commit()");
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT pg_advisory_lock(('x' || left(encode(sha256(convert_to('%s' || ':' || 42, "
+             "'UTF8')), 'hex'), 16))::bit(64)::bigint)",
+             secret);
+    assert_null(err_of(m, sql));
+    const char *id = val_of(rpc, "SELECT id FROM iasql_rpc_submit('uninstall', '{aws_sqs}', 42)");
+    assert_non_null(id);
+    snprintf(sql, sizeof sql, "SELECT status || ': ' || error FROM iasql_rpc_answer(%s)", id);
+    const char *ans = NULL;
+    for (int i = 0; i < 100; i++) {
+        ans = val_of(rpc, sql);
+        if (ans && strncmp(ans, "failed", 6) == 0)
+            break;
+        sleep_ms(50);
+    }
+    assert_non_null(ans);
+    if (!strstr(ans, "role mallory may not call iasql functions"))
+        fail_msg("answer: %s", ans);
+    /* a request nobody holds the proof for is dropped */
+    id = val_of(rpc, "SELECT id FROM iasql_rpc_submit('uninstall', '{aws_sqs}', 43)");
+    snprintf(sql, sizeof sql, "SELECT status FROM iasql_rpc_answer(%s)", id);
+    for (int i = 0; i < 100 && strcmp(val_of(rpc, sql), "cancelled") != 0; i++)
+        sleep_ms(50);
+    assert_string_equal(val_of(rpc, sql), "cancelled");
+    PQfinish(m);
+    PQfinish(rpc);
+    assert_non_null(it_value(e, "SELECT to_regclass('queue')"));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sqs'"),
+                        "1");
+}
+
+/* Files a raw request on c's own RPC connection, with c's own proof, and
+ * returns the engine's answer "status: error". */
+static const char *raw_request(PGconn *c, const char *op, const char *args)
+{
+    static char out[1024];
+    char sql[1024];
+    assert_null(err_of(c, "SELECT count(*) FROM iasql_modules_list()")); /* opens the connection */
+    assert_null(err_of(c, "BEGIN"));
+    assert_null(err_of(c, "SELECT pg_advisory_xact_lock(iasql_rpc_lock_key("
+                          "current_setting('iasql.rpc_secret'), 77))"));
+    snprintf(sql, sizeof sql,
+             "SELECT x.id FROM dblink('iasql_rpc', 'SELECT id FROM iasql_rpc_submit(''%s'', "
+             "''%s'', 77)') AS x(id bigint)",
+             op, args);
+    char id[32];
+    snprintf(id, sizeof id, "%s", val_of(c, sql));
+    snprintf(sql, sizeof sql,
+             "SELECT x.s || ': ' || coalesce(x.e, '') FROM dblink('iasql_rpc', 'SELECT status, "
+             "error FROM iasql_rpc_answer(%s)') AS x(s text, e text)",
+             id);
+    for (int i = 0; i < 200; i++) {
+        snprintf(out, sizeof out, "%s", val_of(c, sql));
+        if (strncmp(out, "queued", 6) != 0 && strncmp(out, "working", 7) != 0)
+            break;
+        sleep_ms(50);
+    }
+    assert_null(err_of(c, "COMMIT"));
+    return out;
+}
+
+/* iasql_app's raw requests are checked by the engine itself: an op it does
+ * not serve is refused, and a commit while another session holds the iasql
+ * transaction is refused, whatever the SQL wrapper would have said. */
+static void test_engine_checks_requests(void **state)
+{
+    it_env *e = *state;
+    PGconn *a = login(e, "iasql_app", NULL);
+    PGconn *b = login(e, "iasql_app", NULL);
+    const char *ans = raw_request(b, "format_disk", "{}");
+    if (!strstr(ans, "failed: there is no iasql request \"format_disk\""))
+        fail_msg("answer: %s", ans);
+    /* session a opens an iasql transaction and makes a bucket in it */
+    char name[64], sql[256];
+    snprintf(name, sizeof name, "sec-in-tx-%d", (int)getpid());
+    assert_non_null(val_of(a, "SELECT transaction_id FROM iasql_begin()"));
+    snprintf(sql, sizeof sql, "INSERT INTO bucket (name) VALUES ('%s')", name);
+    assert_null(err_of(a, sql));
+    /* session b may not push it out: not through iasql_commit(), not raw */
+    const char *msg = err_of(b, "SELECT * FROM iasql_commit()");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "iasql_commit() refused: iasql transaction"));
+    ans = raw_request(b, "commit", "{}");
+    if (!strstr(ans, "failed: iasql_commit() refused: iasql transaction"))
+        fail_msg("answer: %s", ans);
+    ans = raw_request(b, "rollback_to", "{1}");
+    if (!strstr(ans, "failed: iasql_rollback() refused: iasql transaction"))
+        fail_msg("answer: %s", ans);
+    assert_false(it_cloud_has_bucket(e->emulator, name));
+    /* a's own commit goes through, recorded under its transaction and role */
+    assert_string_equal(val_of(a, "SELECT action FROM iasql_commit('in the transaction')"),
+                        "create");
+    assert_true(it_cloud_has_bucket(e->emulator, name));
+    assert_string_equal(it_value(e, "SELECT role || ':' || (transaction_id IS NOT NULL) FROM "
+                                    "iasql_commits ORDER BY id DESC LIMIT 1"),
+                        "iasql_app:true");
+    PQfinish(a);
+    PQfinish(b);
+}
+
+/* A session reads its own answers only, and no RPC connection's query text
+ * shows a session's secret. */
+static void test_answers_are_private(void **state)
+{
+    it_env *e = *state;
+    PGconn *a = login(e, "iasql_app", NULL);
+    PGconn *b = login(e, "iasql_app", NULL);
+    assert_null(err_of(a, "SELECT * FROM iasql_preview()"));
+    char id[32], secret[200], sql[512];
+    snprintf(id, sizeof id, "%s", it_admin_value(e, "SELECT max(id) FROM iasql_rpc WHERE status = 'done'"));
+    snprintf(secret, sizeof secret, "%s", val_of(a, "SELECT current_setting('iasql.rpc_secret')"));
+    assert_null(err_of(b, "SELECT * FROM iasql_preview()"));
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM dblink('iasql_rpc', 'SELECT status FROM iasql_rpc_answer(%s)') "
+             "AS x(s text) WHERE s IS NOT NULL",
+             id);
+    assert_string_equal(val_of(b, sql), "0");
+    assert_string_equal(val_of(a, sql), "1");
+    /* what b's RPC connection can see of the others' */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM dblink('iasql_rpc', 'SELECT query FROM pg_stat_activity') "
+             "AS x(q text) WHERE q LIKE '%%%s%%'",
+             secret);
+    assert_string_equal(val_of(b, sql), "0");
+    /* and b cannot withdraw a's request either */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM dblink('iasql_rpc', 'SELECT iasql_rpc_cancel(%s)') AS x(s text) "
+             "WHERE s IS NOT NULL",
+             id);
+    assert_string_equal(val_of(b, sql), "0");
+    PQfinish(a);
+    PQfinish(b);
+}
+
+/* Pending secrets change only through the row's own, audited write. */
+static void test_secrets_only_through_the_row(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ssm')", 0, NULL));
+    char name[64], sql[256];
+    snprintf(name, sizeof name, "sec-param-%d", (int)getpid());
+    snprintf(sql, sizeof sql,
+             "INSERT INTO parameter (name, type, value) VALUES ('%s', 'SecureString', 'Zx9-secret')",
+             name);
+    assert_true(it_ok(e, sql, 0, NULL));
+    PGconn *c = login(e, "iasql_app", NULL);
+    expect_denied(c, "SELECT iasql_secret_put('parameter', (SELECT max(id) FROM parameter), "
+                     "'value', 'replaced')");
+    expect_denied(c, "SELECT iasql_secret_drop('parameter', (SELECT max(id) FROM parameter))");
+    assert_null(err_of(c, "CREATE TEMP TABLE parameter (id bigint, type text, value text)"));
+    expect_denied(c, "CREATE TRIGGER t BEFORE INSERT ON pg_temp.parameter FOR EACH ROW "
+                     "EXECUTE FUNCTION public.parameter_hide_secret()");
+    PQfinish(c);
+    assert_string_equal(it_admin_value(e, "SELECT value FROM iasql_secret"), "Zx9-secret");
+    /* the row's own write is the way, and it is audited */
+    snprintf(sql, sizeof sql, "UPDATE parameter SET value = 'Qw8-other' WHERE name = '%s'", name);
+    assert_true(it_ok(e, sql, 0, NULL));
+    assert_string_equal(it_admin_value(e, "SELECT value FROM iasql_secret"), "Qw8-other");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE "
+                                    "table_name = 'parameter' AND origin = 'user'"),
+                        "2");
+}
+
+/* Advisory locks need no privilege, so mallory takes every key of the old
+ * scheme and queues behind the engine's ticket locks: iasql_begin() and the
+ * RPC still work, a little slower at worst, and the engine starts again. */
+static void test_locks_cannot_stall(void **state)
+{
+    it_env *e = *state;
+    PGconn *m = login(e, "mallory", NULL);
+    assert_null(err_of(m, "SELECT pg_advisory_lock(1767993713, 2147483647), "
+                          "pg_advisory_lock(1767993713, 0), pg_advisory_lock(1767993713, 1)"));
+    /* four sessions queue for four of the engine's ticket keys */
+    /* mallory cannot read iasql_status; she finds the engine by its name */
+    PGresult *r = PQexec(m, "SELECT ((l.classid::bigint << 32) | l.objid::bigint)::text FROM pg_locks l "
+                  "JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' "
+                  "AND l.objsubid = 1 AND l.granted AND a.usename = 'iasql_engine' LIMIT 4");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    int n = PQntuples(r);
+    assert_true(n >= 1);
+    PGconn *q[4] = {0};
+    for (int i = 0; i < n; i++) {
+        q[i] = login(e, "mallory", NULL);
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%s)", PQgetvalue(r, i, 0));
+        assert_int_equal(PQsendQuery(q[i], sql), 1);
+    }
+    PQclear(r);
+    double t0 = now_s();
+    assert_non_null(it_value(e, "SELECT transaction_id FROM iasql_begin(2)"));
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
+    for (int i = 0; i < 20; i++)
+        assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
+    double took = now_s() - t0;
+    if (took > 10.0)
+        fail_msg("22 calls took %.1f s", took);
+    assert_int_equal(it_stop_engine(e), 0);
+    assert_int_equal(it_start_engine(e), 0);
+    assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
+    for (int i = 0; i < n; i++)
+        PQfinish(q[i]);
+    PQfinish(m);
+}
+
+/* The engine's role cannot log in without its password. */
+static void test_engine_needs_password(void **state)
+{
+    it_env *e = *state;
+    char ci[1024];
+    snprintf(ci, sizeof ci,
+             "%s dbname=%s user=iasql_engine password='' passfile=/nonexistent/none",
+             getenv("IASQL_PG_CONNINFO"), e->dbname);
+    PGconn *c = PQconnectdb(ci);
+    assert_int_not_equal(PQstatus(c), CONNECTION_OK);
+    assert_non_null(strstr(PQerrorMessage(c), "password"));
+    PQfinish(c);
+    /* nor over the Unix socket */
+    snprintf(ci, sizeof ci,
+             "host=%s port=%s dbname=%s user=iasql_engine password='' passfile=/nonexistent/none",
+             getenv("IASQL_PG_SOCKET"), getenv("IASQL_PG_PORT"), e->dbname);
+    c = PQconnectdb(ci);
+    assert_int_not_equal(PQstatus(c), CONNECTION_OK);
+    PQfinish(c);
+}
+
+int main(void)
+{
+    if (!it_env_ready())
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_mallory_gets_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_capture_triggers_not_attachable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rpc_login_cannot_act, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_checks_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answers_are_private, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_only_through_the_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locks_cannot_stall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_needs_password, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("security: an ordinary role's attacks", tests, NULL, NULL);
+}
