@@ -90,6 +90,10 @@ static const char roles_sql[] =
     "END IF; "
     "EXECUTE format('GRANT CONNECT ON DATABASE %I TO iasql_engine, iasql_user, %I', "
     "               current_database(), current_setting('iasql.init_rpc_role')); "
+    /* a backend whose client went away notices within a second, even while
+     * it waits for the engine (docs/rpc.md) */
+    "EXECUTE format('ALTER DATABASE %I SET client_connection_check_interval = %L', "
+    "               current_database(), '1s'); "
     "END $$";
 
 /* RPC roles of databases that are gone (best effort: one still in use

@@ -534,8 +534,12 @@ BEGIN
   END LOOP;
   down_since := NULL;
   -- A killed or disconnected client's backend notices within a second
-  -- even while it waits, and so gives up its request (see below).
-  PERFORM set_config('client_connection_check_interval', '1000', true);
+  -- even while it waits, and so gives up its request (see below). The
+  -- check is armed when a statement starts: iasql init sets it for the
+  -- database; a session that turned it off gets it back for its next call.
+  IF current_setting('client_connection_check_interval') = '0' THEN
+    PERFORM set_config('client_connection_check_interval', '1000', false);
+  END IF;
   IF coalesce(secret, '') = '' OR NOT coalesce('iasql_rpc' = ANY (dblink_get_connections()), false) THEN
     IF coalesce('iasql_rpc' = ANY (dblink_get_connections()), false) THEN
       PERFORM dblink_disconnect('iasql_rpc');

@@ -103,3 +103,4 @@ BEGIN
 END $$;
 CREATE TRIGGER instance_security_group_write INSTEAD OF INSERT OR DELETE
   ON instance_security_group FOR EACH ROW EXECUTE FUNCTION instance_security_group_write();
+GRANT SELECT, INSERT, DELETE ON instance_security_group TO iasql_user;

@@ -34,7 +34,7 @@ static void engine_refuses(it_env *e, const char *says)
     char cmd[2048], log[300];
     snprintf(log, sizeof log, "%s.refused", e->log_path);
     snprintf(cmd, sizeof cmd, "AWS_ENDPOINT_URL='%s' timeout 30 \"%s\" run \"%s\" --journal '%s' 2>'%s'",
-             e->emulator, getenv("IASQL_BIN"), e->conninfo, e->journal, log);
+             e->emulator, getenv("IASQL_BIN"), e->engine_conninfo, e->journal, log);
     int st = system(cmd);
     assert_int_not_equal(st, 0);
     assert_int_not_equal(WEXITSTATUS(st), 124); /* it stopped by itself */

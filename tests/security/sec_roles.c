@@ -88,7 +88,8 @@ static void expect_denied(PGconn *c, const char *sql)
 /* A committed bucket that the attacks try to reach. */
 static void victim(it_env *e, char *name, size_t n)
 {
-    snprintf(name, n, "sec-victim-%d", (int)getpid());
+    static int count;
+    snprintf(name, n, "sec-victim-%d-%d", (int)getpid(), ++count);
     const char *p[] = {name};
     assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
     it_expect_commit(e, 1, "create");
@@ -112,7 +113,7 @@ static void test_mallory_gets_nothing(void **state)
         "SELECT * FROM bucket",
         "INSERT INTO bucket (name) VALUES ('mallory-bucket')",
         "DELETE FROM bucket",
-        "LOCK TABLE bucket IN ACCESS EXCLUSIVE MODE",
+        "BEGIN; LOCK TABLE bucket IN ACCESS EXCLUSIVE MODE",
         "SELECT * FROM iasql_commit()",
         "SELECT * FROM iasql_preview()",
         "SELECT * FROM iasql_install('aws_sqs')",
@@ -124,8 +125,10 @@ static void test_mallory_gets_nothing(void **state)
         "SELECT iasql_secret_drop('parameter', 1)",
         "SELECT nextval('iasql_row_id_seq')",
     };
-    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
         expect_denied(m, denied[i]);
+        PQclear(PQexec(m, "ROLLBACK"));
+    }
     PQfinish(m);
     assert_true(it_cloud_has_bucket(e->emulator, name));
 }
