@@ -19,7 +19,7 @@ AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_END
   build/iasql run "$DB" --journal "$IASQL_RUN_DIR/journal" --poll off 2>"$IASQL_RUN_DIR/engine.log" &
 ENGINE=$!
 for _ in $(seq 100); do
-  [ "$(psql "$DB" -tAc "SELECT count(*) FROM iasql_rpc WHERE status = 'open'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+  [ "$(psql "$DB" -tAc "SELECT engine FROM iasql_status" 2>/dev/null)" = running ] && break
   sleep 0.1
 done
 psql "$DB" -qc "SELECT * FROM iasql_install('aws_s3', 'aws_ec2')" >/dev/null

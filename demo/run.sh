@@ -22,7 +22,11 @@ trap cleanup EXIT
 iasql_services_start moto
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_ENDPOINT_URL="$MOTO_URL"
 psql "$IASQL_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE iasql_demo"
-DB="$IASQL_PG_CONNINFO dbname=iasql_demo"
+# PostgreSQL asks every connection for a password (scram-sha-256); they are in
+# $PGPASSFILE. The owner runs init, the engine logs in as iasql_engine, and
+# the demo's SQL runs as iasql_app, a plain application role.
+OWNER="$IASQL_PG_CONNINFO dbname=iasql_demo"
+DB="$OWNER user=iasql_app"
 
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 sql() { printf '\033[36miasql_demo=> %s\033[0m\n' "$1"; psql "$DB" -X -q -v ON_ERROR_STOP=0 -c "$1" 2>&1 || true; }
@@ -40,14 +44,15 @@ cloud() {
   done
 }
 
-bold "iasql init: the base schema"
-build/iasql init "$DB"
+bold "iasql init: the base schema and roles; the application role gets iasql_user"
+build/iasql init "$OWNER"
+psql "$OWNER" -Xqc "GRANT iasql_user TO iasql_app"
 
-bold "iasql run: the engine (log in $IASQL_RUN_DIR/engine.log)"
-build/iasql run "$DB" --journal "$IASQL_RUN_DIR/journal" 2>"$IASQL_RUN_DIR/engine.log" &
+bold "iasql run: the engine, as iasql_engine (log in $IASQL_RUN_DIR/engine.log)"
+build/iasql run "$OWNER user=iasql_engine" --journal "$IASQL_RUN_DIR/journal" 2>"$IASQL_RUN_DIR/engine.log" &
 ENGINE=$!
 for _ in $(seq 100); do
-  [ "$(psql "$DB" -tAc "SELECT count(*) FROM iasql_rpc WHERE status = 'open'" 2>/dev/null || echo 0)" -gt 0 ] && break
+  [ "$(psql "$DB" -tAc "SELECT engine FROM iasql_status" 2>/dev/null)" = running ] && break
   sleep 0.1
 done
 echo "engine running (pid $ENGINE)"
@@ -109,7 +114,7 @@ cloud
 sql "SELECT id, name, tags FROM bucket ORDER BY id;"
 
 bold "History is plain SQL"
-sql "SELECT id, message, status, created, updated, deleted, failed FROM iasql_commits ORDER BY id;"
+sql "SELECT id, message, role, status, created, updated, deleted, failed FROM iasql_commits ORDER BY id;"
 sql "SELECT id, origin, table_name, op, row_id, commit_id FROM iasql_audit_log ORDER BY id;"
 sql "SELECT * FROM iasql_get_sql_since();"
 
