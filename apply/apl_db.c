@@ -169,6 +169,17 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
                        9, p);
     }
     if (!rc && c) {
+        /* the journal's high-water mark moves with the commit point */
+        char seq[24];
+        snprintf(seq, sizeof seq, "%llu", (unsigned long long)c->last_seq);
+        const char *p[] = {id, seq};
+        rc = cm_pg_run(conn, err,
+                       "UPDATE iasql_journal SET last_commit_id = greatest(last_commit_id, "
+                       "$1::bigint), last_seq = greatest(last_seq, $2::bigint), "
+                       "updated_at = clock_timestamp()",
+                       2, p);
+    }
+    if (!rc && c) {
         const char *p[] = {id, errs};
         rc = cm_pg_run(conn, err,
                        "INSERT INTO iasql_errors (commit_id, table_name, row_id, message) "

@@ -5,19 +5,10 @@
  * applied and every resource gets a result row. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "apply/apl_int.h"
 #include "common/cm_json.h"
 
-static void make_token(char out[33])
-{
-    unsigned char raw[16];
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-        memset(raw, 0, sizeof raw);
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-}
 
 static jnl_str text_of(const char *s)
 {
@@ -44,7 +35,10 @@ static int write_intents(jnl *j, apl_plan *p, uint64_t *commit_id, uint64_t *fir
         apl_item *it = &p->items[i];
         if (it->action == APL_NONE)
             continue;
-        make_token(it->token);
+        if (cm_random_hex(it->token, 16)) {
+            rc = cm_err_set(err, CM_EIO, "the kernel gave no random bytes for a client token");
+            break;
+        }
         char *desired = it->desired ? cm_json_dump(it->desired) : NULL;
         jnl_rec rec = {.type = JNL_REC_INTENT, .commit_id = *commit_id, .row_id = it->row_id,
                        .action = (uint8_t)it->action, .ts_us = cm_now_us(),

@@ -91,5 +91,8 @@ void cm_log(cm_log_level level, const char *fmt, ...) __attribute__((format(prin
 
 int64_t cm_now_us(void);      /* wall clock, microseconds since the epoch */
 int64_t cm_mono_us(void);     /* monotonic clock, microseconds */
+/* nbytes random bytes from the kernel as 2 * nbytes hex digits and a NUL in
+ * out (2 * nbytes + 1 bytes); CM_EIO when the kernel gives none. */
+int cm_random_hex(char *out, size_t nbytes);
 
 #endif

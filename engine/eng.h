@@ -16,7 +16,11 @@
 #define ENG_TICKETS 16
 
 typedef struct eng_options {
-    const char *journal_dir; /* NULL: ~/.local/state/iasql/<database id> */
+    const char *journal_dir; /* NULL: the database's own (iasql_journal), or for a new
+                              * database $XDG_STATE_HOME/iasql/<database id> (default
+                              * ~/.local/state/iasql/<database id>) */
+    bool journal_adopt;      /* take this journal although the database knows another
+                              * folder or journal id (never one that is behind) */
     int tail_ms;             /* idle tail interval */
     int auto_apply_s;        /* periodic propagation interval, 0: off */
     int poll_s;              /* each table's poll interval (jittered), 0: off */
@@ -45,6 +49,12 @@ int eng_schema_init(const char *conninfo, cm_err *err);
 /* Connects as the engine's role (iasql_engine): directly, or from a
  * superuser connection by SET SESSION AUTHORIZATION. */
 int eng_connect_engine(PGconn **out, const char *conninfo, cm_err *err);
+
+/* Opens the journal that goes with the database (eng_journal.c), refusing
+ * before anything is made one that is empty while the database has a
+ * history, another database's, another journal, or behind the database's
+ * mark; records its folder and identity in iasql_journal. */
+int eng_journal_open(eng *e, PGconn *conn, const char *dir, bool adopt, cm_err *err);
 
 /* iasql run: until SIGINT or SIGTERM. */
 int eng_run(const char *conninfo, const eng_options *opt, cm_err *err);

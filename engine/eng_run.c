@@ -99,59 +99,6 @@ static int read_dbid(eng *e, cm_err *err)
     return rc;
 }
 
-/* The journal belongs to one database: refuse another's. */
-static int open_journal(eng *e, const char *dir, cm_err *err)
-{
-    char path[4096];
-    if (!dir) {
-        const char *home = getenv("HOME");
-        snprintf(path, sizeof path, "%s/.local", home ? home : ".");
-        mkdir(path, 0700);
-        snprintf(path, sizeof path, "%s/.local/state", home ? home : ".");
-        mkdir(path, 0700);
-        snprintf(path, sizeof path, "%s/.local/state/iasql", home ? home : ".");
-        mkdir(path, 0700);
-        snprintf(path, sizeof path, "%s/.local/state/iasql/%s", home ? home : ".", e->dbid);
-        dir = path;
-    }
-    int rc = jnl_open(&e->j, dir, err);
-    if (rc)
-        return rc;
-    /* Nothing is applied from a damaged journal. */
-    uint64_t records;
-    size_t problems;
-    cm_buf report;
-    cm_buf_init(&report, 4096);
-    rc = jnl_verify(e->j, &records, &problems, &report, err);
-    if (!rc && problems)
-        rc = cm_err_set(err, CM_ECORRUPT,
-                        "the journal in %s is damaged (%zu problems; first: %.200s); nothing was "
-                        "applied. Keep the damaged folder for inspection, restore the journal "
-                        "folder from a copy, and run `iasql journal verify` on it",
-                        dir, problems, cm_buf_str(&report));
-    cm_buf_free(&report);
-    if (rc)
-        return rc;
-    jnl_txn *t;
-    rc = jnl_txn_begin(e->j, true, &t, err);
-    if (rc)
-        return rc;
-    jnl_str v;
-    rc = jnl_meta_get(t, "database_id", &v, err);
-    if (rc == CM_ENOTFOUND)
-        rc = jnl_meta_put(t, "database_id", e->dbid, strlen(e->dbid), err);
-    else if (!rc && (v.len != strlen(e->dbid) || memcmp(v.ptr, e->dbid, v.len) != 0))
-        rc = cm_err_set(err, CM_ECONFIG,
-                        "the journal in %s belongs to database %.*s, not to this one (%s)", dir,
-                        (int)v.len, v.ptr, e->dbid);
-    if (rc) {
-        jnl_txn_abort(t);
-        return rc;
-    }
-    cm_log(CM_LOG_INFO, "journal %s", dir);
-    return jnl_txn_commit(t, err);
-}
-
 static void eng_close(eng *e)
 {
     if (e->ctl)
@@ -299,9 +246,9 @@ static int eng_start(eng *e, const eng_options *opt, cm_err *err)
     int rc = eng_connect_engine(&e->wk, e->conninfo, err);
     if (!rc)
         rc = read_dbid(e, err);
-    drop_connections(e);
     if (!rc)
-        rc = open_journal(e, opt->journal_dir, err);
+        rc = eng_journal_open(e, e->wk, opt->journal_dir, opt->journal_adopt, err);
+    drop_connections(e);
     if (!rc)
         rc = mod_ctx_new(&e->mod, err);
     if (!rc)

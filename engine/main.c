@@ -11,7 +11,8 @@ static void usage(void)
     fprintf(stderr,
             "usage:\n"
             "  iasql init    CONNINFO\n"
-            "  iasql run      CONNINFO [--journal DIR] [--tail-ms N] [--auto-apply SECONDS|off]\n"
+            "  iasql run      CONNINFO [--journal DIR [--journal-adopt]] [--tail-ms N]\n"
+            "                 [--auto-apply SECONDS|off]\n"
             "                 [--poll SECONDS|off] [--poll-grace SECONDS] [--parallel N]\n"
             "  iasql commit   CONNINFO [MESSAGE]\n"
             "  iasql preview  CONNINFO\n"
@@ -52,6 +53,8 @@ static int cmd_run(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
             opt.journal_dir = argv[++i];
+        else if (strcmp(argv[i], "--journal-adopt") == 0)
+            opt.journal_adopt = true;
         else if (strcmp(argv[i], "--tail-ms") == 0 && i + 1 < argc)
             opt.tail_ms = atoi(argv[++i]);
         else if ((strcmp(argv[i], "--auto-apply") == 0 || strcmp(argv[i], "--poll") == 0) &&

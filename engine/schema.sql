@@ -158,6 +158,21 @@ CREATE TABLE IF NOT EXISTS iasql_engine_state (
 );
 INSERT INTO iasql_engine_state DEFAULT VALUES ON CONFLICT DO NOTHING;
 
+-- The journal that goes with this database (docs/journal.md, "Which
+-- journal"): its identity and folder, which the engine records at start,
+-- and its high-water mark, the last commit point and its last sequence
+-- number, which every commit point's database record moves in the same
+-- transaction. The engine refuses a journal that is empty, another
+-- database's, another journal, or behind this mark.
+CREATE TABLE IF NOT EXISTS iasql_journal (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  journal_id text NOT NULL,
+  path text NOT NULL,
+  last_commit_id bigint NOT NULL DEFAULT 0,
+  last_seq bigint NOT NULL DEFAULT 0,
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
 -- The login of this database's RPC role (iasql_rpc_<database oid>): the
 -- password iasql init generated for it. Readable by iasql_engine alone.
 CREATE TABLE IF NOT EXISTS iasql_rpc_login (
@@ -180,11 +195,11 @@ CREATE TABLE IF NOT EXISTS iasql_foreign_owner (
 -- alone. The RPC tables and the secrets are the engine's only.
 REVOKE ALL ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
   iasql_commits, iasql_errors, iasql_rpc, iasql_transactions, iasql_foreign_owner,
-  iasql_engine_state, iasql_rpc_login FROM PUBLIC;
+  iasql_engine_state, iasql_rpc_login, iasql_journal FROM PUBLIC;
 REVOKE ALL ON iasql_rpc, iasql_rpc_login FROM iasql_user;
 GRANT SELECT ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
-  iasql_commits, iasql_errors, iasql_transactions, iasql_foreign_owner, iasql_engine_state
-  TO iasql_user;
+  iasql_commits, iasql_errors, iasql_transactions, iasql_foreign_owner, iasql_engine_state,
+  iasql_journal TO iasql_user;
 
 -- Secrets in transit. The cleartext of a secret column (an SSM SecureString
 -- value) waits here, readable by the engine alone, from the user's write

@@ -27,14 +27,15 @@ static int teardown(void **state)
     return it_fixture_end(state);
 }
 
-/* Runs `iasql run` in the foreground; it must exit by itself, non-zero,
- * saying says. */
-static void engine_refuses(it_env *e, const char *says)
+/* Runs `iasql run --journal DIR [extra]` in the foreground; it must exit
+ * by itself, non-zero, saying says. */
+static void engine_refuses_with(it_env *e, const char *dir, const char *extra, const char *says)
 {
     char cmd[2048], log[300];
     snprintf(log, sizeof log, "%s.refused", e->log_path);
-    snprintf(cmd, sizeof cmd, "AWS_ENDPOINT_URL='%s' timeout 30 \"%s\" run \"%s\" --journal '%s' 2>'%s'",
-             e->emulator, getenv("IASQL_BIN"), e->engine_conninfo, e->journal, log);
+    snprintf(cmd, sizeof cmd,
+             "AWS_ENDPOINT_URL='%s' timeout 30 \"%s\" run \"%s\" --journal '%s' %s 2>'%s'",
+             e->emulator, getenv("IASQL_BIN"), e->engine_conninfo, dir, extra, log);
     int st = system(cmd);
     assert_int_not_equal(st, 0);
     assert_int_not_equal(WEXITSTATUS(st), 124); /* it stopped by itself */
@@ -45,6 +46,35 @@ static void engine_refuses(it_env *e, const char *says)
     fclose(f);
     if (!strstr(text, says))
         fail_msg("expected \"%s\" in the engine's log:\n%s", says, text);
+}
+
+static void engine_refuses(it_env *e, const char *says)
+{
+    engine_refuses_with(e, e->journal, "", says);
+}
+
+static void shell(const char *fmt, const char *a, const char *b)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, fmt, a, b);
+    assert_int_equal(system(cmd), 0);
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Makes n buckets named prefix-1..n and commits them. */
+static void commit_buckets(it_env *e, const char *prefix, int from, int to)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO bucket (name) SELECT '%s-' || g FROM generate_series(%d, %d) g", prefix,
+             from, to);
+    assert_true(it_ok(e, sql, 0, NULL));
+    it_expect_commit(e, to - from + 1, "create");
 }
 
 static int verify_status(it_env *e)
@@ -131,13 +161,102 @@ static void test_corrupted_record_refused(void **state)
 static void test_second_engine_refused(void **state)
 {
     it_env *e = *state;
-    char journal2[sizeof e->journal];
-    snprintf(journal2, sizeof journal2, "%s", e->journal);
-    strncat(e->journal, "-second", sizeof e->journal - strlen(e->journal) - 1);
     engine_refuses(e, "another iasql engine already runs for database");
     engine_refuses(e, "server process");
-    snprintf(e->journal, sizeof e->journal, "%s", journal2);
     assert_non_null(it_value(e, "SELECT count(*) FROM iasql_preview()"));
+}
+
+
+/* The journal lost (a new disk): the engine refuses before it makes anything,
+ * and starts again on the journal's copy, with nothing to do. */
+static void test_lost_journal_refused(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "lost-%d", (int)getpid());
+    commit_buckets(e, name, 1, 3);
+    assert_int_equal(it_stop_engine(e), 0);
+    shell("cp -a '%s' '%s.copy'", e->journal, e->journal);
+    shell("rm -rf '%s'%s", e->journal, "");
+    engine_refuses(e, "there is no journal in");
+    engine_refuses(e, "would make every resource again");
+    assert_false(exists(e->journal)); /* nothing was made */
+    /* another empty folder, even adopted, is refused the same way */
+    char other[320];
+    snprintf(other, sizeof other, "%s-elsewhere", e->journal);
+    engine_refuses_with(e, other, "--journal-adopt", "there is no journal in");
+    assert_false(exists(other));
+    shell("mv '%s.copy' '%s'", e->journal, e->journal);
+    assert_int_equal(it_start_engine(e), 0);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    char prefix[80];
+    snprintf(prefix, sizeof prefix, "%s-", name);
+    assert_int_equal(it_cloud_count_prefix(e->emulator, prefix), 3);
+}
+
+/* A copy from before the last two commits is behind the database's mark:
+ * refused, with --journal-adopt too; the current journal goes on. */
+static void test_old_copy_refused(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "old-%d", (int)getpid());
+    commit_buckets(e, name, 1, 1);
+    assert_int_equal(it_stop_engine(e), 0);
+    shell("cp -a '%s' '%s.old'", e->journal, e->journal);
+    assert_int_equal(it_start_engine(e), 0);
+    commit_buckets(e, name, 2, 2);
+    commit_buckets(e, name, 3, 3);
+    assert_int_equal(it_stop_engine(e), 0);
+    char old[320];
+    snprintf(old, sizeof old, "%s.old", e->journal);
+    engine_refuses_with(e, old, "--journal-adopt", "is behind database");
+    shell("mv '%s' '%s.new'", e->journal, e->journal);
+    shell("mv '%s.old' '%s'", e->journal, e->journal);
+    engine_refuses(e, "its last commit point is 1");
+    shell("rm -rf '%s'%s", e->journal, "");
+    shell("mv '%s.new' '%s'", e->journal, e->journal);
+    assert_int_equal(it_start_engine(e), 0);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    char prefix[80];
+    snprintf(prefix, sizeof prefix, "%s-", name);
+    assert_int_equal(it_cloud_count_prefix(e->emulator, prefix), 3);
+}
+
+/* A journal moved elsewhere is taken only with --journal-adopt; then the
+ * database knows the new folder, and an engine started without --journal
+ * uses it. Another database's journal is refused, adopted or not. */
+static void test_moved_and_foreign_journals(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "moved-%d", (int)getpid());
+    commit_buckets(e, name, 1, 1);
+    assert_int_equal(it_stop_engine(e), 0);
+    char moved[sizeof e->journal];
+    snprintf(moved, sizeof moved, "%.240s-moved", e->journal);
+    shell("mv '%s' '%s'", e->journal, moved);
+    engine_refuses_with(e, moved, "", "knows its journal in");
+    snprintf(e->journal, sizeof e->journal, "%s", moved);
+    e->journal_adopt = true;
+    assert_int_equal(it_start_engine(e), 0);
+    assert_true(it_log_count(e, "(given with --journal;") >= 1);
+    assert_int_equal(it_stop_engine(e), 0);
+    e->journal_adopt = false;
+    e->journal_default = true;
+    assert_int_equal(it_start_engine(e), 0);
+    assert_true(it_log_count(e, "(the database's own;") >= 1);
+    assert_string_equal(it_value(e, "SELECT path FROM iasql_journal"), moved);
+    assert_int_equal(it_stop_engine(e), 0);
+    e->journal_default = false;
+    /* another database's journal */
+    it_env other;
+    assert_int_equal(it_setup(&other, "journal_other"), 0);
+    assert_int_equal(it_stop_engine(&other), 0);
+    engine_refuses_with(e, other.journal, "--journal-adopt", "belongs to database");
+    it_teardown(&other);
+    assert_int_equal(it_start_engine(e), 0);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 }
 
 int main(void)
@@ -149,6 +268,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_journal_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupted_record_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_engine_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_journal_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_copy_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_moved_and_foreign_journals, setup, teardown),
     };
     return cmocka_run_group_tests_name("faults: journal", tests, NULL, NULL);
 }

@@ -95,10 +95,25 @@ int it_start_engine(it_env *e)
         dup2(fd, 2);
         dup2(fd, 1);
         setenv("AWS_ENDPOINT_URL", e->emulator, 1);
-        execl(getenv("IASQL_BIN"), "iasql", "run", e->engine_conninfo, "--journal", e->journal,
-              "--tail-ms", "200", "--auto-apply", e->auto_apply ? e->auto_apply : "off",
-              "--poll", e->poll ? e->poll : "off", "--poll-grace",
-              e->poll_grace ? e->poll_grace : "60", "--verbose", (char *)NULL);
+        const char *argv[20];
+        int n = 0;
+        argv[n++] = "iasql";
+        argv[n++] = "run";
+        argv[n++] = e->engine_conninfo;
+        if (!e->journal_default) {
+            argv[n++] = "--journal";
+            argv[n++] = e->journal;
+        }
+        if (e->journal_adopt)
+            argv[n++] = "--journal-adopt";
+        const char *rest[] = {"--tail-ms", "200", "--auto-apply",
+                              e->auto_apply ? e->auto_apply : "off", "--poll",
+                              e->poll ? e->poll : "off", "--poll-grace",
+                              e->poll_grace ? e->poll_grace : "60", "--verbose", NULL};
+        for (int i = 0; rest[i]; i++)
+            argv[n++] = rest[i];
+        argv[n] = NULL;
+        execv(getenv("IASQL_BIN"), (char *const *)argv);
         _exit(127);
     }
     e->engine = pid;

@@ -28,6 +28,8 @@ typedef struct it_env {
     const char *auto_apply; /* --auto-apply of the engine; NULL: off */
     const char *poll;       /* --poll of the engine; NULL: off */
     const char *poll_grace; /* --poll-grace; NULL: the engine's default */
+    bool journal_adopt;     /* --journal-adopt */
+    bool journal_default;   /* no --journal: the database's own folder */
     PGconn *db;
 } it_env;
 
