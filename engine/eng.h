@@ -56,6 +56,17 @@ int eng_connect_engine(PGconn **out, const char *conninfo, cm_err *err);
  * mark; records its folder and identity in iasql_journal. */
 int eng_journal_open(eng *e, PGconn *conn, const char *dir, bool adopt, cm_err *err);
 
+/* The journal folder's helpers: an absolute path without requiring that it
+ * exists; whether it holds a journal; the database and journal ids a new
+ * journal gets. */
+void eng_journal_absolute(const char *dir, char *out, size_t n);
+bool eng_journal_exists(const char *dir);
+int eng_journal_stamp(jnl *j, const char *dbid, cm_err *err);
+/* e->dbid from iasql_config, over e->wk. */
+int eng_read_dbid(eng *e, cm_err *err);
+/* iasql journal rebuild CONNINFO --journal DIR (eng_rebuild.c). */
+int eng_rebuild(const char *conninfo, const char *dir, cm_err *err);
+
 /* iasql run: until SIGINT or SIGTERM. */
 int eng_run(const char *conninfo, const eng_options *opt, cm_err *err);
 

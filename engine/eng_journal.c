@@ -59,7 +59,7 @@ static int read_db_side(PGconn *conn, db_side *d, cm_err *err)
 }
 
 /* The folder as an absolute path, without requiring that it exists. */
-static void absolute(const char *dir, char *out, size_t n)
+void eng_journal_absolute(const char *dir, char *out, size_t n)
 {
     char real[PATH_MAX], cwd[PATH_MAX];
     size_t lc, ld = strlen(dir);
@@ -101,7 +101,7 @@ static void make_parents(const char *path)
     }
 }
 
-static bool has_journal(const char *dir)
+bool eng_journal_exists(const char *dir)
 {
     char f[PATH_MAX + 16];
     struct stat st;
@@ -166,7 +166,9 @@ static int refuse_empty(const char *dbname, const char *dbid, const char *dir, c
                       "commit points, and the journal it knows is %s in %s (last commit %llu). "
                       "Nothing was applied, polled or written: an engine on an empty journal "
                       "would make every resource again. Hint: start the engine with --journal "
-                      "on the database's journal%s, or restore that folder from its copy",
+                      "on the database's journal%s, or restore that folder from its copy; if it "
+                      "is lost, rebuild it from the tables and the cloud: iasql journal rebuild "
+                      "CONNINFO --journal DIR",
                       dir, dbname, dbid, (unsigned long long)d->commits,
                       d->known ? d->journal_id : "(none recorded)",
                       d->known ? d->path : "(unknown)", (unsigned long long)d->last_commit,
@@ -188,7 +190,9 @@ static int check_sides(const char *dbname, const char *dbid, const char *dir, co
                           "the journal in %s is behind database %s: its last commit point is "
                           "%llu (sequence %llu), the database's is %llu (sequence %llu), as an "
                           "older copy would be. Nothing was applied, polled or written. Hint: "
-                          "start the engine with the newest copy of journal %s",
+                          "start the engine with the newest copy of journal %s; if there is "
+                          "none, move this folder aside and run iasql journal rebuild CONNINFO "
+                          "--journal DIR",
                           dir, dbname, (unsigned long long)s->last_commit,
                           (unsigned long long)s->last_seq, (unsigned long long)d->last_commit,
                           (unsigned long long)d->last_seq, d->journal_id);
@@ -220,6 +224,12 @@ static int record(PGconn *conn, const jnl_side *s, const char *path, const db_si
                      4, p);
 }
 
+int eng_journal_stamp(jnl *j, const char *dbid, cm_err *err)
+{
+    jnl_side s;
+    return read_jnl_side(j, dbid, &s, err);
+}
+
 int eng_journal_open(eng *e, PGconn *conn, const char *given, bool adopt, cm_err *err)
 {
     db_side d;
@@ -229,7 +239,7 @@ int eng_journal_open(eng *e, PGconn *conn, const char *given, bool adopt, cm_err
     char dir[PATH_MAX];
     const char *why;
     if (given) {
-        absolute(given, dir, sizeof dir);
+        eng_journal_absolute(given, dir, sizeof dir);
         why = "given with --journal";
     } else if (d.known) {
         snprintf(dir, sizeof dir, "%s", d.path);
@@ -247,7 +257,7 @@ int eng_journal_open(eng *e, PGconn *conn, const char *given, bool adopt, cm_err
                           "--journal-adopt",
                           dbname, d.path, d.journal_id, (unsigned long long)d.last_commit, dir,
                           d.path);
-    if (!has_journal(dir) && d.history)
+    if (!eng_journal_exists(dir) && d.history)
         return refuse_empty(dbname, e->dbid, dir, &d, err);
     if (!given && !d.known)
         make_parents(dir);

@@ -87,21 +87,42 @@ static int replay_main(int argc, char **argv)
     return 0;
 }
 
+static int rebuild_main(int argc, char **argv)
+{
+    if (argc != 4 || strcmp(argv[2], "--journal") != 0) {
+        fprintf(stderr, "usage: iasql journal rebuild CONNINFO --journal DIR\n");
+        return 2;
+    }
+    cm_err err;
+    cm_err_clear(&err);
+    if (eng_rebuild(argv[1], argv[3], &err)) {
+        fprintf(stderr, "iasql journal rebuild: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
 int eng_journal_main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: iasql journal dump|verify DIR [--json]\n"
-                        "       iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n");
+                        "       iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n"
+                        "       iasql journal rebuild CONNINFO --journal DIR\n");
         return 2;
     }
     if (strcmp(argv[0], "replay") == 0)
         return replay_main(argc, argv);
+    if (strcmp(argv[0], "rebuild") == 0)
+        return rebuild_main(argc, argv);
     const char *cmd = argv[0], *dir = argv[1];
     bool as_json = argc > 2 && strcmp(argv[2], "--json") == 0;
     jnl *j;
     cm_err err;
     cm_err_clear(&err);
-    int rc = jnl_open(&j, dir, &err);
+    /* a mistyped path must not look like a healthy, empty journal */
+    int rc = eng_journal_exists(dir) ? 0 : cm_err_set(&err, CM_ENOTFOUND, "no journal at %s", dir);
+    if (!rc)
+        rc = jnl_open(&j, dir, &err);
     if (!rc) {
         if (strcmp(cmd, "dump") == 0)
             rc = dump(j, as_json, &err);

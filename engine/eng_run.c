@@ -84,7 +84,7 @@ static int claim_engine(eng *e, cm_err *err)
     }
 }
 
-static int read_dbid(eng *e, cm_err *err)
+int eng_read_dbid(eng *e, cm_err *err)
 {
     PGresult *res;
     int rc = cm_pg_exec(e->wk, &res, err,
@@ -245,7 +245,7 @@ static int eng_start(eng *e, const eng_options *opt, cm_err *err)
 {
     int rc = eng_connect_engine(&e->wk, e->conninfo, err);
     if (!rc)
-        rc = read_dbid(e, err);
+        rc = eng_read_dbid(e, err);
     if (!rc)
         rc = eng_journal_open(e, e->wk, opt->journal_dir, opt->journal_adopt, err);
     drop_connections(e);

@@ -20,6 +20,7 @@ static void usage(void)
             "  iasql rollback CONNINFO [COMMIT_ID]\n"
             "  iasql journal dump|verify DIR [--json]\n"
             "  iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n"
+            "  iasql journal rebuild CONNINFO --journal DIR\n"
             "  iasql version\n");
 }
 

@@ -40,9 +40,15 @@ source tests/services.sh
 trap iasql_services_stop EXIT
 
 it_run() { # build-dir kind url key secret test
-  env IASQL_BIN="$ROOT/$1/iasql" IT_EMULATOR_KIND="$2" IT_EMULATOR_URL="$3" \
+  env IASQL_BIN="$ROOT/$1/iasql" IT_EMULATOR_KIND="$2" IT_EMULATOR_URL="$3" IT_PG_SETUP="${IT_PG_SETUP:-}" \
     AWS_ACCESS_KEY_ID="$4" AWS_SECRET_ACCESS_KEY="$5" AWS_REGION=us-east-1 \
     ASAN_OPTIONS=detect_leaks=1 "$ROOT/$1/tests/$6"
+}
+
+# The same, on a database whose owner is not a superuser (managed PostgreSQL).
+it_run_managed() {
+  local IT_PG_SETUP=managed
+  it_run "$@"
 }
 
 signing_run() { # build-dir
@@ -59,7 +65,7 @@ suite() { # build-dir label
   local b=$1 label=$2
   step "$label unit tests" bash -c "cd '$b' && ctest --output-on-failure"
   step "$label integration: moto_server" it_run "$b" moto "$MOTO_URL" test test it_spine
-  step "$label integration: managed PostgreSQL (owner with CREATEROLE, no superuser)" env IT_PG_SETUP=managed bash -c "$(declare -f it_run); it_run '$b' moto '$MOTO_URL' test test it_spine"
+  step "$label integration: managed PostgreSQL (owner with CREATEROLE, no superuser)" it_run_managed "$b" moto "$MOTO_URL" test test it_spine
   step "$label security: an ordinary role's attacks are refused" it_run "$b" moto "$MOTO_URL" test test sec_roles
   step "$label integration: the engine down, stopped or reconnecting" it_run "$b" moto "$MOTO_URL" test test it_rpc
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
@@ -82,7 +88,7 @@ suite() { # build-dir label
   step "$label faults: engine killed during commits" it_run "$b" moto "$MOTO_URL" test test ft_crash
   step "$label faults: PostgreSQL restarted" it_run "$b" moto "$MOTO_URL" test test ft_pg_restart
   step "$label faults: cloud failing" it_run "$b" moto "$FAULT_PROXY_URL" test test ft_cloud
-  step "$label faults: journal damage, second engine" it_run "$b" moto "$MOTO_URL" test test ft_journal
+  step "$label faults: journal damage, lost, foreign or old journals, second engine" it_run "$b" moto "$MOTO_URL" test test ft_journal
   step "$label faults: 8 concurrent writers" it_run "$b" moto "$MOTO_URL" test test ft_concurrency
 }
 

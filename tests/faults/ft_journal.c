@@ -194,8 +194,10 @@ static void test_lost_journal_refused(void **state)
     assert_int_equal(it_cloud_count_prefix(e->emulator, prefix), 3);
 }
 
+static void rebuild_journal(it_env *e);
+
 /* A copy from before the last two commits is behind the database's mark:
- * refused, with --journal-adopt too; the current journal goes on. */
+ * refused, with --journal-adopt too; rebuilt, nothing is made again. */
 static void test_old_copy_refused(void **state)
 {
     it_env *e = *state;
@@ -214,8 +216,9 @@ static void test_old_copy_refused(void **state)
     shell("mv '%s' '%s.new'", e->journal, e->journal);
     shell("mv '%s.old' '%s'", e->journal, e->journal);
     engine_refuses(e, "its last commit point is 1");
-    shell("rm -rf '%s'%s", e->journal, "");
-    shell("mv '%s.new' '%s'", e->journal, e->journal);
+    /* the newest journal lost as well: rebuilt from the tables and the cloud */
+    shell("rm -rf '%s' '%s.new'", e->journal, e->journal);
+    rebuild_journal(e);
     assert_int_equal(it_start_engine(e), 0);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     char prefix[80];
@@ -259,6 +262,153 @@ static void test_moved_and_foreign_journals(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 }
 
+/* How many of a kind the EC2 API lists with tag rebuild=run (instances
+ * that are not terminated). */
+static int ec2_count(it_env *e, const char *action, const char *item, const char *run)
+{
+    char form[600];
+    snprintf(form, sizeof form,
+             "Action=%s&Version=2016-11-15&Filter.1.Name=tag:rebuild&Filter.1.Value.1=%s%s",
+             action, run,
+             strcmp(action, "DescribeInstances") == 0
+                 ? "&Filter.2.Name=instance-state-name&Filter.2.Value.1=pending&"
+                   "Filter.2.Value.2=running&Filter.2.Value.3=stopped"
+                 : "");
+    const char *out;
+    assert_int_equal(it_aws_query(e, "ec2", form, &out), 200);
+    int n = 0;
+    for (const char *p = out; (p = strstr(p, item)); p++)
+        n++;
+    return n;
+}
+
+/* `iasql journal rebuild`, killed part way a few times, then run to the end. */
+static void rebuild_journal(it_env *e)
+{
+    char cmd[2048];
+    int delays[] = {5, 40, 120};
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "AWS_ENDPOINT_URL='%s' timeout -s KILL %d.%03d \"%s\" journal rebuild \"%s\" "
+                 "--journal '%s' >/dev/null 2>&1",
+                 e->emulator, delays[i] / 1000, delays[i] % 1000, getenv("IASQL_BIN"),
+                 e->engine_conninfo, e->journal);
+        if (system(cmd) == 0)
+            break; /* finished before it was killed */
+        if (access(e->journal, F_OK) == 0)
+            break;
+    }
+    if (access(e->journal, F_OK) != 0) {
+        snprintf(cmd, sizeof cmd,
+                 "AWS_ENDPOINT_URL='%s' \"%s\" journal rebuild \"%s\" --journal '%s' >'%s.rebuild.out' 2>&1",
+                 e->emulator, getenv("IASQL_BIN"), e->engine_conninfo, e->journal, e->log_path);
+        if (system(cmd) != 0) {
+            snprintf(cmd, sizeof cmd, "cat '%s.rebuild.out' >&2", e->log_path);
+            assert_int_equal(system(cmd), 0);
+            fail_msg("the rebuild failed");
+        }
+    }
+    /* run again on the finished journal: refused, nothing changed */
+    snprintf(cmd, sizeof cmd,
+             "AWS_ENDPOINT_URL='%s' \"%s\" journal rebuild \"%s\" --journal '%s' 2>&1 | grep -q "
+             "'holds a journal already'",
+             e->emulator, getenv("IASQL_BIN"), e->engine_conninfo, e->journal);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The journal lost under an EC2 stack, buckets, a queue and a secret: the
+ * engine refuses, the rebuild (killed part way, then finished) reads every
+ * resource from the cloud, and the next commit applies only what was
+ * pending: the cloud holds exactly one of each. */
+static void test_rebuild_lost_journal(void **state)
+{
+    it_env *e = *state;
+    char run[48];
+    snprintf(run, sizeof run, "rb%d", (int)getpid());
+    const char *p[] = {run};
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ec2', 'aws_sqs', 'aws_ssm')", 0, NULL));
+    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.88.0.0/16', "
+                         "jsonb_build_object('rebuild', $1::text))", 1, p));
+    assert_true(it_ok(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                         "'10.88.1.0/24', 'us-east-1a', jsonb_build_object('rebuild', $1::text) "
+                         "FROM vpc WHERE tags->>'rebuild' = $1", 1, p));
+    assert_true(it_ok(e, "INSERT INTO security_group (group_name, description, vpc, tags) SELECT "
+                         "'grp-' || $1, 'rebuild', id, jsonb_build_object('rebuild', $1::text) "
+                         "FROM vpc WHERE tags->>'rebuild' = $1", 1, p));
+    assert_true(it_ok(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
+                         "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], "
+                         "jsonb_build_object('rebuild', $1::text) FROM subnet s, security_group g "
+                         "WHERE s.tags->>'rebuild' = $1 AND g.group_name = 'grp-' || $1", 1, p));
+    assert_true(it_ok(e, "INSERT INTO bucket (name) SELECT $1 || '-b' || g FROM generate_series(1, 3) g",
+                      1, p));
+    assert_true(it_ok(e, "INSERT INTO queue (name) VALUES ($1 || '-q')", 1, p));
+    assert_true(it_ok(e, "INSERT INTO parameter (name, type, value) VALUES ($1 || '-secret', "
+                         "'SecureString', 'Rb7-secret')", 1, p));
+    assert_true(it_ok(e, "SELECT * FROM iasql_commit('the stack')", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    /* pending: an instance's tags and a new bucket; a committed bucket deleted */
+    assert_true(it_ok(e, "UPDATE instance SET tags = tags || '{\"stage\": \"2\"}' "
+                         "WHERE tags->>'rebuild' = $1", 1, p));
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1 || '-b4')", 1, p));
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1 || '-b3'", 1, p));
+    assert_int_equal(it_stop_engine(e), 0);
+    /* and one bucket deleted in the console meanwhile */
+    char url[512];
+    snprintf(url, sizeof url, "%s/%s-b2", e->emulator, run);
+    assert_int_equal(it_http("DELETE", url, NULL, NULL), 204);
+    shell("rm -rf '%s'%s", e->journal, "");
+    engine_refuses(e, "there is no journal in");
+    rebuild_journal(e);
+    assert_int_equal(it_start_engine(e), 0);
+    PGresult *r = it_sql(e, "SELECT action, table_name FROM iasql_preview() ORDER BY 2, 1", 0, NULL);
+    assert_non_null(r);
+    char plan[512] = "";
+    for (int i = 0; i < PQntuples(r); i++)
+        snprintf(plan + strlen(plan), sizeof plan - strlen(plan), "%s %s;", PQgetvalue(r, i, 0),
+                 PQgetvalue(r, i, 1));
+    PQclear(r);
+    assert_string_equal(plan, "create bucket;delete bucket;update instance;");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_commit('after the rebuild') "
+                                    "WHERE description LIKE 'failed%'"),
+                        "0");
+    /* the bucket gone from the cloud was reported, and not made again */
+    assert_string_equal(it_value(e, "SELECT message ~ '^journal rebuilt: [0-9]+ resources read "
+                                    "from the cloud, 1 gone, 1 never made, 3 rows with pending' "
+                                    "FROM iasql_commits ORDER BY id DESC OFFSET 1 LIMIT 1"),
+                        "t");
+    /* the cloud, through its own API: one of each */
+    assert_int_equal(ec2_count(e, "DescribeVpcs", "<vpcId>", run), 1);
+    assert_int_equal(ec2_count(e, "DescribeSubnets", "<subnetId>", run), 1);
+    assert_int_equal(ec2_count(e, "DescribeSecurityGroups", "<groupId>", run), 1);
+    assert_int_equal(ec2_count(e, "DescribeInstances", "<instanceId>", run), 1);
+    char form[512];
+    snprintf(form, sizeof form,
+             "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=tag:stage&"
+             "Filter.1.Value.1=2&Filter.2.Name=tag:rebuild&Filter.2.Value.1=%s", run);
+    const char *out;
+    assert_int_equal(it_aws_query(e, "ec2", form, &out), 200);
+    assert_non_null(strstr(out, "<instanceId>"));
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s-b", run);
+    assert_int_equal(it_cloud_count_prefix(e->emulator, prefix), 2); /* b1, b4 */
+    char q[64];
+    snprintf(q, sizeof q, "%s-q", run);
+    json_t *queue = it_cloud_queue(e, q);
+    assert_non_null(queue);
+    json_decref(queue);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    /* and nothing in the journal says the secret */
+    assert_int_equal(it_leaks(e, "Rb7-secret"), 0);
+    /* clean up the stack */
+    assert_true(it_ok(e, "DELETE FROM instance WHERE tags->>'rebuild' = $1", 1, p));
+    assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM security_group WHERE group_name = 'grp-' || $1", 1, p));
+    assert_true(it_ok(e, "DELETE FROM subnet WHERE tags->>'rebuild' = $1", 1, p));
+    assert_true(it_ok(e, "DELETE FROM vpc WHERE tags->>'rebuild' = $1", 1, p));
+    assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_int_equal(ec2_count(e, "DescribeVpcs", "<vpcId>", run), 0);
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -271,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lost_journal_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_copy_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moved_and_foreign_journals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_lost_journal, setup, teardown),
     };
     return cmocka_run_group_tests_name("faults: journal", tests, NULL, NULL);
 }
