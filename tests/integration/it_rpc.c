@@ -40,12 +40,14 @@ static void sleep_ms(int ms)
 /* Waits up to 10 s for an admin query to give want. */
 static bool admin_wait(it_env *e, const char *sql, const char *want)
 {
+    const char *v = NULL;
     for (int i = 0; i < 200; i++) {
-        const char *v = it_admin_value(e, sql);
+        v = it_admin_value(e, sql);
         if (v && strcmp(v, want) == 0)
             return true;
         sleep_ms(50);
     }
+    fprintf(stderr, "%s: %s after 10 s, not %s\n", sql, v ? v : "NULL", want);
     return false;
 }
 
@@ -152,14 +154,17 @@ static void test_wait_uses_no_cpu(void **state)
 }
 
 /* Sends an iasql call on a fresh connection while the engine is stopped with
- * SIGSTOP, and waits until its request is queued; returns the connection. */
-static PGconn *queued_call(it_env *e, const char *sql, int *pid)
+ * SIGSTOP, and waits until its request is queued, the n-th; returns the
+ * connection. */
+static PGconn *queued_call(it_env *e, const char *sql, int n, int *pid)
 {
     PGconn *c = PQconnectdb(e->conninfo);
     assert_int_equal(PQstatus(c), CONNECTION_OK);
     *pid = PQbackendPID(c);
     assert_int_equal(PQsendQuery(c, sql), 1);
-    assert_true(admin_wait(e, "SELECT count(*) FROM iasql_rpc WHERE status = 'queued'", "1"));
+    char want[16];
+    snprintf(want, sizeof want, "%d", n);
+    assert_true(admin_wait(e, "SELECT count(*) FROM iasql_rpc WHERE status = 'queued'", want));
     return c;
 }
 
@@ -177,12 +182,12 @@ static void test_gone_caller_never_applied(void **state)
 
     /* killed */
     kill(e->engine, SIGSTOP);
-    PGconn *c = queued_call(e, "SELECT * FROM iasql_commit('killed caller')", &pid);
+    PGconn *c = queued_call(e, "SELECT * FROM iasql_commit('killed caller')", 1, &pid);
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
     assert_non_null(it_admin_value(e, sql));
     PQfinish(c);
     /* disconnected: the client goes away, its backend notices within a second */
-    c = queued_call(e, "SELECT * FROM iasql_commit('disconnected caller')", &pid);
+    c = queued_call(e, "SELECT * FROM iasql_commit('disconnected caller')", 2, &pid);
     PQfinish(c);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid);
     assert_true(admin_wait(e, sql, "0"));
