@@ -30,15 +30,21 @@ static int add_tickets(eng *e, int n, cm_err *err)
     return cm_pg_end(e->ctl, rc, err);
 }
 
+/* Open tickets nobody will answer: no caller may claim them. */
+static int abandon_tickets(eng *e, cm_err *err)
+{
+    return cm_pg_run(e->ctl, err,
+                     "UPDATE iasql_rpc SET status = 'abandoned', finished_at = clock_timestamp() "
+                     "WHERE status = 'open'",
+                     0, NULL);
+}
+
 int eng_rpc_reset(eng *e, cm_err *err)
 {
     /* Tickets of an earlier engine lost their locks with it: nobody may claim
      * them now. A request it had begun was cut short; one still queued is
      * served, if its caller still waits. */
-    int rc = cm_pg_run(e->ctl, err,
-                       "UPDATE iasql_rpc SET status = 'abandoned', finished_at = clock_timestamp() "
-                       "WHERE status = 'open'",
-                       0, NULL);
+    int rc = abandon_tickets(e, err);
     if (!rc)
         rc = cm_pg_run(e->ctl, err,
                        "UPDATE iasql_rpc SET status = 'failed', finished_at = clock_timestamp(), "
@@ -73,10 +79,7 @@ int eng_rpc_stop(eng *e, cm_err *err)
                        "WHERE pid = pg_backend_pid()",
                        0, NULL);
     if (!rc)
-        rc = cm_pg_run(e->ctl, err,
-                       "UPDATE iasql_rpc SET status = 'abandoned', finished_at = clock_timestamp() "
-                       "WHERE status = 'open'",
-                       0, NULL);
+        rc = abandon_tickets(e, err);
     return cm_pg_end(e->ctl, rc, err);
 }
 

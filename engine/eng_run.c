@@ -111,6 +111,21 @@ static void eng_close(eng *e)
     free(e->conninfo);
 }
 
+/* A periodic task: a lost connection stops the loop (to reconnect); any
+ * other failure is logged and the loop goes on. */
+static int periodic(eng *e, int (*task)(eng *, cm_err *), const char *what, cm_err *err)
+{
+    cm_err terr;
+    int rc = task(e, &terr);
+    if (rc == CM_EPGCONN) {
+        *err = terr;
+        return rc;
+    }
+    if (rc)
+        cm_log(CM_LOG_WARN, "%s: %s", what, terr.msg);
+    return 0;
+}
+
 static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
 {
     int64_t next_tail = cm_mono_us() + (int64_t)opt->tail_ms * 1000;
@@ -155,25 +170,15 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
             next_tail = cm_mono_us() + (int64_t)opt->tail_ms * 1000;
         }
         if (cm_mono_us() >= next_idle_check) {
-            cm_err ierr;
-            int rc = eng_report_idle(e, &ierr);
-            if (rc == CM_EPGCONN) {
-                *err = ierr;
-                return rc;
-            }
+            int rc = periodic(e, eng_report_idle, "idle transaction check", err);
             if (rc)
-                cm_log(CM_LOG_WARN, "idle transaction check: %s", ierr.msg);
+                return rc;
             next_idle_check = cm_mono_us() + 10 * 1000000LL;
         }
         if (cm_mono_us() >= next_apply) {
-            cm_err aerr;
-            int rc = eng_auto_apply(e, &aerr);
-            if (rc == CM_EPGCONN) {
-                *err = aerr;
-                return rc;
-            }
+            int rc = periodic(e, eng_auto_apply, "auto-apply", err);
             if (rc)
-                cm_log(CM_LOG_WARN, "auto-apply: %s", aerr.msg);
+                return rc;
             next_apply = cm_mono_us() + apply_every;
         }
         if (pfd >= 0 && (fds[2].revents & POLLIN)) {

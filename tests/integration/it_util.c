@@ -248,7 +248,12 @@ PGresult *it_sql(it_env *e, const char *sql, int n, const char *const *params)
 
 const char *it_sql_error(it_env *e, const char *sql)
 {
-    PGresult *r = PQexec(e->db, sql);
+    return it_conn_error(e->db, sql);
+}
+
+const char *it_conn_error(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
     const char *out = NULL;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -263,13 +268,7 @@ const char *it_admin_error(it_env *e, const char *sql)
 {
     PGconn *c = PQconnectdb(e->admin_conninfo);
     PQclear(PQexec(c, "SET client_min_messages = warning"));
-    PGresult *r = PQexec(c, sql);
-    const char *out = NULL;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-        snprintf(errbuf, sizeof errbuf, "%s", PQresultErrorMessage(r));
-        out = errbuf;
-    }
-    PQclear(r);
+    const char *out = it_conn_error(c, sql);
     PQfinish(c);
     return out;
 }

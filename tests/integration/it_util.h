@@ -64,6 +64,7 @@ bool it_ok(it_env *e, const char *sql, int n, const char *const *params);
 /* Prints the tail of the engine's log to stderr. */
 void it_print_log(const it_env *e);
 /* Runs sql expecting an error; returns the error message (static buffer) or NULL. */
+const char *it_conn_error(PGconn *c, const char *sql);
 const char *it_sql_error(it_env *e, const char *sql);
 /* it_value as the cluster's superuser (for what only the engine may read),
  * on a connection of its own. */

@@ -21,7 +21,7 @@
 static int setup(void **state) { return it_fixture(state, "sec", true); }
 static int teardown(void **state) { return it_fixture_end(state); }
 
-static char vbuf[8192], ebuf[8192];
+static char vbuf[8192];
 
 static void sleep_ms(int ms)
 {
@@ -49,20 +49,6 @@ static PGconn *login(it_env *e, const char *user, const char *extra)
     return c;
 }
 
-/* The error sql gets on c, or NULL when it succeeds. */
-static const char *err_of(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType st = PQresultStatus(r);
-    const char *out = NULL;
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        snprintf(ebuf, sizeof ebuf, "%s", PQresultErrorMessage(r));
-        out = ebuf;
-    }
-    PQclear(r);
-    return out;
-}
-
 /* The first value of sql on c; fails the test when sql fails. */
 static const char *val_of(PGconn *c, const char *sql)
 {
@@ -80,7 +66,7 @@ static const char *val_of(PGconn *c, const char *sql)
 
 static void expect_denied(PGconn *c, const char *sql)
 {
-    const char *msg = err_of(c, sql);
+    const char *msg = it_conn_error(c, sql);
     if (!msg || !strstr(msg, "permission denied"))
         fail_msg("%s: expected permission denied, got %s", sql, msg ? msg : "success");
 }
@@ -146,8 +132,8 @@ static void test_capture_triggers_not_attachable(void **state)
     const char *users[] = {"mallory", "iasql_app"};
     for (int u = 0; u < 2; u++) {
         PGconn *c = login(e, users[u], NULL);
-        assert_null(err_of(c, "CREATE TYPE pg_temp.mood AS ENUM ('x')"));
-        assert_null(err_of(c, "CREATE TEMP TABLE bucket (id bigint, name text, m pg_temp.mood)"));
+        assert_null(it_conn_error(c, "CREATE TYPE pg_temp.mood AS ENUM ('x')"));
+        assert_null(it_conn_error(c, "CREATE TEMP TABLE bucket (id bigint, name text, m pg_temp.mood)"));
         const char *attach[] = {
             "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE AS iasql_new "
             "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()",
@@ -164,8 +150,8 @@ static void test_capture_triggers_not_attachable(void **state)
                  "INSERT INTO pg_temp.bucket SELECT id, name, 'x' FROM public.bucket WHERE name = '%s'",
                  name);
         if (u == 1) {
-            assert_null(err_of(c, sql));
-            assert_null(err_of(c, "DELETE FROM pg_temp.bucket"));
+            assert_null(it_conn_error(c, sql));
+            assert_null(it_conn_error(c, "DELETE FROM pg_temp.bucket"));
         }
         PQfinish(c);
     }
@@ -174,10 +160,10 @@ static void test_capture_triggers_not_attachable(void **state)
      * an installed module's, and writes no audit row. */
     PGconn *a = PQconnectdb(e->admin_conninfo);
     PQclear(PQexec(a, "SET client_min_messages = warning"));
-    assert_null(err_of(a, "CREATE TEMP TABLE bucket (id bigint, name text)"));
-    assert_null(err_of(a, "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE "
+    assert_null(it_conn_error(a, "CREATE TEMP TABLE bucket (id bigint, name text)"));
+    assert_null(it_conn_error(a, "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE "
                           "AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()"));
-    const char *msg = err_of(a, "INSERT INTO pg_temp.bucket VALUES (1, 'forged')");
+    const char *msg = it_conn_error(a, "INSERT INTO pg_temp.bucket VALUES (1, 'forged')");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "iasql triggers run only on the resource tables of installed modules"));
     PQfinish(a);
@@ -212,7 +198,7 @@ static void test_rpc_login_cannot_act(void **state)
              "SELECT pg_advisory_lock(('x' || left(encode(sha256(convert_to('%s' || ':' || 42, "
              "'UTF8')), 'hex'), 16))::bit(64)::bigint)",
              secret);
-    assert_null(err_of(m, sql));
+    assert_null(it_conn_error(m, sql));
     const char *id = val_of(rpc, "SELECT id FROM iasql_rpc_submit('uninstall', '{aws_sqs}', 42)");
     assert_non_null(id);
     snprintf(sql, sizeof sql, "SELECT status || ': ' || error FROM iasql_rpc_answer(%s)", id);
@@ -245,9 +231,9 @@ static const char *raw_request(PGconn *c, const char *op, const char *args)
 {
     static char out[1024];
     char sql[1024];
-    assert_null(err_of(c, "SELECT count(*) FROM iasql_modules_list()")); /* opens the connection */
-    assert_null(err_of(c, "BEGIN"));
-    assert_null(err_of(c, "SELECT pg_advisory_xact_lock(iasql_rpc_lock_key("
+    assert_null(it_conn_error(c, "SELECT count(*) FROM iasql_modules_list()")); /* opens the connection */
+    assert_null(it_conn_error(c, "BEGIN"));
+    assert_null(it_conn_error(c, "SELECT pg_advisory_xact_lock(iasql_rpc_lock_key("
                           "current_setting('iasql.rpc_secret'), 77))"));
     snprintf(sql, sizeof sql,
              "SELECT x.id FROM dblink('iasql_rpc', 'SELECT id FROM iasql_rpc_submit(''%s'', "
@@ -265,7 +251,7 @@ static const char *raw_request(PGconn *c, const char *op, const char *args)
             break;
         sleep_ms(50);
     }
-    assert_null(err_of(c, "COMMIT"));
+    assert_null(it_conn_error(c, "COMMIT"));
     return out;
 }
 
@@ -285,9 +271,9 @@ static void test_engine_checks_requests(void **state)
     snprintf(name, sizeof name, "sec-in-tx-%d", (int)getpid());
     assert_non_null(val_of(a, "SELECT transaction_id FROM iasql_begin()"));
     snprintf(sql, sizeof sql, "INSERT INTO bucket (name) VALUES ('%s')", name);
-    assert_null(err_of(a, sql));
+    assert_null(it_conn_error(a, sql));
     /* session b may not push it out: not through iasql_commit(), not raw */
-    const char *msg = err_of(b, "SELECT * FROM iasql_commit()");
+    const char *msg = it_conn_error(b, "SELECT * FROM iasql_commit()");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "iasql_commit() refused: iasql transaction"));
     ans = raw_request(b, "commit", "{}");
@@ -315,11 +301,11 @@ static void test_answers_are_private(void **state)
     it_env *e = *state;
     PGconn *a = login(e, "iasql_app", NULL);
     PGconn *b = login(e, "iasql_app", NULL);
-    assert_null(err_of(a, "SELECT * FROM iasql_preview()"));
+    assert_null(it_conn_error(a, "SELECT * FROM iasql_preview()"));
     char id[32], secret[200], sql[512];
     snprintf(id, sizeof id, "%s", it_admin_value(e, "SELECT max(id) FROM iasql_rpc WHERE status = 'done'"));
     snprintf(secret, sizeof secret, "%s", val_of(a, "SELECT current_setting('iasql.rpc_secret')"));
-    assert_null(err_of(b, "SELECT * FROM iasql_preview()"));
+    assert_null(it_conn_error(b, "SELECT * FROM iasql_preview()"));
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM dblink('iasql_rpc', 'SELECT status FROM iasql_rpc_answer(%s)') "
              "AS x(s text) WHERE s IS NOT NULL",
@@ -357,7 +343,7 @@ static void test_secrets_only_through_the_row(void **state)
     expect_denied(c, "SELECT iasql_secret_put('parameter', (SELECT max(id) FROM parameter), "
                      "'value', 'replaced')");
     expect_denied(c, "SELECT iasql_secret_drop('parameter', (SELECT max(id) FROM parameter))");
-    assert_null(err_of(c, "CREATE TEMP TABLE parameter (id bigint, type text, value text)"));
+    assert_null(it_conn_error(c, "CREATE TEMP TABLE parameter (id bigint, type text, value text)"));
     expect_denied(c, "CREATE TRIGGER t BEFORE INSERT ON pg_temp.parameter FOR EACH ROW "
                      "EXECUTE FUNCTION public.parameter_hide_secret()");
     PQfinish(c);
@@ -378,7 +364,7 @@ static void test_locks_cannot_stall(void **state)
 {
     it_env *e = *state;
     PGconn *m = login(e, "mallory", NULL);
-    assert_null(err_of(m, "SELECT pg_advisory_lock(1767993713, 2147483647), "
+    assert_null(it_conn_error(m, "SELECT pg_advisory_lock(1767993713, 2147483647), "
                           "pg_advisory_lock(1767993713, 0), pg_advisory_lock(1767993713, 1)"));
     /* four sessions queue for four of the engine's ticket keys */
     /* mallory cannot read iasql_status; she finds the engine by its name */
