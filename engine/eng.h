@@ -37,6 +37,7 @@ typedef struct eng {
     jnl *j;
     mod_ctx *mod;
     char dbid[64];
+    int open_tickets;     /* RPC tickets this engine holds open */
     char caller_role[64]; /* who asked for the request being served */
     char caller_tx[24];   /* the caller's open iasql transaction, or "" */
     int signal_fd; /* read end of the self-pipe */

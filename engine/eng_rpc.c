@@ -30,6 +30,18 @@ static int add_tickets(eng *e, int n, cm_err *err)
     return cm_pg_end(e->ctl, rc, err);
 }
 
+/* Brings the open tickets back to ENG_TICKETS once half are taken, so that
+ * a busy engine makes them in batches. */
+static int top_up_tickets(eng *e, cm_err *err)
+{
+    if (e->open_tickets > ENG_TICKETS / 2)
+        return 0;
+    int rc = add_tickets(e, ENG_TICKETS - e->open_tickets, err);
+    if (!rc)
+        e->open_tickets = ENG_TICKETS;
+    return rc;
+}
+
 /* Open tickets nobody will answer: no caller may claim them. */
 static int abandon_tickets(eng *e, cm_err *err)
 {
@@ -63,8 +75,9 @@ int eng_rpc_start(eng *e, cm_err *err)
                        0, NULL);
     if (!rc)
         rc = cm_pg_run(e->ctl, err, "LISTEN iasql_rpc", 0, NULL);
+    e->open_tickets = 0;
     if (!rc)
-        rc = add_tickets(e, ENG_TICKETS, err);
+        rc = top_up_tickets(e, err);
     return rc;
 }
 
@@ -139,6 +152,8 @@ typedef struct rpc_req {
     const char *id, *op, *args, *ticket;
     const char *pid, *role; /* NULL: nobody holds the request's proof lock */
     bool allowed;           /* role is a member of iasql_user */
+    /* the open iasql transaction (iasql_transaction_holder), NULL: none */
+    const char *tx_pid, *tx_id, *tx_who;
 } rpc_req;
 
 /* Writes the answer (or the error) and wakes the caller. A message may carry
@@ -175,27 +190,19 @@ static int answer(eng *e, const rpc_req *q, const char *status, const json_t *re
 /* For an operation that ends an iasql transaction: refused when another
  * session holds one; the caller's own transaction otherwise (or none). The
  * engine asks PostgreSQL, whatever the SQL wrapper said. */
-static int transaction_of(eng *e, const rpc_req *q, char *tx, size_t txn, cm_err *err)
+static int transaction_of(eng *e, const rpc_req *q, cm_err *err)
 {
-    PGresult *res;
-    tx[0] = '\0';
-    int rc = cm_pg_exec(e->ctl, &res, err,
-                        "SELECT pid::text, transaction_id::text, who FROM iasql_transaction_holder()",
-                        0, NULL);
-    if (rc)
-        return rc;
-    bool held = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0);
-    if (held && strcmp(PQgetvalue(res, 0, 0), q->pid) != 0)
-        rc = cm_err_set(err, CM_EBUSY,
-                        "iasql_%s() refused: iasql transaction %s is open in %s Hint: It ends "
-                        "with iasql_commit() or iasql_rollback() in that session, or when that "
-                        "session ends.",
-                        strcmp(q->op, "rollback_to") == 0 ? "rollback" : q->op,
-                        PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
-    else if (held)
-        snprintf(tx, txn, "%s", PQgetvalue(res, 0, 1));
-    PQclear(res);
-    return rc;
+    e->caller_tx[0] = '\0';
+    if (q->tx_pid && strcmp(q->tx_pid, q->pid) != 0)
+        return cm_err_set(err, CM_EBUSY,
+                          "iasql_%s() refused: iasql transaction %s is open in %s Hint: It ends "
+                          "with iasql_commit() or iasql_rollback() in that session, or when that "
+                          "session ends.",
+                          strcmp(q->op, "rollback_to") == 0 ? "rollback" : q->op, q->tx_id,
+                          q->tx_who);
+    if (q->tx_pid)
+        snprintf(e->caller_tx, sizeof e->caller_tx, "%s", q->tx_id);
+    return 0;
 }
 
 /* Marks the request taken; false when its caller withdrew it first. */
@@ -241,17 +248,10 @@ static int serve_one(eng *e, const rpc_req *q, cm_err *err)
     }
     cm_err fail;
     cm_err_clear(&fail);
-    int rc = 0;
-    if (op->flags & ENG_OP_TX)
-        rc = transaction_of(e, q, e->caller_tx, sizeof e->caller_tx, &fail);
-    if (rc == CM_EBUSY)
+    if ((op->flags & ENG_OP_TX) && transaction_of(e, q, &fail))
         return refuse(e, q, "failed", fail.msg, err);
-    if (rc) {
-        *err = fail;
-        return rc;
-    }
     bool taken;
-    rc = take(e, q, &taken, err);
+    int rc = take(e, q, &taken, err);
     if (rc || !taken)
         return rc;
     char **args;
@@ -287,19 +287,6 @@ static int serve_one(eng *e, const rpc_req *q, cm_err *err)
     return arc;
 }
 
-/* Brings the open tickets back to ENG_TICKETS. */
-static int top_up_tickets(eng *e, cm_err *err)
-{
-    PGresult *res;
-    int rc = cm_pg_exec(e->ctl, &res, err,
-                        "SELECT count(*) FROM iasql_rpc WHERE status = 'open'", 0, NULL);
-    if (rc)
-        return rc;
-    int open = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return open < ENG_TICKETS ? add_tickets(e, ENG_TICKETS - open, err) : 0;
-}
-
 /* True when a notification is waiting in libpq's queue. Notifications read
  * while a query ran are queued there, not left on the socket, so poll() on
  * the socket alone would miss them. */
@@ -319,8 +306,9 @@ static bool notified(PGconn *conn)
  * role, as PostgreSQL reports them. */
 static const char queued_sql[] =
     "SELECT r.id::text, r.op, r.args::text, r.ticket_key::text, h.pid::text, a.usename::text, "
-    "coalesce(pg_has_role(a.usename, 'iasql_user', 'MEMBER'), false) "
-    "FROM iasql_rpc r "
+    "coalesce(pg_has_role(a.usename, 'iasql_user', 'MEMBER'), false), "
+    "x.pid::text, x.transaction_id::text, x.who "
+    "FROM iasql_rpc r LEFT JOIN iasql_transaction_holder() x ON x.pid IS NOT NULL "
     "LEFT JOIN LATERAL (SELECT iasql_lock_holder(iasql_rpc_lock_key(r.caller_secret, r.nonce)) "
     "  AS pid) h ON true "
     "LEFT JOIN pg_stat_activity a ON a.pid = h.pid "
@@ -342,11 +330,16 @@ int eng_rpc_serve(eng *e, cm_err *err)
                          PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
                          PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
                          PQgetisnull(res, i, 5) ? "(unknown)" : PQgetvalue(res, i, 5),
-                         strcmp(PQgetvalue(res, i, 6), "t") == 0};
+                         strcmp(PQgetvalue(res, i, 6), "t") == 0,
+                         PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7),
+                         PQgetvalue(res, i, 8),
+                         PQgetvalue(res, i, 9)};
+            if (q.ticket)
+                e->open_tickets--;
             rc = serve_one(e, &q, err);
         }
         PQclear(res);
-        if (!rc && n)
+        if (!rc)
             rc = top_up_tickets(e, err);
         if (rc)
             return rc;
