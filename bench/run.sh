@@ -16,7 +16,7 @@ psql "$IASQL_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE iasql_bench"
 DB="$IASQL_PG_CONNINFO dbname=iasql_bench"
 build/iasql init "$DB" >/dev/null
 AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_ENDPOINT_URL="$MOTO_URL" \
-  build/iasql run "$DB" --journal "$IASQL_RUN_DIR/journal" --poll off 2>"$IASQL_RUN_DIR/engine.log" &
+  build/iasql run "$DB user=iasql_engine" --journal "$IASQL_RUN_DIR/journal" --poll off 2>"$IASQL_RUN_DIR/engine.log" &
 ENGINE=$!
 for _ in $(seq 100); do
   [ "$(psql "$DB" -tAc "SELECT engine FROM iasql_status" 2>/dev/null)" = running ] && break

@@ -55,11 +55,14 @@ static int claim_engine(eng *e, cm_err *err)
         int rc = cm_pg_run(e->ctl, err, "BEGIN", 0, NULL);
         if (!rc)
             rc = cm_pg_exec(e->ctl, &res, err,
-                            "SELECT s.pid::text, coalesce(a.client_addr::text, 'local'), "
-                            "a.backend_start::text FROM iasql_engine_state s "
-                            "JOIN pg_stat_activity a ON a.pid = s.pid AND a.usename = 'iasql_engine' "
-                            "AND a.datname = current_database() AND a.pid <> pg_backend_pid() "
-                            "WHERE s.state = 'running' FOR UPDATE OF s",
+                            "SELECT s.pid::text, coalesce(a.client_addr::text, CASE WHEN "
+                            "a.backend_start IS NULL THEN 'unknown' ELSE 'local' END), "
+                            "coalesce(a.backend_start::text, 'an unknown time') "
+                            "FROM iasql_engine_state s "
+                            "JOIN pg_stat_activity a ON a.pid = s.pid AND a.pid <> pg_backend_pid() "
+                            "AND a.datname = current_database() "
+                            "WHERE s.state = 'running' AND (SELECT status FROM "
+                            "iasql_engine_presence()) = 'running' FOR UPDATE OF s",
                             0, NULL);
         if (rc)
             return cm_pg_end(e->ctl, rc, err);

@@ -393,7 +393,8 @@ LANGUAGE sql STABLE AS $$
    LIMIT 1
 $$;
 
--- Whether the engine is here: 'running' (its control connection is up),
+-- Whether the engine is here: 'running' (its control connection is up; it
+-- logged in as iasql_engine, or as a superuser and switched to it),
 -- 'reconnecting' (it said it runs, but that connection is gone), or
 -- 'stopped' (it stopped cleanly, or never ran).
 CREATE OR REPLACE FUNCTION iasql_engine_presence(OUT status text, OUT pid integer,
@@ -401,8 +402,10 @@ CREATE OR REPLACE FUNCTION iasql_engine_presence(OUT status text, OUT pid intege
 LANGUAGE sql VOLATILE AS $$
   SELECT CASE WHEN s.state = 'stopped' THEN 'stopped'
               WHEN EXISTS (SELECT FROM pg_stat_activity a
-                            WHERE a.pid = s.pid AND a.usename = 'iasql_engine'
-                              AND a.datname = current_database()) THEN 'running'
+                            WHERE a.pid = s.pid AND a.datname = current_database()
+                              AND (a.usename = 'iasql_engine' OR a.usesysid IN
+                                   (SELECT r.oid FROM pg_roles r WHERE r.rolsuper)))
+                   THEN 'running'
               ELSE 'reconnecting' END, s.pid, s.since
     FROM iasql_engine_state s, pg_stat_clear_snapshot() x
 $$;

@@ -268,6 +268,26 @@ static void test_cli_says_what_is_missing(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* An engine started from a superuser's connection switches to iasql_engine
+ * and is seen as running: calls are served. */
+static void test_engine_as_superuser(void **state)
+{
+    it_env *e = *state;
+    assert_int_equal(it_stop_engine(e), 0);
+    char saved[sizeof e->engine_conninfo];
+    snprintf(saved, sizeof saved, "%s", e->engine_conninfo);
+    snprintf(e->engine_conninfo, sizeof e->engine_conninfo, "%s", e->admin_conninfo);
+    assert_int_equal(it_start_engine(e), 0);
+    assert_string_equal(it_value(e, "SELECT engine FROM iasql_status"), "running");
+    assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
+    /* a second engine, as iasql_engine, is refused while this one runs */
+    snprintf(e->engine_conninfo, sizeof e->engine_conninfo, "%s", saved);
+    pid_t first = e->engine;
+    assert_int_not_equal(it_start_engine(e), 0);
+    e->engine = first;
+    assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -279,6 +299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gone_caller_never_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_served_after_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_says_what_is_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_as_superuser, setup, teardown),
     };
     return cmocka_run_group_tests_name("integration: the RPC without an engine", tests, NULL,
                                        NULL);
