@@ -43,12 +43,9 @@ int cm_pg_error(PGconn *conn, const PGresult *res, cm_err *err)
                       detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
 }
 
-int cm_pg_exec(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int nparams,
-               const char *const *params)
+/* The one check of a result, for every way of running a statement. */
+static int take_result(PGconn *conn, PGresult *res, PGresult **out, cm_err *err)
 {
-    if (out)
-        *out = NULL;
-    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         int rc = cm_pg_error(conn, res, err);
@@ -60,6 +57,29 @@ int cm_pg_exec(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int n
     else
         PQclear(res);
     return 0;
+}
+
+int cm_pg_exec(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int nparams,
+               const char *const *params)
+{
+    if (out)
+        *out = NULL;
+    return take_result(conn, PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0), out,
+                       err);
+}
+
+int cm_pg_prepare(PGconn *conn, cm_err *err, const char *name, const char *sql, int nparams)
+{
+    return take_result(conn, PQprepare(conn, name, sql, nparams, NULL), NULL, err);
+}
+
+int cm_pg_exec_prepared(PGconn *conn, PGresult **out, cm_err *err, const char *name,
+                        int nparams, const char *const *params)
+{
+    if (out)
+        *out = NULL;
+    return take_result(conn, PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0), out,
+                       err);
 }
 
 int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams,

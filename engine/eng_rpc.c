@@ -11,6 +11,27 @@
 
 #include "engine/eng.h"
 
+/* Takes the oldest queued request (marks it working, in the same
+ * statement), with the session that holds its proof lock
+ * (iasql_rpc_lock_key of the request's secret and nonce), that session's
+ * role, as PostgreSQL reports them, and the open iasql transaction. */
+static const char take_sql[] =
+    "WITH q AS (SELECT r.id, r.op, r.args, r.ticket_key, "
+    "  iasql_lock_holder(iasql_rpc_lock_key(r.caller_secret, r.nonce)) AS pid "
+    "  FROM iasql_rpc r WHERE r.status = 'queued' ORDER BY r.id LIMIT 1 FOR UPDATE), "
+    "w AS (SELECT q.*, u.oid AS uid, u.rolname FROM q "
+    "  LEFT JOIN LATERAL (SELECT a.usesysid FROM pg_stat_get_activity(q.pid) a) a "
+    "    ON q.pid IS NOT NULL "
+    "  LEFT JOIN pg_roles u ON u.oid = a.usesysid), "
+    "t AS (UPDATE iasql_rpc r SET status = 'working', caller = w.rolname, caller_pid = w.pid, "
+    "  taken_at = clock_timestamp() FROM w WHERE r.id = w.id) "
+    "SELECT w.id::text, w.op, w.args::text, w.ticket_key::text, w.pid::text, w.rolname::text, "
+    "coalesce(pg_has_role(w.uid, 'iasql_user', 'MEMBER'), false), "
+    "x.pid::text, x.transaction_id::text, x.who "
+    "FROM w LEFT JOIN LATERAL (SELECT * FROM iasql_transaction_holder() "
+    "  WHERE EXISTS (SELECT FROM iasql_transactions WHERE status = 'open')) x "
+    "  ON x.pid IS NOT NULL";
+
 static int add_tickets(eng *e, int n, cm_err *err)
 {
     char count[16];
@@ -75,6 +96,9 @@ int eng_rpc_start(eng *e, cm_err *err)
                        0, NULL);
     if (!rc)
         rc = cm_pg_run(e->ctl, err, "LISTEN iasql_rpc", 0, NULL);
+    /* served on every notification: planned once per connection */
+    if (!rc)
+        rc = cm_pg_prepare(e->ctl, err, "iasql_take", take_sql, 0);
     e->open_tickets = 0;
     if (!rc)
         rc = top_up_tickets(e, err);
@@ -205,23 +229,6 @@ static int transaction_of(eng *e, const rpc_req *q, cm_err *err)
     return 0;
 }
 
-/* Marks the request taken; false when its caller withdrew it first. */
-static int take(eng *e, const rpc_req *q, bool *taken, cm_err *err)
-{
-    PGresult *res;
-    const char *p[] = {q->id, q->role, q->pid};
-    int rc = cm_pg_exec(e->ctl, &res, err,
-                        "UPDATE iasql_rpc SET status = 'working', caller = $2, "
-                        "caller_pid = $3::int, taken_at = clock_timestamp() "
-                        "WHERE id = $1::bigint AND status = 'queued' RETURNING id",
-                        3, p);
-    if (rc)
-        return rc;
-    *taken = PQntuples(res) == 1;
-    PQclear(res);
-    return 0;
-}
-
 static int refuse(eng *e, const rpc_req *q, const char *status, const char *msg, cm_err *err)
 {
     cm_log(CM_LOG_WARN, "request %s (%s) refused: %s", q->id, q->op, msg);
@@ -250,12 +257,9 @@ static int serve_one(eng *e, const rpc_req *q, cm_err *err)
     cm_err_clear(&fail);
     if ((op->flags & ENG_OP_TX) && transaction_of(e, q, &fail))
         return refuse(e, q, "failed", fail.msg, err);
-    bool taken;
-    int rc = take(e, q, &taken, err);
-    if (rc || !taken)
-        return rc;
     char **args;
     int nargs;
+    int rc;
     if (parse_text_array(q->args, &args, &nargs))
         return cm_err_set(err, CM_ENOMEM, "out of memory");
     snprintf(e->caller_role, sizeof e->caller_role, "%s", q->role);
@@ -301,28 +305,15 @@ static bool notified(PGconn *conn)
     return any;
 }
 
-/* The queued requests, each with the session that holds its proof lock
- * (iasql_rpc_lock_key of the request's secret and nonce) and that session's
- * role, as PostgreSQL reports them. */
-static const char queued_sql[] =
-    "SELECT r.id::text, r.op, r.args::text, r.ticket_key::text, h.pid::text, a.usename::text, "
-    "coalesce(pg_has_role(a.usename, 'iasql_user', 'MEMBER'), false), "
-    "x.pid::text, x.transaction_id::text, x.who "
-    "FROM iasql_rpc r LEFT JOIN iasql_transaction_holder() x ON x.pid IS NOT NULL "
-    "LEFT JOIN LATERAL (SELECT iasql_lock_holder(iasql_rpc_lock_key(r.caller_secret, r.nonce)) "
-    "  AS pid) h ON true "
-    "LEFT JOIN pg_stat_activity a ON a.pid = h.pid "
-    "WHERE r.status = 'queued' ORDER BY r.id";
-
 int eng_rpc_serve(eng *e, cm_err *err)
 {
     notified(e->ctl); /* the query below covers everything committed so far */
     for (;;) {
         PGresult *res;
-        int rc = cm_pg_exec(e->ctl, &res, err, queued_sql, 0, NULL);
+        int rc = cm_pg_exec_prepared(e->ctl, &res, err, "iasql_take", 0, NULL);
         if (rc)
             return rc;
-        int n = PQntuples(res);
+        int n = PQntuples(res); /* one request, or none left */
         for (int i = 0; !rc && i < n; i++) {
             rpc_req q = {PQgetvalue(res, i, 0),
                          PQgetvalue(res, i, 1),
@@ -345,7 +336,7 @@ int eng_rpc_serve(eng *e, cm_err *err)
             return rc;
         /* A request that committed after the query's snapshot has notified by
          * now, into libpq's queue or onto the socket: look again if queued. */
-        if (!notified(e->ctl) && n == 0)
+        if (n == 0 && !notified(e->ctl))
             return 0;
     }
 }

@@ -266,15 +266,28 @@ LANGUAGE sql STABLE AS $$
               ELSE 'user' END
 $$;
 
+-- The capture triggers are SECURITY DEFINER (only the engine may write the
+-- audit log). Each first makes sure it fires on a resource table of an
+-- installed module: the table of that name in public (not a temporary
+-- table of the same name), and, in the same statement as the audit row,
+-- that the name is registered; a statement that wrote no audit row asks
+-- iasql_capture_check, which raises for any other table. Cheap enough for
+-- the single-row path (docs/security.md).
 CREATE OR REPLACE FUNCTION iasql_audit_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   o text;
 BEGIN
-  PERFORM iasql_capture_check(TG_RELID);
+  IF TG_RELID IS DISTINCT FROM to_regclass('public.' || quote_ident(TG_TABLE_NAME)) THEN
+    PERFORM iasql_capture_check(TG_RELID);
+  END IF;
   o := iasql_audit_origin();
   INSERT INTO iasql_audit_log (origin, table_name, op, row_id, new_row)
-  SELECT o, TG_TABLE_NAME, 'INSERT', n.id, to_json(n) FROM iasql_new n;
+  SELECT o, TG_TABLE_NAME, 'INSERT', n.id, to_json(n) FROM iasql_new n
+   WHERE EXISTS (SELECT FROM iasql_tables t WHERE t.table_name = TG_TABLE_NAME);
+  IF NOT FOUND THEN
+    PERFORM iasql_capture_check(TG_RELID);
+  END IF;
   RETURN NULL;
 END $$;
 
@@ -283,13 +296,19 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   o text;
 BEGIN
-  PERFORM iasql_capture_check(TG_RELID);
+  IF TG_RELID IS DISTINCT FROM to_regclass('public.' || quote_ident(TG_TABLE_NAME)) THEN
+    PERFORM iasql_capture_check(TG_RELID);
+  END IF;
   o := iasql_audit_origin();
   -- An UPDATE that changes nothing is not a change and is not recorded.
   INSERT INTO iasql_audit_log (origin, table_name, op, row_id, old_row, new_row)
   SELECT o, TG_TABLE_NAME, 'UPDATE', n.id, to_json(p), to_json(n)
     FROM iasql_old p JOIN iasql_new n ON n.id = p.id
-   WHERE p IS DISTINCT FROM n;
+   WHERE p IS DISTINCT FROM n
+     AND EXISTS (SELECT FROM iasql_tables t WHERE t.table_name = TG_TABLE_NAME);
+  IF NOT FOUND THEN
+    PERFORM iasql_capture_check(TG_RELID);
+  END IF;
   RETURN NULL;
 END $$;
 
@@ -298,10 +317,16 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   o text;
 BEGIN
-  PERFORM iasql_capture_check(TG_RELID);
+  IF TG_RELID IS DISTINCT FROM to_regclass('public.' || quote_ident(TG_TABLE_NAME)) THEN
+    PERFORM iasql_capture_check(TG_RELID);
+  END IF;
   o := iasql_audit_origin();
   INSERT INTO iasql_audit_log (origin, table_name, op, row_id, old_row)
-  SELECT o, TG_TABLE_NAME, 'DELETE', p.id, to_json(p) FROM iasql_old p;
+  SELECT o, TG_TABLE_NAME, 'DELETE', p.id, to_json(p) FROM iasql_old p
+   WHERE EXISTS (SELECT FROM iasql_tables t WHERE t.table_name = TG_TABLE_NAME);
+  IF NOT FOUND THEN
+    PERFORM iasql_capture_check(TG_RELID);
+  END IF;
   RETURN NULL;
 END $$;
 
@@ -401,9 +426,10 @@ CREATE OR REPLACE FUNCTION iasql_engine_presence(OUT status text, OUT pid intege
                                                  OUT since timestamptz)
 LANGUAGE sql VOLATILE AS $$
   SELECT CASE WHEN s.state = 'stopped' THEN 'stopped'
-              WHEN EXISTS (SELECT FROM pg_stat_activity a
-                            WHERE a.pid = s.pid AND a.datname = current_database()
-                              AND (a.usename = 'iasql_engine' OR a.usesysid IN
+              WHEN EXISTS (SELECT FROM pg_stat_get_activity(s.pid) a
+                            WHERE a.datid = (SELECT d.oid FROM pg_database d
+                                              WHERE d.datname = current_database())
+                              AND (a.usesysid = 'iasql_engine'::regrole OR a.usesysid IN
                                    (SELECT r.oid FROM pg_roles r WHERE r.rolsuper)))
                    THEN 'running'
               ELSE 'reconnecting' END, s.pid, s.since
@@ -535,22 +561,13 @@ BEGIN
       USING DETAIL = 'The engine works on its own connection and cannot see rows this transaction has not committed.',
             HINT = 'COMMIT first, then call the function again.';
   END IF;
-  -- An engine that is not there answers at once, or within the bound while
-  -- it reconnects; nothing is filed meanwhile.
-  LOOP
-    SELECT * INTO e FROM iasql_engine_presence();
-    EXIT WHEN e.status = 'running';
-    IF e.status = 'stopped' THEN
-      PERFORM iasql_engine_absent(e.status, e.since, format('iasql_%s() was not carried out', _op));
-    END IF;
-    down_since := coalesce(down_since, clock_timestamp());
-    IF clock_timestamp() - down_since > make_interval(secs => bound) THEN
-      PERFORM iasql_engine_absent(e.status, e.since,
-        format('iasql_%s() waited %s seconds and was not carried out', _op, bound));
-    END IF;
-    PERFORM pg_sleep(0.1);
-  END LOOP;
-  down_since := NULL;
+  -- An engine that stopped cleanly is told at once, with nothing filed. One
+  -- that is gone without saying so is found out below, on the slow path,
+  -- so that a call to a running engine asks nothing of pg_stat_activity.
+  SELECT * INTO e FROM iasql_engine_state;
+  IF e.state = 'stopped' THEN
+    PERFORM iasql_engine_absent('stopped', e.since, format('iasql_%s() was not carried out', _op));
+  END IF;
   -- A killed or disconnected client's backend notices within a second
   -- even while it waits, and so gives up its request (see below). The
   -- check is armed when a statement starts: iasql init sets it for the
@@ -603,7 +620,10 @@ BEGIN
             FROM dblink('iasql_rpc', format('SELECT iasql_rpc_cancel(%s)', t)) AS x(v text);
           IF a.status = 'cancelled' THEN
             PERFORM iasql_engine_absent(e.status, e.since,
-              format('request %s (iasql_%s()) was withdrawn before it was carried out', t, _op));
+              CASE WHEN e.status = 'stopped'
+                   THEN format('request %s (iasql_%s()) was withdrawn before it was carried out', t, _op)
+                   ELSE format('iasql_%s() waited %s seconds and was not carried out (request %s was withdrawn)',
+                               _op, bound, t) END);
           END IF;
           RAISE EXCEPTION 'the iasql engine stopped while carrying out request % (iasql_%())', t, _op
             USING HINT = 'When it runs again, iasql_commits and iasql_get_errors() say what was applied.';
@@ -635,10 +655,10 @@ CREATE OR REPLACE FUNCTION iasql_transaction_holder(OUT pid integer, OUT transac
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT x.pid, x.id,
          format('session %s (role %s, application "%s", open since %s)', x.pid, x.role,
-                coalesce(a.application_name, ''), x.started_at),
+                coalesce((SELECT a.application_name FROM pg_stat_get_activity(x.pid) a), ''),
+                x.started_at),
          x.lock_key
     FROM iasql_transactions x
-    LEFT JOIN pg_stat_activity a ON a.pid = x.pid
    WHERE x.status = 'open' AND iasql_lock_holder(x.lock_key) = x.pid
 $$;
 
@@ -649,6 +669,10 @@ LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
   h record;
 BEGIN
+  -- The common case, cheaply: no iasql transaction at all.
+  IF NOT EXISTS (SELECT FROM iasql_transactions x WHERE x.status = 'open') THEN
+    RETURN NULL;
+  END IF;
   SELECT * INTO h FROM iasql_transaction_holder();
   IF h.pid IS NULL THEN
     RETURN NULL;
