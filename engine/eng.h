@@ -63,6 +63,10 @@ int eng_journal_open(eng *e, PGconn *conn, const char *dir, bool adopt, cm_err *
 void eng_journal_absolute(const char *dir, char *out, size_t n);
 bool eng_journal_exists(const char *dir);
 int eng_journal_stamp(jnl *j, const char *dbid, cm_err *err);
+/* Records the journal in the database (iasql_journal): its id and folder,
+ * and, when set_mark, the high-water mark (else a recorded mark stays). */
+int eng_journal_record(PGconn *conn, const char *journal_id, const char *path,
+                       uint64_t last_commit, uint64_t last_seq, bool set_mark, cm_err *err);
 /* e->dbid from iasql_config, over e->wk. */
 int eng_read_dbid(eng *e, cm_err *err);
 /* iasql journal rebuild CONNINFO --journal DIR (eng_rebuild.c). */
@@ -111,6 +115,12 @@ int eng_auto_apply(eng *e, cm_err *err);
 /* Notes in iasql_errors (once) an iasql transaction idle past
  * iasql_config transaction_idle_seconds. */
 int eng_report_idle(eng *e, cm_err *err);
+
+/* The install (or uninstall) marks of module m's tables in the journal;
+ * an uninstall also clears their index entries. eng_mark_installed marks
+ * every installed module (a rebuilt journal). */
+int eng_mark_module(jnl *j, const mod_module *m, jnl_mark_kind kind, cm_err *err);
+int eng_mark_installed(eng *e, cm_err *err);
 
 /* Brings the journal up to the database (the commit barrier). */
 int eng_tail(eng *e, cm_err *err);

@@ -207,21 +207,23 @@ static int check_sides(const char *dbname, const char *dbid, const char *dir, co
     return 0;
 }
 
-static int record(PGconn *conn, const jnl_side *s, const char *path, const db_side *d,
-                  cm_err *err)
+int eng_journal_record(PGconn *conn, const char *journal_id, const char *path,
+                       uint64_t last_commit, uint64_t last_seq, bool set_mark, cm_err *err)
 {
     char commit[24], seq[24];
-    /* a new mark starts from the journal; a known one only moves forward */
-    snprintf(commit, sizeof commit, "%llu",
-             (unsigned long long)(d->known ? d->last_commit : s->last_commit));
-    snprintf(seq, sizeof seq, "%llu", (unsigned long long)(d->known ? d->last_seq : s->last_seq));
-    const char *p[] = {s->journal_id, path, commit, seq};
+    snprintf(commit, sizeof commit, "%llu", (unsigned long long)last_commit);
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)last_seq);
+    const char *p[] = {journal_id, path, commit, seq, set_mark ? "t" : "f"};
     return cm_pg_run(conn, err,
                      "INSERT INTO iasql_journal (journal_id, path, last_commit_id, last_seq) "
                      "VALUES ($1, $2, $3::bigint, $4::bigint) ON CONFLICT (one) DO UPDATE SET "
                      "journal_id = EXCLUDED.journal_id, path = EXCLUDED.path, "
+                     "last_commit_id = CASE WHEN $5::boolean THEN EXCLUDED.last_commit_id "
+                     "  ELSE iasql_journal.last_commit_id END, "
+                     "last_seq = CASE WHEN $5::boolean THEN EXCLUDED.last_seq "
+                     "  ELSE iasql_journal.last_seq END, "
                      "updated_at = clock_timestamp()",
-                     4, p);
+                     5, p);
 }
 
 int eng_journal_stamp(jnl *j, const char *dbid, cm_err *err)
@@ -282,8 +284,10 @@ int eng_journal_open(eng *e, PGconn *conn, const char *given, bool adopt, cm_err
         rc = read_jnl_side(e->j, e->dbid, &s, err);
     if (!rc)
         rc = check_sides(dbname, e->dbid, dir, &d, &s, adopt, err);
+    /* a new mark starts from the journal; a recorded one only moves with commits */
     if (!rc)
-        rc = record(conn, &s, dir, &d, err);
+        rc = eng_journal_record(conn, s.journal_id, dir, s.last_commit, s.last_seq, !d.known,
+                                err);
     if (!rc)
         cm_log(CM_LOG_INFO, "journal %s (%s; id %s, last commit %llu, sequence %llu)", dir, why,
                s.journal_id, (unsigned long long)s.last_commit, (unsigned long long)s.last_seq);

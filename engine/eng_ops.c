@@ -48,7 +48,8 @@ static int note_caller(eng *e, uint64_t commit_id, const char *tx, cm_err *err)
         return 0;
     char id[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long)commit_id);
-    const char *p[] = {id, tx && *tx ? tx : NULL, e->caller_role[0] ? e->caller_role : "iasql_engine"};
+    const char *p[] = {id, tx && *tx ? tx : NULL,
+                       e->caller_role[0] ? e->caller_role : "iasql_engine"};
     return cm_pg_run(e->wk, err,
                      "UPDATE iasql_commits SET transaction_id = $2::bigint, role = $3 "
                      "WHERE id = $1::bigint",
@@ -88,8 +89,9 @@ static int commit_pending(eng *e, const char *message, const char *tx, json_t **
 int eng_auto_apply(eng *e, cm_err *err)
 {
     PGresult *res;
-    int rc = cm_pg_exec(e->wk, &res, err, "SELECT count(*) FROM iasql_transaction_holder() WHERE pid IS NOT NULL", 0,
-                        NULL);
+    int rc = cm_pg_exec(e->wk, &res, err,
+                        "SELECT count(*) FROM iasql_transaction_holder() WHERE pid IS NOT NULL",
+                        0, NULL);
     if (rc)
         return rc;
     bool open = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
@@ -399,11 +401,10 @@ static int count_rows(PGconn *conn, const char *table, int *count, cm_err *err)
     return rc;
 }
 
-static int mark_tables(eng *e, const mod_module *m, jnl_mark_kind kind, cm_err *err)
+int eng_mark_module(jnl *j, const mod_module *m, jnl_mark_kind kind, cm_err *err)
 {
-    eng_poll_applied(e, NULL); /* a listing made before this is of other tables */
     jnl_txn *t;
-    int rc = jnl_txn_begin(e->j, true, &t, err);
+    int rc = jnl_txn_begin(j, true, &t, err);
     for (int k = 0; !rc && m->tables[k]; k++) {
         const char *name = m->tables[k]->name;
         jnl_rec rec = {.type = JNL_REC_MARK, .op = (uint8_t)kind, .ts_us = cm_now_us(),
@@ -418,6 +419,23 @@ static int mark_tables(eng *e, const mod_module *m, jnl_mark_kind kind, cm_err *
         return rc;
     }
     return jnl_txn_commit(t, err);
+}
+
+static int mark_tables(eng *e, const mod_module *m, jnl_mark_kind kind, cm_err *err)
+{
+    eng_poll_applied(e, NULL); /* a listing made before this is of other tables */
+    return eng_mark_module(e->j, m, kind, err);
+}
+
+int eng_mark_installed(eng *e, cm_err *err)
+{
+    bool installed[MAX_MODULES];
+    int rc = installed_set(e, installed, err);
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; !rc && reg[i]; i++)
+        if (installed[i])
+            rc = eng_mark_module(e->j, reg[i], JNL_MARK_INSTALL, err);
+    return rc;
 }
 
 static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)

@@ -250,24 +250,6 @@ static int settle_table(rebuild *r, const mod_table *t, cm_err *err)
     return rc;
 }
 
-/* Install marks for the installed tables, as the engine journals them. */
-static int mark_installed(rebuild *r, const mod_table **tables, int nt, cm_err *err)
-{
-    jnl_txn *t;
-    int rc = jnl_txn_begin(r->e->j, true, &t, err);
-    for (int k = 0; !rc && k < nt; k++) {
-        const char *name = tables[k]->name;
-        jnl_rec rec = {.type = JNL_REC_MARK, .op = JNL_MARK_INSTALL, .ts_us = cm_now_us(),
-                       .table = {name, (uint32_t)strlen(name)}};
-        rc = jnl_append(t, &rec, NULL, err);
-    }
-    if (rc) {
-        jnl_txn_abort(t);
-        return rc;
-    }
-    return jnl_txn_commit(t, err);
-}
-
 /* The commit point that opens the new journal's history, numbered after
  * the database's last. */
 static int commit_point(rebuild *r, uint64_t *id, uint64_t *last_seq, char **msg, cm_err *err)
@@ -304,9 +286,8 @@ static int commit_point(rebuild *r, uint64_t *id, uint64_t *last_seq, char **msg
 static int record_in_database(rebuild *r, uint64_t id, uint64_t last_seq, const char *msg,
                               const char *journal_id, const char *dir, cm_err *err)
 {
-    char ids[24], seqs[24];
+    char ids[24];
     snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
-    snprintf(seqs, sizeof seqs, "%llu", (unsigned long long)last_seq);
     int rc = cm_pg_run(r->e->wk, err, "BEGIN", 0, NULL);
     const char *p1[] = {ids, msg};
     if (!rc)
@@ -314,15 +295,8 @@ static int record_in_database(rebuild *r, uint64_t id, uint64_t last_seq, const 
                        "INSERT INTO iasql_commits (id, ts, message, status, role) VALUES "
                        "($1::bigint, clock_timestamp(), $2, 'ok', 'iasql_engine')",
                        2, p1);
-    const char *p2[] = {journal_id, dir, ids, seqs};
     if (!rc)
-        rc = cm_pg_run(r->e->wk, err,
-                       "INSERT INTO iasql_journal (journal_id, path, last_commit_id, last_seq) "
-                       "VALUES ($1, $2, $3::bigint, $4::bigint) ON CONFLICT (one) DO UPDATE SET "
-                       "journal_id = EXCLUDED.journal_id, path = EXCLUDED.path, "
-                       "last_commit_id = EXCLUDED.last_commit_id, last_seq = EXCLUDED.last_seq, "
-                       "updated_at = clock_timestamp()",
-                       4, p2);
+        rc = eng_journal_record(r->e->wk, journal_id, dir, id, last_seq, true, err);
     return cm_pg_end(r->e->wk, rc, err);
 }
 
@@ -412,7 +386,7 @@ static int rebuild_into(rebuild *r, const char *tmp, const char *dir, cm_err *er
     if (!rc)
         rc = read_ids(e->j, journal_id, sizeof journal_id, err);
     if (!rc)
-        rc = mark_installed(r, tables, nt, err);
+        rc = eng_mark_installed(e, err);
     if (!rc)
         rc = cap_db_tail(e->wk, e->j, NULL, err);
     if (!rc)

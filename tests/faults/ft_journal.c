@@ -359,6 +359,18 @@ static void test_rebuild_lost_journal(void **state)
     shell("rm -rf '%s'%s", e->journal, "");
     engine_refuses(e, "there is no journal in");
     rebuild_journal(e);
+    /* the rebuilt journal marks every installed table with its module, as
+     * the engine's own journal does (replay installs modules from them) */
+    const char *marks[] = {"table=\"aws_regions\" module=\"aws_account\"",
+                           "table=\"instance\" module=\"aws_ec2\"",
+                           "table=\"parameter\" module=\"aws_ssm\""};
+    for (int i = 0; i < 3; i++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "\"%s\" journal dump '%s' | grep -q '%s'", getenv("IASQL_BIN"),
+                 e->journal, marks[i]);
+        if (system(cmd) != 0)
+            fail_msg("no mark %s in the rebuilt journal", marks[i]);
+    }
     assert_int_equal(it_start_engine(e), 0);
     PGresult *r = it_sql(e, "SELECT action, table_name FROM iasql_preview() ORDER BY 2, 1", 0, NULL);
     assert_non_null(r);
