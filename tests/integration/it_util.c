@@ -281,31 +281,33 @@ bool it_admin_ok(it_env *e, const char *sql)
     return msg == NULL;
 }
 
+/* The first value of sql on c (valbuf), or NULL; a failure is printed
+ * when report is set. */
+static const char *value_on(PGconn *c, const char *sql, bool report)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    const char *out = NULL;
+    if (st == PGRES_TUPLES_OK && PQntuples(r) >= 1 && !PQgetisnull(r, 0, 0)) {
+        snprintf(valbuf, sizeof valbuf, "%s", PQgetvalue(r, 0, 0));
+        out = valbuf;
+    } else if (report && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        fprintf(stderr, "admin SQL failed: %s\n  %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    return out;
+}
+
 const char *it_admin_value(it_env *e, const char *sql)
 {
     PGconn *c = PQconnectdb(e->admin_conninfo);
-    PGresult *r = PQexec(c, sql);
-    const char *out = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1 && !PQgetisnull(r, 0, 0)) {
-        snprintf(valbuf, sizeof valbuf, "%s", PQgetvalue(r, 0, 0));
-        out = valbuf;
-    } else if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
-        fprintf(stderr, "admin SQL failed: %s\n  %s", sql, PQerrorMessage(c));
-    PQclear(r);
+    const char *out = value_on(c, sql, true);
     PQfinish(c);
     return out;
 }
 
 const char *it_value(it_env *e, const char *sql)
 {
-    PGresult *r = PQexec(e->db, sql);
-    const char *out = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1 && !PQgetisnull(r, 0, 0)) {
-        snprintf(valbuf, sizeof valbuf, "%s", PQgetvalue(r, 0, 0));
-        out = valbuf;
-    }
-    PQclear(r);
-    return out;
+    return value_on(e->db, sql, false);
 }
 
 typedef struct body {
