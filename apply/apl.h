@@ -59,6 +59,9 @@ typedef struct apl_plan {
  * executed. */
 int apl_plan_build(jnl *j, apl_plan **out, cm_err *err);
 void apl_plan_free(apl_plan *p);
+/* Leaves in the plan only the items keep[i] names (in order); the others
+ * stay pending in the journal for a later commit. */
+void apl_plan_keep(apl_plan *p, const bool *keep);
 
 /* The plan as result rows ({action, table_name, id, description}). */
 json_t *apl_plan_rows(const apl_plan *p);
@@ -116,6 +119,13 @@ typedef struct apl_writeback {
  * in errors; the rest is recorded. */
 int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
                   json_t *errors, const json_t *audit_ids, json_t *wb_failed, cm_err *err);
+
+/* The sessions other than this one that hold locks on table (NULL: on any
+ * table of an installed module), as "session PID (role R, in a
+ * transaction since T, last query "Q")" joined by "; ", appended to out;
+ * "another session" when PostgreSQL shows none. Locks only for reading
+ * (AccessShareLock) count when any_mode: they block DDL, not writes. */
+int apl_lock_holders(PGconn *conn, const char *table, bool any_mode, cm_buf *out, cm_err *err);
 
 /* ---- apl_restore.c: rollback (docs/rollback.md) ---- */
 /* iasql_rollback(): every row with pending user changes takes the user

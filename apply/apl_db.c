@@ -65,10 +65,113 @@ static json_t *image_with_id(const apl_writeback *w)
     return img;
 }
 
-/* Cloud-owned columns of every written-back row, one statement per table;
- * when the database refuses a table's statement, row by row, and the rows
- * it still refuses go to failed ({table_name, id, message}) while the
- * others are written. */
+int apl_lock_holders(PGconn *conn, const char *table, bool any_mode, cm_buf *out, cm_err *err)
+{
+    PGresult *res;
+    const char *p[] = {table, any_mode ? "t" : "f"};
+    int rc = cm_pg_exec(
+        conn, &res, err,
+        "SELECT string_agg(format('session %s (role %s%s%s)', a.pid, a.usename, "
+        "  CASE WHEN a.xact_start IS NOT NULL THEN ', in a transaction since ' || "
+        "    date_trunc('second', a.xact_start)::text ELSE '' END, "
+        "  CASE WHEN a.query IS NOT NULL AND a.query NOT LIKE '<insufficient%' THEN "
+        "    ', last query \"' || left(regexp_replace(a.query, '\\s+', ' ', 'g'), 160) || '\"' "
+        "  ELSE '' END), '; ' ORDER BY a.pid) "
+        "FROM (SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "       WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid() "
+        "         AND l.database = (SELECT d.oid FROM pg_database d "
+        "                            WHERE d.datname = current_database()) "
+        "         AND c.relnamespace = 'public'::regnamespace "
+        "         AND CASE WHEN $1::text IS NULL THEN c.relname::text IN "
+        "                    (SELECT t.table_name FROM iasql_tables t) "
+        "                  ELSE c.relname::text = $1 END "
+        "         AND (l.mode <> 'AccessShareLock' OR $2::boolean)) h "
+        "JOIN pg_stat_get_activity(h.pid) a ON true",
+        2, p);
+    if (rc)
+        return rc;
+    rc = cm_buf_puts(out, PQgetisnull(res, 0, 0) ? "another session" : PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc ? cm_err_set(err, CM_ENOMEM, "out of memory") : 0;
+}
+
+/* Takes the row locks of table t's written-back rows that nobody else
+ * holds (SKIP LOCKED: the engine never waits on a user's row lock); each
+ * row that exists but is locked goes to failed with the sessions that hold
+ * locks on t, so that it stays pending and a later commit writes it. */
+static int lock_rows(PGconn *conn, const apl_writeback *wb, size_t nwb, size_t first,
+                     json_t *failed, bool *locked_all, cm_err *err)
+{
+    cm_buf ids, sql, q;
+    cm_buf_init(&ids, CM_BUF_DEFAULT_MAX);
+    cm_buf_init(&sql, 4096);
+    cm_buf_init(&q, 1024);
+    cm_buf_puts(&ids, "{");
+    for (size_t k = first; k < nwb; k++)
+        if (wb[k].table == wb[first].table)
+            cm_buf_printf(&ids, "%s%llu", ids.len > 1 ? "," : "", (unsigned long long)wb[k].row_id);
+    cm_buf_puts(&ids, "}");
+    int rc = cm_pg_quote_ident(conn, &q, wb[first].table->name);
+    if (!rc)
+        rc = cm_buf_printf(&sql,
+                           "SELECT x.id::text FROM %s x WHERE x.id = ANY ($1::bigint[]) "
+                           "AND x.id NOT IN (SELECT y.id FROM %s y WHERE y.id = ANY ($1::bigint[]) "
+                           "FOR UPDATE SKIP LOCKED)",
+                           q.data, q.data);
+    const char *p[] = {cm_buf_str(&ids)};
+    PGresult *res = NULL;
+    if (!rc)
+        rc = cm_pg_exec_guarded(conn, &res, err, cm_buf_str(&sql), 1, p);
+    *locked_all = rc == 0 && PQntuples(res) == 0;
+    cm_buf who;
+    cm_buf_init(&who, 1 << 16);
+    if (rc == CM_EBUSY || (!rc && PQntuples(res) > 0)) {
+        /* A lock on the whole table (LOCK TABLE, DDL) outlasted lock_timeout,
+         * or rows are locked: who holds them. */
+        cm_err herr;
+        if (apl_lock_holders(conn, wb[first].table->name, rc == CM_EBUSY, &who, &herr))
+            cm_buf_puts(&who, "another session");
+    }
+    for (int r = 0; !rc && failed && r < PQntuples(res); r++)
+        json_array_append_new(
+            failed, json_pack("{s:s, s:I, s:s++}", "table_name", wb[first].table->name, "id",
+                              (json_int_t)strtoll(PQgetvalue(res, r, 0), NULL, 10),
+                              "message", "the row is locked by ", cm_buf_str(&who)));
+    for (size_t k = first; rc == CM_EBUSY && failed && k < nwb; k++)
+        if (wb[k].table == wb[first].table)
+            json_array_append_new(
+                failed, json_pack("{s:s, s:I, s:s++}", "table_name", wb[k].table->name, "id",
+                                  (json_int_t)wb[k].row_id, "message",
+                                  "the table is locked past lock_timeout by ", cm_buf_str(&who)));
+    if (rc == CM_EBUSY && failed) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    PQclear(res);
+    cm_buf_free(&who);
+    cm_buf_free(&ids);
+    cm_buf_free(&sql);
+    cm_buf_free(&q);
+    return rc;
+}
+
+static bool listed(const json_t *failed, const char *table, uint64_t row_id)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(failed, i, f)
+    {
+        if ((uint64_t)json_integer_value(json_object_get(f, "id")) == row_id &&
+            strcmp(json_string_value(json_object_get(f, "table_name")), table) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Cloud-owned columns of every written-back row, one statement per table,
+ * over the rows it could lock; when the database refuses a table's
+ * statement, row by row, and the rows it still refuses go to failed
+ * ({table_name, id, message}) while the others are written. */
 static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t *failed,
                       cm_err *err)
 {
@@ -86,15 +189,20 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t 
             cm_buf_free(&sql);
             return cm_err_set(err, CM_ENOMEM, "out of memory");
         }
-        if (ncols > 0) {
+        bool locked_all = true;
+        json_t *skip = json_array();
+        if (ncols > 0)
+            rc = lock_rows(conn, wb, nwb, i, skip, &locked_all, err);
+        if (!rc && ncols > 0) {
             json_t *imgs = json_array();
             for (size_t k = i; k < nwb; k++)
-                if (wb[k].table == wb[i].table)
+                if (wb[k].table == wb[i].table &&
+                    (locked_all || !listed(skip, wb[k].table->name, wb[k].row_id)))
                     json_array_append_new(imgs, image_with_id(&wb[k]));
             rc = apl_run_rows(conn, cm_buf_str(&sql), imgs, err);
             json_decref(imgs);
             for (size_t k = i; rc == CM_EPG && failed && k < nwb; k++) {
-                if (wb[k].table != wb[i].table)
+                if (wb[k].table != wb[i].table || listed(skip, wb[k].table->name, wb[k].row_id))
                     continue;
                 json_t *one = json_pack("[o]", image_with_id(&wb[k]));
                 cm_err rerr;
@@ -116,6 +224,11 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t 
             if (rc)
                 cm_err_wrap(err, "writing back cloud-owned columns of %s", wb[i].table->name);
         }
+        size_t si;
+        json_t *sf;
+        json_array_foreach(failed ? skip : NULL, si, sf)
+            json_array_append(failed, sf);
+        json_decref(skip);
         cm_buf_free(&sql);
     }
     return rc;

@@ -176,12 +176,13 @@ static json_t *result_row(const apl_item *it, const outcome *o)
     cm_buf_init(&d, 4096);
     if (o->ok) {
         cm_buf_printf(&d, "%s ", done_verbs[it->action]);
-        mod_describe_row(it->table, it->row_id, it->desired ? it->desired : it->known, &d);
+        apl_describe_item(it, it->action != APL_DELETE && o->image && !o->gone ? o->image : NULL,
+                          &d);
         if (it->changed[0] && it->action != APL_CREATE && it->action != APL_DELETE)
             cm_buf_printf(&d, ": %s changed", it->changed);
     } else {
         cm_buf_printf(&d, "failed to %s ", apl_action_name(it->action));
-        mod_describe_row(it->table, it->row_id, it->desired ? it->desired : it->known, &d);
+        apl_describe_item(it, NULL, &d);
         cm_buf_printf(&d, ": %s", o->error);
     }
     json_t *row = json_pack("{s:s, s:s, s:I, s:s}", "action", apl_action_name(it->action),

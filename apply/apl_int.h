@@ -15,6 +15,12 @@ typedef struct outcome {
     bool owned_missing; /* its cloud-owned columns could not be read */
 } outcome;
 
+/* "table id (cloud ids)" of an item, into d: the ids of after (the cloud's
+ * image once applied) when given; else, for a create or replace, the ids
+ * the user sets (not the cloud-owned ones, which belong to whatever the
+ * row last named), else those of the known state. */
+void apl_describe_item(const apl_item *it, const json_t *after, cm_buf *d);
+
 /* ---- apl_refs.c: references between resources ---- */
 /* (Re)builds p->index; apl_plan_find: the position of (table, row_id) in
  * p->items, or -1. */

@@ -251,6 +251,45 @@ void apl_plan_free(apl_plan *p)
     free(p);
 }
 
+void apl_plan_keep(apl_plan *p, const bool *keep)
+{
+    size_t n = 0;
+    p->settled = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (!keep[i]) {
+            json_decref(p->items[i].known);
+            json_decref(p->items[i].desired);
+            continue;
+        }
+        p->items[n] = p->items[i];
+        if (p->items[n].action == APL_NONE)
+            p->settled++;
+        n++;
+    }
+    p->n = n;
+    apl_plan_index(p);
+}
+
+void apl_describe_item(const apl_item *it, const json_t *after, cm_buf *d)
+{
+    if (after) {
+        mod_describe_row(it->table, it->row_id, after, d);
+        return;
+    }
+    if ((it->action == APL_CREATE || it->action == APL_REPLACE) && it->desired) {
+        /* The row may still hold the ids of a resource that is gone: the
+         * new one's are not known yet. */
+        json_t *img = json_deep_copy(it->desired);
+        for (const mod_column *c = it->table->columns; img && c->name; c++)
+            if (c->flags & MOD_COL_CLOUD_OWNED)
+                json_object_del(img, c->name);
+        mod_describe_row(it->table, it->row_id, img, d);
+        json_decref(img);
+        return;
+    }
+    mod_describe_row(it->table, it->row_id, it->known ? it->known : it->desired, d);
+}
+
 static const char *const plan_verbs[] = {"", "will create", "will update", "will replace",
                                          "will delete"};
 
@@ -264,7 +303,7 @@ json_t *apl_plan_rows(const apl_plan *p)
         cm_buf d;
         cm_buf_init(&d, 4096);
         cm_buf_printf(&d, "%s ", plan_verbs[it->action]);
-        mod_describe_row(it->table, it->row_id, it->desired ? it->desired : it->known, &d);
+        apl_describe_item(it, NULL, &d);
         if (it->changed[0] && it->action != APL_CREATE && it->action != APL_DELETE)
             cm_buf_printf(&d, ": %s changed", it->changed);
         if (it->owner[0] && it->action != APL_CREATE) {

@@ -96,11 +96,11 @@ int cm_pg_exec_guarded(PGconn *conn, PGresult **out, cm_err *err, const char *sq
     int rc = cm_pg_run(conn, err, "SAVEPOINT iasql_guard", 0, NULL);
     if (!rc)
         rc = cm_pg_exec(conn, out, err, sql, nparams, params);
-    if (rc == CM_EPG) {
+    if (rc == CM_EPG || rc == CM_EBUSY) { /* refused, or a lock timeout: the rest goes on */
         cm_err e2;
         if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_guard", 0, NULL))
             return cm_err_set(err, e2.code, "%s", e2.msg);
-        return CM_EPG;
+        return rc;
     }
     if (!rc)
         rc = cm_pg_run(conn, err, "RELEASE SAVEPOINT iasql_guard", 0, NULL);

@@ -28,8 +28,8 @@ int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams,
               const char *const *params);
 
 /* cm_pg_exec inside an open transaction under a savepoint: when the server
- * refuses the statement (CM_EPG), the transaction is rolled back to before
- * it and stays usable. */
+ * refuses the statement (CM_EPG) or it waited past lock_timeout (CM_EBUSY),
+ * the transaction is rolled back to before it and stays usable. */
 int cm_pg_exec_guarded(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int nparams,
                        const char *const *params);
 

@@ -15,6 +15,10 @@
  * locks that nobody can take before their holder does. */
 #define ENG_TICKETS 16
 
+/* The longest commit message, in bytes: it goes into the journal and into
+ * iasql_commits with every commit point. */
+#define ENG_MESSAGE_MAX 4096
+
 typedef struct eng_options {
     const char *journal_dir; /* NULL: the database's own (iasql_journal), or for a new
                               * database $XDG_STATE_HOME/iasql/<database id> (default
@@ -40,6 +44,8 @@ typedef struct eng {
     int open_tickets;     /* RPC tickets this engine holds open */
     char caller_role[64]; /* who asked for the request being served */
     char caller_tx[24];   /* the caller's open iasql transaction, or "" */
+    char caller_key[24];  /* the caller's proof lock (docs/rpc.md), or "" */
+    char caller_pid[16];  /* the caller's server process */
     int signal_fd; /* read end of the self-pipe */
     eng_poller *poller;
 } eng;
@@ -124,6 +130,20 @@ int eng_mark_installed(eng *e, cm_err *err);
 
 /* Brings the journal up to the database (the commit barrier). */
 int eng_tail(eng *e, cm_err *err);
+
+/* Raises unless the session that filed the request being served still
+ * holds its proof lock: a request whose caller is gone never takes effect
+ * (what stands is then rolled back; what makes cloud calls asks before the
+ * first). what names the request's effect for the message. */
+int eng_caller_present(eng *e, const char *what, cm_err *err);
+
+/* The engine's statements wait at most lock_timeout_seconds
+ * (iasql_config, default 5) for a lock a user's session holds. */
+int eng_set_lock_timeout(PGconn *conn, cm_err *err);
+
+/* Marks 'abandoned' every open iasql transaction whose session is gone,
+ * noting in iasql_errors what became of its changes. */
+int eng_abandon_transactions(eng *e, cm_err *err);
 
 /* The installed tables that have cloud operations, in registry order. */
 int eng_installed_tables(eng *e, const mod_table **out, int max, int *n, cm_err *err);

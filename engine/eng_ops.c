@@ -20,6 +20,105 @@ int eng_tail(eng *e, cm_err *err)
     return rc;
 }
 
+int eng_set_lock_timeout(PGconn *conn, cm_err *err)
+{
+    return cm_pg_run(conn, err,
+                     "SELECT set_config('lock_timeout', (1000 * least(greatest(coalesce("
+                     "(SELECT value FROM iasql_config WHERE key = 'lock_timeout_seconds'), '5')"
+                     "::double precision, 0.1), 600))::bigint::text, false)",
+                     0, NULL);
+}
+
+int eng_abandon_transactions(eng *e, cm_err *err)
+{
+    return cm_pg_run(e->wk, err, "SELECT iasql_transactions_abandon()", 0, NULL);
+}
+
+/* Which of the plan's rows a commit takes (docs/rollback.md, "What a
+ * transaction owns"): every row (an explicit commit outside any iasql
+ * transaction), the rows with pending changes made in iasql transaction tx
+ * (its holder's commit), or the rows with none made in an open
+ * transaction or an abandoned one whose changes wait for a decision
+ * (auto-apply). */
+typedef enum { SCOPE_ALL, SCOPE_TX, SCOPE_FREE } commit_scope;
+
+static int scope_plan(eng *e, apl_plan *p, commit_scope scope, const char *tx, cm_err *err)
+{
+    if (scope == SCOPE_ALL || p->n == 0)
+        return 0;
+    PGresult *res;
+    int rc;
+    if (scope == SCOPE_FREE) {
+        rc = cm_pg_exec(e->wk, &res, err,
+                        "SELECT EXISTS (SELECT FROM iasql_transactions WHERE status = 'open' "
+                        "OR (status = 'abandoned' AND changes_pending))",
+                        0, NULL);
+        if (rc)
+            return rc;
+        bool any = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        PQclear(res);
+        if (!any)
+            return 0;
+    }
+    /* The audit id of each row's first pending change: changes from there
+     * on are what the commit would carry. */
+    json_t *rows = json_array();
+    jnl_txn *t;
+    rc = jnl_txn_begin(e->j, false, &t, err);
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        jnl_rec rec;
+        if (!p->items[i].dirty_seq)
+            continue;
+        rc = jnl_get(t, p->items[i].dirty_seq, &rec, err);
+        if (!rc && rec.type == JNL_REC_EVENT)
+            json_array_append_new(rows, json_pack("{s:I, s:s, s:I, s:I}", "i", (json_int_t)i, "t",
+                                                  p->items[i].table->name, "r",
+                                                  (json_int_t)p->items[i].row_id, "a",
+                                                  (json_int_t)rec.audit_id));
+    }
+    if (!rc)
+        jnl_txn_abort(t);
+    char *txt = rc ? NULL : cm_json_dump(rows);
+    json_decref(rows);
+    if (rc)
+        return rc;
+    const char *prm[] = {txt, tx && *tx ? tx : "0"};
+    rc = cm_pg_exec(e->wk, &res, err,
+                    "SELECT p.i, bool_or(l.iasql_tx = $2::bigint), "
+                    "bool_or(x.status = 'open' OR (x.status = 'abandoned' AND x.changes_pending)) "
+                    "FROM json_to_recordset($1::json) p(i integer, t text, r bigint, a bigint) "
+                    "JOIN iasql_audit_log l ON l.iasql_tx IS NOT NULL AND l.table_name = p.t "
+                    "AND l.row_id = p.r AND l.id >= p.a AND l.origin = 'user' "
+                    "JOIN iasql_transactions x ON x.id = l.iasql_tx GROUP BY p.i",
+                    2, prm);
+    free(txt);
+    if (rc)
+        return rc;
+    bool *keep = calloc(p->n, sizeof *keep);
+    if (!keep) {
+        PQclear(res);
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < p->n; i++) /* rows no transaction touched */
+        keep[i] = scope == SCOPE_FREE || !p->items[i].dirty_seq;
+    for (int r = 0; r < PQntuples(res); r++) {
+        size_t i = (size_t)atol(PQgetvalue(res, r, 0));
+        bool mine = strcmp(PQgetvalue(res, r, 1), "t") == 0;
+        bool held = strcmp(PQgetvalue(res, r, 2), "t") == 0;
+        if (i < p->n)
+            keep[i] = scope == SCOPE_TX ? mine : !held;
+    }
+    PQclear(res);
+    size_t before = p->n;
+    apl_plan_keep(p, keep);
+    free(keep);
+    if (p->n < before)
+        cm_log(CM_LOG_INFO, "%zu rows with pending changes wait: %s", before - p->n,
+               scope == SCOPE_TX ? "they were not made in this iasql transaction"
+                                 : "an iasql transaction owns them");
+    return 0;
+}
+
 static int op_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
     (void)args;
@@ -56,9 +155,10 @@ static int note_caller(eng *e, uint64_t commit_id, const char *tx, cm_err *err)
                      3, p);
 }
 
-/* Plans what is pending and applies it as one commit point. */
-static int commit_pending(eng *e, const char *message, const char *tx, json_t **out,
-                          cm_err *err)
+/* Plans what is pending (the rows scope takes) and applies it as one
+ * commit point. */
+static int commit_pending(eng *e, const char *message, const char *tx, commit_scope scope,
+                          json_t **out, cm_err *err)
 {
     apl_plan *p;
     int rc = eng_tail(e, err);
@@ -66,6 +166,13 @@ static int commit_pending(eng *e, const char *message, const char *tx, json_t **
         rc = apl_plan_build(e->j, &p, err);
     if (rc)
         return rc;
+    rc = scope_plan(e, p, scope, tx, err);
+    if (!rc)
+        rc = eng_caller_present(e, "its commit began", err);
+    if (rc) {
+        apl_plan_free(p);
+        return rc;
+    }
     apl_commit_info info;
     mod_foreground(true);
     rc = apl_execute(e->j, e->wk, e->mod, p, message, &info, err);
@@ -75,6 +182,12 @@ static int commit_pending(eng *e, const char *message, const char *tx, json_t **
         eng_poll_applied(e, info.rows);
     if (!rc)
         rc = note_caller(e, info.commit_id, tx, err);
+    /* An explicit commit outside any iasql transaction has decided for the
+     * changes abandoned transactions left. */
+    if (!rc && scope == SCOPE_ALL)
+        rc = cm_pg_run(e->wk, err,
+                       "UPDATE iasql_transactions SET changes_pending = false WHERE changes_pending",
+                       0, NULL);
     if (rc) {
         json_decref(info.rows);
         return rc;
@@ -89,7 +202,9 @@ static int commit_pending(eng *e, const char *message, const char *tx, json_t **
 int eng_auto_apply(eng *e, cm_err *err)
 {
     PGresult *res;
-    int rc = cm_pg_exec(e->wk, &res, err,
+    int rc = eng_abandon_transactions(e, err);
+    if (!rc)
+        rc = cm_pg_exec(e->wk, &res, err,
                         "SELECT count(*) FROM iasql_transaction_holder() WHERE pid IS NOT NULL",
                         0, NULL);
     if (rc)
@@ -101,13 +216,16 @@ int eng_auto_apply(eng *e, cm_err *err)
         return 0;
     }
     json_t *rows = NULL;
-    rc = commit_pending(e, "auto-apply", NULL, &rows, err);
+    rc = commit_pending(e, "auto-apply", NULL, SCOPE_FREE, &rows, err);
     json_decref(rows);
     return rc;
 }
 
 int eng_report_idle(eng *e, cm_err *err)
 {
+    int rc = eng_abandon_transactions(e, err);
+    if (rc)
+        return rc;
     /* Idle since the holder's session last ran a statement where the engine
      * may see that (pg_read_all_stats), else since the transaction began. */
     return cm_pg_run(
@@ -131,7 +249,14 @@ int eng_report_idle(eng *e, cm_err *err)
 /* args: message (may be NULL); the caller's transaction is e->caller_tx. */
 static int op_commit(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
-    return commit_pending(e, nargs > 0 ? args[0] : NULL, e->caller_tx, out, err);
+    const char *message = nargs > 0 ? args[0] : NULL;
+    if (message && strlen(message) > ENG_MESSAGE_MAX)
+        return cm_err_set(err, CM_EINVAL,
+                          "the commit message is %zu bytes long; the most is %d Hint: Keep "
+                          "details in your own system and refer to them in the message.",
+                          strlen(message), ENG_MESSAGE_MAX);
+    return commit_pending(e, message, e->caller_tx, e->caller_tx[0] ? SCOPE_TX : SCOPE_ALL, out,
+                          err);
 }
 
 /* iasql_rollback(): pending user changes discarded, no cloud call. */
@@ -141,7 +266,13 @@ static int op_rollback(eng *e, char **args, int nargs, json_t **out, cm_err *err
     (void)nargs;
     int rc = eng_tail(e, err);
     if (!rc)
+        rc = eng_caller_present(e, "the rollback began", err);
+    if (!rc)
         rc = apl_discard(e->j, e->wk, out, err);
+    if (!rc && !e->caller_tx[0])
+        rc = cm_pg_run(e->wk, err,
+                       "UPDATE iasql_transactions SET changes_pending = false WHERE changes_pending",
+                       0, NULL);
     if (!rc)
         cm_log(CM_LOG_INFO, "rollback: %zu rows restored", json_array_size(*out));
     return rc;
@@ -166,7 +297,7 @@ static int op_rollback_to(eng *e, char **args, int nargs, json_t **out, cm_err *
            changed);
     char message[64];
     snprintf(message, sizeof message, "rollback to commit %lld", n);
-    return commit_pending(e, message, e->caller_tx, out, err);
+    return commit_pending(e, message, e->caller_tx, SCOPE_ALL, out, err);
 }
 
 static int op_modules_list(eng *e, char **args, int nargs, json_t **out, cm_err *err)
@@ -476,7 +607,9 @@ static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
             want_with_deps(i, installed, want);
     }
     json_t *rows = json_array();
-    rc = cm_pg_run(e->wk, err, "BEGIN", 0, NULL);
+    rc = eng_tail(e, err); /* the barrier every operation starts with */
+    if (!rc)
+        rc = cm_pg_run(e->wk, err, "BEGIN", 0, NULL);
     /* The registry lists dependencies before their dependents. */
     for (int i = 0; !rc && reg[i]; i++)
         if (want[i])
@@ -484,6 +617,8 @@ static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     for (int i = 0; !rc && reg[i]; i++)
         if (want[i])
             rc = import_tables(e, reg[i], rows, err);
+    if (!rc)
+        rc = eng_caller_present(e, "the install was done", err);
     rc = cm_pg_end(e->wk, rc, err);
     if (rc) {
         json_decref(rows);
@@ -528,6 +663,8 @@ static int drop_module(eng *e, const mod_module *m, json_t *rows, cm_err *err)
         if (!rc)
             rc = cm_pg_run(e->wk, err, "DELETE FROM iasql_foreign_owner WHERE table_name = $1", 1,
                            p);
+        if (!rc) /* secrets of discarded changes */
+            rc = cm_pg_run(e->wk, err, "DELETE FROM iasql_secret WHERE table_name = $1", 1, p);
         if (!rc)
             json_array_append_new(rows, json_pack("{s:s, s:s, s:i}", "module_name", m->name,
                                                   "table_name", name, "record_count", count));
@@ -543,9 +680,84 @@ static int drop_module(eng *e, const mod_module *m, json_t *rows, cm_err *err)
     return rc;
 }
 
+/* Takes the tables of the modules to drop for the uninstall's
+ * transaction (ACCESS EXCLUSIVE, bounded by lock_timeout): a user's write
+ * in flight commits first, and none comes after. */
+static int lock_modules(eng *e, const bool *drop, cm_err *err)
+{
+    const mod_module *const *reg = mod_registry();
+    cm_buf sql;
+    cm_buf_init(&sql, 1 << 16);
+    int rc = cm_buf_puts(&sql, "LOCK TABLE ");
+    int n = 0;
+    for (int i = 0; !rc && reg[i]; i++)
+        for (int k = 0; !rc && drop[i] && reg[i]->tables[k]; k++) {
+            rc = cm_buf_puts(&sql, n++ ? ", " : "");
+            if (!rc)
+                rc = cm_pg_quote_ident(e->wk, &sql, reg[i]->tables[k]->name);
+        }
+    if (!rc)
+        rc = cm_buf_puts(&sql, " IN ACCESS EXCLUSIVE MODE");
+    if (rc)
+        rc = cm_err_set(err, CM_ENOMEM, "out of memory");
+    else if (n)
+        rc = cm_pg_run(e->wk, err, cm_buf_str(&sql), 0, NULL);
+    cm_buf_free(&sql);
+    return rc;
+}
+
+static bool dropped_table(const bool *drop, const char *table)
+{
+    const mod_module *const *reg = mod_registry();
+    for (int i = 0; reg[i]; i++)
+        for (int k = 0; drop[i] && reg[i]->tables[k]; k++)
+            if (strcmp(reg[i]->tables[k]->name, table) == 0)
+                return true;
+    return false;
+}
+
+/* The changes pending in the tables to drop (the journal is up to date):
+ * refused, naming them, unless the caller said to discard them. */
+static int pending_in(eng *e, const bool *drop, bool discard, cm_err *err)
+{
+    apl_plan *p;
+    int rc = apl_plan_build(e->j, &p, err);
+    if (rc)
+        return rc;
+    cm_buf list;
+    cm_buf_init(&list, 1 << 16);
+    size_t n = 0;
+    json_t *rows = apl_plan_rows(p);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        if (!dropped_table(drop, json_string_value(json_object_get(row, "table_name"))))
+            continue;
+        if (n++ < 10)
+            cm_buf_printf(&list, "%s%s", n > 1 ? "; " : "",
+                          json_string_value(json_object_get(row, "description")));
+    }
+    json_decref(rows);
+    apl_plan_free(p);
+    if (n && discard)
+        cm_log(CM_LOG_INFO, "uninstall discards %zu pending changes: %s", n, cm_buf_str(&list));
+    else if (n)
+        rc = cm_err_set(err, CM_EBUSY,
+                        "cannot uninstall: %zu changes are pending in the tables it drops: %s%s "
+                        "Hint: iasql_commit() applies them and iasql_rollback() discards them; "
+                        "or iasql_uninstall_discard() with the same modules uninstalls and "
+                        "discards them.",
+                        n, cm_buf_str(&list), n > 10 ? "; …" : "");
+    cm_buf_free(&list);
+    return rc;
+}
+
 /* Drops the modules' tables, dependents first; refuses while an installed
- * module that is not being removed depends on one. Never touches the cloud. */
-static int op_uninstall(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+ * module that is not being removed depends on one, or while changes are
+ * pending in the tables it drops (unless discard). Never touches the
+ * cloud. */
+static int uninstall(eng *e, char **args, int nargs, bool discard, json_t **out, cm_err *err)
 {
     const mod_module *const *reg = mod_registry();
     bool installed[MAX_MODULES], drop[MAX_MODULES];
@@ -569,12 +781,23 @@ static int op_uninstall(eng *e, char **args, int nargs, json_t **out, cm_err *er
     }
     json_t *rows = json_array();
     rc = cm_pg_run(e->wk, err, "BEGIN", 0, NULL);
+    if (!rc)
+        rc = lock_modules(e, drop, err);
+    /* The barrier, under those locks, on the other connection (a tail
+     * reads in a transaction of its own): every change made to the tables
+     * is in the journal before they go. */
+    if (!rc)
+        rc = cap_db_tail(e->ctl, e->j, NULL, err);
+    if (!rc)
+        rc = pending_in(e, drop, discard, err);
     int n = 0;
     while (reg[n])
         n++;
     for (int i = n - 1; !rc && i >= 0; i--)
         if (drop[i])
             rc = drop_module(e, reg[i], rows, err);
+    if (!rc)
+        rc = eng_caller_present(e, "the uninstall was done", err);
     rc = cm_pg_end(e->wk, rc, err);
     if (rc) {
         json_decref(rows);
@@ -593,6 +816,16 @@ static int op_uninstall(eng *e, char **args, int nargs, json_t **out, cm_err *er
     return 0;
 }
 
+static int op_uninstall(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    return uninstall(e, args, nargs, false, out, err);
+}
+
+static int op_uninstall_discard(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    return uninstall(e, args, nargs, true, out, err);
+}
+
 static const eng_op ops[] = {
     {"commit", op_commit, ENG_OP_TX},
     {"preview", op_preview, 0},
@@ -600,6 +833,7 @@ static const eng_op ops[] = {
     {"rollback_to", op_rollback_to, ENG_OP_TX},
     {"install", op_install, 0},
     {"uninstall", op_uninstall, 0},
+    {"uninstall_discard", op_uninstall_discard, 0},
     {"modules_list", op_modules_list, 0},
     {"sync", eng_op_sync, 0},
 };

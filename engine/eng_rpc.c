@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply/apl.h"
 #include "engine/eng.h"
 
 /* Takes the oldest queued request (marks it working, in the same
@@ -16,7 +17,7 @@
  * (iasql_rpc_lock_key of the request's secret and nonce), that session's
  * role, as PostgreSQL reports them, and the open iasql transaction. */
 static const char take_sql[] =
-    "WITH q AS (SELECT r.id, r.op, r.args, r.ticket_key, "
+    "WITH q AS (SELECT r.id, r.op, r.args, r.ticket_key, r.caller_secret, r.nonce, "
     "  iasql_lock_holder(iasql_rpc_lock_key(r.caller_secret, r.nonce)) AS pid "
     "  FROM iasql_rpc r WHERE r.status = 'queued' ORDER BY r.id LIMIT 1 FOR UPDATE), "
     "w AS (SELECT q.*, u.oid AS uid, u.rolname FROM q "
@@ -27,7 +28,8 @@ static const char take_sql[] =
     "  taken_at = clock_timestamp() FROM w WHERE r.id = w.id) "
     "SELECT w.id::text, w.op, w.args::text, w.ticket_key::text, w.pid::text, w.rolname::text, "
     "coalesce(pg_has_role(w.uid, 'iasql_user', 'MEMBER'), false), "
-    "x.pid::text, x.transaction_id::text, x.who "
+    "x.pid::text, x.transaction_id::text, x.who, "
+    "iasql_rpc_lock_key(w.caller_secret, w.nonce)::text "
     "FROM w LEFT JOIN LATERAL (SELECT * FROM iasql_transaction_holder() "
     "  WHERE EXISTS (SELECT FROM iasql_transactions WHERE status = 'open')) x "
     "  ON x.pid IS NOT NULL";
@@ -178,6 +180,7 @@ typedef struct rpc_req {
     bool allowed;           /* role is a member of iasql_user */
     /* the open iasql transaction (iasql_transaction_holder), NULL: none */
     const char *tx_pid, *tx_id, *tx_who;
+    const char *key; /* the proof lock's key */
 } rpc_req;
 
 /* Writes the answer (or the error) and wakes the caller. A message may carry
@@ -229,6 +232,50 @@ static int transaction_of(eng *e, const rpc_req *q, cm_err *err)
     return 0;
 }
 
+int eng_caller_present(eng *e, const char *what, cm_err *err)
+{
+    if (!e->caller_key[0])
+        return 0; /* the engine's own work: auto-apply, a poll */
+    PGresult *res;
+    const char *p[] = {e->caller_key, e->caller_pid};
+    int rc = cm_pg_exec(e->ctl, &res, err,
+                        "SELECT iasql_lock_holder($1::bigint) IS NOT DISTINCT FROM $2::integer",
+                        2, p);
+    if (rc)
+        return rc;
+    bool here = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!here)
+        return cm_err_set(err, CM_EBUSY,
+                          "the caller (session %s) went away or rolled back before %s; nothing "
+                          "was done",
+                          e->caller_pid, what);
+    return 0;
+}
+
+/* A step that waited past lock_timeout: the message says who holds locks
+ * on iasql's tables, and what to do. */
+static void lock_timeout_message(eng *e, const rpc_req *q, cm_err *fail)
+{
+    cm_buf who;
+    cm_buf_init(&who, 1 << 16);
+    cm_err herr;
+    if (apl_lock_holders(e->ctl, NULL, strcmp(q->op, "uninstall") == 0 ||
+                                           strcmp(q->op, "uninstall_discard") == 0 ||
+                                           strcmp(q->op, "install") == 0,
+                         &who, &herr))
+        cm_buf_puts(&who, "another session");
+    char msg[sizeof fail->msg];
+    snprintf(msg, sizeof msg,
+             "iasql_%s() waited lock_timeout_seconds for a lock on iasql's tables that %.600s "
+             "holds; what it had begun in the database was rolled back (%.120s) Hint: End that "
+             "transaction (COMMIT or ROLLBACK, or pg_terminate_backend), then call again; "
+             "iasql_config lock_timeout_seconds sets the wait.",
+             strcmp(q->op, "rollback_to") == 0 ? "rollback" : q->op, cm_buf_str(&who), fail->msg);
+    cm_err_set(fail, CM_EBUSY, "%s", msg);
+    cm_buf_free(&who);
+}
+
 static int refuse(eng *e, const rpc_req *q, const char *status, const char *msg, cm_err *err)
 {
     cm_log(CM_LOG_WARN, "request %s (%s) refused: %s", q->id, q->op, msg);
@@ -263,13 +310,17 @@ static int serve_one(eng *e, const rpc_req *q, cm_err *err)
     if (parse_text_array(q->args, &args, &nargs))
         return cm_err_set(err, CM_ENOMEM, "out of memory");
     snprintf(e->caller_role, sizeof e->caller_role, "%s", q->role);
+    snprintf(e->caller_key, sizeof e->caller_key, "%s", q->key ? q->key : "");
+    snprintf(e->caller_pid, sizeof e->caller_pid, "%s", q->pid);
     json_t *result = NULL;
     int64_t t0 = cm_mono_us();
     uint64_t calls0 = mod_ctx_requests(e->mod), writes0 = mod_ctx_mutating_requests(e->mod);
     rc = op->fn(e, args, nargs, &result, &fail);
     free_args(args, nargs);
     snprintf(e->caller_role, sizeof e->caller_role, "iasql_engine");
-    e->caller_tx[0] = '\0';
+    e->caller_tx[0] = e->caller_key[0] = e->caller_pid[0] = '\0';
+    if (rc == CM_EBUSY && strstr(fail.msg, "lock timeout"))
+        lock_timeout_message(e, q, &fail);
     if (rc) {
         cm_log(CM_LOG_WARN, "request %s (%s) by %s failed: %s", q->id, q->op, q->role, fail.msg);
         int arc = answer(e, q, "failed", NULL, fail.msg, rc == CM_EPGCONN ? NULL : err);
@@ -324,7 +375,8 @@ int eng_rpc_serve(eng *e, cm_err *err)
                          strcmp(PQgetvalue(res, i, 6), "t") == 0,
                          PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7),
                          PQgetvalue(res, i, 8),
-                         PQgetvalue(res, i, 9)};
+                         PQgetvalue(res, i, 9),
+                         PQgetvalue(res, i, 10)};
             if (q.ticket)
                 e->open_tickets--;
             rc = serve_one(e, &q, err);

@@ -230,6 +230,8 @@ static int eng_connect_all(eng *e, cm_err *err)
     if (!rc)
         rc = eng_connect_engine(&e->wk, e->conninfo, err);
     if (!rc)
+        rc = eng_set_lock_timeout(e->wk, err);
+    if (!rc)
         rc = eng_describe_tables(e, err);
     if (!rc)
         rc = eng_tail(e, err);

@@ -197,7 +197,8 @@ static int init_in_txn(PGconn *conn, const init_facts *f, const char *loop, cm_e
         rc = cm_pg_run(conn, err,
                        "INSERT INTO iasql_config (key, value) VALUES ('version', $1), "
                        "('loopback_conninfo', $2), ('database_id', gen_random_uuid()::text), "
-                       "('engine_wait_seconds', '5'), ('transaction_idle_seconds', '600') "
+                       "('engine_wait_seconds', '5'), ('transaction_idle_seconds', '600'), "
+                       "('lock_timeout_seconds', '5') "
                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value "
                        "WHERE iasql_config.key IN ('version', 'loopback_conninfo')",
                        2, p);

@@ -64,6 +64,19 @@ CREATE TABLE IF NOT EXISTS iasql_audit_log (
   commit_id bigint
 );
 CREATE INDEX IF NOT EXISTS iasql_audit_log_txid ON iasql_audit_log (txid);
+-- The iasql transaction (iasql_begin) of the session that made a change,
+-- or NULL: a transaction owns the changes made in its holder's session
+-- (docs/rollback.md, "What a transaction owns"). The value is the
+-- session's iasql.transaction, which iasql_begin sets.
+CREATE OR REPLACE FUNCTION iasql_session_transaction() RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN current_setting('iasql.transaction', true) ~ '^[0-9]{1,18}$'
+              THEN current_setting('iasql.transaction', true)::bigint END
+$$;
+ALTER TABLE iasql_audit_log ADD COLUMN IF NOT EXISTS iasql_tx bigint;
+ALTER TABLE iasql_audit_log ALTER COLUMN iasql_tx SET DEFAULT iasql_session_transaction();
+CREATE INDEX IF NOT EXISTS iasql_audit_log_in_tx ON iasql_audit_log (table_name, row_id, id)
+  WHERE iasql_tx IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS iasql_commits (
   id bigint PRIMARY KEY,
@@ -109,6 +122,11 @@ ALTER TABLE iasql_transactions ADD COLUMN IF NOT EXISTS lock_key bigint;
 ALTER TABLE iasql_transactions ADD COLUMN IF NOT EXISTS idle_reported boolean NOT NULL DEFAULT false;
 UPDATE iasql_transactions SET status = 'abandoned', ended_at = clock_timestamp()
  WHERE status = 'open' AND (lock_key IS NULL OR id < (SELECT max(id) FROM iasql_transactions WHERE status = 'open'));
+-- An abandoned transaction (its session ended without iasql_commit() or
+-- iasql_rollback()) whose changes are still pending: auto-apply leaves
+-- them, an explicit iasql_commit() applies them, iasql_rollback() discards
+-- them; either clears this.
+ALTER TABLE iasql_transactions ADD COLUMN IF NOT EXISTS changes_pending boolean NOT NULL DEFAULT false;
 CREATE UNIQUE INDEX IF NOT EXISTS iasql_transactions_one_open ON iasql_transactions ((true))
   WHERE status = 'open';
 
@@ -338,6 +356,25 @@ BEGIN
           HINT = 'Delete the row and insert a new one instead.';
 END $$;
 
+-- A user's row goes only into an enabled region (aws_regions.is_enabled):
+-- the engine neither polls nor should create anything elsewhere. The
+-- engine's own writes (restores, what it reads from the cloud) pass.
+CREATE OR REPLACE FUNCTION iasql_region_enabled() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  -- A region aws_regions does not list is the foreign key's to refuse.
+  IF session_user::text <> 'iasql_engine'
+     AND EXISTS (SELECT FROM aws_regions r WHERE r.region = NEW.region AND NOT r.is_enabled) THEN
+    RAISE EXCEPTION 'region % is not enabled', NEW.region
+      USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_region_enabled',
+            DETAIL = format('%s row %s has region %s, which aws_regions has with is_enabled = false.',
+                            TG_TABLE_NAME, NEW.id, NEW.region),
+            HINT = format('Enable it first: UPDATE aws_regions SET is_enabled = true WHERE region = %L;',
+                          NEW.region);
+  END IF;
+  RETURN NEW;
+END $$;
+
 CREATE OR REPLACE FUNCTION iasql_refuse_truncate() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -363,7 +400,29 @@ BEGIN
                  'WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION iasql_refuse_id_change()', t);
   EXECUTE format('CREATE TRIGGER iasql_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                  'EXECUTE FUNCTION iasql_refuse_truncate()', t);
+  IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = t AND a.attname = 'region'
+               AND NOT a.attisdropped) AND to_regclass('public.aws_regions') IS NOT NULL THEN
+    EXECUTE format('CREATE TRIGGER iasql_region_enabled BEFORE INSERT OR UPDATE OF region ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION iasql_region_enabled()', t);
+  END IF;
   EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON %s TO iasql_user', t);
+END $$;
+-- Tables installed before the region check get it now.
+DO $$
+DECLARE
+  t regclass;
+BEGIN
+  IF to_regclass('public.aws_regions') IS NULL THEN
+    RETURN;
+  END IF;
+  FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN iasql_tables x ON x.table_name = c.relname::text
+            WHERE c.relnamespace = 'public'::regnamespace
+              AND EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'iasql_capture_insert')
+              AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'region' AND NOT a.attisdropped)
+              AND NOT EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'iasql_region_enabled') LOOP
+    EXECUTE format('CREATE TRIGGER iasql_region_enabled BEFORE INSERT OR UPDATE OF region ON %s '
+                   'FOR EACH ROW EXECUTE FUNCTION iasql_region_enabled()', t);
+  END LOOP;
 END $$;
 
 -- Tags as AWS accepts them: an object of at most 50 string values, keys of
@@ -380,6 +439,33 @@ LANGUAGE sql IMMUTABLE AS $$
                                        AND key NOT LIKE 'iasql:%'), true)
             FROM jsonb_each(t))
 $$;
+
+-- How many tags a user may set on a resource the engine makes: AWS allows
+-- 50 in all, and the engine adds its own (iasql:owner everywhere, and
+-- iasql:client-token on EC2), so a module names the limit, 50 less what it
+-- adds, as TG_ARGV[0], and names the trigger after the rule (for example
+-- vpc_tags_max_48_plus_iasql_owner_and_token), which the error reports as
+-- its constraint. The engine's own writes (what it reads from the cloud,
+-- where a resource made elsewhere may carry 50) pass.
+CREATE OR REPLACE FUNCTION iasql_tags_limit() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  lim integer := TG_ARGV[0]::integer;
+  n integer;
+BEGIN
+  IF session_user::text <> 'iasql_engine' AND jsonb_typeof(to_jsonb(NEW.tags)) = 'object' THEN
+    SELECT count(*) INTO n FROM jsonb_object_keys(to_jsonb(NEW.tags));
+    IF n > lim THEN
+      RAISE EXCEPTION '% row % has % tags; at most % fit', TG_TABLE_NAME, NEW.id, n, lim
+        USING ERRCODE = 'check_violation', CONSTRAINT = TG_NAME,
+              DETAIL = format('AWS allows 50 tags on a resource, and iasql adds %s of its own (%s).',
+                              50 - lim, CASE WHEN lim = 48 THEN 'iasql:owner and iasql:client-token'
+                                             ELSE 'iasql:owner' END),
+              HINT = format('Keep at most %s tags in %s.tags.', lim, TG_TABLE_NAME);
+    END IF;
+  END IF;
+  RETURN NEW;
+END $$;
 
 -- ---------------------------------------------------------------- RPC
 
@@ -553,13 +639,41 @@ DECLARE
   bound double precision := iasql_engine_wait();
   down_since timestamptz;
   nap double precision := 0.01;
+  held text;
 BEGIN
   IF pg_current_xact_id_if_assigned() IS NOT NULL AND EXISTS (
        SELECT FROM iasql_audit_log l
         WHERE l.txid = pg_current_xact_id() AND l.origin = 'user') THEN
     RAISE EXCEPTION 'iasql_%() cannot run inside a transaction that changed resource rows', _op
-      USING DETAIL = 'The engine works on its own connection and cannot see rows this transaction has not committed.',
+      USING ERRCODE = 'active_sql_transaction',
+            DETAIL = 'The engine works on its own connection and cannot see rows this transaction has not committed.',
             HINT = 'COMMIT first, then call the function again.';
+  END IF;
+  -- Locks this transaction holds on iasql's tables would make the engine,
+  -- on its own connection, wait for this very call: a cycle PostgreSQL's
+  -- deadlock detector cannot see. Any lock blocks an uninstall's DROP; a
+  -- lock stronger than reading's (FOR UPDATE, LOCK TABLE, a write) blocks
+  -- the engine's writes. Only a transaction block can hold them from an
+  -- earlier statement, so a call on its own asks nothing of pg_locks.
+  IF _op NOT IN ('preview', 'modules_list') AND statement_timestamp() <> transaction_timestamp() THEN
+    SELECT string_agg(format('%s (%s)', c.relname, l.mode), ', ' ORDER BY c.relname, l.mode) INTO held
+      FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+     WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+       AND c.relnamespace = 'public'::regnamespace
+       AND EXISTS (SELECT FROM iasql_tables t WHERE t.table_name = c.relname::text)
+       AND (l.mode <> 'AccessShareLock' OR _op IN ('uninstall', 'uninstall_discard'));
+    IF held IS NOT NULL THEN
+      RAISE EXCEPTION 'iasql_%() cannot run in a transaction that holds locks on iasql''s tables',
+        CASE WHEN _op = 'rollback_to' THEN 'rollback' ELSE _op END
+        USING ERRCODE = 'active_sql_transaction',
+              DETAIL = format('This transaction holds %s; the engine works on its own connection and would wait for them.', held),
+              HINT = 'COMMIT or ROLLBACK first, then call the function again.';
+    END IF;
+  END IF;
+  IF _op = 'commit' AND octet_length(_args[1]) > 4096 THEN
+    RAISE EXCEPTION 'the commit message is % bytes long; the most is 4096', octet_length(_args[1])
+      USING ERRCODE = 'string_data_right_truncation',
+            HINT = 'Keep details in your own system and refer to them in the message.';
   END IF;
   -- An engine that stopped cleanly is told at once, with nothing filed. One
   -- that is gone without saying so is found out below, on the slow path,
@@ -683,6 +797,35 @@ BEGIN
     USING HINT = 'It ends with iasql_commit() or iasql_rollback() in that session, or when that session ends.';
 END $$;
 
+-- Marks 'abandoned' every open iasql transaction whose session no longer
+-- holds its lock, and notes in iasql_errors what became of its changes:
+-- they stay pending, auto-apply leaves them, and an explicit iasql_commit()
+-- or iasql_rollback() decides (docs/rollback.md, "What a transaction
+-- owns"). Called by iasql_begin and by the engine; no user role may.
+CREATE OR REPLACE FUNCTION iasql_transactions_abandon() RETURNS integer
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE
+  n integer;
+BEGIN
+  WITH gone AS (
+    UPDATE iasql_transactions x SET status = 'abandoned', ended_at = clock_timestamp(),
+           changes_pending = EXISTS (SELECT FROM iasql_audit_log l
+                                      WHERE l.iasql_tx = x.id AND l.origin = 'user'
+                                        AND l.commit_id IS NULL)
+     WHERE x.status = 'open' AND iasql_lock_holder(x.lock_key) IS DISTINCT FROM x.pid
+    RETURNING x.id, x.role, x.pid, x.started_at, x.changes_pending)
+  INSERT INTO iasql_errors (message)
+  SELECT format('iasql transaction %s of role %s (session %s, open since %s) ended without '
+                'iasql_commit() or iasql_rollback(): %s', g.id, g.role, g.pid, g.started_at,
+                CASE WHEN g.changes_pending
+                     THEN 'its changes stay pending and auto-apply leaves them; iasql_commit() '
+                          'applies them, iasql_rollback() discards them'
+                     ELSE 'it left no pending changes' END)
+    FROM gone g;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;
+
 CREATE OR REPLACE FUNCTION iasql_begin(wait_seconds double precision DEFAULT 10)
 RETURNS TABLE (message text, transaction_id bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -703,8 +846,7 @@ BEGIN
     left_ms := greatest(1, (extract(epoch FROM deadline - clock_timestamp()) * 1000)::bigint);
     IF h.pid IS NULL THEN
       -- Nobody holds one: rows left 'open' by sessions that are gone are abandoned.
-      UPDATE iasql_transactions x SET status = 'abandoned', ended_at = clock_timestamp()
-       WHERE x.status = 'open';
+      PERFORM iasql_transactions_abandon();
       k := iasql_random_key();
       PERFORM pg_advisory_lock(k);
       BEGIN
@@ -779,7 +921,9 @@ END $$;
 CREATE OR REPLACE VIEW iasql_status AS
 SELECT p.status AS engine, p.pid AS engine_pid, p.since AS engine_since,
        h.transaction_id, h.who AS transaction_holder, x.started_at AS transaction_started_at,
-       coalesce(x.idle_reported, false) AS transaction_idle
+       coalesce(x.idle_reported, false) AS transaction_idle,
+       (SELECT array_agg(a.id ORDER BY a.id) FROM iasql_transactions a
+         WHERE a.status = 'abandoned' AND a.changes_pending) AS abandoned_with_changes
   FROM iasql_engine_presence() p
   LEFT JOIN iasql_transaction_holder() h ON true
   LEFT JOIN iasql_transactions x ON x.id = h.transaction_id;
@@ -930,6 +1074,15 @@ LANGUAGE sql AS $$
     FROM json_array_elements(iasql_rpc_call('uninstall', modules)) e
 $$;
 
+-- An uninstall that discards the changes pending in the tables it drops
+-- (iasql_uninstall refuses while there are any).
+CREATE OR REPLACE FUNCTION iasql_uninstall_discard(VARIADIC modules text[])
+RETURNS TABLE (module_name text, dropped_table_name text, record_count integer)
+LANGUAGE sql AS $$
+  SELECT e->>'module_name', e->>'table_name', (e->>'record_count')::integer
+    FROM json_array_elements(iasql_rpc_call('uninstall_discard', modules)) e
+$$;
+
 CREATE OR REPLACE FUNCTION iasql_modules_list()
 RETURNS TABLE (module_name text, module_version text, dependencies json)
 LANGUAGE sql AS $$
@@ -964,4 +1117,4 @@ END $$;
 REVOKE EXECUTE ON FUNCTION iasql_audit_insert(), iasql_audit_update(), iasql_audit_delete(),
   iasql_secret_put(text, bigint, text, text), iasql_secret_drop(text, bigint),
   iasql_rpc_submit(text, text[], bigint), iasql_rpc_answer(bigint), iasql_rpc_cancel(bigint),
-  iasql_attach_capture(regclass) FROM iasql_user;
+  iasql_attach_capture(regclass), iasql_transactions_abandon() FROM iasql_user;

@@ -17,3 +17,7 @@ CREATE TABLE log_group (
             2557, 2922, 3288, 3653)),
   CONSTRAINT log_group_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER log_group_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON log_group
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);

@@ -104,3 +104,7 @@ END $$;
 CREATE TRIGGER instance_security_group_write INSTEAD OF INSERT OR DELETE
   ON instance_security_group FOR EACH ROW EXECUTE FUNCTION instance_security_group_write();
 GRANT SELECT, INSERT, DELETE ON instance_security_group TO iasql_user;
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER instance_tags_max_48_plus_iasql_owner_and_token BEFORE INSERT OR UPDATE OF tags ON instance
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(48);

@@ -68,3 +68,9 @@ CREATE TABLE iam_role (
     CHECK (iam_inline_policies_valid(inline_policies)),
   CONSTRAINT iam_role_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER iam_policy_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON iam_policy
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);
+CREATE TRIGGER iam_role_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON iam_role
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);

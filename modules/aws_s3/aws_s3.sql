@@ -35,3 +35,7 @@ CREATE TABLE bucket (
   CONSTRAINT bucket_public_access_block_the_four_aws_flags_as_booleans
     CHECK (public_access_block IS NULL OR s3_public_access_block_valid(public_access_block))
 );
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER bucket_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON bucket
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);

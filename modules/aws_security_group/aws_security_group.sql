@@ -52,3 +52,7 @@ CREATE TABLE security_group_rule (
   CONSTRAINT security_group_rule_description_up_to_255_characters
     CHECK (description IS NULL OR length(description) <= 255)
 );
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER security_group_tags_max_48_plus_iasql_owner_and_token BEFORE INSERT OR UPDATE OF tags ON security_group
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(48);

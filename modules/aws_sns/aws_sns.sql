@@ -55,3 +55,7 @@ CREATE TABLE subscription (
   CONSTRAINT subscription_raw_message_delivery_not_for_email_or_sms
     CHECK (NOT raw_message_delivery OR protocol NOT IN ('email', 'email-json', 'sms'))
 );
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER topic_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON topic
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);

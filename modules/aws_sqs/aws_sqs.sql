@@ -28,3 +28,7 @@ CREATE TABLE queue (
     CHECK (maximum_message_size BETWEEN 1024 AND 1048576),
   CONSTRAINT queue_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER queue_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON queue
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);

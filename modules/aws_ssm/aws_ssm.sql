@@ -52,3 +52,7 @@ REVOKE EXECUTE ON FUNCTION parameter_hide_secret() FROM iasql_user;
 
 CREATE TRIGGER parameter_hide_secret BEFORE INSERT OR UPDATE OR DELETE ON parameter
 FOR EACH ROW EXECUTE FUNCTION parameter_hide_secret();
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER parameter_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON parameter
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);

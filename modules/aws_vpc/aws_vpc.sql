@@ -118,3 +118,13 @@ CREATE TABLE route (
   CONSTRAINT route_goes_to_an_internet_gateway_or_is_local
     CHECK (local = (internet_gateway IS NULL))
 );
+
+-- The engine adds its own tags at create: the limit counts them.
+CREATE TRIGGER vpc_tags_max_48_plus_iasql_owner_and_token BEFORE INSERT OR UPDATE OF tags ON vpc
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(48);
+CREATE TRIGGER subnet_tags_max_48_plus_iasql_owner_and_token BEFORE INSERT OR UPDATE OF tags ON subnet
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(48);
+CREATE TRIGGER internet_gateway_tags_max_48_plus_iasql_owner_and_token BEFORE INSERT OR UPDATE OF tags ON internet_gateway
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(48);
+CREATE TRIGGER route_table_tags_max_48_plus_iasql_owner_and_token BEFORE INSERT OR UPDATE OF tags ON route_table
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(48);
