@@ -86,7 +86,7 @@ int apl_lock_holders(PGconn *conn, const char *table, bool any_mode, cm_buf *out
         "                    (SELECT t.table_name FROM iasql_tables t) "
         "                  ELSE c.relname::text = $1 END "
         "         AND (l.mode <> 'AccessShareLock' OR $2::boolean)) h "
-        "JOIN pg_stat_get_activity(h.pid) a ON true",
+        "JOIN pg_stat_activity a ON a.pid = h.pid",
         2, p);
     if (rc)
         return rc;
@@ -134,13 +134,13 @@ static int lock_rows(PGconn *conn, const apl_writeback *wb, size_t nwb, size_t f
     }
     for (int r = 0; !rc && failed && r < PQntuples(res); r++)
         json_array_append_new(
-            failed, json_pack("{s:s, s:I, s:s++}", "table_name", wb[first].table->name, "id",
+            failed, json_pack("{s:s, s:I, s:s+}", "table_name", wb[first].table->name, "id",
                               (json_int_t)strtoll(PQgetvalue(res, r, 0), NULL, 10),
                               "message", "the row is locked by ", cm_buf_str(&who)));
     for (size_t k = first; rc == CM_EBUSY && failed && k < nwb; k++)
         if (wb[k].table == wb[first].table)
             json_array_append_new(
-                failed, json_pack("{s:s, s:I, s:s++}", "table_name", wb[k].table->name, "id",
+                failed, json_pack("{s:s, s:I, s:s+}", "table_name", wb[k].table->name, "id",
                                   (json_int_t)wb[k].row_id, "message",
                                   "the table is locked past lock_timeout by ", cm_buf_str(&who)));
     if (rc == CM_EBUSY && failed) {
@@ -199,7 +199,8 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t 
                 if (wb[k].table == wb[i].table &&
                     (locked_all || !listed(skip, wb[k].table->name, wb[k].row_id)))
                     json_array_append_new(imgs, image_with_id(&wb[k]));
-            rc = apl_run_rows(conn, cm_buf_str(&sql), imgs, err);
+            /* none it could lock: the UPDATE would wait on the table too */
+            rc = json_array_size(imgs) ? apl_run_rows(conn, cm_buf_str(&sql), imgs, err) : 0;
             json_decref(imgs);
             for (size_t k = i; rc == CM_EPG && failed && k < nwb; k++) {
                 if (wb[k].table != wb[i].table || listed(skip, wb[k].table->name, wb[k].row_id))

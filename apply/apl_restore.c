@@ -60,8 +60,10 @@ static json_t *col(const json_t *img, const char *name)
 
 /* The row image that a resource in cloud state target takes: base (the row
  * as it is or was) with every user column set from target. Cloud-owned
- * columns are kept from base, or cleared when the resource is to be made
- * anew (fresh). */
+ * columns are kept from base; when the resource is to be made anew
+ * (fresh), its cloud ids are cleared (they named the resource that is
+ * gone), and its other cloud-owned values (a NOT NULL flag such as
+ * vpc.is_default) stay until the create's write-back replaces them. */
 static json_t *row_for(const mod_table *t, const json_t *base, const json_t *target, bool fresh,
                        uint64_t row_id)
 {
@@ -69,7 +71,7 @@ static json_t *row_for(const mod_table *t, const json_t *base, const json_t *tar
     for (const mod_column *c = t->columns; c->name; c++) {
         if (!(c->flags & MOD_COL_CLOUD_OWNED))
             json_object_set(img, c->name, col(target, c->name));
-        else if (fresh)
+        else if (fresh && (c->flags & MOD_COL_CLOUD_ID))
             json_object_set_new(img, c->name, json_null());
     }
     json_object_set_new(img, "id", json_integer((json_int_t)row_id));

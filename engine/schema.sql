@@ -367,8 +367,8 @@ BEGIN
      AND EXISTS (SELECT FROM aws_regions r WHERE r.region = NEW.region AND NOT r.is_enabled) THEN
     RAISE EXCEPTION 'region % is not enabled', NEW.region
       USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_region_enabled',
-            DETAIL = format('%s row %s has region %s, which aws_regions has with is_enabled = false.',
-                            TG_TABLE_NAME, NEW.id, NEW.region),
+            DETAIL = format('%s row %s has region %s, which aws_regions has with is_enabled = false '
+                            '(rule %s_region_enabled).', TG_TABLE_NAME, NEW.id, NEW.region, TG_TABLE_NAME),
             HINT = format('Enable it first: UPDATE aws_regions SET is_enabled = true WHERE region = %L;',
                           NEW.region);
   END IF;
@@ -456,11 +456,12 @@ BEGIN
   IF session_user::text <> 'iasql_engine' AND jsonb_typeof(to_jsonb(NEW.tags)) = 'object' THEN
     SELECT count(*) INTO n FROM jsonb_object_keys(to_jsonb(NEW.tags));
     IF n > lim THEN
-      RAISE EXCEPTION '% row % has % tags; at most % fit', TG_TABLE_NAME, NEW.id, n, lim
+      RAISE EXCEPTION 'new row for relation "%" violates rule %', TG_TABLE_NAME, TG_NAME
         USING ERRCODE = 'check_violation', CONSTRAINT = TG_NAME,
-              DETAIL = format('AWS allows 50 tags on a resource, and iasql adds %s of its own (%s).',
-                              50 - lim, CASE WHEN lim = 48 THEN 'iasql:owner and iasql:client-token'
-                                             ELSE 'iasql:owner' END),
+              DETAIL = format('Row %s has %s tags and at most %s fit: AWS allows 50 on a resource, '
+                              'and iasql adds %s of its own (%s).', NEW.id, n, lim, 50 - lim,
+                              CASE WHEN lim = 48 THEN 'iasql:owner and iasql:client-token'
+                                   ELSE 'iasql:owner' END),
               HINT = format('Keep at most %s tags in %s.tags.', lim, TG_TABLE_NAME);
     END IF;
   END IF;
