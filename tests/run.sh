@@ -68,6 +68,7 @@ suite() { # build-dir label
   step "$label integration: managed PostgreSQL (owner with CREATEROLE, no superuser)" it_run_managed "$b" moto "$MOTO_URL" test test it_spine
   step "$label security: an ordinary role's attacks are refused" it_run "$b" moto "$MOTO_URL" test test sec_roles
   step "$label integration: the engine down, stopped or reconnecting" it_run "$b" moto "$MOTO_URL" test test it_rpc
+  step "$label integration: user locks and races (no hang, nothing resurrected)" it_run "$b" moto "$MOTO_URL" test test it_locks
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
   step "$label integration: aws_s3 policy, versioning, public access block" it_run "$b" moto "$MOTO_URL" test test it_s3
   step "$label integration: aws_cloudwatch log groups" it_run "$b" moto "$MOTO_URL" test test it_logs
@@ -89,7 +90,7 @@ suite() { # build-dir label
   step "$label faults: PostgreSQL restarted" it_run "$b" moto "$MOTO_URL" test test ft_pg_restart
   step "$label faults: cloud failing" it_run "$b" moto "$FAULT_PROXY_URL" test test ft_cloud
   step "$label faults: journal damage, lost, foreign or old journals, second engine" it_run "$b" moto "$MOTO_URL" test test ft_journal
-  step "$label faults: 8 concurrent writers" it_run "$b" moto "$MOTO_URL" test test ft_concurrency
+  step "$label faults: 8 concurrent writers; module churn beside user writes" it_run "$b" moto "$MOTO_URL" test test ft_concurrency
 }
 
 step "build" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo || true
