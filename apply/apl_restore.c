@@ -310,8 +310,8 @@ static json_t *restore_rows(const restore_set *s)
     return rows;
 }
 
-static int plan_discard(jnl *j, restore_set *s, jnl_res **dirty_out, size_t *ndirty,
-                        cm_err *err)
+static int plan_discard(jnl *j, const json_t *only, restore_set *s, jnl_res **dirty_out,
+                        size_t *ndirty, cm_err *err)
 {
     jnl_txn *t;
     int rc = jnl_txn_begin(j, false, &t, err);
@@ -320,6 +320,19 @@ static int plan_discard(jnl *j, restore_set *s, jnl_res **dirty_out, size_t *ndi
     jnl_res *dirty = NULL;
     size_t n = 0;
     rc = jnl_idx_list(t, JNL_IDX_DIRTY, NULL, &dirty, &n, err);
+    if (!rc && only) { /* the rows named, the others left pending */
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) {
+            char key[320];
+            snprintf(key, sizeof key, "%s/%llu", dirty[i].table,
+                     (unsigned long long)dirty[i].row_id);
+            if (json_object_get(only, key))
+                dirty[kept++] = dirty[i];
+            else
+                free(dirty[i].table);
+        }
+        n = kept;
+    }
     for (size_t i = 0; !rc && i < n; i++) {
         const mod_table *table = mod_find_table(dirty[i].table, NULL);
         if (!table || !table->ops)
@@ -342,13 +355,13 @@ static int plan_discard(jnl *j, restore_set *s, jnl_res **dirty_out, size_t *ndi
     return rc;
 }
 
-int apl_discard(jnl *j, PGconn *conn, json_t **rows, cm_err *err)
+int apl_discard(jnl *j, PGconn *conn, const json_t *only, json_t **rows, cm_err *err)
 {
     *rows = NULL;
     restore_set s = {0};
     jnl_res *dirty = NULL;
     size_t ndirty = 0;
-    int rc = plan_discard(j, &s, &dirty, &ndirty, err);
+    int rc = plan_discard(j, only, &s, &dirty, &ndirty, err);
     /* The discarded events are no longer pending: the rows stay marked
      * (from the next record on), so that the next commit settles them as
      * nothing to do and never counts the discarded events as carried. */

@@ -267,8 +267,25 @@ static int op_rollback(eng *e, char **args, int nargs, json_t **out, cm_err *err
     int rc = eng_tail(e, err);
     if (!rc)
         rc = eng_caller_present(e, "the rollback began", err);
+    json_t *only = NULL; /* in an iasql transaction: its own rows */
+    if (!rc && e->caller_tx[0]) {
+        apl_plan *p;
+        rc = apl_plan_build(e->j, &p, err);
+        if (!rc) {
+            rc = scope_plan(e, p, SCOPE_TX, e->caller_tx, err);
+            only = rc ? NULL : json_object();
+            for (size_t i = 0; only && i < p->n; i++) {
+                char key[320];
+                snprintf(key, sizeof key, "%s/%llu", p->items[i].table->name,
+                         (unsigned long long)p->items[i].row_id);
+                json_object_set_new(only, key, json_true());
+            }
+            apl_plan_free(p);
+        }
+    }
     if (!rc)
-        rc = apl_discard(e->j, e->wk, out, err);
+        rc = apl_discard(e->j, e->wk, only, out, err);
+    json_decref(only);
     if (!rc && !e->caller_tx[0])
         rc = cm_pg_run(e->wk, err,
                        "UPDATE iasql_transactions SET changes_pending = false WHERE changes_pending",

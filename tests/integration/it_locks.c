@@ -354,6 +354,23 @@ static void test_transaction_owns_its_session(void **state)
     assert_non_null(q);
     json_decref(q);
     free(tx);
+
+    /* the holder's rollback discards its own changes, not the others' */
+    tx = value_on(holder, "SELECT transaction_id FROM iasql_begin()");
+    snprintf(sql, sizeof sql, "INSERT INTO queue (name) VALUES ('%s-2')", mine);
+    run(holder, sql);
+    assert_true(it_okf(e, "INSERT INTO queue (name) VALUES ('%s-2')", theirs));
+    r = PQexec(holder, "SELECT action, description FROM iasql_rollback()");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 1);
+    assert_non_null(strstr(PQgetvalue(r, 0, 1), mine));
+    PQclear(r);
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM queue WHERE name = '%s-2'", mine), "0");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM queue WHERE name = '%s-2'", theirs), "1");
+    snprintf(sql, sizeof sql, "SELECT status FROM iasql_transactions WHERE id = %s", tx);
+    assert_string_equal(it_value(e, sql), "rolled back");
+    it_expect_commit(e, 1, "create");
+    free(tx);
     PQfinish(holder);
 }
 
