@@ -99,9 +99,19 @@ void apl_set_parallel(int per_service);
 int apl_recover(jnl *j, PGconn *conn, mod_ctx *ctx, size_t *settled, cm_err *err);
 
 /* Reads the resource of a known state (row ids in its references) from the
- * cloud: *found is its image with row ids, or CM_ENOTFOUND. */
+ * cloud: *found is its image with row ids, or CM_ENOTFOUND. token (NULL:
+ * none) is the client token a resource without its cloud id is found by. */
 int apl_read_known(jnl *j, mod_ctx *ctx, const mod_table *t, uint64_t row_id,
-                   const json_t *known, json_t **found, cm_err *err);
+                   const json_t *known, const char *token, json_t **found, cm_err *err);
+
+/* The idempotency token of the create of row_id in table carrying the
+ * user's change audit_id (iasql_audit_log.id) in database owner: the first
+ * 32 hex digits of SHA-256 over "owner:table:row_id:audit_id", so that
+ * `iasql journal rebuild` can make it again from the database and find a
+ * resource whose create was under way when the journal was lost; random
+ * when owner is empty or audit_id is 0. out: 33 bytes. */
+int apl_create_token(const char *owner, const char *table, uint64_t row_id, uint64_t audit_id,
+                     char out[33]);
 
 /* ---- apl_db.c: the database side ---- */
 typedef struct apl_writeback {

@@ -3,11 +3,50 @@
  * and the known cloud state moves with the result in the same LMDB
  * transaction. A failed action fails only its own resource: the others are
  * applied and every resource gets a result row. */
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apply/apl_int.h"
 #include "common/cm_json.h"
+
+int apl_create_token(const char *owner, const char *table, uint64_t row_id, uint64_t audit_id,
+                     char out[33])
+{
+    if (!owner || !*owner || !audit_id)
+        return cm_random_hex(out, 16) ? CM_EIO : 0;
+    char in[512];
+    int len = snprintf(in, sizeof in, "%s:%s:%llu:%llu", owner, table,
+                       (unsigned long long)row_id, (unsigned long long)audit_id);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (len < 0 || (size_t)len >= sizeof in ||
+        !EVP_Digest(in, (size_t)len, md, &mdlen, EVP_sha256(), NULL) || mdlen < 16)
+        return CM_EIO;
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+/* The token of an action: for a create (or the create of a replace) that
+ * carries a user's change, the one apl_create_token makes of it, so that a
+ * journal rebuilt from the database finds the resource by it; else random. */
+static int item_token(jnl_txn *t, const char *owner, apl_item *it, cm_err *err)
+{
+    uint64_t audit_id = 0;
+    if ((it->action == APL_CREATE || it->action == APL_REPLACE) && it->dirty_seq) {
+        jnl_rec rec;
+        int rc = jnl_get(t, it->dirty_seq, &rec, err);
+        if (rc)
+            return rc;
+        if (rec.type == JNL_REC_EVENT && rec.origin == JNL_ORIGIN_USER)
+            audit_id = rec.audit_id;
+    }
+    if (apl_create_token(owner, it->table->name, it->row_id, audit_id, it->token))
+        return cm_err_set(err, CM_EIO, "the kernel gave no random bytes for a client token");
+    return 0;
+}
 
 
 static jnl_str text_of(const char *s)
@@ -15,8 +54,8 @@ static jnl_str text_of(const char *s)
     return (jnl_str){s, s ? (uint32_t)strlen(s) : 0};
 }
 
-static int write_intents(jnl *j, apl_plan *p, uint64_t *commit_id, uint64_t *first_seq,
-                         cm_err *err)
+static int write_intents(jnl *j, apl_plan *p, const char *owner, uint64_t *commit_id,
+                         uint64_t *first_seq, cm_err *err)
 {
     jnl_txn *t;
     int rc = jnl_txn_begin(j, true, &t, err);
@@ -35,10 +74,9 @@ static int write_intents(jnl *j, apl_plan *p, uint64_t *commit_id, uint64_t *fir
         apl_item *it = &p->items[i];
         if (it->action == APL_NONE)
             continue;
-        if (cm_random_hex(it->token, 16)) {
-            rc = cm_err_set(err, CM_EIO, "the kernel gave no random bytes for a client token");
+        rc = item_token(t, owner, it, err);
+        if (rc)
             break;
-        }
         char *desired = it->desired ? cm_json_dump(it->desired) : NULL;
         jnl_rec rec = {.type = JNL_REC_INTENT, .commit_id = *commit_id, .row_id = it->row_id,
                        .action = (uint8_t)it->action, .ts_us = cm_now_us(),
@@ -417,7 +455,7 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     uint64_t commit_id = 0, first_seq = 0;
     int rc = apl_plan_owners(conn, p, err);
     if (!rc && apply)
-        rc = write_intents(j, p, &commit_id, &first_seq, err);
+        rc = write_intents(j, p, mod_ctx_owner(ctx), &commit_id, &first_seq, err);
     if (!rc && apply)
         rc = apl_run_graph(j, conn, ctx, p, os, commit_id, err);
     if (!rc)

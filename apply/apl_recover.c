@@ -5,6 +5,7 @@
  * Nothing is created, updated or deleted here: rows not finished stay
  * pending and the next commit does exactly what is missing, so a crash never
  * repeats an action and never loses one. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,9 +150,10 @@ static int read_as_row(jnl *j, mod_ctx *ctx, const apl_item *it, const json_t *i
 }
 
 int apl_read_known(jnl *j, mod_ctx *ctx, const mod_table *t, uint64_t row_id,
-                   const json_t *known, json_t **found, cm_err *err)
+                   const json_t *known, const char *token, json_t **found, cm_err *err)
 {
     apl_item it = {.table = t, .row_id = row_id};
+    snprintf(it.token, sizeof it.token, "%s", token ? token : "");
     return read_as_row(j, ctx, &it, known, found, err);
 }
 

@@ -218,7 +218,7 @@ static int hook_read(void *arg, const mod_table *t, uint64_t row_id, const json_
 {
     eng *e = arg;
     json_t *found = NULL;
-    int rc = apl_read_known(e->j, e->mod, t, row_id, known, &found, err);
+    int rc = apl_read_known(e->j, e->mod, t, row_id, known, NULL, &found, err);
     json_decref(found);
     return rc;
 }

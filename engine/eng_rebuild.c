@@ -132,6 +132,53 @@ static bool unmade(const mod_table *t, const json_t *img)
     return false;
 }
 
+/* The resource of a pending create of t's row row_id, read by the token
+ * apl_create_token makes of it (*found NULL when the cloud has none). */
+static int find_by_token(rebuild *r, const mod_table *t, uint64_t row_id, const pending *q,
+                         json_t **found, cm_err *err)
+{
+    *found = NULL;
+    json_t *desired = NULL;
+    jnl_txn *rt;
+    int rc = jnl_txn_begin(r->e->j, false, &rt, err);
+    if (!rc)
+        rc = jnl_latest_image(rt, t->name, row_id, &desired, err);
+    if (!rc)
+        jnl_txn_abort(rt);
+    if (rc || !desired) /* deleted since: nothing to create */
+        return rc;
+    char token[33];
+    rc = apl_create_token(r->e->dbid, t->name, row_id, q->audit_id, token);
+    if (rc) {
+        json_decref(desired);
+        return cm_err_set(err, CM_EIO, "cannot make the client token of %s %llu", t->name,
+                          (unsigned long long)row_id);
+    }
+    rc = apl_read_known(r->e->j, r->e->mod, t, row_id, desired, token, found, err);
+    json_decref(desired);
+    if (rc == CM_ENOTFOUND) {
+        cm_err_clear(err);
+        *found = NULL;
+        return 0;
+    }
+    if (rc)
+        return cm_err_wrap(err, "looking for %s %llu in the cloud by its client token", t->name,
+                           (unsigned long long)row_id);
+    /* Only what this database made: a resource of the same name that is
+     * someone else's is met by the create, as it would have been. */
+    char owner[128] = "";
+    const char *tagged = json_string_value(json_object_get(*found, MOD_OWNER_KEY));
+    if (tagged)
+        snprintf(owner, sizeof owner, "%s", tagged);
+    else if (t->ops->owner && t->ops->owner(r->e->mod, *found, owner, sizeof owner, err))
+        cm_err_clear(err), owner[0] = '\0';
+    if (strcmp(owner, r->e->dbid) != 0) {
+        json_decref(*found);
+        *found = NULL;
+    }
+    return 0;
+}
+
 /* One row: its known state from the cloud, and whether it stays pending. */
 static int settle_row(rebuild *r, const mod_table *t, uint64_t row_id, bool in_table,
                       cm_err *err)
@@ -151,16 +198,30 @@ static int settle_row(rebuild *r, const mod_table *t, uint64_t row_id, bool in_t
     if (rc)
         return rc;
     json_t *found = NULL;
-    if (!probe) {
-        if (q)
-            r->unmade++; /* made since the last commit: a pending create */
+    if ((!probe || unmade(t, probe)) && q) {
+        /* A pending create: its create may have been under way when the
+         * journal was lost. It carried the client token made of this
+         * database, the row and its first pending change, which the cloud
+         * is asked for, as crash recovery does. */
+        rc = find_by_token(r, t, row_id, q, &found, err);
+        if (rc)
+            return rc;
+        if (found) {
+            r->read++;
+            note(r, t->name, row_id,
+                 "its create was under way when the journal was lost: found in the cloud by "
+                 "its client token, not made again");
+        } else {
+            r->unmade++;
+            if (probe)
+                note(r, t->name, row_id, "never made in the cloud: stays pending as a create");
+        }
+    } else if (!probe) {
     } else if (unmade(t, probe)) {
         r->unmade++;
-        note(r, t->name, row_id,
-             q ? "never made in the cloud: stays pending as a create"
-               : "has no cloud id and no pending change: left as it is");
+        note(r, t->name, row_id, "has no cloud id and no pending change: left as it is");
     } else {
-        rc = apl_read_known(j, r->e->mod, t, row_id, probe, &found, err);
+        rc = apl_read_known(j, r->e->mod, t, row_id, probe, NULL, &found, err);
         if (rc == CM_ENOTFOUND) {
             cm_err_clear(err);
             rc = 0;

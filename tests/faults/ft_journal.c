@@ -421,6 +421,87 @@ static void test_rebuild_lost_journal(void **state)
     assert_int_equal(ec2_count(e, "DescribeVpcs", "<vpcId>", run), 0);
 }
 
+/* The journal lost while a create was under way: the VPC is in the cloud,
+ * tagged with this database and the client token the engine gave it, but
+ * no write-back ever named it. The rebuild finds it by that token (made
+ * again from the database), and the next commit only writes its id back:
+ * one VPC in the cloud, the row naming it. */
+static void test_rebuild_finds_create_under_way(void **state)
+{
+    it_env *e = *state;
+    char run[48];
+    snprintf(run, sizeof run, "uw%d", (int)getpid());
+    const char *p[] = {run};
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_vpc')", 0, NULL));
+    commit_buckets(e, run, 1, 1); /* a history, so that a lost journal is noticed */
+    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.77.0.0/16', "
+                         "jsonb_build_object('rebuild', $1::text))", 1, p));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "1");
+    assert_int_equal(it_stop_engine(e), 0);
+    /* what the engine's CreateVpc sent, made by hand: the owner and the token */
+    char *dbid = it_database_id(e);
+    char *token = strdup(it_valf(
+        e,
+        "SELECT left(encode(sha256(convert_to('%s:vpc:' || a.row_id || ':' || a.id, 'UTF8')), "
+        "'hex'), 32) FROM iasql_audit_log a WHERE a.table_name = 'vpc' AND a.origin = 'user' "
+        "AND a.commit_id IS NULL AND a.row_id = (SELECT id FROM vpc WHERE tags->>'rebuild' = '%s') "
+        "ORDER BY a.id LIMIT 1",
+        dbid, run));
+    char *xml = it_ec2(e,
+                       "Action=CreateVpc&CidrBlock=10.77.0.0/16&TagSpecification.1.ResourceType=vpc&"
+                       "TagSpecification.1.Tag.1.Key=rebuild&TagSpecification.1.Tag.1.Value=%s&"
+                       "TagSpecification.1.Tag.2.Key=iasql:client-token&"
+                       "TagSpecification.1.Tag.2.Value=%s&TagSpecification.1.Tag.3.Key=iasql:owner&"
+                       "TagSpecification.1.Tag.3.Value=%s",
+                       run, token, dbid);
+    char made[64];
+    snprintf(made, sizeof made, "%s", it_xml_text(xml, "vpcId"));
+    free(xml);
+    assert_true(strncmp(made, "vpc-", 4) == 0);
+    shell("rm -rf '%s'%s", e->journal, "");
+    engine_refuses(e, "there is no journal in");
+    rebuild_journal(e);
+    /* the pending VPC counted as read from the cloud, none as never made */
+    assert_string_equal(it_value(e, "SELECT message ~ '^journal rebuilt: [0-9]+ resources read "
+                                    "from the cloud, 0 gone, 0 never made, 1 rows with pending' "
+                                    "FROM iasql_commits ORDER BY id DESC LIMIT 1"),
+                        "t");
+    assert_int_equal(it_start_engine(e), 0);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview() WHERE action = 'create'"),
+                        "0");
+    PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 0);
+    PQclear(r);
+    assert_string_equal(it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'rebuild' = '%s'", run),
+                        made);
+    assert_int_equal(ec2_count(e, "DescribeVpcs", "<vpcId>", run), 1);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    /* the engine's own create carries that token */
+    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.78.0.0/16', "
+                         "jsonb_build_object('rebuild', $1::text || 'b'))", 1, p));
+    char *want = strdup(it_valf(
+        e,
+        "SELECT left(encode(sha256(convert_to('%s:vpc:' || a.row_id || ':' || a.id, 'UTF8')), "
+        "'hex'), 32) FROM iasql_audit_log a WHERE a.table_name = 'vpc' AND a.origin = 'user' "
+        "AND a.commit_id IS NULL AND a.row_id = (SELECT id FROM vpc WHERE cidr_block = "
+        "'10.78.0.0/16') ORDER BY a.id LIMIT 1",
+        dbid));
+    it_expect_commit(e, 1, "create");
+    xml = it_ec2(e, "Action=DescribeVpcs&Filter.1.Name=tag:iasql:client-token&Filter.1.Value.1=%s",
+                 want);
+    const char *got = it_xml_text(xml, "vpcId");
+    assert_non_null(got);
+    assert_string_equal(got, it_value(e, "SELECT vpc_id FROM vpc WHERE cidr_block = '10.78.0.0/16'"));
+    free(xml);
+    free(want);
+    assert_true(it_ok(e, "DELETE FROM vpc WHERE tags->>'rebuild' LIKE $1 || '%'", 1, p));
+    assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_int_equal(ec2_count(e, "DescribeVpcs", "<vpcId>", run), 0);
+    free(token);
+    free(dbid);
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -434,6 +515,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_copy_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moved_and_foreign_journals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebuild_lost_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild_finds_create_under_way, setup, teardown),
     };
     return cmocka_run_group_tests_name("faults: journal", tests, NULL, NULL);
 }
