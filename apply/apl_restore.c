@@ -548,8 +548,10 @@ static int plan_rollback(jnl *j, uint64_t commit_id, restore_set *s, cm_err *err
     const mod_table *tables[MAX_TABLES];
     int nt = mod_all_tables(tables, NULL, MAX_TABLES);
     for (int k = 0; !rc && k < nt; k++) {
+        /* A table that held nothing at N still has to lose what was made
+         * in it since. */
         json_t *at = json_object_get(f.tables, tables[k]->name);
-        if (tables[k]->ops && at)
+        if (tables[k]->ops)
             rc = plan_table(t, s, tables[k], at, commit_id, err);
     }
     json_decref(f.tables);

@@ -664,9 +664,19 @@ static void report_written(const mod_table *t, const json_t *written, const char
         json_t *img = NULL;
         const char *txt = json_string_value(json_array_get(w, 1));
         cm_err perr;
+        if (txt && cm_json_parse(&img, txt, strlen(txt), &perr))
+            img = NULL;
+        /* What AWS made with its parent (a VPC's default security group,
+         * main route table and local route) is part of that parent: taken
+         * in, not a change made outside this database. */
+        if (img && strcmp(action, "create") == 0 &&
+            ((t->implicit && t->implicit(img)) || (t->with_parent && t->with_parent(img)))) {
+            json_decref(img);
+            continue;
+        }
         cm_buf d;
         cm_buf_init(&d, 4096);
-        if (txt && !cm_json_parse(&img, txt, strlen(txt), &perr))
+        if (img)
             mod_describe_row(t, id, img, &d);
         add_result(out, action, t, id,
                    strcmp(action, "create") == 0 ? "made outside this database: "

@@ -249,18 +249,20 @@ static int eng_connect_all(eng *e, cm_err *err)
     return rc;
 }
 
-/* Identity, journal and cloud client first (from a connection of their
- * own), then the connections the loop uses. */
+/* The cloud client (credentials), identity and journal first (from a
+ * connection of their own), then the connections the loop uses: what can
+ * fail is checked before the journal is made, so a start that fails leaves
+ * nothing behind. */
 static int eng_start(eng *e, const eng_options *opt, cm_err *err)
 {
-    int rc = eng_connect_engine(&e->wk, e->conninfo, err);
+    int rc = mod_ctx_new(&e->mod, err);
+    if (!rc)
+        rc = eng_connect_engine(&e->wk, e->conninfo, err);
     if (!rc)
         rc = eng_read_dbid(e, err);
     if (!rc)
         rc = eng_journal_open(e, e->wk, opt->journal_dir, opt->journal_adopt, err);
     drop_connections(e);
-    if (!rc)
-        rc = mod_ctx_new(&e->mod, err);
     if (!rc)
         mod_ctx_set_owner(e->mod, e->dbid);
     if (!rc)

@@ -115,6 +115,12 @@ typedef struct mod_table {
      * such a row succeeds only with its parent's. */
     bool (*implicit)(const json_t *known);
     const char *parent_ref;
+    /* Optional: true when AWS makes this resource with its parent without
+     * being asked, though a user may remove it (the all-traffic egress rule
+     * every security group gets, the default group's rule for itself).
+     * Such a row, and an implicit one, is taken in from the cloud as part
+     * of its parent, never reported as made outside this database. */
+    bool (*with_parent)(const json_t *row);
 } mod_table;
 
 /* Lists table t (see mod_table_ops.list) through a tape. *tape, if not

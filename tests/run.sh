@@ -78,6 +78,7 @@ suite() { # build-dir label
   step "$label integration: aws_iam policies and roles" it_run "$b" moto "$MOTO_URL" test test it_iam
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: rollback, transactions, history, replay" it_run "$b" moto "$MOTO_URL" test test it_history
+  step "$label integration: rollback to any commit point across modules; user findings" it_run "$b" moto "$MOTO_URL" test test it_rollback
   step "$label integration: random commits and rollbacks against a model" it_run "$b" moto "$MOTO_URL" test test it_property
   step "$label integration: VPC, security groups and instances (the apply graph)" it_run "$b" moto "$MOTO_URL" test test it_ec2
   step "$label integration: the cloud changed behind the engine's back (poll, sync, conflicts)" it_run "$b" moto "$MOTO_URL" test test it_poll

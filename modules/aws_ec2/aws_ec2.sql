@@ -66,6 +66,25 @@ END $$;
 CREATE TRIGGER instance_security_groups_valid BEFORE INSERT OR UPDATE OF security_groups, subnet
   ON instance FOR EACH ROW EXECUTE FUNCTION instance_security_groups_valid();
 
+-- An instance in a VPC always has a security group: one made without any
+-- gets its VPC's default group, and EC2 refuses to take the last one away
+-- (ModifyInstanceAttribute needs at least one GroupId).
+CREATE FUNCTION instance_keeps_a_security_group() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF cardinality(NEW.security_groups) = 0 AND cardinality(OLD.security_groups) > 0
+     AND session_user::text <> 'iasql_engine' THEN
+    RAISE EXCEPTION 'new row for relation "instance" violates rule instance_keeps_a_security_group'
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'instance_keeps_a_security_group',
+            TABLE = 'instance', COLUMN = 'security_groups',
+            DETAIL = format('Instance %s would have no security group; EC2 keeps at least one on an instance in a VPC.', NEW.id),
+            HINT = 'Set the groups it should have instead, for example its VPC''s default group.';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER instance_keeps_a_security_group BEFORE UPDATE OF security_groups ON instance
+  FOR EACH ROW EXECUTE FUNCTION instance_keeps_a_security_group();
+
 CREATE FUNCTION security_group_in_use() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE

@@ -277,6 +277,13 @@ static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desi
     const char *region = ec2_str(known, "region"), *id = ec2_str(known, "instance_id");
     int rc = 0;
     json_t *groups = json_object_get(desired, "security_groups");
+    if (!json_equal(groups, json_object_get(known, "security_groups")) &&
+        json_array_size(groups) == 0)
+        /* the table refuses it (instance_keeps_a_security_group); EC2 would */
+        return cm_err_set(err, CM_EINVAL,
+                          "instance %s must keep at least one security group Hint: Set the "
+                          "groups it should have instead.",
+                          id);
     if (!json_equal(groups, json_object_get(known, "security_groups"))) {
         json_t *p = json_pack("{s:s}", "InstanceId", id);
         mod_query_put_list(p, "GroupId", groups);
@@ -341,6 +348,7 @@ const mod_module mod_aws_ec2 = {
     .pre_uninstall_sql = "DROP VIEW IF EXISTS instance_security_group;",
     .uninstall_sql = "DROP FUNCTION IF EXISTS instance_security_group_write();\n"
                      "DROP FUNCTION IF EXISTS instance_security_groups_valid();\n"
+                     "DROP FUNCTION IF EXISTS instance_keeps_a_security_group();\n"
                      "DROP TRIGGER IF EXISTS security_group_in_use ON security_group;\n"
                      "DROP FUNCTION IF EXISTS security_group_in_use();",
     .tables = ec2_tables,

@@ -246,7 +246,25 @@ static const mod_column rule_columns[] = {
     {"description", IMM},
     {"region", IMM},
     {NULL, 0}};
-static const mod_table rule_table = {"security_group_rule", rule_columns, &rule_ops, "ec2"};
+/* The rules AWS gives a group: every group's egress of all traffic to
+ * 0.0.0.0/0, and the default group's ingress of all traffic from itself
+ * (references as row ids, as a list gives them to the poll). */
+static bool rule_with_parent(const json_t *row)
+{
+    const char *proto = json_string_value(json_object_get(row, "ip_protocol"));
+    const char *cidr = json_string_value(json_object_get(row, "cidr_ipv4"));
+    if (!proto || strcmp(proto, "-1") != 0)
+        return false;
+    if (json_is_true(json_object_get(row, "is_egress")))
+        return cidr && strcmp(cidr, "0.0.0.0/0") == 0 &&
+               json_is_null(json_object_get(row, "source_security_group"));
+    const json_t *src = json_object_get(row, "source_security_group");
+    return !cidr && src && !json_is_null(src) &&
+           json_equal(src, json_object_get(row, "security_group"));
+}
+
+static const mod_table rule_table = {"security_group_rule", rule_columns, &rule_ops, "ec2",
+                                     NULL, "security_group", rule_with_parent};
 
 static const mod_table *const sg_tables[] = {&sg_table, &rule_table, NULL};
 static const char *const sg_deps[] = {"aws_vpc", NULL};

@@ -57,6 +57,20 @@ static char *column_to_attr(const json_t *v, enum kind kind)
     return strdup(json_string_value(v) ? json_string_value(v) : "");
 }
 
+/* The policy SNS gives a topic made without one (Id __default_policy_ID,
+ * one statement __default_statement_ID): the column holds NULL for it, as
+ * the user wrote, so that it is neither drift nor a change to send. */
+static bool is_default_policy(const json_t *p)
+{
+    const json_t *st = json_object_get(p, "Statement");
+    const char *id = json_string_value(json_object_get(p, "Id"));
+    return id && strcmp(id, "__default_policy_ID") == 0 && json_is_array(st) &&
+           json_array_size(st) == 1 &&
+           json_string_value(json_object_get(json_array_get(st, 0), "Sid")) &&
+           strcmp(json_string_value(json_object_get(json_array_get(st, 0), "Sid")),
+                  "__default_statement_ID") == 0;
+}
+
 static int topic_arn(mod_ctx *ctx, const json_t *img, char *out, size_t size, cm_err *err)
 {
     const char *name, *region;
@@ -98,6 +112,8 @@ static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t *
         json_object_set_new(row, topic_attrs[i].column,
                             attr_to_column(cm_json_str(attrs, topic_attrs[i].attribute),
                                            topic_attrs[i].kind));
+    if (is_default_policy(json_object_get(row, "policy")))
+        json_object_set_new(row, "policy", json_null());
     json_object_set_new(row, "tags", mod_tags_from_object(tags));
     mod_take_owner(row);
     json_decref(attrs);
