@@ -475,8 +475,39 @@ static int secret_refusal(const mod_table *t, uint64_t row_id, const json_t *tar
 }
 
 /* The restores that bring one table from now to the folded state. */
+static bool comes_with_parent(const mod_table *table, const json_t *known)
+{
+    return known && ((table->implicit && table->implicit(known)) ||
+                     (table->with_parent && table->with_parent(known)));
+}
+
+/* Whether the parent (parent_ref) of a child in known state known held a
+ * resource at the commit point (fold: {table: {id: image | null}}), or is
+ * itself made with a parent that did (a main route table's local route,
+ * whose table came with its VPC). */
+static bool parent_at(jnl_txn *t, const mod_table *table, const json_t *known, const json_t *fold,
+                      int depth)
+{
+    const mod_column *c = table->parent_ref ? mod_column_find(table, table->parent_ref) : NULL;
+    const json_t *v = c ? json_object_get(known, c->name) : NULL;
+    if (!c || !c->ref || !json_is_integer(v) || depth > 4)
+        return false;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)json_integer_value(v));
+    if (json_is_string(json_object_get(json_object_get(fold, c->ref), id)))
+        return true;
+    const mod_table *pt = mod_find_table(c->ref, NULL);
+    json_t *pknown = NULL;
+    cm_err err;
+    if (!pt || jnl_state_image(t, c->ref, (uint64_t)json_integer_value(v), &pknown, &err))
+        return false;
+    bool at = comes_with_parent(pt, pknown) && parent_at(t, pt, pknown, fold, depth + 1);
+    json_decref(pknown);
+    return at;
+}
+
 static int plan_table(jnl_txn *t, restore_set *s, const mod_table *table, json_t *at,
-                      uint64_t commit_id, cm_err *err)
+                      const json_t *fold, uint64_t commit_id, cm_err *err)
 {
     jnl_res *now = NULL;
     size_t n = 0;
@@ -502,9 +533,15 @@ static int plan_table(jnl_txn *t, restore_set *s, const mod_table *table, json_t
             rc = jnl_state_image(t, table->name, row_id, &known, err);
         if (!rc)
             rc = row_now(t, table->name, row_id, &cur, &last, err);
+        /* What AWS made with its parent (a VPC's default group and main
+         * route table, a group's own egress rule) was there at N too if its
+         * parent was, whether or not a sync had taken it in by then: it
+         * stays. If its parent was not, it goes, with its parent. */
+        bool with_parent = !target && comes_with_parent(table, known) &&
+                           parent_at(t, table, known, fold, 0);
         if (!rc)
             rc = secret_refusal(table, row_id, target, known, commit_id, err);
-        if (!rc)
+        if (!rc && !with_parent)
             rc = plan_row(s, table, row_id, cur, last, target, !known, err);
         json_decref(target);
         json_decref(known);
@@ -552,7 +589,7 @@ static int plan_rollback(jnl *j, uint64_t commit_id, restore_set *s, cm_err *err
          * in it since. */
         json_t *at = json_object_get(f.tables, tables[k]->name);
         if (tables[k]->ops)
-            rc = plan_table(t, s, tables[k], at, commit_id, err);
+            rc = plan_table(t, s, tables[k], at, f.tables, commit_id, err);
     }
     json_decref(f.tables);
     cm_buf_free(&f.crossed);

@@ -234,6 +234,68 @@ static table_pos position_of(const mod_table *t)
     return tp;
 }
 
+/* The identity a user gives a resource in table t: its user-set cloud-id
+ * columns (a queue's or topic's name) and its unique ones (a security
+ * group's name, with its VPC), with its region, as one key; false when the
+ * cloud names it alone (an EC2 id). */
+static bool identity_key(const mod_table *t, const json_t *img, cm_buf *key)
+{
+    bool any = false, unique = false;
+    for (const mod_column *c = t->columns; c->name; c++)
+        unique |= (c->flags & MOD_COL_UNIQUE) != 0;
+    cm_buf_puts(key, t->name);
+    for (const mod_column *c = t->columns; img && c->name; c++) {
+        bool id = ((c->flags & MOD_COL_CLOUD_ID) && !(c->flags & MOD_COL_CLOUD_OWNED)) ||
+                  (c->flags & MOD_COL_UNIQUE);
+        bool scope = strcmp(c->name, "region") == 0 ||
+                     (unique && t->parent_ref && strcmp(c->name, t->parent_ref) == 0);
+        if (!id && !scope)
+            continue;
+        char *v = json_dumps(json_object_get(img, c->name) ? json_object_get(img, c->name)
+                                                            : json_null(),
+                             JSON_ENCODE_ANY | JSON_COMPACT);
+        cm_buf_printf(key, "\x1f%s", v ? v : "");
+        free(v);
+        any |= id;
+    }
+    return any;
+}
+
+/* A put that makes a resource under the name a deleted one had (a rollback
+ * bringing back an older row of the same queue or topic) waits for that
+ * delete: else the two run at once, and a create that finds the old one
+ * still there takes it, just before the delete removes it. */
+static int edge_same_identity(sched *s)
+{
+    apl_plan *p = s->p;
+    json_t *deleted = json_object(); /* identity -> item */
+    int rc = 0;
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        if (s->del_node[i] < 0 || !p->items[i].known)
+            continue;
+        cm_buf key;
+        cm_buf_init(&key, 1 << 16);
+        if (identity_key(p->items[i].table, p->items[i].known, &key))
+            json_object_set_new(deleted, cm_buf_str(&key), json_integer((json_int_t)i));
+        cm_buf_free(&key);
+    }
+    for (size_t i = 0; !rc && json_object_size(deleted) && i < p->n; i++) {
+        if (s->put_node[i] < 0 || !p->items[i].desired)
+            continue;
+        cm_buf key;
+        cm_buf_init(&key, 1 << 16);
+        json_t *k = identity_key(p->items[i].table, p->items[i].desired, &key)
+                        ? json_object_get(deleted, cm_buf_str(&key))
+                        : NULL;
+        cm_buf_free(&key);
+        size_t other = k ? (size_t)json_integer_value(k) : i;
+        if (other != i)
+            rc = add_dep(&s->nodes[s->put_node[i]], (size_t)s->del_node[other]);
+    }
+    json_decref(deleted);
+    return rc;
+}
+
 static int build_graph(sched *s)
 {
     apl_plan *p = s->p;
@@ -306,7 +368,7 @@ static int build_graph(sched *s)
         }
     }
     free(pos);
-    return rc;
+    return rc ? rc : edge_same_identity(s);
 }
 
 static int *svc_slot(sched *s, const char *svc)
@@ -589,7 +651,12 @@ int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os,
     /* Nodes still waiting with nothing running wait on each other. */
     for (size_t n = 0; !rc && n < s.nn; n++)
         if (s.nodes[n].state == N_WAIT)
-            rc = fail_node(&s, n, "not applied: its references form a cycle", err);
+            rc = fail_node(&s, n,
+                           "not applied: its actions and those of what it refers to wait for "
+                           "each other (a resource replaced while others use it, whose new one "
+                           "cannot be made beside the old one); make the new one under another "
+                           "name, move what uses it there, then delete the old one",
+                           err);
     /* Nodes never reached (an error stopped the run) stay unwritten: their
      * rows stay pending. */
     sched_free(&s);

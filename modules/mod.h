@@ -57,6 +57,9 @@ enum {
     MOD_COL_IMMUTABLE = 1 << 2,   /* cannot change in place; change = replace */
     MOD_COL_SECRET = 1 << 3,      /* may hold a mask (MOD_SECRET_PREFIX...) instead of a
                                    * secret; see docs/secrets.md */
+    MOD_COL_UNIQUE = 1 << 4,      /* the cloud refuses a second resource with this value under
+                                   * the same parent (parent_ref): a create under it waits for
+                                   * the delete of the row that had it */
 };
 
 /* A secret column holds this prefix and a uuid instead of the secret. The

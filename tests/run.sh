@@ -79,6 +79,7 @@ suite() { # build-dir label
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: rollback, transactions, history, replay" it_run "$b" moto "$MOTO_URL" test test it_history
   step "$label integration: rollback to any commit point across modules; user findings" it_run "$b" moto "$MOTO_URL" test test it_rollback
+  step "$label integration: rollback to random commit points over four modules (IT_SEEDS=${IT_SEEDS:-3} seeds)" it_run "$b" moto "$MOTO_URL" test test it_rollback_property
   step "$label integration: random commits and rollbacks against a model" it_run "$b" moto "$MOTO_URL" test test it_property
   step "$label integration: VPC, security groups and instances (the apply graph)" it_run "$b" moto "$MOTO_URL" test test it_ec2
   step "$label integration: the cloud changed behind the engine's back (poll, sync, conflicts)" it_run "$b" moto "$MOTO_URL" test test it_poll

@@ -168,6 +168,53 @@ static const char *rule_action(const json_t *img, bool add)
                : (egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress");
 }
 
+static bool same_text(const json_t *a, const json_t *b, const char *key)
+{
+    const char *x = json_string_value(json_object_get(a, key));
+    const char *y = json_string_value(json_object_get(b, key));
+    return strcmp(x ? x : "", y ? y : "") == 0;
+}
+
+static bool same_port(const json_t *a, const json_t *b, const char *key)
+{
+    const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+    if (!json_is_integer(x) || !json_is_integer(y))
+        return !json_is_integer(x) && !json_is_integer(y);
+    return json_integer_value(x) == json_integer_value(y);
+}
+
+/* The rule of desired's group that allows what desired allows, when EC2
+ * says it exists already (AWS made it with the group: a new group's egress
+ * of all traffic, or the user's rule was made by an earlier attempt). */
+static int rule_existing(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
+{
+    const char *region = ec2_str(desired, "region"), *group = ec2_str(desired, "security_group");
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    int rc = ec2_op(ctx, region, "DescribeSecurityGroupRules",
+                    json_pack("{s:s, s:s}", "Filter.1.Name", "group-id", "Filter.1.Value.1", group),
+                    &doc, &root, NULL, err, group);
+    if (rc)
+        return rc;
+    *out = NULL;
+    xmlNodePtr set = aws_xml_child(root, "securityGroupRuleSet");
+    for (xmlNodePtr it = set ? aws_xml_child(set, "item") : NULL; it && !*out;
+         it = aws_xml_next(it, "item")) {
+        json_t *row = rule_row(ctx, region, it);
+        if (json_equal(json_object_get(row, "is_egress"), json_object_get(desired, "is_egress")) &&
+            same_text(row, desired, "ip_protocol") && same_port(row, desired, "from_port") &&
+            same_port(row, desired, "to_port") && same_text(row, desired, "cidr_ipv4") &&
+            same_text(row, desired, "source_security_group")) {
+            *out = json_deep_copy(desired);
+            json_object_set(*out, "security_group_rule_id",
+                            json_object_get(row, "security_group_rule_id"));
+        }
+        json_decref(row);
+    }
+    xmlFreeDoc(doc);
+    return *out ? 0 : cm_err_set(err, CM_ENOTFOUND, "EC2 says the rule exists but lists none like it");
+}
+
 static int rule_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     json_t *p = json_pack("{s:s, s:s}", "GroupId", ec2_str(desired, "security_group"),
@@ -191,8 +238,13 @@ static int rule_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     }
     xmlDocPtr doc;
     xmlNodePtr root;
+    char code[128] = "";
     int rc = ec2_op(ctx, ec2_str(desired, "region"), rule_action(desired, true), p, &doc, &root,
-                    NULL, err, ec2_str(desired, "security_group"));
+                    code, err, ec2_str(desired, "security_group"));
+    if (rc && strcmp(code, "InvalidPermission.Duplicate") == 0) {
+        cm_err_clear(err);
+        return rule_existing(ctx, desired, out, err);
+    }
     if (rc)
         return rc;
     char id[64];
@@ -227,7 +279,7 @@ static int rule_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 
 static const mod_table_ops sg_ops = {sg_list, sg_create, sg_update, sg_read, sg_remove, NULL};
 static const mod_column sg_columns[] = {
-    {"group_id", CID}, {"group_name", IMM}, {"description", IMM}, {"vpc", IMM, "vpc"},
+    {"group_id", CID}, {"group_name", IMM | MOD_COL_UNIQUE}, {"description", IMM}, {"vpc", IMM, "vpc"},
     {"region", IMM}, {"tags", 0}, {NULL, 0}};
 static const mod_table sg_table = {"security_group", sg_columns, &sg_ops, "ec2", sg_implicit,
                                    "vpc"};
