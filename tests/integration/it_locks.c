@@ -321,6 +321,46 @@ static void test_uninstall_after_change(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sqs')", 0, NULL));
 }
 
+/* The same with an instance: a tag UPDATE, then an uninstall of aws_ec2,
+ * re-install and commit, must not leave two instances for one row. */
+static void test_uninstall_after_instance_change(void **state)
+{
+    it_env *e = *state;
+    char run[32];
+    snprintf(run, sizeof run, "lk%d", (int)getpid());
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ec2')", 0, NULL));
+    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.64.0.0/16', "
+                          "'{\"run\": \"%s\"}')", run));
+    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+                          "'10.64.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'run' = '%s'", run));
+    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
+                          "'ami-12c6146b', 't2.micro', id, '{\"run\": \"%s\"}' FROM subnet "
+                          "WHERE cidr_block = '10.64.1.0/24'", run));
+    PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
+    assert_non_null(r);
+    PQclear(r);
+    assert_true(it_okf(e, "UPDATE instance SET tags = '{\"run\": \"%s\", \"stage\": \"2\"}' "
+                          "WHERE tags->>'run' = '%s'", run, run));
+    const char *msg = it_sql_error(e, "SELECT * FROM iasql_uninstall('aws_ec2')");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "will update instance"));
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall_discard('aws_ec2')", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ec2')", 0, NULL));
+    r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
+    assert_non_null(r);
+    assert_int_equal(PQntuples(r), 0);
+    PQclear(r);
+    char *x = it_ec2(e, "Action=DescribeInstances&Filter.1.Name=tag:run&Filter.1.Value.1=%s&"
+                        "Filter.2.Name=instance-state-name&Filter.2.Value.1=running", run);
+    int n = 0;
+    for (const char *p = x; (p = strstr(p, "<instanceId>")); p++)
+        n++;
+    free(x);
+    assert_int_equal(n, 1);
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE tags->>'run' = '%s'", run), "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+}
+
 /* What an iasql transaction owns: its holder's commit carries the
  * changes made in its session, and another session's wait for the next
  * ordinary commit. */
@@ -558,6 +598,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocked_install_names_the_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_install_of_a_caller_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uninstall_after_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uninstall_after_instance_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_owns_its_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_holder_not_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tag_limits_count_the_engines, setup, teardown),

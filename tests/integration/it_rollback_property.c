@@ -233,9 +233,16 @@ static void check_cloud(it_env *e, const world *w, const char *when)
         for (const char *p = x; (p = strstr(p, "<instanceId>")); p++)
             n++;
         if (n) {
+            /* the instance's own groups: not its reservation's, nor its
+             * network interface's (moto adds to those) */
+            const char *own = strstr(x, "</networkInterfaceSet>");
+            own = own ? strstr(own, "<groupSet>") : strstr(x, "<instancesSet>");
+            char *end = own ? strstr(own, "</groupSet>") : NULL;
+            if (end)
+                *end = '\0';
             const char *in = "?";
             for (int g = 0; g < NG; g++)
-                if (gids[g][0] && strstr(x, gids[g])) {
+                if (gids[g][0] && own && strstr(own, gids[g])) {
                     static char gn[64];
                     snprintf(gn, sizeof gn, "%sg%d", px, g);
                     in = gn;
