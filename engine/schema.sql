@@ -1068,21 +1068,23 @@ LANGUAGE sql AS $$
     FROM json_array_elements(iasql_rpc_call('install', modules)) e
 $$;
 
-CREATE OR REPLACE FUNCTION iasql_uninstall(VARIADIC modules text[])
+-- The rows of an uninstall request (_op: uninstall or uninstall_discard).
+CREATE OR REPLACE FUNCTION iasql_uninstall_rows(_op text, _modules text[])
 RETURNS TABLE (module_name text, dropped_table_name text, record_count integer)
 LANGUAGE sql AS $$
   SELECT e->>'module_name', e->>'table_name', (e->>'record_count')::integer
-    FROM json_array_elements(iasql_rpc_call('uninstall', modules)) e
+    FROM json_array_elements(iasql_rpc_call(_op, _modules)) e
 $$;
+
+CREATE OR REPLACE FUNCTION iasql_uninstall(VARIADIC modules text[])
+RETURNS TABLE (module_name text, dropped_table_name text, record_count integer)
+LANGUAGE sql AS $$ SELECT * FROM iasql_uninstall_rows('uninstall', modules) $$;
 
 -- An uninstall that discards the changes pending in the tables it drops
 -- (iasql_uninstall refuses while there are any).
 CREATE OR REPLACE FUNCTION iasql_uninstall_discard(VARIADIC modules text[])
 RETURNS TABLE (module_name text, dropped_table_name text, record_count integer)
-LANGUAGE sql AS $$
-  SELECT e->>'module_name', e->>'table_name', (e->>'record_count')::integer
-    FROM json_array_elements(iasql_rpc_call('uninstall_discard', modules)) e
-$$;
+LANGUAGE sql AS $$ SELECT * FROM iasql_uninstall_rows('uninstall_discard', modules) $$;
 
 CREATE OR REPLACE FUNCTION iasql_modules_list()
 RETURNS TABLE (module_name text, module_version text, dependencies json)

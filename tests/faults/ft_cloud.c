@@ -57,13 +57,6 @@ static void insert(it_env *e, const char *name)
     assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void test_transient_errors_are_retried(void **state)
 {
     it_env *e = *state;
@@ -91,12 +84,12 @@ static void test_outage_fails_only_what_it_hits(void **state)
     char down[128];
     snprintf(down, sizeof down, "mode=status&match=%s", b);
     fault(down);
-    double t0 = now_s();
+    double t0 = it_now_s();
     PGresult *r = it_sql(e,
                          "SELECT c.description, b.name FROM iasql_commit('outage') c "
                          "JOIN bucket b ON b.id = c.id ORDER BY c.description LIKE 'failed%'",
                          0, NULL);
-    double took = now_s() - t0;
+    double took = it_now_s() - t0;
     assert_non_null(r);
     assert_int_equal(PQntuples(r), 2);
     assert_non_null(strstr(PQgetvalue(r, 0, 0), "created bucket"));

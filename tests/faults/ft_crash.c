@@ -31,12 +31,6 @@ static int teardown(void **state)
     return it_fixture_end(state);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void verify_journal(it_env *e)
 {
     char cmd[1024];
@@ -55,7 +49,7 @@ static void crash_during_commit(it_env *e, long delay_ms)
      * the default 5 s for it */
     PQclear(PQexec(c, "SET iasql.engine_wait = 0.3"));
     assert_int_equal(PQsendQuery(c, "SELECT * FROM iasql_commit('crash me')"), 1);
-    sleep_ms(delay_ms);
+    it_sleep_ms(delay_ms);
     it_kill_engine(e);
     PGresult *r;
     while ((r = PQgetResult(c)) != NULL)

@@ -276,9 +276,7 @@ static int ec2_count(it_env *e, const char *action, const char *item, const char
                  : "");
     const char *out;
     assert_int_equal(it_aws_query(e, "ec2", form, &out), 200);
-    int n = 0;
-    for (const char *p = out; (p = strstr(p, item)); p++)
-        n++;
+    int n = it_count(out, item);
     return n;
 }
 

@@ -44,12 +44,6 @@ static int teardown(void **state)
     return it_fixture_end(state);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static const char *name(const char *what)
 {
     static char buf[8][96];
@@ -385,7 +379,7 @@ static void test_transactions(void **state)
     /* Outside a transaction a change is applied by the periodic tick. */
     exec(e, "INSERT INTO queue (name) VALUES ('%s')", name("auto"));
     for (int i = 0; i < 60 && !cloud_has_queue(e, name("auto")); i++)
-        sleep_ms(100);
+        it_sleep_ms(100);
     assert_true(cloud_has_queue(e, name("auto")));
     char sql[512];
     snprintf(sql, sizeof sql,
@@ -393,7 +387,7 @@ static void test_transactions(void **state)
              "JOIN queue q ON q.id = a.row_id WHERE q.name = '%s'",
              name("auto"));
     for (int i = 0; i < 20 && !it_value(e, sql); i++)
-        sleep_ms(100);
+        it_sleep_ms(100);
     assert_string_equal(it_value(e, sql), "auto-apply");
 
     PGconn *a = session(e), *b = session(e);
@@ -402,7 +396,7 @@ static void test_transactions(void **state)
     snprintf(txid, sizeof txid, "%s", tx);
     snprintf(sql, sizeof sql, "INSERT INTO queue (name) VALUES ('%s')", name("tx"));
     one(a, sql, true);
-    sleep_ms(2500); /* two ticks: nothing is applied */
+    it_sleep_ms(2500); /* two ticks: nothing is applied */
     assert_false(cloud_has_queue(e, name("tx")));
 
     /* Another session: begin waits, then names the holder; its commit is refused. */

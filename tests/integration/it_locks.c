@@ -40,19 +40,6 @@ static int setup(void **state)
 
 static int teardown(void **state) { return it_fixture_end(state); }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Another session of the application's role. */
 static PGconn *session(it_env *e)
 {
@@ -126,9 +113,9 @@ static void test_calls_in_locking_transactions(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run(c, "BEGIN");
         run(c, cases[i].lock);
-        double t0 = now_s();
+        double t0 = it_now_s();
         const char *msg = it_conn_error(c, cases[i].call);
-        double took = now_s() - t0;
+        double took = it_now_s() - t0;
         if (!msg || !strstr(msg, "cannot run in a transaction that holds locks on iasql's tables") ||
             !strstr(msg, cases[i].names) || !strstr(msg, "COMMIT or ROLLBACK first"))
             fail_msg("%s after %s: %s", cases[i].call, cases[i].lock, msg ? msg : "no error");
@@ -163,9 +150,9 @@ static void test_idle_lock_does_not_stall(void **state)
     char *pid = value_on(idle, "SELECT pg_backend_pid()::text");
     run(idle, "BEGIN");
     run(idle, "SELECT * FROM bucket WHERE name = 'lk-idle-row' FOR UPDATE");
-    double t0 = now_s();
+    double t0 = it_now_s();
     char *res = commit_text(e, "SELECT * FROM iasql_commit()");
-    double took = now_s() - t0;
+    double took = it_now_s() - t0;
     if (took > 3.0)
         fail_msg("the commit took %.1f s beside an idle row lock", took);
     char want[128];
@@ -174,10 +161,10 @@ static void test_idle_lock_does_not_stall(void **state)
         fail_msg("commit result: %s", res);
     free(res);
     assert_true(it_cloud_has_bucket(e->emulator, "lk-idle-row"));
-    t0 = now_s();
+    t0 = it_now_s();
     run(other, "SELECT * FROM iasql_preview()");
-    if (now_s() - t0 > 1.5)
-        fail_msg("another session's preview took %.1f s", now_s() - t0);
+    if (it_now_s() - t0 > 1.5)
+        fail_msg("another session's preview took %.1f s", it_now_s() - t0);
     assert_string_equal(it_value(e, "SELECT created_at IS NULL FROM bucket WHERE name = 'lk-idle-row'"),
                         "t");
     assert_non_null(strstr(it_value(e, "SELECT message FROM iasql_errors ORDER BY id DESC LIMIT 1"),
@@ -193,9 +180,9 @@ static void test_idle_lock_does_not_stall(void **state)
     assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ('lk-idle-table')", 0, NULL));
     run(idle, "BEGIN");
     run(idle, "LOCK TABLE bucket IN EXCLUSIVE MODE");
-    t0 = now_s();
+    t0 = it_now_s();
     res = commit_text(e, "SELECT * FROM iasql_commit()");
-    took = now_s() - t0;
+    took = it_now_s() - t0;
     if (took > 4.0)
         fail_msg("the commit took %.1f s beside an idle table lock", took);
     snprintf(want, sizeof want, "the table is locked past lock_timeout by session %s", pid);
@@ -203,10 +190,10 @@ static void test_idle_lock_does_not_stall(void **state)
         fail_msg("commit result: %s", res);
     free(res);
     assert_true(it_cloud_has_bucket(e->emulator, "lk-idle-table"));
-    t0 = now_s();
+    t0 = it_now_s();
     run(other, "SELECT * FROM iasql_preview()");
-    if (now_s() - t0 > 1.5)
-        fail_msg("another session's preview took %.1f s", now_s() - t0);
+    if (it_now_s() - t0 > 1.5)
+        fail_msg("another session's preview took %.1f s", it_now_s() - t0);
     run(idle, "ROLLBACK");
     r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     PQclear(r);
@@ -232,9 +219,9 @@ static void test_blocked_install_names_the_session(void **state)
     char *pid = value_on(idle, "SELECT pg_backend_pid()::text");
     run(idle, "BEGIN");
     run(idle, "UPDATE aws_regions SET is_enabled = is_enabled WHERE region = 'us-east-1'");
-    double t0 = now_s();
+    double t0 = it_now_s();
     const char *msg = it_sql_error(e, "SELECT * FROM iasql_install('aws_sns')");
-    double took = now_s() - t0;
+    double took = it_now_s() - t0;
     char want[64];
     snprintf(want, sizeof want, "session %s (role iasql_app", pid);
     if (!msg || !strstr(msg, "waited lock_timeout_seconds") || !strstr(msg, want))
@@ -263,15 +250,15 @@ static void test_install_of_a_caller_gone(void **state)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM iasql_rpc WHERE caller_pid = %s AND status = 'working'", pid);
     const char *v = NULL;
     for (int i = 0; i < 100 && !((v = it_admin_value(e, sql)) && strcmp(v, "1") == 0); i++)
-        sleep_ms(20);
+        it_sleep_ms(20);
     assert_string_equal(v, "1");
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%s)", pid);
     assert_string_equal(it_admin_value(e, sql), "t");
-    sleep_ms(300);
+    it_sleep_ms(300);
     run(blocker, "ROLLBACK");
     snprintf(sql, sizeof sql, "SELECT status FROM iasql_rpc WHERE caller_pid = %s", pid);
     for (int i = 0; i < 100 && (v = it_admin_value(e, sql)) && strcmp(v, "working") == 0; i++)
-        sleep_ms(50);
+        it_sleep_ms(50);
     assert_string_equal(v, "failed");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sns'"), "0");
     assert_true(it_log_count(e, "went away or rolled back before the install was done") >= 1);
@@ -352,9 +339,7 @@ static void test_uninstall_after_instance_change(void **state)
     PQclear(r);
     char *x = it_ec2(e, "Action=DescribeInstances&Filter.1.Name=tag:run&Filter.1.Value.1=%s&"
                         "Filter.2.Name=instance-state-name&Filter.2.Value.1=running", run);
-    int n = 0;
-    for (const char *p = x; (p = strstr(p, "<instanceId>")); p++)
-        n++;
+    int n = it_count(x, "<instanceId>");
     free(x);
     assert_int_equal(n, 1);
     assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE tags->>'run' = '%s'", run), "1");
@@ -436,9 +421,9 @@ static void test_dead_holder_not_applied(void **state)
     snprintf(sql, sizeof sql, "SELECT status FROM iasql_transactions WHERE id = %s", tx);
     const char *v = NULL;
     for (int i = 0; i < 100 && !((v = it_value(e, sql)) && strcmp(v, "abandoned") == 0); i++)
-        sleep_ms(50);
+        it_sleep_ms(50);
     assert_string_equal(v, "abandoned");
-    sleep_ms(3000); /* three auto-apply ticks */
+    it_sleep_ms(3000); /* three auto-apply ticks */
     assert_null(it_cloud_queue(e, dead));
     char listed[64];
     snprintf(listed, sizeof listed, "{%s}", tx);
@@ -513,9 +498,7 @@ static void test_tag_limits_count_the_engines(void **state)
     json_decref(cq);
     char *xml = it_ec2(e, "Action=DescribeVpcs&VpcId.1=%s",
                        it_value(e, "SELECT vpc_id FROM vpc WHERE cidr_block = '10.9.0.0/16'"));
-    int keys = 0;
-    for (const char *p = xml; (p = strstr(p, "<key>")) != NULL; p++)
-        keys++;
+    int keys = it_count(xml, "<key>");
     assert_int_equal(keys, 50);
     free(xml);
     free(t48);

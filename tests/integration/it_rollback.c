@@ -103,9 +103,7 @@ static void test_rollback_to_empty_tables(void **state)
 static int ec2_items(it_env *e, const char *fmt, const char *id, const char *item)
 {
     char *x = it_ec2(e, fmt, id);
-    int n = 0;
-    for (const char *p = x; (p = strstr(p, item)); p++)
-        n++;
+    int n = it_count(x, item);
     free(x);
     return n;
 }

@@ -229,9 +229,7 @@ static void check_cloud(it_env *e, const world *w, const char *when)
                             "Filter.2.Name=tag:slot&Filter.2.Value.1=%d&Filter.3.Name="
                             "instance-state-name&Filter.3.Value.1=running",
                          px, i);
-        int n = 0;
-        for (const char *p = x; (p = strstr(p, "<instanceId>")); p++)
-            n++;
+        int n = it_count(x, "<instanceId>");
         if (n) {
             /* the instance's own groups: not its reservation's, nor its
              * network interface's (moto adds to those) */

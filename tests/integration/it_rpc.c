@@ -24,19 +24,6 @@
 static int setup(void **state) { return it_fixture(state, "rpc", true); }
 static int teardown(void **state) { return it_fixture_end(state); }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Waits up to 10 s for an admin query to give want. */
 static bool admin_wait(it_env *e, const char *sql, const char *want)
 {
@@ -45,7 +32,7 @@ static bool admin_wait(it_env *e, const char *sql, const char *want)
         v = it_admin_value(e, sql);
         if (v && strcmp(v, want) == 0)
             return true;
-        sleep_ms(50);
+        it_sleep_ms(50);
     }
     fprintf(stderr, "%s: %s after 10 s, not %s\n", sql, v ? v : "NULL", want);
     return false;
@@ -79,10 +66,10 @@ static void test_engine_stopped(void **state)
     assert_string_equal(it_value(e, "SELECT engine FROM iasql_status"), "stopped");
     double worst = 0;
     for (int i = 0; i < 50; i++) {
-        double t0 = now_s();
+        double t0 = it_now_s();
         const char *msg = it_sql_error(e, i % 2 ? "SELECT * FROM iasql_commit()"
                                                 : "SELECT * FROM iasql_preview()");
-        double took = now_s() - t0;
+        double took = it_now_s() - t0;
         worst = took > worst ? took : worst;
         assert_non_null(msg);
         if (!strstr(msg, "the iasql engine is not running for database"))
@@ -107,9 +94,9 @@ static void test_engine_lost(void **state)
     assert_true(it_ok(e, "SET iasql.engine_wait = 0.2", 0, NULL));
     double worst = 0;
     for (int i = 0; i < 50; i++) {
-        double t0 = now_s();
+        double t0 = it_now_s();
         const char *msg = it_sql_error(e, "SELECT * FROM iasql_sync()");
-        double took = now_s() - t0;
+        double took = it_now_s() - t0;
         worst = took > worst ? took : worst;
         assert_non_null(msg);
         if (!strstr(msg, "is reconnecting"))
@@ -118,9 +105,9 @@ static void test_engine_lost(void **state)
     assert_true(worst < 1.2);
     assert_true(it_ok(e, "RESET iasql.engine_wait", 0, NULL));
     /* the default bound is 5 s */
-    double t0 = now_s();
+    double t0 = it_now_s();
     assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_preview()"), "waited 5 seconds"));
-    double took = now_s() - t0;
+    double took = it_now_s() - t0;
     assert_true(took >= 4.9 && took < 6.5);
     assert_int_equal(it_start_engine(e), 0);
     assert_string_equal(it_value(e, "SELECT engine FROM iasql_status"), "running");
@@ -136,9 +123,9 @@ static void test_wait_uses_no_cpu(void **state)
     int pid = PQbackendPID(c);
     kill(e->engine, SIGSTOP);
     assert_int_equal(PQsendQuery(c, "SELECT * FROM iasql_preview()"), 1);
-    sleep_ms(500);
+    it_sleep_ms(500);
     long a = cpu_ticks(pid);
-    sleep_ms(3000);
+    it_sleep_ms(3000);
     long b = cpu_ticks(pid);
     kill(e->engine, SIGCONT);
     assert_true(a >= 0 && b >= 0);
@@ -231,7 +218,7 @@ static void test_served_after_reconnect(void **state)
     it_kill_engine(e);
     PGconn *c = PQconnectdb(e->conninfo);
     assert_int_equal(PQsendQuery(c, "SELECT count(*) FROM iasql_preview()"), 1);
-    sleep_ms(1000);
+    it_sleep_ms(1000);
     assert_int_equal(it_start_engine(e), 0);
     PGresult *r = PQgetResult(c);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)

@@ -58,10 +58,25 @@ static bool managed(void)
     return m && strcmp(m, "managed") == 0;
 }
 
-static void sleep_ms(int ms)
+void it_sleep_ms(int ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+double it_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int it_count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; p && (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
 }
 
 static int run_init(it_env *e)
@@ -131,7 +146,7 @@ int it_start_engine(it_env *e)
             it_print_log(e);
             return -1;
         }
-        sleep_ms(50);
+        it_sleep_ms(50);
     }
     fprintf(stderr, "the engine did not get ready in 20 s\n");
     it_print_log(e);
@@ -195,7 +210,7 @@ int it_stop_engine(it_env *e)
             e->engine = 0;
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         }
-        sleep_ms(25);
+        it_sleep_ms(25);
     }
     kill(e->engine, SIGKILL);
     waitpid(e->engine, &st, 0);

@@ -33,6 +33,12 @@ typedef struct it_env {
     PGconn *db;
 } it_env;
 
+/* Sleeps ms milliseconds; the monotonic clock in seconds; how many times
+ * needle occurs in hay (0 for NULL). */
+void it_sleep_ms(int ms);
+double it_now_s(void);
+int it_count(const char *hay, const char *needle);
+
 /* cmocka fixtures: a fresh database with the engine running (and aws_s3
  * installed when install is true), in *state; the end stops the engine,
  * which must exit cleanly, and drops the database. */

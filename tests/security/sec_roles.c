@@ -23,19 +23,6 @@ static int teardown(void **state) { return it_fixture_end(state); }
 
 static char vbuf[8192];
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A connection to the test database as user, with extra conninfo. */
 static PGconn *login(it_env *e, const char *user, const char *extra)
 {
@@ -207,7 +194,7 @@ static void test_rpc_login_cannot_act(void **state)
         ans = val_of(rpc, sql);
         if (ans && strncmp(ans, "failed", 6) == 0)
             break;
-        sleep_ms(50);
+        it_sleep_ms(50);
     }
     assert_non_null(ans);
     if (!strstr(ans, "role mallory may not call iasql functions"))
@@ -216,7 +203,7 @@ static void test_rpc_login_cannot_act(void **state)
     id = val_of(rpc, "SELECT id FROM iasql_rpc_submit('uninstall', '{aws_sqs}', 43)");
     snprintf(sql, sizeof sql, "SELECT status FROM iasql_rpc_answer(%s)", id);
     for (int i = 0; i < 100 && strcmp(val_of(rpc, sql), "cancelled") != 0; i++)
-        sleep_ms(50);
+        it_sleep_ms(50);
     assert_string_equal(val_of(rpc, sql), "cancelled");
     PQfinish(m);
     PQfinish(rpc);
@@ -249,7 +236,7 @@ static const char *raw_request(PGconn *c, const char *op, const char *args)
         snprintf(out, sizeof out, "%s", val_of(c, sql));
         if (strncmp(out, "queued", 6) != 0 && strncmp(out, "working", 7) != 0)
             break;
-        sleep_ms(50);
+        it_sleep_ms(50);
     }
     assert_null(it_conn_error(c, "COMMIT"));
     return out;
@@ -382,12 +369,12 @@ static void test_locks_cannot_stall(void **state)
         assert_int_equal(PQsendQuery(q[i], sql), 1);
     }
     PQclear(r);
-    double t0 = now_s();
+    double t0 = it_now_s();
     assert_non_null(it_value(e, "SELECT transaction_id FROM iasql_begin(2)"));
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
     for (int i = 0; i < 20; i++)
         assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
-    double took = now_s() - t0;
+    double took = it_now_s() - t0;
     if (took > 10.0)
         fail_msg("22 calls took %.1f s", took);
     assert_int_equal(it_stop_engine(e), 0);
@@ -436,7 +423,7 @@ static void test_idle_transaction_reported(void **state)
         const char *v = it_value(e, "SELECT transaction_idle FROM iasql_status");
         idle = v && strcmp(v, "t") == 0;
         if (!idle)
-            sleep_ms(100);
+            it_sleep_ms(100);
     }
     assert_true(idle);
     const char *msg = it_value(e, "SELECT message FROM iasql_get_errors() "
@@ -447,7 +434,7 @@ static void test_idle_transaction_reported(void **state)
                            "role iasql_app"));
     PQfinish(a);
     for (int i = 0; i < 100 && it_value(e, "SELECT transaction_id FROM iasql_status"); i++)
-        sleep_ms(50);
+        it_sleep_ms(50);
     assert_null(it_value(e, "SELECT transaction_id FROM iasql_status"));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_errors WHERE message LIKE "
                                     "'iasql transaction % has been idle%'"),
