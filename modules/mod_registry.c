@@ -591,9 +591,7 @@ int mod_arn(mod_ctx *ctx, const char *service, const char *region, const char *r
     if (rc)
         return rc;
     const char *r = *region ? region : ctx->default_region;
-    const char *partition = strncmp(r, "cn-", 3) == 0       ? "aws-cn"
-                            : strncmp(r, "us-gov-", 7) == 0 ? "aws-us-gov"
-                                                            : "aws";
+    const char *partition = aws_partition_of(r);
     snprintf(out, size, "arn:%s:%s:%s:%s:%s", partition, service, region, account, resource);
     return 0;
 }

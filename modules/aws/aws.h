@@ -107,8 +107,23 @@ void aws_client_set_background(aws_client *c, bool background);
 
 /* The base URL for a service (by signing name) in a region, honouring
  * AWS_ENDPOINT_URL_<SERVICE ID> (S3, CLOUDWATCH_LOGS, ...) and
- * AWS_ENDPOINT_URL; appended to b without a trailing slash. */
-int aws_endpoint(const char *service, const char *region, cm_buf *b);
+ * AWS_ENDPOINT_URL, else from the partition data (aws_resolve_endpoint,
+ * with AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT); appended to b
+ * without a trailing slash. signing_region (size bytes, may be NULL)
+ * receives the region the request is signed for (IAM's partition region,
+ * else region). */
+int aws_endpoint(const char *service, const char *region, cm_buf *b, char *signing_region,
+                 size_t size, cm_err *err);
+
+/* aws_endpoints.c: the partition data of AWS's SDKs. The URL
+ * ("https://host") of service in region, FIPS and/or dual-stack, and the
+ * region its requests are signed for; CM_ECONFIG for a region in no
+ * partition or a variant AWS does not offer there. */
+int aws_resolve_endpoint(const char *service, const char *region, bool fips, bool dualstack,
+                         cm_buf *url, char *signing_region, size_t size, cm_err *err);
+/* The partition of a region ("aws", "aws-cn", "aws-us-gov", "aws-iso", ...;
+ * "aws" when none matches), for ARNs. */
+const char *aws_partition_of(const char *region);
 
 /* A JSON-protocol call (json 1.0 / 1.1): POST / with X-Amz-Target. *out is
  * the decoded answer (an object; {} for an empty body). On an AWS error,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "modules/aws/aws_xml.h"
@@ -145,8 +146,26 @@ static const struct {
     {"monitoring", "CLOUDWATCH"},
 };
 
-int aws_endpoint(const char *service, const char *region, cm_buf *b)
+static bool env_true(const char *name)
 {
+    const char *v = getenv(name);
+    return v && strcasecmp(v, "true") == 0;
+}
+
+int aws_endpoint(const char *service, const char *region, cm_buf *b, char *signing_region,
+                 size_t size, cm_err *err)
+{
+    char scope[64];
+    cm_buf resolved;
+    cm_buf_init(&resolved, 4096);
+    cm_err rerr;
+    /* The signing region is the partition's even when the URL is overridden
+     * (an emulator, a VPC endpoint): AWS checks it. */
+    int rrc = aws_resolve_endpoint(service, region, env_true("AWS_USE_FIPS_ENDPOINT"),
+                                   env_true("AWS_USE_DUALSTACK_ENDPOINT"), &resolved, scope,
+                                   sizeof scope, &rerr);
+    if (signing_region)
+        snprintf(signing_region, size, "%s", rrc ? region : scope);
     char var[64] = "AWS_ENDPOINT_URL_";
     size_t n = strlen(var);
     const char *id = service;
@@ -159,16 +178,20 @@ int aws_endpoint(const char *service, const char *region, cm_buf *b)
     const char *url = getenv(var);
     if (!url || !*url)
         url = getenv("AWS_ENDPOINT_URL");
+    int rc;
     if (url && *url) {
         size_t len = strlen(url);
         while (len && url[len - 1] == '/')
             len--;
-        return cm_buf_append(b, url, len);
+        rc = cm_buf_append(b, url, len) ? cm_err_set(err, CM_ENOMEM, "out of memory") : 0;
+    } else if (rrc) {
+        rc = cm_err_set(err, rerr.code, "%s", rerr.msg);
+    } else {
+        rc = cm_buf_puts(b, cm_buf_str(&resolved)) ? cm_err_set(err, CM_ENOMEM, "out of memory")
+                                                   : 0;
     }
-    /* IAM is global: one endpoint, signed for us-east-1 (aws partition). */
-    if (strcmp(service, "iam") == 0)
-        return cm_buf_puts(b, "https://iam.amazonaws.com");
-    return cm_buf_printf(b, "https://%s.%s.amazonaws.com", service, region);
+    cm_buf_free(&resolved);
+    return rc;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -269,12 +292,12 @@ static int judge(aws_response *resp, cm_err *err)
                       resp->message[0] ? resp->message : "no message");
 }
 
-static int send_once(aws_client *c, const aws_request *req, const char *url,
+static int send_once(aws_client *c, const aws_request *req, const char *url, const char *scope,
                      struct curl_slist *headers, aws_response *resp, cm_err *err)
 {
     CURL *h = c->curl;
     char sigv4[128];
-    snprintf(sigv4, sizeof sigv4, "aws:amz:%s:%s", req->region, req->service);
+    snprintf(sigv4, sizeof sigv4, "aws:amz:%s:%s", scope, req->service);
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
@@ -357,9 +380,13 @@ static int send_net(aws_client *c, const aws_request *req, aws_response *resp, c
 {
     cm_buf url;
     cm_buf_init(&url, 16384);
-    int rc = aws_endpoint(req->service, req->region, &url);
-    if (!rc)
-        rc = cm_buf_puts(&url, req->path);
+    char scope[64];
+    int rc = aws_endpoint(req->service, req->region, &url, scope, sizeof scope, err);
+    if (rc) {
+        cm_buf_free(&url);
+        return rc;
+    }
+    rc = cm_buf_puts(&url, req->path);
     if (!rc && req->query && *req->query)
         rc = cm_buf_printf(&url, "?%s", req->query);
     if (rc) {
@@ -369,7 +396,7 @@ static int send_net(aws_client *c, const aws_request *req, aws_response *resp, c
     struct curl_slist *headers = build_headers(c, req);
     for (int attempt = 0;; attempt++) {
         aws_gate_enter(req->service, c->background);
-        rc = send_once(c, req, cm_buf_str(&url), headers, resp, err);
+        rc = send_once(c, req, cm_buf_str(&url), scope, headers, resp, err);
         if (!rc || !cm_err_retryable(rc) || attempt + 1 >= AWS_MAX_ATTEMPTS)
             break;
         c->stats.retries++;

@@ -1,6 +1,7 @@
 /* modules/aws_iam/mod_iam.c — module aws_iam: tables iam_policy and
- * iam_role, over IAM's query protocol. IAM is global: one endpoint, signed
- * for us-east-1, no region column. Documents come back URL-encoded and are
+ * iam_role, over IAM's query protocol. IAM is global: one endpoint per
+ * partition (the engine's default region says which; aws_resolve_endpoint
+ * gives the host and the region it is signed for), no region column. Documents come back URL-encoded and are
  * stored as JSON; a policy's document changes through a new default
  * version (the oldest other version goes when IAM's five are used). */
 #include <stdio.h>
@@ -12,7 +13,8 @@
 
 extern const char iasql_sql_aws_iam[];
 
-#define IAM_REGION "us-east-1"
+/* Any region of the partition: IAM's endpoint is the partition's. */
+#define IAM_REGION (ctx->default_region)
 
 static const mod_query_service policy_api = {"iam", "2010-05-08", "IAM policy"};
 static const mod_query_service role_api = {"iam", "2010-05-08", "IAM role"};

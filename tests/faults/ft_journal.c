@@ -432,7 +432,7 @@ static void test_rebuild_finds_create_under_way(void **state)
     const char *p[] = {run};
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_vpc')", 0, NULL));
     commit_buckets(e, run, 1, 1); /* a history, so that a lost journal is noticed */
-    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.77.0.0/16', "
+    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.176.0.0/16', "
                          "jsonb_build_object('rebuild', $1::text))", 1, p));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "1");
     assert_int_equal(it_stop_engine(e), 0);
@@ -446,7 +446,7 @@ static void test_rebuild_finds_create_under_way(void **state)
         "ORDER BY a.id LIMIT 1",
         dbid, run));
     char *xml = it_ec2(e,
-                       "Action=CreateVpc&CidrBlock=10.77.0.0/16&TagSpecification.1.ResourceType=vpc&"
+                       "Action=CreateVpc&CidrBlock=10.176.0.0/16&TagSpecification.1.ResourceType=vpc&"
                        "TagSpecification.1.Tag.1.Key=rebuild&TagSpecification.1.Tag.1.Value=%s&"
                        "TagSpecification.1.Tag.2.Key=iasql:client-token&"
                        "TagSpecification.1.Tag.2.Value=%s&TagSpecification.1.Tag.3.Key=iasql:owner&"
@@ -476,21 +476,21 @@ static void test_rebuild_finds_create_under_way(void **state)
     assert_int_equal(ec2_count(e, "DescribeVpcs", "<vpcId>", run), 1);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     /* the engine's own create carries that token */
-    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.78.0.0/16', "
+    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.178.0.0/16', "
                          "jsonb_build_object('rebuild', $1::text || 'b'))", 1, p));
     char *want = strdup(it_valf(
         e,
         "SELECT left(encode(sha256(convert_to('%s:vpc:' || a.row_id || ':' || a.id, 'UTF8')), "
         "'hex'), 32) FROM iasql_audit_log a WHERE a.table_name = 'vpc' AND a.origin = 'user' "
         "AND a.commit_id IS NULL AND a.row_id = (SELECT id FROM vpc WHERE cidr_block = "
-        "'10.78.0.0/16') ORDER BY a.id LIMIT 1",
+        "'10.178.0.0/16') ORDER BY a.id LIMIT 1",
         dbid));
     it_expect_commit(e, 1, "create");
     xml = it_ec2(e, "Action=DescribeVpcs&Filter.1.Name=tag:iasql:client-token&Filter.1.Value.1=%s",
                  want);
     const char *got = it_xml_text(xml, "vpcId");
     assert_non_null(got);
-    assert_string_equal(got, it_value(e, "SELECT vpc_id FROM vpc WHERE cidr_block = '10.78.0.0/16'"));
+    assert_string_equal(got, it_value(e, "SELECT vpc_id FROM vpc WHERE cidr_block = '10.178.0.0/16'"));
     free(xml);
     free(want);
     assert_true(it_ok(e, "DELETE FROM vpc WHERE tags->>'rebuild' LIKE $1 || '%'", 1, p));

@@ -71,34 +71,138 @@ static void test_query_maps(void **state)
 static void test_aws_endpoint_overrides(void **state)
 {
     (void)state;
+    cm_err err;
     cm_buf b;
     cm_buf_init(&b, 0);
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_S3");
-    aws_endpoint("s3", "eu-west-1", &b);
+    aws_endpoint("s3", "eu-west-1", &b, NULL, 0, &err);
     assert_string_equal(cm_buf_str(&b), "https://s3.eu-west-1.amazonaws.com");
     cm_buf_reset(&b);
-    aws_endpoint("iam", "eu-west-1", &b); /* global */
+    aws_endpoint("iam", "eu-west-1", &b, NULL, 0, &err); /* global */
     assert_string_equal(cm_buf_str(&b), "https://iam.amazonaws.com");
     setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1/", 1);
     cm_buf_reset(&b);
-    aws_endpoint("s3", "eu-west-1", &b);
+    aws_endpoint("s3", "eu-west-1", &b, NULL, 0, &err);
     assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:1");
     setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2", 1);
     cm_buf_reset(&b);
-    aws_endpoint("s3", "eu-west-1", &b);
+    aws_endpoint("s3", "eu-west-1", &b, NULL, 0, &err);
     assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:2");
     cm_buf_reset(&b);
-    aws_endpoint("sqs", "eu-west-1", &b); /* the per-service override is per service */
+    aws_endpoint("sqs", "eu-west-1", &b, NULL, 0, &err); /* the per-service override is per service */
     assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:1");
     /* the variable is named after the service id, not the signing name */
     setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "http://127.0.0.1:3", 1);
     cm_buf_reset(&b);
-    aws_endpoint("logs", "eu-west-1", &b);
+    aws_endpoint("logs", "eu-west-1", &b, NULL, 0, &err);
     assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:3");
     unsetenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_S3");
+    cm_buf_free(&b);
+}
+
+/* Hosts and signing regions across every partition, FIPS and dual-stack,
+ * as botocore's EndpointResolver gives them (checked with botocore 1.43's
+ * construct_endpoint when this table was written). */
+static void test_aws_partitions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *service, *region;
+        bool fips, dualstack;
+        const char *host, *scope; /* host NULL: no such endpoint */
+    } cases[] = {
+        {"sqs", "us-east-1", 0, 0, "sqs.us-east-1.amazonaws.com", "us-east-1"},
+        {"sqs", "us-east-1", 1, 0, "sqs-fips.us-east-1.amazonaws.com", "us-east-1"},
+        {"sqs", "us-east-1", 0, 1, "sqs.us-east-1.api.aws", "us-east-1"},
+        {"sqs", "us-east-1", 1, 1, "sqs-fips.us-east-1.api.aws", "us-east-1"},
+        {"sqs", "cn-north-1", 0, 0, "sqs.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+        {"sqs", "cn-north-1", 0, 1, "sqs.cn-north-1.api.amazonwebservices.com.cn", "cn-north-1"},
+        {"iam", "us-east-1", 0, 0, "iam.amazonaws.com", "us-east-1"},
+        {"iam", "eu-west-1", 0, 0, "iam.amazonaws.com", "us-east-1"},
+        {"iam", "eu-west-1", 1, 0, "iam-fips.amazonaws.com", "us-east-1"},
+        {"iam", "eu-west-1", 0, 1, "iam.global.api.aws", "us-east-1"},
+        {"iam", "eu-west-1", 1, 1, "iam-fips.aws-global.api.aws", "us-east-1"},
+        {"iam", "cn-north-1", 0, 0, "iam.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+        {"iam", "cn-northwest-1", 0, 0, "iam.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+        {"iam", "cn-northwest-1", 1, 0, "iam-fips.aws-cn-global.amazonaws.com.cn", "cn-north-1"},
+        {"iam", "us-gov-west-1", 0, 0, "iam.us-gov.amazonaws.com", "us-gov-west-1"},
+        {"iam", "us-gov-east-1", 0, 0, "iam.us-gov.amazonaws.com", "us-gov-west-1"},
+        {"iam", "us-gov-east-1", 1, 0, "iam.us-gov.amazonaws.com", "us-gov-west-1"},
+        {"iam", "us-iso-east-1", 0, 0, "iam.us-iso-east-1.c2s.ic.gov", "us-iso-east-1"},
+        {"iam", "us-isob-east-1", 0, 0, "iam.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1"},
+        {"iam", "us-iso-east-1", 0, 1, NULL, NULL},
+        {"ec2", "us-iso-east-1", 0, 0, "ec2.us-iso-east-1.c2s.ic.gov", "us-iso-east-1"},
+        {"ec2", "us-isob-east-1", 1, 0, "ec2-fips.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1"},
+        {"ec2", "us-isob-east-1", 0, 1, NULL, NULL},
+        {"s3", "us-east-1", 0, 0, "s3.us-east-1.amazonaws.com", "us-east-1"},
+        {"s3", "us-east-1", 0, 1, "s3.dualstack.us-east-1.amazonaws.com", "us-east-1"},
+        {"s3", "us-east-1", 1, 1, "s3-fips.dualstack.us-east-1.amazonaws.com", "us-east-1"},
+        {"s3", "cn-north-1", 0, 1, "s3.dualstack.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+        {"s3", "cn-north-1", 1, 1, "s3-fips.cn-north-1.api.amazonwebservices.com.cn", "cn-north-1"},
+        {"sts", "us-east-1", 0, 0, "sts.us-east-1.amazonaws.com", "us-east-1"},
+        {"sts", "us-gov-west-1", 1, 0, "sts.us-gov-west-1.amazonaws.com", "us-gov-west-1"},
+        {"sts", "us-gov-west-1", 1, 1, "sts-fips.us-gov-west-1.api.aws", "us-gov-west-1"},
+        {"sts", "cn-north-1", 0, 0, "sts.cn-north-1.amazonaws.com.cn", "cn-north-1"},
+        {"logs", "us-gov-east-1", 1, 0, "logs.us-gov-east-1.amazonaws.com", "us-gov-east-1"},
+        {"dynamodb", "us-iso-west-1", 1, 0, "dynamodb-fips.us-iso-west-1.c2s.ic.gov", "us-iso-west-1"},
+        {"kinesis", "cn-northwest-1", 0, 0, "kinesis.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1"},
+        {"ssm", "us-isob-east-1", 0, 0, "ssm.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1"},
+        {"sns", "eu-isoe-west-1", 0, 0, "sns.eu-isoe-west-1.cloud.adc-e.uk", "eu-isoe-west-1"},
+        {"sns", "eu-isoe-west-1", 0, 1, NULL, NULL},
+        {"ec2", "us-isof-south-1", 0, 0, "ec2.us-isof-south-1.csp.hci.ic.gov", "us-isof-south-1"},
+        {"iam", "eu-isoe-west-1", 0, 0, "iam.eu-isoe-west-1.cloud.adc-e.uk", "eu-isoe-west-1"},
+        {"sqs", "mars-north-1", 0, 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cm_buf b;
+        cm_buf_init(&b, 0);
+        char scope[64] = "", want[256];
+        cm_err err;
+        int rc = aws_resolve_endpoint(cases[i].service, cases[i].region, cases[i].fips,
+                                      cases[i].dualstack, &b, scope, sizeof scope, &err);
+        if (!cases[i].host) {
+            if (rc != CM_ECONFIG)
+                fail_msg("%s %s fips=%d dualstack=%d: %s, expected no endpoint", cases[i].service,
+                         cases[i].region, cases[i].fips, cases[i].dualstack, cm_buf_str(&b));
+        } else {
+            snprintf(want, sizeof want, "https://%s", cases[i].host);
+            if (rc || strcmp(cm_buf_str(&b), want) != 0 || strcmp(scope, cases[i].scope) != 0)
+                fail_msg("%s %s fips=%d dualstack=%d: %s signed for %s (%s), expected %s for %s",
+                         cases[i].service, cases[i].region, cases[i].fips, cases[i].dualstack,
+                         cm_buf_str(&b), scope, rc ? err.msg : "ok", want, cases[i].scope);
+        }
+        cm_buf_free(&b);
+    }
+    assert_string_equal(aws_partition_of("cn-north-1"), "aws-cn");
+    assert_string_equal(aws_partition_of("us-gov-west-1"), "aws-us-gov");
+    assert_string_equal(aws_partition_of("us-iso-east-1"), "aws-iso");
+    assert_string_equal(aws_partition_of("us-isob-east-1"), "aws-iso-b");
+    assert_string_equal(aws_partition_of("eu-central-1"), "aws");
+    /* an overridden URL is still signed for the partition's region */
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1", 1);
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    char scope[64];
+    cm_err err;
+    assert_int_equal(aws_endpoint("iam", "us-gov-east-1", &b, scope, sizeof scope, &err), 0);
+    assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:1");
+    assert_string_equal(scope, "us-gov-west-1");
+    unsetenv("AWS_ENDPOINT_URL");
+    /* the variants follow the standard settings */
+    setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+    cm_buf_reset(&b);
+    assert_int_equal(aws_endpoint("sqs", "us-east-1", &b, scope, sizeof scope, &err), 0);
+    assert_string_equal(cm_buf_str(&b), "https://sqs-fips.us-east-1.amazonaws.com");
+    unsetenv("AWS_USE_FIPS_ENDPOINT");
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "TRUE", 1);
+    cm_buf_reset(&b);
+    assert_int_equal(aws_endpoint("ec2", "us-isob-east-1", &b, scope, sizeof scope, &err),
+                     CM_ECONFIG);
+    assert_non_null(strstr(err.msg, "no dual-stack endpoints"));
+    unsetenv("AWS_USE_DUALSTACK_ENDPOINT");
     cm_buf_free(&b);
 }
 
@@ -325,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_aws_uri_decode),
         cmocka_unit_test(test_query_maps),
         cmocka_unit_test(test_aws_endpoint_overrides),
+        cmocka_unit_test(test_aws_partitions),
         cmocka_unit_test(test_aws_credential_chain),
         cmocka_unit_test(test_aws_xml_errors),
         cmocka_unit_test(test_cm_buf_cap),
