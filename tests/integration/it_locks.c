@@ -81,6 +81,17 @@ static char *commit_text(it_env *e, const char *sql)
     return out;
 }
 
+/* A bucket name of this run (the emulator is shared by every test and
+ * both builds: an install imports what earlier runs left). */
+static const char *bucket_name(const char *what)
+{
+    static char buf[4][96];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "lk%d-%s", (int)getpid(), what);
+    return buf[k];
+}
+
 static const char *queue_name(const char *what)
 {
     static char buf[96];
@@ -93,15 +104,15 @@ static const char *queue_name(const char *what)
 static void test_calls_in_locking_transactions(void **state)
 {
     it_env *e = *state;
-    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ('lk-locked')", 0, NULL));
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", bucket_name("locked")));
     it_expect_commit(e, 1, "create");
     PGconn *c = session(e);
     struct {
         const char *lock, *call, *names;
     } cases[] = {
-        {"SELECT * FROM bucket WHERE name = 'lk-locked' FOR UPDATE",
+        {"SELECT * FROM bucket WHERE name LIKE 'lk%-locked' FOR UPDATE",
          "SELECT * FROM iasql_commit()", "bucket (RowShareLock)"},
-        {"SELECT * FROM bucket WHERE name = 'lk-locked' FOR SHARE",
+        {"SELECT * FROM bucket WHERE name LIKE 'lk%-locked' FOR SHARE",
          "SELECT * FROM iasql_sync()", "bucket (RowShareLock)"},
         {"UPDATE aws_regions SET is_enabled = is_enabled WHERE region = 'us-east-1'",
          "SELECT * FROM iasql_install('aws_sns')", "aws_regions (RowExclusiveLock)"},
@@ -145,11 +156,15 @@ static void test_idle_lock_does_not_stall(void **state)
     assert_true(it_admin_ok(e, "UPDATE iasql_config SET value = '1' WHERE key = 'lock_timeout_seconds'"));
     assert_int_equal(it_stop_engine(e), 0);
     assert_int_equal(it_start_engine(e), 0);
-    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ('lk-idle-row')", 0, NULL));
+    char row_b[96], table_b[96], sql[512];
+    snprintf(row_b, sizeof row_b, "%s", bucket_name("idle-row"));
+    snprintf(table_b, sizeof table_b, "%s", bucket_name("idle-table"));
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", row_b));
     PGconn *idle = session(e), *other = session(e);
     char *pid = value_on(idle, "SELECT pg_backend_pid()::text");
     run(idle, "BEGIN");
-    run(idle, "SELECT * FROM bucket WHERE name = 'lk-idle-row' FOR UPDATE");
+    snprintf(sql, sizeof sql, "SELECT * FROM bucket WHERE name = '%s' FOR UPDATE", row_b);
+    run(idle, sql);
     double t0 = it_now_s();
     char *res = commit_text(e, "SELECT * FROM iasql_commit()");
     double took = it_now_s() - t0;
@@ -160,12 +175,12 @@ static void test_idle_lock_does_not_stall(void **state)
     if (!strstr(res, "create") || !strstr(res, want))
         fail_msg("commit result: %s", res);
     free(res);
-    assert_true(it_cloud_has_bucket(e->emulator, "lk-idle-row"));
+    assert_true(it_cloud_has_bucket(e->emulator, row_b));
     t0 = it_now_s();
     run(other, "SELECT * FROM iasql_preview()");
     if (it_now_s() - t0 > 1.5)
         fail_msg("another session's preview took %.1f s", it_now_s() - t0);
-    assert_string_equal(it_value(e, "SELECT created_at IS NULL FROM bucket WHERE name = 'lk-idle-row'"),
+    assert_string_equal(it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", row_b),
                         "t");
     assert_non_null(strstr(it_value(e, "SELECT message FROM iasql_errors ORDER BY id DESC LIMIT 1"),
                            want));
@@ -173,11 +188,11 @@ static void test_idle_lock_does_not_stall(void **state)
     /* the next commit writes it back */
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     PQclear(r);
-    assert_string_equal(it_value(e, "SELECT created_at IS NULL FROM bucket WHERE name = 'lk-idle-row'"),
+    assert_string_equal(it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", row_b),
                         "f");
 
     /* a table lock: the write-back waits lock_timeout (1 s), no more */
-    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ('lk-idle-table')", 0, NULL));
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", table_b));
     run(idle, "BEGIN");
     run(idle, "LOCK TABLE bucket IN EXCLUSIVE MODE");
     t0 = it_now_s();
@@ -189,7 +204,7 @@ static void test_idle_lock_does_not_stall(void **state)
     if (!strstr(res, want))
         fail_msg("commit result: %s", res);
     free(res);
-    assert_true(it_cloud_has_bucket(e->emulator, "lk-idle-table"));
+    assert_true(it_cloud_has_bucket(e->emulator, table_b));
     t0 = it_now_s();
     run(other, "SELECT * FROM iasql_preview()");
     if (it_now_s() - t0 > 1.5)
@@ -197,10 +212,12 @@ static void test_idle_lock_does_not_stall(void **state)
     run(idle, "ROLLBACK");
     r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     PQclear(r);
-    assert_string_equal(it_value(e, "SELECT created_at IS NULL FROM bucket WHERE name = 'lk-idle-table'"),
+    assert_string_equal(it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", table_b),
                         "f");
     /* exactly one of each in the cloud, and no change left */
-    assert_int_equal(it_cloud_count_prefix(e->emulator, "lk-idle-"), 2);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "lk%d-idle-", (int)getpid());
+    assert_int_equal(it_cloud_count_prefix(e->emulator, prefix), 2);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     free(pid);
     PQfinish(idle);
@@ -321,8 +338,8 @@ static void test_uninstall_after_instance_change(void **state)
     assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
                           "'10.64.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'run' = '%s'", run));
     assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
-                          "'ami-12c6146b', 't2.micro', id, '{\"run\": \"%s\"}' FROM subnet "
-                          "WHERE cidr_block = '10.64.1.0/24'", run));
+                          "'ami-12c6146b', 't2.micro', s.id, '{\"run\": \"%s\"}' FROM subnet s "
+                          "JOIN vpc v ON v.id = s.vpc WHERE v.tags->>'run' = '%s'", run, run));
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     assert_non_null(r);
     PQclear(r);
@@ -447,13 +464,13 @@ static void test_dead_holder_not_applied(void **state)
     free(pid);
 }
 
-/* A JSON object of n tags k0..k(n-1). */
+/* A JSON object of n tags k0..k(n-1), valued with this run's pid. */
 static char *tags_json(int n)
 {
-    char *s = malloc(64 + (size_t)n * 24);
+    char *s = malloc(64 + (size_t)n * 32);
     size_t len = (size_t)sprintf(s, "{");
     for (int i = 0; i < n; i++)
-        len += (size_t)sprintf(s + len, "%s\"k%d\": \"v\"", i ? ", " : "", i);
+        len += (size_t)sprintf(s + len, "%s\"k%d\": \"%d\"", i ? ", " : "", i, (int)getpid());
     sprintf(s + len, "}");
     return s;
 }
@@ -486,8 +503,11 @@ static void test_tag_limits_count_the_engines(void **state)
     assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.9.0.0/16', '%s')", t48));
     assert_true(it_okf(e, "INSERT INTO queue (name, tags) VALUES ('%s', '%s')", q, t49));
     /* an update is held to the same limit */
-    const char *msg = it_sql_error(e, "UPDATE vpc SET tags = tags || '{\"one\": \"more\"}' "
-                                       "WHERE cidr_block = '10.9.0.0/16'");
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "UPDATE vpc SET tags = tags || '{\"one\": \"more\"}' WHERE tags->>'k0' = '%d'",
+             (int)getpid());
+    const char *msg = it_sql_error(e, sql);
     assert_non_null(msg);
     assert_non_null(strstr(msg, "vpc_tags_max_48_plus_iasql_owner_and_token"));
     it_expect_commit(e, 2, "create");
@@ -497,7 +517,7 @@ static void test_tag_limits_count_the_engines(void **state)
     assert_int_equal(json_object_size(json_object_get(cq, "tags")), 50);
     json_decref(cq);
     char *xml = it_ec2(e, "Action=DescribeVpcs&VpcId.1=%s",
-                       it_value(e, "SELECT vpc_id FROM vpc WHERE cidr_block = '10.9.0.0/16'"));
+                       it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'k0' = '%d'", (int)getpid()));
     int keys = it_count(xml, "<key>");
     assert_int_equal(keys, 50);
     free(xml);
@@ -532,19 +552,22 @@ static void test_remade_resource_named_by_new_id(void **state)
 {
     it_env *e = *state;
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_vpc')", 0, NULL));
-    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block) VALUES ('10.7.0.0/16')", 0, NULL));
+    char run[32];
+    snprintf(run, sizeof run, "lk%d-remade", (int)getpid());
+    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.7.0.0/16', "
+                          "'{\"run\": \"%s\"}')", run));
     it_expect_commit(e, 1, "create");
     const char *one = it_value(e, "SELECT max(id)::text FROM iasql_commits");
     char first[32], old_id[64];
     snprintf(first, sizeof first, "%s", one);
     snprintf(old_id, sizeof old_id, "%s",
-             it_value(e, "SELECT vpc_id FROM vpc WHERE cidr_block = '10.7.0.0/16'"));
-    assert_true(it_ok(e, "DELETE FROM vpc WHERE cidr_block = '10.7.0.0/16'", 0, NULL));
+             it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'run' = '%s'", run));
+    assert_true(it_okf(e, "DELETE FROM vpc WHERE tags->>'run' = '%s'", run));
     it_expect_commit(e, 1, "delete");
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT * FROM iasql_rollback(%s)", first);
     char *res = commit_text(e, sql);
-    const char *new_id = it_value(e, "SELECT vpc_id FROM vpc WHERE cidr_block = '10.7.0.0/16'");
+    const char *new_id = it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'run' = '%s'", run);
     assert_non_null(new_id);
     assert_string_not_equal(new_id, old_id);
     if (!strstr(res, new_id) || strstr(res, old_id))
@@ -557,11 +580,13 @@ static void test_remade_resource_named_by_new_id(void **state)
 static void test_commit_message_capped(void **state)
 {
     it_env *e = *state;
-    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ('lk-message')", 0, NULL));
+    char b[96];
+    snprintf(b, sizeof b, "%s", bucket_name("message"));
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", b));
     const char *msg = it_sql_error(e, "SELECT * FROM iasql_commit(repeat('x', 10 * 1024 * 1024))");
     if (!msg || !strstr(msg, "the commit message is 10485760 bytes long; the most is 4096"))
         fail_msg("10 MB message: %s", msg ? msg : "accepted");
-    assert_false(it_cloud_has_bucket(e->emulator, "lk-message"));
+    assert_false(it_cloud_has_bucket(e->emulator, b));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "1");
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit(repeat('y', 4096))", 0, NULL);
     assert_non_null(r);

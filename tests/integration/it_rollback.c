@@ -127,8 +127,9 @@ static void test_rollback_ec2_family(void **state)
                           "'web', id FROM vpc WHERE tags->>'run' = '%s'", nm("sg"), run_id));
     assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
                           "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], '{\"run\": \"%s\"}' "
-                          "FROM subnet s, security_group g WHERE s.cidr_block = '10.61.1.0/24' "
-                          "AND g.group_name = '%s'", run_id, nm("sg")));
+                          "FROM subnet s JOIN vpc v ON v.id = s.vpc, security_group g "
+                          "WHERE v.tags->>'run' = '%s' AND g.group_name = '%s'",
+                       run_id, run_id, nm("sg")));
     r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     assert_non_null(r);
     PQclear(r);
@@ -156,7 +157,8 @@ static void test_rollback_ec2_family(void **state)
     /* the tables: commit 1's rows */
     assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE tags->>'run' = '%s'", run_id), "0");
     assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group WHERE group_name = '%s'", nm("sg")), "0");
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM subnet WHERE cidr_block = '10.61.1.0/24'"), "1");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM subnet s JOIN vpc v ON v.id = s.vpc "
+                                   "WHERE v.tags->>'run' = '%s'", run_id), "1");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     /* and forward again: back to commit 2 makes them anew */
     char two[32];
@@ -207,20 +209,28 @@ static void test_instance_keeps_a_security_group(void **state)
     assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT '%s', "
                           "'web', id FROM vpc WHERE tags->>'run' = '%s-keep'", nm("sg2"), run_id));
     assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups) "
-                          "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s, "
-                          "security_group g WHERE s.cidr_block = '10.62.1.0/24' AND g.group_name = '%s'",
-                       nm("sg2")));
+                          "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s "
+                          "JOIN vpc v ON v.id = s.vpc, security_group g WHERE v.tags->>'run' = "
+                          "'%s-keep' AND g.group_name = '%s'",
+                       run_id, nm("sg2")));
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     assert_non_null(r);
     PQclear(r);
-    const char *msg = it_sql_error(e, "UPDATE instance SET security_groups = '{}' WHERE subnet = "
-                                      "(SELECT id FROM subnet WHERE cidr_block = '10.62.1.0/24')");
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "UPDATE instance SET security_groups = '{}' WHERE subnet = (SELECT s.id FROM subnet s "
+             "JOIN vpc v ON v.id = s.vpc WHERE v.tags->>'run' = '%s-keep')",
+             run_id);
+    const char *msg = it_sql_error(e, sql);
     if (!msg || !strstr(msg, "instance_keeps_a_security_group"))
         fail_msg("emptied security groups: %s", msg ? msg : "accepted");
     /* the link view says the same */
-    msg = it_sql_error(e, "DELETE FROM instance_security_group WHERE instance = (SELECT i.id FROM "
-                          "instance i JOIN subnet s ON s.id = i.subnet WHERE s.cidr_block = "
-                          "'10.62.1.0/24')");
+    snprintf(sql, sizeof sql,
+             "DELETE FROM instance_security_group WHERE instance = (SELECT i.id FROM instance i "
+             "JOIN subnet s ON s.id = i.subnet JOIN vpc v ON v.id = s.vpc WHERE v.tags->>'run' = "
+             "'%s-keep')",
+             run_id);
+    msg = it_sql_error(e, sql);
     assert_non_null(msg);
     assert_non_null(strstr(msg, "instance_keeps_a_security_group"));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");

@@ -71,6 +71,12 @@ double it_now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+char *it_strdup(const char *v)
+{
+    assert_non_null(v);
+    return strdup(v);
+}
+
 int it_count(const char *hay, const char *needle)
 {
     int n = 0;

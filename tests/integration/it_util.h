@@ -38,6 +38,8 @@ typedef struct it_env {
 void it_sleep_ms(int ms);
 double it_now_s(void);
 int it_count(const char *hay, const char *needle);
+/* A copy of a value a query gave; fails the test when it gave none. */
+char *it_strdup(const char *v);
 
 /* cmocka fixtures: a fresh database with the engine running (and aws_s3
  * installed when install is true), in *state; the end stops the engine,
