@@ -183,7 +183,8 @@ static int churn_writer(const char *conninfo, const char *prefix, int k)
 }
 
 /* The engine's operations in a loop, each as a user calls it; an error
- * that says the engine stopped is a failure, a refusal is not. */
+ * that says the engine stopped is a failure, a refusal is not. An uninstall
+ * and an install must each have happened at least once. */
 static int churn_operator(const char *conninfo)
 {
     PGconn *c = PQconnectdb(conninfo);
@@ -194,10 +195,22 @@ static int churn_operator(const char *conninfo)
         "SELECT * FROM iasql_commit()", "SELECT * FROM iasql_sync()",
         "SELECT * FROM iasql_uninstall('aws_sqs')", "SELECT * FROM iasql_uninstall_discard('aws_sqs')",
         "SELECT * FROM iasql_install('aws_sqs')", "SELECT * FROM iasql_preview()"};
+    /* Rounds of all six in a random order, for CHURN_SECONDS and until an
+     * uninstall and an install have each been done (a sync of a large account
+     * is slow under the sanitizers), two minutes at the most. */
     double end = mono_s() + CHURN_SECONDS;
-    int bad = 0, done[6] = {0};
-    while (mono_s() < end && !bad) {
-        int k = rand() % 6;
+    int bad = 0, done[6] = {0}, order[6] = {0, 1, 2, 3, 4, 5}, at = 6;
+    while (!bad && (mono_s() < end || !done[4] || !(done[2] + done[3])) &&
+           mono_s() < end + 120) {
+        if (at == 6) {
+            for (int i = 5; i > 0; i--) {
+                int j = rand() % (i + 1), t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            at = 0;
+        }
+        int k = order[at++];
         PGresult *r = PQexec(c, ops[k]);
         if (PQresultStatus(r) == PGRES_TUPLES_OK)
             done[k]++;

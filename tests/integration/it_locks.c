@@ -38,7 +38,25 @@ static int setup(void **state)
     return it_ok(*state, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL) ? 0 : -1;
 }
 
-static int teardown(void **state) { return it_fixture_end(state); }
+/* What a test made in the cloud goes (the emulator is shared by every later
+ * test, and an install imports what it holds). */
+static int teardown(void **state)
+{
+    it_env *e = *state;
+    char sql[256];
+    snprintf(sql, sizeof sql, "DELETE FROM bucket WHERE name LIKE 'lk%d-%%'", (int)getpid());
+    PGresult *r = it_sql(e, sql, 0, NULL);
+    PQclear(r);
+    snprintf(sql, sizeof sql,
+             "DO $$ BEGIN IF to_regclass('queue') IS NOT NULL THEN "
+             "DELETE FROM queue WHERE name LIKE 'lk-%d-%%'; END IF; END $$",
+             (int)getpid());
+    r = it_sql(e, sql, 0, NULL);
+    PQclear(r);
+    r = it_sql(e, "SELECT * FROM iasql_commit('clean up')", 0, NULL);
+    PQclear(r);
+    return it_fixture_end(state);
+}
 
 /* Another session of the application's role. */
 static PGconn *session(it_env *e)
