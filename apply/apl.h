@@ -142,10 +142,9 @@ int apl_lock_holders(PGconn *conn, const char *table, bool any_mode, cm_buf *out
  * columns of its last known cloud state again: rows created since are
  * deleted, deleted ones re-inserted with their id, changed ones restored;
  * one SQL transaction, origin 'engine', no cloud call. only (NULL: every
- * row) names the rows to discard, as an object with a key "table/row id"
- * per row; the others stay pending. *rows: {action, table_name, id,
- * description} per row written. */
-int apl_discard(jnl *j, PGconn *conn, const json_t *only, json_t **rows, cm_err *err);
+ * row) is a plan whose items are the rows to discard; the others stay
+ * pending. *rows: {action, table_name, id, description} per row written. */
+int apl_discard(jnl *j, PGconn *conn, const apl_plan *only, json_t **rows, cm_err *err);
 /* iasql_rollback(N), its database half: refuses, before writing anything,
  * when there is no commit point N, changes are pending, a module was
  * installed or uninstalled since, or a secret would have to come back;

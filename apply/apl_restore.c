@@ -310,7 +310,7 @@ static json_t *restore_rows(const restore_set *s)
     return rows;
 }
 
-static int plan_discard(jnl *j, const json_t *only, restore_set *s, jnl_res **dirty_out,
+static int plan_discard(jnl *j, const apl_plan *only, restore_set *s, jnl_res **dirty_out,
                         size_t *ndirty, cm_err *err)
 {
     jnl_txn *t;
@@ -323,10 +323,7 @@ static int plan_discard(jnl *j, const json_t *only, restore_set *s, jnl_res **di
     if (!rc && only) { /* the rows named, the others left pending */
         size_t kept = 0;
         for (size_t i = 0; i < n; i++) {
-            char key[320];
-            snprintf(key, sizeof key, "%s/%llu", dirty[i].table,
-                     (unsigned long long)dirty[i].row_id);
-            if (json_object_get(only, key))
+            if (apl_plan_find(only, dirty[i].table, dirty[i].row_id) >= 0)
                 dirty[kept++] = dirty[i];
             else
                 free(dirty[i].table);
@@ -355,7 +352,7 @@ static int plan_discard(jnl *j, const json_t *only, restore_set *s, jnl_res **di
     return rc;
 }
 
-int apl_discard(jnl *j, PGconn *conn, const json_t *only, json_t **rows, cm_err *err)
+int apl_discard(jnl *j, PGconn *conn, const apl_plan *only, json_t **rows, cm_err *err)
 {
     *rows = NULL;
     restore_set s = {0};

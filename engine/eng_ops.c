@@ -34,6 +34,15 @@ int eng_abandon_transactions(eng *e, cm_err *err)
     return cm_pg_run(e->wk, err, "SELECT iasql_transactions_abandon()", 0, NULL);
 }
 
+/* An explicit commit or rollback outside any iasql transaction has decided
+ * for the changes abandoned transactions left. */
+static int settle_abandoned(eng *e, cm_err *err)
+{
+    return cm_pg_run(e->wk, err,
+                     "UPDATE iasql_transactions SET changes_pending = false WHERE changes_pending",
+                     0, NULL);
+}
+
 /* Which of the plan's rows a commit takes (docs/rollback.md, "What a
  * transaction owns"): every row (an explicit commit outside any iasql
  * transaction), the rows with pending changes made in iasql transaction tx
@@ -63,7 +72,7 @@ static int scope_plan(eng *e, apl_plan *p, commit_scope scope, const char *tx, c
     /* The audit id of each row's first pending change: changes from there
      * on are what the commit would carry. */
     json_t *rows = json_array();
-    jnl_txn *t;
+    jnl_txn *t = NULL;
     rc = jnl_txn_begin(e->j, false, &t, err);
     for (size_t i = 0; !rc && i < p->n; i++) {
         jnl_rec rec;
@@ -76,7 +85,7 @@ static int scope_plan(eng *e, apl_plan *p, commit_scope scope, const char *tx, c
                                                   (json_int_t)p->items[i].row_id, "a",
                                                   (json_int_t)rec.audit_id));
     }
-    if (!rc)
+    if (t)
         jnl_txn_abort(t);
     char *txt = rc ? NULL : cm_json_dump(rows);
     json_decref(rows);
@@ -182,12 +191,8 @@ static int commit_pending(eng *e, const char *message, const char *tx, commit_sc
         eng_poll_applied(e, info.rows);
     if (!rc)
         rc = note_caller(e, info.commit_id, tx, err);
-    /* An explicit commit outside any iasql transaction has decided for the
-     * changes abandoned transactions left. */
     if (!rc && scope == SCOPE_ALL)
-        rc = cm_pg_run(e->wk, err,
-                       "UPDATE iasql_transactions SET changes_pending = false WHERE changes_pending",
-                       0, NULL);
+        rc = settle_abandoned(e, err);
     if (rc) {
         json_decref(info.rows);
         return rc;
@@ -267,29 +272,17 @@ static int op_rollback(eng *e, char **args, int nargs, json_t **out, cm_err *err
     int rc = eng_tail(e, err);
     if (!rc)
         rc = eng_caller_present(e, "the rollback began", err);
-    json_t *only = NULL; /* in an iasql transaction: its own rows */
+    apl_plan *only = NULL; /* in an iasql transaction: its own rows */
     if (!rc && e->caller_tx[0]) {
-        apl_plan *p;
-        rc = apl_plan_build(e->j, &p, err);
-        if (!rc) {
-            rc = scope_plan(e, p, SCOPE_TX, e->caller_tx, err);
-            only = rc ? NULL : json_object();
-            for (size_t i = 0; only && i < p->n; i++) {
-                char key[320];
-                snprintf(key, sizeof key, "%s/%llu", p->items[i].table->name,
-                         (unsigned long long)p->items[i].row_id);
-                json_object_set_new(only, key, json_true());
-            }
-            apl_plan_free(p);
-        }
+        rc = apl_plan_build(e->j, &only, err);
+        if (!rc)
+            rc = scope_plan(e, only, SCOPE_TX, e->caller_tx, err);
     }
     if (!rc)
         rc = apl_discard(e->j, e->wk, only, out, err);
-    json_decref(only);
+    apl_plan_free(only);
     if (!rc && !e->caller_tx[0])
-        rc = cm_pg_run(e->wk, err,
-                       "UPDATE iasql_transactions SET changes_pending = false WHERE changes_pending",
-                       0, NULL);
+        rc = settle_abandoned(e, err);
     if (!rc)
         cm_log(CM_LOG_INFO, "rollback: %zu rows restored", json_array_size(*out));
     return rc;
