@@ -56,6 +56,19 @@ signing_run() { # build-dir
   env MOTO_AUTH_URL="http://127.0.0.1:$IASQL_PORT" "$ROOT/$1/tests/it_signing"
 }
 
+# The credential chain: a moto of its own, whose access checking the test
+# turns on and off, and the endpoints of tests/integration/cred_server.py
+# in front of it.
+creds_run() { # build-dir
+  iasql_start_moto || return 1
+  local moto_url="http://127.0.0.1:$IASQL_PORT" state port
+  state=$(mktemp -d "$IASQL_RUN_DIR/creds.XXXX")
+  port=$(iasql_free_port)
+  iasql_spawn "cred-server-$port" "$port" python3 "$ROOT/tests/integration/cred_server.py" "$port" "$state" "$moto_url" || return 1
+  (export MOTO_AUTH_URL="$moto_url" CRED_SERVER_URL="http://127.0.0.1:$port" CRED_SERVER_STATE="$state"
+    it_run "$1" moto "$moto_url" test test it_creds)
+}
+
 # step runs its command in this shell, so the moto it starts is stopped too.
 signing_run_step() { # name build-dir
   step "$1" signing_run "$2"
@@ -88,6 +101,7 @@ suite() { # build-dir label
   step "$label integration: aws_kinesis on moto_server" it_run "$b" moto "$MOTO_URL" test test it_kinesis
   step "$label integration: aws_kinesis on kinesalite" it_run "$b" kinesalite "$KINESALITE_URL" test test it_kinesis
   signing_run_step "$label integration: SigV4 with signature checking" "$b"
+  step "$label integration: credentials from each source of the chain, refreshed during a run" creds_run "$b"
   step "$label faults: engine killed during commits" it_run "$b" moto "$MOTO_URL" test test ft_crash
   step "$label faults: PostgreSQL restarted" it_run "$b" moto "$MOTO_URL" test test ft_pg_restart
   step "$label faults: cloud failing" it_run "$b" moto "$FAULT_PROXY_URL" test test ft_cloud

@@ -15,19 +15,31 @@ typedef struct aws_creds {
     char *session_token; /* NULL when not set */
 } aws_creds;
 
-/* The standard chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
- * AWS_SESSION_TOKEN, else the profile AWS_PROFILE (or "default") of
- * AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials). */
-int aws_creds_load(aws_creds *out, cm_err *err);
+/* The credentials every client of the process shares (aws_cred.c): the
+ * AWS SDKs' chain (the environment, web identity, the profile of the
+ * shared files, the container endpoint, instance metadata), resolved on
+ * first use, logged by source (never the secret) and refreshed before they
+ * expire. Copies them into *mine when they changed since *gen (0 at
+ * first). When no source works, the error lists each and why. */
+int aws_creds_get(aws_creds *mine, uint64_t *gen, cm_err *err);
+/* AWS called the credentials of generation gen expired: true when newer
+ * ones are, or will be, fetched (temporary credentials), so the request
+ * is worth sending again. */
+bool aws_creds_expired(uint64_t gen);
+/* Which source serves them ("none yet" before the first use). */
+void aws_creds_source(char *out, size_t size);
+/* Forgets the resolved chain (tests change the environment between cases). */
+void aws_creds_reset(void);
 /* Wipes and frees the strings. */
 void aws_creds_clear(aws_creds *c);
-/* AWS_REGION, AWS_DEFAULT_REGION, else us-east-1. */
+/* AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1. */
 const char *aws_default_region(void);
 
 typedef struct aws_client aws_client;
 
 int aws_client_new(aws_client **out, cm_err *err);
-/* For tests: a client with explicit credentials (copied). */
+/* A client with fixed credentials (copied; a NULL access key sends
+ * unsigned requests, as STS AssumeRoleWithWebIdentity wants). */
 int aws_client_new_with(aws_client **out, const aws_creds *creds, cm_err *err);
 void aws_client_free(aws_client *c);
 

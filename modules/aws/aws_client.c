@@ -25,6 +25,8 @@
 struct aws_client {
     CURL *curl;
     aws_creds creds;
+    uint64_t creds_gen; /* of the shared credentials copied into creds */
+    bool shared_creds;  /* false: the fixed ones of aws_client_new_with */
     aws_stats stats;
     unsigned int rand_state;
     bool background;
@@ -58,7 +60,8 @@ int aws_client_new(aws_client **out, cm_err *err)
     aws_client *c = calloc(1, sizeof *c);
     if (!c)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
-    int rc = aws_creds_load(&c->creds, err);
+    c->shared_creds = true;
+    int rc = aws_creds_get(&c->creds, &c->creds_gen, err);
     if (!rc)
         rc = client_init(c, err);
     if (rc) {
@@ -75,10 +78,17 @@ int aws_client_new_with(aws_client **out, const aws_creds *creds, cm_err *err)
     aws_client *c = calloc(1, sizeof *c);
     if (!c)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
-    c->creds.access_key = strdup(creds->access_key);
-    c->creds.secret_key = strdup(creds->secret_key);
-    c->creds.session_token = creds->session_token ? strdup(creds->session_token) : NULL;
-    int rc = client_init(c, err);
+    int rc = 0;
+    if (creds->access_key) {
+        c->creds.access_key = strdup(creds->access_key);
+        c->creds.secret_key = creds->secret_key ? strdup(creds->secret_key) : NULL;
+        c->creds.session_token = creds->session_token ? strdup(creds->session_token) : NULL;
+        if (!c->creds.access_key || !c->creds.secret_key ||
+            (creds->session_token && !c->creds.session_token))
+            rc = cm_err_set(err, CM_ENOMEM, "out of memory");
+    }
+    if (!rc)
+        rc = client_init(c, err);
     if (rc) {
         aws_client_free(c);
         return rc;
@@ -302,9 +312,11 @@ static int send_once(aws_client *c, const aws_request *req, const char *url, con
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
-    curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.access_key);
-    curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.secret_key);
+    if (c->creds.access_key) { /* else unsigned */
+        curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
+        curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.access_key);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.secret_key);
+    }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -376,6 +388,12 @@ static struct curl_slist *build_headers(aws_client *c, const aws_request *req)
     return hs;
 }
 
+/* AWS's answers to temporary credentials that ran out. */
+static bool expired_token(const char *code)
+{
+    return strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0;
+}
+
 static int send_net(aws_client *c, const aws_request *req, aws_response *resp, cm_err *err)
 {
     cm_buf url;
@@ -393,10 +411,30 @@ static int send_net(aws_client *c, const aws_request *req, aws_response *resp, c
         cm_buf_free(&url);
         return cm_err_set(err, CM_EINVAL, "request URL too long");
     }
-    struct curl_slist *headers = build_headers(c, req);
+    struct curl_slist *headers = NULL;
+    bool renewed = false;
     for (int attempt = 0;; attempt++) {
+        /* the shared credentials, refreshed before they expire */
+        if (c->shared_creds) {
+            uint64_t before = c->creds_gen;
+            rc = aws_creds_get(&c->creds, &c->creds_gen, err);
+            if (rc)
+                break;
+            if (before != c->creds_gen) {
+                curl_slist_free_all(headers);
+                headers = NULL;
+            }
+        }
+        if (!headers)
+            headers = build_headers(c, req);
         aws_gate_enter(req->service, c->background);
         rc = send_once(c, req, cm_buf_str(&url), scope, headers, resp, err);
+        if (rc == CM_ECLOUD && c->shared_creds && !renewed && expired_token(resp->code) &&
+            aws_creds_expired(c->creds_gen)) {
+            renewed = true; /* once: new credentials, the same request */
+            attempt--;
+            continue;
+        }
         if (!rc || !cm_err_retryable(rc) || attempt + 1 >= AWS_MAX_ATTEMPTS)
             break;
         c->stats.retries++;

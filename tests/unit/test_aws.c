@@ -1,5 +1,5 @@
 /* tests/unit/test_aws.c — the AWS client's pure parts: URI encoding and
- * decoding, endpoint overrides, the credential chain, error decoding, and
+ * decoding, endpoint overrides, error decoding, and
  * the query protocol's flattened parameters and XML maps. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -206,46 +206,6 @@ static void test_aws_partitions(void **state)
     cm_buf_free(&b);
 }
 
-static void test_aws_credential_chain(void **state)
-{
-    (void)state;
-    char path[] = "/tmp/iasql-test-creds.XXXXXX";
-    int fd = mkstemp(path);
-    const char *ini = "[default]\naws_access_key_id = AKDEFAULT\naws_secret_access_key = s1\n"
-                      "# comment\n[other]\naws_access_key_id=AKOTHER\naws_secret_access_key=s2\n"
-                      "aws_session_token = tok\n";
-    assert_int_equal(write(fd, ini, strlen(ini)), (ssize_t)strlen(ini));
-    close(fd);
-    unsetenv("AWS_ACCESS_KEY_ID");
-    unsetenv("AWS_SECRET_ACCESS_KEY");
-    setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
-    aws_creds c;
-    cm_err err;
-    unsetenv("AWS_PROFILE");
-    assert_int_equal(aws_creds_load(&c, &err), 0);
-    assert_string_equal(c.access_key, "AKDEFAULT");
-    assert_null(c.session_token);
-    aws_creds_clear(&c);
-    setenv("AWS_PROFILE", "other", 1);
-    assert_int_equal(aws_creds_load(&c, &err), 0);
-    assert_string_equal(c.access_key, "AKOTHER");
-    assert_string_equal(c.session_token, "tok");
-    aws_creds_clear(&c);
-    assert_null(c.secret_key);
-    setenv("AWS_PROFILE", "missing", 1);
-    assert_int_equal(aws_creds_load(&c, &err), CM_ECONFIG);
-    assert_non_null(strstr(err.msg, "[missing]"));
-    /* the environment wins over the file */
-    setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "senv", 1);
-    assert_int_equal(aws_creds_load(&c, &err), 0);
-    assert_string_equal(c.access_key, "AKENV");
-    aws_creds_clear(&c);
-    unsetenv("AWS_PROFILE");
-    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
-    unlink(path);
-}
-
 static void test_aws_xml_errors(void **state)
 {
     (void)state;
@@ -430,7 +390,6 @@ int main(void)
         cmocka_unit_test(test_query_maps),
         cmocka_unit_test(test_aws_endpoint_overrides),
         cmocka_unit_test(test_aws_partitions),
-        cmocka_unit_test(test_aws_credential_chain),
         cmocka_unit_test(test_aws_xml_errors),
         cmocka_unit_test(test_cm_buf_cap),
         cmocka_unit_test(test_gate),
