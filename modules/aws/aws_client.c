@@ -197,8 +197,8 @@ int aws_endpoint(const char *service, const char *region, cm_buf *b, char *signi
     } else if (rrc) {
         rc = cm_err_set(err, rerr.code, "%s", rerr.msg);
     } else {
-        rc = cm_buf_puts(b, cm_buf_str(&resolved)) ? cm_err_set(err, CM_ENOMEM, "out of memory")
-                                                   : 0;
+        rc =
+            cm_buf_puts(b, cm_buf_str(&resolved)) ? cm_err_set(err, CM_ENOMEM, "out of memory") : 0;
     }
     cm_buf_free(&resolved);
     return rc;
@@ -224,12 +224,19 @@ static void hex(char *out, const unsigned char *in, size_t n)
 /* Throttling and server-side failures worth another attempt. */
 static bool retryable_code(const char *code)
 {
-    static const char *const codes[] = {
-        "Throttling",        "ThrottlingException", "ThrottledException",
-        "RequestLimitExceeded", "SlowDown",         "TooManyRequestsException",
-        "RequestThrottled",  "ProvisionedThroughputExceededException",
-        "InternalError",     "ServiceUnavailable",  "RequestTimeout",
-        "InternalFailure",   NULL};
+    static const char *const codes[] = {"Throttling",
+                                        "ThrottlingException",
+                                        "ThrottledException",
+                                        "RequestLimitExceeded",
+                                        "SlowDown",
+                                        "TooManyRequestsException",
+                                        "RequestThrottled",
+                                        "ProvisionedThroughputExceededException",
+                                        "InternalError",
+                                        "ServiceUnavailable",
+                                        "RequestTimeout",
+                                        "InternalFailure",
+                                        NULL};
     for (int i = 0; codes[i]; i++)
         if (strcmp(code, codes[i]) == 0)
             return true;
@@ -368,8 +375,8 @@ static struct curl_slist *build_headers(aws_client *c, const aws_request *req)
         unsigned char md5[16];
         unsigned char b64[32];
         unsigned int mdlen = 0;
-        EVP_Digest(req->body ? req->body : (const void *)"", req->body_len, md5, &mdlen,
-                   EVP_md5(), NULL);
+        EVP_Digest(req->body ? req->body : (const void *)"", req->body_len, md5, &mdlen, EVP_md5(),
+                   NULL);
         EVP_EncodeBlock(b64, md5, (int)mdlen);
         snprintf(line, sizeof line, "Content-MD5: %s", b64);
         hs = curl_slist_append(hs, line);
@@ -518,9 +525,15 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
     if (!text)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
     const char *dot = strrchr(target, '.');
-    aws_request req = {.service = service, .region = region, .method = "POST", .path = "/",
-                       .body = text, .body_len = strlen(text), .content_type = content_type,
-                       .target = target, .read_only = read_only_action(dot ? dot + 1 : target)};
+    aws_request req = {.service = service,
+                       .region = region,
+                       .method = "POST",
+                       .path = "/",
+                       .body = text,
+                       .body_len = strlen(text),
+                       .content_type = content_type,
+                       .target = target,
+                       .read_only = read_only_action(dot ? dot + 1 : target)};
     aws_response resp;
     aws_response_init(&resp);
     int rc = aws_send(c, &req, &resp, err);
@@ -593,8 +606,12 @@ int aws_query_call(aws_client *c, const char *service, const char *region, const
         cm_buf_free(&form);
         return cm_err_set(err, CM_EINVAL, "%s: request too large", action);
     }
-    aws_request req = {.service = service, .region = region, .method = "POST", .path = "/",
-                       .body = form.data, .body_len = form.len,
+    aws_request req = {.service = service,
+                       .region = region,
+                       .method = "POST",
+                       .path = "/",
+                       .body = form.data,
+                       .body_len = form.len,
                        .content_type = "application/x-www-form-urlencoded; charset=utf-8",
                        .read_only = read_only_action(action)};
     aws_response resp;

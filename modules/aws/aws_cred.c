@@ -29,15 +29,20 @@
 #define USABLE_S 5
 #define RETRY_S 10
 
+void aws_wipe_free(char *s)
+{
+    if (!s)
+        return;
+    volatile char *p = s;
+    while (*p)
+        *p++ = '\0';
+    free(s);
+}
+
 static void wipe(char **s)
 {
-    if (*s) {
-        volatile char *p = *s;
-        while (*p)
-            *p++ = '\0';
-        free(*s);
-        *s = NULL;
-    }
+    aws_wipe_free(*s);
+    *s = NULL;
 }
 
 void aws_creds_clear(aws_creds *c)
@@ -123,7 +128,7 @@ static int imds_src(aws_src **out, cm_err *err)
     const char *mode = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
     if (!ep || !*ep)
         ep = mode && strcasecmp(mode, "IPv6") == 0 ? "http://[fd00:ec2::254]"
-                                                    : "http://169.254.169.254";
+                                                   : "http://169.254.169.254";
     aws_src *s = src_new(AWS_SRC_IMDS);
     if (!s || !(s->url = strdup(ep)))
         return oom(s, err);
@@ -218,8 +223,7 @@ static int role_src(const aws_profile *p, int depth, aws_src **out, cm_err *err)
                               "aws_access_key_id and aws_secret_access_key",
                               p->name);
         }
-        if (!(s->inner = src_new(AWS_SRC_STATIC)) ||
-            !(s->inner->keys.access_key = strdup(ak)) ||
+        if (!(s->inner = src_new(AWS_SRC_STATIC)) || !(s->inner->keys.access_key = strdup(ak)) ||
             !(s->inner->keys.secret_key = strdup(sk)))
             return oom(s, err);
         s->inner->keys.session_token = dup_or_null(aws_profile_get(p, "aws_session_token"));
@@ -367,8 +371,12 @@ static int resolve(aws_src **src, aws_creds *out, time_t *expires, cm_err *err)
     for (int i = 0; i < 5; i++) {
         *src = NULL;
         switch (i) {
-        case 0: rc = env_src(src, err); break;
-        case 1: rc = web_identity_src(src, err); break;
+        case 0:
+            rc = env_src(src, err);
+            break;
+        case 1:
+            rc = web_identity_src(src, err);
+            break;
         case 2:
             rc = profile_src(profile, NULL, 0, src, err);
             if (rc == CM_ENOTFOUND && explicit_profile) {
@@ -376,8 +384,12 @@ static int resolve(aws_src **src, aws_creds *out, time_t *expires, cm_err *err)
                 rc = cm_err_set(err, CM_ECONFIG, "%s (named by AWS_PROFILE)", e.msg);
             }
             break;
-        case 3: rc = container_src(src, err); break;
-        default: rc = imds_src(src, err); break;
+        case 3:
+            rc = container_src(src, err);
+            break;
+        default:
+            rc = imds_src(src, err);
+            break;
         }
         if (!rc) {
             rc = aws_src_fetch(*src, out, expires, err);
@@ -393,8 +405,8 @@ static int resolve(aws_src **src, aws_creds *out, time_t *expires, cm_err *err)
             cm_err e = *err;
             return cm_err_set(err, rc, "AWS credentials from %s: %s", names[i], e.msg);
         }
-        int n = snprintf(tried + used, sizeof tried - used, "%s%s: %s", used ? "; " : "",
-                         names[i], err->msg);
+        int n = snprintf(tried + used, sizeof tried - used, "%s%s: %s", used ? "; " : "", names[i],
+                         err->msg);
         if (n > 0)
             used = used + (size_t)n < sizeof tried ? used + (size_t)n : sizeof tried - 1;
     }
@@ -431,8 +443,9 @@ static void install(aws_creds *fresh, time_t expires, time_t now)
     memset(fresh, 0, sizeof *fresh);
     P.expires = expires;
     time_t life = expires ? expires - now : 0;
-    P.margin = life / 4 < MARGIN_MIN_S ? MARGIN_MIN_S : life / 4 > MARGIN_MAX_S ? MARGIN_MAX_S
-                                                                                : life / 4;
+    P.margin = life / 4 < MARGIN_MIN_S   ? MARGIN_MIN_S
+               : life / 4 > MARGIN_MAX_S ? MARGIN_MAX_S
+                                         : life / 4;
     /* a source that hands out the same soon-expiring credentials is not
      * asked again at once */
     P.next_fetch = now + (P.margin / 2 > 0 ? P.margin / 2 : 1);
@@ -449,8 +462,7 @@ static int copy_creds(aws_creds *mine, uint64_t *gen, cm_err *err)
     mine->access_key = strdup(P.cur.access_key);
     mine->secret_key = strdup(P.cur.secret_key);
     mine->session_token = P.cur.session_token ? strdup(P.cur.session_token) : NULL;
-    if (!mine->access_key || !mine->secret_key ||
-        (P.cur.session_token && !mine->session_token)) {
+    if (!mine->access_key || !mine->secret_key || (P.cur.session_token && !mine->session_token)) {
         aws_creds_clear(mine);
         *gen = 0;
         return cm_err_set(err, CM_ENOMEM, "out of memory");

@@ -18,7 +18,7 @@ typedef struct aws_profile {
     char *name;
     char **keys, **vals;
     size_t n;
-    bool found;                /* a section of that name exists in either file */
+    bool found; /* a section of that name exists in either file */
     char config_path[1024];
     char credentials_path[1024];
 } aws_profile;
@@ -45,8 +45,8 @@ typedef enum {
  * refresh reads it without a lock. */
 typedef struct aws_src {
     aws_src_kind kind;
-    char desc[512];        /* for the log: never a secret */
-    aws_creds keys;        /* AWS_SRC_STATIC */
+    char desc[512]; /* for the log: never a secret */
+    aws_creds keys; /* AWS_SRC_STATIC */
     char *role_arn, *session_name, *external_id, *token_file, *region;
     int duration_s;        /* 0: STS's default */
     struct aws_src *inner; /* AWS_SRC_ASSUME_ROLE: what signs the AssumeRole */
@@ -56,6 +56,8 @@ typedef struct aws_src {
 } aws_src;
 
 void aws_src_free(aws_src *s);
+/* Zeroes a string that may hold a secret, then frees it. */
+void aws_wipe_free(char *s);
 /* Fetches fresh credentials from s. *expires is 0 for credentials that
  * never expire. */
 int aws_src_fetch(const aws_src *s, aws_creds *out, time_t *expires, cm_err *err);
@@ -69,7 +71,6 @@ int aws_container_url(char *out, size_t size, cm_err *err);
  * loopback address or the ECS / EKS link-local hosts. */
 bool aws_container_url_allowed(const char *url);
 /* Credentials from credential_process output (JSON, Version 1). */
-int aws_process_output(const char *json, size_t len, aws_creds *out, time_t *expires,
-                       cm_err *err);
+int aws_process_output(const char *json, size_t len, aws_creds *out, time_t *expires, cm_err *err);
 
 #endif

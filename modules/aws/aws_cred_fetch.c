@@ -27,16 +27,6 @@ extern char **environ;
 #define CRED_BODY_MAX 65536
 #define PROCESS_TIMEOUT_MS 60000
 
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = '\0';
-    free(s);
-}
-
 void aws_src_free(aws_src *s)
 {
     if (!s)
@@ -50,7 +40,7 @@ void aws_src_free(aws_src *s)
     aws_src_free(s->inner);
     free(s->command);
     free(s->url);
-    wipe_free(s->auth_token);
+    aws_wipe_free(s->auth_token);
     free(s->auth_token_file);
     free(s);
 }
@@ -84,8 +74,12 @@ time_t aws_parse_time(const char *s)
     }
     if (*p)
         return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = sec};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
     return timegm(&tm) - off;
 }
 
@@ -144,15 +138,13 @@ static int creds_json(const char *body, size_t len, const char *tok_key, aws_cre
     return rc;
 }
 
-int aws_process_output(const char *text, size_t len, aws_creds *out, time_t *expires,
-                       cm_err *err)
+int aws_process_output(const char *text, size_t len, aws_creds *out, time_t *expires, cm_err *err)
 {
     memset(out, 0, sizeof *out);
     json_t *j = json_loadb(text, len, 0, NULL);
     if (!json_is_object(j)) {
         json_decref(j);
-        return cm_err_set(err, CM_EBADREPLY,
-                          "credential_process: its output is not a JSON object");
+        return cm_err_set(err, CM_EBADREPLY, "credential_process: its output is not a JSON object");
     }
     int rc = 0;
     json_t *v = json_object_get(j, "Version");
@@ -162,8 +154,8 @@ int aws_process_output(const char *text, size_t len, aws_creds *out, time_t *exp
     if (!rc)
         rc = take_keys(out, json_string_value(json_object_get(j, "AccessKeyId")),
                        json_string_value(json_object_get(j, "SecretAccessKey")),
-                       json_string_value(json_object_get(j, "SessionToken")),
-                       "credential_process", err);
+                       json_string_value(json_object_get(j, "SessionToken")), "credential_process",
+                       err);
     if (!rc) {
         rc = take_expiry(json_string_value(json_object_get(j, "Expiration")), expires,
                          "credential_process", err);
@@ -181,8 +173,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* One plain HTTP request (no signing) with short timeouts. */
-static int http_call(const char *method, const char *url, struct curl_slist *headers,
-                     long total_ms, long *status, cm_buf *body, cm_err *err)
+static int http_call(const char *method, const char *url, struct curl_slist *headers, long total_ms,
+                     long *status, cm_buf *body, cm_err *err)
 {
     CURL *h = curl_easy_init();
     if (!h)
@@ -215,8 +207,8 @@ static int http_call(const char *method, const char *url, struct curl_slist *hea
 
 /* --- STS ---------------------------------------------------------------- */
 
-static int sts_call(const aws_creds *signer, const char *region, const char *action,
-                    json_t *params, aws_creds *out, time_t *expires, cm_err *err)
+static int sts_call(const aws_creds *signer, const char *region, const char *action, json_t *params,
+                    aws_creds *out, time_t *expires, cm_err *err)
 {
     aws_creds anon = {0};
     aws_client *c;
@@ -321,7 +313,7 @@ static int fetch_web_identity(const aws_src *s, aws_creds *out, time_t *expires,
     int rc = p ? sts_call(NULL, src_region(s), "AssumeRoleWithWebIdentity", p, out, expires, err)
                : cm_err_set(err, CM_ENOMEM, "out of memory");
     json_decref(p);
-    wipe_free(tok);
+    aws_wipe_free(tok);
     return rc;
 }
 
@@ -401,7 +393,8 @@ static int fetch_process(const aws_src *s, aws_creds *out, time_t *expires, cm_e
         ;
     if (!rc && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
         rc = WIFEXITED(st)
-                 ? cm_err_set(err, CM_ECONFIG, "credential_process: the command exited with status %d",
+                 ? cm_err_set(err, CM_ECONFIG,
+                              "credential_process: the command exited with status %d",
                               WEXITSTATUS(st))
                  : cm_err_set(err, CM_ECONFIG, "credential_process: the command died of signal %d",
                               WTERMSIG(st));
@@ -483,7 +476,7 @@ static int fetch_container(const aws_src *s, aws_creds *out, time_t *expires, cm
         hs = curl_slist_append(hs, cm_buf_str(&line));
         memset(line.data, 0, line.len);
         cm_buf_free(&line);
-        wipe_free(tok);
+        aws_wipe_free(tok);
     }
     cm_buf body;
     cm_buf_init(&body, CRED_BODY_MAX);
@@ -525,8 +518,10 @@ static int fetch_imds(const aws_src *s, aws_creds *out, time_t *expires, cm_err 
         snprintf(line, sizeof line, "X-aws-ec2-metadata-token: %s", tok);
         hs = curl_slist_append(NULL, line);
     } else if (!rc && status == 403) {
-        rc = cm_err_set(err, CM_ECONFIG, "instance metadata: PUT %s answered HTTP 403 (the "
-                        "instance's metadata service is disabled)", url);
+        rc = cm_err_set(err, CM_ECONFIG,
+                        "instance metadata: PUT %s answered HTTP 403 (the "
+                        "instance's metadata service is disabled)",
+                        url);
     } else if (!rc && status != 404 && status != 405) { /* those: IMDSv1 only */
         rc = cm_err_set(err, CM_ECLOUD, "instance metadata: PUT %s answered HTTP %ld", url, status);
     }
@@ -537,7 +532,8 @@ static int fetch_imds(const aws_src *s, aws_creds *out, time_t *expires, cm_err 
         if (!rc && status == 404)
             rc = cm_err_set(err, CM_ENOTFOUND,
                             "instance metadata: GET %s answered HTTP 404 (the instance has no "
-                            "instance profile)", url);
+                            "instance profile)",
+                            url);
         else if (!rc && status != 200)
             rc = cm_err_set(err, CM_ECLOUD, "instance metadata: GET %s answered HTTP %ld", url,
                             status);

@@ -20,16 +20,6 @@ static char *trim(char *s)
     return s;
 }
 
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = '\0';
-    free(s);
-}
-
 static int put(aws_profile *p, const char *key, const char *val)
 {
     for (size_t i = 0; i < p->n; i++)
@@ -37,7 +27,7 @@ static int put(aws_profile *p, const char *key, const char *val)
             char *v = strdup(val);
             if (!v)
                 return CM_ENOMEM;
-            wipe_free(p->vals[i]);
+            aws_wipe_free(p->vals[i]);
             p->vals[i] = v;
             return 0;
         }
@@ -53,7 +43,7 @@ static int put(aws_profile *p, const char *key, const char *val)
     p->vals[p->n] = strdup(val);
     if (!p->keys[p->n] || !p->vals[p->n]) {
         free(p->keys[p->n]);
-        wipe_free(p->vals[p->n]);
+        aws_wipe_free(p->vals[p->n]);
         return CM_ENOMEM;
     }
     p->n++;
@@ -172,7 +162,7 @@ void aws_profile_free(aws_profile *p)
         return;
     for (size_t i = 0; i < p->n; i++) {
         free(p->keys[i]);
-        wipe_free(p->vals[i]);
+        aws_wipe_free(p->vals[i]);
     }
     free(p->keys);
     free(p->vals);

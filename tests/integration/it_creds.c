@@ -52,8 +52,8 @@ static void moto_auth(bool on)
     const char *out;
     snprintf(u, sizeof u, "%s/moto-api/reset-auth", moto);
     /* moto reads the count from the raw body, which a form type would hide */
-    assert_int_equal(it_http_full(NULL, "Content-Type: text/plain", "POST", u, on ? "0" : "inf", &out),
-                     200);
+    assert_int_equal(
+        it_http_full(NULL, "Content-Type: text/plain", "POST", u, on ? "0" : "inf", &out), 200);
 }
 
 static void iam(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -72,7 +72,7 @@ static void iam(const char *fmt, ...)
 }
 
 #define ALLOW_ALL                                                                                  \
-    "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C" \
+    "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C"  \
     "%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D"
 
 static void make_user(const char *name, keys *k)
@@ -171,12 +171,19 @@ static int bootstrap(void **state)
  * and instance metadata out of the way. */
 static void no_sources(void)
 {
-    static const char *const vars[] = {
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-        "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_ENDPOINT_URL_STS", NULL};
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_ROLE_SESSION_NAME",
+                                       "AWS_PROFILE",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                       "AWS_ENDPOINT_URL_STS",
+                                       NULL};
     for (int i = 0; vars[i]; i++)
         unsetenv(vars[i]);
     setenv("AWS_CONFIG_FILE", "/nonexistent/iasql-it/config", 1);
@@ -228,8 +235,9 @@ static void test_environment_with_session_token(void **state)
     setenv("AWS_ACCESS_KEY_ID", role.id, 1);
     setenv("AWS_SECRET_ACCESS_KEY", role.secret, 1);
     setenv("AWS_SESSION_TOKEN", role.token, 1);
-    deploy_with("env", "AWS credentials from the environment (AWS_ACCESS_KEY_ID with "
-                       "AWS_SESSION_TOKEN)",
+    deploy_with("env",
+                "AWS credentials from the environment (AWS_ACCESS_KEY_ID with "
+                "AWS_SESSION_TOKEN)",
                 role.secret);
     /* the control: moto's checking is on, and refuses the key without its
      * session token */
@@ -291,8 +299,8 @@ static void test_assume_role_profile(void **state)
     moto_auth(true);
     it_env e;
     assert_int_not_equal(it_setup(&e, "assume_refused"), 0);
-    assert_true(it_log_count(&e, "AWS credentials from shared files: STS AssumeRole: AccessDenied") >=
-                1);
+    assert_true(
+        it_log_count(&e, "AWS credentials from shared files: STS AssumeRole: AccessDenied") >= 1);
     moto_auth(false);
     it_teardown(&e);
 }
@@ -409,8 +417,8 @@ static void test_refresh_during_a_run(void **state)
     moto_auth(true);
     assert_true(it_ok(&e, "INSERT INTO bucket (name) VALUES ($1)", 1, p2));
     it_expect_commit(&e, 1, "create");
-    assert_true(it_ok(&e, "DELETE FROM bucket WHERE name IN ($1, $2)", 2,
-                      (const char *const[]){one, two}));
+    assert_true(
+        it_ok(&e, "DELETE FROM bucket WHERE name IN ($1, $2)", 2, (const char *const[]){one, two}));
     it_expect_commit(&e, 2, "delete");
     moto_auth(false);
     assert_false(it_cloud_has_bucket(e.emulator, one));

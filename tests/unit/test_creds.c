@@ -37,13 +37,22 @@ static void write_file(const char *path, const char *text, mode_t mode)
  * metadata at a port nothing listens on. */
 static void clean_env(void)
 {
-    static const char *const vars[] = {
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED", "AWS_REGION",
-        "AWS_DEFAULT_REGION", NULL};
+    static const char *const vars[] = {"AWS_ACCESS_KEY_ID",
+                                       "AWS_SECRET_ACCESS_KEY",
+                                       "AWS_SESSION_TOKEN",
+                                       "AWS_WEB_IDENTITY_TOKEN_FILE",
+                                       "AWS_ROLE_ARN",
+                                       "AWS_ROLE_SESSION_NAME",
+                                       "AWS_PROFILE",
+                                       "AWS_DEFAULT_PROFILE",
+                                       "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                                       "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                                       "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                                       "AWS_EC2_METADATA_DISABLED",
+                                       "AWS_REGION",
+                                       "AWS_DEFAULT_REGION",
+                                       NULL};
     for (int i = 0; vars[i]; i++)
         unsetenv(vars[i]);
     setenv("AWS_CONFIG_FILE", config_path, 1);
@@ -278,7 +287,8 @@ static void test_process_output(void **state)
         const char *out, *message;
     } bad[] = {
         {"not json", "not a JSON object"},
-        {"{\"Version\": 2, \"AccessKeyId\": \"a\", \"SecretAccessKey\": \"b\"}", "Version is not 1"},
+        {"{\"Version\": 2, \"AccessKeyId\": \"a\", \"SecretAccessKey\": \"b\"}",
+         "Version is not 1"},
         {"{\"Version\": 1, \"AccessKeyId\": \"a\"}", "lacks an access key id or secret"},
         {"{\"Version\": 1, \"AccessKeyId\": \"a\", \"SecretAccessKey\": \"b\", \"Expiration\": "
          "\"soon\"}",
@@ -343,12 +353,18 @@ static void test_container_urls(void **state)
         const char *url;
         bool ok;
     } cases[] = {
-        {"http://127.0.0.1:8080/creds", true},    {"http://localhost/creds", true},
-        {"http://[::1]:80/creds", true},          {"http://169.254.170.23/v1/credentials", true},
-        {"http://169.254.170.2/creds", true},     {"https://creds.example.com/x", true},
-        {"http://creds.example.com/x", false},    {"http://10.0.0.1/creds", false},
-        {"file:///etc/passwd", false},            {"not a url", false},
-        {"http://127.0.0.1.evil.example/x", false}, {"http://127.1.2.3/x", true},
+        {"http://127.0.0.1:8080/creds", true},
+        {"http://localhost/creds", true},
+        {"http://[::1]:80/creds", true},
+        {"http://169.254.170.23/v1/credentials", true},
+        {"http://169.254.170.2/creds", true},
+        {"https://creds.example.com/x", true},
+        {"http://creds.example.com/x", false},
+        {"http://10.0.0.1/creds", false},
+        {"file:///etc/passwd", false},
+        {"not a url", false},
+        {"http://127.0.0.1.evil.example/x", false},
+        {"http://127.1.2.3/x", true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (aws_container_url_allowed(cases[i].url) != cases[i].ok)
