@@ -324,15 +324,21 @@ static void test_credential_process(void **state)
                 NULL /* in the config file, by the test's choice */);
 }
 
-static void test_container_endpoint(void **state)
+/* Only the container endpoint of cred_server.py, with its token file. */
+static void container_only(void)
 {
-    (void)state;
     no_sources();
     char url[512], tf[512];
     snprintf(url, sizeof url, "%s/ecs/creds", server);
     snprintf(tf, sizeof tf, "%s/auth", state_dir);
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tf, 1);
+}
+
+static void test_container_endpoint(void **state)
+{
+    (void)state;
+    container_only();
     serve(&role, 3600);
     int before = hits("container");
     deploy_with("container", "AWS credentials from the container endpoint", role.secret);
@@ -383,12 +389,7 @@ static void test_moto_instance_metadata(void **state)
 static void test_refresh_during_a_run(void **state)
 {
     (void)state;
-    no_sources();
-    char url[512], tf[512];
-    snprintf(url, sizeof url, "%s/ecs/creds", server);
-    snprintf(tf, sizeof tf, "%s/auth", state_dir);
-    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
-    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tf, 1);
+    container_only();
     keys c = user_c;
     c.token[0] = '\0';
     double t0 = it_now_s();
