@@ -309,7 +309,7 @@ typedef struct wait_ref {
 static int probe_active(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
 {
     const wait_ref *w = arg;
-    json_t *d;
+    json_t *d = NULL; /* a failed describe may leave it unset */
     int rc = w->describe(ctx, w->region, w->name, &d, err);
     if (rc)
         return rc;
@@ -322,7 +322,7 @@ static int probe_active(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
 static int probe_gone(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
 {
     const wait_ref *w = arg;
-    json_t *d;
+    json_t *d = NULL; /* a failed describe may leave it unset */
     int rc = w->describe(ctx, w->region, w->name, &d, err);
     if (rc == CM_ENOTFOUND) {
         cm_err_clear(err);

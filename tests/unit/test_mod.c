@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "modules/mod.h"
+#include "modules/mod_int.h"
 
 static void test_constraint_names_fit(void **state)
 {
@@ -79,11 +80,49 @@ static void test_registry_order_and_tables(void **state)
     }
 }
 
+/* A describe that fails the way a throttled or unreachable service does:
+ * an error, and *out left as it was. */
+static int describe_throttled(mod_ctx *ctx, const char *region, const char *name, json_t **out,
+                              cm_err *err)
+{
+    (void)ctx;
+    (void)region;
+    (void)name;
+    (void)out;
+    return cm_err_set(err, CM_ERETRY, "ThrottlingException: Rate exceeded");
+}
+
+/* Leaves non-NULL garbage where the next call's locals will be. */
+static void __attribute__((noinline)) dirty_stack(void)
+{
+    volatile unsigned char junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0x5a;
+}
+
+/* Waiting for a resource to go (a DynamoDB table, a Kinesis stream) while
+ * its describe fails must return that failure, not free a pointer the
+ * describe never set. */
+static void test_wait_survives_failing_describe(void **state)
+{
+    (void)state;
+    cm_err err;
+    dirty_stack();
+    assert_int_equal(mod_wait_gone(NULL, describe_throttled, "us-east-1", "t", 100, &err),
+                     CM_ERETRY);
+    assert_non_null(strstr(err.msg, "ThrottlingException"));
+    dirty_stack();
+    assert_int_equal(
+        mod_wait_active(NULL, describe_throttled, "TableStatus", "us-east-1", "t", 100, &err),
+        CM_ERETRY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constraint_names_fit),
         cmocka_unit_test(test_registry_order_and_tables),
+        cmocka_unit_test(test_wait_survives_failing_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
