@@ -128,7 +128,7 @@ static int lock_rows(PGconn *conn, const apl_writeback *wb, size_t nwb, size_t f
     if (rc == CM_EBUSY || (!rc && PQntuples(res) > 0)) {
         /* A lock on the whole table (LOCK TABLE, DDL) outlasted lock_timeout,
          * or rows are locked: who holds them. */
-        cm_err herr;
+        cm_err herr = {0};
         if (apl_lock_holders(conn, wb[first].table->name, rc == CM_EBUSY, &who, &herr))
             cm_buf_puts(&who, "another session");
     }
@@ -206,7 +206,7 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t 
                 if (wb[k].table != wb[i].table || listed(skip, wb[k].table->name, wb[k].row_id))
                     continue;
                 json_t *one = json_pack("[o]", image_with_id(&wb[k]));
-                cm_err rerr;
+                cm_err rerr = {0};
                 int r1 = apl_run_rows(conn, cm_buf_str(&sql), one, &rerr);
                 json_decref(one);
                 if (r1 == CM_EPG)

@@ -176,7 +176,7 @@ int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcom
             if (p->items[k].table == t && os[k].ok && os[k].image && !os[k].gone &&
                 lacks_owned(t, os[k].image))
                 json_array_append(images, os[k].image);
-        cm_err ferr;
+        cm_err ferr = {0};
         if (json_array_size(images) && t->ops->fill_owned(ctx, images, &ferr)) {
             /* The rows stay pending, so a later commit reads these again. */
             cm_log(CM_LOG_WARN, "cloud-owned columns of new %s rows not read: %s", t->name,

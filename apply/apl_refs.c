@@ -64,7 +64,7 @@ static int ref_image(jnl *j, const apl_plan *p, const outcome *os, const mod_tab
         return 0;
     }
     jnl_txn *t;
-    cm_err err;
+    cm_err err = {0};
     int rc = jnl_txn_begin(j, false, &t, &err);
     if (!rc)
         rc = jnl_state_image(t, rt->name, row_id, out, &err);

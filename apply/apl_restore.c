@@ -216,7 +216,7 @@ static int restore_group(PGconn *conn, const restore_set *s, const mod_table *t,
         if (r->table != t || r->op != op)
             continue;
         json_t *one = json_pack("[o]", row_arg(r));
-        cm_err rerr;
+        cm_err rerr = {0};
         if (apl_run_rows(conn, cm_buf_str(&sql), one, &rerr) == CM_EPG) {
             cm_buf d;
             cm_buf_init(&d, 4096);
@@ -495,7 +495,7 @@ static bool parent_at(jnl_txn *t, const mod_table *table, const json_t *known, c
         return true;
     const mod_table *pt = mod_find_table(c->ref, NULL);
     json_t *pknown = NULL;
-    cm_err err;
+    cm_err err = {0};
     if (!pt || jnl_state_image(t, c->ref, (uint64_t)json_integer_value(v), &pknown, &err))
         return false;
     bool at = comes_with_parent(pt, pknown) && parent_at(t, pt, pknown, fold, depth + 1);

@@ -67,7 +67,7 @@ typedef struct worker {
 static void run_job(mod_ctx *ctx, job *jb)
 {
     const mod_table_ops *ops = jb->table->ops;
-    cm_err err;
+    cm_err err = {0};
     cm_err_clear(&err);
     mod_ctx_set_token(ctx, jb->token);
     /* A table whose list does not show owners: ask before changing. */
@@ -136,8 +136,8 @@ typedef struct sched {
     long *del_node, *put_node; /* per item, -1 when none */
     bool *written;             /* per item: its result is journaled */
     const char **svc;          /* per node: the service */
-    const char *svc_names[64];
-    int svc_running[64];
+    const char **svc_names; /* the distinct services, at most one per node */
+    int *svc_running;       /* per service: its actions running now */
     int nsvc;
 } sched;
 
@@ -304,7 +304,10 @@ static int build_graph(sched *s)
     s->put_node = calloc(p->n + 1, sizeof *s->put_node);
     s->written = calloc(p->n + 1, sizeof *s->written);
     s->svc = calloc(2 * p->n + 1, sizeof *s->svc);
-    if (!s->nodes || !s->del_node || !s->put_node || !s->written || !s->svc)
+    s->svc_names = calloc(2 * p->n + 1, sizeof *s->svc_names);
+    s->svc_running = calloc(2 * p->n + 1, sizeof *s->svc_running);
+    if (!s->nodes || !s->del_node || !s->put_node || !s->written || !s->svc || !s->svc_names ||
+        !s->svc_running)
         return CM_ENOMEM;
     for (size_t i = 0; i < p->n; i++) {
         apl_item *it = &p->items[i];
@@ -376,9 +379,7 @@ static int *svc_slot(sched *s, const char *svc)
     for (int i = 0; i < s->nsvc; i++)
         if (strcmp(s->svc_names[i], svc) == 0)
             return &s->svc_running[i];
-    if (s->nsvc == 64)
-        return &s->svc_running[63];
-    s->svc_names[s->nsvc] = svc;
+    s->svc_names[s->nsvc] = svc; /* sized for a service per node */
     s->svc_running[s->nsvc] = 0;
     return &s->svc_running[s->nsvc++];
 }
@@ -579,6 +580,8 @@ static void sched_free(sched *s)
     free(s->put_node);
     free(s->written);
     free(s->svc);
+    free(s->svc_names);
+    free(s->svc_running);
 }
 
 int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os,

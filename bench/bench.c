@@ -31,7 +31,7 @@ static double median(double *v, int n)
 
 static void must(PGconn *c, const char *sql)
 {
-    cm_err err;
+    cm_err err = {0};
     if (cm_pg_run(c, &err, sql, 0, NULL)) {
         fprintf(stderr, "bench: %s\n  %s\n", sql, err.msg);
         exit(1);
@@ -100,7 +100,7 @@ static double insert_block(PGconn *c, const char *table, int pair, int n)
         char name[64];
         snprintf(name, sizeof name, "single-%s-%d-%d", table[0] == 'b' && table[1] == 'e' ? "plain" : "captured", pair, i);
         const char *p[] = {name};
-        cm_err err;
+        cm_err err = {0};
         if (cm_pg_run(c, &err, sql, 1, p)) {
             fprintf(stderr, "bench: %s\n", err.msg);
             exit(1);
@@ -152,7 +152,7 @@ static void tail_and_scan(PGconn *c, const char *tmp, json_t *out)
         snprintf(dir, sizeof dir, "%s/bench-journal-%d", tmp, r);
         rm_rf(dir);
         jnl *j;
-        cm_err err;
+        cm_err err = {0};
         if (jnl_open(&j, dir, &err)) {
             fprintf(stderr, "bench: %s\n", err.msg);
             exit(1);
@@ -444,7 +444,7 @@ static void synthetic_journal(PGconn *c, const char *dir, uint64_t n)
     must(c, "SET session_replication_role = origin");
     rm_rf(dir);
     jnl *j;
-    cm_err err;
+    cm_err err = {0};
     if (jnl_open(&j, dir, &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
@@ -503,7 +503,7 @@ static void replay_1m(PGconn *c, const char *conninfo, const char *tmp, json_t *
     for (int r = 0; r < 3; r++) {
         must(c, "DROP DATABASE IF EXISTS iasql_bench_replay WITH (FORCE)");
         must(c, "CREATE DATABASE iasql_bench_replay");
-        cm_err err;
+        cm_err err = {0};
         int64_t t0 = cm_mono_us();
         if (eng_replay(dir, ci, 0, &err)) {
             fprintf(stderr, "bench: replay: %s\n", err.msg);
@@ -530,7 +530,7 @@ int main(int argc, char **argv)
         return 2;
     }
     PGconn *c;
-    cm_err err;
+    cm_err err = {0};
     if (cm_pg_connect(&c, argv[1], &err)) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;

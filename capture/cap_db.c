@@ -163,7 +163,7 @@ int cap_db_tail(PGconn *conn, jnl *j, uint64_t *events_out, cm_err *err)
     }
     jnl_txn_abort(t);
     /* Read-only: ending it after the journal commit loses nothing. */
-    cm_err tmp;
+    cm_err tmp = {0};
     int rc2 = cm_pg_run(conn, &tmp, rc ? "ROLLBACK" : "COMMIT", 0, NULL);
     if (!rc && rc2) {
         *err = tmp;

@@ -44,6 +44,12 @@ static int array_columns(PGconn *conn, const mod_table *t, uint64_t *bits, cm_er
     const char *p[] = {t->name};
     PGresult *res = NULL;
     *bits = 0;
+    int ncols = 0;
+    for (const mod_column *c = t->columns; c->name; c++)
+        ncols++;
+    if (ncols > MOD_COLUMNS_MAX)
+        return cm_err_set(err, CM_EINVAL, "table %s has %d columns, more than the %d a poll compares",
+                          t->name, ncols, MOD_COLUMNS_MAX);
     int rc = cm_pg_exec(conn, &res, err,
                         "SELECT a.attname FROM pg_attribute a JOIN pg_type y ON y.oid = a.atttypid "
                         "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped "
@@ -51,7 +57,7 @@ static int array_columns(PGconn *conn, const mod_table *t, uint64_t *bits, cm_er
                         1, p);
     for (int r = 0; !rc && r < PQntuples(res); r++) {
         int k = 0;
-        for (const mod_column *c = t->columns; c->name && k < 64; c++, k++)
+        for (const mod_column *c = t->columns; c->name && k < MOD_COLUMNS_MAX; c++, k++)
             if (strcmp(c->name, PQgetvalue(res, r, 0)) == 0)
                 *bits |= (uint64_t)1 << k;
     }
@@ -107,7 +113,7 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
                            cm_buf_str(&qt));
     int k = 0;
     for (const mod_column *c = t->columns; !rc && c->name; c++, k++) {
-        bool array = k < 64 && (arrays >> k) & 1;
+        bool array = (arrays >> k) & 1; /* k < MOD_COLUMNS_MAX: array_columns checked */
         if (c->flags & MOD_COL_SECRET) {
             /* Two masks say nothing about the values behind them. */
             cm_buf q;
@@ -260,7 +266,7 @@ static int write_rows(PGconn *conn, const mod_table *t, const char *sql, const j
     json_array_foreach(rows, i, row)
     {
         json_t *one = json_pack("[O]", row);
-        cm_err rerr;
+        cm_err rerr = {0};
         rc = exec_rows(conn, sql, one, written, &rerr);
         json_decref(one);
         if (rc == CM_EPG) {
@@ -454,7 +460,7 @@ static int absent(jnl *j, poll_table *pt, uint64_t id, const cap_poll_hooks *h, 
     }
     json_t *known = NULL, *seen = NULL;
     int rc = read_image(j, jnl_state_image, t->name, id, &known, err);
-    cm_err rerr;
+    cm_err rerr = {0};
     cm_err_clear(&rerr);
     int found = rc || !known || !h->read ? 0 : h->read(h->arg, t, id, known, &rerr);
     if (!rc && found == CM_ENOTFOUND)
@@ -663,7 +669,7 @@ static void report_written(const mod_table *t, const json_t *written, const char
         }
         json_t *img = NULL;
         const char *txt = json_string_value(json_array_get(w, 1));
-        cm_err perr;
+        cm_err perr = {0};
         if (txt && cm_json_parse(&img, txt, strlen(txt), &perr))
             img = NULL;
         /* What AWS made with its parent (a VPC's default security group,
@@ -842,7 +848,7 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
         size_t nrefused = json_array_size(o->refused), ndeferred = o->deferred;
         size_t nowners = o->owners;
         rc = cm_pg_run(conn, err, "SAVEPOINT iasql_poll_table", 0, NULL);
-        cm_err terr;
+        cm_err terr = {0};
         int trc = rc ? 0 : poll_one(conn, j, &pts[i], in[i].rows, h, o, &terr);
         if (trc == CM_EPG || trc == CM_EINVAL || trc == CM_EBADREPLY) {
             rc = cm_pg_run(conn, err, "ROLLBACK TO SAVEPOINT iasql_poll_table", 0, NULL);

@@ -13,6 +13,12 @@
 /* How many open RPC tickets the engine keeps (docs/rpc.md). Their lock
  * keys, like every other lock iasql relies on, are random one-key advisory
  * locks that nobody can take before their holder does. */
+/* The class (first key) of the engine's two-key advisory locks: iasql init
+ * serialises on (ENG_LOCK_CLASS, -1). The RPC's ticket and proof locks
+ * are single bigint keys derived in SQL (iasql_rpc_lock_key). */
+#define ENG_LOCK_CLASS 1767993713
+#define ENG_STR_(x) #x
+#define ENG_STR(x) ENG_STR_(x)
 #define ENG_TICKETS 16
 
 /* The longest commit message, in bytes: it goes into the journal and into

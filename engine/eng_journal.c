@@ -112,7 +112,7 @@ bool eng_journal_exists(const char *dir)
 static void copy_meta(jnl_txn *t, const char *key, char *out, size_t n)
 {
     jnl_str v;
-    cm_err ignored;
+    cm_err ignored = {0};
     out[0] = '\0';
     if (!jnl_meta_get(t, key, &v, &ignored))
         snprintf(out, n, "%.*s", (int)v.len, v.ptr);

@@ -78,7 +78,7 @@ static int replay_main(int argc, char **argv)
                 argv[i]);
         return 2;
     }
-    cm_err err;
+    cm_err err = {0};
     cm_err_clear(&err);
     if (eng_replay(argv[1], argv[2], to, &err)) {
         fprintf(stderr, "iasql journal replay: %s\n", err.msg);
@@ -93,7 +93,7 @@ static int rebuild_main(int argc, char **argv)
         fprintf(stderr, "usage: iasql journal rebuild CONNINFO --journal DIR\n");
         return 2;
     }
-    cm_err err;
+    cm_err err = {0};
     cm_err_clear(&err);
     if (eng_rebuild(argv[1], argv[3], &err)) {
         fprintf(stderr, "iasql journal rebuild: %s\n", err.msg);
@@ -117,7 +117,7 @@ int eng_journal_main(int argc, char **argv)
     const char *cmd = argv[0], *dir = argv[1];
     bool as_json = argc > 2 && strcmp(argv[2], "--json") == 0;
     jnl *j;
-    cm_err err;
+    cm_err err = {0};
     cm_err_clear(&err);
     /* a mistyped path must not look like a healthy, empty journal */
     int rc = eng_journal_exists(dir) ? 0 : cm_err_set(&err, CM_ENOTFOUND, "no journal at %s", dir);

@@ -259,7 +259,7 @@ static void lock_timeout_message(eng *e, const rpc_req *q, cm_err *fail)
 {
     cm_buf who;
     cm_buf_init(&who, 1 << 16);
-    cm_err herr;
+    cm_err herr = {0};
     if (apl_lock_holders(e->ctl, NULL, strcmp(q->op, "uninstall") == 0 ||
                                            strcmp(q->op, "uninstall_discard") == 0 ||
                                            strcmp(q->op, "install") == 0,
@@ -300,7 +300,7 @@ static int serve_one(eng *e, const rpc_req *q, cm_err *err)
         snprintf(msg, sizeof msg, "there is no iasql request \"%.100s\"", q->op);
         return refuse(e, q, "failed", msg, err);
     }
-    cm_err fail;
+    cm_err fail = {0};
     cm_err_clear(&fail);
     if ((op->flags & ENG_OP_TX) && transaction_of(e, q, &fail))
         return refuse(e, q, "failed", fail.msg, err);

@@ -118,7 +118,7 @@ static void eng_close(eng *e)
  * other failure is logged and the loop goes on. */
 static int periodic(eng *e, int (*task)(eng *, cm_err *), const char *what, cm_err *err)
 {
-    cm_err terr;
+    cm_err terr = {0};
     int rc = task(e, &terr);
     if (rc == CM_EPGCONN) {
         *err = terr;
@@ -151,7 +151,7 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
             cm_log(CM_LOG_INFO, "stopping on signal");
             /* What was written last (a commit's write-backs) goes into the
              * journal before the engine stops. */
-            cm_err terr;
+            cm_err terr = {0};
             if (eng_tail(e, &terr))
                 cm_log(CM_LOG_WARN, "last tail before stopping: %s", terr.msg);
             if (eng_rpc_stop(e, &terr))
@@ -185,7 +185,7 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
             next_apply = cm_mono_us() + apply_every;
         }
         if (pfd >= 0 && (fds[2].revents & POLLIN)) {
-            cm_err perr;
+            cm_err perr = {0};
             int rc = eng_poll_finish(e, &perr);
             if (rc == CM_EPGCONN || rc == CM_ECORRUPT || rc == CM_EFULL) {
                 *err = perr;
@@ -194,7 +194,7 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
             if (rc)
                 cm_log(CM_LOG_WARN, "poll: %s", perr.msg);
         }
-        cm_err serr;
+        cm_err serr = {0};
         int rc = eng_poll_start(e, &serr);
         if (rc == CM_EPGCONN) {
             *err = serr;

@@ -166,7 +166,7 @@ static int init_in_txn(PGconn *conn, const init_facts *f, const char *loop, cm_e
     if (!rc)
         rc = cm_pg_run(conn, err, "SET LOCAL lock_timeout = '30s'", 0, NULL);
     if (!rc)
-        rc = cm_pg_run(conn, err, "SELECT pg_advisory_xact_lock(1767993713, -1)", 0, NULL);
+        rc = cm_pg_run(conn, err, "SELECT pg_advisory_xact_lock(" ENG_STR(ENG_LOCK_CLASS) ", -1)", 0, NULL);
     if (!rc && !f->dblink)
         rc = cm_pg_run(conn, err, "CREATE EXTENSION IF NOT EXISTS dblink", 0, NULL);
     if (!rc)

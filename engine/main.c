@@ -36,7 +36,7 @@ static int cmd_init(int argc, char **argv)
         usage();
         return 2;
     }
-    cm_err err;
+    cm_err err = {0};
     if (eng_schema_init(argv[0], &err))
         return fail("init", &err);
     printf("iasql %s schema installed\n", IASQL_VERSION);
@@ -101,7 +101,7 @@ static int cmd_run(int argc, char **argv)
     }
     if (opt.tail_ms <= 0)
         opt.tail_ms = 1000;
-    cm_err err;
+    cm_err err = {0};
     cm_err_clear(&err);
     if (eng_run(argv[0], &opt, &err)) {
         cm_log(CM_LOG_ERROR, "%s", err.msg);
@@ -145,7 +145,7 @@ static int call_sql(const char *cmd, const char *sql, int argc, char **argv)
     }
     PGconn *conn;
     PGresult *res;
-    cm_err err;
+    cm_err err = {0};
     const char *params[1] = {argc > 1 ? argv[1] : NULL};
     if (cm_pg_connect(&conn, argv[0], &err))
         return fail(cmd, &err);

@@ -713,7 +713,7 @@ int jnl_verify(jnl *j, uint64_t *records, size_t *problems, cm_buf *report, cm_e
         }
         expect = seq + 1;
         jnl_rec rec;
-        cm_err derr;
+        cm_err derr = {0};
         if (jnl_rec_decode(&rec, val.mv_data, val.mv_size, &derr)) {
             cm_buf_printf(report, "record %llu: %s\n", (unsigned long long)seq, derr.msg);
             v.problems++;

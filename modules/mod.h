@@ -68,6 +68,9 @@ enum {
 #define MOD_SECRET_PREFIX "iasql-secret:"
 bool mod_is_mask(const char *value);
 
+/* The most columns a table may have (the poller keeps a bit per column). */
+#define MOD_COLUMNS_MAX 64
+
 typedef struct mod_column {
     const char *name;
     unsigned flags;

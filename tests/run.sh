@@ -32,15 +32,20 @@ step() { # name command...
 build() { # dir [cmake args...]
   local dir=$1
   shift
-  cmake -S . -B "$dir" "$@" >"$dir.cmake.log" 2>&1 || { cat "$dir.cmake.log"; return 1; }
-  make -C "$dir" -j"$JOBS" >"$dir.make.log" 2>&1 || { grep -E "error|warning" "$dir.make.log" | head -50; return 1; }
+  mkdir -p "$dir"
+  cmake -S . -B "$dir" "$@" >"$dir/cmake.log" 2>&1 || { cat "$dir/cmake.log"; return 1; }
+  make -C "$dir" -j"$JOBS" >"$dir/make.log" 2>&1 || { grep -E "error|warning" "$dir/make.log" | head -50; return 1; }
 }
 
 source tests/services.sh
 trap iasql_services_stop EXIT
 
+# Every test binary runs under a bound, so a hang fails its step instead of
+# the whole run.
+TEST_TIMEOUT=${IASQL_TEST_TIMEOUT:-900}
+
 it_run() { # build-dir kind url key secret test
-  env IASQL_BIN="$ROOT/$1/iasql" IT_EMULATOR_KIND="$2" IT_EMULATOR_URL="$3" IT_PG_SETUP="${IT_PG_SETUP:-}" \
+  timeout -k 10 "$TEST_TIMEOUT" env IASQL_BIN="$ROOT/$1/iasql" IT_EMULATOR_KIND="$2" IT_EMULATOR_URL="$3" IT_PG_SETUP="${IT_PG_SETUP:-}" \
     AWS_ACCESS_KEY_ID="$4" AWS_SECRET_ACCESS_KEY="$5" AWS_REGION=us-east-1 \
     ASAN_OPTIONS=detect_leaks=1 "$ROOT/$1/tests/$6"
 }
@@ -53,7 +58,7 @@ it_run_managed() {
 
 signing_run() { # build-dir
   iasql_start_moto INITIAL_NO_AUTH_ACTION_COUNT=3 || return 1
-  env MOTO_AUTH_URL="http://127.0.0.1:$IASQL_PORT" "$ROOT/$1/tests/it_signing"
+  timeout -k 10 "$TEST_TIMEOUT" env MOTO_AUTH_URL="http://127.0.0.1:$IASQL_PORT" "$ROOT/$1/tests/it_signing"
 }
 
 # The credential chain: a moto of its own, whose access checking the test
@@ -76,7 +81,7 @@ signing_run_step() { # name build-dir
 
 suite() { # build-dir label
   local b=$1 label=$2
-  step "$label unit tests" bash -c "cd '$b' && ctest --output-on-failure"
+  step "$label unit tests" bash -c "cd '$b' && ctest --output-on-failure --timeout 300"
   step "$label integration: moto_server" it_run "$b" moto "$MOTO_URL" test test it_spine
   step "$label integration: managed PostgreSQL (owner with CREATEROLE, no superuser)" it_run_managed "$b" moto "$MOTO_URL" test test it_spine
   step "$label security: an ordinary role's attacks are refused" it_run "$b" moto "$MOTO_URL" test test sec_roles

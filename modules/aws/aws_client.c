@@ -168,7 +168,7 @@ int aws_endpoint(const char *service, const char *region, cm_buf *b, char *signi
     char scope[64];
     cm_buf resolved;
     cm_buf_init(&resolved, 4096);
-    cm_err rerr;
+    cm_err rerr = {0};
     /* The signing region is the partition's even when the URL is overridden
      * (an emulator, a VPC endpoint): AWS checks it. */
     int rrc = aws_resolve_endpoint(service, region, env_true("AWS_USE_FIPS_ENDPOINT"),
@@ -490,7 +490,7 @@ bool aws_client_replay(aws_client *c, const aws_tape *tape)
         aws_response *a = &c->pre[i];
         aws_response_init(a);
         c->pre_n = i + 1;
-        cm_err err;
+        cm_err err = {0};
         int rc = send_net(c, &req, a, &err);
         unsigned char d[32];
         if (rc && rc != CM_ECLOUD) {

@@ -68,7 +68,7 @@ const char *aws_default_region(void)
     if (r && *r)
         return r;
     aws_profile p;
-    cm_err err;
+    cm_err err = {0};
     region[0] = '\0';
     if (aws_profile_load(&p, aws_profile_name(NULL), &err) == 0) {
         const char *pr = aws_profile_get(&p, "region");
@@ -496,7 +496,7 @@ int aws_creds_get(aws_creds *mine, uint64_t *gen, cm_err *err)
         aws_creds fresh = {0};
         time_t expires = 0;
         aws_src *resolved = NULL;
-        cm_err ferr;
+        cm_err ferr = {0};
         int frc = src ? aws_src_fetch(src, &fresh, &expires, &ferr)
                       : resolve(&resolved, &fresh, &expires, &ferr);
         pthread_mutex_lock(&P.mu);

@@ -74,7 +74,7 @@ static json_t *vpc_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
                                            {"enableDnsHostnames", "enable_dns_hostnames"}};
     for (int i = 0; i < 2; i++) {
         json_t *v;
-        cm_err err;
+        cm_err err = {0};
         if (vpc_attribute(ctx, region, id, attrs[i][0], &v, &err)) {
             cm_log(CM_LOG_WARN, "vpc %s: %s", id, err.msg);
             v = json_boolean(i == 0);

@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     jnl_rec rec;
     jnl_commit c;
-    cm_err err;
+    cm_err err = {0};
     cm_buf b;
     cm_buf_init(&b, 1 << 22);
     if (jnl_rec_decode(&rec, data, size, &err) == 0) {

@@ -8,7 +8,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *v;
-    cm_err err;
+    cm_err err = {0};
     if (cm_json_parse(&v, (const char *)data, size, &err) == 0) {
         const mod_table *t = mod_find_table("bucket", NULL);
         cm_buf b;

@@ -64,7 +64,7 @@ static mod_ctx *ctx_with(const char *key, const char *sec)
     setenv("AWS_ACCESS_KEY_ID", key, 1);
     setenv("AWS_SECRET_ACCESS_KEY", sec, 1);
     mod_ctx *ctx;
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(mod_ctx_new(&ctx, &err), 0);
     return ctx;
 }
@@ -76,7 +76,7 @@ static void test_wrong_secret_refused(void **state)
     const mod_table *t = mod_find_table("bucket", NULL);
     const char *regions[] = {"us-east-1"};
     json_t *rows = NULL;
-    cm_err err;
+    cm_err err = {0};
     int rc = t->ops->list(ctx, regions, 1, &rows, &err);
     assert_int_equal(rc, CM_ECLOUD);
     assert_non_null(strstr(err.msg, "SignatureDoesNotMatch"));
@@ -94,7 +94,7 @@ static void test_right_secret_accepted(void **state)
     (void)state;
     mod_ctx *ctx = ctx_with(key_id, secret);
     const mod_table *t = mod_find_table("bucket", NULL);
-    cm_err err;
+    cm_err err = {0};
     json_t *desired = json_pack("{s:s, s:s, s:{s:s, s:s}}", "name", "signed-bucket-west",
                                 "region", "us-west-2", "tags", "team", "a b&c", "k", "v<>");
     json_t *made = NULL;

@@ -69,7 +69,7 @@ static void event(jnl *j, uint8_t origin, uint8_t op, uint64_t row, const char *
                   const char *new_img)
 {
     jnl_txn *t;
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
     jnl_rec ev = {.type = JNL_REC_EVENT, .origin = origin, .op = op, .row_id = row,
                   .table = {"bucket", 6},
@@ -115,7 +115,7 @@ static void test_apl_fold(void **state)
     event(j, JNL_ORIGIN_ENGINE, JNL_OP_UPDATE, 3, IMG("three", "{}"), IMG("three", "{}"));
 
     apl_plan *p;
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(apl_plan_build(j, &p, &err), 0);
     assert_int_equal(p->n, 5);
     assert_int_equal(p->settled, 2);

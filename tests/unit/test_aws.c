@@ -71,7 +71,7 @@ static void test_query_maps(void **state)
 static void test_aws_endpoint_overrides(void **state)
 {
     (void)state;
-    cm_err err;
+    cm_err err = {0};
     cm_buf b;
     cm_buf_init(&b, 0);
     unsetenv("AWS_ENDPOINT_URL");
@@ -160,7 +160,7 @@ static void test_aws_partitions(void **state)
         cm_buf b;
         cm_buf_init(&b, 0);
         char scope[64] = "", want[256];
-        cm_err err;
+        cm_err err = {0};
         int rc = aws_resolve_endpoint(cases[i].service, cases[i].region, cases[i].fips,
                                       cases[i].dualstack, &b, scope, sizeof scope, &err);
         if (!cases[i].host) {
@@ -186,7 +186,7 @@ static void test_aws_partitions(void **state)
     cm_buf b;
     cm_buf_init(&b, 0);
     char scope[64];
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(aws_endpoint("iam", "us-gov-east-1", &b, scope, sizeof scope, &err), 0);
     assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:1");
     assert_string_equal(scope, "us-gov-west-1");
@@ -374,7 +374,7 @@ static void test_cm_buf_cap(void **state)
     assert_int_equal(b.len, 10);
     assert_int_equal(cm_buf_printf(&b, "%d", 1), CM_ENOMEM);
     cm_buf_free(&b);
-    cm_err err;
+    cm_err err = {0};
     cm_err_set(&err, CM_ECLOUD, "inner");
     cm_err_wrap(&err, "outer %d", 1);
     assert_string_equal(err.msg, "outer 1: inner");

@@ -37,7 +37,7 @@ static void index_one(jnl_txn *t, uint64_t seq, uint8_t origin, uint8_t op, uint
 {
     jnl_rec ev = {.type = JNL_REC_EVENT, .origin = origin, .op = op, .row_id = row,
                   .table = S("bucket"), .b = S(img)};
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(cap_db_index_event(t, seq, &ev, &err), 0);
 }
 
@@ -45,7 +45,7 @@ static void test_cap_index_by_origin(void **state)
 {
     jnl *j = *state;
     jnl_txn *t;
-    cm_err err;
+    cm_err err = {0};
     uint64_t seq;
     jnl_str v;
     assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);

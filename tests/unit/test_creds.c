@@ -103,7 +103,7 @@ static void test_profile_files(void **state)
                0600);
     write_file(creds_path, "[dev]\naws_access_key_id=AKCREDS\n[profile dev]\nx = y\n", 0600);
     aws_profile p;
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(aws_profile_load(&p, "dev", &err), 0);
     assert_true(p.found);
     assert_string_equal(aws_profile_get(&p, "aws_access_key_id"), "AKCREDS"); /* credentials win */
@@ -134,7 +134,7 @@ static void test_environment_and_static_profiles(void **state)
 {
     (void)state;
     aws_creds c;
-    cm_err err;
+    cm_err err = {0};
     char src[512];
     clean_env();
     setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
@@ -177,7 +177,7 @@ static void test_role_profiles_refused(void **state)
 {
     (void)state;
     aws_creds c;
-    cm_err err;
+    cm_err err = {0};
     clean_env();
     write_file(config_path,
                "[profile lone]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
@@ -221,7 +221,7 @@ static void test_nothing_found_lists_every_source(void **state)
 {
     (void)state;
     aws_creds c;
-    cm_err err;
+    cm_err err = {0};
     clean_env();
     assert_int_equal(get(&c, &err), CM_ECONFIG);
     static const char *const parts[] = {
@@ -270,7 +270,7 @@ static void test_process_output(void **state)
     (void)state;
     aws_creds c;
     time_t exp;
-    cm_err err;
+    cm_err err = {0};
     const char *ok = "{\"Version\": 1, \"AccessKeyId\": \"AKP\", \"SecretAccessKey\": \"sp\", "
                      "\"SessionToken\": \"tp\", \"Expiration\": \"2026-12-01T17:00:00Z\"}";
     assert_int_equal(aws_process_output(ok, strlen(ok), &c, &exp, &err), 0);
@@ -307,7 +307,7 @@ static void test_credential_process(void **state)
 {
     (void)state;
     aws_creds c;
-    cm_err err;
+    cm_err err = {0};
     char script[300], conf[1024];
     clean_env();
     snprintf(script, sizeof script, "%s/vend.sh", dir);
@@ -339,7 +339,7 @@ static void test_container_urls(void **state)
 {
     (void)state;
     char url[256];
-    cm_err err;
+    cm_err err = {0};
     clean_env();
     assert_int_equal(aws_container_url(url, sizeof url, &err), CM_ENOTFOUND);
     setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc", 1);
@@ -391,7 +391,7 @@ static void *worker(void *arg)
     aws_creds c = {0};
     uint64_t gen = 0, last = 0;
     while (!stop_threads) {
-        cm_err err;
+        cm_err err = {0};
         if (aws_creds_get(&c, &gen, &err)) {
             w->errors++;
             continue;

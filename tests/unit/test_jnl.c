@@ -37,7 +37,7 @@ static jnl_str S(const char *s)
 static void append_events(jnl *j, int n)
 {
     jnl_txn *t;
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
     for (int i = 0; i < n; i++) {
         jnl_rec ev = {.type = JNL_REC_EVENT, .origin = JNL_ORIGIN_USER, .op = JNL_OP_INSERT,
@@ -53,7 +53,7 @@ static void append_events(jnl *j, int n)
 static void test_jnl_append_and_scan(void **state)
 {
     jnl *j;
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(jnl_open(&j, *state, &err), 0);
     append_events(j, 1000);
     append_events(j, 10);
@@ -94,7 +94,7 @@ static void test_jnl_append_and_scan(void **state)
 static void test_jnl_commit_points(void **state)
 {
     jnl *j;
-    cm_err err;
+    cm_err err = {0};
     jnl_txn *t;
     assert_int_equal(jnl_open(&j, *state, &err), 0);
     assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
@@ -121,7 +121,7 @@ static void test_jnl_commit_points(void **state)
 static void test_jnl_resource_index(void **state)
 {
     jnl *j;
-    cm_err err;
+    cm_err err = {0};
     jnl_txn *t;
     assert_int_equal(jnl_open(&j, *state, &err), 0);
     assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
@@ -157,7 +157,7 @@ static void test_jnl_resource_index(void **state)
 static void test_jnl_state_records(void **state)
 {
     jnl *j;
-    cm_err err;
+    cm_err err = {0};
     jnl_txn *t;
     uint64_t last;
     assert_int_equal(jnl_open(&j, *state, &err), 0);
@@ -213,7 +213,7 @@ static void test_jnl_damaged_records(void **state)
                   .b = S("{\"a\":1}")};
     assert_int_equal(jnl_rec_encode(&ev, &b), 0);
     jnl_rec out;
-    cm_err err;
+    cm_err err = {0};
     assert_int_equal(jnl_rec_decode(&out, b.data, b.len, &err), 0);
     assert_memory_equal(out.table.ptr, "bucket", 6);
     /* every truncation is refused, never read past the end */

@@ -53,9 +53,11 @@ static void test_registry_order_and_tables(void **state)
             assert_ptr_equal(mod_find_table(tab->name, NULL), tab);
             if (!tab->ops)
                 continue;
-            int ids = 0;
-            for (const mod_column *c = tab->columns; c->name; c++)
+            int ids = 0, ncols = 0;
+            for (const mod_column *c = tab->columns; c->name; c++, ncols++)
                 ids += (c->flags & MOD_COL_CLOUD_ID) != 0;
+            if (ncols > MOD_COLUMNS_MAX)
+                fail_msg("table %s has %d columns, more than MOD_COLUMNS_MAX", tab->name, ncols);
             if (ids == 0)
                 fail_msg("table %s has no cloud-id column", tab->name);
             assert_non_null(tab->ops->list);
@@ -106,7 +108,7 @@ static void __attribute__((noinline)) dirty_stack(void)
 static void test_wait_survives_failing_describe(void **state)
 {
     (void)state;
-    cm_err err;
+    cm_err err = {0};
     dirty_stack();
     assert_int_equal(mod_wait_gone(NULL, describe_throttled, "us-east-1", "t", 100, &err),
                      CM_ERETRY);
