@@ -40,18 +40,30 @@ enum {
  * once; lower layers only fill this in. */
 typedef struct cm_err {
     int code;
-    char msg[1024];
+    char msg[1024];        /* fact[ Detail: specifics][ Hint: what to do]: cm_err_split */
+    char cloud_code[128];  /* the cloud's error code (AWS's "NoSuchEntity"), "" if none */
 } cm_err;
 
 const char *cm_err_name(int code);
 bool cm_err_retryable(int code);
 /* Sets err (if not NULL) and returns code, so callers can write
- * `return cm_err_set(err, CM_EINVAL, "...")`. */
+ * `return cm_err_set(err, CM_EINVAL, "...")`. A new error: the cloud code
+ * is cleared (cm_err_wrap keeps it). */
 int cm_err_set(cm_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefixes context to an error already set: "context: old message". */
 int cm_err_wrap(cm_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cm_err_clear(cm_err *err);
+/* A message is written as PostgreSQL reports: the fact (lower case, no
+ * final period), then optionally " Detail: " and the specifics, then
+ * optionally " Hint: " and what to do. These are its parts (pointers into
+ * msg, with lengths; NULL when absent), as they reach psql's DETAIL and
+ * HINT. */
+typedef struct cm_err_parts {
+    const char *fact, *detail, *hint;
+    int fact_len, detail_len, hint_len;
+} cm_err_parts;
+cm_err_parts cm_err_split(const char *msg);
 
 /* ---- growable buffer --------------------------------------------------- */
 

@@ -57,6 +57,7 @@ int cm_err_set(cm_err *err, int code, const char *fmt, ...)
         va_list ap;
         va_start(ap, fmt);
         err->code = code;
+        err->cloud_code[0] = '\0';
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
     }
@@ -91,5 +92,26 @@ void cm_err_clear(cm_err *err)
     if (err) {
         err->code = 0;
         err->msg[0] = '\0';
+        err->cloud_code[0] = '\0';
     }
+}
+
+cm_err_parts cm_err_split(const char *msg)
+{
+    static const char detail_mark[] = " Detail: ", hint_mark[] = " Hint: ";
+    cm_err_parts p = {.fact = msg};
+    const char *h = strstr(msg, hint_mark);
+    int end = h ? (int)(h - msg) : (int)strlen(msg);
+    if (h) {
+        p.hint = h + sizeof hint_mark - 1;
+        p.hint_len = (int)strlen(p.hint);
+    }
+    const char *d = strstr(msg, detail_mark);
+    if (d && d - msg < end) {
+        p.detail = d + sizeof detail_mark - 1;
+        p.detail_len = (int)(msg + end - p.detail);
+        end = (int)(d - msg);
+    }
+    p.fact_len = end;
+    return p;
 }

@@ -39,8 +39,11 @@ int cm_pg_error(PGconn *conn, const PGresult *res, cm_err *err)
         code = CM_EPGCONN;
     if (state && strcmp(state, "55P03") == 0)
         code = CM_EBUSY;
-    return cm_err_set(err, code, "%s%s%s%s", msg ? msg : PQresultErrorMessage(res),
-                      detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    /* PostgreSQL's detail and hint travel as the message's parts (cm_err_split) */
+    return cm_err_set(err, code, "%s%s%s%s%s", msg ? msg : PQresultErrorMessage(res),
+                      detail ? " Detail: " : "", detail ? detail : "", hint ? " Hint: " : "",
+                      hint ? hint : "");
 }
 
 /* The one check of a result, for every way of running a statement. */
@@ -97,7 +100,7 @@ int cm_pg_exec_guarded(PGconn *conn, PGresult **out, cm_err *err, const char *sq
     if (!rc)
         rc = cm_pg_exec(conn, out, err, sql, nparams, params);
     if (rc == CM_EPG || rc == CM_EBUSY) { /* refused, or a lock timeout: the rest goes on */
-        cm_err e2;
+        cm_err e2 = {0};
         if (cm_pg_run(conn, &e2, "ROLLBACK TO SAVEPOINT iasql_guard", 0, NULL))
             return cm_err_set(err, e2.code, "%s", e2.msg);
         return rc;

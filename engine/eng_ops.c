@@ -376,8 +376,10 @@ static int unknown_module(const char *name, cm_err *err)
     const mod_module *const *reg = mod_registry();
     for (int i = 0; reg[i]; i++)
         cm_buf_printf(&known, "%s%s", i ? ", " : "", reg[i]->name);
-    cm_err_set(err, CM_EINVAL, "there is no module named \"%s\"; modules: %s", name,
-               cm_buf_str(&known));
+    cm_err_set(err, CM_EINVAL,
+               "there is no module named \"%s\" Detail: The modules are %s. Hint: "
+               "SELECT * FROM iasql_modules_list() lists them with their tables.",
+               name, cm_buf_str(&known));
     cm_buf_free(&known);
     return CM_EINVAL;
 }

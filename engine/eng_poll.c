@@ -28,7 +28,7 @@ typedef struct poll_job {
     mod_tape *tape; /* in: the table's memo, if any; out: the listing's tape */
     json_t *rows;   /* NULL after success: the answers were the memo's */
     int rc;
-    cm_err err = {0};
+    cm_err err;
 } poll_job;
 
 struct eng_poller {

@@ -183,8 +183,9 @@ typedef struct rpc_req {
     const char *key; /* the proof lock's key */
 } rpc_req;
 
-/* Writes the answer (or the error) and wakes the caller. A message may carry
- * its hint after " Hint: ", which goes to the hint field. */
+/* Writes the answer (or the error) and wakes the caller. An error's detail
+ * and hint (cm_err_split) go to their own fields, which iasql_rpc_call
+ * raises as DETAIL and HINT. */
 static int answer(eng *e, const rpc_req *q, const char *status, const json_t *result,
                   const char *msg, cm_err *err)
 {
@@ -198,14 +199,16 @@ static int answer(eng *e, const rpc_req *q, const char *status, const json_t *re
                        2, p);
         free(txt);
     } else {
-        const char *cut = strstr(msg, " Hint: ");
-        char *head = cut ? strndup(msg, (size_t)(cut - msg)) : NULL;
-        const char *p[] = {q->id, head ? head : msg, cut ? cut + 7 : NULL, status};
+        cm_err_parts parts = cm_err_split(msg);
+        char *fact = strndup(parts.fact, (size_t)parts.fact_len);
+        char *detail = parts.detail ? strndup(parts.detail, (size_t)parts.detail_len) : NULL;
+        const char *p[] = {q->id, fact ? fact : msg, parts.hint, status, detail};
         rc = cm_pg_run(e->ctl, err,
                        "UPDATE iasql_rpc SET status = $4, error = $2, error_hint = $3, "
-                       "finished_at = clock_timestamp() WHERE id = $1::bigint",
-                       4, p);
-        free(head);
+                       "error_detail = $5, finished_at = clock_timestamp() WHERE id = $1::bigint",
+                       5, p);
+        free(fact);
+        free(detail);
     }
     /* Only after the answer is committed may the caller wake. */
     if (rc || !q->ticket)

@@ -157,6 +157,7 @@ CREATE TABLE IF NOT EXISTS iasql_rpc (
   error_hint text
 );
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS ticket_key bigint;
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS error_detail text;
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS nonce bigint;
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS caller_secret text;
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS caller_pid integer;
@@ -606,9 +607,9 @@ END $$;
 -- The answer to one of this connection's own requests (nothing for any
 -- other's).
 CREATE OR REPLACE FUNCTION iasql_rpc_answer(_id bigint,
-  OUT status text, OUT result json, OUT error text, OUT error_hint text)
+  OUT status text, OUT result json, OUT error text, OUT error_hint text, OUT error_detail text)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT r.status, r.result, r.error, r.error_hint FROM iasql_rpc r
+  SELECT r.status, r.result, r.error, r.error_hint, r.error_detail FROM iasql_rpc r
    WHERE r.id = _id AND r.caller_secret = current_setting('iasql.rpc_secret', true)
 $$;
 
@@ -723,7 +724,7 @@ BEGIN
       END IF;
       SELECT * INTO a
         FROM dblink('iasql_rpc', format('SELECT * FROM iasql_rpc_answer(%s)', t))
-          AS x(status text, result json, error text, error_hint text);
+          AS x(status text, result json, error text, error_hint text, error_detail text);
       EXIT WHEN a.status IN ('done', 'failed', 'cancelled', 'abandoned');
       SELECT * INTO e FROM iasql_engine_presence();
       IF e.status = 'running' THEN
@@ -751,8 +752,12 @@ BEGIN
   END;
   IF a.status = 'done' THEN
     RETURN a.result;
+  ELSIF a.status = 'failed' AND a.error_hint IS NOT NULL AND a.error_detail IS NOT NULL THEN
+    RAISE EXCEPTION USING MESSAGE = a.error, DETAIL = a.error_detail, HINT = a.error_hint;
   ELSIF a.status = 'failed' AND a.error_hint IS NOT NULL THEN
     RAISE EXCEPTION USING MESSAGE = a.error, HINT = a.error_hint;
+  ELSIF a.status = 'failed' AND a.error_detail IS NOT NULL THEN
+    RAISE EXCEPTION USING MESSAGE = a.error, DETAIL = a.error_detail;
   ELSIF a.status = 'failed' THEN
     RAISE EXCEPTION USING MESSAGE = a.error;
   END IF;

@@ -50,7 +50,7 @@ static void sleep_ms(long ms)
 }
 
 int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params, xmlDocPtr *doc,
-           xmlNodePtr *out, char code[128], cm_err *err, const char *what)
+           xmlNodePtr *out, cm_err *err, const char *what)
 {
     char c[128] = "";
     long waited = 0, step = 100;
@@ -62,7 +62,8 @@ int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params,
         *out = NULL;
     for (;;) {
         xmlDocPtr d = NULL;
-        rc = aws_query_call(ctx->aws, "ec2", region, EC2_VERSION, action, params, &d, c, err);
+        rc = aws_query_call(ctx->aws, "ec2", region, EC2_VERSION, action, params, &d, err);
+        snprintf(c, sizeof c, "%s", rc ? err->cloud_code : "");
         if (!rc) {
             if (doc) {
                 *doc = d;
@@ -89,10 +90,10 @@ int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params,
         step = step * 2 > 2000 ? 2000 : step * 2;
     }
     json_decref(params);
-    if (code)
-        snprintf(code, 128, "%s", c);
-    if (rc)
+    if (rc) {
         cm_err_wrap(err, "%s for %s", action, what);
+        snprintf(err->cloud_code, sizeof err->cloud_code, "%s", c);
+    }
     return rc;
 }
 
@@ -108,7 +109,7 @@ int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *param
             json_object_set_new(p, "NextToken", json_string(next));
         xmlDocPtr doc;
         xmlNodePtr root;
-        rc = ec2_op(ctx, region, action, p, &doc, &root, NULL, err, region);
+        rc = ec2_op(ctx, region, action, p, &doc, &root, err, region);
         if (rc)
             break;
         xmlNodePtr s = aws_xml_child(root, set);
@@ -242,7 +243,7 @@ int ec2_retag(mod_ctx *ctx, const char *region, const char *id, const json_t *kn
     if (json_object_size(set)) {
         json_t *p = json_pack("{s:s}", "ResourceId.1", id);
         mod_query_put_map(p, "Tag", "Key", "Value", set);
-        rc = ec2_op(ctx, region, "CreateTags", p, NULL, NULL, NULL, err, id);
+        rc = ec2_op(ctx, region, "CreateTags", p, NULL, NULL, err, id);
     }
     if (!rc && json_array_size(drop)) {
         json_t *p = json_pack("{s:s}", "ResourceId.1", id);
@@ -254,7 +255,7 @@ int ec2_retag(mod_ctx *ctx, const char *region, const char *id, const json_t *kn
             snprintf(name, sizeof name, "Tag.%zu.Key", i + 1);
             json_object_set(p, name, k);
         }
-        rc = ec2_op(ctx, region, "DeleteTags", p, NULL, NULL, NULL, err, id);
+        rc = ec2_op(ctx, region, "DeleteTags", p, NULL, NULL, err, id);
     }
     json_decref(set);
     json_decref(drop);
@@ -266,11 +267,10 @@ int ec2_read_one(mod_ctx *ctx, const char *region, const char *action, json_t *p
 {
     xmlDocPtr doc;
     xmlNodePtr root;
-    char code[128];
     *out = NULL;
-    int rc = ec2_op(ctx, region, action, params, &doc, &root, code, err, region);
+    int rc = ec2_op(ctx, region, action, params, &doc, &root, err, region);
     if (rc) {
-        if (strstr(code, "NotFound")) {
+        if (strstr(err->cloud_code, "NotFound")) {
             cm_err_clear(err);
             return CM_ENOTFOUND;
         }
@@ -300,13 +300,13 @@ json_t *ec2_blob(const char *s)
 
 int ec2_create(mod_ctx *ctx, const char *region, const char *action, json_t *params,
                const char *resource_type, const json_t *tags, const char *id_path, char *id,
-               size_t size, char code[128], cm_err *err, const char *what)
+               size_t size, cm_err *err, const char *what)
 {
     ec2_tag_spec(ctx, params, resource_type, tags);
     xmlDocPtr doc;
     xmlNodePtr root;
     id[0] = '\0';
-    int rc = ec2_op(ctx, region, action, params, &doc, &root, code, err, what);
+    int rc = ec2_op(ctx, region, action, params, &doc, &root, err, what);
     if (rc)
         return rc;
     xmlChar *text = xmlNodeGetContent(aws_xml_path(root, id_path));
@@ -326,7 +326,7 @@ int ec2_delete(mod_ctx *ctx, const json_t *known, const char *action, const char
     if (!*id)
         return 0;
     return ec2_op(ctx, ec2_str(known, "region"), action, json_pack("{s:s}", param, id), NULL,
-                  NULL, NULL, err, id);
+                  NULL, err, id);
 }
 
 json_t *ec2_updated(const json_t *known, const json_t *desired, ...)

@@ -20,14 +20,14 @@
  * for a while. A delete (or detach, revoke, terminate) told *.NotFound has
  * nothing left to do: that is success. */
 int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params, xmlDocPtr *doc,
-           xmlNodePtr *out, char code[128], cm_err *err, const char *what);
+           xmlNodePtr *out, cm_err *err, const char *what);
 
 /* A create: params (taken) with the tag specification of tags for
  * resource_type; id receives the text of the answer's id_path
  * ("vpc/vpcId"). code as for ec2_op. */
 int ec2_create(mod_ctx *ctx, const char *region, const char *action, json_t *params,
                const char *resource_type, const json_t *tags, const char *id_path, char *id,
-               size_t size, char code[128], cm_err *err, const char *what);
+               size_t size, cm_err *err, const char *what);
 
 /* Deletes the resource whose id is known's column col, sent as param; a
  * row without one has nothing in the cloud. */

@@ -23,7 +23,7 @@ int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_er
 /* A JSON-protocol call (version "1.0" or "1.1") prefixing errors with
  * what; code (if not NULL) receives the AWS error code. */
 int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const char *region,
-                  const char *target, const json_t *body, json_t **out, char code[128],
+                  const char *target, const json_t *body, json_t **out,
                   cm_err *err, const char *what);
 
 /* Polls probe until it sets *done, with backoff from 50 ms to 2 s, for at
@@ -46,7 +46,7 @@ typedef struct mod_json_service {
  * answer; errors read "<op> for <noun> <name>: ..."; code (if not NULL)
  * receives the AWS error code. */
 int mod_json_op(mod_ctx *ctx, const mod_json_service *svc, const char *region, const char *op,
-                json_t *body, json_t **out, char code[128], cm_err *err, const char *name);
+                json_t *body, json_t **out, cm_err *err, const char *name);
 
 /* A query-protocol service as data (SNS, IAM, STS): signing name, API
  * version, and what its resources are called in messages. */
@@ -61,8 +61,7 @@ typedef struct mod_query_service {
  * xmlFreeDoc; *result (when result is not NULL) points at its
  * <Action>Result element, inside *out, so result needs out. Errors read "<action> for <noun> <name>: ...". */
 int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
-                 const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result,
-                 char code[128], cm_err *err, const char *name);
+                 const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result, cm_err *err, const char *name);
 
 /* Query parameters: the string values of obj as prefix.N.<key>=k and
  * prefix.N.<value>=v (N from 1), as in "Attributes.entry.1.key". */

@@ -253,12 +253,12 @@ int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_er
 }
 
 int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const char *region,
-                  const char *target, const json_t *body, json_t **out, char code[128],
+                  const char *target, const json_t *body, json_t **out,
                   cm_err *err, const char *what)
 {
     char ctype[64];
     snprintf(ctype, sizeof ctype, "application/x-amz-json-%s", version);
-    int rc = aws_json_call(ctx->aws, service, region, target, ctype, body, out, code, err);
+    int rc = aws_json_call(ctx->aws, service, region, target, ctype, body, out, err);
     if (rc)
         cm_err_wrap(err, "%s", what);
     return rc;
@@ -348,14 +348,14 @@ int mod_wait_gone(mod_ctx *ctx, mod_describe_fn describe, const char *region, co
 }
 
 int mod_json_op(mod_ctx *ctx, const mod_json_service *svc, const char *region, const char *op,
-                json_t *body, json_t **out, char code[128], cm_err *err, const char *name)
+                json_t *body, json_t **out, cm_err *err, const char *name)
 {
     char target[128], what[600];
     snprintf(target, sizeof target, "%s.%s", svc->target_prefix, op);
     snprintf(what, sizeof what, "%s for %s %s", op, svc->noun, name);
     json_t *ignored = NULL;
     int rc = mod_json_call(ctx, svc->service, svc->version, region, target, body,
-                           out ? out : &ignored, code, err, what);
+                           out ? out : &ignored, err, what);
     json_decref(ignored);
     json_decref(body);
     return rc;
@@ -387,8 +387,7 @@ int mod_image_names(const json_t *img, const char *table, const char *name_col,
 }
 
 int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
-                 const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result,
-                 char code[128], cm_err *err, const char *name)
+                 const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result, cm_err *err, const char *name)
 {
     xmlDocPtr doc = NULL;
     if (out)
@@ -400,8 +399,7 @@ int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
         return cm_err_set(err, CM_EINVAL, "%s: an answer's Result element needs its document",
                           action);
     }
-    int rc = aws_query_call(ctx->aws, svc->service, region, svc->version, action, params, &doc,
-                            code, err);
+    int rc = aws_query_call(ctx->aws, svc->service, region, svc->version, action, params, &doc, err);
     json_decref(params);
     if (rc) {
         cm_err_wrap(err, "%s for %s %s", action, svc->noun, name);
@@ -431,7 +429,7 @@ int mod_account_id(mod_ctx *ctx, const char **out, cm_err *err)
         xmlDocPtr doc;
         xmlNodePtr res;
         int rc = mod_query_op(ctx, &sts, ctx->default_region, "GetCallerIdentity",
-                              json_object(), &doc, &res, NULL, err, "(caller)");
+                              json_object(), &doc, &res, err, "(caller)");
         if (rc)
             return rc;
         aws_xml_child_text(res, "Account", ctx->account, sizeof ctx->account);
@@ -606,12 +604,12 @@ int mod_query_tags(mod_ctx *ctx, const mod_query_service *svc, const char *regio
     if (json_object_size(set)) {
         json_t *p = json_pack("{s:s}", id_param, id);
         mod_query_put_map(p, "Tags.member", "Key", "Value", set);
-        rc = mod_query_op(ctx, svc, region, tag_action, p, NULL, NULL, NULL, err, id);
+        rc = mod_query_op(ctx, svc, region, tag_action, p, NULL, NULL, err, id);
     }
     if (!rc && json_array_size(drop)) {
         json_t *p = json_pack("{s:s}", id_param, id);
         mod_query_put_list(p, "TagKeys.member", drop);
-        rc = mod_query_op(ctx, svc, region, untag_action, p, NULL, NULL, NULL, err, id);
+        rc = mod_query_op(ctx, svc, region, untag_action, p, NULL, NULL, err, id);
     }
     json_decref(set);
     json_decref(drop);

@@ -141,7 +141,7 @@ const char *aws_partition_of(const char *region);
  * the decoded answer (an object; {} for an empty body). On an AWS error,
  * code (if not NULL) receives its code. */
 int aws_json_call(aws_client *c, const char *service, const char *region, const char *target,
-                  const char *content_type, const json_t *body, json_t **out, char code[128],
+                  const char *content_type, const json_t *body, json_t **out,
                   cm_err *err);
 
 /* A query-protocol call (SNS, IAM, STS): POST / with a form body of
@@ -150,7 +150,7 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
  * parsed XML answer; free it with xmlFreeDoc. */
 struct _xmlDoc;
 int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
-                   const char *action, const json_t *params, struct _xmlDoc **out, char code[128],
+                   const char *action, const json_t *params, struct _xmlDoc **out,
                    cm_err *err);
 
 /* Decodes %XX escapes (IAM returns policy documents URL-encoded); a new

@@ -305,8 +305,11 @@ static int judge(aws_response *resp, cm_err *err)
         return 0;
     decode_error(resp);
     bool retry = resp->status >= 500 || resp->status == 429 || retryable_code(resp->code);
-    return cm_err_set(err, retry ? CM_ERETRY : CM_ECLOUD, "%s: %s", resp->code,
-                      resp->message[0] ? resp->message : "no message");
+    int rc = cm_err_set(err, retry ? CM_ERETRY : CM_ECLOUD, "%s: %s", resp->code,
+                        resp->message[0] ? resp->message : "no message");
+    if (err)
+        snprintf(err->cloud_code, sizeof err->cloud_code, "%s", resp->code);
+    return rc;
 }
 
 static int send_once(aws_client *c, const aws_request *req, const char *url, const char *scope,
@@ -515,12 +518,10 @@ static bool read_only_action(const char *op)
 }
 
 int aws_json_call(aws_client *c, const char *service, const char *region, const char *target,
-                  const char *content_type, const json_t *body, json_t **out, char code[128],
+                  const char *content_type, const json_t *body, json_t **out,
                   cm_err *err)
 {
     *out = NULL;
-    if (code)
-        code[0] = '\0';
     char *text = json_dumps(body, JSON_COMPACT);
     if (!text)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
@@ -538,8 +539,6 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
     aws_response_init(&resp);
     int rc = aws_send(c, &req, &resp, err);
     free(text);
-    if (rc && code)
-        snprintf(code, 128, "%s", resp.code);
     if (!rc) {
         json_error_t je;
         *out = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, &je) : json_object();
@@ -569,12 +568,10 @@ static int form_value(cm_buf *b, const json_t *v)
 }
 
 int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
-                   const char *action, const json_t *params, xmlDocPtr *out, char code[128],
+                   const char *action, const json_t *params, xmlDocPtr *out,
                    cm_err *err)
 {
     *out = NULL;
-    if (code)
-        code[0] = '\0';
     cm_buf form;
     cm_buf_init(&form, (size_t)8 << 20);
     int rc = cm_buf_puts(&form, "Action=");
@@ -618,8 +615,6 @@ int aws_query_call(aws_client *c, const char *service, const char *region, const
     aws_response_init(&resp);
     rc = aws_send(c, &req, &resp, err);
     cm_buf_free(&form);
-    if (rc && code)
-        snprintf(code, 128, "%s", resp.code);
     if (!rc)
         rc = aws_xml_parse(out, resp.body.data ? resp.body.data : "", resp.body.len, err);
     aws_response_free(&resp);

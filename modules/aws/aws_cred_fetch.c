@@ -216,7 +216,7 @@ static int sts_call(const aws_creds *signer, const char *region, const char *act
     if (rc)
         return rc;
     xmlDocPtr doc = NULL;
-    rc = aws_query_call(c, "sts", region, "2011-06-15", action, params, &doc, NULL, err);
+    rc = aws_query_call(c, "sts", region, "2011-06-15", action, params, &doc, err);
     aws_client_free(c);
     if (rc) {
         cm_err inner = *err;

@@ -14,9 +14,9 @@ extern const char iasql_sql_aws_cloudwatch[];
 static const mod_json_service logs_api = {"logs", "1.1", "Logs_20140328", "log group"};
 
 static int logs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                     json_t **out, char code[128], cm_err *err, const char *name)
+                     json_t **out, cm_err *err, const char *name)
 {
-    return mod_json_op(ctx, &logs_api, region, op, body, out, code, err, name);
+    return mod_json_op(ctx, &logs_api, region, op, body, out, err, name);
 }
 
 /* Milliseconds since 1970 as an ISO 8601 UTC timestamp. */
@@ -25,7 +25,7 @@ static int group_tags(mod_ctx *ctx, const char *region, const char *name, json_t
 {
     json_t *reply;
     int rc = logs_call(ctx, region, "ListTagsLogGroup", json_pack("{s:s}", "logGroupName", name),
-                       &reply, NULL, err, name);
+                       &reply, err, name);
     if (rc)
         return rc;
     *out = mod_tags_from_object(json_object_get(reply, "tags"));
@@ -71,7 +71,7 @@ static int describe_each(mod_ctx *ctx, const char *region, const char *prefix,
             json_object_set_new(body, "nextToken", json_string(token));
         free(token);
         token = NULL;
-        rc = logs_call(ctx, region, "DescribeLogGroups", body, &reply, NULL, err,
+        rc = logs_call(ctx, region, "DescribeLogGroups", body, &reply, err,
                        prefix ? prefix : "(all)");
         if (rc)
             break;
@@ -155,9 +155,9 @@ static int put_retention(mod_ctx *ctx, const char *region, const char *name, con
     if (json_is_integer(days))
         return logs_call(ctx, region, "PutRetentionPolicy",
                          json_pack("{s:s, s:O}", "logGroupName", name, "retentionInDays", days),
-                         NULL, NULL, err, name);
+                         NULL, err, name);
     return logs_call(ctx, region, "DeleteRetentionPolicy",
-                     json_pack("{s:s}", "logGroupName", name), NULL, NULL, err, name);
+                     json_pack("{s:s}", "logGroupName", name), NULL, err, name);
 }
 
 /* Tags from known to desired: one call for added or changed, one for removed. */
@@ -169,12 +169,10 @@ static int put_tags(mod_ctx *ctx, const char *region, const char *name, const js
     int rc = 0;
     if (json_object_size(set))
         rc = logs_call(ctx, region, "TagLogGroup",
-                       json_pack("{s:s, s:O}", "logGroupName", name, "tags", set), NULL, NULL,
-                       err, name);
+                       json_pack("{s:s, s:O}", "logGroupName", name, "tags", set), NULL, err, name);
     if (!rc && json_array_size(gone))
         rc = logs_call(ctx, region, "UntagLogGroup",
-                       json_pack("{s:s, s:O}", "logGroupName", name, "tags", gone), NULL, NULL,
-                       err, name);
+                       json_pack("{s:s, s:O}", "logGroupName", name, "tags", gone), NULL, err, name);
     json_decref(set);
     json_decref(gone);
     return rc;
@@ -192,10 +190,9 @@ static int logs_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     if (json_object_size(owned))
         json_object_set(body, "tags", owned);
     json_decref(owned);
-    char code[128];
-    rc = logs_call(ctx, region, "CreateLogGroup", body, NULL, code, err, name);
+    rc = logs_call(ctx, region, "CreateLogGroup", body, NULL, err, name);
     json_t *existing = NULL;
-    if (rc && strcmp(code, "ResourceAlreadyExistsException") == 0) {
+    if (rc && strcmp(err->cloud_code, "ResourceAlreadyExistsException") == 0) {
         /* Made by an earlier attempt (or by someone else): bring it to desired. */
         cm_err_clear(err);
         rc = logs_read(ctx, desired, &existing, err);
@@ -246,10 +243,8 @@ static int logs_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     int rc = image_names(known, &name, &region, err);
     if (rc)
         return rc;
-    char code[128];
-    rc = logs_call(ctx, region, "DeleteLogGroup", json_pack("{s:s}", "logGroupName", name), NULL,
-                   code, err, name);
-    if (rc && strcmp(code, "ResourceNotFoundException") == 0) {
+    rc = logs_call(ctx, region, "DeleteLogGroup", json_pack("{s:s}", "logGroupName", name), NULL, err, name);
+    if (rc && strcmp(err->cloud_code, "ResourceNotFoundException") == 0) {
         cm_err_clear(err);
         rc = 0;
     }

@@ -17,9 +17,9 @@ extern const char iasql_sql_aws_dynamo[];
 static const mod_json_service dynamodb_api = {"dynamodb", "1.0", "DynamoDB_20120810", "table"};
 
 static int ddb_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                    json_t **out, char code[128], cm_err *err, const char *name)
+                    json_t **out, cm_err *err, const char *name)
 {
-    return mod_json_op(ctx, &dynamodb_api, region, op, body, out, code, err, name);
+    return mod_json_op(ctx, &dynamodb_api, region, op, body, out, err, name);
 }
 
 static const char *attr_type(const json_t *desc, const char *name)
@@ -81,10 +81,8 @@ static int describe(mod_ctx *ctx, const char *region, const char *name, json_t *
                     cm_err *err)
 {
     json_t *reply;
-    char code[128];
-    int rc = ddb_call(ctx, region, "DescribeTable", json_pack("{s:s}", "TableName", name), &reply,
-                      code, err, name);
-    if (rc && strstr(code, "ResourceNotFoundException"))
+    int rc = ddb_call(ctx, region, "DescribeTable", json_pack("{s:s}", "TableName", name), &reply, err, name);
+    if (rc && strstr(err->cloud_code, "ResourceNotFoundException"))
         return cm_err_set(err, CM_ENOTFOUND, "table %s does not exist in %s", name, region);
     if (rc)
         return rc;
@@ -119,7 +117,7 @@ static int ddb_list(mod_ctx *ctx, const char *const *regions, size_t nregions, j
                 json_object_set_new(body, "ExclusiveStartTableName", json_string(start));
             free(start);
             start = NULL;
-            rc = ddb_call(ctx, regions[r], "ListTables", body, &reply, NULL, err, "(all)");
+            rc = ddb_call(ctx, regions[r], "ListTables", body, &reply, err, "(all)");
             if (rc)
                 break;
             size_t i;
@@ -214,12 +212,11 @@ static int ddb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
                             json_pack("[{s:s, s:s}]", "Key", MOD_OWNER_TAG, "Value",
                                       mod_ctx_owner(ctx)));
     json_t *reply = NULL;
-    char code[128];
-    rc = ddb_call(ctx, region, "CreateTable", body, &reply, code, err, name);
+    rc = ddb_call(ctx, region, "CreateTable", body, &reply, err, name);
     json_t *made = NULL;
     if (!rc) {
         made = table_row(json_object_get(reply, "TableDescription"), region);
-    } else if (strstr(code, "ResourceInUseException")) {
+    } else if (strstr(err->cloud_code, "ResourceInUseException")) {
         /* It exists: an earlier attempt made it, or someone else did. */
         cm_err_clear(err);
         rc = ddb_read(ctx, desired, &made, err);
@@ -261,7 +258,7 @@ static int ddb_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
             json_object_set_new(body, "ProvisionedThroughput", throughput(desired));
         rc = wait_active(ctx, region, name, err);
         if (!rc)
-            rc = ddb_call(ctx, region, "UpdateTable", body, NULL, NULL, err, name);
+            rc = ddb_call(ctx, region, "UpdateTable", body, NULL, err, name);
         else
             json_decref(body);
     }
@@ -271,7 +268,7 @@ static int ddb_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
             rc = ddb_call(ctx, region, "UpdateTable",
                           json_pack("{s:s, s:s}", "TableName", name, "TableClass",
                                     cm_json_str(desired, "table_class")),
-                          NULL, NULL, err, name);
+                          NULL, err, name);
     }
     if (rc)
         return rc;
@@ -288,11 +285,10 @@ static int ddb_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     int rc = image_names(known, &name, &region, err);
     if (!rc)
         rc = wait_active(ctx, region, name, err);
-    char code[128] = "";
     if (!rc)
-        rc = ddb_call(ctx, region, "DeleteTable", json_pack("{s:s}", "TableName", name), NULL, code,
+        rc = ddb_call(ctx, region, "DeleteTable", json_pack("{s:s}", "TableName", name), NULL,
                       err, name);
-    if (rc == CM_ENOTFOUND || (rc && strstr(code, "ResourceNotFoundException"))) {
+    if (rc == CM_ENOTFOUND || (rc && strstr(err->cloud_code, "ResourceNotFoundException"))) {
         cm_err_clear(err);
         return 0;
     }
@@ -320,9 +316,8 @@ static int ddb_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, 
             json_object_set_new(body, "NextToken", json_string(next));
         free(next);
         next = NULL;
-        char code[128] = "";
-        rc = ddb_call(ctx, region, "ListTagsOfResource", body, &reply, code, err, name);
-        if (rc && strstr(code, "ResourceNotFoundException"))
+        rc = ddb_call(ctx, region, "ListTagsOfResource", body, &reply, err, name);
+        if (rc && strstr(err->cloud_code, "ResourceNotFoundException"))
             rc = CM_ENOTFOUND;
         const char *tok = cm_json_str(reply, "NextToken");
         more = !rc && !mod_owner_in_list(json_object_get(reply, "Tags"), MOD_OWNER_TAG, "Key", "Value",

@@ -68,11 +68,10 @@ static int key_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
         return cm_err_set(err, CM_EINVAL,
                           "public_key is required to create a key pair (iasql imports public "
                           "keys; a private key never enters the database)");
-    char code[128];
     int rc = ec2_op(ctx, ec2_str(desired, "region"), "ImportKeyPair",
                     json_pack("{s:s, s:o}", "KeyName", name, "PublicKeyMaterial", ec2_blob(pub)), NULL,
-                    NULL, code, err, name);
-    if (rc && strcmp(code, "InvalidKeyPair.Duplicate") != 0)
+                    NULL, err, name);
+    if (rc && strcmp(err->cloud_code, "InvalidKeyPair.Duplicate") != 0)
         return rc;
     cm_err_clear(err);
     rc = key_read(ctx, desired, out, err);
@@ -197,10 +196,9 @@ static int probe_state(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
     json_t *p = json_pack("{s:s}", "InstanceId.1", ec2_str(w->image, "instance_id"));
     xmlDocPtr doc;
     xmlNodePtr root;
-    char code[128];
-    int rc = ec2_op(ctx, ec2_str(w->image, "region"), "DescribeInstances", p, &doc, &root, code,
+    int rc = ec2_op(ctx, ec2_str(w->image, "region"), "DescribeInstances", p, &doc, &root,
                     err, ec2_str(w->image, "instance_id"));
-    if (rc && strstr(code, "NotFound")) { /* not visible yet, or long gone */
+    if (rc && strstr(err->cloud_code, "NotFound")) { /* not visible yet, or long gone */
         cm_err_clear(err);
         *done = !w->want;
         return 0;
@@ -230,7 +228,7 @@ static int set_state(mod_ctx *ctx, const json_t *image, const char *want, cm_err
     int rc = stop ? wait_for(ctx, image, "running", err) : 0;
     if (!rc)
         rc = ec2_op(ctx, ec2_str(image, "region"), stop ? "StopInstances" : "StartInstances",
-                    json_pack("{s:s}", "InstanceId.1", id), NULL, NULL, NULL, err, id);
+                    json_pack("{s:s}", "InstanceId.1", id), NULL, NULL, err, id);
     if (!rc)
         rc = wait_for(ctx, image, want, err);
     return rc;
@@ -250,7 +248,7 @@ static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
     ec2_tag_spec(ctx, p, "instance", json_object_get(desired, "tags"));
     xmlDocPtr doc;
     xmlNodePtr root;
-    int rc = ec2_op(ctx, region, "RunInstances", p, &doc, &root, NULL, err,
+    int rc = ec2_op(ctx, region, "RunInstances", p, &doc, &root, err,
                     ec2_str(desired, "ami"));
     if (rc)
         return rc;
@@ -287,7 +285,7 @@ static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desi
     if (!json_equal(groups, json_object_get(known, "security_groups"))) {
         json_t *p = json_pack("{s:s}", "InstanceId", id);
         mod_query_put_list(p, "GroupId", groups);
-        rc = ec2_op(ctx, region, "ModifyInstanceAttribute", p, NULL, NULL, NULL, err, id);
+        rc = ec2_op(ctx, region, "ModifyInstanceAttribute", p, NULL, NULL, err, id);
     }
     if (!rc)
         rc = ec2_retag(ctx, region, id, known, desired, err);

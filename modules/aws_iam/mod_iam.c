@@ -25,9 +25,9 @@ static bool gone(const char *code)
 }
 
 static int iam(const mod_query_service *svc, mod_ctx *ctx, const char *action, json_t *params,
-               xmlDocPtr *doc, xmlNodePtr *res, char code[128], cm_err *err, const char *name)
+               xmlDocPtr *doc, xmlNodePtr *res, cm_err *err, const char *name)
 {
-    return mod_query_op(ctx, svc, IAM_REGION, action, params, doc, res, code, err, name);
+    return mod_query_op(ctx, svc, IAM_REGION, action, params, doc, res, err, name);
 }
 
 /* A document as IAM returns it (URL-encoded, or plain from some
@@ -60,7 +60,7 @@ static json_t *tags_of(xmlNodePtr tags)
 static int list_marker(mod_ctx *ctx, const mod_query_service *svc, const char *action,
                        const char *list, json_t *params,
                        int (*fn)(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err),
-                       void *arg, char code[128], cm_err *err, const char *name)
+                       void *arg, cm_err *err, const char *name)
 {
     char *marker = NULL;
     int rc = 0;
@@ -72,7 +72,7 @@ static int list_marker(mod_ctx *ctx, const mod_query_service *svc, const char *a
         marker = NULL;
         xmlDocPtr doc;
         xmlNodePtr res;
-        rc = iam(svc, ctx, action, p, &doc, &res, code, err, name);
+        rc = iam(svc, ctx, action, p, &doc, &res, err, name);
         if (rc)
             break;
         for (xmlNodePtr m = aws_xml_child(aws_xml_child(res, list), "member"); m && !rc;
@@ -106,18 +106,16 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
 {
     xmlDocPtr doc, vdoc;
     xmlNodePtr res, vres;
-    char code[128], version[64];
-    int rc = iam(&policy_api, ctx, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &doc, &res,
-                 code, err, arn);
-    if (rc && gone(code))
+    char version[64];
+    int rc = iam(&policy_api, ctx, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &doc, &res, err, arn);
+    if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "IAM policy %s does not exist", arn);
     if (rc)
         return rc;
     xmlNodePtr pol = aws_xml_child(res, "Policy");
     aws_xml_child_text(pol, "DefaultVersionId", version, sizeof version);
     rc = iam(&policy_api, ctx, "GetPolicyVersion",
-             json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", version), &vdoc, &vres, NULL,
-             err, arn);
+             json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", version), &vdoc, &vres, err, arn);
     if (rc) {
         xmlFreeDoc(doc);
         return rc;
@@ -137,7 +135,7 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
     xmlFreeDoc(vdoc);
     if (!tags) { /* GetPolicy without tags (older IAM): ask for them */
         rc = iam(&policy_api, ctx, "ListPolicyTags", json_pack("{s:s}", "PolicyArn", arn), &doc,
-                 &res, NULL, err, arn);
+                 &res, err, arn);
         if (rc) {
             json_decref(row);
             return rc;
@@ -168,7 +166,7 @@ static int list_all(mod_ctx *ctx, const mod_query_service *svc, const char *acti
                     json_t **out, cm_err *err)
 {
     json_t *rows = json_array();
-    int rc = list_marker(ctx, svc, action, list, params, fn, rows, NULL, err, "(all)");
+    int rc = list_marker(ctx, svc, action, list, params, fn, rows, err, "(all)");
     if (rc) {
         json_decref(rows);
         return rc;
@@ -230,7 +228,7 @@ static int policy_versions(mod_ctx *ctx, const char *arn, versions *v, cm_err *e
 {
     memset(v, 0, sizeof *v);
     return list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
-                       json_pack("{s:s}", "PolicyArn", arn), count_version, v, NULL, err, arn);
+                       json_pack("{s:s}", "PolicyArn", arn), count_version, v, err, arn);
 }
 
 static int policy_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
@@ -245,13 +243,13 @@ static int policy_update(mod_ctx *ctx, const json_t *known, const json_t *desire
         if (!rc && v.count >= 5 && v.oldest[0])
             rc = iam(&policy_api, ctx, "DeletePolicyVersion",
                      json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", v.oldest), NULL, NULL,
-                     NULL, err, arn);
+                     err, arn);
         char *text = rc ? NULL : cm_json_dump(doc);
         if (text)
             rc = iam(&policy_api, ctx, "CreatePolicyVersion",
                      json_pack("{s:s, s:s, s:s}", "PolicyArn", arn, "PolicyDocument", text,
                                "SetAsDefault", "true"),
-                     NULL, NULL, NULL, err, arn);
+                     NULL, NULL, err, arn);
         free(text);
     }
     if (!rc)
@@ -281,9 +279,9 @@ static int policy_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
     json_decref(owned);
     xmlDocPtr doc;
     xmlNodePtr res;
-    char code[128] = "", arn[2048] = "";
-    int rc = iam(&policy_api, ctx, "CreatePolicy", p, &doc, &res, code, err, name);
-    if (rc && strcmp(code, "EntityAlreadyExists") == 0) {
+    char arn[2048] = "";
+    int rc = iam(&policy_api, ctx, "CreatePolicy", p, &doc, &res, err, name);
+    if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0) {
         json_t *existing = NULL;
         cm_err_clear(err);
         rc = policy_read(ctx, desired, &existing, err);
@@ -309,25 +307,25 @@ static int delete_version(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *er
         return 0;
     return iam(&policy_api, ctx, "DeletePolicyVersion",
                json_pack("{s:s, s:s}", "PolicyArn", (const char *)arg, "VersionId", id), NULL, NULL,
-               NULL, err, arg);
+               err, arg);
 }
 
 static int policy_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    char arn[2048], code[128] = "";
+    char arn[2048];
     int rc = policy_arn(ctx, known, arn, sizeof arn, err);
     if (!rc) /* IAM deletes a policy only without its other versions */
         rc = list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
-                         json_pack("{s:s}", "PolicyArn", arn), delete_version, arn, code, err,
+                         json_pack("{s:s}", "PolicyArn", arn), delete_version, arn, err,
                          arn);
     if (!rc)
         rc = iam(&policy_api, ctx, "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn), NULL,
-                 NULL, code, err, arn);
-    if (rc && gone(code)) {
+                 NULL, err, arn);
+    if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }
-    if (rc && strcmp(code, "DeleteConflict") == 0)
+    if (rc && strcmp(err->cloud_code, "DeleteConflict") == 0)
         cm_err_wrap(err, "detach it from every role, user and group first");
     return rc;
 }
@@ -359,18 +357,16 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The role's attached policy ARNs (sorted) and inline policy names. */
-static int role_parts_read(mod_ctx *ctx, const char *name, role_parts *rp, char code[128],
+static int role_parts_read(mod_ctx *ctx, const char *name, role_parts *rp,
                            cm_err *err)
 {
     rp->attached = json_array();
     rp->inline_names = json_array();
     int rc = list_marker(ctx, &role_api, "ListAttachedRolePolicies", "AttachedPolicies",
-                         json_pack("{s:s}", "RoleName", name), collect_attached, rp->attached,
-                         code, err, name);
+                         json_pack("{s:s}", "RoleName", name), collect_attached, rp->attached, err, name);
     if (!rc)
         rc = list_marker(ctx, &role_api, "ListRolePolicies", "PolicyNames",
-                         json_pack("{s:s}", "RoleName", name), collect_text, rp->inline_names,
-                         code, err, name);
+                         json_pack("{s:s}", "RoleName", name), collect_text, rp->inline_names, err, name);
     size_t n = json_array_size(rp->attached);
     json_t **items = calloc(n ? n : 1, sizeof *items);
     for (size_t i = 0; items && i < n; i++)
@@ -396,10 +392,9 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
     xmlNodePtr res;
-    char code[128];
-    int rc = iam(&role_api, ctx, "GetRole", json_pack("{s:s}", "RoleName", name), &doc, &res, code,
+    int rc = iam(&role_api, ctx, "GetRole", json_pack("{s:s}", "RoleName", name), &doc, &res,
                  err, name);
-    if (rc && gone(code))
+    if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "IAM role %s does not exist", name);
     if (rc)
         return rc;
@@ -421,7 +416,7 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
         json_object_set_new(row, "description", json_null());
     xmlFreeDoc(doc);
     role_parts rp;
-    rc = role_parts_read(ctx, name, &rp, NULL, err);
+    rc = role_parts_read(ctx, name, &rp, err);
     json_t *inl = json_object();
     size_t i;
     json_t *pn;
@@ -430,7 +425,7 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
         if (rc)
             break;
         rc = iam(&role_api, ctx, "GetRolePolicy",
-                 json_pack("{s:s, s:O}", "RoleName", name, "PolicyName", pn), &doc, &res, NULL, err,
+                 json_pack("{s:s, s:O}", "RoleName", name, "PolicyName", pn), &doc, &res, err,
                  name);
         if (!rc) {
             json_object_set_new(inl, json_string_value(pn),
@@ -503,15 +498,13 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known,
     {
         if (!rc && !in_array(katt, v))
             rc = iam(&role_api, ctx, "AttachRolePolicy",
-                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, NULL,
-                     err, name);
+                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, err, name);
     }
     json_array_foreach(katt, i, v)
     {
         if (!rc && !in_array(datt, v))
             rc = iam(&role_api, ctx, "DetachRolePolicy",
-                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, NULL,
-                     err, name);
+                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, err, name);
     }
     const json_t *kin = json_object_get(known, "inline_policies"),
                  *din = json_object_get(desired, "inline_policies");
@@ -524,25 +517,24 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known,
         rc = iam(&role_api, ctx, "PutRolePolicy",
                  json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", k, "PolicyDocument",
                            text),
-                 NULL, NULL, NULL, err, name);
+                 NULL, NULL, err, name);
         free(text);
     }
     json_object_foreach((json_t *)kin, k, v)
     {
         if (!rc && !json_object_get(din, k))
             rc = iam(&role_api, ctx, "DeleteRolePolicy",
-                     json_pack("{s:s, s:s}", "RoleName", name, "PolicyName", k), NULL, NULL, NULL,
-                     err, name);
+                     json_pack("{s:s, s:s}", "RoleName", name, "PolicyName", k), NULL, NULL, err, name);
     }
     return rc;
 }
 
 /* Detaches every managed policy and deletes every inline policy the role
  * has in the cloud. */
-static int strip_role(mod_ctx *ctx, const char *name, char code[128], cm_err *err)
+static int strip_role(mod_ctx *ctx, const char *name, cm_err *err)
 {
     role_parts rp;
-    int rc = role_parts_read(ctx, name, &rp, code, err);
+    int rc = role_parts_read(ctx, name, &rp, err);
     if (!rc) {
         json_t *cloud = json_pack("{s:O, s:{}}", "attached_policy_arns", rp.attached,
                                   "inline_policies");
@@ -590,14 +582,14 @@ static int role_update(mod_ctx *ctx, const json_t *known, const json_t *desired,
                               json_is_string(desc) ? json_string_value(desc) : "");
         if (json_is_integer(dur))
             json_object_set(p, "MaxSessionDuration", dur);
-        rc = iam(&role_api, ctx, "UpdateRole", p, NULL, NULL, NULL, err, name);
+        rc = iam(&role_api, ctx, "UpdateRole", p, NULL, NULL, err, name);
     }
     json_t *trust = json_object_get(desired, "assume_role_policy_document");
     if (!rc && !json_equal(trust, json_object_get(known, "assume_role_policy_document"))) {
         char *text = cm_json_dump(trust);
         rc = iam(&role_api, ctx, "UpdateAssumeRolePolicy",
                  json_pack("{s:s, s:s}", "RoleName", name, "PolicyDocument", text ? text : "{}"),
-                 NULL, NULL, NULL, err, name);
+                 NULL, NULL, err, name);
         free(text);
     }
     if (!rc)
@@ -632,9 +624,8 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     json_decref(owned);
     xmlDocPtr doc;
     xmlNodePtr res;
-    char code[128] = "";
-    int rc = iam(&role_api, ctx, "CreateRole", p, &doc, &res, code, err, name);
-    if (rc && strcmp(code, "EntityAlreadyExists") == 0) {
+    int rc = iam(&role_api, ctx, "CreateRole", p, &doc, &res, err, name);
+    if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0) {
         json_t *existing = NULL;
         cm_err_clear(err);
         rc = role_read(ctx, desired, &existing, err);
@@ -651,10 +642,10 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     xmlFreeDoc(doc);
     rc = role_policies(ctx, name, NULL, desired, err);
     if (rc) { /* half made: gone again, so that the next commit starts clean */
-        cm_err e2;
-        if (strip_role(ctx, name, NULL, &e2) == 0)
+        cm_err e2 = {0};
+        if (strip_role(ctx, name, &e2) == 0)
             iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
-                NULL, &e2, name);
+                &e2, name);
         json_decref(from);
         return rc;
     }
@@ -678,11 +669,10 @@ static int role_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     /* A role in an instance profile cannot go: say so before anything is
      * detached. */
     json_t *profiles = json_array();
-    char code[128] = "";
     int rc = list_marker(ctx, &role_api, "ListInstanceProfilesForRole", "InstanceProfiles",
-                         json_pack("{s:s}", "RoleName", name), collect_profile, profiles, code,
+                         json_pack("{s:s}", "RoleName", name), collect_profile, profiles,
                          err, name);
-    if (rc && gone(code)) {
+    if (rc && gone(err->cloud_code)) {
         json_decref(profiles);
         cm_err_clear(err);
         return 0;
@@ -699,11 +689,10 @@ static int role_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     if (rc)
         return rc;
     /* IAM deletes a role only without policies: detach what the cloud has. */
-    rc = strip_role(ctx, name, code, err);
+    rc = strip_role(ctx, name, err);
     if (!rc)
-        rc = iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
-                 code, err, name);
-    if (rc && gone(code)) {
+        rc = iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL, err, name);
+    if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }

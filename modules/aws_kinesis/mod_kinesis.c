@@ -20,18 +20,17 @@ extern const char iasql_sql_aws_kinesis[];
 static const mod_json_service kinesis_api = {"kinesis", "1.1", "Kinesis_20131202", "stream"};
 
 static int kin_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                    json_t **out, char code[128], cm_err *err, const char *name)
+                    json_t **out, cm_err *err, const char *name)
 {
-    return mod_json_op(ctx, &kinesis_api, region, op, body, out, code, err, name);
+    return mod_json_op(ctx, &kinesis_api, region, op, body, out, err, name);
 }
 
 static int summary(mod_ctx *ctx, const char *region, const char *name, json_t **out, cm_err *err)
 {
     json_t *reply;
-    char code[128];
     int rc = kin_call(ctx, region, "DescribeStreamSummary", json_pack("{s:s}", "StreamName", name),
-                      &reply, code, err, name);
-    if (rc && strstr(code, "ResourceNotFoundException"))
+                      &reply, err, name);
+    if (rc && strstr(err->cloud_code, "ResourceNotFoundException"))
         return cm_err_set(err, CM_ENOTFOUND, "stream %s does not exist in %s", name, region);
     if (rc)
         return rc;
@@ -87,7 +86,7 @@ static int kin_list(mod_ctx *ctx, const char *const *regions, size_t nregions, j
                 json_object_set_new(body, "ExclusiveStartStreamName", json_string(start));
             free(start);
             start = NULL;
-            rc = kin_call(ctx, regions[r], "ListStreams", body, &reply, NULL, err, "(all)");
+            rc = kin_call(ctx, regions[r], "ListStreams", body, &reply, err, "(all)");
             if (rc)
                 break;
             size_t i;
@@ -158,9 +157,8 @@ static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
                                        : NULL;
     if (owner)
         json_object_set(body, "Tags", owner);
-    char code[128];
-    rc = kin_call(ctx, region, "CreateStream", body, NULL, code, err, name);
-    if (rc && strstr(code, "ResourceInUseException")) {
+    rc = kin_call(ctx, region, "CreateStream", body, NULL, err, name);
+    if (rc && strstr(err->cloud_code, "ResourceInUseException")) {
         /* It exists (an earlier attempt, or someone else): bring it to the row. */
         json_t *existing = NULL, *ignored = NULL;
         cm_err_clear(err);
@@ -175,9 +173,9 @@ static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
      * it there. */
     if (!rc && owner) {
         rc = kin_call(ctx, region, "AddTagsToStream",
-                      json_pack("{s:s, s:O}", "StreamName", name, "Tags", owner), NULL, code, err,
+                      json_pack("{s:s, s:O}", "StreamName", name, "Tags", owner), NULL, err,
                       name);
-        if (rc && strstr(code, "ResourceInUseException")) {
+        if (rc && strstr(err->cloud_code, "ResourceInUseException")) {
             cm_err_clear(err);
             rc = 0;
         }
@@ -200,9 +198,8 @@ static int kin_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, 
             json_object_set_new(body, "ExclusiveStartTagKey", json_string(start));
         free(start);
         start = NULL;
-        char code[128] = "";
-        rc = kin_call(ctx, region, "ListTagsForStream", body, &reply, code, err, name);
-        if (rc && strstr(code, "ResourceNotFoundException")) { /* gone: nobody's */
+        rc = kin_call(ctx, region, "ListTagsForStream", body, &reply, err, name);
+        if (rc && strstr(err->cloud_code, "ResourceNotFoundException")) { /* gone: nobody's */
             cm_err_clear(err);
             rc = 0;
         }
@@ -232,7 +229,7 @@ static int kin_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
                           json_pack("{s:O, s:{s:s}}", "StreamARN", json_object_get(known, "stream_arn"),
                                     "StreamModeDetails", "StreamMode",
                                     on_demand(desired) ? "ON_DEMAND" : "PROVISIONED"),
-                          NULL, NULL, err, name);
+                          NULL, err, name);
     }
     json_t *target = json_object_get(desired, "shard_count");
     json_t *now = json_object_get(known, "shard_count");
@@ -246,7 +243,7 @@ static int kin_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
             rc = kin_call(ctx, region, "UpdateShardCount",
                           json_pack("{s:s, s:O, s:s}", "StreamName", name, "TargetShardCount",
                                     target, "ScalingType", "UNIFORM_SCALING"),
-                          NULL, NULL, err, name);
+                          NULL, err, name);
         json_decref(cur);
     }
     if (rc)
@@ -263,11 +260,9 @@ static int kin_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     int rc = image_names(known, &name, &region, err);
     if (rc)
         return rc;
-    char code[128];
     rc = kin_call(ctx, region, "DeleteStream",
-                  json_pack("{s:s, s:b}", "StreamName", name, "EnforceConsumerDeletion", 1), NULL,
-                  code, err, name);
-    if (rc && strstr(code, "ResourceNotFoundException")) {
+                  json_pack("{s:s, s:b}", "StreamName", name, "EnforceConsumerDeletion", 1), NULL, err, name);
+    if (rc && strstr(err->cloud_code, "ResourceNotFoundException")) {
         cm_err_clear(err);
         return 0;
     }

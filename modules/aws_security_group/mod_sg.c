@@ -63,11 +63,11 @@ static int sg_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     json_t *p = json_pack("{s:s, s:s, s:s}", "GroupName", ec2_str(desired, "group_name"),
                           "GroupDescription", ec2_str(desired, "description"), "VpcId",
                           ec2_str(desired, "vpc"));
-    char code[128], id[64];
+    char id[64];
     int rc = ec2_create(ctx, region, "CreateSecurityGroup", p, "security-group",
-                        json_object_get(desired, "tags"), "groupId", id, sizeof id, code, err,
+                        json_object_get(desired, "tags"), "groupId", id, sizeof id, err,
                         ec2_str(desired, "group_name"));
-    if (rc && strcmp(code, "InvalidGroup.Duplicate") == 0) {
+    if (rc && strcmp(err->cloud_code, "InvalidGroup.Duplicate") == 0) {
         /* made by an earlier, interrupted try (the name is unique in its VPC) */
         cm_err_clear(err);
         json_t *found;
@@ -101,10 +101,9 @@ static int sg_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     const char *id = ec2_str(known, "group_id");
     if (!*id)
         return 0;
-    char code[128];
     int rc = ec2_op(ctx, ec2_str(known, "region"), "DeleteSecurityGroup",
-                    json_pack("{s:s}", "GroupId", id), NULL, NULL, code, err, id);
-    if (rc && (strcmp(code, "CannotDelete") == 0 || strcmp(code, "InvalidGroup.Reserved") == 0))
+                    json_pack("{s:s}", "GroupId", id), NULL, NULL, err, id);
+    if (rc && (strcmp(err->cloud_code, "CannotDelete") == 0 || strcmp(err->cloud_code, "InvalidGroup.Reserved") == 0))
         return cm_err_set(err, CM_ECLOUD,
                           "%s is the default security group of its VPC: AWS deletes it only "
                           "with the VPC", id);
@@ -193,7 +192,7 @@ static int rule_existing(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
     xmlNodePtr root;
     int rc = ec2_op(ctx, region, "DescribeSecurityGroupRules",
                     json_pack("{s:s, s:s}", "Filter.1.Name", "group-id", "Filter.1.Value.1", group),
-                    &doc, &root, NULL, err, group);
+                    &doc, &root, err, group);
     if (rc)
         return rc;
     *out = NULL;
@@ -238,10 +237,8 @@ static int rule_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     }
     xmlDocPtr doc;
     xmlNodePtr root;
-    char code[128] = "";
-    int rc = ec2_op(ctx, ec2_str(desired, "region"), rule_action(desired, true), p, &doc, &root,
-                    code, err, ec2_str(desired, "security_group"));
-    if (rc && strcmp(code, "InvalidPermission.Duplicate") == 0) {
+    int rc = ec2_op(ctx, ec2_str(desired, "region"), rule_action(desired, true), p, &doc, &root, err, ec2_str(desired, "security_group"));
+    if (rc && strcmp(err->cloud_code, "InvalidPermission.Duplicate") == 0) {
         cm_err_clear(err);
         return rule_existing(ctx, desired, out, err);
     }
@@ -274,7 +271,7 @@ static int rule_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     return ec2_op(ctx, ec2_str(known, "region"), rule_action(known, false),
                   json_pack("{s:s, s:s}", "GroupId", ec2_str(known, "security_group"),
                             "SecurityGroupRuleId.1", id),
-                  NULL, NULL, NULL, err, id);
+                  NULL, NULL, err, id);
 }
 
 static const mod_table_ops sg_ops = {sg_list, sg_create, sg_update, sg_read, sg_remove, NULL};

@@ -90,16 +90,15 @@ static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t *
 {
     xmlDocPtr doc, tdoc;
     xmlNodePtr res, tres;
-    char code[128];
     const char *name = arn_name(arn);
     int rc = mod_query_op(ctx, &topic_api, region, "GetTopicAttributes",
-                          json_pack("{s:s}", "TopicArn", arn), &doc, &res, code, err, name);
-    if (rc && gone(code))
+                          json_pack("{s:s}", "TopicArn", arn), &doc, &res, err, name);
+    if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "topic %s does not exist in %s", name, region);
     if (rc)
         return rc;
     rc = mod_query_op(ctx, &topic_api, region, "ListTagsForResource",
-                      json_pack("{s:s}", "ResourceArn", arn), &tdoc, &tres, NULL, err, name);
+                      json_pack("{s:s}", "ResourceArn", arn), &tdoc, &tres, err, name);
     if (rc) {
         xmlFreeDoc(doc);
         return rc;
@@ -129,7 +128,7 @@ static int list_pages(mod_ctx *ctx, const mod_query_service *svc, const char *re
                       const char *action, const char *list, json_t *params,
                       int (*fn)(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
                                 cm_err *err),
-                      void *arg, char code[128], cm_err *err)
+                      void *arg, cm_err *err)
 {
     char *token = NULL;
     int rc = 0;
@@ -141,7 +140,7 @@ static int list_pages(mod_ctx *ctx, const mod_query_service *svc, const char *re
         token = NULL;
         xmlDocPtr doc;
         xmlNodePtr res;
-        rc = mod_query_op(ctx, svc, region, action, p, &doc, &res, code, err, "(all)");
+        rc = mod_query_op(ctx, svc, region, action, p, &doc, &res, err, "(all)");
         if (rc)
             break;
         xmlNodePtr members = aws_xml_child(res, list);
@@ -179,7 +178,7 @@ static int list_regions(mod_ctx *ctx, const mod_query_service *svc, const char *
     json_t *rows = json_array();
     int rc = 0;
     for (size_t r = 0; !rc && r < nregions; r++)
-        rc = list_pages(ctx, svc, regions[r], action, list, json_object(), fn, rows, NULL, err);
+        rc = list_pages(ctx, svc, regions[r], action, list, json_object(), fn, rows, err);
     if (rc) {
         json_decref(rows);
         return rc;
@@ -243,7 +242,7 @@ static int topic_set_attrs(mod_ctx *ctx, const char *region, const char *arn,
         rc = mod_query_op(ctx, &topic_api, region, "SetTopicAttributes",
                           json_pack("{s:s, s:s, s:s}", "TopicArn", arn, "AttributeName",
                                     topic_attrs[i].attribute, "AttributeValue", text ? text : ""),
-                          NULL, NULL, NULL, err, arn_name(arn));
+                          NULL, NULL, err, arn_name(arn));
         free(text);
     }
     return rc;
@@ -299,11 +298,11 @@ static int topic_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_er
     xmlDocPtr doc;
     xmlNodePtr res;
     char arn[1024] = "";
-    rc = mod_query_op(ctx, &topic_api, region, "CreateTopic", p, &doc, &res, NULL, err, name);
+    rc = mod_query_op(ctx, &topic_api, region, "CreateTopic", p, &doc, &res, err, name);
     if (rc == CM_ECLOUD) {
         /* There already, with other attributes or tags: bring it to the row. */
         json_t *existing = NULL;
-        cm_err e2;
+        cm_err e2 = {0};
         cm_err_clear(&e2);
         if (topic_read(ctx, desired, &existing, &e2) == 0) {
             cm_err_clear(err);
@@ -324,13 +323,13 @@ static int topic_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_er
 
 static int topic_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    char arn[1024], code[128] = "";
+    char arn[1024];
     int rc = topic_arn(ctx, known, arn, sizeof arn, err);
     if (!rc)
         rc = mod_query_op(ctx, &topic_api, cm_json_str(known, "region"), "DeleteTopic",
-                          json_pack("{s:s}", "TopicArn", arn), NULL, NULL, code, err,
+                          json_pack("{s:s}", "TopicArn", arn), NULL, NULL, err,
                           arn_name(arn));
-    if (rc && gone(code)) {
+    if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }
@@ -360,13 +359,12 @@ static int sub_row(mod_ctx *ctx, const char *region, xmlNodePtr member, json_t *
     if (confirmed(arn)) {
         xmlDocPtr doc;
         xmlNodePtr res;
-        char code[128];
         int rc = mod_query_op(ctx, &sub_api, region, "GetSubscriptionAttributes",
-                              json_pack("{s:s}", "SubscriptionArn", arn), &doc, &res, code, err,
+                              json_pack("{s:s}", "SubscriptionArn", arn), &doc, &res, err,
                               arn);
         if (rc) {
             json_decref(row);
-            return rc && gone(code) ? cm_err_set(err, CM_ENOTFOUND, "subscription %s is gone", arn)
+            return rc && gone(err->cloud_code) ? cm_err_set(err, CM_ENOTFOUND, "subscription %s is gone", arn)
                                     : rc;
         }
         json_t *attrs = mod_xml_map(aws_xml_child(res, "Attributes"), "entry", "key", "value");
@@ -424,16 +422,15 @@ static int match_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *
 
 static int sub_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    char topic[1024], code[128] = "";
+    char topic[1024];
     if (!cm_json_str(image, "protocol") || !cm_json_str(image, "endpoint"))
         return cm_err_set(err, CM_EINVAL, "subscription row lacks a protocol or endpoint");
     int rc = sub_topic_arn(ctx, image, topic, sizeof topic, err);
     sub_match m = {image, NULL};
     if (!rc)
         rc = list_pages(ctx, &sub_api, cm_json_str(image, "region"), "ListSubscriptionsByTopic",
-                        "Subscriptions", json_pack("{s:s}", "TopicArn", topic), match_sub, &m,
-                        code, err);
-    if (rc && gone(code)) {
+                        "Subscriptions", json_pack("{s:s}", "TopicArn", topic), match_sub, &m, err);
+    if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }
@@ -488,7 +485,7 @@ static int sub_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     xmlDocPtr doc;
     xmlNodePtr res;
     rc = mod_query_op(ctx, &sub_api, cm_json_str(desired, "region"), "Subscribe", p, &doc, &res,
-                      NULL, err, endpoint);
+                      err, endpoint);
     if (rc)
         return rc;
     aws_xml_child_text(res, "SubscriptionArn", arn, sizeof arn);
@@ -535,7 +532,7 @@ static int sub_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
                               "SetSubscriptionAttributes",
                               json_pack("{s:s, s:s, s:O}", "SubscriptionArn", arn,
                                         "AttributeName", k, "AttributeValue", v),
-                              NULL, NULL, NULL, err, arn);
+                              NULL, NULL, err, arn);
     }
     json_decref(attrs);
     if (rc)
@@ -547,7 +544,7 @@ static int sub_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
 
 static int sub_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
-    char arn[1024], code[128] = "";
+    char arn[1024];
     int rc = sub_arn(ctx, known, arn, sizeof arn, err);
     if (rc == CM_ENOTFOUND) {
         cm_err_clear(err);
@@ -557,8 +554,8 @@ static int sub_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
         return 0; /* unconfirmed: SNS drops it by itself after three days */
     if (!rc)
         rc = mod_query_op(ctx, &sub_api, cm_json_str(known, "region"), "Unsubscribe",
-                          json_pack("{s:s}", "SubscriptionArn", arn), NULL, NULL, code, err, arn);
-    if (rc && gone(code)) {
+                          json_pack("{s:s}", "SubscriptionArn", arn), NULL, NULL, err, arn);
+    if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }

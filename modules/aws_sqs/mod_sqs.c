@@ -25,9 +25,9 @@ static const struct {
 static const mod_json_service sqs_api = {"sqs", "1.0", "AmazonSQS", "queue"};
 
 static int sqs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                    json_t **out, char code[128], cm_err *err, const char *name)
+                    json_t **out, cm_err *err, const char *name)
 {
-    return mod_json_op(ctx, &sqs_api, region, op, body, out, code, err, name);
+    return mod_json_op(ctx, &sqs_api, region, op, body, out, err, name);
 }
 
 static bool gone(const char *code)
@@ -53,10 +53,9 @@ static int queue_url(mod_ctx *ctx, const json_t *img, char *out, size_t size, cm
         return 0;
     }
     json_t *reply;
-    char code[128];
-    rc = sqs_call(ctx, region, "GetQueueUrl", json_pack("{s:s}", "QueueName", name), &reply, code,
+    rc = sqs_call(ctx, region, "GetQueueUrl", json_pack("{s:s}", "QueueName", name), &reply,
                   err, name);
-    if (rc && gone(code))
+    if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "queue %s does not exist in %s", name, region);
     if (rc)
         return rc;
@@ -71,16 +70,13 @@ static int queue_row(mod_ctx *ctx, const char *region, const char *url, json_t *
     const char *slash = strrchr(url, '/');
     const char *name = slash ? slash + 1 : url;
     json_t *attrs, *tags;
-    char code[128];
     int rc = sqs_call(ctx, region, "GetQueueAttributes",
-                      json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"), &attrs,
-                      code, err, name);
-    if (rc && gone(code))
+                      json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"), &attrs, err, name);
+    if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "queue %s does not exist", name);
     if (rc)
         return rc;
-    rc = sqs_call(ctx, region, "ListQueueTags", json_pack("{s:s}", "QueueUrl", url), &tags, NULL,
-                  err, name);
+    rc = sqs_call(ctx, region, "ListQueueTags", json_pack("{s:s}", "QueueUrl", url), &tags, err, name);
     if (rc) {
         json_decref(attrs);
         return rc;
@@ -114,7 +110,7 @@ static int sqs_list(mod_ctx *ctx, const char *const *regions, size_t nregions, j
                 json_object_set_new(body, "NextToken", json_string(token));
             free(token);
             token = NULL;
-            rc = sqs_call(ctx, regions[r], "ListQueues", body, &reply, NULL, err, "(all)");
+            rc = sqs_call(ctx, regions[r], "ListQueues", body, &reply, err, "(all)");
             if (rc)
                 break;
             size_t i;
@@ -177,10 +173,10 @@ static int put_tags(mod_ctx *ctx, const char *region, const char *url, const cha
     int rc = 0;
     if (json_object_size(set))
         rc = sqs_call(ctx, region, "TagQueue", json_pack("{s:s, s:O}", "QueueUrl", url, "Tags", set),
-                      NULL, NULL, err, name);
+                      NULL, err, name);
     if (!rc && json_array_size(drop))
         rc = sqs_call(ctx, region, "UntagQueue",
-                      json_pack("{s:s, s:O}", "QueueUrl", url, "TagKeys", drop), NULL, NULL, err,
+                      json_pack("{s:s, s:O}", "QueueUrl", url, "TagKeys", drop), NULL, err,
                       name);
     json_decref(set);
     json_decref(drop);
@@ -193,8 +189,7 @@ static int set_attrs(mod_ctx *ctx, const char *region, const char *url, const ch
     int rc = 0;
     if (json_object_size(attrs))
         rc = sqs_call(ctx, region, "SetQueueAttributes",
-                      json_pack("{s:s, s:O}", "QueueUrl", url, "Attributes", attrs), NULL, NULL,
-                      err, name);
+                      json_pack("{s:s, s:O}", "QueueUrl", url, "Attributes", attrs), NULL, err, name);
     json_decref(attrs);
     return rc;
 }
@@ -229,12 +224,12 @@ static int sqs_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
         json_object_set(body, "tags", owned);
     json_decref(owned);
     json_t *reply = NULL;
-    char code[128], url[1024] = "";
-    rc = sqs_call(ctx, region, "CreateQueue", body, &reply, code, err, name);
+    char url[1024] = "";
+    rc = sqs_call(ctx, region, "CreateQueue", body, &reply, err, name);
     if (!rc)
         snprintf(url, sizeof url, "%s", cm_json_str(reply, "QueueUrl") ? cm_json_str(reply, "QueueUrl") : "");
     json_decref(reply);
-    if (rc && strstr(code, "QueueNameExists")) {
+    if (rc && strstr(err->cloud_code, "QueueNameExists")) {
         /* There already, with other attributes: bring it to the row. */
         json_t *existing = NULL;
         cm_err_clear(err);
@@ -281,12 +276,11 @@ static int sqs_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
         cm_err_clear(err);
         return 0;
     }
-    char code[128];
     if (!rc)
         rc = sqs_call(ctx, cm_json_str(known, "region"), "DeleteQueue",
-                      json_pack("{s:s}", "QueueUrl", url), NULL, code, err,
+                      json_pack("{s:s}", "QueueUrl", url), NULL, err,
                       cm_json_str(known, "name"));
-    if (rc && gone(code)) {
+    if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }

@@ -15,9 +15,9 @@ extern const char iasql_sql_aws_ssm[];
 static const mod_json_service ssm_api = {"ssm", "1.1", "AmazonSSM", "parameter"};
 
 static int ssm_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                    json_t **out, char code[128], cm_err *err, const char *name)
+                    json_t **out, cm_err *err, const char *name)
 {
-    return mod_json_op(ctx, &ssm_api, region, op, body, out, code, err, name);
+    return mod_json_op(ctx, &ssm_api, region, op, body, out, err, name);
 }
 
 static bool gone(const char *code)
@@ -36,7 +36,7 @@ static int param_tags(mod_ctx *ctx, const char *region, const char *name, json_t
     json_t *reply;
     int rc = ssm_call(ctx, region, "ListTagsForResource",
                       json_pack("{s:s, s:s}", "ResourceType", "Parameter", "ResourceId", name),
-                      &reply, NULL, err, name);
+                      &reply, err, name);
     if (rc)
         return rc;
     *out = mod_tags_from_list(json_object_get(reply, "TagList"), "Key", "Value");
@@ -90,7 +90,7 @@ static int list_page(mod_ctx *ctx, const char *region, const json_t *filter, cha
         json_object_set_new(body, "NextToken", json_string(*token));
     free(*token);
     *token = NULL;
-    int rc = ssm_call(ctx, region, "DescribeParameters", body, &reply, NULL, err, "(all)");
+    int rc = ssm_call(ctx, region, "DescribeParameters", body, &reply, err, "(all)");
     if (rc)
         return rc;
     json_t *params = json_object_get(reply, "Parameters");
@@ -101,8 +101,7 @@ static int list_page(mod_ctx *ctx, const char *region, const json_t *filter, cha
         for (size_t k = i; k < i + 10 && k < json_array_size(params); k++)
             json_array_append(names, json_object_get(json_array_get(params, k), "Name"));
         rc = ssm_call(ctx, region, "GetParameters",
-                      json_pack("{s:o, s:b}", "Names", names, "WithDecryption", 0), &got, NULL,
-                      err, "(batch)");
+                      json_pack("{s:o, s:b}", "Names", names, "WithDecryption", 0), &got, err, "(batch)");
         size_t n;
         json_t *g;
         json_array_foreach(rc ? NULL : json_object_get(got, "Parameters"), n, g)
@@ -185,12 +184,12 @@ static int put_tags(mod_ctx *ctx, const char *region, const char *name, const js
         rc = ssm_call(ctx, region, "AddTagsToResource",
                       json_pack("{s:s, s:s, s:o}", "ResourceType", "Parameter", "ResourceId",
                                 name, "Tags", mod_tags_to_list(set)),
-                      NULL, NULL, err, name);
+                      NULL, err, name);
     if (!rc && json_array_size(drop))
         rc = ssm_call(ctx, region, "RemoveTagsFromResource",
                       json_pack("{s:s, s:s, s:O}", "ResourceType", "Parameter", "ResourceId",
                                 name, "TagKeys", drop),
-                      NULL, NULL, err, name);
+                      NULL, err, name);
     json_decref(set);
     json_decref(drop);
     return rc;
@@ -214,8 +213,7 @@ static int value_to_send(mod_ctx *ctx, const json_t *desired, bool create, char 
                           name);
     json_t *reply;
     int rc = ssm_call(ctx, region, "GetParameter",
-                      json_pack("{s:s, s:b}", "Name", name, "WithDecryption", 1), &reply, NULL,
-                      err, name);
+                      json_pack("{s:s, s:b}", "Name", name, "WithDecryption", 1), &reply, err, name);
     if (rc)
         return rc;
     const char *v = cm_json_str(json_object_get(reply, "Parameter"), "Value");
@@ -225,8 +223,7 @@ static int value_to_send(mod_ctx *ctx, const json_t *desired, bool create, char 
 }
 
 /* PutParameter of desired; *version receives the new version. */
-static int put_parameter(mod_ctx *ctx, const json_t *desired, bool overwrite, json_int_t *version,
-                         char code[128], cm_err *err)
+static int put_parameter(mod_ctx *ctx, const json_t *desired, bool overwrite, json_int_t *version, cm_err *err)
 {
     const char *name = cm_json_str(desired, "name"), *region = cm_json_str(desired, "region");
     char *value;
@@ -243,7 +240,7 @@ static int put_parameter(mod_ctx *ctx, const json_t *desired, bool overwrite, js
         json_object_set_new(body, "Tags", mod_tags_to_list(tags));
     json_decref(tags);
     json_t *reply;
-    rc = ssm_call(ctx, region, "PutParameter", body, &reply, code, err, name);
+    rc = ssm_call(ctx, region, "PutParameter", body, &reply, err, name);
     if (rc)
         return rc;
     json_t *v = json_object_get(reply, "Version");
@@ -266,15 +263,14 @@ static int ssm_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     if (rc)
         return rc;
     json_int_t version = 0;
-    char code[128] = "";
-    rc = put_parameter(ctx, desired, false, &version, code, err);
-    if (rc && strstr(code, "ParameterAlreadyExists")) {
+    rc = put_parameter(ctx, desired, false, &version, err);
+    if (rc && strstr(err->cloud_code, "ParameterAlreadyExists")) {
         /* There already: bring it to the row. */
         json_t *existing = NULL;
         cm_err_clear(err);
         rc = ssm_read(ctx, desired, &existing, err);
         if (!rc)
-            rc = put_parameter(ctx, desired, true, &version, NULL, err);
+            rc = put_parameter(ctx, desired, true, &version, err);
         if (!rc)
             rc = put_tags(ctx, region, name, json_object_get(existing, "tags"),
                           json_object_get(desired, "tags"), err);
@@ -299,7 +295,7 @@ static int ssm_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
                !json_equal(json_object_get(known, "description"),
                            json_object_get(desired, "description"));
     if (put)
-        rc = put_parameter(ctx, desired, true, &v, NULL, err);
+        rc = put_parameter(ctx, desired, true, &v, err);
     if (!rc)
         rc = put_tags(ctx, region, name, json_object_get(known, "tags"),
                       json_object_get(desired, "tags"), err);
@@ -313,11 +309,10 @@ static int ssm_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
     const char *name, *region;
     int rc = image_names(known, &name, &region, err);
-    char code[128] = "";
     if (!rc)
-        rc = ssm_call(ctx, region, "DeleteParameter", json_pack("{s:s}", "Name", name), NULL, code,
+        rc = ssm_call(ctx, region, "DeleteParameter", json_pack("{s:s}", "Name", name), NULL,
                       err, name);
-    if (rc && gone(code)) {
+    if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }

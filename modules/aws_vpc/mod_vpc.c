@@ -48,7 +48,7 @@ static int vpc_attribute(mod_ctx *ctx, const char *region, const char *vpc_id, c
     xmlNodePtr root;
     int rc = ec2_op(ctx, region, "DescribeVpcAttribute",
                     json_pack("{s:s, s:s}", "VpcId", vpc_id, "Attribute", attr), &doc, &root,
-                    NULL, err, vpc_id);
+                    err, vpc_id);
     if (rc)
         return rc;
     char elem[64];
@@ -119,7 +119,7 @@ static int vpc_set_dns(mod_ctx *ctx, const char *region, const char *id, const j
         if (w == h)
             continue;
         rc = ec2_op(ctx, region, "ModifyVpcAttribute",
-                    json_pack("{s:s, s:b}", "VpcId", id, cols[i][1], w), NULL, NULL, NULL, err,
+                    json_pack("{s:s, s:b}", "VpcId", id, cols[i][1], w), NULL, NULL, err,
                     id);
     }
     return rc;
@@ -131,7 +131,7 @@ static int vpc_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     char id[64];
     int rc = ec2_create(ctx, region, "CreateVpc",
                         json_pack("{s:s}", "CidrBlock", ec2_str(desired, "cidr_block")), "vpc",
-                        json_object_get(desired, "tags"), "vpc/vpcId", id, sizeof id, NULL, err,
+                        json_object_get(desired, "tags"), "vpc/vpcId", id, sizeof id, err,
                         ec2_str(desired, "cidr_block"));
     if (rc)
         return rc;
@@ -198,7 +198,7 @@ static int subnet_public_ip(mod_ctx *ctx, const char *region, const char *id, bo
 {
     return ec2_op(ctx, region, "ModifySubnetAttribute",
                   json_pack("{s:s, s:b}", "SubnetId", id, "MapPublicIpOnLaunch.Value", on), NULL,
-                  NULL, NULL, err, id);
+                  NULL, err, id);
 }
 
 static int subnet_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
@@ -209,7 +209,7 @@ static int subnet_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
                           ec2_str(desired, "availability_zone"));
     char id[64];
     int rc = ec2_create(ctx, region, "CreateSubnet", p, "subnet", json_object_get(desired, "tags"),
-                        "subnet/subnetId", id, sizeof id, NULL, err,
+                        "subnet/subnetId", id, sizeof id, err,
                         ec2_str(desired, "cidr_block"));
     if (rc)
         return rc;
@@ -277,7 +277,7 @@ static int igw_attach(mod_ctx *ctx, const char *region, const char *id, const ch
 {
     return ec2_op(ctx, region, attach ? "AttachInternetGateway" : "DetachInternetGateway",
                   json_pack("{s:s, s:s}", "InternetGatewayId", id, "VpcId", vpc), NULL, NULL,
-                  NULL, err, id);
+                  err, id);
 }
 
 static int igw_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
@@ -286,7 +286,7 @@ static int igw_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     char id[64];
     int rc = ec2_create(ctx, region, "CreateInternetGateway", json_object(), "internet-gateway",
                         json_object_get(desired, "tags"), "internetGateway/internetGatewayId", id,
-                        sizeof id, NULL, err, "a new internet gateway");
+                        sizeof id, err, "a new internet gateway");
     if (rc)
         return rc;
     if (*ec2_str(desired, "vpc"))
@@ -374,7 +374,7 @@ static int rtb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     int rc = ec2_create(ctx, region, "CreateRouteTable",
                         json_pack("{s:s}", "VpcId", ec2_str(desired, "vpc")), "route-table",
                         json_object_get(desired, "tags"), "routeTable/routeTableId", id,
-                        sizeof id, NULL, err, ec2_str(desired, "vpc"));
+                        sizeof id, err, ec2_str(desired, "vpc"));
     if (rc)
         return rc;
     *out = json_deep_copy(desired);
@@ -450,11 +450,10 @@ static int route_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *e
     const char *region = ec2_str(image, "region"), *rtb = ec2_str(image, "route_table");
     xmlDocPtr doc;
     xmlNodePtr root;
-    char code[128];
     *out = NULL;
     int rc = ec2_op(ctx, region, "DescribeRouteTables", json_pack("{s:s}", "RouteTableId.1", rtb),
-                    &doc, &root, code, err, rtb);
-    if (rc && strstr(code, "NotFound")) {
+                    &doc, &root, err, rtb);
+    if (rc && strstr(err->cloud_code, "NotFound")) {
         cm_err_clear(err);
         return CM_ENOTFOUND;
     }
@@ -483,7 +482,7 @@ static int route_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_er
     if (json_is_true(json_object_get(desired, "local")))
         return cm_err_set(err, CM_EINVAL, "a local route is AWS's own: it cannot be created");
     int rc = ec2_op(ctx, ec2_str(desired, "region"), "CreateRoute", route_params(desired), NULL,
-                    NULL, NULL, err, ec2_str(desired, "destination_cidr_block"));
+                    NULL, err, ec2_str(desired, "destination_cidr_block"));
     if (!rc)
         *out = json_deep_copy(desired);
     return rc;
@@ -493,7 +492,7 @@ static int route_update(mod_ctx *ctx, const json_t *known, const json_t *desired
                         cm_err *err)
 {
     int rc = ec2_op(ctx, ec2_str(known, "region"), "ReplaceRoute", route_params(desired), NULL,
-                    NULL, NULL, err, ec2_str(desired, "destination_cidr_block"));
+                    NULL, err, ec2_str(desired, "destination_cidr_block"));
     if (!rc)
         *out = json_deep_copy(desired);
     return rc;
@@ -504,7 +503,7 @@ static int route_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     return ec2_op(ctx, ec2_str(known, "region"), "DeleteRoute",
                   json_pack("{s:s, s:s}", "RouteTableId", ec2_str(known, "route_table"),
                             "DestinationCidrBlock", ec2_str(known, "destination_cidr_block")),
-                  NULL, NULL, NULL, err, ec2_str(known, "destination_cidr_block"));
+                  NULL, NULL, err, ec2_str(known, "destination_cidr_block"));
 }
 
 static bool route_implicit(const json_t *known)

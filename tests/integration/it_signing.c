@@ -16,6 +16,7 @@
 
 #include "common/cm_json.h"
 #include "it_util.h"
+#include "modules/aws/aws.h"
 #include "modules/mod.h"
 
 static char key_id[128], secret[128];
@@ -63,6 +64,7 @@ static mod_ctx *ctx_with(const char *key, const char *sec)
 {
     setenv("AWS_ACCESS_KEY_ID", key, 1);
     setenv("AWS_SECRET_ACCESS_KEY", sec, 1);
+    aws_creds_reset(); /* the process's credentials are resolved once: again, for new ones */
     mod_ctx *ctx;
     cm_err err = {0};
     assert_int_equal(mod_ctx_new(&ctx, &err), 0);

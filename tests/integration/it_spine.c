@@ -199,6 +199,14 @@ static void test_bad_input_rejected_at_insert(void **state)
     /* module errors */
     assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_install('aws_nope')"),
                            "no module named \"aws_nope\""));
+    /* the engine's error reaches psql as PostgreSQL reports one: the fact,
+     * DETAIL and HINT */
+    PGresult *r = PQexec(e->db, "SELECT * FROM iasql_install('aws_nope')");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY),
+                        "there is no module named \"aws_nope\"");
+    assert_non_null(strstr(PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL), "aws_s3"));
+    assert_non_null(strstr(PQresultErrorField(r, PG_DIAG_MESSAGE_HINT), "iasql_modules_list()"));
+    PQclear(r);
     assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_install('aws_s3')"),
                            "already installed"));
     assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_uninstall('aws_account')"),

@@ -206,6 +206,34 @@ static void test_aws_partitions(void **state)
     cm_buf_free(&b);
 }
 
+/* The one error contract: a message's fact, detail and hint; the cloud's
+ * code kept by a wrap, cleared by a new error. */
+static void test_error_contract(void **state)
+{
+    (void)state;
+    cm_err_parts p = cm_err_split("bucket 3 was not created Detail: AccessDenied: no Hint: grant "
+                                  "s3:CreateBucket");
+    assert_int_equal(p.fact_len, (int)strlen("bucket 3 was not created"));
+    assert_memory_equal(p.detail, "AccessDenied: no", (size_t)p.detail_len);
+    assert_int_equal(p.detail_len, (int)strlen("AccessDenied: no"));
+    assert_string_equal(p.hint, "grant s3:CreateBucket");
+    p = cm_err_split("a fact alone");
+    assert_null(p.detail);
+    assert_null(p.hint);
+    assert_int_equal(p.fact_len, 12);
+    p = cm_err_split("no detail Hint: do this Detail: not a detail");
+    assert_null(p.detail); /* a detail comes before the hint */
+    assert_int_equal(p.fact_len, 9);
+    cm_err err = {0};
+    cm_err_set(&err, CM_ECLOUD, "NoSuchEntity: gone");
+    snprintf(err.cloud_code, sizeof err.cloud_code, "NoSuchEntity");
+    cm_err_wrap(&err, "GetRole for role r");
+    assert_string_equal(err.cloud_code, "NoSuchEntity");
+    assert_string_equal(err.msg, "GetRole for role r: NoSuchEntity: gone");
+    cm_err_set(&err, CM_ENET, "connection refused");
+    assert_string_equal(err.cloud_code, "");
+}
+
 static void test_aws_xml_errors(void **state)
 {
     (void)state;
@@ -390,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_query_maps),
         cmocka_unit_test(test_aws_endpoint_overrides),
         cmocka_unit_test(test_aws_partitions),
+        cmocka_unit_test(test_error_contract),
         cmocka_unit_test(test_aws_xml_errors),
         cmocka_unit_test(test_cm_buf_cap),
         cmocka_unit_test(test_gate),
