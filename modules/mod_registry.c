@@ -1,5 +1,5 @@
-/* modules/mod_registry.c — the catalogue of modules and the generic helpers
- * over their descriptions. Adding a module adds one line to the table here. */
+/* modules/mod_registry.c — the catalogue of modules (modules/modules.def)
+ * and the generic helpers over their descriptions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -7,23 +7,15 @@
 
 #include "modules/mod_int.h"
 
-extern const mod_module mod_aws_account;
-extern const mod_module mod_aws_s3;
-extern const mod_module mod_aws_cloudwatch;
-extern const mod_module mod_aws_sqs;
-extern const mod_module mod_aws_dynamo;
-extern const mod_module mod_aws_kinesis;
-extern const mod_module mod_aws_ssm;
-extern const mod_module mod_aws_sns;
-extern const mod_module mod_aws_iam;
-extern const mod_module mod_aws_vpc;
-extern const mod_module mod_aws_security_group;
-extern const mod_module mod_aws_ec2;
+/* The catalogue: modules/modules.def, in its order. */
+#define MODULE(name, test, emulators, what) extern const mod_module mod_##name;
+#include "modules/modules.def"
+#undef MODULE
 
 static const mod_module *const registry[] = {
-    &mod_aws_account, &mod_aws_s3,      &mod_aws_cloudwatch, &mod_aws_sqs,
-    &mod_aws_dynamo,  &mod_aws_kinesis, &mod_aws_ssm,        &mod_aws_sns,
-    &mod_aws_iam,     &mod_aws_vpc,     &mod_aws_security_group, &mod_aws_ec2,
+#define MODULE(name, test, emulators, what) &mod_##name,
+#include "modules/modules.def"
+#undef MODULE
     NULL};
 
 const mod_module *const *mod_registry(void)

@@ -79,6 +79,34 @@ signing_run_step() { # name build-dir
   step "$1" signing_run "$2"
 }
 
+# Each module's test, from modules/modules.def, against each emulator it
+# names there (a test that several modules share, once).
+module_steps() { # build-dir label
+  local b=$1 label=$2 line test emus what emu url seen=" " re lines
+  re='^MODULE\(([a-z0-9_]+), "([a-z0-9_]*)", "([a-z ]*)", "([^"]*)"\)'
+  mapfile -t lines <"$ROOT/modules/modules.def" # the tests get no stdin from it
+  for line in "${lines[@]}"; do
+    [[ $line =~ $re ]] || continue
+    test=${BASH_REMATCH[2]} emus=${BASH_REMATCH[3]} what=${BASH_REMATCH[4]}
+    [ -n "$test" ] || continue
+    case $seen in *" $test "*) continue ;; esac
+    seen+="$test "
+    for emu in $emus; do
+      case $emu in
+        moto) url=$MOTO_URL ;;
+        dynalite) url=$DYNALITE_URL ;;
+        kinesalite) url=$KINESALITE_URL ;;
+        *) echo "modules/modules.def: unknown emulator $emu for $test"; return 1 ;;
+      esac
+      if [ "$emus" = moto ]; then
+        step "$label integration: $what" it_run "$b" "$emu" "$url" test test "$test"
+      else
+        step "$label integration: $what on $emu" it_run "$b" "$emu" "$url" test test "$test"
+      fi
+    done
+  done
+}
+
 suite() { # build-dir label
   local b=$1 label=$2
   step "$label unit tests" bash -c "cd '$b' && ctest --output-on-failure --timeout 300"
@@ -88,23 +116,13 @@ suite() { # build-dir label
   step "$label integration: the engine down, stopped or reconnecting" it_run "$b" moto "$MOTO_URL" test test it_rpc
   step "$label integration: user locks and races (no hang, nothing resurrected)" it_run "$b" moto "$MOTO_URL" test test it_locks
   step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
-  step "$label integration: aws_s3 policy, versioning, public access block" it_run "$b" moto "$MOTO_URL" test test it_s3
-  step "$label integration: aws_cloudwatch log groups" it_run "$b" moto "$MOTO_URL" test test it_logs
-  step "$label integration: aws_sqs queues" it_run "$b" moto "$MOTO_URL" test test it_sqs
-  step "$label integration: aws_ssm parameters" it_run "$b" moto "$MOTO_URL" test test it_ssm
-  step "$label integration: aws_sns topics and subscriptions" it_run "$b" moto "$MOTO_URL" test test it_sns
-  step "$label integration: aws_iam policies and roles" it_run "$b" moto "$MOTO_URL" test test it_iam
+  module_steps "$b" "$label"
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: rollback, transactions, history, replay" it_run "$b" moto "$MOTO_URL" test test it_history
   step "$label integration: rollback to any commit point across modules; user findings" it_run "$b" moto "$MOTO_URL" test test it_rollback
   step "$label integration: rollback to random commit points over four modules (IT_SEEDS=${IT_SEEDS:-3} seeds)" it_run "$b" moto "$MOTO_URL" test test it_rollback_property
   step "$label integration: random commits and rollbacks against a model" it_run "$b" moto "$MOTO_URL" test test it_property
-  step "$label integration: VPC, security groups and instances (the apply graph)" it_run "$b" moto "$MOTO_URL" test test it_ec2
   step "$label integration: the cloud changed behind the engine's back (poll, sync, conflicts)" it_run "$b" moto "$MOTO_URL" test test it_poll
-  step "$label integration: aws_dynamo on moto_server" it_run "$b" moto "$MOTO_URL" test test it_dynamo
-  step "$label integration: aws_dynamo on dynalite" it_run "$b" dynalite "$DYNALITE_URL" test test it_dynamo
-  step "$label integration: aws_kinesis on moto_server" it_run "$b" moto "$MOTO_URL" test test it_kinesis
-  step "$label integration: aws_kinesis on kinesalite" it_run "$b" kinesalite "$KINESALITE_URL" test test it_kinesis
   signing_run_step "$label integration: SigV4 with signature checking" "$b"
   step "$label integration: credentials from each source of the chain, refreshed during a run" creds_run "$b"
   step "$label faults: engine killed during commits" it_run "$b" moto "$MOTO_URL" test test ft_crash

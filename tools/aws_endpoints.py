@@ -10,11 +10,13 @@ botocore's data changes, and commit the result.
 Region patterns are rewritten from Python's syntax to POSIX extended
 regular expressions (\\d, \\w and \\- have no meaning there)."""
 import glob
+import gzip
 import json
 import os
 import sys
 
-SERVICES = ["dynamodb", "ec2", "iam", "kinesis", "logs", "s3", "sns", "sqs", "ssm", "sts"]
+# botocore's service folders of the services iasql calls
+SERVICES = ["dynamodb", "ec2", "ecr", "iam", "kinesis", "logs", "s3", "sns", "sqs", "ssm", "sts"]
 
 
 def posix(regex):
@@ -31,16 +33,34 @@ def find_source():
     sys.exit("no botocore endpoints.json found: give its path")
 
 
+def metadata(data_dir, name):
+    """A service's signing name, endpoint prefix and service id, from its newest model."""
+    models = sorted(glob.glob(os.path.join(data_dir, name, "*", "service-2.json*")))
+    if not models:
+        sys.exit("no service model for %s under %s" % (name, data_dir))
+    f = models[-1]
+    m = json.load(gzip.open(f) if f.endswith(".gz") else open(f))["metadata"]
+    return m.get("signingName") or m["endpointPrefix"], m["endpointPrefix"], m["serviceId"]
+
+
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else find_source()
     data = json.load(open(src))
-    out = {"source": "botocore endpoints.json, version %s" % data.get("version"), "partitions": []}
+    out = {"source": "botocore endpoints.json, version %s" % data.get("version"), "partitions": [],
+           "signing": {}}
+    prefixes = []
+    for name in SERVICES:
+        signing, prefix, sid = metadata(os.path.dirname(src), name)
+        # what a request names (its signing name) -> the endpoint key and the
+        # AWS_ENDPOINT_URL_<SERVICE ID> suffix
+        out["signing"][signing] = {"endpointPrefix": prefix, "serviceId": sid}
+        prefixes.append(prefix)
     for p in data["partitions"]:
         q = {"partition": p["partition"], "dnsSuffix": p["dnsSuffix"],
              "regionRegex": posix(p["regionRegex"]), "regions": sorted(p["regions"]),
              "defaults": {k: v for k, v in p["defaults"].items() if k in ("hostname", "variants")},
              "services": {}}
-        for name in SERVICES:
+        for name in prefixes:
             s = p["services"].get(name)
             if s is None:
                 continue

@@ -133,6 +133,10 @@ int aws_endpoint(const char *service, const char *region, cm_buf *b, char *signi
  * partition or a variant AWS does not offer there. */
 int aws_resolve_endpoint(const char *service, const char *region, bool fips, bool dualstack,
                          cm_buf *url, char *signing_region, size_t size, cm_err *err);
+/* The suffix of a service's AWS_ENDPOINT_URL_<ID> variable, from its
+ * service id in botocore's model ("CloudWatch Logs" -> "CLOUDWATCH_LOGS";
+ * the signing name in capitals for a service the data lacks). */
+void aws_service_env_id(const char *service, char *out, size_t size);
 /* The partition of a region ("aws", "aws-cn", "aws-us-gov", "aws-iso", ...;
  * "aws" when none matches), for ARNs. */
 const char *aws_partition_of(const char *region);

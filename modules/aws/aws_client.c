@@ -147,15 +147,6 @@ int aws_uri_encode(cm_buf *b, const char *s)
     return rc;
 }
 
-/* Signing names whose service id (the AWS_ENDPOINT_URL_<ID> suffix) is not
- * the name in capitals. */
-static const struct {
-    const char *service, *id;
-} endpoint_ids[] = {
-    {"logs", "CLOUDWATCH_LOGS"},
-    {"monitoring", "CLOUDWATCH"},
-};
-
 static bool env_true(const char *name)
 {
     const char *v = getenv(name);
@@ -176,15 +167,11 @@ int aws_endpoint(const char *service, const char *region, cm_buf *b, char *signi
                                    sizeof scope, &rerr);
     if (signing_region)
         snprintf(signing_region, size, "%s", rrc ? region : scope);
-    char var[64] = "AWS_ENDPOINT_URL_";
+    /* AWS_ENDPOINT_URL_<service id>, the id as botocore's model names it
+     * ("CloudWatch Logs" -> CLOUDWATCH_LOGS) */
+    char var[96] = "AWS_ENDPOINT_URL_";
     size_t n = strlen(var);
-    const char *id = service;
-    for (size_t i = 0; i < sizeof endpoint_ids / sizeof endpoint_ids[0]; i++)
-        if (strcmp(endpoint_ids[i].service, service) == 0)
-            id = endpoint_ids[i].id;
-    for (const char *s = id; *s && n + 1 < sizeof var; s++)
-        var[n++] = *s == '-' ? '_' : (char)toupper((unsigned char)*s);
-    var[n] = '\0';
+    aws_service_env_id(service, var + n, sizeof var - n);
     const char *url = getenv(var);
     if (!url || !*url)
         url = getenv("AWS_ENDPOINT_URL");

@@ -8,6 +8,7 @@
  * service's defaults or the partition's; then the template expanded. */
 #include "modules/aws/aws.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
@@ -111,12 +112,33 @@ const char *aws_partition_of(const char *region)
     return "aws";
 }
 
+/* The signing name's entry in the data's "signing" table, or NULL. */
+static const json_t *signing_entry(const char *service)
+{
+    pthread_once(&endpoint_once, load_data);
+    return json_object_get(json_object_get(endpoint_data, "signing"), service);
+}
+
+void aws_service_env_id(const char *service, char *out, size_t size)
+{
+    const char *id = json_string_value(json_object_get(signing_entry(service), "serviceId"));
+    size_t n = 0;
+    for (const char *s = id ? id : service; *s && n + 1 < size; s++)
+        out[n++] = *s == ' ' || *s == '-' ? '_' : (char)toupper((unsigned char)*s);
+    out[n] = '\0';
+}
+
 int aws_resolve_endpoint(const char *service, const char *region, bool fips, bool dualstack,
                          cm_buf *url, char *signing_region, size_t size, cm_err *err)
 {
     pthread_once(&endpoint_once, load_data);
     if (!endpoint_data)
         return cm_err_set(err, CM_EINVAL, "the built-in AWS endpoint data does not parse");
+    /* requests name their signing name; the data is keyed by endpoint prefix */
+    const char *prefix =
+        json_string_value(json_object_get(signing_entry(service), "endpointPrefix"));
+    if (prefix)
+        service = prefix;
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(endpoint_data, "partitions"), i, p)

@@ -206,6 +206,37 @@ static void test_aws_partitions(void **state)
     cm_buf_free(&b);
 }
 
+/* A service's endpoint key and override variable come from its model's
+ * endpoint prefix and service id, not from special cases. */
+static void test_service_ids(void **state)
+{
+    (void)state;
+    char id[64], scope[64];
+    aws_service_env_id("logs", id, sizeof id);
+    assert_string_equal(id, "CLOUDWATCH_LOGS");
+    aws_service_env_id("ecr", id, sizeof id);
+    assert_string_equal(id, "ECR");
+    aws_service_env_id("not-in-the-data", id, sizeof id);
+    assert_string_equal(id, "NOT_IN_THE_DATA");
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    cm_err err = {0};
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_ECR");
+    assert_int_equal(aws_endpoint("ecr", "eu-west-1", &b, scope, sizeof scope, &err), 0);
+    assert_string_equal(cm_buf_str(&b), "https://api.ecr.eu-west-1.amazonaws.com");
+    assert_string_equal(scope, "eu-west-1");
+    cm_buf_reset(&b);
+    assert_int_equal(aws_endpoint("ecr", "cn-north-1", &b, scope, sizeof scope, &err), 0);
+    assert_string_equal(cm_buf_str(&b), "https://api.ecr.cn-north-1.amazonaws.com.cn");
+    cm_buf_reset(&b);
+    setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "http://127.0.0.1:4566/", 1);
+    assert_int_equal(aws_endpoint("logs", "us-east-1", &b, scope, sizeof scope, &err), 0);
+    assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:4566");
+    unsetenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
+    cm_buf_free(&b);
+}
+
 /* The one error contract: a message's fact, detail and hint; the cloud's
  * code kept by a wrap, cleared by a new error. */
 static void test_error_contract(void **state)
@@ -418,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_query_maps),
         cmocka_unit_test(test_aws_endpoint_overrides),
         cmocka_unit_test(test_aws_partitions),
+        cmocka_unit_test(test_service_ids),
         cmocka_unit_test(test_error_contract),
         cmocka_unit_test(test_aws_xml_errors),
         cmocka_unit_test(test_cm_buf_cap),
