@@ -48,6 +48,33 @@ typedef struct mod_json_service {
 int mod_json_op(mod_ctx *ctx, const mod_json_service *svc, const char *region, const char *op,
                 json_t *body, json_t **out, cm_err *err, const char *name);
 
+/* A JSON-protocol paginator as data, as botocore's paginators-1.json has
+ * it: the operation, the request member that carries the token, the
+ * answer's member that holds the next one, and the answer's list. */
+typedef struct mod_json_pager {
+    const char *op;
+    const char *input_token, *output_token;
+    const char *items;
+} mod_json_pager;
+
+/* Called for each item a listing finds; returns 0 to go on, 1 to stop
+ * (found what was wanted), or an error. */
+typedef int (*mod_item_fn)(mod_ctx *ctx, const char *region, const json_t *item, void *arg,
+                           cm_err *err);
+
+/* Every item of every page of pager in region: each request is body (borrowed,
+ * copied) plus the token; fn sees each item. Errors read "<op> for <noun>
+ * <what>". */
+int mod_json_each(mod_ctx *ctx, const mod_json_service *svc, const mod_json_pager *pager,
+                  const char *region, const json_t *body, mod_item_fn fn, void *arg,
+                  const char *what, cm_err *err);
+
+/* A table's list over the regions asked: region_fn appends the rows of one
+ * region to rows. *out is every region's rows, or nothing on an error. */
+typedef int (*mod_region_fn)(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err);
+int mod_list_regions(mod_ctx *ctx, const char *const *regions, size_t nregions,
+                     mod_region_fn region_fn, json_t **out, cm_err *err);
+
 /* A query-protocol service as data (SNS, IAM, STS): signing name, API
  * version, and what its resources are called in messages. */
 typedef struct mod_query_service {

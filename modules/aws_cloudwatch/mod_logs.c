@@ -13,15 +13,14 @@ extern const char iasql_sql_aws_cloudwatch[];
 
 static const mod_json_service logs_api = {"logs", "1.1", "Logs_20140328", "log group"};
 
-static int logs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                     json_t **out, cm_err *err, const char *name)
+static int logs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
+                     cm_err *err, const char *name)
 {
     return mod_json_op(ctx, &logs_api, region, op, body, out, err, name);
 }
 
 /* Milliseconds since 1970 as an ISO 8601 UTC timestamp. */
-static int group_tags(mod_ctx *ctx, const char *region, const char *name, json_t **out,
-                      cm_err *err)
+static int group_tags(mod_ctx *ctx, const char *region, const char *name, json_t **out, cm_err *err)
 {
     json_t *reply;
     int rc = logs_call(ctx, region, "ListTagsLogGroup", json_pack("{s:s}", "logGroupName", name),
@@ -34,8 +33,7 @@ static int group_tags(mod_ctx *ctx, const char *region, const char *name, json_t
 }
 
 /* A row image from one DescribeLogGroups entry (tags read separately). */
-static int group_row(mod_ctx *ctx, const char *region, const json_t *g, json_t **out,
-                     cm_err *err)
+static int group_row(mod_ctx *ctx, const char *region, const json_t *g, json_t **out, cm_err *err)
 {
     const char *name = cm_json_str(g, "logGroupName");
     if (!name)
@@ -47,85 +45,46 @@ static int group_row(mod_ctx *ctx, const char *region, const json_t *g, json_t *
         return rc;
     json_t *ret = json_object_get(g, "retentionInDays");
     const char *arn = cm_json_str(g, "logGroupArn");
-    *out = mod_take_owner(json_pack(
-        "{s:s, s:s, s:O, s:o, s:o, s:o}", "log_group_name", name, "region", region,
-        "retention_in_days", json_is_integer(ret) ? ret : json_null(), "tags", tags,
-        "log_group_arn", arn ? json_string(arn) : json_null(), "creation_time",
-        mod_epoch_iso(json_object_get(g, "creationTime"), 0.001)));
+    *out = mod_take_owner(
+        json_pack("{s:s, s:s, s:O, s:o, s:o, s:o}", "log_group_name", name, "region", region,
+                  "retention_in_days", json_is_integer(ret) ? ret : json_null(), "tags", tags,
+                  "log_group_arn", arn ? json_string(arn) : json_null(), "creation_time",
+                  mod_epoch_iso(json_object_get(g, "creationTime"), 0.001)));
     return 0;
 }
 
-/* Every page of DescribeLogGroups in one region, with an optional prefix;
- * calls fn for each group until it returns non-zero. */
-static int describe_each(mod_ctx *ctx, const char *region, const char *prefix,
-                         int (*fn)(void *arg, const json_t *g, cm_err *err), void *arg,
-                         cm_err *err)
-{
-    char *token = NULL;
-    int rc = 0, stop = 0;
-    do {
-        json_t *body = json_object(), *reply;
-        if (prefix)
-            json_object_set_new(body, "logGroupNamePrefix", json_string(prefix));
-        if (token)
-            json_object_set_new(body, "nextToken", json_string(token));
-        free(token);
-        token = NULL;
-        rc = logs_call(ctx, region, "DescribeLogGroups", body, &reply, err,
-                       prefix ? prefix : "(all)");
-        if (rc)
-            break;
-        size_t i;
-        json_t *g;
-        json_array_foreach(json_object_get(reply, "logGroups"), i, g)
-        {
-            if (!stop)
-                stop = fn(arg, g, err);
-        }
-        const char *next = cm_json_str(reply, "nextToken");
-        token = next && *next && !stop ? strdup(next) : NULL;
-        json_decref(reply);
-    } while (token);
-    free(token);
-    return rc ? rc : stop < 0 ? stop : 0;
-}
+static const mod_json_pager log_groups = {"DescribeLogGroups", "nextToken", "nextToken",
+                                          "logGroups"};
 
 typedef struct list_acc {
-    mod_ctx *ctx;
-    const char *region;
     const char *exact; /* for read: the one name wanted */
     json_t *rows;
 } list_acc;
 
-static int collect(void *arg, const json_t *g, cm_err *err)
+static int collect(mod_ctx *ctx, const char *region, const json_t *g, void *arg, cm_err *err)
 {
     list_acc *acc = arg;
     const char *name = cm_json_str(g, "logGroupName");
     if (acc->exact && (!name || strcmp(name, acc->exact) != 0))
         return 0;
     json_t *row = NULL;
-    int rc = group_row(acc->ctx, acc->region, g, &row, err);
+    int rc = group_row(ctx, region, g, &row, err);
     if (rc)
         return rc;
     json_array_append_new(acc->rows, row);
     return acc->exact ? 1 : 0;
 }
 
+static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
+{
+    list_acc acc = {NULL, rows};
+    return mod_json_each(ctx, &logs_api, &log_groups, region, NULL, collect, &acc, "(all)", err);
+}
+
 static int logs_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                      cm_err *err)
 {
-    json_t *rows = json_array();
-    int rc = 0;
-    for (size_t r = 0; !rc && r < nregions; r++) {
-        list_acc acc = {ctx, regions[r], NULL, rows};
-        rc = describe_each(ctx, regions[r], NULL, collect, &acc, err);
-    }
-    if (rc) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return mod_list_regions(ctx, regions, nregions, list_region, out, err);
 }
 
 static int image_names(const json_t *img, const char **name, const char **region, cm_err *err)
@@ -139,8 +98,10 @@ static int logs_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *er
     int rc = image_names(image, &name, &region, err);
     if (rc)
         return rc;
-    list_acc acc = {ctx, region, name, json_array()};
-    rc = describe_each(ctx, region, name, collect, &acc, err);
+    list_acc acc = {name, json_array()};
+    json_t *body = json_pack("{s:s}", "logGroupNamePrefix", name);
+    rc = mod_json_each(ctx, &logs_api, &log_groups, region, body, collect, &acc, name, err);
+    json_decref(body);
     if (!rc && json_array_size(acc.rows) == 0)
         rc = cm_err_set(err, CM_ENOTFOUND, "log group %s does not exist in %s", name, region);
     if (!rc)
@@ -156,8 +117,8 @@ static int put_retention(mod_ctx *ctx, const char *region, const char *name, con
         return logs_call(ctx, region, "PutRetentionPolicy",
                          json_pack("{s:s, s:O}", "logGroupName", name, "retentionInDays", days),
                          NULL, err, name);
-    return logs_call(ctx, region, "DeleteRetentionPolicy",
-                     json_pack("{s:s}", "logGroupName", name), NULL, err, name);
+    return logs_call(ctx, region, "DeleteRetentionPolicy", json_pack("{s:s}", "logGroupName", name),
+                     NULL, err, name);
 }
 
 /* Tags from known to desired: one call for added or changed, one for removed. */
@@ -171,8 +132,9 @@ static int put_tags(mod_ctx *ctx, const char *region, const char *name, const js
         rc = logs_call(ctx, region, "TagLogGroup",
                        json_pack("{s:s, s:O}", "logGroupName", name, "tags", set), NULL, err, name);
     if (!rc && json_array_size(gone))
-        rc = logs_call(ctx, region, "UntagLogGroup",
-                       json_pack("{s:s, s:O}", "logGroupName", name, "tags", gone), NULL, err, name);
+        rc =
+            logs_call(ctx, region, "UntagLogGroup",
+                      json_pack("{s:s, s:O}", "logGroupName", name, "tags", gone), NULL, err, name);
     json_decref(set);
     json_decref(gone);
     return rc;
@@ -243,7 +205,8 @@ static int logs_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     int rc = image_names(known, &name, &region, err);
     if (rc)
         return rc;
-    rc = logs_call(ctx, region, "DeleteLogGroup", json_pack("{s:s}", "logGroupName", name), NULL, err, name);
+    rc = logs_call(ctx, region, "DeleteLogGroup", json_pack("{s:s}", "logGroupName", name), NULL,
+                   err, name);
     if (rc && strcmp(err->cloud_code, "ResourceNotFoundException") == 0) {
         cm_err_clear(err);
         rc = 0;
