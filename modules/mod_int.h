@@ -9,7 +9,7 @@
 struct mod_ctx {
     aws_client *aws;
     char *default_region;
-    char account[32]; /* the account id, once asked (STS GetCallerIdentity) */
+    char account[32];  /* the account id, once asked (STS GetCallerIdentity) */
     const char *token; /* the current action's idempotency token */
     char owner[64];    /* the database's identity (mod_ctx_set_owner), "" when not set */
     mod_ctx **workers; /* mod_ctx_worker */
@@ -23,8 +23,8 @@ int mod_aws_call(mod_ctx *ctx, const aws_request *req, aws_response *resp, cm_er
 /* A JSON-protocol call (version "1.0" or "1.1") prefixing errors with
  * what; code (if not NULL) receives the AWS error code. */
 int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const char *region,
-                  const char *target, const json_t *body, json_t **out,
-                  cm_err *err, const char *what);
+                  const char *target, const json_t *body, json_t **out, cm_err *err,
+                  const char *what);
 
 /* Polls probe until it sets *done, with backoff from 50 ms to 2 s, for at
  * most max_ms: AWS's own waiters, for resources that pass through CREATING,
@@ -50,11 +50,17 @@ int mod_json_op(mod_ctx *ctx, const mod_json_service *svc, const char *region, c
 
 /* A JSON-protocol paginator as data, as botocore's paginators-1.json has
  * it: the operation, the request member that carries the token, the
- * answer's member that holds the next one, and the answer's list. */
+ * answer's member that holds the next one (NULL: the next token is the
+ * page's last item, as Kinesis' ExclusiveStartStreamName), the answer's
+ * list, and the boolean member that says more pages follow (NULL: a next
+ * token says so). */
 typedef struct mod_json_pager {
     const char *op;
     const char *input_token, *output_token;
     const char *items;
+    const char *more_results;
+    const char *last_item_key; /* with no output_token: the last item's member that is the token
+                                * (NULL: the item is a string) */
 } mod_json_pager;
 
 /* Called for each item a listing finds; returns 0 to go on, 1 to stop
@@ -62,12 +68,30 @@ typedef struct mod_json_pager {
 typedef int (*mod_item_fn)(mod_ctx *ctx, const char *region, const json_t *item, void *arg,
                            cm_err *err);
 
+/* Called for each page (the whole answer) of a paginator; returns as a
+ * mod_item_fn does. */
+typedef int (*mod_page_fn)(mod_ctx *ctx, const char *region, const json_t *page, void *arg,
+                           cm_err *err);
+/* Every page of pager in region, each request body (borrowed, copied) plus
+ * the token. */
+int mod_json_pages(mod_ctx *ctx, const mod_json_service *svc, const mod_json_pager *pager,
+                   const char *region, const json_t *body, mod_page_fn fn, void *arg,
+                   const char *what, cm_err *err);
 /* Every item of every page of pager in region: each request is body (borrowed,
  * copied) plus the token; fn sees each item. Errors read "<op> for <noun>
  * <what>". */
 int mod_json_each(mod_ctx *ctx, const mod_json_service *svc, const mod_json_pager *pager,
                   const char *region, const json_t *body, mod_item_fn fn, void *arg,
                   const char *what, cm_err *err);
+
+/* A mod_item_fn over tags as [{"Key": k, "Value": v}] that stops at the
+ * owner tag, copying its value into out (size bytes). */
+typedef struct mod_owner_want {
+    const char *tag; /* MOD_OWNER_TAG, or a service's own spelling of it */
+    char *out;
+    size_t size;
+} mod_owner_want;
+int mod_owner_item(mod_ctx *ctx, const char *region, const json_t *tag, void *want, cm_err *err);
 
 /* A table's list over the regions asked: region_fn appends the rows of one
  * region to rows. *out is every region's rows, or nothing on an error. */
@@ -86,9 +110,32 @@ typedef struct mod_query_service {
 /* One action of svc: takes params (flattened keys, see aws_query_call);
  * *out (when out is not NULL) is the parsed answer, to free with
  * xmlFreeDoc; *result (when result is not NULL) points at its
- * <Action>Result element, inside *out, so result needs out. Errors read "<action> for <noun> <name>: ...". */
-int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
-                 const char *action, json_t *params, xmlDocPtr *out, xmlNodePtr *result, cm_err *err, const char *name);
+ * <Action>Result element, inside *out, so result needs out. Errors read "<action> for <noun>
+ * <name>: ...". */
+int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region, const char *action,
+                 json_t *params, xmlDocPtr *out, xmlNodePtr *result, cm_err *err, const char *name);
+
+/* A query-protocol paginator as data: the action, the parameter that
+ * carries the token and the element of <Action>Result that holds the next
+ * one (NextToken, or IAM's Marker), the element whose <member>s are the
+ * items, and the element that says more follow (IAM's IsTruncated; NULL:
+ * a next token says so). */
+typedef struct mod_query_pager {
+    const char *action;
+    const char *input_token, *output_token;
+    const char *list;
+    const char *more_results;
+} mod_query_pager;
+
+/* Called for each <member> of a query-protocol listing; returns as a
+ * mod_item_fn does. */
+typedef int (*mod_member_fn)(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                             cm_err *err);
+/* Every member of every page of pager in region; takes params (copied per
+ * page, plus the token). */
+int mod_query_each(mod_ctx *ctx, const mod_query_service *svc, const mod_query_pager *pager,
+                   const char *region, json_t *params, mod_member_fn fn, void *arg,
+                   const char *what, cm_err *err);
 
 /* Query parameters: the string values of obj as prefix.N.<key>=k and
  * prefix.N.<value>=v (N from 1), as in "Attributes.entry.1.key". */
@@ -110,8 +157,8 @@ int mod_query_tags(mod_ctx *ctx, const mod_query_service *svc, const char *regio
 
 /* An ARN of this account: arn:<partition>:<service>:<region>:<account>:<resource>
  * (region "" for global services). */
-int mod_arn(mod_ctx *ctx, const char *service, const char *region, const char *resource,
-            char *out, size_t size, cm_err *err);
+int mod_arn(mod_ctx *ctx, const char *service, const char *region, const char *resource, char *out,
+            size_t size, cm_err *err);
 
 /* The account id of the credentials (asked once per context). */
 int mod_account_id(mod_ctx *ctx, const char **out, cm_err *err);
@@ -132,8 +179,8 @@ int mod_wait_gone(mod_ctx *ctx, mod_describe_fn describe, const char *region, co
 
 /* The name (column name_col) and region of a row image of table; an error
  * when either is missing. Borrowed from img. */
-int mod_image_names(const json_t *img, const char *table, const char *name_col,
-                    const char **name, const char **region, cm_err *err);
+int mod_image_names(const json_t *img, const char *table, const char *name_col, const char **name,
+                    const char **region, cm_err *err);
 
 /* Tags going from known to desired: *set holds the keys to add or change
  * (an object), *removed the keys to delete (an array). New references. */

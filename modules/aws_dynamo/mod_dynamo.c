@@ -16,8 +16,8 @@ extern const char iasql_sql_aws_dynamo[];
 
 static const mod_json_service dynamodb_api = {"dynamodb", "1.0", "DynamoDB_20120810", "table"};
 
-static int ddb_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                    json_t **out, cm_err *err, const char *name)
+static int ddb_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
+                    cm_err *err, const char *name)
 {
     return mod_json_op(ctx, &dynamodb_api, region, op, body, out, err, name);
 }
@@ -38,8 +38,8 @@ static const char *attr_type(const json_t *desc, const char *name)
 /* A row image from a TableDescription. */
 static json_t *table_row(const json_t *d, const char *region)
 {
-    json_t *row = json_pack("{s:s?, s:s}", "table_name", cm_json_str(d, "TableName"), "region",
-                            region);
+    json_t *row =
+        json_pack("{s:s?, s:s}", "table_name", cm_json_str(d, "TableName"), "region", region);
     json_object_set_new(row, "range_key", json_null());
     json_object_set_new(row, "range_key_type", json_null());
     size_t i;
@@ -57,18 +57,22 @@ static json_t *table_row(const json_t *d, const char *region)
     }
     const char *mode = cm_json_str(json_object_get(d, "BillingModeSummary"), "BillingMode");
     bool provisioned = !mode || strcmp(mode, "PROVISIONED") == 0;
-    json_object_set_new(row, "billing_mode", json_string(provisioned ? "PROVISIONED" : "PAY_PER_REQUEST"));
+    json_object_set_new(row, "billing_mode",
+                        json_string(provisioned ? "PROVISIONED" : "PAY_PER_REQUEST"));
     json_t *pt = json_object_get(d, "ProvisionedThroughput");
     json_object_set_new(row, "read_capacity_units",
-                        provisioned ? json_incref(json_object_get(pt, "ReadCapacityUnits")) : json_null());
+                        provisioned ? json_incref(json_object_get(pt, "ReadCapacityUnits"))
+                                    : json_null());
     json_object_set_new(row, "write_capacity_units",
-                        provisioned ? json_incref(json_object_get(pt, "WriteCapacityUnits")) : json_null());
+                        provisioned ? json_incref(json_object_get(pt, "WriteCapacityUnits"))
+                                    : json_null());
     const char *cls = cm_json_str(json_object_get(d, "TableClassSummary"), "TableClass");
     json_object_set_new(row, "table_class", json_string(cls ? cls : "STANDARD"));
     const char *arn = cm_json_str(d, "TableArn"), *tid = cm_json_str(d, "TableId");
     json_object_set_new(row, "table_arn", arn ? json_string(arn) : json_null());
     json_object_set_new(row, "table_id", tid ? json_string(tid) : json_null());
-    json_object_set_new(row, "created_at", mod_epoch_iso(json_object_get(d, "CreationDateTime"), 1.0));
+    json_object_set_new(row, "created_at",
+                        mod_epoch_iso(json_object_get(d, "CreationDateTime"), 1.0));
     return row;
 }
 
@@ -77,11 +81,11 @@ static int image_names(const json_t *img, const char **name, const char **region
     return mod_image_names(img, "dynamo_table", "table_name", name, region, err);
 }
 
-static int describe(mod_ctx *ctx, const char *region, const char *name, json_t **desc,
-                    cm_err *err)
+static int describe(mod_ctx *ctx, const char *region, const char *name, json_t **desc, cm_err *err)
 {
     json_t *reply;
-    int rc = ddb_call(ctx, region, "DescribeTable", json_pack("{s:s}", "TableName", name), &reply, err, name);
+    int rc = ddb_call(ctx, region, "DescribeTable", json_pack("{s:s}", "TableName", name), &reply,
+                      err, name);
     if (rc && strstr(err->cloud_code, "ResourceNotFoundException"))
         return cm_err_set(err, CM_ENOTFOUND, "table %s does not exist in %s", name, region);
     if (rc)
@@ -104,49 +108,29 @@ static int wait_gone(mod_ctx *ctx, const char *region, const char *name, cm_err 
     return mod_wait_gone(ctx, describe, region, name, WAIT_ACTIVE_MS, err);
 }
 
+static const mod_json_pager tables = {"ListTables", "ExclusiveStartTableName",
+                                      "LastEvaluatedTableName", "TableNames"};
+
+static int collect(mod_ctx *ctx, const char *region, const json_t *name, void *rows, cm_err *err)
+{
+    if (!json_is_string(name))
+        return 0;
+    json_t *d = NULL;
+    int rc = describe(ctx, region, json_string_value(name), &d, err);
+    json_t *row = rc ? NULL : table_row(d, region);
+    json_decref(d);
+    return mod_keep_found(rows, rc, row, err); /* gone between the list and the read: skipped */
+}
+
+static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
+{
+    return mod_json_each(ctx, &dynamodb_api, &tables, region, NULL, collect, rows, "(all)", err);
+}
+
 static int ddb_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                     cm_err *err)
 {
-    json_t *rows = json_array();
-    int rc = 0;
-    for (size_t r = 0; !rc && r < nregions; r++) {
-        char *start = NULL;
-        do {
-            json_t *body = json_object(), *reply;
-            if (start)
-                json_object_set_new(body, "ExclusiveStartTableName", json_string(start));
-            free(start);
-            start = NULL;
-            rc = ddb_call(ctx, regions[r], "ListTables", body, &reply, err, "(all)");
-            if (rc)
-                break;
-            size_t i;
-            json_t *n;
-            json_array_foreach(json_object_get(reply, "TableNames"), i, n)
-            {
-                json_t *d;
-                if (rc || !json_is_string(n))
-                    continue;
-                rc = describe(ctx, regions[r], json_string_value(n), &d, err);
-                if (rc == CM_ENOTFOUND) { /* deleted between the list and the read */
-                    cm_err_clear(err);
-                    rc = 0;
-                } else if (!rc) {
-                    json_array_append_new(rows, table_row(d, regions[r]));
-                    json_decref(d);
-                }
-            }
-            const char *last = cm_json_str(reply, "LastEvaluatedTableName");
-            start = !rc && last ? strdup(last) : NULL;
-            json_decref(reply);
-        } while (start);
-    }
-    if (rc) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return mod_list_regions(ctx, regions, nregions, list_region, out, err);
 }
 
 static int ddb_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -169,9 +153,11 @@ static void add_key(json_t *attrs, json_t *schema, const json_t *img, const char
     const char *name = cm_json_str(img, col);
     if (!name)
         return;
-    json_array_append_new(attrs, json_pack("{s:s, s:s}", "AttributeName", name, "AttributeType",
-                                           cm_json_str(img, type_col) ? cm_json_str(img, type_col) : "S"));
-    json_array_append_new(schema, json_pack("{s:s, s:s}", "AttributeName", name, "KeyType", key_type));
+    json_array_append_new(attrs,
+                          json_pack("{s:s, s:s}", "AttributeName", name, "AttributeType",
+                                    cm_json_str(img, type_col) ? cm_json_str(img, type_col) : "S"));
+    json_array_append_new(schema,
+                          json_pack("{s:s, s:s}", "AttributeName", name, "KeyType", key_type));
 }
 
 static json_t *throughput(const json_t *img)
@@ -201,16 +187,17 @@ static int ddb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     json_t *attrs = json_array(), *schema = json_array();
     add_key(attrs, schema, desired, "hash_key", "hash_key_type", "HASH");
     add_key(attrs, schema, desired, "range_key", "range_key_type", "RANGE");
-    json_t *body = json_pack("{s:s, s:o, s:o, s:s, s:s}", "TableName", name,
-                             "AttributeDefinitions", attrs, "KeySchema", schema, "BillingMode",
-                             provisioned(desired) ? "PROVISIONED" : "PAY_PER_REQUEST",
-                             "TableClass", cm_json_str(desired, "table_class") ? cm_json_str(desired, "table_class") : "STANDARD");
+    json_t *body = json_pack(
+        "{s:s, s:o, s:o, s:s, s:s}", "TableName", name, "AttributeDefinitions", attrs, "KeySchema",
+        schema, "BillingMode", provisioned(desired) ? "PROVISIONED" : "PAY_PER_REQUEST",
+        "TableClass",
+        cm_json_str(desired, "table_class") ? cm_json_str(desired, "table_class") : "STANDARD");
     if (provisioned(desired))
         json_object_set_new(body, "ProvisionedThroughput", throughput(desired));
     if (mod_ctx_owner(ctx))
-        json_object_set_new(body, "Tags",
-                            json_pack("[{s:s, s:s}]", "Key", MOD_OWNER_TAG, "Value",
-                                      mod_ctx_owner(ctx)));
+        json_object_set_new(
+            body, "Tags",
+            json_pack("[{s:s, s:s}]", "Key", MOD_OWNER_TAG, "Value", mod_ctx_owner(ctx)));
     json_t *reply = NULL;
     rc = ddb_call(ctx, region, "CreateTable", body, &reply, err, name);
     json_t *made = NULL;
@@ -241,7 +228,6 @@ static int ddb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     json_decref(made);
     return 0;
 }
-
 
 static int ddb_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
                       cm_err *err)
@@ -286,8 +272,8 @@ static int ddb_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     if (!rc)
         rc = wait_active(ctx, region, name, err);
     if (!rc)
-        rc = ddb_call(ctx, region, "DeleteTable", json_pack("{s:s}", "TableName", name), NULL,
-                      err, name);
+        rc = ddb_call(ctx, region, "DeleteTable", json_pack("{s:s}", "TableName", name), NULL, err,
+                      name);
     if (rc == CM_ENOTFOUND || (rc && strstr(err->cloud_code, "ResourceNotFoundException"))) {
         cm_err_clear(err);
         return 0;
@@ -297,6 +283,8 @@ static int ddb_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 
 /* The owner tag, from ListTagsOfResource (all pages); the table's ARN is
  * read when the image lacks it. */
+static const mod_json_pager tags_of = {"ListTagsOfResource", "NextToken", "NextToken", "Tags"};
+
 static int ddb_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, cm_err *err)
 {
     const char *name, *region;
@@ -307,26 +295,15 @@ static int ddb_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, 
     const char *arn = d ? cm_json_str(d, "TableArn") : cm_json_str(known, "table_arn");
     if (!rc && !arn)
         rc = cm_err_set(err, CM_EBADREPLY, "DescribeTable for table %s: no TableArn", name);
-    char *next = NULL;
     out[0] = '\0';
-    bool more = !rc;
-    while (more) {
-        json_t *body = json_pack("{s:s}", "ResourceArn", arn), *reply = NULL;
-        if (next)
-            json_object_set_new(body, "NextToken", json_string(next));
-        free(next);
-        next = NULL;
-        rc = ddb_call(ctx, region, "ListTagsOfResource", body, &reply, err, name);
-        if (rc && strstr(err->cloud_code, "ResourceNotFoundException"))
-            rc = CM_ENOTFOUND;
-        const char *tok = cm_json_str(reply, "NextToken");
-        more = !rc && !mod_owner_in_list(json_object_get(reply, "Tags"), MOD_OWNER_TAG, "Key", "Value",
-                                          out, size) &&
-               tok;
-        if (more)
-            next = strdup(tok);
-        json_decref(reply);
-    }
+    mod_owner_want w = {MOD_OWNER_TAG, out, size};
+    json_t *body = rc ? NULL : json_pack("{s:s}", "ResourceArn", arn);
+    if (!rc)
+        rc = mod_json_each(ctx, &dynamodb_api, &tags_of, region, body, mod_owner_item, &w, name,
+                           err);
+    json_decref(body);
+    if (rc && strstr(err->cloud_code, "ResourceNotFoundException"))
+        rc = CM_ENOTFOUND;
     json_decref(d);
     if (rc == CM_ENOTFOUND) { /* gone: nobody's */
         cm_err_clear(err);

@@ -1,9 +1,9 @@
 /* modules/aws_iam/mod_iam.c — module aws_iam: tables iam_policy and
  * iam_role, over IAM's query protocol. IAM is global: one endpoint per
  * partition (the engine's default region says which; aws_resolve_endpoint
- * gives the host and the region it is signed for), no region column. Documents come back URL-encoded and are
- * stored as JSON; a policy's document changes through a new default
- * version (the oldest other version goes when IAM's five are used). */
+ * gives the host and the region it is signed for), no region column. Documents come back
+ * URL-encoded and are stored as JSON; a policy's document changes through a new default version
+ * (the oldest other version goes when IAM's five are used). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,38 +55,13 @@ static json_t *tags_of(xmlNodePtr tags)
     return own;
 }
 
-/* Pages of a List* action with Marker / IsTruncated, fn per member of the
- * named list. */
+/* Every member of the named list of a List* action (Marker / IsTruncated). */
 static int list_marker(mod_ctx *ctx, const mod_query_service *svc, const char *action,
-                       const char *list, json_t *params,
-                       int (*fn)(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err),
-                       void *arg, cm_err *err, const char *name)
+                       const char *list, json_t *params, mod_member_fn fn, void *arg, cm_err *err,
+                       const char *name)
 {
-    char *marker = NULL;
-    int rc = 0;
-    do {
-        json_t *p = json_deep_copy(params);
-        if (marker)
-            json_object_set_new(p, "Marker", json_string(marker));
-        free(marker);
-        marker = NULL;
-        xmlDocPtr doc;
-        xmlNodePtr res;
-        rc = iam(svc, ctx, action, p, &doc, &res, err, name);
-        if (rc)
-            break;
-        for (xmlNodePtr m = aws_xml_child(aws_xml_child(res, list), "member"); m && !rc;
-             m = aws_xml_next(m, "member"))
-            rc = fn(ctx, m, arg, err);
-        char truncated[8], next[2048];
-        aws_xml_child_text(res, "IsTruncated", truncated, sizeof truncated);
-        if (!rc && strcmp(truncated, "true") == 0 &&
-            aws_xml_child_text(res, "Marker", next, sizeof next) && next[0])
-            marker = strdup(next);
-        xmlFreeDoc(doc);
-    } while (marker);
-    json_decref(params);
-    return rc;
+    mod_query_pager pager = {action, "Marker", "Marker", list, "IsTruncated"};
+    return mod_query_each(ctx, svc, &pager, IAM_REGION, params, fn, arg, name, err);
 }
 
 /* ------------------------------------------------------------- policies */
@@ -107,7 +82,8 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
     xmlDocPtr doc, vdoc;
     xmlNodePtr res, vres;
     char version[64];
-    int rc = iam(&policy_api, ctx, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &doc, &res, err, arn);
+    int rc = iam(&policy_api, ctx, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &doc, &res,
+                 err, arn);
     if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "IAM policy %s does not exist", arn);
     if (rc)
@@ -115,16 +91,16 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
     xmlNodePtr pol = aws_xml_child(res, "Policy");
     aws_xml_child_text(pol, "DefaultVersionId", version, sizeof version);
     rc = iam(&policy_api, ctx, "GetPolicyVersion",
-             json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", version), &vdoc, &vres, err, arn);
+             json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", version), &vdoc, &vres, err,
+             arn);
     if (rc) {
         xmlFreeDoc(doc);
         return rc;
     }
-    json_t *row = json_pack("{s:o, s:o, s:o, s:o, s:s}", "policy_name",
-                            aws_xml_json_child(pol, "PolicyName"), "path",
-                            aws_xml_json_child(pol, "Path"), "description",
-                            aws_xml_json_child(pol, "Description"), "policy_document",
-                            document(aws_xml_path(vres, "PolicyVersion/Document")), "arn", arn);
+    json_t *row = json_pack(
+        "{s:o, s:o, s:o, s:o, s:s}", "policy_name", aws_xml_json_child(pol, "PolicyName"), "path",
+        aws_xml_json_child(pol, "Path"), "description", aws_xml_json_child(pol, "Description"),
+        "policy_document", document(aws_xml_path(vres, "PolicyVersion/Document")), "arn", arn);
     json_t *desc = json_object_get(row, "description");
     if (json_is_string(desc) && !*json_string_value(desc))
         json_object_set_new(row, "description", json_null());
@@ -148,8 +124,10 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
     return 0;
 }
 
-static int collect_policy(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err)
+static int collect_policy(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                          cm_err *err)
 {
+    (void)region;
     char arn[2048];
     aws_xml_child_text(member, "Arn", arn, sizeof arn);
     if (!arn[0])
@@ -161,9 +139,7 @@ static int collect_policy(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *er
 
 /* Every resource of a List* action (IAM is global), as row images. */
 static int list_all(mod_ctx *ctx, const mod_query_service *svc, const char *action,
-                    const char *list, json_t *params,
-                    int (*fn)(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err),
-                    json_t **out, cm_err *err)
+                    const char *list, json_t *params, mod_member_fn fn, json_t **out, cm_err *err)
 {
     json_t *rows = json_array();
     int rc = list_marker(ctx, svc, action, list, params, fn, rows, err, "(all)");
@@ -209,8 +185,10 @@ typedef struct versions {
     int count;
 } versions;
 
-static int count_version(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err)
+static int count_version(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                         cm_err *err)
 {
+    (void)region;
     (void)ctx, (void)err;
     versions *v = arg;
     char is_default[8], id[64];
@@ -218,8 +196,7 @@ static int count_version(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err
     aws_xml_child_text(member, "VersionId", id, sizeof id);
     v->count++;
     /* ids are v1, v2, ...: the oldest has the smallest number */
-    if (strcmp(is_default, "true") != 0 &&
-        (!v->oldest[0] || atoi(id + 1) < atoi(v->oldest + 1)))
+    if (strcmp(is_default, "true") != 0 && (!v->oldest[0] || atoi(id + 1) < atoi(v->oldest + 1)))
         snprintf(v->oldest, sizeof v->oldest, "%s", id);
     return 0;
 }
@@ -298,8 +275,10 @@ static int policy_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
     return 0;
 }
 
-static int delete_version(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err)
+static int delete_version(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                          cm_err *err)
 {
+    (void)region;
     char is_default[8], id[64];
     aws_xml_child_text(member, "IsDefaultVersion", is_default, sizeof is_default);
     aws_xml_child_text(member, "VersionId", id, sizeof id);
@@ -316,11 +295,10 @@ static int policy_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     int rc = policy_arn(ctx, known, arn, sizeof arn, err);
     if (!rc) /* IAM deletes a policy only without its other versions */
         rc = list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
-                         json_pack("{s:s}", "PolicyArn", arn), delete_version, arn, err,
-                         arn);
+                         json_pack("{s:s}", "PolicyArn", arn), delete_version, arn, err, arn);
     if (!rc)
-        rc = iam(&policy_api, ctx, "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn), NULL,
-                 NULL, err, arn);
+        rc = iam(&policy_api, ctx, "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn), NULL, NULL,
+                 err, arn);
     if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
@@ -337,15 +315,18 @@ typedef struct role_parts {
     json_t *inline_names;
 } role_parts;
 
-static int collect_attached(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err)
+static int collect_attached(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                            cm_err *err)
 {
+    (void)region;
     (void)ctx, (void)err;
     json_array_append_new(arg, aws_xml_json_child(member, "PolicyArn"));
     return 0;
 }
 
-static int collect_text(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err)
+static int collect_text(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg, cm_err *err)
 {
+    (void)region;
     (void)ctx, (void)err;
     json_array_append_new(arg, aws_xml_json_text(member));
     return 0;
@@ -357,16 +338,17 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The role's attached policy ARNs (sorted) and inline policy names. */
-static int role_parts_read(mod_ctx *ctx, const char *name, role_parts *rp,
-                           cm_err *err)
+static int role_parts_read(mod_ctx *ctx, const char *name, role_parts *rp, cm_err *err)
 {
     rp->attached = json_array();
     rp->inline_names = json_array();
     int rc = list_marker(ctx, &role_api, "ListAttachedRolePolicies", "AttachedPolicies",
-                         json_pack("{s:s}", "RoleName", name), collect_attached, rp->attached, err, name);
+                         json_pack("{s:s}", "RoleName", name), collect_attached, rp->attached, err,
+                         name);
     if (!rc)
         rc = list_marker(ctx, &role_api, "ListRolePolicies", "PolicyNames",
-                         json_pack("{s:s}", "RoleName", name), collect_text, rp->inline_names, err, name);
+                         json_pack("{s:s}", "RoleName", name), collect_text, rp->inline_names, err,
+                         name);
     size_t n = json_array_size(rp->attached);
     json_t **items = calloc(n ? n : 1, sizeof *items);
     for (size_t i = 0; items && i < n; i++)
@@ -392,8 +374,8 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
     xmlNodePtr res;
-    int rc = iam(&role_api, ctx, "GetRole", json_pack("{s:s}", "RoleName", name), &doc, &res,
-                 err, name);
+    int rc =
+        iam(&role_api, ctx, "GetRole", json_pack("{s:s}", "RoleName", name), &doc, &res, err, name);
     if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "IAM role %s does not exist", name);
     if (rc)
@@ -401,15 +383,13 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
     xmlNodePtr role = aws_xml_child(res, "Role");
     char dur[32];
     aws_xml_child_text(role, "MaxSessionDuration", dur, sizeof dur);
-    json_t *row = json_pack("{s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o}", "role_name", name, "path",
-                            aws_xml_json_child(role, "Path"), "description",
-                            aws_xml_json_child(role, "Description"), "max_session_duration",
-                            (json_int_t)(dur[0] ? atoll(dur) : 3600),
-                            "assume_role_policy_document",
-                            document(aws_xml_child(role, "AssumeRolePolicyDocument")), "arn",
-                            aws_xml_json_child(role, "Arn"), "role_id",
-                            aws_xml_json_child(role, "RoleId"), "tags",
-                            tags_of(aws_xml_child(role, "Tags")));
+    json_t *row = json_pack(
+        "{s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o}", "role_name", name, "path",
+        aws_xml_json_child(role, "Path"), "description", aws_xml_json_child(role, "Description"),
+        "max_session_duration", (json_int_t)(dur[0] ? atoll(dur) : 3600),
+        "assume_role_policy_document", document(aws_xml_child(role, "AssumeRolePolicyDocument")),
+        "arn", aws_xml_json_child(role, "Arn"), "role_id", aws_xml_json_child(role, "RoleId"),
+        "tags", tags_of(aws_xml_child(role, "Tags")));
     mod_take_owner(row);
     json_t *desc = json_object_get(row, "description");
     if (json_is_string(desc) && !*json_string_value(desc))
@@ -424,9 +404,9 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
     {
         if (rc)
             break;
-        rc = iam(&role_api, ctx, "GetRolePolicy",
-                 json_pack("{s:s, s:O}", "RoleName", name, "PolicyName", pn), &doc, &res, err,
-                 name);
+        rc =
+            iam(&role_api, ctx, "GetRolePolicy",
+                json_pack("{s:s, s:O}", "RoleName", name, "PolicyName", pn), &doc, &res, err, name);
         if (!rc) {
             json_object_set_new(inl, json_string_value(pn),
                                 document(aws_xml_child(res, "PolicyDocument")));
@@ -444,8 +424,9 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
     return 0;
 }
 
-static int collect_role(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err)
+static int collect_role(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg, cm_err *err)
 {
+    (void)region;
     char name[256], path[600];
     aws_xml_child_text(member, "RoleName", name, sizeof name);
     aws_xml_child_text(member, "Path", path, sizeof path);
@@ -486,8 +467,8 @@ static bool in_array(const json_t *arr, const json_t *v)
 
 /* Managed policies attached and detached, inline policies put and deleted,
  * from known (NULL: nothing) to desired. */
-static int role_policies(mod_ctx *ctx, const char *name, const json_t *known,
-                         const json_t *desired, cm_err *err)
+static int role_policies(mod_ctx *ctx, const char *name, const json_t *known, const json_t *desired,
+                         cm_err *err)
 {
     const json_t *katt = json_object_get(known, "attached_policy_arns"),
                  *datt = json_object_get(desired, "attached_policy_arns");
@@ -498,13 +479,15 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known,
     {
         if (!rc && !in_array(katt, v))
             rc = iam(&role_api, ctx, "AttachRolePolicy",
-                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, err, name);
+                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, err,
+                     name);
     }
     json_array_foreach(katt, i, v)
     {
         if (!rc && !in_array(datt, v))
             rc = iam(&role_api, ctx, "DetachRolePolicy",
-                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, err, name);
+                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, err,
+                     name);
     }
     const json_t *kin = json_object_get(known, "inline_policies"),
                  *din = json_object_get(desired, "inline_policies");
@@ -514,17 +497,18 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known,
         if (rc || json_equal(v, json_object_get(kin, k)))
             continue;
         char *text = cm_json_dump(v);
-        rc = iam(&role_api, ctx, "PutRolePolicy",
-                 json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", k, "PolicyDocument",
-                           text),
-                 NULL, NULL, err, name);
+        rc = iam(
+            &role_api, ctx, "PutRolePolicy",
+            json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", k, "PolicyDocument", text),
+            NULL, NULL, err, name);
         free(text);
     }
     json_object_foreach((json_t *)kin, k, v)
     {
         if (!rc && !json_object_get(din, k))
             rc = iam(&role_api, ctx, "DeleteRolePolicy",
-                     json_pack("{s:s, s:s}", "RoleName", name, "PolicyName", k), NULL, NULL, err, name);
+                     json_pack("{s:s, s:s}", "RoleName", name, "PolicyName", k), NULL, NULL, err,
+                     name);
     }
     return rc;
 }
@@ -536,13 +520,12 @@ static int strip_role(mod_ctx *ctx, const char *name, cm_err *err)
     role_parts rp;
     int rc = role_parts_read(ctx, name, &rp, err);
     if (!rc) {
-        json_t *cloud = json_pack("{s:O, s:{}}", "attached_policy_arns", rp.attached,
-                                  "inline_policies");
+        json_t *cloud =
+            json_pack("{s:O, s:{}}", "attached_policy_arns", rp.attached, "inline_policies");
         size_t i;
         json_t *n;
-        json_array_foreach(rp.inline_names, i, n)
-            json_object_set_new(json_object_get(cloud, "inline_policies"), json_string_value(n),
-                                json_object());
+        json_array_foreach(rp.inline_names, i, n) json_object_set_new(
+            json_object_get(cloud, "inline_policies"), json_string_value(n), json_object());
         json_t *bare = json_pack("{s:[], s:{}}", "attached_policy_arns", "inline_policies");
         rc = role_policies(ctx, name, cloud, bare, err);
         json_decref(cloud);
@@ -644,8 +627,8 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     if (rc) { /* half made: gone again, so that the next commit starts clean */
         cm_err e2 = {0};
         if (strip_role(ctx, name, &e2) == 0)
-            iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
-                &e2, name);
+            iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL, &e2,
+                name);
         json_decref(from);
         return rc;
     }
@@ -654,8 +637,10 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     return 0;
 }
 
-static int collect_profile(mod_ctx *ctx, xmlNodePtr member, void *arg, cm_err *err)
+static int collect_profile(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
+                           cm_err *err)
 {
+    (void)region;
     (void)ctx, (void)err;
     json_array_append_new(arg, aws_xml_json_child(member, "InstanceProfileName"));
     return 0;
@@ -669,9 +654,9 @@ static int role_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     /* A role in an instance profile cannot go: say so before anything is
      * detached. */
     json_t *profiles = json_array();
-    int rc = list_marker(ctx, &role_api, "ListInstanceProfilesForRole", "InstanceProfiles",
-                         json_pack("{s:s}", "RoleName", name), collect_profile, profiles,
-                         err, name);
+    int rc =
+        list_marker(ctx, &role_api, "ListInstanceProfilesForRole", "InstanceProfiles",
+                    json_pack("{s:s}", "RoleName", name), collect_profile, profiles, err, name);
     if (rc && gone(err->cloud_code)) {
         json_decref(profiles);
         cm_err_clear(err);
@@ -691,7 +676,8 @@ static int role_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     /* IAM deletes a role only without policies: detach what the cloud has. */
     rc = strip_role(ctx, name, err);
     if (!rc)
-        rc = iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL, err, name);
+        rc = iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
+                 err, name);
     if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;

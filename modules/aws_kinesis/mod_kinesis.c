@@ -19,8 +19,8 @@ extern const char iasql_sql_aws_kinesis[];
 
 static const mod_json_service kinesis_api = {"kinesis", "1.1", "Kinesis_20131202", "stream"};
 
-static int kin_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                    json_t **out, cm_err *err, const char *name)
+static int kin_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
+                    cm_err *err, const char *name)
 {
     return mod_json_op(ctx, &kinesis_api, region, op, body, out, err, name);
 }
@@ -36,7 +36,8 @@ static int summary(mod_ctx *ctx, const char *region, const char *name, json_t **
         return rc;
     *out = json_incref(json_object_get(reply, "StreamDescriptionSummary"));
     json_decref(reply);
-    return *out ? 0 : cm_err_set(err, CM_EBADREPLY, "DescribeStreamSummary for %s: no summary", name);
+    return *out ? 0
+                : cm_err_set(err, CM_EBADREPLY, "DescribeStreamSummary for %s: no summary", name);
 }
 
 /* A row image from a stream summary; a missing mode is PROVISIONED, and an
@@ -48,7 +49,8 @@ static json_t *stream_row(const json_t *s, const char *region)
     const char *arn = cm_json_str(s, "StreamARN");
     return json_pack("{s:s?, s:s, s:s, s:o, s:o, s:o}", "stream_name", cm_json_str(s, "StreamName"),
                      "region", region, "stream_mode", on_demand ? "ON_DEMAND" : "PROVISIONED",
-                     "shard_count", on_demand ? json_null() : json_incref(json_object_get(s, "OpenShardCount")),
+                     "shard_count",
+                     on_demand ? json_null() : json_incref(json_object_get(s, "OpenShardCount")),
                      "stream_arn", arn ? json_string(arn) : json_null(), "created_at",
                      mod_epoch_iso(json_object_get(s, "StreamCreationTimestamp"), 1.0));
 }
@@ -72,52 +74,29 @@ static int kin_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err
     return 0;
 }
 
+static const mod_json_pager streams = {"ListStreams", "ExclusiveStartStreamName", NULL,
+                                       "StreamNames", "HasMoreStreams"};
+
+static int collect(mod_ctx *ctx, const char *region, const json_t *name, void *rows, cm_err *err)
+{
+    if (!json_is_string(name))
+        return 0;
+    json_t *s = NULL;
+    int rc = summary(ctx, region, json_string_value(name), &s, err);
+    json_t *row = rc ? NULL : stream_row(s, region);
+    json_decref(s);
+    return mod_keep_found(rows, rc, row, err); /* gone between the list and the read: skipped */
+}
+
+static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
+{
+    return mod_json_each(ctx, &kinesis_api, &streams, region, NULL, collect, rows, "(all)", err);
+}
+
 static int kin_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                     cm_err *err)
 {
-    json_t *rows = json_array();
-    int rc = 0;
-    for (size_t r = 0; !rc && r < nregions; r++) {
-        char *start = NULL;
-        bool more = true;
-        while (!rc && more) {
-            json_t *body = json_object(), *reply;
-            if (start)
-                json_object_set_new(body, "ExclusiveStartStreamName", json_string(start));
-            free(start);
-            start = NULL;
-            rc = kin_call(ctx, regions[r], "ListStreams", body, &reply, err, "(all)");
-            if (rc)
-                break;
-            size_t i;
-            json_t *n;
-            json_array_foreach(json_object_get(reply, "StreamNames"), i, n)
-            {
-                json_t *s;
-                if (rc || !json_is_string(n))
-                    continue;
-                rc = summary(ctx, regions[r], json_string_value(n), &s, err);
-                if (rc == CM_ENOTFOUND) { /* deleted between the list and the read */
-                    cm_err_clear(err);
-                    rc = 0;
-                } else if (!rc) {
-                    json_array_append_new(rows, stream_row(s, regions[r]));
-                    json_decref(s);
-                }
-                free(start);
-                start = strdup(json_string_value(n));
-            }
-            more = json_is_true(json_object_get(reply, "HasMoreStreams")) && start;
-            json_decref(reply);
-        }
-        free(start);
-    }
-    if (rc) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return mod_list_regions(ctx, regions, nregions, list_region, out, err);
 }
 
 static bool on_demand(const json_t *img)
@@ -150,11 +129,11 @@ static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
         return rc;
     json_t *body = json_pack("{s:s}", "StreamName", name);
     if (on_demand(desired))
-        json_object_set_new(body, "StreamModeDetails", json_pack("{s:s}", "StreamMode", "ON_DEMAND"));
+        json_object_set_new(body, "StreamModeDetails",
+                            json_pack("{s:s}", "StreamMode", "ON_DEMAND"));
     else
         json_object_set(body, "ShardCount", json_object_get(desired, "shard_count"));
-    json_t *owner = mod_ctx_owner(ctx) ? json_pack("{s:s}", OWNER_TAG, mod_ctx_owner(ctx))
-                                       : NULL;
+    json_t *owner = mod_ctx_owner(ctx) ? json_pack("{s:s}", OWNER_TAG, mod_ctx_owner(ctx)) : NULL;
     if (owner)
         json_object_set(body, "Tags", owner);
     rc = kin_call(ctx, region, "CreateStream", body, NULL, err, name);
@@ -173,8 +152,7 @@ static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
      * it there. */
     if (!rc && owner) {
         rc = kin_call(ctx, region, "AddTagsToStream",
-                      json_pack("{s:s, s:O}", "StreamName", name, "Tags", owner), NULL, err,
-                      name);
+                      json_pack("{s:s, s:O}", "StreamName", name, "Tags", owner), NULL, err, name);
         if (rc && strstr(err->cloud_code, "ResourceInUseException")) {
             cm_err_clear(err);
             rc = 0;
@@ -184,34 +162,26 @@ static int kin_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     return rc ? rc : with_owned(ctx, desired, out, err);
 }
 
+static const mod_json_pager stream_tags = {
+    "ListTagsForStream", "ExclusiveStartTagKey", NULL, "Tags", "HasMoreTags", "Key"};
+
 /* The owner tag, from ListTagsForStream (all pages). */
 static int kin_owner(mod_ctx *ctx, const json_t *known, char *out, size_t size, cm_err *err)
 {
     const char *name, *region;
     int rc = image_names(known, &name, &region, err);
-    char *start = NULL;
     out[0] = '\0';
-    bool more = !rc;
-    while (more) {
-        json_t *body = json_pack("{s:s}", "StreamName", name), *reply = NULL;
-        if (start)
-            json_object_set_new(body, "ExclusiveStartTagKey", json_string(start));
-        free(start);
-        start = NULL;
-        rc = kin_call(ctx, region, "ListTagsForStream", body, &reply, err, name);
-        if (rc && strstr(err->cloud_code, "ResourceNotFoundException")) { /* gone: nobody's */
-            cm_err_clear(err);
-            rc = 0;
-        }
-        json_t *tags = json_object_get(reply, "Tags");
-        const char *last = cm_json_str(json_array_get(tags, json_array_size(tags) - 1), "Key");
-        more = !rc && !mod_owner_in_list(tags, OWNER_TAG, "Key", "Value", out, size) &&
-               json_is_true(json_object_get(reply, "HasMoreTags")) && last;
-        if (more)
-            start = strdup(last);
-        json_decref(reply);
+    mod_owner_want w = {OWNER_TAG, out, size};
+    json_t *body = json_pack("{s:s}", "StreamName", name);
+    if (!rc)
+        rc = mod_json_each(ctx, &kinesis_api, &stream_tags, region, body, mod_owner_item, &w, name,
+                           err);
+    json_decref(body);
+    if (rc && strstr(err->cloud_code, "ResourceNotFoundException")) { /* gone: nobody's */
+        cm_err_clear(err);
+        out[0] = '\0';
+        rc = 0;
     }
-    free(start);
     return rc;
 }
 
@@ -226,9 +196,9 @@ static int kin_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
         rc = mod_wait_active(ctx, summary, "StreamStatus", region, name, WAIT_MS, err);
         if (!rc)
             rc = kin_call(ctx, region, "UpdateStreamMode",
-                          json_pack("{s:O, s:{s:s}}", "StreamARN", json_object_get(known, "stream_arn"),
-                                    "StreamModeDetails", "StreamMode",
-                                    on_demand(desired) ? "ON_DEMAND" : "PROVISIONED"),
+                          json_pack("{s:O, s:{s:s}}", "StreamARN",
+                                    json_object_get(known, "stream_arn"), "StreamModeDetails",
+                                    "StreamMode", on_demand(desired) ? "ON_DEMAND" : "PROVISIONED"),
                           NULL, err, name);
     }
     json_t *target = json_object_get(desired, "shard_count");
@@ -261,7 +231,8 @@ static int kin_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     if (rc)
         return rc;
     rc = kin_call(ctx, region, "DeleteStream",
-                  json_pack("{s:s, s:b}", "StreamName", name, "EnforceConsumerDeletion", 1), NULL, err, name);
+                  json_pack("{s:s, s:b}", "StreamName", name, "EnforceConsumerDeletion", 1), NULL,
+                  err, name);
     if (rc && strstr(err->cloud_code, "ResourceNotFoundException")) {
         cm_err_clear(err);
         return 0;

@@ -85,8 +85,7 @@ static const char *arn_name(const char *arn)
 }
 
 /* A topic's row image from its attributes and tags (two calls). */
-static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t **out,
-                     cm_err *err)
+static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t **out, cm_err *err)
 {
     xmlDocPtr doc, tdoc;
     xmlNodePtr res, tres;
@@ -105,12 +104,14 @@ static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t *
     }
     json_t *attrs = mod_xml_map(aws_xml_child(res, "Attributes"), "entry", "key", "value");
     json_t *tags = mod_xml_map(aws_xml_child(tres, "Tags"), "member", "Key", "Value");
-    json_t *row = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "region", region, "arn", arn,
-                            "fifo_topic", strcmp(cm_json_str(attrs, "FifoTopic") ? cm_json_str(attrs, "FifoTopic") : "", "true") == 0);
+    json_t *row =
+        json_pack("{s:s, s:s, s:s, s:b}", "name", name, "region", region, "arn", arn, "fifo_topic",
+                  strcmp(cm_json_str(attrs, "FifoTopic") ? cm_json_str(attrs, "FifoTopic") : "",
+                         "true") == 0);
     for (size_t i = 0; i < N_TOPIC_ATTRS; i++)
-        json_object_set_new(row, topic_attrs[i].column,
-                            attr_to_column(cm_json_str(attrs, topic_attrs[i].attribute),
-                                           topic_attrs[i].kind));
+        json_object_set_new(
+            row, topic_attrs[i].column,
+            attr_to_column(cm_json_str(attrs, topic_attrs[i].attribute), topic_attrs[i].kind));
     if (is_default_policy(json_object_get(row, "policy")))
         json_object_set_new(row, "policy", json_null());
     json_object_set_new(row, "tags", mod_tags_from_object(tags));
@@ -121,39 +122,6 @@ static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t *
     xmlFreeDoc(tdoc);
     *out = row;
     return 0;
-}
-
-/* Calls fn for every member of every page of a List* action. */
-static int list_pages(mod_ctx *ctx, const mod_query_service *svc, const char *region,
-                      const char *action, const char *list, json_t *params,
-                      int (*fn)(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
-                                cm_err *err),
-                      void *arg, cm_err *err)
-{
-    char *token = NULL;
-    int rc = 0;
-    do {
-        json_t *p = json_deep_copy(params);
-        if (token)
-            json_object_set_new(p, "NextToken", json_string(token));
-        free(token);
-        token = NULL;
-        xmlDocPtr doc;
-        xmlNodePtr res;
-        rc = mod_query_op(ctx, svc, region, action, p, &doc, &res, err, "(all)");
-        if (rc)
-            break;
-        xmlNodePtr members = aws_xml_child(res, list);
-        for (xmlNodePtr m = aws_xml_child(members, "member"); m && !rc;
-             m = aws_xml_next(m, "member"))
-            rc = fn(ctx, region, m, arg, err);
-        char next[2048];
-        if (!rc && aws_xml_child_text(res, "NextToken", next, sizeof next) && next[0])
-            token = strdup(next);
-        xmlFreeDoc(doc);
-    } while (token);
-    json_decref(params);
-    return rc;
 }
 
 static int collect_topic(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
@@ -168,30 +136,22 @@ static int collect_topic(mod_ctx *ctx, const char *region, xmlNodePtr member, vo
     return mod_keep_found(arg, rc, row, err);
 }
 
-/* Every resource of a List* action in the given regions, as row images. */
-static int list_regions(mod_ctx *ctx, const mod_query_service *svc, const char *const *regions,
-                        size_t nregions, const char *action, const char *list,
-                        int (*fn)(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
-                                  cm_err *err),
-                        json_t **out, cm_err *err)
+static const mod_query_pager topics = {"ListTopics", "NextToken", "NextToken", "Topics"};
+static const mod_query_pager subscriptions = {"ListSubscriptions", "NextToken", "NextToken",
+                                              "Subscriptions"};
+static const mod_query_pager topic_subscriptions = {"ListSubscriptionsByTopic", "NextToken",
+                                                    "NextToken", "Subscriptions"};
+
+static int topic_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    json_t *rows = json_array();
-    int rc = 0;
-    for (size_t r = 0; !rc && r < nregions; r++)
-        rc = list_pages(ctx, svc, regions[r], action, list, json_object(), fn, rows, err);
-    if (rc) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return mod_query_each(ctx, &topic_api, &topics, region, NULL, collect_topic, rows, "(all)",
+                          err);
 }
 
 static int topic_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                       cm_err *err)
 {
-    return list_regions(ctx, &topic_api, regions, nregions, "ListTopics", "Topics", collect_topic,
-                        out, err);
+    return mod_list_regions(ctx, regions, nregions, topic_region, out, err);
 }
 
 static int topic_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -227,8 +187,8 @@ static int topic_tags(mod_ctx *ctx, const char *region, const char *arn, const j
 }
 
 /* One SetTopicAttributes per attribute that differs from known. */
-static int topic_set_attrs(mod_ctx *ctx, const char *region, const char *arn,
-                           const json_t *known, const json_t *desired, cm_err *err)
+static int topic_set_attrs(mod_ctx *ctx, const char *region, const char *arn, const json_t *known,
+                           const json_t *desired, cm_err *err)
 {
     int rc = 0;
     for (size_t i = 0; !rc && i < N_TOPIC_ATTRS; i++) {
@@ -327,8 +287,7 @@ static int topic_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     int rc = topic_arn(ctx, known, arn, sizeof arn, err);
     if (!rc)
         rc = mod_query_op(ctx, &topic_api, cm_json_str(known, "region"), "DeleteTopic",
-                          json_pack("{s:s}", "TopicArn", arn), NULL, NULL, err,
-                          arn_name(arn));
+                          json_pack("{s:s}", "TopicArn", arn), NULL, NULL, err, arn_name(arn));
     if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
@@ -344,28 +303,27 @@ static bool confirmed(const char *arn)
 }
 
 /* A subscription's row image from a List* member and its attributes. */
-static int sub_row(mod_ctx *ctx, const char *region, xmlNodePtr member, json_t **out,
-                   cm_err *err)
+static int sub_row(mod_ctx *ctx, const char *region, xmlNodePtr member, json_t **out, cm_err *err)
 {
     char arn[1024], topic[1024], protocol[64];
     aws_xml_child_text(member, "SubscriptionArn", arn, sizeof arn);
     aws_xml_child_text(member, "TopicArn", topic, sizeof topic);
     aws_xml_child_text(member, "Protocol", protocol, sizeof protocol);
-    json_t *row = json_pack("{s:s, s:s, s:s, s:o, s:b, s:n}", "topic", arn_name(topic), "region",
-                            region, "protocol", protocol, "endpoint",
-                            aws_xml_json_child(member, "Endpoint"), "raw_message_delivery", 0,
-                            "filter_policy");
+    json_t *row =
+        json_pack("{s:s, s:s, s:s, s:o, s:b, s:n}", "topic", arn_name(topic), "region", region,
+                  "protocol", protocol, "endpoint", aws_xml_json_child(member, "Endpoint"),
+                  "raw_message_delivery", 0, "filter_policy");
     json_object_set_new(row, "arn", confirmed(arn) ? json_string(arn) : json_null());
     if (confirmed(arn)) {
         xmlDocPtr doc;
         xmlNodePtr res;
         int rc = mod_query_op(ctx, &sub_api, region, "GetSubscriptionAttributes",
-                              json_pack("{s:s}", "SubscriptionArn", arn), &doc, &res, err,
-                              arn);
+                              json_pack("{s:s}", "SubscriptionArn", arn), &doc, &res, err, arn);
         if (rc) {
             json_decref(row);
-            return rc && gone(err->cloud_code) ? cm_err_set(err, CM_ENOTFOUND, "subscription %s is gone", arn)
-                                    : rc;
+            return rc && gone(err->cloud_code)
+                       ? cm_err_set(err, CM_ENOTFOUND, "subscription %s is gone", arn)
+                       : rc;
         }
         json_t *attrs = mod_xml_map(aws_xml_child(res, "Attributes"), "entry", "key", "value");
         json_object_set_new(row, "raw_message_delivery",
@@ -379,19 +337,23 @@ static int sub_row(mod_ctx *ctx, const char *region, xmlNodePtr member, json_t *
     return 0;
 }
 
-static int collect_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
-                       cm_err *err)
+static int collect_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg, cm_err *err)
 {
     json_t *row = NULL;
     int rc = sub_row(ctx, region, member, &row, err);
     return mod_keep_found(arg, rc, row, err);
 }
 
+static int sub_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
+{
+    return mod_query_each(ctx, &sub_api, &subscriptions, region, NULL, collect_sub, rows, "(all)",
+                          err);
+}
+
 static int sub_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                     cm_err *err)
 {
-    return list_regions(ctx, &sub_api, regions, nregions, "ListSubscriptions", "Subscriptions",
-                        collect_sub, out, err);
+    return mod_list_regions(ctx, regions, nregions, sub_region, out, err);
 }
 
 /* The topic's ARN of a subscription image. */
@@ -407,8 +369,7 @@ typedef struct sub_match {
     json_t *found;
 } sub_match;
 
-static int match_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
-                     cm_err *err)
+static int match_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg, cm_err *err)
 {
     sub_match *m = arg;
     char protocol[64], endpoint[2048];
@@ -428,8 +389,8 @@ static int sub_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err
     int rc = sub_topic_arn(ctx, image, topic, sizeof topic, err);
     sub_match m = {image, NULL};
     if (!rc)
-        rc = list_pages(ctx, &sub_api, cm_json_str(image, "region"), "ListSubscriptionsByTopic",
-                        "Subscriptions", json_pack("{s:s}", "TopicArn", topic), match_sub, &m, err);
+        rc = mod_query_each(ctx, &sub_api, &topic_subscriptions, cm_json_str(image, "region"),
+                            json_pack("{s:s}", "TopicArn", topic), match_sub, &m, topic, err);
     if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
@@ -530,8 +491,8 @@ static int sub_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
         if (!rc)
             rc = mod_query_op(ctx, &sub_api, cm_json_str(desired, "region"),
                               "SetSubscriptionAttributes",
-                              json_pack("{s:s, s:s, s:O}", "SubscriptionArn", arn,
-                                        "AttributeName", k, "AttributeValue", v),
+                              json_pack("{s:s, s:s, s:O}", "SubscriptionArn", arn, "AttributeName",
+                                        k, "AttributeValue", v),
                               NULL, NULL, err, arn);
     }
     json_decref(attrs);
@@ -591,14 +552,10 @@ static const mod_table_ops sub_ops = {
 };
 
 static const mod_column sub_columns[] = {
-    {"topic", MOD_COL_CLOUD_ID},
-    {"region", MOD_COL_CLOUD_ID},
-    {"protocol", MOD_COL_CLOUD_ID},
-    {"endpoint", MOD_COL_CLOUD_ID},
-    {"raw_message_delivery", 0},
-    {"filter_policy", 0},
-    {"arn", MOD_COL_CLOUD_OWNED},
-    {NULL, 0},
+    {"topic", MOD_COL_CLOUD_ID},    {"region", MOD_COL_CLOUD_ID},
+    {"protocol", MOD_COL_CLOUD_ID}, {"endpoint", MOD_COL_CLOUD_ID},
+    {"raw_message_delivery", 0},    {"filter_policy", 0},
+    {"arn", MOD_COL_CLOUD_OWNED},   {NULL, 0},
 };
 
 static const mod_table topic_table = {"topic", topic_columns, &topic_ops};

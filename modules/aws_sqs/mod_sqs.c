@@ -24,8 +24,8 @@ static const struct {
 
 static const mod_json_service sqs_api = {"sqs", "1.0", "AmazonSQS", "queue"};
 
-static int sqs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                    json_t **out, cm_err *err, const char *name)
+static int sqs_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
+                    cm_err *err, const char *name)
 {
     return mod_json_op(ctx, &sqs_api, region, op, body, out, err, name);
 }
@@ -53,8 +53,8 @@ static int queue_url(mod_ctx *ctx, const json_t *img, char *out, size_t size, cm
         return 0;
     }
     json_t *reply;
-    rc = sqs_call(ctx, region, "GetQueueUrl", json_pack("{s:s}", "QueueName", name), &reply,
-                  err, name);
+    rc = sqs_call(ctx, region, "GetQueueUrl", json_pack("{s:s}", "QueueName", name), &reply, err,
+                  name);
     if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "queue %s does not exist in %s", name, region);
     if (rc)
@@ -71,19 +71,22 @@ static int queue_row(mod_ctx *ctx, const char *region, const char *url, json_t *
     const char *name = slash ? slash + 1 : url;
     json_t *attrs, *tags;
     int rc = sqs_call(ctx, region, "GetQueueAttributes",
-                      json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"), &attrs, err, name);
+                      json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"), &attrs,
+                      err, name);
     if (rc && gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "queue %s does not exist", name);
     if (rc)
         return rc;
-    rc = sqs_call(ctx, region, "ListQueueTags", json_pack("{s:s}", "QueueUrl", url), &tags, err, name);
+    rc = sqs_call(ctx, region, "ListQueueTags", json_pack("{s:s}", "QueueUrl", url), &tags, err,
+                  name);
     if (rc) {
         json_decref(attrs);
         return rc;
     }
     const json_t *a = json_object_get(attrs, "Attributes");
-    json_t *row = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "region", region, "url", url,
-                            "fifo_queue", strcmp(cm_json_str(a, "FifoQueue") ? cm_json_str(a, "FifoQueue") : "", "true") == 0);
+    json_t *row = json_pack(
+        "{s:s, s:s, s:s, s:b}", "name", name, "region", region, "url", url, "fifo_queue",
+        strcmp(cm_json_str(a, "FifoQueue") ? cm_json_str(a, "FifoQueue") : "", "true") == 0);
     const char *arn = cm_json_str(a, "QueueArn");
     json_object_set_new(row, "arn", arn ? json_string(arn) : json_null());
     for (size_t i = 0; i < N_ATTRS; i++) {
@@ -97,43 +100,29 @@ static int queue_row(mod_ctx *ctx, const char *region, const char *url, json_t *
     return 0;
 }
 
+static const mod_json_pager queues = {"ListQueues", "NextToken", "NextToken", "QueueUrls"};
+
+static int collect(mod_ctx *ctx, const char *region, const json_t *url, void *rows, cm_err *err)
+{
+    if (!json_is_string(url))
+        return 0;
+    json_t *row = NULL;
+    int rc = queue_row(ctx, region, json_string_value(url), &row, err);
+    return mod_keep_found(rows, rc, row, err);
+}
+
+static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
+{
+    json_t *body = json_pack("{s:i}", "MaxResults", 1000);
+    int rc = mod_json_each(ctx, &sqs_api, &queues, region, body, collect, rows, "(all)", err);
+    json_decref(body);
+    return rc;
+}
+
 static int sqs_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                     cm_err *err)
 {
-    json_t *rows = json_array();
-    int rc = 0;
-    for (size_t r = 0; !rc && r < nregions; r++) {
-        char *token = NULL;
-        do {
-            json_t *body = json_pack("{s:i}", "MaxResults", 1000), *reply;
-            if (token)
-                json_object_set_new(body, "NextToken", json_string(token));
-            free(token);
-            token = NULL;
-            rc = sqs_call(ctx, regions[r], "ListQueues", body, &reply, err, "(all)");
-            if (rc)
-                break;
-            size_t i;
-            json_t *u;
-            json_array_foreach(json_object_get(reply, "QueueUrls"), i, u)
-            {
-                json_t *row = NULL;
-                if (rc || !json_is_string(u))
-                    continue;
-                rc = queue_row(ctx, regions[r], json_string_value(u), &row, err);
-                rc = mod_keep_found(rows, rc, row, err);
-            }
-            const char *next = cm_json_str(reply, "NextToken");
-            token = !rc && next && *next ? strdup(next) : NULL;
-            json_decref(reply);
-        } while (token);
-    }
-    if (rc) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return mod_list_regions(ctx, regions, nregions, list_region, out, err);
 }
 
 static int sqs_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -172,12 +161,11 @@ static int put_tags(mod_ctx *ctx, const char *region, const char *url, const cha
     mod_tags_diff(known, desired, &set, &drop);
     int rc = 0;
     if (json_object_size(set))
-        rc = sqs_call(ctx, region, "TagQueue", json_pack("{s:s, s:O}", "QueueUrl", url, "Tags", set),
-                      NULL, err, name);
+        rc = sqs_call(ctx, region, "TagQueue",
+                      json_pack("{s:s, s:O}", "QueueUrl", url, "Tags", set), NULL, err, name);
     if (!rc && json_array_size(drop))
         rc = sqs_call(ctx, region, "UntagQueue",
-                      json_pack("{s:s, s:O}", "QueueUrl", url, "TagKeys", drop), NULL, err,
-                      name);
+                      json_pack("{s:s, s:O}", "QueueUrl", url, "TagKeys", drop), NULL, err, name);
     json_decref(set);
     json_decref(drop);
     return rc;
@@ -189,7 +177,8 @@ static int set_attrs(mod_ctx *ctx, const char *region, const char *url, const ch
     int rc = 0;
     if (json_object_size(attrs))
         rc = sqs_call(ctx, region, "SetQueueAttributes",
-                      json_pack("{s:s, s:O}", "QueueUrl", url, "Attributes", attrs), NULL, err, name);
+                      json_pack("{s:s, s:O}", "QueueUrl", url, "Attributes", attrs), NULL, err,
+                      name);
     json_decref(attrs);
     return rc;
 }
@@ -227,7 +216,8 @@ static int sqs_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     char url[1024] = "";
     rc = sqs_call(ctx, region, "CreateQueue", body, &reply, err, name);
     if (!rc)
-        snprintf(url, sizeof url, "%s", cm_json_str(reply, "QueueUrl") ? cm_json_str(reply, "QueueUrl") : "");
+        snprintf(url, sizeof url, "%s",
+                 cm_json_str(reply, "QueueUrl") ? cm_json_str(reply, "QueueUrl") : "");
     json_decref(reply);
     if (rc && strstr(err->cloud_code, "QueueNameExists")) {
         /* There already, with other attributes: bring it to the row. */
@@ -278,8 +268,7 @@ static int sqs_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     }
     if (!rc)
         rc = sqs_call(ctx, cm_json_str(known, "region"), "DeleteQueue",
-                      json_pack("{s:s}", "QueueUrl", url), NULL, err,
-                      cm_json_str(known, "name"));
+                      json_pack("{s:s}", "QueueUrl", url), NULL, err, cm_json_str(known, "name"));
     if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;

@@ -14,8 +14,8 @@ extern const char iasql_sql_aws_ssm[];
 
 static const mod_json_service ssm_api = {"ssm", "1.1", "AmazonSSM", "parameter"};
 
-static int ssm_call(mod_ctx *ctx, const char *region, const char *op, json_t *body,
-                    json_t **out, cm_err *err, const char *name)
+static int ssm_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
+                    cm_err *err, const char *name)
 {
     return mod_json_op(ctx, &ssm_api, region, op, body, out, err, name);
 }
@@ -30,8 +30,7 @@ static int image_names(const json_t *img, const char **name, const char **region
     return mod_image_names(img, "parameter", "name", name, region, err);
 }
 
-static int param_tags(mod_ctx *ctx, const char *region, const char *name, json_t **out,
-                      cm_err *err)
+static int param_tags(mod_ctx *ctx, const char *region, const char *name, json_t **out, cm_err *err)
 {
     json_t *reply;
     int rc = ssm_call(ctx, region, "ListTagsForResource",
@@ -52,8 +51,7 @@ static int param_row(mod_ctx *ctx, const char *region, const json_t *meta, const
     const char *name = cm_json_str(meta, "Name");
     const char *type = cm_json_str(meta, "Type");
     if (!name || !type)
-        return cm_err_set(err, CM_EBADREPLY, "a parameter without a name or type in %s",
-                          region);
+        return cm_err_set(err, CM_EBADREPLY, "a parameter without a name or type in %s", region);
     json_t *tags;
     int rc = param_tags(ctx, region, name, &tags, err);
     if (rc)
@@ -78,21 +76,14 @@ static int param_row(mod_ctx *ctx, const char *region, const json_t *meta, const
     return 0;
 }
 
-/* One page of DescribeParameters (filter may be NULL) with the values of
- * its parameters, appended to rows as images. */
-static int list_page(mod_ctx *ctx, const char *region, const json_t *filter, char **token,
-                     json_t *rows, cm_err *err)
+static const mod_json_pager parameters = {"DescribeParameters", "NextToken", "NextToken",
+                                          "Parameters"};
+
+/* One page of DescribeParameters with the values of its parameters,
+ * appended to rows as images. */
+static int list_page(mod_ctx *ctx, const char *region, const json_t *reply, void *rows, cm_err *err)
 {
-    json_t *body = json_pack("{s:i}", "MaxResults", 50), *reply;
-    if (filter)
-        json_object_set(body, "ParameterFilters", (json_t *)filter);
-    if (*token)
-        json_object_set_new(body, "NextToken", json_string(*token));
-    free(*token);
-    *token = NULL;
-    int rc = ssm_call(ctx, region, "DescribeParameters", body, &reply, err, "(all)");
-    if (rc)
-        return rc;
+    int rc = 0;
     json_t *params = json_object_get(reply, "Parameters");
     /* Values, ten names per GetParameters. */
     json_t *values = json_object();
@@ -101,7 +92,8 @@ static int list_page(mod_ctx *ctx, const char *region, const json_t *filter, cha
         for (size_t k = i; k < i + 10 && k < json_array_size(params); k++)
             json_array_append(names, json_object_get(json_array_get(params, k), "Name"));
         rc = ssm_call(ctx, region, "GetParameters",
-                      json_pack("{s:o, s:b}", "Names", names, "WithDecryption", 0), &got, err, "(batch)");
+                      json_pack("{s:o, s:b}", "Names", names, "WithDecryption", 0), &got, err,
+                      "(batch)");
         size_t n;
         json_t *g;
         json_array_foreach(rc ? NULL : json_object_get(got, "Parameters"), n, g)
@@ -123,32 +115,32 @@ static int list_page(mod_ctx *ctx, const char *region, const json_t *filter, cha
         if (!rc)
             json_array_append_new(rows, row);
     }
-    const char *next = cm_json_str(reply, "NextToken");
-    if (!rc && next && *next)
-        *token = strdup(next);
     json_decref(values);
-    json_decref(reply);
     return rc;
+}
+
+/* Every parameter of region (those filter selects, when not NULL). */
+static int list_where(mod_ctx *ctx, const char *region, const json_t *filter, json_t *rows,
+                      cm_err *err)
+{
+    json_t *body = json_pack("{s:i}", "MaxResults", 50);
+    if (filter)
+        json_object_set(body, "ParameterFilters", (json_t *)filter);
+    int rc =
+        mod_json_pages(ctx, &ssm_api, &parameters, region, body, list_page, rows, "(all)", err);
+    json_decref(body);
+    return rc;
+}
+
+static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
+{
+    return list_where(ctx, region, NULL, rows, err);
 }
 
 static int ssm_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                     cm_err *err)
 {
-    json_t *rows = json_array();
-    int rc = 0;
-    for (size_t r = 0; !rc && r < nregions; r++) {
-        char *token = NULL;
-        do
-            rc = list_page(ctx, regions[r], NULL, &token, rows, err);
-        while (!rc && token);
-        free(token);
-    }
-    if (rc) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return mod_list_regions(ctx, regions, nregions, list_region, out, err);
 }
 
 static int ssm_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -157,14 +149,10 @@ static int ssm_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err
     int rc = image_names(image, &name, &region, err);
     if (rc)
         return rc;
-    json_t *filter = json_pack("[{s:s, s:s, s:[s]}]", "Key", "Name", "Option", "Equals", "Values",
-                               name);
+    json_t *filter =
+        json_pack("[{s:s, s:s, s:[s]}]", "Key", "Name", "Option", "Equals", "Values", name);
     json_t *rows = json_array();
-    char *token = NULL;
-    do
-        rc = list_page(ctx, region, filter, &token, rows, err);
-    while (!rc && token && json_array_size(rows) == 0);
-    free(token);
+    rc = list_where(ctx, region, filter, rows, err);
     json_decref(filter);
     if (!rc && json_array_size(rows) == 0)
         rc = cm_err_set(err, CM_ENOTFOUND, "parameter %s does not exist in %s", name, region);
@@ -182,13 +170,13 @@ static int put_tags(mod_ctx *ctx, const char *region, const char *name, const js
     int rc = 0;
     if (json_object_size(set))
         rc = ssm_call(ctx, region, "AddTagsToResource",
-                      json_pack("{s:s, s:s, s:o}", "ResourceType", "Parameter", "ResourceId",
-                                name, "Tags", mod_tags_to_list(set)),
+                      json_pack("{s:s, s:s, s:o}", "ResourceType", "Parameter", "ResourceId", name,
+                                "Tags", mod_tags_to_list(set)),
                       NULL, err, name);
     if (!rc && json_array_size(drop))
         rc = ssm_call(ctx, region, "RemoveTagsFromResource",
-                      json_pack("{s:s, s:s, s:O}", "ResourceType", "Parameter", "ResourceId",
-                                name, "TagKeys", drop),
+                      json_pack("{s:s, s:s, s:O}", "ResourceType", "Parameter", "ResourceId", name,
+                                "TagKeys", drop),
                       NULL, err, name);
     json_decref(set);
     json_decref(drop);
@@ -197,8 +185,7 @@ static int put_tags(mod_ctx *ctx, const char *region, const char *name, const js
 
 /* The value to send: the row's, or for a SecureString whose value the user
  * did not set in this commit, the cloud's own (decrypted in memory only). */
-static int value_to_send(mod_ctx *ctx, const json_t *desired, bool create, char **out,
-                         cm_err *err)
+static int value_to_send(mod_ctx *ctx, const json_t *desired, bool create, char **out, cm_err *err)
 {
     const char *name = cm_json_str(desired, "name"), *region = cm_json_str(desired, "region");
     const char *value = cm_json_str(desired, "value");
@@ -212,8 +199,9 @@ static int value_to_send(mod_ctx *ctx, const json_t *desired, bool create, char 
                           "(it was imported or set before): set value again",
                           name);
     json_t *reply;
-    int rc = ssm_call(ctx, region, "GetParameter",
-                      json_pack("{s:s, s:b}", "Name", name, "WithDecryption", 1), &reply, err, name);
+    int rc =
+        ssm_call(ctx, region, "GetParameter",
+                 json_pack("{s:s, s:b}", "Name", name, "WithDecryption", 1), &reply, err, name);
     if (rc)
         return rc;
     const char *v = cm_json_str(json_object_get(reply, "Parameter"), "Value");
@@ -223,7 +211,8 @@ static int value_to_send(mod_ctx *ctx, const json_t *desired, bool create, char 
 }
 
 /* PutParameter of desired; *version receives the new version. */
-static int put_parameter(mod_ctx *ctx, const json_t *desired, bool overwrite, json_int_t *version, cm_err *err)
+static int put_parameter(mod_ctx *ctx, const json_t *desired, bool overwrite, json_int_t *version,
+                         cm_err *err)
 {
     const char *name = cm_json_str(desired, "name"), *region = cm_json_str(desired, "region");
     char *value;
@@ -291,9 +280,9 @@ static int ssm_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
         return rc;
     json_t *version = json_object_get(known, "version");
     json_int_t v = json_is_integer(version) ? json_integer_value(version) : 0;
-    bool put = !json_equal(json_object_get(known, "value"), json_object_get(desired, "value")) ||
-               !json_equal(json_object_get(known, "description"),
-                           json_object_get(desired, "description"));
+    bool put =
+        !json_equal(json_object_get(known, "value"), json_object_get(desired, "value")) ||
+        !json_equal(json_object_get(known, "description"), json_object_get(desired, "description"));
     if (put)
         rc = put_parameter(ctx, desired, true, &v, err);
     if (!rc)
@@ -310,8 +299,8 @@ static int ssm_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     const char *name, *region;
     int rc = image_names(known, &name, &region, err);
     if (!rc)
-        rc = ssm_call(ctx, region, "DeleteParameter", json_pack("{s:s}", "Name", name), NULL,
-                      err, name);
+        rc = ssm_call(ctx, region, "DeleteParameter", json_pack("{s:s}", "Name", name), NULL, err,
+                      name);
     if (rc && gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
