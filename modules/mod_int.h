@@ -1,4 +1,5 @@
-/* modules/mod_int.h — private to modules/: how a module reaches its client. */
+/* modules/mod_int.h — private to modules/: the module platform, how a module
+ * reaches AWS (implemented in modules/aws/mod_*.c). */
 #ifndef IASQL_MOD_INT_H
 #define IASQL_MOD_INT_H
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modules/mod_ec2.h"
+#include "modules/aws/mod_ec2.h"
 
 #define IMM MOD_COL_IMMUTABLE
 #define OWNED MOD_COL_CLOUD_OWNED

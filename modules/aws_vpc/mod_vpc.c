@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "modules/mod_ec2.h"
+#include "modules/aws/mod_ec2.h"
 
 #define IMM MOD_COL_IMMUTABLE
 #define OWNED MOD_COL_CLOUD_OWNED

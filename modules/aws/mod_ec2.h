@@ -1,4 +1,4 @@
-/* modules/mod_ec2.h — private to modules/: the EC2 query protocol as the
+/* modules/aws/mod_ec2.h — private to modules/: the EC2 query protocol as the
  * VPC, security group and instance modules use it. */
 #ifndef IASQL_MOD_EC2_H
 #define IASQL_MOD_EC2_H

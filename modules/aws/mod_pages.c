@@ -1,4 +1,4 @@
-/* modules/mod_list.c — the loops every listing shares, so that a module
+/* modules/aws/mod_pages.c — the loops every listing shares, so that a module
  * supplies only what one region and one item need: the regions of a
  * listing, and the pages of a JSON-protocol paginator. */
 #include <stdio.h>

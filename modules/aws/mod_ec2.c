@@ -1,6 +1,6 @@
-/* modules/mod_ec2.c — the EC2 query protocol: actions, pages, tags, and
+/* modules/aws/mod_ec2.c — the EC2 query protocol: actions, pages, tags, and
  * waiting out EC2's eventual consistency. */
-#include "modules/mod_ec2.h"
+#include "modules/aws/mod_ec2.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,10 +31,9 @@ static bool is_delete(const char *action)
  * one is EC2 not having caught up yet. */
 static bool engine_id_missing(const char *code)
 {
-    static const char *const prefixes[] = {"InvalidVpcID",       "InvalidSubnetID",
-                                           "InvalidGroup",       "InvalidInternetGatewayID",
-                                           "InvalidRouteTableID", "InvalidInstanceID",
-                                           "InvalidKeyPair",     NULL};
+    static const char *const prefixes[] = {
+        "InvalidVpcID",        "InvalidSubnetID",   "InvalidGroup",   "InvalidInternetGatewayID",
+        "InvalidRouteTableID", "InvalidInstanceID", "InvalidKeyPair", NULL};
     if (!ends_with(code, "NotFound"))
         return false;
     for (int i = 0; prefixes[i]; i++)
@@ -97,9 +96,9 @@ int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params,
     return rc;
 }
 
-int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *params,
-             const char *set, int (*fn)(mod_ctx *, const char *, xmlNodePtr, void *, cm_err *),
-             void *arg, cm_err *err)
+int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *params, const char *set,
+             int (*fn)(mod_ctx *, const char *, xmlNodePtr, void *, cm_err *), void *arg,
+             cm_err *err)
 {
     char next[2048] = "";
     int rc = 0;
@@ -124,8 +123,8 @@ int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *param
     return rc;
 }
 
-int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions,
-                    const char *action, const char *set,
+int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions, const char *action,
+                    const char *set,
                     int (*fn)(mod_ctx *, const char *, xmlNodePtr, void *, cm_err *), void *arg,
                     cm_err *err)
 {
@@ -325,8 +324,8 @@ int ec2_delete(mod_ctx *ctx, const json_t *known, const char *action, const char
     const char *id = ec2_str(known, col);
     if (!*id)
         return 0;
-    return ec2_op(ctx, ec2_str(known, "region"), action, json_pack("{s:s}", param, id), NULL,
-                  NULL, err, id);
+    return ec2_op(ctx, ec2_str(known, "region"), action, json_pack("{s:s}", param, id), NULL, NULL,
+                  err, id);
 }
 
 json_t *ec2_updated(const json_t *known, const json_t *desired, ...)
