@@ -101,8 +101,8 @@ int apl_recover(jnl *j, PGconn *conn, mod_ctx *ctx, size_t *settled, cm_err *err
 /* Reads the resource of a known state (row ids in its references) from the
  * cloud: *found is its image with row ids, or CM_ENOTFOUND. token (NULL:
  * none) is the client token a resource without its cloud id is found by. */
-int apl_read_known(jnl *j, mod_ctx *ctx, const mod_table *t, uint64_t row_id,
-                   const json_t *known, const char *token, json_t **found, cm_err *err);
+int apl_read_known(jnl *j, mod_ctx *ctx, const mod_table *t, uint64_t row_id, const json_t *known,
+                   const char *token, json_t **found, cm_err *err);
 
 /* The idempotency token of the create of row_id in table carrying the
  * user's change audit_id (iasql_audit_log.id) in database owner: the first
@@ -151,8 +151,7 @@ int apl_discard(jnl *j, PGconn *conn, const apl_plan *only, json_t **rows, cm_er
  * else writes the cloud state of commit point N into the tables and marks
  * those rows pending, so that the next plan brings the cloud there.
  * *changed: the number of rows written. */
-int apl_rollback_prepare(jnl *j, PGconn *conn, uint64_t commit_id, size_t *changed,
-                         cm_err *err);
+int apl_rollback_prepare(jnl *j, PGconn *conn, uint64_t commit_id, size_t *changed, cm_err *err);
 
 /* Secret columns (docs/secrets.md). */
 #define APL_ERROR_SIZE 1024

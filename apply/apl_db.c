@@ -37,10 +37,11 @@ static int build_writeback(PGconn *conn, const mod_table *t, cm_buf *sql)
         cm_buf_init(&qt, 1024);
         rc = cm_pg_quote_ident(conn, &qt, t->name);
         if (!rc)
-            rc = cm_buf_printf(sql,
-                               "UPDATE %s x SET %s FROM json_populate_recordset(NULL::%s, $1::json) s "
-                               "WHERE x.id = s.id AND ROW(%s) IS DISTINCT FROM ROW(%s)",
-                               qt.data, set.data, qt.data, lhs.data, rhs.data);
+            rc = cm_buf_printf(
+                sql,
+                "UPDATE %s x SET %s FROM json_populate_recordset(NULL::%s, $1::json) s "
+                "WHERE x.id = s.id AND ROW(%s) IS DISTINCT FROM ROW(%s)",
+                qt.data, set.data, qt.data, lhs.data, rhs.data);
         cm_buf_free(&qt);
     }
     cm_buf_free(&set);
@@ -133,10 +134,10 @@ static int lock_rows(PGconn *conn, const apl_writeback *wb, size_t nwb, size_t f
             cm_buf_puts(&who, "another session");
     }
     for (int r = 0; !rc && failed && r < PQntuples(res); r++)
-        json_array_append_new(
-            failed, json_pack("{s:s, s:I, s:s+}", "table_name", wb[first].table->name, "id",
-                              (json_int_t)strtoll(PQgetvalue(res, r, 0), NULL, 10),
-                              "message", "the row is locked by ", cm_buf_str(&who)));
+        json_array_append_new(failed,
+                              json_pack("{s:s, s:I, s:s+}", "table_name", wb[first].table->name,
+                                        "id", (json_int_t)strtoll(PQgetvalue(res, r, 0), NULL, 10),
+                                        "message", "the row is locked by ", cm_buf_str(&who)));
     for (size_t k = first; rc == CM_EBUSY && failed && k < nwb; k++)
         if (wb[k].table == wb[first].table)
             json_array_append_new(
@@ -227,8 +228,7 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t 
         }
         size_t si;
         json_t *sf;
-        json_array_foreach(failed ? skip : NULL, si, sf)
-            json_array_append(failed, sf);
+        json_array_foreach(failed ? skip : NULL, si, sf) json_array_append(failed, sf);
         json_decref(skip);
         cm_buf_free(&sql);
     }
@@ -245,8 +245,7 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
     if (c) {
         snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
         snprintf(ts, sizeof ts, "%lld", (long long)c->ts_us);
-        const uint64_t nums[5] = {c->n_create, c->n_update, c->n_replace, c->n_delete,
-                                  c->n_failed};
+        const uint64_t nums[5] = {c->n_create, c->n_update, c->n_replace, c->n_delete, c->n_failed};
         for (int i = 0; i < 5; i++)
             snprintf(counts[i], sizeof counts[i], "%llu", (unsigned long long)nums[i]);
         message = c->message.ptr ? strndup(c->message.ptr, c->message.len) : NULL;
@@ -274,8 +273,9 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
     if (c)
         errs = cm_json_dump(errors);
     if (!rc && c) {
-        const char *p[] = {id, ts, message, status_names[c->status], counts[0], counts[1],
-                           counts[2], counts[3], counts[4]};
+        const char *p[] = {id,        ts,        message,   status_names[c->status],
+                           counts[0], counts[1], counts[2], counts[3],
+                           counts[4]};
         rc = cm_pg_run(conn, err,
                        "INSERT INTO iasql_commits (id, ts, message, status, created, updated, "
                        "replaced, deleted, failed) VALUES ($1, to_timestamp($2::bigint / 1e6), "

@@ -17,8 +17,8 @@ int apl_create_token(const char *owner, const char *table, uint64_t row_id, uint
     if (!owner || !*owner || !audit_id)
         return cm_random_hex(out, 16) ? CM_EIO : 0;
     char in[512];
-    int len = snprintf(in, sizeof in, "%s:%s:%llu:%llu", owner, table,
-                       (unsigned long long)row_id, (unsigned long long)audit_id);
+    int len = snprintf(in, sizeof in, "%s:%s:%llu:%llu", owner, table, (unsigned long long)row_id,
+                       (unsigned long long)audit_id);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (len < 0 || (size_t)len >= sizeof in ||
@@ -47,7 +47,6 @@ static int item_token(jnl_txn *t, const char *owner, apl_item *it, cm_err *err)
         return cm_err_set(err, CM_EIO, "the kernel gave no random bytes for a client token");
     return 0;
 }
-
 
 static jnl_str text_of(const char *s)
 {
@@ -78,9 +77,13 @@ static int write_intents(jnl *j, apl_plan *p, const char *owner, uint64_t *commi
         if (rc)
             break;
         char *desired = it->desired ? cm_json_dump(it->desired) : NULL;
-        jnl_rec rec = {.type = JNL_REC_INTENT, .commit_id = *commit_id, .row_id = it->row_id,
-                       .action = (uint8_t)it->action, .ts_us = cm_now_us(),
-                       .table = text_of(it->table->name), .a = text_of(it->token),
+        jnl_rec rec = {.type = JNL_REC_INTENT,
+                       .commit_id = *commit_id,
+                       .row_id = it->row_id,
+                       .action = (uint8_t)it->action,
+                       .ts_us = cm_now_us(),
+                       .table = text_of(it->table->name),
+                       .a = text_of(it->token),
                        .b = text_of(desired)};
         uint64_t seq;
         rc = jnl_append(t, &rec, &seq, err);
@@ -114,23 +117,28 @@ int apl_put_state(jnl_txn *t, uint64_t commit_id, const apl_item *it, const json
     char *txt = image ? cm_json_dump(image) : NULL;
     if (image && !txt)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
-    int rc = jnl_state_set(t, commit_id, it->table->name, it->row_id, txt, txt ? strlen(txt) : 0,
-                           err);
+    int rc =
+        jnl_state_set(t, commit_id, it->table->name, it->row_id, txt, txt ? strlen(txt) : 0, err);
     free(txt);
     return rc;
 }
 
-int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it,
-                        outcome *o, cm_err *err)
+int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it, outcome *o,
+                     cm_err *err)
 {
     jnl_txn *t;
     int rc = jnl_txn_begin(j, true, &t, err);
     if (rc)
         return rc;
     char *image = o->image ? cm_json_dump(o->image) : NULL;
-    jnl_rec rec = {.type = JNL_REC_RESULT, .commit_id = commit_id, .row_id = it->row_id,
-                   .action = (uint8_t)it->action, .ok = o->ok, .ts_us = cm_now_us(),
-                   .table = text_of(it->table->name), .a = text_of(image),
+    jnl_rec rec = {.type = JNL_REC_RESULT,
+                   .commit_id = commit_id,
+                   .row_id = it->row_id,
+                   .action = (uint8_t)it->action,
+                   .ok = o->ok,
+                   .ts_us = cm_now_us(),
+                   .table = text_of(it->table->name),
+                   .a = text_of(image),
                    .b = text_of(o->ok ? NULL : o->error)};
     rc = jnl_append(t, &rec, &o->result_seq, err);
     if (!rc && o->gone)
@@ -159,8 +167,7 @@ static bool lacks_owned(const mod_table *t, const json_t *image)
     return false;
 }
 
-int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcome *os,
-                   cm_err *err)
+int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcome *os, cm_err *err)
 {
     for (size_t i = 0; i < p->n; i++) {
         const mod_table *t = p->items[i].table;
@@ -223,9 +230,9 @@ static json_t *result_row(const apl_item *it, const outcome *o)
         apl_describe_item(it, NULL, &d);
         cm_buf_printf(&d, ": %s", o->error);
     }
-    json_t *row = json_pack("{s:s, s:s, s:I, s:s}", "action", apl_action_name(it->action),
-                            "table_name", it->table->name, "id", (json_int_t)it->row_id,
-                            "description", cm_buf_str(&d));
+    json_t *row =
+        json_pack("{s:s, s:s, s:I, s:s}", "action", apl_action_name(it->action), "table_name",
+                  it->table->name, "id", (json_int_t)it->row_id, "description", cm_buf_str(&d));
     cm_buf_free(&d);
     return row;
 }
@@ -238,8 +245,7 @@ static void applied_key(char *out, size_t size, const char *table, size_t len, u
     snprintf(out, size, "%.*s/%llu", (int)len, table, (unsigned long long)row_id);
 }
 
-static int carried_audit_ids(jnl *j, const apl_plan *p, const outcome *os, json_t *ids,
-                             cm_err *err)
+static int carried_audit_ids(jnl *j, const apl_plan *p, const outcome *os, json_t *ids, cm_err *err)
 {
     uint64_t from = UINT64_MAX;
     json_t *applied = json_object();
@@ -298,8 +304,7 @@ static int settle_noops(jnl *j, const apl_plan *p, const outcome *os, cm_err *er
 /* Rows whose write-back the database refused stay pending, so the next
  * commit writes them again (once the user's constraint allows it); their
  * result rows say what happened. */
-static int keep_refused(jnl *j, const apl_plan *p, const json_t *failed, json_t *rows,
-                        cm_err *err)
+static int keep_refused(jnl *j, const apl_plan *p, const json_t *failed, json_t *rows, cm_err *err)
 {
     if (!json_array_size(failed))
         return 0;
@@ -344,8 +349,7 @@ static int keep_refused(jnl *j, const apl_plan *p, const json_t *failed, json_t 
 
 /* Write-backs for a run with nothing to apply: the cloud-owned columns that
  * an earlier commit could not read. */
-static int write_back_only(jnl *j, PGconn *conn, const apl_plan *p, const outcome *os,
-                           cm_err *err)
+static int write_back_only(jnl *j, PGconn *conn, const apl_plan *p, const outcome *os, cm_err *err)
 {
     apl_writeback *wb = calloc(p->n ? p->n : 1, sizeof *wb);
     if (!wb)
@@ -364,11 +368,13 @@ static int write_back_only(jnl *j, PGconn *conn, const apl_plan *p, const outcom
 }
 
 int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
-                         uint64_t first_seq, const char *message, apl_commit_info *out,
-                         cm_err *err)
+                      uint64_t first_seq, const char *message, apl_commit_info *out, cm_err *err)
 {
-    jnl_commit c = {.id = commit_id, .ts_us = cm_now_us(), .first_seq = first_seq,
-                    .barrier_seq = p->barrier_seq, .message = text_of(message)};
+    jnl_commit c = {.id = commit_id,
+                    .ts_us = cm_now_us(),
+                    .first_seq = first_seq,
+                    .barrier_seq = p->barrier_seq,
+                    .message = text_of(message)};
     json_t *errors = json_array();
     json_t *ids = json_array();
     apl_writeback *wb = calloc(p->n ? p->n : 1, sizeof *wb);
@@ -385,10 +391,10 @@ int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t c
         json_array_append(out->rows, row);
         if (!os[i].ok) {
             c.n_failed++;
-            json_array_append_new(errors,
-                                  json_pack("{s:s, s:I, s:s}", "table_name", it->table->name,
-                                            "id", (json_int_t)it->row_id, "message",
-                                            json_string_value(json_object_get(row, "description"))));
+            json_array_append_new(
+                errors, json_pack("{s:s, s:I, s:s}", "table_name", it->table->name, "id",
+                                  (json_int_t)it->row_id, "message",
+                                  json_string_value(json_object_get(row, "description"))));
         } else {
             uint64_t *counter[] = {NULL, &c.n_create, &c.n_update, &c.n_replace, &c.n_delete};
             (*counter[it->action])++;
@@ -397,7 +403,7 @@ int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t c
         }
         json_decref(row);
     }
-    c.status = c.n_failed == 0 ? JNL_COMMIT_OK
+    c.status = c.n_failed == 0       ? JNL_COMMIT_OK
                : c.n_failed == total ? JNL_COMMIT_FAILED
                                      : JNL_COMMIT_PARTIAL;
     char *results = cm_json_dump(out->rows);
@@ -467,8 +473,7 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     else if (!rc)
         rc = write_back_only(j, conn, p, os, err);
     for (size_t i = 0; !rc && i < p->n; i++)
-        rc = apl_secret_forget(conn, &p->items[i], os[i].ok && p->items[i].action != APL_NONE,
-                               err);
+        rc = apl_secret_forget(conn, &p->items[i], os[i].ok && p->items[i].action != APL_NONE, err);
     if (!rc)
         rc = apl_secret_purge(conn, p, err);
     for (size_t i = 0; i < p->n; i++)

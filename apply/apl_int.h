@@ -30,8 +30,8 @@ long apl_plan_find(const apl_plan *p, const char *table, uint64_t row_id);
  * referenced resources' cloud ids: on the new side what this commit made
  * of them (os; p and os may be NULL), on the old side what they were. An
  * unresolvable reference is CM_EINVAL with the reason in error. */
-int apl_resolve(jnl *j, const apl_plan *p, const outcome *os, const mod_table *t,
-                const json_t *img, bool new_side, json_t **out, char *error, size_t size);
+int apl_resolve(jnl *j, const apl_plan *p, const outcome *os, const mod_table *t, const json_t *img,
+                bool new_side, json_t **out, char *error, size_t size);
 /* Puts the row ids of rowform back into image's reference columns. */
 void apl_unresolve(const mod_table *t, const json_t *rowform, json_t *image);
 bool apl_table_has_refs(const mod_table *t);
@@ -43,26 +43,24 @@ bool apl_refers_to(const mod_column *c, const json_t *img, uint64_t row_id);
  * children, independent actions together, at most apl_set_parallel's
  * limit per service; journals each action's result (apl_write_result). An
  * action whose resource depends on a failed one fails without a call. */
-int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os,
-                  uint64_t commit_id, cm_err *err);
+int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os, uint64_t commit_id,
+                  cm_err *err);
 /* Stores image as the resource's known cloud state (NULL: it is gone),
  * journaled as a STATE record of commit_id. */
 int apl_put_state(jnl_txn *t, uint64_t commit_id, const apl_item *it, const json_t *image,
                   cm_err *err);
 /* Journals the result of an action with the state and dirty-set changes it
  * implies, in one LMDB transaction. */
-int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it,
-                     outcome *o, cm_err *err);
+int apl_write_result(jnl *j, uint64_t commit_id, uint64_t barrier, const apl_item *it, outcome *o,
+                     cm_err *err);
 /* Fills cloud-owned columns of created resources; stores the images. */
-int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcome *os,
-                   cm_err *err);
+int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcome *os, cm_err *err);
 /* Runs sql with rows (a JSON array, $1) inside a savepoint of the open
  * transaction: a refusal (a constraint) rolls back only this statement and
  * is CM_EPG with err set. */
 int apl_run_rows(PGconn *conn, const char *sql, json_t *rows, cm_err *err);
 /* Writes the commit point (journal, then database) and the result rows. */
 int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
-                      uint64_t first_seq, const char *message, apl_commit_info *out,
-                      cm_err *err);
+                      uint64_t first_seq, const char *message, apl_commit_info *out, cm_err *err);
 
 #endif

@@ -158,8 +158,7 @@ static int follow_parent(jnl_txn *t, apl_plan *p, size_t *cap, const mod_table *
         p->items = items;
         *cap = ncap;
     }
-    apl_item it = {.table = ct, .row_id = row_id, .action = a, .known = state,
-                   .desired = desired};
+    apl_item it = {.table = ct, .row_id = row_id, .action = a, .known = state, .desired = desired};
     note_changed(&it, c->name, c->ref);
     p->items[p->n++] = it;
     apl_plan_index(p);
@@ -335,8 +334,8 @@ int apl_plan_owners(PGconn *conn, apl_plan *p, cm_err *err)
     for (size_t i = 0; i < p->n; i++) {
         const apl_item *it = &p->items[i];
         if (it->known && it->action != APL_NONE && it->action != APL_CREATE)
-            json_array_append_new(keys, json_pack("[s, I]", it->table->name,
-                                                  (json_int_t)it->row_id));
+            json_array_append_new(keys,
+                                  json_pack("[s, I]", it->table->name, (json_int_t)it->row_id));
     }
     char *txt = json_array_size(keys) ? cm_json_dump(keys) : NULL;
     json_decref(keys);

@@ -12,8 +12,8 @@
 #include "apply/apl_int.h"
 #include "common/cm_json.h"
 
-#define RECOVERED_MESSAGE \
-    "interrupted (the engine stopped, or lost its database connection); settled from the cloud " \
+#define RECOVERED_MESSAGE                                                                          \
+    "interrupted (the engine stopped, or lost its database connection); settled from the cloud "   \
     "when it came back"
 
 typedef struct scan {
@@ -149,8 +149,8 @@ static int read_as_row(jnl *j, mod_ctx *ctx, const apl_item *it, const json_t *i
     return rc;
 }
 
-int apl_read_known(jnl *j, mod_ctx *ctx, const mod_table *t, uint64_t row_id,
-                   const json_t *known, const char *token, json_t **found, cm_err *err)
+int apl_read_known(jnl *j, mod_ctx *ctx, const mod_table *t, uint64_t row_id, const json_t *known,
+                   const char *token, json_t **found, cm_err *err)
 {
     apl_item it = {.table = t, .row_id = row_id};
     snprintf(it.token, sizeof it.token, "%s", token ? token : "");

@@ -47,14 +47,13 @@ static int ref_image(jnl *j, const apl_plan *p, const outcome *os, const mod_tab
     if (i >= 0) {
         const apl_item *it = &p->items[i];
         if (new_side && it->action == APL_DELETE) {
-            snprintf(error, size, "%s %llu is being deleted", rt->name,
-                     (unsigned long long)row_id);
+            snprintf(error, size, "%s %llu is being deleted", rt->name, (unsigned long long)row_id);
             return CM_EINVAL;
         }
         const json_t *img = !new_side || it->action == APL_NONE ? it->known
-                            : os && os[i].ok && os[i].image ? os[i].image
-                            : it->action == APL_UPDATE       ? it->known
-                                                             : NULL;
+                            : os && os[i].ok && os[i].image     ? os[i].image
+                            : it->action == APL_UPDATE          ? it->known
+                                                                : NULL;
         if (!img) {
             snprintf(error, size, "%s %llu %s", rt->name, (unsigned long long)row_id,
                      new_side ? "was not created" : "is not known in the cloud");
@@ -70,8 +69,7 @@ static int ref_image(jnl *j, const apl_plan *p, const outcome *os, const mod_tab
         rc = jnl_state_image(t, rt->name, row_id, out, &err);
     jnl_txn_abort(t);
     if (rc) {
-        snprintf(error, size, "reading %s %llu: %s", rt->name, (unsigned long long)row_id,
-                 err.msg);
+        snprintf(error, size, "reading %s %llu: %s", rt->name, (unsigned long long)row_id, err.msg);
         return rc;
     }
     if (!*out) {
@@ -107,8 +105,8 @@ static int resolve_one(jnl *j, const apl_plan *p, const outcome *os, const mod_t
     return 0;
 }
 
-int apl_resolve(jnl *j, const apl_plan *p, const outcome *os, const mod_table *t,
-                const json_t *img, bool new_side, json_t **out, char *error, size_t size)
+int apl_resolve(jnl *j, const apl_plan *p, const outcome *os, const mod_table *t, const json_t *img,
+                bool new_side, json_t **out, char *error, size_t size)
 {
     *out = NULL;
     if (!img)

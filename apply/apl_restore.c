@@ -18,9 +18,9 @@ typedef struct restore {
     const mod_table *table;
     uint64_t row_id;
     restore_op op;
-    json_t *image;      /* owned: the row as it is to be (NULL for a delete) */
-    json_t *was;        /* owned: the row as it is now (NULL when absent) */
-    char changed[256];  /* user columns that change, for descriptions */
+    json_t *image;     /* owned: the row as it is to be (NULL for a delete) */
+    json_t *was;       /* owned: the row as it is now (NULL when absent) */
+    char changed[256]; /* user columns that change, for descriptions */
 } restore;
 
 typedef struct restore_set {
@@ -79,8 +79,7 @@ static json_t *row_for(const mod_table *t, const json_t *base, const json_t *tar
 }
 
 /* The user columns in which a and b differ, comma-separated into out. */
-static bool user_diff(const mod_table *t, const json_t *a, const json_t *b, char *out,
-                      size_t size)
+static bool user_diff(const mod_table *t, const json_t *a, const json_t *b, char *out, size_t size)
 {
     cm_buf d;
     cm_buf_init(&d, size - 1);
@@ -95,8 +94,8 @@ static bool user_diff(const mod_table *t, const json_t *a, const json_t *b, char
 
 /* What the row must become for the cloud state target (NULL: no resource):
  * appends the restore to s, or nothing when the row already is that. */
-static int plan_row(restore_set *s, const mod_table *t, uint64_t row_id, json_t *cur,
-                    json_t *last, const json_t *target, bool fresh, cm_err *err)
+static int plan_row(restore_set *s, const mod_table *t, uint64_t row_id, json_t *cur, json_t *last,
+                    const json_t *target, bool fresh, cm_err *err)
 {
     restore r = {.table = t, .row_id = row_id};
     if (!target && !cur)
@@ -156,12 +155,14 @@ static int build_sql(PGconn *conn, const mod_table *t, restore_op op, cm_buf *sq
     cm_buf_init(&qt, 1024);
     int rc = cm_pg_quote_ident(conn, &qt, t->name);
     if (!rc && op == RS_DELETE)
-        rc = cm_buf_printf(sql, "DELETE FROM %s WHERE id IN "
-                                "(SELECT (e->>'id')::bigint FROM json_array_elements($1::json) e)",
+        rc = cm_buf_printf(sql,
+                           "DELETE FROM %s WHERE id IN "
+                           "(SELECT (e->>'id')::bigint FROM json_array_elements($1::json) e)",
                            qt.data);
     else if (!rc && op == RS_INSERT)
-        rc = cm_buf_printf(sql, "INSERT INTO %s SELECT * FROM json_populate_recordset(NULL::%s, "
-                                "$1::json) s ORDER BY s.id",
+        rc = cm_buf_printf(sql,
+                           "INSERT INTO %s SELECT * FROM json_populate_recordset(NULL::%s, "
+                           "$1::json) s ORDER BY s.id",
                            qt.data, qt.data);
     else if (!rc) {
         rc = cm_buf_printf(sql, "UPDATE %s x SET ", qt.data);
@@ -177,8 +178,9 @@ static int build_sql(PGconn *conn, const mod_table *t, restore_op op, cm_buf *sq
             cm_buf_free(&q);
         }
         if (!rc)
-            rc = cm_buf_printf(sql, " FROM json_populate_recordset(NULL::%s, $1::json) s "
-                                    "WHERE x.id = s.id",
+            rc = cm_buf_printf(sql,
+                               " FROM json_populate_recordset(NULL::%s, $1::json) s "
+                               "WHERE x.id = s.id",
                                qt.data);
     }
     cm_buf_free(&qt);
@@ -187,8 +189,7 @@ static int build_sql(PGconn *conn, const mod_table *t, restore_op op, cm_buf *sq
 
 static json_t *row_arg(const restore *r)
 {
-    return r->image ? json_incref(r->image)
-                    : json_pack("{s:I}", "id", (json_int_t)r->row_id);
+    return r->image ? json_incref(r->image) : json_pack("{s:I}", "id", (json_int_t)r->row_id);
 }
 
 static const char *const op_verbs[] = {"delete", "update", "re-insert"};
@@ -301,10 +302,10 @@ static json_t *restore_rows(const restore_set *s)
         mod_describe_row(r->table, r->row_id, r->image ? r->image : r->was, &d);
         if (r->op == RS_UPDATE)
             cm_buf_printf(&d, ": %s", r->changed);
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:I, s:s}", "action",
-                                              row_actions[r->op], "table_name", r->table->name,
-                                              "id", (json_int_t)r->row_id, "description",
-                                              cm_buf_str(&d)));
+        json_array_append_new(rows,
+                              json_pack("{s:s, s:s, s:I, s:s}", "action", row_actions[r->op],
+                                        "table_name", r->table->name, "id", (json_int_t)r->row_id,
+                                        "description", cm_buf_str(&d)));
         cm_buf_free(&d);
     }
     return rows;
@@ -379,8 +380,8 @@ int apl_discard(jnl *j, PGconn *conn, const apl_plan *only, json_t **rows, cm_er
  * null}, folded from cloud events and STATE records; and the tables whose
  * module was installed or uninstalled after it. */
 typedef struct fold {
-    json_t *tables;   /* {table: {id: "image" | null}} */
-    cm_buf crossed;   /* marks after the commit point, for the refusal */
+    json_t *tables; /* {table: {id: "image" | null}} */
+    cm_buf crossed; /* marks after the commit point, for the refusal */
     size_t ncrossed;
 } fold;
 
@@ -534,8 +535,8 @@ static int plan_table(jnl_txn *t, restore_set *s, const mod_table *table, json_t
          * route table, a group's own egress rule) was there at N too if its
          * parent was, whether or not a sync had taken it in by then: it
          * stays. If its parent was not, it goes, with its parent. */
-        bool with_parent = !target && comes_with_parent(table, known) &&
-                           parent_at(t, table, known, fold, 0);
+        bool with_parent =
+            !target && comes_with_parent(table, known) && parent_at(t, table, known, fold, 0);
         if (!rc)
             rc = secret_refusal(table, row_id, target, known, commit_id, err);
         if (!rc && !with_parent)

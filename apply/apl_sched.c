@@ -136,8 +136,8 @@ typedef struct sched {
     long *del_node, *put_node; /* per item, -1 when none */
     bool *written;             /* per item: its result is journaled */
     const char **svc;          /* per node: the service */
-    const char **svc_names; /* the distinct services, at most one per node */
-    int *svc_running;       /* per service: its actions running now */
+    const char **svc_names;    /* the distinct services, at most one per node */
+    int *svc_running;          /* per service: its actions running now */
     int nsvc;
 } sched;
 
@@ -251,9 +251,9 @@ static bool identity_key(const mod_table *t, const json_t *img, cm_buf *key)
                      (unique && t->parent_ref && strcmp(c->name, t->parent_ref) == 0);
         if (!id && !scope)
             continue;
-        char *v = json_dumps(json_object_get(img, c->name) ? json_object_get(img, c->name)
-                                                            : json_null(),
-                             JSON_ENCODE_ANY | JSON_COMPACT);
+        char *v =
+            json_dumps(json_object_get(img, c->name) ? json_object_get(img, c->name) : json_null(),
+                       JSON_ENCODE_ANY | JSON_COMPACT);
         cm_buf_printf(key, "\x1f%s", v ? v : "");
         free(v);
         any |= id;
@@ -322,8 +322,7 @@ static int build_graph(sched *s)
             s->put_node[i] = (long)s->nn;
             s->svc[s->nn] = svc;
             s->nodes[s->nn++] = (node){.item = i};
-            if (s->del_node[i] >= 0 &&
-                add_dep(&s->nodes[s->put_node[i]], (size_t)s->del_node[i]))
+            if (s->del_node[i] >= 0 && add_dep(&s->nodes[s->put_node[i]], (size_t)s->del_node[i]))
                 return CM_ENOMEM;
         }
     }
@@ -389,8 +388,7 @@ static int write_item(sched *s, size_t i, cm_err *err)
     if (s->written[i])
         return 0;
     s->written[i] = true;
-    return apl_write_result(s->j, s->commit_id, s->p->barrier_seq, &s->p->items[i], &s->os[i],
-                            err);
+    return apl_write_result(s->j, s->commit_id, s->p->barrier_seq, &s->p->items[i], &s->os[i], err);
 }
 
 /* A node that did not run (or failed): its item's outcome says why. */
@@ -447,9 +445,8 @@ static int prepare_job(sched *s, size_t n, job *jb, cm_err *err)
     jb->table = it->table;
     jb->token = it->token;
     jb->kind = nd->del ? J_REMOVE : it->action == APL_UPDATE ? J_UPDATE : J_CREATE;
-    if (jb->kind != J_CREATE &&
-        apl_resolve(s->j, s->p, s->os, it->table, it->known, false, &jb->known, jb->error,
-                    sizeof jb->error))
+    if (jb->kind != J_CREATE && apl_resolve(s->j, s->p, s->os, it->table, it->known, false,
+                                            &jb->known, jb->error, sizeof jb->error))
         return CM_EINVAL;
     if (jb->kind == J_REMOVE)
         return 0;
@@ -584,8 +581,8 @@ static void sched_free(sched *s)
     free(s->svc_running);
 }
 
-int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os,
-                  uint64_t commit_id, cm_err *err)
+int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os, uint64_t commit_id,
+                  cm_err *err)
 {
     sched s = {.j = j, .conn = conn, .p = p, .os = os, .commit_id = commit_id};
     int rc = build_graph(&s);

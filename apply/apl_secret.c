@@ -116,8 +116,8 @@ int apl_secret_forget(PGconn *conn, const apl_item *it, bool applied, cm_err *er
     for (const mod_column *c = it->table->columns; !rc && c->name; c++) {
         if (!(c->flags & MOD_COL_SECRET))
             continue;
-        const char *mask = it->desired ? json_string_value(json_object_get(it->desired, c->name))
-                                       : NULL;
+        const char *mask =
+            it->desired ? json_string_value(json_object_get(it->desired, c->name)) : NULL;
         const char *p[] = {it->table->name, row, c->name, mask};
         if (applied && it->action == APL_DELETE)
             rc = cm_pg_run(conn, err,

@@ -11,8 +11,8 @@
 #include <sys/resource.h>
 
 #include "capture/cap.h"
-#include "engine/eng.h"
 #include "common/cm_pg.h"
+#include "engine/eng.h"
 #include "journal/jnl.h"
 
 #define RUNS 5
@@ -98,7 +98,8 @@ static double insert_block(PGconn *c, const char *table, int pair, int n)
     int64_t t0 = cm_mono_us();
     for (int i = 0; i < n; i++) {
         char name[64];
-        snprintf(name, sizeof name, "single-%s-%d-%d", table[0] == 'b' && table[1] == 'e' ? "plain" : "captured", pair, i);
+        snprintf(name, sizeof name, "single-%s-%d-%d",
+                 table[0] == 'b' && table[1] == 'e' ? "plain" : "captured", pair, i);
         const char *p[] = {name};
         cm_err err = {0};
         if (cm_pg_run(c, &err, sql, 1, p)) {
@@ -276,7 +277,8 @@ static void commit_ec2(PGconn *c, const char *engine_log, int n, json_t *out)
         snprintf(sql, sizeof sql,
                  "INSERT INTO security_group (group_name, description, vpc) SELECT "
                  "'bench-' || g, 'bench', v.id FROM vpc v, generate_series(1, %d) g "
-                 "WHERE v.tags->>'Name' = 'bench'", n);
+                 "WHERE v.tags->>'Name' = 'bench'",
+                 n);
         must(c, sql);
         must(c, "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
                 "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], "
@@ -296,13 +298,13 @@ static void commit_ec2(PGconn *c, const char *engine_log, int n, json_t *out)
     double cm = median(create_ms, RUNS), dm = median(delete_ms, RUNS);
     char what[96];
     snprintf(what, sizeof what, "commit of %d instances + %d security groups", n, n);
-    printf("%-52s %10.0f ms, %ld calls (%ld mutating, target %d) = %.1f calls/s\n", what, cm,
-           calls, mut, 2 * n, calls / (cm / 1000.0));
+    printf("%-52s %10.0f ms, %ld calls (%ld mutating, target %d) = %.1f calls/s\n", what, cm, calls,
+           mut, 2 * n, calls / (cm / 1000.0));
     snprintf(what, sizeof what, "  then one instance's tags changed");
     printf("%-52s %10s    %ld calls (%ld mutating, target 1)\n", what, "", tag_calls, tag_mut);
     snprintf(what, sizeof what, "  then all %d deleted", 2 * n);
-    printf("%-52s %10.0f ms, %ld calls (%ld mutating, target %d)\n", what, dm, del_calls,
-           del_mut, 2 * n);
+    printf("%-52s %10.0f ms, %ld calls (%ld mutating, target %d)\n", what, dm, del_calls, del_mut,
+           2 * n);
     put_ec2(out, n, "create_ms", json_real(cm));
     put_ec2(out, n, "create_calls", json_integer(calls));
     put_ec2(out, n, "create_mutating", json_integer(mut));
@@ -323,8 +325,10 @@ static void engine_usage(long pid, double *cpu_ms, long *rss_kb, long *hwm_kb)
     if (f && fgets(line, sizeof line, f)) {
         const char *p = strrchr(line, ')');
         unsigned long ut = 0, st = 0;
-        /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+        /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+         * stime */
+        if (p &&
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
             *cpu_ms = (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
     }
     if (f)
@@ -417,7 +421,8 @@ static void rollback_10k(PGconn *c, json_t *out)
 {
     double v[3];
     for (int r = 0; r < 3; r++) {
-        must(c, "INSERT INTO bucket (name) SELECT 'bench-rb-' || g FROM generate_series(1, 10000) g");
+        must(c,
+             "INSERT INTO bucket (name) SELECT 'bench-rb-' || g FROM generate_series(1, 10000) g");
         v[r] = timed(c, "SELECT * FROM iasql_rollback()");
         PGresult *res = PQexec(c, "SELECT count(*) FROM bucket WHERE name LIKE 'bench-rb-%'");
         if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
@@ -451,8 +456,8 @@ static void synthetic_journal(PGconn *c, const char *dir, uint64_t n)
     }
     jnl_txn *t;
     jnl_txn_begin(j, true, &t, &err);
-    jnl_rec mark = {.type = JNL_REC_MARK, .op = JNL_MARK_INSTALL, .table = {"bucket", 6},
-                    .a = {"aws_s3", 6}};
+    jnl_rec mark = {
+        .type = JNL_REC_MARK, .op = JNL_MARK_INSTALL, .table = {"bucket", 6}, .a = {"aws_s3", 6}};
     jnl_append(t, &mark, NULL, &err);
     uint64_t rows = n / 10;
     char *prev = NULL;
@@ -467,9 +472,12 @@ static void synthetic_journal(PGconn *c, const char *dir, uint64_t n)
         snprintf(v, sizeof v, "%llu", (unsigned long long)version);
         json_object_set_new(img, "tags", json_pack("{s:s}", "v", v));
         char *txt = json_dumps(img, JSON_COMPACT);
-        jnl_rec ev = {.type = JNL_REC_EVENT, .origin = JNL_ORIGIN_USER,
-                      .op = version ? JNL_OP_UPDATE : JNL_OP_INSERT, .row_id = row,
-                      .ts_us = cm_now_us(), .table = {"bucket", 6},
+        jnl_rec ev = {.type = JNL_REC_EVENT,
+                      .origin = JNL_ORIGIN_USER,
+                      .op = version ? JNL_OP_UPDATE : JNL_OP_INSERT,
+                      .row_id = row,
+                      .ts_us = cm_now_us(),
+                      .table = {"bucket", 6},
                       .a = {version ? txt : NULL, version ? (uint32_t)strlen(txt) : 0},
                       .b = {txt, (uint32_t)strlen(txt)}};
         uint64_t seq;
@@ -526,7 +534,9 @@ static void replay_1m(PGconn *c, const char *conninfo, const char *tmp, json_t *
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench CONNINFO RESULTS.json [ENGINE_LOG [ENGINE_PID]] (run bench/run.sh)\n");
+        fprintf(
+            stderr,
+            "usage: bench CONNINFO RESULTS.json [ENGINE_LOG [ENGINE_PID]] (run bench/run.sh)\n");
         return 2;
     }
     PGconn *c;
@@ -542,7 +552,8 @@ int main(int argc, char **argv)
     empty_commit(c, out);
     if (argc > 3) {
         commit_100_buckets(c, argv[3], out);
-        must(c, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.90.0.0/16', '{\"Name\": \"bench\"}')");
+        must(c,
+             "INSERT INTO vpc (cidr_block, tags) VALUES ('10.90.0.0/16', '{\"Name\": \"bench\"}')");
         must(c, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
                 "'10.90.0.0/20', 'us-east-1a', '{\"Name\": \"bench\"}' FROM vpc "
                 "WHERE tags->>'Name' = 'bench'");

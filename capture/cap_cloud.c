@@ -29,7 +29,8 @@ static int build_insert(PGconn *conn, const mod_table *t, cm_buf *sql)
     if (!rc)
         rc = cm_pg_quote_ident(conn, sql, t->name);
     if (!rc)
-        rc = cm_buf_printf(sql, " (%s) SELECT %s FROM json_populate_recordset(NULL::", cm_buf_str(&cols),
+        rc = cm_buf_printf(sql,
+                           " (%s) SELECT %s FROM json_populate_recordset(NULL::", cm_buf_str(&cols),
                            cm_buf_str(&cols));
     if (!rc)
         rc = cm_pg_quote_ident(conn, sql, t->name);
@@ -96,8 +97,8 @@ int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_er
         json_t *map = json_incref(json_object_get(maps, c->ref));
         bool required = false;
         if (!rt)
-            rc = cm_err_set(err, CM_EINVAL, "%s.%s refers to unknown table %s", t->name,
-                            c->name, c->ref);
+            rc = cm_err_set(err, CM_EINVAL, "%s.%s refers to unknown table %s", t->name, c->name,
+                            c->ref);
         else if (!map && !(rc = handle_map(conn, rt, &map, err)))
             json_object_set(maps, c->ref, map);
         if (!rc)
@@ -111,8 +112,8 @@ int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_er
                 json_t *e;
                 json_array_foreach(v, k, e)
                 {
-                    json_t *id = json_is_string(e) ? json_object_get(map, json_string_value(e))
-                                                   : NULL;
+                    json_t *id =
+                        json_is_string(e) ? json_object_get(map, json_string_value(e)) : NULL;
                     if (id)
                         json_array_append(ids, id);
                 }

@@ -48,8 +48,9 @@ static int array_columns(PGconn *conn, const mod_table *t, uint64_t *bits, cm_er
     for (const mod_column *c = t->columns; c->name; c++)
         ncols++;
     if (ncols > MOD_COLUMNS_MAX)
-        return cm_err_set(err, CM_EINVAL, "table %s has %d columns, more than the %d a poll compares",
-                          t->name, ncols, MOD_COLUMNS_MAX);
+        return cm_err_set(err, CM_EINVAL,
+                          "table %s has %d columns, more than the %d a poll compares", t->name,
+                          ncols, MOD_COLUMNS_MAX);
     int rc = cm_pg_exec(conn, &res, err,
                         "SELECT a.attname FROM pg_attribute a JOIN pg_type y ON y.oid = a.atttypid "
                         "WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped "
@@ -242,9 +243,9 @@ static int exec_rows(PGconn *conn, const char *sql, const json_t *rows, json_t *
     int rc = cm_pg_exec_guarded(conn, &res, err, sql, 1, p);
     free(txt);
     for (int r = 0; !rc && r < PQntuples(res); r++)
-        json_array_append_new(written, json_pack("[Is]", (json_int_t)strtoll(PQgetvalue(res, r, 0),
-                                                                               NULL, 10),
-                                                 PQgetvalue(res, r, 1)));
+        json_array_append_new(
+            written, json_pack("[Is]", (json_int_t)strtoll(PQgetvalue(res, r, 0), NULL, 10),
+                               PQgetvalue(res, r, 1)));
     PQclear(res);
     return rc;
 }
@@ -275,10 +276,9 @@ static int write_rows(PGconn *conn, const mod_table *t, const char *sql, const j
             cm_buf_init(&d, 4096);
             mod_describe_row(t, (uint64_t)json_integer_value(id),
                              json_object_get(row, "r") ? json_object_get(row, "r") : row, &d);
-            json_array_append_new(refused,
-                                  json_pack("{s:s, s:O, s:s+++}", "table_name", t->name, "id",
-                                            id ? id : json_null(), "message", "sync: ",
-                                            cm_buf_str(&d), ": ", rerr.msg));
+            json_array_append_new(refused, json_pack("{s:s, s:O, s:s+++}", "table_name", t->name,
+                                                     "id", id ? id : json_null(), "message",
+                                                     "sync: ", cm_buf_str(&d), ": ", rerr.msg));
             cm_buf_free(&d);
             rc = 0;
         }
@@ -313,8 +313,7 @@ static bool is_dirty(const poll_table *pt, uint64_t id)
 /* Whether a row the journal marks dirty still differs from its known
  * state: a rollback restores rows but leaves their marks for the next
  * commit to settle, and such a row has nothing pending. */
-static int still_pending(jnl_txn *t, const mod_table *mt, uint64_t row_id, bool *out,
-                         cm_err *err)
+static int still_pending(jnl_txn *t, const mod_table *mt, uint64_t row_id, bool *out, cm_err *err)
 {
     json_t *known = NULL, *now = NULL;
     int rc = jnl_state_image(t, mt->name, row_id, &known, err);
@@ -400,9 +399,9 @@ static int read_image(jnl *j, int (*read)(jnl_txn *, const char *, uint64_t, jso
 static void add_result(json_t *out, const char *action, const mod_table *t, uint64_t id,
                        const char *fmt_a, const char *b)
 {
-    json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s+}", "action", action,
-                                         "table_name", t->name, "id", (json_int_t)id,
-                                         "description", fmt_a, b ? b : ""));
+    json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s+}", "action", action, "table_name",
+                                         t->name, "id", (json_int_t)id, "description", fmt_a,
+                                         b ? b : ""));
 }
 
 /* Names of the changed column positions ("{3,5}") into out. */
@@ -436,10 +435,9 @@ static void add_conflict(cap_poll_out *o, const mod_table *t, uint64_t id, json_
     json_t *img = image ? json_deep_copy(image) : NULL;
     if (img)
         json_object_set_new(img, "id", json_integer((json_int_t)id));
-    json_array_append_new(o->conflicts, json_pack("{s:s, s:I, s:o, s:s}", "table_name", t->name,
-                                                  "id", (json_int_t)id, "image",
-                                                  img ? img : json_null(), "message",
-                                                  cm_buf_str(&msg)));
+    json_array_append_new(
+        o->conflicts, json_pack("{s:s, s:I, s:o, s:s}", "table_name", t->name, "id", (json_int_t)id,
+                                "image", img ? img : json_null(), "message", cm_buf_str(&msg)));
     add_result(o->rows, "conflict", t, id, cm_buf_str(&msg), NULL);
     cm_buf_free(&msg);
 }
@@ -466,7 +464,8 @@ static int absent(jnl *j, poll_table *pt, uint64_t id, const cap_poll_hooks *h, 
     if (!rc && found == CM_ENOTFOUND)
         rc = read_image(j, jnl_latest_image, t->name, id, &seen, err);
     if (!rc && found == CM_ENOTFOUND && seen)
-        json_array_append_new(pt->deletes, json_pack("{s:I, s:O}", "id", (json_int_t)id, "x", seen));
+        json_array_append_new(pt->deletes,
+                              json_pack("{s:I, s:O}", "id", (json_int_t)id, "x", seen));
     else if (!rc && found != CM_ENOTFOUND) {
         o->deferred++;
         if (found)
@@ -490,8 +489,8 @@ static int queue_update(jnl *j, const mod_table *t, uint64_t id, json_t *listed,
     int rc = read_image(j, jnl_latest_image, t->name, id, &seen, err);
     if (rc || !seen)
         return rc;
-    json_array_append_new(updates, json_pack("{s:I, s:O, s:o}", "id", (json_int_t)id, "r", listed,
-                                             "x", seen));
+    json_array_append_new(
+        updates, json_pack("{s:I, s:O, s:o}", "id", (json_int_t)id, "r", listed, "x", seen));
     return 0;
 }
 
@@ -538,11 +537,12 @@ static int write_owners(PGconn *conn, const mod_table *t, const json_t *owners, 
     if (!rc)
         rc = key_expr(conn, t, "(e.r)", &sql);
     if (!rc)
-        rc = cm_buf_puts(&sql, "), gone AS (DELETE FROM iasql_foreign_owner f USING w "
-                               "WHERE f.table_name = $1 AND f.row_id = w.id AND w.o IS NULL) "
-                               "INSERT INTO iasql_foreign_owner (table_name, row_id, owner) "
-                               "SELECT $1, id, o FROM w WHERE id IS NOT NULL AND o IS NOT NULL "
-                               "ON CONFLICT (table_name, row_id) DO UPDATE SET owner = EXCLUDED.owner");
+        rc = cm_buf_puts(&sql,
+                         "), gone AS (DELETE FROM iasql_foreign_owner f USING w "
+                         "WHERE f.table_name = $1 AND f.row_id = w.id AND w.o IS NULL) "
+                         "INSERT INTO iasql_foreign_owner (table_name, row_id, owner) "
+                         "SELECT $1, id, o FROM w WHERE id IS NOT NULL AND o IS NOT NULL "
+                         "ON CONFLICT (table_name, row_id) DO UPDATE SET owner = EXCLUDED.owner");
     char *txt = rc ? NULL : cm_json_dump(owners);
     if (!rc && !txt)
         rc = cm_err_set(err, CM_ENOMEM, "out of memory");
@@ -568,17 +568,16 @@ int cap_cloud_owners(PGconn *conn, const mod_table *t, const json_t *rows, const
     {
         const char *owner = cm_json_str(row, MOD_OWNER_KEY);
         if (owner && (!self || strcmp(owner, self) != 0))
-            json_array_append_new(owners,
-                                  json_pack("{s:n, s:O, s:s}", "i", "k", row, "o", owner));
+            json_array_append_new(owners, json_pack("{s:n, s:O, s:s}", "i", "k", row, "o", owner));
     }
     int rc = write_owners(conn, t, owners, &count, err);
     json_decref(owners);
     return rc;
 }
 
-static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed,
-                      const cap_poll_hooks *h, cap_poll_out *o, json_t *inserts, json_t *updates,
-                      json_t *why, json_t *owners, cm_err *err)
+static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const cap_poll_hooks *h,
+                      cap_poll_out *o, json_t *inserts, json_t *updates, json_t *why,
+                      json_t *owners, cm_err *err)
 {
     const mod_table *t = pt->t;
     uint64_t arrays;
@@ -603,9 +602,9 @@ static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed,
     cm_buf_free(&sql);
     for (int r = 0; !rc && r < PQntuples(res); r++) {
         bool known = !PQgetisnull(res, r, 0);
-        uint64_t id = known ? strtoull(PQgetvalue(res, r, 0), NULL, 10)
-                            : PQgetisnull(res, r, 3) ? 0
-                                                     : strtoull(PQgetvalue(res, r, 3), NULL, 10);
+        uint64_t id = known                    ? strtoull(PQgetvalue(res, r, 0), NULL, 10)
+                      : PQgetisnull(res, r, 3) ? 0
+                                               : strtoull(PQgetvalue(res, r, 3), NULL, 10);
         json_t *img = NULL;
         if (!PQgetisnull(res, r, 1))
             rc = cm_json_parse(&img, PQgetvalue(res, r, 1), (size_t)PQgetlength(res, r, 1), err);
@@ -663,8 +662,8 @@ static void report_written(const mod_table *t, const json_t *written, const char
         if (strcmp(action, "update") == 0) {
             char key[32];
             snprintf(key, sizeof key, "%llu", (unsigned long long)id);
-            add_result(out, action, t, id, "changed in the cloud: ",
-                       json_string_value(json_object_get(why, key)));
+            add_result(out, action, t, id,
+                       "changed in the cloud: ", json_string_value(json_object_get(why, key)));
             continue;
         }
         json_t *img = NULL;
@@ -686,7 +685,7 @@ static void report_written(const mod_table *t, const json_t *written, const char
             mod_describe_row(t, id, img, &d);
         add_result(out, action, t, id,
                    strcmp(action, "create") == 0 ? "made outside this database: "
-                                                  : "deleted in the cloud: ",
+                                                 : "deleted in the cloud: ",
                    cm_buf_str(&d));
         cm_buf_free(&d);
         json_decref(img);
@@ -775,7 +774,9 @@ static int record_conflicts(jnl *j, const cap_poll_out *o, cm_err *err)
         char *txt = json_is_object(img) ? cm_json_dump(img) : NULL;
         const char *msg = cm_json_str(c, "message");
         rc = jnl_state_set(t, 0, table, id, txt, txt ? strlen(txt) : 0, err);
-        jnl_rec rec = {.type = JNL_REC_CONFLICT, .row_id = id, .ts_us = cm_now_us(),
+        jnl_rec rec = {.type = JNL_REC_CONFLICT,
+                       .row_id = id,
+                       .ts_us = cm_now_us(),
                        .table = {table, (uint32_t)strlen(table)},
                        .a = {txt, txt ? (uint32_t)strlen(txt) : 0},
                        .b = {msg, (uint32_t)strlen(msg)}};
@@ -855,9 +856,9 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
             truncate_array(o->conflicts, nconf);
             truncate_array(o->rows, nrows);
             json_array_clear(pts[i].deletes);
-            json_array_append_new(o->refused, json_pack("{s:s, s:n, s:s+}", "table_name",
-                                                        in[i].table->name, "id", "message",
-                                                        "sync: ", terr.msg));
+            json_array_append_new(o->refused,
+                                  json_pack("{s:s, s:n, s:s+}", "table_name", in[i].table->name,
+                                            "id", "message", "sync: ", terr.msg));
             cm_log(CM_LOG_WARN, "sync of %s: %s", in[i].table->name, terr.msg);
         } else if (trc) {
             *err = terr;
@@ -868,8 +869,7 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
         in[i].quiet = !rc && json_array_size(o->conflicts) == nconf &&
                       json_array_size(o->rows) == nrows &&
                       json_array_size(o->refused) == nrefused && o->deferred == ndeferred &&
-                      o->owners == nowners &&
-                      !json_array_size(pts[i].deletes);
+                      o->owners == nowners && !json_array_size(pts[i].deletes);
     }
     for (size_t i = n; !rc && i-- > 0;)
         rc = delete_gone(conn, &pts[i], o, err);

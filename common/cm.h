@@ -5,9 +5,9 @@
 #define IASQL_CM_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 
 #define IASQL_VERSION "0.1.0"
 
@@ -40,8 +40,8 @@ enum {
  * once; lower layers only fill this in. */
 typedef struct cm_err {
     int code;
-    char msg[1024];        /* fact[ Detail: specifics][ Hint: what to do]: cm_err_split */
-    char cloud_code[128];  /* the cloud's error code (AWS's "NoSuchEntity"), "" if none */
+    char msg[1024];       /* fact[ Detail: specifics][ Hint: what to do]: cm_err_split */
+    char cloud_code[128]; /* the cloud's error code (AWS's "NoSuchEntity"), "" if none */
 } cm_err;
 
 const char *cm_err_name(int code);
@@ -49,8 +49,7 @@ bool cm_err_retryable(int code);
 /* Sets err (if not NULL) and returns code, so callers can write
  * `return cm_err_set(err, CM_EINVAL, "...")`. A new error: the cloud code
  * is cleared (cm_err_wrap keeps it). */
-int cm_err_set(cm_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int cm_err_set(cm_err *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes context to an error already set: "context: old message". */
 int cm_err_wrap(cm_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cm_err_clear(cm_err *err);
@@ -101,8 +100,8 @@ void cm_log(cm_log_level level, const char *fmt, ...) __attribute__((format(prin
 
 /* ---- time -------------------------------------------------------------- */
 
-int64_t cm_now_us(void);      /* wall clock, microseconds since the epoch */
-int64_t cm_mono_us(void);     /* monotonic clock, microseconds */
+int64_t cm_now_us(void);  /* wall clock, microseconds since the epoch */
+int64_t cm_mono_us(void); /* monotonic clock, microseconds */
 /* nbytes random bytes from the kernel as 2 * nbytes hex digits and a NUL in
  * out (2 * nbytes + 1 bytes); CM_EIO when the kernel gives none. */
 int cm_random_hex(char *out, size_t nbytes);

@@ -6,8 +6,8 @@ int cm_json_parse(json_t **out, const char *text, size_t len, cm_err *err)
     json_error_t je;
     *out = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (!*out)
-        return cm_err_set(err, CM_ECORRUPT, "bad JSON at line %d column %d: %s", je.line,
-                          je.column, je.text);
+        return cm_err_set(err, CM_ECORRUPT, "bad JSON at line %d column %d: %s", je.line, je.column,
+                          je.text);
     return 0;
 }
 

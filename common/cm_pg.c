@@ -76,17 +76,15 @@ int cm_pg_prepare(PGconn *conn, cm_err *err, const char *name, const char *sql, 
     return take_result(conn, PQprepare(conn, name, sql, nparams, NULL), NULL, err);
 }
 
-int cm_pg_exec_prepared(PGconn *conn, PGresult **out, cm_err *err, const char *name,
-                        int nparams, const char *const *params)
+int cm_pg_exec_prepared(PGconn *conn, PGresult **out, cm_err *err, const char *name, int nparams,
+                        const char *const *params)
 {
     if (out)
         *out = NULL;
-    return take_result(conn, PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0), out,
-                       err);
+    return take_result(conn, PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0), out, err);
 }
 
-int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams,
-              const char *const *params)
+int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams, const char *const *params)
 {
     return cm_pg_exec(conn, NULL, err, sql, nparams, params);
 }

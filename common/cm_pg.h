@@ -20,12 +20,11 @@ int cm_pg_exec(PGconn *conn, PGresult **out, cm_err *err, const char *sql, int n
 /* Prepares a named statement on conn (for one that runs on every request:
  * planned once per connection), and runs it like cm_pg_exec. */
 int cm_pg_prepare(PGconn *conn, cm_err *err, const char *name, const char *sql, int nparams);
-int cm_pg_exec_prepared(PGconn *conn, PGresult **out, cm_err *err, const char *name,
-                        int nparams, const char *const *params);
+int cm_pg_exec_prepared(PGconn *conn, PGresult **out, cm_err *err, const char *name, int nparams,
+                        const char *const *params);
 
 /* cm_pg_exec for statements whose result is not needed. */
-int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams,
-              const char *const *params);
+int cm_pg_run(PGconn *conn, cm_err *err, const char *sql, int nparams, const char *const *params);
 
 /* cm_pg_exec inside an open transaction under a savepoint: when the server
  * refuses the statement (CM_EPG) or it waited past lock_timeout (CM_EBUSY),

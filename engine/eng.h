@@ -52,7 +52,7 @@ typedef struct eng {
     char caller_tx[24];   /* the caller's open iasql transaction, or "" */
     char caller_key[24];  /* the caller's proof lock (docs/rpc.md), or "" */
     char caller_pid[16];  /* the caller's server process */
-    int signal_fd; /* read end of the self-pipe */
+    int signal_fd;        /* read end of the self-pipe */
     eng_poller *poller;
 } eng;
 
@@ -77,8 +77,8 @@ bool eng_journal_exists(const char *dir);
 int eng_journal_stamp(jnl *j, const char *dbid, cm_err *err);
 /* Records the journal in the database (iasql_journal): its id and folder,
  * and, when set_mark, the high-water mark (else a recorded mark stays). */
-int eng_journal_record(PGconn *conn, const char *journal_id, const char *path,
-                       uint64_t last_commit, uint64_t last_seq, bool set_mark, cm_err *err);
+int eng_journal_record(PGconn *conn, const char *journal_id, const char *path, uint64_t last_commit,
+                       uint64_t last_seq, bool set_mark, cm_err *err);
 /* e->dbid from iasql_config, over e->wk. */
 int eng_read_dbid(eng *e, cm_err *err);
 /* iasql journal rebuild CONNINFO --journal DIR (eng_rebuild.c). */

@@ -22,8 +22,8 @@ typedef struct db_side {
     char journal_id[64]; /* of the journal it knows */
     char path[PATH_MAX];
     uint64_t last_commit, last_seq;
-    uint64_t commits;  /* commit points in iasql_commits */
-    bool history;      /* modules installed, audit rows or commit points */
+    uint64_t commits; /* commit points in iasql_commits */
+    bool history;     /* modules installed, audit rows or commit points */
 } db_side;
 
 /* What the journal says of itself. */
@@ -207,8 +207,8 @@ static int check_sides(const char *dbname, const char *dbid, const char *dir, co
     return 0;
 }
 
-int eng_journal_record(PGconn *conn, const char *journal_id, const char *path,
-                       uint64_t last_commit, uint64_t last_seq, bool set_mark, cm_err *err)
+int eng_journal_record(PGconn *conn, const char *journal_id, const char *path, uint64_t last_commit,
+                       uint64_t last_seq, bool set_mark, cm_err *err)
 {
     char commit[24], seq[24];
     snprintf(commit, sizeof commit, "%llu", (unsigned long long)last_commit);
@@ -286,8 +286,7 @@ int eng_journal_open(eng *e, PGconn *conn, const char *given, bool adopt, cm_err
         rc = check_sides(dbname, e->dbid, dir, &d, &s, adopt, err);
     /* a new mark starts from the journal; a recorded one only moves with commits */
     if (!rc)
-        rc = eng_journal_record(conn, s.journal_id, dir, s.last_commit, s.last_seq, !d.known,
-                                err);
+        rc = eng_journal_record(conn, s.journal_id, dir, s.last_commit, s.last_seq, !d.known, err);
     if (!rc)
         cm_log(CM_LOG_INFO, "journal %s (%s; id %s, last commit %llu, sequence %llu)", dir, why,
                s.journal_id, (unsigned long long)s.last_commit, (unsigned long long)s.last_seq);

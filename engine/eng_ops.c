@@ -210,8 +210,8 @@ int eng_auto_apply(eng *e, cm_err *err)
     int rc = eng_abandon_transactions(e, err);
     if (!rc)
         rc = cm_pg_exec(e->wk, &res, err,
-                        "SELECT count(*) FROM iasql_transaction_holder() WHERE pid IS NOT NULL",
-                        0, NULL);
+                        "SELECT count(*) FROM iasql_transaction_holder() WHERE pid IS NOT NULL", 0,
+                        NULL);
     if (rc)
         return rc;
     bool open = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
@@ -303,8 +303,7 @@ static int op_rollback_to(eng *e, char **args, int nargs, json_t **out, cm_err *
         rc = apl_rollback_prepare(e->j, e->wk, (uint64_t)n, &changed, err);
     if (rc)
         return rc;
-    cm_log(CM_LOG_INFO, "rollback to commit %lld: %zu rows written back to that state", n,
-           changed);
+    cm_log(CM_LOG_INFO, "rollback to commit %lld: %zu rows written back to that state", n, changed);
     char message[64];
     snprintf(message, sizeof message, "rollback to commit %lld", n);
     return commit_pending(e, message, e->caller_tx, SCOPE_ALL, out, err);
@@ -322,9 +321,9 @@ static int op_modules_list(eng *e, char **args, int nargs, json_t **out, cm_err 
         json_t *deps = json_array();
         for (int k = 0; reg[i]->deps[k]; k++)
             json_array_append_new(deps, json_string(reg[i]->deps[k]));
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "module_name", reg[i]->name,
-                                              "module_version", reg[i]->version,
-                                              "dependencies", deps));
+        json_array_append_new(rows,
+                              json_pack("{s:s, s:s, s:o}", "module_name", reg[i]->name,
+                                        "module_version", reg[i]->version, "dependencies", deps));
     }
     *out = rows;
     return 0;
@@ -495,8 +494,8 @@ int eng_describe_tables(eng *e, cm_err *err)
 int eng_install_schema(PGconn *conn, const mod_module *m, const char *region, cm_err *err)
 {
     const char *mp[] = {m->name, m->version};
-    int rc = cm_pg_run(conn, err, "INSERT INTO iasql_module (name, version) VALUES ($1, $2)", 2,
-                       mp);
+    int rc =
+        cm_pg_run(conn, err, "INSERT INTO iasql_module (name, version) VALUES ($1, $2)", 2, mp);
     if (!rc)
         rc = cm_pg_script(conn, err, m->install_sql);
     for (int k = 0; !rc && m->tables[k]; k++) {
@@ -550,7 +549,9 @@ int eng_mark_module(jnl *j, const mod_module *m, jnl_mark_kind kind, cm_err *err
     int rc = jnl_txn_begin(j, true, &t, err);
     for (int k = 0; !rc && m->tables[k]; k++) {
         const char *name = m->tables[k]->name;
-        jnl_rec rec = {.type = JNL_REC_MARK, .op = (uint8_t)kind, .ts_us = cm_now_us(),
+        jnl_rec rec = {.type = JNL_REC_MARK,
+                       .op = (uint8_t)kind,
+                       .ts_us = cm_now_us(),
                        .table = {name, (uint32_t)strlen(name)},
                        .a = {m->name, (uint32_t)strlen(m->name)}};
         rc = jnl_append(t, &rec, NULL, err);
@@ -590,8 +591,8 @@ static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)
         const mod_table *t = m->tables[k];
         int count = 0;
         if (t->ops)
-            rc = cap_cloud_import(e->wk, e->mod, t, (const char *const *)regions, nregions,
-                                  e->dbid, &count, err);
+            rc = cap_cloud_import(e->wk, e->mod, t, (const char *const *)regions, nregions, e->dbid,
+                                  &count, err);
         else
             rc = count_rows(e->wk, t->name, &count, err);
         if (!rc)

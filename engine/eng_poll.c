@@ -47,7 +47,7 @@ struct eng_poller {
     uint64_t memo_epoch[POLL_MAX_TABLES];
     uint64_t epoch;
     char *memo_regions;
-    json_t *recent;                /* "table/id" -> when the engine last applied it */
+    json_t *recent; /* "table/id" -> when the engine last applied it */
     unsigned int rand_state;
     /* the background listing */
     pthread_t th;
@@ -227,8 +227,7 @@ static int hook_read(void *arg, const mod_table *t, uint64_t row_id, const json_
  * and every table written counts as overtaking a listing under way. When
  * nothing was written, the tape of each listing that was exactly the known
  * states becomes its table's memo; tapes[i] (in[i]'s) are taken over. */
-static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t **rows,
-                   cm_err *err)
+static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t **rows, cm_err *err)
 {
     eng_poller *p = e->poller;
     cap_poll_hooks hooks = {hook_read, hook_recent, e, e->dbid};
@@ -258,8 +257,7 @@ static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t *
     }
     if (!rc && (json_array_size(o.rows) || json_array_size(o.refused)))
         cm_log(CM_LOG_INFO, "sync: %zu changes from the cloud (%zu conflicts), %zu refused",
-               json_array_size(o.rows), json_array_size(o.conflicts),
-               json_array_size(o.refused));
+               json_array_size(o.rows), json_array_size(o.conflicts), json_array_size(o.refused));
     if (!rc && o.deferred)
         cm_log(CM_LOG_DEBUG, "sync: %zu resources missing from a list are kept for now",
                o.deferred);
@@ -273,8 +271,8 @@ static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t *
         {
             json_array_append_new(*rows, json_pack("{s:s, s:O, s:O, s:O}", "action", "error",
                                                    "table_name", json_object_get(r, "table_name"),
-                                                   "id", json_object_get(r, "id"),
-                                                   "description", json_object_get(r, "message")));
+                                                   "id", json_object_get(r, "id"), "description",
+                                                   json_object_get(r, "message")));
         }
     }
     cap_poll_out_free(&o);
@@ -305,8 +303,8 @@ int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
         int pos = table_pos(p, tables[i]);
         mod_tape *tape = pos >= 0 ? memo_take(p, pos) : NULL;
         json_t *rows = NULL;
-        rc = mod_list_taped(e->mod, tables[i], (const char *const *)regions, nregions, &tape,
-                            &rows, err);
+        rc = mod_list_taped(e->mod, tables[i], (const char *const *)regions, nregions, &tape, &rows,
+                            err);
         if (rc) {
             cm_err_wrap(err, "listing %s", tables[i]->name);
         } else if (!rows) {
@@ -328,8 +326,7 @@ int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     for (int i = 0; i < listed; i++)
         json_decref(in[i].rows);
     if (!rc)
-        cm_log(CM_LOG_DEBUG, "sync: %d tables compared, %d answered as before", listed,
-               unchanged);
+        cm_log(CM_LOG_DEBUG, "sync: %d tables compared, %d answered as before", listed, unchanged);
     /* Each table's next poll is an interval from now. */
     for (int i = 0; !rc && p->interval_us && i < n; i++) {
         int pos = table_pos(p, tables[i]);

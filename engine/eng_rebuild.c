@@ -34,8 +34,8 @@
 typedef struct pending {
     char table[64];
     uint64_t row_id, audit_id;
-    uint64_t seq;   /* its journal event, found by the scan */
-    char *before;   /* the row as its last commit left it (NULL: made since) */
+    uint64_t seq; /* its journal event, found by the scan */
+    char *before; /* the row as its last commit left it (NULL: made since) */
 } pending;
 
 typedef struct rebuild {
@@ -180,8 +180,7 @@ static int find_by_token(rebuild *r, const mod_table *t, uint64_t row_id, const 
 }
 
 /* One row: its known state from the cloud, and whether it stays pending. */
-static int settle_row(rebuild *r, const mod_table *t, uint64_t row_id, bool in_table,
-                      cm_err *err)
+static int settle_row(rebuild *r, const mod_table *t, uint64_t row_id, bool in_table, cm_err *err)
 {
     jnl *j = r->e->j;
     pending *q = find_pending(r, t->name, row_id);
@@ -332,9 +331,14 @@ static int commit_point(rebuild *r, uint64_t *id, uint64_t *last_seq, char **msg
     rc = jnl_txn_begin(r->e->j, true, &t, err);
     if (!rc)
         rc = jnl_last_seq(t, last_seq, err);
-    jnl_commit c = {.id = *id, .ts_us = cm_now_us(), .status = JNL_COMMIT_OK,
-                    .first_seq = *last_seq, .last_seq = *last_seq, .barrier_seq = *last_seq,
-                    .message = {*msg, (uint32_t)strlen(*msg)}, .results = {"[]", 2}};
+    jnl_commit c = {.id = *id,
+                    .ts_us = cm_now_us(),
+                    .status = JNL_COMMIT_OK,
+                    .first_seq = *last_seq,
+                    .last_seq = *last_seq,
+                    .barrier_seq = *last_seq,
+                    .message = {*msg, (uint32_t)strlen(*msg)},
+                    .results = {"[]", 2}};
     if (!rc)
         rc = jnl_commit_put(t, &c, err);
     if (rc) {
@@ -469,8 +473,8 @@ static int rebuild_into(rebuild *r, const char *tmp, const char *dir, cm_err *er
     if (!rc && rename(tmp, dir) != 0)
         rc = cm_err_set(err, CM_EIO, "cannot move the rebuilt journal %s to %s", tmp, dir);
     if (!rc)
-        printf("%s; commit point %llu; journal %s in %s\n", msg, (unsigned long long)id,
-               journal_id, dir);
+        printf("%s; commit point %llu; journal %s in %s\n", msg, (unsigned long long)id, journal_id,
+               dir);
     free(msg);
     return rc;
 }

@@ -138,8 +138,8 @@ static int add_regions(PGconn *conn, json_t *regions, cm_err *err)
 }
 
 /* Writes the batch of rows of t, after the regions they name. */
-static int flush(PGconn *conn, const mod_table *t, cm_buf *batch, size_t *in_batch,
-                 json_t *regions, cm_err *err)
+static int flush(PGconn *conn, const mod_table *t, cm_buf *batch, size_t *in_batch, json_t *regions,
+                 cm_err *err)
 {
     if (!*in_batch)
         return 0;
@@ -155,9 +155,9 @@ static int flush(PGconn *conn, const mod_table *t, cm_buf *batch, size_t *in_bat
     cm_buf_init(&qt, 256);
     int rc = cm_pg_quote_ident(conn, &qt, t->name);
     if (!rc)
-        rc = cm_buf_printf(&sql,
-                           "INSERT INTO %s SELECT * FROM json_populate_recordset(NULL::%s, $1::json)",
-                           qt.data, qt.data);
+        rc = cm_buf_printf(
+            &sql, "INSERT INTO %s SELECT * FROM json_populate_recordset(NULL::%s, $1::json)",
+            qt.data, qt.data);
     const char *p[] = {cm_buf_str(batch)};
     if (!rc)
         rc = cm_pg_run(conn, err, cm_buf_str(&sql), 1, p);
@@ -264,8 +264,8 @@ static int write_rows(PGconn *conn, jnl_txn *t, replay *r, size_t *rows, cm_err 
 static int refuse_unless_empty(PGconn *conn, cm_err *err)
 {
     PGresult *res;
-    int rc = cm_pg_exec(conn, &res, err, "SELECT string_agg(name, ', ') FROM iasql_module", 0,
-                        NULL);
+    int rc =
+        cm_pg_exec(conn, &res, err, "SELECT string_agg(name, ', ') FROM iasql_module", 0, NULL);
     if (rc)
         return rc;
     if (!PQgetisnull(res, 0, 0))

@@ -241,9 +241,9 @@ int eng_caller_present(eng *e, const char *what, cm_err *err)
         return 0; /* the engine's own work: auto-apply, a poll */
     PGresult *res;
     const char *p[] = {e->caller_key, e->caller_pid};
-    int rc = cm_pg_exec(e->ctl, &res, err,
-                        "SELECT iasql_lock_holder($1::bigint) IS NOT DISTINCT FROM $2::integer",
-                        2, p);
+    int rc =
+        cm_pg_exec(e->ctl, &res, err,
+                   "SELECT iasql_lock_holder($1::bigint) IS NOT DISTINCT FROM $2::integer", 2, p);
     if (rc)
         return rc;
     bool here = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -263,9 +263,10 @@ static void lock_timeout_message(eng *e, const rpc_req *q, cm_err *fail)
     cm_buf who;
     cm_buf_init(&who, 1 << 16);
     cm_err herr = {0};
-    if (apl_lock_holders(e->ctl, NULL, strcmp(q->op, "uninstall") == 0 ||
-                                           strcmp(q->op, "uninstall_discard") == 0 ||
-                                           strcmp(q->op, "install") == 0,
+    if (apl_lock_holders(e->ctl, NULL,
+                         strcmp(q->op, "uninstall") == 0 ||
+                             strcmp(q->op, "uninstall_discard") == 0 ||
+                             strcmp(q->op, "install") == 0,
                          &who, &herr))
         cm_buf_puts(&who, "another session");
     char msg[sizeof fail->msg];
@@ -289,8 +290,8 @@ static int serve_one(eng *e, const rpc_req *q, cm_err *err)
 {
     char msg[512];
     if (!q->pid)
-        return refuse(e, q, "cancelled",
-                      "the caller went away before the engine took the request", err);
+        return refuse(e, q, "cancelled", "the caller went away before the engine took the request",
+                      err);
     if (!q->allowed) {
         snprintf(msg, sizeof msg,
                  "role %s may not call iasql functions in database %s Hint: A role that owns "

@@ -54,16 +54,17 @@ static int claim_engine(eng *e, cm_err *err)
         PGresult *res;
         int rc = cm_pg_run(e->ctl, err, "BEGIN", 0, NULL);
         if (!rc)
-            rc = cm_pg_exec(e->ctl, &res, err,
-                            "SELECT s.pid::text, coalesce(a.client_addr::text, CASE WHEN "
-                            "a.backend_start IS NULL THEN 'unknown' ELSE 'local' END), "
-                            "coalesce(a.backend_start::text, 'an unknown time') "
-                            "FROM iasql_engine_state s "
-                            "JOIN pg_stat_activity a ON a.pid = s.pid AND a.pid <> pg_backend_pid() "
-                            "AND a.datname = current_database() "
-                            "WHERE s.state = 'running' AND (SELECT status FROM "
-                            "iasql_engine_presence()) = 'running' FOR UPDATE OF s",
-                            0, NULL);
+            rc =
+                cm_pg_exec(e->ctl, &res, err,
+                           "SELECT s.pid::text, coalesce(a.client_addr::text, CASE WHEN "
+                           "a.backend_start IS NULL THEN 'unknown' ELSE 'local' END), "
+                           "coalesce(a.backend_start::text, 'an unknown time') "
+                           "FROM iasql_engine_state s "
+                           "JOIN pg_stat_activity a ON a.pid = s.pid AND a.pid <> pg_backend_pid() "
+                           "AND a.datname = current_database() "
+                           "WHERE s.state = 'running' AND (SELECT status FROM "
+                           "iasql_engine_presence()) = 'running' FOR UPDATE OF s",
+                           0, NULL);
         if (rc)
             return cm_pg_end(e->ctl, rc, err);
         bool other = PQntuples(res) == 1;
@@ -75,10 +76,11 @@ static int claim_engine(eng *e, cm_err *err)
                             PQgetvalue(res, 0, 2));
         PQclear(res);
         if (!rc && !other)
-            rc = cm_pg_run(e->ctl, err,
-                           "UPDATE iasql_engine_state SET state = 'running', pid = pg_backend_pid(), "
-                           "since = clock_timestamp()",
-                           0, NULL);
+            rc = cm_pg_run(
+                e->ctl, err,
+                "UPDATE iasql_engine_state SET state = 'running', pid = pg_backend_pid(), "
+                "since = clock_timestamp()",
+                0, NULL);
         rc = cm_pg_end(e->ctl, rc, err);
         if (rc || !other)
             return rc;
@@ -137,9 +139,8 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
     int64_t next_idle_check = cm_mono_us();
     for (;;) {
         int pfd = eng_poll_fd(e);
-        struct pollfd fds[3] = {{PQsocket(e->ctl), POLLIN, 0},
-                                {signal_pipe[0], POLLIN, 0},
-                                {pfd, POLLIN, 0}};
+        struct pollfd fds[3] = {
+            {PQsocket(e->ctl), POLLIN, 0}, {signal_pipe[0], POLLIN, 0}, {pfd, POLLIN, 0}};
         int64_t due = next_tail < next_apply ? next_tail : next_apply;
         if (eng_poll_due(e) < due)
             due = eng_poll_due(e);

@@ -32,17 +32,16 @@ typedef struct init_facts {
 static int read_facts(PGconn *conn, init_facts *f, cm_err *err)
 {
     PGresult *res;
-    int rc = cm_pg_exec(
-        conn, &res, err,
-        "SELECT r.rolsuper, r.rolcreaterole, "
-        "pg_has_role(current_user, d.datdba, 'MEMBER'), "
-        "EXISTS (SELECT FROM pg_extension WHERE extname = 'dblink'), "
-        "EXISTS (SELECT FROM pg_roles WHERE rolname = 'iasql_engine') "
-        "AND pg_has_role(current_user, 'iasql_engine', 'MEMBER'), "
-        "'iasql_rpc_' || d.oid::text "
-        "FROM pg_roles r, pg_database d "
-        "WHERE r.rolname = current_user AND d.datname = current_database()",
-        0, NULL);
+    int rc = cm_pg_exec(conn, &res, err,
+                        "SELECT r.rolsuper, r.rolcreaterole, "
+                        "pg_has_role(current_user, d.datdba, 'MEMBER'), "
+                        "EXISTS (SELECT FROM pg_extension WHERE extname = 'dblink'), "
+                        "EXISTS (SELECT FROM pg_roles WHERE rolname = 'iasql_engine') "
+                        "AND pg_has_role(current_user, 'iasql_engine', 'MEMBER'), "
+                        "'iasql_rpc_' || d.oid::text "
+                        "FROM pg_roles r, pg_database d "
+                        "WHERE r.rolname = current_user AND d.datname = current_database()",
+                        0, NULL);
     if (rc)
         return rc;
     const char *t = "t";
@@ -82,11 +81,13 @@ static const char roles_sql[] =
     "  CREATE ROLE iasql_engine LOGIN NOINHERIT; END IF; "
     "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'iasql_user') THEN "
     "  CREATE ROLE iasql_user NOLOGIN; END IF; "
-    "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = current_setting('iasql.init_rpc_role')) THEN "
+    "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = current_setting('iasql.init_rpc_role')) "
+    "THEN "
     "  EXECUTE format('CREATE ROLE %I LOGIN NOINHERIT', current_setting('iasql.init_rpc_role')); "
     "END IF; "
     "IF current_setting('iasql.init_verifier') <> '' THEN "
-    "  EXECUTE format('ALTER ROLE iasql_engine PASSWORD %L', current_setting('iasql.init_verifier')); "
+    "  EXECUTE format('ALTER ROLE iasql_engine PASSWORD %L', "
+    "current_setting('iasql.init_verifier')); "
     "END IF; "
     "EXECUTE format('GRANT CONNECT ON DATABASE %I TO iasql_engine, iasql_user, %I', "
     "               current_database(), current_setting('iasql.init_rpc_role')); "
@@ -166,7 +167,8 @@ static int init_in_txn(PGconn *conn, const init_facts *f, const char *loop, cm_e
     if (!rc)
         rc = cm_pg_run(conn, err, "SET LOCAL lock_timeout = '30s'", 0, NULL);
     if (!rc)
-        rc = cm_pg_run(conn, err, "SELECT pg_advisory_xact_lock(" ENG_STR(ENG_LOCK_CLASS) ", -1)", 0, NULL);
+        rc = cm_pg_run(conn, err, "SELECT pg_advisory_xact_lock(" ENG_STR(ENG_LOCK_CLASS) ", -1)",
+                       0, NULL);
     if (!rc && !f->dblink)
         rc = cm_pg_run(conn, err, "CREATE EXTENSION IF NOT EXISTS dblink", 0, NULL);
     if (!rc)
@@ -218,11 +220,12 @@ static int init_in_txn(PGconn *conn, const init_facts *f, const char *loop, cm_e
  * local user could act as the engine. */
 static void check_engine_login(PGconn *conn)
 {
-    const char *keys[] = {"host", "port", "dbname", "user", "password", "passfile",
-                          "connect_timeout", NULL};
+    const char *keys[] = {"host",     "port",     "dbname",          "user",
+                          "password", "passfile", "connect_timeout", NULL};
     const char *host = PQhost(conn);
-    const char *vals[] = {host && *host ? host : NULL, PQport(conn), PQdb(conn), "iasql_engine",
-                          "", "/nonexistent/iasql-no-passfile", "5", NULL};
+    const char *vals[] = {
+        host && *host ? host : NULL,      PQport(conn), PQdb(conn), "iasql_engine", "",
+        "/nonexistent/iasql-no-passfile", "5",          NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 0);
     if (PQstatus(c) == CONNECTION_OK && !PQconnectionUsedPassword(c))
         fprintf(stderr,

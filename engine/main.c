@@ -8,20 +8,19 @@
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage:\n"
-            "  iasql init    CONNINFO\n"
-            "  iasql run      CONNINFO [--journal DIR [--journal-adopt]] [--tail-ms N]\n"
-            "                 [--auto-apply SECONDS|off]\n"
-            "                 [--poll SECONDS|off] [--poll-grace SECONDS] [--parallel N]\n"
-            "  iasql commit   CONNINFO [MESSAGE]\n"
-            "  iasql preview  CONNINFO\n"
-            "  iasql sync     CONNINFO\n"
-            "  iasql rollback CONNINFO [COMMIT_ID]\n"
-            "  iasql journal dump|verify DIR [--json]\n"
-            "  iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n"
-            "  iasql journal rebuild CONNINFO --journal DIR\n"
-            "  iasql version\n");
+    fprintf(stderr, "usage:\n"
+                    "  iasql init    CONNINFO\n"
+                    "  iasql run      CONNINFO [--journal DIR [--journal-adopt]] [--tail-ms N]\n"
+                    "                 [--auto-apply SECONDS|off]\n"
+                    "                 [--poll SECONDS|off] [--poll-grace SECONDS] [--parallel N]\n"
+                    "  iasql commit   CONNINFO [MESSAGE]\n"
+                    "  iasql preview  CONNINFO\n"
+                    "  iasql sync     CONNINFO\n"
+                    "  iasql rollback CONNINFO [COMMIT_ID]\n"
+                    "  iasql journal dump|verify DIR [--json]\n"
+                    "  iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n"
+                    "  iasql journal rebuild CONNINFO --journal DIR\n"
+                    "  iasql version\n");
 }
 
 static int fail(const char *cmd, const cm_err *err)
@@ -49,7 +48,10 @@ static int cmd_run(int argc, char **argv)
         usage();
         return 2;
     }
-    eng_options opt = {.journal_dir = NULL, .tail_ms = 1000, .auto_apply_s = 120, .poll_s = 60,
+    eng_options opt = {.journal_dir = NULL,
+                       .tail_ms = 1000,
+                       .auto_apply_s = 120,
+                       .poll_s = 60,
                        .poll_grace_s = 60};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
@@ -87,8 +89,10 @@ static int cmd_run(int argc, char **argv)
             char *end;
             long n = strtol(v, &end, 10);
             if (!*v || *end || n < 1 || n > 16) {
-                fprintf(stderr, "iasql run: --parallel takes 1 to 16 actions per service, "
-                                "not %s\n", v);
+                fprintf(stderr,
+                        "iasql run: --parallel takes 1 to 16 actions per service, "
+                        "not %s\n",
+                        v);
                 return 2;
             }
             apl_set_parallel((int)n);
@@ -202,8 +206,8 @@ static const struct {
     int (*fn)(int argc, char **argv);
 } commands[] = {
     {"init", cmd_init},       {"run", cmd_run},         {"commit", cmd_commit},
-    {"preview", cmd_preview}, {"sync", cmd_sync}, {"rollback", cmd_rollback}, {"journal", cmd_journal},
-    {"version", cmd_version},
+    {"preview", cmd_preview}, {"sync", cmd_sync},       {"rollback", cmd_rollback},
+    {"journal", cmd_journal}, {"version", cmd_version},
 };
 
 int main(int argc, char **argv)

@@ -101,8 +101,8 @@ static int jnl_check_format(jnl *j, cm_err *err)
         rc = jnl_meta_put(t, "format", fmt, (size_t)n, err);
     } else if (!rc && (v.len != 1 || v.ptr[0] != '0' + JNL_FORMAT_VERSION)) {
         rc = cm_err_set(err, CM_ECORRUPT,
-                        "the journal in %s has format %.*s; this engine reads format %d",
-                        j->dir, (int)v.len, v.ptr, JNL_FORMAT_VERSION);
+                        "the journal in %s has format %.*s; this engine reads format %d", j->dir,
+                        (int)v.len, v.ptr, JNL_FORMAT_VERSION);
     }
     if (rc) {
         jnl_txn_abort(t);
@@ -139,8 +139,7 @@ int jnl_open(jnl **out, const char *dir, cm_err *err)
 {
     *out = NULL;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return cm_err_set(err, CM_EIO, "cannot create journal folder %s: %s", dir,
-                          strerror(errno));
+        return cm_err_set(err, CM_EIO, "cannot create journal folder %s: %s", dir, strerror(errno));
     jnl *j = calloc(1, sizeof *j);
     if (!j || !(j->dir = strdup(dir))) {
         free(j);
@@ -382,8 +381,7 @@ int jnl_commit_last(jnl_txn *t, jnl_commit *c, cm_err *err)
     return jnl_commit_decode(c, v.mv_data, v.mv_size, err);
 }
 
-int jnl_commit_each(jnl_txn *t, int (*fn)(void *arg, const jnl_commit *c), void *arg,
-                    cm_err *err)
+int jnl_commit_each(jnl_txn *t, int (*fn)(void *arg, const jnl_commit *c), void *arg, cm_err *err)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(t->txn, t->j->dbi[DB_COMMITS], &cur);
@@ -526,8 +524,11 @@ int jnl_state_set(jnl_txn *t, uint64_t commit_id, const char *table, uint64_t ro
         return 0;
     if (image && had && cur.len == len && memcmp(cur.ptr, image, len) == 0)
         return 0;
-    jnl_rec rec = {.type = JNL_REC_STATE, .commit_id = commit_id, .row_id = row_id,
-                   .ts_us = cm_now_us(), .table = {table, (uint32_t)strlen(table)},
+    jnl_rec rec = {.type = JNL_REC_STATE,
+                   .commit_id = commit_id,
+                   .row_id = row_id,
+                   .ts_us = cm_now_us(),
+                   .table = {table, (uint32_t)strlen(table)},
                    .a = {image, (uint32_t)len}};
     rc = jnl_append(t, &rec, NULL, err);
     if (rc)
@@ -564,8 +565,7 @@ void jnl_res_free(jnl_res *res, size_t n)
  * given. For each key calls fn; stops at the end of table's range. */
 typedef int (*idx_visit_fn)(void *arg, MDB_cursor *cur, const MDB_val *k, const MDB_val *v);
 
-static int idx_walk(jnl_txn *t, int db, const char *table, idx_visit_fn fn, void *arg,
-                    cm_err *err)
+static int idx_walk(jnl_txn *t, int db, const char *table, idx_visit_fn fn, void *arg, cm_err *err)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(t->txn, t->j->dbi[db], &cur);
@@ -626,8 +626,7 @@ static int list_visit(void *arg, MDB_cursor *cur, const MDB_val *k, const MDB_va
     return 0;
 }
 
-int jnl_idx_list(jnl_txn *t, jnl_idx idx, const char *table, jnl_res **out, size_t *n,
-                 cm_err *err)
+int jnl_idx_list(jnl_txn *t, jnl_idx idx, const char *table, jnl_res **out, size_t *n, cm_err *err)
 {
     list_acc acc = {NULL, 0, 0, idx != JNL_IDX_STATE};
     int rc = idx_walk(t, idx_db[idx], table, list_visit, &acc, err);
@@ -655,8 +654,7 @@ int jnl_idx_clear_table(jnl_txn *t, const char *table, cm_err *err)
     for (int i = 0; i < JNL_IDX_COUNT; i++) {
         int rc = idx_walk(t, idx_db[i], table, clear_visit, NULL, err);
         if (rc)
-            return rc == CM_EJOURNAL ? cm_err_set(err, rc, "cannot clear the resource index")
-                                     : rc;
+            return rc == CM_EJOURNAL ? cm_err_set(err, rc, "cannot clear the resource index") : rc;
     }
     return 0;
 }

@@ -20,11 +20,11 @@ typedef struct jnl_txn jnl_txn;
 typedef struct jnl_cursor jnl_cursor;
 
 typedef enum {
-    JNL_REC_EVENT = 1,  /* one row change captured from the database */
-    JNL_REC_INTENT = 2, /* a mutating cloud call about to be made */
-    JNL_REC_RESULT = 3, /* what that call did */
-    JNL_REC_MARK = 4,   /* a table was installed or uninstalled */
-    JNL_REC_STATE = 5,  /* the known cloud state of a resource changed (apply side) */
+    JNL_REC_EVENT = 1,    /* one row change captured from the database */
+    JNL_REC_INTENT = 2,   /* a mutating cloud call about to be made */
+    JNL_REC_RESULT = 3,   /* what that call did */
+    JNL_REC_MARK = 4,     /* a table was installed or uninstalled */
+    JNL_REC_STATE = 5,    /* the known cloud state of a resource changed (apply side) */
     JNL_REC_CONFLICT = 6, /* a poll found the cloud changed under a pending user change */
     JNL_REC_MAX = 6
 } jnl_rec_type;
@@ -43,10 +43,10 @@ typedef struct jnl_str {
  * (the field tables) and docs/journal.md. */
 typedef struct jnl_rec {
     uint8_t type;
-    uint8_t origin;  /* EVENT */
-    uint8_t op;      /* EVENT: jnl_op; MARK: jnl_mark_kind */
-    uint8_t action;  /* INTENT, RESULT: apl action code */
-    uint8_t ok;      /* RESULT */
+    uint8_t origin; /* EVENT */
+    uint8_t op;     /* EVENT: jnl_op; MARK: jnl_mark_kind */
+    uint8_t action; /* INTENT, RESULT: apl action code */
+    uint8_t ok;     /* RESULT */
     uint64_t row_id;
     uint64_t txid;      /* EVENT: source transaction id */
     uint64_t audit_id;  /* EVENT: iasql_audit_log.id */
@@ -69,8 +69,8 @@ typedef struct jnl_commit {
     uint64_t id;
     int64_t ts_us;
     uint8_t status;
-    uint64_t first_seq; /* first journal record written by this commit */
-    uint64_t last_seq;  /* the last journal record when the commit point was written */
+    uint64_t first_seq;   /* first journal record written by this commit */
+    uint64_t last_seq;    /* the last journal record when the commit point was written */
     uint64_t barrier_seq; /* last change event folded into this commit */
     uint64_t n_create, n_update, n_replace, n_delete, n_failed;
     jnl_str message;
@@ -118,8 +118,7 @@ int jnl_commit_get(jnl_txn *t, uint64_t id, jnl_commit *c, cm_err *err);
 /* The newest commit point; CM_ENOTFOUND when there is none. */
 int jnl_commit_last(jnl_txn *t, jnl_commit *c, cm_err *err);
 /* Calls fn for every commit point in id order; fn returning non-zero stops. */
-int jnl_commit_each(jnl_txn *t, int (*fn)(void *arg, const jnl_commit *c), void *arg,
-                    cm_err *err);
+int jnl_commit_each(jnl_txn *t, int (*fn)(void *arg, const jnl_commit *c), void *arg, cm_err *err);
 
 /* ---- small named values (tail position, identity) ---- */
 int jnl_meta_put(jnl_txn *t, const char *key, const void *val, size_t len, cm_err *err);
@@ -158,8 +157,7 @@ int jnl_latest_image(jnl_txn *t, const char *table, uint64_t row_id, json_t **ou
 int jnl_idx_del(jnl_txn *t, jnl_idx idx, const char *table, uint64_t row_id, cm_err *err);
 /* Copies out every key of idx (all tables when table is NULL); for the
  * seq-valued indexes res[i].seq holds the value. Free with jnl_res_free. */
-int jnl_idx_list(jnl_txn *t, jnl_idx idx, const char *table, jnl_res **out, size_t *n,
-                 cm_err *err);
+int jnl_idx_list(jnl_txn *t, jnl_idx idx, const char *table, jnl_res **out, size_t *n, cm_err *err);
 /* Removes every entry of every index for table (after an uninstall). */
 int jnl_idx_clear_table(jnl_txn *t, const char *table, cm_err *err);
 void jnl_res_free(jnl_res *res, size_t n);

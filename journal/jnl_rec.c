@@ -21,12 +21,16 @@ typedef struct jnl_field {
 #define R(member) offsetof(jnl_rec, member)
 #define C(member) offsetof(jnl_commit, member)
 
-static const jnl_field event_fields[] = {
-    {"origin", F_U8, R(origin)},      {"op", F_U8, R(op)},
-    {"row_id", F_U64, R(row_id)},     {"txid", F_U64, R(txid)},
-    {"audit_id", F_U64, R(audit_id)}, {"ts_us", F_I64, R(ts_us)},
-    {"table", F_STR, R(table)},       {"old", F_STR, R(a)},
-    {"new", F_STR, R(b)},             {NULL, 0, 0}};
+static const jnl_field event_fields[] = {{"origin", F_U8, R(origin)},
+                                         {"op", F_U8, R(op)},
+                                         {"row_id", F_U64, R(row_id)},
+                                         {"txid", F_U64, R(txid)},
+                                         {"audit_id", F_U64, R(audit_id)},
+                                         {"ts_us", F_I64, R(ts_us)},
+                                         {"table", F_STR, R(table)},
+                                         {"old", F_STR, R(a)},
+                                         {"new", F_STR, R(b)},
+                                         {NULL, 0, 0}};
 
 static const jnl_field intent_fields[] = {
     {"commit_id", F_U64, R(commit_id)}, {"row_id", F_U64, R(row_id)},
@@ -34,12 +38,15 @@ static const jnl_field intent_fields[] = {
     {"table", F_STR, R(table)},         {"token", F_STR, R(a)},
     {"desired", F_STR, R(b)},           {NULL, 0, 0}};
 
-static const jnl_field result_fields[] = {
-    {"commit_id", F_U64, R(commit_id)}, {"row_id", F_U64, R(row_id)},
-    {"action", F_U8, R(action)},        {"ok", F_U8, R(ok)},
-    {"ts_us", F_I64, R(ts_us)},         {"table", F_STR, R(table)},
-    {"cloud", F_STR, R(a)},             {"error", F_STR, R(b)},
-    {NULL, 0, 0}};
+static const jnl_field result_fields[] = {{"commit_id", F_U64, R(commit_id)},
+                                          {"row_id", F_U64, R(row_id)},
+                                          {"action", F_U8, R(action)},
+                                          {"ok", F_U8, R(ok)},
+                                          {"ts_us", F_I64, R(ts_us)},
+                                          {"table", F_STR, R(table)},
+                                          {"cloud", F_STR, R(a)},
+                                          {"error", F_STR, R(b)},
+                                          {NULL, 0, 0}};
 
 static const jnl_field mark_fields[] = {{"kind", F_U8, R(op)},
                                         {"ts_us", F_I64, R(ts_us)},
@@ -47,35 +54,28 @@ static const jnl_field mark_fields[] = {{"kind", F_U8, R(op)},
                                         {"module", F_STR, R(a)},
                                         {NULL, 0, 0}};
 
-static const jnl_field state_fields[] = {{"commit_id", F_U64, R(commit_id)},
-                                         {"row_id", F_U64, R(row_id)},
-                                         {"ts_us", F_I64, R(ts_us)},
-                                         {"table", F_STR, R(table)},
-                                         {"cloud", F_STR, R(a)},
-                                         {NULL, 0, 0}};
+static const jnl_field state_fields[] = {
+    {"commit_id", F_U64, R(commit_id)}, {"row_id", F_U64, R(row_id)}, {"ts_us", F_I64, R(ts_us)},
+    {"table", F_STR, R(table)},         {"cloud", F_STR, R(a)},       {NULL, 0, 0}};
 
-static const jnl_field conflict_fields[] = {{"row_id", F_U64, R(row_id)},
-                                            {"ts_us", F_I64, R(ts_us)},
-                                            {"table", F_STR, R(table)},
-                                            {"cloud", F_STR, R(a)},
-                                            {"message", F_STR, R(b)},
-                                            {NULL, 0, 0}};
+static const jnl_field conflict_fields[] = {
+    {"row_id", F_U64, R(row_id)}, {"ts_us", F_I64, R(ts_us)}, {"table", F_STR, R(table)},
+    {"cloud", F_STR, R(a)},       {"message", F_STR, R(b)},   {NULL, 0, 0}};
 
-static const jnl_field commit_fields[] = {
-    {"id", F_U64, C(id)},
-    {"ts_us", F_I64, C(ts_us)},
-    {"status", F_U8, C(status)},
-    {"first_seq", F_U64, C(first_seq)},
-    {"last_seq", F_U64, C(last_seq)},
-    {"barrier_seq", F_U64, C(barrier_seq)},
-    {"n_create", F_U64, C(n_create)},
-    {"n_update", F_U64, C(n_update)},
-    {"n_replace", F_U64, C(n_replace)},
-    {"n_delete", F_U64, C(n_delete)},
-    {"n_failed", F_U64, C(n_failed)},
-    {"message", F_STR, C(message)},
-    {"results", F_STR, C(results)},
-    {NULL, 0, 0}};
+static const jnl_field commit_fields[] = {{"id", F_U64, C(id)},
+                                          {"ts_us", F_I64, C(ts_us)},
+                                          {"status", F_U8, C(status)},
+                                          {"first_seq", F_U64, C(first_seq)},
+                                          {"last_seq", F_U64, C(last_seq)},
+                                          {"barrier_seq", F_U64, C(barrier_seq)},
+                                          {"n_create", F_U64, C(n_create)},
+                                          {"n_update", F_U64, C(n_update)},
+                                          {"n_replace", F_U64, C(n_replace)},
+                                          {"n_delete", F_U64, C(n_delete)},
+                                          {"n_failed", F_U64, C(n_failed)},
+                                          {"message", F_STR, C(message)},
+                                          {"results", F_STR, C(results)},
+                                          {NULL, 0, 0}};
 
 /* Indexed by jnl_rec_type. */
 static const struct {
@@ -178,8 +178,8 @@ static int decode_fields(const jnl_field *fields, void *base, const uint8_t *dat
             } else {
                 if (len - off < n)
                     return cm_err_set(err, CM_ECORRUPT,
-                                      "journal record field %s claims %u bytes, %zu left",
-                                      f->name, n, len - off);
+                                      "journal record field %s claims %u bytes, %zu left", f->name,
+                                      n, len - off);
                 s->ptr = (const char *)data + off;
                 s->len = n;
                 need = n;

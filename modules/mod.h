@@ -142,11 +142,11 @@ int mod_list_taped(mod_ctx *ctx, const mod_table *t, const char *const *regions,
 typedef struct mod_module {
     const char *name;
     const char *version;
-    const char *const *deps;       /* ends with NULL */
-    const char *install_sql;       /* creates the tables; run in one transaction */
-    const char *seed_sql;          /* optional, run after install with $1 = default region */
-    const char *uninstall_sql;     /* optional, run after the tables are dropped */
-    const char *pre_uninstall_sql; /* optional, run before (views over the tables) */
+    const char *const *deps;        /* ends with NULL */
+    const char *install_sql;        /* creates the tables; run in one transaction */
+    const char *seed_sql;           /* optional, run after install with $1 = default region */
+    const char *uninstall_sql;      /* optional, run after the tables are dropped */
+    const char *pre_uninstall_sql;  /* optional, run before (views over the tables) */
     const mod_table *const *tables; /* ends with NULL, parents before children */
 } mod_module;
 

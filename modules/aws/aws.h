@@ -44,9 +44,9 @@ int aws_client_new_with(aws_client **out, const aws_creds *creds, cm_err *err);
 void aws_client_free(aws_client *c);
 
 typedef struct aws_stats {
-    uint64_t requests;  /* HTTP requests sent, retries included */
-    uint64_t mutating;  /* of which change something: not GET/HEAD, nor an action
-                         * named Describe*, List*, Get* */
+    uint64_t requests; /* HTTP requests sent, retries included */
+    uint64_t mutating; /* of which change something: not GET/HEAD, nor an action
+                        * named Describe*, List*, Get* */
     uint64_t retries;
 } aws_stats;
 aws_stats aws_client_stats(const aws_client *c);
@@ -54,9 +54,9 @@ aws_stats aws_client_stats(const aws_client *c);
 typedef struct aws_request {
     const char *service; /* signing name and endpoint key: "s3", "sqs", ... */
     const char *region;
-    const char *method;  /* "GET", "PUT", ... */
-    const char *path;    /* already encoded, starts with '/' */
-    const char *query;   /* already encoded and sorted, no '?'; NULL for none */
+    const char *method; /* "GET", "PUT", ... */
+    const char *path;   /* already encoded, starts with '/' */
+    const char *query;  /* already encoded and sorted, no '?'; NULL for none */
     const void *body;
     size_t body_len;
     const char *content_type; /* NULL for none */
@@ -145,8 +145,7 @@ const char *aws_partition_of(const char *region);
  * the decoded answer (an object; {} for an empty body). On an AWS error,
  * code (if not NULL) receives its code. */
 int aws_json_call(aws_client *c, const char *service, const char *region, const char *target,
-                  const char *content_type, const json_t *body, json_t **out,
-                  cm_err *err);
+                  const char *content_type, const json_t *body, json_t **out, cm_err *err);
 
 /* A query-protocol call (SNS, IAM, STS): POST / with a form body of
  * Action, Version and params (an object of string, integer or boolean
@@ -154,8 +153,7 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
  * parsed XML answer; free it with xmlFreeDoc. */
 struct _xmlDoc;
 int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
-                   const char *action, const json_t *params, struct _xmlDoc **out,
-                   cm_err *err);
+                   const char *action, const json_t *params, struct _xmlDoc **out, cm_err *err);
 
 /* Decodes %XX escapes (IAM returns policy documents URL-encoded); a new
  * string, or NULL when out of memory. */

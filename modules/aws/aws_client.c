@@ -505,8 +505,7 @@ static bool read_only_action(const char *op)
 }
 
 int aws_json_call(aws_client *c, const char *service, const char *region, const char *target,
-                  const char *content_type, const json_t *body, json_t **out,
-                  cm_err *err)
+                  const char *content_type, const json_t *body, json_t **out, cm_err *err)
 {
     *out = NULL;
     char *text = json_dumps(body, JSON_COMPACT);
@@ -555,8 +554,7 @@ static int form_value(cm_buf *b, const json_t *v)
 }
 
 int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
-                   const char *action, const json_t *params, xmlDocPtr *out,
-                   cm_err *err)
+                   const char *action, const json_t *params, xmlDocPtr *out, cm_err *err)
 {
     *out = NULL;
     cm_buf form;

@@ -82,8 +82,8 @@ static const char *scope_region(const json_t *data)
 }
 
 /* {service}, {region} and {dnsSuffix} of template, into out. */
-static int expand(const char *template, const char *service, const char *region,
-                  const char *dns, cm_buf *out)
+static int expand(const char *template, const char *service, const char *region, const char *dns,
+                  cm_buf *out)
 {
     int rc = cm_buf_puts(out, "https://");
     for (const char *p = template; !rc && *p;) {

@@ -116,8 +116,8 @@ static void digest_body(EVP_MD_CTX *md, const char *p, size_t len)
             return;
         }
         const char *text = at + strlen(opens[which]);
-        const char *close = memmem(text, (size_t)(end - text), closes[which],
-                                   strlen(closes[which]));
+        const char *close =
+            memmem(text, (size_t)(end - text), closes[which], strlen(closes[which]));
         EVP_DigestUpdate(md, p, (size_t)(text - p));
         if (!close)
             return;
@@ -144,8 +144,8 @@ void aws_tape_record(aws_tape *t, const aws_request *req, const aws_response *re
 {
     if (!t || t->broken)
         return;
-    bool reads = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 ||
-                 req->read_only;
+    bool reads =
+        strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 || req->read_only;
     /* Only a definite answer to a question can be asked again. */
     if (!reads || (rc && rc != CM_ECLOUD)) {
         t->broken = true;

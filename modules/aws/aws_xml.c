@@ -89,12 +89,23 @@ int aws_xml_escape(cm_buf *b, const char *s)
     int rc = 0;
     for (; *s && !rc; s++) {
         switch (*s) {
-        case '&': rc = cm_buf_puts(b, "&amp;"); break;
-        case '<': rc = cm_buf_puts(b, "&lt;"); break;
-        case '>': rc = cm_buf_puts(b, "&gt;"); break;
-        case '"': rc = cm_buf_puts(b, "&quot;"); break;
-        case '\'': rc = cm_buf_puts(b, "&apos;"); break;
-        default: rc = cm_buf_append(b, s, 1);
+        case '&':
+            rc = cm_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            rc = cm_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            rc = cm_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            rc = cm_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            rc = cm_buf_puts(b, "&apos;");
+            break;
+        default:
+            rc = cm_buf_append(b, s, 1);
         }
     }
     return rc;

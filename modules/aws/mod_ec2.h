@@ -41,14 +41,13 @@ json_t *ec2_updated(const json_t *known, const json_t *desired, ...);
 /* Every item of the list set (e.g. "vpcSet") below the answer of a
  * Describe action, all pages: fn is called per item and returns non-zero
  * to stop with that code. params is taken. */
-int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *params,
-             const char *set, int (*fn)(mod_ctx *ctx, const char *region, xmlNodePtr item,
-                                        void *arg, cm_err *err),
+int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *params, const char *set,
+             int (*fn)(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err),
              void *arg, cm_err *err);
 
 /* The same over every region of a list call. */
-int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions,
-                    const char *action, const char *set,
+int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions, const char *action,
+                    const char *set,
                     int (*fn)(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg,
                               cm_err *err),
                     void *arg, cm_err *err);

@@ -42,8 +42,7 @@ static int key_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg
     return 0;
 }
 
-static int key_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
-                    cm_err *err)
+static int key_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
 {
     *out = json_array();
     int rc = 0;
@@ -55,10 +54,10 @@ static int key_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t *
 
 static int key_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    return ec2_read_one(ctx, ec2_str(image, "region"), "DescribeKeyPairs",
-                        json_pack("{s:s, s:b}", "KeyName.1", ec2_str(image, "name"),
-                                  "IncludePublicKey", 1),
-                        "keySet", key_row, out, err);
+    return ec2_read_one(
+        ctx, ec2_str(image, "region"), "DescribeKeyPairs",
+        json_pack("{s:s, s:b}", "KeyName.1", ec2_str(image, "name"), "IncludePublicKey", 1),
+        "keySet", key_row, out, err);
 }
 
 static int key_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
@@ -69,8 +68,8 @@ static int key_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
                           "public_key is required to create a key pair (iasql imports public "
                           "keys; a private key never enters the database)");
     int rc = ec2_op(ctx, ec2_str(desired, "region"), "ImportKeyPair",
-                    json_pack("{s:s, s:o}", "KeyName", name, "PublicKeyMaterial", ec2_blob(pub)), NULL,
-                    NULL, err, name);
+                    json_pack("{s:s, s:o}", "KeyName", name, "PublicKeyMaterial", ec2_blob(pub)),
+                    NULL, NULL, err, name);
     if (rc && strcmp(err->cloud_code, "InvalidKeyPair.Duplicate") != 0)
         return rc;
     cm_err_clear(err);
@@ -110,8 +109,8 @@ static json_t *instance_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
     if (strcmp(state, "terminated") == 0 || strcmp(state, "shutting-down") == 0)
         return NULL;
     /* pending counts as running, stopping as stopped: where it is going */
-    const char *st = strcmp(state, "stopped") == 0 || strcmp(state, "stopping") == 0 ? "stopped"
-                                                                                      : "running";
+    const char *st =
+        strcmp(state, "stopped") == 0 || strcmp(state, "stopping") == 0 ? "stopped" : "running";
     json_t *groups = json_array();
     xmlNodePtr set = aws_xml_child(item, "groupSet");
     json_t *list[16];
@@ -122,12 +121,13 @@ static json_t *instance_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
     qsort(list, n, sizeof *list, str_cmp);
     for (size_t i = 0; i < n; i++)
         json_array_append_new(groups, list[i]);
-    return ec2_owned(item, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "ami",
-                     ec2_text(item, "imageId"), "instance_type", ec2_text(item, "instanceType"),
-                     "subnet", ec2_text(item, "subnetId"), "key_pair", ec2_text(item, "keyName"),
-                     "security_groups", groups, "state", st, "region", region, "tags",
-                     ec2_tags(item), "instance_id", ec2_text(item, "instanceId"),
-                     "private_ip_address", ec2_text(item, "privateIpAddress")));
+    return ec2_owned(
+        item, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "ami",
+                        ec2_text(item, "imageId"), "instance_type", ec2_text(item, "instanceType"),
+                        "subnet", ec2_text(item, "subnetId"), "key_pair", ec2_text(item, "keyName"),
+                        "security_groups", groups, "state", st, "region", region, "tags",
+                        ec2_tags(item), "instance_id", ec2_text(item, "instanceId"),
+                        "private_ip_address", ec2_text(item, "privateIpAddress")));
 }
 
 typedef struct collect {
@@ -171,8 +171,8 @@ static int instance_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err
         return cm_err_set(err, CM_ENOTFOUND, "no instance_id to read by");
     }
     collect c = {json_array()};
-    int rc = ec2_each(ctx, region, "DescribeInstances", p, "reservationSet", instance_each, &c,
-                      err);
+    int rc =
+        ec2_each(ctx, region, "DescribeInstances", p, "reservationSet", instance_each, &c, err);
     if (rc && strstr(err->msg, "NotFound")) {
         cm_err_clear(err);
         rc = CM_ENOTFOUND;
@@ -196,8 +196,8 @@ static int probe_state(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
     json_t *p = json_pack("{s:s}", "InstanceId.1", ec2_str(w->image, "instance_id"));
     xmlDocPtr doc;
     xmlNodePtr root;
-    int rc = ec2_op(ctx, ec2_str(w->image, "region"), "DescribeInstances", p, &doc, &root,
-                    err, ec2_str(w->image, "instance_id"));
+    int rc = ec2_op(ctx, ec2_str(w->image, "region"), "DescribeInstances", p, &doc, &root, err,
+                    ec2_str(w->image, "instance_id"));
     if (rc && strstr(err->cloud_code, "NotFound")) { /* not visible yet, or long gone */
         cm_err_clear(err);
         *done = !w->want;
@@ -206,9 +206,9 @@ static int probe_state(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
     if (rc)
         return rc;
     char state[32] = "";
-    aws_xml_child_text(aws_xml_child(aws_xml_path(root, "reservationSet/item/instancesSet/item"),
-                                     "instanceState"),
-                       "name", state, sizeof state);
+    aws_xml_child_text(
+        aws_xml_child(aws_xml_path(root, "reservationSet/item/instancesSet/item"), "instanceState"),
+        "name", state, sizeof state);
     xmlFreeDoc(doc);
     *done = w->want ? strcmp(state, w->want) == 0 : (!state[0] || strcmp(state, "terminated") == 0);
     return 0;
@@ -248,8 +248,7 @@ static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
     ec2_tag_spec(ctx, p, "instance", json_object_get(desired, "tags"));
     xmlDocPtr doc;
     xmlNodePtr root;
-    int rc = ec2_op(ctx, region, "RunInstances", p, &doc, &root, err,
-                    ec2_str(desired, "ami"));
+    int rc = ec2_op(ctx, region, "RunInstances", p, &doc, &root, err, ec2_str(desired, "ami"));
     if (rc)
         return rc;
     xmlNodePtr inst = aws_xml_path(root, "instancesSet/item");
@@ -269,8 +268,8 @@ static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
     return rc;
 }
 
-static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desired,
-                           json_t **out, cm_err *err)
+static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                           cm_err *err)
 {
     const char *region = ec2_str(known, "region"), *id = ec2_str(known, "instance_id");
     int rc = 0;
@@ -308,14 +307,10 @@ static int instance_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     return rc;
 }
 
-static const mod_table_ops key_ops = {key_list, key_create, key_update, key_read, key_remove,
-                                      NULL};
-static const mod_column key_columns[] = {{"name", MOD_COL_CLOUD_ID},
-                                         {"region", IMM},
-                                         {"public_key", IMM},
-                                         {"key_pair_id", OWNED},
-                                         {"fingerprint", OWNED},
-                                         {NULL, 0}};
+static const mod_table_ops key_ops = {key_list, key_create, key_update, key_read, key_remove, NULL};
+static const mod_column key_columns[] = {{"name", MOD_COL_CLOUD_ID}, {"region", IMM},
+                                         {"public_key", IMM},        {"key_pair_id", OWNED},
+                                         {"fingerprint", OWNED},     {NULL, 0}};
 static const mod_table key_table = {"key_pair", key_columns, &key_ops, "ec2"};
 
 static const mod_table_ops instance_ops = {instance_list, instance_create, instance_update,

@@ -36,8 +36,8 @@ static int bucket_path(cm_buf *b, const char *name, const char *suffix)
 
 /* One S3 call on a bucket: method, sub-resource query, optional body. */
 static int s3_call(mod_ctx *ctx, const char *method, const char *name, const char *region,
-                   const char *query, const cm_buf *body, bool md5, aws_response *resp,
-                   cm_err *err, const char *what)
+                   const char *query, const cm_buf *body, bool md5, aws_response *resp, cm_err *err,
+                   const char *what)
 {
     cm_buf path;
     cm_buf_init(&path, 4096);
@@ -92,7 +92,8 @@ static int bucket_tags(mod_ctx *ctx, const char *name, const char *region, json_
     aws_response_init(&resp);
     int rc = s3_call(ctx, "GET", name, region, "tagging=", NULL, false, &resp, err,
                      "reading the tags of");
-    if (rc && (strcmp(resp.code, "NoSuchTagSet") == 0 || strcmp(resp.code, "NotImplemented") == 0)) {
+    if (rc &&
+        (strcmp(resp.code, "NoSuchTagSet") == 0 || strcmp(resp.code, "NotImplemented") == 0)) {
         cm_err_clear(err);
         rc = 0;
     } else if (!rc) {
@@ -124,8 +125,8 @@ static int list_buckets(mod_ctx *ctx, json_t **out, cm_err *err)
 {
     aws_response resp;
     aws_response_init(&resp);
-    aws_request req = {.service = "s3", .region = ctx->default_region, .method = "GET",
-                       .path = "/"};
+    aws_request req = {
+        .service = "s3", .region = ctx->default_region, .method = "GET", .path = "/"};
     int rc = mod_aws_call(ctx, &req, &resp, err, "listing buckets");
     *out = NULL;
     if (!rc) {
@@ -151,8 +152,8 @@ static int list_buckets(mod_ctx *ctx, json_t **out, cm_err *err)
 
 /* ---------------------------------------------- policy, versioning, public access block */
 
-static const char *const pab_flags[] = {"BlockPublicAcls", "IgnorePublicAcls",
-                                        "BlockPublicPolicy", "RestrictPublicBuckets"};
+static const char *const pab_flags[] = {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                                        "RestrictPublicBuckets"};
 
 /* GET of a bucket sub-resource; *none is set (and 0 returned) when S3
  * answers none_code, the "not configured" error of that sub-resource, or
@@ -199,8 +200,9 @@ static int read_settings(mod_ctx *ctx, const char *name, const char *region, jso
     if (!rc)
         json_object_set_new(row, "versioning", json_string(status[0] ? status : "Disabled"));
     if (!rc)
-        rc = get_sub(ctx, name, region, "publicAccessBlock=", "NoSuchPublicAccessBlockConfiguration",
-                     &resp, &none, err);
+        rc =
+            get_sub(ctx, name, region, "publicAccessBlock=", "NoSuchPublicAccessBlockConfiguration",
+                    &resp, &none, err);
     if (!rc && !none) {
         xmlDocPtr doc;
         rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
@@ -391,8 +393,7 @@ static int put_tags(mod_ctx *ctx, const char *name, const char *region, const js
         cm_buf_init(&body, 1 << 20);
         rc = tagging_body(tags, &body) ? cm_err_set(err, CM_EINVAL, "tags too large") : 0;
         if (!rc)
-            rc = s3_call(ctx, "PUT", name, region, "tagging=", &body, true, &resp, err,
-                         "tagging");
+            rc = s3_call(ctx, "PUT", name, region, "tagging=", &body, true, &resp, err, "tagging");
         cm_buf_free(&body);
     }
     /* A store without tagging (some S3 emulators) loses only the owner tag
@@ -420,10 +421,11 @@ static int s3_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     cm_buf body;
     cm_buf_init(&body, 4096);
     if (strcmp(region, "us-east-1") != 0)
-        cm_buf_printf(&body,
-                      "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                      "<LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>",
-                      region);
+        cm_buf_printf(
+            &body,
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+            "<LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>",
+            region);
     aws_response resp;
     aws_response_init(&resp);
     rc = s3_call(ctx, "PUT", name, region, NULL, body.len ? &body : NULL, false, &resp, err,
@@ -462,7 +464,8 @@ static int s3_fill_owned(mod_ctx *ctx, json_t *images, cm_err *err)
     json_t *img;
     json_array_foreach(images, i, img)
     {
-        json_t *date = json_object_get(all, cm_json_str(img, "name") ? cm_json_str(img, "name") : "");
+        json_t *date =
+            json_object_get(all, cm_json_str(img, "name") ? cm_json_str(img, "name") : "");
         if (json_is_string(date))
             json_object_set(img, "created_at", date);
     }
@@ -524,9 +527,9 @@ static int s3_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
     rc = bucket_tags(ctx, name, region, &tags, err);
     if (rc)
         return rc;
-    json_t *row = mod_take_owner(json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region",
-                                           region, "tags", tags, "created_at",
-                                           json_object_get(image, "created_at")));
+    json_t *row =
+        mod_take_owner(json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region", region, "tags",
+                                 tags, "created_at", json_object_get(image, "created_at")));
     rc = read_settings(ctx, name, region, row, err);
     if (rc) {
         json_decref(row);

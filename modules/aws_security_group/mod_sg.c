@@ -19,9 +19,10 @@ static json_t *sg_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
         json_decref(vpc);
         return NULL;
     }
-    return ec2_owned(item, json_pack("{s:o, s:o, s:o, s:s, s:o, s:o}", "group_name", ec2_text(item, "groupName"),
-                     "description", ec2_text(item, "groupDescription"), "vpc", vpc, "region",
-                     region, "tags", ec2_tags(item), "group_id", ec2_text(item, "groupId")));
+    return ec2_owned(
+        item, json_pack("{s:o, s:o, s:o, s:s, s:o, s:o}", "group_name", ec2_text(item, "groupName"),
+                        "description", ec2_text(item, "groupDescription"), "vpc", vpc, "region",
+                        region, "tags", ec2_tags(item), "group_id", ec2_text(item, "groupId")));
 }
 
 static int sg_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
@@ -33,12 +34,11 @@ static int sg_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg,
     return 0;
 }
 
-static int sg_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
-                   cm_err *err)
+static int sg_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
 {
     *out = json_array();
-    return ec2_each_region(ctx, regions, n, "DescribeSecurityGroups", "securityGroupInfo",
-                           sg_each, *out, err);
+    return ec2_each_region(ctx, regions, n, "DescribeSecurityGroups", "securityGroupInfo", sg_each,
+                           *out, err);
 }
 
 static int sg_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -89,8 +89,8 @@ static int sg_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
 static int sg_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
                      cm_err *err)
 {
-    int rc = ec2_retag(ctx, ec2_str(known, "region"), ec2_str(known, "group_id"), known, desired,
-                       err);
+    int rc =
+        ec2_retag(ctx, ec2_str(known, "region"), ec2_str(known, "group_id"), known, desired, err);
     if (!rc)
         *out = ec2_updated(known, desired, "group_id", NULL);
     return rc;
@@ -103,10 +103,12 @@ static int sg_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
         return 0;
     int rc = ec2_op(ctx, ec2_str(known, "region"), "DeleteSecurityGroup",
                     json_pack("{s:s}", "GroupId", id), NULL, NULL, err, id);
-    if (rc && (strcmp(err->cloud_code, "CannotDelete") == 0 || strcmp(err->cloud_code, "InvalidGroup.Reserved") == 0))
+    if (rc && (strcmp(err->cloud_code, "CannotDelete") == 0 ||
+               strcmp(err->cloud_code, "InvalidGroup.Reserved") == 0))
         return cm_err_set(err, CM_ECLOUD,
                           "%s is the default security group of its VPC: AWS deletes it only "
-                          "with the VPC", id);
+                          "with the VPC",
+                          id);
     return rc;
 }
 
@@ -124,15 +126,14 @@ static json_t *rule_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
     json_t *proto = ec2_text(item, "ipProtocol");
     bool all = json_is_string(proto) && strcmp(json_string_value(proto), "-1") == 0;
     xmlNodePtr ref = aws_xml_child(item, "referencedGroupInfo");
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o}", "security_group",
-                     ec2_text(item, "groupId"), "is_egress", ec2_bool(item, "isEgress"),
-                     "ip_protocol", proto, "from_port",
-                     all ? json_null() : ec2_int(item, "fromPort"), "to_port",
-                     all ? json_null() : ec2_int(item, "toPort"), "cidr_ipv4",
-                     ec2_text(item, "cidrIpv4"), "source_security_group",
-                     ref ? ec2_text(ref, "groupId") : json_null(), "description",
-                     ec2_text(item, "description"), "region", region, "security_group_rule_id",
-                     ec2_text(item, "securityGroupRuleId"));
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o}", "security_group",
+        ec2_text(item, "groupId"), "is_egress", ec2_bool(item, "isEgress"), "ip_protocol", proto,
+        "from_port", all ? json_null() : ec2_int(item, "fromPort"), "to_port",
+        all ? json_null() : ec2_int(item, "toPort"), "cidr_ipv4", ec2_text(item, "cidrIpv4"),
+        "source_security_group", ref ? ec2_text(ref, "groupId") : json_null(), "description",
+        ec2_text(item, "description"), "region", region, "security_group_rule_id",
+        ec2_text(item, "securityGroupRuleId"));
 }
 
 static int rule_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
@@ -142,12 +143,11 @@ static int rule_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *ar
     return 0;
 }
 
-static int rule_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
-                     cm_err *err)
+static int rule_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
 {
     *out = json_array();
-    return ec2_each_region(ctx, regions, n, "DescribeSecurityGroupRules",
-                           "securityGroupRuleSet", rule_each, *out, err);
+    return ec2_each_region(ctx, regions, n, "DescribeSecurityGroupRules", "securityGroupRuleSet",
+                           rule_each, *out, err);
 }
 
 static int rule_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -211,7 +211,8 @@ static int rule_existing(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
         json_decref(row);
     }
     xmlFreeDoc(doc);
-    return *out ? 0 : cm_err_set(err, CM_ENOTFOUND, "EC2 says the rule exists but lists none like it");
+    return *out ? 0
+                : cm_err_set(err, CM_ENOTFOUND, "EC2 says the rule exists but lists none like it");
 }
 
 static int rule_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
@@ -237,7 +238,8 @@ static int rule_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     }
     xmlDocPtr doc;
     xmlNodePtr root;
-    int rc = ec2_op(ctx, ec2_str(desired, "region"), rule_action(desired, true), p, &doc, &root, err, ec2_str(desired, "security_group"));
+    int rc = ec2_op(ctx, ec2_str(desired, "region"), rule_action(desired, true), p, &doc, &root,
+                    err, ec2_str(desired, "security_group"));
     if (rc && strcmp(err->cloud_code, "InvalidPermission.Duplicate") == 0) {
         cm_err_clear(err);
         return rule_existing(ctx, desired, out, err);
@@ -245,8 +247,8 @@ static int rule_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     if (rc)
         return rc;
     char id[64];
-    aws_xml_child_text(aws_xml_path(root, "securityGroupRuleSet/item"), "securityGroupRuleId",
-                       id, sizeof id);
+    aws_xml_child_text(aws_xml_path(root, "securityGroupRuleSet/item"), "securityGroupRuleId", id,
+                       sizeof id);
     xmlFreeDoc(doc);
     *out = json_deep_copy(desired);
     json_object_set_new(*out, "security_group_rule_id", id[0] ? json_string(id) : json_null());
@@ -275,26 +277,29 @@ static int rule_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 }
 
 static const mod_table_ops sg_ops = {sg_list, sg_create, sg_update, sg_read, sg_remove, NULL};
-static const mod_column sg_columns[] = {
-    {"group_id", CID}, {"group_name", IMM | MOD_COL_UNIQUE}, {"description", IMM}, {"vpc", IMM, "vpc"},
-    {"region", IMM}, {"tags", 0}, {NULL, 0}};
-static const mod_table sg_table = {"security_group", sg_columns, &sg_ops, "ec2", sg_implicit,
-                                   "vpc"};
+static const mod_column sg_columns[] = {{"group_id", CID},
+                                        {"group_name", IMM | MOD_COL_UNIQUE},
+                                        {"description", IMM},
+                                        {"vpc", IMM, "vpc"},
+                                        {"region", IMM},
+                                        {"tags", 0},
+                                        {NULL, 0}};
+static const mod_table sg_table = {"security_group", sg_columns, &sg_ops, "ec2",
+                                   sg_implicit,      "vpc"};
 
-static const mod_table_ops rule_ops = {rule_list, rule_create, rule_update, rule_read,
-                                       rule_remove, NULL};
-static const mod_column rule_columns[] = {
-    {"security_group_rule_id", CID},
-    {"security_group", IMM, "security_group"},
-    {"is_egress", IMM},
-    {"ip_protocol", IMM},
-    {"from_port", IMM},
-    {"to_port", IMM},
-    {"cidr_ipv4", IMM},
-    {"source_security_group", IMM, "security_group"},
-    {"description", IMM},
-    {"region", IMM},
-    {NULL, 0}};
+static const mod_table_ops rule_ops = {rule_list, rule_create, rule_update,
+                                       rule_read, rule_remove, NULL};
+static const mod_column rule_columns[] = {{"security_group_rule_id", CID},
+                                          {"security_group", IMM, "security_group"},
+                                          {"is_egress", IMM},
+                                          {"ip_protocol", IMM},
+                                          {"from_port", IMM},
+                                          {"to_port", IMM},
+                                          {"cidr_ipv4", IMM},
+                                          {"source_security_group", IMM, "security_group"},
+                                          {"description", IMM},
+                                          {"region", IMM},
+                                          {NULL, 0}};
 /* The rules AWS gives a group: every group's egress of all traffic to
  * 0.0.0.0/0, and the default group's ingress of all traffic from itself
  * (references as row ids, as a list gives them to the poll). */
@@ -312,8 +317,8 @@ static bool rule_with_parent(const json_t *row)
            json_equal(src, json_object_get(row, "security_group"));
 }
 
-static const mod_table rule_table = {"security_group_rule", rule_columns, &rule_ops, "ec2",
-                                     NULL, "security_group", rule_with_parent};
+static const mod_table rule_table = {"security_group_rule", rule_columns,    &rule_ops, "ec2", NULL,
+                                     "security_group",      rule_with_parent};
 
 static const mod_table *const sg_tables[] = {&sg_table, &rule_table, NULL};
 static const char *const sg_deps[] = {"aws_vpc", NULL};

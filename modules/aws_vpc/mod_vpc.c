@@ -20,9 +20,8 @@ static int keep_row(json_t *rows, json_t *row)
 
 /* An id-named read: Action with <id_param>.1 = the image's id column, or,
  * when the image has none yet, the resource tagged with the token. */
-static int read_by_id(mod_ctx *ctx, const json_t *image, const char *id_col,
-                      const char *id_param, const char *action, const char *set, ec2_row_fn fn,
-                      json_t **out, cm_err *err)
+static int read_by_id(mod_ctx *ctx, const json_t *image, const char *id_col, const char *id_param,
+                      const char *action, const char *set, ec2_row_fn fn, json_t **out, cm_err *err)
 {
     const char *region = ec2_str(image, "region");
     const char *id = ec2_str(image, id_col);
@@ -47,8 +46,8 @@ static int vpc_attribute(mod_ctx *ctx, const char *region, const char *vpc_id, c
     xmlDocPtr doc;
     xmlNodePtr root;
     int rc = ec2_op(ctx, region, "DescribeVpcAttribute",
-                    json_pack("{s:s, s:s}", "VpcId", vpc_id, "Attribute", attr), &doc, &root,
-                    err, vpc_id);
+                    json_pack("{s:s, s:s}", "VpcId", vpc_id, "Attribute", attr), &doc, &root, err,
+                    vpc_id);
     if (rc)
         return rc;
     char elem[64];
@@ -66,9 +65,9 @@ static json_t *vpc_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
     if (strcmp(state, "deleted") == 0)
         return NULL;
     json_t *row = ec2_owned(item, json_pack("{s:o, s:s, s:o, s:o, s:o}", "cidr_block",
-                            ec2_text(item, "cidrBlock"), "region", region, "tags", ec2_tags(item),
-                            "vpc_id", ec2_text(item, "vpcId"), "is_default",
-                            ec2_bool(item, "isDefault")));
+                                            ec2_text(item, "cidrBlock"), "region", region, "tags",
+                                            ec2_tags(item), "vpc_id", ec2_text(item, "vpcId"),
+                                            "is_default", ec2_bool(item, "isDefault")));
     const char *id = ec2_str(row, "vpc_id");
     static const char *const attrs[][2] = {{"enableDnsSupport", "enable_dns_support"},
                                            {"enableDnsHostnames", "enable_dns_hostnames"}};
@@ -90,8 +89,7 @@ static int vpc_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg
     return keep_row(arg, vpc_row(ctx, region, item));
 }
 
-static int vpc_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
-                    cm_err *err)
+static int vpc_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
 {
     *out = json_array();
     return ec2_each_region(ctx, regions, n, "DescribeVpcs", "vpcSet", vpc_each, *out, err);
@@ -119,8 +117,7 @@ static int vpc_set_dns(mod_ctx *ctx, const char *region, const char *id, const j
         if (w == h)
             continue;
         rc = ec2_op(ctx, region, "ModifyVpcAttribute",
-                    json_pack("{s:s, s:b}", "VpcId", id, cols[i][1], w), NULL, NULL, err,
-                    id);
+                    json_pack("{s:s, s:b}", "VpcId", id, cols[i][1], w), NULL, NULL, err, id);
     }
     return rc;
 }
@@ -164,16 +161,16 @@ static int vpc_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 static json_t *subnet_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
 {
     (void)ctx;
-    return ec2_owned(item, json_pack("{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "vpc", ec2_text(item, "vpcId"),
-                     "cidr_block", ec2_text(item, "cidrBlock"), "availability_zone",
-                     ec2_text(item, "availabilityZone"), "region", region,
-                     "map_public_ip_on_launch", ec2_bool(item, "mapPublicIpOnLaunch"), "tags",
-                     ec2_tags(item), "subnet_id", ec2_text(item, "subnetId"), "default_for_az",
-                     ec2_bool(item, "defaultForAz")));
+    return ec2_owned(
+        item,
+        json_pack("{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "vpc", ec2_text(item, "vpcId"),
+                  "cidr_block", ec2_text(item, "cidrBlock"), "availability_zone",
+                  ec2_text(item, "availabilityZone"), "region", region, "map_public_ip_on_launch",
+                  ec2_bool(item, "mapPublicIpOnLaunch"), "tags", ec2_tags(item), "subnet_id",
+                  ec2_text(item, "subnetId"), "default_for_az", ec2_bool(item, "defaultForAz")));
 }
 
-static int subnet_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg,
-                       cm_err *err)
+static int subnet_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
 {
     (void)err;
     return keep_row(arg, subnet_row(ctx, region, item));
@@ -183,8 +180,7 @@ static int subnet_list(mod_ctx *ctx, const char *const *regions, size_t n, json_
                        cm_err *err)
 {
     *out = json_array();
-    return ec2_each_region(ctx, regions, n, "DescribeSubnets", "subnetSet", subnet_each, *out,
-                           err);
+    return ec2_each_region(ctx, regions, n, "DescribeSubnets", "subnetSet", subnet_each, *out, err);
 }
 
 static int subnet_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -193,8 +189,7 @@ static int subnet_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *
                       subnet_row, out, err);
 }
 
-static int subnet_public_ip(mod_ctx *ctx, const char *region, const char *id, bool on,
-                            cm_err *err)
+static int subnet_public_ip(mod_ctx *ctx, const char *region, const char *id, bool on, cm_err *err)
 {
     return ec2_op(ctx, region, "ModifySubnetAttribute",
                   json_pack("{s:s, s:b}", "SubnetId", id, "MapPublicIpOnLaunch.Value", on), NULL,
@@ -209,8 +204,7 @@ static int subnet_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
                           ec2_str(desired, "availability_zone"));
     char id[64];
     int rc = ec2_create(ctx, region, "CreateSubnet", p, "subnet", json_object_get(desired, "tags"),
-                        "subnet/subnetId", id, sizeof id, err,
-                        ec2_str(desired, "cidr_block"));
+                        "subnet/subnetId", id, sizeof id, err, ec2_str(desired, "cidr_block"));
     if (rc)
         return rc;
     if (json_is_true(json_object_get(desired, "map_public_ip_on_launch")))
@@ -247,9 +241,10 @@ static json_t *igw_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
 {
     (void)ctx;
     xmlNodePtr att = aws_xml_path(item, "attachmentSet/item");
-    return ec2_owned(item, json_pack("{s:o, s:s, s:o, s:o}", "vpc", att ? ec2_text(att, "vpcId") : json_null(),
-                     "region", region, "tags", ec2_tags(item), "internet_gateway_id",
-                     ec2_text(item, "internetGatewayId")));
+    return ec2_owned(item, json_pack("{s:o, s:s, s:o, s:o}", "vpc",
+                                     att ? ec2_text(att, "vpcId") : json_null(), "region", region,
+                                     "tags", ec2_tags(item), "internet_gateway_id",
+                                     ec2_text(item, "internetGatewayId")));
 }
 
 static int igw_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
@@ -258,8 +253,7 @@ static int igw_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg
     return keep_row(arg, igw_row(ctx, region, item));
 }
 
-static int igw_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
-                    cm_err *err)
+static int igw_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
 {
     *out = json_array();
     return ec2_each_region(ctx, regions, n, "DescribeInternetGateways", "internetGatewaySet",
@@ -276,8 +270,8 @@ static int igw_attach(mod_ctx *ctx, const char *region, const char *id, const ch
                       bool attach, cm_err *err)
 {
     return ec2_op(ctx, region, attach ? "AttachInternetGateway" : "DetachInternetGateway",
-                  json_pack("{s:s, s:s}", "InternetGatewayId", id, "VpcId", vpc), NULL, NULL,
-                  err, id);
+                  json_pack("{s:s, s:s}", "InternetGatewayId", id, "VpcId", vpc), NULL, NULL, err,
+                  id);
 }
 
 static int igw_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
@@ -342,9 +336,9 @@ static json_t *rtb_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
         aws_xml_child_text(a, "main", m, sizeof m);
         main = main || strcmp(m, "true") == 0;
     }
-    return ec2_owned(item, json_pack("{s:o, s:s, s:o, s:o, s:b}", "vpc", ec2_text(item, "vpcId"), "region",
-                     region, "tags", ec2_tags(item), "route_table_id",
-                     ec2_text(item, "routeTableId"), "main", main));
+    return ec2_owned(item, json_pack("{s:o, s:s, s:o, s:o, s:b}", "vpc", ec2_text(item, "vpcId"),
+                                     "region", region, "tags", ec2_tags(item), "route_table_id",
+                                     ec2_text(item, "routeTableId"), "main", main));
 }
 
 static int rtb_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
@@ -353,12 +347,11 @@ static int rtb_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg
     return keep_row(arg, rtb_row(ctx, region, item));
 }
 
-static int rtb_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
-                    cm_err *err)
+static int rtb_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
 {
     *out = json_array();
-    return ec2_each_region(ctx, regions, n, "DescribeRouteTables", "routeTableSet", rtb_each,
-                           *out, err);
+    return ec2_each_region(ctx, regions, n, "DescribeRouteTables", "routeTableSet", rtb_each, *out,
+                           err);
 }
 
 static int rtb_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -373,8 +366,8 @@ static int rtb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     char id[64];
     int rc = ec2_create(ctx, region, "CreateRouteTable",
                         json_pack("{s:s}", "VpcId", ec2_str(desired, "vpc")), "route-table",
-                        json_object_get(desired, "tags"), "routeTable/routeTableId", id,
-                        sizeof id, err, ec2_str(desired, "vpc"));
+                        json_object_get(desired, "tags"), "routeTable/routeTableId", id, sizeof id,
+                        err, ec2_str(desired, "vpc"));
     if (rc)
         return rc;
     *out = json_deep_copy(desired);
@@ -422,10 +415,9 @@ static void route_rows(xmlNodePtr table, const char *region, const char *only_de
         if (!local && strncmp(gw, "igw-", 4) != 0)
             continue;
         json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:b, s:s}", "route_table", rtb,
-                                              "destination_cidr_block", dest,
-                                              "internet_gateway",
-                                              local ? json_null() : json_string(gw), "local",
-                                              local, "region", region));
+                                              "destination_cidr_block", dest, "internet_gateway",
+                                              local ? json_null() : json_string(gw), "local", local,
+                                              "region", region));
     }
 }
 
@@ -437,8 +429,7 @@ static int route_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *a
     return 0;
 }
 
-static int route_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
-                      cm_err *err)
+static int route_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
 {
     *out = json_array();
     return ec2_each_region(ctx, regions, n, "DescribeRouteTables", "routeTableSet", route_each,
@@ -513,45 +504,55 @@ static bool route_implicit(const json_t *known)
 
 /* ---- the module ---- */
 
-static const mod_table_ops vpc_ops = {vpc_list, vpc_create, vpc_update, vpc_read, vpc_remove,
-                                      NULL};
-static const mod_column vpc_columns[] = {
-    {"vpc_id", CID}, {"cidr_block", IMM}, {"region", IMM}, {"enable_dns_support", 0},
-    {"enable_dns_hostnames", 0}, {"tags", 0}, {"is_default", OWNED}, {NULL, 0}};
+static const mod_table_ops vpc_ops = {vpc_list, vpc_create, vpc_update, vpc_read, vpc_remove, NULL};
+static const mod_column vpc_columns[] = {{"vpc_id", CID},
+                                         {"cidr_block", IMM},
+                                         {"region", IMM},
+                                         {"enable_dns_support", 0},
+                                         {"enable_dns_hostnames", 0},
+                                         {"tags", 0},
+                                         {"is_default", OWNED},
+                                         {NULL, 0}};
 static const mod_table vpc_table = {"vpc", vpc_columns, &vpc_ops, "ec2"};
 
-static const mod_table_ops subnet_ops = {subnet_list, subnet_create, subnet_update, subnet_read,
-                                         subnet_remove, NULL};
-static const mod_column subnet_columns[] = {
-    {"subnet_id", CID}, {"vpc", IMM, "vpc"}, {"cidr_block", IMM}, {"availability_zone", IMM},
-    {"region", IMM}, {"map_public_ip_on_launch", 0}, {"tags", 0}, {"default_for_az", OWNED},
-    {NULL, 0}};
+static const mod_table_ops subnet_ops = {subnet_list, subnet_create, subnet_update,
+                                         subnet_read, subnet_remove, NULL};
+static const mod_column subnet_columns[] = {{"subnet_id", CID},
+                                            {"vpc", IMM, "vpc"},
+                                            {"cidr_block", IMM},
+                                            {"availability_zone", IMM},
+                                            {"region", IMM},
+                                            {"map_public_ip_on_launch", 0},
+                                            {"tags", 0},
+                                            {"default_for_az", OWNED},
+                                            {NULL, 0}};
 static const mod_table subnet_table = {"subnet", subnet_columns, &subnet_ops, "ec2"};
 
-static const mod_table_ops igw_ops = {igw_list, igw_create, igw_update, igw_read, igw_remove,
-                                      NULL};
-static const mod_column igw_columns[] = {{"internet_gateway_id", CID}, {"vpc", 0, "vpc"},
-                                         {"region", IMM}, {"tags", 0}, {NULL, 0}};
+static const mod_table_ops igw_ops = {igw_list, igw_create, igw_update, igw_read, igw_remove, NULL};
+static const mod_column igw_columns[] = {
+    {"internet_gateway_id", CID}, {"vpc", 0, "vpc"}, {"region", IMM}, {"tags", 0}, {NULL, 0}};
 static const mod_table igw_table = {"internet_gateway", igw_columns, &igw_ops, "ec2"};
 
-static const mod_table_ops rtb_ops = {rtb_list, rtb_create, rtb_update, rtb_read, rtb_remove,
-                                      NULL};
+static const mod_table_ops rtb_ops = {rtb_list, rtb_create, rtb_update, rtb_read, rtb_remove, NULL};
 static const mod_column rtb_columns[] = {{"route_table_id", CID}, {"vpc", IMM, "vpc"},
-                                         {"region", IMM}, {"tags", 0}, {"main", OWNED},
-                                         {NULL, 0}};
-static const mod_table rtb_table = {"route_table", rtb_columns, &rtb_ops, "ec2", rtb_implicit,
-                                    "vpc"};
+                                         {"region", IMM},         {"tags", 0},
+                                         {"main", OWNED},         {NULL, 0}};
+static const mod_table rtb_table = {"route_table", rtb_columns,  &rtb_ops,
+                                    "ec2",         rtb_implicit, "vpc"};
 
-static const mod_table_ops route_ops = {route_list, route_create, route_update, route_read,
-                                        route_remove, NULL};
-static const mod_column route_columns[] = {
-    {"route_table", IMM, "route_table"}, {"destination_cidr_block", MOD_COL_CLOUD_ID | IMM},
-    {"internet_gateway", 0, "internet_gateway"}, {"local", IMM}, {"region", IMM}, {NULL, 0}};
-static const mod_table route_table = {"route", route_columns, &route_ops, "ec2", route_implicit,
-                                      "route_table"};
+static const mod_table_ops route_ops = {route_list, route_create, route_update,
+                                        route_read, route_remove, NULL};
+static const mod_column route_columns[] = {{"route_table", IMM, "route_table"},
+                                           {"destination_cidr_block", MOD_COL_CLOUD_ID | IMM},
+                                           {"internet_gateway", 0, "internet_gateway"},
+                                           {"local", IMM},
+                                           {"region", IMM},
+                                           {NULL, 0}};
+static const mod_table route_table = {"route", route_columns,  &route_ops,
+                                      "ec2",   route_implicit, "route_table"};
 
-static const mod_table *const vpc_tables[] = {&vpc_table, &subnet_table, &igw_table, &rtb_table,
-                                              &route_table, NULL};
+static const mod_table *const vpc_tables[] = {&vpc_table, &subnet_table, &igw_table,
+                                              &rtb_table, &route_table,  NULL};
 static const char *const vpc_deps[] = {"aws_account", NULL};
 
 extern const char iasql_sql_aws_vpc[];

@@ -64,11 +64,13 @@ static void test_transient_errors_are_retried(void **state)
     insert(e, a);
     fault("mode=status&count=2");
     assert_string_equal(it_value(e, "SELECT action || ':' || left(description, 7) "
-                                    "FROM iasql_commit()"), "create:created");
+                                    "FROM iasql_commit()"),
+                        "create:created");
     insert(e, b);
     fault("mode=throttle&count=3");
     assert_string_equal(it_value(e, "SELECT action || ':' || left(description, 7) "
-                                    "FROM iasql_commit()"), "create:created");
+                                    "FROM iasql_commit()"),
+                        "create:created");
     assert_true(in_cloud(a));
     assert_true(in_cloud(b));
 }
@@ -193,7 +195,8 @@ static void test_bad_responses(void **state)
         if (!strstr(msg, cases[i].says))
             fail_msg("%s: expected \"%s\" in: %s", cases[i].mode, cases[i].says, msg);
         assert_null(it_value(e, "SELECT to_regclass('bucket')"));
-        assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_s3'"), "0");
+        assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_s3'"),
+                            "0");
     }
     fault("mode=pass");
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL));
@@ -210,8 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transient_errors_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outage_fails_only_what_it_hits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lagging_list_keeps_the_row, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dropped_connections_and_slow_answers, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_connections_and_slow_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_responses, setup, teardown),
     };
     return cmocka_run_group_tests_name("faults: cloud", tests, NULL, NULL);

@@ -46,8 +46,10 @@ static int writer(const char *conninfo, int k)
         snprintf(name, sizeof name, "cw-%d-%d-%d", (int)getppid(), k, i % ROWS);
         snprintf(tag, sizeof tag, "%d", i);
         const char *p[] = {name, tag};
-        const char *sql = i < ROWS ? "INSERT INTO bucket (name, tags) VALUES ($1, jsonb_build_object('n', $2::text))"
-                                   : "UPDATE bucket SET tags = jsonb_build_object('n', $2::text) WHERE name = $1";
+        const char *sql =
+            i < ROWS
+                ? "INSERT INTO bucket (name, tags) VALUES ($1, jsonb_build_object('n', $2::text))"
+                : "UPDATE bucket SET tags = jsonb_build_object('n', $2::text) WHERE name = $1";
         PGresult *r = PQexecParams(c, sql, 2, NULL, p, NULL, NULL, 0);
         int ok = PQresultStatus(r) == PGRES_COMMAND_OK && atoi(PQcmdTuples(r)) == 1;
         PQclear(r);
@@ -95,8 +97,10 @@ static void test_eight_writers(void **state)
     snprintf(prefix, sizeof prefix, "cw-%d-", (int)getpid());
     const char *pp[] = {prefix};
     /* install imports what earlier runs left in a shared emulator: only ours */
-    PGresult *rows = it_sql(e, "SELECT id, split_part(name, '-', 3)::int FROM bucket "
-                               "WHERE name LIKE $1 || '%'", 1, pp);
+    PGresult *rows = it_sql(e,
+                            "SELECT id, split_part(name, '-', 3)::int FROM bucket "
+                            "WHERE name LIKE $1 || '%'",
+                            1, pp);
     assert_int_equal(PQntuples(rows), WRITERS * ROWS);
     int owner_of[1 << 16];
     memset(owner_of, -1, sizeof owner_of);
@@ -170,7 +174,8 @@ static int churn_writer(const char *conninfo, const char *prefix, int k)
         snprintf(tag, sizeof tag, "%d", i);
         const char *p[] = {name, tag};
         static const char *const sql[] = {
-            "INSERT INTO queue (name) SELECT $1 WHERE NOT EXISTS (SELECT FROM queue WHERE name = $1) "
+            "INSERT INTO queue (name) SELECT $1 WHERE NOT EXISTS (SELECT FROM queue WHERE name = "
+            "$1) "
             "AND $2 IS NOT NULL",
             "UPDATE queue SET tags = jsonb_build_object('n', $2::text) WHERE name = $1",
             "DELETE FROM queue WHERE name = $1 AND $2 IS NOT NULL"};
@@ -191,17 +196,18 @@ static int churn_operator(const char *conninfo)
     if (PQstatus(c) != CONNECTION_OK)
         return 1;
     srand((unsigned)getpid() * 7u);
-    static const char *const ops[] = {
-        "SELECT * FROM iasql_commit()", "SELECT * FROM iasql_sync()",
-        "SELECT * FROM iasql_uninstall('aws_sqs')", "SELECT * FROM iasql_uninstall_discard('aws_sqs')",
-        "SELECT * FROM iasql_install('aws_sqs')", "SELECT * FROM iasql_preview()"};
+    static const char *const ops[] = {"SELECT * FROM iasql_commit()",
+                                      "SELECT * FROM iasql_sync()",
+                                      "SELECT * FROM iasql_uninstall('aws_sqs')",
+                                      "SELECT * FROM iasql_uninstall_discard('aws_sqs')",
+                                      "SELECT * FROM iasql_install('aws_sqs')",
+                                      "SELECT * FROM iasql_preview()"};
     /* Rounds of all six in a random order, for CHURN_SECONDS and until an
      * uninstall and an install have each been done (a sync of a large account
      * is slow under the sanitizers), two minutes at the most. */
     double end = mono_s() + CHURN_SECONDS;
     int bad = 0, done[6] = {0}, order[6] = {0, 1, 2, 3, 4, 5}, at = 6;
-    while (!bad && (mono_s() < end || !done[4] || !(done[2] + done[3])) &&
-           mono_s() < end + 120) {
+    while (!bad && (mono_s() < end || !done[4] || !(done[2] + done[3])) && mono_s() < end + 120) {
         if (at == 6) {
             for (int i = 5; i > 0; i--) {
                 int j = rand() % (i + 1), t = order[i];
@@ -221,8 +227,9 @@ static int churn_operator(const char *conninfo)
         }
         PQclear(r);
     }
-    fprintf(stderr, "churn: %d commits, %d syncs, %d uninstalls, %d discarding uninstalls, "
-                    "%d installs, %d previews\n",
+    fprintf(stderr,
+            "churn: %d commits, %d syncs, %d uninstalls, %d discarding uninstalls, "
+            "%d installs, %d previews\n",
             done[0], done[1], done[2], done[3], done[4], done[5]);
     PQfinish(c);
     /* the modules came and went while users wrote */
@@ -233,9 +240,9 @@ static int churn_operator(const char *conninfo)
 static char *cloud_queues(it_env *e, const char *prefix)
 {
     long st;
-    json_t *l = it_aws_json(e, "sqs", "1.0", "AmazonSQS.ListQueues",
-                            json_pack("{s:s, s:i}", "QueueNamePrefix", prefix, "MaxResults", 1000),
-                            &st);
+    json_t *l =
+        it_aws_json(e, "sqs", "1.0", "AmazonSQS.ListQueues",
+                    json_pack("{s:s, s:i}", "QueueNamePrefix", prefix, "MaxResults", 1000), &st);
     assert_int_equal(st, 200);
     json_t *names = json_array();
     size_t i;
@@ -249,8 +256,10 @@ static char *cloud_queues(it_env *e, const char *prefix)
     char *txt = json_dumps(names, JSON_COMPACT);
     json_decref(names);
     char *sql = NULL;
-    assert_true(asprintf(&sql, "SELECT coalesce(string_agg(n, ',' ORDER BY n), '') FROM "
-                               "json_array_elements_text('%s') n", txt) > 0);
+    assert_true(asprintf(&sql,
+                         "SELECT coalesce(string_agg(n, ',' ORDER BY n), '') FROM "
+                         "json_array_elements_text('%s') n",
+                         txt) > 0);
     free(txt);
     char *out = strdup(it_value(e, sql));
     free(sql);
@@ -284,8 +293,10 @@ static void test_module_churn(void **state)
     /* the cloud holds exactly what the table says, once each */
     char *cloud = cloud_queues(e, prefix);
     const char *pp[] = {prefix};
-    PGresult *t = it_sql(e, "SELECT coalesce(string_agg(name, ',' ORDER BY name), ''), count(*), "
-                            "count(DISTINCT name) FROM queue WHERE name LIKE $1 || '%'", 1, pp);
+    PGresult *t = it_sql(e,
+                         "SELECT coalesce(string_agg(name, ',' ORDER BY name), ''), count(*), "
+                         "count(DISTINCT name) FROM queue WHERE name LIKE $1 || '%'",
+                         1, pp);
     assert_non_null(t);
     if (strcmp(cloud, PQgetvalue(t, 0, 0)) != 0)
         fail_msg("the cloud has [%s], the table [%s]", cloud, PQgetvalue(t, 0, 0));

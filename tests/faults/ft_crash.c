@@ -87,8 +87,10 @@ static void test_kill_during_commit(void **state)
             char n[16];
             snprintf(n, sizeof n, "%d", N);
             const char *p[] = {prefix, n};
-            assert_true(it_ok(e, "INSERT INTO bucket (name) SELECT $1 || g FROM "
-                                 "generate_series(1, $2::int) g", 2, p));
+            assert_true(it_ok(e,
+                              "INSERT INTO bucket (name) SELECT $1 || g FROM "
+                              "generate_series(1, $2::int) g",
+                              2, p));
         } else {
             assert_true(it_ok(e, "DELETE FROM bucket WHERE name LIKE $1 || '%'", 1, pp));
         }
@@ -102,7 +104,8 @@ static void test_kill_during_commit(void **state)
                      round, delay, in_cloud, in_table, create ? N : 0);
         if (create)
             assert_string_equal(it_value(e, "SELECT count(*) FROM bucket WHERE name LIKE 'ft-%' "
-                                            "AND created_at IS NULL"), "0");
+                                            "AND created_at IS NULL"),
+                                "0");
         verify_journal(e);
     }
     /* every commit point made it to the database */
@@ -138,10 +141,14 @@ static void test_kill_during_instances(void **state)
     char run[64];
     snprintf(run, sizeof run, "ft-%d", (int)getpid());
     const char *pr[] = {run};
-    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.77.0.0/16', "
-                         "jsonb_build_object('ftrun', $1::text))", 1, pr));
-    assert_true(it_ok(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
-                         "'10.77.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'ftrun' = $1", 1, pr));
+    assert_true(it_ok(e,
+                      "INSERT INTO vpc (cidr_block, tags) VALUES ('10.77.0.0/16', "
+                      "jsonb_build_object('ftrun', $1::text))",
+                      1, pr));
+    assert_true(it_ok(e,
+                      "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+                      "'10.77.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'ftrun' = $1",
+                      1, pr));
     it_expect_commit(e, 2, "create");
     srandom((unsigned)getpid());
     for (int round = 0; round < IROUNDS; round++) {
@@ -150,10 +157,13 @@ static void test_kill_during_instances(void **state)
         snprintf(n, sizeof n, "%d", NI);
         const char *p[] = {run, n};
         if (create)
-            assert_true(it_ok(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
-                                 "'ami-12c6146b', 't2.micro', s.id, jsonb_build_object('ftrun', "
-                                 "$1::text, 'n', g::text) FROM subnet s, generate_series(1, $2::int) g "
-                                 "WHERE s.cidr_block = '10.77.1.0/24'", 2, p));
+            assert_true(
+                it_ok(e,
+                      "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
+                      "'ami-12c6146b', 't2.micro', s.id, jsonb_build_object('ftrun', "
+                      "$1::text, 'n', g::text) FROM subnet s, generate_series(1, $2::int) g "
+                      "WHERE s.cidr_block = '10.77.1.0/24'",
+                      2, p));
         else
             assert_true(it_ok(e, "DELETE FROM instance WHERE tags->>'ftrun' = $1", 1, pr));
         long delay = 5 + random() % 400;
@@ -163,8 +173,8 @@ static void test_kill_during_instances(void **state)
                                         "WHERE tags ? 'ftrun'"));
         if (in_cloud != (create ? NI : 0) || in_table != (create ? NI : 0))
             fail_msg("round %d (kill after %ld ms): %d instances in the cloud, %d rows with "
-                     "an instance_id, want %d", round, delay, in_cloud, in_table,
-                     create ? NI : 0);
+                     "an instance_id, want %d",
+                     round, delay, in_cloud, in_table, create ? NI : 0);
         verify_journal(e);
     }
     assert_true(it_ok(e, "DELETE FROM vpc WHERE tags->>'ftrun' = $1", 1, pr));

@@ -1,7 +1,7 @@
 /* tests/faults/ft_journal.c — a journal that is full, truncated or
- * corrupted, and a second engine on the same database: the engine stops (or refuses to start) with a clear message
- * that says how to recover, applies nothing from a damaged journal, and
- * `iasql journal verify` exits non-zero. */
+ * corrupted, and a second engine on the same database: the engine stops (or refuses to start) with
+ * a clear message that says how to recover, applies nothing from a damaged journal, and `iasql
+ * journal verify` exits non-zero. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,8 +91,9 @@ static void test_map_full_stops_then_recovers(void **state)
     it_stop_engine(e);
     setenv("IASQL_JOURNAL_MAP_MB", "1", 1);
     assert_int_equal(it_start_engine(e), 0);
-    assert_true(it_ok(e, "INSERT INTO bucket (name, tags) SELECT 'full-' || g, "
-                         "jsonb_build_object('k', repeat('x', 250)) FROM generate_series(1, 4000) g",
+    assert_true(it_ok(e,
+                      "INSERT INTO bucket (name, tags) SELECT 'full-' || g, "
+                      "jsonb_build_object('k', repeat('x', 250)) FROM generate_series(1, 4000) g",
                       0, NULL));
     /* the engine cannot journal them: it stops, saying what to do */
     for (int i = 0; i < 100 && it_log_count(e, "journal map is full") == 0; i++)
@@ -111,8 +112,10 @@ static void test_map_full_stops_then_recovers(void **state)
 static void test_truncated_journal_refused(void **state)
 {
     it_env *e = *state;
-    assert_true(it_ok(e, "INSERT INTO bucket (name) SELECT 'trunc-' || g FROM "
-                         "generate_series(1, 2000) g", 0, NULL));
+    assert_true(it_ok(e,
+                      "INSERT INTO bucket (name) SELECT 'trunc-' || g FROM "
+                      "generate_series(1, 2000) g",
+                      0, NULL));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "2000");
     assert_int_equal(it_stop_engine(e), 0);
     char path[400];
@@ -128,8 +131,10 @@ static void test_truncated_journal_refused(void **state)
 static void test_corrupted_record_refused(void **state)
 {
     it_env *e = *state;
-    assert_true(it_ok(e, "INSERT INTO bucket (name) SELECT 'corrupt-' || g FROM "
-                         "generate_series(1, 50) g", 0, NULL));
+    assert_true(it_ok(e,
+                      "INSERT INTO bucket (name) SELECT 'corrupt-' || g FROM "
+                      "generate_series(1, 50) g",
+                      0, NULL));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "50");
     assert_int_equal(it_stop_engine(e), 0);
     /* the length of a table name inside one event record: 6, "bucket" */
@@ -141,7 +146,8 @@ static void test_corrupted_record_refused(void **state)
     size_t n = fread(buf, 1, sizeof buf, f);
     /* Every copy: LMDB keeps stale copies of pages it has replaced, so the
      * first match may not be a live record. */
-    const char pat[] = "\x06\x00\x00\x00" "bucket";
+    const char pat[] = "\x06\x00\x00\x00"
+                       "bucket";
     int hits = 0;
     for (char *hit = buf; (hit = memmem(hit, n - (size_t)(hit - buf), pat, sizeof pat - 1));
          hit++, hits++) {
@@ -165,7 +171,6 @@ static void test_second_engine_refused(void **state)
     engine_refuses(e, "server process");
     assert_non_null(it_value(e, "SELECT count(*) FROM iasql_preview()"));
 }
-
 
 /* The journal lost (a new disk): the engine refuses before it makes anything,
  * and starts again on the journal's copy, with nothing to do. */
@@ -268,8 +273,8 @@ static int ec2_count(it_env *e, const char *action, const char *item, const char
 {
     char form[600];
     snprintf(form, sizeof form,
-             "Action=%s&Version=2016-11-15&Filter.1.Name=tag:rebuild&Filter.1.Value.1=%s%s",
-             action, run,
+             "Action=%s&Version=2016-11-15&Filter.1.Name=tag:rebuild&Filter.1.Value.1=%s%s", action,
+             run,
              strcmp(action, "DescribeInstances") == 0
                  ? "&Filter.2.Name=instance-state-name&Filter.2.Value.1=pending&"
                    "Filter.2.Value.2=running&Filter.2.Value.3=stopped"
@@ -298,7 +303,8 @@ static void rebuild_journal(it_env *e)
     }
     if (access(e->journal, F_OK) != 0) {
         snprintf(cmd, sizeof cmd,
-                 "AWS_ENDPOINT_URL='%s' \"%s\" journal rebuild \"%s\" --journal '%s' >'%s.rebuild.out' 2>&1",
+                 "AWS_ENDPOINT_URL='%s' \"%s\" journal rebuild \"%s\" --journal '%s' "
+                 ">'%s.rebuild.out' 2>&1",
                  e->emulator, getenv("IASQL_BIN"), e->engine_conninfo, e->journal, e->log_path);
         if (system(cmd) != 0) {
             snprintf(cmd, sizeof cmd, "cat '%s.rebuild.out' >&2", e->log_path);
@@ -325,28 +331,40 @@ static void test_rebuild_lost_journal(void **state)
     snprintf(run, sizeof run, "rb%d", (int)getpid());
     const char *p[] = {run};
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ec2', 'aws_sqs', 'aws_ssm')", 0, NULL));
-    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.88.0.0/16', "
-                         "jsonb_build_object('rebuild', $1::text))", 1, p));
-    assert_true(it_ok(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
-                         "'10.88.1.0/24', 'us-east-1a', jsonb_build_object('rebuild', $1::text) "
-                         "FROM vpc WHERE tags->>'rebuild' = $1", 1, p));
-    assert_true(it_ok(e, "INSERT INTO security_group (group_name, description, vpc, tags) SELECT "
-                         "'grp-' || $1, 'rebuild', id, jsonb_build_object('rebuild', $1::text) "
-                         "FROM vpc WHERE tags->>'rebuild' = $1", 1, p));
-    assert_true(it_ok(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
-                         "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], "
-                         "jsonb_build_object('rebuild', $1::text) FROM subnet s, security_group g "
-                         "WHERE s.tags->>'rebuild' = $1 AND g.group_name = 'grp-' || $1", 1, p));
-    assert_true(it_ok(e, "INSERT INTO bucket (name) SELECT $1 || '-b' || g FROM generate_series(1, 3) g",
+    assert_true(it_ok(e,
+                      "INSERT INTO vpc (cidr_block, tags) VALUES ('10.88.0.0/16', "
+                      "jsonb_build_object('rebuild', $1::text))",
                       1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                      "'10.88.1.0/24', 'us-east-1a', jsonb_build_object('rebuild', $1::text) "
+                      "FROM vpc WHERE tags->>'rebuild' = $1",
+                      1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO security_group (group_name, description, vpc, tags) SELECT "
+                      "'grp-' || $1, 'rebuild', id, jsonb_build_object('rebuild', $1::text) "
+                      "FROM vpc WHERE tags->>'rebuild' = $1",
+                      1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
+                      "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], "
+                      "jsonb_build_object('rebuild', $1::text) FROM subnet s, security_group g "
+                      "WHERE s.tags->>'rebuild' = $1 AND g.group_name = 'grp-' || $1",
+                      1, p));
+    assert_true(it_ok(
+        e, "INSERT INTO bucket (name) SELECT $1 || '-b' || g FROM generate_series(1, 3) g", 1, p));
     assert_true(it_ok(e, "INSERT INTO queue (name) VALUES ($1 || '-q')", 1, p));
-    assert_true(it_ok(e, "INSERT INTO parameter (name, type, value) VALUES ($1 || '-secret', "
-                         "'SecureString', 'Rb7-secret')", 1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO parameter (name, type, value) VALUES ($1 || '-secret', "
+                      "'SecureString', 'Rb7-secret')",
+                      1, p));
     assert_true(it_ok(e, "SELECT * FROM iasql_commit('the stack')", 0, NULL));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     /* pending: an instance's tags and a new bucket; a committed bucket deleted */
-    assert_true(it_ok(e, "UPDATE instance SET tags = tags || '{\"stage\": \"2\"}' "
-                         "WHERE tags->>'rebuild' = $1", 1, p));
+    assert_true(it_ok(e,
+                      "UPDATE instance SET tags = tags || '{\"stage\": \"2\"}' "
+                      "WHERE tags->>'rebuild' = $1",
+                      1, p));
     assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1 || '-b4')", 1, p));
     assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1 || '-b3'", 1, p));
     assert_int_equal(it_stop_engine(e), 0);
@@ -370,7 +388,8 @@ static void test_rebuild_lost_journal(void **state)
             fail_msg("no mark %s in the rebuilt journal", marks[i]);
     }
     assert_int_equal(it_start_engine(e), 0);
-    PGresult *r = it_sql(e, "SELECT action, table_name FROM iasql_preview() ORDER BY 2, 1", 0, NULL);
+    PGresult *r =
+        it_sql(e, "SELECT action, table_name FROM iasql_preview() ORDER BY 2, 1", 0, NULL);
     assert_non_null(r);
     char plan[512] = "";
     for (int i = 0; i < PQntuples(r); i++)
@@ -394,7 +413,8 @@ static void test_rebuild_lost_journal(void **state)
     char form[512];
     snprintf(form, sizeof form,
              "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=tag:stage&"
-             "Filter.1.Value.1=2&Filter.2.Name=tag:rebuild&Filter.2.Value.1=%s", run);
+             "Filter.1.Value.1=2&Filter.2.Name=tag:rebuild&Filter.2.Value.1=%s",
+             run);
     const char *out;
     assert_int_equal(it_aws_query(e, "ec2", form, &out), 200);
     assert_non_null(strstr(out, "<instanceId>"));
@@ -432,8 +452,10 @@ static void test_rebuild_finds_create_under_way(void **state)
     const char *p[] = {run};
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_vpc')", 0, NULL));
     commit_buckets(e, run, 1, 1); /* a history, so that a lost journal is noticed */
-    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.176.0.0/16', "
-                         "jsonb_build_object('rebuild', $1::text))", 1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO vpc (cidr_block, tags) VALUES ('10.176.0.0/16', "
+                      "jsonb_build_object('rebuild', $1::text))",
+                      1, p));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "1");
     assert_int_equal(it_stop_engine(e), 0);
     /* what the engine's CreateVpc sent, made by hand: the owner and the token */
@@ -445,13 +467,14 @@ static void test_rebuild_finds_create_under_way(void **state)
         "AND a.commit_id IS NULL AND a.row_id = (SELECT id FROM vpc WHERE tags->>'rebuild' = '%s') "
         "ORDER BY a.id LIMIT 1",
         dbid, run));
-    char *xml = it_ec2(e,
-                       "Action=CreateVpc&CidrBlock=10.176.0.0/16&TagSpecification.1.ResourceType=vpc&"
-                       "TagSpecification.1.Tag.1.Key=rebuild&TagSpecification.1.Tag.1.Value=%s&"
-                       "TagSpecification.1.Tag.2.Key=iasql:client-token&"
-                       "TagSpecification.1.Tag.2.Value=%s&TagSpecification.1.Tag.3.Key=iasql:owner&"
-                       "TagSpecification.1.Tag.3.Value=%s",
-                       run, token, dbid);
+    char *xml =
+        it_ec2(e,
+               "Action=CreateVpc&CidrBlock=10.176.0.0/16&TagSpecification.1.ResourceType=vpc&"
+               "TagSpecification.1.Tag.1.Key=rebuild&TagSpecification.1.Tag.1.Value=%s&"
+               "TagSpecification.1.Tag.2.Key=iasql:client-token&"
+               "TagSpecification.1.Tag.2.Value=%s&TagSpecification.1.Tag.3.Key=iasql:owner&"
+               "TagSpecification.1.Tag.3.Value=%s",
+               run, token, dbid);
     char made[64];
     snprintf(made, sizeof made, "%s", it_xml_text(xml, "vpcId"));
     free(xml);
@@ -476,8 +499,10 @@ static void test_rebuild_finds_create_under_way(void **state)
     assert_int_equal(ec2_count(e, "DescribeVpcs", "<vpcId>", run), 1);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     /* the engine's own create carries that token */
-    assert_true(it_ok(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.178.0.0/16', "
-                         "jsonb_build_object('rebuild', $1::text || 'b'))", 1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO vpc (cidr_block, tags) VALUES ('10.178.0.0/16', "
+                      "jsonb_build_object('rebuild', $1::text || 'b'))",
+                      1, p));
     char *want = it_strdup(it_valf(
         e,
         "SELECT left(encode(sha256(convert_to('%s:vpc:' || a.row_id || ':' || a.id, 'UTF8')), "
@@ -490,7 +515,8 @@ static void test_rebuild_finds_create_under_way(void **state)
                  want);
     const char *got = xml ? it_xml_text(xml, "vpcId") : NULL;
     assert_non_null(got);
-    assert_string_equal(got, it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'rebuild' = '%sb'", run));
+    assert_string_equal(got,
+                        it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'rebuild' = '%sb'", run));
     free(xml);
     free(want);
     assert_true(it_ok(e, "DELETE FROM vpc WHERE tags->>'rebuild' LIKE $1 || '%'", 1, p));

@@ -48,8 +48,8 @@ static bool insert_one(it_env *e, PGconn **c, int i)
     char name[64];
     snprintf(name, sizeof name, "pgr-%d-%d", (int)getpid(), i);
     const char *p[] = {name};
-    PGresult *r = PQexecParams(*c, "INSERT INTO bucket (name) VALUES ($1)", 1, NULL, p, NULL,
-                               NULL, 0);
+    PGresult *r =
+        PQexecParams(*c, "INSERT INTO bucket (name) VALUES ($1)", 1, NULL, p, NULL, NULL, 0);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     return ok;

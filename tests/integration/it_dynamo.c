@@ -55,7 +55,8 @@ static json_t *cloud_table(it_env *e, const char *name)
 
 static const char *billing(json_t *t)
 {
-    const char *m = json_string_value(json_object_get(json_object_get(t, "BillingModeSummary"), "BillingMode"));
+    const char *m =
+        json_string_value(json_object_get(json_object_get(t, "BillingModeSummary"), "BillingMode"));
     return m ? m : "PROVISIONED";
 }
 
@@ -65,8 +66,10 @@ static void test_dynamo_lifecycle(void **state)
     char name[64];
     snprintf(name, sizeof name, "orders_%d", (int)getpid());
     const char *p[] = {name};
-    assert_true(it_ok(e, "INSERT INTO dynamo_table (table_name, hash_key, range_key, range_key_type) "
-                         "VALUES ($1, 'customer', 'ordered_at', 'N')", 1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO dynamo_table (table_name, hash_key, range_key, range_key_type) "
+                      "VALUES ($1, 'customer', 'ordered_at', 'N')",
+                      1, p));
     it_expect_commit(e, 1, "create");
     json_t *t = cloud_table(e, name);
     assert_non_null(t);
@@ -74,30 +77,37 @@ static void test_dynamo_lifecycle(void **state)
     assert_int_equal(json_array_size(json_object_get(t, "KeySchema")), 2);
     json_decref(t);
     assert_string_equal(it_value(e, "SELECT count(*) FROM dynamo_table WHERE table_arn LIKE "
-                                    "'arn:aws:dynamodb:%' AND created_at IS NOT NULL"), "1");
+                                    "'arn:aws:dynamodb:%' AND created_at IS NOT NULL"),
+                        "1");
     /* the cloud's answer matches the row: nothing pending */
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
     /* billing mode and throughput change in place (the table may still be CREATING) */
-    assert_true(it_ok(e, "UPDATE dynamo_table SET billing_mode = 'PROVISIONED', "
-                         "read_capacity_units = 5, write_capacity_units = 2 WHERE table_name = $1",
+    assert_true(it_ok(e,
+                      "UPDATE dynamo_table SET billing_mode = 'PROVISIONED', "
+                      "read_capacity_units = 5, write_capacity_units = 2 WHERE table_name = $1",
                       1, p));
     it_expect_commit(e, 1, "update");
     t = cloud_table(e, name);
     assert_string_equal(billing(t), "PROVISIONED");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "ProvisionedThroughput"),
-                                                        "ReadCapacityUnits")), 5);
+                                                        "ReadCapacityUnits")),
+                     5);
     json_decref(t);
-    assert_true(it_ok(e, "UPDATE dynamo_table SET read_capacity_units = 7 WHERE table_name = $1", 1, p));
+    assert_true(
+        it_ok(e, "UPDATE dynamo_table SET read_capacity_units = 7 WHERE table_name = $1", 1, p));
     it_expect_commit(e, 1, "update");
     t = cloud_table(e, name);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "ProvisionedThroughput"),
-                                                        "ReadCapacityUnits")), 7);
+                                                        "ReadCapacityUnits")),
+                     7);
     json_decref(t);
 
     /* a key change cannot happen in place */
-    assert_true(it_ok(e, "UPDATE dynamo_table SET range_key = NULL, range_key_type = NULL "
-                         "WHERE table_name = $1", 1, p));
+    assert_true(it_ok(e,
+                      "UPDATE dynamo_table SET range_key = NULL, range_key_type = NULL "
+                      "WHERE table_name = $1",
+                      1, p));
     assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "replace");
     it_expect_commit(e, 1, "replace");
     t = cloud_table(e, name);
@@ -122,14 +132,17 @@ static void test_dynamo_import_normalised(void **state)
     json_decref(ddb(e, "CreateTable",
                     json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", name,
                               "AttributeDefinitions", "AttributeName", "id", "AttributeType", "S",
-                              "KeySchema", "AttributeName", "id", "KeyType", "HASH",
-                              "BillingMode", "PAY_PER_REQUEST"),
+                              "KeySchema", "AttributeName", "id", "KeyType", "HASH", "BillingMode",
+                              "PAY_PER_REQUEST"),
                     NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_dynamo')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_dynamo')", 0, NULL));
     const char *p[] = {name};
-    PGresult *r = it_sql(e, "SELECT hash_key, hash_key_type, billing_mode, read_capacity_units IS NULL, "
-                            "table_class FROM dynamo_table WHERE table_name = $1", 1, p);
+    PGresult *r =
+        it_sql(e,
+               "SELECT hash_key, hash_key_type, billing_mode, read_capacity_units IS NULL, "
+               "table_class FROM dynamo_table WHERE table_name = $1",
+               1, p);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "id");
     assert_string_equal(PQgetvalue(r, 0, 1), "S");
@@ -147,7 +160,8 @@ static char *owner_tag(it_env *e, const char *name)
 {
     json_t *t = cloud_table(e, name);
     const char *arn = json_string_value(json_object_get(t, "TableArn"));
-    json_t *r = ddb(e, "ListTagsOfResource", json_pack("{s:s}", "ResourceArn", arn ? arn : ""), NULL);
+    json_t *r =
+        ddb(e, "ListTagsOfResource", json_pack("{s:s}", "ResourceArn", arn ? arn : ""), NULL);
     char *out = it_tag_value(json_object_get(r, "Tags"), "iasql:owner");
     json_decref(r);
     json_decref(t);
@@ -174,8 +188,8 @@ static void test_dynamo_owner(void **state)
     json_decref(ddb(e, "CreateTable",
                     json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", theirs,
                               "AttributeDefinitions", "AttributeName", "id", "AttributeType", "S",
-                              "KeySchema", "AttributeName", "id", "KeyType", "HASH",
-                              "BillingMode", "PAY_PER_REQUEST"),
+                              "KeySchema", "AttributeName", "id", "KeyType", "HASH", "BillingMode",
+                              "PAY_PER_REQUEST"),
                     NULL));
     json_t *t = cloud_table(e, theirs);
     char *arn = strdup(json_string_value(json_object_get(t, "TableArn")));
@@ -185,13 +199,14 @@ static void test_dynamo_owner(void **state)
                               "iasql:owner", "Value", "other-database"),
                     NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM dynamo_table WHERE table_name = '%s'",
-                                theirs),
-                        "1");
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM dynamo_table WHERE table_name = '%s'", theirs), "1");
     /* one commit: this database's table changes, the other's does not */
-    assert_true(it_ok(e, "UPDATE dynamo_table SET billing_mode = 'PROVISIONED', "
-                         "read_capacity_units = 1, write_capacity_units = 1 "
-                         "WHERE table_name IN ($1, $2)", 2, (const char *[]){mine, theirs}));
+    assert_true(it_ok(e,
+                      "UPDATE dynamo_table SET billing_mode = 'PROVISIONED', "
+                      "read_capacity_units = 1, write_capacity_units = 1 "
+                      "WHERE table_name IN ($1, $2)",
+                      2, (const char *[]){mine, theirs}));
     it_expect_commit_spares(e, "dynamo_table", "table_name", "update", theirs, "other-database");
     t = cloud_table(e, theirs);
     assert_string_equal(billing(t), "PAY_PER_REQUEST");
@@ -199,8 +214,10 @@ static void test_dynamo_owner(void **state)
     /* nor deleted; once the tag is gone, it is */
     assert_true(it_ok(e, "DELETE FROM dynamo_table WHERE table_name IN ($1, $2)", 2,
                       (const char *[]){mine, theirs}));
-    PGresult *r = it_sql(e, "SELECT description FROM iasql_commit() WHERE description LIKE "
-                            "'failed%'", 0, NULL);
+    PGresult *r = it_sql(e,
+                         "SELECT description FROM iasql_commit() WHERE description LIKE "
+                         "'failed%'",
+                         0, NULL);
     assert_int_equal(PQntuples(r), 1);
     assert_non_null(strstr(PQgetvalue(r, 0, 0), theirs));
     PQclear(r);
@@ -225,15 +242,29 @@ static void test_dynamo_bad_input(void **state)
 {
     it_env *e = *state;
     static const it_reject cases[] = {
-        {"INSERT INTO dynamo_table (table_name, hash_key) VALUES ('ab', 'k')", "dynamo_table_name_3_to_255"},
-        {"INSERT INTO dynamo_table (table_name, hash_key) VALUES ('bad name', 'k')", "dynamo_table_name_3_to_255"},
-        {"INSERT INTO dynamo_table (table_name, hash_key, hash_key_type) VALUES ('okay', 'k', 'X')", "dynamo_table_key_types_s_n_or_b"},
-        {"INSERT INTO dynamo_table (table_name, hash_key, range_key) VALUES ('okay', 'k', 'r')", "dynamo_table_range_key_and_type_together"},
-        {"INSERT INTO dynamo_table (table_name, hash_key, range_key, range_key_type) VALUES ('okay', 'k', 'k', 'S')", "dynamo_table_range_key_and_type_together"},
-        {"INSERT INTO dynamo_table (table_name, hash_key, billing_mode) VALUES ('okay', 'k', 'FREE')", "dynamo_table_billing_mode_pay_per_request_or_provisioned"},
-        {"INSERT INTO dynamo_table (table_name, hash_key, billing_mode) VALUES ('okay', 'k', 'PROVISIONED')", "dynamo_table_capacity_at_least_1_and_only_when_provisioned"},
-        {"INSERT INTO dynamo_table (table_name, hash_key, read_capacity_units, write_capacity_units) VALUES ('okay', 'k', 5, 5)", "dynamo_table_capacity_at_least_1_and_only_when_provisioned"},
-        {"INSERT INTO dynamo_table (table_name, hash_key, table_class) VALUES ('okay', 'k', 'COLD')", "dynamo_table_class_standard_or_standard_infrequent_access"},
+        {"INSERT INTO dynamo_table (table_name, hash_key) VALUES ('ab', 'k')",
+         "dynamo_table_name_3_to_255"},
+        {"INSERT INTO dynamo_table (table_name, hash_key) VALUES ('bad name', 'k')",
+         "dynamo_table_name_3_to_255"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, hash_key_type) VALUES ('okay', 'k', 'X')",
+         "dynamo_table_key_types_s_n_or_b"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, range_key) VALUES ('okay', 'k', 'r')",
+         "dynamo_table_range_key_and_type_together"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, range_key, range_key_type) VALUES "
+         "('okay', 'k', 'k', 'S')",
+         "dynamo_table_range_key_and_type_together"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, billing_mode) VALUES ('okay', 'k', "
+         "'FREE')",
+         "dynamo_table_billing_mode_pay_per_request_or_provisioned"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, billing_mode) VALUES ('okay', 'k', "
+         "'PROVISIONED')",
+         "dynamo_table_capacity_at_least_1_and_only_when_provisioned"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, read_capacity_units, "
+         "write_capacity_units) VALUES ('okay', 'k', 5, 5)",
+         "dynamo_table_capacity_at_least_1_and_only_when_provisioned"},
+        {"INSERT INTO dynamo_table (table_name, hash_key, table_class) VALUES ('okay', 'k', "
+         "'COLD')",
+         "dynamo_table_class_standard_or_standard_infrequent_access"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }

@@ -32,11 +32,11 @@ static int teardown(void **state)
     return it_fixture_end(state);
 }
 
-#define PUBKEY \
-    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC5I9nKjNoT+4lpryx09yvMW1HXeGyplXwe4VPzyk39HKwSCV2LIi" \
-    "GDHYz3uMmlC8tK8nM8Tg10xNb+cTXjY/D8ZZZ0dNx3UE/1CFc1Fxg/QCRdQZOYpR5Kdyt6U3YnlIPofxcOXtmpX7L9" \
-    "D+7tDijsucnVe/5aixE/mbPLsZq2sBYKWzs1GeTbBm5oWRGC5hF/RLaaUle44gc6ZBcMaVO6ZHSuU+UJE+T9QaGDaU" \
-    "rQvVAP6MUpCKHAdBPdU8NTei0pxjlnV0G6wTMkRYURjZncLwVYObqkr4LfZT6LcIgG3MHnWHvOtqtomebkapPWK7sR" \
+#define PUBKEY                                                                                     \
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC5I9nKjNoT+4lpryx09yvMW1HXeGyplXwe4VPzyk39HKwSCV2LIi"   \
+    "GDHYz3uMmlC8tK8nM8Tg10xNb+cTXjY/D8ZZZ0dNx3UE/1CFc1Fxg/QCRdQZOYpR5Kdyt6U3YnlIPofxcOXtmpX7L9"   \
+    "D+7tDijsucnVe/5aixE/mbPLsZq2sBYKWzs1GeTbBm5oWRGC5hF/RLaaUle44gc6ZBcMaVO6ZHSuU+UJE+T9QaGDaU"   \
+    "rQvVAP6MUpCKHAdBPdU8NTei0pxjlnV0G6wTMkRYURjZncLwVYObqkr4LfZT6LcIgG3MHnWHvOtqtomebkapPWK7sR"   \
     "yuqt6yqfbmXLglR+sHlV"
 
 static char sfx[32]; /* per run: names and tags of this run only */
@@ -79,33 +79,53 @@ static int count(const char *hay, const char *needle)
 /* The whole stack for one VPC tagged Name=<name>, as rows. */
 static void insert_stack(it_env *e, const char *name, const char *net)
 {
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('%s.0.0/16', '{\"Name\": \"%s\"}')",
-                   net, name));
-    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
-                      "'%s.1.0/24', 'us-east-1a', '{\"Name\": \"%s\"}' FROM vpc WHERE tags->>'Name' = '%s'",
-                   net, name, name));
-    assert_true(it_okf(e, "INSERT INTO internet_gateway (vpc) SELECT id FROM vpc WHERE tags->>'Name' = '%s'",
-                   name));
-    assert_true(it_okf(e, "INSERT INTO route_table (vpc, tags) SELECT id, '{\"Name\": \"%s\"}' FROM vpc "
-                      "WHERE tags->>'Name' = '%s'", name, name));
-    assert_true(it_okf(e, "INSERT INTO route (route_table, destination_cidr_block, internet_gateway) "
-                      "SELECT r.id, '0.0.0.0/0', g.id FROM route_table r JOIN internet_gateway g "
-                      "USING (vpc) WHERE r.tags->>'Name' = '%s'", name));
-    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'web-%s', "
-                      "'web servers', id FROM vpc WHERE tags->>'Name' = '%s'", name, name));
-    assert_true(it_okf(e, "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
-                      "to_port, cidr_ipv4, description) SELECT id, 'tcp', 443, 443, '0.0.0.0/0', "
-                      "'https' FROM security_group WHERE group_name = 'web-%s'", name));
-    assert_true(it_okf(e, "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
-                      "to_port, source_security_group) SELECT id, 'tcp', 8080, 8080, id FROM "
-                      "security_group WHERE group_name = 'web-%s'", name));
-    assert_true(it_okf(e, "INSERT INTO key_pair (name, public_key) VALUES ('%s', '" PUBKEY "')", name));
-    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, key_pair, tags) SELECT "
-                      "'ami-12c6146b', 't2.micro', s.id, k.id, '{\"Name\": \"%s\"}' FROM subnet s, "
-                      "key_pair k WHERE s.tags->>'Name' = '%s' AND k.name = '%s'", name, name, name));
-    assert_true(it_okf(e, "INSERT INTO instance_security_group SELECT i.id, g.id FROM instance i, "
-                      "security_group g WHERE i.tags->>'Name' = '%s' AND g.group_name = 'web-%s'",
-                   name, name));
+    assert_true(
+        it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('%s.0.0/16', '{\"Name\": \"%s\"}')",
+               net, name));
+    assert_true(it_okf(
+        e,
+        "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+        "'%s.1.0/24', 'us-east-1a', '{\"Name\": \"%s\"}' FROM vpc WHERE tags->>'Name' = '%s'",
+        net, name, name));
+    assert_true(it_okf(
+        e, "INSERT INTO internet_gateway (vpc) SELECT id FROM vpc WHERE tags->>'Name' = '%s'",
+        name));
+    assert_true(
+        it_okf(e,
+               "INSERT INTO route_table (vpc, tags) SELECT id, '{\"Name\": \"%s\"}' FROM vpc "
+               "WHERE tags->>'Name' = '%s'",
+               name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO route (route_table, destination_cidr_block, internet_gateway) "
+                       "SELECT r.id, '0.0.0.0/0', g.id FROM route_table r JOIN internet_gateway g "
+                       "USING (vpc) WHERE r.tags->>'Name' = '%s'",
+                       name));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT 'web-%s', "
+                       "'web servers', id FROM vpc WHERE tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
+                       "to_port, cidr_ipv4, description) SELECT id, 'tcp', 443, 443, '0.0.0.0/0', "
+                       "'https' FROM security_group WHERE group_name = 'web-%s'",
+                       name));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
+                       "to_port, source_security_group) SELECT id, 'tcp', 8080, 8080, id FROM "
+                       "security_group WHERE group_name = 'web-%s'",
+                       name));
+    assert_true(
+        it_okf(e, "INSERT INTO key_pair (name, public_key) VALUES ('%s', '" PUBKEY "')", name));
+    assert_true(
+        it_okf(e,
+               "INSERT INTO instance (ami, instance_type, subnet, key_pair, tags) SELECT "
+               "'ami-12c6146b', 't2.micro', s.id, k.id, '{\"Name\": \"%s\"}' FROM subnet s, "
+               "key_pair k WHERE s.tags->>'Name' = '%s' AND k.name = '%s'",
+               name, name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO instance_security_group SELECT i.id, g.id FROM instance i, "
+                       "security_group g WHERE i.tags->>'Name' = '%s' AND g.group_name = 'web-%s'",
+                       name, name));
 }
 
 static void test_stack_create_update_replace_delete(void **state)
@@ -132,20 +152,29 @@ static void test_stack_create_update_replace_delete(void **state)
     free(res);
     char *vpc_id = dup_val(e, "SELECT vpc_id FROM vpc WHERE tags->>'Name' = '%s'", name);
     char *subnet_id = dup_val(e, "SELECT subnet_id FROM subnet WHERE tags->>'Name' = '%s'", name);
-    char *group_id = dup_val(e, "SELECT group_id FROM security_group WHERE group_name = 'web-%s'", name);
+    char *group_id =
+        dup_val(e, "SELECT group_id FROM security_group WHERE group_name = 'web-%s'", name);
     char *iid = dup_val(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'", name);
     assert_true(strncmp(vpc_id, "vpc-", 4) == 0);
     assert_true(strncmp(subnet_id, "subnet-", 7) == 0);
     assert_true(strncmp(group_id, "sg-", 3) == 0);
     assert_true(strncmp(iid, "i-", 2) == 0);
-    assert_non_null(it_valf(e, "SELECT private_ip_address FROM instance WHERE tags->>'Name' = '%s' "
-                           "AND private_ip_address LIKE '10.41.1.%%'", name));
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group_rule r JOIN security_group g "
-                               "ON g.id = r.security_group WHERE g.group_name = 'web-%s' AND "
-                               "r.security_group_rule_id LIKE 'sgr-%%'", name), "2");
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM internet_gateway g JOIN vpc v ON v.id = g.vpc "
-                               "WHERE v.vpc_id = '%s' AND g.internet_gateway_id LIKE 'igw-%%'",
-                            vpc_id), "1");
+    assert_non_null(it_valf(e,
+                            "SELECT private_ip_address FROM instance WHERE tags->>'Name' = '%s' "
+                            "AND private_ip_address LIKE '10.41.1.%%'",
+                            name));
+    assert_string_equal(it_valf(e,
+                                "SELECT count(*) FROM security_group_rule r JOIN security_group g "
+                                "ON g.id = r.security_group WHERE g.group_name = 'web-%s' AND "
+                                "r.security_group_rule_id LIKE 'sgr-%%'",
+                                name),
+                        "2");
+    assert_string_equal(
+        it_valf(e,
+                "SELECT count(*) FROM internet_gateway g JOIN vpc v ON v.id = g.vpc "
+                "WHERE v.vpc_id = '%s' AND g.internet_gateway_id LIKE 'igw-%%'",
+                vpc_id),
+        "1");
 
     /* The cloud agrees, read without the engine. */
     char *x = it_ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
@@ -160,7 +189,7 @@ static void test_stack_create_update_replace_delete(void **state)
     assert_non_null(strstr(x, "<gatewayId>igw-"));
     free(x);
     x = it_ec2(e, "Action=DescribeSecurityGroupRules&Filter.1.Name=group-id&Filter.1.Value.1=%s",
-            group_id);
+               group_id);
     assert_non_null(strstr(x, "<fromPort>443</fromPort>"));
     assert_non_null(strstr(x, "<fromPort>8080</fromPort>"));
     free(x);
@@ -169,13 +198,19 @@ static void test_stack_create_update_replace_delete(void **state)
     free(res);
 
     /* In place: stopped, retagged, another security group. */
-    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'ops-%s', "
-                      "'operators', id FROM vpc WHERE tags->>'Name' = '%s'", name, name));
-    assert_true(it_okf(e, "UPDATE instance SET state = 'stopped', tags = tags || '{\"team\": \"core\"}' "
-                      "WHERE tags->>'Name' = '%s'", name));
-    assert_true(it_okf(e, "INSERT INTO instance_security_group SELECT i.id, g.id FROM instance i, "
-                      "security_group g WHERE i.tags->>'Name' = '%s' AND g.group_name = 'ops-%s'",
-                   name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT 'ops-%s', "
+                       "'operators', id FROM vpc WHERE tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(
+        it_okf(e,
+               "UPDATE instance SET state = 'stopped', tags = tags || '{\"team\": \"core\"}' "
+               "WHERE tags->>'Name' = '%s'",
+               name));
+    assert_true(it_okf(e,
+                       "INSERT INTO instance_security_group SELECT i.id, g.id FROM instance i, "
+                       "security_group g WHERE i.tags->>'Name' = '%s' AND g.group_name = 'ops-%s'",
+                       name, name));
     plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
     assert_int_equal(n, 2);
     assert_non_null(strstr(plan, "update instance: will update instance"));
@@ -184,20 +219,21 @@ static void test_stack_create_update_replace_delete(void **state)
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_int_equal(failed, 0);
     free(res);
-    assert_string_equal(it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'", name),
-                        iid);
+    assert_string_equal(
+        it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'", name), iid);
     x = it_ec2(e, "Action=DescribeInstances&InstanceId.1=%s", iid);
     assert_non_null(strstr(x, "<name>stopped</name>"));
     assert_non_null(strstr(x, "<key>team</key>"));
-    char *ops_id = dup_val(e, "SELECT group_id FROM security_group WHERE group_name = 'ops-%s'", name);
+    char *ops_id =
+        dup_val(e, "SELECT group_id FROM security_group WHERE group_name = 'ops-%s'", name);
     assert_non_null(strstr(x, ops_id));
     assert_non_null(strstr(x, group_id));
     free(x);
 
     /* A new range for the subnet is a replace; the instance in it cannot
      * move and is replaced too. The preview says so before anything runs. */
-    assert_true(it_okf(e, "UPDATE subnet SET cidr_block = '10.41.2.0/24' WHERE tags->>'Name' = '%s'",
-                   name));
+    assert_true(it_okf(
+        e, "UPDATE subnet SET cidr_block = '10.41.2.0/24' WHERE tags->>'Name' = '%s'", name));
     plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
     assert_int_equal(n, 2);
     assert_non_null(strstr(plan, "replace subnet: will replace subnet"));
@@ -228,8 +264,10 @@ static void test_stack_create_update_replace_delete(void **state)
     /* Everything deleted in one commit, children first. */
     assert_true(it_okf(e, "DELETE FROM instance WHERE tags->>'Name' = '%s'", name));
     assert_true(it_okf(e, "DELETE FROM key_pair WHERE name = '%s'", name));
-    assert_true(it_okf(e, "DELETE FROM internet_gateway WHERE vpc = (SELECT id FROM vpc WHERE "
-                      "tags->>'Name' = '%s')", name));
+    assert_true(it_okf(e,
+                       "DELETE FROM internet_gateway WHERE vpc = (SELECT id FROM vpc WHERE "
+                       "tags->>'Name' = '%s')",
+                       name));
     assert_true(it_okf(e, "DELETE FROM vpc WHERE tags->>'Name' = '%s'", name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     if (failed || n != 11)
@@ -258,11 +296,14 @@ static void test_failure_fails_dependents_only(void **state)
     it_env *e = *state;
     char name[64];
     snprintf(name, sizeof name, "part-%s", sfx);
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.42.0.0/16', '{\"Name\": \"%s\"}')",
-                   name));
-    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
-                      "'10.42.1.0/24', 'us-east-1a', '{\"Name\": \"a-%s\"}' FROM vpc WHERE "
-                      "tags->>'Name' = '%s'", name, name));
+    assert_true(it_okf(
+        e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.42.0.0/16', '{\"Name\": \"%s\"}')",
+        name));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                       "'10.42.1.0/24', 'us-east-1a', '{\"Name\": \"a-%s\"}' FROM vpc WHERE "
+                       "tags->>'Name' = '%s'",
+                       name, name));
     int n, failed;
     char *res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_int_equal(failed, 0);
@@ -270,17 +311,25 @@ static void test_failure_fails_dependents_only(void **state)
     /* A second subnet overlapping the first: only the cloud knows. An
      * instance in it depends on it; a group and an instance in the first
      * subnet do not. */
-    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
-                      "'10.42.1.0/25', 'us-east-1b', '{\"Name\": \"b-%s\"}' FROM vpc WHERE "
-                      "tags->>'Name' = '%s'", name, name));
-    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'g-%s', "
-                      "'independent', id FROM vpc WHERE tags->>'Name' = '%s'", name, name));
-    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
-                      "'ami-12c6146b', 't2.micro', id, '{\"Name\": \"b-%s\"}' FROM subnet WHERE "
-                      "tags->>'Name' = 'b-%s'", name, name));
-    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
-                      "'ami-12c6146b', 't2.micro', id, '{\"Name\": \"a-%s\"}' FROM subnet WHERE "
-                      "tags->>'Name' = 'a-%s'", name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                       "'10.42.1.0/25', 'us-east-1b', '{\"Name\": \"b-%s\"}' FROM vpc WHERE "
+                       "tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT 'g-%s', "
+                       "'independent', id FROM vpc WHERE tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
+                       "'ami-12c6146b', 't2.micro', id, '{\"Name\": \"b-%s\"}' FROM subnet WHERE "
+                       "tags->>'Name' = 'b-%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
+                       "'ami-12c6146b', 't2.micro', id, '{\"Name\": \"a-%s\"}' FROM subnet WHERE "
+                       "tags->>'Name' = 'a-%s'",
+                       name, name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_int_equal(n, 4);
     assert_int_equal(failed, 2);
@@ -291,18 +340,24 @@ static void test_failure_fails_dependents_only(void **state)
     assert_non_null(strstr(res, "create security_group: created security_group"));
     assert_int_equal(count(res, "create instance: created instance"), 1);
     free(res);
-    assert_non_null(it_valf(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'a-%s' AND instance_id LIKE 'i-%%'", name));
-    assert_non_null(it_valf(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'b-%s' AND instance_id IS NULL", name));
-    assert_non_null(it_valf(e, "SELECT 1 FROM iasql_get_errors() WHERE message LIKE '%%depends on subnet%%'"));
+    assert_non_null(it_valf(
+        e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'a-%s' AND instance_id LIKE 'i-%%'",
+        name));
+    assert_non_null(it_valf(
+        e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'b-%s' AND instance_id IS NULL", name));
+    assert_non_null(
+        it_valf(e, "SELECT 1 FROM iasql_get_errors() WHERE message LIKE '%%depends on subnet%%'"));
 
     /* Mended, the next commit does exactly what is missing. */
-    assert_true(it_okf(e, "UPDATE subnet SET cidr_block = '10.42.2.0/24' WHERE tags->>'Name' = 'b-%s'",
-                   name));
+    assert_true(it_okf(
+        e, "UPDATE subnet SET cidr_block = '10.42.2.0/24' WHERE tags->>'Name' = 'b-%s'", name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_int_equal(n, 2);
     assert_int_equal(failed, 0);
     free(res);
-    assert_non_null(it_valf(e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'b-%s' AND instance_id LIKE 'i-%%'", name));
+    assert_non_null(it_valf(
+        e, "SELECT 1 FROM instance WHERE tags->>'Name' = 'b-%s' AND instance_id LIKE 'i-%%'",
+        name));
 
     assert_true(it_okf(e, "DELETE FROM instance WHERE tags->>'Name' LIKE '%%-%s'", name));
     assert_true(it_okf(e, "DELETE FROM vpc WHERE tags->>'Name' = '%s'", name));
@@ -318,13 +373,14 @@ static void test_default_vpc(void **state)
     it_env *e = *state;
     /* Imported with its subnets, main route table and default group. */
     assert_non_null(it_valf(e, "SELECT 1 FROM vpc WHERE is_default"));
-    assert_non_null(it_valf(e, "SELECT 1 FROM subnet s JOIN vpc v ON v.id = s.vpc WHERE v.is_default "
-                           "AND s.default_for_az"));
+    assert_non_null(it_valf(e,
+                            "SELECT 1 FROM subnet s JOIN vpc v ON v.id = s.vpc WHERE v.is_default "
+                            "AND s.default_for_az"));
     assert_non_null(it_valf(e, "SELECT 1 FROM route_table r JOIN vpc v ON v.id = r.vpc WHERE "
-                           "v.is_default AND r.main"));
+                               "v.is_default AND r.main"));
     assert_non_null(it_valf(e, "SELECT 1 FROM route WHERE local"));
     assert_non_null(it_valf(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
-                           "v.is_default AND g.group_name = 'default'"));
+                               "v.is_default AND g.group_name = 'default'"));
     /* Nothing pending: the engine does not touch them. */
     int n, failed;
     char *res = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
@@ -332,32 +388,37 @@ static void test_default_vpc(void **state)
     free(res);
     /* AWS does not delete a default group or a main route table alone. */
     assert_true(it_okf(e, "DELETE FROM security_group WHERE group_name = 'default' AND vpc = "
-                      "(SELECT id FROM vpc WHERE is_default)"));
-    assert_true(it_okf(e, "DELETE FROM route_table WHERE main AND vpc = (SELECT id FROM vpc WHERE is_default)"));
+                          "(SELECT id FROM vpc WHERE is_default)"));
+    assert_true(it_okf(
+        e, "DELETE FROM route_table WHERE main AND vpc = (SELECT id FROM vpc WHERE is_default)"));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_true(failed >= 2);
     assert_non_null(strstr(res, "goes with its vpc"));
     free(res);
     it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL);
     assert_non_null(it_valf(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
-                           "v.is_default AND g.group_name = 'default'"));
+                               "v.is_default AND g.group_name = 'default'"));
     res = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
     assert_int_equal(n, 0);
     free(res);
     /* A VPC of ours goes with its implicit parts in one commit. */
     char name[64];
     snprintf(name, sizeof name, "imp-%s", sfx);
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.43.0.0/16', '{\"Name\": \"%s\"}')",
-                   name));
+    assert_true(it_okf(
+        e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.43.0.0/16', '{\"Name\": \"%s\"}')",
+        name));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     assert_int_equal(failed, 0);
     free(res);
     char *vpc_id = dup_val(e, "SELECT vpc_id FROM vpc WHERE tags->>'Name' = '%s'", name);
     /* What AWS made with it, as an import would see it. */
-    assert_true(it_okf(e, "SELECT * FROM iasql_uninstall('aws_ec2', 'aws_security_group', 'aws_vpc')"));
+    assert_true(
+        it_okf(e, "SELECT * FROM iasql_uninstall('aws_ec2', 'aws_security_group', 'aws_vpc')"));
     assert_true(it_okf(e, "SELECT * FROM iasql_install('aws_ec2')"));
-    assert_non_null(it_valf(e, "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
-                           "v.vpc_id = '%s' AND g.group_name = 'default'", vpc_id));
+    assert_non_null(it_valf(e,
+                            "SELECT 1 FROM security_group g JOIN vpc v ON v.id = g.vpc WHERE "
+                            "v.vpc_id = '%s' AND g.group_name = 'default'",
+                            vpc_id));
     assert_true(it_okf(e, "DELETE FROM vpc WHERE vpc_id = '%s'", vpc_id));
     res = rows_text(e, "SELECT * FROM iasql_commit()", &n, &failed);
     if (failed)
@@ -374,39 +435,62 @@ static void test_default_vpc(void **state)
 static void test_bad_input(void **state)
 {
     it_env *e = *state;
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.44.0.0/16', '{\"Name\": \"bad-%s\"}')",
-                   sfx));
+    assert_true(it_okf(
+        e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.44.0.0/16', '{\"Name\": \"bad-%s\"}')",
+        sfx));
     char other[64];
     snprintf(other, sizeof other, "bad2-%s", sfx);
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.45.0.0/16', '{\"Name\": \"%s\"}')",
-                   other));
-    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
-                      "'10.44.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx));
-    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'elsewhere', "
-                      "'other vpc', id FROM vpc WHERE tags->>'Name' = '%s'", other));
+    assert_true(it_okf(
+        e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.45.0.0/16', '{\"Name\": \"%s\"}')",
+        other));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+                       "'10.44.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'Name' = 'bad-%s'",
+                       sfx));
+    assert_true(
+        it_okf(e,
+               "INSERT INTO security_group (group_name, description, vpc) SELECT 'elsewhere', "
+               "'other vpc', id FROM vpc WHERE tags->>'Name' = '%s'",
+               other));
     char sql[12][512];
     snprintf(sql[0], 512, "INSERT INTO vpc (cidr_block) VALUES ('10.0.0.0/8')");
-    snprintf(sql[1], 512, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
-                          "'10.99.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx);
-    snprintf(sql[2], 512, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
-                          "'10.44.2.0/24', 'eu-west-1a' FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx);
-    snprintf(sql[3], 512, "INSERT INTO instance (ami, instance_type, subnet) SELECT 'image-1', "
-                          "'t2.micro', id FROM subnet WHERE cidr_block = '10.44.1.0/24'");
-    snprintf(sql[4], 512, "INSERT INTO instance (ami, instance_type, subnet, security_groups) "
-                          "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s, "
-                          "security_group g WHERE s.cidr_block = '10.44.1.0/24' AND g.group_name = 'elsewhere'");
-    snprintf(sql[5], 512, "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
-                          "to_port) SELECT id, 'tcp', 22, 22 FROM security_group WHERE group_name = 'elsewhere'");
-    snprintf(sql[6], 512, "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
-                          "to_port, cidr_ipv4) SELECT id, 'tcp', 80, 22, '0.0.0.0/0' FROM security_group "
-                          "WHERE group_name = 'elsewhere'");
-    snprintf(sql[7], 512, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.46.0.0/16', '{\"iasql:owner\": \"x\"}')");
-    snprintf(sql[8], 512, "INSERT INTO instance (ami, instance_type, subnet, state) SELECT "
-                          "'ami-12c6146b', 't2.micro', id, 'paused' FROM subnet WHERE cidr_block = '10.44.1.0/24'");
-    snprintf(sql[9], 512, "INSERT INTO key_pair (name, public_key) VALUES ('k-%s', 'BEGIN PRIVATE KEY')", sfx);
+    snprintf(sql[1], 512,
+             "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+             "'10.99.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'Name' = 'bad-%s'",
+             sfx);
+    snprintf(sql[2], 512,
+             "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+             "'10.44.2.0/24', 'eu-west-1a' FROM vpc WHERE tags->>'Name' = 'bad-%s'",
+             sfx);
+    snprintf(sql[3], 512,
+             "INSERT INTO instance (ami, instance_type, subnet) SELECT 'image-1', "
+             "'t2.micro', id FROM subnet WHERE cidr_block = '10.44.1.0/24'");
+    snprintf(sql[4], 512,
+             "INSERT INTO instance (ami, instance_type, subnet, security_groups) "
+             "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s, "
+             "security_group g WHERE s.cidr_block = '10.44.1.0/24' AND g.group_name = 'elsewhere'");
+    snprintf(
+        sql[5], 512,
+        "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
+        "to_port) SELECT id, 'tcp', 22, 22 FROM security_group WHERE group_name = 'elsewhere'");
+    snprintf(sql[6], 512,
+             "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
+             "to_port, cidr_ipv4) SELECT id, 'tcp', 80, 22, '0.0.0.0/0' FROM security_group "
+             "WHERE group_name = 'elsewhere'");
+    snprintf(
+        sql[7], 512,
+        "INSERT INTO vpc (cidr_block, tags) VALUES ('10.46.0.0/16', '{\"iasql:owner\": \"x\"}')");
+    snprintf(
+        sql[8], 512,
+        "INSERT INTO instance (ami, instance_type, subnet, state) SELECT "
+        "'ami-12c6146b', 't2.micro', id, 'paused' FROM subnet WHERE cidr_block = '10.44.1.0/24'");
+    snprintf(sql[9], 512,
+             "INSERT INTO key_pair (name, public_key) VALUES ('k-%s', 'BEGIN PRIVATE KEY')", sfx);
     snprintf(sql[10], 512, "INSERT INTO vpc (cidr_block) VALUES ('10.0.0.1/16')");
-    snprintf(sql[11], 512, "INSERT INTO security_group (group_name, description, vpc) SELECT "
-                           "'sg-abc', 'x', id FROM vpc WHERE tags->>'Name' = '%s'", other);
+    snprintf(sql[11], 512,
+             "INSERT INTO security_group (group_name, description, vpc) SELECT "
+             "'sg-abc', 'x', id FROM vpc WHERE tags->>'Name' = '%s'",
+             other);
     const it_reject cases[] = {
         {sql[0], "vpc_cidr_block_ipv4_netmask_16_to_28"},
         {sql[1], "subnet_cidr_block_inside_its_vpc"},
@@ -423,11 +507,14 @@ static void test_bad_input(void **state)
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
     /* A group an instance uses cannot go while it does. */
-    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT 'used', "
-                      "'in use', id FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx));
-    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups) SELECT "
-                      "'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s, security_group g "
-                      "WHERE s.cidr_block = '10.44.1.0/24' AND g.group_name = 'used'"));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT 'used', "
+                       "'in use', id FROM vpc WHERE tags->>'Name' = 'bad-%s'",
+                       sfx));
+    assert_true(
+        it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups) SELECT "
+                  "'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s, security_group g "
+                  "WHERE s.cidr_block = '10.44.1.0/24' AND g.group_name = 'used'"));
     const char *msg = it_sql_error(e, "DELETE FROM security_group WHERE group_name = 'used'");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "uses it (security_groups)"));

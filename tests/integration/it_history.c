@@ -23,9 +23,8 @@ static int setup(void **state)
 {
     if (it_fixture(state, "hist", false))
         return -1;
-    return it_ok(*state, "SELECT * FROM iasql_install('aws_sqs', 'aws_cloudwatch')", 0, NULL)
-               ? 0
-               : -1;
+    return it_ok(*state, "SELECT * FROM iasql_install('aws_sqs', 'aws_cloudwatch')", 0, NULL) ? 0
+                                                                                              : -1;
 }
 
 static char prefix[32];
@@ -74,10 +73,11 @@ static char *user_rows(it_env *e, bool with_id)
 /* Every row of the two tables, every column, by id. */
 static char *all_rows(PGconn *c)
 {
-    PGresult *r = PQexec(c, "SELECT json_build_array("
-                            "(SELECT coalesce(jsonb_agg(to_jsonb(q) ORDER BY q.id), '[]') FROM queue q),"
-                            "(SELECT coalesce(jsonb_agg(to_jsonb(g) ORDER BY g.id), '[]') "
-                            "FROM log_group g))::text");
+    PGresult *r =
+        PQexec(c, "SELECT json_build_array("
+                  "(SELECT coalesce(jsonb_agg(to_jsonb(q) ORDER BY q.id), '[]') FROM queue q),"
+                  "(SELECT coalesce(jsonb_agg(to_jsonb(g) ORDER BY g.id), '[]') "
+                  "FROM log_group g))::text");
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         fail_msg("%s", PQerrorMessage(c));
     char *out = strdup(PQgetvalue(r, 0, 0));
@@ -417,8 +417,9 @@ static void test_transactions(void **state)
     /* The holder commits: applied, recorded with its transaction. */
     one(a, "SELECT * FROM iasql_commit('in a transaction')", true);
     assert_true(cloud_has_queue(e, name("tx")));
-    snprintf(sql, sizeof sql, "SELECT transaction_id FROM iasql_commits WHERE message = "
-                              "'in a transaction'");
+    snprintf(sql, sizeof sql,
+             "SELECT transaction_id FROM iasql_commits WHERE message = "
+             "'in a transaction'");
     assert_string_equal(it_value(e, sql), txid);
     snprintf(sql, sizeof sql, "SELECT status FROM iasql_transactions WHERE id = %s", txid);
     assert_string_equal(it_value(e, sql), "committed");
@@ -459,8 +460,9 @@ static void test_sql_since(void **state)
     char since_copy[64];
     snprintf(since_copy, sizeof since_copy, "%s", since);
 
-    exec(e, "INSERT INTO queue (name, tags) VALUES ('%s', '{\"it''s\": \"a \\\"quote\\\"\"}'), "
-            "('%s', '{}')",
+    exec(e,
+         "INSERT INTO queue (name, tags) VALUES ('%s', '{\"it''s\": \"a \\\"quote\\\"\"}'), "
+         "('%s', '{}')",
          name("s1"), name("s2"));
     exec(e, "INSERT INTO log_group (log_group_name, retention_in_days) VALUES ('%s', 5)",
          name("sl"));

@@ -31,10 +31,12 @@ static int teardown(void **state)
 
 #define ACCOUNT "123456789012"
 #define Q(action) "Action=" action "&Version=2010-05-08"
-#define TRUST "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", " \
-              "\"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
-#define DOC(action) "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", " \
-                    "\"Action\": \"" action "\", \"Resource\": \"*\"}]}"
+#define TRUST                                                                                      \
+    "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "                       \
+    "\"Principal\": {\"Service\": \"ec2.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}"
+#define DOC(action)                                                                                \
+    "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "                       \
+    "\"Action\": \"" action "\", \"Resource\": \"*\"}]}"
 
 /* One IAM call: the XML answer (copied), or NULL on an error status. */
 static char *iam(it_env *e, const char *fmt, const char *arg)
@@ -62,12 +64,15 @@ static void test_policy_and_role_lifecycle(void **state)
     snprintf(role, sizeof role, "app-%d", (int)getpid());
     snprintf(arn, sizeof arn, "arn:aws:iam::" ACCOUNT ":policy/%s", policy);
     const char *p[] = {policy, role, arn};
-    assert_true(it_ok(e, "INSERT INTO iam_policy (policy_name, description, policy_document, tags) "
-                         "VALUES ($1, 'reads logs', '" DOC("logs:GetLogEvents") "', '{\"t\": \"1\"}')",
+    assert_true(it_ok(e,
+                      "INSERT INTO iam_policy (policy_name, description, policy_document, tags) "
+                      "VALUES ($1, 'reads logs', '" DOC("logs:GetLogEvents") "', '{\"t\": \"1\"}')",
                       1, p));
-    assert_true(it_ok(e, "INSERT INTO iam_role (role_name, description, assume_role_policy_document, "
-                         "attached_policy_arns, inline_policies, tags) VALUES ($1, 'the app', '" TRUST "', "
-                         "ARRAY[$2], '{\"s3\": " DOC("s3:GetObject") "}', '{\"team\": \"a\"}')",
+    assert_true(it_ok(e,
+                      "INSERT INTO iam_role (role_name, description, assume_role_policy_document, "
+                      "attached_policy_arns, inline_policies, tags) VALUES ($1, 'the app', '" TRUST
+                      "', "
+                      "ARRAY[$2], '{\"s3\": " DOC("s3:GetObject") "}', '{\"team\": \"a\"}')",
                       2, p + 1));
     it_expect_commit(e, 2, "create");
     char *x = iam(e, Q("GetRole") "&RoleName=%s", role);
@@ -94,11 +99,13 @@ static void test_policy_and_role_lifecycle(void **state)
 
     /* a policy document changes through new default versions: six changes
      * pass IAM's limit of five versions */
-    static const char *const actions[] = {"logs:A", "logs:B", "logs:C", "logs:D", "logs:E", "logs:F"};
+    static const char *const actions[] = {"logs:A", "logs:B", "logs:C",
+                                          "logs:D", "logs:E", "logs:F"};
     for (int i = 0; i < 6; i++) {
         const char *u[] = {policy, actions[i]};
-        assert_true(it_ok(e, "UPDATE iam_policy SET policy_document = jsonb_set(policy_document, "
-                             "'{Statement,0,Action}', to_jsonb($2::text)) WHERE policy_name = $1",
+        assert_true(it_ok(e,
+                          "UPDATE iam_policy SET policy_document = jsonb_set(policy_document, "
+                          "'{Statement,0,Action}', to_jsonb($2::text)) WHERE policy_name = $1",
                           2, u));
         it_expect_commit(e, 1, "update");
     }
@@ -113,11 +120,13 @@ static void test_policy_and_role_lifecycle(void **state)
     free(x);
 
     /* a role changes in place: description, duration, trust, policies, tags */
-    assert_true(it_ok(e, "UPDATE iam_role SET description = 'changed', max_session_duration = 7200, "
-                         "assume_role_policy_document = jsonb_set(assume_role_policy_document, "
-                         "'{Statement,0,Principal,Service}', '\"lambda.amazonaws.com\"'), "
-                         "attached_policy_arns = '{}', inline_policies = '{\"sqs\": " DOC("sqs:*") "}', "
-                         "tags = '{\"team\": \"b\"}' WHERE role_name = $1",
+    assert_true(it_ok(e,
+                      "UPDATE iam_role SET description = 'changed', max_session_duration = 7200, "
+                      "assume_role_policy_document = jsonb_set(assume_role_policy_document, "
+                      "'{Statement,0,Principal,Service}', '\"lambda.amazonaws.com\"'), "
+                      "attached_policy_arns = '{}', inline_policies = '{\"sqs\": " DOC(
+                          "sqs:*") "}', "
+                                   "tags = '{\"team\": \"b\"}' WHERE role_name = $1",
                       1, p + 1));
     it_expect_commit(e, 1, "update");
     x = iam(e, Q("GetRole") "&RoleName=%s", role);
@@ -147,8 +156,10 @@ static void test_policy_and_role_lifecycle(void **state)
     free(x);
 
     /* a policy's description cannot change in place: a replace */
-    assert_true(it_ok(e, "UPDATE iam_policy SET description = 'reads more logs' "
-                         "WHERE policy_name = $1", 1, p));
+    assert_true(it_ok(e,
+                      "UPDATE iam_policy SET description = 'reads more logs' "
+                      "WHERE policy_name = $1",
+                      1, p));
     it_expect_commit(e, 1, "replace");
     x = iam(e, Q("GetPolicy") "&PolicyArn=%s", arn);
     assert_non_null(x);
@@ -177,19 +188,24 @@ static void test_import_and_conflict(void **state)
     snprintf(role, sizeof role, "outside-%d", (int)getpid());
     snprintf(policy, sizeof policy, "outside-policy-%d", (int)getpid());
     snprintf(arn, sizeof arn, "arn:aws:iam::" ACCOUNT ":policy/%s", policy);
-    snprintf(form, sizeof form,
-             Q("CreatePolicy") "&PolicyName=%s&PolicyDocument=%%7B%%22Version%%22%%3A%%222012-10-17%%22"
-                               "%%2C%%22Statement%%22%%3A%%5B%%7B%%22Effect%%22%%3A%%22Allow%%22%%2C"
-                               "%%22Action%%22%%3A%%22sqs%%3A%%2A%%22%%2C%%22Resource%%22%%3A%%22%%2A%%22%%7D%%5D%%7D",
-             policy);
+    snprintf(
+        form, sizeof form,
+        Q("CreatePolicy") "&PolicyName=%s&PolicyDocument=%%7B%%22Version%%22%%3A%%222012-10-17%%22"
+                          "%%2C%%22Statement%%22%%3A%%5B%%7B%%22Effect%%22%%3A%%22Allow%%22%%2C"
+                          "%%22Action%%22%%3A%%22sqs%%3A%%2A%%22%%2C%%22Resource%%22%%3A%%22%%2A%%"
+                          "22%%7D%%5D%%7D",
+        policy);
     assert_int_equal(it_aws_query(e, "iam", form, &out), 200);
-    snprintf(form, sizeof form,
-             Q("CreateRole") "&RoleName=%s&Description=by%%20hand&AssumeRolePolicyDocument="
-                             "%%7B%%22Version%%22%%3A%%222012-10-17%%22%%2C%%22Statement%%22%%3A%%5B%%7B"
-                             "%%22Effect%%22%%3A%%22Allow%%22%%2C%%22Principal%%22%%3A%%7B%%22Service%%22"
-                             "%%3A%%22ec2.amazonaws.com%%22%%7D%%2C%%22Action%%22%%3A%%22sts%%3AAssumeRole"
-                             "%%22%%7D%%5D%%7D&Tags.member.1.Key=by&Tags.member.1.Value=console",
-             role);
+    snprintf(
+        form, sizeof form,
+        Q("CreateRole") "&RoleName=%s&Description=by%%20hand&AssumeRolePolicyDocument="
+                        "%%7B%%22Version%%22%%3A%%222012-10-17%%22%%2C%%22Statement%%22%%3A%%5B%%7B"
+                        "%%22Effect%%22%%3A%%22Allow%%22%%2C%%22Principal%%22%%3A%%7B%%22Service%%"
+                        "22"
+                        "%%3A%%22ec2.amazonaws.com%%22%%7D%%2C%%22Action%%22%%3A%%22sts%%"
+                        "3AAssumeRole"
+                        "%%22%%7D%%5D%%7D&Tags.member.1.Key=by&Tags.member.1.Value=console",
+        role);
     assert_int_equal(it_aws_query(e, "iam", form, &out), 200);
     snprintf(form, sizeof form,
              Q("AttachRolePolicy") "&RoleName=%s&PolicyArn=arn%%3Aaws%%3Aiam%%3A%%3A" ACCOUNT
@@ -199,9 +215,10 @@ static void test_import_and_conflict(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_iam')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_iam')", 0, NULL));
     const char *p[] = {role, arn, policy};
-    PGresult *r = it_sql(e, "SELECT description, tags->>'by', attached_policy_arns = ARRAY[$2], "
-                            "assume_role_policy_document #>> '{Statement,0,Principal,Service}' "
-                            "FROM iam_role WHERE role_name = $1",
+    PGresult *r = it_sql(e,
+                         "SELECT description, tags->>'by', attached_policy_arns = ARRAY[$2], "
+                         "assume_role_policy_document #>> '{Statement,0,Principal,Service}' "
+                         "FROM iam_role WHERE role_name = $1",
                          2, p);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "by hand");
@@ -209,8 +226,10 @@ static void test_import_and_conflict(void **state)
     assert_string_equal(PQgetvalue(r, 0, 2), "t");
     assert_string_equal(PQgetvalue(r, 0, 3), "ec2.amazonaws.com");
     PQclear(r);
-    r = it_sql(e, "SELECT policy_document #>> '{Statement,0,Action}' FROM iam_policy "
-                  "WHERE policy_name = $1", 1, p + 2);
+    r = it_sql(e,
+               "SELECT policy_document #>> '{Statement,0,Action}' FROM iam_policy "
+               "WHERE policy_name = $1",
+               1, p + 2);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "sqs:*");
     PQclear(r);
@@ -221,15 +240,18 @@ static void test_import_and_conflict(void **state)
      * policy in the same commit still applies. */
     snprintf(form, sizeof form, Q("CreateInstanceProfile") "&InstanceProfileName=%s-profile", role);
     assert_int_equal(it_aws_query(e, "iam", form, &out), 200);
-    snprintf(form, sizeof form, Q("AddRoleToInstanceProfile") "&InstanceProfileName=%s-profile&RoleName=%s",
-             role, role);
+    snprintf(form, sizeof form,
+             Q("AddRoleToInstanceProfile") "&InstanceProfileName=%s-profile&RoleName=%s", role,
+             role);
     assert_int_equal(it_aws_query(e, "iam", form, &out), 200);
     char other[64];
     snprintf(other, sizeof other, "other-%d", (int)getpid());
     const char *o[] = {other};
     assert_true(it_ok(e, "DELETE FROM iam_role WHERE role_name = $1", 1, p));
-    assert_true(it_ok(e, "INSERT INTO iam_policy (policy_name, policy_document) VALUES ($1, '"
-                         DOC("sqs:SendMessage") "')", 1, o));
+    assert_true(it_ok(e,
+                      "INSERT INTO iam_policy (policy_name, policy_document) VALUES ($1, '" DOC(
+                          "sqs:SendMessage") "')",
+                      1, o));
     r = it_sql(e, "SELECT action, description FROM iasql_commit() ORDER BY action", 0, NULL);
     assert_int_equal(PQntuples(r), 2);
     assert_string_equal(PQgetvalue(r, 0, 0), "create");
@@ -244,8 +266,9 @@ static void test_import_and_conflict(void **state)
     assert_non_null(strstr(x, policy)); /* nothing was detached */
     free(x);
     /* out of the profile, the next commit finishes the delete */
-    snprintf(form, sizeof form, Q("RemoveRoleFromInstanceProfile") "&InstanceProfileName=%s-profile&RoleName=%s",
-             role, role);
+    snprintf(form, sizeof form,
+             Q("RemoveRoleFromInstanceProfile") "&InstanceProfileName=%s-profile&RoleName=%s", role,
+             role);
     assert_int_equal(it_aws_query(e, "iam", form, &out), 200);
     it_expect_commit(e, 1, "delete");
     assert_null(iam(e, Q("GetRole") "&RoleName=%s", role));
@@ -259,21 +282,49 @@ static void test_bad_input(void **state)
 {
     it_env *e = *state;
     static const it_reject cases[] = {
-        {"INSERT INTO iam_policy (policy_name, policy_document) VALUES ('has space', '" DOC("s3:*") "')", "iam_policy_name_1_to_128"},
-        {"INSERT INTO iam_policy (policy_name, policy_document) VALUES (repeat('p', 129), '" DOC("s3:*") "')", "iam_policy_name_1_to_128"},
-        {"INSERT INTO iam_policy (policy_name, path, policy_document) VALUES ('p', 'svc', '" DOC("s3:*") "')", "iam_policy_path_slash_or_between_slashes"},
-        {"INSERT INTO iam_policy (policy_name, policy_document) VALUES ('p', '{\"Version\": \"2012-10-17\"}')", "iam_policy_document_an_object_with_statement"},
-        {"INSERT INTO iam_policy (policy_name, policy_document) VALUES ('p', '[]')", "iam_policy_document_an_object_with_statement"},
-        {"INSERT INTO iam_policy (policy_name, description, policy_document) VALUES ('p', repeat('d', 1001), '" DOC("s3:*") "')", "iam_policy_description_up_to_1000"},
-        {"INSERT INTO iam_role (role_name, assume_role_policy_document) VALUES (repeat('r', 65), '" TRUST "')", "iam_role_name_1_to_64"},
-        {"INSERT INTO iam_role (role_name, path, assume_role_policy_document) VALUES ('r', '/svc', '" TRUST "')", "iam_role_path_slash_or_between_slashes"},
-        {"INSERT INTO iam_role (role_name, max_session_duration, assume_role_policy_document) VALUES ('r', 60, '" TRUST "')", "iam_role_max_session_duration_3600_to_43200"},
-        {"INSERT INTO iam_role (role_name, assume_role_policy_document) VALUES ('r', '{}')", "iam_role_assume_role_policy_document_an_object_with_statement"},
-        {"INSERT INTO iam_role (role_name, assume_role_policy_document, attached_policy_arns) VALUES ('r', '" TRUST "', ARRAY['read-logs'])", "iam_role_attached_policy_arns_are_policy_arns"},
-        {"INSERT INTO iam_role (role_name, assume_role_policy_document, inline_policies) VALUES ('r', '" TRUST "', '{\"bad name\": " DOC("s3:*") "}')", "iam_role_inline_policies_object_of_name_to_document"},
-        {"INSERT INTO iam_role (role_name, assume_role_policy_document, inline_policies) VALUES ('r', '" TRUST "', '{\"p\": \"s3:*\"}')", "iam_role_inline_policies_object_of_name_to_document"},
-        {"INSERT INTO iam_role (role_name, assume_role_policy_document, tags) VALUES ('r', '" TRUST "', '{\"aws:x\": \"y\"}')", "iam_role_tags_up_to_50_strings"},
-        {"INSERT INTO iam_role (role_name, assume_role_policy_document) VALUES ('r', '" TRUST "'), ('r', '" TRUST "')", "iam_role_name_unique"},
+        {"INSERT INTO iam_policy (policy_name, policy_document) VALUES ('has space', '" DOC(
+             "s3:*") "')",
+         "iam_policy_name_1_to_128"},
+        {"INSERT INTO iam_policy (policy_name, policy_document) VALUES (repeat('p', 129), '" DOC(
+             "s3:*") "')",
+         "iam_policy_name_1_to_128"},
+        {"INSERT INTO iam_policy (policy_name, path, policy_document) VALUES ('p', 'svc', '" DOC(
+             "s3:*") "')",
+         "iam_policy_path_slash_or_between_slashes"},
+        {"INSERT INTO iam_policy (policy_name, policy_document) VALUES ('p', '{\"Version\": "
+         "\"2012-10-17\"}')",
+         "iam_policy_document_an_object_with_statement"},
+        {"INSERT INTO iam_policy (policy_name, policy_document) VALUES ('p', '[]')",
+         "iam_policy_document_an_object_with_statement"},
+        {"INSERT INTO iam_policy (policy_name, description, policy_document) VALUES ('p', "
+         "repeat('d', 1001), '" DOC("s3:*") "')",
+         "iam_policy_description_up_to_1000"},
+        {"INSERT INTO iam_role (role_name, assume_role_policy_document) VALUES (repeat('r', 65), "
+         "'" TRUST "')",
+         "iam_role_name_1_to_64"},
+        {"INSERT INTO iam_role (role_name, path, assume_role_policy_document) VALUES ('r', '/svc', "
+         "'" TRUST "')",
+         "iam_role_path_slash_or_between_slashes"},
+        {"INSERT INTO iam_role (role_name, max_session_duration, assume_role_policy_document) "
+         "VALUES ('r', 60, '" TRUST "')",
+         "iam_role_max_session_duration_3600_to_43200"},
+        {"INSERT INTO iam_role (role_name, assume_role_policy_document) VALUES ('r', '{}')",
+         "iam_role_assume_role_policy_document_an_object_with_statement"},
+        {"INSERT INTO iam_role (role_name, assume_role_policy_document, attached_policy_arns) "
+         "VALUES ('r', '" TRUST "', ARRAY['read-logs'])",
+         "iam_role_attached_policy_arns_are_policy_arns"},
+        {"INSERT INTO iam_role (role_name, assume_role_policy_document, inline_policies) VALUES "
+         "('r', '" TRUST "', '{\"bad name\": " DOC("s3:*") "}')",
+         "iam_role_inline_policies_object_of_name_to_document"},
+        {"INSERT INTO iam_role (role_name, assume_role_policy_document, inline_policies) VALUES "
+         "('r', '" TRUST "', '{\"p\": \"s3:*\"}')",
+         "iam_role_inline_policies_object_of_name_to_document"},
+        {"INSERT INTO iam_role (role_name, assume_role_policy_document, tags) VALUES ('r', '" TRUST
+         "', '{\"aws:x\": \"y\"}')",
+         "iam_role_tags_up_to_50_strings"},
+        {"INSERT INTO iam_role (role_name, assume_role_policy_document) VALUES ('r', '" TRUST
+         "'), ('r', '" TRUST "')",
+         "iam_role_name_unique"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }

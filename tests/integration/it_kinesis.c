@@ -69,31 +69,38 @@ static void test_stream_lifecycle(void **state)
     snprintf(name, sizeof name, "clicks-%d", (int)getpid());
     snprintf(renamed, sizeof renamed, "clicks-%d-v2", (int)getpid());
     const char *p[] = {name};
-    assert_true(it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 2)", 1, p));
+    assert_true(
+        it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 2)", 1, p));
     it_expect_commit(e, 1, "create");
     json_t *s = cloud_stream(e, name);
     assert_non_null(s);
     assert_int_equal(shards(s), 2);
     json_decref(s);
     assert_string_equal(it_value(e, "SELECT count(*) FROM kinesis_stream WHERE stream_arn LIKE "
-                                    "'arn:aws:kinesis:%' AND created_at IS NOT NULL"), "1");
+                                    "'arn:aws:kinesis:%' AND created_at IS NOT NULL"),
+                        "1");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     if (full()) {
-        assert_true(it_ok(e, "UPDATE kinesis_stream SET shard_count = 4 WHERE stream_name = $1", 1, p));
+        assert_true(
+            it_ok(e, "UPDATE kinesis_stream SET shard_count = 4 WHERE stream_name = $1", 1, p));
         it_expect_commit(e, 1, "update");
         s = cloud_stream(e, name);
         assert_int_equal(shards(s), 4);
         json_decref(s);
-        assert_true(it_ok(e, "UPDATE kinesis_stream SET stream_mode = 'ON_DEMAND', shard_count = NULL "
-                             "WHERE stream_name = $1", 1, p));
+        assert_true(it_ok(e,
+                          "UPDATE kinesis_stream SET stream_mode = 'ON_DEMAND', shard_count = NULL "
+                          "WHERE stream_name = $1",
+                          1, p));
         it_expect_commit(e, 1, "update");
         s = cloud_stream(e, name);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(s, "StreamModeDetails"),
-                                                               "StreamMode")), "ON_DEMAND");
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(s, "StreamModeDetails"), "StreamMode")),
+                            "ON_DEMAND");
         json_decref(s);
     }
     const char *q[] = {name, renamed};
-    assert_true(it_ok(e, "UPDATE kinesis_stream SET stream_name = $2 WHERE stream_name = $1", 2, q));
+    assert_true(
+        it_ok(e, "UPDATE kinesis_stream SET stream_name = $2 WHERE stream_name = $1", 2, q));
     it_expect_commit(e, 1, "replace");
     assert_null(cloud_stream(e, name));
     s = cloud_stream(e, renamed);
@@ -109,14 +116,14 @@ static void test_stream_import(void **state)
     it_env *e = *state;
     char name[64];
     snprintf(name, sizeof name, "made-outside-%d", (int)getpid());
-    json_decref(kin(e, "CreateStream", json_pack("{s:s, s:i}", "StreamName", name, "ShardCount", 3),
-                    NULL));
+    json_decref(
+        kin(e, "CreateStream", json_pack("{s:s, s:i}", "StreamName", name, "ShardCount", 3), NULL));
     json_decref(cloud_stream(e, name));
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_kinesis')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_kinesis')", 0, NULL));
     const char *p[] = {name};
-    PGresult *r = it_sql(e, "SELECT stream_mode, shard_count FROM kinesis_stream WHERE stream_name = $1",
-                         1, p);
+    PGresult *r = it_sql(
+        e, "SELECT stream_mode, shard_count FROM kinesis_stream WHERE stream_name = $1", 1, p);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "PROVISIONED");
     assert_string_equal(PQgetvalue(r, 0, 1), "3");
@@ -144,8 +151,8 @@ static void test_stream_owner(void **state)
     snprintf(mine, sizeof mine, "owned-%d", (int)getpid());
     snprintf(theirs, sizeof theirs, "theirs-%d", (int)getpid());
     const char *p[] = {mine};
-    assert_true(it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 1)", 1,
-                      p));
+    assert_true(
+        it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 1)", 1, p));
     it_expect_commit(e, 1, "create");
     json_decref(cloud_stream(e, mine));
     /* kinesalite keeps neither CreateStream's Tags nor a tag added while
@@ -155,17 +162,18 @@ static void test_stream_owner(void **state)
         assert_string_equal(tag, dbid);
     free(tag);
     free(dbid);
-    json_decref(kin(e, "CreateStream", json_pack("{s:s, s:i}", "StreamName", theirs, "ShardCount", 1),
-                    NULL));
+    json_decref(kin(e, "CreateStream",
+                    json_pack("{s:s, s:i}", "StreamName", theirs, "ShardCount", 1), NULL));
     json_decref(cloud_stream(e, theirs));
-    json_decref(kin(e, "AddTagsToStream",
-                    json_pack("{s:s, s:{s:s}}", "StreamName", theirs, "Tags", "iasql_owner",
-                              "other-database"),
-                    NULL));
+    json_decref(kin(
+        e, "AddTagsToStream",
+        json_pack("{s:s, s:{s:s}}", "StreamName", theirs, "Tags", "iasql_owner", "other-database"),
+        NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
     /* kinesalite has no UpdateShardCount */
     if (full()) {
-        assert_true(it_ok(e, "UPDATE kinesis_stream SET shard_count = 2 WHERE stream_name IN ($1, $2)",
+        assert_true(it_ok(e,
+                          "UPDATE kinesis_stream SET shard_count = 2 WHERE stream_name IN ($1, $2)",
                           2, (const char *[]){mine, theirs}));
         it_expect_commit_spares(e, "kinesis_stream", "stream_name", "update", theirs,
                                 "other-database");
@@ -176,8 +184,10 @@ static void test_stream_owner(void **state)
     }
     assert_true(it_ok(e, "DELETE FROM kinesis_stream WHERE stream_name IN ($1, $2)", 2,
                       (const char *[]){mine, theirs}));
-    PGresult *r = it_sql(e, "SELECT description FROM iasql_commit() WHERE description LIKE "
-                            "'failed%'", 0, NULL);
+    PGresult *r = it_sql(e,
+                         "SELECT description FROM iasql_commit() WHERE description LIKE "
+                         "'failed%'",
+                         0, NULL);
     assert_int_equal(PQntuples(r), 1);
     assert_non_null(strstr(PQgetvalue(r, 0, 0), theirs));
     PQclear(r);
@@ -190,8 +200,8 @@ static void test_stream_owner(void **state)
     char gone[64];
     snprintf(gone, sizeof gone, "gone-%d", (int)getpid());
     const char *g[] = {gone};
-    assert_true(it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 1)", 1,
-                      g));
+    assert_true(
+        it_ok(e, "INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ($1, 1)", 1, g));
     it_expect_commit(e, 1, "create");
     json_decref(cloud_stream(e, gone));
     json_decref(kin(e, "DeleteStream", json_pack("{s:s}", "StreamName", gone), NULL));
@@ -204,12 +214,18 @@ static void test_stream_bad_input(void **state)
 {
     it_env *e = *state;
     static const it_reject cases[] = {
-        {"INSERT INTO kinesis_stream (stream_name) VALUES ('bad name')", "kinesis_stream_name_1_to_128"},
-        {"INSERT INTO kinesis_stream (stream_name) VALUES (repeat('s', 129))", "kinesis_stream_name_1_to_128"},
-        {"INSERT INTO kinesis_stream (stream_name, stream_mode) VALUES ('ok', 'FAST')", "kinesis_stream_mode_provisioned_or_on_demand"},
-        {"INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ('ok', 0)", "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
-        {"INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ('ok', NULL)", "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
-        {"INSERT INTO kinesis_stream (stream_name, stream_mode) VALUES ('ok', 'ON_DEMAND')", "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
+        {"INSERT INTO kinesis_stream (stream_name) VALUES ('bad name')",
+         "kinesis_stream_name_1_to_128"},
+        {"INSERT INTO kinesis_stream (stream_name) VALUES (repeat('s', 129))",
+         "kinesis_stream_name_1_to_128"},
+        {"INSERT INTO kinesis_stream (stream_name, stream_mode) VALUES ('ok', 'FAST')",
+         "kinesis_stream_mode_provisioned_or_on_demand"},
+        {"INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ('ok', 0)",
+         "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
+        {"INSERT INTO kinesis_stream (stream_name, shard_count) VALUES ('ok', NULL)",
+         "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
+        {"INSERT INTO kinesis_stream (stream_name, stream_mode) VALUES ('ok', 'ON_DEMAND')",
+         "kinesis_stream_shard_count_1_to_500_only_when_provisioned"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }

@@ -136,8 +136,7 @@ static void test_calls_in_locking_transactions(void **state)
          "SELECT * FROM iasql_install('aws_sns')", "aws_regions (RowExclusiveLock)"},
         {"SELECT count(*) FROM bucket", "SELECT * FROM iasql_uninstall('aws_s3')",
          "bucket (AccessShareLock)"},
-        {"LOCK TABLE queue IN SHARE MODE", "SELECT * FROM iasql_rollback()",
-         "queue (ShareLock)"},
+        {"LOCK TABLE queue IN SHARE MODE", "SELECT * FROM iasql_rollback()", "queue (ShareLock)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run(c, "BEGIN");
@@ -145,7 +144,8 @@ static void test_calls_in_locking_transactions(void **state)
         double t0 = it_now_s();
         const char *msg = it_conn_error(c, cases[i].call);
         double took = it_now_s() - t0;
-        if (!msg || !strstr(msg, "cannot run in a transaction that holds locks on iasql's tables") ||
+        if (!msg ||
+            !strstr(msg, "cannot run in a transaction that holds locks on iasql's tables") ||
             !strstr(msg, cases[i].names) || !strstr(msg, "COMMIT or ROLLBACK first"))
             fail_msg("%s after %s: %s", cases[i].call, cases[i].lock, msg ? msg : "no error");
         if (took > 2.0)
@@ -171,7 +171,8 @@ static void test_calls_in_locking_transactions(void **state)
 static void test_idle_lock_does_not_stall(void **state)
 {
     it_env *e = *state;
-    assert_true(it_admin_ok(e, "UPDATE iasql_config SET value = '1' WHERE key = 'lock_timeout_seconds'"));
+    assert_true(
+        it_admin_ok(e, "UPDATE iasql_config SET value = '1' WHERE key = 'lock_timeout_seconds'"));
     assert_int_equal(it_stop_engine(e), 0);
     assert_int_equal(it_start_engine(e), 0);
     char row_b[96], table_b[96], sql[512];
@@ -198,16 +199,16 @@ static void test_idle_lock_does_not_stall(void **state)
     run(other, "SELECT * FROM iasql_preview()");
     if (it_now_s() - t0 > 1.5)
         fail_msg("another session's preview took %.1f s", it_now_s() - t0);
-    assert_string_equal(it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", row_b),
-                        "t");
-    assert_non_null(strstr(it_value(e, "SELECT message FROM iasql_errors ORDER BY id DESC LIMIT 1"),
-                           want));
+    assert_string_equal(
+        it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", row_b), "t");
+    assert_non_null(
+        strstr(it_value(e, "SELECT message FROM iasql_errors ORDER BY id DESC LIMIT 1"), want));
     run(idle, "ROLLBACK");
     /* the next commit writes it back */
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     PQclear(r);
-    assert_string_equal(it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", row_b),
-                        "f");
+    assert_string_equal(
+        it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", row_b), "f");
 
     /* a table lock: the write-back waits lock_timeout (1 s), no more */
     assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", table_b));
@@ -230,8 +231,8 @@ static void test_idle_lock_does_not_stall(void **state)
     run(idle, "ROLLBACK");
     r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     PQclear(r);
-    assert_string_equal(it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", table_b),
-                        "f");
+    assert_string_equal(
+        it_valf(e, "SELECT created_at IS NULL FROM bucket WHERE name = '%s'", table_b), "f");
     /* exactly one of each in the cloud, and no change left */
     char prefix[64];
     snprintf(prefix, sizeof prefix, "lk%d-idle-", (int)getpid());
@@ -247,7 +248,8 @@ static void test_idle_lock_does_not_stall(void **state)
 static void test_blocked_install_names_the_session(void **state)
 {
     it_env *e = *state;
-    assert_true(it_admin_ok(e, "UPDATE iasql_config SET value = '1' WHERE key = 'lock_timeout_seconds'"));
+    assert_true(
+        it_admin_ok(e, "UPDATE iasql_config SET value = '1' WHERE key = 'lock_timeout_seconds'"));
     assert_int_equal(it_stop_engine(e), 0);
     assert_int_equal(it_start_engine(e), 0);
     PGconn *idle = session(e);
@@ -263,7 +265,8 @@ static void test_blocked_install_names_the_session(void **state)
         fail_msg("install beside a lock: %s", msg ? msg : "no error");
     if (took > 4.0)
         fail_msg("the install took %.1f s to give up", took);
-    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sns'"), "0");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sns'"),
+                        "0");
     run(idle, "ROLLBACK");
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sns')", 0, NULL));
     free(pid);
@@ -282,7 +285,8 @@ static void test_install_of_a_caller_gone(void **state)
     assert_int_equal(PQsendQuery(caller, "SELECT * FROM iasql_install('aws_sns')"), 1);
     /* the engine has taken the request and waits on the blocker's lock */
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM iasql_rpc WHERE caller_pid = %s AND status = 'working'", pid);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM iasql_rpc WHERE caller_pid = %s AND status = 'working'", pid);
     const char *v = NULL;
     for (int i = 0; i < 100 && !((v = it_admin_value(e, sql)) && strcmp(v, "1") == 0); i++)
         it_sleep_ms(20);
@@ -295,7 +299,8 @@ static void test_install_of_a_caller_gone(void **state)
     for (int i = 0; i < 100 && (v = it_admin_value(e, sql)) && strcmp(v, "working") == 0; i++)
         it_sleep_ms(50);
     assert_string_equal(v, "failed");
-    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sns'"), "0");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sns'"),
+                        "0");
     assert_true(it_log_count(e, "went away or rolled back before the install was done") >= 1);
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sns')", 0, NULL));
     free(pid);
@@ -321,7 +326,8 @@ static void test_uninstall_after_change(void **state)
         !strstr(msg, "will create queue") || !strstr(msg, "will update queue") ||
         !strstr(msg, "iasql_uninstall_discard()"))
         fail_msg("uninstall with pending changes: %s", msg ? msg : "no error");
-    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sqs'"), "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sqs'"),
+                        "1");
 
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall_discard('aws_sqs')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL));
@@ -351,18 +357,26 @@ static void test_uninstall_after_instance_change(void **state)
     char run[32];
     snprintf(run, sizeof run, "lk%d", (int)getpid());
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ec2')", 0, NULL));
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.64.0.0/16', "
-                          "'{\"run\": \"%s\"}')", run));
-    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
-                          "'10.64.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'run' = '%s'", run));
-    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
-                          "'ami-12c6146b', 't2.micro', s.id, '{\"run\": \"%s\"}' FROM subnet s "
-                          "JOIN vpc v ON v.id = s.vpc WHERE v.tags->>'run' = '%s'", run, run));
+    assert_true(it_okf(e,
+                       "INSERT INTO vpc (cidr_block, tags) VALUES ('10.64.0.0/16', "
+                       "'{\"run\": \"%s\"}')",
+                       run));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+                       "'10.64.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'run' = '%s'",
+                       run));
+    assert_true(it_okf(e,
+                       "INSERT INTO instance (ami, instance_type, subnet, tags) SELECT "
+                       "'ami-12c6146b', 't2.micro', s.id, '{\"run\": \"%s\"}' FROM subnet s "
+                       "JOIN vpc v ON v.id = s.vpc WHERE v.tags->>'run' = '%s'",
+                       run, run));
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     assert_non_null(r);
     PQclear(r);
-    assert_true(it_okf(e, "UPDATE instance SET tags = '{\"run\": \"%s\", \"stage\": \"2\"}' "
-                          "WHERE tags->>'run' = '%s'", run, run));
+    assert_true(it_okf(e,
+                       "UPDATE instance SET tags = '{\"run\": \"%s\", \"stage\": \"2\"}' "
+                       "WHERE tags->>'run' = '%s'",
+                       run, run));
     const char *msg = it_sql_error(e, "SELECT * FROM iasql_uninstall('aws_ec2')");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "will update instance"));
@@ -372,12 +386,15 @@ static void test_uninstall_after_instance_change(void **state)
     assert_non_null(r);
     assert_int_equal(PQntuples(r), 0);
     PQclear(r);
-    char *x = it_ec2(e, "Action=DescribeInstances&Filter.1.Name=tag:run&Filter.1.Value.1=%s&"
-                        "Filter.2.Name=instance-state-name&Filter.2.Value.1=running", run);
+    char *x = it_ec2(e,
+                     "Action=DescribeInstances&Filter.1.Name=tag:run&Filter.1.Value.1=%s&"
+                     "Filter.2.Name=instance-state-name&Filter.2.Value.1=running",
+                     run);
     int n = it_count(x, "<instanceId>");
     free(x);
     assert_int_equal(n, 1);
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE tags->>'run' = '%s'", run), "1");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE tags->>'run' = '%s'", run),
+                        "1");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 }
 
@@ -405,7 +422,8 @@ static void test_transaction_owns_its_session(void **state)
     assert_non_null(q);
     json_decref(q);
     assert_null(it_cloud_queue(e, theirs));
-    snprintf(sql, sizeof sql, "SELECT transaction_id::text FROM iasql_commits ORDER BY id DESC LIMIT 1");
+    snprintf(sql, sizeof sql,
+             "SELECT transaction_id::text FROM iasql_commits ORDER BY id DESC LIMIT 1");
     assert_string_equal(it_value(e, sql), tx);
     /* the other session's change waits, and goes with the next commit */
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "1");
@@ -464,10 +482,11 @@ static void test_dead_holder_not_applied(void **state)
     snprintf(listed, sizeof listed, "{%s}", tx);
     assert_string_equal(it_value(e, "SELECT abandoned_with_changes::text FROM iasql_status"),
                         listed);
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM iasql_get_errors() WHERE message LIKE 'iasql transaction %s %%ended "
-             "without iasql_commit() or iasql_rollback(): its changes stay pending%%'",
-             tx);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT count(*) FROM iasql_get_errors() WHERE message LIKE 'iasql transaction %s %%ended "
+        "without iasql_commit() or iasql_rollback(): its changes stay pending%%'",
+        tx);
     assert_string_equal(it_value(e, sql), "1");
     it_expect_commit(e, 1, "create");
     json_t *q = it_cloud_queue(e, dead);
@@ -534,8 +553,9 @@ static void test_tag_limits_count_the_engines(void **state)
     assert_non_null(cq);
     assert_int_equal(json_object_size(json_object_get(cq, "tags")), 50);
     json_decref(cq);
-    char *xml = it_ec2(e, "Action=DescribeVpcs&VpcId.1=%s",
-                       it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'k0' = '%d'", (int)getpid()));
+    char *xml =
+        it_ec2(e, "Action=DescribeVpcs&VpcId.1=%s",
+               it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'k0' = '%d'", (int)getpid()));
     int keys = it_count(xml, "<key>");
     assert_int_equal(keys, 50);
     free(xml);
@@ -548,19 +568,23 @@ static void test_tag_limits_count_the_engines(void **state)
 static void test_disabled_region_refused(void **state)
 {
     it_env *e = *state;
-    assert_true(it_ok(e, "INSERT INTO aws_regions (region, is_enabled) VALUES ('eu-west-3', false) "
-                         "ON CONFLICT (region) DO UPDATE SET is_enabled = false",
+    assert_true(it_ok(e,
+                      "INSERT INTO aws_regions (region, is_enabled) VALUES ('eu-west-3', false) "
+                      "ON CONFLICT (region) DO UPDATE SET is_enabled = false",
                       0, NULL));
-    const char *msg = it_sql_error(e, "INSERT INTO queue (name, region) VALUES ('lk-off', 'eu-west-3')");
+    const char *msg =
+        it_sql_error(e, "INSERT INTO queue (name, region) VALUES ('lk-off', 'eu-west-3')");
     if (!msg || !strstr(msg, "region eu-west-3 is not enabled") || !strstr(msg, "queue row") ||
-        !strstr(msg, "queue_region_enabled") || !strstr(msg, "UPDATE aws_regions SET is_enabled = true"))
+        !strstr(msg, "queue_region_enabled") ||
+        !strstr(msg, "UPDATE aws_regions SET is_enabled = true"))
         fail_msg("insert into a disabled region: %s", msg ? msg : "accepted");
     assert_true(it_ok(e, "INSERT INTO queue (name) VALUES ('lk-on')", 0, NULL));
     msg = it_sql_error(e, "UPDATE queue SET region = 'eu-west-3' WHERE name = 'lk-on'");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "region eu-west-3 is not enabled"));
     /* enabled, it goes */
-    assert_true(it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'eu-west-3'", 0, NULL));
+    assert_true(
+        it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'eu-west-3'", 0, NULL));
     assert_true(it_ok(e, "UPDATE queue SET region = 'eu-west-3' WHERE name = 'lk-on'", 0, NULL));
 }
 
@@ -572,8 +596,10 @@ static void test_remade_resource_named_by_new_id(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_vpc')", 0, NULL));
     char run[32];
     snprintf(run, sizeof run, "lk%d-remade", (int)getpid());
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.7.0.0/16', "
-                          "'{\"run\": \"%s\"}')", run));
+    assert_true(it_okf(e,
+                       "INSERT INTO vpc (cidr_block, tags) VALUES ('10.7.0.0/16', "
+                       "'{\"run\": \"%s\"}')",
+                       run));
     it_expect_commit(e, 1, "create");
     const char *one = it_value(e, "SELECT max(id)::text FROM iasql_commits");
     char first[32], old_id[64];
@@ -610,8 +636,8 @@ static void test_commit_message_capped(void **state)
     assert_non_null(r);
     assert_int_equal(PQntuples(r), 1);
     PQclear(r);
-    assert_string_equal(it_value(e, "SELECT length(message) FROM iasql_commits ORDER BY id DESC LIMIT 1"),
-                        "4096");
+    assert_string_equal(
+        it_value(e, "SELECT length(message) FROM iasql_commits ORDER BY id DESC LIMIT 1"), "4096");
 }
 
 int main(void)

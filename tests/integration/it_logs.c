@@ -56,8 +56,10 @@ static void test_log_group_lifecycle(void **state)
     snprintf(name, sizeof name, "/iasql/app-%d", (int)getpid());
     snprintf(renamed, sizeof renamed, "/iasql/app-%d-b", (int)getpid());
     const char *p[] = {name};
-    assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
-                         "VALUES ($1, 7, '{\"team\": \"a\"}')", 1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
+                      "VALUES ($1, 7, '{\"team\": \"a\"}')",
+                      1, p));
     assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "create");
     it_expect_commit(e, 1, "create");
     json_t *g = it_cloud_log_group(e, name);
@@ -78,8 +80,9 @@ static void test_log_group_lifecycle(void **state)
     assert_string_equal(it_value(e, sql), "1");
 
     /* retention and tags change in place */
-    assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = 30, "
-                         "tags = '{\"team\": \"b\", \"env\": \"dev\"}' WHERE log_group_name = $1",
+    assert_true(it_ok(e,
+                      "UPDATE log_group SET retention_in_days = 30, "
+                      "tags = '{\"team\": \"b\", \"env\": \"dev\"}' WHERE log_group_name = $1",
                       1, p));
     it_expect_commit(e, 1, "update");
     g = it_cloud_log_group(e, name);
@@ -89,8 +92,10 @@ static void test_log_group_lifecycle(void **state)
     assert_int_equal(json_object_size(t), 3); /* team, env and iasql:owner */
     assert_string_equal(json_string_value(json_object_get(t, "team")), "b");
     json_decref(t);
-    assert_true(it_ok(e, "UPDATE log_group SET retention_in_days = NULL, tags = '{\"env\": \"dev\"}' "
-                         "WHERE log_group_name = $1", 1, p));
+    assert_true(it_ok(e,
+                      "UPDATE log_group SET retention_in_days = NULL, tags = '{\"env\": \"dev\"}' "
+                      "WHERE log_group_name = $1",
+                      1, p));
     it_expect_commit(e, 1, "update");
     g = it_cloud_log_group(e, name);
     assert_null(json_object_get(g, "retentionInDays"));
@@ -101,7 +106,8 @@ static void test_log_group_lifecycle(void **state)
 
     /* a new name is a new log group */
     const char *q[] = {name, renamed};
-    assert_true(it_ok(e, "UPDATE log_group SET log_group_name = $2 WHERE log_group_name = $1", 2, q));
+    assert_true(
+        it_ok(e, "UPDATE log_group SET log_group_name = $2 WHERE log_group_name = $1", 2, q));
     it_expect_commit(e, 1, "replace");
     g = it_cloud_log_group(e, name);
     assert_null(g);
@@ -124,15 +130,18 @@ static void test_log_group_import_and_adopt(void **state)
     it_env *e = *state;
     char made[64], body[300];
     snprintf(made, sizeof made, "/iasql/console-%d", (int)getpid());
-    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\", \"tags\": {\"by\": \"console\"}}", made);
+    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\", \"tags\": {\"by\": \"console\"}}",
+             made);
     json_decref(logs(e, "CreateLogGroup", body));
     /* reinstall: what the cloud has is imported */
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_cloudwatch')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_cloudwatch')", 0, NULL));
     const char *p[] = {made};
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
-    PGresult *r = it_sql(e, "SELECT tags->>'by', log_group_arn IS NOT NULL, region "
-                            "FROM log_group WHERE log_group_name = $1", 1, p);
+    PGresult *r = it_sql(e,
+                         "SELECT tags->>'by', log_group_arn IS NOT NULL, region "
+                         "FROM log_group WHERE log_group_name = $1",
+                         1, p);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "console");
     assert_string_equal(PQgetvalue(r, 0, 1), "t");
@@ -144,8 +153,10 @@ static void test_log_group_import_and_adopt(void **state)
     snprintf(body, sizeof body, "{\"logGroupName\": \"%s\", \"tags\": {\"old\": \"x\"}}", other);
     json_decref(logs(e, "CreateLogGroup", body));
     const char *q[] = {other};
-    assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
-                         "VALUES ($1, 14, '{\"new\": \"y\"}')", 1, q));
+    assert_true(it_ok(e,
+                      "INSERT INTO log_group (log_group_name, retention_in_days, tags) "
+                      "VALUES ($1, 14, '{\"new\": \"y\"}')",
+                      1, q));
     it_expect_commit(e, 1, "create");
     json_t *g = it_cloud_log_group(e, other);
     assert_int_equal(json_integer_value(json_object_get(g, "retentionInDays")), 14);
@@ -170,7 +181,8 @@ static void test_log_group_bad_input(void **state)
          "log_group_name_letters_digits"},
         {"INSERT INTO log_group (log_group_name) VALUES (repeat('a', 513))",
          "log_group_name_1_to_512_characters"},
-        {"INSERT INTO log_group (log_group_name) VALUES ('')", "log_group_name_1_to_512_characters"},
+        {"INSERT INTO log_group (log_group_name) VALUES ('')",
+         "log_group_name_1_to_512_characters"},
         {"INSERT INTO log_group (log_group_name, tags) VALUES ('/ok', '{\"aws:k\": \"v\"}')",
          "log_group_tags_up_to_50_strings_no_aws_or_iasql_keys"},
         {"INSERT INTO log_group (log_group_name) VALUES ('/dup'), ('/dup')",

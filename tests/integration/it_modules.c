@@ -50,8 +50,9 @@ static void test_one_default_region(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_account')", 0, NULL));
     assert_string_equal(it_value(e, "SELECT region FROM aws_regions WHERE is_default"),
                         "us-east-1");
-    assert_string_equal(it_value(e, "SELECT string_agg(region, ',') FROM aws_regions WHERE is_enabled"),
-                        "us-east-1");
+    assert_string_equal(
+        it_value(e, "SELECT string_agg(region, ',') FROM aws_regions WHERE is_enabled"),
+        "us-east-1");
     assert_non_null(strstr(it_sql_error(e, "UPDATE aws_regions SET is_default = false"),
                            "exactly one default region"));
     assert_non_null(strstr(it_sql_error(e, "UPDATE aws_regions SET is_default = true "
@@ -60,11 +61,13 @@ static void test_one_default_region(void **state)
     assert_non_null(strstr(it_sql_error(e, "UPDATE aws_regions SET is_enabled = true, "
                                            "is_default = true WHERE region = 'eu-west-1'"),
                            "aws_regions_only_one_default"));
-    assert_non_null(strstr(it_sql_error(e, "INSERT INTO aws_regions VALUES ('moon-1', false, true)"),
-                           "aws_regions_region_format"));
+    assert_non_null(
+        strstr(it_sql_error(e, "INSERT INTO aws_regions VALUES ('moon-1', false, true)"),
+               "aws_regions_region_format"));
     /* moving the default is one statement, or one transaction */
-    assert_true(it_ok(e, "UPDATE aws_regions SET is_enabled = true, is_default = "
-                         "(region = 'eu-west-1') WHERE region IN ('us-east-1', 'eu-west-1')",
+    assert_true(it_ok(e,
+                      "UPDATE aws_regions SET is_enabled = true, is_default = "
+                      "(region = 'eu-west-1') WHERE region IN ('us-east-1', 'eu-west-1')",
                       0, NULL));
     assert_string_equal(it_value(e, "SELECT default_aws_region()"), "eu-west-1");
 }
@@ -80,12 +83,14 @@ static void test_imports_cover_enabled_regions(void **state)
     create_log_group(e, "us-west-2", west);
     create_log_group(e, "ap-south-1", off);
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_account')", 0, NULL));
-    assert_true(it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'us-west-2'", 0,
-                      NULL));
+    assert_true(
+        it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'us-west-2'", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_cloudwatch')", 0, NULL));
     const char *p[] = {east, west, off};
-    PGresult *r = it_sql(e, "SELECT log_group_name, region FROM log_group WHERE log_group_name "
-                            "IN ($1, $2, $3) ORDER BY region", 3, p);
+    PGresult *r = it_sql(e,
+                         "SELECT log_group_name, region FROM log_group WHERE log_group_name "
+                         "IN ($1, $2, $3) ORDER BY region",
+                         3, p);
     assert_int_equal(PQntuples(r), 2);
     assert_string_equal(PQgetvalue(r, 0, 1), "us-east-1");
     assert_string_equal(PQgetvalue(r, 1, 1), "us-west-2");
@@ -95,11 +100,12 @@ static void test_imports_cover_enabled_regions(void **state)
     char made[64];
     snprintf(made, sizeof made, "/regions/made-%d", (int)getpid());
     const char *q[] = {made};
-    assert_true(it_ok(e, "INSERT INTO log_group (log_group_name, region) VALUES ($1, 'us-west-2')",
-                      1, q));
+    assert_true(
+        it_ok(e, "INSERT INTO log_group (log_group_name, region) VALUES ($1, 'us-west-2')", 1, q));
     assert_string_equal(it_value(e, "SELECT action FROM iasql_commit()"), "create");
     assert_string_equal(it_value(e, "SELECT count(*) FROM log_group WHERE log_group_arn LIKE "
-                                    "'arn:aws:logs:us-west-2:%'"), "2");
+                                    "'arn:aws:logs:us-west-2:%'"),
+                        "2");
     assert_true(it_ok(e, "DELETE FROM log_group WHERE log_group_name LIKE '/regions/%'", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_commit()", 0, NULL));
 }
@@ -110,15 +116,18 @@ static void test_user_foreign_key_stops_uninstall(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL));
     /* the application may make tables of its own that refer to iasql's */
     assert_true(it_admin_ok(e, "GRANT CREATE ON SCHEMA public TO iasql_app"));
-    assert_true(it_ok(e, "CREATE TABLE my_consumers (name text, queue_id bigint "
-                         "CONSTRAINT my_consumers_queue_fk REFERENCES queue (id))", 0, NULL));
+    assert_true(it_ok(e,
+                      "CREATE TABLE my_consumers (name text, queue_id bigint "
+                      "CONSTRAINT my_consumers_queue_fk REFERENCES queue (id))",
+                      0, NULL));
     const char *msg = it_sql_error(e, "SELECT * FROM iasql_uninstall('aws_sqs')");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "my_consumers_queue_fk"));
     assert_non_null(strstr(msg, "uninstalling module aws_sqs"));
     /* nothing changed */
     assert_non_null(it_value(e, "SELECT to_regclass('queue')"));
-    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sqs'"), "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sqs'"),
+                        "1");
     assert_true(it_ok(e, "DROP TABLE my_consumers", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sqs')", 0, NULL));
     assert_null(it_value(e, "SELECT to_regclass('queue')"));
@@ -166,12 +175,15 @@ static void test_user_foreign_key_stops_write_back(void **state)
      * refers to it is the application's */
     assert_true(it_admin_ok(e, "CREATE UNIQUE INDEX ON queue (url)"));
     assert_true(it_admin_ok(e, "GRANT CREATE ON SCHEMA public TO iasql_app"));
-    assert_true(it_ok(e, "CREATE TABLE my_consumers (q text CONSTRAINT my_consumers_queue_url_fk "
-                         "REFERENCES queue (url))", 0, NULL));
+    assert_true(it_ok(e,
+                      "CREATE TABLE my_consumers (q text CONSTRAINT my_consumers_queue_url_fk "
+                      "REFERENCES queue (url))",
+                      0, NULL));
     assert_true(it_ok(e, "INSERT INTO my_consumers SELECT url FROM queue WHERE name = $1", 1, p));
     assert_true(it_ok(e, "UPDATE queue SET name = $2 WHERE name = $1", 2, p));
     assert_true(it_ok(e, "INSERT INTO queue (name) VALUES ($1)", 1, p + 2));
-    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit() ORDER BY action", 0, NULL);
+    PGresult *r =
+        it_sql(e, "SELECT action, description FROM iasql_commit() ORDER BY action", 0, NULL);
     assert_int_equal(PQntuples(r), 2);
     assert_string_equal(PQgetvalue(r, 0, 0), "create");
     assert_null(strstr(PQgetvalue(r, 0, 1), "could not be written back"));
@@ -182,7 +194,8 @@ static void test_user_foreign_key_stops_write_back(void **state)
     assert_non_null(strstr(it_value(e, "SELECT string_agg(message, ' ') FROM iasql_get_errors()"),
                            "my_consumers_queue_url_fk"));
     /* the other row's write-back went through; the refused one kept its old url */
-    r = it_sql(e, "SELECT name, url LIKE '%/' || name FROM queue WHERE name IN ($1, $2) ORDER BY name",
+    r = it_sql(e,
+               "SELECT name, url LIKE '%/' || name FROM queue WHERE name IN ($1, $2) ORDER BY name",
                2, p + 1);
     assert_int_equal(PQntuples(r), 2);
     assert_string_equal(PQgetvalue(r, 0, 1), "f"); /* fk-b: old url */

@@ -113,8 +113,8 @@ static const char *sync_row(PGresult *r, const char *id)
 
 static PGresult *sync_now(it_env *e)
 {
-    PGresult *r = it_sql(e, "SELECT action, description, id::text, table_name FROM iasql_sync()",
-                         0, NULL);
+    PGresult *r =
+        it_sql(e, "SELECT action, description, id::text, table_name FROM iasql_sync()", 0, NULL);
     assert_non_null(r);
     return r;
 }
@@ -127,16 +127,17 @@ static void test_buckets(void **state)
     snprintf(gone, sizeof gone, "pl-gone-%s", sfx);
     snprintf(made, sizeof made, "pl-made-%s", sfx);
     snprintf(changed, sizeof changed, "pl-changed-%s", sfx);
-    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s'), ('%s'), ('%s')", kept, gone,
-                    changed));
+    assert_true(
+        it_okf(e, "INSERT INTO bucket (name) VALUES ('%s'), ('%s'), ('%s')", kept, gone, changed));
     it_expect_commit(e, 3, "create");
     /* behind the engine's back */
     assert_int_equal(s3("PUT", made, NULL, NULL), 200);
     assert_int_equal(s3("DELETE", gone, NULL, NULL), 204);
-    assert_int_equal(s3("PUT", changed, "?versioning",
-                        "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                        "<Status>Enabled</Status></VersioningConfiguration>"),
-                     200);
+    assert_int_equal(
+        s3("PUT", changed, "?versioning",
+           "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+           "<Status>Enabled</Status></VersioningConfiguration>"),
+        200);
     const char *gone_id = strdup(it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", gone));
     const char *changed_id = strdup(it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", changed));
     PGresult *r = sync_now(e);
@@ -154,12 +155,14 @@ static void test_buckets(void **state)
                         "Enabled");
     assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", kept), "1");
     /* origin cloud in the audit log, and nothing pending afterwards */
-    assert_string_equal(it_valf(e, "SELECT string_agg(DISTINCT origin, ',') FROM iasql_audit_log "
-                                "WHERE row_id IN (%s, %s) AND op <> 'INSERT' AND origin <> 'engine'",
-                             gone_id, changed_id),
-                        "cloud");
+    assert_string_equal(
+        it_valf(e,
+                "SELECT string_agg(DISTINCT origin, ',') FROM iasql_audit_log "
+                "WHERE row_id IN (%s, %s) AND op <> 'INSERT' AND origin <> 'engine'",
+                gone_id, changed_id),
+        "cloud");
     assert_string_equal(it_valf(e, "SELECT origin FROM iasql_audit_log WHERE row_id = %s",
-                             it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", made)),
+                                it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", made)),
                         "cloud");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     free((void *)gone_id);
@@ -219,8 +222,8 @@ static void test_memo(void **state)
     assert_int_equal(same, tables);
     /* A change in the cloud changes an answer: that table is compared. */
     const char *url = strdup(it_valf(e, "SELECT url FROM queue WHERE name = '%s'", q));
-    json_decref(sqs(e, "TagQueue", json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Tags", "memo",
-                                             "seen")));
+    json_decref(
+        sqs(e, "TagQueue", json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Tags", "memo", "seen")));
     r = sync_now(e);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "update");
@@ -265,17 +268,20 @@ static void test_queues(void **state)
     assert_true(it_okf(e, "INSERT INTO queue (name) VALUES ('%s')", mine));
     it_expect_commit(e, 1, "create");
     const char *url = strdup(it_valf(e, "SELECT url FROM queue WHERE name = '%s'", mine));
-    json_decref(sqs(e, "SetQueueAttributes",
-                    json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Attributes",
-                              "VisibilityTimeout", "77")));
-    json_decref(sqs(e, "TagQueue", json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Tags", "team",
-                                             "ops")));
-    json_decref(sqs(e, "CreateQueue", json_pack("{s:s, s:{s:s}}", "QueueName", made,
-                                                "Attributes", "DelaySeconds", "5")));
+    json_decref(
+        sqs(e, "SetQueueAttributes",
+            json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Attributes", "VisibilityTimeout", "77")));
+    json_decref(
+        sqs(e, "TagQueue", json_pack("{s:s, s:{s:s}}", "QueueUrl", url, "Tags", "team", "ops")));
+    json_decref(
+        sqs(e, "CreateQueue",
+            json_pack("{s:s, s:{s:s}}", "QueueName", made, "Attributes", "DelaySeconds", "5")));
     PGresult *r = sync_now(e);
     PQclear(r);
-    assert_string_equal(it_valf(e, "SELECT visibility_timeout || ' ' || (tags->>'team') FROM queue "
-                                "WHERE name = '%s'", mine),
+    assert_string_equal(it_valf(e,
+                                "SELECT visibility_timeout || ' ' || (tags->>'team') FROM queue "
+                                "WHERE name = '%s'",
+                                mine),
                         "77 ops");
     assert_string_equal(it_valf(e, "SELECT delay_seconds FROM queue WHERE name = '%s'", made), "5");
     /* deleted outside */
@@ -296,12 +302,12 @@ static void test_security_groups_and_instances(void **state)
     const char *subnet = strdup(it_value(e, "SELECT min(s.id) FROM subnet s JOIN vpc v ON v.id = "
                                             "s.vpc WHERE v.is_default"));
     assert_true(it_okf(e,
-                    "INSERT INTO instance (ami, instance_type, subnet, tags) VALUES "
-                    "('ami-03cf127a', 't2.micro', %s, '{\"Name\": \"%s\"}')",
-                    subnet, tag));
+                       "INSERT INTO instance (ami, instance_type, subnet, tags) VALUES "
+                       "('ami-03cf127a', 't2.micro', %s, '{\"Name\": \"%s\"}')",
+                       subnet, tag));
     it_expect_commit(e, 1, "create");
-    const char *iid = strdup(it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'",
-                                  tag));
+    const char *iid =
+        strdup(it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'Name' = '%s'", tag));
     const char *vpc_id = strdup(it_value(e, "SELECT vpc_id FROM vpc WHERE is_default"));
     /* behind the engine's back: a group with a rule, the instance stopped,
      * another instance run */
@@ -310,9 +316,10 @@ static void test_security_groups_and_instances(void **state)
     char gid[64];
     snprintf(gid, sizeof gid, "%s", it_xml_text(x, "groupId"));
     free(x);
-    free(ec2(e, "Action=AuthorizeSecurityGroupIngress&GroupId=%s&IpPermissions.1.IpProtocol=tcp&"
-                "IpPermissions.1.FromPort=443&IpPermissions.1.ToPort=443&"
-                "IpPermissions.1.IpRanges.1.CidrIp=10.9.0.0/16",
+    free(ec2(e,
+             "Action=AuthorizeSecurityGroupIngress&GroupId=%s&IpPermissions.1.IpProtocol=tcp&"
+             "IpPermissions.1.FromPort=443&IpPermissions.1.ToPort=443&"
+             "IpPermissions.1.IpRanges.1.CidrIp=10.9.0.0/16",
              gid));
     free(ec2(e, "Action=StopInstances&InstanceId.1=%s", iid));
     x = ec2(e,
@@ -325,18 +332,20 @@ static void test_security_groups_and_instances(void **state)
     free(x);
     PGresult *r = sync_now(e);
     PQclear(r);
-    assert_string_equal(it_valf(e, "SELECT group_name FROM security_group WHERE group_id = '%s'", gid),
-                        sg);
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group_rule r JOIN security_group g "
+    assert_string_equal(
+        it_valf(e, "SELECT group_name FROM security_group WHERE group_id = '%s'", gid), sg);
+    assert_string_equal(it_valf(e,
+                                "SELECT count(*) FROM security_group_rule r JOIN security_group g "
                                 "ON g.id = r.security_group WHERE g.group_id = '%s' AND "
                                 "r.from_port = 443 AND r.cidr_ipv4 = '10.9.0.0/16'",
-                             gid),
+                                gid),
                         "1");
     assert_string_equal(it_valf(e, "SELECT state FROM instance WHERE instance_id = '%s'", iid),
                         "stopped");
-    assert_string_equal(it_valf(e, "SELECT instance_type || ' ' || (tags->>'Name') FROM instance "
+    assert_string_equal(it_valf(e,
+                                "SELECT instance_type || ' ' || (tags->>'Name') FROM instance "
                                 "WHERE instance_id = '%s'",
-                             other),
+                                other),
                         it_valf(e, "SELECT 't2.nano %s-outside'", tag));
     /* both go outside the database */
     free(ec2(e, "Action=TerminateInstances&InstanceId.1=%s", other));
@@ -344,11 +353,11 @@ static void test_security_groups_and_instances(void **state)
     free(ec2(e, "Action=DeleteSecurityGroup&GroupId=%s", gid));
     r = sync_now(e);
     PQclear(r);
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE instance_id IN ('%s', '%s')",
-                             iid, other),
-                        "0");
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid),
-                        "0");
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM instance WHERE instance_id IN ('%s', '%s')", iid, other),
+        "0");
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid), "0");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     free((void *)subnet);
     free((void *)iid);
@@ -366,9 +375,10 @@ static void test_other_database(void **state)
     snprintf(theirs, sizeof theirs, "pl-theirs-%s", sfx);
     const char *vpc = strdup(it_value(e, "SELECT id FROM vpc WHERE is_default"));
     const char *vpc_id = strdup(it_value(e, "SELECT vpc_id FROM vpc WHERE is_default"));
-    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) VALUES "
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) VALUES "
                        "('%s', 'mine', %s)",
-                    mine, vpc));
+                       mine, vpc));
     it_expect_commit(e, 1, "create");
     char *dbid = it_database_id(e);
     char *x = ec2(e, "Action=DescribeSecurityGroups&GroupId.1=%s",
@@ -377,13 +387,13 @@ static void test_other_database(void **state)
     assert_non_null(strstr(x, dbid));
     free(x);
     /* the tag is not a user's tag */
-    assert_string_equal(it_valf(e, "SELECT tags::text FROM security_group WHERE group_name = '%s'",
-                             mine),
-                        "{}");
+    assert_string_equal(
+        it_valf(e, "SELECT tags::text FROM security_group WHERE group_name = '%s'", mine), "{}");
     /* another database's group, changed there while this one changes it too */
-    x = ec2(e, "Action=CreateSecurityGroup&GroupName=%s&GroupDescription=theirs&VpcId=%s&"
-               "TagSpecification.1.ResourceType=security-group&TagSpecification.1.Tag.1.Key="
-               "iasql:owner&TagSpecification.1.Tag.1.Value=other-database",
+    x = ec2(e,
+            "Action=CreateSecurityGroup&GroupName=%s&GroupDescription=theirs&VpcId=%s&"
+            "TagSpecification.1.ResourceType=security-group&TagSpecification.1.Tag.1.Key="
+            "iasql:owner&TagSpecification.1.Tag.1.Value=other-database",
             theirs, vpc_id);
     char gid[64];
     snprintf(gid, sizeof gid, "%s", it_xml_text(x, "groupId"));
@@ -391,8 +401,8 @@ static void test_other_database(void **state)
     PGresult *r = sync_now(e);
     PQclear(r);
     const char *id = strdup(it_valf(e, "SELECT id FROM security_group WHERE group_id = '%s'", gid));
-    assert_true(it_okf(e, "UPDATE security_group SET tags = '{\"team\": \"here\"}' WHERE id = %s",
-                    id));
+    assert_true(
+        it_okf(e, "UPDATE security_group SET tags = '{\"team\": \"here\"}' WHERE id = %s", id));
     free(ec2(e, "Action=CreateTags&ResourceId.1=%s&Tag.1.Key=team&Tag.1.Value=there", gid));
     r = sync_now(e);
     assert_string_equal(sync_row(r, id), "conflict");
@@ -404,8 +414,9 @@ static void test_other_database(void **state)
     assert_string_equal(it_valf(e, "SELECT tags->>'team' FROM security_group WHERE id = %s", id),
                         "there");
     /* the list told which rows another database made */
-    assert_string_equal(it_valf(e, "SELECT owner FROM iasql_foreign_owner WHERE table_name = "
-                                   "'security_group' AND row_id = %s",
+    assert_string_equal(it_valf(e,
+                                "SELECT owner FROM iasql_foreign_owner WHERE table_name = "
+                                "'security_group' AND row_id = %s",
                                 id),
                         "other-database");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_foreign_owner WHERE owner = "
@@ -413,8 +424,9 @@ static void test_other_database(void **state)
                         "0");
     /* a commit changes this database's group and leaves the other's alone,
      * saying why; the preview says so first */
-    assert_true(it_okf(e, "UPDATE security_group SET tags = '{\"team\": \"here\"}' WHERE "
-                          "group_name IN ('%s', '%s')",
+    assert_true(it_okf(e,
+                       "UPDATE security_group SET tags = '{\"team\": \"here\"}' WHERE "
+                       "group_name IN ('%s', '%s')",
                        mine, theirs));
     assert_non_null(strstr(it_valf(e, "SELECT description FROM iasql_preview() WHERE id = %s", id),
                            "not applied: the resource is tagged iasql:owner=other-database"));
@@ -438,8 +450,8 @@ static void test_other_database(void **state)
     free(x);
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
     /* nor does it delete the other's group (or its default rules) */
-    assert_true(it_okf(e, "DELETE FROM security_group WHERE group_name IN ('%s', '%s')", mine,
-                       theirs));
+    assert_true(
+        it_okf(e, "DELETE FROM security_group WHERE group_name IN ('%s', '%s')", mine, theirs));
     r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
     int deleted = 0, refused = 0;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -458,9 +470,8 @@ static void test_other_database(void **state)
     /* without the tag it is this database's to delete */
     free(ec2(e, "Action=DeleteTags&ResourceId.1=%s&Tag.1.Key=iasql:owner", gid));
     PQclear(sync_now(e));
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s",
-                                id),
-                        "0");
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s", id), "0");
     r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
     assert_true(PQntuples(r) >= 1);
     for (int i = 0; i < PQntuples(r); i++) {
@@ -518,9 +529,8 @@ static void test_two_databases(void **state)
     r = sync_now(b);
     assert_string_equal(sync_row(r, bid), "delete");
     PQclear(r);
-    assert_string_equal(it_valf(b, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s",
-                                bid),
-                        "0");
+    assert_string_equal(
+        it_valf(b, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s", bid), "0");
     assert_true(it_okf(a, "DELETE FROM bucket WHERE name = '%s'", second));
     it_expect_commit(a, 1, "delete");
     assert_int_equal(it_fixture_end(&bs), 0);
@@ -552,9 +562,8 @@ static void test_owner_everywhere(void **state)
     assert_non_null(strstr(body, dbid));
     const char *qurl = strdup(it_valf(e, "SELECT url FROM queue WHERE name = '%s'", q));
     json_t *t = sqs(e, "ListQueueTags", json_pack("{s:s}", "QueueUrl", qurl));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(t, "Tags"),
-                                                          "iasql:owner")),
-                        dbid);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(t, "Tags"), "iasql:owner")), dbid);
     json_decref(t);
     /* the user's tag writes keep it (S3 replaces the whole set) */
     assert_true(it_okf(e, "UPDATE bucket SET tags = '{\"env\": \"dev\"}' WHERE name = '%s'", b));
@@ -566,9 +575,8 @@ static void test_owner_everywhere(void **state)
     assert_non_null(strstr(body, "env"));
     t = sqs(e, "ListQueueTags", json_pack("{s:s}", "QueueUrl", qurl));
     assert_int_equal(json_object_size(json_object_get(t, "Tags")), 1);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(t, "Tags"),
-                                                          "iasql:owner")),
-                        dbid);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(t, "Tags"), "iasql:owner")), dbid);
     json_decref(t);
     /* not a user's tag, nor drift, nor settable */
     PGresult *r = sync_now(e);
@@ -581,8 +589,9 @@ static void test_owner_everywhere(void **state)
     assert_non_null(msg);
     assert_non_null(strstr(msg, "queue_tags_up_to_50_strings_no_aws_or_iasql_keys"));
     /* another database's queue, changed there while this one changes it */
-    json_t *made = sqs(e, "CreateQueue", json_pack("{s:s, s:{s:s}}", "QueueName", theirs, "tags",
-                                                   "iasql:owner", "other-database"));
+    json_t *made = sqs(
+        e, "CreateQueue",
+        json_pack("{s:s, s:{s:s}}", "QueueName", theirs, "tags", "iasql:owner", "other-database"));
     const char *turl = strdup(json_string_value(json_object_get(made, "QueueUrl")));
     json_decref(made);
     r = sync_now(e);
@@ -590,8 +599,9 @@ static void test_owner_everywhere(void **state)
     const char *id = strdup(it_valf(e, "SELECT id FROM queue WHERE name = '%s'", theirs));
     assert_string_equal(it_valf(e, "SELECT tags::text FROM queue WHERE id = %s", id), "{}");
     assert_true(it_okf(e, "UPDATE queue SET delay_seconds = 4 WHERE id = %s", id));
-    json_decref(sqs(e, "SetQueueAttributes", json_pack("{s:s, s:{s:s}}", "QueueUrl", turl,
-                                                       "Attributes", "DelaySeconds", "9")));
+    json_decref(
+        sqs(e, "SetQueueAttributes",
+            json_pack("{s:s, s:{s:s}}", "QueueUrl", turl, "Attributes", "DelaySeconds", "9")));
     r = sync_now(e);
     assert_string_equal(sync_row(r, id), "conflict");
     for (int i = 0; i < PQntuples(r); i++)
@@ -607,9 +617,8 @@ static void test_owner_everywhere(void **state)
     r = sync_now(e);
     assert_string_equal(sync_row(r, id), "delete");
     PQclear(r);
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s",
-                                id),
-                        "0");
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM iasql_foreign_owner WHERE row_id = %s", id), "0");
     free(dbid);
     free((void *)qurl);
     free((void *)turl);
@@ -634,11 +643,13 @@ static void test_conflict(void **state)
             assert_non_null(strstr(PQgetvalue(r, i, 1), "policy"));
     PQclear(r);
     /* the row is as the user left it */
-    assert_string_equal(it_valf(e, "SELECT (policy IS NULL) || ' ' || (tags->>'team') FROM bucket "
-                                "WHERE id = %s", id),
+    assert_string_equal(it_valf(e,
+                                "SELECT (policy IS NULL) || ' ' || (tags->>'team') FROM bucket "
+                                "WHERE id = %s",
+                                id),
                         "true a");
-    assert_non_null(strstr(it_value(e, "SELECT message FROM iasql_get_errors() LIMIT 1"),
-                           "conflict"));
+    assert_non_null(
+        strstr(it_value(e, "SELECT message FROM iasql_get_errors() LIMIT 1"), "conflict"));
     /* reported once: the known state now is the cloud's */
     r = sync_now(e);
     assert_string_equal(sync_row(r, id), "");
@@ -659,8 +670,10 @@ static void test_conflict(void **state)
     assert_string_equal(sync_row(r, id), "conflict");
     PQclear(r);
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
-    assert_string_equal(it_valf(e, "SELECT (policy IS NULL) || ' ' || (tags->>'team') FROM bucket "
-                                "WHERE id = %s", id),
+    assert_string_equal(it_valf(e,
+                                "SELECT (policy IS NULL) || ' ' || (tags->>'team') FROM bucket "
+                                "WHERE id = %s",
+                                id),
                         "false a");
     r = sync_now(e);
     assert_string_equal(sync_row(r, id), "");
@@ -717,16 +730,18 @@ static void test_periodic_poll(void **state)
     free(x);
     assert_true(eventually(e, "1", "SELECT count(*) FROM bucket WHERE name = '%s'", name));
     assert_true(eventually(e, "1", "SELECT count(*) FROM queue WHERE name = '%s'", name));
-    assert_true(eventually(e, "1", "SELECT count(*) FROM security_group WHERE group_id = '%s'",
-                           gid));
+    assert_true(
+        eventually(e, "1", "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid));
     assert_true(eventually(e, "1", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
-    assert_string_equal(it_valf(e, "SELECT origin FROM iasql_audit_log a JOIN bucket b ON "
+    assert_string_equal(it_valf(e,
+                                "SELECT origin FROM iasql_audit_log a JOIN bucket b ON "
                                 "b.id = a.row_id WHERE b.name = '%s'",
-                             name),
+                                name),
                         "cloud");
-    assert_string_equal(it_valf(e, "SELECT string_agg(DISTINCT a.origin, ',') FROM iasql_audit_log a "
+    assert_string_equal(it_valf(e,
+                                "SELECT string_agg(DISTINCT a.origin, ',') FROM iasql_audit_log a "
                                 "JOIN instance i ON i.id = a.row_id WHERE i.instance_id = '%s'",
-                             iid),
+                                iid),
                         "cloud");
     /* quiet polls write nothing */
     usleep(1500000);
@@ -743,8 +758,8 @@ static void test_periodic_poll(void **state)
     assert_int_equal(s3("DELETE", name, NULL, NULL), 204);
     assert_true(eventually(e, "0", "SELECT count(*) FROM bucket WHERE name = '%s'", name));
     assert_true(eventually(e, "0", "SELECT count(*) FROM queue WHERE name = '%s'", name));
-    assert_true(eventually(e, "0", "SELECT count(*) FROM security_group WHERE group_id = '%s'",
-                           gid));
+    assert_true(
+        eventually(e, "0", "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid));
     assert_true(eventually(e, "0", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
     free((void *)audit);
     free((void *)qurl);

@@ -97,7 +97,8 @@ static void check_cloud(it_env *e, const model *m)
         json_t *g;
         json_array_foreach(json_object_get(r, "logGroups"), i, g)
         {
-            int n = atoi(json_string_value(json_object_get(g, "logGroupName")) + strlen(prefix) + 1);
+            int n =
+                atoi(json_string_value(json_object_get(g, "logGroupName")) + strlen(prefix) + 1);
             json_t *d = json_object_get(g, "retentionInDays");
             cloud.days[n] = d ? (int)json_integer_value(d) : 0;
         }
@@ -164,8 +165,9 @@ static void test_random_history(void **state)
             int d = retentions[rnd(6)];
             cur.days[ngroups] = d;
             if (d)
-                run(e, "INSERT INTO log_group (log_group_name, retention_in_days) "
-                       "VALUES ('%s-%02d', %d)",
+                run(e,
+                    "INSERT INTO log_group (log_group_name, retention_in_days) "
+                    "VALUES ('%s-%02d', %d)",
                     prefix, ngroups, d);
             else
                 run(e, "INSERT INTO log_group (log_group_name) VALUES ('%s-%02d')", prefix,
@@ -175,8 +177,9 @@ static void test_random_history(void **state)
         } else if (op < 45 && g >= 0) {
             int d = retentions[rnd(6)];
             cur.days[g] = d;
-            run(e, "UPDATE log_group SET retention_in_days = %s%.0d WHERE log_group_name = "
-                   "'%s-%02d'",
+            run(e,
+                "UPDATE log_group SET retention_in_days = %s%.0d WHERE log_group_name = "
+                "'%s-%02d'",
                 d ? "" : "NULL", d, prefix, g);
             counts[1]++;
         } else if (op < 60 && g >= 0) {
@@ -188,8 +191,8 @@ static void test_random_history(void **state)
             failed_none(e, "iasql_commit()");
             long after = last_commit(e);
             if ((after != before) != !same(&cur, &committed))
-                fail_msg("seed %u step %d: commit point %ld -> %ld, model changed: %d", seed,
-                         step, before, after, !same(&cur, &committed));
+                fail_msg("seed %u step %d: commit point %ld -> %ld, model changed: %d", seed, step,
+                         before, after, !same(&cur, &committed));
             committed = cur;
             if (after != before && nsnap < MAX_COMMITS) {
                 ids[nsnap] = after;

@@ -34,7 +34,10 @@ static int setup(void **state)
                : -1;
 }
 
-static int teardown(void **state) { return it_fixture_end(state); }
+static int teardown(void **state)
+{
+    return it_fixture_end(state);
+}
 
 static char run_id[32];
 
@@ -76,8 +79,9 @@ static void test_rollback_to_empty_tables(void **state)
     assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s')", nm("b")));
     it_expect_commit(e, 3, "create");
     assert_true(cloud_topics(e, nm("t")));
-    PGresult *r = it_sql(e, "SELECT action FROM iasql_rollback($1::bigint) WHERE description "
-                            "NOT LIKE 'failed%'",
+    PGresult *r = it_sql(e,
+                         "SELECT action FROM iasql_rollback($1::bigint) WHERE description "
+                         "NOT LIKE 'failed%'",
                          1, (const char *[]){one});
     assert_non_null(r);
     assert_int_equal(PQntuples(r), 3);
@@ -90,11 +94,13 @@ static void test_rollback_to_empty_tables(void **state)
     assert_false(cloud_topics(e, nm("t")));
     assert_false(it_cloud_has_bucket(e->emulator, nm("b")));
     /* and the tables */
-    assert_string_equal(it_valf(e, "SELECT (SELECT count(*) FROM queue WHERE name LIKE 'rb-%s-%%') "
-                                   "|| ',' || (SELECT count(*) FROM topic WHERE name LIKE 'rb-%s-%%') "
-                                   "|| ',' || (SELECT count(*) FROM bucket WHERE name LIKE 'rb-%s-%%')",
-                                   run_id, run_id, run_id),
-                        "1,0,0");
+    assert_string_equal(
+        it_valf(e,
+                "SELECT (SELECT count(*) FROM queue WHERE name LIKE 'rb-%s-%%') "
+                "|| ',' || (SELECT count(*) FROM topic WHERE name LIKE 'rb-%s-%%') "
+                "|| ',' || (SELECT count(*) FROM bucket WHERE name LIKE 'rb-%s-%%')",
+                run_id, run_id, run_id),
+        "1,0,0");
     assert_string_equal(it_value(e, "SELECT status FROM iasql_commits ORDER BY id DESC LIMIT 1"),
                         "ok");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
@@ -113,30 +119,39 @@ static int ec2_items(it_env *e, const char *fmt, const char *id, const char *ite
 static void test_rollback_ec2_family(void **state)
 {
     it_env *e = *state;
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.61.0.0/16', "
-                          "'{\"run\": \"%s\"}')", run_id));
-    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
-                          "'10.61.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'run' = '%s'",
+    assert_true(it_okf(e,
+                       "INSERT INTO vpc (cidr_block, tags) VALUES ('10.61.0.0/16', "
+                       "'{\"run\": \"%s\"}')",
+                       run_id));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+                       "'10.61.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'run' = '%s'",
                        run_id));
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     assert_non_null(r);
     PQclear(r);
     char one[32];
     snprintf(one, sizeof one, "%s", last_commit(e));
-    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT '%s', "
-                          "'web', id FROM vpc WHERE tags->>'run' = '%s'", nm("sg"), run_id));
-    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
-                          "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], '{\"run\": \"%s\"}' "
-                          "FROM subnet s JOIN vpc v ON v.id = s.vpc, security_group g "
-                          "WHERE v.tags->>'run' = '%s' AND g.group_name = '%s'",
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT '%s', "
+                       "'web', id FROM vpc WHERE tags->>'run' = '%s'",
+                       nm("sg"), run_id));
+    assert_true(it_okf(e,
+                       "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
+                       "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], '{\"run\": \"%s\"}' "
+                       "FROM subnet s JOIN vpc v ON v.id = s.vpc, security_group g "
+                       "WHERE v.tags->>'run' = '%s' AND g.group_name = '%s'",
                        run_id, run_id, nm("sg")));
     r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     assert_non_null(r);
     PQclear(r);
     char iid[64], gid[64], vid[64];
-    snprintf(iid, sizeof iid, "%s", it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'run' = '%s'", run_id));
-    snprintf(gid, sizeof gid, "%s", it_valf(e, "SELECT group_id FROM security_group WHERE group_name = '%s'", nm("sg")));
-    snprintf(vid, sizeof vid, "%s", it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'run' = '%s'", run_id));
+    snprintf(iid, sizeof iid, "%s",
+             it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'run' = '%s'", run_id));
+    snprintf(gid, sizeof gid, "%s",
+             it_valf(e, "SELECT group_id FROM security_group WHERE group_name = '%s'", nm("sg")));
+    snprintf(vid, sizeof vid, "%s",
+             it_valf(e, "SELECT vpc_id FROM vpc WHERE tags->>'run' = '%s'", run_id));
     r = it_sql(e, "SELECT action, description FROM iasql_rollback($1::bigint)", 1,
                (const char *[]){one});
     if (!r)
@@ -146,19 +161,26 @@ static void test_rollback_ec2_family(void **state)
             fail_msg("rollback row: %s", PQgetvalue(r, i, 1));
     PQclear(r);
     /* the cloud: no running instance, no group, the VPC still there */
-    assert_int_equal(ec2_items(e, "Action=DescribeInstances&InstanceId.1=%s&Filter.1.Name="
-                                  "instance-state-name&Filter.1.Value.1=running",
+    assert_int_equal(ec2_items(e,
+                               "Action=DescribeInstances&InstanceId.1=%s&Filter.1.Name="
+                               "instance-state-name&Filter.1.Value.1=running",
                                iid, "<instanceId>"),
                      0);
-    char *x = it_ec2(e, "Action=DescribeSecurityGroups&Filter.1.Name=group-id&Filter.1.Value.1=%s", gid);
+    char *x =
+        it_ec2(e, "Action=DescribeSecurityGroups&Filter.1.Name=group-id&Filter.1.Value.1=%s", gid);
     assert_null(strstr(x, "<groupId>"));
     free(x);
     assert_int_equal(ec2_items(e, "Action=DescribeVpcs&VpcId.1=%s", vid, "<vpcId>"), 1);
     /* the tables: commit 1's rows */
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE tags->>'run' = '%s'", run_id), "0");
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group WHERE group_name = '%s'", nm("sg")), "0");
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM subnet s JOIN vpc v ON v.id = s.vpc "
-                                   "WHERE v.tags->>'run' = '%s'", run_id), "1");
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM instance WHERE tags->>'run' = '%s'", run_id), "0");
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM security_group WHERE group_name = '%s'", nm("sg")), "0");
+    assert_string_equal(it_valf(e,
+                                "SELECT count(*) FROM subnet s JOIN vpc v ON v.id = s.vpc "
+                                "WHERE v.tags->>'run' = '%s'",
+                                run_id),
+                        "1");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     /* and forward again: back to commit 2 makes them anew */
     char two[32];
@@ -170,8 +192,11 @@ static void test_rollback_ec2_family(void **state)
         if (strncmp(PQgetvalue(r, i, 1), "failed", 6) == 0)
             fail_msg("rollback forward row: %s", PQgetvalue(r, i, 1));
     PQclear(r);
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM instance WHERE tags->>'run' = '%s' AND "
-                                   "instance_id IS NOT NULL", run_id), "1");
+    assert_string_equal(it_valf(e,
+                                "SELECT count(*) FROM instance WHERE tags->>'run' = '%s' AND "
+                                "instance_id IS NOT NULL",
+                                run_id),
+                        "1");
 }
 
 /* A topic made with policy NULL: no drift at the first sync, and a
@@ -181,13 +206,14 @@ static void test_topic_default_policy(void **state)
     it_env *e = *state;
     assert_true(it_okf(e, "INSERT INTO topic (name) VALUES ('%s')", nm("pt")));
     it_expect_commit(e, 1, "create");
-    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_sync() WHERE table_name = 'topic'",
-                         0, NULL);
+    PGresult *r = it_sql(
+        e, "SELECT action, description FROM iasql_sync() WHERE table_name = 'topic'", 0, NULL);
     assert_non_null(r);
     for (int i = 0; i < PQntuples(r); i++)
         fail_msg("sync after a create: %s %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
     PQclear(r);
-    assert_string_equal(it_valf(e, "SELECT policy IS NULL FROM topic WHERE name = '%s'", nm("pt")), "t");
+    assert_string_equal(it_valf(e, "SELECT policy IS NULL FROM topic WHERE name = '%s'", nm("pt")),
+                        "t");
     /* a commit that changes only the display name sends no policy */
     assert_true(it_okf(e, "UPDATE topic SET display_name = 'x' WHERE name = '%s'", nm("pt")));
     r = it_sql(e, "SELECT description FROM iasql_commit()", 0, NULL);
@@ -202,16 +228,23 @@ static void test_topic_default_policy(void **state)
 static void test_instance_keeps_a_security_group(void **state)
 {
     it_env *e = *state;
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.62.0.0/16', "
-                          "'{\"run\": \"%s-keep\"}')", run_id));
-    assert_true(it_okf(e, "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
-                          "'10.62.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'run' = '%s-keep'", run_id));
-    assert_true(it_okf(e, "INSERT INTO security_group (group_name, description, vpc) SELECT '%s', "
-                          "'web', id FROM vpc WHERE tags->>'run' = '%s-keep'", nm("sg2"), run_id));
-    assert_true(it_okf(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups) "
-                          "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s "
-                          "JOIN vpc v ON v.id = s.vpc, security_group g WHERE v.tags->>'run' = "
-                          "'%s-keep' AND g.group_name = '%s'",
+    assert_true(it_okf(e,
+                       "INSERT INTO vpc (cidr_block, tags) VALUES ('10.62.0.0/16', "
+                       "'{\"run\": \"%s-keep\"}')",
+                       run_id));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone) SELECT id, "
+                       "'10.62.1.0/24', 'us-east-1a' FROM vpc WHERE tags->>'run' = '%s-keep'",
+                       run_id));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT '%s', "
+                       "'web', id FROM vpc WHERE tags->>'run' = '%s-keep'",
+                       nm("sg2"), run_id));
+    assert_true(it_okf(e,
+                       "INSERT INTO instance (ami, instance_type, subnet, security_groups) "
+                       "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id] FROM subnet s "
+                       "JOIN vpc v ON v.id = s.vpc, security_group g WHERE v.tags->>'run' = "
+                       "'%s-keep' AND g.group_name = '%s'",
                        run_id, nm("sg2")));
     PGresult *r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
     assert_non_null(r);
@@ -240,23 +273,34 @@ static void test_instance_keeps_a_security_group(void **state)
 static void test_vpc_parts_taken_in(void **state)
 {
     it_env *e = *state;
-    assert_true(it_okf(e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.63.0.0/16', "
-                          "'{\"run\": \"%s-parts\"}')", run_id));
+    assert_true(it_okf(e,
+                       "INSERT INTO vpc (cidr_block, tags) VALUES ('10.63.0.0/16', "
+                       "'{\"run\": \"%s-parts\"}')",
+                       run_id));
     it_expect_commit(e, 1, "create");
     PGresult *r = it_sql(e, "SELECT table_name, description FROM iasql_sync()", 0, NULL);
     assert_non_null(r);
     for (int i = 0; i < PQntuples(r); i++)
         if (strstr(PQgetvalue(r, i, 1), "made outside this database"))
-            fail_msg("after a VPC create, sync says: %s %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+            fail_msg("after a VPC create, sync says: %s %s", PQgetvalue(r, i, 0),
+                     PQgetvalue(r, i, 1));
     PQclear(r);
     /* they are rows, though */
     const char *vpc = it_valf(e, "SELECT id FROM vpc WHERE tags->>'run' = '%s-parts'", run_id);
     char v[32];
     snprintf(v, sizeof v, "%s", vpc);
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM security_group WHERE vpc = %s AND group_name = 'default'", v), "1");
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM route_table WHERE vpc = %s AND main", v), "1");
-    assert_string_equal(it_valf(e, "SELECT count(*) FROM route r JOIN route_table t ON t.id = r.route_table "
-                                   "WHERE t.vpc = %s AND r.local", v), "1");
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM security_group WHERE vpc = %s AND group_name = 'default'",
+                v),
+        "1");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM route_table WHERE vpc = %s AND main", v),
+                        "1");
+    assert_string_equal(
+        it_valf(e,
+                "SELECT count(*) FROM route r JOIN route_table t ON t.id = r.route_table "
+                "WHERE t.vpc = %s AND r.local",
+                v),
+        "1");
 }
 
 /* An engine that cannot start (no AWS credentials) leaves no journal. */
@@ -266,11 +310,12 @@ static void test_failed_start_makes_no_journal(void **state)
     char dir[] = "/tmp/iasql-nostate.XXXXXX";
     assert_non_null(mkdtemp(dir));
     char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE "
-             "HOME='%s' XDG_STATE_HOME='%s/state' AWS_SHARED_CREDENTIALS_FILE='%s/none' "
-             "AWS_CONFIG_FILE='%s/none' \"%s\" run \"%s\" >'%s/out' 2>&1",
-             dir, dir, dir, dir, getenv("IASQL_BIN"), e->engine_conninfo, dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE "
+        "HOME='%s' XDG_STATE_HOME='%s/state' AWS_SHARED_CREDENTIALS_FILE='%s/none' "
+        "AWS_CONFIG_FILE='%s/none' \"%s\" run \"%s\" >'%s/out' 2>&1",
+        dir, dir, dir, dir, getenv("IASQL_BIN"), e->engine_conninfo, dir);
     int st = system(cmd);
     assert_int_not_equal(st, 0);
     snprintf(cmd, sizeof cmd, "grep -qi 'credentials' '%s/out'", dir);
@@ -296,6 +341,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vpc_parts_taken_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_start_makes_no_journal, setup, teardown),
     };
-    return cmocka_run_group_tests_name("integration: rollback to any commit point, and user findings",
-                                       tests, NULL, NULL);
+    return cmocka_run_group_tests_name(
+        "integration: rollback to any commit point, and user findings", tests, NULL, NULL);
 }

@@ -24,11 +24,11 @@
 
 #include "it_util.h"
 
-#define NQ 3  /* queue slots */
-#define NB 2  /* bucket slots */
-#define NT 2  /* topic slots */
-#define NG 2  /* security group slots */
-#define NI 2  /* instance slots */
+#define NQ 3 /* queue slots */
+#define NB 2 /* bucket slots */
+#define NT 2 /* topic slots */
+#define NG 2 /* security group slots */
+#define NI 2 /* instance slots */
 #define STEPS 26
 #define MAX_COMMITS 64
 
@@ -43,7 +43,7 @@ typedef struct world {
 } world;
 
 static unsigned seed, rng;
-static char px[24]; /* this seed's prefix, lower case */
+static char px[24];  /* this seed's prefix, lower case */
 static int kinds[8]; /* steps taken of each kind */
 
 static int setup(void **state)
@@ -76,9 +76,15 @@ static int setup(void **state)
     return r ? 0 : -1;
 }
 
-static int teardown(void **state) { return it_fixture_end(state); }
+static int teardown(void **state)
+{
+    return it_fixture_end(state);
+}
 
-static int rnd(int n) { return (int)(rand_r(&rng) % (unsigned)n); }
+static int rnd(int n)
+{
+    return (int)(rand_r(&rng) % (unsigned)n);
+}
 
 static void run(it_env *e, const char *fmt, ...)
 {
@@ -158,7 +164,8 @@ static void check_cloud(it_env *e, const world *w, const char *when)
 {
     char got[4096] = "", want[4096];
     size_t len = 0;
-#define ADD(...) len += (size_t)snprintf(got + len, len < sizeof got ? sizeof got - len : 0, __VA_ARGS__)
+#define ADD(...)                                                                                   \
+    len += (size_t)snprintf(got + len, len < sizeof got ? sizeof got - len : 0, __VA_ARGS__)
     /* queues, sorted by name: ListQueues sorts by URL, which ends in the name */
     long st;
     json_t *l = it_aws_json(e, "sqs", "1.0", "AmazonSQS.ListQueues",
@@ -216,8 +223,9 @@ static void check_cloud(it_env *e, const world *w, const char *when)
     char gids[NG][64];
     for (int g = 0; g < NG; g++) {
         gids[g][0] = '\0';
-        char *x = it_ec2(e, "Action=DescribeSecurityGroups&Filter.1.Name=group-name&"
-                            "Filter.1.Value.1=%sg%d",
+        char *x = it_ec2(e,
+                         "Action=DescribeSecurityGroups&Filter.1.Name=group-name&"
+                         "Filter.1.Value.1=%sg%d",
                          px, g);
         const char *id = it_xml_text(x, "groupId");
         if (id) {
@@ -227,9 +235,10 @@ static void check_cloud(it_env *e, const world *w, const char *when)
         free(x);
     }
     for (int i = 0; i < NI; i++) {
-        char *x = it_ec2(e, "Action=DescribeInstances&Filter.1.Name=tag:run&Filter.1.Value.1=%s&"
-                            "Filter.2.Name=tag:slot&Filter.2.Value.1=%d&Filter.3.Name="
-                            "instance-state-name&Filter.3.Value.1=running",
+        char *x = it_ec2(e,
+                         "Action=DescribeInstances&Filter.1.Name=tag:run&Filter.1.Value.1=%s&"
+                         "Filter.2.Name=tag:slot&Filter.2.Value.1=%d&Filter.3.Name="
+                         "instance-state-name&Filter.3.Value.1=running",
                          px, i);
         int n = it_count(x, "<instanceId>");
         if (n) {
@@ -285,7 +294,8 @@ static bool change(it_env *e, world *w)
         k = rnd(NQ);
         if (w->q[k] < 0) {
             w->q[k] = v;
-            run(e, "INSERT INTO queue (name, tags) VALUES ('%s', '{\"v\": \"%d\"}')", qname(w, k), v);
+            run(e, "INSERT INTO queue (name, tags) VALUES ('%s', '{\"v\": \"%d\"}')", qname(w, k),
+                v);
         } else if (rnd(3) == 0) {
             char old[64];
             snprintf(old, sizeof old, "%s", qname(w, k));
@@ -327,8 +337,9 @@ static bool change(it_env *e, world *w)
     case 3: /* a security group: made, described anew (a replace) or deleted when unused */
         k = rnd(NG);
         if (w->g[k] < 0) {
-            run(e, "INSERT INTO security_group (group_name, description, vpc) SELECT '%sg%d', "
-                   "'d%d', id FROM vpc WHERE tags->>'run' = '%s'",
+            run(e,
+                "INSERT INTO security_group (group_name, description, vpc) SELECT '%sg%d', "
+                "'d%d', id FROM vpc WHERE tags->>'run' = '%s'",
                 px, k, v, px);
             w->g[k] = v;
         } else if (rnd(2)) {
@@ -356,17 +367,20 @@ static bool change(it_env *e, world *w)
         if (w->g[g] < 0)
             return false;
         if (w->i[k] < 0)
-            run(e, "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
-                   "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], "
-                   "'{\"run\": \"%s\", \"slot\": \"%d\"}' FROM subnet s JOIN vpc v ON v.id = s.vpc, "
-                   "security_group g WHERE v.tags->>'run' = '%s' AND g.group_name = '%sg%d'",
+            run(e,
+                "INSERT INTO instance (ami, instance_type, subnet, security_groups, tags) "
+                "SELECT 'ami-12c6146b', 't2.micro', s.id, ARRAY[g.id], "
+                "'{\"run\": \"%s\", \"slot\": \"%d\"}' FROM subnet s JOIN vpc v ON v.id = s.vpc, "
+                "security_group g WHERE v.tags->>'run' = '%s' AND g.group_name = '%sg%d'",
                 px, k, px, px, g);
         else if (rnd(2))
-            run(e, "UPDATE instance SET security_groups = ARRAY[(SELECT id FROM security_group "
-                   "WHERE group_name = '%sg%d')] WHERE tags->>'run' = '%s' AND tags->>'slot' = '%d'",
+            run(e,
+                "UPDATE instance SET security_groups = ARRAY[(SELECT id FROM security_group "
+                "WHERE group_name = '%sg%d')] WHERE tags->>'run' = '%s' AND tags->>'slot' = '%d'",
                 px, g, px, k);
         else {
-            run(e, "DELETE FROM instance WHERE tags->>'run' = '%s' AND tags->>'slot' = '%d'", px, k);
+            run(e, "DELETE FROM instance WHERE tags->>'run' = '%s' AND tags->>'slot' = '%d'", px,
+                k);
             g = -1;
         }
         w->i[k] = g;
@@ -387,8 +401,9 @@ static bool delete_outside(it_env *e, world *w)
         json_t *u = it_aws_json(e, "sqs", "1.0", "AmazonSQS.GetQueueUrl",
                                 json_pack("{s:s}", "QueueName", qname(w, k)), &st);
         assert_int_equal(st, 200);
-        json_t *d = it_aws_json(e, "sqs", "1.0", "AmazonSQS.DeleteQueue",
-                                json_pack("{s:O}", "QueueUrl", json_object_get(u, "QueueUrl")), &st);
+        json_t *d =
+            it_aws_json(e, "sqs", "1.0", "AmazonSQS.DeleteQueue",
+                        json_pack("{s:O}", "QueueUrl", json_object_get(u, "QueueUrl")), &st);
         assert_int_equal(st, 200);
         json_decref(u);
         json_decref(d);
@@ -459,9 +474,9 @@ static void one_seed(it_env *e)
             kinds[6] += was_empty;
             if (getenv("IT_VERBOSE"))
                 fprintf(stderr, "rollback to %s (snapshot %d of %d)\n", id, to, nsnap);
-            no_failures(it_sql(e, "SELECT * FROM iasql_rollback($1::bigint)", 1,
-                                  (const char *[]){id}),
-                        "a rollback");
+            no_failures(
+                it_sql(e, "SELECT * FROM iasql_rollback($1::bigint)", 1, (const char *[]){id}),
+                "a rollback");
             /* the queue names follow the state at that commit */
             world target = at[to];
             memcpy(target.qgen, at[to].qgen, sizeof target.qgen);

@@ -21,8 +21,14 @@
 
 #include "it_util.h"
 
-static int setup(void **state) { return it_fixture(state, "rpc", true); }
-static int teardown(void **state) { return it_fixture_end(state); }
+static int setup(void **state)
+{
+    return it_fixture(state, "rpc", true);
+}
+static int teardown(void **state)
+{
+    return it_fixture_end(state);
+}
 
 /* Waits up to 10 s for an admin query to give want. */
 static bool admin_wait(it_env *e, const char *sql, const char *want)
@@ -51,9 +57,10 @@ static long cpu_ticks(int pid)
     buf[n] = '\0';
     const char *p = strrchr(buf, ')');
     long utime = 0, stime = 0;
-    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime,
-                     &stime) != 2)
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     */
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &utime, &stime) != 2)
         return -1;
     return utime + stime;
 }
@@ -196,9 +203,10 @@ static void test_gone_caller_never_applied(void **state)
                            "SELECT string_agg(status, ',' ORDER BY id) FROM iasql_rpc "
                            "WHERE op IN ('commit', 'sync')",
                            "cancelled,cancelled,cancelled"));
-    assert_non_null(strstr(it_admin_value(e, "SELECT string_agg(DISTINCT error, ' ') FROM iasql_rpc "
-                                             "WHERE status = 'cancelled'"),
-                           "the caller went away before the engine took the request"));
+    assert_non_null(
+        strstr(it_admin_value(e, "SELECT string_agg(DISTINCT error, ' ') FROM iasql_rpc "
+                                 "WHERE status = 'cancelled'"),
+               "the caller went away before the engine took the request"));
     PQclear(PQexec(t, "ROLLBACK"));
     PQfinish(t);
     /* nothing reached the cloud; no commit point; the change is still pending */
@@ -242,14 +250,16 @@ static void test_cli_says_what_is_missing(void **state)
     assert_true(it_admin_ok(e, sql));
     const char *verbs[] = {"commit", "preview", "sync", "rollback"};
     for (int i = 0; i < 4; i++) {
-        snprintf(cmd, sizeof cmd, "\"%s\" %s \"%s dbname=%s_bare\" 2>&1 | grep -c 'has no iasql "
+        snprintf(cmd, sizeof cmd,
+                 "\"%s\" %s \"%s dbname=%s_bare\" 2>&1 | grep -c 'has no iasql "
                  "schema. Hint: run `iasql init CONNINFO` first' >/dev/null",
                  getenv("IASQL_BIN"), verbs[i], getenv("IASQL_PG_CONNINFO"), e->dbname);
         assert_int_equal(system(cmd), 0);
     }
     snprintf(sql, sizeof sql, "DROP DATABASE %s_bare", e->dbname);
     assert_true(it_admin_ok(e, sql));
-    snprintf(cmd, sizeof cmd, "\"%s\" commit \"%s dbname=%s user=mallory\" 2>&1 | grep -c 'role "
+    snprintf(cmd, sizeof cmd,
+             "\"%s\" commit \"%s dbname=%s user=mallory\" 2>&1 | grep -c 'role "
              "mallory may not call iasql functions' >/dev/null",
              getenv("IASQL_BIN"), getenv("IASQL_PG_CONNINFO"), e->dbname);
     assert_int_equal(system(cmd), 0);
@@ -288,6 +298,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cli_says_what_is_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_as_superuser, setup, teardown),
     };
-    return cmocka_run_group_tests_name("integration: the RPC without an engine", tests, NULL,
-                                       NULL);
+    return cmocka_run_group_tests_name("integration: the RPC without an engine", tests, NULL, NULL);
 }

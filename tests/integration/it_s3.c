@@ -26,11 +26,13 @@ static int teardown(void **state)
     return it_fixture_end(state);
 }
 
-#define POLICY(bucket) "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", " \
-                       "\"Principal\": \"*\", \"Action\": \"s3:GetObject\", " \
-                       "\"Resource\": \"arn:aws:s3:::" bucket "/*\"}]}"
-#define PAB(a, b, c, d) "{\"BlockPublicAcls\": " a ", \"IgnorePublicAcls\": " b \
-                        ", \"BlockPublicPolicy\": " c ", \"RestrictPublicBuckets\": " d "}"
+#define POLICY(bucket)                                                                             \
+    "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "                       \
+    "\"Principal\": \"*\", \"Action\": \"s3:GetObject\", "                                         \
+    "\"Resource\": \"arn:aws:s3:::" bucket "/*\"}]}"
+#define PAB(a, b, c, d)                                                                            \
+    "{\"BlockPublicAcls\": " a ", \"IgnorePublicAcls\": " b ", \"BlockPublicPolicy\": " c          \
+    ", \"RestrictPublicBuckets\": " d "}"
 
 /* GET of a bucket sub-resource: the status, *out the body. */
 static long sub(it_env *e, const char *bucket, const char *query, const char **out)
@@ -47,10 +49,12 @@ static void test_settings_lifecycle(void **state)
     snprintf(a, sizeof a, "settings-a-%d", (int)getpid());
     snprintf(b, sizeof b, "settings-b-%d", (int)getpid());
     const char *p[] = {a, b};
-    assert_true(it_ok(e, "INSERT INTO bucket (name, policy, versioning, public_access_block) "
-                         "VALUES ($1, jsonb_set('" POLICY("x") "', '{Statement,0,Resource}', "
-                         "to_jsonb('arn:aws:s3:::' || $1 || '/*')), 'Enabled', '"
-                         PAB("true", "true", "false", "false") "')",
+    assert_true(it_ok(e,
+                      "INSERT INTO bucket (name, policy, versioning, public_access_block) "
+                      "VALUES ($1, jsonb_set('" POLICY(
+                          "x") "', '{Statement,0,Resource}', "
+                               "to_jsonb('arn:aws:s3:::' || $1 || '/*')), 'Enabled', '" PAB(
+                                   "true", "true", "false", "false") "')",
                       1, p));
     assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p + 1));
     it_expect_commit(e, 2, "create");
@@ -69,10 +73,14 @@ static void test_settings_lifecycle(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
     /* in place: suspend, remove the policy and the block; enable the other */
-    assert_true(it_ok(e, "UPDATE bucket SET versioning = 'Suspended', policy = NULL, "
-                         "public_access_block = NULL WHERE name = $1", 1, p));
-    assert_true(it_ok(e, "UPDATE bucket SET versioning = 'Enabled', public_access_block = '"
-                         PAB("true", "true", "true", "true") "' WHERE name = $1", 1, p + 1));
+    assert_true(it_ok(e,
+                      "UPDATE bucket SET versioning = 'Suspended', policy = NULL, "
+                      "public_access_block = NULL WHERE name = $1",
+                      1, p));
+    assert_true(it_ok(e,
+                      "UPDATE bucket SET versioning = 'Enabled', public_access_block = '" PAB(
+                          "true", "true", "true", "true") "' WHERE name = $1",
+                      1, p + 1));
     it_expect_commit(e, 2, "update");
     assert_int_equal(sub(e, a, "policy", &out), 404);
     assert_int_equal(sub(e, a, "versioning", &out), 200);
@@ -99,21 +107,28 @@ static void test_settings_lifecycle(void **state)
     assert_non_null(strstr(out, "<Status>Suspended</Status>"));
 
     /* import: what the cloud holds comes back as it is */
-    assert_true(it_ok(e, "UPDATE bucket SET policy = jsonb_set('" POLICY("x") "', "
-                         "'{Statement,0,Resource}', to_jsonb('arn:aws:s3:::' || $1 || '/*')) "
-                         "WHERE name = $1", 1, p));
+    assert_true(it_ok(e,
+                      "UPDATE bucket SET policy = jsonb_set('" POLICY(
+                          "x") "', "
+                               "'{Statement,0,Resource}', to_jsonb('arn:aws:s3:::' || $1 || '/*')) "
+                               "WHERE name = $1",
+                      1, p));
     it_expect_commit(e, 1, "update");
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_s3')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL));
-    r = it_sql(e, "SELECT versioning, policy #>> '{Statement,0,Action}', public_access_block IS NULL "
-                  "FROM bucket WHERE name = $1", 1, p);
+    r = it_sql(e,
+               "SELECT versioning, policy #>> '{Statement,0,Action}', public_access_block IS NULL "
+               "FROM bucket WHERE name = $1",
+               1, p);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "Suspended");
     assert_string_equal(PQgetvalue(r, 0, 1), "s3:GetObject");
     assert_string_equal(PQgetvalue(r, 0, 2), "t");
     PQclear(r);
-    r = it_sql(e, "SELECT versioning, public_access_block->>'RestrictPublicBuckets' "
-                  "FROM bucket WHERE name = $1", 1, p + 1);
+    r = it_sql(e,
+               "SELECT versioning, public_access_block->>'RestrictPublicBuckets' "
+               "FROM bucket WHERE name = $1",
+               1, p + 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "Suspended");
     assert_string_equal(PQgetvalue(r, 0, 1), "true");
     PQclear(r);
@@ -127,12 +142,21 @@ static void test_settings_bad_input(void **state)
 {
     it_env *e = *state;
     static const it_reject cases[] = {
-        {"INSERT INTO bucket (name, policy) VALUES ('bad-policy', '[]')", "bucket_policy_an_object_with_statement"},
-        {"INSERT INTO bucket (name, policy) VALUES ('bad-policy', '{\"Version\": \"2012-10-17\"}')", "bucket_policy_an_object_with_statement"},
-        {"INSERT INTO bucket (name, versioning) VALUES ('bad-versioning', 'On')", "bucket_versioning_disabled_enabled_or_suspended"},
-        {"INSERT INTO bucket (name, public_access_block) VALUES ('bad-pab', '{\"BlockPublicAcls\": true}')", "bucket_public_access_block_the_four_aws_flags"},
-        {"INSERT INTO bucket (name, public_access_block) VALUES ('bad-pab', '" PAB("true", "true", "true", "\"yes\"") "')", "bucket_public_access_block_the_four_aws_flags"},
-        {"INSERT INTO bucket (name, public_access_block) VALUES ('bad-pab', '[true, true, true, true]')", "bucket_public_access_block_the_four_aws_flags"},
+        {"INSERT INTO bucket (name, policy) VALUES ('bad-policy', '[]')",
+         "bucket_policy_an_object_with_statement"},
+        {"INSERT INTO bucket (name, policy) VALUES ('bad-policy', '{\"Version\": \"2012-10-17\"}')",
+         "bucket_policy_an_object_with_statement"},
+        {"INSERT INTO bucket (name, versioning) VALUES ('bad-versioning', 'On')",
+         "bucket_versioning_disabled_enabled_or_suspended"},
+        {"INSERT INTO bucket (name, public_access_block) VALUES ('bad-pab', '{\"BlockPublicAcls\": "
+         "true}')",
+         "bucket_public_access_block_the_four_aws_flags"},
+        {"INSERT INTO bucket (name, public_access_block) VALUES ('bad-pab', '" PAB(
+             "true", "true", "true", "\"yes\"") "')",
+         "bucket_public_access_block_the_four_aws_flags"},
+        {"INSERT INTO bucket (name, public_access_block) VALUES ('bad-pab', '[true, true, true, "
+         "true]')",
+         "bucket_public_access_block_the_four_aws_flags"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }

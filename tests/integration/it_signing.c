@@ -83,8 +83,8 @@ static void test_wrong_secret_refused(void **state)
     assert_int_equal(rc, CM_ECLOUD);
     assert_non_null(strstr(err.msg, "SignatureDoesNotMatch"));
     assert_null(strstr(err.msg, "not-the-secret")); /* no secret in errors */
-    json_t *desired = json_pack("{s:s, s:s, s:{}}", "name", "signed-never", "region", "us-east-1",
-                                "tags");
+    json_t *desired =
+        json_pack("{s:s, s:s, s:{}}", "name", "signed-never", "region", "us-east-1", "tags");
     json_t *out = NULL;
     assert_int_equal(t->ops->create(ctx, desired, &out, &err), CM_ECLOUD);
     json_decref(desired);
@@ -97,8 +97,8 @@ static void test_right_secret_accepted(void **state)
     mod_ctx *ctx = ctx_with(key_id, secret);
     const mod_table *t = mod_find_table("bucket", NULL);
     cm_err err = {0};
-    json_t *desired = json_pack("{s:s, s:s, s:{s:s, s:s}}", "name", "signed-bucket-west",
-                                "region", "us-west-2", "tags", "team", "a b&c", "k", "v<>");
+    json_t *desired = json_pack("{s:s, s:s, s:{s:s, s:s}}", "name", "signed-bucket-west", "region",
+                                "us-west-2", "tags", "team", "a b&c", "k", "v<>");
     json_t *made = NULL;
     int rc = t->ops->create(ctx, desired, &made, &err);
     if (rc)
@@ -115,8 +115,8 @@ static void test_right_secret_accepted(void **state)
     json_t *row = json_array_get(rows, 0);
     assert_string_equal(cm_json_str(row, "region"), "us-west-2");
     assert_true(json_equal(json_object_get(row, "tags"), json_object_get(desired, "tags")));
-    json_t *retag = json_pack("{s:s, s:s, s:{}}", "name", "signed-bucket-west", "region",
-                              "us-west-2", "tags");
+    json_t *retag =
+        json_pack("{s:s, s:s, s:{}}", "name", "signed-bucket-west", "region", "us-west-2", "tags");
     json_t *upd = NULL;
     assert_int_equal(t->ops->update(ctx, row, retag, &upd, &err), 0);
     assert_int_equal(t->ops->remove(ctx, row, &err), 0);

@@ -37,7 +37,10 @@ static char *topic_attrs(it_env *e, const char *name)
 {
     char form[512];
     const char *out;
-    snprintf(form, sizeof form, Q("GetTopicAttributes") "&TopicArn=arn%%3Aaws%%3Asns%%3Aus-east-1%%3A" ACCOUNT "%%3A%s", name);
+    snprintf(form, sizeof form,
+             Q("GetTopicAttributes") "&TopicArn=arn%%3Aaws%%3Asns%%3Aus-east-1%%3A" ACCOUNT
+                                     "%%3A%s",
+             name);
     long st = it_aws_query(e, "sns", form, &out);
     return st == 200 ? strdup(out) : NULL;
 }
@@ -46,7 +49,10 @@ static char *topic_tags(it_env *e, const char *name)
 {
     char form[512];
     const char *out;
-    snprintf(form, sizeof form, Q("ListTagsForResource") "&ResourceArn=arn%%3Aaws%%3Asns%%3Aus-east-1%%3A" ACCOUNT "%%3A%s", name);
+    snprintf(form, sizeof form,
+             Q("ListTagsForResource") "&ResourceArn=arn%%3Aaws%%3Asns%%3Aus-east-1%%3A" ACCOUNT
+                                      "%%3A%s",
+             name);
     assert_int_equal(it_aws_query(e, "sns", form, &out), 200);
     return strdup(out);
 }
@@ -56,7 +62,10 @@ static char *topic_subs(it_env *e, const char *name)
 {
     char form[512];
     const char *out;
-    snprintf(form, sizeof form, Q("ListSubscriptionsByTopic") "&TopicArn=arn%%3Aaws%%3Asns%%3Aus-east-1%%3A" ACCOUNT "%%3A%s", name);
+    snprintf(form, sizeof form,
+             Q("ListSubscriptionsByTopic") "&TopicArn=arn%%3Aaws%%3Asns%%3Aus-east-1%%3A" ACCOUNT
+                                           "%%3A%s",
+             name);
     long st = it_aws_query(e, "sns", form, &out);
     return strdup(st == 200 ? out : "");
 }
@@ -87,14 +96,20 @@ static void test_topic_and_subscription_lifecycle(void **state)
     snprintf(queue, sizeof queue, "inbox-%d", (int)getpid());
     make_queue(e, queue);
     const char *p[] = {topic, fifo, queue};
-    assert_true(it_ok(e, "INSERT INTO topic (name, display_name, tags) "
-                         "VALUES ($1, 'News', '{\"team\": \"a\"}')", 1, p));
-    assert_true(it_ok(e, "INSERT INTO topic (name, fifo_topic, content_based_deduplication) "
-                         "VALUES ($1, true, true)", 1, p + 1));
+    assert_true(it_ok(e,
+                      "INSERT INTO topic (name, display_name, tags) "
+                      "VALUES ($1, 'News', '{\"team\": \"a\"}')",
+                      1, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO topic (name, fifo_topic, content_based_deduplication) "
+                      "VALUES ($1, true, true)",
+                      1, p + 1));
     /* a subscription in the same commit as its topic */
     const char *sp[] = {topic, queue};
-    assert_true(it_ok(e, "INSERT INTO subscription (topic, protocol, endpoint, raw_message_delivery) "
-                         "SELECT $1, 'sqs', arn, true FROM queue WHERE name = $2", 2, sp));
+    assert_true(it_ok(e,
+                      "INSERT INTO subscription (topic, protocol, endpoint, raw_message_delivery) "
+                      "SELECT $1, 'sqs', arn, true FROM queue WHERE name = $2",
+                      2, sp));
     it_expect_commit(e, 3, "create");
     char *a = topic_attrs(e, topic);
     assert_non_null(a);
@@ -120,16 +135,23 @@ static void test_topic_and_subscription_lifecycle(void **state)
     assert_string_equal(it_xml_entry(a, "RawMessageDelivery"), "true");
     free(a);
     const char *both[] = {topic, fifo};
-    r = it_sql(e, "SELECT count(*) FROM topic WHERE name IN ($1, $2) AND arn LIKE 'arn:aws:sns:us-east-1:" ACCOUNT ":%'", 2, both);
+    r = it_sql(e,
+               "SELECT count(*) FROM topic WHERE name IN ($1, $2) AND arn LIKE "
+               "'arn:aws:sns:us-east-1:" ACCOUNT ":%'",
+               2, both);
     assert_string_equal(PQgetvalue(r, 0, 0), "2");
     PQclear(r);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
     /* in place: topic attributes and tags, subscription attributes */
-    assert_true(it_ok(e, "UPDATE topic SET display_name = 'Daily', tags = '{\"team\": \"b\"}' "
-                         "WHERE name = $1", 1, p));
-    assert_true(it_ok(e, "UPDATE subscription SET raw_message_delivery = false, "
-                         "filter_policy = '{\"kind\": [\"alert\"]}' WHERE topic = $1", 1, p));
+    assert_true(it_ok(e,
+                      "UPDATE topic SET display_name = 'Daily', tags = '{\"team\": \"b\"}' "
+                      "WHERE name = $1",
+                      1, p));
+    assert_true(it_ok(e,
+                      "UPDATE subscription SET raw_message_delivery = false, "
+                      "filter_policy = '{\"kind\": [\"alert\"]}' WHERE topic = $1",
+                      1, p));
     it_expect_commit(e, 2, "update");
     a = topic_attrs(e, topic);
     assert_string_equal(it_xml_entry(a, "DisplayName"), "Daily");
@@ -158,7 +180,9 @@ static void test_topic_and_subscription_lifecycle(void **state)
     subs = topic_subs(e, renamed);
     assert_non_null(strstr(subs, queue));
     free(subs);
-    r = it_sql(e, "SELECT count(*) FROM subscription WHERE topic = $1 AND arn LIKE '%:' || topic || ':%'", 1, rn + 1);
+    r = it_sql(
+        e, "SELECT count(*) FROM subscription WHERE topic = $1 AND arn LIKE '%:' || topic || ':%'",
+        1, rn + 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "1");
     PQclear(r);
 
@@ -185,8 +209,10 @@ static void test_subscription_alone(void **state)
     const char *p[] = {topic, queue};
     assert_true(it_ok(e, "INSERT INTO topic (name) VALUES ($1)", 1, p));
     it_expect_commit(e, 1, "create");
-    assert_true(it_ok(e, "INSERT INTO subscription (topic, protocol, endpoint) "
-                         "SELECT $1, 'sqs', arn FROM queue WHERE name = $2", 2, p));
+    assert_true(it_ok(e,
+                      "INSERT INTO subscription (topic, protocol, endpoint) "
+                      "SELECT $1, 'sqs', arn FROM queue WHERE name = $2",
+                      2, p));
     it_expect_commit(e, 1, "create");
     /* deleting only the subscription unsubscribes and keeps the topic */
     assert_true(it_ok(e, "DELETE FROM subscription WHERE topic = $1", 1, p));
@@ -217,22 +243,27 @@ static void test_import(void **state)
     assert_int_equal(it_aws_query(e, "sns", form, &out), 200);
     snprintf(form, sizeof form,
              Q("Subscribe") "&TopicArn=arn%%3Aaws%%3Asns%%3Aus-east-1%%3A" ACCOUNT "%%3A%s"
-                            "&Protocol=sqs&Endpoint=arn%%3Aaws%%3Asqs%%3Aus-east-1%%3A" ACCOUNT "%%3A%s",
+                            "&Protocol=sqs&Endpoint=arn%%3Aaws%%3Asqs%%3Aus-east-1%%3A" ACCOUNT
+                            "%%3A%s",
              topic, queue);
     assert_int_equal(it_aws_query(e, "sns", form, &out), 200);
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sns')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sns')", 0, NULL));
     const char *p[] = {topic};
-    PGresult *r = it_sql(e, "SELECT display_name, tags->>'by', arn IS NOT NULL "
-                            "FROM topic WHERE name = $1", 1, p);
+    PGresult *r = it_sql(e,
+                         "SELECT display_name, tags->>'by', arn IS NOT NULL "
+                         "FROM topic WHERE name = $1",
+                         1, p);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "Console");
     assert_string_equal(PQgetvalue(r, 0, 1), "hand");
     assert_string_equal(PQgetvalue(r, 0, 2), "t");
     PQclear(r);
     const char *tq[] = {topic, queue};
-    r = it_sql(e, "SELECT protocol, endpoint = 'arn:aws:sqs:us-east-1:" ACCOUNT ":' || $2, "
-                  "raw_message_delivery FROM subscription WHERE topic = $1", 2, tq);
+    r = it_sql(e,
+               "SELECT protocol, endpoint = 'arn:aws:sqs:us-east-1:" ACCOUNT ":' || $2, "
+               "raw_message_delivery FROM subscription WHERE topic = $1",
+               2, tq);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "sqs");
     assert_string_equal(PQgetvalue(r, 0, 1), "t");
@@ -250,22 +281,41 @@ static void test_bad_input(void **state)
     assert_true(it_ok(e, "INSERT INTO topic (name) VALUES ('t')", 0, NULL));
     static const it_reject cases[] = {
         {"INSERT INTO topic (name) VALUES ('has space')", "topic_name_1_to_256_letters_digits"},
-        {"INSERT INTO topic (name) VALUES (repeat('t', 257))", "topic_name_1_to_256_letters_digits"},
-        {"INSERT INTO topic (name) VALUES ('x.fifo')", "topic_name_ends_in_fifo_if_and_only_if_fifo_topic"},
-        {"INSERT INTO topic (name, fifo_topic) VALUES ('x', true)", "topic_name_ends_in_fifo_if_and_only_if_fifo_topic"},
-        {"INSERT INTO topic (name, content_based_deduplication) VALUES ('x', true)", "topic_content_based_deduplication_only_for_fifo"},
-        {"INSERT INTO topic (name, display_name) VALUES ('x', repeat('d', 101))", "topic_display_name_up_to_100_characters"},
+        {"INSERT INTO topic (name) VALUES (repeat('t', 257))",
+         "topic_name_1_to_256_letters_digits"},
+        {"INSERT INTO topic (name) VALUES ('x.fifo')",
+         "topic_name_ends_in_fifo_if_and_only_if_fifo_topic"},
+        {"INSERT INTO topic (name, fifo_topic) VALUES ('x', true)",
+         "topic_name_ends_in_fifo_if_and_only_if_fifo_topic"},
+        {"INSERT INTO topic (name, content_based_deduplication) VALUES ('x', true)",
+         "topic_content_based_deduplication_only_for_fifo"},
+        {"INSERT INTO topic (name, display_name) VALUES ('x', repeat('d', 101))",
+         "topic_display_name_up_to_100_characters"},
         {"INSERT INTO topic (name, policy) VALUES ('x', '[]')", "topic_policy_is_a_json_object"},
-        {"INSERT INTO topic (name, tags) VALUES ('x', '{\"aws:k\": \"v\"}')", "topic_tags_up_to_50_strings"},
+        {"INSERT INTO topic (name, tags) VALUES ('x', '{\"aws:k\": \"v\"}')",
+         "topic_tags_up_to_50_strings"},
         {"INSERT INTO topic (name) VALUES ('t')", "topic_name_unique_in_region"},
-        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('nope', 'sqs', 'arn:aws:sqs:us-east-1:123456789012:q')", "subscription_topic_exists"},
-        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'carrier-pigeon', 'x')", "subscription_protocol_one_sns_supports"},
-        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'sqs', 'inbox')", "subscription_sqs_endpoint_is_a_queue_arn"},
-        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'https', 'http://a.example')", "subscription_http_endpoint_is_a_url_of_its_scheme"},
-        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'email', 'nobody')", "subscription_email_endpoint_is_an_address"},
-        {"INSERT INTO subscription (topic, protocol, endpoint, filter_policy) VALUES ('t', 'https', 'https://a.example', '\"x\"')", "subscription_filter_policy_is_a_json_object"},
-        {"INSERT INTO subscription (topic, protocol, endpoint, raw_message_delivery) VALUES ('t', 'email', 'a@b.example', true)", "subscription_raw_message_delivery_not_for_email_or_sms"},
-        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'https', 'https://a.example'), ('t', 'https', 'https://a.example')", "subscription_unique_per_topic_protocol_endpoint"},
+        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('nope', 'sqs', "
+         "'arn:aws:sqs:us-east-1:123456789012:q')",
+         "subscription_topic_exists"},
+        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'carrier-pigeon', 'x')",
+         "subscription_protocol_one_sns_supports"},
+        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'sqs', 'inbox')",
+         "subscription_sqs_endpoint_is_a_queue_arn"},
+        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'https', "
+         "'http://a.example')",
+         "subscription_http_endpoint_is_a_url_of_its_scheme"},
+        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'email', 'nobody')",
+         "subscription_email_endpoint_is_an_address"},
+        {"INSERT INTO subscription (topic, protocol, endpoint, filter_policy) VALUES ('t', "
+         "'https', 'https://a.example', '\"x\"')",
+         "subscription_filter_policy_is_a_json_object"},
+        {"INSERT INTO subscription (topic, protocol, endpoint, raw_message_delivery) VALUES ('t', "
+         "'email', 'a@b.example', true)",
+         "subscription_raw_message_delivery_not_for_email_or_sms"},
+        {"INSERT INTO subscription (topic, protocol, endpoint) VALUES ('t', 'https', "
+         "'https://a.example'), ('t', 'https', 'https://a.example')",
+         "subscription_unique_per_topic_protocol_endpoint"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
     assert_true(it_ok(e, "DELETE FROM topic WHERE name = 't'", 0, NULL));

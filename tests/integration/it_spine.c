@@ -55,7 +55,8 @@ static void test_create_tag_delete(void **state)
     char tags_a[128];
     snprintf(tags_a, sizeof tags_a, "{\"team\": \"%s\"}", e->full_s3 ? "core" : "x");
     const char *p1[] = {a, e->full_s3 ? tags_a : "{}", b};
-    assert_true(it_ok(e, "INSERT INTO bucket (name, tags) VALUES ($1, $2::jsonb), ($3, '{}')", 3, p1));
+    assert_true(
+        it_ok(e, "INSERT INTO bucket (name, tags) VALUES ($1, $2::jsonb), ($3, '{}')", 3, p1));
 
     /* preview: the plan, nothing applied */
     PGresult *r = it_sql(e, "SELECT action, table_name FROM iasql_preview()", 0, NULL);
@@ -64,7 +65,8 @@ static void test_create_tag_delete(void **state)
     PQclear(r);
     assert_false(it_cloud_has_bucket(e->emulator, a));
 
-    r = it_sql(e, "SELECT action, table_name, id, description FROM iasql_commit('make two')", 0, NULL);
+    r = it_sql(e, "SELECT action, table_name, id, description FROM iasql_commit('make two')", 0,
+               NULL);
     assert_non_null(r);
     assert_int_equal(PQntuples(r), 2);
     for (int i = 0; i < 2; i++) {
@@ -79,13 +81,17 @@ static void test_create_tag_delete(void **state)
     /* created_at is written back by the engine, and not as a user change */
     assert_string_equal(it_value(e, "SELECT count(*) FROM bucket WHERE created_at IS NULL"), "0");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE op = 'UPDATE' "
-                                    "AND origin = 'user'"), "0");
+                                    "AND origin = 'user'"),
+                        "0");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE op = 'UPDATE' "
-                                    "AND origin = 'engine'"), "2");
+                                    "AND origin = 'engine'"),
+                        "2");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_commits WHERE message = 'make two' "
-                                    "AND status = 'ok' AND created = 2"), "1");
+                                    "AND status = 'ok' AND created = 2"),
+                        "1");
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user' "
-                                    "AND commit_id IS NULL"), "0");
+                                    "AND commit_id IS NULL"),
+                        "0");
 
     /* nothing pending: no rows, no cloud call */
     r = it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL);
@@ -95,8 +101,10 @@ static void test_create_tag_delete(void **state)
 
     if (e->full_s3) {
         const char *p2[] = {a};
-        assert_true(it_ok(e, "UPDATE bucket SET tags = '{\"team\": \"web\", \"env\": \"dev\"}' "
-                                  "WHERE name = $1", 1, p2));
+        assert_true(it_ok(e,
+                          "UPDATE bucket SET tags = '{\"team\": \"web\", \"env\": \"dev\"}' "
+                          "WHERE name = $1",
+                          1, p2));
         r = it_sql(e, "SELECT action, description FROM iasql_commit('retag')", 0, NULL);
         assert_int_equal(PQntuples(r), 1);
         assert_string_equal(PQgetvalue(r, 0, 0), "update");
@@ -164,17 +172,24 @@ static void test_bad_input_rejected_at_insert(void **state)
     } cases[] = {
         {"INSERT INTO bucket (name) VALUES ('ab')", "bucket_name_3_to_63_characters"},
         {"INSERT INTO bucket (name) VALUES (repeat('a', 64))", "bucket_name_3_to_63_characters"},
-        {"INSERT INTO bucket (name) VALUES ('My_Bucket')", "bucket_name_only_lowercase_letters_digits_dots_hyphens"},
-        {"INSERT INTO bucket (name) VALUES ('-leading')", "bucket_name_starts_and_ends_with_letter_or_digit"},
+        {"INSERT INTO bucket (name) VALUES ('My_Bucket')",
+         "bucket_name_only_lowercase_letters_digits_dots_hyphens"},
+        {"INSERT INTO bucket (name) VALUES ('-leading')",
+         "bucket_name_starts_and_ends_with_letter_or_digit"},
         {"INSERT INTO bucket (name) VALUES ('a..b')", "bucket_name_no_two_adjacent_dots"},
         {"INSERT INTO bucket (name) VALUES ('192.168.5.4')", "bucket_name_not_an_ip_address"},
         {"INSERT INTO bucket (name) VALUES ('xn--punycode')", "bucket_name_no_reserved_prefix"},
         {"INSERT INTO bucket (name) VALUES ('thing-s3alias')", "bucket_name_no_reserved_suffix"},
-        {"INSERT INTO bucket (name, tags) VALUES ('okname', '[1]')", "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
-        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"k\": 1}')", "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
-        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"aws:x\": \"v\"}')", "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
-        {"INSERT INTO bucket (name, region) VALUES ('okname', 'mars-north-1')", "bucket_region_fkey"},
-        {"INSERT INTO bucket (name) VALUES ('x''; DROP TABLE bucket; --')", "bucket_name_only_lowercase_letters_digits_dots_hyphens"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '[1]')",
+         "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"k\": 1}')",
+         "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
+        {"INSERT INTO bucket (name, tags) VALUES ('okname', '{\"aws:x\": \"v\"}')",
+         "bucket_tags_up_to_50_strings_no_aws_or_iasql_keys"},
+        {"INSERT INTO bucket (name, region) VALUES ('okname', 'mars-north-1')",
+         "bucket_region_fkey"},
+        {"INSERT INTO bucket (name) VALUES ('x''; DROP TABLE bucket; --')",
+         "bucket_name_only_lowercase_letters_digits_dots_hyphens"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *msg = it_sql_error(e, cases[i].sql);
@@ -183,7 +198,8 @@ static void test_bad_input_rejected_at_insert(void **state)
             fail_msg("%s: expected rule %s, got %s", cases[i].sql, cases[i].rule, msg);
     }
     assert_string_equal(it_value(e, "SELECT count(*) FROM bucket"), before);
-    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user'"), "0");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user'"),
+                        "0");
     /* TRUNCATE would bypass capture: iasql_user may not, and even the
      * superuser is refused by the table's trigger */
     assert_non_null(strstr(it_sql_error(e, "TRUNCATE bucket"), "permission denied"));
@@ -207,17 +223,17 @@ static void test_bad_input_rejected_at_insert(void **state)
     assert_non_null(strstr(PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL), "aws_s3"));
     assert_non_null(strstr(PQresultErrorField(r, PG_DIAG_MESSAGE_HINT), "iasql_modules_list()"));
     PQclear(r);
-    assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_install('aws_s3')"),
-                           "already installed"));
+    assert_non_null(
+        strstr(it_sql_error(e, "SELECT * FROM iasql_install('aws_s3')"), "already installed"));
     assert_non_null(strstr(it_sql_error(e, "SELECT * FROM iasql_uninstall('aws_account')"),
                            "module aws_s3 depends on it"));
     assert_non_null(it_value(e, "SELECT to_regclass('bucket')"));
     /* the application's role cannot write the engine's tables */
-    assert_non_null(strstr(it_sql_error(e, "INSERT INTO iasql_module VALUES ('x', '1')"),
-                           "permission denied"));
+    assert_non_null(
+        strstr(it_sql_error(e, "INSERT INTO iasql_module VALUES ('x', '1')"), "permission denied"));
     assert_non_null(strstr(it_sql_error(e, "DELETE FROM iasql_audit_log"), "permission denied"));
-    assert_non_null(strstr(it_sql_error(e, "UPDATE iasql_commits SET message = 'x'"),
-                           "permission denied"));
+    assert_non_null(
+        strstr(it_sql_error(e, "UPDATE iasql_commits SET message = 'x'"), "permission denied"));
 }
 
 static void test_cloud_error_fails_only_its_row(void **state)
@@ -280,8 +296,8 @@ static void test_tail_out_of_order(void **state)
     const char *first = bn(6), *second = bn(7);
     const char *p1[] = {first};
     PQclear(PQexec(late, "BEGIN"));
-    PGresult *r = PQexecParams(late, "INSERT INTO bucket (name) VALUES ($1)", 1, NULL, p1, NULL,
-                               NULL, 0);
+    PGresult *r =
+        PQexecParams(late, "INSERT INTO bucket (name) VALUES ($1)", 1, NULL, p1, NULL, NULL, 0);
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
     const char *p2[] = {second};
@@ -328,9 +344,12 @@ static void test_hostile_values(void **state)
     it_env *e = *state;
     install_s3(e, -1);
     static const char *const too_big[] = {
-        "INSERT INTO bucket (name, tags) VALUES ('okname', jsonb_build_object('k', repeat('v', 257)))",
-        "INSERT INTO bucket (name, tags) VALUES ('okname', jsonb_build_object(repeat('k', 129), 'v'))",
-        "INSERT INTO bucket (name, tags) SELECT 'okname', jsonb_object_agg('k' || g, 'v') FROM generate_series(1, 51) g",
+        "INSERT INTO bucket (name, tags) VALUES ('okname', jsonb_build_object('k', repeat('v', "
+        "257)))",
+        "INSERT INTO bucket (name, tags) VALUES ('okname', jsonb_build_object(repeat('k', 129), "
+        "'v'))",
+        "INSERT INTO bucket (name, tags) SELECT 'okname', jsonb_object_agg('k' || g, 'v') FROM "
+        "generate_series(1, 51) g",
         "INSERT INTO bucket (name, tags) VALUES ('okname', '{\"\": \"empty key\"}')",
         "INSERT INTO bucket (name) VALUES ('bücket-ünïcode')",
         "INSERT INTO bucket (name) VALUES (repeat('a', 100000))",
@@ -350,7 +369,8 @@ static void test_hostile_values(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_s3')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL));
     const char *q[] = {name, tags};
-    PGresult *r = it_sql(e, "SELECT tags = $2::jsonb, tags::text FROM bucket WHERE name = $1", 2, q);
+    PGresult *r =
+        it_sql(e, "SELECT tags = $2::jsonb, tags::text FROM bucket WHERE name = $1", 2, q);
     assert_int_equal(PQntuples(r), 1);
     if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
         fail_msg("tags came back as %s", PQgetvalue(r, 0, 1));
@@ -400,25 +420,36 @@ static void test_user_cannot_fake_origin(void **state)
     it_env *e = *state;
     install_s3(e, -1);
     assert_true(it_admin_ok(e, "CREATE SCHEMA sneaky AUTHORIZATION iasql_app"));
-    assert_true(it_ok(e, "CREATE FUNCTION sneaky.yes(name, name) RETURNS boolean "
-                         "LANGUAGE sql AS 'SELECT true'", 0, NULL));
-    assert_true(it_ok(e, "CREATE FUNCTION sneaky.no(name, name) RETURNS boolean "
-                         "LANGUAGE sql AS 'SELECT false'", 0, NULL));
-    assert_true(it_ok(e, "CREATE OPERATOR sneaky.= (LEFTARG = name, RIGHTARG = name, "
-                         "FUNCTION = sneaky.yes)", 0, NULL));
-    assert_true(it_ok(e, "CREATE OPERATOR sneaky.<> (LEFTARG = name, RIGHTARG = name, "
-                         "FUNCTION = sneaky.no)", 0, NULL));
-    assert_true(it_ok(e, "CREATE FUNCTION sneaky.current_setting(text, boolean) RETURNS text "
-                         "LANGUAGE sql AS 'SELECT ''cloud''::text'", 0, NULL));
+    assert_true(it_ok(e,
+                      "CREATE FUNCTION sneaky.yes(name, name) RETURNS boolean "
+                      "LANGUAGE sql AS 'SELECT true'",
+                      0, NULL));
+    assert_true(it_ok(e,
+                      "CREATE FUNCTION sneaky.no(name, name) RETURNS boolean "
+                      "LANGUAGE sql AS 'SELECT false'",
+                      0, NULL));
+    assert_true(it_ok(e,
+                      "CREATE OPERATOR sneaky.= (LEFTARG = name, RIGHTARG = name, "
+                      "FUNCTION = sneaky.yes)",
+                      0, NULL));
+    assert_true(it_ok(e,
+                      "CREATE OPERATOR sneaky.<> (LEFTARG = name, RIGHTARG = name, "
+                      "FUNCTION = sneaky.no)",
+                      0, NULL));
+    assert_true(it_ok(e,
+                      "CREATE FUNCTION sneaky.current_setting(text, boolean) RETURNS text "
+                      "LANGUAGE sql AS 'SELECT ''cloud''::text'",
+                      0, NULL));
     assert_true(it_ok(e, "SET search_path = sneaky, pg_catalog, public", 0, NULL));
     assert_true(it_ok(e, "SELECT set_config('iasql.origin', 'cloud', false)", 0, NULL));
     const char *p[] = {bn(0)};
     assert_true(it_ok(e, "INSERT INTO public.bucket (name) VALUES ($1)", 1, p));
     assert_true(it_ok(e, "UPDATE public.bucket SET tags = '{\"a\": \"b\"}' WHERE name = $1", 1, p));
     assert_true(it_ok(e, "RESET search_path", 0, NULL));
-    assert_string_equal(it_value(e, "SELECT string_agg(origin || ':' || op, ',' ORDER BY id) "
-                                    "FROM iasql_audit_log WHERE origin <> 'cloud' OR op <> 'INSERT' "
-                                    "OR row_id = (SELECT max(id) FROM bucket)"),
+    assert_string_equal(it_value(e,
+                                 "SELECT string_agg(origin || ':' || op, ',' ORDER BY id) "
+                                 "FROM iasql_audit_log WHERE origin <> 'cloud' OR op <> 'INSERT' "
+                                 "OR row_id = (SELECT max(id) FROM bucket)"),
                         "user:INSERT,user:UPDATE");
     assert_true(it_ok(e, "DROP SCHEMA sneaky CASCADE", 0, NULL));
     /* the row was never committed: nothing to clean in the cloud */

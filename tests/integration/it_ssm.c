@@ -40,8 +40,8 @@ static json_t *ssm(it_env *e, const char *op, json_t *body, long *status)
 static json_t *cloud_param(it_env *e, const char *name)
 {
     long st;
-    json_t *r = ssm(e, "GetParameter", json_pack("{s:s, s:b}", "Name", name, "WithDecryption", 1),
-                    &st);
+    json_t *r =
+        ssm(e, "GetParameter", json_pack("{s:s, s:b}", "Name", name, "WithDecryption", 1), &st);
     json_t *p = st == 200 ? json_incref(json_object_get(r, "Parameter")) : NULL;
     json_decref(r);
     return p;
@@ -75,13 +75,15 @@ static void test_parameter_lifecycle(void **state)
     snprintf(list, sizeof list, "/app/%d/hosts", (int)getpid());
     snprintf(secret, sizeof secret, "/app/%d/password", (int)getpid());
     const char *p[] = {plain, list, secret, "s3cr3t-Vx9Kq2-first", "s3cr3t-Zt7Wp4-second"};
-    assert_true(it_ok(e, "INSERT INTO parameter (name, value, description, tags) "
-                         "VALUES ($1, 'https://a.example', 'where', '{\"team\": \"a\"}')", 1, p));
-    assert_true(it_ok(e, "INSERT INTO parameter (name, type, value) VALUES ($1, 'StringList', 'a,b')",
-                      1, p + 1));
+    assert_true(it_ok(e,
+                      "INSERT INTO parameter (name, value, description, tags) "
+                      "VALUES ($1, 'https://a.example', 'where', '{\"team\": \"a\"}')",
+                      1, p));
+    assert_true(it_ok(
+        e, "INSERT INTO parameter (name, type, value) VALUES ($1, 'StringList', 'a,b')", 1, p + 1));
     const char *sp[] = {secret, p[3]};
-    assert_true(it_ok(e, "INSERT INTO parameter (name, type, value) VALUES ($1, 'SecureString', $2)",
-                      2, sp));
+    assert_true(it_ok(
+        e, "INSERT INTO parameter (name, type, value) VALUES ($1, 'SecureString', $2)", 2, sp));
     /* the row never shows the secret */
     PGresult *r = it_sql(e, "SELECT iasql_is_mask(value) FROM parameter WHERE name = $1", 1, p + 2);
     assert_string_equal(PQgetvalue(r, 0, 0), "t");
@@ -99,14 +101,17 @@ static void test_parameter_lifecycle(void **state)
     assert_string_equal(field(c, "Type"), "SecureString");
     assert_string_equal(field(c, "Value"), p[3]);
     json_decref(c);
-    r = it_sql(e, "SELECT count(*) FROM parameter WHERE version = 1 AND name IN ($1, $2, $3)", 3, p);
+    r = it_sql(e, "SELECT count(*) FROM parameter WHERE version = 1 AND name IN ($1, $2, $3)", 3,
+               p);
     assert_string_equal(PQgetvalue(r, 0, 0), "3");
     PQclear(r);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
     /* in place: a value, a description, tags; a new secret */
-    assert_true(it_ok(e, "UPDATE parameter SET value = 'https://b.example', description = NULL, "
-                         "tags = '{\"team\": \"b\"}' WHERE name = $1", 1, p));
+    assert_true(it_ok(e,
+                      "UPDATE parameter SET value = 'https://b.example', description = NULL, "
+                      "tags = '{\"team\": \"b\"}' WHERE name = $1",
+                      1, p));
     const char *sp2[] = {secret, p[4]};
     assert_true(it_ok(e, "UPDATE parameter SET value = $2 WHERE name = $1", 2, sp2));
     it_expect_commit(e, 2, "update");
@@ -118,8 +123,8 @@ static void test_parameter_lifecycle(void **state)
     assert_string_equal(field(c, "Value"), p[4]);
     json_decref(c);
     /* a description change keeps the secret the cloud holds */
-    assert_true(it_ok(e, "UPDATE parameter SET description = 'db password' WHERE name = $1", 1,
-                      p + 2));
+    assert_true(
+        it_ok(e, "UPDATE parameter SET description = 'db password' WHERE name = $1", 1, p + 2));
     it_expect_commit(e, 1, "update");
     c = cloud_param(e, secret);
     assert_string_equal(field(c, "Value"), p[4]);
@@ -132,8 +137,8 @@ static void test_parameter_lifecycle(void **state)
     assert_true(it_leaks(e, "https://b.example") > 0); /* the search does see plain values */
 
     /* a type change is a replace */
-    assert_true(it_ok(e, "UPDATE parameter SET type = 'String', value = 'x,y' WHERE name = $1", 1,
-                      p + 1));
+    assert_true(
+        it_ok(e, "UPDATE parameter SET type = 'String', value = 'x,y' WHERE name = $1", 1, p + 1));
     it_expect_commit(e, 1, "replace");
     c = cloud_param(e, list);
     assert_string_equal(field(c, "Type"), "String");
@@ -152,20 +157,22 @@ static void test_parameter_import(void **state)
     char name[64], hidden[64];
     snprintf(name, sizeof name, "made-outside-%d", (int)getpid());
     snprintf(hidden, sizeof hidden, "hidden-outside-%d", (int)getpid());
+    json_decref(
+        ssm(e, "PutParameter",
+            json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}", "Name", name, "Value", "v1", "Type",
+                      "String", "Description", "by hand", "Tags", "Key", "by", "Value", "console"),
+            NULL));
     json_decref(ssm(e, "PutParameter",
-                    json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}", "Name", name, "Value", "v1",
-                              "Type", "String", "Description", "by hand", "Tags", "Key", "by",
-                              "Value", "console"),
-                    NULL));
-    json_decref(ssm(e, "PutParameter",
-                    json_pack("{s:s, s:s, s:s}", "Name", hidden, "Value", "outside-Qm3Rt8",
-                              "Type", "SecureString"),
+                    json_pack("{s:s, s:s, s:s}", "Name", hidden, "Value", "outside-Qm3Rt8", "Type",
+                              "SecureString"),
                     NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_ssm')", 0, NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ssm')", 0, NULL));
     const char *p[] = {name, hidden};
-    PGresult *r = it_sql(e, "SELECT value, description, tags->>'by', version FROM parameter "
-                            "WHERE name = $1", 1, p);
+    PGresult *r = it_sql(e,
+                         "SELECT value, description, tags->>'by', version FROM parameter "
+                         "WHERE name = $1",
+                         1, p);
     assert_int_equal(PQntuples(r), 1);
     assert_string_equal(PQgetvalue(r, 0, 0), "v1");
     assert_string_equal(PQgetvalue(r, 0, 1), "by hand");
@@ -180,8 +187,8 @@ static void test_parameter_import(void **state)
     assert_int_equal(it_leaks(e, "outside-Qm3Rt8"), 0);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     /* its description changes without the engine ever holding the value in the database */
-    assert_true(it_ok(e, "UPDATE parameter SET description = 'rotated by hand' WHERE name = $1",
-                      1, p + 1));
+    assert_true(
+        it_ok(e, "UPDATE parameter SET description = 'rotated by hand' WHERE name = $1", 1, p + 1));
     it_expect_commit(e, 1, "update");
     json_t *c = cloud_param(e, hidden);
     assert_string_equal(field(c, "Value"), "outside-Qm3Rt8");
@@ -195,16 +202,20 @@ static void test_parameter_import(void **state)
 static void test_secret_stays_hidden(void **state)
 {
     it_env *e = *state;
-    assert_true(it_ok(e, "INSERT INTO parameter (name, type, value) "
-                         "VALUES ('pending-' || pg_backend_pid(), 'SecureString', 'pending-Hh4Jk7')", 0, NULL));
+    assert_true(it_ok(e,
+                      "INSERT INTO parameter (name, type, value) "
+                      "VALUES ('pending-' || pg_backend_pid(), 'SecureString', 'pending-Hh4Jk7')",
+                      0, NULL));
     const char *msg = it_sql_error(e, "SELECT * FROM iasql_secret");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "permission denied"));
     /* a mask copied from another row is not a value the engine can send */
-    assert_true(it_ok(e, "INSERT INTO parameter (name, type, value) "
-                         "SELECT 'copied-' || pg_backend_pid(), 'SecureString', 'iasql-secret:v1'", 0, NULL));
-    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit() ORDER BY description",
-                         0, NULL);
+    assert_true(it_ok(e,
+                      "INSERT INTO parameter (name, type, value) "
+                      "SELECT 'copied-' || pg_backend_pid(), 'SecureString', 'iasql-secret:v1'",
+                      0, NULL));
+    PGresult *r =
+        it_sql(e, "SELECT action, description FROM iasql_commit() ORDER BY description", 0, NULL);
     assert_int_equal(PQntuples(r), 2);
     assert_non_null(strstr(PQgetvalue(r, 0, 1), "created parameter"));
     assert_non_null(strstr(PQgetvalue(r, 1, 1), "failed to create parameter"));
@@ -215,18 +226,25 @@ static void test_secret_stays_hidden(void **state)
     assert_string_equal(field(c, "Value"), "pending-Hh4Jk7");
     json_decref(c);
     /* the copied row's fix: a real value */
-    assert_true(it_ok(e, "UPDATE parameter SET value = 'fixed-Mn2Bv5' WHERE name = 'copied-' || pg_backend_pid()", 0,
-                      NULL));
+    assert_true(it_ok(
+        e, "UPDATE parameter SET value = 'fixed-Mn2Bv5' WHERE name = 'copied-' || pg_backend_pid()",
+        0, NULL));
     it_expect_commit(e, 1, "create");
     assert_int_equal(it_leaks(e, "pending-Hh4Jk7"), 0);
     assert_int_equal(it_leaks(e, "fixed-Mn2Bv5"), 0);
     /* a secret set and deleted before any commit leaves nothing behind */
-    assert_true(it_ok(e, "INSERT INTO parameter (name, type, value) "
-                         "VALUES ('brief-' || pg_backend_pid(), 'SecureString', 'brief-Lp0Oi9')", 0, NULL));
+    assert_true(it_ok(e,
+                      "INSERT INTO parameter (name, type, value) "
+                      "VALUES ('brief-' || pg_backend_pid(), 'SecureString', 'brief-Lp0Oi9')",
+                      0, NULL));
     assert_string_equal(it_admin_value(e, "SELECT count(*) FROM iasql_secret"), "1");
-    assert_true(it_ok(e, "DELETE FROM parameter WHERE name = 'brief-' || pg_backend_pid()", 0, NULL));
+    assert_true(
+        it_ok(e, "DELETE FROM parameter WHERE name = 'brief-' || pg_backend_pid()", 0, NULL));
     assert_string_equal(it_admin_value(e, "SELECT count(*) FROM iasql_secret"), "0");
-    assert_true(it_ok(e, "DELETE FROM parameter WHERE name IN ('pending-' || pg_backend_pid(), 'copied-' || pg_backend_pid())", 0, NULL));
+    assert_true(it_ok(e,
+                      "DELETE FROM parameter WHERE name IN ('pending-' || pg_backend_pid(), "
+                      "'copied-' || pg_backend_pid())",
+                      0, NULL));
     it_expect_commit(e, 2, "delete");
 }
 
@@ -234,26 +252,42 @@ static void test_parameter_bad_input(void **state)
 {
     it_env *e = *state;
     static const it_reject cases[] = {
-        {"INSERT INTO parameter (name, value) VALUES ('has space', 'v')", "parameter_name_1_to_2048_letters_digits"},
-        {"INSERT INTO parameter (name, value) VALUES (repeat('p', 2049), 'v')", "parameter_name_1_to_2048_letters_digits"},
-        {"INSERT INTO parameter (name, value) VALUES ('aws-thing', 'v')", "parameter_name_not_starting_with_aws_or_ssm"},
-        {"INSERT INTO parameter (name, value) VALUES ('/SSM/thing', 'v')", "parameter_name_not_starting_with_aws_or_ssm"},
-        {"INSERT INTO parameter (name, value) VALUES ('a/b', 'v')", "parameter_name_with_slash_starts_with_slash"},
-        {"INSERT INTO parameter (name, value) VALUES ('/a/', 'v')", "parameter_name_with_slash_starts_with_slash"},
-        {"INSERT INTO parameter (name, value) VALUES ('/' || repeat('a/', 16) || 'z', 'v')", "parameter_name_with_slash_starts_with_slash"},
-        {"INSERT INTO parameter (name, type, value) VALUES ('p', 'Secret', 'v')", "parameter_type_string_stringlist_or_securestring"},
-        {"INSERT INTO parameter (name, value) VALUES ('p', '')", "parameter_value_1_to_4096_characters"},
-        {"INSERT INTO parameter (name, value) VALUES ('p', repeat('v', 4097))", "parameter_value_1_to_4096_characters"},
-        {"INSERT INTO parameter (name, type, value) VALUES ('p', 'StringList', 'a,,b')", "parameter_value_of_a_stringlist_has_no_empty_item"},
-        {"INSERT INTO parameter (name, value) VALUES ('p', 'iasql-secret:v1')", "parameter_value_set_anew_when_type_leaves_securestring"},
-        {"INSERT INTO parameter (name, value, description) VALUES ('p', 'v', repeat('d', 1025))", "parameter_description_up_to_1024_characters"},
-        {"INSERT INTO parameter (name, value, tags) VALUES ('p', 'v', '{\"aws:x\": \"y\"}')", "parameter_tags_up_to_50_strings"},
-        {"INSERT INTO parameter (name, value) VALUES ('dup', 'v'), ('dup', 'w')", "parameter_name_unique_in_region"},
+        {"INSERT INTO parameter (name, value) VALUES ('has space', 'v')",
+         "parameter_name_1_to_2048_letters_digits"},
+        {"INSERT INTO parameter (name, value) VALUES (repeat('p', 2049), 'v')",
+         "parameter_name_1_to_2048_letters_digits"},
+        {"INSERT INTO parameter (name, value) VALUES ('aws-thing', 'v')",
+         "parameter_name_not_starting_with_aws_or_ssm"},
+        {"INSERT INTO parameter (name, value) VALUES ('/SSM/thing', 'v')",
+         "parameter_name_not_starting_with_aws_or_ssm"},
+        {"INSERT INTO parameter (name, value) VALUES ('a/b', 'v')",
+         "parameter_name_with_slash_starts_with_slash"},
+        {"INSERT INTO parameter (name, value) VALUES ('/a/', 'v')",
+         "parameter_name_with_slash_starts_with_slash"},
+        {"INSERT INTO parameter (name, value) VALUES ('/' || repeat('a/', 16) || 'z', 'v')",
+         "parameter_name_with_slash_starts_with_slash"},
+        {"INSERT INTO parameter (name, type, value) VALUES ('p', 'Secret', 'v')",
+         "parameter_type_string_stringlist_or_securestring"},
+        {"INSERT INTO parameter (name, value) VALUES ('p', '')",
+         "parameter_value_1_to_4096_characters"},
+        {"INSERT INTO parameter (name, value) VALUES ('p', repeat('v', 4097))",
+         "parameter_value_1_to_4096_characters"},
+        {"INSERT INTO parameter (name, type, value) VALUES ('p', 'StringList', 'a,,b')",
+         "parameter_value_of_a_stringlist_has_no_empty_item"},
+        {"INSERT INTO parameter (name, value) VALUES ('p', 'iasql-secret:v1')",
+         "parameter_value_set_anew_when_type_leaves_securestring"},
+        {"INSERT INTO parameter (name, value, description) VALUES ('p', 'v', repeat('d', 1025))",
+         "parameter_description_up_to_1024_characters"},
+        {"INSERT INTO parameter (name, value, tags) VALUES ('p', 'v', '{\"aws:x\": \"y\"}')",
+         "parameter_tags_up_to_50_strings"},
+        {"INSERT INTO parameter (name, value) VALUES ('dup', 'v'), ('dup', 'w')",
+         "parameter_name_unique_in_region"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
     /* a secret turned into a plain String must be given a value */
-    assert_true(it_ok(e, "INSERT INTO parameter (name, type, value) VALUES ('t', 'SecureString', 'x-Yy6')",
-                      0, NULL));
+    assert_true(
+        it_ok(e, "INSERT INTO parameter (name, type, value) VALUES ('t', 'SecureString', 'x-Yy6')",
+              0, NULL));
     const char *msg = it_sql_error(e, "UPDATE parameter SET type = 'String' WHERE name = 't'");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "parameter_value_set_anew_when_type_leaves_securestring"));

@@ -127,10 +127,11 @@ int it_start_engine(it_env *e)
         }
         if (e->journal_adopt)
             argv[n++] = "--journal-adopt";
-        const char *rest[] = {"--tail-ms", "200", "--auto-apply",
-                              e->auto_apply ? e->auto_apply : "off", "--poll",
-                              e->poll ? e->poll : "off", "--poll-grace",
-                              e->poll_grace ? e->poll_grace : "60", "--verbose", NULL};
+        const char *rest[] = {"--tail-ms",    "200",
+                              "--auto-apply", e->auto_apply ? e->auto_apply : "off",
+                              "--poll",       e->poll ? e->poll : "off",
+                              "--poll-grace", e->poll_grace ? e->poll_grace : "60",
+                              "--verbose",    NULL};
         for (int i = 0; rest[i]; i++)
             argv[n++] = rest[i];
         argv[n] = NULL;
@@ -521,8 +522,8 @@ json_t *it_aws_json(it_env *e, const char *service, const char *version, const c
 {
     char url[512], hdr[256];
     snprintf(url, sizeof url, "%s/", e->emulator);
-    snprintf(hdr, sizeof hdr, "X-Amz-Target: %s\nContent-Type: application/x-amz-json-%s",
-             target, version);
+    snprintf(hdr, sizeof hdr, "X-Amz-Target: %s\nContent-Type: application/x-amz-json-%s", target,
+             version);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     const char *reply;
@@ -546,13 +547,13 @@ void it_expect_commit(it_env *e, int rows, const char *action)
     PQclear(r);
 }
 
-void it_expect_commit_spares(it_env *e, const char *table, const char *name_col,
-                             const char *action, const char *theirs, const char *other)
+void it_expect_commit_spares(it_env *e, const char *table, const char *name_col, const char *action,
+                             const char *theirs, const char *other)
 {
     char sql[512], failed[128], named[160], done[128];
     snprintf(sql, sizeof sql,
-             "SELECT c.description, t.%s FROM iasql_commit() c JOIN %s t ON t.id = c.id",
-             name_col, table);
+             "SELECT c.description, t.%s FROM iasql_commit() c JOIN %s t ON t.id = c.id", name_col,
+             table);
     snprintf(failed, sizeof failed, "failed to %s %s", action, table);
     snprintf(named, sizeof named, "iasql database %s made it", other);
     snprintf(done, sizeof done, "%sd %s", action, table);
@@ -562,7 +563,8 @@ void it_expect_commit_spares(it_env *e, const char *table, const char *name_col,
     for (int i = 0; i < 2; i++) {
         const char *d = PQgetvalue(r, i, 0);
         bool spared = strcmp(PQgetvalue(r, i, 1), theirs) == 0;
-        if (spared ? !strstr(d, failed) || !strstr(d, named) : !strstr(d, done) || strstr(d, "failed"))
+        if (spared ? !strstr(d, failed) || !strstr(d, named)
+                   : !strstr(d, done) || strstr(d, "failed"))
             fail_msg("unexpected: %s", d);
     }
     PQclear(r);
@@ -688,9 +690,9 @@ json_t *it_cloud_queue(it_env *e, const char *name)
         return NULL;
     }
     const char *url = json_string_value(json_object_get(u, "QueueUrl"));
-    json_t *a = it_aws_json(e, "sqs", "1.0", "AmazonSQS.GetQueueAttributes",
-                            json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"),
-                            NULL);
+    json_t *a =
+        it_aws_json(e, "sqs", "1.0", "AmazonSQS.GetQueueAttributes",
+                    json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"), NULL);
     json_t *t = it_aws_json(e, "sqs", "1.0", "AmazonSQS.ListQueueTags",
                             json_pack("{s:s}", "QueueUrl", url), NULL);
     json_t *out = json_incref(json_object_get(a, "Attributes"));

@@ -9,8 +9,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 typedef struct it_env {
@@ -24,7 +24,7 @@ typedef struct it_env {
     const char *emulator; /* base URL of the S3 emulator under test */
     bool full_s3;         /* tagging supported (moto), or not (s3rver) */
     pid_t engine;
-    int starts; /* how many times the engine got ready */
+    int starts;             /* how many times the engine got ready */
     const char *auto_apply; /* --auto-apply of the engine; NULL: off */
     const char *poll;       /* --poll of the engine; NULL: off */
     const char *poll_grace; /* --poll-grace; NULL: the engine's default */
@@ -148,8 +148,8 @@ void it_expect_commit(it_env *e, int rows, const char *action);
 /* Commits two pending changes to table (action, e.g. "update"): the row
  * whose name_col is theirs fails, naming iasql database other; the other
  * row goes through. */
-void it_expect_commit_spares(it_env *e, const char *table, const char *name_col,
-                             const char *action, const char *theirs, const char *other);
+void it_expect_commit_spares(it_env *e, const char *table, const char *name_col, const char *action,
+                             const char *theirs, const char *other);
 /* The value of key in a tag list as AWS gives it ([{"Key": k, "Value":
  * v}, ...]), or "", copied for the caller to free. */
 char *it_tag_value(const json_t *list, const char *key);

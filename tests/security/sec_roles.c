@@ -18,8 +18,14 @@
 
 #include "it_util.h"
 
-static int setup(void **state) { return it_fixture(state, "sec", true); }
-static int teardown(void **state) { return it_fixture_end(state); }
+static int setup(void **state)
+{
+    return it_fixture(state, "sec", true);
+}
+static int teardown(void **state)
+{
+    return it_fixture_end(state);
+}
 
 static char vbuf[8192];
 
@@ -27,8 +33,8 @@ static char vbuf[8192];
 static PGconn *login(it_env *e, const char *user, const char *extra)
 {
     char ci[1200];
-    snprintf(ci, sizeof ci, "%s dbname=%s user=%s %s", getenv("IASQL_PG_CONNINFO"), e->dbname,
-             user, extra ? extra : "");
+    snprintf(ci, sizeof ci, "%s dbname=%s user=%s %s", getenv("IASQL_PG_CONNINFO"), e->dbname, user,
+             extra ? extra : "");
     PGconn *c = PQconnectdb(ci);
     if (PQstatus(c) != CONNECTION_OK)
         fail_msg("cannot log in as %s: %s", user, PQerrorMessage(c));
@@ -120,22 +126,25 @@ static void test_capture_triggers_not_attachable(void **state)
     for (int u = 0; u < 2; u++) {
         PGconn *c = login(e, users[u], NULL);
         assert_null(it_conn_error(c, "CREATE TYPE pg_temp.mood AS ENUM ('x')"));
-        assert_null(it_conn_error(c, "CREATE TEMP TABLE bucket (id bigint, name text, m pg_temp.mood)"));
+        assert_null(
+            it_conn_error(c, "CREATE TEMP TABLE bucket (id bigint, name text, m pg_temp.mood)"));
         const char *attach[] = {
             "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE AS iasql_new "
             "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()",
             "CREATE TRIGGER t AFTER DELETE ON pg_temp.bucket REFERENCING OLD TABLE AS iasql_old "
             "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_delete()",
             "CREATE TRIGGER t AFTER UPDATE ON pg_temp.bucket REFERENCING OLD TABLE AS iasql_old "
-            "NEW TABLE AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_update()",
+            "NEW TABLE AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION "
+            "public.iasql_audit_update()",
         };
         for (int i = 0; i < 3; i++)
             expect_denied(c, attach[i]);
         /* forge a create and a delete of the victim's row id: nothing is captured */
         char sql[256];
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO pg_temp.bucket SELECT id, name, 'x' FROM public.bucket WHERE name = '%s'",
-                 name);
+        snprintf(
+            sql, sizeof sql,
+            "INSERT INTO pg_temp.bucket SELECT id, name, 'x' FROM public.bucket WHERE name = '%s'",
+            name);
         if (u == 1) {
             assert_null(it_conn_error(c, sql));
             assert_null(it_conn_error(c, "DELETE FROM pg_temp.bucket"));
@@ -148,11 +157,13 @@ static void test_capture_triggers_not_attachable(void **state)
     PGconn *a = PQconnectdb(e->admin_conninfo);
     PQclear(PQexec(a, "SET client_min_messages = warning"));
     assert_null(it_conn_error(a, "CREATE TEMP TABLE bucket (id bigint, name text)"));
-    assert_null(it_conn_error(a, "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE "
-                          "AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()"));
+    assert_null(it_conn_error(
+        a, "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE "
+           "AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()"));
     const char *msg = it_conn_error(a, "INSERT INTO pg_temp.bucket VALUES (1, 'forged')");
     assert_non_null(msg);
-    assert_non_null(strstr(msg, "iasql triggers run only on the resource tables of installed modules"));
+    assert_non_null(
+        strstr(msg, "iasql triggers run only on the resource tables of installed modules"));
     PQfinish(a);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log "
                                     "WHERE new_row->>'name' = 'forged'"),
@@ -169,8 +180,9 @@ static void test_rpc_login_cannot_act(void **state)
     it_env *e = *state;
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL));
     char role[64], pw[128], extra[512];
-    snprintf(role, sizeof role, "%s", it_admin_value(e, "SELECT value FROM iasql_config "
-                                                        "WHERE key = 'rpc_role'"));
+    snprintf(role, sizeof role, "%s",
+             it_admin_value(e, "SELECT value FROM iasql_config "
+                               "WHERE key = 'rpc_role'"));
     snprintf(pw, sizeof pw, "%s", it_admin_value(e, "SELECT password FROM iasql_rpc_login"));
     const char *secret = "0123456789abcdef0123456789abcdef";
     snprintf(extra, sizeof extra, "password=%s options='-c iasql.rpc_secret=%s'", pw, secret);
@@ -218,10 +230,11 @@ static const char *raw_request(PGconn *c, const char *op, const char *args)
 {
     static char out[1024];
     char sql[1024];
-    assert_null(it_conn_error(c, "SELECT count(*) FROM iasql_modules_list()")); /* opens the connection */
+    assert_null(
+        it_conn_error(c, "SELECT count(*) FROM iasql_modules_list()")); /* opens the connection */
     assert_null(it_conn_error(c, "BEGIN"));
     assert_null(it_conn_error(c, "SELECT pg_advisory_xact_lock(iasql_rpc_lock_key("
-                          "current_setting('iasql.rpc_secret'), 77))"));
+                                 "current_setting('iasql.rpc_secret'), 77))"));
     snprintf(sql, sizeof sql,
              "SELECT x.id FROM dblink('iasql_rpc', 'SELECT id FROM iasql_rpc_submit(''%s'', "
              "''%s'', 77)') AS x(id bigint)",
@@ -290,7 +303,8 @@ static void test_answers_are_private(void **state)
     PGconn *b = login(e, "iasql_app", NULL);
     assert_null(it_conn_error(a, "SELECT * FROM iasql_preview()"));
     char id[32], secret[200], sql[512];
-    snprintf(id, sizeof id, "%s", it_admin_value(e, "SELECT max(id) FROM iasql_rpc WHERE status = 'done'"));
+    snprintf(id, sizeof id, "%s",
+             it_admin_value(e, "SELECT max(id) FROM iasql_rpc WHERE status = 'done'"));
     snprintf(secret, sizeof secret, "%s", val_of(a, "SELECT current_setting('iasql.rpc_secret')"));
     assert_null(it_conn_error(b, "SELECT * FROM iasql_preview()"));
     snprintf(sql, sizeof sql,
@@ -322,9 +336,10 @@ static void test_secrets_only_through_the_row(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ssm')", 0, NULL));
     char name[64], sql[256];
     snprintf(name, sizeof name, "sec-param-%d", (int)getpid());
-    snprintf(sql, sizeof sql,
-             "INSERT INTO parameter (name, type, value) VALUES ('%s', 'SecureString', 'Zx9-secret')",
-             name);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO parameter (name, type, value) VALUES ('%s', 'SecureString', 'Zx9-secret')",
+        name);
     assert_true(it_ok(e, sql, 0, NULL));
     PGconn *c = login(e, "iasql_app", NULL);
     expect_denied(c, "SELECT iasql_secret_put('parameter', (SELECT max(id) FROM parameter), "
@@ -351,11 +366,13 @@ static void test_locks_cannot_stall(void **state)
 {
     it_env *e = *state;
     PGconn *m = login(e, "mallory", NULL);
-    assert_null(it_conn_error(m, "SELECT pg_advisory_lock(1767993713, 2147483647), "
-                          "pg_advisory_lock(1767993713, 0), pg_advisory_lock(1767993713, 1)"));
+    assert_null(it_conn_error(m,
+                              "SELECT pg_advisory_lock(1767993713, 2147483647), "
+                              "pg_advisory_lock(1767993713, 0), pg_advisory_lock(1767993713, 1)"));
     /* four sessions queue for four of the engine's ticket keys */
     /* mallory cannot read iasql_status; she finds the engine by its name */
-    PGresult *r = PQexec(m, "SELECT ((l.classid::bigint << 32) | l.objid::bigint)::text FROM pg_locks l "
+    PGresult *r =
+        PQexec(m, "SELECT ((l.classid::bigint << 32) | l.objid::bigint)::text FROM pg_locks l "
                   "JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' "
                   "AND l.objsubid = 1 AND l.granted AND a.usename = 'iasql_engine' LIMIT 4");
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
@@ -390,8 +407,7 @@ static void test_engine_needs_password(void **state)
 {
     it_env *e = *state;
     char ci[1024];
-    snprintf(ci, sizeof ci,
-             "%s dbname=%s user=iasql_engine password='' passfile=/nonexistent/none",
+    snprintf(ci, sizeof ci, "%s dbname=%s user=iasql_engine password='' passfile=/nonexistent/none",
              getenv("IASQL_PG_CONNINFO"), e->dbname);
     PGconn *c = PQconnectdb(ci);
     assert_int_not_equal(PQstatus(c), CONNECTION_OK);
@@ -405,7 +421,6 @@ static void test_engine_needs_password(void **state)
     assert_int_not_equal(PQstatus(c), CONNECTION_OK);
     PQfinish(c);
 }
-
 
 /* An iasql transaction whose session sits idle past transaction_idle_seconds
  * is reported once in iasql_get_errors() and iasql_status; when its session
@@ -430,8 +445,8 @@ static void test_idle_transaction_reported(void **state)
                                   "WHERE message LIKE 'iasql transaction % has been idle%'");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "role iasql_app"));
-    assert_non_null(strstr(it_value(e, "SELECT transaction_holder FROM iasql_status"),
-                           "role iasql_app"));
+    assert_non_null(
+        strstr(it_value(e, "SELECT transaction_holder FROM iasql_status"), "role iasql_app"));
     PQfinish(a);
     for (int i = 0; i < 100 && it_value(e, "SELECT transaction_id FROM iasql_status"); i++)
         it_sleep_ms(50);

@@ -71,7 +71,10 @@ static void event(jnl *j, uint8_t origin, uint8_t op, uint64_t row, const char *
     jnl_txn *t;
     cm_err err = {0};
     assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
-    jnl_rec ev = {.type = JNL_REC_EVENT, .origin = origin, .op = op, .row_id = row,
+    jnl_rec ev = {.type = JNL_REC_EVENT,
+                  .origin = origin,
+                  .op = op,
+                  .row_id = row,
                   .table = {"bucket", 6},
                   .a = {old_img, old_img ? (uint32_t)strlen(old_img) : 0},
                   .b = {new_img, new_img ? (uint32_t)strlen(new_img) : 0}};
@@ -97,7 +100,8 @@ static void test_apl_fold(void **state)
     /* row 1: insert, update, update -> one create with the last image */
     event(j, JNL_ORIGIN_USER, JNL_OP_INSERT, 1, NULL, IMG("one", "{}"));
     event(j, JNL_ORIGIN_USER, JNL_OP_UPDATE, 1, IMG("one", "{}"), IMG("one", "{\"a\":\"1\"}"));
-    event(j, JNL_ORIGIN_USER, JNL_OP_UPDATE, 1, IMG("one", "{\"a\":\"1\"}"), IMG("one", "{\"a\":\"2\"}"));
+    event(j, JNL_ORIGIN_USER, JNL_OP_UPDATE, 1, IMG("one", "{\"a\":\"1\"}"),
+          IMG("one", "{\"a\":\"2\"}"));
     /* row 2: insert then delete -> nothing */
     event(j, JNL_ORIGIN_USER, JNL_OP_INSERT, 2, NULL, IMG("two", "{}"));
     event(j, JNL_ORIGIN_USER, JNL_OP_DELETE, 2, IMG("two", "{}"), NULL);
@@ -121,7 +125,8 @@ static void test_apl_fold(void **state)
     assert_int_equal(p->settled, 2);
     assert_int_equal(p->barrier_seq, 13);
     assert_int_equal(find(p, 1)->action, APL_CREATE);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(find(p, 1)->desired, "tags"), "a")), "2");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(find(p, 1)->desired, "tags"), "a")), "2");
     assert_int_equal(find(p, 1)->dirty_seq, 1);
     assert_int_equal(find(p, 2)->action, APL_NONE);
     assert_int_equal(find(p, 3)->action, APL_NONE);
@@ -131,7 +136,8 @@ static void test_apl_fold(void **state)
     assert_int_equal(p->items[0].action, APL_DELETE);
     json_t *rows = apl_plan_rows(p);
     assert_int_equal(json_array_size(rows), 3);
-    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "action")), "delete");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "action")),
+                        "delete");
     json_decref(rows);
     /* another database's resource: the preview says the commit leaves it
      * alone; a create is never anybody else's */
@@ -157,8 +163,7 @@ static void test_apl_fold(void **state)
 static void test_apl_secret_mask(void **state)
 {
     (void)state;
-    apl_item it = {.table = mod_find_table("parameter", NULL), .row_id = 7,
-                   .action = APL_CREATE};
+    apl_item it = {.table = mod_find_table("parameter", NULL), .row_id = 7, .action = APL_CREATE};
     assert_non_null(it.table);
     assert_true(apl_table_has_secrets(it.table));
     assert_false(apl_table_has_secrets(mod_find_table("queue", NULL)));

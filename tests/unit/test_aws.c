@@ -3,12 +3,12 @@
  * the query protocol's flattened parameters and XML maps. */
 #include <pthread.h>
 #include <setjmp.h>
-#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -56,8 +56,8 @@ static void test_query_maps(void **state)
                        "<entry><value>orphan</value></entry></Attributes></R>";
     xmlDocPtr doc;
     assert_int_equal(aws_xml_parse(&doc, xml, sizeof xml - 1, NULL), 0);
-    json_t *m = mod_xml_map(aws_xml_path(xmlDocGetRootElement(doc), "Attributes"), "entry", "key",
-                            "value");
+    json_t *m =
+        mod_xml_map(aws_xml_path(xmlDocGetRootElement(doc), "Attributes"), "entry", "key", "value");
     assert_int_equal(json_object_size(m), 2);
     assert_string_equal(json_string_value(json_object_get(m, "DisplayName")), "N & M");
     assert_null(aws_xml_path(xmlDocGetRootElement(doc), "Attributes/nothing"));
@@ -90,7 +90,8 @@ static void test_aws_endpoint_overrides(void **state)
     aws_endpoint("s3", "eu-west-1", &b, NULL, 0, &err);
     assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:2");
     cm_buf_reset(&b);
-    aws_endpoint("sqs", "eu-west-1", &b, NULL, 0, &err); /* the per-service override is per service */
+    aws_endpoint("sqs", "eu-west-1", &b, NULL, 0,
+                 &err); /* the per-service override is per service */
     assert_string_equal(cm_buf_str(&b), "http://127.0.0.1:1");
     /* the variable is named after the service id, not the signing name */
     setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "http://127.0.0.1:3", 1);
@@ -147,8 +148,10 @@ static void test_aws_partitions(void **state)
         {"sts", "us-gov-west-1", 1, 1, "sts-fips.us-gov-west-1.api.aws", "us-gov-west-1"},
         {"sts", "cn-north-1", 0, 0, "sts.cn-north-1.amazonaws.com.cn", "cn-north-1"},
         {"logs", "us-gov-east-1", 1, 0, "logs.us-gov-east-1.amazonaws.com", "us-gov-east-1"},
-        {"dynamodb", "us-iso-west-1", 1, 0, "dynamodb-fips.us-iso-west-1.c2s.ic.gov", "us-iso-west-1"},
-        {"kinesis", "cn-northwest-1", 0, 0, "kinesis.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1"},
+        {"dynamodb", "us-iso-west-1", 1, 0, "dynamodb-fips.us-iso-west-1.c2s.ic.gov",
+         "us-iso-west-1"},
+        {"kinesis", "cn-northwest-1", 0, 0, "kinesis.cn-northwest-1.amazonaws.com.cn",
+         "cn-northwest-1"},
         {"ssm", "us-isob-east-1", 0, 0, "ssm.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1"},
         {"sns", "eu-isoe-west-1", 0, 0, "sns.eu-isoe-west-1.cloud.adc-e.uk", "eu-isoe-west-1"},
         {"sns", "eu-isoe-west-1", 0, 1, NULL, NULL},
@@ -285,8 +288,9 @@ static void test_aws_xml_errors(void **state)
         assert_string_equal(code, "");
     }
     /* an external entity is never loaded */
-    const char *xxe = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
-                      "<Error><Code>&x;</Code></Error>";
+    const char *xxe =
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+        "<Error><Code>&x;</Code></Error>";
     aws_xml_error(xxe, strlen(xxe), code, sizeof code, msg, sizeof msg);
     assert_null(strstr(code, "root:"));
     cm_buf b;
@@ -354,8 +358,10 @@ static void test_tape(void **state)
     answer(&a, 200, "<R><requestId>one</requestId><item>sg-1</item></R>", "");
     answer(&b, 200, "<R><requestId>two-longer</requestId><item>sg-1</item></R>", "");
     answer(&c, 200, "<R><requestId>one</requestId><item>sg-2</item></R>", "");
-    answer(&d, 200, "<R><item>sg-1</item><ResponseMetadata><RequestId>x</RequestId>"
-                    "</ResponseMetadata></R>", "");
+    answer(&d, 200,
+           "<R><item>sg-1</item><ResponseMetadata><RequestId>x</RequestId>"
+           "</ResponseMetadata></R>",
+           "");
     aws_tape_digest(&a, 0, da);
     aws_tape_digest(&b, 0, db);
     aws_tape_digest(&c, 0, dc);
@@ -376,11 +382,15 @@ static void test_tape(void **state)
     assert_memory_not_equal(d1, d3, 32);
 
     aws_tape *t = aws_tape_new();
-    aws_request list = {.service = "ec2", .region = "us-east-1", .method = "POST", .path = "/",
-                        .body = "Action=DescribeSecurityGroups", .body_len = 29,
+    aws_request list = {.service = "ec2",
+                        .region = "us-east-1",
+                        .method = "POST",
+                        .path = "/",
+                        .body = "Action=DescribeSecurityGroups",
+                        .body_len = 29,
                         .read_only = true};
-    aws_request get = {.service = "s3", .region = "us-east-1", .method = "GET",
-                       .path = "/b", .query = "tagging="};
+    aws_request get = {
+        .service = "s3", .region = "us-east-1", .method = "GET", .path = "/b", .query = "tagging="};
     aws_tape_record(t, &list, &a, 0);
     aws_tape_record(t, &get, &e1, CM_ECLOUD);
     assert_true(aws_tape_usable(t));
@@ -444,16 +454,11 @@ static void test_cm_buf_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_aws_uri_encode),
-        cmocka_unit_test(test_aws_uri_decode),
-        cmocka_unit_test(test_query_maps),
-        cmocka_unit_test(test_aws_endpoint_overrides),
-        cmocka_unit_test(test_aws_partitions),
-        cmocka_unit_test(test_service_ids),
-        cmocka_unit_test(test_error_contract),
-        cmocka_unit_test(test_aws_xml_errors),
-        cmocka_unit_test(test_cm_buf_cap),
-        cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_aws_uri_encode), cmocka_unit_test(test_aws_uri_decode),
+        cmocka_unit_test(test_query_maps),     cmocka_unit_test(test_aws_endpoint_overrides),
+        cmocka_unit_test(test_aws_partitions), cmocka_unit_test(test_service_ids),
+        cmocka_unit_test(test_error_contract), cmocka_unit_test(test_aws_xml_errors),
+        cmocka_unit_test(test_cm_buf_cap),     cmocka_unit_test(test_gate),
         cmocka_unit_test(test_tape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

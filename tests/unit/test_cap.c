@@ -35,8 +35,12 @@ static void test_cap_codes(void **state)
 static void index_one(jnl_txn *t, uint64_t seq, uint8_t origin, uint8_t op, uint64_t row,
                       const char *img)
 {
-    jnl_rec ev = {.type = JNL_REC_EVENT, .origin = origin, .op = op, .row_id = row,
-                  .table = S("bucket"), .b = S(img)};
+    jnl_rec ev = {.type = JNL_REC_EVENT,
+                  .origin = origin,
+                  .op = op,
+                  .row_id = row,
+                  .table = S("bucket"),
+                  .b = S(img)};
     cm_err err = {0};
     assert_int_equal(cap_db_index_event(t, seq, &ev, &err), 0);
 }

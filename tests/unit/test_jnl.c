@@ -40,9 +40,15 @@ static void append_events(jnl *j, int n)
     cm_err err = {0};
     assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
     for (int i = 0; i < n; i++) {
-        jnl_rec ev = {.type = JNL_REC_EVENT, .origin = JNL_ORIGIN_USER, .op = JNL_OP_INSERT,
-                      .row_id = (uint64_t)i + 100, .txid = 7, .audit_id = (uint64_t)i + 1,
-                      .ts_us = 1234567, .table = S("bucket"), .a = S(NULL),
+        jnl_rec ev = {.type = JNL_REC_EVENT,
+                      .origin = JNL_ORIGIN_USER,
+                      .op = JNL_OP_INSERT,
+                      .row_id = (uint64_t)i + 100,
+                      .txid = 7,
+                      .audit_id = (uint64_t)i + 1,
+                      .ts_us = 1234567,
+                      .table = S("bucket"),
+                      .a = S(NULL),
                       .b = S("{\"name\":\"x\"}")};
         uint64_t seq;
         assert_int_equal(jnl_append(t, &ev, &seq, &err), 0);
@@ -101,8 +107,13 @@ static void test_jnl_commit_points(void **state)
     jnl_commit c;
     assert_int_equal(jnl_commit_last(t, &c, &err), CM_ENOTFOUND);
     for (uint64_t id = 1; id <= 3; id++) {
-        jnl_commit w = {.id = id, .ts_us = 99, .status = JNL_COMMIT_OK, .first_seq = id * 10,
-                        .last_seq = id * 10 + 5, .n_create = id, .message = S("hello"),
+        jnl_commit w = {.id = id,
+                        .ts_us = 99,
+                        .status = JNL_COMMIT_OK,
+                        .first_seq = id * 10,
+                        .last_seq = id * 10 + 5,
+                        .n_create = id,
+                        .message = S("hello"),
                         .results = S("[]")};
         assert_int_equal(jnl_commit_put(t, &w, &err), 0);
     }
@@ -166,9 +177,9 @@ static void test_jnl_state_records(void **state)
     assert_int_equal(jnl_state_set(t, 3, "queue", 7, "{\"a\":1}", 7, &err), 0); /* same */
     assert_int_equal(jnl_last_seq(t, &last, &err), 0);
     assert_int_equal(last, 1);
-    assert_int_equal(jnl_state_set(t, 4, "queue", 7, NULL, 0, &err), 0);  /* gone */
-    assert_int_equal(jnl_state_set(t, 4, "queue", 7, NULL, 0, &err), 0);  /* still gone */
-    assert_int_equal(jnl_state_set(t, 4, "queue", 8, NULL, 0, &err), 0);  /* never was */
+    assert_int_equal(jnl_state_set(t, 4, "queue", 7, NULL, 0, &err), 0); /* gone */
+    assert_int_equal(jnl_state_set(t, 4, "queue", 7, NULL, 0, &err), 0); /* still gone */
+    assert_int_equal(jnl_state_set(t, 4, "queue", 8, NULL, 0, &err), 0); /* never was */
     assert_int_equal(jnl_last_seq(t, &last, &err), 0);
     assert_int_equal(last, 2);
     jnl_rec r;
@@ -187,8 +198,12 @@ static void test_jnl_state_records(void **state)
     assert_int_equal(jnl_rec_format(&r, 2, false, &b), 0);
     assert_non_null(strstr(cm_buf_str(&b), "2 state commit_id=4 row_id=7"));
     /* a poll's conflict record: the cloud's image and the words */
-    jnl_rec c = {.type = JNL_REC_CONFLICT, .row_id = 7, .ts_us = 5, .table = {"queue", 5},
-                 .a = {"{\"a\":2}", 7}, .b = {"conflict: the cloud changed a", 29}};
+    jnl_rec c = {.type = JNL_REC_CONFLICT,
+                 .row_id = 7,
+                 .ts_us = 5,
+                 .table = {"queue", 5},
+                 .a = {"{\"a\":2}", 7},
+                 .b = {"conflict: the cloud changed a", 29}};
     uint64_t seq;
     assert_int_equal(jnl_append(t, &c, &seq, &err), 0);
     assert_int_equal(jnl_get(t, seq, &r, &err), 0);
@@ -209,8 +224,8 @@ static void test_jnl_damaged_records(void **state)
     (void)state;
     cm_buf b;
     cm_buf_init(&b, 0);
-    jnl_rec ev = {.type = JNL_REC_EVENT, .origin = 1, .op = 1, .table = S("bucket"),
-                  .b = S("{\"a\":1}")};
+    jnl_rec ev = {
+        .type = JNL_REC_EVENT, .origin = 1, .op = 1, .table = S("bucket"), .b = S("{\"a\":1}")};
     assert_int_equal(jnl_rec_encode(&ev, &b), 0);
     jnl_rec out;
     cm_err err = {0};
@@ -234,8 +249,13 @@ static void test_jnl_damaged_records(void **state)
 static void test_jnl_format_dump(void **state)
 {
     (void)state;
-    jnl_rec ev = {.type = JNL_REC_RESULT, .commit_id = 4, .row_id = 9, .action = 1, .ok = 0,
-                  .table = S("bucket"), .b = S("BucketNotEmpty: \"x\"")};
+    jnl_rec ev = {.type = JNL_REC_RESULT,
+                  .commit_id = 4,
+                  .row_id = 9,
+                  .action = 1,
+                  .ok = 0,
+                  .table = S("bucket"),
+                  .b = S("BucketNotEmpty: \"x\"")};
     cm_buf b;
     cm_buf_init(&b, 0);
     assert_int_equal(jnl_rec_format(&ev, 12, true, &b), 0);

@@ -20,14 +20,14 @@ static void test_constraint_names_fit(void **state)
     const mod_module *const *reg = mod_registry();
     int seen = 0;
     for (int i = 0; reg[i]; i++) {
-        for (const char *p = reg[i]->install_sql; (p = strstr(p, "CONSTRAINT ")); ) {
+        for (const char *p = reg[i]->install_sql; (p = strstr(p, "CONSTRAINT "));) {
             p += strlen("CONSTRAINT ");
             size_t n = 0;
             while (isalnum((unsigned char)p[n]) || p[n] == '_')
                 n++;
             if (n > 63)
-                fail_msg("module %s: constraint %.*s is %zu characters (63 at most)",
-                         reg[i]->name, (int)n, p, n);
+                fail_msg("module %s: constraint %.*s is %zu characters (63 at most)", reg[i]->name,
+                         (int)n, p, n);
             seen++;
         }
     }
