@@ -1,4 +1,6 @@
-/* tests/integration/it_util.c — see it_util.h. */
+/* tests/integration/it_util.c — see it_util.h: fixtures (a database per test,
+ * iasql init), SQL helpers and expectations. The engine as a child process
+ * is it_engine.c; the independent look at the cloud is it_cloud.c. */
 #include "it_util.h"
 
 #include <setjmp.h>
@@ -106,60 +108,6 @@ static int run_init(it_env *e)
 
 void it_print_log(const it_env *e);
 
-int it_start_engine(it_env *e)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open(e->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644); /* shared by restarts */
-        dup2(fd, 2);
-        dup2(fd, 1);
-        setenv("AWS_ENDPOINT_URL", e->emulator, 1);
-        const char *argv[20];
-        int n = 0;
-        argv[n++] = "iasql";
-        argv[n++] = "run";
-        argv[n++] = e->engine_conninfo;
-        if (!e->journal_default) {
-            argv[n++] = "--journal";
-            argv[n++] = e->journal;
-        }
-        if (e->journal_adopt)
-            argv[n++] = "--journal-adopt";
-        const char *rest[] = {"--tail-ms",    "200",
-                              "--auto-apply", e->auto_apply ? e->auto_apply : "off",
-                              "--poll",       e->poll ? e->poll : "off",
-                              "--poll-grace", e->poll_grace ? e->poll_grace : "60",
-                              "--verbose",    NULL};
-        for (int i = 0; rest[i]; i++)
-            argv[n++] = rest[i];
-        argv[n] = NULL;
-        execv(getenv("IASQL_BIN"), (char *const *)argv);
-        _exit(127);
-    }
-    e->engine = pid;
-    /* Ready when it says so: an earlier engine's tickets may still be open. */
-    for (int i = 0; i < 400; i++) {
-        if (it_log_count(e, "engine ready") > e->starts) {
-            e->starts++;
-            return 0;
-        }
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            e->engine = 0;
-            fprintf(stderr, "the engine exited at start (status %d)\n",
-                    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-            it_print_log(e);
-            return -1;
-        }
-        it_sleep_ms(50);
-    }
-    fprintf(stderr, "the engine did not get ready in 20 s\n");
-    it_print_log(e);
-    return -1;
-}
-
 int it_setup(it_env *e, const char *name)
 {
     memset(e, 0, sizeof *e);
@@ -194,43 +142,6 @@ int it_setup(it_env *e, const char *name)
         return -1;
     PQclear(PQexec(e->db, "SET client_min_messages = warning"));
     return it_start_engine(e);
-}
-
-void it_kill_engine(it_env *e)
-{
-    if (!e->engine)
-        return;
-    kill(e->engine, SIGKILL);
-    int st;
-    waitpid(e->engine, &st, 0);
-    e->engine = 0;
-}
-
-int it_stop_engine(it_env *e)
-{
-    if (!e->engine)
-        return -1;
-    kill(e->engine, SIGTERM);
-    int st = 0;
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(e->engine, &st, WNOHANG) == e->engine) {
-            e->engine = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        it_sleep_ms(25);
-    }
-    kill(e->engine, SIGKILL);
-    waitpid(e->engine, &st, 0);
-    e->engine = 0;
-    return -2;
-}
-
-void it_print_log(const it_env *e)
-{
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "tail -n 40 '%s' >&2", e->log_path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "no engine log at %s\n", e->log_path);
 }
 
 void it_teardown(it_env *e)
@@ -332,156 +243,6 @@ const char *it_value(it_env *e, const char *sql)
     return value_on(e->db, sql, false);
 }
 
-typedef struct body {
-    char *p;
-    size_t n;
-} body;
-
-static size_t on_data(char *d, size_t s, size_t m, void *arg)
-{
-    body *b = arg;
-    size_t n = s * m;
-    char *p = realloc(b->p, b->n + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->n, d, n);
-    b->p = p;
-    b->n += n;
-    p[b->n] = '\0';
-    return n;
-}
-
-long it_http(const char *method, const char *url, const char *data, const char **out)
-{
-    const char *kind = getenv("IT_EMULATOR_KIND");
-    return it_http_as(kind && strcmp(kind, "moto") == 0 ? "s3" : NULL, method, url, data, out);
-}
-
-long it_http_as(const char *service, const char *method, const char *url, const char *data,
-                const char **out)
-{
-    return it_http_full(service, NULL, method, url, data, out);
-}
-
-static char http_region[32] = "us-east-1";
-
-void it_http_set_region(const char *region)
-{
-    snprintf(http_region, sizeof http_region, "%s", region);
-}
-
-long it_http_full(const char *service, const char *extra_header, const char *method,
-                  const char *url, const char *data, const char **out)
-{
-    static char *last;
-    free(last);
-    last = NULL;
-    CURL *h = curl_easy_init();
-    body b = {NULL, 0};
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    if (data) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
-    }
-    struct curl_slist *hs = curl_slist_append(NULL, "Expect:");
-    /* moto routes a request to a service by the credential scope of its
-     * Authorization header, and refuses some unsigned calls (DELETE of an
-     * object); with signature checking off it takes any signature. */
-    if (service) {
-        char auth[256];
-        snprintf(auth, sizeof auth,
-                 "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/%s/%s/"
-                 "aws4_request, SignedHeaders=host, Signature=0",
-                 http_region, service);
-        hs = curl_slist_append(hs, auth);
-        hs = curl_slist_append(hs, "X-Amz-Date: 20260101T000000Z"); /* dynalite wants one */
-    }
-    /* extra_header may hold several headers, one per line */
-    for (const char *h = extra_header; h && *h;) {
-        const char *end = strchr(h, '\n');
-        size_t len = end ? (size_t)(end - h) : strlen(h);
-        char one[512];
-        snprintf(one, sizeof one, "%.*s", (int)len, h);
-        hs = curl_slist_append(hs, one);
-        h = end ? end + 1 : h + len;
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
-    long status = 0;
-    if (curl_easy_perform(h) == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hs);
-    curl_easy_cleanup(h);
-    last = b.p ? b.p : strdup("");
-    if (out)
-        *out = last;
-    return status;
-}
-
-int it_cloud_count_prefix(const char *emulator, const char *prefix)
-{
-    char url[512], needle[300];
-    snprintf(url, sizeof url, "%s/", emulator);
-    const char *body;
-    if (it_http("GET", url, NULL, &body) != 200)
-        return -1;
-    snprintf(needle, sizeof needle, "<Name>%s", prefix);
-    int n = 0;
-    for (const char *p = strstr(body, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
-bool it_cloud_has_bucket(const char *emulator, const char *name)
-{
-    char url[512], needle[300];
-    snprintf(url, sizeof url, "%s/", emulator);
-    const char *body;
-    if (it_http("GET", url, NULL, &body) != 200)
-        return false;
-    snprintf(needle, sizeof needle, "<Name>%s</Name>", name);
-    return strstr(body, needle) != NULL;
-}
-
-static char lastline[4096];
-
-static int scan_log(const it_env *e, const char *needle)
-{
-    FILE *f = fopen(e->log_path, "r");
-    int n = 0;
-    char line[4096];
-    lastline[0] = '\0';
-    while (f && fgets(line, sizeof line, f))
-        if (strstr(line, needle)) {
-            n++;
-            snprintf(lastline, sizeof lastline, "%s", line);
-        }
-    if (f)
-        fclose(f);
-    return n;
-}
-
-int it_log_count(const it_env *e, const char *needle)
-{
-    return scan_log(e, needle);
-}
-
-const char *it_log_last(const it_env *e, const char *needle)
-{
-    scan_log(e, needle);
-    return lastline;
-}
-
-void it_restart_engine(it_env *e, const char *poll, const char *grace)
-{
-    assert_int_equal(it_stop_engine(e), 0);
-    e->poll = poll;
-    e->poll_grace = grace;
-    assert_int_equal(it_start_engine(e), 0);
-}
-
 char *it_database_id(it_env *e)
 {
     return strdup(it_value(e, "SELECT value FROM iasql_config WHERE key = 'database_id'"));
@@ -515,24 +276,6 @@ bool it_env_ready(void)
         return true;
     fprintf(stderr, "run through tests/run.sh: IASQL_BIN and IT_EMULATOR_URL are not set\n");
     return false;
-}
-
-json_t *it_aws_json(it_env *e, const char *service, const char *version, const char *target,
-                    json_t *body, long *status)
-{
-    char url[512], hdr[256];
-    snprintf(url, sizeof url, "%s/", e->emulator);
-    snprintf(hdr, sizeof hdr, "X-Amz-Target: %s\nContent-Type: application/x-amz-json-%s", target,
-             version);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    const char *reply;
-    long st = it_http_full(service, hdr, "POST", url, text, &reply);
-    free(text);
-    if (status)
-        *status = st;
-    json_t *j = json_loads(reply, 0, NULL);
-    return j ? j : json_object();
 }
 
 void it_expect_commit(it_env *e, int rows, const char *action)
@@ -570,20 +313,6 @@ void it_expect_commit_spares(it_env *e, const char *table, const char *name_col,
     PQclear(r);
 }
 
-char *it_tag_value(const json_t *list, const char *key)
-{
-    size_t i;
-    json_t *tag;
-    json_array_foreach(list, i, tag)
-    {
-        const char *k = json_string_value(json_object_get(tag, "Key"));
-        const char *v = json_string_value(json_object_get(tag, "Value"));
-        if (k && v && strcmp(k, key) == 0)
-            return strdup(v);
-    }
-    return strdup("");
-}
-
 void it_expect_rejected(it_env *e, const it_reject *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -593,73 +322,6 @@ void it_expect_rejected(it_env *e, const it_reject *cases, size_t n)
         if (!strstr(msg, cases[i].rule))
             fail_msg("%s: expected %s, got %s", cases[i].sql, cases[i].rule, msg);
     }
-}
-
-long it_aws_query(it_env *e, const char *service, const char *form, const char **out)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s/", e->emulator);
-    return it_http_full(service, "Content-Type: application/x-www-form-urlencoded", "POST", url,
-                        form, out);
-}
-
-char *it_ec2v(it_env *e, long *status, const char *fmt, va_list ap)
-{
-    char form[4096] = "Version=2016-11-15&";
-    vsnprintf(form + strlen(form), sizeof form - strlen(form), fmt, ap);
-    const char *out;
-    long st = it_aws_query(e, "ec2", form, &out);
-    if (st != 200)
-        fprintf(stderr, "EC2 %s: %ld %s\n", form, st, out);
-    if (status)
-        *status = st;
-    return strdup(out ? out : "");
-}
-
-char *it_ec2(it_env *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *out = it_ec2v(e, NULL, fmt, ap);
-    va_end(ap);
-    return out;
-}
-
-/* The text between the end of the element that starts at open and its
- * closing tag, copied to a static buffer. */
-static const char *element_text(const char *open, const char *tag)
-{
-    static char buf[8192];
-    const char *start = strchr(open, '>');
-    if (!start)
-        return NULL;
-    start++;
-    char close[128];
-    snprintf(close, sizeof close, "</%s>", tag);
-    const char *end = strstr(start, close);
-    if (!end)
-        return NULL;
-    snprintf(buf, sizeof buf, "%.*s", (int)(end - start), start);
-    return buf;
-}
-
-const char *it_xml_text(const char *xml, const char *tag)
-{
-    char open[128];
-    snprintf(open, sizeof open, "<%s>", tag);
-    const char *at = xml ? strstr(xml, open) : NULL;
-    return at ? element_text(at, tag) : NULL;
-}
-
-const char *it_xml_entry(const char *xml, const char *key)
-{
-    char k[256];
-    snprintf(k, sizeof k, "<key>%s</key>", key);
-    const char *at = xml ? strstr(xml, k) : NULL;
-    if (!at)
-        return NULL;
-    const char *v = strstr(at + strlen(k), "<value");
-    return v ? element_text(v, "value") : NULL;
 }
 
 int it_leaks(it_env *e, const char *needle)
@@ -678,49 +340,6 @@ int it_leaks(it_env *e, const char *needle)
     if (f)
         pclose(f);
     return hits;
-}
-
-json_t *it_cloud_queue(it_env *e, const char *name)
-{
-    long st;
-    json_t *u = it_aws_json(e, "sqs", "1.0", "AmazonSQS.GetQueueUrl",
-                            json_pack("{s:s}", "QueueName", name), &st);
-    if (st != 200) {
-        json_decref(u);
-        return NULL;
-    }
-    const char *url = json_string_value(json_object_get(u, "QueueUrl"));
-    json_t *a =
-        it_aws_json(e, "sqs", "1.0", "AmazonSQS.GetQueueAttributes",
-                    json_pack("{s:s, s:[s]}", "QueueUrl", url, "AttributeNames", "All"), NULL);
-    json_t *t = it_aws_json(e, "sqs", "1.0", "AmazonSQS.ListQueueTags",
-                            json_pack("{s:s}", "QueueUrl", url), NULL);
-    json_t *out = json_incref(json_object_get(a, "Attributes"));
-    json_object_set(out, "tags",
-                    json_object_get(t, "Tags") ? json_object_get(t, "Tags") : json_object());
-    json_decref(u);
-    json_decref(a);
-    json_decref(t);
-    return out;
-}
-
-json_t *it_cloud_log_group(it_env *e, const char *name)
-{
-    long st;
-    json_t *r = it_aws_json(e, "logs", "1.1", "Logs_20140328.DescribeLogGroups",
-                            json_pack("{s:s}", "logGroupNamePrefix", name), &st);
-    if (st != 200)
-        fail_msg("DescribeLogGroups: HTTP %ld", st);
-    json_t *found = NULL;
-    size_t i;
-    json_t *g;
-    json_array_foreach(json_object_get(r, "logGroups"), i, g)
-    {
-        if (strcmp(json_string_value(json_object_get(g, "logGroupName")), name) == 0)
-            found = json_incref(g);
-    }
-    json_decref(r);
-    return found;
 }
 
 bool it_okv(it_env *e, const char *fmt, va_list ap)
