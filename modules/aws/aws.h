@@ -141,6 +141,56 @@ void aws_service_env_id(const char *service, char *out, size_t size);
  * "aws" when none matches), for ARNs. */
 const char *aws_partition_of(const char *region);
 
+/* One request/response description for the five protocols botocore
+ * names (aws_call.c). */
+typedef enum {
+    AWS_PROTO_JSON,      /* POST / with X-Amz-Target; the input is the body */
+    AWS_PROTO_QUERY,     /* POST / with a form: Action, Version, flattened input */
+    AWS_PROTO_EC2,       /* the same, with EC2's answers */
+    AWS_PROTO_REST_XML,  /* the operation's method and URI; XML answers */
+    AWS_PROTO_REST_JSON, /* the operation's method and URI; JSON bodies and answers */
+} aws_protocol;
+
+/* A service as the metadata of botocore's model describes it. */
+typedef struct aws_service {
+    const char *signing_name;
+    aws_protocol protocol;
+    const char *api_version;   /* query, ec2: the Version parameter */
+    const char *json_version;  /* json: "1.0" or "1.1" */
+    const char *target_prefix; /* json: the X-Amz-Target prefix */
+} aws_service;
+
+/* An operation: its name and, for the REST protocols, its HTTP method and
+ * request URI as the model has it ("/2015-03-31/functions/{FunctionName}",
+ * "/{Bucket}?tagging"; {Key+} keeps its slashes). */
+typedef struct aws_operation {
+    const char *name;
+    const char *method;
+    const char *uri;
+    bool content_md5; /* S3 wants Content-MD5 on some calls */
+} aws_operation;
+
+/* The answer: JSON for json and rest-json, XML for the others (NULL for
+ * an empty body). */
+typedef struct aws_answer {
+    long status;
+    json_t *json;
+    struct _xmlDoc *xml;
+} aws_answer;
+void aws_answer_free(aws_answer *a);
+
+/* Sends op of svc with input (a JSON object; NULL for none). json: input
+ * is the body. query, ec2: input's members are the flattened parameters.
+ * REST: input's members fill the URI's {labels}; its member "query" (an
+ * object of scalars) adds to the query string; its member "body" is the
+ * payload (rest-json: an object, sent as JSON; a string is sent as it is).
+ * Errors as aws_send's, the cloud's code in err->cloud_code. */
+int aws_call(aws_client *c, const aws_service *svc, const aws_operation *op, const char *region,
+             const json_t *input, aws_answer *out, cm_err *err);
+/* The path and the canonical query string of a REST operation's URI
+ * template filled from input (for tests). */
+int aws_rest_uri(const char *tmpl, const json_t *input, cm_buf *path, cm_buf *query, cm_err *err);
+
 /* A JSON-protocol call (json 1.0 / 1.1): POST / with X-Amz-Target. *out is
  * the decoded answer (an object; {} for an empty body). On an AWS error,
  * code (if not NULL) receives its code. */

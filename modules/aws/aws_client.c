@@ -497,112 +497,36 @@ bool aws_client_replay(aws_client *c, const aws_tape *tape)
     return true;
 }
 
-/* Actions that only read, by AWS's naming. */
-static bool read_only_action(const char *op)
-{
-    return strncmp(op, "Describe", 8) == 0 || strncmp(op, "List", 4) == 0 ||
-           strncmp(op, "Get", 3) == 0;
-}
-
 int aws_json_call(aws_client *c, const char *service, const char *region, const char *target,
                   const char *content_type, const json_t *body, json_t **out, cm_err *err)
 {
     *out = NULL;
-    char *text = json_dumps(body, JSON_COMPACT);
-    if (!text)
-        return cm_err_set(err, CM_ENOMEM, "out of memory");
-    const char *dot = strrchr(target, '.');
-    aws_request req = {.service = service,
-                       .region = region,
-                       .method = "POST",
-                       .path = "/",
-                       .body = text,
-                       .body_len = strlen(text),
-                       .content_type = content_type,
-                       .target = target,
-                       .read_only = read_only_action(dot ? dot + 1 : target)};
-    aws_response resp;
-    aws_response_init(&resp);
-    int rc = aws_send(c, &req, &resp, err);
-    free(text);
-    if (!rc) {
-        json_error_t je;
-        *out = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, &je) : json_object();
-        if (!json_is_object(*out)) {
-            json_decref(*out);
-            *out = NULL;
-            rc = cm_err_set(err, CM_EBADREPLY, "malformed JSON in the cloud's response (%zu bytes)",
-                            resp.body.len);
-        }
-    }
-    aws_response_free(&resp);
+    const char *dot = strrchr(target, '.'), *ver = strrchr(content_type, '-');
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%.*s", dot ? (int)(dot - target) : 0, target);
+    aws_service svc = {.signing_name = service,
+                       .protocol = AWS_PROTO_JSON,
+                       .json_version = ver ? ver + 1 : "1.1",
+                       .target_prefix = prefix};
+    aws_operation op = {.name = dot ? dot + 1 : target};
+    aws_answer a;
+    int rc = aws_call(c, &svc, &op, region, body, &a, err);
+    *out = a.json;
     return rc;
-}
-
-static int form_value(cm_buf *b, const json_t *v)
-{
-    char num[32];
-    if (json_is_string(v))
-        return aws_uri_encode(b, json_string_value(v));
-    if (json_is_integer(v)) {
-        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
-        return cm_buf_puts(b, num);
-    }
-    if (json_is_boolean(v))
-        return cm_buf_puts(b, json_is_true(v) ? "true" : "false");
-    return CM_EINVAL;
 }
 
 int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
                    const char *action, const json_t *params, xmlDocPtr *out, cm_err *err)
 {
     *out = NULL;
-    cm_buf form;
-    cm_buf_init(&form, (size_t)8 << 20);
-    int rc = cm_buf_puts(&form, "Action=");
-    if (!rc)
-        rc = aws_uri_encode(&form, action);
-    if (!rc)
-        rc = cm_buf_puts(&form, "&Version=");
-    if (!rc)
-        rc = aws_uri_encode(&form, version);
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)params, k, v)
-    {
-        if (!rc)
-            rc = cm_buf_puts(&form, "&");
-        if (!rc)
-            rc = aws_uri_encode(&form, k);
-        if (!rc)
-            rc = cm_buf_puts(&form, "=");
-        if (!rc)
-            rc = form_value(&form, v);
-        if (rc == CM_EINVAL) {
-            cm_buf_free(&form);
-            return cm_err_set(err, CM_EINVAL, "%s: parameter %s is not a string, number or boolean",
-                              action, k);
-        }
-    }
-    if (rc) {
-        cm_buf_free(&form);
-        return cm_err_set(err, CM_EINVAL, "%s: request too large", action);
-    }
-    aws_request req = {.service = service,
-                       .region = region,
-                       .method = "POST",
-                       .path = "/",
-                       .body = form.data,
-                       .body_len = form.len,
-                       .content_type = "application/x-www-form-urlencoded; charset=utf-8",
-                       .read_only = read_only_action(action)};
-    aws_response resp;
-    aws_response_init(&resp);
-    rc = aws_send(c, &req, &resp, err);
-    cm_buf_free(&form);
-    if (!rc)
-        rc = aws_xml_parse(out, resp.body.data ? resp.body.data : "", resp.body.len, err);
-    aws_response_free(&resp);
+    aws_service svc = {
+        .signing_name = service, .protocol = AWS_PROTO_QUERY, .api_version = version};
+    aws_operation op = {.name = action};
+    aws_answer a;
+    int rc = aws_call(c, &svc, &op, region, params, &a, err);
+    if (!rc && !a.xml)
+        rc = aws_xml_parse(&a.xml, "", 0, err); /* an empty answer is malformed here */
+    *out = a.xml;
     return rc;
 }
 

@@ -240,6 +240,37 @@ static void test_service_ids(void **state)
     cm_buf_free(&b);
 }
 
+/* A REST operation's URI template filled from its input: labels encoded
+ * (a greedy one keeps its slashes), the query canonical. */
+static void test_rest_uri(void **state)
+{
+    (void)state;
+    cm_buf path, query;
+    cm_buf_init(&path, 0);
+    cm_buf_init(&query, 0);
+    cm_err err = {0};
+    json_t *in = json_pack("{s:s, s:s, s:{s:s, s:i, s:b}}", "Bucket", "logs", "Key", "a b/c+d.txt",
+                           "query", "prefix", "x/y", "max-keys", 5, "fetch-owner", 1);
+    assert_int_equal(aws_rest_uri("/{Bucket}/{Key+}?tagging", in, &path, &query, &err), 0);
+    assert_string_equal(cm_buf_str(&path), "/logs/a%20b/c%2Bd.txt");
+    assert_string_equal(cm_buf_str(&query), "fetch-owner=true&max-keys=5&prefix=x%2Fy&tagging=");
+    cm_buf_reset(&path);
+    cm_buf_reset(&query);
+    json_t *fn = json_pack("{s:s}", "FunctionName", "my/fn");
+    assert_int_equal(aws_rest_uri("/2015-03-31/functions/{FunctionName}", fn, &path, &query, &err),
+                     0);
+    assert_string_equal(cm_buf_str(&path), "/2015-03-31/functions/my%2Ffn"); /* one segment */
+    assert_int_equal(query.len, 0);
+    cm_buf_reset(&path);
+    assert_int_equal(aws_rest_uri("/{Bucket}", fn, &path, &query, &err), CM_EINVAL);
+    assert_non_null(strstr(err.msg, "needs the member Bucket"));
+    assert_int_equal(aws_rest_uri("/{Bucket", in, &path, &query, &err), CM_EINVAL);
+    json_decref(in);
+    json_decref(fn);
+    cm_buf_free(&path);
+    cm_buf_free(&query);
+}
+
 /* The one error contract: a message's fact, detail and hint; the cloud's
  * code kept by a wrap, cleared by a new error. */
 static void test_error_contract(void **state)
@@ -457,9 +488,9 @@ int main(void)
         cmocka_unit_test(test_aws_uri_encode), cmocka_unit_test(test_aws_uri_decode),
         cmocka_unit_test(test_query_maps),     cmocka_unit_test(test_aws_endpoint_overrides),
         cmocka_unit_test(test_aws_partitions), cmocka_unit_test(test_service_ids),
-        cmocka_unit_test(test_error_contract), cmocka_unit_test(test_aws_xml_errors),
-        cmocka_unit_test(test_cm_buf_cap),     cmocka_unit_test(test_gate),
-        cmocka_unit_test(test_tape),
+        cmocka_unit_test(test_rest_uri),       cmocka_unit_test(test_error_contract),
+        cmocka_unit_test(test_aws_xml_errors), cmocka_unit_test(test_cm_buf_cap),
+        cmocka_unit_test(test_gate),           cmocka_unit_test(test_tape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
