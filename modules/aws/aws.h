@@ -168,6 +168,7 @@ typedef struct aws_operation {
     const char *method;
     const char *uri;
     bool content_md5; /* S3 wants Content-MD5 on some calls */
+    bool raw_answer;  /* the answer's body is the payload as it is (S3's policy: JSON) */
 } aws_operation;
 
 /* The answer: JSON for json and rest-json, XML for the others (NULL for
@@ -176,6 +177,8 @@ typedef struct aws_answer {
     long status;
     json_t *json;
     struct _xmlDoc *xml;
+    char *text; /* raw_answer: the body (NUL-terminated), and its length */
+    size_t text_len;
 } aws_answer;
 void aws_answer_free(aws_answer *a);
 

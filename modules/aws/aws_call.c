@@ -18,8 +18,11 @@ void aws_answer_free(aws_answer *a)
     json_decref(a->json);
     if (a->xml)
         xmlFreeDoc(a->xml);
+    free(a->text);
     a->json = NULL;
     a->xml = NULL;
+    a->text = NULL;
+    a->text_len = 0;
 }
 
 /* Actions that only read, by AWS's naming. */
@@ -196,9 +199,23 @@ static int form_body(const char *action, const char *version, const json_t *para
     return rc ? cm_err_set(err, CM_EINVAL, "%s: request too large", action) : 0;
 }
 
-static int take_answer(const aws_service *svc, aws_response *resp, aws_answer *out, cm_err *err)
+static int take_answer(const aws_service *svc, const aws_operation *op, aws_response *resp,
+                       aws_answer *out, cm_err *err)
 {
     const char *body = resp->body.data ? resp->body.data : "";
+    const char *first = body;
+    while (*first == ' ' || *first == '\n' || *first == '\r' || *first == '\t')
+        first++;
+    /* rest-xml: a write's answer may be no XML at all (what an emulator puts
+     * in the body of a PUT); a read's must be, unless it is the payload
+     * itself (a policy's JSON) */
+    bool write = op->method && strcmp(op->method, "GET") != 0 && strcmp(op->method, "HEAD") != 0;
+    if (op->raw_answer ||
+        (svc->protocol == AWS_PROTO_REST_XML && write && resp->body.len && *first != '<')) {
+        out->text = strndup(body, resp->body.len);
+        out->text_len = resp->body.len;
+        return out->text ? 0 : cm_err_set(err, CM_ENOMEM, "out of memory");
+    }
     if (svc->protocol == AWS_PROTO_JSON || svc->protocol == AWS_PROTO_REST_JSON) {
         json_error_t je;
         out->json = resp->body.len ? json_loadb(body, resp->body.len, 0, &je) : json_object();
@@ -278,7 +295,7 @@ int aws_call(aws_client *c, const aws_service *svc, const aws_operation *op, con
         rc = aws_send(c, &req, &resp, err);
         out->status = resp.status;
         if (!rc)
-            rc = take_answer(svc, &resp, out, err);
+            rc = take_answer(svc, op, &resp, out, err);
         aws_response_free(&resp);
     }
     cm_buf_free(&body);

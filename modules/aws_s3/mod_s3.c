@@ -24,62 +24,60 @@ static const char *location_to_region(const char *loc)
     return loc;
 }
 
-static int bucket_path(cm_buf *b, const char *name, const char *suffix)
-{
-    int rc = cm_buf_puts(b, "/");
-    if (!rc)
-        rc = aws_uri_encode(b, name);
-    if (!rc && suffix)
-        rc = cm_buf_puts(b, suffix);
-    return rc;
-}
+static const aws_service s3_api = {"s3", AWS_PROTO_REST_XML};
 
-/* One S3 call on a bucket: method, sub-resource query, optional body. */
-static int s3_call(mod_ctx *ctx, const char *method, const char *name, const char *region,
-                   const char *query, const cm_buf *body, bool md5, aws_response *resp, cm_err *err,
-                   const char *what)
+/* The operations, as the model has their methods and URIs. */
+static const aws_operation list_op = {"ListBuckets", "GET", "/"};
+static const aws_operation create_op = {"CreateBucket", "PUT", "/{Bucket}"};
+static const aws_operation delete_op = {"DeleteBucket", "DELETE", "/{Bucket}"};
+static const aws_operation location_op = {"GetBucketLocation", "GET", "/{Bucket}?location"};
+static const aws_operation get_tagging_op = {"GetBucketTagging", "GET", "/{Bucket}?tagging"};
+static const aws_operation put_tagging_op = {"PutBucketTagging", "PUT", "/{Bucket}?tagging", true};
+static const aws_operation delete_tagging_op = {"DeleteBucketTagging", "DELETE",
+                                                "/{Bucket}?tagging"};
+/* a policy is JSON in the body, not XML */
+static const aws_operation get_policy_op = {"GetBucketPolicy", "GET", "/{Bucket}?policy", false,
+                                            true};
+static const aws_operation put_policy_op = {"PutBucketPolicy", "PUT", "/{Bucket}?policy", true};
+static const aws_operation delete_policy_op = {"DeleteBucketPolicy", "DELETE", "/{Bucket}?policy"};
+static const aws_operation get_versioning_op = {"GetBucketVersioning", "GET",
+                                                "/{Bucket}?versioning"};
+static const aws_operation put_versioning_op = {"PutBucketVersioning", "PUT",
+                                                "/{Bucket}?versioning", true};
+static const aws_operation get_pab_op = {"GetPublicAccessBlock", "GET",
+                                         "/{Bucket}?publicAccessBlock"};
+static const aws_operation put_pab_op = {"PutPublicAccessBlock", "PUT",
+                                         "/{Bucket}?publicAccessBlock", true};
+static const aws_operation delete_pab_op = {"DeletePublicAccessBlock", "DELETE",
+                                            "/{Bucket}?publicAccessBlock"};
+
+/* One S3 operation on bucket name, with an optional XML body. */
+static int s3_call(mod_ctx *ctx, const aws_operation *op, const char *name, const char *region,
+                   const char *body, aws_answer *out, cm_err *err, const char *what)
 {
-    cm_buf path;
-    cm_buf_init(&path, 4096);
-    if (bucket_path(&path, name, NULL)) {
-        cm_buf_free(&path);
-        return cm_err_set(err, CM_EINVAL, "bucket name too long");
-    }
-    aws_request req = {
-        .service = "s3",
-        .region = region,
-        .method = method,
-        .path = cm_buf_str(&path),
-        .query = query,
-        .body = body ? body->data : NULL,
-        .body_len = body ? body->len : 0,
-        .content_type = body ? "application/xml" : NULL,
-        .content_md5 = md5,
-    };
-    char ctx_msg[256];
-    snprintf(ctx_msg, sizeof ctx_msg, "%s bucket %s", what, name);
-    int rc = mod_aws_call(ctx, &req, resp, err, ctx_msg);
-    cm_buf_free(&path);
+    memset(out, 0, sizeof *out);
+    json_t *in = json_pack("{s:s}", "Bucket", name);
+    if (in && body)
+        json_object_set_new(in, "body", json_string(body));
+    int rc = in ? aws_call(ctx->aws, &s3_api, op, region, in, out, err)
+                : cm_err_set(err, CM_ENOMEM, "out of memory");
+    json_decref(in);
+    if (rc)
+        cm_err_wrap(err, "%s bucket %s", what, name);
     return rc;
 }
 
 static int bucket_region(mod_ctx *ctx, const char *name, char *out, size_t size, cm_err *err)
 {
-    aws_response resp;
-    aws_response_init(&resp);
-    int rc = s3_call(ctx, "GET", name, ctx->default_region, "location=", NULL, false, &resp, err,
+    aws_answer a;
+    int rc = s3_call(ctx, &location_op, name, ctx->default_region, NULL, &a, err,
                      "reading the region of");
     if (!rc) {
-        xmlDocPtr doc;
-        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
-        if (!rc) {
-            xmlChar *txt = xmlNodeGetContent(xmlDocGetRootElement(doc));
-            snprintf(out, size, "%s", location_to_region(txt ? (const char *)txt : ""));
-            xmlFree(txt);
-            xmlFreeDoc(doc);
-        }
+        xmlChar *txt = a.xml ? xmlNodeGetContent(xmlDocGetRootElement(a.xml)) : NULL;
+        snprintf(out, size, "%s", location_to_region(txt ? (const char *)txt : ""));
+        xmlFree(txt);
     }
-    aws_response_free(&resp);
+    aws_answer_free(&a);
     return rc;
 }
 
@@ -88,31 +86,24 @@ static int bucket_tags(mod_ctx *ctx, const char *name, const char *region, json_
                        cm_err *err)
 {
     *out = json_object();
-    aws_response resp;
-    aws_response_init(&resp);
-    int rc = s3_call(ctx, "GET", name, region, "tagging=", NULL, false, &resp, err,
-                     "reading the tags of");
-    if (rc &&
-        (strcmp(resp.code, "NoSuchTagSet") == 0 || strcmp(resp.code, "NotImplemented") == 0)) {
+    aws_answer a;
+    int rc = s3_call(ctx, &get_tagging_op, name, region, NULL, &a, err, "reading the tags of");
+    if (rc && (strcmp(err->cloud_code, "NoSuchTagSet") == 0 ||
+               strcmp(err->cloud_code, "NotImplemented") == 0)) {
         cm_err_clear(err);
         rc = 0;
-    } else if (!rc) {
-        xmlDocPtr doc;
-        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
-        if (!rc) {
-            xmlNodePtr set = aws_xml_child(xmlDocGetRootElement(doc), "TagSet");
-            for (xmlNodePtr t = aws_xml_child(set, "Tag"); t; t = aws_xml_next(t, "Tag")) {
-                char key[512], val[1024];
-                aws_xml_child_text(t, "Key", key, sizeof key);
-                aws_xml_child_text(t, "Value", val, sizeof val);
-                /* Tags AWS itself puts on (aws:...) are not the user's to manage. */
-                if (strncmp(key, "aws:", 4) != 0)
-                    json_object_set_new(*out, key, json_string(val));
-            }
-            xmlFreeDoc(doc);
+    } else if (!rc && a.xml) {
+        xmlNodePtr set = aws_xml_child(xmlDocGetRootElement(a.xml), "TagSet");
+        for (xmlNodePtr t = aws_xml_child(set, "Tag"); t; t = aws_xml_next(t, "Tag")) {
+            char key[512], val[1024];
+            aws_xml_child_text(t, "Key", key, sizeof key);
+            aws_xml_child_text(t, "Value", val, sizeof val);
+            /* Tags AWS itself puts on (aws:...) are not the user's to manage. */
+            if (strncmp(key, "aws:", 4) != 0)
+                json_object_set_new(*out, key, json_string(val));
         }
     }
-    aws_response_free(&resp);
+    aws_answer_free(&a);
     if (rc) {
         json_decref(*out);
         *out = NULL;
@@ -123,30 +114,26 @@ static int bucket_tags(mod_ctx *ctx, const char *name, const char *region, json_
 /* ListBuckets as an object name -> creation date. */
 static int list_buckets(mod_ctx *ctx, json_t **out, cm_err *err)
 {
-    aws_response resp;
-    aws_response_init(&resp);
-    aws_request req = {
-        .service = "s3", .region = ctx->default_region, .method = "GET", .path = "/"};
-    int rc = mod_aws_call(ctx, &req, &resp, err, "listing buckets");
+    aws_answer a;
+    int rc = aws_call(ctx->aws, &s3_api, &list_op, ctx->default_region, NULL, &a, err);
     *out = NULL;
-    if (!rc) {
-        xmlDocPtr doc;
-        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
-        if (!rc) {
-            json_t *all = json_object();
-            xmlNodePtr list = aws_xml_child(xmlDocGetRootElement(doc), "Buckets");
-            for (xmlNodePtr b = aws_xml_child(list, "Bucket"); b; b = aws_xml_next(b, "Bucket")) {
-                char name[256], date[64];
-                aws_xml_child_text(b, "Name", name, sizeof name);
-                aws_xml_child_text(b, "CreationDate", date, sizeof date);
-                if (name[0])
-                    json_object_set_new(all, name, date[0] ? json_string(date) : json_null());
-            }
-            xmlFreeDoc(doc);
-            *out = all;
+    if (!rc && !a.xml)
+        rc = cm_err_set(err, CM_EBADREPLY, "malformed XML in the cloud's response (0 bytes)");
+    if (rc) {
+        cm_err_wrap(err, "listing buckets");
+    } else {
+        json_t *all = json_object();
+        xmlNodePtr list = a.xml ? aws_xml_child(xmlDocGetRootElement(a.xml), "Buckets") : NULL;
+        for (xmlNodePtr b = aws_xml_child(list, "Bucket"); b; b = aws_xml_next(b, "Bucket")) {
+            char name[256], date[64];
+            aws_xml_child_text(b, "Name", name, sizeof name);
+            aws_xml_child_text(b, "CreationDate", date, sizeof date);
+            if (name[0])
+                json_object_set_new(all, name, date[0] ? json_string(date) : json_null());
         }
+        *out = all;
     }
-    aws_response_free(&resp);
+    aws_answer_free(&a);
     return rc;
 }
 
@@ -159,13 +146,15 @@ static const char *const pab_flags[] = {"BlockPublicAcls", "IgnorePublicAcls", "
  * answers none_code, the "not configured" error of that sub-resource, or
  * the endpoint does not implement the sub-resource at all (some
  * S3-compatible servers answer NotImplemented or MethodNotAllowed). */
-static int get_sub(mod_ctx *ctx, const char *name, const char *region, const char *query,
-                   const char *none_code, aws_response *resp, bool *none, cm_err *err)
+static int get_sub(mod_ctx *ctx, const char *name, const char *region, const aws_operation *op,
+                   const char *none_code, aws_answer *a, bool *none, cm_err *err)
 {
     *none = false;
-    int rc = s3_call(ctx, "GET", name, region, query, NULL, false, resp, err, "reading");
-    if (rc && (strcmp(resp->code, none_code) == 0 || strcmp(resp->code, "NotImplemented") == 0 ||
-               strcmp(resp->code, "MethodNotAllowed") == 0)) {
+    aws_answer_free(a);
+    int rc = s3_call(ctx, op, name, region, NULL, a, err, "reading");
+    if (rc && (strcmp(err->cloud_code, none_code) == 0 ||
+               strcmp(err->cloud_code, "NotImplemented") == 0 ||
+               strcmp(err->cloud_code, "MethodNotAllowed") == 0)) {
         cm_err_clear(err);
         *none = true;
         rc = 0;
@@ -178,48 +167,35 @@ static int get_sub(mod_ctx *ctx, const char *name, const char *region, const cha
 static int read_settings(mod_ctx *ctx, const char *name, const char *region, json_t *row,
                          cm_err *err)
 {
-    aws_response resp;
-    aws_response_init(&resp);
+    aws_answer a = {0};
     bool none;
-    int rc = get_sub(ctx, name, region, "policy=", "NoSuchBucketPolicy", &resp, &none, err);
+    int rc = get_sub(ctx, name, region, &get_policy_op, "NoSuchBucketPolicy", &a, &none, err);
     if (!rc) {
-        json_t *policy = none ? NULL : json_loadb(resp.body.data, resp.body.len, 0, NULL);
+        json_t *policy = none || !a.text ? NULL : json_loadb(a.text, a.text_len, 0, NULL);
         json_object_set_new(row, "policy", policy ? policy : json_null());
     }
     char status[32] = "";
     if (!rc)
-        rc = get_sub(ctx, name, region, "versioning=", "NoSuchVersioning", &resp, &none, err);
-    if (!rc && !none && resp.body.len) {
-        xmlDocPtr doc;
-        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
-        if (!rc) {
-            aws_xml_child_text(xmlDocGetRootElement(doc), "Status", status, sizeof status);
-            xmlFreeDoc(doc);
-        }
-    }
+        rc = get_sub(ctx, name, region, &get_versioning_op, "NoSuchVersioning", &a, &none, err);
+    if (!rc && !none && a.xml)
+        aws_xml_child_text(xmlDocGetRootElement(a.xml), "Status", status, sizeof status);
     if (!rc)
         json_object_set_new(row, "versioning", json_string(status[0] ? status : "Disabled"));
     if (!rc)
-        rc =
-            get_sub(ctx, name, region, "publicAccessBlock=", "NoSuchPublicAccessBlockConfiguration",
-                    &resp, &none, err);
-    if (!rc && !none) {
-        xmlDocPtr doc;
-        rc = aws_xml_parse(&doc, resp.body.data, resp.body.len, err);
-        if (!rc) {
-            json_t *pab = json_object();
-            for (size_t i = 0; i < 4; i++) {
-                char v[16];
-                aws_xml_child_text(xmlDocGetRootElement(doc), pab_flags[i], v, sizeof v);
-                json_object_set_new(pab, pab_flags[i], json_boolean(strcmp(v, "true") == 0));
-            }
-            json_object_set_new(row, "public_access_block", pab);
-            xmlFreeDoc(doc);
+        rc = get_sub(ctx, name, region, &get_pab_op, "NoSuchPublicAccessBlockConfiguration", &a,
+                     &none, err);
+    if (!rc && !none && a.xml) {
+        json_t *pab = json_object();
+        for (size_t i = 0; i < 4; i++) {
+            char v[16];
+            aws_xml_child_text(xmlDocGetRootElement(a.xml), pab_flags[i], v, sizeof v);
+            json_object_set_new(pab, pab_flags[i], json_boolean(strcmp(v, "true") == 0));
         }
+        json_object_set_new(row, "public_access_block", pab);
     } else if (!rc) {
         json_object_set_new(row, "public_access_block", json_null());
     }
-    aws_response_free(&resp);
+    aws_answer_free(&a);
     return rc;
 }
 
@@ -228,24 +204,13 @@ static bool is_set(const json_t *v)
     return v && !json_is_null(v);
 }
 
-/* PUT (or DELETE when value is null) of one sub-resource. */
-static int put_sub(mod_ctx *ctx, const char *name, const char *region, const char *query,
-                   const char *body_text, const char *what, cm_err *err)
+/* PUT (or DELETE when body_text is NULL) of one sub-resource. */
+static int put_sub(mod_ctx *ctx, const char *name, const char *region, const aws_operation *put,
+                   const aws_operation *del, const char *body_text, const char *what, cm_err *err)
 {
-    aws_response resp;
-    aws_response_init(&resp);
-    int rc;
-    if (!body_text) {
-        rc = s3_call(ctx, "DELETE", name, region, query, NULL, false, &resp, err, what);
-    } else {
-        cm_buf body;
-        cm_buf_init(&body, (size_t)1 << 21);
-        rc = cm_buf_puts(&body, body_text) ? cm_err_set(err, CM_EINVAL, "%s: too large", what) : 0;
-        if (!rc)
-            rc = s3_call(ctx, "PUT", name, region, query, &body, true, &resp, err, what);
-        cm_buf_free(&body);
-    }
-    aws_response_free(&resp);
+    aws_answer a;
+    int rc = s3_call(ctx, body_text ? put : del, name, region, body_text, &a, err, what);
+    aws_answer_free(&a);
     return rc;
 }
 
@@ -259,7 +224,8 @@ static int apply_settings(mod_ctx *ctx, const char *name, const char *region, co
                  *dp = json_object_get(desired, "policy");
     if ((is_set(kp) || is_set(dp)) && !json_equal(kp, dp)) {
         char *text = is_set(dp) ? json_dumps(dp, JSON_COMPACT) : NULL;
-        rc = put_sub(ctx, name, region, "policy=", text, "setting the policy of", err);
+        rc = put_sub(ctx, name, region, &put_policy_op, &delete_policy_op, text,
+                     "setting the policy of", err);
         free(text);
     }
     const char *kv = known ? cm_json_str(known, "versioning") : "Disabled",
@@ -277,7 +243,8 @@ static int apply_settings(mod_ctx *ctx, const char *name, const char *region, co
                  "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                  "<Status>%s</Status></VersioningConfiguration>",
                  dv);
-        rc = put_sub(ctx, name, region, "versioning=", body, "setting the versioning of", err);
+        rc = put_sub(ctx, name, region, &put_versioning_op, NULL, body, "setting the versioning of",
+                     err);
     }
     const json_t *kb = known ? json_object_get(known, "public_access_block") : NULL,
                  *db = json_object_get(desired, "public_access_block");
@@ -293,8 +260,9 @@ static int apply_settings(mod_ctx *ctx, const char *name, const char *region, co
                               pab_flags[i]);
             cm_buf_puts(&body, "</PublicAccessBlockConfiguration>");
         }
-        rc = put_sub(ctx, name, region, "publicAccessBlock=", is_set(db) ? cm_buf_str(&body) : NULL,
-                     "setting the public access block of", err);
+        rc = put_sub(ctx, name, region, &put_pab_op, &delete_pab_op,
+                     is_set(db) ? cm_buf_str(&body) : NULL, "setting the public access block of",
+                     err);
         cm_buf_free(&body);
     }
     return rc;
@@ -381,29 +349,27 @@ static int tagging_body(const json_t *tags, cm_buf *b)
 static int put_tags(mod_ctx *ctx, const char *name, const char *region, const json_t *row_tags,
                     cm_err *err)
 {
-    aws_response resp;
-    aws_response_init(&resp);
+    aws_answer a = {0};
     int rc;
     json_t *tags = mod_tags_owned(ctx, row_tags);
     if (json_object_size(tags) == 0) {
-        rc = s3_call(ctx, "DELETE", name, region, "tagging=", NULL, false, &resp, err,
-                     "removing the tags of");
+        rc = s3_call(ctx, &delete_tagging_op, name, region, NULL, &a, err, "removing the tags of");
     } else {
         cm_buf body;
         cm_buf_init(&body, 1 << 20);
         rc = tagging_body(tags, &body) ? cm_err_set(err, CM_EINVAL, "tags too large") : 0;
         if (!rc)
-            rc = s3_call(ctx, "PUT", name, region, "tagging=", &body, true, &resp, err, "tagging");
+            rc = s3_call(ctx, &put_tagging_op, name, region, cm_buf_str(&body), &a, err, "tagging");
         cm_buf_free(&body);
     }
     /* A store without tagging (some S3 emulators) loses only the owner tag
      * when the row has none. */
-    if (rc && strcmp(resp.code, "NotImplemented") == 0 && json_object_size(row_tags) == 0) {
+    if (rc && strcmp(err->cloud_code, "NotImplemented") == 0 && json_object_size(row_tags) == 0) {
         cm_err_clear(err);
         rc = 0;
     }
     json_decref(tags);
-    aws_response_free(&resp);
+    aws_answer_free(&a);
     return rc;
 }
 
@@ -426,12 +392,12 @@ static int s3_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
             "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
             "<LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>",
             region);
-    aws_response resp;
-    aws_response_init(&resp);
-    rc = s3_call(ctx, "PUT", name, region, NULL, body.len ? &body : NULL, false, &resp, err,
+    aws_answer a;
+    rc = s3_call(ctx, &create_op, name, region, body.len ? cm_buf_str(&body) : NULL, &a, err,
                  "creating");
+    aws_answer_free(&a);
     cm_buf_free(&body);
-    if (rc && strcmp(resp.code, "BucketAlreadyOwnedByYou") == 0) {
+    if (rc && strcmp(err->cloud_code, "BucketAlreadyOwnedByYou") == 0) {
         /* Ours already: done by an earlier attempt if it is in the region asked for. */
         char actual[64];
         cm_err_clear(err);
@@ -442,7 +408,6 @@ static int s3_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
                             "already exists in region %s, not %s",
                             name, actual, region);
     }
-    aws_response_free(&resp);
     json_t *tags = json_object_get(desired, "tags");
     if (!rc && (json_object_size(tags) > 0 || mod_ctx_owner(ctx)))
         rc = put_tags(ctx, name, region, tags, err);
@@ -498,14 +463,13 @@ static int s3_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     int rc = image_names(known, &name, &region, err);
     if (rc)
         return rc;
-    aws_response resp;
-    aws_response_init(&resp);
-    rc = s3_call(ctx, "DELETE", name, region, NULL, NULL, false, &resp, err, "deleting");
-    if (rc && strcmp(resp.code, "NoSuchBucket") == 0) {
+    aws_answer a;
+    rc = s3_call(ctx, &delete_op, name, region, NULL, &a, err, "deleting");
+    aws_answer_free(&a);
+    if (rc && strcmp(err->cloud_code, "NoSuchBucket") == 0) {
         cm_err_clear(err);
         rc = 0;
     }
-    aws_response_free(&resp);
     return rc;
 }
 
