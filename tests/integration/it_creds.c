@@ -381,6 +381,26 @@ static void test_moto_instance_metadata(void **state)
     it_teardown(&e);
 }
 
+static void test_moto_web_identity(void **state)
+{
+    (void)state;
+    /* moto's own AssumeRoleWithWebIdentity, unsigned as AWS wants it, which
+     * moto answers only with its checking off: its answer's format parses,
+     * and the engine works with the session it hands out */
+    no_sources();
+    char tf[512];
+    snprintf(tf, sizeof tf, "%s/jwt", state_dir);
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tf, 1);
+    setenv("AWS_ROLE_ARN", ROLE_ARN, 1);
+    it_env e;
+    moto_auth(false);
+    assert_int_equal(it_setup(&e, "moto_web_identity"), 0);
+    assert_true(it_log_count(&e, "AWS credentials from web identity (AWS_ROLE_ARN " ROLE_ARN) >= 1);
+    assert_true(it_ok(&e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL));
+    assert_int_equal(it_stop_engine(&e), 0);
+    it_teardown(&e);
+}
+
 /* Credentials that expire during a run are replaced before they do: the
  * endpoint hands out user C's key for 15 s, then user B's. A sync after
  * the refresh point (three quarters of the lifetime) moves the engine to
@@ -446,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_container_endpoint),
         cmocka_unit_test(test_instance_metadata),
         cmocka_unit_test(test_moto_instance_metadata),
+        cmocka_unit_test(test_moto_web_identity),
         cmocka_unit_test(test_refresh_during_a_run),
     };
     return cmocka_run_group_tests_name("creds", tests, bootstrap, NULL);
