@@ -70,7 +70,11 @@ creds_run() { # build-dir
   state=$(mktemp -d "$IASQL_RUN_DIR/creds.XXXX")
   port=$(iasql_free_port)
   iasql_spawn "cred-server-$port" "$port" python3 "$ROOT/tests/integration/cred_server.py" "$port" "$state" "$moto_url" || return 1
-  (export MOTO_AUTH_URL="$moto_url" CRED_SERVER_URL="http://127.0.0.1:$port" CRED_SERVER_STATE="$state"
+  local fport
+  fport=$(iasql_free_port)
+  iasql_spawn "creds-faultproxy-$fport" "$fport" python3 "$ROOT/tests/faults/faultproxy.py" "$fport" "$moto_url" || return 1
+  (export MOTO_AUTH_URL="$moto_url" CRED_SERVER_URL="http://127.0.0.1:$port" CRED_SERVER_STATE="$state" \
+     CREDS_FAULT_URL="http://127.0.0.1:$fport"
     it_run "$1" moto "$moto_url" test test it_creds)
 }
 

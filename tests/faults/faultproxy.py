@@ -6,6 +6,7 @@ emulator that injects faults on command. Standard library only.
 
 Control: GET /__fault__?mode=MODE&count=N&after=K&delay=S
   mode   pass (default) | status (503 ServiceUnavailable) | throttle (503 SlowDown)
+         | expired (400 ExpiredToken: temporary credentials AWS no longer takes)
          | close (drop the connection) | slow (wait `delay` s, then pass)
          | garbage | truncate (cut the upstream body in half) | huge (40 MiB body)
          | strip (remove what `pattern`, a regular expression, matches in the
@@ -96,6 +97,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(503, b"<Error><Code>ServiceUnavailable</Code><Message>injected outage</Message></Error>")
         if fault == "throttle":
             return self.reply(503, b"<Error><Code>SlowDown</Code><Message>injected throttling</Message></Error>")
+        if fault == "expired":
+            return self.reply(400, b"<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>")
         if fault == "garbage":
             return self.reply(200, b"\x00\xffthis is not xml <<<<")
         if fault == "huge":

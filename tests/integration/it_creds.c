@@ -401,6 +401,42 @@ static void test_moto_web_identity(void **state)
     it_teardown(&e);
 }
 
+/* AWS refuses the credentials early (revoked, or a clock that is off): the
+ * request that got ExpiredToken fetches new ones and goes again, once,
+ * and the commit goes through. The fault proxy in front of moto answers
+ * one request with ExpiredToken. */
+static void test_expired_token_refetches(void **state)
+{
+    (void)state;
+    container_only();
+    serve(&role, 3600);
+    const char *proxy = getenv("CREDS_FAULT_URL");
+    char *was = it_strdup(getenv("IT_EMULATOR_URL"));
+    setenv("IT_EMULATOR_URL", proxy, 1); /* the engine's AWS_ENDPOINT_URL */
+    moto_auth(true);
+    it_env e;
+    assert_int_equal(it_setup(&e, "expired_token"), 0);
+    setenv("IT_EMULATOR_URL", was, 1);
+    free(was);
+    assert_true(it_ok(&e, "SELECT * FROM iasql_install('aws_s3')", 0, NULL));
+    int fetched = hits("container");
+    char u[512], name[80];
+    const char *out;
+    snprintf(u, sizeof u, "%s/__fault__?mode=expired&count=1", proxy);
+    assert_int_equal(it_http("GET", u, NULL, &out), 200);
+    snprintf(name, sizeof name, "creds-expired-%d", (int)getpid());
+    const char *p[] = {name};
+    assert_true(it_ok(&e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
+    it_expect_commit(&e, 1, "create");
+    assert_true(hits("container") > fetched); /* fetched again for the refused request */
+    assert_true(it_ok(&e, "DELETE FROM bucket WHERE name = $1", 1, p));
+    it_expect_commit(&e, 1, "delete");
+    moto_auth(false);
+    assert_false(it_cloud_has_bucket(moto, name));
+    assert_int_equal(it_stop_engine(&e), 0);
+    it_teardown(&e);
+}
+
 /* Credentials that expire during a run are replaced before they do: the
  * endpoint hands out user C's key for 15 s, then user B's. A sync after
  * the refresh point (three quarters of the lifetime) moves the engine to
@@ -453,9 +489,9 @@ static void test_refresh_during_a_run(void **state)
 int main(void)
 {
     if (!it_env_ready() || !getenv("MOTO_AUTH_URL") || !getenv("CRED_SERVER_URL") ||
-        !getenv("CRED_SERVER_STATE")) {
-        fprintf(stderr, "run through tests/run.sh: MOTO_AUTH_URL, CRED_SERVER_URL and "
-                        "CRED_SERVER_STATE are not set\n");
+        !getenv("CRED_SERVER_STATE") || !getenv("CREDS_FAULT_URL")) {
+        fprintf(stderr, "run through tests/run.sh: MOTO_AUTH_URL, CRED_SERVER_URL, "
+                        "CRED_SERVER_STATE and CREDS_FAULT_URL are not set\n");
         return 1;
     }
     const struct CMUnitTest tests[] = {
@@ -467,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_instance_metadata),
         cmocka_unit_test(test_moto_instance_metadata),
         cmocka_unit_test(test_moto_web_identity),
+        cmocka_unit_test(test_expired_token_refetches),
         cmocka_unit_test(test_refresh_during_a_run),
     };
     return cmocka_run_group_tests_name("creds", tests, bootstrap, NULL);
