@@ -95,6 +95,8 @@ void cm_buf_free(cm_buf *b);
 typedef enum { CM_LOG_DEBUG, CM_LOG_INFO, CM_LOG_WARN, CM_LOG_ERROR } cm_log_level;
 
 void cm_log_set_level(cm_log_level level);
+/* One JSON object per line ({time, level, pid, msg}) instead of text. */
+void cm_log_set_json(bool on);
 /* One line to stderr: time, level, message. Never pass secrets. */
 void cm_log(cm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -4,6 +4,7 @@
 #define IASQL_ENG_H
 
 #include <jansson.h>
+#include <stdio.h>
 #include <signal.h>
 
 #include "common/cm_pg.h"
@@ -177,5 +178,17 @@ int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err);
 
 /* iasql journal dump|verify DIR. */
 int eng_journal_main(int argc, char **argv);
+
+/* Tells systemd the engine's state (sd_notify(3)'s protocol: "READY=1",
+ * "STOPPING=1") when NOTIFY_SOCKET names its socket; nothing otherwise. */
+void eng_notify(const char *state);
+
+/* eng_help.c: the command line's usage (a line per command), the help of
+ * one command (returns how many commands it matched: "journal" matches
+ * each journal command), and a command's synopsis ("" for none). All from
+ * docs/iasql.1.md. */
+void eng_usage(FILE *f);
+int eng_help(const char *command, FILE *f);
+void eng_synopsis(const char *command, char *out, size_t size);
 
 #endif

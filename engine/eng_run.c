@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "apply/apl.h"
@@ -150,6 +153,7 @@ static int eng_loop(eng *e, const eng_options *opt, cm_err *err)
             return cm_err_set(err, CM_EIO, "poll failed: %s", strerror(errno));
         if (fds[1].revents & POLLIN) {
             cm_log(CM_LOG_INFO, "stopping on signal");
+            eng_notify("STOPPING=1");
             /* What was written last (a commit's write-backs) goes into the
              * journal before the engine stops. */
             cm_err terr = {0};
@@ -243,11 +247,34 @@ static int eng_connect_all(eng *e, cm_err *err)
         cm_log(CM_LOG_INFO, "settled %zu interrupted actions from the cloud", settled);
     if (!rc)
         rc = eng_rpc_start(e, err);
-    if (!rc)
+    if (!rc) {
         cm_log(CM_LOG_INFO, "engine ready for database %s (%s)", PQdb(e->wk), e->dbid);
+        eng_notify("READY=1"); /* a Type=notify unit starts its dependents now */
+    }
     if (!rc)
         rc = eng_rpc_serve(e, err);
     return rc;
+}
+
+void eng_notify(const char *state)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || (path[0] != '/' && path[0] != '@'))
+        return; /* not under systemd's notify protocol */
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if (n >= sizeof sa.sun_path)
+        return;
+    memcpy(sa.sun_path, path, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0'; /* an abstract socket */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+        cm_log(CM_LOG_WARN, "could not tell systemd %s: %s", state, strerror(errno));
+    close(fd);
 }
 
 /* The cloud client (credentials), identity and journal first (from a

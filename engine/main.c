@@ -8,19 +8,16 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage:\n"
-                    "  iasql init    CONNINFO\n"
-                    "  iasql run      CONNINFO [--journal DIR [--journal-adopt]] [--tail-ms N]\n"
-                    "                 [--auto-apply SECONDS|off]\n"
-                    "                 [--poll SECONDS|off] [--poll-grace SECONDS] [--parallel N]\n"
-                    "  iasql commit   CONNINFO [MESSAGE]\n"
-                    "  iasql preview  CONNINFO\n"
-                    "  iasql sync     CONNINFO\n"
-                    "  iasql rollback CONNINFO [COMMIT_ID]\n"
-                    "  iasql journal dump|verify DIR [--json]\n"
-                    "  iasql journal replay DIR CONNINFO [--to COMMIT_ID]\n"
-                    "  iasql journal rebuild CONNINFO --journal DIR\n"
-                    "  iasql version\n");
+    eng_usage(stderr);
+}
+
+/* A command given too few arguments: what it takes. */
+static int missing(const char *cmd, const char *what)
+{
+    char syn[256];
+    eng_synopsis(cmd, syn, sizeof syn);
+    fprintf(stderr, "iasql %s: %s missing\nusage: %s\n", cmd, what, syn);
+    return 2;
 }
 
 static int fail(const char *cmd, const cm_err *err)
@@ -31,10 +28,8 @@ static int fail(const char *cmd, const cm_err *err)
 
 static int cmd_init(int argc, char **argv)
 {
-    if (argc < 1) {
-        usage();
-        return 2;
-    }
+    if (argc < 1)
+        return missing("init", "CONNINFO");
     cm_err err = {0};
     if (eng_schema_init(argv[0], &err))
         return fail("init", &err);
@@ -44,10 +39,8 @@ static int cmd_init(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-    if (argc < 1) {
-        usage();
-        return 2;
-    }
+    if (argc < 1)
+        return missing("run", "CONNINFO");
     eng_options opt = {.journal_dir = NULL,
                        .tail_ms = 1000,
                        .auto_apply_s = 120,
@@ -96,9 +89,16 @@ static int cmd_run(int argc, char **argv)
                 return 2;
             }
             apl_set_parallel((int)n);
-        } else if (strcmp(argv[i], "--verbose") == 0)
+        } else if (strcmp(argv[i], "--verbose") == 0) {
             cm_log_set_level(CM_LOG_DEBUG);
-        else {
+        } else if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+                fprintf(stderr, "iasql run: --log-format takes text or json, not %s\n", v);
+                return 2;
+            }
+            cm_log_set_json(strcmp(v, "json") == 0);
+        } else {
             fprintf(stderr, "iasql run: unknown option %s\n", argv[i]);
             return 2;
         }
@@ -143,10 +143,8 @@ static int check_callable(PGconn *conn, cm_err *err)
 /* Runs one of the SQL functions from a shell and prints its rows. */
 static int call_sql(const char *cmd, const char *sql, int argc, char **argv)
 {
-    if (argc < 1) {
-        usage();
-        return 2;
-    }
+    if (argc < 1)
+        return missing(cmd, "CONNINFO");
     PGconn *conn;
     PGresult *res;
     cm_err err = {0};
@@ -201,13 +199,30 @@ static int cmd_version(int argc, char **argv)
     return 0;
 }
 
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 1) {
+        eng_usage(stdout);
+        return 0;
+    }
+    char topic[256] = "";
+    for (int i = 0; i < argc; i++) /* "help journal dump" */
+        snprintf(topic + strlen(topic), sizeof topic - strlen(topic), "%s%s", i ? " " : "",
+                 argv[i]);
+    if (eng_help(topic, stdout))
+        return 0;
+    fprintf(stderr, "iasql help: unknown command \"%s\"\n", topic);
+    eng_usage(stderr);
+    return 2;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } commands[] = {
     {"init", cmd_init},       {"run", cmd_run},         {"commit", cmd_commit},
     {"preview", cmd_preview}, {"sync", cmd_sync},       {"rollback", cmd_rollback},
-    {"journal", cmd_journal}, {"version", cmd_version},
+    {"journal", cmd_journal}, {"version", cmd_version}, {"help", cmd_help},
 };
 
 int main(int argc, char **argv)
@@ -217,9 +232,13 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return cmd_help(0, NULL);
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(0, NULL);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].fn(argc - 2, argv + 2);
-    usage();
+    fprintf(stderr, "iasql: unknown command \"%s\" (iasql help lists the commands)\n", argv[1]);
     return 2;
 }

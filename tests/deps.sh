@@ -16,6 +16,9 @@ ls /usr/share/postgresql/*/extension/dblink.control >/dev/null 2>&1 || need_apt=
 command -v npm >/dev/null 2>&1 || need_apt=1
 command -v clang >/dev/null 2>&1 || need_apt=1
 command -v clang-format >/dev/null 2>&1 || need_apt=1
+for cmd in groff man systemd-analyze; do # the install test
+  command -v "$cmd" >/dev/null 2>&1 || need_apt=1
+done
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need_apt=1
 
 if [ "$need_apt" = 1 ]; then
@@ -30,7 +33,7 @@ if [ "$need_apt" = 1 ]; then
     build-essential cmake pkg-config curl ca-certificates python3 \
     libpq-dev libcurl4-openssl-dev libssl-dev liblmdb-dev lmdb-utils libjansson-dev \
     libxml2-dev libcmocka-dev postgresql postgresql-contrib postgresql-client nodejs npm \
-    clang libclang-rt-dev clang-format >/dev/null
+    clang libclang-rt-dev clang-format groff-base man-db systemd >/dev/null
 fi
 
 # The npm emulators, and moto_server, which comes with the machine image

@@ -155,6 +155,7 @@ if [ "$failed" -gt "$before_build" ]; then
   echo "$passed passed, $failed failed"
   exit 1
 fi
+step "install: binary, man page, systemd unit; the command line's usage and help" bash tests/install.sh build
 iasql_services_start moto s3rver dynalite kinesalite faultproxy || { echo "could not start the test services"; echo "0 passed, 1 failed"; exit 1; }
 export MOTO_DIRECT_URL="$MOTO_URL" # ft_cloud checks the cloud behind the fault proxy
 suite build "release"

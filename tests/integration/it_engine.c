@@ -48,6 +48,10 @@ int it_start_engine(it_env *e)
                               "--verbose",    NULL};
         for (int i = 0; rest[i]; i++)
             argv[n++] = rest[i];
+        if (e->log_format) {
+            argv[n++] = "--log-format";
+            argv[n++] = e->log_format;
+        }
         argv[n] = NULL;
         execv(getenv("IASQL_BIN"), (char *const *)argv);
         _exit(127);

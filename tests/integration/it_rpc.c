@@ -12,10 +12,13 @@
 
 #include <cmocka.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -285,6 +288,67 @@ static void test_engine_as_superuser(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
 }
 
+/* Under systemd (Type=notify) the engine says READY=1 once it serves
+ * requests and STOPPING=1 when it stops; with --log-format json each log
+ * line is one JSON object. */
+static void test_systemd_notify_and_json_log(void **state)
+{
+    it_env *e = *state;
+    assert_int_equal(it_stop_engine(e), 0);
+    char path[100]; /* a socket path is short: sun_path */
+    snprintf(path, sizeof path, "/tmp/iasql-notify-%d.sock", (int)getpid());
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    setenv("NOTIFY_SOCKET", path, 1);
+    e->log_format = "json";
+    assert_int_equal(it_start_engine(e), 0);
+    unsetenv("NOTIFY_SOCKET");
+    char msg[256];
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 5000), 1);
+    ssize_t n = recv(fd, msg, sizeof msg - 1, 0);
+    assert_true(n > 0);
+    msg[n] = '\0';
+    assert_string_equal(msg, "READY=1");
+    assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL)); /* it serves */
+    assert_int_equal(it_stop_engine(e), 0);
+    assert_int_equal(poll(&pf, 1, 5000), 1);
+    n = recv(fd, msg, sizeof msg - 1, 0);
+    assert_true(n > 0);
+    msg[n] = '\0';
+    assert_string_equal(msg, "STOPPING=1");
+    close(fd);
+    unlink(path);
+    /* the lines of that run: JSON objects with a time, a level and a message */
+    FILE *f = fopen(e->log_path, "r");
+    assert_non_null(f);
+    char line[8192];
+    int objects = 0, ready = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] != '{')
+            continue; /* the text lines of the earlier start */
+        json_error_t je;
+        json_t *j = json_loads(line, 0, &je);
+        if (!json_is_object(j))
+            fail_msg("not a JSON object (%s): %s", je.text, line);
+        assert_non_null(json_string_value(json_object_get(j, "time")));
+        assert_non_null(json_string_value(json_object_get(j, "level")));
+        const char *m = json_string_value(json_object_get(j, "msg"));
+        assert_non_null(m);
+        ready += strstr(m, "engine ready") != NULL;
+        objects++;
+        json_decref(j);
+    }
+    fclose(f);
+    assert_true(objects >= 3);
+    assert_int_equal(ready, 1);
+    e->log_format = NULL;
+    assert_int_equal(it_start_engine(e), 0);
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -297,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_served_after_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_says_what_is_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_as_superuser, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_systemd_notify_and_json_log, setup, teardown),
     };
     return cmocka_run_group_tests_name("integration: the RPC without an engine", tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@ typedef struct it_env {
     const char *poll_grace; /* --poll-grace; NULL: the engine's default */
     bool journal_adopt;     /* --journal-adopt */
     bool journal_default;   /* no --journal: the database's own folder */
+    const char *log_format; /* --log-format; NULL: the engine's default (text) */
     PGconn *db;
 } it_env;
 
