@@ -120,7 +120,7 @@ sql "SELECT * FROM iasql_get_sql_since();"
 
 bold "The journal (iasql journal dump)"
 kill "$ENGINE"; wait "$ENGINE" 2>/dev/null || true; ENGINE=""
-build/iasql journal dump "$IASQL_RUN_DIR/journal" | cut -c1-150
+build/iasql journal dump "$IASQL_RUN_DIR/journal" --table bucket
 build/iasql journal verify "$IASQL_RUN_DIR/journal"
 bold "Replay the journal into an empty database"
 psql "$IASQL_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE iasql_demo_replay"

@@ -8,7 +8,10 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef enum { F_U8, F_U64, F_I64, F_STR } jnl_field_kind;
 
@@ -231,28 +234,104 @@ int jnl_commit_decode(jnl_commit *c, const void *data, size_t len, cm_err *err)
     return decode_fields(commit_fields, c, d, len, err);
 }
 
-/* Formats the fields as "name=value" pairs or as one JSON object. */
-static int format_fields(const jnl_field *fields, const void *base, json_t *obj, cm_buf *b)
+/* A code's name, for people and log shippers. */
+static const char *code_name(const char *field, uint8_t type, uint8_t v)
+{
+    static const char *const ops[] = {NULL, "insert", "update", "delete"};
+    static const char *const kinds[] = {NULL, "install", "uninstall"};
+    static const char *const actions[] = {NULL, "create", "update", "replace", "delete"};
+    static const char *const statuses[] = {NULL, "ok", "partial", "failed"};
+    if (strcmp(field, "origin") == 0)
+        return v >= 1 && v <= JNL_ORIGIN_CLOUD ? jnl_origin_name(v) : NULL;
+    if (strcmp(field, "op") == 0 && v >= 1 && v <= 3)
+        return ops[v];
+    if (strcmp(field, "kind") == 0 && type == JNL_REC_MARK && v >= 1 && v <= 2)
+        return kinds[v];
+    if (strcmp(field, "action") == 0 && v >= 1 && v <= 4)
+        return actions[v];
+    if (strcmp(field, "status") == 0 && type == COMMIT_TYPE && v >= 1 && v <= 3)
+        return statuses[v];
+    if (strcmp(field, "ok") == 0 && v <= 1)
+        return v ? "true" : "false";
+    return NULL;
+}
+
+/* Fields that hold a row image or a list as JSON text. */
+static bool json_field(const char *field)
+{
+    static const char *const names[] = {"old", "new", "desired", "cloud", "results", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcmp(field, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Microseconds since 1970 as ISO 8601 UTC. */
+static void iso_time(int64_t us, char *out, size_t size)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    if (us < 0 || !gmtime_r(&t, &tm)) {
+        snprintf(out, size, "%lld", (long long)us);
+        return;
+    }
+    size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, size - n, ".%06lldZ", (long long)(us % 1000000));
+}
+
+/* Formats the fields as "name=value" pairs or as one JSON object: codes by
+ * name, times in ISO 8601 ("time"), images as JSON (never cut). */
+static int format_fields(const jnl_field *fields, uint8_t type, const void *base, json_t *obj,
+                         cm_buf *b)
 {
     int rc = 0;
     for (const jnl_field *f = fields; !rc && f->name; f++) {
         const char *p = (const char *)base + f->offset;
+        const char *name = f->name;
         json_t *v = NULL;
+        const char *raw = NULL; /* text mode: JSON text printed as it is */
+        size_t raw_len = 0;
         if (f->kind == F_U8) {
-            v = json_integer(*(const uint8_t *)p);
+            const char *n = code_name(f->name, type, *(const uint8_t *)p);
+            v = n ? (strcmp(f->name, "ok") == 0 ? json_boolean(*(const uint8_t *)p)
+                                                : json_string(n))
+                  : json_integer(*(const uint8_t *)p);
         } else if (f->kind == F_STR) {
             const jnl_str *s = (const jnl_str *)p;
-            v = s->ptr ? json_stringn_nocheck(s->ptr, s->len) : json_null();
+            json_t *parsed = s->ptr && json_field(f->name)
+                                 ? json_loadb(s->ptr, s->len, JSON_DECODE_ANY, NULL)
+                                 : NULL;
+            if (parsed && !obj) {
+                raw = s->ptr;
+                raw_len = s->len;
+                json_decref(parsed);
+            } else if (parsed) {
+                v = parsed;
+            } else {
+                v = s->ptr ? json_stringn_nocheck(s->ptr, s->len) : json_null();
+            }
         } else {
             int64_t x;
             memcpy(&x, p, 8);
-            v = json_integer(x);
+            if (strcmp(f->name, "ts_us") == 0) {
+                char t[48];
+                iso_time(x, t, sizeof t);
+                name = "time";
+                v = json_string(t);
+            } else {
+                v = json_integer(x);
+            }
         }
         if (obj) {
-            json_object_set_new(obj, f->name, v);
+            json_object_set_new(obj, name, v);
+        } else if (raw) {
+            rc = cm_buf_printf(b, " %s=", name);
+            if (!rc)
+                rc = cm_buf_append(b, raw, raw_len);
         } else {
-            char *txt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-            rc = cm_buf_printf(b, " %s=%s", f->name, txt ? txt : "?");
+            bool bare = json_is_string(v) && (strcmp(name, "time") == 0 || f->kind == F_U8);
+            char *txt = bare ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            rc = cm_buf_printf(b, " %s=%s", name, bare ? json_string_value(v) : txt ? txt : "?");
             free(txt);
             json_decref(v);
         }
@@ -278,12 +357,12 @@ int jnl_rec_format(const jnl_rec *rec, uint64_t seq, bool as_json, cm_buf *b)
     const jnl_field *fields = rec_types[rec->type].fields;
     if (!as_json) {
         int rc = cm_buf_printf(b, "%llu %s", (unsigned long long)seq, rec_types[rec->type].name);
-        return rc ? rc : format_fields(fields, rec, NULL, b);
+        return rc ? rc : format_fields(fields, rec->type, rec, NULL, b);
     }
     json_t *obj = json_object();
     json_object_set_new(obj, "seq", json_integer((json_int_t)seq));
     json_object_set_new(obj, "type", json_string(rec_types[rec->type].name));
-    format_fields(fields, rec, obj, NULL);
+    format_fields(fields, rec->type, rec, obj, NULL);
     return format_json(obj, b);
 }
 
@@ -291,10 +370,10 @@ int jnl_commit_format(const jnl_commit *c, bool as_json, cm_buf *b)
 {
     if (!as_json) {
         int rc = cm_buf_puts(b, "commit");
-        return rc ? rc : format_fields(commit_fields, c, NULL, b);
+        return rc ? rc : format_fields(commit_fields, COMMIT_TYPE, c, NULL, b);
     }
     json_t *obj = json_object();
     json_object_set_new(obj, "type", json_string("commit"));
-    format_fields(commit_fields, c, obj, NULL);
+    format_fields(commit_fields, COMMIT_TYPE, c, obj, NULL);
     return format_json(obj, b);
 }

@@ -128,7 +128,7 @@ static void test_eight_writers(void **state)
         assert_non_null(rec);
         const char *type = json_string_value(json_object_get(rec, "type"));
         if (type && strcmp(type, "event") == 0 &&
-            json_integer_value(json_object_get(rec, "origin")) == 1) {
+            strcmp(json_string_value(json_object_get(rec, "origin")) ?: "", "user") == 0) {
             long long audit = json_integer_value(json_object_get(rec, "audit_id"));
             int row = (int)json_integer_value(json_object_get(rec, "row_id"));
             assert_true(audit > 0 && audit < (1 << 20));

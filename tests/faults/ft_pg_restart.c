@@ -95,7 +95,7 @@ static void test_engine_survives_postgres_restart(void **state)
     assert_int_equal(it_stop_engine(e), 0);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
-             "\"%s\" journal dump '%s' | grep ' event origin=1 ' | "
+             "\"%s\" journal dump '%s' | grep ' event origin=user ' | "
              "sed 's/.*audit_id=\\([0-9]*\\).*/\\1/' | sort -n | paste -sd,",
              getenv("IASQL_BIN"), e->journal);
     FILE *f = popen(cmd, "r");

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "journal/jnl.h"
 
@@ -267,6 +268,58 @@ static void test_jnl_format_dump(void **state)
     cm_buf_free(&b);
 }
 
+/* The dump speaks names and ISO times, and carries images whole, as JSON. */
+static void test_jnl_format_names(void **state)
+{
+    (void)state;
+    char image[5000];
+    snprintf(image, sizeof image, "{\"name\":\"b\",\"policy\":\"%04000d\"}", 7);
+    jnl_rec ev = {.type = JNL_REC_EVENT,
+                  .origin = JNL_ORIGIN_USER,
+                  .op = JNL_OP_INSERT,
+                  .row_id = 3,
+                  .ts_us = 1796144400123456LL,
+                  .table = {"bucket", 6},
+                  .b = {image, (uint32_t)strlen(image)}};
+    cm_buf b;
+    cm_buf_init(&b, 0);
+    assert_int_equal(jnl_rec_format(&ev, 9, false, &b), 0);
+    const char *t = cm_buf_str(&b);
+    assert_non_null(strstr(t, "9 event origin=user op=insert row_id=3"));
+    assert_non_null(strstr(t, " time=2026-12-01T17:00:00.123456Z "));
+    assert_non_null(strstr(t, " new={\"name\":\"b\","));
+    assert_true(strlen(t) > 4000 && t[strlen(t) - 1] == '}'); /* the image whole */
+    cm_buf_reset(&b);
+    assert_int_equal(jnl_rec_format(&ev, 9, true, &b), 0);
+    json_t *j = json_loads(cm_buf_str(&b), 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "origin")), "user");
+    assert_string_equal(json_string_value(json_object_get(j, "op")), "insert");
+    assert_string_equal(json_string_value(json_object_get(j, "time")),
+                        "2026-12-01T17:00:00.123456Z");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "new"), "name")), "b");
+    assert_true(json_is_null(json_object_get(j, "old")));
+    json_decref(j);
+    jnl_rec res = {
+        .type = JNL_REC_RESULT, .action = 3, .ok = 1, .commit_id = 2, .table = {"queue", 5}};
+    cm_buf_reset(&b);
+    assert_int_equal(jnl_rec_format(&res, 10, false, &b), 0);
+    assert_non_null(strstr(cm_buf_str(&b), "action=replace ok=true"));
+    jnl_rec mark = {
+        .type = JNL_REC_MARK, .op = JNL_MARK_UNINSTALL, .table = {"queue", 5}, .a = {"aws_sqs", 7}};
+    cm_buf_reset(&b);
+    assert_int_equal(jnl_rec_format(&mark, 11, false, &b), 0);
+    assert_non_null(strstr(cm_buf_str(&b), "mark kind=uninstall"));
+    assert_non_null(strstr(cm_buf_str(&b), "module=\"aws_sqs\""));
+    jnl_commit c = {.id = 4, .status = JNL_COMMIT_PARTIAL, .results = {"[]", 2}};
+    cm_buf_reset(&b);
+    assert_int_equal(jnl_commit_format(&c, false, &b), 0);
+    assert_non_null(strstr(cm_buf_str(&b), "commit id=4 time="));
+    assert_non_null(strstr(cm_buf_str(&b), "status=partial"));
+    assert_non_null(strstr(cm_buf_str(&b), "results=[]"));
+    cm_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jnl_state_records, make_dir, remove_dir),
         cmocka_unit_test(test_jnl_damaged_records),
         cmocka_unit_test(test_jnl_format_dump),
+        cmocka_unit_test(test_jnl_format_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
