@@ -55,6 +55,7 @@ typedef struct eng {
     char caller_pid[16];  /* the caller's server process */
     int signal_fd;        /* read end of the self-pipe */
     eng_poller *poller;
+    int64_t tail_reported_us; /* when the tail's position was last written for status */
 } eng;
 
 /* iasql init: installs or upgrades the base schema. */

@@ -11,12 +11,25 @@
 /* The registry is a short static list; flags per module live on the stack. */
 #define MAX_MODULES 64
 
+/* How often an idle tail still says where it is (iasql_status's lag). */
+#define TAIL_REPORT_US ((int64_t)10 * 1000000)
+
 int eng_tail(eng *e, cm_err *err)
 {
     uint64_t n = 0;
     int rc = cap_db_tail(e->wk, e->j, &n, err);
     if (!rc && n)
         cm_log(CM_LOG_DEBUG, "journaled %llu events", (unsigned long long)n);
+    int64_t now = cm_mono_us();
+    if (!rc && (n || now - e->tail_reported_us >= TAIL_REPORT_US)) {
+        /* what the tail has journaled, for iasql_status() (the newest
+         * audit row a moment after the tail: a lag figure, not a mark) */
+        rc = cm_pg_run(e->wk, err,
+                       "UPDATE iasql_engine_state SET tailed_at = clock_timestamp(), "
+                       "tailed_max_id = coalesce((SELECT max(id) FROM iasql_audit_log), 0)",
+                       0, NULL);
+        e->tail_reported_us = now;
+    }
     return rc;
 }
 

@@ -29,6 +29,7 @@ typedef struct poll_job {
     json_t *rows;   /* NULL after success: the answers were the memo's */
     int rc;
     cm_err err;
+    int64_t us; /* how long the listing took */
 } poll_job;
 
 struct eng_poller {
@@ -344,8 +345,10 @@ static void *list_main(void *arg)
     for (int i = 0; i < p->njobs; i++) {
         const mod_table *t = p->tables[p->jobs[i].pos];
         cm_err_clear(&p->jobs[i].err);
+        int64_t t0 = cm_mono_us();
         p->jobs[i].rc = mod_list_taped(p->ctx, t, (const char *const *)p->regions, p->nregions,
                                        &p->jobs[i].tape, &p->jobs[i].rows, &p->jobs[i].err);
+        p->jobs[i].us = cm_mono_us() - t0;
     }
     unsigned char b = 1;
     if (write(p->pipe[1], &b, 1) < 0) { /* the loop looks at running anyway */
@@ -416,6 +419,31 @@ int eng_poll_start(eng *e, cm_err *err)
     return 0;
 }
 
+/* Each table's last poll, its duration and error, for iasql_status(). */
+static int record_polls(eng *e, cm_err *err)
+{
+    eng_poller *p = e->poller;
+    json_t *done = json_array();
+    for (int i = 0; i < p->njobs; i++) {
+        const poll_job *jb = &p->jobs[i];
+        json_array_append_new(done, json_pack("{s:s, s:I, s:s?}", "t", p->tables[jb->pos]->name,
+                                              "ms", (json_int_t)(jb->us / 1000), "e",
+                                              jb->rc ? jb->err.msg : NULL));
+    }
+    char *text = json_dumps(done, JSON_COMPACT);
+    json_decref(done);
+    const char *prm[] = {text};
+    int rc = text ? cm_pg_run(e->wk, err,
+                              "UPDATE iasql_tables x SET last_poll_at = clock_timestamp(), "
+                              "last_poll_ms = j.ms, last_poll_error = j.e "
+                              "FROM json_to_recordset($1::json) AS j(t text, ms integer, e text) "
+                              "WHERE x.table_name = j.t",
+                              1, prm)
+                  : cm_err_set(err, CM_ENOMEM, "out of memory");
+    free(text);
+    return rc;
+}
+
 int eng_poll_finish(eng *e, cm_err *err)
 {
     eng_poller *p = e->poller;
@@ -452,6 +480,8 @@ int eng_poll_finish(eng *e, cm_err *err)
         }
     }
     int rc = n ? take_in(e, in, tapes, n, NULL, err) : 0;
+    if (!rc)
+        rc = record_polls(e, err);
     clear_jobs(p);
     return rc;
 }

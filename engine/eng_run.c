@@ -78,12 +78,16 @@ static int claim_engine(eng *e, cm_err *err)
                             PQdb(e->ctl), PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
                             PQgetvalue(res, 0, 2));
         PQclear(res);
-        if (!rc && !other)
+        if (!rc && !other) {
+            char host[256] = "";
+            gethostname(host, sizeof host - 1);
+            const char *p[] = {host, IASQL_VERSION};
             rc = cm_pg_run(
                 e->ctl, err,
                 "UPDATE iasql_engine_state SET state = 'running', pid = pg_backend_pid(), "
-                "since = clock_timestamp()",
-                0, NULL);
+                "since = clock_timestamp(), host = $1, version = $2, tailed_at = NULL",
+                2, p);
+        }
         rc = cm_pg_end(e->ctl, rc, err);
         if (rc || !other)
             return rc;

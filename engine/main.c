@@ -186,6 +186,37 @@ static int cmd_rollback(int argc, char **argv)
     return call_sql("rollback", "SELECT * FROM iasql_rollback()", argc, argv);
 }
 
+/* One line per item; exit 1 when the engine is down or behind. */
+static int cmd_status(int argc, char **argv)
+{
+    if (argc < 1)
+        return missing("status", "CONNINFO");
+    PGconn *conn;
+    PGresult *res;
+    cm_err err = {0};
+    if (cm_pg_connect(&conn, argv[0], &err))
+        return fail("status", &err);
+    int rc = check_callable(conn, &err);
+    if (!rc)
+        rc = cm_pg_exec(conn, &res, &err, "SELECT item, state, healthy FROM iasql_status()", 0,
+                        NULL);
+    bool down = false;
+    if (!rc) {
+        for (int r = 0; r < PQntuples(res); r++) {
+            const char *item = PQgetvalue(res, r, 0);
+            bool healthy = strcmp(PQgetvalue(res, r, 2), "t") == 0;
+            printf("%s %-28s %s\n", healthy ? " " : "!", item, PQgetvalue(res, r, 1));
+            if (!healthy && (strcmp(item, "engine") == 0 || strcmp(item, "tail lag") == 0))
+                down = true;
+        }
+        PQclear(res);
+    }
+    PQfinish(conn);
+    if (rc)
+        return fail("status", &err);
+    return down ? 1 : 0;
+}
+
 static int cmd_journal(int argc, char **argv)
 {
     return eng_journal_main(argc, argv);
@@ -223,6 +254,7 @@ static const struct {
     {"init", cmd_init},       {"run", cmd_run},         {"commit", cmd_commit},
     {"preview", cmd_preview}, {"sync", cmd_sync},       {"rollback", cmd_rollback},
     {"journal", cmd_journal}, {"version", cmd_version}, {"help", cmd_help},
+    {"status", cmd_status},
 };
 
 int main(int argc, char **argv)

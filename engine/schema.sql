@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS iasql_tables (
 ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS key_columns text[] NOT NULL DEFAULT '{}';
 ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS owned_columns text[] NOT NULL DEFAULT '{}';
 ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS secret_columns text[] NOT NULL DEFAULT '{}';
+-- The poller's last look at each table (iasql_status()).
+ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS last_poll_at timestamptz;
+ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS last_poll_ms integer;
+ALTER TABLE iasql_tables ADD COLUMN IF NOT EXISTS last_poll_error text;
 
 -- Every change to a resource table. origin: 'user' for any role but the
 -- engine's; for the engine's own writes, what it declared ('engine' for
@@ -176,6 +180,11 @@ CREATE TABLE IF NOT EXISTS iasql_engine_state (
   since timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 INSERT INTO iasql_engine_state DEFAULT VALUES ON CONFLICT DO NOTHING;
+-- Where it runs, and how far its tail has read (iasql_status()).
+ALTER TABLE iasql_engine_state ADD COLUMN IF NOT EXISTS host text;
+ALTER TABLE iasql_engine_state ADD COLUMN IF NOT EXISTS version text;
+ALTER TABLE iasql_engine_state ADD COLUMN IF NOT EXISTS tailed_at timestamptz;
+ALTER TABLE iasql_engine_state ADD COLUMN IF NOT EXISTS tailed_max_id bigint;
 
 -- The journal that goes with this database (docs/journal.md, "Which
 -- journal"): its identity and folder, which the engine records at start,
@@ -935,6 +944,58 @@ SELECT p.status AS engine, p.pid AS engine_pid, p.since AS engine_since,
   LEFT JOIN iasql_transactions x ON x.id = h.transaction_id;
 REVOKE ALL ON iasql_status FROM PUBLIC;
 GRANT SELECT ON iasql_status TO iasql_user;
+
+-- Everything an operator looks at, one line each: the engine, its tail's
+-- lag, the pending changes, the open iasql transaction, the last commit,
+-- each table's last poll and the last errors. healthy is false for an
+-- engine that is down or behind (`iasql status` exits 1 then).
+CREATE OR REPLACE FUNCTION iasql_status() RETURNS TABLE (item text, state text, healthy boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH p AS (SELECT * FROM iasql_engine_presence()),
+       s AS (SELECT * FROM iasql_engine_state),
+       lag AS (SELECT count(*) AS events, min(l.ts) AS oldest FROM iasql_audit_log l, s
+                WHERE l.id > coalesce(s.tailed_max_id, 0)),
+       pend AS (SELECT count(DISTINCT (l.table_name, l.row_id)) AS rows FROM iasql_audit_log l
+                 WHERE l.origin = 'user' AND l.commit_id IS NULL),
+       c AS (SELECT * FROM iasql_commits ORDER BY id DESC LIMIT 1)
+  SELECT 'engine', CASE WHEN p.status = 'running'
+                        THEN format('running: server process %s, on %s, version %s, since %s',
+                                    p.pid, coalesce(s.host, '?'), coalesce(s.version, '?'),
+                                    p.since)
+                        ELSE format('%s since %s', p.status, p.since) END,
+         p.status = 'running'
+    FROM p, s
+  UNION ALL
+  SELECT 'tail lag', format('%s events, %s s', lag.events,
+                            coalesce(round(extract(epoch FROM clock_timestamp() - lag.oldest)::numeric, 1), 0)),
+         lag.events = 0 OR lag.oldest > clock_timestamp() - interval '30 seconds'
+    FROM lag
+  UNION ALL
+  SELECT 'pending changes', format('%s rows', pend.rows), true FROM pend
+  UNION ALL
+  SELECT 'iasql transaction',
+         coalesce((SELECT format('%s, held by %s', h.transaction_id, h.who)
+                     FROM iasql_transaction_holder() h WHERE h.transaction_id IS NOT NULL), 'none'),
+         true
+  UNION ALL
+  SELECT 'last commit',
+         coalesce((SELECT format('%s %s at %s: %s created, %s updated, %s replaced, %s deleted, %s failed',
+                                 c.id, c.status, c.ts, c.created, c.updated, c.replaced, c.deleted,
+                                 c.failed) FROM c), 'none'),
+         coalesce((SELECT c.status <> 'failed' FROM c), true)
+  UNION ALL
+  (SELECT 'poll ' || t.table_name,
+          CASE WHEN t.last_poll_at IS NULL THEN 'not polled yet'
+               ELSE format('%s, %s ms%s', t.last_poll_at, t.last_poll_ms,
+                           coalesce(': ' || t.last_poll_error, '')) END,
+          t.last_poll_error IS NULL
+     FROM iasql_tables t ORDER BY t.table_name)
+  UNION ALL
+  (SELECT 'error', format('%s: %s', e.ts, e.message), true
+     FROM iasql_errors e ORDER BY e.id DESC LIMIT 5)
+$$;
+REVOKE ALL ON FUNCTION iasql_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION iasql_status() TO iasql_user;
 
 CREATE OR REPLACE FUNCTION iasql_commit(message text DEFAULT NULL)
 RETURNS TABLE (action text, table_name text, id bigint, description text)

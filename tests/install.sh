@@ -25,7 +25,7 @@ grep -q '^ExecStart=/usr/bin/iasql run \${IASQL_CONNINFO} --journal /var/lib/ias
 warn=$(groff -man -ww -z "$t/root/usr/share/man/man1/iasql.1" 2>&1)
 [ -z "$warn" ] || fail "groff warns about iasql.1: $warn"
 page=$(MANWIDTH=100 man -l "$t/root/usr/share/man/man1/iasql.1" 2>/dev/null)
-for c in init run commit preview sync rollback "journal dump" version help; do
+for c in init run commit preview sync rollback status "journal dump" version help; do
   grep -q "iasql $c" <<<"$page" || fail "the man page lacks iasql $c"
 done
 

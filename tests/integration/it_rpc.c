@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -349,6 +350,66 @@ static void test_systemd_notify_and_json_log(void **state)
     assert_int_equal(it_start_engine(e), 0);
 }
 
+/* `iasql status` as an application's role: what is up, behind or pending,
+ * and an exit status a health check can use. */
+static char status_out[16384];
+static int status_of(it_env *e)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "\"%s\" status '%s' 2>&1", getenv("IASQL_BIN"), e->conninfo);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(status_out, 1, sizeof status_out - 1, f);
+    status_out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_status(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "status-%d", (int)getpid());
+    const char *p[] = {name};
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
+    if (status_of(e) != 0)
+        fail_msg("status of a running engine: %s", status_out);
+    static const char *const lines[] = {"  engine ",
+                                        "running: server process ",
+                                        ", version ",
+                                        "  tail lag ",
+                                        "  pending changes              1 rows",
+                                        "  iasql transaction            none",
+                                        "  poll bucket                  not polled yet"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (!strstr(status_out, lines[i]))
+            fail_msg("no \"%s\" in:\n%s", lines[i], status_out);
+    it_expect_commit(e, 1, "create");
+    /* the poller's look at each table, with its duration */
+    it_restart_engine(e, "1", "0");
+    bool polled = false;
+    for (int i = 0; i < 100 && !polled; i++) {
+        it_sleep_ms(100);
+        polled = strcmp(it_value(e, "SELECT count(*) FROM iasql_status() "
+                                    "WHERE item = 'poll bucket' AND state ~ ' ms$' AND healthy"),
+                        "1") == 0;
+    }
+    assert_true(polled);
+    assert_int_equal(status_of(e), 0);
+    assert_non_null(strstr(status_out, "last commit"));
+    assert_non_null(strstr(status_out, "1 created"));
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, p));
+    it_expect_commit(e, 1, "delete");
+    /* down: exit 1, and the line says so */
+    assert_int_equal(it_stop_engine(e), 0);
+    assert_int_equal(status_of(e), 1);
+    if (!strstr(status_out, "! engine                       stopped since"))
+        fail_msg("status of a stopped engine:\n%s", status_out);
+    e->poll = NULL;
+    e->poll_grace = NULL;
+    assert_int_equal(it_start_engine(e), 0);
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -362,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cli_says_what_is_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_as_superuser, setup, teardown),
         cmocka_unit_test_setup_teardown(test_systemd_notify_and_json_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status, setup, teardown),
     };
     return cmocka_run_group_tests_name("integration: the RPC without an engine", tests, NULL, NULL);
 }
