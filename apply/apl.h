@@ -90,6 +90,13 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
 /* The most actions run at once against one service (default 8). */
 void apl_set_parallel(int per_service);
 
+/* Called as each action of a commit ends, in the thread that called
+ * apl_execute: done of total, and a line that says what happened
+ * ("created bucket 12 (name=logs)", "failed to delete queue 4 (...): ...").
+ * NULL: nothing is called. */
+typedef void (*apl_progress_fn)(void *arg, size_t done, size_t total, const char *line);
+void apl_set_progress(apl_progress_fn fn, void *arg);
+
 /* Settles what a crash left open, before anything else runs: every
  * journaled intent without a result is resolved by reading that resource
  * from the cloud, its known state becomes what the cloud holds, and the

@@ -139,6 +139,7 @@ typedef struct sched {
     const char **svc_names;    /* the distinct services, at most one per node */
     int *svc_running;          /* per service: its actions running now */
     int nsvc;
+    size_t reported; /* actions whose end was reported (apl_set_progress) */
 } sched;
 
 static int add_dep(node *n, size_t dep)
@@ -383,12 +384,48 @@ static int *svc_slot(sched *s, const char *svc)
     return &s->svc_running[s->nsvc++];
 }
 
+static apl_progress_fn progress_fn;
+static void *progress_arg;
+
+void apl_set_progress(apl_progress_fn fn, void *arg)
+{
+    progress_fn = fn;
+    progress_arg = arg;
+}
+
+/* "created bucket 12 (name=logs)", or "failed to create ...: why". */
+static void report_progress(sched *s, size_t i)
+{
+    static const char *const done[] = {NULL, "created", "updated", "replaced", "deleted"};
+    static const char *const verb[] = {NULL, "create", "update", "replace", "delete"};
+    const apl_item *it = &s->p->items[i];
+    const outcome *o = &s->os[i];
+    cm_buf d, line;
+    cm_buf_init(&d, 4096);
+    cm_buf_init(&line, 8192);
+    apl_describe_item(it, o->ok ? o->image : NULL, &d);
+    int a = it->action >= APL_CREATE && it->action <= APL_DELETE ? (int)it->action : 0;
+    if (o->ok)
+        cm_buf_printf(&line, "%s %s", a ? done[a] : "applied", cm_buf_str(&d));
+    else
+        cm_buf_printf(&line, "failed to %s %s: %s", a ? verb[a] : "apply", cm_buf_str(&d),
+                      o->error);
+    s->reported++;
+    progress_fn(progress_arg, s->reported, s->p->n, cm_buf_str(&line));
+    cm_buf_free(&d);
+    cm_buf_free(&line);
+}
+
 static int write_item(sched *s, size_t i, cm_err *err)
 {
     if (s->written[i])
         return 0;
     s->written[i] = true;
-    return apl_write_result(s->j, s->commit_id, s->p->barrier_seq, &s->p->items[i], &s->os[i], err);
+    int rc =
+        apl_write_result(s->j, s->commit_id, s->p->barrier_seq, &s->p->items[i], &s->os[i], err);
+    if (!rc && progress_fn)
+        report_progress(s, i);
+    return rc;
 }
 
 /* A node that did not run (or failed): its item's outcome says why. */

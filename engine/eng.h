@@ -53,6 +53,7 @@ typedef struct eng {
     char caller_tx[24];   /* the caller's open iasql transaction, or "" */
     char caller_key[24];  /* the caller's proof lock (docs/rpc.md), or "" */
     char caller_pid[16];  /* the caller's server process */
+    char rpc_id[24];      /* the request being served (iasql_rpc.id), or "" */
     int signal_fd;        /* read end of the self-pipe */
     eng_poller *poller;
     int64_t tail_reported_us; /* when the tail's position was last written for status */

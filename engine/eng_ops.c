@@ -11,6 +11,31 @@
 /* The registry is a short static list; flags per module live on the stack. */
 #define MAX_MODULES 64
 
+/* Each action of a commit a caller waits for, as it ends: a line in the
+ * request's progress, which the caller's iasql_rpc_call raises as a
+ * NOTICE ("57/200 created bucket 57 (name=logs-57)"). On the control
+ * connection, which waits while the request runs. */
+static void commit_progress(void *arg, size_t done, size_t total, const char *line)
+{
+    eng *e = arg;
+    char d[24], t[24];
+    cm_buf text;
+    cm_buf_init(&text, 16384);
+    snprintf(d, sizeof d, "%zu", done);
+    snprintf(t, sizeof t, "%zu", total);
+    cm_buf_printf(&text, "%zu/%zu %s", done, total, line);
+    const char *p[] = {e->rpc_id, cm_buf_str(&text), d, t};
+    cm_err err = {0};
+    if (cm_pg_run(e->ctl, &err,
+                  "UPDATE iasql_rpc SET progress = array_append(coalesce(progress, '{}'), $2), "
+                  "progress_done = $3::integer, progress_total = $4::integer "
+                  "WHERE id = $1::bigint",
+                  4, p))
+        cm_log(CM_LOG_WARN, "could not record the progress of request %s: %s", e->rpc_id, err.msg);
+    cm_log(CM_LOG_DEBUG, "%s", cm_buf_str(&text));
+    cm_buf_free(&text);
+}
+
 /* How often an idle tail still says where it is (iasql_status's lag). */
 #define TAIL_REPORT_US ((int64_t)10 * 1000000)
 
@@ -197,7 +222,9 @@ static int commit_pending(eng *e, const char *message, const char *tx, commit_sc
     }
     apl_commit_info info;
     mod_foreground(true);
+    apl_set_progress(e->rpc_id[0] ? commit_progress : NULL, e);
     rc = apl_execute(e->j, e->wk, e->mod, p, message, &info, err);
+    apl_set_progress(NULL, NULL);
     mod_foreground(false);
     apl_plan_free(p);
     if (!rc)

@@ -316,13 +316,14 @@ static int serve_one(eng *e, const rpc_req *q, cm_err *err)
     snprintf(e->caller_role, sizeof e->caller_role, "%s", q->role);
     snprintf(e->caller_key, sizeof e->caller_key, "%s", q->key ? q->key : "");
     snprintf(e->caller_pid, sizeof e->caller_pid, "%s", q->pid);
+    snprintf(e->rpc_id, sizeof e->rpc_id, "%s", q->id);
     json_t *result = NULL;
     int64_t t0 = cm_mono_us();
     uint64_t calls0 = mod_ctx_requests(e->mod), writes0 = mod_ctx_mutating_requests(e->mod);
     rc = op->fn(e, args, nargs, &result, &fail);
     free_args(args, nargs);
     snprintf(e->caller_role, sizeof e->caller_role, "iasql_engine");
-    e->caller_tx[0] = e->caller_key[0] = e->caller_pid[0] = '\0';
+    e->caller_tx[0] = e->caller_key[0] = e->caller_pid[0] = e->rpc_id[0] = '\0';
     if (rc == CM_EBUSY && strstr(fail.msg, "lock timeout"))
         lock_timeout_message(e, q, &fail);
     if (rc) {

@@ -162,6 +162,11 @@ CREATE TABLE IF NOT EXISTS iasql_rpc (
 );
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS ticket_key bigint;
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS error_detail text;
+-- A long request's progress, line by line ("57/200 created bucket ..."),
+-- which the waiting call raises as NOTICEs, and its count.
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS progress text[];
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS progress_done integer;
+ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS progress_total integer;
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS nonce bigint;
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS caller_secret text;
 ALTER TABLE iasql_rpc ADD COLUMN IF NOT EXISTS caller_pid integer;
@@ -616,9 +621,10 @@ END $$;
 -- The answer to one of this connection's own requests (nothing for any
 -- other's).
 CREATE OR REPLACE FUNCTION iasql_rpc_answer(_id bigint,
-  OUT status text, OUT result json, OUT error text, OUT error_hint text, OUT error_detail text)
+  OUT status text, OUT result json, OUT error text, OUT error_hint text, OUT error_detail text,
+  OUT progress text[])
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT r.status, r.result, r.error, r.error_hint, r.error_detail FROM iasql_rpc r
+  SELECT r.status, r.result, r.error, r.error_hint, r.error_detail, r.progress FROM iasql_rpc r
    WHERE r.id = _id AND r.caller_secret = current_setting('iasql.rpc_secret', true)
 $$;
 
@@ -651,6 +657,7 @@ DECLARE
   down_since timestamptz;
   nap double precision := 0.01;
   held text;
+  shown integer := 0;
 BEGIN
   IF pg_current_xact_id_if_assigned() IS NOT NULL AND EXISTS (
        SELECT FROM iasql_audit_log l
@@ -733,7 +740,13 @@ BEGIN
       END IF;
       SELECT * INTO a
         FROM dblink('iasql_rpc', format('SELECT * FROM iasql_rpc_answer(%s)', t))
-          AS x(status text, result json, error text, error_hint text, error_detail text);
+          AS x(status text, result json, error text, error_hint text, error_detail text,
+               progress text[]);
+      -- what finished since the last look, as the engine said it
+      WHILE shown < coalesce(array_length(a.progress, 1), 0) LOOP
+        shown := shown + 1;
+        RAISE NOTICE '%', a.progress[shown];
+      END LOOP;
       EXIT WHEN a.status IN ('done', 'failed', 'cancelled', 'abandoned');
       SELECT * INTO e FROM iasql_engine_presence();
       IF e.status = 'running' THEN
@@ -972,6 +985,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     FROM lag
   UNION ALL
   SELECT 'pending changes', format('%s rows', pend.rows), true FROM pend
+  UNION ALL
+  (SELECT 'under way', format('%s %s of %s actions done, since %s', r.op, r.progress_done,
+                              r.progress_total, r.taken_at), true
+     FROM iasql_rpc r WHERE r.status = 'working' AND r.progress_total IS NOT NULL
+    ORDER BY r.id)
   UNION ALL
   SELECT 'iasql transaction',
          coalesce((SELECT format('%s, held by %s', h.transaction_id, h.who)

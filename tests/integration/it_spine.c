@@ -48,6 +48,50 @@ static void install_s3(it_env *e, int expect_buckets)
     PQclear(r);
 }
 
+/* The NOTICEs a commit raises as its actions end, collected. */
+static char notices[8192];
+static void collect_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    size_t n = strlen(notices);
+    snprintf(notices + n, sizeof notices - n, "%s\n", m ? m : "?");
+}
+
+/* psql sees each action of a commit end, as "N/TOTAL created bucket ...";
+ * a failure says so in its line. */
+static void test_commit_progress(void **state)
+{
+    it_env *e = *state;
+    install_s3(e, -1);
+    const char *p[] = {bn(5), bn(6), bn(7)};
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1), ($2), ($3)", 3, p));
+    notices[0] = '\0';
+    assert_true(it_ok(e, "SET client_min_messages = notice", 0, NULL)); /* as psql has it */
+    PQnoticeReceiver was = PQsetNoticeReceiver(e->db, collect_notice, NULL);
+    it_expect_commit(e, 3, "create");
+    for (int i = 1; i <= 3; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "%d/3 created bucket ", i);
+        if (!strstr(notices, want))
+            fail_msg("no \"%s\" among the notices:\n%s", want, notices);
+    }
+    for (int i = 0; i < 3; i++)
+        assert_non_null(strstr(notices, p[i]));
+    assert_int_equal(it_count(notices, "\n"), 3);
+    notices[0] = '\0';
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name IN ($1, $2, $3)", 3, p));
+    it_expect_commit(e, 3, "delete");
+    assert_int_equal(it_count(notices, " deleted bucket "), 3);
+    assert_non_null(strstr(notices, "3/3 deleted bucket "));
+    /* a preview raises nothing */
+    notices[0] = '\0';
+    assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
+    assert_string_equal(notices, "");
+    PQsetNoticeReceiver(e->db, was, NULL);
+    assert_true(it_ok(e, "SET client_min_messages = warning", 0, NULL));
+}
+
 static void test_create_tag_delete(void **state)
 {
     it_env *e = *state;
@@ -563,6 +607,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_user_cannot_fake_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_secret_anywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_progress, setup, teardown),
     };
     return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
 }
