@@ -94,7 +94,8 @@ void apl_set_parallel(int per_service);
  * apl_execute: done of total, and a line that says what happened
  * ("created bucket 12 (name=logs)", "failed to delete queue 4 (...): ...").
  * NULL: nothing is called. */
-typedef void (*apl_progress_fn)(void *arg, size_t done, size_t total, const char *line);
+typedef void (*apl_progress_fn)(void *arg, size_t done, size_t total, const char *line,
+                                const char *action, bool ok);
 void apl_set_progress(apl_progress_fn fn, void *arg);
 
 /* Settles what a crash left open, before anything else runs: every

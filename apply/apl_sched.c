@@ -411,7 +411,8 @@ static void report_progress(sched *s, size_t i)
         cm_buf_printf(&line, "failed to %s %s: %s", a ? verb[a] : "apply", cm_buf_str(&d),
                       o->error);
     s->reported++;
-    progress_fn(progress_arg, s->reported, s->p->n, cm_buf_str(&line));
+    progress_fn(progress_arg, s->reported, s->p->n, cm_buf_str(&line), a ? verb[a] : "apply",
+                o->ok);
     cm_buf_free(&d);
     cm_buf_free(&line);
 }

@@ -37,6 +37,7 @@ typedef struct eng_options {
     int poll_s;              /* each table's poll interval (jittered), 0: off */
     int poll_grace_s;        /* a row the engine just applied is not taken as deleted
                               * by a poll for this long */
+    const char *metrics;     /* ADDR:PORT to serve Prometheus metrics on, or NULL */
 } eng_options;
 
 typedef struct eng_poller eng_poller;
@@ -184,6 +185,20 @@ int eng_journal_main(int argc, char **argv);
 /* Tells systemd the engine's state (sd_notify(3)'s protocol: "READY=1",
  * "STOPPING=1") when NOTIFY_SOCKET names its socket; nothing otherwise. */
 void eng_notify(const char *state);
+
+/* eng_metrics.c: Prometheus metrics at http://ADDR:PORT/metrics
+ * (libmicrohttpd), once started; counting works whether they are served
+ * or not. labels is "" or a whole label set ({table="bucket"});
+ * eng_metric_label quotes one label. */
+int eng_metrics_check(const char *addr, cm_err *err);
+int eng_metrics_start(const char *addr, cm_err *err);
+void eng_metrics_journal(const char *dir); /* whose data file's size is reported */
+void eng_metrics_stop(void);
+void eng_metric_add(const char *name, const char *labels, double v);
+void eng_metric_set(const char *name, const char *labels, double v);
+void eng_metric_label(char *out, size_t size, const char *key, const char *value);
+/* The tail has just read the audit log (iasql_tail_lag_seconds). */
+void eng_metric_tail_read(void);
 
 /* eng_help.c: the command line's usage (a line per command), the help of
  * one command (returns how many commands it matched: "journal" matches

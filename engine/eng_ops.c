@@ -15,9 +15,16 @@
  * request's progress, which the caller's iasql_rpc_call raises as a
  * NOTICE ("57/200 created bucket 57 (name=logs-57)"). On the control
  * connection, which waits while the request runs. */
-static void commit_progress(void *arg, size_t done, size_t total, const char *line)
+static void commit_progress(void *arg, size_t done, size_t total, const char *line,
+                            const char *action, bool ok)
 {
     eng *e = arg;
+    char a[64], labels[128];
+    eng_metric_label(a, sizeof a, "action", action);
+    snprintf(labels, sizeof labels, "{%s,result=\"%s\"}", a, ok ? "ok" : "failed");
+    eng_metric_add("iasql_actions_total", labels, 1);
+    if (!e->rpc_id[0])
+        return; /* nobody waits for this commit (auto-apply) */
     char d[24], t[24];
     cm_buf text;
     cm_buf_init(&text, 16384);
@@ -46,6 +53,8 @@ int eng_tail(eng *e, cm_err *err)
     if (!rc && n)
         cm_log(CM_LOG_DEBUG, "journaled %llu events", (unsigned long long)n);
     int64_t now = cm_mono_us();
+    if (!rc)
+        eng_metric_tail_read();
     if (!rc && (n || now - e->tail_reported_us >= TAIL_REPORT_US)) {
         /* what the tail has journaled, for iasql_status() (the newest
          * audit row a moment after the tail: a lag figure, not a mark) */
@@ -54,6 +63,14 @@ int eng_tail(eng *e, cm_err *err)
                        "tailed_max_id = coalesce((SELECT max(id) FROM iasql_audit_log), 0)",
                        0, NULL);
         e->tail_reported_us = now;
+        PGresult *res;
+        if (!rc && cm_pg_exec(e->wk, &res, err,
+                              "SELECT count(DISTINCT (table_name, row_id)) FROM iasql_audit_log "
+                              "WHERE origin = 'user' AND commit_id IS NULL",
+                              0, NULL) == 0) {
+            eng_metric_set("iasql_pending_changes", NULL, atof(PQgetvalue(res, 0, 0)));
+            PQclear(res);
+        }
     }
     return rc;
 }
@@ -222,9 +239,17 @@ static int commit_pending(eng *e, const char *message, const char *tx, commit_sc
     }
     apl_commit_info info;
     mod_foreground(true);
-    apl_set_progress(e->rpc_id[0] ? commit_progress : NULL, e);
+    apl_set_progress(commit_progress, e);
     rc = apl_execute(e->j, e->wk, e->mod, p, message, &info, err);
     apl_set_progress(NULL, NULL);
+    if (!rc && info.commit_id) {
+        size_t n = json_array_size(info.rows);
+        eng_metric_add("iasql_commits_total",
+                       !info.failed      ? "{status=\"ok\"}"
+                       : info.failed < n ? "{status=\"partial\"}"
+                                         : "{status=\"failed\"}",
+                       1);
+    }
     mod_foreground(false);
     apl_plan_free(p);
     if (!rc)

@@ -256,6 +256,17 @@ static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t *
             mod_tape_free(tapes[i]);
         tapes[i] = NULL;
     }
+    size_t ci;
+    json_t *cr;
+    json_array_foreach(rc ? NULL : o.rows, ci, cr)
+    {
+        char labels[128];
+        eng_metric_label(labels + 1, sizeof labels - 2, "table",
+                         json_string_value(json_object_get(cr, "table_name")));
+        labels[0] = '{';
+        strcat(labels, "}");
+        eng_metric_add("iasql_poll_changes_total", labels, 1);
+    }
     if (!rc && (json_array_size(o.rows) || json_array_size(o.refused)))
         cm_log(CM_LOG_INFO, "sync: %zu changes from the cloud (%zu conflicts), %zu refused",
                json_array_size(o.rows), json_array_size(o.conflicts), json_array_size(o.refused));
@@ -426,6 +437,11 @@ static int record_polls(eng *e, cm_err *err)
     json_t *done = json_array();
     for (int i = 0; i < p->njobs; i++) {
         const poll_job *jb = &p->jobs[i];
+        char labels[128];
+        eng_metric_label(labels + 1, sizeof labels - 2, "table", p->tables[jb->pos]->name);
+        labels[0] = '{';
+        strcat(labels, "}");
+        eng_metric_set("iasql_poll_duration_seconds", labels, (double)jb->us / 1e6);
         json_array_append_new(done, json_pack("{s:s, s:I, s:s?}", "t", p->tables[jb->pos]->name,
                                               "ms", (json_int_t)(jb->us / 1000), "e",
                                               jb->rc ? jb->err.msg : NULL));

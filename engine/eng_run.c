@@ -254,6 +254,7 @@ static int eng_connect_all(eng *e, cm_err *err)
     if (!rc) {
         cm_log(CM_LOG_INFO, "engine ready for database %s (%s)", PQdb(e->wk), e->dbid);
         eng_notify("READY=1"); /* a Type=notify unit starts its dependents now */
+        eng_metric_set("iasql_up", NULL, 1);
     }
     if (!rc)
         rc = eng_rpc_serve(e, err);
@@ -330,8 +331,13 @@ int eng_run(const char *conninfo, const eng_options *opt, cm_err *err)
     memset(&e, 0, sizeof e);
     e.conninfo = strdup(conninfo);
     int rc = install_signals(err);
+    /* served before the engine says it is ready, so a port in use stops it */
+    if (!rc && opt->metrics)
+        rc = eng_metrics_start(opt->metrics, err);
     if (!rc)
         rc = eng_start(&e, opt, err);
+    if (!rc)
+        eng_metrics_journal(jnl_dir(e.j));
     while (!rc) {
         rc = eng_loop(&e, opt, err);
         if (rc != CM_EPGCONN)
@@ -343,6 +349,8 @@ int eng_run(const char *conninfo, const eng_options *opt, cm_err *err)
             break;
         }
     }
+    eng_metric_set("iasql_up", NULL, 0);
+    eng_metrics_stop();
     eng_close(&e);
     return rc;
 }

@@ -91,6 +91,13 @@ static int cmd_run(int argc, char **argv)
             apl_set_parallel((int)n);
         } else if (strcmp(argv[i], "--verbose") == 0) {
             cm_log_set_level(CM_LOG_DEBUG);
+        } else if (strcmp(argv[i], "--metrics") == 0 && i + 1 < argc) {
+            opt.metrics = argv[++i];
+            cm_err merr = {0};
+            if (eng_metrics_check(opt.metrics, &merr)) {
+                fprintf(stderr, "iasql run: %s\n", merr.msg);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {

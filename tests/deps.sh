@@ -5,7 +5,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 need_apt=0
-for pc in libpq libcurl libcrypto lmdb jansson libxml-2.0 cmocka; do
+for pc in libpq libcurl libcrypto lmdb jansson libxml-2.0 cmocka libmicrohttpd; do
   pkg-config --exists "$pc" 2>/dev/null || need_apt=1
 done
 for cmd in cmake gcc make psql pkg-config python3 curl; do
@@ -32,7 +32,7 @@ if [ "$need_apt" = 1 ]; then
   apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config curl ca-certificates python3 \
     libpq-dev libcurl4-openssl-dev libssl-dev liblmdb-dev lmdb-utils libjansson-dev \
-    libxml2-dev libcmocka-dev postgresql postgresql-contrib postgresql-client nodejs npm \
+    libxml2-dev libcmocka-dev libmicrohttpd-dev postgresql postgresql-contrib postgresql-client nodejs npm \
     clang libclang-rt-dev clang-format groff-base man-db systemd >/dev/null
 fi
 

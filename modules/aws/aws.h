@@ -114,6 +114,10 @@ void aws_gate_foreground(bool on);
 bool aws_gate_busy(void);
 void aws_gate_throttled(const char *service, long ms);
 int64_t aws_gate_enter(const char *service, bool background);
+/* Called after each HTTP request any client sends (metrics): the service,
+ * the HTTP status (0: no answer), whether it was a retry, whether the
+ * answer asked to slow down. NULL: nothing is called. */
+void aws_set_observer(void (*fn)(const char *service, long status, bool retried, bool throttled));
 /* A background client waits for commits before each request. */
 void aws_client_set_background(aws_client *c, bool background);
 

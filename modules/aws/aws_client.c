@@ -270,6 +270,13 @@ void aws_client_set_background(aws_client *c, bool background)
     c->background = background;
 }
 
+/* An answer that asks the client to slow down. */
+static bool throttled_answer(const aws_response *resp)
+{
+    return resp->status == 429 || (resp->code[0] && strstr(resp->code, "hrottl")) ||
+           strcmp(resp->code, "RequestLimitExceeded") == 0 || strcmp(resp->code, "SlowDown") == 0;
+}
+
 /* Full jitter; a throttled service cools down for every client at once. */
 static void backoff(aws_client *c, const aws_request *req, const aws_response *resp, int attempt)
 {
@@ -277,8 +284,7 @@ static void backoff(aws_client *c, const aws_request *req, const aws_response *r
     if (cap > AWS_BACKOFF_CAP_MS)
         cap = AWS_BACKOFF_CAP_MS;
     long ms = (long)(rand_r(&c->rand_state) % (unsigned)(cap + 1));
-    if (resp->status == 429 || (resp->code[0] && strstr(resp->code, "hrottl")) ||
-        strcmp(resp->code, "RequestLimitExceeded") == 0 || strcmp(resp->code, "SlowDown") == 0)
+    if (throttled_answer(resp))
         aws_gate_throttled(req->service, ms);
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -385,6 +391,13 @@ static struct curl_slist *build_headers(aws_client *c, const aws_request *req)
     return hs;
 }
 
+static void (*observer)(const char *service, long status, bool retried, bool throttled);
+
+void aws_set_observer(void (*fn)(const char *service, long status, bool retried, bool throttled))
+{
+    __atomic_store_n(&observer, fn, __ATOMIC_RELEASE);
+}
+
 /* AWS's answers to temporary credentials that ran out. */
 static bool expired_token(const char *code)
 {
@@ -426,6 +439,9 @@ static int send_net(aws_client *c, const aws_request *req, aws_response *resp, c
             headers = build_headers(c, req);
         aws_gate_enter(req->service, c->background);
         rc = send_once(c, req, cm_buf_str(&url), scope, headers, resp, err);
+        void (*obs)(const char *, long, bool, bool) = __atomic_load_n(&observer, __ATOMIC_ACQUIRE);
+        if (obs)
+            obs(req->service, resp->status, attempt > 0, throttled_answer(resp));
         if (rc == CM_ECLOUD && c->shared_creds && !renewed && expired_token(resp->code) &&
             aws_creds_expired(c->creds_gen)) {
             renewed = true; /* once: new credentials, the same request */

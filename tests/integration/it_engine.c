@@ -52,6 +52,10 @@ int it_start_engine(it_env *e)
             argv[n++] = "--log-format";
             argv[n++] = e->log_format;
         }
+        if (e->metrics) {
+            argv[n++] = "--metrics";
+            argv[n++] = e->metrics;
+        }
         argv[n] = NULL;
         execv(getenv("IASQL_BIN"), (char *const *)argv);
         _exit(127);

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -410,6 +412,65 @@ static void test_status(void **state)
     assert_int_equal(it_start_engine(e), 0);
 }
 
+/* A port nothing listens on now. */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* --metrics: Prometheus' text format at /metrics, counting commits,
+ * actions, cloud requests, and the journal's size. */
+static void test_metrics(void **state)
+{
+    it_env *e = *state;
+    assert_int_equal(it_stop_engine(e), 0);
+    e->metrics = "127.0.0.1";
+    assert_int_not_equal(it_start_engine(e), 0); /* no port */
+    assert_true(it_log_count(e, "--metrics takes an IPv4 address and a port") >= 1);
+    char addr[64], url[128];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
+    e->metrics = addr;
+    assert_int_equal(it_start_engine(e), 0);
+    char name[64];
+    snprintf(name, sizeof name, "metrics-%d", (int)getpid());
+    const char *p[] = {name};
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, p));
+    it_expect_commit(e, 1, "create");
+    snprintf(url, sizeof url, "http://%s/metrics", addr);
+    const char *body;
+    assert_int_equal(it_http("GET", url, NULL, &body), 200);
+    static const char *const want[] = {
+        "# TYPE iasql_commits_total counter",
+        "iasql_up 1\n",
+        "iasql_commits_total{status=\"ok\"} 1\n",
+        "iasql_actions_total{action=\"create\",result=\"ok\"} 1\n",
+        "iasql_cloud_requests_total{service=\"s3\",code=\"200\"} ",
+        "# TYPE iasql_journal_size_bytes gauge\niasql_journal_size_bytes ",
+        "iasql_tail_lag_seconds ",
+        "# TYPE iasql_pending_changes gauge\niasql_pending_changes ",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(body, want[i]))
+            fail_msg("no \"%s\" in:\n%s", want[i], body);
+    snprintf(url, sizeof url, "http://%s/other", addr);
+    assert_int_equal(it_http("GET", url, NULL, &body), 404);
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, p));
+    it_expect_commit(e, 1, "delete");
+    snprintf(url, sizeof url, "http://%s/metrics", addr);
+    assert_int_equal(it_http("GET", url, NULL, &body), 200);
+    assert_non_null(strstr(body, "iasql_commits_total{status=\"ok\"} 2\n"));
+    assert_non_null(strstr(body, "iasql_actions_total{action=\"delete\",result=\"ok\"} 1\n"));
+    assert_int_equal(it_stop_engine(e), 0);
+    e->metrics = NULL;
+    assert_int_equal(it_start_engine(e), 0);
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -424,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_engine_as_superuser, setup, teardown),
         cmocka_unit_test_setup_teardown(test_systemd_notify_and_json_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
     };
     return cmocka_run_group_tests_name("integration: the RPC without an engine", tests, NULL, NULL);
 }

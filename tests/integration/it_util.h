@@ -31,6 +31,7 @@ typedef struct it_env {
     bool journal_adopt;     /* --journal-adopt */
     bool journal_default;   /* no --journal: the database's own folder */
     const char *log_format; /* --log-format; NULL: the engine's default (text) */
+    const char *metrics;    /* --metrics ADDR:PORT; NULL: none */
     PGconn *db;
 } it_env;
 
