@@ -250,7 +250,7 @@ int aws_call(aws_client *c, const aws_service *svc, const aws_operation *op, con
     int rc = 0;
     switch (svc->protocol) {
     case AWS_PROTO_JSON: {
-        char *text = json_dumps(input ? input : json_object(), JSON_COMPACT);
+        char *text = input ? json_dumps(input, JSON_COMPACT) : strdup("{}");
         rc = text ? cm_buf_puts(&body, text) : CM_ENOMEM;
         free(text);
         if (rc)
