@@ -4,8 +4,8 @@
 #define IASQL_ENG_H
 
 #include <jansson.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
 
 #include "common/cm_pg.h"
 #include "journal/jnl.h"
