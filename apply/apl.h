@@ -63,6 +63,11 @@ void apl_plan_free(apl_plan *p);
  * stay pending in the journal for a later commit. */
 void apl_plan_keep(apl_plan *p, const bool *keep);
 
+/* The plan as the graph a commit would run: {"nodes": [{node, action,
+ * step, table, id, label, with_parent}], "edges": [[before, after]]}; a
+ * replace is two nodes (its delete step and its create step). */
+int apl_plan_graph(apl_plan *p, json_t **out, cm_err *err);
+
 /* The plan as result rows ({action, table_name, id, description}). */
 json_t *apl_plan_rows(const apl_plan *p);
 

@@ -619,6 +619,42 @@ static void sched_free(sched *s)
     free(s->svc_running);
 }
 
+int apl_plan_graph(apl_plan *p, json_t **out, cm_err *err)
+{
+    static const char *const names[] = {NULL, "create", "update", "replace", "delete"};
+    sched s = {.p = p};
+    *out = NULL;
+    if (build_graph(&s)) {
+        sched_free(&s);
+        return cm_err_set(err, CM_ENOMEM, "out of memory drawing %zu actions", p->n);
+    }
+    json_t *nodes = json_array(), *edges = json_array();
+    cm_buf d;
+    cm_buf_init(&d, 4096);
+    for (size_t n = 0; n < s.nn; n++) {
+        const node *nd = &s.nodes[n];
+        const apl_item *it = &p->items[nd->item];
+        int a = it->action >= APL_CREATE && it->action <= APL_DELETE ? (int)it->action : 0;
+        cm_buf_reset(&d);
+        apl_describe_item(it, NULL, &d);
+        /* a replace is two steps: the old resource's delete, the new one's create */
+        const char *step =
+            it->action == APL_REPLACE ? (nd->del ? "delete" : "create") : (a ? names[a] : "?");
+        json_array_append_new(nodes,
+                              json_pack("{s:I, s:s, s:s, s:s, s:I, s:s, s:b}", "node",
+                                        (json_int_t)n, "action", a ? names[a] : "?", "step", step,
+                                        "table", it->table->name, "id", (json_int_t)it->row_id,
+                                        "label", cm_buf_str(&d), "with_parent", nd->with_parent));
+        for (size_t k = 0; k < nd->ndeps; k++) /* the dependency ends first */
+            json_array_append_new(edges,
+                                  json_pack("[I, I]", (json_int_t)nd->deps[k], (json_int_t)n));
+    }
+    cm_buf_free(&d);
+    sched_free(&s);
+    *out = json_pack("{s:o, s:o}", "nodes", nodes, "edges", edges);
+    return *out ? 0 : cm_err_set(err, CM_ENOMEM, "out of memory");
+}
+
 int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os, uint64_t commit_id,
                   cm_err *err)
 {

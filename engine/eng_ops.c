@@ -203,6 +203,23 @@ static int op_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     return 0;
 }
 
+/* The plan as a graph of actions and their dependencies (iasql preview
+ * --dot). */
+static int op_preview_graph(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    (void)args;
+    (void)nargs;
+    apl_plan *p;
+    int rc = eng_tail(e, err);
+    if (!rc)
+        rc = apl_plan_build(e->j, &p, err);
+    if (rc)
+        return rc;
+    rc = apl_plan_graph(p, out, err);
+    apl_plan_free(p);
+    return rc;
+}
+
 /* Who asked for a commit, and the iasql transaction (iasql_begin) it was
  * made in, if any. */
 static int note_caller(eng *e, uint64_t commit_id, const char *tx, cm_err *err)
@@ -907,6 +924,7 @@ static int op_uninstall_discard(eng *e, char **args, int nargs, json_t **out, cm
 static const eng_op ops[] = {
     {"commit", op_commit, ENG_OP_TX},
     {"preview", op_preview, 0},
+    {"preview_graph", op_preview_graph, 0},
     {"rollback", op_rollback, ENG_OP_TX},
     {"rollback_to", op_rollback_to, ENG_OP_TX},
     {"install", op_install, 0},

@@ -181,9 +181,111 @@ static int cmd_sync(int argc, char **argv)
     return call_sql("sync", "SELECT * FROM iasql_sync()", argc, argv);
 }
 
+/* s in a DOT string, quoted. */
+static void dot_quoted(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+/* The plan graph as Graphviz DOT: a node per action step, coloured by
+ * create, update, replace or delete; an edge from what must end first. */
+static void write_dot(FILE *f, const json_t *g)
+{
+    static const struct {
+        const char *action, *fill, *border;
+    } colours[] = {{"create", "#d4edda", "#2e7d32"},
+                   {"update", "#d6e9f8", "#1565c0"},
+                   {"replace", "#ffe8cc", "#e65100"},
+                   {"delete", "#f8d7da", "#c62828"}};
+    fprintf(f, "digraph iasql_plan {\n  rankdir=LR;\n"
+               "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", "
+               "fontsize=11];\n  edge [color=\"#555555\"];\n");
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(g, "nodes"), i, n)
+    {
+        const char *action = json_string_value(json_object_get(n, "action"));
+        const char *step = json_string_value(json_object_get(n, "step"));
+        const char *fill = "#eeeeee", *border = "#777777";
+        for (size_t k = 0; k < sizeof colours / sizeof colours[0]; k++)
+            if (action && strcmp(action, colours[k].action) == 0)
+                fill = colours[k].fill, border = colours[k].border;
+        char label[1200];
+        if (action && step && strcmp(action, step) != 0)
+            snprintf(label, sizeof label, "%s (%s): %s", action, step,
+                     json_string_value(json_object_get(n, "label")));
+        else
+            snprintf(label, sizeof label, "%s %s", action ? action : "?",
+                     json_string_value(json_object_get(n, "label")));
+        fprintf(f, "  n%lld [label=", (long long)json_integer_value(json_object_get(n, "node")));
+        dot_quoted(f, label);
+        fprintf(f, ", fillcolor=\"%s\", color=\"%s\"];\n", fill, border);
+    }
+    json_t *e;
+    json_array_foreach(json_object_get(g, "edges"), i, e)
+        fprintf(f, "  n%lld -> n%lld;\n", (long long)json_integer_value(json_array_get(e, 0)),
+                (long long)json_integer_value(json_array_get(e, 1)));
+    fprintf(f, "}\n");
+}
+
 static int cmd_preview(int argc, char **argv)
 {
-    return call_sql("preview", "SELECT * FROM iasql_preview()", argc, argv);
+    bool dot = false, svg = false;
+    char *rest[4];
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--dot") == 0)
+            dot = true;
+        else if (strcmp(argv[i], "--svg") == 0)
+            svg = true;
+        else if (n < 4)
+            rest[n++] = argv[i];
+    }
+    if (!dot && !svg)
+        return call_sql("preview", "SELECT * FROM iasql_preview()", n, rest);
+    if (n < 1)
+        return missing("preview", "CONNINFO");
+    PGconn *conn;
+    PGresult *res;
+    cm_err err = {0};
+    if (cm_pg_connect(&conn, rest[0], &err))
+        return fail("preview", &err);
+    int rc = check_callable(conn, &err);
+    if (!rc)
+        rc = cm_pg_exec(conn, &res, &err, "SELECT iasql_preview_graph()", 0, NULL);
+    json_t *g = NULL;
+    if (!rc) {
+        g = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+        PQclear(res);
+        if (!g)
+            rc = cm_err_set(&err, CM_EBADREPLY, "the plan's graph is not JSON");
+    }
+    PQfinish(conn);
+    if (rc)
+        return fail("preview", &err);
+    if (dot) {
+        write_dot(stdout, g);
+    } else {
+        /* rendered by Graphviz when it is there */
+        FILE *p = system("command -v dot >/dev/null 2>&1") == 0 ? popen("dot -Tsvg", "w") : NULL;
+        if (!p) {
+            json_decref(g);
+            fprintf(stderr, "iasql preview: --svg needs Graphviz's dot, which is not installed "
+                            "(apt-get install graphviz); --dot prints the graph for it\n");
+            return 1;
+        }
+        fflush(stdout);
+        write_dot(p, g);
+        rc = pclose(p) == 0 ? 0 : cm_err_set(&err, CM_EIO, "dot could not draw the plan");
+    }
+    json_decref(g);
+    return rc ? fail("preview", &err) : 0;
 }
 
 static int cmd_rollback(int argc, char **argv)

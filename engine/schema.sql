@@ -673,7 +673,7 @@ BEGIN
   -- lock stronger than reading's (FOR UPDATE, LOCK TABLE, a write) blocks
   -- the engine's writes. Only a transaction block can hold them from an
   -- earlier statement, so a call on its own asks nothing of pg_locks.
-  IF _op NOT IN ('preview', 'modules_list') AND statement_timestamp() <> transaction_timestamp() THEN
+  IF _op NOT IN ('preview', 'preview_graph', 'modules_list') AND statement_timestamp() <> transaction_timestamp() THEN
     SELECT string_agg(format('%s (%s)', c.relname, l.mode), ', ' ORDER BY c.relname, l.mode) INTO held
       FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
      WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
@@ -1134,6 +1134,13 @@ RETURNS TABLE (action text, table_name text, id bigint, description text)
 LANGUAGE sql AS $$
   SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
     FROM json_array_elements(iasql_rpc_call('preview', ARRAY[]::text[])) e
+$$;
+
+-- The plan as the graph a commit would run (iasql preview --dot):
+-- {"nodes": [{node, action, step, table, id, label}], "edges": [[before, after]]}.
+CREATE OR REPLACE FUNCTION iasql_preview_graph() RETURNS json
+LANGUAGE sql AS $$
+  SELECT iasql_rpc_call('preview_graph', ARRAY[]::text[])
 $$;
 
 -- Pulls the cloud's state into the tables now: one row per change

@@ -523,6 +523,69 @@ static void test_bad_input(void **state)
     assert_null(it_valf(e, "SELECT 1 FROM vpc WHERE tags->>'Name' = 'bad-%s'", sfx));
 }
 
+/* The plan as a picture: iasql preview --dot draws the actions a commit
+ * would run, coloured by kind, with an edge from each to those that wait
+ * for it (the VPC before its subnet and group, the subnet and group before
+ * the instance). Nothing is applied. */
+static void test_plan_as_dot(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "dot-%s", sfx);
+    assert_true(it_okf(
+        e, "INSERT INTO vpc (cidr_block, tags) VALUES ('10.43.0.0/16', '{\"Name\": \"%s\"}')",
+        name));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                       "'10.43.1.0/24', 'us-east-1a', '{\"Name\": \"%s\"}' FROM vpc WHERE "
+                       "tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT '%s', "
+                       "'web', id FROM vpc WHERE tags->>'Name' = '%s'",
+                       name, name));
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "\"%s\" preview --dot '%s'", getenv("IASQL_BIN"), e->conninfo);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    static char dot[65536];
+    size_t n = fread(dot, 1, sizeof dot - 1, f);
+    dot[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_true(strncmp(dot, "digraph iasql_plan {", 20) == 0);
+    assert_true(dot[n - 2] == '}');
+    /* a node per create, green; nodes are numbered in plan order */
+    int vpc = -1, subnet = -1, group = -1;
+    for (char *l = strtok(dot, "\n"); l; l = strtok(NULL, "\n")) {
+        int id;
+        if (strstr(l, " [label=") && sscanf(l, "  n%d [label=", &id) == 1) {
+            assert_non_null(strstr(l, "fillcolor=\"#d4edda\""));
+            if (strstr(l, "\"create vpc "))
+                vpc = id;
+            else if (strstr(l, "\"create subnet "))
+                subnet = id;
+            else if (strstr(l, "\"create security_group "))
+                group = id;
+        } else {
+            int a, b;
+            if (sscanf(l, "  n%d -> n%d;", &a, &b) == 2) {
+                if (a == vpc && b == subnet)
+                    subnet = -subnet - 100; /* seen: the VPC before its subnet */
+                if (a == vpc && b == group)
+                    group = -group - 100;
+            }
+        }
+    }
+    assert_true(vpc >= 0);
+    assert_true(subnet <= -100); /* the edges come after the nodes */
+    assert_true(group <= -100);
+    /* nothing happened: the changes are still pending */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "3");
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM vpc WHERE tags->>'Name' LIKE 'dot-%'"),
+                        "0");
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -533,6 +596,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_fails_dependents_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_vpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_as_dot, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
