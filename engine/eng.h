@@ -186,6 +186,10 @@ int eng_journal_main(int argc, char **argv);
  * "STOPPING=1") when NOTIFY_SOCKET names its socket; nothing otherwise. */
 void eng_notify(const char *state);
 
+/* A progress line of the request being served ("done/total line"), which
+ * the waiting caller raises as a NOTICE; nothing when no caller waits. */
+void eng_progress(eng *e, size_t done, size_t total, const char *line);
+
 /* eng_metrics.c: Prometheus metrics at http://ADDR:PORT/metrics
  * (libmicrohttpd), once started; counting works whether they are served
  * or not. labels is "" or a whole label set ({table="bucket"});

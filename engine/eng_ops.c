@@ -15,16 +15,10 @@
  * request's progress, which the caller's iasql_rpc_call raises as a
  * NOTICE ("57/200 created bucket 57 (name=logs-57)"). On the control
  * connection, which waits while the request runs. */
-static void commit_progress(void *arg, size_t done, size_t total, const char *line,
-                            const char *action, bool ok)
+void eng_progress(eng *e, size_t done, size_t total, const char *line)
 {
-    eng *e = arg;
-    char a[64], labels[128];
-    eng_metric_label(a, sizeof a, "action", action);
-    snprintf(labels, sizeof labels, "{%s,result=\"%s\"}", a, ok ? "ok" : "failed");
-    eng_metric_add("iasql_actions_total", labels, 1);
     if (!e->rpc_id[0])
-        return; /* nobody waits for this commit (auto-apply) */
+        return; /* nobody waits (auto-apply, a poll) */
     char d[24], t[24];
     cm_buf text;
     cm_buf_init(&text, 16384);
@@ -41,6 +35,19 @@ static void commit_progress(void *arg, size_t done, size_t total, const char *li
         cm_log(CM_LOG_WARN, "could not record the progress of request %s: %s", e->rpc_id, err.msg);
     cm_log(CM_LOG_DEBUG, "%s", cm_buf_str(&text));
     cm_buf_free(&text);
+}
+
+/* Each action of a commit, as it ends: counted, and a progress line for a
+ * caller who waits ("57/200 created bucket 57 (name=logs-57)"). */
+static void commit_progress(void *arg, size_t done, size_t total, const char *line,
+                            const char *action, bool ok)
+{
+    eng *e = arg;
+    char a[64], labels[128];
+    eng_metric_label(a, sizeof a, "action", action);
+    snprintf(labels, sizeof labels, "{%s,result=\"%s\"}", a, ok ? "ok" : "failed");
+    eng_metric_add("iasql_actions_total", labels, 1);
+    eng_progress(e, done, total, line);
 }
 
 /* How often an idle tail still says where it is (iasql_status's lag). */
@@ -664,7 +671,10 @@ int eng_mark_installed(eng *e, cm_err *err)
     return rc;
 }
 
-static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)
+/* Imports m's tables; *done counts the tables of the whole install
+ * (total), for its progress lines. */
+static int import_tables(eng *e, const mod_module *m, json_t *rows, size_t *done, size_t total,
+                         cm_err *err)
 {
     char **regions;
     size_t nregions;
@@ -677,9 +687,13 @@ static int import_tables(eng *e, const mod_module *m, json_t *rows, cm_err *err)
                                   &count, err);
         else
             rc = count_rows(e->wk, t->name, &count, err);
-        if (!rc)
+        if (!rc) {
             json_array_append_new(rows, json_pack("{s:s, s:s, s:i}", "module_name", m->name,
                                                   "table_name", t->name, "record_count", count));
+            char line[256];
+            snprintf(line, sizeof line, "imported %s.%s: %d rows", m->name, t->name, count);
+            eng_progress(e, ++*done, total, line);
+        }
     }
     eng_free_strings(regions, nregions);
     return rc;
@@ -702,6 +716,10 @@ static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
             want_with_deps(i, installed, want);
     }
     json_t *rows = json_array();
+    size_t done = 0, total = 0;
+    for (int i = 0; reg[i]; i++)
+        for (int k = 0; want[i] && reg[i]->tables[k]; k++)
+            total++;
     rc = eng_tail(e, err); /* the barrier every operation starts with */
     if (!rc)
         rc = cm_pg_run(e->wk, err, "BEGIN", 0, NULL);
@@ -711,7 +729,7 @@ static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
             rc = install_schema(e, reg[i], err);
     for (int i = 0; !rc && reg[i]; i++)
         if (want[i])
-            rc = import_tables(e, reg[i], rows, err);
+            rc = import_tables(e, reg[i], rows, &done, total, err);
     if (!rc)
         rc = eng_caller_present(e, "the install was done", err);
     rc = cm_pg_end(e->wk, rc, err);

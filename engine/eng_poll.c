@@ -317,6 +317,12 @@ int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
         json_t *rows = NULL;
         rc = mod_list_taped(e->mod, tables[i], (const char *const *)regions, nregions, &tape, &rows,
                             err);
+        if (!rc) {
+            char line[200];
+            snprintf(line, sizeof line, "read %s%s", tables[i]->name,
+                     rows ? "" : ": the same answers as before");
+            eng_progress(e, (size_t)i + 1, (size_t)n, line);
+        }
         if (rc) {
             cm_err_wrap(err, "listing %s", tables[i]->name);
         } else if (!rows) {

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "apply/apl.h"
 #include "engine/eng.h"
@@ -147,6 +149,34 @@ static int check_callable(PGconn *conn, cm_err *err)
     return rc;
 }
 
+/* A request's progress NOTICEs ("57/200 created bucket ..."): a bar on a
+ * terminal, redrawn in place; plain lines otherwise. */
+static bool progress_drawn;
+static void show_progress(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    unsigned long done, total;
+    int n = 0;
+    if (!m)
+        return;
+    if (!isatty(STDERR_FILENO) || (sev && strcmp(sev, "NOTICE") != 0) ||
+        sscanf(m, "%lu/%lu %n", &done, &total, &n) != 2 || !total) {
+        fprintf(stderr, "%s\n", m);
+        return;
+    }
+    struct winsize ws;
+    int width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40 ? ws.ws_col : 80;
+    char bar[31];
+    size_t fill = (size_t)(30.0 * (double)done / (double)total);
+    for (size_t i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r\033[K[%s] %lu/%lu %.*s", bar, done, total, width - 45, m + n);
+    progress_drawn = true;
+}
+
 /* Runs one of the SQL functions from a shell and prints its rows. */
 static int call_sql(const char *cmd, const char *sql, int argc, char **argv)
 {
@@ -158,9 +188,13 @@ static int call_sql(const char *cmd, const char *sql, int argc, char **argv)
     const char *params[1] = {argc > 1 ? argv[1] : NULL};
     if (cm_pg_connect(&conn, argv[0], &err))
         return fail(cmd, &err);
+    PQsetNoticeReceiver(conn, show_progress, NULL);
+    PQclear(PQexec(conn, "SET client_min_messages = notice"));
     int rc = check_callable(conn, &err);
     if (!rc)
         rc = cm_pg_exec(conn, &res, &err, sql, strchr(sql, '$') ? 1 : 0, params);
+    if (progress_drawn)
+        fputc('\n', stderr);
     if (!rc) {
         for (int r = 0; r < PQntuples(res); r++)
             for (int c = 0; c < PQnfields(res); c++)

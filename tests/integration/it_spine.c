@@ -88,7 +88,31 @@ static void test_commit_progress(void **state)
     notices[0] = '\0';
     assert_true(it_ok(e, "SELECT * FROM iasql_preview()", 0, NULL));
     assert_string_equal(notices, "");
+    /* an install's import, table by table (SQS: moto's) */
+    if (e->full_s3) {
+        assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL));
+        assert_non_null(strstr(notices, "1/1 imported aws_sqs.queue: "));
+    }
     PQsetNoticeReceiver(e->db, was, NULL);
+    /* the command line: plain lines when not on a terminal */
+    const char *q[] = {bn(4)};
+    assert_true(it_ok(e, "INSERT INTO bucket (name) VALUES ($1)", 1, q));
+    char cmd[1200], out[8192];
+    snprintf(cmd, sizeof cmd, "\"%s\" commit '%s' 2>&1 </dev/null", getenv("IASQL_BIN"),
+             e->conninfo);
+    FILE *f = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_non_null(strstr(out, "1/1 created bucket "));
+    snprintf(cmd, sizeof cmd, "\"%s\" sync '%s' 2>&1 </dev/null", getenv("IASQL_BIN"), e->conninfo);
+    f = popen(cmd, "r");
+    n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_non_null(strstr(out, " read bucket"));
+    assert_true(it_ok(e, "DELETE FROM bucket WHERE name = $1", 1, q));
+    it_expect_commit(e, 1, "delete");
     assert_true(it_ok(e, "SET client_min_messages = warning", 0, NULL));
 }
 
