@@ -190,24 +190,26 @@ static int scope_plan(eng *e, apl_plan *p, commit_scope scope, const char *tx, c
     return 0;
 }
 
+/* The plan of what is pending now (after the tail), for a preview. */
+static int pending_plan(eng *e, apl_plan **p, cm_err *err)
+{
+    int rc = eng_tail(e, err);
+    return rc ? rc : apl_plan_build(e->j, p, err);
+}
+
 static int op_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
     (void)args;
     (void)nargs;
     apl_plan *p;
-    int rc = eng_tail(e, err);
-    if (!rc)
-        rc = apl_plan_build(e->j, &p, err);
+    int rc = pending_plan(e, &p, err);
     if (rc)
         return rc;
     rc = apl_plan_owners(e->wk, p, err);
-    if (rc) {
-        apl_plan_free(p);
-        return rc;
-    }
-    *out = apl_plan_rows(p);
+    if (!rc)
+        *out = apl_plan_rows(p);
     apl_plan_free(p);
-    return 0;
+    return rc;
 }
 
 /* The plan as a graph of actions and their dependencies (iasql preview
@@ -217,9 +219,7 @@ static int op_preview_graph(eng *e, char **args, int nargs, json_t **out, cm_err
     (void)args;
     (void)nargs;
     apl_plan *p;
-    int rc = eng_tail(e, err);
-    if (!rc)
-        rc = apl_plan_build(e->j, &p, err);
+    int rc = pending_plan(e, &p, err);
     if (rc)
         return rc;
     rc = apl_plan_graph(p, out, err);
