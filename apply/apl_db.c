@@ -237,6 +237,36 @@ static int write_back(PGconn *conn, const apl_writeback *wb, size_t nwb, json_t 
 
 static const char *const status_names[] = {"", "ok", "partial", "failed"};
 
+void apl_db_commit_started(PGconn *conn, uint64_t commit_id, const char *message, size_t total)
+{
+    char id[24], n[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)commit_id);
+    snprintf(n, sizeof n, "%zu", total);
+    const char *p[] = {id, message, n};
+    cm_err err = {0};
+    if (cm_pg_run(conn, &err,
+                  "INSERT INTO iasql_commits (id, ts, message, status, done, total) "
+                  "VALUES ($1::bigint, clock_timestamp(), $2, 'running', 0, $3::integer) "
+                  "ON CONFLICT (id) DO NOTHING",
+                  3, p))
+        cm_log(CM_LOG_WARN, "commit %s under way is not shown in iasql_commits: %s", id, err.msg);
+}
+
+void apl_db_commit_done(PGconn *conn, uint64_t commit_id, size_t done)
+{
+    char id[24], n[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)commit_id);
+    snprintf(n, sizeof n, "%zu", done);
+    const char *p[] = {id, n};
+    cm_err err = {0};
+    if (cm_pg_run(conn, &err,
+                  "UPDATE iasql_commits SET done = $2::integer WHERE id = $1::bigint "
+                  "AND status = 'running'",
+                  2, p))
+        cm_log(CM_LOG_WARN, "the progress of commit %s is not shown in iasql_commits: %s", id,
+               err.msg);
+}
+
 int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, size_t nwb,
                   json_t *errors, const json_t *audit_ids, json_t *wb_failed, cm_err *err)
 {
@@ -278,8 +308,17 @@ int apl_db_record(PGconn *conn, const jnl_commit *c, const apl_writeback *wb, si
                            counts[4]};
         rc = cm_pg_run(conn, err,
                        "INSERT INTO iasql_commits (id, ts, message, status, created, updated, "
-                       "replaced, deleted, failed) VALUES ($1, to_timestamp($2::bigint / 1e6), "
-                       "$3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                       "replaced, deleted, failed, done, total) "
+                       "VALUES ($1, to_timestamp($2::bigint / 1e6), $3, $4, $5, $6, $7, $8, $9, "
+                       "$5::integer + $6::integer + $7::integer + $8::integer + $9::integer, "
+                       "$5::integer + $6::integer + $7::integer + $8::integer + $9::integer) "
+                       /* the row of the commit under way becomes its commit point */
+                       "ON CONFLICT (id) DO UPDATE SET ts = EXCLUDED.ts, status = EXCLUDED.status, "
+                       "created = EXCLUDED.created, updated = EXCLUDED.updated, "
+                       "replaced = EXCLUDED.replaced, deleted = EXCLUDED.deleted, "
+                       "failed = EXCLUDED.failed, done = EXCLUDED.done, "
+                       "total = greatest(iasql_commits.total, EXCLUDED.total) "
+                       "WHERE iasql_commits.status = 'running'",
                        9, p);
     }
     if (!rc && c) {

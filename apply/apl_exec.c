@@ -462,8 +462,13 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     int rc = apl_plan_owners(conn, p, err);
     if (!rc && apply)
         rc = write_intents(j, p, mod_ctx_owner(ctx), &commit_id, &first_seq, err);
-    if (!rc && apply)
+    if (!rc && apply) {
+        size_t actions = 0;
+        for (size_t i = 0; i < p->n; i++)
+            actions += p->items[i].action != APL_NONE;
+        apl_db_commit_started(conn, commit_id, message, actions);
         rc = apl_run_graph(j, conn, ctx, p, os, commit_id, err);
+    }
     if (!rc)
         rc = apl_fill_owned(j, ctx, commit_id, p, os, err);
     if (!rc)

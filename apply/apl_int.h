@@ -60,6 +60,12 @@ int apl_fill_owned(jnl *j, mod_ctx *ctx, uint64_t commit_id, apl_plan *p, outcom
  * is CM_EPG with err set. */
 int apl_run_rows(PGconn *conn, const char *sql, json_t *rows, cm_err *err);
 /* Writes the commit point (journal, then database) and the result rows. */
+/* iasql_commits while a commit runs: its row with status 'running' and the
+ * actions it will carry out, then how many have ended. Failures are only
+ * logged: they never fail the commit. */
+void apl_db_commit_started(PGconn *conn, uint64_t commit_id, const char *message, size_t total);
+void apl_db_commit_done(PGconn *conn, uint64_t commit_id, size_t done);
+
 int apl_record_commit(jnl *j, PGconn *conn, apl_plan *p, outcome *os, uint64_t commit_id,
                       uint64_t first_seq, const char *message, apl_commit_info *out, cm_err *err);
 

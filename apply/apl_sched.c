@@ -140,6 +140,7 @@ typedef struct sched {
     int *svc_running;          /* per service: its actions running now */
     int nsvc;
     size_t reported; /* actions whose end was reported (apl_set_progress) */
+    size_t done;     /* actions ended: iasql_commits.done */
 } sched;
 
 static int add_dep(node *n, size_t dep)
@@ -411,8 +412,10 @@ static void report_progress(sched *s, size_t i)
         cm_buf_printf(&line, "failed to %s %s: %s", a ? verb[a] : "apply", cm_buf_str(&d),
                       o->error);
     s->reported++;
-    progress_fn(progress_arg, s->reported, s->p->n, cm_buf_str(&line), a ? verb[a] : "apply",
-                o->ok);
+    size_t total = 0;
+    for (size_t k = 0; k < s->p->n; k++)
+        total += s->p->items[k].action != APL_NONE;
+    progress_fn(progress_arg, s->reported, total, cm_buf_str(&line), a ? verb[a] : "apply", o->ok);
     cm_buf_free(&d);
     cm_buf_free(&line);
 }
@@ -426,6 +429,8 @@ static int write_item(sched *s, size_t i, cm_err *err)
         apl_write_result(s->j, s->commit_id, s->p->barrier_seq, &s->p->items[i], &s->os[i], err);
     if (!rc && progress_fn)
         report_progress(s, i);
+    if (!rc && s->conn)
+        apl_db_commit_done(s->conn, s->commit_id, ++s->done);
     return rc;
 }
 

@@ -97,6 +97,14 @@ CREATE TABLE IF NOT EXISTS iasql_commits (
 -- The role that asked for the commit (the caller's session user, as the
 -- engine found it; iasql_engine for auto-apply).
 ALTER TABLE iasql_commits ADD COLUMN IF NOT EXISTS role name;
+-- A commit under way has its row from its start: status 'running', the
+-- actions it carries out (total) and how many have ended (done); its
+-- commit point gives the final status and counts.
+ALTER TABLE iasql_commits ADD COLUMN IF NOT EXISTS done integer;
+ALTER TABLE iasql_commits ADD COLUMN IF NOT EXISTS total integer;
+ALTER TABLE iasql_commits DROP CONSTRAINT IF EXISTS iasql_commits_status_check;
+ALTER TABLE iasql_commits ADD CONSTRAINT iasql_commits_status_check
+  CHECK (status IN ('running', 'ok', 'partial', 'failed'));
 DO $$
 BEGIN
   IF (SELECT data_type FROM information_schema.columns
@@ -997,9 +1005,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
          true
   UNION ALL
   SELECT 'last commit',
-         coalesce((SELECT format('%s %s at %s: %s created, %s updated, %s replaced, %s deleted, %s failed',
-                                 c.id, c.status, c.ts, c.created, c.updated, c.replaced, c.deleted,
-                                 c.failed) FROM c), 'none'),
+         coalesce((SELECT CASE WHEN c.status = 'running'
+                               THEN format('%s running since %s: %s of %s actions done', c.id,
+                                           c.ts, c.done, c.total)
+                               ELSE format('%s %s at %s: %s created, %s updated, %s replaced, '
+                                           '%s deleted, %s failed', c.id, c.status, c.ts,
+                                           c.created, c.updated, c.replaced, c.deleted, c.failed)
+                          END FROM c), 'none'),
          coalesce((SELECT c.status <> 'failed' FROM c), true)
   UNION ALL
   (SELECT 'poll ' || t.table_name,

@@ -175,6 +175,46 @@ static void test_dropped_connections_and_slow_answers(void **state)
     assert_true(in_cloud(b));
 }
 
+/* A commit the cloud makes slow is visible while it runs: its row in
+ * iasql_commits says 'running' with done of total, iasql_status() says how
+ * far it has come, and its commit point ends it as ok. */
+static void test_commit_under_way_is_shown(void **state)
+{
+    it_env *e = *state;
+    const char *a = fresh(), *b = fresh();
+    insert(e, a);
+    insert(e, b);
+    fault("mode=slow&delay=1&count=4");
+    PGconn *c = PQconnectdb(e->conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    assert_int_equal(PQsendQuery(c, "SELECT * FROM iasql_commit()"), 1);
+    bool seen = false, status_seen = false;
+    for (int i = 0; i < 200 && !(seen && status_seen); i++) {
+        const char *v = it_value(e, "SELECT status || ' ' || done || '/' || total FROM "
+                                    "iasql_commits ORDER BY id DESC LIMIT 1");
+        seen |= v && strncmp(v, "running ", 8) == 0 && strstr(v, "/2");
+        v = it_value(e, "SELECT state FROM iasql_status() WHERE item = 'last commit'");
+        status_seen |= v && strstr(v, " running since ") && strstr(v, " of 2 actions done");
+        it_sleep_ms(50);
+    }
+    PGresult *r;
+    int rows = 0;
+    while ((r = PQgetResult(c))) {
+        if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            rows = PQntuples(r);
+        PQclear(r);
+    }
+    PQfinish(c);
+    assert_true(seen);
+    assert_true(status_seen);
+    assert_int_equal(rows, 2);
+    assert_string_equal(it_value(e, "SELECT status || ' ' || done || '/' || total FROM "
+                                    "iasql_commits ORDER BY id DESC LIMIT 1"),
+                        "ok 2/2");
+    assert_true(in_cloud(a));
+    assert_true(in_cloud(b));
+}
+
 /* Malformed, truncated and oversized answers to the list that an install
  * reads: a clear error, nothing installed, no crash; then it works. */
 static void test_bad_responses(void **state)
@@ -215,6 +255,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lagging_list_keeps_the_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dropped_connections_and_slow_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_responses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_under_way_is_shown, setup, teardown),
     };
     return cmocka_run_group_tests_name("faults: cloud", tests, NULL, NULL);
 }

@@ -79,6 +79,10 @@ static void test_commit_progress(void **state)
     for (int i = 0; i < 3; i++)
         assert_non_null(strstr(notices, p[i]));
     assert_int_equal(it_count(notices, "\n"), 3);
+    /* the commit's row: from its start, done and total; its point, the final status */
+    assert_string_equal(it_value(e, "SELECT format('%s %s/%s %s', status, done, total, created) "
+                                    "FROM iasql_commits ORDER BY id DESC LIMIT 1"),
+                        "ok 3/3 3");
     notices[0] = '\0';
     assert_true(it_ok(e, "DELETE FROM bucket WHERE name IN ($1, $2, $3)", 3, p));
     it_expect_commit(e, 3, "delete");
