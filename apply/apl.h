@@ -63,6 +63,10 @@ void apl_plan_free(apl_plan *p);
  * stay pending in the journal for a later commit. */
 void apl_plan_keep(apl_plan *p, const bool *keep);
 
+/* How many of the plan's items are actions (not APL_NONE: only reading
+ * cloud-owned columns). */
+size_t apl_plan_actions(const apl_plan *p);
+
 /* The plan as the graph a commit would run: {"nodes": [{node, action,
  * step, table, id, label, with_parent}], "edges": [[before, after]]}; a
  * replace is two nodes (its delete step and its create step). */

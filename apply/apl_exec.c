@@ -463,10 +463,7 @@ int apl_execute(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, const char *mes
     if (!rc && apply)
         rc = write_intents(j, p, mod_ctx_owner(ctx), &commit_id, &first_seq, err);
     if (!rc && apply) {
-        size_t actions = 0;
-        for (size_t i = 0; i < p->n; i++)
-            actions += p->items[i].action != APL_NONE;
-        apl_db_commit_started(conn, commit_id, message, actions);
+        apl_db_commit_started(conn, commit_id, message, apl_plan_actions(p));
         rc = apl_run_graph(j, conn, ctx, p, os, commit_id, err);
     }
     if (!rc)

@@ -357,3 +357,11 @@ int apl_plan_owners(PGconn *conn, apl_plan *p, cm_err *err)
     PQclear(res);
     return rc;
 }
+
+size_t apl_plan_actions(const apl_plan *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        n += p->items[i].action != APL_NONE;
+    return n;
+}

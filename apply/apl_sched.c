@@ -139,8 +139,8 @@ typedef struct sched {
     const char **svc_names;    /* the distinct services, at most one per node */
     int *svc_running;          /* per service: its actions running now */
     int nsvc;
-    size_t reported; /* actions whose end was reported (apl_set_progress) */
-    size_t done;     /* actions ended: iasql_commits.done */
+    size_t ended;   /* actions whose result is journaled */
+    size_t actions; /* actions of the plan (apl_plan_actions) */
 } sched;
 
 static int add_dep(node *n, size_t dep)
@@ -411,11 +411,8 @@ static void report_progress(sched *s, size_t i)
     else
         cm_buf_printf(&line, "failed to %s %s: %s", a ? verb[a] : "apply", cm_buf_str(&d),
                       o->error);
-    s->reported++;
-    size_t total = 0;
-    for (size_t k = 0; k < s->p->n; k++)
-        total += s->p->items[k].action != APL_NONE;
-    progress_fn(progress_arg, s->reported, total, cm_buf_str(&line), a ? verb[a] : "apply", o->ok);
+    progress_fn(progress_arg, s->ended, s->actions, cm_buf_str(&line), a ? verb[a] : "apply",
+                o->ok);
     cm_buf_free(&d);
     cm_buf_free(&line);
 }
@@ -427,10 +424,13 @@ static int write_item(sched *s, size_t i, cm_err *err)
     s->written[i] = true;
     int rc =
         apl_write_result(s->j, s->commit_id, s->p->barrier_seq, &s->p->items[i], &s->os[i], err);
-    if (!rc && progress_fn)
+    if (rc)
+        return rc;
+    s->ended++;
+    if (progress_fn)
         report_progress(s, i);
-    if (!rc && s->conn)
-        apl_db_commit_done(s->conn, s->commit_id, ++s->done);
+    if (s->conn)
+        apl_db_commit_done(s->conn, s->commit_id, s->ended);
     return rc;
 }
 
@@ -663,7 +663,8 @@ int apl_plan_graph(apl_plan *p, json_t **out, cm_err *err)
 int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os, uint64_t commit_id,
                   cm_err *err)
 {
-    sched s = {.j = j, .conn = conn, .p = p, .os = os, .commit_id = commit_id};
+    sched s = {.j = j, .conn = conn, .p = p, .os = os, .commit_id = commit_id,
+               .actions = apl_plan_actions(p)};
     int rc = build_graph(&s);
     if (rc) {
         sched_free(&s);
