@@ -177,31 +177,44 @@ static void show_progress(void *arg, const PGresult *res)
     progress_drawn = true;
 }
 
+/* One statement of the iasql functions, on a connection of its own: the
+ * schema and the role's grant checked first (check_callable); progress
+ * NOTICEs shown when progress is true. *res survives the connection. */
+static int query_iasql(const char *conninfo, const char *sql, int n, const char *const *params,
+                       bool progress, PGresult **res, cm_err *err)
+{
+    PGconn *conn;
+    int rc = cm_pg_connect(&conn, conninfo, err);
+    if (rc)
+        return rc;
+    if (progress) {
+        PQsetNoticeReceiver(conn, show_progress, NULL);
+        PQclear(PQexec(conn, "SET client_min_messages = notice"));
+    }
+    rc = check_callable(conn, err);
+    if (!rc)
+        rc = cm_pg_exec(conn, res, err, sql, n, params);
+    if (progress && progress_drawn)
+        fputc('\n', stderr);
+    PQfinish(conn);
+    return rc;
+}
+
 /* Runs one of the SQL functions from a shell and prints its rows. */
 static int call_sql(const char *cmd, const char *sql, int argc, char **argv)
 {
     if (argc < 1)
         return missing(cmd, "CONNINFO");
-    PGconn *conn;
     PGresult *res;
     cm_err err = {0};
     const char *params[1] = {argc > 1 ? argv[1] : NULL};
-    if (cm_pg_connect(&conn, argv[0], &err))
-        return fail(cmd, &err);
-    PQsetNoticeReceiver(conn, show_progress, NULL);
-    PQclear(PQexec(conn, "SET client_min_messages = notice"));
-    int rc = check_callable(conn, &err);
-    if (!rc)
-        rc = cm_pg_exec(conn, &res, &err, sql, strchr(sql, '$') ? 1 : 0, params);
-    if (progress_drawn)
-        fputc('\n', stderr);
+    int rc = query_iasql(argv[0], sql, strchr(sql, '$') ? 1 : 0, params, true, &res, &err);
     if (!rc) {
         for (int r = 0; r < PQntuples(res); r++)
             for (int c = 0; c < PQnfields(res); c++)
                 printf("%s%s", PQgetvalue(res, r, c), c + 1 < PQnfields(res) ? "\t" : "\n");
         PQclear(res);
     }
-    PQfinish(conn);
     return rc ? fail(cmd, &err) : 0;
 }
 
@@ -285,14 +298,9 @@ static int cmd_preview(int argc, char **argv)
         return call_sql("preview", "SELECT * FROM iasql_preview()", n, rest);
     if (n < 1)
         return missing("preview", "CONNINFO");
-    PGconn *conn;
     PGresult *res;
     cm_err err = {0};
-    if (cm_pg_connect(&conn, rest[0], &err))
-        return fail("preview", &err);
-    int rc = check_callable(conn, &err);
-    if (!rc)
-        rc = cm_pg_exec(conn, &res, &err, "SELECT iasql_preview_graph()", 0, NULL);
+    int rc = query_iasql(rest[0], "SELECT iasql_preview_graph()", 0, NULL, false, &res, &err);
     json_t *g = NULL;
     if (!rc) {
         g = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
@@ -300,7 +308,6 @@ static int cmd_preview(int argc, char **argv)
         if (!g)
             rc = cm_err_set(&err, CM_EBADREPLY, "the plan's graph is not JSON");
     }
-    PQfinish(conn);
     if (rc)
         return fail("preview", &err);
     if (dot) {
@@ -334,15 +341,10 @@ static int cmd_status(int argc, char **argv)
 {
     if (argc < 1)
         return missing("status", "CONNINFO");
-    PGconn *conn;
     PGresult *res;
     cm_err err = {0};
-    if (cm_pg_connect(&conn, argv[0], &err))
-        return fail("status", &err);
-    int rc = check_callable(conn, &err);
-    if (!rc)
-        rc = cm_pg_exec(conn, &res, &err, "SELECT item, state, healthy FROM iasql_status()", 0,
-                        NULL);
+    int rc = query_iasql(argv[0], "SELECT item, state, healthy FROM iasql_status()", 0, NULL, false,
+                         &res, &err);
     bool down = false;
     if (!rc) {
         for (int r = 0; r < PQntuples(res); r++) {
@@ -354,7 +356,6 @@ static int cmd_status(int argc, char **argv)
         }
         PQclear(res);
     }
-    PQfinish(conn);
     if (rc)
         return fail("status", &err);
     return down ? 1 : 0;
