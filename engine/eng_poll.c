@@ -224,6 +224,14 @@ static int hook_read(void *arg, const mod_table *t, uint64_t row_id, const json_
     return rc;
 }
 
+/* The label set {table="name"} of a table's metrics. */
+static void table_labels(char *out, size_t size, const char *table)
+{
+    char one[120];
+    eng_metric_label(one, sizeof one, "table", table);
+    snprintf(out, size, "{%s}", one);
+}
+
 /* Takes listings into the tables, then the tail journals what was written,
  * and every table written counts as overtaking a listing under way. When
  * nothing was written, the tape of each listing that was exactly the known
@@ -261,10 +269,7 @@ static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t *
     json_array_foreach(rc ? NULL : o.rows, ci, cr)
     {
         char labels[128];
-        eng_metric_label(labels + 1, sizeof labels - 2, "table",
-                         json_string_value(json_object_get(cr, "table_name")));
-        labels[0] = '{';
-        strcat(labels, "}");
+        table_labels(labels, sizeof labels, json_string_value(json_object_get(cr, "table_name")));
         eng_metric_add("iasql_poll_changes_total", labels, 1);
     }
     if (!rc && (json_array_size(o.rows) || json_array_size(o.refused)))
@@ -444,9 +449,7 @@ static int record_polls(eng *e, cm_err *err)
     for (int i = 0; i < p->njobs; i++) {
         const poll_job *jb = &p->jobs[i];
         char labels[128];
-        eng_metric_label(labels + 1, sizeof labels - 2, "table", p->tables[jb->pos]->name);
-        labels[0] = '{';
-        strcat(labels, "}");
+        table_labels(labels, sizeof labels, p->tables[jb->pos]->name);
         eng_metric_set("iasql_poll_duration_seconds", labels, (double)jb->us / 1e6);
         json_array_append_new(done, json_pack("{s:s, s:I, s:s?}", "t", p->tables[jb->pos]->name,
                                               "ms", (json_int_t)(jb->us / 1000), "e",
