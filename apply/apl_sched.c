@@ -663,7 +663,11 @@ int apl_plan_graph(apl_plan *p, json_t **out, cm_err *err)
 int apl_run_graph(jnl *j, PGconn *conn, mod_ctx *ctx, apl_plan *p, outcome *os, uint64_t commit_id,
                   cm_err *err)
 {
-    sched s = {.j = j, .conn = conn, .p = p, .os = os, .commit_id = commit_id,
+    sched s = {.j = j,
+               .conn = conn,
+               .p = p,
+               .os = os,
+               .commit_id = commit_id,
                .actions = apl_plan_actions(p)};
     int rc = build_graph(&s);
     if (rc) {
