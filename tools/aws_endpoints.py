@@ -16,7 +16,8 @@ import os
 import sys
 
 # botocore's service folders of the services iasql calls
-SERVICES = ["dynamodb", "ec2", "ecr", "iam", "kinesis", "logs", "s3", "sns", "sqs", "ssm", "sts"]
+SERVICES = ["acm", "apigatewayv2", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs", "elbv2", "iam", "kinesis", "lambda", "logs", "rds",
+            "resourcegroupstaggingapi", "route53", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts"]
 
 
 def posix(regex):
