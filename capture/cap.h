@@ -65,6 +65,10 @@ typedef struct cap_poll_hooks {
     /* This database's identity: a change to a resource tagged with another
      * (MOD_OWNER_TAG) names that database. */
     const char *self;
+    /* iasql_sync_preview(): the comparison and the writes are made as
+     * usual, so the rows reported are exactly those a sync would write,
+     * then rolled back; the journal and iasql_errors are not touched. */
+    bool preview;
 } cap_poll_hooks;
 
 typedef struct cap_poll_out {

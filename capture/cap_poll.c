@@ -399,9 +399,10 @@ static int read_image(jnl *j, int (*read)(jnl_txn *, const char *, uint64_t, jso
 static void add_result(json_t *out, const char *action, const mod_table *t, uint64_t id,
                        const char *fmt_a, const char *b)
 {
-    json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:s+}", "action", action, "table_name",
-                                         t->name, "id", (json_int_t)id, "description", fmt_a,
-                                         b ? b : ""));
+    json_array_append_new(out,
+                          json_pack("{s:s, s:s, s:o, s:s+}", "action", action, "table_name",
+                                    t->name, "id", id ? json_integer((json_int_t)id) : json_null(),
+                                    "description", fmt_a, b ? b : ""));
 }
 
 /* Names of the changed column positions ("{3,5}") into out. */
@@ -651,8 +652,10 @@ static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, cons
     return rc;
 }
 
+/* preview: the rows are rolled back, so a new one's id is not reported
+ * (the sequence moves on; its row will have another). */
 static void report_written(const mod_table *t, const json_t *written, const char *action,
-                           const json_t *why, json_t *out)
+                           const json_t *why, bool preview, json_t *out)
 {
     size_t i;
     json_t *w;
@@ -681,6 +684,8 @@ static void report_written(const mod_table *t, const json_t *written, const char
         }
         cm_buf d;
         cm_buf_init(&d, 4096);
+        if (preview && strcmp(action, "create") == 0)
+            id = 0;
         if (img)
             mod_describe_row(t, id, img, &d);
         add_result(out, action, t, id,
@@ -708,7 +713,7 @@ static int poll_one(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const 
     if (!rc)
         rc = write_rows(conn, t, cm_buf_str(&sql), updates, written, o->refused, err);
     if (!rc)
-        report_written(t, written, "update", why, o->rows);
+        report_written(t, written, "update", why, h->preview, o->rows);
     json_array_clear(written);
     cm_buf_reset(&sql);
     if (!rc)
@@ -716,7 +721,7 @@ static int poll_one(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const 
     if (!rc)
         rc = write_rows(conn, t, cm_buf_str(&sql), inserts, written, o->refused, err);
     if (!rc)
-        report_written(t, written, "create", NULL, o->rows);
+        report_written(t, written, "create", NULL, h->preview, o->rows);
     if (!rc)
         rc = write_owners(conn, t, owners, &o->owners, err);
     json_decref(owners);
@@ -728,7 +733,7 @@ static int poll_one(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const 
     return rc;
 }
 
-static int delete_gone(PGconn *conn, poll_table *pt, cap_poll_out *o, cm_err *err)
+static int delete_gone(PGconn *conn, poll_table *pt, bool preview, cap_poll_out *o, cm_err *err)
 {
     if (!json_array_size(pt->deletes))
         return 0;
@@ -739,7 +744,7 @@ static int delete_gone(PGconn *conn, poll_table *pt, cap_poll_out *o, cm_err *er
     if (!rc)
         rc = write_rows(conn, pt->t, cm_buf_str(&sql), pt->deletes, written, o->refused, err);
     if (!rc)
-        report_written(pt->t, written, "delete", NULL, o->rows);
+        report_written(pt->t, written, "delete", NULL, preview, o->rows);
     char *ids = rc ? NULL : cm_json_dump(written);
     if (ids) {
         const char *p[] = {pt->t->name, ids};
@@ -872,11 +877,14 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
                       o->owners == nowners && !json_array_size(pts[i].deletes);
     }
     for (size_t i = n; !rc && i-- > 0;)
-        rc = delete_gone(conn, &pts[i], o, err);
-    rc = cm_pg_end(conn, rc, err);
-    if (!rc)
+        rc = delete_gone(conn, &pts[i], h->preview, o, err);
+    if (h->preview) /* what a sync would write, none of it kept */
+        PQclear(PQexec(conn, "ROLLBACK"));
+    else
+        rc = cm_pg_end(conn, rc, err);
+    if (!rc && !h->preview)
         rc = record_conflicts(j, o, err);
-    if (!rc) {
+    if (!rc && !h->preview) {
         json_t *errors = json_deep_copy(o->refused);
         size_t i;
         json_t *c;

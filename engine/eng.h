@@ -178,6 +178,8 @@ int eng_poll_start(eng *e, cm_err *err);
 int eng_poll_finish(eng *e, cm_err *err);
 /* iasql_sync(): every installed table, now. */
 int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err);
+/* iasql_sync_preview(): the rows iasql_sync() would write, written nowhere. */
+int eng_op_sync_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err);
 
 /* iasql journal dump|verify DIR. */
 int eng_journal_main(int argc, char **argv);

@@ -950,6 +950,7 @@ static const eng_op ops[] = {
     {"uninstall_discard", op_uninstall_discard, 0},
     {"modules_list", op_modules_list, 0},
     {"sync", eng_op_sync, 0},
+    {"sync_preview", eng_op_sync_preview, 0},
 };
 
 const eng_op *eng_op_find(const char *name)

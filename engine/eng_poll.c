@@ -236,16 +236,17 @@ static void table_labels(char *out, size_t size, const char *table)
  * and every table written counts as overtaking a listing under way. When
  * nothing was written, the tape of each listing that was exactly the known
  * states becomes its table's memo; tapes[i] (in[i]'s) are taken over. */
-static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t **rows, cm_err *err)
+static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t **rows, bool preview,
+                   cm_err *err)
 {
     eng_poller *p = e->poller;
-    cap_poll_hooks hooks = {hook_read, hook_recent, e, e->dbid};
+    cap_poll_hooks hooks = {hook_read, hook_recent, e, e->dbid, preview};
     cap_poll_out o;
     cap_poll_out_init(&o);
     int rc = eng_tail(e, err);
     if (!rc)
         rc = cap_poll_apply(e->wk, e->j, in, n, &hooks, &o, err);
-    bool wrote = json_array_size(o.rows) > 0;
+    bool wrote = !preview && json_array_size(o.rows) > 0;
     if (!rc && wrote) {
         rc = eng_tail(e, err);
         p->epoch++;
@@ -266,13 +267,13 @@ static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t *
     }
     size_t ci;
     json_t *cr;
-    json_array_foreach(rc ? NULL : o.rows, ci, cr)
+    json_array_foreach(rc || preview ? NULL : o.rows, ci, cr)
     {
         char labels[128];
         table_labels(labels, sizeof labels, json_string_value(json_object_get(cr, "table_name")));
         eng_metric_add("iasql_poll_changes_total", labels, 1);
     }
-    if (!rc && (json_array_size(o.rows) || json_array_size(o.refused)))
+    if (!rc && !preview && (json_array_size(o.rows) || json_array_size(o.refused)))
         cm_log(CM_LOG_INFO, "sync: %zu changes from the cloud (%zu conflicts), %zu refused",
                json_array_size(o.rows), json_array_size(o.conflicts), json_array_size(o.refused));
     if (!rc && o.deferred)
@@ -299,10 +300,13 @@ static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t *
     return rc;
 }
 
-int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+/* iasql_sync() and, with preview, iasql_sync_preview(): every installed
+ * table listed at once. A preview reports the same rows and writes
+ * nothing: not the tables, the journal, the poll schedule or the metrics;
+ * the memo of a table whose listing was exactly the known states stays
+ * (it says the same in both cases). */
+static int sync_all(eng *e, bool preview, json_t **out, cm_err *err)
 {
-    (void)args;
-    (void)nargs;
     eng_poller *p = e->poller;
     const mod_table *tables[POLL_MAX_TABLES];
     int n = 0;
@@ -340,7 +344,7 @@ int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     }
     eng_free_strings(regions, nregions);
     if (!rc)
-        rc = take_in(e, in, tapes, (size_t)listed, out, err);
+        rc = take_in(e, in, tapes, (size_t)listed, out, preview, err);
     else if (out)
         *out = NULL;
     if (rc)
@@ -351,12 +355,26 @@ int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     if (!rc)
         cm_log(CM_LOG_DEBUG, "sync: %d tables compared, %d answered as before", listed, unchanged);
     /* Each table's next poll is an interval from now. */
-    for (int i = 0; !rc && p->interval_us && i < n; i++) {
+    for (int i = 0; !rc && !preview && p->interval_us && i < n; i++) {
         int pos = table_pos(p, tables[i]);
         if (pos >= 0)
             p->due[pos] = cm_mono_us() + jittered(p, 0.8, 1.2);
     }
     return rc;
+}
+
+int eng_op_sync(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    (void)args;
+    (void)nargs;
+    return sync_all(e, false, out, err);
+}
+
+int eng_op_sync_preview(eng *e, char **args, int nargs, json_t **out, cm_err *err)
+{
+    (void)args;
+    (void)nargs;
+    return sync_all(e, true, out, err);
 }
 
 /* ---- the background listing ---- */
@@ -504,7 +522,7 @@ int eng_poll_finish(eng *e, cm_err *err)
             p->due[jb->pos] = now + jittered(p, 0.8, 1.2);
         }
     }
-    int rc = n ? take_in(e, in, tapes, n, NULL, err) : 0;
+    int rc = n ? take_in(e, in, tapes, n, NULL, false, err) : 0;
     if (!rc)
         rc = record_polls(e, err);
     clear_jobs(p);

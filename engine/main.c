@@ -225,6 +225,8 @@ static int cmd_commit(int argc, char **argv)
 
 static int cmd_sync(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--preview") == 0)
+        return call_sql("sync", "SELECT * FROM iasql_sync_preview()", 1, argv);
     return call_sql("sync", "SELECT * FROM iasql_sync()", argc, argv);
 }
 

@@ -1164,6 +1164,15 @@ LANGUAGE sql AS $$
     FROM json_array_elements(iasql_rpc_call('sync', ARRAY[]::text[])) e
 $$;
 
+-- What iasql_sync() would bring in now, in the same rows, with nothing
+-- written: a refresh-only plan. A create has no id yet (NULL).
+CREATE OR REPLACE FUNCTION iasql_sync_preview()
+RETURNS TABLE (action text, table_name text, id bigint, description text)
+LANGUAGE sql AS $$
+  SELECT e->>'action', e->>'table_name', (e->>'id')::bigint, e->>'description'
+    FROM json_array_elements(iasql_rpc_call('sync_preview', ARRAY[]::text[])) e
+$$;
+
 CREATE OR REPLACE FUNCTION iasql_install(VARIADIC modules text[])
 RETURNS TABLE (module_name text, created_table_name text, record_count integer)
 LANGUAGE sql AS $$

@@ -169,7 +169,8 @@ bool mod_column_has(const mod_table *t, const char *name, unsigned flag);
  * owns (all but MOD_COL_CLOUD_OWNED). */
 bool mod_same_user_columns(const mod_table *t, const json_t *a, const json_t *b);
 
-/* Describes a row for messages: "bucket 12 (name=logs, region=us-east-1)". */
+/* Describes a row for messages: "bucket 12 (name=logs, region=us-east-1)";
+ * row_id 0, a row not made yet: "bucket (name=logs, region=us-east-1)". */
 int mod_describe_row(const mod_table *t, uint64_t row_id, const json_t *image, cm_buf *b);
 
 #endif

@@ -95,7 +95,8 @@ bool mod_column_has(const mod_table *t, const char *name, unsigned flag)
 
 int mod_describe_row(const mod_table *t, uint64_t row_id, const json_t *image, cm_buf *b)
 {
-    int rc = cm_buf_printf(b, "%s %llu", t->name, (unsigned long long)row_id);
+    int rc = row_id ? cm_buf_printf(b, "%s %llu", t->name, (unsigned long long)row_id)
+                    : cm_buf_puts(b, t->name);
     const char *sep = " (";
     for (const mod_column *c = t->columns; !rc && c->name; c++) {
         if (!(c->flags & MOD_COL_CLOUD_ID))

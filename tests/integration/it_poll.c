@@ -5,7 +5,8 @@
  * after one poll interval, with origin 'cloud'; a quiet sync writes nothing
  * (no row, no audit entry, no journal record); a row with a pending user
  * change is never overwritten: the conflict is reported and the next commit
- * or rollback settles it; a resource the engine just made is not taken as
+ * or rollback settles it; iasql_sync_preview() reports a sync's rows and
+ * writes nothing; a resource the engine just made is not taken as
  * deleted within the grace period. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -167,6 +168,100 @@ static void test_buckets(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     free((void *)gone_id);
     free((void *)changed_id);
+}
+
+/* The description of the row of action for table/id in r ("" when none;
+ * id NULL: any id). */
+static const char *row_text(PGresult *r, const char *action, const char *id, const char *needle)
+{
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, 0), action) == 0 &&
+            (!id || strcmp(PQgetvalue(r, i, 2), id) == 0) &&
+            (!needle || strstr(PQgetvalue(r, i, 1), needle)))
+            return PQgetvalue(r, i, 1);
+    return "";
+}
+
+/* iasql_sync_preview() reports what a sync would bring in, in the same
+ * rows, and writes nothing: not the table, the audit log, the journal or
+ * iasql_errors; asked twice it says the same; the sync then writes just
+ * that, and a preview after it finds nothing. */
+static void test_sync_preview(void **state)
+{
+    it_env *e = *state;
+    char gone[64], changed[64], made[64];
+    snprintf(gone, sizeof gone, "pv-gone-%s", sfx);
+    snprintf(changed, sizeof changed, "pv-changed-%s", sfx);
+    snprintf(made, sizeof made, "pv-made-%s", sfx);
+    PQclear(sync_now(e)); /* whatever the earlier tests left */
+    assert_true(it_okf(e, "INSERT INTO bucket (name) VALUES ('%s'), ('%s')", gone, changed));
+    it_expect_commit(e, 2, "create");
+    char *gone_id = strdup(it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", gone));
+    char *changed_id = strdup(it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", changed));
+    assert_int_equal(s3("PUT", made, NULL, NULL), 200);
+    assert_int_equal(s3("DELETE", gone, NULL, NULL), 204);
+    assert_int_equal(
+        s3("PUT", changed, "?versioning",
+           "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+           "<Status>Enabled</Status></VersioningConfiguration>"),
+        200);
+    const char *snapshot_sql =
+        "SELECT string_agg(id || ':' || name || ':' || coalesce(versioning, '-'), ',' ORDER BY id) "
+        "FROM bucket";
+    char *rows = strdup(it_value(e, snapshot_sql));
+    char *audit = strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    char *errors = strdup(it_value(e, "SELECT count(*) FROM iasql_errors"));
+    /* the engine journals the commit's last writes when it next tails */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    long records = journal_records(e);
+    PGresult *pv[2];
+    for (int k = 0; k < 2; k++) {
+        pv[k] =
+            it_sql(e, "SELECT action, description, id::text, table_name FROM iasql_sync_preview()",
+                   0, NULL);
+        assert_non_null(pv[k]);
+        assert_int_equal(PQntuples(pv[k]), 3);
+        assert_non_null(strstr(row_text(pv[k], "delete", gone_id, NULL), gone));
+        assert_non_null(strstr(row_text(pv[k], "update", changed_id, NULL), "versioning"));
+        assert_non_null(strstr(row_text(pv[k], "create", NULL, made), "made outside"));
+        /* a row not made yet has no id */
+        for (int i = 0; i < PQntuples(pv[k]); i++)
+            assert_true(PQgetisnull(pv[k], i, 2) ==
+                        (strcmp(PQgetvalue(pv[k], i, 0), "create") == 0));
+        /* nothing written anywhere */
+        assert_string_equal(it_value(e, snapshot_sql), rows);
+        assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+        assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_errors"), errors);
+        assert_int_equal(journal_records(e), records);
+        assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    }
+    assert_string_equal(row_text(pv[0], "update", changed_id, NULL),
+                        row_text(pv[1], "update", changed_id, NULL));
+    PGresult *r = sync_now(e);
+    assert_int_equal(PQntuples(r), 3);
+    assert_string_equal(row_text(r, "delete", gone_id, NULL),
+                        row_text(pv[0], "delete", gone_id, NULL));
+    assert_string_equal(row_text(r, "update", changed_id, NULL),
+                        row_text(pv[0], "update", changed_id, NULL));
+    char made_row[160];
+    snprintf(made_row, sizeof made_row, "made outside this database: bucket %s (name=%s,",
+             it_valf(e, "SELECT id FROM bucket WHERE name = '%s'", made), made);
+    assert_non_null(strstr(row_text(r, "create", NULL, made), made_row));
+    snprintf(made_row, sizeof made_row, "made outside this database: bucket (name=%s,", made);
+    assert_non_null(strstr(row_text(pv[0], "create", NULL, made), made_row));
+    PQclear(r);
+    PQclear(pv[0]);
+    PQclear(pv[1]);
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", gone), "0");
+    assert_string_equal(it_valf(e, "SELECT versioning FROM bucket WHERE name = '%s'", changed),
+                        "Enabled");
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", made), "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
+    free(gone_id);
+    free(changed_id);
+    free(rows);
+    free(audit);
+    free(errors);
 }
 
 /* A sync that finds nothing new writes nothing anywhere. */
@@ -793,6 +888,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_sync_preview),
         cmocka_unit_test(test_quiet_sync_writes_nothing),
         cmocka_unit_test(test_memo),
         cmocka_unit_test(test_queues),
