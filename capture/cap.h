@@ -95,6 +95,11 @@ void cap_poll_out_free(cap_poll_out *o);
 int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_poll_hooks *h,
                    cap_poll_out *o, cm_err *err);
 
+/* The resources of t the journal knows (a known state), as mod_deep.known
+ * wants them: an object "region/handle" -> row id (region "" for a table
+ * without one). */
+int cap_known_handles(jnl *j, const mod_table *t, json_t **out, cm_err *err);
+
 /* Appends {table_name, id, message} entries to iasql_errors. */
 int cap_poll_errors(PGconn *conn, const json_t *errors, cm_err *err);
 

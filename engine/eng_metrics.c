@@ -47,6 +47,7 @@ static const struct {
     {"iasql_cloud_retries_total", "counter", "requests sent again after throttling or a failure"},
     {"iasql_cloud_throttles_total", "counter", "answers that asked the engine to slow down"},
     {"iasql_poll_duration_seconds", "gauge", "how long the last poll of a table took"},
+    {"iasql_poll_requests_total", "counter", "requests the poller sent, by table"},
     {"iasql_poll_changes_total", "counter", "changes the poller brought in from the cloud"},
     {"iasql_tail_lag_seconds", "gauge", "seconds since the tail last read the audit log"},
     {"iasql_pending_changes", "gauge", "rows with changes not yet committed"},

@@ -26,10 +26,12 @@ typedef struct poll_job {
     uint64_t gen;   /* the table's generation when its listing began */
     uint64_t epoch; /* the poller's epoch then */
     mod_tape *tape; /* in: the table's memo, if any; out: the listing's tape */
+    mod_deep deep;  /* the rotation of its deep reads (known: owned) */
     json_t *rows;   /* NULL after success: the answers were the memo's */
     int rc;
     cm_err err;
-    int64_t us; /* how long the listing took */
+    int64_t us;        /* how long the listing took */
+    uint64_t requests; /* and the requests it sent */
 } poll_job;
 
 struct eng_poller {
@@ -37,6 +39,11 @@ struct eng_poller {
     /* How long the engine's own change keeps a row from being taken as
      * deleted because a list does not show it (lists lag behind writes). */
     int64_t grace_us;
+    /* A table with deep columns reads them for 1/nslots of its resources
+     * each poll, nslots = deep interval / poll interval; round counts its
+     * polls. */
+    unsigned nslots;
+    unsigned round[POLL_MAX_TABLES];
     const mod_table *tables[POLL_MAX_TABLES]; /* the registry's, by position */
     int ntables;
     int64_t due[POLL_MAX_TABLES];
@@ -75,13 +82,16 @@ static int64_t jittered(eng_poller *p, double lo, double hi)
     return (int64_t)((double)p->interval_us * r);
 }
 
-int eng_poll_new(eng *e, int interval_s, int grace_s, cm_err *err)
+int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, cm_err *err)
 {
     eng_poller *p = calloc(1, sizeof *p);
     if (!p)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
     p->interval_us = (int64_t)interval_s * 1000000;
     p->grace_us = (int64_t)grace_s * 1000000;
+    p->nslots = interval_s > 0 && deep_s > interval_s
+                    ? (unsigned)((deep_s + interval_s - 1) / interval_s)
+                    : 1;
     p->ntables = mod_all_tables(p->tables, NULL, POLL_MAX_TABLES);
     p->recent = json_object();
     p->rand_state = (unsigned int)cm_mono_us();
@@ -139,6 +149,7 @@ static void clear_jobs(eng_poller *p)
     for (int i = 0; i < p->njobs; i++) {
         json_decref(p->jobs[i].rows);
         mod_tape_free(p->jobs[i].tape);
+        json_decref((json_t *)p->jobs[i].deep.known);
     }
     p->njobs = 0;
     eng_free_strings(p->regions, p->nregions);
@@ -386,9 +397,13 @@ static void *list_main(void *arg)
         const mod_table *t = p->tables[p->jobs[i].pos];
         cm_err_clear(&p->jobs[i].err);
         int64_t t0 = cm_mono_us();
+        uint64_t r0 = mod_ctx_requests(p->ctx);
+        mod_ctx_set_deep(p->ctx, &p->jobs[i].deep);
         p->jobs[i].rc = mod_list_taped(p->ctx, t, (const char *const *)p->regions, p->nregions,
                                        &p->jobs[i].tape, &p->jobs[i].rows, &p->jobs[i].err);
+        mod_ctx_set_deep(p->ctx, NULL);
         p->jobs[i].us = cm_mono_us() - t0;
+        p->jobs[i].requests = mod_ctx_requests(p->ctx) - r0;
     }
     unsigned char b = 1;
     if (write(p->pipe[1], &b, 1) < 0) { /* the loop looks at running anyway */
@@ -436,9 +451,33 @@ int eng_poll_start(eng *e, cm_err *err)
         if (pos < 0)
             continue;
         installed[pos] = true;
-        if (p->due[pos] <= now)
-            p->jobs[p->njobs++] = (poll_job){
-                .pos = pos, .gen = p->gen[pos], .epoch = p->epoch, .tape = memo_take(p, pos)};
+        if (p->due[pos] > now)
+            continue;
+        poll_job *jb = &p->jobs[p->njobs++];
+        *jb = (poll_job){.pos = pos, .gen = p->gen[pos], .epoch = p->epoch};
+        if (tables[i]->deep && p->nslots > 1) {
+            /* The rotation reads other resources each time: the memo's
+             * requests would be the last slot's, so it is not kept. */
+            mod_tape_free(memo_take(p, pos));
+            json_t *known = NULL, *id;
+            const char *key;
+            void *tmp;
+            rc = cap_known_handles(e->j, tables[i], &known, err);
+            if (rc)
+                break;
+            json_object_foreach_safe(known, tmp, key, id)
+            {
+                if (hook_recent(e, tables[i], (uint64_t)json_integer_value(id)))
+                    json_object_del(known, key);
+            }
+            jb->deep = (mod_deep){p->round[pos]++ % p->nslots, p->nslots, known};
+        } else {
+            jb->tape = memo_take(p, pos);
+        }
+    }
+    if (rc) {
+        clear_jobs(p);
+        return rc;
     }
     /* A table not installed is looked at again an interval later. */
     for (int i = 0; i < p->ntables; i++)
@@ -469,6 +508,10 @@ static int record_polls(eng *e, cm_err *err)
         char labels[128];
         table_labels(labels, sizeof labels, p->tables[jb->pos]->name);
         eng_metric_set("iasql_poll_duration_seconds", labels, (double)jb->us / 1e6);
+        eng_metric_add("iasql_poll_requests_total", labels, (double)jb->requests);
+        cm_log(CM_LOG_DEBUG, "poll of %s: %llu requests, %lld ms (deep reads: slot %u of %u)",
+               p->tables[jb->pos]->name, (unsigned long long)jb->requests,
+               (long long)(jb->us / 1000), jb->deep.slot, jb->deep.nslots);
         json_array_append_new(done, json_pack("{s:s, s:I, s:s?}", "t", p->tables[jb->pos]->name,
                                               "ms", (json_int_t)(jb->us / 1000), "e",
                                               jb->rc ? jb->err.msg : NULL));

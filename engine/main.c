@@ -47,7 +47,8 @@ static int cmd_run(int argc, char **argv)
                        .tail_ms = 1000,
                        .auto_apply_s = 120,
                        .poll_s = 60,
-                       .poll_grace_s = 60};
+                       .poll_grace_s = 60,
+                       .poll_deep_s = 3600};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
             opt.journal_dir = argv[++i];
@@ -79,6 +80,19 @@ static int cmd_run(int argc, char **argv)
                 return 2;
             }
             opt.poll_grace_s = (int)n;
+        } else if (strcmp(argv[i], "--poll-deep") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 1 || n > 7 * 86400) {
+                fprintf(stderr,
+                        "iasql run: --poll-deep takes 1 to 604800 seconds, not %s\n"
+                        "hint: a table's settings that cost a read per resource are read for "
+                        "every resource within this long; the default is 3600.\n",
+                        v);
+                return 2;
+            }
+            opt.poll_deep_s = (int)n;
         } else if (strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             char *end;

@@ -44,6 +44,31 @@ const char *mod_ctx_owner(const mod_ctx *ctx);
  * Throttling cools a service down for every context of the process. */
 void mod_ctx_set_background(mod_ctx *ctx, bool background);
 void mod_foreground(bool on);
+/* The rotation of deep reads (docs/poll.md). A table whose list can leave
+ * out the columns that cost a read per resource names them in
+ * mod_table.deep, and asks mod_deep_wanted() for each resource it lists.
+ * When the answer is no, its row leaves those columns out and carries
+ * MOD_PARTIAL_KEY (not a column): the poller keeps their known values. */
+#define MOD_PARTIAL_KEY "_partial"
+typedef struct mod_deep {
+    /* A resource whose handle hashes to slot (of nslots) is read in full;
+     * nslots 0 or 1: every one is. */
+    unsigned slot, nslots;
+    /* "region/handle" -> anything, for each resource the database knows
+     * (a known state) and the engine did not change just now (what lists
+     * show of a recent change may lag); any other is read in full. NULL:
+     * none known. */
+    const json_t *known;
+} mod_deep;
+/* The rotation for the next listings through ctx (borrowed; NULL: every
+ * resource in full, as iasql_sync() and an install read). */
+void mod_ctx_set_deep(mod_ctx *ctx, const mod_deep *deep);
+/* Whether the resource of handle (its first cloud-id column's value) in
+ * region ("" for a global table) is to be read in full now. */
+bool mod_deep_wanted(const mod_ctx *ctx, const char *region, const char *handle);
+/* The slot of a handle among nslots (FNV-1a): where the rotation reads it. */
+unsigned mod_deep_slot(const char *region, const char *handle, unsigned nslots);
+
 /* A listing's tape: the requests it made and a digest of each answer. */
 typedef struct aws_tape mod_tape;
 void mod_tape_free(mod_tape *tape);
@@ -127,6 +152,11 @@ typedef struct mod_table {
      * Such a row, and an implicit one, is taken in from the cloud as part
      * of its parent, never reported as made outside this database. */
     bool (*with_parent)(const json_t *row);
+    /* Optional, ends with NULL: the columns its list leaves out of a
+     * partial row (mod_deep_wanted said no), because only a read per
+     * resource returns them. They follow the poller's slower rotation
+     * (iasql run --poll-deep); the rest follow every poll. */
+    const char *const *deep;
 } mod_table;
 
 /* Lists table t (see mod_table_ops.list) through a tape. *tape, if not

@@ -10,10 +10,11 @@
 struct mod_ctx {
     aws_client *aws;
     char *default_region;
-    char account[32];  /* the account id, once asked (STS GetCallerIdentity) */
-    const char *token; /* the current action's idempotency token */
-    char owner[64];    /* the database's identity (mod_ctx_set_owner), "" when not set */
-    mod_ctx **workers; /* mod_ctx_worker */
+    char account[32];     /* the account id, once asked (STS GetCallerIdentity) */
+    const char *token;    /* the current action's idempotency token */
+    char owner[64];       /* the database's identity (mod_ctx_set_owner), "" when not set */
+    const mod_deep *deep; /* mod_ctx_set_deep; NULL: read everything */
+    mod_ctx **workers;    /* mod_ctx_worker */
     int nworkers;
 };
 
@@ -93,6 +94,18 @@ typedef struct mod_owner_want {
     size_t size;
 } mod_owner_want;
 int mod_owner_item(mod_ctx *ctx, const char *region, const json_t *tag, void *want, cm_err *err);
+
+/* The tags of every resource of resource_type ("s3", "sqs", ...: the
+ * Resource Groups Tagging API's filter) in region that has or had tags:
+ * *out is an object ARN -> {key: value} ("aws:" keys left out, the
+ * owner tag kept for mod_take_owner). A resource it does not name has no
+ * tags. One request per 100 resources. */
+int mod_tagged(mod_ctx *ctx, const char *region, const char *resource_type, json_t **out,
+               cm_err *err);
+/* Whether the poller's rotation is on and knows the resource of handle in
+ * region (then a partial row of it is kept up to date from its known
+ * state; see mod_deep_wanted). */
+bool mod_deep_known(const mod_ctx *ctx, const char *region, const char *handle);
 
 /* A table's list over the regions asked: region_fn appends the rows of one
  * region to rows. *out is every region's rows, or nothing on an error. */

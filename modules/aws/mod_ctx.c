@@ -52,6 +52,36 @@ const char *mod_ctx_token(const mod_ctx *ctx)
     return ctx->token;
 }
 
+void mod_ctx_set_deep(mod_ctx *ctx, const mod_deep *deep)
+{
+    ctx->deep = deep;
+}
+
+unsigned mod_deep_slot(const char *region, const char *handle, unsigned nslots)
+{
+    uint32_t h = 2166136261u;
+    for (const char *s = region; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    h = (h ^ '/') * 16777619u;
+    for (const char *s = handle; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return nslots > 1 ? h % nslots : 0;
+}
+
+bool mod_deep_wanted(const mod_ctx *ctx, const char *region, const char *handle)
+{
+    const mod_deep *d = ctx->deep;
+    if (!d || d->nslots <= 1 || !handle)
+        return true;
+    if (!region)
+        region = "";
+    char key[1024];
+    snprintf(key, sizeof key, "%s/%s", region, handle);
+    if (!d->known || !json_object_get(d->known, key))
+        return true;
+    return mod_deep_slot(region, handle, d->nslots) == d->slot;
+}
+
 int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err)
 {
     if (i >= ctx->nworkers) {

@@ -276,6 +276,35 @@ static bool region_wanted(const char *region, const char *const *regions, size_t
     return false;
 }
 
+/* The tags of a region's buckets from the tagging API, by name (a bucket's
+ * ARN is arn:<partition>:s3:::<name>); NULL when that API is not served
+ * (an S3-compatible server): then each bucket's tags are read. */
+static json_t *region_tags(mod_ctx *ctx, const char *region)
+{
+    json_t *by_arn = NULL;
+    cm_err terr = {0};
+    if (mod_tagged(ctx, region, "s3", &by_arn, &terr)) {
+        cm_log(CM_LOG_DEBUG, "bucket tags in %s through the tagging API: %s", region, terr.msg);
+        return NULL;
+    }
+    json_t *by_name = json_object();
+    const char *arn;
+    json_t *tags;
+    json_object_foreach(by_arn, arn, tags)
+    {
+        const char *name = strstr(arn, ":::");
+        if (name)
+            json_object_set(by_name, name + 3, tags);
+    }
+    json_decref(by_arn);
+    return by_name;
+}
+
+/* Under the poller's rotation (mod_deep), a bucket the database knows costs
+ * nothing of its own: its region is the one it is known in (a bucket never
+ * moves), its tags come from the tagging API (a request per 100 buckets),
+ * and its policy, versioning and public access block are read only in its
+ * turn. Otherwise, and for a new bucket, five reads. */
 static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
                    cm_err *err)
 {
@@ -283,14 +312,18 @@ static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, js
     int rc = list_buckets(ctx, &all, err);
     if (rc)
         return rc;
-    json_t *rows = json_array();
+    json_t *rows = json_array(), *tagged = json_object(); /* region -> by name, or null */
     const char *name;
     json_t *date;
     json_object_foreach(all, name, date)
     {
-        char region[64];
-        json_t *tags = NULL;
-        rc = bucket_region(ctx, name, region, sizeof region, err);
+        char region[64] = "";
+        for (size_t i = 0; i < nregions && !region[0]; i++)
+            if (mod_deep_known(ctx, regions[i], name))
+                snprintf(region, sizeof region, "%s", regions[i]);
+        bool known = region[0] != '\0';
+        if (!known)
+            rc = bucket_region(ctx, name, region, sizeof region, err);
         if (rc == CM_ECLOUD) { /* deleted between the list and this read */
             cm_err_clear(err);
             rc = 0;
@@ -300,12 +333,26 @@ static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, js
             break;
         if (!region_wanted(region, regions, nregions))
             continue;
-        rc = bucket_tags(ctx, name, region, &tags, err);
+        json_t *tags = NULL;
+        if (known && !json_object_get(tagged, region)) {
+            json_t *t = region_tags(ctx, region);
+            json_object_set_new(tagged, region, t ? t : json_null());
+        }
+        const json_t *by_name = known ? json_object_get(tagged, region) : NULL;
+        if (json_is_object(by_name)) {
+            const json_t *t = json_object_get(by_name, name);
+            tags = t ? json_deep_copy(t) : json_object();
+        } else {
+            rc = bucket_tags(ctx, name, region, &tags, err);
+        }
         if (rc)
             break;
         json_t *row = mod_take_owner(json_pack("{s:s, s:s, s:o, s:O}", "name", name, "region",
                                                region, "tags", tags, "created_at", date));
-        rc = read_settings(ctx, name, region, row, err);
+        if (mod_deep_wanted(ctx, region, name))
+            rc = read_settings(ctx, name, region, row, err);
+        else
+            json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
         if (rc) {
             json_decref(row);
             break;
@@ -313,6 +360,7 @@ static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, js
         json_array_append_new(rows, row);
     }
     json_decref(all);
+    json_decref(tagged);
     if (rc) {
         json_decref(rows);
         return rc;
@@ -523,7 +571,9 @@ static const mod_column bucket_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table bucket_table = {"bucket", bucket_columns, &bucket_ops};
+/* What only a read per bucket returns: it follows the rotation. */
+static const char *const bucket_deep[] = {"policy", "versioning", "public_access_block", NULL};
+static const mod_table bucket_table = {"bucket", bucket_columns, &bucket_ops, .deep = bucket_deep};
 static const mod_table *const s3_tables[] = {&bucket_table, NULL};
 static const char *const s3_deps[] = {"aws_account", NULL};
 

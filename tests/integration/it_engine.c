@@ -30,7 +30,7 @@ int it_start_engine(it_env *e)
         dup2(fd, 2);
         dup2(fd, 1);
         setenv("AWS_ENDPOINT_URL", e->emulator, 1);
-        const char *argv[20];
+        const char *argv[32];
         int n = 0;
         argv[n++] = "iasql";
         argv[n++] = "run";
@@ -48,6 +48,10 @@ int it_start_engine(it_env *e)
                               "--verbose",    NULL};
         for (int i = 0; rest[i]; i++)
             argv[n++] = rest[i];
+        if (e->poll_deep) {
+            argv[n++] = "--poll-deep";
+            argv[n++] = e->poll_deep;
+        }
         if (e->log_format) {
             argv[n++] = "--log-format";
             argv[n++] = e->log_format;

@@ -862,6 +862,105 @@ static void test_periodic_poll(void **state)
     it_restart_engine(e, "off", "0");
 }
 
+/* The requests of the polls of table the engine's log shows after its
+ * first skip ones, at most n into out; returns how many polls it shows in
+ * all. */
+static int poll_requests(it_env *e, const char *table, int skip, long *out, int n)
+{
+    FILE *f = fopen(e->log_path, "r");
+    assert_non_null(f);
+    char line[4096], want[128];
+    snprintf(want, sizeof want, "poll of %s: ", table);
+    int seen = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, want);
+        long r;
+        if (at && sscanf(at + strlen(want), "%ld requests", &r) == 1) {
+            if (seen >= skip && seen - skip < n)
+                out[seen - skip] = r;
+            seen++;
+        }
+    }
+    fclose(f);
+    return seen;
+}
+
+/* The poller's rotation (--poll-deep): a quiet poll of known buckets costs
+ * a listing, a tagging page and the settings of a quarter of them (4 polls
+ * a rotation), not five reads a bucket; a tag changed outside is seen at
+ * the next poll, a setting within the rotation, and a bucket new in the
+ * cloud is read in full at once. */
+static void test_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 40 };
+    PQclear(sync_now(e));
+    assert_true(it_okf(e,
+                       "INSERT INTO bucket (name) SELECT 'rt-' || g || '-%s' "
+                       "FROM generate_series(1, %d) g",
+                       sfx, N));
+    it_expect_commit(e, N, "create");
+    int total = atoi(it_value(e, "SELECT count(*) FROM bucket"));
+    long req[4];
+    int before = poll_requests(e, "bucket", 0, req, 0);
+    e->poll_deep = "4";
+    it_restart_engine(e, "1", "0");
+    /* a full rotation of quiet polls, after the first (which reads in full
+     * what the engine changed just before) */
+    double deadline = it_now_s() + 60;
+    while (poll_requests(e, "bucket", before + 1, req, 4) < before + 5 && it_now_s() < deadline)
+        it_sleep_ms(250);
+    assert_true(poll_requests(e, "bucket", before + 1, req, 4) >= before + 5);
+    long sum = 0;
+    for (int i = 0; i < 4; i++) {
+        /* a listing, a tagging page, three reads for about a quarter */
+        assert_true(req[i] <= 2 + 3 * (total / 4) * 2);
+        sum += req[i];
+    }
+    /* one rotation reads every bucket's settings once: 3 reads each */
+    assert_true(sum <= 4 * 2 + 3 * total + 8);
+    assert_true(sum < 5L * total); /* what every poll cost before */
+    char name[64], made[64];
+    snprintf(name, sizeof name, "rt-1-%s", sfx);
+    snprintf(made, sizeof made, "rt-made-%s", sfx);
+    /* tags: the next poll */
+    long st = s3("PUT", name, "?tagging",
+                 "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>"
+                 "<Tag><Key>team</Key><Value>web</Value></Tag></TagSet></Tagging>");
+    assert_true(st == 200 || st == 204);
+    double t0 = it_now_s();
+    assert_true(eventually(
+        e, "web", "SELECT coalesce(tags->>'team', '') FROM bucket WHERE name = '%s'", name));
+    double tags_s = it_now_s() - t0;
+    /* a setting: within the rotation (4 polls of 1 s, jittered) */
+    assert_int_equal(
+        s3("PUT", name, "?versioning",
+           "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+           "<Status>Enabled</Status></VersioningConfiguration>"),
+        200);
+    t0 = it_now_s();
+    assert_true(eventually(e, "Enabled", "SELECT versioning FROM bucket WHERE name = '%s'", name));
+    double deep_s = it_now_s() - t0;
+    /* new in the cloud: in full at once */
+    assert_int_equal(s3("PUT", made, NULL, NULL), 200);
+    assert_int_equal(
+        s3("PUT", made, "?versioning",
+           "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+           "<Status>Suspended</Status></VersioningConfiguration>"),
+        200);
+    assert_true(eventually(e, "1", "SELECT count(*) FROM bucket WHERE name = '%s'", made));
+    assert_string_equal(it_valf(e, "SELECT versioning FROM bucket WHERE name = '%s'", made),
+                        "Suspended");
+    print_message("rotation: %d buckets, quiet polls %ld %ld %ld %ld requests; a tag seen in "
+                  "%.1f s, a setting in %.1f s\n",
+                  total, req[0], req[1], req[2], req[3], tags_s, deep_s);
+    assert_true(
+        it_okf(e, "DELETE FROM bucket WHERE name LIKE 'rt-%%-%s' OR name = '%s'", sfx, made));
+    it_restart_engine(e, "off", "0");
+    e->poll_deep = NULL;
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 /* A resource the engine made a moment ago is not taken as deleted because a
  * list does not show it: within the grace period it stays. */
 static void test_grace_period(void **state)
@@ -898,6 +997,7 @@ int main(void)
         cmocka_unit_test(test_two_databases),
         cmocka_unit_test(test_owner_everywhere),
         cmocka_unit_test(test_periodic_poll),
+        cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_grace_period),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

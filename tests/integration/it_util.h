@@ -28,6 +28,7 @@ typedef struct it_env {
     const char *auto_apply; /* --auto-apply of the engine; NULL: off */
     const char *poll;       /* --poll of the engine; NULL: off */
     const char *poll_grace; /* --poll-grace; NULL: the engine's default */
+    const char *poll_deep;  /* --poll-deep; NULL: the engine's default */
     bool journal_adopt;     /* --journal-adopt */
     bool journal_default;   /* no --journal: the database's own folder */
     const char *log_format; /* --log-format; NULL: the engine's default (text) */
