@@ -102,20 +102,81 @@ static int queue_row(mod_ctx *ctx, const char *region, const char *url, json_t *
 
 static const mod_json_pager queues = {"ListQueues", "NextToken", "NextToken", "QueueUrls"};
 
-static int collect(mod_ctx *ctx, const char *region, const json_t *url, void *rows, cm_err *err)
+/* A region's listing: its rows, and under the poller's rotation the tags
+ * of its queues by name from the tagging API (asked once, at the first
+ * known queue; null when that API is not served). */
+typedef struct region_rows {
+    json_t *rows;
+    json_t *tagged;
+    bool asked;
+} region_rows;
+
+static json_t *tags_by_name(mod_ctx *ctx, const char *region)
 {
+    json_t *by_arn = NULL;
+    cm_err terr = {0};
+    if (mod_tagged(ctx, region, "sqs", &by_arn, &terr)) {
+        cm_log(CM_LOG_DEBUG, "queue tags in %s through the tagging API: %s", region, terr.msg);
+        return NULL;
+    }
+    json_t *by_name = json_object();
+    const char *arn;
+    json_t *tags;
+    json_object_foreach(by_arn, arn, tags)
+    {
+        const char *colon = strrchr(arn, ':');
+        if (colon)
+            json_object_set(by_name, colon + 1, tags);
+    }
+    json_decref(by_arn);
+    return by_name;
+}
+
+/* A known queue in the rotation's off turn: what ListQueues and the
+ * tagging API say (its name, URL and FIFO flag, which its name carries,
+ * and tags); its attributes keep their known values. */
+static json_t *partial_row(const char *region, const char *url, const char *name,
+                           const json_t *tags)
+{
+    size_t n = strlen(name);
+    json_t *row = json_pack("{s:s, s:s, s:s, s:b, s:O, s:b}", "name", name, "region", region, "url",
+                            url, "fifo_queue", n > 5 && strcmp(name + n - 5, ".fifo") == 0, "tags",
+                            tags, MOD_PARTIAL_KEY, 1);
+    return mod_take_owner(row);
+}
+
+static int collect(mod_ctx *ctx, const char *region, const json_t *url, void *arg, cm_err *err)
+{
+    region_rows *rr = arg;
     if (!json_is_string(url))
         return 0;
+    const char *u = json_string_value(url), *slash = strrchr(u, '/');
+    const char *name = slash ? slash + 1 : u;
+    if (mod_deep_known(ctx, region, name) && !mod_deep_wanted(ctx, region, name)) {
+        if (!rr->asked) {
+            rr->tagged = tags_by_name(ctx, region);
+            rr->asked = true;
+        }
+        if (rr->tagged) {
+            const json_t *t = json_object_get(rr->tagged, name);
+            json_t *empty = json_object();
+            json_array_append_new(rr->rows, partial_row(region, u, name, t ? t : empty));
+            json_decref(empty);
+            return 0;
+        }
+    }
     json_t *row = NULL;
-    int rc = queue_row(ctx, region, json_string_value(url), &row, err);
-    return mod_keep_found(rows, rc, row, err);
+    int rc = queue_row(ctx, region, u, &row, err);
+    return mod_keep_found(rr->rows, rc, row, err);
 }
 
 static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
     json_t *body = json_pack("{s:i}", "MaxResults", 1000);
-    int rc = mod_json_each(ctx, &sqs_api, &queues, region, body, collect, rows, "(all)", err);
+    region_rows rr = {rows, NULL, false};
+    int rc = mod_json_each(ctx, &sqs_api, &queues, region, body, collect, &rr, "(all)", err);
     json_decref(body);
+    json_decref(rr.tagged);
     return rc;
 }
 
@@ -299,7 +360,15 @@ static const mod_column queue_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table queue_table = {"queue", queue_columns, &queue_ops};
+/* What only GetQueueAttributes returns: it follows the rotation. */
+static const char *const queue_deep[] = {"visibility_timeout",
+                                         "delay_seconds",
+                                         "receive_message_wait_time_seconds",
+                                         "message_retention_period",
+                                         "maximum_message_size",
+                                         "arn",
+                                         NULL};
+static const mod_table queue_table = {"queue", queue_columns, &queue_ops, .deep = queue_deep};
 static const mod_table *const sqs_tables[] = {&queue_table, NULL};
 static const char *const sqs_deps[] = {"aws_account", NULL};
 

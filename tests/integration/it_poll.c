@@ -900,26 +900,41 @@ static void test_rotation(void **state)
                        "FROM generate_series(1, %d) g",
                        sfx, N));
     it_expect_commit(e, N, "create");
+    assert_true(it_okf(e,
+                       "INSERT INTO queue (name) SELECT 'rt-' || g || '-%s' "
+                       "FROM generate_series(1, %d) g",
+                       sfx, N));
+    it_expect_commit(e, N, "create");
     int total = atoi(it_value(e, "SELECT count(*) FROM bucket"));
-    long req[4];
+    int queues = atoi(it_value(e, "SELECT count(*) FROM queue"));
+    long req[4], qreq[4];
     int before = poll_requests(e, "bucket", 0, req, 0);
+    int qbefore = poll_requests(e, "queue", 0, qreq, 0);
     e->poll_deep = "4";
     it_restart_engine(e, "1", "0");
     /* a full rotation of quiet polls, after the first (which reads in full
      * what the engine changed just before) */
     double deadline = it_now_s() + 60;
-    while (poll_requests(e, "bucket", before + 1, req, 4) < before + 5 && it_now_s() < deadline)
+    while ((poll_requests(e, "bucket", before + 1, req, 4) < before + 5 ||
+            poll_requests(e, "queue", qbefore + 1, qreq, 4) < qbefore + 5) &&
+           it_now_s() < deadline)
         it_sleep_ms(250);
     assert_true(poll_requests(e, "bucket", before + 1, req, 4) >= before + 5);
-    long sum = 0;
+    assert_true(poll_requests(e, "queue", qbefore + 1, qreq, 4) >= qbefore + 5);
+    long sum = 0, qsum = 0;
     for (int i = 0; i < 4; i++) {
-        /* a listing, a tagging page, three reads for about a quarter */
+        /* a listing, a tagging page, the reads of about a quarter: three a
+         * bucket, two a queue */
         assert_true(req[i] <= 2 + 3 * (total / 4) * 2);
+        assert_true(qreq[i] <= 2 + 2 * (queues / 4) * 2);
         sum += req[i];
+        qsum += qreq[i];
     }
-    /* one rotation reads every bucket's settings once: 3 reads each */
+    /* one rotation reads each one's settings once */
     assert_true(sum <= 4 * 2 + 3 * total + 8);
-    assert_true(sum < 5L * total); /* what every poll cost before */
+    assert_true(sum < 5L * total); /* what one poll cost before */
+    assert_true(qsum <= 4 * 2 + 2 * queues + 8);
+    assert_true(qsum < 4L * 2 * queues); /* what four polls cost before */
     char name[64], made[64];
     snprintf(name, sizeof name, "rt-1-%s", sfx);
     snprintf(made, sizeof made, "rt-made-%s", sfx);
@@ -951,9 +966,23 @@ static void test_rotation(void **state)
     assert_true(eventually(e, "1", "SELECT count(*) FROM bucket WHERE name = '%s'", made));
     assert_string_equal(it_valf(e, "SELECT versioning FROM bucket WHERE name = '%s'", made),
                         "Suspended");
-    print_message("rotation: %d buckets, quiet polls %ld %ld %ld %ld requests; a tag seen in "
-                  "%.1f s, a setting in %.1f s\n",
-                  total, req[0], req[1], req[2], req[3], tags_s, deep_s);
+    /* a queue's tag and attribute changed outside */
+    char qname[64];
+    snprintf(qname, sizeof qname, "rt-2-%s", sfx);
+    const char *qurl = it_valf(e, "SELECT url FROM queue WHERE name = '%s'", qname);
+    json_decref(
+        sqs(e, "TagQueue", json_pack("{s:s, s:{s:s}}", "QueueUrl", qurl, "Tags", "team", "ops")));
+    json_decref(
+        sqs(e, "SetQueueAttributes",
+            json_pack("{s:s, s:{s:s}}", "QueueUrl", qurl, "Attributes", "DelaySeconds", "9")));
+    assert_true(eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM queue WHERE name = '%s'", qname));
+    assert_true(eventually(e, "9", "SELECT delay_seconds FROM queue WHERE name = '%s'", qname));
+    print_message("rotation: %d buckets, quiet polls %ld %ld %ld %ld requests; %d queues, %ld %ld "
+                  "%ld %ld; a bucket's tag seen in %.1f s, a setting in %.1f s\n",
+                  total, req[0], req[1], req[2], req[3], queues, qreq[0], qreq[1], qreq[2], qreq[3],
+                  tags_s, deep_s);
+    assert_true(it_okf(e, "DELETE FROM queue WHERE name LIKE 'rt-%%-%s'", sfx));
     assert_true(
         it_okf(e, "DELETE FROM bucket WHERE name LIKE 'rt-%%-%s' OR name = '%s'", sfx, made));
     it_restart_engine(e, "off", "0");
