@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# bench/poll_cost.sh — what a quiet poll costs in requests, per module family,
+# next to how soon a change made outside is seen. Against moto_server on
+# 127.0.0.1: 1,000 buckets, 1,000 queues and 300 roles made through iasql,
+# then the engine polls with the defaults' ratio (--poll P --poll-deep 60*P)
+# and the log's "poll of <table>: N requests" lines give each quiet poll's
+# requests. A second phase runs with --poll-deep P (every poll reads every
+# resource in full), the cost before the rotation. Then changes are made
+# through the AWS API and timed until the table shows them. Results go to
+# bench/results/poll_cost.json. Not a test: nothing here passes or fails.
+#
+#   bash bench/poll_cost.sh [BUCKETS QUEUES ROLES [POLL_SECONDS]]
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+NB=${1:-1000} NQ=${2:-1000} NR=${3:-300} P=${4:-3}
+DEEP=$((60 * P))
+bash tests/deps.sh >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+make -C build -j"$(nproc)" >/dev/null
+source tests/services.sh
+ENGINE=""
+stop_engine() { if [ -n "$ENGINE" ]; then kill "$ENGINE" 2>/dev/null || true; wait "$ENGINE" 2>/dev/null || true; ENGINE=""; fi; }
+cleanup() { stop_engine; iasql_services_stop; }
+trap cleanup EXIT
+iasql_services_start moto >/dev/null
+psql "$IASQL_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE iasql_poll_bench"
+DB="$IASQL_PG_CONNINFO dbname=iasql_poll_bench"
+LOG="$IASQL_RUN_DIR/poll-engine.log"
+build/iasql init "$DB" >/dev/null
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
+q() { psql "$DB" -tAqc "$1"; }
+
+start_engine() { # poll deep
+  AWS_ENDPOINT_URL="$MOTO_URL" build/iasql run "$DB user=iasql_engine" --journal "$IASQL_RUN_DIR/journal" \
+    --poll "$1" --poll-deep "$2" --poll-grace 0 --auto-apply off --verbose 2>>"$LOG" &
+  ENGINE=$!
+  for _ in $(seq 200); do
+    [ "$(q "SELECT engine FROM iasql_status" 2>/dev/null)" = running ] && return 0
+    sleep 0.1
+  done
+  echo "the engine did not start" >&2
+  return 1
+}
+
+# The requests of table's polls logged after line $2 of the log, one a line.
+polls() { tail -n +"$(($2 + 1))" "$LOG" | sed -n "s/.*poll of $1: \([0-9]*\) requests.*/\1/p"; }
+median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# Waits until each table has had n polls after log line $1; prints nothing.
+wait_polls() { # from n
+  local t end=$((SECONDS + 120 + 3 * P * $2))
+  for t in bucket queue iam_role; do
+    while [ "$(polls "$t" "$1" | wc -l)" -lt "$2" ] && [ $SECONDS -lt $end ]; do sleep 1; done
+  done
+}
+
+start_engine "$P" "$DEEP"
+q "SELECT * FROM iasql_install('aws_s3', 'aws_sqs', 'aws_iam')" >/dev/null
+echo "making $NB buckets, $NQ queues and $NR roles through iasql ..."
+q "INSERT INTO bucket (name) SELECT 'pc-' || g || '-' || pg_backend_pid() FROM generate_series(1, $NB) g"
+q "INSERT INTO queue (name) SELECT 'pc-' || g FROM generate_series(1, $NQ) g"
+q "INSERT INTO iam_role (role_name, assume_role_policy_document, inline_policies)
+   SELECT 'pc-' || g, '{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\",
+   \"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\"}]}',
+   '{\"read\": {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\",
+   \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]}}' FROM generate_series(1, $NR) g"
+t0=$SECONDS
+q "SELECT count(*) FROM iasql_commit('poll bench')" >/dev/null
+echo "made in $((SECONDS - t0)) s"
+
+declare -A n=([bucket]=$NB [queue]=$NQ [iam_role]=$NR) rot full
+measure() { # into-array-name
+  local from t
+  from=$(wc -l <"$LOG")
+  wait_polls "$from" 8
+  for t in bucket queue iam_role; do
+    # the first poll after a start or a commit reads what changed in full
+    eval "$1[$t]=\$(polls $t $from | tail -n +3 | median)"
+  done
+}
+measure rot
+stop_engine
+start_engine "$P" "$P"
+measure full
+
+# Detection latency of a change made outside, with the rotation on.
+stop_engine
+start_engine "$P" "$DEEP"
+sleep $((2 * P))
+sig() { echo "aws:amz:us-east-1:$1"; }
+seen() { # sql want: seconds until the query answers want (or "> limit")
+  local t0 limit=$((DEEP + 4 * P + 30))
+  t0=$(date +%s.%N)
+  while [ "$(q "$1")" != "$2" ]; do
+    if (($(date +%s) - ${t0%.*} > limit)); then echo "> $limit"; return; fi
+    sleep 0.2
+  done
+  echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}'
+}
+b=$(q "SELECT name FROM bucket WHERE name LIKE 'pc-7-%'")
+curl -s -o /dev/null --aws-sigv4 "$(sig s3)" -u bench:bench -X PUT -H 'Content-Type: application/xml' \
+  "$MOTO_URL/$b?tagging" --data-binary '<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>team</Key><Value>web</Value></Tag></TagSet></Tagging>'
+lat_bucket_tag=$(seen "SELECT tags->>'team' FROM bucket WHERE name = '$b'" web)
+curl -s -o /dev/null --aws-sigv4 "$(sig s3)" -u bench:bench -X PUT -H 'Content-Type: application/xml' \
+  "$MOTO_URL/$b?versioning" --data-binary '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>'
+lat_bucket_setting=$(seen "SELECT versioning FROM bucket WHERE name = '$b'" Enabled)
+nb="pc-new-$$"
+curl -s -o /dev/null --aws-sigv4 "$(sig s3)" -u bench:bench -X PUT "$MOTO_URL/$nb"
+lat_bucket_new=$(seen "SELECT count(*) FROM bucket WHERE name = '$nb'" 1)
+qu=$(q "SELECT url FROM queue WHERE name = 'pc-7'")
+sqs() { curl -s -o /dev/null --aws-sigv4 "$(sig sqs)" -u bench:bench -H "X-Amz-Target: AmazonSQS.$1" \
+  -H 'Content-Type: application/x-amz-json-1.0' -d "$2" "$MOTO_URL/"; }
+sqs TagQueue "{\"QueueUrl\": \"$qu\", \"Tags\": {\"team\": \"web\"}}"
+lat_queue_tag=$(seen "SELECT tags->>'team' FROM queue WHERE name = 'pc-7'" web)
+sqs SetQueueAttributes "{\"QueueUrl\": \"$qu\", \"Attributes\": {\"DelaySeconds\": \"7\"}}"
+lat_queue_setting=$(seen "SELECT delay_seconds FROM queue WHERE name = 'pc-7'" 7)
+iam() { curl -s -o /dev/null --aws-sigv4 "$(sig iam)" -u bench:bench -d "Version=2010-05-08&$1" "$MOTO_URL/"; }
+iam "Action=UpdateRole&RoleName=pc-7&Description=changed"
+lat_role_listed=$(seen "SELECT description FROM iam_role WHERE role_name = 'pc-7'" changed)
+iam "Action=TagRole&RoleName=pc-7&Tags.member.1.Key=team&Tags.member.1.Value=web"
+lat_role_tag=$(seen "SELECT tags->>'team' FROM iam_role WHERE role_name = 'pc-7'" web)
+
+printf '\npoll every %s s, deep reads within %s s (the defaults are 60 and 3600)\n' "$P" "$DEEP"
+printf '%-10s %9s %13s %9s %13s %9s\n' family resources "quiet poll" "per res." "before" "per res."
+for t in bucket queue iam_role; do
+  printf '%-10s %9s %13s %9s %13s %9s\n' "$t" "${n[$t]}" "${rot[$t]}" \
+    "$(awk -v a="${rot[$t]}" -v b="${n[$t]}" 'BEGIN {printf "%.3f", a / b}')" "${full[$t]}" \
+    "$(awk -v a="${full[$t]}" -v b="${n[$t]}" 'BEGIN {printf "%.3f", a / b}')"
+done
+printf '\nseen after a change made outside (seconds):\n'
+printf '  bucket: tag %s, versioning %s, a new bucket %s\n' "$lat_bucket_tag" "$lat_bucket_setting" "$lat_bucket_new"
+printf '  queue:  tag %s, an attribute %s\n' "$lat_queue_tag" "$lat_queue_setting"
+printf '  role:   description %s, tag %s\n' "$lat_role_listed" "$lat_role_tag"
+mkdir -p bench/results
+cat >bench/results/poll_cost.json <<EOF
+{"poll_s": $P, "poll_deep_s": $DEEP,
+ "resources": {"bucket": $NB, "queue": $NQ, "iam_role": $NR},
+ "quiet_poll_requests": {"bucket": ${rot[bucket]}, "queue": ${rot[queue]}, "iam_role": ${rot[iam_role]}},
+ "full_poll_requests": {"bucket": ${full[bucket]}, "queue": ${full[queue]}, "iam_role": ${full[iam_role]}},
+ "seen_s": {"bucket_tag": "$lat_bucket_tag", "bucket_versioning": "$lat_bucket_setting",
+            "bucket_new": "$lat_bucket_new", "queue_tag": "$lat_queue_tag",
+            "queue_attribute": "$lat_queue_setting", "role_description": "$lat_role_listed",
+            "role_tag": "$lat_role_tag"}}
+EOF
