@@ -45,10 +45,9 @@ LANGUAGE sql IMMUTABLE SET search_path = public, pg_temp AS $$
 $$;
 
 -- Metric math (MetricDataQueries) as the API's JSON: 1 to 20 queries, each
--- an Id (a lower-case letter, then letters, digits, underscores) and either
+-- an Id of its own (a lower-case letter, then letters, digits, underscores) and either
 -- a MetricStat (Metric with Namespace and MetricName, Period, Stat) or an
--- Expression (1..2048), with only the members the model names; exactly one
--- query returns data.
+-- Expression (1..2048), with only the members the model names.
 CREATE FUNCTION metric_alarm_metrics_valid(m jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE SET search_path = public, pg_temp AS $$
   SELECT jsonb_typeof(m) = 'array' AND jsonb_array_length(m) BETWEEN 1 AND 20
@@ -58,7 +57,7 @@ LANGUAGE sql IMMUTABLE SET search_path = public, pg_temp AS $$
            OR EXISTS (SELECT 1 FROM jsonb_object_keys(q) k
                        WHERE k NOT IN ('Id', 'MetricStat', 'Expression', 'Label', 'ReturnData',
                                        'Period', 'AccountId'))
-           OR coalesce(q ->> 'Id', '') !~ '^[a-z][A-Za-z0-9_]{0,254}$'
+           OR coalesce(q ->> 'Id', '') !~ '^[a-z][A-Za-z0-9_]*$' OR length(q ->> 'Id') > 255
            OR (q ? 'MetricStat') = (q ? 'Expression')
            OR (q ? 'Expression' AND (jsonb_typeof(q -> 'Expression') <> 'string'
                                      OR length(q ->> 'Expression') NOT BETWEEN 1 AND 2048))
@@ -79,8 +78,15 @@ LANGUAGE sql IMMUTABLE SET search_path = public, pg_temp AS $$
               OR jsonb_typeof(q #> '{MetricStat,Period}') IS DISTINCT FROM 'number'
               OR (q #>> '{MetricStat,Period}')::numeric < 1
               OR coalesce(q #>> '{MetricStat,Stat}', '') = '')))
-     AND (SELECT count(*) FROM jsonb_array_elements(m) q
-           WHERE coalesce((q ->> 'ReturnData')::boolean, true)) = 1
+     AND (SELECT count(DISTINCT q ->> 'Id') = count(*) FROM jsonb_array_elements(m) q)
+$$;
+
+-- How many queries of a metric math array return data (ReturnData is true
+-- when left out).
+CREATE FUNCTION metric_alarm_metrics_returning(m jsonb) RETURNS bigint
+LANGUAGE sql IMMUTABLE SET search_path = public, pg_temp AS $$
+  SELECT count(*) FROM jsonb_array_elements(m) q
+   WHERE jsonb_typeof(q) = 'object' AND coalesce((q ->> 'ReturnData')::boolean, true)
 $$;
 
 CREATE TABLE metric_alarm (
@@ -121,9 +127,10 @@ CREATE TABLE metric_alarm (
   CONSTRAINT metric_alarm_statistic_samplecount_average_sum_minimum_maximum
     CHECK (statistic IS NULL OR statistic IN ('SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum')),
   CONSTRAINT metric_alarm_extended_statistic_a_percentile_or_trimmed_stat
-    CHECK (extended_statistic IS NULL OR
+    CHECK (extended_statistic IS NULL OR extended_statistic = 'IQM' OR
            extended_statistic ~ '^(p|tm|tc|ts|wm)(100|[0-9]{1,2}(\.[0-9]{1,10})?)$' OR
-           extended_statistic ~ '^(TM|TC|TS|WM|PR)\([0-9.%:]+\)$'),
+           extended_statistic ~ '^(TM|TC|TS|WM)\(([0-9]{1,2}(\.[0-9]+)?%)?:([0-9]{1,2}(\.[0-9]+)?%)?\)$' OR
+           extended_statistic ~ '^PR\(-?[0-9.eE+]*:-?[0-9.eE+]*\)$'),
   CONSTRAINT metric_alarm_metric_name_and_namespace_with_a_statistic
     CHECK (metrics IS NOT NULL OR (metric_name IS NOT NULL AND namespace IS NOT NULL
                                    AND period IS NOT NULL)),
@@ -139,6 +146,9 @@ CREATE TABLE metric_alarm (
   CONSTRAINT metric_alarm_period_10_20_30_or_a_multiple_of_60
     CHECK (period IS NULL OR period IN (10, 20, 30) OR (period >= 60 AND period % 60 = 0)),
   CONSTRAINT metric_alarm_evaluation_periods_at_least_1 CHECK (evaluation_periods >= 1),
+  CONSTRAINT metric_alarm_evaluation_up_to_1_day_or_7_for_hourly_periods
+    CHECK (period IS NULL OR
+           period::bigint * evaluation_periods <= CASE WHEN period >= 3600 THEN 604800 ELSE 86400 END),
   CONSTRAINT metric_alarm_datapoints_to_alarm_1_to_evaluation_periods
     CHECK (datapoints_to_alarm IS NULL OR datapoints_to_alarm BETWEEN 1 AND evaluation_periods),
   CONSTRAINT metric_alarm_comparison_operator_one_of_the_seven_operators
@@ -165,8 +175,16 @@ CREATE TABLE metric_alarm (
       'Megabytes/Second', 'Gigabytes/Second', 'Terabytes/Second', 'Bits/Second',
       'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second', 'Terabits/Second',
       'Count/Second', 'None')),
-  CONSTRAINT metric_alarm_metrics_1_to_20_queries_one_returning_data
+  CONSTRAINT metric_alarm_metrics_1_to_20_queries_with_unique_ids
     CHECK (metrics IS NULL OR metric_alarm_metrics_valid(metrics)),
+  -- The alarm watches the one query that returns data; an anomaly band
+  -- alarm, the metric and its band (ThresholdMetricId).
+  CONSTRAINT metric_alarm_metrics_one_returning_data_two_with_a_band
+    CHECK (metrics IS NULL OR metric_alarm_metrics_returning(metrics) =
+           CASE WHEN threshold_metric_id IS NULL THEN 1 ELSE 2 END),
+  CONSTRAINT metric_alarm_threshold_metric_id_names_a_query
+    CHECK (threshold_metric_id IS NULL OR
+           metrics @> jsonb_build_array(jsonb_build_object('Id', threshold_metric_id))),
   CONSTRAINT metric_alarm_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );
 

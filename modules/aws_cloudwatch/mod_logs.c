@@ -244,7 +244,8 @@ const mod_module mod_aws_cloudwatch = {
     .version = IASQL_VERSION,
     .deps = cloudwatch_deps,
     .install_sql = iasql_sql_aws_cloudwatch,
-    .uninstall_sql = "DROP FUNCTION IF EXISTS metric_alarm_metrics_valid(jsonb);\n"
+    .uninstall_sql = "DROP FUNCTION IF EXISTS metric_alarm_metrics_returning(jsonb);\n"
+                     "DROP FUNCTION IF EXISTS metric_alarm_metrics_valid(jsonb);\n"
                      "DROP FUNCTION IF EXISTS metric_alarm_dimensions_valid(jsonb);\n"
                      "DROP FUNCTION IF EXISTS metric_alarm_actions_valid(text[]);",
     .tables = cloudwatch_tables,

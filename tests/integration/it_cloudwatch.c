@@ -555,6 +555,15 @@ static void test_alarm_bad_input(void **state)
          "metric_alarm_period_10_20_30_or_a_multiple_of_60"},
         {ALARM_COLS ") VALUES ('a', 'm', 'n', 'Sum', 60, 0, 1, 'GreaterThanThreshold')",
          "metric_alarm_evaluation_periods_at_least_1"},
+        {ALARM_COLS ") VALUES ('a', 'm', 'n', 'Sum', 300, 289, 1, 'GreaterThanThreshold')",
+         "metric_alarm_evaluation_up_to_1_day_or_7_for_hourly_periods"},
+        {ALARM_COLS ") VALUES ('a', 'm', 'n', 'Sum', 3600, 169, 1, 'GreaterThanThreshold')",
+         "metric_alarm_evaluation_up_to_1_day_or_7_for_hourly_periods"},
+        {"INSERT INTO metric_alarm (alarm_name, metrics, evaluation_periods, threshold, "
+         "comparison_operator) VALUES ('a', '[{\"Id\": \"a\", \"Expression\": \"1\", "
+         "\"ReturnData\": false}, {\"Id\": \"a\", \"Expression\": \"2\"}]', 1, 1, "
+         "'GreaterThanThreshold')",
+         "metric_alarm_metrics_1_to_20_queries_with_unique_ids"},
         {ALARM_COLS ", datapoints_to_alarm) VALUES ('a', 'm', 'n', 'Sum', 60, 2, 1, "
                     "'GreaterThanThreshold', 3)",
          "metric_alarm_datapoints_to_alarm_1_to_evaluation_periods"},
@@ -573,16 +582,26 @@ static void test_alarm_bad_input(void **state)
         {"INSERT INTO metric_alarm (alarm_name, metrics, evaluation_periods, threshold, "
          "comparison_operator) VALUES ('a', '[{\"Id\": \"M1\", \"Expression\": \"1\"}]', 1, 1, "
          "'GreaterThanThreshold')",
-         "metric_alarm_metrics_1_to_20_queries_one_returning_data"},
+         "metric_alarm_metrics_1_to_20_queries_with_unique_ids"},
         {"INSERT INTO metric_alarm (alarm_name, metrics, evaluation_periods, threshold, "
          "comparison_operator) VALUES ('a', '[{\"Id\": \"a\", \"Expression\": \"1\"}, "
          "{\"Id\": \"b\", \"Expression\": \"2\"}]', 1, 1, 'GreaterThanThreshold')",
-         "metric_alarm_metrics_1_to_20_queries_one_returning_data"},
+         "metric_alarm_metrics_one_returning_data_two_with_a_band"},
+        {"INSERT INTO metric_alarm (alarm_name, metrics, evaluation_periods, "
+         "threshold_metric_id, comparison_operator) VALUES ('a', '[{\"Id\": \"a\", "
+         "\"Expression\": \"1\"}, {\"Id\": \"b\", \"Expression\": \"2\", \"ReturnData\": "
+         "false}]', 1, 'b', 'GreaterThanUpperThreshold')",
+         "metric_alarm_metrics_one_returning_data_two_with_a_band"},
+        {"INSERT INTO metric_alarm (alarm_name, metrics, evaluation_periods, "
+         "threshold_metric_id, comparison_operator) VALUES ('a', '[{\"Id\": \"a\", "
+         "\"Expression\": \"1\"}, {\"Id\": \"b\", \"Expression\": \"2\"}]', 1, 'c', "
+         "'GreaterThanUpperThreshold')",
+         "metric_alarm_threshold_metric_id_names_a_query"},
         {"INSERT INTO metric_alarm (alarm_name, metrics, evaluation_periods, threshold, "
          "comparison_operator) VALUES ('a', '[{\"Id\": \"a\", \"MetricStat\": {\"Metric\": "
          "{\"Namespace\": \"n\", \"MetricName\": \"m\"}, \"Stat\": \"Sum\"}}]', 1, 1, "
          "'GreaterThanThreshold')",
-         "metric_alarm_metrics_1_to_20_queries_one_returning_data"},
+         "metric_alarm_metrics_1_to_20_queries_with_unique_ids"},
         {ALARM_COLS ", tags) VALUES ('a', 'm', 'n', 'Sum', 60, 1, 1, 'GreaterThanThreshold', "
                     "'{\"aws:k\": \"v\"}')",
          "metric_alarm_tags_up_to_50_strings_no_aws_or_iasql_keys"},
@@ -596,6 +615,34 @@ static void test_alarm_bad_input(void **state)
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user'"),
                         "0");
+    /* what the model allows passes: the other extended statistics, a week
+     * of hourly periods, high resolution, an anomaly band */
+    assert_true(it_ok(e,
+                      ALARM_COLS
+                      ", extended_statistic) VALUES "
+                      "('x1', 'm', 'n', NULL, 60, 1, 1, 'GreaterThanThreshold', 'tm90'), "
+                      "('x2', 'm', 'n', NULL, 60, 1, 1, 'GreaterThanThreshold', 'TM(10%:90%)'), "
+                      "('x3', 'm', 'n', NULL, 60, 1, 1, 'GreaterThanThreshold', 'IQM'), "
+                      "('x4', 'm', 'n', NULL, 60, 1, 1, 'GreaterThanThreshold', 'PR(:300)'), "
+                      "('x5', 'm', 'n', NULL, 60, 1, 1, 'GreaterThanThreshold', 'p99.9')",
+                      0, NULL));
+    assert_true(it_ok(e,
+                      ALARM_COLS ") VALUES ('x6', 'm', 'n', 'Sum', 3600, 168, 1, "
+                                 "'GreaterThanThreshold'), "
+                                 "('x7', 'm', 'n', 'Sum', 10, 8640, 1, 'LessThanThreshold')",
+                      0, NULL));
+    assert_true(it_ok(e,
+                      "INSERT INTO metric_alarm (alarm_name, metrics, evaluation_periods, "
+                      "threshold_metric_id, comparison_operator) VALUES ('x8', '[{\"Id\": "
+                      "\"m1\", \"ReturnData\": true, \"MetricStat\": {\"Metric\": "
+                      "{\"Namespace\": \"n\", \"MetricName\": \"m\"}, \"Period\": 300, "
+                      "\"Stat\": \"Average\"}}, {\"Id\": \"ad1\", \"Expression\": "
+                      "\"ANOMALY_DETECTION_BAND(m1, 2)\", \"ReturnData\": true}]', 2, 'ad1', "
+                      "'LessThanLowerOrGreaterThanUpperThreshold')",
+                      0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "8");
+    assert_true(it_ok(e, "DELETE FROM metric_alarm", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 }
 
 int main(void)
