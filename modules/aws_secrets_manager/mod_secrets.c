@@ -181,14 +181,16 @@ static bool differs(const json_t *known, const json_t *desired, const char *col)
     return !json_equal(a ? a : json_null(), b ? b : json_null());
 }
 
-/* UpdateSecret of what changed of description and KMS key. */
+/* UpdateSecret of what changed of description and KMS key. It makes no
+ * version, so its token is a fresh one: the action's names the version a
+ * PutSecretValue of the same action makes, and a retry of the action must
+ * not find that version taken by this call. */
 static int update_secret(mod_ctx *ctx, const char *region, const char *name, const json_t *known,
                          const json_t *desired, cm_err *err)
 {
     char token[65];
-    int rc = request_token(ctx, token, err);
-    if (rc)
-        return rc;
+    if (cm_random_hex(token, 16))
+        return cm_err_set(err, CM_EIO, "the kernel gave no random bytes for a client token");
     json_t *body = json_pack("{s:s, s:s}", "SecretId", name, "ClientRequestToken", token);
     if (differs(known, desired, "description")) {
         const char *d = cm_json_str(desired, "description");

@@ -239,6 +239,24 @@ static const char *str(const json_t *o, const char *k)
     return v ? v : "";
 }
 
+/* Whether an alarm's Metrics (as CloudWatch answers) are the metric math
+ * of text, an empty Dimensions list counting as none. */
+static bool same_metrics(json_t *metrics, const char *text)
+{
+    size_t i;
+    json_t *q;
+    json_array_foreach(metrics, i, q)
+    {
+        json_t *m = json_object_get(json_object_get(q, "MetricStat"), "Metric");
+        if (json_array_size(json_object_get(m, "Dimensions")) == 0)
+            json_object_del(m, "Dimensions");
+    }
+    json_t *want = json_loads(text, 0, NULL);
+    bool same = json_equal(metrics, want);
+    json_decref(want);
+    return same;
+}
+
 #define TOPIC "arn:aws:sns:us-east-1:123456789012:"
 #define METRICS                                                                                    \
     "[{\"Id\": \"m1\", \"ReturnData\": false, \"MetricStat\": {\"Metric\": {\"Namespace\": "       \
@@ -247,13 +265,21 @@ static const char *str(const json_t *o, const char *k)
     "{\"Id\": \"e1\", \"Expression\": \"m1 / 60\", \"Label\": \"per second\", \"ReturnData\": "    \
     "true}]"
 
+/* An anomaly detection band (ThresholdMetricId names it). */
+#define BAND                                                                                       \
+    "[{\"Id\": \"m1\", \"ReturnData\": true, \"MetricStat\": {\"Metric\": {\"Namespace\": "        \
+    "\"App\", \"MetricName\": \"Requests\"}, \"Period\": 300, \"Stat\": \"Sum\"}}, "               \
+    "{\"Id\": \"ad1\", \"Expression\": \"ANOMALY_DETECTION_BAND(m1, 2)\", \"Label\": "             \
+    "\"expected\", \"ReturnData\": true}]"
+
 static void test_alarm_lifecycle(void **state)
 {
     it_env *e = *state;
-    char cpu[64], p99[64], math[64], renamed[64];
+    char cpu[64], p99[64], math[64], band[64], renamed[64];
     snprintf(cpu, sizeof cpu, "cpu-high-%d", (int)getpid());
     snprintf(p99, sizeof p99, "latency-p99-%d", (int)getpid());
     snprintf(math, sizeof math, "requests-%d", (int)getpid());
+    snprintf(band, sizeof band, "requests-band-%d", (int)getpid());
     snprintf(renamed, sizeof renamed, "cpu-high-%d-b", (int)getpid());
     const char *p[] = {cpu, p99, math, METRICS};
     assert_true(it_ok(
@@ -280,7 +306,14 @@ static void test_alarm_lifecycle(void **state)
                       "threshold, comparison_operator) VALUES ($1, $2::jsonb, 1, 100, "
                       "'GreaterThanThreshold')",
                       2, m));
-    it_expect_commit(e, 3, "create");
+    const char *b[] = {band, BAND};
+    assert_true(it_ok(e,
+                      "INSERT INTO metric_alarm (alarm_name, metrics, evaluation_periods, "
+                      "threshold_metric_id, comparison_operator, treat_missing_data) VALUES "
+                      "($1, $2::jsonb, 2, 'ad1', 'LessThanLowerOrGreaterThanUpperThreshold', "
+                      "'notBreaching')",
+                      2, b));
+    it_expect_commit(e, 4, "create");
     char *first = it_strdup(it_value(e, "SELECT max(id) FROM iasql_commits"));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
@@ -330,10 +363,14 @@ static void test_alarm_lifecycle(void **state)
     assert_null(json_object_get(a, "Statistic"));
     json_decref(a);
     a = cloud_alarm(e, math);
-    json_t *want = json_loads(METRICS, 0, NULL);
-    assert_true(json_equal(json_object_get(a, "Metrics"), want));
+    assert_true(same_metrics(json_object_get(a, "Metrics"), METRICS));
     assert_null(json_object_get(a, "MetricName"));
-    json_decref(want);
+    json_decref(a);
+    a = cloud_alarm(e, band);
+    assert_true(same_metrics(json_object_get(a, "Metrics"), BAND));
+    assert_string_equal(str(a, "ThresholdMetricId"), "ad1");
+    assert_string_equal(str(a, "ComparisonOperator"), "LessThanLowerOrGreaterThanUpperThreshold");
+    assert_null(json_object_get(a, "Threshold"));
     json_decref(a);
 
     /* in place: threshold, statistic, actions, description, tags; metric math */
@@ -408,7 +445,8 @@ static void test_alarm_lifecycle(void **state)
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
     assert_true(it_ok(e, "DELETE FROM metric_alarm", 0, NULL));
-    it_expect_commit(e, 3, "delete");
+    it_expect_commit(e, 4, "delete");
+    assert_null(cloud_alarm(e, band));
     assert_null(cloud_alarm(e, cpu));
     assert_null(cloud_alarm(e, p99));
     assert_null(cloud_alarm(e, math));
