@@ -395,6 +395,23 @@ static void test_secret_stays_hidden(void **state)
     const char *msg = it_sql_error(e, "SELECT * FROM iasql_secret");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "permission denied"));
+    /* nor set one other than through the row's own, audited write, nor
+     * attach the masking trigger to a table of one's own */
+    static const char *const denied[] = {
+        "SELECT iasql_secret_put('secret', (SELECT max(id) FROM secret), 'value', 'x')",
+        "SELECT iasql_secret_drop('secret', (SELECT max(id) FROM secret))",
+        "CREATE TEMP TABLE secret (id bigint, name text, region text, value text); "
+        "CREATE TRIGGER t BEFORE INSERT ON pg_temp.secret FOR EACH ROW "
+        "EXECUTE FUNCTION public.secret_hide_value()",
+    };
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++) {
+        msg = it_sql_error(e, denied[i]);
+        assert_non_null(msg);
+        assert_non_null(strstr(msg, "permission denied"));
+    }
+    assert_string_equal(it_value(e, "SELECT count(*) FROM pg_class WHERE relname = 'secret' "
+                                    "AND relpersistence = 't'"),
+                        "0");
     /* a mask copied from another row is not a value the engine can send */
     assert_true(it_ok(e,
                       "INSERT INTO secret (name, value) SELECT 'copied-' || pg_backend_pid(), "
