@@ -9,8 +9,9 @@
  *   - target_group: health check settings (ModifyTargetGroup) and tags
  *     change in place; type, protocol, port, VPC and protocol version
  *     replace.
- *   - listener: port, protocol, SSL policy and default action
- *     (ModifyListener) change in place; its load balancer replaces.
+ *   - listener: port, protocol, SSL policy, certificate (aws_acm's) and
+ *     default action (ModifyListener) change in place; its load balancer
+ *     replaces.
  * A listing costs a DescribeLoadBalancers or DescribeTargetGroups page per
  * 400 resources and a DescribeTags per 20; listeners a DescribeListeners
  * per load balancer besides. ELB takes no idempotency token: a create
@@ -812,11 +813,15 @@ static json_t *listener_row(const char *region, xmlNodePtr m)
         return NULL; /* redirects, fixed responses, weighted forwards: not described here */
     char proto[16];
     aws_xml_child_text(m, "Protocol", proto, sizeof proto);
-    return json_pack("{s:o, s:o, s:s, s:o, s:o, s:s, s:o}", "load_balancer",
+    /* the default certificate: the one ELB lists with the listener */
+    json_t *cert =
+        secure(proto) ? aws_xml_json_child(aws_xml_path(m, "Certificates/member"), "CertificateArn")
+                      : json_null();
+    return json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:s, s:o}", "load_balancer",
                      aws_xml_json_child(m, "LoadBalancerArn"), "port", xml_int(m, "Port"),
                      "protocol", proto, "ssl_policy",
                      secure(proto) ? aws_xml_json_child(m, "SslPolicy") : json_null(),
-                     "target_group", target, "region", region, "listener_arn",
+                     "target_group", target, "certificate", cert, "region", region, "listener_arn",
                      aws_xml_json_child(m, "ListenerArn"));
 }
 
@@ -1068,16 +1073,21 @@ static const mod_table_ops listener_ops = {
     .remove = listener_remove,
 };
 static const mod_column listener_columns[] = {
-    {"listener_arn", CID},    {"load_balancer", IMM, "load_balancer"},
-    {"port", MOD_COL_UNIQUE}, {"protocol", 0},
-    {"ssl_policy", 0},        {"target_group", 0, "target_group"},
-    {"region", IMM},          {NULL, 0},
+    {"listener_arn", CID},
+    {"load_balancer", IMM, "load_balancer"},
+    {"port", MOD_COL_UNIQUE},
+    {"protocol", 0},
+    {"ssl_policy", 0},
+    {"target_group", 0, "target_group"},
+    {"certificate", 0, "certificate"},
+    {"region", IMM},
+    {NULL, 0},
 };
 static const mod_table listener_table = {"listener", listener_columns, &listener_ops, ELB_SERVICE,
                                          NULL,       "load_balancer"};
 
 static const mod_table *const elb_tables[] = {&lb_table, &tg_table, &listener_table, NULL};
-static const char *const elb_deps[] = {"aws_vpc", "aws_security_group", NULL};
+static const char *const elb_deps[] = {"aws_vpc", "aws_security_group", "aws_acm", NULL};
 
 const mod_module mod_aws_elb = {
     .name = "aws_elb",
