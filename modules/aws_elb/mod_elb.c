@@ -882,11 +882,12 @@ static int listener_list(mod_ctx *ctx, const char *const *regions, size_t n, jso
     return mod_list_regions(ctx, regions, n, listener_region, out, err);
 }
 
-/* The listener of image: by its ARN, else by its load balancer and port. */
-static int listener_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
+/* The listener of image: by its ARN when arn is set, else by its load
+ * balancer and port; CM_ENOTFOUND when there is none. */
+static int listener_find(mod_ctx *ctx, const json_t *image, const char *arn, json_t **out,
+                         cm_err *err)
 {
-    const char *region = str(image, "region"), *arn = str(image, "listener_arn");
-    const char *lb = str(image, "load_balancer");
+    const char *region = str(image, "region"), *lb = str(image, "load_balancer");
     json_t *rows = json_array();
     int rc = *arn  ? listener_describe(ctx, region, "ListenerArns.member.1", arn, rows, err)
              : *lb ? listener_describe(ctx, region, "LoadBalancerArn", lb, rows, err)
@@ -904,6 +905,11 @@ static int listener_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err
         *out = json_incref(json_array_get(rows, 0));
     json_decref(rows);
     return rc;
+}
+
+static int listener_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
+{
+    return listener_find(ctx, image, str(image, "listener_arn"), out, err);
 }
 
 /* Port, protocol, SSL policy and default action of img, as CreateListener
@@ -943,9 +949,32 @@ static int listener_modify(mod_ctx *ctx, const char *arn, const json_t *known,
                     err, arn);
 }
 
+/* The listener on desired's port, made by an earlier, interrupted attempt
+ * or by someone else, brought to the row. */
+static int listener_adopt(mod_ctx *ctx, const json_t *found, const json_t *desired, json_t **out,
+                          cm_err *err)
+{
+    int rc = listener_modify(ctx, str(found, "listener_arn"), found, desired, err);
+    if (!rc)
+        *out = with_owned(desired, found, listener_owned);
+    return rc;
+}
+
 static int listener_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *region = str(desired, "region"), *lb = str(desired, "load_balancer");
+    /* AWS answers a second create of the same listener with the first and
+     * refuses one of other settings on its port; an emulator may make two */
+    json_t *found = NULL;
+    int rc = listener_find(ctx, desired, "", &found, err);
+    if (!rc) {
+        rc = listener_adopt(ctx, found, desired, out, err);
+        json_decref(found);
+        return rc;
+    }
+    if (rc != CM_ENOTFOUND)
+        return rc;
+    cm_err_clear(err);
     json_t *p = json_pack("{s:s}", "LoadBalancerArn", lb);
     put_listener(p, desired);
     json_t *owned = mod_tags_owned(ctx, NULL);
@@ -954,16 +983,12 @@ static int listener_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
     xmlDocPtr doc;
     xmlNodePtr res;
     char arn[2048] = "";
-    int rc = elb_call(ctx, &listener_api, region, "CreateListener", p, &doc, &res, err, lb);
+    rc = elb_call(ctx, &listener_api, region, "CreateListener", p, &doc, &res, err, lb);
     if (rc && strcmp(err->cloud_code, "DuplicateListener") == 0) {
-        /* made by an earlier, interrupted attempt: the one on that port */
-        cm_err_clear(err);
-        json_t *found = NULL;
-        rc = listener_read(ctx, desired, &found, err);
+        cm_err_clear(err); /* made a moment ago, by someone else */
+        rc = listener_find(ctx, desired, "", &found, err);
         if (!rc)
-            rc = listener_modify(ctx, str(found, "listener_arn"), found, desired, err);
-        if (!rc)
-            *out = with_owned(desired, found, listener_owned);
+            rc = listener_adopt(ctx, found, desired, out, err);
         json_decref(found);
         return rc;
     }

@@ -589,6 +589,12 @@ static void test_create_adopts_existing(void **state)
             tgn, vpc_id);
     char *tg_arn = arn_in(x, "TargetGroupArn");
     free(x);
+    x = elb(e, NULL,
+            "Action=CreateListener&LoadBalancerArn=%s&Protocol=HTTP&Port=80&"
+            "DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn=%s",
+            lb_arn, tg_arn);
+    char *listener_arn = arn_in(x, "ListenerArn");
+    free(x);
     /* rows of the same names, made before a sync could import them */
     assert_true(it_okf(e, "DELETE FROM load_balancer WHERE load_balancer_name = '%s'", lbn));
     assert_true(it_okf(e, "DELETE FROM target_group WHERE target_group_name = '%s'", tgn));
@@ -601,7 +607,16 @@ static void test_create_adopts_existing(void **state)
                        "health_check_path) SELECT '%s', 'HTTP', 80, id, '/new' FROM vpc WHERE "
                        "tags->>'Name' = '%s'",
                        tgn, name));
-    commit_expect(e, 2, "created ", 2, NULL);
+    assert_true(it_okf(e,
+                       "INSERT INTO listener (load_balancer, port, target_group) SELECT l.id, 80, "
+                       "t.id FROM load_balancer l, target_group t WHERE l.load_balancer_name = "
+                       "'%s' AND t.target_group_name = '%s'",
+                       lbn, tgn));
+    commit_expect(e, 3, "created ", 3, NULL);
+    assert_string_equal(it_value(e, "SELECT listener_arn FROM listener"), listener_arn);
+    x = cloud_listeners(e, lb_arn);
+    assert_int_equal(count(x, "<ListenerArn>"), 1);
+    free(x);
     assert_string_equal(
         it_valf(e, "SELECT load_balancer_arn FROM load_balancer WHERE load_balancer_name = '%s'",
                 lbn),
@@ -617,10 +632,11 @@ static void test_create_adopts_existing(void **state)
     free(x);
     assert_true(it_okf(e, "DELETE FROM load_balancer WHERE load_balancer_name = '%s'", lbn));
     assert_true(it_okf(e, "DELETE FROM target_group WHERE target_group_name = '%s'", tgn));
-    commit_expect(e, 2, "deleted ", 2, NULL);
+    commit_expect(e, 3, "deleted ", 3, NULL);
     assert_null(cloud_lb(e, lbn));
     assert_null(cloud_tg(e, tgn));
     free(sub_a), free(sub_b), free(sga), free(sgb), free(vpc_id), free(lb_arn), free(tg_arn);
+    free(listener_arn);
 }
 
 /* A network load balancer in one subnet without security groups, a TCP
