@@ -325,6 +325,12 @@ static void test_stack_lifecycle(void **state)
     assert_string_equal(it_xml_text(x, "Protocol"), "HTTP");
     assert_string_equal(it_xml_text(x, "TargetGroupArn"), tg1_arn);
     free(x);
+    /* a sync finds the cloud as the rows say it: no drift written */
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'cloud' "
+                                    "AND table_name IN ('load_balancer', 'target_group', "
+                                    "'listener')"),
+                        "0");
     plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
     if (n)
         fprintf(stderr, "%s", plan);
@@ -759,6 +765,11 @@ static void test_https_listener(void **state)
         fprintf(stderr, "%s", plan);
     assert_int_equal(n, 0);
     free(plan);
+    /* what the cloud says is what the rows say: no drift written */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'cloud' "
+                                    "AND table_name IN ('load_balancer', 'target_group', "
+                                    "'listener')"),
+                        "0");
 
     /* in place: another certificate and policy */
     assert_true(it_okf(e,
