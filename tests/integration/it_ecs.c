@@ -563,13 +563,19 @@ static void test_ecs_import_and_drift(void **state)
                               "key", "env", "value", "dev"),
                     NULL));
     json_decref(c);
+    json_decref(ecs(e, "TagResource",
+                    json_pack("{s:s, s:[{s:s, s:s}]}", "resourceArn", arn, "tags", "key", "env",
+                              "value", "prod"),
+                    NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
     q = it_sql(e,
                "SELECT (SELECT desired_count FROM service WHERE service_name = $3), (SELECT "
-               "tags->>'env' FROM cluster WHERE cluster_name = $1) WHERE $2::text IS NOT NULL",
+               "tags->>'env' FROM cluster WHERE cluster_name = $1), (SELECT tags->>'env' FROM "
+               "task_definition WHERE family = $2)",
                3, p);
     assert_string_equal(PQgetvalue(q, 0, 0), "4");
     assert_string_equal(PQgetvalue(q, 0, 1), "dev");
+    assert_string_equal(PQgetvalue(q, 0, 2), "prod");
     PQclear(q);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
