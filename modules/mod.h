@@ -162,6 +162,18 @@ typedef struct mod_table {
      * resource returns them. They follow the poller's slower rotation
      * (iasql run --poll-deep); the rest follow every poll. */
     const char *const *deep;
+    /* Optional: a replace makes the new resource before it deletes the old
+     * one, whose delete then waits for what refers to it to move to the new
+     * one (an ECS task definition: a new revision is registered, the
+     * services that run it are updated to it, then the old revision is
+     * deregistered). For resources the cloud names itself, so that old and
+     * new can live side by side. When the old one's delete fails, or is not
+     * reached, the action fails and the row stays pending with the old one
+     * as its state: the new one is left beside it, and the module's create
+     * cleans it up when the next commit tries again (that try carries the
+     * same idempotency token while the row's first pending change is the
+     * same one). */
+    bool replace_new_first;
 } mod_table;
 
 /* Lists table t (see mod_table_ops.list) through a tape. *tape, if not
