@@ -8,7 +8,8 @@
  * target group's port); a rollback to the first commit; everything deleted
  * in one commit, children first; import of what was made outside, drift
  * brought in by iasql_sync() (a change, then a delete); a create that
- * adopts what already has its name; bad input refused at INSERT. The
+ * adopts what already has its name; a network load balancer; an HTTPS
+ * listener with an aws_acm certificate; bad input refused at INSERT. The
  * cloud is read with plain query-protocol HTTP (DescribeLoadBalancers,
  * DescribeTargetGroups, DescribeListeners, DescribeTags), not through the
  * engine's client. */
@@ -324,6 +325,12 @@ static void test_stack_lifecycle(void **state)
     assert_string_equal(it_xml_text(x, "Protocol"), "HTTP");
     assert_string_equal(it_xml_text(x, "TargetGroupArn"), tg1_arn);
     free(x);
+    /* a sync finds the cloud as the rows say it: no drift written */
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'cloud' "
+                                    "AND table_name IN ('load_balancer', 'target_group', "
+                                    "'listener')"),
+                        "0");
     plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
     if (n)
         fprintf(stderr, "%s", plan);
@@ -334,7 +341,8 @@ static void test_stack_lifecycle(void **state)
      * the listener on another port, forwarding to the other group. */
     assert_true(it_okf(e,
                        "UPDATE load_balancer SET subnets = '%s', security_groups = '%s', "
-                       "tags = '{\"team\": \"edge\"}' WHERE load_balancer_name = '%s'",
+                       "ip_address_type = 'dualstack', tags = '{\"team\": \"edge\"}' WHERE "
+                       "load_balancer_name = '%s'",
                        subnet_ids(e, name, "abc"), group_ids(e, name, "ab"), lbn));
     assert_true(it_okf(e,
                        "UPDATE target_group SET health_check_path = '/ready', "
@@ -349,6 +357,7 @@ static void test_stack_lifecycle(void **state)
     assert_string_equal(it_xml_text(x, "LoadBalancerArn"), arn);
     assert_non_null(strstr(x, sub_c));
     assert_non_null(strstr(x, sgb));
+    assert_string_equal(it_xml_text(x, "IpAddressType"), "dualstack");
     free(x);
     x = cloud_tags(e, arn);
     assert_non_null(strstr(x, "<Value>edge</Value>"));
@@ -586,6 +595,12 @@ static void test_create_adopts_existing(void **state)
             tgn, vpc_id);
     char *tg_arn = arn_in(x, "TargetGroupArn");
     free(x);
+    x = elb(e, NULL,
+            "Action=CreateListener&LoadBalancerArn=%s&Protocol=HTTP&Port=80&"
+            "DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn=%s",
+            lb_arn, tg_arn);
+    char *listener_arn = arn_in(x, "ListenerArn");
+    free(x);
     /* rows of the same names, made before a sync could import them */
     assert_true(it_okf(e, "DELETE FROM load_balancer WHERE load_balancer_name = '%s'", lbn));
     assert_true(it_okf(e, "DELETE FROM target_group WHERE target_group_name = '%s'", tgn));
@@ -598,7 +613,16 @@ static void test_create_adopts_existing(void **state)
                        "health_check_path) SELECT '%s', 'HTTP', 80, id, '/new' FROM vpc WHERE "
                        "tags->>'Name' = '%s'",
                        tgn, name));
-    commit_expect(e, 2, "created ", 2, NULL);
+    assert_true(it_okf(e,
+                       "INSERT INTO listener (load_balancer, port, target_group) SELECT l.id, 80, "
+                       "t.id FROM load_balancer l, target_group t WHERE l.load_balancer_name = "
+                       "'%s' AND t.target_group_name = '%s'",
+                       lbn, tgn));
+    commit_expect(e, 3, "created ", 3, NULL);
+    assert_string_equal(it_value(e, "SELECT listener_arn FROM listener"), listener_arn);
+    x = cloud_listeners(e, lb_arn);
+    assert_int_equal(count(x, "<ListenerArn>"), 1);
+    free(x);
     assert_string_equal(
         it_valf(e, "SELECT load_balancer_arn FROM load_balancer WHERE load_balancer_name = '%s'",
                 lbn),
@@ -614,10 +638,233 @@ static void test_create_adopts_existing(void **state)
     free(x);
     assert_true(it_okf(e, "DELETE FROM load_balancer WHERE load_balancer_name = '%s'", lbn));
     assert_true(it_okf(e, "DELETE FROM target_group WHERE target_group_name = '%s'", tgn));
-    commit_expect(e, 2, "deleted ", 2, NULL);
+    commit_expect(e, 3, "deleted ", 3, NULL);
     assert_null(cloud_lb(e, lbn));
     assert_null(cloud_tg(e, tgn));
     free(sub_a), free(sub_b), free(sga), free(sgb), free(vpc_id), free(lb_arn), free(tg_arn);
+    free(listener_arn);
+}
+
+/* A network load balancer in one subnet without security groups, a TCP
+ * target group (a TCP health check: no path, no codes) and a TCP listener. */
+static void test_network_load_balancer(void **state)
+{
+    it_env *e = *state;
+    char name[64], lbn[64], tgn[64];
+    snprintf(name, sizeof name, "nlb-%s", sfx);
+    snprintf(lbn, sizeof lbn, "nlb-%s", sfx);
+    snprintf(tgn, sizeof tgn, "nlb-tcp-%s", sfx);
+    insert_network(e, name, "10.65");
+    assert_true(it_okf(e,
+                       "INSERT INTO load_balancer (load_balancer_name, load_balancer_type, scheme, "
+                       "subnets) VALUES ('%s', 'network', 'internal', '%s')",
+                       lbn, subnet_ids(e, name, "a")));
+    assert_true(it_okf(e,
+                       "INSERT INTO target_group (target_group_name, protocol, port, vpc) SELECT "
+                       "'%s', 'TCP', 5432, id FROM vpc WHERE tags->>'Name' = '%s'",
+                       tgn, name));
+    assert_string_equal(it_valf(e,
+                                "SELECT health_check_protocol || ' ' || "
+                                "health_check_timeout_seconds || ' ' || (health_check_path IS "
+                                "NULL AND health_check_matcher IS NULL AND protocol_version IS "
+                                "NULL) FROM target_group WHERE target_group_name = '%s'",
+                                tgn),
+                        "TCP 10 true");
+    assert_true(it_okf(e,
+                       "INSERT INTO listener (load_balancer, port, protocol, target_group) SELECT "
+                       "l.id, 5432, 'TCP', t.id FROM load_balancer l, target_group t WHERE "
+                       "l.load_balancer_name = '%s' AND t.target_group_name = '%s'",
+                       lbn, tgn));
+    commit_expect(e, 9, "created ", 9, NULL);
+    char *arn =
+        val(e, "SELECT load_balancer_arn FROM load_balancer WHERE load_balancer_name = '%s'", lbn);
+    char *x = cloud_lb(e, lbn);
+    assert_string_equal(it_xml_text(x, "Type"), "network");
+    assert_string_equal(it_xml_text(x, "Scheme"), "internal");
+    free(x);
+    x = cloud_tg(e, tgn);
+    assert_string_equal(it_xml_text(x, "HealthCheckProtocol"), "TCP");
+    assert_string_equal(it_xml_text(x, "Protocol"), "TCP");
+    free(x);
+    x = cloud_listeners(e, arn);
+    assert_string_equal(it_xml_text(x, "Protocol"), "TCP");
+    assert_string_equal(it_xml_text(x, "Port"), "5432");
+    free(x);
+    /* what the cloud says is what the rows say: nothing to do, no drift */
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int n;
+    char *plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
+    if (n)
+        fprintf(stderr, "%s", plan);
+    assert_int_equal(n, 0);
+    free(plan);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'cloud' "
+                                    "AND table_name IN ('load_balancer', 'target_group', "
+                                    "'listener')"),
+                        "0");
+    assert_true(it_ok(e, "DELETE FROM load_balancer", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM target_group", 0, NULL));
+    commit_expect(e, 3, "deleted ", 3, NULL);
+    assert_null(cloud_lb(e, lbn));
+    assert_null(cloud_tg(e, tgn));
+    free(arn);
+}
+
+/* The listener of that ARN as ELB describes it (XML). */
+static char *cloud_listener(it_env *e, const char *arn)
+{
+    return elb(e, NULL, "Action=DescribeListeners&ListenerArns.member.1=%s", arn);
+}
+
+/* An HTTPS listener with an aws_acm certificate, made in the commit that
+ * makes the certificate; its certificate and SSL policy changed in place,
+ * then the listener moved to HTTP (no certificate) in place. */
+static void test_https_listener(void **state)
+{
+    it_env *e = *state;
+    char name[64], lbn[64], tgn[64];
+    snprintf(name, sizeof name, "tls-%s", sfx);
+    snprintf(lbn, sizeof lbn, "tls-%s", sfx);
+    snprintf(tgn, sizeof tgn, "tls-tg-%s", sfx);
+    insert_network(e, name, "10.66");
+    assert_true(it_okf(e,
+                       "INSERT INTO certificate (domain_name) VALUES ('a-%s.example.com'), "
+                       "('b-%s.example.com')",
+                       sfx, sfx));
+    assert_true(it_okf(e,
+                       "INSERT INTO load_balancer (load_balancer_name, subnets, security_groups) "
+                       "VALUES ('%s', '%s', '%s')",
+                       lbn, subnet_ids(e, name, "ab"), group_ids(e, name, "a")));
+    assert_true(it_okf(e,
+                       "INSERT INTO target_group (target_group_name, protocol, port, vpc) SELECT "
+                       "'%s', 'HTTPS', 443, id FROM vpc WHERE tags->>'Name' = '%s'",
+                       tgn, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO listener (load_balancer, port, protocol, target_group, "
+                       "certificate) SELECT l.id, 443, 'HTTPS', t.id, c.id FROM load_balancer l, "
+                       "target_group t, certificate c WHERE l.load_balancer_name = '%s' AND "
+                       "t.target_group_name = '%s' AND c.domain_name LIKE 'a-%%'",
+                       lbn, tgn));
+    /* AWS's default policy, in the row before anything is sent */
+    assert_string_equal(it_value(e, "SELECT ssl_policy FROM listener"),
+                        "ELBSecurityPolicy-2016-08");
+    commit_expect(e, 11, "created certificate", 2, "created listener", 1, NULL);
+    char *cert_a = val(e, "SELECT arn FROM certificate WHERE domain_name LIKE 'a-%s%%'", sfx);
+    char *cert_b = val(e, "SELECT arn FROM certificate WHERE domain_name LIKE 'b-%s%%'", sfx);
+    char *listener_arn = val(e, "SELECT listener_arn FROM listener WHERE port = %s", "443");
+    assert_non_null(strstr(cert_a, ":certificate/"));
+    char *x = cloud_listener(e, listener_arn);
+    assert_string_equal(it_xml_text(x, "Protocol"), "HTTPS");
+    assert_string_equal(it_xml_text(x, "CertificateArn"), cert_a);
+    assert_string_equal(it_xml_text(x, "SslPolicy"), "ELBSecurityPolicy-2016-08");
+    free(x);
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int n;
+    char *plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
+    if (n)
+        fprintf(stderr, "%s", plan);
+    assert_int_equal(n, 0);
+    free(plan);
+    /* what the cloud says is what the rows say: no drift written */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'cloud' "
+                                    "AND table_name IN ('load_balancer', 'target_group', "
+                                    "'listener')"),
+                        "0");
+
+    /* in place: another certificate and policy */
+    assert_true(it_okf(e,
+                       "UPDATE listener SET certificate = c.id, ssl_policy = "
+                       "'ELBSecurityPolicy-TLS13-1-2-2021-06' FROM certificate c WHERE "
+                       "c.domain_name LIKE 'b-%s%%'",
+                       sfx));
+    commit_expect(e, 1, "updated listener", 1, NULL);
+    x = cloud_listener(e, listener_arn);
+    assert_string_equal(it_xml_text(x, "CertificateArn"), cert_b);
+    assert_string_equal(it_xml_text(x, "SslPolicy"), "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    free(x);
+    /* a certificate cannot go while a listener uses it */
+    const char *msg = it_sql_error(e, "DELETE FROM certificate WHERE domain_name LIKE 'b-%'");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "listener_certificate_exists"));
+
+    /* in place: plain HTTP on port 80, no certificate */
+    assert_true(it_ok(e,
+                      "UPDATE listener SET protocol = 'HTTP', port = 80, certificate = NULL, "
+                      "ssl_policy = NULL",
+                      0, NULL));
+    commit_expect(e, 1, "updated listener", 1, NULL);
+    x = cloud_listener(e, listener_arn);
+    assert_string_equal(it_xml_text(x, "ListenerArn"), listener_arn);
+    assert_string_equal(it_xml_text(x, "Protocol"), "HTTP");
+    assert_string_equal(it_xml_text(x, "Port"), "80");
+    free(x);
+
+    assert_true(it_ok(e, "DELETE FROM listener", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM certificate", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM load_balancer", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM target_group", 0, NULL));
+    commit_expect(e, 5, "deleted ", 5, NULL);
+    assert_null(cloud_lb(e, lbn));
+    free(cert_a), free(cert_b), free(listener_arn);
+}
+
+/* A rollback to before a subnet and a security group were made and put in
+ * the load balancer's sets: the sets shrink back and the two go, in one
+ * restore that deletes before it updates. */
+static void test_rollback_past_new_members(void **state)
+{
+    it_env *e = *state;
+    char name[64], lbn[64];
+    snprintf(name, sizeof name, "rb-%s", sfx);
+    snprintf(lbn, sizeof lbn, "rb-%s", sfx);
+    insert_network(e, name, "10.67");
+    assert_true(it_okf(e,
+                       "INSERT INTO load_balancer (load_balancer_name, subnets, security_groups) "
+                       "VALUES ('%s', '%s', '%s')",
+                       lbn, subnet_ids(e, name, "ab"), group_ids(e, name, "a")));
+    commit_expect(e, 7, "created ", 7, NULL);
+    char *first = strdup(it_value(e, "SELECT max(id) FROM iasql_commits"));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                       "'10.67.4.0/24', 'us-east-1d', '{\"Name\": \"%s-d\"}' FROM vpc WHERE "
+                       "tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT '%s-d', "
+                       "'later', id FROM vpc WHERE tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "UPDATE load_balancer SET subnets = '%s', security_groups = '%s' WHERE "
+                       "load_balancer_name = '%s'",
+                       subnet_ids(e, name, "abd"), group_ids(e, name, "ad"), lbn));
+    commit_expect(e, 3, "created subnet", 1, "created security_group", 1, "updated load_balancer",
+                  1, NULL);
+    char *sub_d = val(e, "SELECT subnet_id FROM subnet WHERE tags->>'Name' = '%s-d'", name);
+    char *sgd = val(e, "SELECT group_id FROM security_group WHERE group_name = '%s-d'", name);
+    char *x = cloud_lb(e, lbn);
+    assert_non_null(strstr(x, sub_d));
+    assert_non_null(strstr(x, sgd));
+    free(x);
+    const char *f[] = {first};
+    PGresult *r =
+        it_sql(e, "SELECT action, table_name, description FROM iasql_rollback($1::bigint)", 1, f);
+    assert_non_null(r);
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strstr(PQgetvalue(r, i, 2), "failed"))
+            fail_msg("%s %s: %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+    PQclear(r);
+    x = cloud_lb(e, lbn);
+    assert_null(strstr(x, sub_d));
+    assert_null(strstr(x, sgd));
+    free(x);
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM subnet WHERE tags->>'Name' = '%s-d'", name), "0");
+    x = it_ec2(e, "Action=DescribeSubnets&Filter.1.Name=subnet-id&Filter.1.Value.1=%s", sub_d);
+    assert_null(strstr(x, "<subnetId>"));
+    free(x);
+    assert_true(it_ok(e, "DELETE FROM load_balancer", 0, NULL));
+    commit_expect(e, 1, "deleted load_balancer", 1, NULL);
+    free(first), free(sub_d), free(sgd);
 }
 
 static void test_bad_input(void **state)
@@ -751,11 +998,29 @@ static void test_bad_input(void **state)
                        "INSERT INTO target_group (target_group_name, protocol, port, vpc) VALUES "
                        "('fit-%s', 'HTTP', 80, %s)",
                        sfx, vpc));
-    const char *msg = it_sql_error(e, "INSERT INTO listener (load_balancer, port, protocol, "
-                                      "target_group) SELECT l.id, 80, 'TCP', t.id FROM "
-                                      "load_balancer l, target_group t");
+    char fit[512];
+    snprintf(fit, sizeof fit,
+             "INSERT INTO listener (load_balancer, port, protocol, target_group) SELECT l.id, 80, "
+             "'TCP', t.id FROM load_balancer l, target_group t WHERE l.load_balancer_name = "
+             "'fit-%s' AND t.target_group_name = 'fit-%s'",
+             sfx, sfx);
+    const char *msg = it_sql_error(e, fit);
     assert_non_null(msg);
-    assert_non_null(strstr(msg, "listener_protocol_fits_its_load_balancer"));
+    if (!strstr(msg, "listener_protocol_fits_its_load_balancer"))
+        fail_msg("%s", msg);
+    /* and a certificate on a plain HTTP listener */
+    assert_true(
+        it_okf(e, "INSERT INTO certificate (domain_name) VALUES ('fit-%s.example.com')", sfx));
+    snprintf(fit, sizeof fit,
+             "INSERT INTO listener (load_balancer, port, protocol, target_group, certificate) "
+             "SELECT l.id, 80, 'HTTP', t.id, c.id FROM load_balancer l, target_group t, "
+             "certificate c WHERE l.load_balancer_name = 'fit-%s' AND t.target_group_name = "
+             "'fit-%s'",
+             sfx, sfx);
+    msg = it_sql_error(e, fit);
+    assert_non_null(msg);
+    if (!strstr(msg, "listener_certificate_only_for_https_or_tls"))
+        fail_msg("%s", msg);
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
 }
 
@@ -768,6 +1033,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stack_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_adopts_existing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_network_load_balancer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_https_listener, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_past_new_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_elb", tests, NULL, NULL);
