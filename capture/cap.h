@@ -26,6 +26,16 @@ int cap_db_index_event(jnl_txn *t, uint64_t seq, const jnl_rec *ev, cm_err *err)
  * *count receives the number of rows written. A resource tagged by
  * another database than self (MOD_OWNER_KEY) is noted in
  * iasql_foreign_owner. */
+/* The selective import (iasql_import_filter) of t's module: *out is
+ * {"tag_key", "tag_value", "name_prefix"} (each optional), or NULL when the
+ * module has none. */
+int cap_import_filter(PGconn *conn, const mod_table *t, json_t **out, cm_err *err);
+/* Whether a listed row passes filter (NULL: every row does): its name
+ * (the first cloud-id column when the user names it, else the Name tag)
+ * starts with name_prefix, and its tags hold tag_key (= tag_value). A part
+ * the table has nothing for (no tags, no name) does not apply. */
+bool cap_filter_match(const mod_table *t, const json_t *filter, const json_t *row);
+
 int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char *const *regions,
                      size_t nregions, const char *self, int *count, cm_err *err);
 
@@ -78,6 +88,11 @@ typedef struct cap_poll_out {
     json_t *refused;   /* {table_name, id, message}: what the database would not take */
     size_t deferred;   /* resources missing from a list but not (yet) taken as deleted */
     size_t owners;     /* rows whose entry in iasql_foreign_owner was written */
+    /* The selective import: {table: {"region/handle": true}} of resources
+     * new in the cloud that the table's filter left out, and of those it
+     * left out before that now pass it (their partial rows; to be read in
+     * full next). */
+    json_t *excluded, *wanted;
 } cap_poll_out;
 
 void cap_poll_out_init(cap_poll_out *o);

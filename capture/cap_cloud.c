@@ -135,14 +135,77 @@ int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_er
     return rc;
 }
 
+int cap_import_filter(PGconn *conn, const mod_table *t, json_t **out, cm_err *err)
+{
+    const mod_module *m = NULL;
+    *out = NULL;
+    if (!mod_find_table(t->name, &m) || !m)
+        return 0;
+    const char *p[] = {m->name};
+    PGresult *res = NULL;
+    int rc = cm_pg_exec(conn, &res, err,
+                        "SELECT tag_key, tag_value, name_prefix FROM iasql_import_filter "
+                        "WHERE module_name = $1",
+                        1, p);
+    if (!rc && PQntuples(res) == 1) {
+        static const char *const keys[] = {"tag_key", "tag_value", "name_prefix"};
+        *out = json_object();
+        for (int c = 0; c < 3; c++)
+            if (!PQgetisnull(res, 0, c))
+                json_object_set_new(*out, keys[c], json_string(PQgetvalue(res, 0, c)));
+    }
+    PQclear(res);
+    return rc;
+}
+
+bool cap_filter_match(const mod_table *t, const json_t *filter, const json_t *row)
+{
+    if (!filter)
+        return true;
+    const json_t *tags = json_object_get(row, "tags");
+    const char *key = cm_json_str(filter, "tag_key"), *value = cm_json_str(filter, "tag_value");
+    if (key && json_is_object(tags)) {
+        const char *has = cm_json_str(tags, key);
+        if (!has || (value && strcmp(has, value) != 0))
+            return false;
+    }
+    const char *prefix = cm_json_str(filter, "name_prefix");
+    if (prefix) {
+        const mod_column *h = mod_ref_handle(t);
+        const char *name = NULL;
+        if (h && !(h->flags & MOD_COL_CLOUD_OWNED) && !h->ref)
+            name = cm_json_str(row, h->name);
+        else if (json_is_object(tags))
+            name = cm_json_str(tags, "Name");
+        else
+            return true; /* nothing to name it by: it follows its parent */
+        if (!name || strncmp(name, prefix, strlen(prefix)) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Takes out of rows those filter does not pass. */
+static void filter_rows(const mod_table *t, const json_t *filter, json_t *rows)
+{
+    for (size_t i = json_array_size(rows); filter && i-- > 0;)
+        if (!cap_filter_match(t, filter, json_array_get(rows, i)))
+            json_array_remove(rows, i);
+}
+
 int cap_cloud_import(PGconn *conn, mod_ctx *ctx, const mod_table *t, const char *const *regions,
                      size_t nregions, const char *self, int *count, cm_err *err)
 {
     *count = 0;
     if (!t->ops)
         return 0;
-    json_t *rows = NULL;
-    int rc = t->ops->list(ctx, regions, nregions, &rows, err);
+    json_t *rows = NULL, *filter = NULL;
+    int rc = cap_import_filter(conn, t, &filter, err);
+    if (!rc)
+        rc = t->ops->list(ctx, regions, nregions, &rows, err);
+    if (!rc)
+        filter_rows(t, filter, rows);
+    json_decref(filter);
     if (!rc)
         rc = cap_cloud_refs_to_rows(conn, t, rows, err);
     if (rc) {

@@ -624,10 +624,30 @@ int cap_cloud_owners(PGconn *conn, const mod_table *t, const json_t *rows, const
     return rc;
 }
 
+/* Notes the resource of img under table in set (o->excluded, o->wanted). */
+static void note_handle(json_t *set, const mod_table *t, const json_t *img)
+{
+    const mod_column *h = mod_ref_handle(t);
+    const char *handle = h ? cm_json_str(img, h->name) : NULL;
+    if (!handle)
+        return;
+    const char *region = cm_json_str(img, "region");
+    char key[1024];
+    snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
+    json_t *of = json_object_get(set, t->name);
+    if (!of)
+        json_object_set_new(set, t->name, of = json_object());
+    json_object_set_new(of, key, json_true());
+}
+
 static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const cap_poll_hooks *h,
                       cap_poll_out *o, json_t *inserts, json_t *updates, json_t *why,
                       json_t *owners, cm_err *err)
 {
+    json_t *filter = NULL;
+    int frc = cap_import_filter(conn, pt->t, &filter, err);
+    if (frc)
+        return frc;
     const mod_table *t = pt->t;
     uint64_t arrays;
     cm_buf states, sql;
@@ -664,13 +684,17 @@ static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, cons
         if (!rc && strcmp(PQgetvalue(res, r, 6), "t") != 0) {
             /* only the owner differs */
         } else if (!rc && strcmp(PQgetvalue(res, r, 7), "t") == 0) {
-            /* a partial row the journal has no state for (the rotation
-             * took it as known): read in full by the next listing */
-            o->deferred++;
-            cm_log(CM_LOG_DEBUG, "sync: a partial row of %s has no known state: kept for later",
-                   t->name);
+            /* a partial row the journal has no state for: one the filter
+             * left out, or the rotation took as known; read in full by the
+             * next listing if the filter takes it */
+            if (cap_filter_match(t, filter, img)) {
+                note_handle(o->wanted, t, img);
+                o->deferred++;
+            }
         } else if (!rc && !img) {
             rc = absent(j, pt, id, h, o, err);
+        } else if (!rc && !known && !id && !cap_filter_match(t, filter, img)) {
+            note_handle(o->excluded, t, img); /* not to be taken in */
         } else if (!rc && !known && !id) {
             json_array_append(inserts, img);
         } else if (!rc) {
@@ -703,6 +727,7 @@ static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, cons
         json_decref(img);
     }
     PQclear(res);
+    json_decref(filter);
     return rc;
 }
 
@@ -873,6 +898,8 @@ void cap_poll_out_init(cap_poll_out *o)
     o->rows = json_array();
     o->conflicts = json_array();
     o->refused = json_array();
+    o->excluded = json_object();
+    o->wanted = json_object();
 }
 
 void cap_poll_out_free(cap_poll_out *o)
@@ -880,6 +907,8 @@ void cap_poll_out_free(cap_poll_out *o)
     json_decref(o->rows);
     json_decref(o->conflicts);
     json_decref(o->refused);
+    json_decref(o->excluded);
+    json_decref(o->wanted);
     memset(o, 0, sizeof *o);
 }
 

@@ -702,11 +702,29 @@ static int import_tables(eng *e, const mod_module *m, json_t *rows, size_t *done
 /* Installs the modules, and first their missing dependencies, in one SQL
  * transaction with the import of what the cloud already holds: all or
  * nothing. */
+/* Keeps the selective import iasql_install(modules, filter) gave: its last
+ * argument, {module: {tag_key, tag_value, name_prefix}} as the SQL function
+ * checked it, in iasql_import_filter, in the install's transaction. */
+static int keep_filter(eng *e, const char *filter, cm_err *err)
+{
+    const char *p[] = {filter};
+    return cm_pg_run(
+        e->wk, err,
+        "INSERT INTO iasql_import_filter (module_name, tag_key, tag_value, name_prefix) "
+        "SELECT f.key, f.value->>'tag_key', f.value->>'tag_value', "
+        "f.value->>'name_prefix' FROM jsonb_each($1::jsonb) f "
+        "ON CONFLICT (module_name) DO UPDATE SET tag_key = EXCLUDED.tag_key, "
+        "tag_value = EXCLUDED.tag_value, name_prefix = EXCLUDED.name_prefix",
+        1, p);
+}
+
 static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
 {
     const mod_module *const *reg = mod_registry();
     bool installed[MAX_MODULES], named[MAX_MODULES], want[MAX_MODULES] = {0};
-    int rc = named_modules(e, args, nargs, "install", installed, named, err);
+    const char *filter =
+        nargs > 1 && args[nargs - 1] && args[nargs - 1][0] == '{' ? args[nargs - 1] : NULL;
+    int rc = named_modules(e, args, filter ? nargs - 1 : nargs, "install", installed, named, err);
     if (rc)
         return rc;
     for (int i = 0; reg[i]; i++) {
@@ -723,6 +741,15 @@ static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     rc = eng_tail(e, err); /* the barrier every operation starts with */
     if (!rc)
         rc = cm_pg_run(e->wk, err, "BEGIN", 0, NULL);
+    /* a module installed anew takes only the filter given now */
+    for (int i = 0; !rc && reg[i]; i++) {
+        const char *p[] = {reg[i]->name};
+        if (want[i])
+            rc = cm_pg_run(e->wk, err, "DELETE FROM iasql_import_filter WHERE module_name = $1", 1,
+                           p);
+    }
+    if (!rc && filter)
+        rc = keep_filter(e, filter, err);
     /* The registry lists dependencies before their dependents. */
     for (int i = 0; !rc && reg[i]; i++)
         if (want[i])

@@ -44,6 +44,10 @@ struct eng_poller {
      * polls. */
     unsigned nslots;
     unsigned round[POLL_MAX_TABLES];
+    /* Per table, "region/handle" of what its import filter left out: the
+     * rotation reads them as known ones (their partial rows), so that a
+     * resource left out costs no read of its own. */
+    json_t *excluded[POLL_MAX_TABLES];
     const mod_table *tables[POLL_MAX_TABLES]; /* the registry's, by position */
     int ntables;
     int64_t due[POLL_MAX_TABLES];
@@ -169,8 +173,10 @@ void eng_poll_free(eng *e)
     close(p->pipe[1]);
     mod_ctx_free(p->ctx);
     json_decref(p->recent);
-    for (int i = 0; i < p->ntables; i++)
+    for (int i = 0; i < p->ntables; i++) {
         mod_tape_free(p->memo[i]);
+        json_decref(p->excluded[i]);
+    }
     free(p->memo_regions);
     free(p);
     e->poller = NULL;
@@ -258,6 +264,28 @@ static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t *
     if (!rc)
         rc = cap_poll_apply(e->wk, e->j, in, n, &hooks, &o, err);
     bool wrote = !preview && json_array_size(o.rows) > 0;
+    /* what the import filters left out, and what they take now */
+    const char *tname;
+    json_t *set;
+    json_object_foreach(rc || preview ? NULL : o.excluded, tname, set)
+    {
+        int pos = table_pos(p, mod_find_table(tname, NULL));
+        if (pos >= 0 && !p->excluded[pos])
+            p->excluded[pos] = json_object();
+        if (pos >= 0)
+            json_object_update(p->excluded[pos], set);
+    }
+    json_object_foreach(rc || preview ? NULL : o.wanted, tname, set)
+    {
+        int pos = table_pos(p, mod_find_table(tname, NULL));
+        const char *key;
+        json_t *v;
+        json_object_foreach(set, key, v)
+        {
+            if (pos >= 0 && p->excluded[pos])
+                json_object_del(p->excluded[pos], key);
+        }
+    }
     if (!rc && wrote) {
         rc = eng_tail(e, err);
         p->epoch++;
@@ -469,6 +497,12 @@ int eng_poll_start(eng *e, cm_err *err)
             {
                 if (hook_recent(e, tables[i], (uint64_t)json_integer_value(id)))
                     json_object_del(known, key);
+            }
+            /* false: left out by the filter, its partial row is enough */
+            json_object_foreach(p->excluded[pos], key, id)
+            {
+                if (!json_object_get(known, key))
+                    json_object_set_new(known, key, json_false());
             }
             jb->deep = (mod_deep){p->round[pos]++ % p->nslots, p->nslots, known};
         } else {

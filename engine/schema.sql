@@ -232,6 +232,31 @@ CREATE TABLE IF NOT EXISTS iasql_foreign_owner (
   PRIMARY KEY (table_name, row_id)
 );
 
+-- What an install and the poller take in of a module's resources (the
+-- selective import: iasql_install(modules, filter) writes it; a user may
+-- change it later, for what the poller takes in from then on):
+-- only those that carry the tag (and its value, when
+-- given) and whose name starts with the prefix. A resource the database
+-- already has is never left out. The name is a table's first cloud-id
+-- column when the user names it (a bucket's name, a role's), else the
+-- Name tag (the EC2 family); a table with neither, or without tags for a
+-- tag filter, follows its parent (a child whose parent is not in the
+-- database is not taken in).
+CREATE TABLE IF NOT EXISTS iasql_import_filter (
+  module_name text PRIMARY KEY,
+  tag_key text,
+  tag_value text,
+  name_prefix text,
+  CONSTRAINT iasql_import_filter_a_tag_or_a_name_prefix
+    CHECK (tag_key IS NOT NULL OR name_prefix IS NOT NULL),
+  CONSTRAINT iasql_import_filter_tag_value_needs_its_key
+    CHECK (tag_value IS NULL OR tag_key IS NOT NULL),
+  CONSTRAINT iasql_import_filter_not_empty
+    CHECK (tag_key <> '' AND name_prefix <> '')
+);
+REVOKE ALL ON iasql_import_filter FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON iasql_import_filter TO iasql_user;
+
 -- History and catalogue: readable by iasql_user, written by the engine
 -- alone. The RPC tables and the secrets are the engine's only.
 REVOKE ALL ON iasql_config, iasql_module, iasql_dependencies, iasql_tables, iasql_audit_log,
@@ -1179,6 +1204,49 @@ LANGUAGE sql AS $$
   SELECT e->>'module_name', e->>'table_name', (e->>'record_count')::integer
     FROM json_array_elements(iasql_rpc_call('install', modules)) e
 $$;
+
+-- An install whose import takes in only what filter says, per module:
+-- {"aws_s3": {"name_prefix": "app-"}, "aws_vpc": {"tag": "team=web"}}
+-- ("tag": a key, or key=value). The engine keeps the filters in
+-- iasql_import_filter, in the install's transaction, and the poller follows
+-- them.
+CREATE OR REPLACE FUNCTION iasql_install(modules text[], filter jsonb)
+RETURNS TABLE (module_name text, created_table_name text, record_count integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+  m text;
+  f jsonb;
+  norm jsonb := '{}';
+BEGIN
+  IF jsonb_typeof(filter) IS DISTINCT FROM 'object' THEN
+    RAISE EXCEPTION 'the import filter is not a JSON object'
+      USING DETAIL = format('It is %s.', coalesce(jsonb_typeof(filter), 'null')),
+            HINT = 'Give an object of module names, as {"aws_s3": {"name_prefix": "app-"}}.';
+  END IF;
+  FOR m, f IN SELECT * FROM jsonb_each(filter) LOOP
+    IF NOT m = ANY (modules) THEN
+      RAISE EXCEPTION 'the import filter names module %, which is not being installed', m
+        USING HINT = 'Name it among the modules, or leave it out of the filter.';
+    END IF;
+    IF jsonb_typeof(f) IS DISTINCT FROM 'object' OR f - 'tag' - 'name_prefix' <> '{}'
+       OR NOT (f ? 'tag' OR f ? 'name_prefix')
+       OR coalesce(jsonb_typeof(f->'tag'), 'string') <> 'string'
+       OR coalesce(jsonb_typeof(f->'name_prefix'), 'string') <> 'string'
+       OR f->>'tag' = '' OR f->>'tag' LIKE '=%' OR f->>'name_prefix' = '' THEN
+      RAISE EXCEPTION 'the import filter of module % is not {"tag": ..., "name_prefix": ...}', m
+        USING DETAIL = format('It is %s.', f),
+              HINT = 'Give "tag" (a key, or key=value), "name_prefix", or both, as non-empty strings.';
+    END IF;
+    norm := norm || jsonb_build_object(m, jsonb_strip_nulls(jsonb_build_object(
+      'tag_key', split_part(f->>'tag', '=', 1),
+      'tag_value', CASE WHEN strpos(f->>'tag', '=') > 0
+                        THEN substr(f->>'tag', strpos(f->>'tag', '=') + 1) END,
+      'name_prefix', f->>'name_prefix')));
+  END LOOP;
+  -- the filter travels as the last argument, which no module name can be
+  RETURN QUERY SELECT e->>'module_name', e->>'table_name', (e->>'record_count')::integer
+    FROM json_array_elements(iasql_rpc_call('install', modules || norm::text)) e;
+END $$;
 
 -- The rows of an uninstall request (_op: uninstall or uninstall_discard).
 CREATE OR REPLACE FUNCTION iasql_uninstall_rows(_op text, _modules text[])

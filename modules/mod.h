@@ -56,8 +56,9 @@ typedef struct mod_deep {
     unsigned slot, nslots;
     /* "region/handle" -> anything, for each resource the database knows
      * (a known state) and the engine did not change just now (what lists
-     * show of a recent change may lag); any other is read in full. NULL:
-     * none known. */
+     * show of a recent change may lag); any other is read in full. false:
+     * one the import filter left out, never read in full (its partial row
+     * says whether it passes the filter now). NULL: none known. */
     const json_t *known;
 } mod_deep;
 /* The rotation for the next listings through ctx (borrowed; NULL: every

@@ -77,8 +77,11 @@ bool mod_deep_wanted(const mod_ctx *ctx, const char *region, const char *handle)
         region = "";
     char key[1024];
     snprintf(key, sizeof key, "%s/%s", region, handle);
-    if (!d->known || !json_object_get(d->known, key))
+    const json_t *v = d->known ? json_object_get(d->known, key) : NULL;
+    if (!v)
         return true;
+    if (json_is_false(v)) /* one the import filter leaves out: never in full */
+        return false;
     return mod_deep_slot(region, handle, d->nslots) == d->slot;
 }
 

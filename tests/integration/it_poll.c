@@ -1010,6 +1010,123 @@ static void test_grace_period(void **state)
     assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", name), "0");
 }
 
+/* The queue of that name, made outside with tags (a JSON object or NULL). */
+static void outside_queue(it_env *e, const char *name, json_t *tags)
+{
+    json_t *body = json_pack("{s:s}", "QueueName", name);
+    if (tags)
+        json_object_set_new(body, "tags", tags);
+    json_decref(sqs(e, "CreateQueue", body));
+}
+
+/* iasql_install(modules, filter): an install into a large account takes in
+ * only the resources wanted (a name prefix, or a tag), the poller follows
+ * the same filter for what is new in the cloud, what the filter leaves out
+ * costs the rotation no read of its own, and a bad filter is refused with
+ * nothing installed. */
+static void test_selective_import(void **state)
+{
+    it_env *e = *state;
+    char name[96];
+    const char *kinds[] = {"keep-a", "skip-b", "skip-c"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "%s-%s", kinds[i], sfx);
+        outside_queue(e, name, i == 2 ? json_pack("{s:s}", "team", "web") : NULL);
+    }
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "skip-many-%d-%s", i, sfx);
+        outside_queue(e, name, NULL);
+    }
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sqs')", 0, NULL));
+    /* bad filters: refused, nothing installed */
+    static const char *const bad[][2] = {
+        {"'[]'", "the import filter is not a JSON object"},
+        {"'{\"aws_s3\": {\"name_prefix\": \"x\"}}'", "names module aws_s3, which is not being"},
+        {"'{\"aws_sqs\": {\"prefix\": \"x\"}}'", "is not {\"tag\": ..., \"name_prefix\": ...}"},
+        {"'{\"aws_sqs\": {\"tag\": \"=web\"}}'", "is not {\"tag\": ..., \"name_prefix\": ...}"},
+        {"'{\"aws_sqs\": {\"name_prefix\": 7}}'", "is not {\"tag\": ..., \"name_prefix\": ...}"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT * FROM iasql_install(ARRAY['aws_sqs'], %s)", bad[i][0]);
+        const char *msg = it_sql_error(e, sql);
+        assert_non_null(msg);
+        if (!strstr(msg, bad[i][1]))
+            fail_msg("%s: %s", sql, msg);
+    }
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_sqs'"),
+                        "0");
+    /* by name prefix */
+    char filter[128];
+    snprintf(filter, sizeof filter, "{\"aws_sqs\": {\"name_prefix\": \"keep-\"}}");
+    const char *fp[] = {filter};
+    PGresult *r = it_sql(e, "SELECT record_count FROM iasql_install(ARRAY['aws_sqs'], $1)", 1, fp);
+    assert_non_null(r);
+    PQclear(r);
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM queue WHERE name = 'keep-a-%s'", sfx),
+                        "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM queue WHERE name NOT LIKE 'keep-%'"),
+                        "0");
+    assert_string_equal(it_value(e, "SELECT name_prefix || coalesce(tag_key, '-') FROM "
+                                    "iasql_import_filter WHERE module_name = 'aws_sqs'"),
+                        "keep--");
+    /* the poller follows it */
+    snprintf(name, sizeof name, "keep-d-%s", sfx);
+    outside_queue(e, name, NULL);
+    snprintf(name, sizeof name, "skip-e-%s", sfx);
+    outside_queue(e, name, NULL);
+    PQclear(sync_now(e));
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM queue WHERE name = 'keep-d-%s'", sfx),
+                        "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM queue WHERE name NOT LIKE 'keep-%'"),
+                        "0");
+    /* left out, they cost the rotation nothing of their own: a queue
+     * known is read in its turn, one left out never */
+    long req[3];
+    int before = poll_requests(e, "queue", 0, req, 0);
+    e->poll_deep = "4";
+    it_restart_engine(e, "1", "0");
+    double deadline = it_now_s() + 60;
+    while (poll_requests(e, "queue", before + 2, req, 3) < before + 5 && it_now_s() < deadline)
+        it_sleep_ms(250);
+    assert_true(poll_requests(e, "queue", before + 2, req, 3) >= before + 5);
+    int known = atoi(it_value(e, "SELECT count(*) FROM queue"));
+    for (int i = 0; i < 3; i++) /* ListQueues, tagging, two reads per known queue at most */
+        if (req[i] > 2 + 2 * known)
+            fail_msg("a quiet poll of %d queues and 15 left out sent %ld requests (%ld %ld %ld)",
+                     known, req[i], req[0], req[1], req[2]);
+    it_restart_engine(e, "off", "0");
+    e->poll_deep = NULL;
+    /* by tag, installed anew: the old filter goes */
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sqs')", 0, NULL));
+    r = it_sql(
+        e,
+        "SELECT * FROM iasql_install(ARRAY['aws_sqs'], '{\"aws_sqs\": {\"tag\": \"team=web\"}}')",
+        0, NULL);
+    assert_non_null(r);
+    PQclear(r);
+    assert_string_equal(it_value(e, "SELECT string_agg(name, ',') FROM queue"),
+                        it_valf(e, "SELECT 'skip-c-%s'", sfx));
+    assert_string_equal(it_value(e, "SELECT tag_key || '=' || tag_value || coalesce(name_prefix, "
+                                    "'-') FROM iasql_import_filter WHERE module_name = 'aws_sqs'"),
+                        "team=web-");
+    /* a queue tagged outside to match comes in */
+    snprintf(name, sizeof name, "keep-a-%s", sfx);
+    json_t *got = sqs(e, "GetQueueUrl", json_pack("{s:s}", "QueueName", name));
+    json_decref(sqs(e, "TagQueue",
+                    json_pack("{s:O, s:{s:s}}", "QueueUrl", json_object_get(got, "QueueUrl"),
+                              "Tags", "team", "web")));
+    json_decref(got);
+    PQclear(sync_now(e));
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM queue WHERE name = '%s'", name), "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM queue"), "2");
+    /* the plain install takes everything again, and no filter stays */
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_sqs')", 0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_sqs')", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_import_filter"), "0");
+    assert_true(atoi(it_value(e, "SELECT count(*) FROM queue")) >= 18);
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -1028,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_periodic_poll),
         cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_grace_period),
+        cmocka_unit_test(test_selective_import),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
