@@ -207,7 +207,8 @@ bool it_eventually(it_env *e, const char *want, const char *fmt, ...)
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
     for (int i = 0; i < 150; i++) {
-        if (strcmp(it_value(e, sql), want) == 0)
+        const char *v = it_value(e, sql);
+        if (strcmp(v ? v : "", want) == 0) /* NULL: none, or a null value */
             return true;
         it_sleep_ms(100);
     }

@@ -75,7 +75,8 @@ int it_poll_requests(const it_env *e, const char *table, int skip, long *out, in
 void it_rotation_quiet(it_env *e, const char *table, const char *deep, long out[4]);
 /* The engine again without a poll or a rotation. */
 void it_rotation_off(it_env *e);
-/* Whether the value of the query fmt comes to be want within 15 s. */
+/* Whether the value of the query fmt comes to be want within 15 s (a null
+ * value or no row reads as ""). */
 bool it_eventually(it_env *e, const char *want, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* This database's identity (iasql_config.database_id), copied for the
