@@ -125,7 +125,12 @@ static int collect(mod_ctx *ctx, const char *region, const json_t *page, void *r
 
 static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    return mod_json_pages(ctx, &kinesis_api, &streams, region, NULL, collect, rows, "(all)", err);
+    /* Kinesis gives at most 100 a page whatever is asked; some endpoints
+     * give 10 unless asked for more */
+    json_t *body = json_pack("{s:i}", "Limit", 1000);
+    int rc = mod_json_pages(ctx, &kinesis_api, &streams, region, body, collect, rows, "(all)", err);
+    json_decref(body);
+    return rc;
 }
 
 static int kin_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
