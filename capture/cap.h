@@ -112,7 +112,8 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
 
 /* The resources of t the journal knows (a known state), as mod_deep.known
  * wants them: an object "region/handle" -> row id (region "" for a table
- * without one). */
+ * without one; handle: the value of mod_table.deep_handle's column, else of
+ * the first cloud-id column). */
 int cap_known_handles(jnl *j, const mod_table *t, json_t **out, cm_err *err);
 
 /* Appends {table_name, id, message} entries to iasql_errors. */

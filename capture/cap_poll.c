@@ -391,7 +391,7 @@ static int load_journal(jnl *j, poll_table *pt, cm_buf *states, cm_err *err)
 
 int cap_known_handles(jnl *j, const mod_table *t, json_t **out, cm_err *err)
 {
-    const mod_column *h = mod_ref_handle(t);
+    const mod_column *h = t->deep_handle ? mod_column_find(t, t->deep_handle) : mod_ref_handle(t);
     *out = NULL;
     if (!h)
         return cm_err_set(err, CM_EINVAL, "table %s has no cloud-id column", t->name);

@@ -64,7 +64,8 @@ typedef struct mod_deep {
 /* The rotation for the next listings through ctx (borrowed; NULL: every
  * resource in full, as iasql_sync() and an install read). */
 void mod_ctx_set_deep(mod_ctx *ctx, const mod_deep *deep);
-/* Whether the resource of handle (its first cloud-id column's value) in
+/* Whether the resource of handle (its first cloud-id column's value, or
+ * that of mod_table.deep_handle's column) in
  * region ("" for a global table) is to be read in full now. */
 bool mod_deep_wanted(const mod_ctx *ctx, const char *region, const char *handle);
 /* The slot of a handle among nslots (FNV-1a): where the rotation reads it. */
@@ -200,6 +201,12 @@ typedef struct mod_table {
      * same idempotency token while the row's first pending change is the
      * same one). */
     bool replace_new_first;
+    /* Optional: the column whose value names a resource to the rotation
+     * (the handle of mod_deep_wanted and mod_deep_known), for a table whose
+     * first cloud-id column does not tell its resources apart (a
+     * subscription's topic); NULL: that column. A known state without a
+     * value there is not among the known handles. */
+    const char *deep_handle;
 } mod_table;
 
 /* Lists table t (see mod_table_ops.list) through a tape. *tape, if not

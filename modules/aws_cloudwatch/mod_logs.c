@@ -34,15 +34,23 @@ static int group_tags(mod_ctx *ctx, const char *region, const char *name, json_t
     return 0;
 }
 
-/* A row image from one DescribeLogGroups entry (tags read separately). */
-static int group_row(mod_ctx *ctx, const char *region, const json_t *g, json_t **out, cm_err *err)
+/* A row image from one DescribeLogGroups entry and its tags: those of
+ * tagged (the tagging API's, by name) when not NULL, else read. */
+static int group_row(mod_ctx *ctx, const char *region, const json_t *g, const json_t *tagged,
+                     json_t **out, cm_err *err)
 {
     const char *name = cm_json_str(g, "logGroupName");
     if (!name)
         return cm_err_set(err, CM_EBADREPLY, "a log group without a name in DescribeLogGroups");
     *out = NULL;
-    json_t *tags;
-    int rc = group_tags(ctx, region, name, &tags, err);
+    json_t *tags = NULL;
+    int rc = 0;
+    if (tagged) {
+        const json_t *t = json_object_get(tagged, name);
+        tags = t ? json_deep_copy(t) : json_object();
+    } else {
+        rc = group_tags(ctx, region, name, &tags, err);
+    }
     if (rc)
         return rc;
     json_t *ret = json_object_get(g, "retentionInDays");
@@ -61,16 +69,60 @@ static const mod_json_pager log_groups = {"DescribeLogGroups", "nextToken", "nex
 typedef struct list_acc {
     const char *exact; /* for read: the one name wanted */
     json_t *rows;
+    json_t *tagged; /* the region's tags by name (tags_by_name), NULL: not served */
+    bool asked;     /* tagged was asked for */
 } list_acc;
 
+/* The tags of the region's log groups by name, from the tagging API; NULL
+ * when it is not served. */
+static json_t *tags_by_name(mod_ctx *ctx, const char *region)
+{
+    json_t *by_arn = NULL;
+    cm_err terr = {0};
+    if (mod_tagged(ctx, region, "logs", &by_arn, &terr)) {
+        cm_log(CM_LOG_DEBUG, "log group tags in %s through the tagging API: %s", region, terr.msg);
+        return NULL;
+    }
+    json_t *by_name = json_object();
+    const char *arn;
+    json_t *tags;
+    json_object_foreach(by_arn, arn, tags)
+    {
+        /* arn:aws:logs:<region>:<account>:log-group:<name>, perhaps with ":*" */
+        const char *at = strstr(arn, ":log-group:");
+        if (!at)
+            continue;
+        at += strlen(":log-group:");
+        size_t n = strlen(at);
+        if (n >= 2 && strcmp(at + n - 2, ":*") == 0)
+            n -= 2;
+        char name[1024];
+        if (n < sizeof name) {
+            memcpy(name, at, n);
+            name[n] = '\0';
+            json_object_set(by_name, name, tags);
+        }
+    }
+    json_decref(by_arn);
+    return by_name;
+}
+
+/* Under the poller's rotation a log group the database knows costs nothing
+ * of its own: its tags come from the tagging API (a request per 100 of
+ * them, asked at the first known group), the rest from its entry. */
 static int collect(mod_ctx *ctx, const char *region, const json_t *g, void *arg, cm_err *err)
 {
     list_acc *acc = arg;
     const char *name = cm_json_str(g, "logGroupName");
     if (acc->exact && (!name || strcmp(name, acc->exact) != 0))
         return 0;
+    if (!acc->asked && name && mod_deep_known(ctx, region, name)) {
+        acc->tagged = tags_by_name(ctx, region);
+        acc->asked = true;
+    }
+    const json_t *tagged = name && mod_deep_known(ctx, region, name) ? acc->tagged : NULL;
     json_t *row = NULL;
-    int rc = group_row(ctx, region, g, &row, err);
+    int rc = group_row(ctx, region, g, tagged, &row, err);
     if (rc)
         return rc;
     json_array_append_new(acc->rows, row);
@@ -79,8 +131,10 @@ static int collect(mod_ctx *ctx, const char *region, const json_t *g, void *arg,
 
 static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    list_acc acc = {NULL, rows};
-    return mod_json_each(ctx, &logs_api, &log_groups, region, NULL, collect, &acc, "(all)", err);
+    list_acc acc = {NULL, rows, NULL, false};
+    int rc = mod_json_each(ctx, &logs_api, &log_groups, region, NULL, collect, &acc, "(all)", err);
+    json_decref(acc.tagged);
+    return rc;
 }
 
 static int logs_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
@@ -100,7 +154,7 @@ static int logs_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *er
     int rc = image_names(image, &name, &region, err);
     if (rc)
         return rc;
-    list_acc acc = {name, json_array()};
+    list_acc acc = {name, json_array(), NULL, false};
     json_t *body = json_pack("{s:s}", "logGroupNamePrefix", name);
     rc = mod_json_each(ctx, &logs_api, &log_groups, region, body, collect, &acc, name, err);
     json_decref(body);
@@ -234,7 +288,12 @@ static const mod_column log_group_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table log_group_table = {"log_group", log_group_columns, &log_group_ops};
+/* Nothing costs a read of its own once tags come from the tagging API; the
+ * empty list puts the table under the rotation, which tells the module the
+ * groups the database knows. */
+static const char *const log_group_deep[] = {NULL};
+static const mod_table log_group_table = {"log_group", log_group_columns, &log_group_ops,
+                                          .deep = log_group_deep};
 static const mod_table *const cloudwatch_tables[] = {&log_group_table, &cw_metric_alarm_table,
                                                      NULL};
 static const char *const cloudwatch_deps[] = {"aws_account", NULL};

@@ -115,6 +115,14 @@ static int collect(mod_ctx *ctx, const char *region, const json_t *name, void *r
 {
     if (!json_is_string(name))
         return 0;
+    /* A known table in the rotation's off turn: ListTables' name alone
+     * (the rest keeps its known values). */
+    if (mod_deep_known(ctx, region, json_string_value(name)) &&
+        !mod_deep_wanted(ctx, region, json_string_value(name))) {
+        json_array_append_new(rows, json_pack("{s:O, s:s, s:b}", "table_name", name, "region",
+                                              region, MOD_PARTIAL_KEY, 1));
+        return 0;
+    }
     json_t *d = NULL;
     int rc = describe(ctx, region, json_string_value(name), &d, err);
     json_t *row = rc ? NULL : table_row(d, region);
@@ -339,7 +347,22 @@ static const mod_column dynamo_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table dynamo_table = {"dynamo_table", dynamo_columns, &dynamo_ops};
+/* What only DescribeTable returns (ListTables gives names): it follows the
+ * rotation. */
+static const char *const dynamo_deep[] = {"hash_key",
+                                          "hash_key_type",
+                                          "range_key",
+                                          "range_key_type",
+                                          "billing_mode",
+                                          "read_capacity_units",
+                                          "write_capacity_units",
+                                          "table_class",
+                                          "table_arn",
+                                          "table_id",
+                                          "created_at",
+                                          NULL};
+static const mod_table dynamo_table = {"dynamo_table", dynamo_columns, &dynamo_ops,
+                                       .deep = dynamo_deep};
 static const mod_table *const dynamo_tables[] = {&dynamo_table, NULL};
 static const char *const dynamo_deps[] = {"aws_account", NULL};
 

@@ -132,6 +132,16 @@ static int collect_policy(mod_ctx *ctx, const char *region, xmlNodePtr member, v
     aws_xml_child_text(member, "Arn", arn, sizeof arn);
     if (!arn[0])
         return 0;
+    /* A known policy in the rotation's off turn: ListPolicies' own entry
+     * (its description, document and tags keep their known values). */
+    char name[256];
+    aws_xml_child_text(member, "PolicyName", name, sizeof name);
+    if (name[0] && mod_deep_known(ctx, "", name) && !mod_deep_wanted(ctx, "", name)) {
+        json_array_append_new(arg, json_pack("{s:s, s:o, s:s, s:b}", "policy_name", name, "path",
+                                             aws_xml_json_child(member, "Path"), "arn", arn,
+                                             MOD_PARTIAL_KEY, 1));
+        return 0;
+    }
     json_t *row = NULL;
     int rc = policy_row(ctx, arn, &row, err);
     return mod_keep_found(arg, rc, row, err);
@@ -740,7 +750,11 @@ static const mod_column role_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table policy_table = {"iam_policy", policy_columns, &policy_ops};
+/* What only GetPolicy, GetPolicyVersion and ListPolicyTags return: it
+ * follows the rotation. */
+static const char *const policy_deep[] = {"description", "policy_document", "tags", NULL};
+static const mod_table policy_table = {"iam_policy", policy_columns, &policy_ops,
+                                       .deep = policy_deep};
 /* What only a read per role returns (ListRoles leaves out tags; the
  * policies are lists of their own): it follows the rotation. */
 static const char *const role_deep[] = {"attached_policy_arns", "inline_policies", "tags", NULL};

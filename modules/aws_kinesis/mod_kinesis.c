@@ -77,20 +77,60 @@ static int kin_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err
 static const mod_json_pager streams = {"ListStreams", "ExclusiveStartStreamName", NULL,
                                        "StreamNames", "HasMoreStreams"};
 
-static int collect(mod_ctx *ctx, const char *region, const json_t *name, void *rows, cm_err *err)
+/* The StreamSummaries entry of name on a ListStreams page, or NULL (an
+ * endpoint that gives names only). */
+static const json_t *summary_of(const json_t *page, const char *name)
 {
-    if (!json_is_string(name))
-        return 0;
-    json_t *s = NULL;
-    int rc = summary(ctx, region, json_string_value(name), &s, err);
-    json_t *row = rc ? NULL : stream_row(s, region);
-    json_decref(s);
-    return mod_keep_found(rows, rc, row, err); /* gone between the list and the read: skipped */
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(page, "StreamSummaries"), i, s)
+    {
+        const char *n = cm_json_str(s, "StreamName");
+        if (n && strcmp(n, name) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* A page of ListStreams as rows: a known stream in the rotation's off turn
+ * is its summary on the page (its shard count keeps its known value); any
+ * other is read (DescribeStreamSummary). */
+static int collect(mod_ctx *ctx, const char *region, const json_t *page, void *rows, cm_err *err)
+{
+    size_t i;
+    json_t *name;
+    json_array_foreach(json_object_get(page, "StreamNames"), i, name)
+    {
+        if (!json_is_string(name))
+            continue;
+        const char *n = json_string_value(name);
+        const json_t *listed = summary_of(page, n);
+        if (listed && mod_deep_known(ctx, region, n) && !mod_deep_wanted(ctx, region, n)) {
+            json_t *row = stream_row(listed, region);
+            json_object_del(row, "shard_count");
+            json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
+            json_array_append_new(rows, row);
+            continue;
+        }
+        json_t *s = NULL;
+        int rc = summary(ctx, region, n, &s, err);
+        json_t *row = rc ? NULL : stream_row(s, region);
+        json_decref(s);
+        rc = mod_keep_found(rows, rc, row, err); /* gone between the list and the read: skipped */
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    return mod_json_each(ctx, &kinesis_api, &streams, region, NULL, collect, rows, "(all)", err);
+    /* Kinesis gives at most 100 a page whatever is asked; some endpoints
+     * give 10 unless asked for more */
+    json_t *body = json_pack("{s:i}", "Limit", 1000);
+    int rc = mod_json_pages(ctx, &kinesis_api, &streams, region, body, collect, rows, "(all)", err);
+    json_decref(body);
+    return rc;
 }
 
 static int kin_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
@@ -259,7 +299,11 @@ static const mod_column stream_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table stream_table = {"kinesis_stream", stream_columns, &stream_ops};
+/* What only DescribeStreamSummary returns (ListStreams' summaries carry the
+ * rest): it follows the rotation. */
+static const char *const stream_deep[] = {"shard_count", NULL};
+static const mod_table stream_table = {"kinesis_stream", stream_columns, &stream_ops,
+                                       .deep = stream_deep};
 static const mod_table *const kinesis_tables[] = {&stream_table, NULL};
 static const char *const kinesis_deps[] = {"aws_account", NULL};
 

@@ -84,10 +84,12 @@ static const char *arn_name(const char *arn)
     return colon ? colon + 1 : arn;
 }
 
-/* A topic's row image from its attributes and tags (two calls). */
-static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t **out, cm_err *err)
+/* A topic's row image from its attributes and tags: those of tagged (the
+ * tagging API's, by ARN) when not NULL, else read (two calls, or one). */
+static int topic_row(mod_ctx *ctx, const char *region, const char *arn, const json_t *tagged,
+                     json_t **out, cm_err *err)
 {
-    xmlDocPtr doc, tdoc;
+    xmlDocPtr doc, tdoc = NULL;
     xmlNodePtr res, tres;
     const char *name = arn_name(arn);
     int rc = mod_query_op(ctx, &topic_api, region, "GetTopicAttributes",
@@ -96,14 +98,20 @@ static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t *
         return cm_err_set(err, CM_ENOTFOUND, "topic %s does not exist in %s", name, region);
     if (rc)
         return rc;
-    rc = mod_query_op(ctx, &topic_api, region, "ListTagsForResource",
-                      json_pack("{s:s}", "ResourceArn", arn), &tdoc, &tres, err, name);
-    if (rc) {
-        xmlFreeDoc(doc);
-        return rc;
+    json_t *tags;
+    if (tagged) {
+        const json_t *t = json_object_get(tagged, arn);
+        tags = t ? json_deep_copy(t) : json_object();
+    } else {
+        rc = mod_query_op(ctx, &topic_api, region, "ListTagsForResource",
+                          json_pack("{s:s}", "ResourceArn", arn), &tdoc, &tres, err, name);
+        if (rc) {
+            xmlFreeDoc(doc);
+            return rc;
+        }
+        tags = mod_xml_map(aws_xml_child(tres, "Tags"), "member", "Key", "Value");
     }
     json_t *attrs = mod_xml_map(aws_xml_child(res, "Attributes"), "entry", "key", "value");
-    json_t *tags = mod_xml_map(aws_xml_child(tres, "Tags"), "member", "Key", "Value");
     json_t *row =
         json_pack("{s:s, s:s, s:s, s:b}", "name", name, "region", region, "arn", arn, "fifo_topic",
                   strcmp(cm_json_str(attrs, "FifoTopic") ? cm_json_str(attrs, "FifoTopic") : "",
@@ -119,21 +127,57 @@ static int topic_row(mod_ctx *ctx, const char *region, const char *arn, json_t *
     json_decref(attrs);
     json_decref(tags);
     xmlFreeDoc(doc);
-    xmlFreeDoc(tdoc);
+    if (tdoc)
+        xmlFreeDoc(tdoc);
     *out = row;
     return 0;
 }
 
+/* A region's listing: its rows, and under the poller's rotation the tags
+ * of its topics by ARN from the tagging API (asked once, at the first
+ * known topic; null when that API is not served). */
+typedef struct topic_rows {
+    json_t *rows;
+    json_t *tagged;
+    bool asked;
+} topic_rows;
+
+/* Under the poller's rotation a topic the database knows costs nothing of
+ * its own in its off turn: ListTopics names it (its FIFO flag is its name's
+ * suffix) and its tags come from the tagging API; its attributes are read
+ * in its turn. */
 static int collect_topic(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
                          cm_err *err)
 {
+    topic_rows *tr = arg;
     char arn[1024];
     aws_xml_child_text(member, "TopicArn", arn, sizeof arn);
     if (!arn[0])
         return 0;
+    const char *name = arn_name(arn);
+    bool known = mod_deep_known(ctx, region, name);
+    if (known && !tr->asked) {
+        cm_err terr = {0};
+        if (mod_tagged(ctx, region, "sns", &tr->tagged, &terr))
+            cm_log(CM_LOG_DEBUG, "topic tags in %s through the tagging API: %s", region, terr.msg);
+        tr->asked = true;
+    }
+    const json_t *tagged = known ? tr->tagged : NULL;
+    if (tagged && !mod_deep_wanted(ctx, region, name)) {
+        const json_t *t = json_object_get(tagged, arn);
+        json_t *empty = json_object();
+        size_t n = strlen(name);
+        json_t *row =
+            json_pack("{s:s, s:s, s:s, s:b, s:O, s:b}", "name", name, "region", region, "arn", arn,
+                      "fifo_topic", n > 5 && strcmp(name + n - 5, ".fifo") == 0, "tags",
+                      t ? t : empty, MOD_PARTIAL_KEY, 1);
+        json_decref(empty);
+        json_array_append_new(tr->rows, mod_take_owner(row));
+        return 0;
+    }
     json_t *row = NULL;
-    int rc = topic_row(ctx, region, arn, &row, err);
-    return mod_keep_found(arg, rc, row, err);
+    int rc = topic_row(ctx, region, arn, tagged, &row, err);
+    return mod_keep_found(tr->rows, rc, row, err);
 }
 
 static const mod_query_pager topics = {"ListTopics", "NextToken", "NextToken", "Topics"};
@@ -144,8 +188,11 @@ static const mod_query_pager topic_subscriptions = {"ListSubscriptionsByTopic", 
 
 static int topic_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    return mod_query_each(ctx, &topic_api, &topics, region, NULL, collect_topic, rows, "(all)",
-                          err);
+    topic_rows tr = {rows, NULL, false};
+    int rc =
+        mod_query_each(ctx, &topic_api, &topics, region, NULL, collect_topic, &tr, "(all)", err);
+    json_decref(tr.tagged);
+    return rc;
 }
 
 static int topic_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
@@ -158,7 +205,7 @@ static int topic_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *e
 {
     char arn[1024];
     int rc = topic_arn(ctx, image, arn, sizeof arn, err);
-    return rc ? rc : topic_row(ctx, cm_json_str(image, "region"), arn, out, err);
+    return rc ? rc : topic_row(ctx, cm_json_str(image, "region"), arn, NULL, out, err);
 }
 
 /* AWS's policy for a topic that was given none. */
@@ -339,6 +386,20 @@ static int sub_row(mod_ctx *ctx, const char *region, xmlNodePtr member, json_t *
 
 static int collect_sub(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg, cm_err *err)
 {
+    /* A known subscription in the rotation's off turn: its List* entry (its
+     * attributes keep their known values). */
+    char arn[1024];
+    aws_xml_child_text(member, "SubscriptionArn", arn, sizeof arn);
+    if (confirmed(arn) && mod_deep_known(ctx, region, arn) && !mod_deep_wanted(ctx, region, arn)) {
+        char topic[1024], protocol[64];
+        aws_xml_child_text(member, "TopicArn", topic, sizeof topic);
+        aws_xml_child_text(member, "Protocol", protocol, sizeof protocol);
+        json_array_append_new(
+            arg, json_pack("{s:s, s:s, s:s, s:o, s:s, s:b}", "topic", arn_name(topic), "region",
+                           region, "protocol", protocol, "endpoint",
+                           aws_xml_json_child(member, "Endpoint"), "arn", arn, MOD_PARTIAL_KEY, 1));
+        return 0;
+    }
     json_t *row = NULL;
     int rc = sub_row(ctx, region, member, &row, err);
     return mod_keep_found(arg, rc, row, err);
@@ -558,8 +619,15 @@ static const mod_column sub_columns[] = {
     {"arn", MOD_COL_CLOUD_OWNED},   {NULL, 0},
 };
 
-static const mod_table topic_table = {"topic", topic_columns, &topic_ops};
-static const mod_table sub_table = {"subscription", sub_columns, &sub_ops};
+/* What only GetTopicAttributes returns: it follows the rotation. */
+static const char *const topic_deep[] = {"content_based_deduplication", "display_name", "policy",
+                                         NULL};
+static const mod_table topic_table = {"topic", topic_columns, &topic_ops, .deep = topic_deep};
+/* What only GetSubscriptionAttributes returns: it follows the rotation,
+ * each subscription by its ARN (its topic is shared). */
+static const char *const sub_deep[] = {"raw_message_delivery", "filter_policy", NULL};
+static const mod_table sub_table = {"subscription", sub_columns, &sub_ops, .deep = sub_deep,
+                                    .deep_handle = "arn"};
 static const mod_table *const sns_tables[] = {&topic_table, &sub_table, NULL};
 static const char *const sns_deps[] = {"aws_account", NULL};
 

@@ -43,26 +43,23 @@ static int param_tags(mod_ctx *ctx, const char *region, const char *name, json_t
     return 0;
 }
 
-/* A row image from a DescribeParameters entry and the GetParameters entry
- * of the same name (its value, undecrypted). */
-static int param_row(mod_ctx *ctx, const char *region, const json_t *meta, const json_t *got,
-                     json_t **out, cm_err *err)
+/* A row image from a DescribeParameters entry and its tags (taken), with
+ * its value from the GetParameters entry of the same name (undecrypted);
+ * got NULL: a partial row, without the value and the version. */
+static json_t *param_row(const char *region, const json_t *meta, const json_t *got, json_t *tags)
 {
     const char *name = cm_json_str(meta, "Name");
     const char *type = cm_json_str(meta, "Type");
-    if (!name || !type)
-        return cm_err_set(err, CM_EBADREPLY, "a parameter without a name or type in %s", region);
-    json_t *tags;
-    int rc = param_tags(ctx, region, name, &tags, err);
-    if (rc)
-        return rc;
     json_t *version = json_object_get(meta, "Version");
     json_t *row = mod_take_owner(json_pack("{s:s, s:s, s:s, s:o, s:O}", "name", name, "region",
                                            region, "type", type, "tags", tags, "version",
                                            json_is_integer(version) ? version : json_null()));
     const char *desc = cm_json_str(meta, "Description");
     json_object_set_new(row, "description", desc && *desc ? json_string(desc) : json_null());
-    if (strcmp(type, "SecureString") == 0) {
+    if (!got) {
+        json_object_del(row, "version");
+        json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
+    } else if (strcmp(type, "SecureString") == 0) {
         /* The cloud's cleartext is never read: a mask per version. */
         char mask[64];
         snprintf(mask, sizeof mask, "%sv%lld", MOD_SECRET_PREFIX,
@@ -72,25 +69,75 @@ static int param_row(mod_ctx *ctx, const char *region, const json_t *meta, const
         const char *v = cm_json_str(got, "Value");
         json_object_set_new(row, "value", json_string(v ? v : ""));
     }
-    *out = row;
-    return 0;
+    return row;
 }
 
 static const mod_json_pager parameters = {"DescribeParameters", "NextToken", "NextToken",
                                           "Parameters"};
 
-/* One page of DescribeParameters with the values of its parameters,
- * appended to rows as images. */
-static int list_page(mod_ctx *ctx, const char *region, const json_t *reply, void *rows, cm_err *err)
+/* A region's listing: its rows, and under the poller's rotation the tags of
+ * its parameters by ARN from the tagging API (asked once, at the first
+ * known parameter; null when that API is not served). */
+typedef struct region_rows {
+    json_t *rows;
+    json_t *tagged;
+    bool asked;
+} region_rows;
+
+/* The tags of a listed parameter: the tagging API's for a known one (when
+ * served, and the listing names its ARN), else read. */
+static int tags_of(mod_ctx *ctx, const char *region, region_rows *rr, const json_t *meta,
+                   json_t **out, cm_err *err)
 {
+    const char *name = cm_json_str(meta, "Name"), *arn = cm_json_str(meta, "ARN");
+    char made[2048];
+    if (!arn && mod_deep_known(ctx, region, name)) {
+        /* an endpoint that lists no ARN: parameter/<name without its first slash> */
+        char res[1200];
+        cm_err aerr = {0};
+        snprintf(res, sizeof res, "parameter/%s", name[0] == '/' ? name + 1 : name);
+        if (!mod_arn(ctx, "ssm", region, res, made, sizeof made, &aerr))
+            arn = made;
+    }
+    if (arn && mod_deep_known(ctx, region, name)) {
+        if (!rr->asked) {
+            cm_err terr = {0};
+            if (mod_tagged(ctx, region, "ssm:parameter", &rr->tagged, &terr))
+                cm_log(CM_LOG_DEBUG, "parameter tags in %s through the tagging API: %s", region,
+                       terr.msg);
+            rr->asked = true;
+        }
+        if (rr->tagged) {
+            const json_t *t = json_object_get(rr->tagged, arn);
+            *out = t ? json_deep_copy(t) : json_object();
+            return 0;
+        }
+    }
+    return param_tags(ctx, region, name, out, err);
+}
+
+/* One page of DescribeParameters as row images appended to rr's rows: the
+ * values of the parameters read in full, ten names per GetParameters; a
+ * known parameter in the rotation's off turn is a partial row (its value
+ * and version keep their known values). */
+static int list_page(mod_ctx *ctx, const char *region, const json_t *reply, void *arg, cm_err *err)
+{
+    region_rows *rr = arg;
     int rc = 0;
     json_t *params = json_object_get(reply, "Parameters");
-    /* Values, ten names per GetParameters. */
-    json_t *values = json_object();
-    for (size_t i = 0; !rc && i < json_array_size(params); i += 10) {
+    json_t *wanted = json_array(), *values = json_object();
+    size_t i;
+    json_t *meta;
+    json_array_foreach(params, i, meta)
+    {
+        const char *name = cm_json_str(meta, "Name");
+        if (name && cm_json_str(meta, "Type") && mod_deep_wanted(ctx, region, name))
+            json_array_append(wanted, json_object_get(meta, "Name"));
+    }
+    for (size_t k = 0; !rc && k < json_array_size(wanted); k += 10) {
         json_t *names = json_array(), *got;
-        for (size_t k = i; k < i + 10 && k < json_array_size(params); k++)
-            json_array_append(names, json_object_get(json_array_get(params, k), "Name"));
+        for (size_t m = k; m < k + 10 && m < json_array_size(wanted); m++)
+            json_array_append(names, json_array_get(wanted, m));
         rc = ssm_call(ctx, region, "GetParameters",
                       json_pack("{s:o, s:b}", "Names", names, "WithDecryption", 0), &got, err,
                       "(batch)");
@@ -103,17 +150,25 @@ static int list_page(mod_ctx *ctx, const char *region, const json_t *reply, void
         }
         json_decref(rc ? NULL : got);
     }
-    size_t i;
-    json_t *meta;
+    json_decref(wanted);
     json_array_foreach(params, i, meta)
     {
         const char *name = cm_json_str(meta, "Name");
-        json_t *row = NULL;
-        if (rc || !name || !json_object_get(values, name))
+        if (rc)
+            break;
+        if (!name || !cm_json_str(meta, "Type")) {
+            rc = cm_err_set(err, CM_EBADREPLY, "a parameter without a name or type in %s", region);
+            break;
+        }
+        bool whole = mod_deep_wanted(ctx, region, name);
+        if (whole && !json_object_get(values, name))
             continue; /* deleted between the two calls */
-        rc = param_row(ctx, region, meta, json_object_get(values, name), &row, err);
+        json_t *tags = NULL;
+        rc = tags_of(ctx, region, rr, meta, &tags, err);
         if (!rc)
-            json_array_append_new(rows, row);
+            json_array_append_new(
+                rr->rows,
+                param_row(region, meta, whole ? json_object_get(values, name) : NULL, tags));
     }
     json_decref(values);
     return rc;
@@ -126,9 +181,10 @@ static int list_where(mod_ctx *ctx, const char *region, const json_t *filter, js
     json_t *body = json_pack("{s:i}", "MaxResults", 50);
     if (filter)
         json_object_set(body, "ParameterFilters", (json_t *)filter);
-    int rc =
-        mod_json_pages(ctx, &ssm_api, &parameters, region, body, list_page, rows, "(all)", err);
+    region_rows rr = {rows, NULL, false};
+    int rc = mod_json_pages(ctx, &ssm_api, &parameters, region, body, list_page, &rr, "(all)", err);
     json_decref(body);
+    json_decref(rr.tagged);
     return rc;
 }
 
@@ -152,7 +208,10 @@ static int ssm_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err
     json_t *filter =
         json_pack("[{s:s, s:s, s:[s]}]", "Key", "Name", "Option", "Equals", "Values", name);
     json_t *rows = json_array();
+    const mod_deep *deep = ctx->deep; /* a read is always whole */
+    ctx->deep = NULL;
     rc = list_where(ctx, region, filter, rows, err);
+    ctx->deep = deep;
     json_decref(filter);
     if (!rc && json_array_size(rows) == 0)
         rc = cm_err_set(err, CM_ENOTFOUND, "parameter %s does not exist in %s", name, region);
@@ -327,7 +386,12 @@ static const mod_column parameter_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table parameter_table = {"parameter", parameter_columns, &parameter_ops};
+/* What only GetParameters returns, and the version that goes with it (a
+ * value's change and its version are seen together): it follows the
+ * rotation. */
+static const char *const parameter_deep[] = {"value", "version", NULL};
+static const mod_table parameter_table = {"parameter", parameter_columns, &parameter_ops,
+                                          .deep = parameter_deep};
 static const mod_table *const ssm_tables[] = {&parameter_table, NULL};
 static const char *const ssm_deps[] = {"aws_account", NULL};
 

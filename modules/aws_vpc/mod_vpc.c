@@ -65,6 +65,12 @@ static json_t *vpc_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
                                             ec2_tags(item), "vpc_id", ec2_text(item, "vpcId"),
                                             "is_default", ec2_bool(item, "isDefault")));
     const char *id = ec2_str(row, "vpc_id");
+    /* A known VPC in the rotation's off turn: DescribeVpcs' entry (its DNS
+     * attributes, a DescribeVpcAttribute each, keep their known values). */
+    if (id && mod_deep_known(ctx, region, id) && !mod_deep_wanted(ctx, region, id)) {
+        json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
+        return row;
+    }
     static const char *const attrs[][2] = {{"enableDnsSupport", "enable_dns_support"},
                                            {"enableDnsHostnames", "enable_dns_hostnames"}};
     for (int i = 0; i < 2; i++) {
@@ -93,8 +99,12 @@ static int vpc_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t *
 
 static int vpc_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    return vpc_read_by_id(ctx, image, "vpc_id", "VpcId", "DescribeVpcs", "vpcSet", vpc_row, out,
-                          err);
+    const mod_deep *deep = ctx->deep; /* a read is always whole */
+    ctx->deep = NULL;
+    int rc =
+        vpc_read_by_id(ctx, image, "vpc_id", "VpcId", "DescribeVpcs", "vpcSet", vpc_row, out, err);
+    ctx->deep = deep;
+    return rc;
 }
 
 static int vpc_set_dns(mod_ctx *ctx, const char *region, const char *id, const json_t *known,
@@ -527,7 +537,10 @@ static const mod_column vpc_columns[] = {{"vpc_id", CID},
                                          {"tags", 0},
                                          {"is_default", OWNED},
                                          {NULL, 0}};
-static const mod_table vpc_table = {"vpc", vpc_columns, &vpc_ops, "ec2"};
+/* What only DescribeVpcAttribute returns (one call per attribute and VPC):
+ * it follows the rotation. */
+static const char *const vpc_deep[] = {"enable_dns_support", "enable_dns_hostnames", NULL};
+static const mod_table vpc_table = {"vpc", vpc_columns, &vpc_ops, "ec2", .deep = vpc_deep};
 
 static const mod_table_ops subnet_ops = {subnet_list, subnet_create, subnet_update,
                                          subnet_read, subnet_remove, NULL};

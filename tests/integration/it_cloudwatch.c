@@ -176,6 +176,58 @@ static void test_log_group_import_and_adopt(void **state)
     assert_null(it_cloud_log_group(e, made));
 }
 
+/* The poller's rotation: a quiet poll of known log groups costs
+ * DescribeLogGroups' pages and a page of the tagging API, not a
+ * ListTagsLogGroup a group; a tag and a retention changed outside are seen
+ * at the next poll, a group new in the cloud in full at once. */
+static void test_log_group_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    assert_true(
+        it_okf(e,
+               "INSERT INTO log_group (log_group_name, tags) "
+               "SELECT '/rot/' || g || '-%d', '{\"n\": \"1\"}' FROM generate_series(1, %d) g",
+               (int)getpid(), N));
+    it_expect_commit(e, N, "create");
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int n = atoi(it_value(e, "SELECT count(*) FROM log_group"));
+    long all[4], rot[4];
+    it_rotation_quiet(e, "log_group", "1", all);
+    it_rotation_quiet(e, "log_group", "4", rot);
+    for (int i = 0; i < 4; i++) {
+        assert_true(all[i] >= 1 + n);          /* the pages, a ListTagsLogGroup a group */
+        assert_true(rot[i] <= all[i] - n + 1); /* the pages, a tagging page */
+    }
+    char name[64], made[64], body[300];
+    snprintf(name, sizeof name, "/rot/1-%d", (int)getpid());
+    snprintf(made, sizeof made, "/rot/made-%d", (int)getpid());
+    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\", \"tags\": {\"team\": \"ops\"}}", name);
+    json_decref(logs(e, "TagLogGroup", body));
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM log_group WHERE log_group_name = '%s'",
+        name));
+    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\", \"retentionInDays\": 5}", name);
+    json_decref(logs(e, "PutRetentionPolicy", body));
+    assert_true(it_eventually(
+        e, "5", "SELECT retention_in_days FROM log_group WHERE log_group_name = '%s'", name));
+    snprintf(body, sizeof body, "{\"logGroupName\": \"%s\", \"tags\": {\"by\": \"hand\"}}", made);
+    json_decref(logs(e, "CreateLogGroup", body));
+    assert_true(it_eventually(e, "hand",
+                              "SELECT coalesce(tags->>'by', '') FROM log_group "
+                              "WHERE log_group_name = '%s'",
+                              made));
+    print_message("log group rotation: %d groups, quiet polls %ld %ld %ld %ld requests in full, "
+                  "%ld %ld %ld %ld with four slots\n",
+                  n, all[0], all[1], all[2], all[3], rot[0], rot[1], rot[2], rot[3]);
+    it_rotation_off(e);
+    assert_true(
+        it_okf(e, "DELETE FROM log_group WHERE log_group_name LIKE '/rot/%%-%d'", (int)getpid()));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_string_equal(
+        it_value(e, "SELECT count(*) FROM log_group WHERE log_group_name LIKE '/rot/%'"), "0");
+}
+
 static void test_log_group_bad_input(void **state)
 {
     it_env *e = *state;
@@ -691,6 +743,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_group_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_group_import_and_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_group_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_group_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alarm_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alarm_import_drift_and_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alarm_bad_input, setup, teardown),

@@ -269,6 +269,69 @@ static void test_dynamo_bad_input(void **state)
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }
 
+/* The poller's rotation: a quiet poll of known tables costs ListTables and
+ * the DescribeTable of the tables whose turn it is (a quarter, with four
+ * slots), not one a table; a change of a described setting is seen within
+ * the rotation, a table new in the cloud in full at once. */
+static void test_dynamo_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    assert_true(it_okf(e,
+                       "INSERT INTO dynamo_table (table_name, hash_key) "
+                       "SELECT 'rot_' || g || '_%d', 'id' FROM generate_series(1, %d) g",
+                       (int)getpid(), N));
+    it_expect_commit(e, N, "create");
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    long full[4], rot[4];
+    it_rotation_quiet(e, "dynamo_table", "1", full);
+    it_rotation_quiet(e, "dynamo_table", "4", rot);
+    long sum = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_true(full[i] >= 1 + N);    /* a listing, a describe a table */
+        assert_true(rot[i] <= 1 + N / 2); /* a listing, about a quarter's describes */
+        sum += rot[i];
+    }
+    assert_true(sum <= 4 + N + 4); /* a rotation describes each one about once */
+    /* a setting changed outside: within the rotation */
+    char name[64], made[64];
+    snprintf(name, sizeof name, "rot_1_%d", (int)getpid());
+    snprintf(made, sizeof made, "rot_made_%d", (int)getpid());
+    json_decref(
+        ddb(e, "UpdateTable",
+            json_pack("{s:s, s:s, s:{s:i, s:i}}", "TableName", name, "BillingMode", "PROVISIONED",
+                      "ProvisionedThroughput", "ReadCapacityUnits", 3, "WriteCapacityUnits", 2),
+            NULL));
+    assert_true(it_eventually(e, "3",
+                              "SELECT coalesce(read_capacity_units, 0) FROM dynamo_table "
+                              "WHERE table_name = '%s'",
+                              name));
+    /* a table new in the cloud: in full at once */
+    json_decref(ddb(e, "CreateTable",
+                    json_pack("{s:s, s:[{s:s, s:s}], s:[{s:s, s:s}], s:s}", "TableName", made,
+                              "AttributeDefinitions", "AttributeName", "pk", "AttributeType", "N",
+                              "KeySchema", "AttributeName", "pk", "KeyType", "HASH", "BillingMode",
+                              "PAY_PER_REQUEST"),
+                    NULL));
+    assert_true(
+        it_eventually(e, "1", "SELECT count(*) FROM dynamo_table WHERE table_name = '%s'", made));
+    assert_string_equal(it_valf(e,
+                                "SELECT hash_key || hash_key_type || billing_mode FROM "
+                                "dynamo_table WHERE table_name = '%s'",
+                                made),
+                        "pkNPAY_PER_REQUEST");
+    print_message("dynamo rotation: %d tables, quiet polls %ld %ld %ld %ld requests in full, "
+                  "%ld %ld %ld %ld with four slots\n",
+                  N + 0, full[0], full[1], full[2], full[3], rot[0], rot[1], rot[2], rot[3]);
+    it_rotation_off(e);
+    assert_true(
+        it_okf(e, "DELETE FROM dynamo_table WHERE table_name LIKE 'rot\\_%%\\_%d'", (int)getpid()));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM dynamo_table WHERE table_name LIKE "
+                                    "'rot\\_%'"),
+                        "0");
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -278,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dynamo_import_normalised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dynamo_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dynamo_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dynamo_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
 }

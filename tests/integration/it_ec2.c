@@ -586,6 +586,58 @@ static void test_plan_as_dot(void **state)
                         "0");
 }
 
+/* EC2's describe calls carry the tags and need no read per resource: a
+ * quiet poll of any number of groups, rules, key pairs and instances costs
+ * one request per table and region (a page holds them all), so they need
+ * no rotation. */
+static void test_quiet_poll_flat(void **state)
+{
+    it_env *e = *state;
+    enum { N = 10 };
+    char name[64];
+    snprintf(name, sizeof name, "flat-%d", (int)getpid());
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc, tags) "
+                       "SELECT '%s-' || g, 'flat', v.id, '{\"n\": \"1\"}' FROM vpc v, "
+                       "generate_series(1, %d) g WHERE v.is_default",
+                       name, N));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, "
+                       "to_port, cidr_ipv4) SELECT id, 'tcp', 443, 443, '0.0.0.0/0' "
+                       "FROM security_group WHERE group_name LIKE '%s-%%'",
+                       name));
+    assert_true(
+        it_okf(e, "INSERT INTO key_pair (name, public_key) VALUES ('%s', '" PUBKEY "')", name));
+    assert_true(it_okf(e,
+                       "INSERT INTO instance (ami, instance_type, subnet, key_pair, tags) SELECT "
+                       "'ami-12c6146b', 't2.micro', (SELECT min(s.id) FROM subnet s JOIN vpc v "
+                       "ON v.id = s.vpc WHERE v.is_default), k.id, '{\"Name\": \"%s\"}' "
+                       "FROM key_pair k, generate_series(1, 3) WHERE k.name = '%s'",
+                       name, name));
+    it_expect_commit(e, 2 * N + 1 + 3, "create");
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    long req[4];
+    it_rotation_quiet(e, "security_group", "4", req);
+    static const char *const tables[] = {"security_group", "security_group_rule", "key_pair",
+                                         "instance"};
+    for (size_t k = 0; k < 4; k++) {
+        long last[2] = {0, 0};
+        int seen = it_poll_requests(e, tables[k], 0, NULL, 0);
+        assert_true(seen >= 3);
+        it_poll_requests(e, tables[k], seen - 2, last, 2);
+        print_message("%s: %s rows, quiet polls %ld %ld requests\n", tables[k],
+                      it_valf(e, "SELECT count(*) FROM %s", tables[k]), last[0], last[1]);
+        assert_true(last[0] <= 1 && last[1] <= 1);
+    }
+    it_rotation_off(e);
+    assert_true(it_okf(e, "DELETE FROM instance WHERE tags->>'Name' = '%s'", name));
+    assert_true(it_okf(e, "DELETE FROM key_pair WHERE name = '%s'", name));
+    assert_true(it_okf(e, "DELETE FROM security_group WHERE group_name LIKE '%s-%%'", name));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM security_group WHERE group_name LIKE '%s-%%'", name), "0");
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -597,6 +649,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_default_vpc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_as_dot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quiet_poll_flat, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,3 +157,60 @@ void it_restart_engine(it_env *e, const char *poll, const char *grace)
     e->poll_grace = grace;
     assert_int_equal(it_start_engine(e), 0);
 }
+
+int it_poll_requests(const it_env *e, const char *table, int skip, long *out, int n)
+{
+    FILE *f = fopen(e->log_path, "r");
+    char line[4096], want[128];
+    snprintf(want, sizeof want, "poll of %s: ", table);
+    int seen = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, want);
+        long r;
+        if (at && sscanf(at + strlen(want), "%ld requests", &r) == 1) {
+            if (seen >= skip && seen - skip < n)
+                out[seen - skip] = r;
+            seen++;
+        }
+    }
+    if (f)
+        fclose(f);
+    return seen;
+}
+
+void it_rotation_quiet(it_env *e, const char *table, const char *deep, long out[4])
+{
+    int before = it_poll_requests(e, table, 0, NULL, 0);
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    e->poll_deep = deep;
+    it_restart_engine(e, "1", "0");
+    /* the first poll reads in full what the engine changed before it */
+    double deadline = it_now_s() + 60;
+    while (it_poll_requests(e, table, before + 1, out, 4) < before + 5 && it_now_s() < deadline)
+        it_sleep_ms(250);
+    assert_true(it_poll_requests(e, table, before + 1, out, 4) >= before + 5);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    free(audit);
+}
+
+void it_rotation_off(it_env *e)
+{
+    it_restart_engine(e, "off", "0");
+    e->poll_deep = NULL;
+}
+
+bool it_eventually(it_env *e, const char *want, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < 150; i++) {
+        const char *v = it_value(e, sql);
+        if (strcmp(v ? v : "", want) == 0) /* NULL: none, or a null value */
+            return true;
+        it_sleep_ms(100);
+    }
+    return false;
+}

@@ -329,6 +329,73 @@ static void test_bad_input(void **state)
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }
 
+/* The poller's rotation for policies: a quiet poll of known policies costs
+ * ListPolicies and the reads (GetPolicy, its default version, its tags) of
+ * the policies whose turn it is, not two or three a policy; a tag added
+ * outside is seen within the rotation, a policy new in the cloud in full
+ * at once. */
+static void test_policy_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    assert_true(
+        it_okf(e,
+               "INSERT INTO iam_policy (policy_name, policy_document) "
+               "SELECT 'rot-' || g || '-%d', '" DOC("s3:GetObject") "' "
+                                                                    "FROM generate_series(1, %d) g",
+               (int)getpid(), N));
+    it_expect_commit(e, N, "create");
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int n = atoi(it_value(e, "SELECT count(*) FROM iam_policy"));
+    long all[4], rot[4], sum = 0;
+    it_rotation_quiet(e, "iam_policy", "1", all);
+    it_rotation_quiet(e, "iam_policy", "4", rot);
+    for (int i = 0; i < 4; i++) {
+        assert_true(all[i] >= 1 + 2 * n); /* a listing, two reads or more a policy */
+        assert_true(rot[i] <= 1 + 3 * (n / 2));
+        sum += rot[i] - 1;
+    }
+    assert_true(sum <= all[0] - 1 + 12); /* a rotation reads each one about once */
+    assert_true(sum < 2 * (all[0] - 1));
+    char name[64], made[64], form[1024];
+    const char *out;
+    snprintf(name, sizeof name, "rot-1-%d", (int)getpid());
+    snprintf(made, sizeof made, "rot-made-%d", (int)getpid());
+    snprintf(form, sizeof form,
+             Q("TagPolicy") "&PolicyArn=arn%%3Aaws%%3Aiam%%3A%%3A" ACCOUNT
+                            "%%3Apolicy%%2F%s&Tags.member.1.Key=team&Tags.member.1.Value=ops",
+             name);
+    assert_int_equal(it_aws_query(e, "iam", form, &out), 200);
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM iam_policy WHERE policy_name = '%s'",
+        name));
+    snprintf(form, sizeof form,
+             Q("CreatePolicy") "&PolicyName=%s&Description=made&Tags.member.1.Key=by&"
+                               "Tags.member.1.Value=hand&PolicyDocument=%%7B%%22Version%%22%%3A%%"
+                               "222012-10-17%%22%%2C%%22Statement%%22%%3A%%5B%%7B%%22Effect%%22%%"
+                               "3A%%22Allow%%22%%2C%%22Action%%22%%3A%%22sqs%%3A%%2A%%22%%2C%%"
+                               "22Resource%%22%%3A%%22%%2A%%22%%7D%%5D%%7D",
+             made);
+    assert_int_equal(it_aws_query(e, "iam", form, &out), 200);
+    assert_true(
+        it_eventually(e, "1", "SELECT count(*) FROM iam_policy WHERE policy_name = '%s'", made));
+    assert_string_equal(it_valf(e,
+                                "SELECT description || (tags->>'by') || "
+                                "(policy_document #>> '{Statement,0,Action}') FROM iam_policy "
+                                "WHERE policy_name = '%s'",
+                                made),
+                        "madehandsqs:*");
+    print_message("policy rotation: %d policies, quiet polls %ld %ld %ld %ld requests in full, "
+                  "%ld %ld %ld %ld with four slots\n",
+                  n, all[0], all[1], all[2], all[3], rot[0], rot[1], rot[2], rot[3]);
+    it_rotation_off(e);
+    assert_true(
+        it_okf(e, "DELETE FROM iam_policy WHERE policy_name LIKE 'rot-%%-%d'", (int)getpid()));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_string_equal(
+        it_value(e, "SELECT count(*) FROM iam_policy WHERE policy_name LIKE 'rot-%'"), "0");
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -337,6 +404,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_and_role_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_and_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_iam", tests, NULL, NULL);
 }

@@ -230,6 +230,77 @@ static void test_stream_bad_input(void **state)
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
 }
 
+/* The poller's rotation: a quiet poll of known streams costs ListStreams'
+ * pages (whose summaries carry all but the shard count) and the
+ * DescribeStreamSummary of the streams whose turn it is, not one a stream;
+ * a shard count changed outside is seen within the rotation, a stream new
+ * in the cloud in full at once. An endpoint whose list has no summaries
+ * (kinesalite) costs what it did. */
+static void test_stream_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    assert_true(it_okf(e,
+                       "INSERT INTO kinesis_stream (stream_name) "
+                       "SELECT 'rot-' || g || '-%d' FROM generate_series(1, %d) g",
+                       (int)getpid(), N));
+    it_expect_commit(e, N, "create");
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int n = atoi(it_value(e, "SELECT count(*) FROM kinesis_stream"));
+    long all[4], rot[4], sum = 0;
+    it_rotation_quiet(e, "kinesis_stream", "1", all);
+    it_rotation_quiet(e, "kinesis_stream", "4", rot);
+    for (int i = 0; i < 4; i++) {
+        long pages = all[i] - n; /* a describe a stream, and the listing's pages */
+        assert_true(pages >= 1 && pages <= 1 + n / 10);
+        if (full())
+            assert_true(rot[i] <= pages + n / 2);
+        else
+            assert_true(rot[i] <= all[i]);
+        sum += rot[i] - pages;
+    }
+    if (full())
+        assert_true(sum <= n + 4); /* a rotation describes each one about once */
+    char name[64], made[64];
+    snprintf(name, sizeof name, "rot-1-%d", (int)getpid());
+    snprintf(made, sizeof made, "rot-made-%d", (int)getpid());
+    json_decref(cloud_stream(e, name));
+    long st = 0;
+    /* moto counts a split shard's parent as open; kinesalite has no
+     * UpdateShardCount */
+    if (full())
+        json_decref(kin(e, "UpdateShardCount",
+                        json_pack("{s:s, s:i, s:s}", "StreamName", name, "TargetShardCount", 2,
+                                  "ScalingType", "UNIFORM_SCALING"),
+                        &st));
+    else
+        json_decref(kin(e, "SplitShard",
+                        json_pack("{s:s, s:s, s:s}", "StreamName", name, "ShardToSplit",
+                                  "shardId-000000000000", "NewStartingHashKey",
+                                  "170141183460469231731687303715884105728"),
+                        &st));
+    assert_int_equal(st, 200);
+    assert_true(it_eventually(
+        e, "2", "SELECT shard_count FROM kinesis_stream WHERE stream_name = '%s'", name));
+    json_decref(
+        kin(e, "CreateStream", json_pack("{s:s, s:i}", "StreamName", made, "ShardCount", 3), NULL));
+    assert_true(it_eventually(
+        e, "1", "SELECT count(*) FROM kinesis_stream WHERE stream_name = '%s'", made));
+    assert_string_equal(
+        it_valf(e, "SELECT stream_mode || shard_count FROM kinesis_stream WHERE stream_name = '%s'",
+                made),
+        "PROVISIONED3");
+    print_message("kinesis rotation: %d streams, quiet polls %ld %ld %ld %ld requests in full, "
+                  "%ld %ld %ld %ld with four slots\n",
+                  n, all[0], all[1], all[2], all[3], rot[0], rot[1], rot[2], rot[3]);
+    it_rotation_off(e);
+    assert_true(
+        it_okf(e, "DELETE FROM kinesis_stream WHERE stream_name LIKE 'rot-%%-%d'", (int)getpid()));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_string_equal(
+        it_value(e, "SELECT count(*) FROM kinesis_stream WHERE stream_name LIKE 'rot-%'"), "0");
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -239,6 +310,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name(getenv("IT_EMULATOR_KIND"), tests, NULL, NULL);
 }

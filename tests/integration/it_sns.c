@@ -275,6 +275,119 @@ static void test_import(void **state)
     assert_null(topic_attrs(e, topic));
 }
 
+/* The requests of the polls of table after the first skip, into out[4],
+ * waiting for them. */
+static void polls_after(it_env *e, const char *table, int skip, long out[4])
+{
+    double deadline = it_now_s() + 30;
+    while (it_poll_requests(e, table, skip + 1, out, 4) < skip + 5 && it_now_s() < deadline)
+        it_sleep_ms(250);
+    assert_true(it_poll_requests(e, table, skip + 1, out, 4) >= skip + 5);
+}
+
+/* The poller's rotation: a quiet poll of known topics costs ListTopics and
+ * a page of the tagging API and the attributes of the topics whose turn it
+ * is, not two reads a topic; one of known subscriptions ListSubscriptions
+ * and the attributes of those whose turn it is (each by its own ARN, not
+ * its topic's). A tag is seen at the next poll, an attribute within the
+ * rotation, a topic or a subscription new in the cloud in full at once. */
+static void test_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    char queue[64], form[1024];
+    const char *out;
+    snprintf(queue, sizeof queue, "rot-q-%d", (int)getpid());
+    make_queue(e, queue);
+    assert_true(it_okf(e,
+                       "INSERT INTO topic (name, tags) SELECT 'rot-' || g || '-%d', "
+                       "'{\"n\": \"1\"}' FROM generate_series(1, %d) g",
+                       (int)getpid(), N));
+    it_expect_commit(e, N, "create");
+    assert_true(it_okf(e,
+                       "INSERT INTO subscription (topic, protocol, endpoint) "
+                       "SELECT t.name, 'sqs', q.arn FROM topic t, queue q "
+                       "WHERE t.name LIKE 'rot-%%-%d' AND q.name = '%s'",
+                       (int)getpid(), queue));
+    it_expect_commit(e, N, "create");
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int nt = atoi(it_value(e, "SELECT count(*) FROM topic"));
+    int ns = atoi(it_value(e, "SELECT count(*) FROM subscription"));
+    long all[4], rot[4], sall[4], srot[4];
+    int s0 = it_poll_requests(e, "subscription", 0, NULL, 0);
+    it_rotation_quiet(e, "topic", "1", all);
+    polls_after(e, "subscription", s0, sall);
+    s0 = it_poll_requests(e, "subscription", 0, NULL, 0);
+    it_rotation_quiet(e, "topic", "4", rot);
+    polls_after(e, "subscription", s0, srot);
+    print_message(
+        "sns rotation: %d topics, quiet polls %ld %ld %ld %ld requests in full, %ld %ld "
+        "%ld %ld with four slots; %d subscriptions, %ld %ld %ld %ld and %ld %ld %ld %ld\n",
+        nt, all[0], all[1], all[2], all[3], rot[0], rot[1], rot[2], rot[3], ns, sall[0], sall[1],
+        sall[2], sall[3], srot[0], srot[1], srot[2], srot[3]);
+    long sum = 0, ssum = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_true(all[i] >= 1 + 2 * nt);  /* a listing, two reads a topic */
+        assert_true(sall[i] >= 1 + ns);     /* a listing, a read a subscription */
+        assert_true(rot[i] <= 2 + nt / 2);  /* a listing, a tagging page, a quarter's reads */
+        assert_true(srot[i] <= 1 + ns / 2); /* a listing, a quarter's reads */
+        sum += rot[i] - 2;
+        ssum += srot[i] - 1;
+    }
+    assert_true(sum <= nt + 4 && ssum <= ns + 4); /* each one read about once a rotation */
+    char name[64], made[64], tarn[160];
+    snprintf(name, sizeof name, "rot-1-%d", (int)getpid());
+    snprintf(made, sizeof made, "rot-made-%d", (int)getpid());
+    snprintf(tarn, sizeof tarn, "arn%%3Aaws%%3Asns%%3Aus-east-1%%3A" ACCOUNT "%%3A%s", name);
+    /* a tag: the next poll */
+    snprintf(form, sizeof form,
+             Q("TagResource") "&ResourceArn=%s&Tags.member.1.Key=team&Tags.member.1.Value=ops",
+             tarn);
+    assert_int_equal(it_aws_query(e, "sns", form, &out), 200);
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM topic WHERE name = '%s'", name));
+    /* attributes: within the rotation */
+    snprintf(form, sizeof form,
+             Q("SetTopicAttributes") "&TopicArn=%s&AttributeName=DisplayName&AttributeValue=Rot",
+             tarn);
+    assert_int_equal(it_aws_query(e, "sns", form, &out), 200);
+    assert_true(it_eventually(
+        e, "Rot", "SELECT coalesce(display_name, '') FROM topic WHERE name = '%s'", name));
+    char *sarn = it_strdup(it_valf(e, "SELECT arn FROM subscription WHERE topic = '%s'", name));
+    snprintf(form, sizeof form,
+             Q("SetSubscriptionAttributes") "&SubscriptionArn=%s&AttributeName=RawMessageDelivery"
+                                            "&AttributeValue=true",
+             sarn);
+    assert_int_equal(it_aws_query(e, "sns", form, &out), 200);
+    assert_true(it_eventually(
+        e, "t", "SELECT raw_message_delivery FROM subscription WHERE arn = '%s'", sarn));
+    free(sarn);
+    /* a topic new in the cloud, and a new subscription of a known topic */
+    snprintf(form, sizeof form,
+             Q("CreateTopic") "&Name=%s&Attributes.entry.1.key=DisplayName"
+                              "&Attributes.entry.1.value=Made&Tags.member.1.Key=by"
+                              "&Tags.member.1.Value=hand",
+             made);
+    assert_int_equal(it_aws_query(e, "sns", form, &out), 200);
+    snprintf(form, sizeof form,
+             Q("Subscribe") "&TopicArn=%s&Protocol=sqs&Endpoint=arn%%3Aaws%%3Asqs%%3Aus-east-1%%"
+                            "3A" ACCOUNT "%%3A%s-2&Attributes.entry.1.key=RawMessageDelivery"
+                            "&Attributes.entry.1.value=true",
+             tarn, queue);
+    assert_int_equal(it_aws_query(e, "sns", form, &out), 200);
+    assert_true(it_eventually(
+        e, "Madehand", "SELECT display_name || (tags->>'by') FROM topic WHERE name = '%s'", made));
+    assert_true(it_eventually(e, "t",
+                              "SELECT raw_message_delivery FROM subscription WHERE topic = '%s' "
+                              "AND endpoint LIKE '%%-2'",
+                              name));
+    it_rotation_off(e);
+    assert_true(it_okf(e, "DELETE FROM topic WHERE name LIKE 'rot-%%-%d'", (int)getpid()));
+    assert_true(it_okf(e, "DELETE FROM queue WHERE name = '%s'", queue));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM topic WHERE name LIKE 'rot-%'"), "0");
+}
+
 static void test_bad_input(void **state)
 {
     it_env *e = *state;
@@ -330,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subscription_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_sns", tests, NULL, NULL);
 }

@@ -248,6 +248,70 @@ static void test_secret_stays_hidden(void **state)
     it_expect_commit(e, 2, "delete");
 }
 
+/* The poller's rotation: a quiet poll of known parameters costs
+ * DescribeParameters' pages, a page of the tagging API and the values of
+ * the parameters whose turn it is, not a ListTagsForResource a parameter
+ * and a GetParameters per ten; a tag or a description changed outside is
+ * seen at the next poll, a value (and its version) within the rotation, a
+ * parameter new in the cloud in full at once. */
+static void test_parameter_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 20 };
+    assert_true(it_okf(e,
+                       "INSERT INTO parameter (name, value) "
+                       "SELECT '/rot/%d/' || g, 'v' || g FROM generate_series(1, %d) g",
+                       (int)getpid(), N));
+    it_expect_commit(e, N, "create");
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int n = atoi(it_value(e, "SELECT count(*) FROM parameter"));
+    long all[4], rot[4];
+    it_rotation_quiet(e, "parameter", "1", all);
+    it_rotation_quiet(e, "parameter", "4", rot);
+    int batches = (n + 9) / 10;
+    print_message("parameter rotation: %d parameters, quiet polls %ld %ld %ld %ld requests in "
+                  "full, %ld %ld %ld %ld with four slots\n",
+                  n, all[0], all[1], all[2], all[3], rot[0], rot[1], rot[2], rot[3]);
+    for (int i = 0; i < 4; i++) {
+        /* the pages, a GetParameters per ten, a ListTagsForResource a parameter */
+        long pages = all[i] - batches - n;
+        assert_true(pages >= 1 && pages <= 1 + n / 10);
+        /* the pages, a tagging page, a GetParameters a page at most (a quarter) */
+        assert_true(rot[i] <= 2 * pages + 1);
+    }
+    char name[64], made[64];
+    snprintf(name, sizeof name, "/rot/%d/1", (int)getpid());
+    snprintf(made, sizeof made, "/rot/%d/made", (int)getpid());
+    json_decref(ssm(e, "AddTagsToResource",
+                    json_pack("{s:s, s:s, s:[{s:s, s:s}]}", "ResourceType", "Parameter",
+                              "ResourceId", name, "Tags", "Key", "team", "Value", "ops"),
+                    NULL));
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM parameter WHERE name = '%s'", name));
+    json_decref(ssm(e, "PutParameter",
+                    json_pack("{s:s, s:s, s:s, s:b}", "Name", name, "Value", "changed", "Type",
+                              "String", "Overwrite", 1),
+                    NULL));
+    assert_true(it_eventually(
+        e, "changed 2", "SELECT value || ' ' || version FROM parameter WHERE name = '%s'", name));
+    json_decref(ssm(e, "PutParameter",
+                    json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}]}", "Name", made, "Value",
+                              "fresh", "Type", "String", "Description", "by hand", "Tags", "Key",
+                              "by", "Value", "hand"),
+                    NULL));
+    assert_true(it_eventually(e, "1", "SELECT count(*) FROM parameter WHERE name = '%s'", made));
+    assert_string_equal(it_valf(e,
+                                "SELECT value || description || (tags->>'by') || version "
+                                "FROM parameter WHERE name = '%s'",
+                                made),
+                        "freshby handhand1");
+    it_rotation_off(e);
+    assert_true(it_okf(e, "DELETE FROM parameter WHERE name LIKE '/rot/%d/%%'", (int)getpid()));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM parameter WHERE name LIKE '/rot/%'"),
+                        "0");
+}
+
 static void test_parameter_bad_input(void **state)
 {
     it_env *e = *state;
@@ -303,6 +367,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parameter_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_stays_hidden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parameter_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parameter_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_ssm", tests, NULL, NULL);
 }

@@ -63,6 +63,22 @@ int it_stop_engine(it_env *e);
 /* Stops the engine cleanly and starts it again with --poll poll and
  * --poll-grace grace (asserting both). */
 void it_restart_engine(it_env *e, const char *poll, const char *grace);
+/* The poller's rotation (docs/poll.md). The "poll of <table>: N requests"
+ * lines of the engine's log: how many there are; out[0..n) gets the
+ * requests of those after the first skip. */
+int it_poll_requests(const it_env *e, const char *table, int skip, long *out, int n);
+/* Restarts the engine with --poll 1 --poll-deep deep ("4": four slots;
+ * "1": no rotation, every resource read in full) and waits for five polls
+ * of table: out gets the requests of the four quiet ones
+ * after the first (which reads what the engine changed before it in
+ * full); asserts that they wrote nothing (iasql_audit_log). */
+void it_rotation_quiet(it_env *e, const char *table, const char *deep, long out[4]);
+/* The engine again without a poll or a rotation. */
+void it_rotation_off(it_env *e);
+/* Whether the value of the query fmt comes to be want within 15 s (a null
+ * value or no row reads as ""). */
+bool it_eventually(it_env *e, const char *want, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* This database's identity (iasql_config.database_id), copied for the
  * caller to free. */
 char *it_database_id(it_env *e);

@@ -778,6 +778,74 @@ static void test_availability_zones(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
 }
 
+/* The poller's rotation for VPCs: a quiet poll of known VPCs costs
+ * DescribeVpcs and the DNS attributes (two DescribeVpcAttribute) of the
+ * VPCs whose turn it is, not two calls a VPC; a tag is seen at the next
+ * poll, an attribute within the rotation, a VPC new in the cloud in full
+ * at once. */
+static void test_vpc_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 8 };
+    assert_true(
+        it_okf(e,
+               "INSERT INTO vpc (cidr_block, tags) SELECT ('10.' || (100 + g) || '.0.0/16')::cidr, "
+               "'{\"Name\": \"rot-%d\"}' FROM generate_series(1, %d) g",
+               (int)getpid(), N));
+    it_expect_commit(e, N, "create");
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int n = atoi(it_value(e, "SELECT count(*) FROM vpc"));
+    long all[4], rot[4], sum = 0;
+    it_rotation_quiet(e, "vpc", "1", all);
+    it_rotation_quiet(e, "vpc", "4", rot);
+    print_message("vpc rotation: %d VPCs, quiet polls %ld %ld %ld %ld requests in full, %ld %ld "
+                  "%ld %ld with four slots\n",
+                  n, all[0], all[1], all[2], all[3], rot[0], rot[1], rot[2], rot[3]);
+    /* the module's other tables: one Describe a region, whatever their number */
+    static const char *const others[] = {
+        "availability_zone", "subnet",      "internet_gateway",        "elastic_ip",
+        "nat_gateway",       "route_table", "route_table_association", "route",
+        "endpoint_gateway"};
+    for (size_t k = 0; k < sizeof others / sizeof others[0]; k++) {
+        long last[1] = {0};
+        int seen = it_poll_requests(e, others[k], 0, NULL, 0);
+        if (seen > 0)
+            it_poll_requests(e, others[k], seen - 1, last, 1);
+        print_message("  %s: %d polls, the last %ld requests (%s rows)\n", others[k], seen, last[0],
+                      it_valf(e, "SELECT count(*) FROM %s", others[k]));
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_true(all[i] >= 1 + 2 * n); /* a listing, two attributes a VPC */
+        assert_true(rot[i] <= 1 + 2 * (n / 2));
+        sum += rot[i] - 1;
+    }
+    assert_true(sum <= 2 * n + 4); /* a rotation reads each one's attributes about once */
+    char *id = it_strdup(it_valf(e,
+                                 "SELECT vpc_id FROM vpc WHERE cidr_block = '10.101.0.0/16' AND "
+                                 "tags->>'Name' = 'rot-%d'",
+                                 (int)getpid()));
+    free(it_ec2(e, "Action=CreateTags&ResourceId.1=%s&Tag.1.Key=team&Tag.1.Value=ops", id));
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM vpc WHERE vpc_id = '%s'", id));
+    free(it_ec2(e, "Action=ModifyVpcAttribute&VpcId=%s&EnableDnsHostnames.Value=true", id));
+    assert_true(
+        it_eventually(e, "t", "SELECT enable_dns_hostnames FROM vpc WHERE vpc_id = '%s'", id));
+    char *x = it_ec2(e, "Action=CreateVpc&CidrBlock=10.99.0.0/16");
+    char *made = it_strdup(it_xml_text(x, "vpcId"));
+    free(x);
+    free(it_ec2(e, "Action=ModifyVpcAttribute&VpcId=%s&EnableDnsSupport.Value=false", made));
+    assert_true(it_eventually(e, "1", "SELECT count(*) FROM vpc WHERE vpc_id = '%s'", made));
+    assert_string_equal(it_valf(e, "SELECT enable_dns_support FROM vpc WHERE vpc_id = '%s'", made),
+                        "f");
+    it_rotation_off(e);
+    assert_true(it_okf(e, "DELETE FROM vpc WHERE tags->>'Name' = 'rot-%d' OR vpc_id = '%s'",
+                       (int)getpid(), made));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM vpc WHERE vpc_id = '%s'", made), "0");
+    free(id);
+    free(made);
+}
+
 static void test_bad_input(void **state)
 {
     it_env *e = *state;
@@ -898,6 +966,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_availability_zones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vpc_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_vpc", tests, NULL, NULL);
 }

@@ -75,11 +75,46 @@ static void test_cap_index_by_origin(void **state)
     jnl_txn_abort(t);
 }
 
+/* The rotation's known handles: "region/handle" of every known state, the
+ * handle being the first cloud-id column, or mod_table.deep_handle's. */
+static void test_cap_known_handles(void **state)
+{
+    jnl *j = *state;
+    jnl_txn *t;
+    cm_err err = {0};
+    assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
+    index_one(t, 1, JNL_ORIGIN_CLOUD, JNL_OP_INSERT, 1,
+              "{\"topic\":\"t\",\"region\":\"r\",\"arn\":\"a1\"}");
+    index_one(t, 2, JNL_ORIGIN_CLOUD, JNL_OP_INSERT, 2,
+              "{\"topic\":\"t\",\"region\":\"r\",\"arn\":\"a2\"}");
+    index_one(t, 3, JNL_ORIGIN_CLOUD, JNL_OP_INSERT, 3,
+              "{\"topic\":\"u\",\"region\":\"r\",\"arn\":null}");
+    assert_int_equal(jnl_txn_commit(t, &err), 0);
+    static const mod_column cols[] = {{"topic", MOD_COL_CLOUD_ID},
+                                      {"region", MOD_COL_CLOUD_ID},
+                                      {"arn", MOD_COL_CLOUD_OWNED},
+                                      {NULL, 0}};
+    mod_table by_first = {"bucket", cols, NULL};
+    json_t *known = NULL;
+    assert_int_equal(cap_known_handles(j, &by_first, &known, &err), 0);
+    assert_int_equal(json_object_size(known), 2); /* r/t (twice), r/u */
+    assert_non_null(json_object_get(known, "r/t"));
+    assert_int_equal(json_integer_value(json_object_get(known, "r/u")), 3);
+    json_decref(known);
+    mod_table by_arn = {"bucket", cols, NULL, .deep_handle = "arn"};
+    assert_int_equal(cap_known_handles(j, &by_arn, &known, &err), 0);
+    assert_int_equal(json_object_size(known), 2); /* the one without an ARN is not known */
+    assert_int_equal(json_integer_value(json_object_get(known, "r/a1")), 1);
+    assert_int_equal(json_integer_value(json_object_get(known, "r/a2")), 2);
+    json_decref(known);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cap_codes),
         cmocka_unit_test_setup_teardown(test_cap_index_by_origin, unit_jnl_open, unit_jnl_remove),
+        cmocka_unit_test_setup_teardown(test_cap_known_handles, unit_jnl_open, unit_jnl_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
