@@ -1,7 +1,8 @@
 /* apply/apl_sched.c — runs a plan as a graph. Every action is one or two
  * nodes: a delete half (delete, or the first half of a replace) and a put
- * half (create, update, or the second half of a replace). References give
- * the edges: a put waits for the puts of what it refers to, a delete waits
+ * half (create, update, or the second half of a replace; the first, for a
+ * table whose replace makes the new one first). References give the
+ * edges: a put waits for the puts of what it refers to, a delete waits
  * for the deletes (or the moving away) of what refers to it. Ready nodes
  * run on a pool of threads, each with its own AWS client, at most
  * apl_set_parallel's limit per service; the main thread alone touches the
@@ -324,7 +325,12 @@ static int build_graph(sched *s)
             s->put_node[i] = (long)s->nn;
             s->svc[s->nn] = svc;
             s->nodes[s->nn++] = (node){.item = i};
-            if (s->del_node[i] >= 0 && add_dep(&s->nodes[s->put_node[i]], (size_t)s->del_node[i]))
+            /* a replace deletes the old one first, unless the table makes
+             * the new one first (mod_table.replace_new_first) */
+            bool new_first = it->table->replace_new_first;
+            if (s->del_node[i] >= 0 &&
+                add_dep(&s->nodes[new_first ? s->del_node[i] : s->put_node[i]],
+                        (size_t)(new_first ? s->put_node[i] : s->del_node[i])))
                 return CM_ENOMEM;
         }
     }
@@ -444,9 +450,17 @@ static int fail_node(sched *s, size_t n, const char *why, cm_err *err)
     if (s->written[nd->item])
         return 0;
     o->ok = false;
-    /* a replace whose old resource is deleted and whose new one is not made */
-    o->gone = !nd->del && it->action == APL_REPLACE;
-    snprintf(o->error, sizeof o->error, "%s", why);
+    /* a replace whose old resource is deleted and whose new one is not made
+     * (made first, the old one is still there) */
+    o->gone = !nd->del && it->action == APL_REPLACE && !it->table->replace_new_first;
+    if (nd->del && it->action == APL_REPLACE && it->table->replace_new_first &&
+        s->nodes[s->put_node[nd->item]].state == N_OK)
+        snprintf(o->error, sizeof o->error,
+                 "%s; the new one is made, the old one is not deleted: the next commit takes "
+                 "the new one and deletes the old one",
+                 why);
+    else
+        snprintf(o->error, sizeof o->error, "%s", why);
     return write_item(s, nd->item, err);
 }
 
@@ -463,12 +477,12 @@ static int node_ready(sched *s, const node *nd, char *why, size_t size)
         if (dep->state == N_FAILED) {
             char name[300];
             describe_item(&s->p->items[dep->item], name, sizeof name);
-            if (nd->del && !dep->del)
+            if (dep->item == nd->item)
+                snprintf(why, size, "%s", s->os[nd->item].error);
+            else if (nd->del && !dep->del)
                 snprintf(why, size, "not applied: %s, which referred to it, was not moved", name);
             else if (nd->del && dep->item != nd->item && !nd->with_parent)
                 snprintf(why, size, "not deleted: %s, which refers to it, was not deleted", name);
-            else if (dep->item == nd->item)
-                snprintf(why, size, "%s", s->os[nd->item].error);
             else
                 snprintf(why, size, "not applied: it depends on %s, which failed", name);
             return -1;
@@ -523,7 +537,10 @@ static int finish_job(sched *s, job *jb, cm_err *err)
         return fail_node(s, jb->node, jb->error, err);
     }
     nd->state = N_OK;
+    bool new_first = it->action == APL_REPLACE && it->table->replace_new_first;
     if (nd->del) {
+        if (new_first) /* the new one was made: the replace is done */
+            return write_item(s, nd->item, err);
         if (it->action != APL_DELETE)
             return 0; /* the put half follows */
         o->ok = o->gone = true;
@@ -536,7 +553,9 @@ static int finish_job(sched *s, job *jb, cm_err *err)
         apl_unresolve(it->table, it->desired, o->image);
         apl_secret_mask(it, jb->clear, o->image, NULL);
     }
-    return write_item(s, nd->item, err);
+    /* made first: what refers to it reads this image; the old one's delete
+     * ends the action */
+    return new_first ? 0 : write_item(s, nd->item, err);
 }
 
 /* Starts what is ready, fails what cannot run; *running counts jobs out. */

@@ -127,6 +127,16 @@ typedef struct mod_table {
      * Such a row, and an implicit one, is taken in from the cloud as part
      * of its parent, never reported as made outside this database. */
     bool (*with_parent)(const json_t *row);
+    /* Optional: a replace makes the new resource before it deletes the old
+     * one, whose delete then waits for what refers to it to move to the new
+     * one (an ECS task definition: a new revision is registered, the
+     * services that run it are updated to it, then the old revision is
+     * deregistered). For resources the cloud names itself, so that old and
+     * new can live side by side. When the old one's delete fails, or is not
+     * reached, the action fails and the row stays pending: the new resource
+     * exists, and the module's create must adopt it when the next commit
+     * tries again (it carries the same idempotency token). */
+    bool replace_new_first;
 } mod_table;
 
 /* Lists table t (see mod_table_ops.list) through a tape. *tape, if not

@@ -12,6 +12,7 @@
 #include "unit_jnl.h"
 
 #include "apply/apl.h"
+#include "apply/apl_int.h"
 #include "capture/cap.h"
 
 static const mod_table *bucket(void)
@@ -188,11 +189,91 @@ static void test_apl_secret_mask(void **state)
     json_decref(image);
 }
 
+/* The node of the graph for (row, delete half or not), or -1. */
+static json_int_t graph_node(const json_t *g, json_int_t row, const char *step)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(g, "nodes"), i, n)
+    {
+        if (json_integer_value(json_object_get(n, "id")) == row &&
+            strcmp(json_string_value(json_object_get(n, "step")), step) == 0)
+            return json_integer_value(json_object_get(n, "node"));
+    }
+    return -1;
+}
+
+static bool graph_edge(const json_t *g, json_int_t from, json_int_t to)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(g, "edges"), i, e)
+    {
+        if (json_integer_value(json_array_get(e, 0)) == from &&
+            json_integer_value(json_array_get(e, 1)) == to)
+            return true;
+    }
+    return false;
+}
+
+/* A replace deletes the old resource before it makes the new one; a table
+ * with replace_new_first (an ECS task definition) makes the new one first,
+ * then moves what refers to it (a service, updated), then deletes the old
+ * one. */
+static void test_apl_replace_new_first(void **state)
+{
+    (void)state;
+    const mod_table *td = mod_find_table("task_definition", NULL),
+                    *svc = mod_find_table("service", NULL);
+    assert_non_null(td);
+    assert_true(td->replace_new_first);
+    assert_false(bucket()->replace_new_first);
+    apl_plan *p = calloc(1, sizeof *p);
+    p->items = calloc(3, sizeof *p->items);
+    p->items[0] = (apl_item){.table = td,
+                             .row_id = 1,
+                             .action = APL_REPLACE,
+                             .known = json_pack("{s:s, s:s, s:s}", "task_definition_arn",
+                                                "arn:td:1", "family", "app", "image_tag", "v1"),
+                             .desired = json_pack("{s:s, s:s, s:s}", "task_definition_arn",
+                                                  "arn:td:1", "family", "app", "image_tag", "v2")};
+    p->items[1] = (apl_item){.table = svc,
+                             .row_id = 2,
+                             .action = APL_UPDATE,
+                             .known = json_pack("{s:s, s:i, s:i}", "service_name", "web",
+                                                "task_definition", 1, "cluster", 9),
+                             .desired = json_pack("{s:s, s:i, s:i}", "service_name", "web",
+                                                  "task_definition", 1, "cluster", 9)};
+    p->items[2] = (apl_item){.table = bucket(),
+                             .row_id = 3,
+                             .action = APL_REPLACE,
+                             .known = json_loads(IMG("old", "{}"), 0, NULL),
+                             .desired = json_loads(IMG("new", "{}"), 0, NULL)};
+    p->n = 3;
+    apl_plan_index(p);
+    json_t *g;
+    cm_err err = {0};
+    assert_int_equal(apl_plan_graph(p, &g, &err), 0);
+    json_int_t made = graph_node(g, 1, "create"), old = graph_node(g, 1, "delete"),
+               moved = graph_node(g, 2, "update");
+    assert_true(made >= 0 && old >= 0 && moved >= 0);
+    assert_true(graph_edge(g, made, old)); /* the new revision first */
+    assert_false(graph_edge(g, old, made));
+    assert_true(graph_edge(g, made, moved)); /* the service moves to it */
+    assert_true(graph_edge(g, moved, old));  /* then the old one goes */
+    /* an ordinary replace: the old one goes first */
+    assert_true(graph_edge(g, graph_node(g, 3, "delete"), graph_node(g, 3, "create")));
+    assert_false(graph_edge(g, graph_node(g, 3, "create"), graph_node(g, 3, "delete")));
+    json_decref(g);
+    apl_plan_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apl_decide),
         cmocka_unit_test(test_apl_secret_mask),
+        cmocka_unit_test(test_apl_replace_new_first),
         cmocka_unit_test_setup_teardown(test_apl_fold, unit_jnl_open, unit_jnl_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
