@@ -1,0 +1,561 @@
+/* tests/integration/it_app.c — the application tier end to end against
+ * moto_server, as a user runs it (a plain login role; the cloud read through
+ * the AWS APIs, never through iasql's tables): one ecs_simplified row
+ * (aws_ecs_simplified) deploys a container behind a load balancer in one
+ * commit; it is scaled, moved to a new image (a new revision, the old one
+ * deregistered), rolled back to the first commit (the cloud and the row),
+ * and deleted in one commit; bad values are refused at INSERT by name. The
+ * one-commit deploy prints its cloud calls and wall time as
+ * "it_app: one-commit deploy: N requests, M ms". */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "it_util.h"
+
+#define EXEC_POLICY "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+static int setup(void **state)
+{
+    if (it_fixture(state, "app", false))
+        return -1;
+    return it_ok(*state, "SELECT * FROM iasql_install('aws_ecs_simplified')", 0, NULL) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    return it_fixture_end(state);
+}
+
+/* ------------------------------------------------------------ the cloud */
+
+/* One JSON-protocol call straight to moto: the answer, or NULL when the
+ * status is not 200 (*status, when not NULL, receives it; otherwise a
+ * status other than 200 fails the test). */
+static json_t *jcall(it_env *e, const char *service, const char *version, const char *prefix,
+                     const char *op, json_t *body, long *status)
+{
+    char target[160];
+    snprintf(target, sizeof target, "%s.%s", prefix, op);
+    long st;
+    json_t *j = it_aws_json(e, service, version, target, body, &st);
+    if (status)
+        *status = st;
+    else if (st != 200)
+        fail_msg("%s %s: HTTP %ld: %s", service, op, st, json_dumps(j, 0));
+    if (st != 200) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static json_t *ecs(it_env *e, const char *op, json_t *body)
+{
+    return jcall(e, "ecs", "1.1", "AmazonEC2ContainerServiceV20141113", op, body, NULL);
+}
+
+static json_t *ecr(it_env *e, const char *op, json_t *body, long *status)
+{
+    return jcall(e, "ecr", "1.1", "AmazonEC2ContainerRegistry_V20150921", op, body, status);
+}
+
+/* A query-protocol call (ELBv2, IAM): the XML answer, copied; *status. */
+static char *query(it_env *e, const char *service, long *status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static char *query(it_env *e, const char *service, long *status, const char *fmt, ...)
+{
+    char form[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(form, sizeof form, fmt, ap);
+    va_end(ap);
+    const char *out;
+    long st = it_aws_query(e, service, form, &out);
+    if (status)
+        *status = st;
+    else if (st != 200)
+        fail_msg("%s %s: HTTP %ld: %s", service, form, st, out);
+    return strdup(out ? out : "");
+}
+
+#define ELB_VERSION "Version=2015-12-01"
+#define IAM_VERSION "Version=2010-05-08"
+
+/* A load balancer as ELBv2 describes it (XML), or NULL when there is none. */
+static char *cloud_lb(it_env *e, const char *name)
+{
+    long st;
+    char *x = query(e, "elasticloadbalancing", &st,
+                    "Action=DescribeLoadBalancers&" ELB_VERSION "&Names.member.1=%s", name);
+    if (st == 200 && strstr(x, "<LoadBalancerArn>"))
+        return x;
+    free(x);
+    return NULL;
+}
+
+static char *cloud_tg(it_env *e, const char *name)
+{
+    long st;
+    char *x = query(e, "elasticloadbalancing", &st,
+                    "Action=DescribeTargetGroups&" ELB_VERSION "&Names.member.1=%s", name);
+    if (st == 200 && strstr(x, "<TargetGroupArn>"))
+        return x;
+    free(x);
+    return NULL;
+}
+
+/* The value of <tag> in xml, copied (fails the test when absent). */
+static char *xml_dup(const char *xml, const char *tag)
+{
+    const char *v = it_xml_text(xml, tag);
+    if (!v)
+        fail_msg("no <%s> in %s", tag, xml);
+    return strdup(v);
+}
+
+/* The security group of that name in vpc_id (EC2's XML), or NULL. */
+static char *cloud_group(it_env *e, const char *vpc_id, const char *name)
+{
+    char *x = it_ec2(e,
+                     "Action=DescribeSecurityGroups&Filter.1.Name=group-name&Filter.1.Value.1=%s&"
+                     "Filter.2.Name=vpc-id&Filter.2.Value.1=%s",
+                     name, vpc_id);
+    if (strstr(x, "<groupId>"))
+        return x;
+    free(x);
+    return NULL;
+}
+
+static bool cloud_role_exists(it_env *e, const char *name)
+{
+    long st;
+    char *x = query(e, "iam", &st, "Action=GetRole&" IAM_VERSION "&RoleName=%s", name);
+    free(x);
+    return st == 200;
+}
+
+static bool cloud_repo_exists(it_env *e, const char *name)
+{
+    long st;
+    json_t *r = ecr(e, "DescribeRepositories", json_pack("{s:[s]}", "repositoryNames", name), &st);
+    json_decref(r);
+    return st == 200;
+}
+
+/* The cluster as ECS describes it when it is ACTIVE, or NULL. */
+static json_t *cloud_cluster(it_env *e, const char *name)
+{
+    json_t *r = ecs(e, "DescribeClusters", json_pack("{s:[s]}", "clusters", name));
+    json_t *c = json_array_get(json_object_get(r, "clusters"), 0);
+    const char *status = json_string_value(json_object_get(c, "status"));
+    c = status && strcmp(status, "ACTIVE") == 0 ? json_incref(c) : NULL;
+    json_decref(r);
+    return c;
+}
+
+/* The service as ECS describes it when it is ACTIVE, or NULL. */
+static json_t *cloud_service(it_env *e, const char *cluster, const char *name)
+{
+    long st;
+    json_t *r = jcall(e, "ecs", "1.1", "AmazonEC2ContainerServiceV20141113", "DescribeServices",
+                      json_pack("{s:s, s:[s]}", "cluster", cluster, "services", name), &st);
+    json_t *s = json_array_get(json_object_get(r, "services"), 0);
+    const char *status = json_string_value(json_object_get(s, "status"));
+    s = status && strcmp(status, "ACTIVE") == 0 ? json_incref(s) : NULL;
+    json_decref(r);
+    return s;
+}
+
+/* The task definition (family:revision or ARN) as ECS describes it. */
+static json_t *cloud_task_definition(it_env *e, const char *which)
+{
+    json_t *r = ecs(e, "DescribeTaskDefinition", json_pack("{s:s}", "taskDefinition", which));
+    json_t *t = json_incref(json_object_get(r, "taskDefinition"));
+    json_decref(r);
+    return t;
+}
+
+/* The ARNs of the ACTIVE revisions of family. */
+static json_t *cloud_active_revisions(it_env *e, const char *family)
+{
+    json_t *r = ecs(e, "ListTaskDefinitions",
+                    json_pack("{s:s, s:s}", "familyPrefix", family, "status", "ACTIVE"));
+    json_t *a = json_incref(json_object_get(r, "taskDefinitionArns"));
+    json_decref(r);
+    return a;
+}
+
+static const char *jstr(const json_t *j, const char *path)
+{
+    /* a dotted path of members and array indexes: "loadBalancers.0.targetGroupArn" */
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    const json_t *at = j;
+    for (char *save, *k = strtok_r(buf, ".", &save); k && at; k = strtok_r(NULL, ".", &save))
+        at = json_is_array(at) ? json_array_get(at, (size_t)atoi(k)) : json_object_get(at, k);
+    const char *v = json_string_value(at);
+    return v ? v : "(none)"; /* what an assertion then shows, rather than a crash */
+}
+
+static long long jint(const json_t *j, const char *member)
+{
+    return json_integer_value(json_object_get(j, member));
+}
+
+/* ------------------------------------------------------------ commits */
+
+/* Commits, expecting no failed row; returns the rows. */
+static int commit_ok(it_env *e)
+{
+    PGresult *r = it_sql(e, "SELECT action, table_name, description FROM iasql_commit()", 0, NULL);
+    assert_non_null(r);
+    int n = PQntuples(r);
+    bool failed = false;
+    for (int i = 0; i < n; i++)
+        failed |= strstr(PQgetvalue(r, i, 2), "failed") != NULL;
+    if (failed) {
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, "%s %s: %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                    PQgetvalue(r, i, 2));
+        it_print_log(e);
+        fail_msg("a commit failed");
+    }
+    PQclear(r);
+    return n;
+}
+
+/* The cloud calls and the time of the engine's last request of kind op,
+ * as its log reports them ("request N (commit) done in T ms, R rows, C
+ * cloud calls (M mutating)"). */
+static void last_request_cost(it_env *e, const char *op, long *calls, double *ms)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, "(%s) done in ", op);
+    const char *line = it_log_last(e, needle);
+    const char *at = strstr(line, needle);
+    assert_non_null(at);
+    *ms = strtod(at + strlen(needle), NULL);
+    const char *rows = strstr(at, " rows, ");
+    assert_non_null(rows);
+    *calls = strtol(rows + strlen(" rows, "), NULL, 10);
+}
+
+static void print_deploy(it_env *e, const char *what)
+{
+    long calls;
+    double ms;
+    last_request_cost(e, "commit", &calls, &ms);
+    printf("it_app: one-commit deploy%s: %ld requests, %.0f ms\n", what, calls, ms);
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------ one row */
+
+static char *default_vpc_id(it_env *e)
+{
+    char *x = it_ec2(e, "Action=DescribeVpcs&Filter.1.Name=is-default&Filter.1.Value.1=true");
+    char *id = xml_dup(x, "vpcId");
+    free(x);
+    return id;
+}
+
+/* Everything the row deployed is in the cloud: desired tasks of image
+ * image_tag. Returns the task definition ARN the service runs. */
+static char *check_simplified(it_env *e, const char *app, const char *vpc_id, int desired,
+                              const char *image_tag)
+{
+    char lb_name[64], tg_name[64], lb_group[64], task_group[64], role[96], logs[96];
+    snprintf(lb_name, sizeof lb_name, "%s-lb", app);
+    snprintf(tg_name, sizeof tg_name, "%s-tg", app);
+    snprintf(lb_group, sizeof lb_group, "%s-lb", app);
+    snprintf(task_group, sizeof task_group, "%s-tasks", app);
+    snprintf(role, sizeof role, "%s-ecs-exec-us-east-1", app);
+    snprintf(logs, sizeof logs, "/ecs/%s", app);
+
+    /* the load balancer, its DNS name on the row */
+    char *lb = cloud_lb(e, lb_name);
+    assert_non_null(lb);
+    assert_string_equal(it_xml_text(lb, "Scheme"), "internet-facing");
+    assert_string_equal(it_xml_text(lb, "Type"), "application");
+    assert_string_equal(it_xml_text(lb, "VpcId"), vpc_id);
+    char *dns = xml_dup(lb, "DNSName");
+    char *lb_arn = xml_dup(lb, "LoadBalancerArn");
+    assert_true(it_count(lb, "<SubnetId>") >= 2);
+    const char *p[] = {app};
+    PGresult *r =
+        it_sql(e, "SELECT load_balancer_dns FROM ecs_simplified WHERE app_name = $1", 1, p);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), dns);
+    PQclear(r);
+
+    /* its group opens port 80 to the world; the tasks' group the container port to it */
+    char *g = cloud_group(e, vpc_id, lb_group);
+    assert_non_null(g);
+    char *lb_group_id = xml_dup(g, "groupId");
+    assert_non_null(strstr(lb, lb_group_id));
+    assert_non_null(strstr(g, "<fromPort>80</fromPort>"));
+    assert_non_null(strstr(g, "<cidrIp>0.0.0.0/0</cidrIp>"));
+    free(g);
+    g = cloud_group(e, vpc_id, task_group);
+    assert_non_null(g);
+    char *task_group_id = xml_dup(g, "groupId");
+    assert_non_null(strstr(g, "<fromPort>8080</fromPort>"));
+    char want[128];
+    snprintf(want, sizeof want, "<groupId>%s</groupId>", lb_group_id);
+    assert_non_null(strstr(strstr(g, "<ipPermissions>"), want));
+    free(g);
+
+    /* the target group (ip targets on the container port) and the listener to it */
+    char *tg = cloud_tg(e, tg_name);
+    assert_non_null(tg);
+    assert_string_equal(it_xml_text(tg, "TargetType"), "ip");
+    assert_string_equal(it_xml_text(tg, "Port"), "8080");
+    assert_string_equal(it_xml_text(tg, "Protocol"), "HTTP");
+    char *tg_arn = xml_dup(tg, "TargetGroupArn");
+    free(tg);
+    char *l = query(e, "elasticloadbalancing", NULL,
+                    "Action=DescribeListeners&" ELB_VERSION "&LoadBalancerArn=%s", lb_arn);
+    assert_string_equal(it_xml_text(l, "Port"), "80");
+    assert_string_equal(it_xml_text(l, "Protocol"), "HTTP");
+    assert_string_equal(it_xml_text(l, "Type"), "forward");
+    assert_non_null(strstr(l, tg_arn));
+    free(l);
+
+    /* the execution role with AWS's policy, the log group, the repository */
+    assert_true(cloud_role_exists(e, role));
+    char *ap =
+        query(e, "iam", NULL, "Action=ListAttachedRolePolicies&" IAM_VERSION "&RoleName=%s", role);
+    assert_non_null(strstr(ap, EXEC_POLICY));
+    free(ap);
+    json_t *lg = it_cloud_log_group(e, logs);
+    assert_non_null(lg);
+    json_decref(lg);
+    long st;
+    json_t *repo =
+        ecr(e, "DescribeRepositories", json_pack("{s:[s]}", "repositoryNames", app), &st);
+    assert_int_equal(st, 200);
+    char image[512];
+    snprintf(image, sizeof image, "%s:%s", jstr(repo, "repositories.0.repositoryUri"), image_tag);
+    json_decref(repo);
+
+    /* the cluster and the service: its count, network, target group, revision */
+    json_t *c = cloud_cluster(e, app);
+    assert_non_null(c);
+    json_decref(c);
+    json_t *s = cloud_service(e, app, app);
+    assert_non_null(s);
+    assert_int_equal(jint(s, "desiredCount"), desired);
+    assert_string_equal(jstr(s, "launchType"), "FARGATE");
+    assert_string_equal(jstr(s, "networkConfiguration.awsvpcConfiguration.assignPublicIp"),
+                        "ENABLED");
+    assert_string_equal(jstr(s, "networkConfiguration.awsvpcConfiguration.securityGroups.0"),
+                        task_group_id);
+    char *td_arn = strdup(jstr(s, "taskDefinition"));
+    json_decref(s);
+    json_t *td = cloud_task_definition(e, td_arn);
+    assert_string_equal(jstr(td, "containerDefinitions.0.image"), image);
+    assert_string_equal(jstr(td, "containerDefinitions.0.logConfiguration.logDriver"), "awslogs");
+    assert_string_equal(jstr(td, "containerDefinitions.0.logConfiguration.options.awslogs-group"),
+                        logs);
+    assert_string_equal(jstr(td, "cpu"), "256");
+    assert_string_equal(jstr(td, "memory"), "512");
+    assert_string_equal(jstr(td, "networkMode"), "awsvpc");
+    assert_non_null(strstr(jstr(td, "executionRoleArn"), role));
+    json_decref(td);
+
+    free(dns), free(lb_arn), free(lb), free(lb_group_id), free(task_group_id), free(tg_arn);
+    return td_arn;
+}
+
+/* Nothing of the app is left in the cloud. */
+static void check_simplified_gone(it_env *e, const char *app, const char *vpc_id)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s-lb", app);
+    assert_null(cloud_lb(e, name));
+    snprintf(name, sizeof name, "%s-tg", app);
+    assert_null(cloud_tg(e, name));
+    snprintf(name, sizeof name, "%s-lb", app);
+    assert_null(cloud_group(e, vpc_id, name));
+    snprintf(name, sizeof name, "%s-tasks", app);
+    assert_null(cloud_group(e, vpc_id, name));
+    snprintf(name, sizeof name, "%s-ecs-exec-us-east-1", app);
+    assert_false(cloud_role_exists(e, name));
+    snprintf(name, sizeof name, "/ecs/%s", app);
+    assert_null(it_cloud_log_group(e, name));
+    assert_false(cloud_repo_exists(e, app));
+    assert_null(cloud_service(e, app, app));
+    assert_null(cloud_cluster(e, app));
+    json_t *active = cloud_active_revisions(e, app);
+    assert_int_equal(json_array_size(active), 0);
+    json_decref(active);
+}
+
+static void test_one_row(void **state)
+{
+    it_env *e = *state;
+    char app[32];
+    snprintf(app, sizeof app, "web%d", (int)getpid());
+    char *vpc_id = default_vpc_id(e);
+    const char *p[] = {app};
+
+    /* one INSERT, one commit */
+    assert_true(it_ok(e,
+                      "INSERT INTO ecs_simplified (app_name, container_port, image_tag, "
+                      "environment) VALUES ($1, 8080, 'v1', '{\"MODE\": \"prod\"}')",
+                      1, p));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "13");
+    double t0 = it_now_s();
+    assert_int_equal(commit_ok(e), 13);
+    double wall = (it_now_s() - t0) * 1000.0;
+    print_deploy(e, "");
+    fprintf(stderr, "it_app: one-row deploy seen by the caller in %.0f ms\n", wall);
+    char *first = it_strdup(it_value(e, "SELECT max(id) FROM iasql_commits"));
+    char *rev1 = check_simplified(e, app, vpc_id, 1, "v1");
+    json_t *td = cloud_task_definition(e, rev1);
+    assert_string_equal(jstr(td, "containerDefinitions.0.environment.0.name"), "MODE");
+    assert_string_equal(jstr(td, "containerDefinitions.0.environment.0.value"), "prod");
+    json_decref(td);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+
+    /* scaled: the service in place */
+    assert_true(it_ok(e, "UPDATE ecs_simplified SET desired_count = 3 WHERE app_name = $1", 1, p));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "update");
+    assert_int_equal(commit_ok(e), 1);
+    free(check_simplified(e, app, vpc_id, 3, "v1"));
+
+    /* a new image: a new revision that the service runs, the old one deregistered */
+    assert_true(it_ok(e, "UPDATE ecs_simplified SET image_tag = 'v2' WHERE app_name = $1", 1, p));
+    commit_ok(e);
+    char *rev2 = check_simplified(e, app, vpc_id, 3, "v2");
+    assert_string_not_equal(rev2, rev1);
+    td = cloud_task_definition(e, rev1);
+    assert_string_equal(jstr(td, "status"), "INACTIVE");
+    json_decref(td);
+    json_t *active = cloud_active_revisions(e, app);
+    assert_int_equal(json_array_size(active), 1);
+    assert_string_equal(json_string_value(json_array_get(active, 0)), rev2);
+    json_decref(active);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+
+    /* back to the first commit: one task of the first image, in the cloud and on the row */
+    const char *f[] = {first};
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback($1::bigint)", 1, f));
+    char *rev3 = check_simplified(e, app, vpc_id, 1, "v1");
+    assert_string_not_equal(rev3, rev2);
+    td = cloud_task_definition(e, rev2);
+    assert_string_equal(jstr(td, "status"), "INACTIVE");
+    json_decref(td);
+    PGresult *r = it_sql(e,
+                         "SELECT desired_count, image_tag, environment->>'MODE' FROM "
+                         "ecs_simplified WHERE app_name = $1",
+                         1, p);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "1");
+    assert_string_equal(PQgetvalue(r, 0, 1), "v1");
+    assert_string_equal(PQgetvalue(r, 0, 2), "prod");
+    PQclear(r);
+
+    /* the row deleted, one commit takes everything down */
+    assert_true(it_ok(e, "DELETE FROM ecs_simplified WHERE app_name = $1", 1, p));
+    assert_string_equal(
+        it_value(e, "SELECT count(*) FROM iasql_preview() WHERE action <> 'delete'"), "0");
+    commit_ok(e);
+    check_simplified_gone(e, app, vpc_id);
+    r = it_sql(e, "SELECT count(*) FROM ecs_simplified WHERE app_name = $1", 1, p);
+    assert_string_equal(PQgetvalue(r, 0, 0), "0");
+    PQclear(r);
+    free(first), free(rev1), free(rev2), free(rev3), free(vpc_id);
+}
+
+static void test_one_row_bad_input(void **state)
+{
+    it_env *e = *state;
+    static const it_reject cases[] = {
+        {"INSERT INTO ecs_simplified (app_name, container_port) VALUES ('Web', 80)",
+         "ecs_simplified_app_name_2_to_29_lowercase_alnum_or_hyphens"},
+        {"INSERT INTO ecs_simplified (app_name, container_port) VALUES ('w', 80)",
+         "ecs_simplified_app_name_2_to_29_lowercase_alnum_or_hyphens"},
+        {"INSERT INTO ecs_simplified (app_name, container_port) VALUES ('web-', 80)",
+         "ecs_simplified_app_name_2_to_29_lowercase_alnum_or_hyphens"},
+        {"INSERT INTO ecs_simplified (app_name, container_port) VALUES "
+         "('abcdefghijklmnopqrstuvwxyz1234', 80)",
+         "ecs_simplified_app_name_2_to_29_lowercase_alnum_or_hyphens"},
+        {"INSERT INTO ecs_simplified (app_name, container_port) VALUES ('internal-web', 80)",
+         "ecs_simplified_app_name_not_internal"},
+        {"INSERT INTO ecs_simplified (container_port) VALUES (80)",
+         "ecs_simplified_app_name_2_to_29_lowercase_alnum_or_hyphens"},
+        {"INSERT INTO ecs_simplified (app_name) VALUES ('web')",
+         "ecs_simplified_container_port_1_to_65535"},
+        {"INSERT INTO ecs_simplified (app_name, container_port) VALUES ('web', 70000)",
+         "ecs_simplified_container_port_1_to_65535"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, desired_count) VALUES ('web', 80, "
+         "-1)",
+         "ecs_simplified_desired_count_0_to_5000"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, cpu) VALUES ('web', 80, 300)",
+         "ecs_simplified_cpu_256_512_1024_2048_4096_8192_or_16384"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, cpu, memory) VALUES ('web', 80, "
+         "256, 4096)",
+         "ecs_simplified_cpu_memory_a_fargate_size"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, memory) VALUES ('web', 80, 100)",
+         "ecs_simplified_memory_512_to_122880_mib"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, image_tag) VALUES ('web', 80, "
+         "'-bad')",
+         "ecs_simplified_image_tag_1_to_128_alnum_dot_underscore_hyphen"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, image_tag) VALUES ('web', 80, "
+         "NULL)",
+         "ecs_simplified_image_tag_with_its_ecr_repository"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, repository_uri) VALUES ('web', 80, "
+         "'nginx latest')",
+         "ecs_simplified_repository_uri_an_image_up_to_255_characters"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, environment) VALUES ('web', 80, "
+         "'{\"N\": 1}')",
+         "ecs_simplified_environment_an_object_of_strings"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, public) VALUES ('web', 80, NULL)",
+         "ecs_simplified_public_not_null"},
+    };
+    it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'user'"),
+                        "0");
+    /* an app in a region without a default VPC, and what cannot change */
+    assert_true(
+        it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'eu-west-3'", 0, NULL));
+    const char *msg =
+        it_sql_error(e, "INSERT INTO ecs_simplified (app_name, container_port, region) "
+                        "VALUES ('web', 80, 'eu-west-3')");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "ecs_simplified_needs_the_default_vpc"));
+    assert_true(it_ok(e,
+                      "INSERT INTO ecs_simplified (app_name, container_port, repository_uri) "
+                      "VALUES ('fixed', 80, 'nginx')",
+                      0, NULL));
+    msg = it_sql_error(e, "UPDATE ecs_simplified SET container_port = 81");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "ecs_simplified_name_region_port_public_fixed"));
+    msg = it_sql_error(e, "UPDATE ecs_simplified SET load_balancer_dns = 'x'");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "ecs_simplified_cloud_columns_read_only"));
+    /* discarded: the rows it wrote go with it */
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM ecs_simplified WHERE app_name = 'fixed'"),
+                        "0");
+}
+
+int main(void)
+{
+    if (!it_env_ready())
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_one_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_row_bad_input, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("the application tier", tests, NULL, NULL);
+}
