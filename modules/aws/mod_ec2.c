@@ -24,16 +24,18 @@ static bool is_delete(const char *action)
 {
     return strncmp(action, "Delete", 6) == 0 || strncmp(action, "Revoke", 6) == 0 ||
            strncmp(action, "Terminate", 9) == 0 || strncmp(action, "Detach", 6) == 0 ||
-           strncmp(action, "Disassociate", 12) == 0;
+           strncmp(action, "Disassociate", 12) == 0 || strncmp(action, "Release", 7) == 0;
 }
 
 /* Ids the engine hands EC2 itself, from resources it made: not finding
  * one is EC2 not having caught up yet. */
 static bool engine_id_missing(const char *code)
 {
-    static const char *const prefixes[] = {
-        "InvalidVpcID",        "InvalidSubnetID",   "InvalidGroup",   "InvalidInternetGatewayID",
-        "InvalidRouteTableID", "InvalidInstanceID", "InvalidKeyPair", NULL};
+    static const char *const prefixes[] = {"InvalidVpcID",        "InvalidSubnetID",
+                                           "InvalidGroup",        "InvalidInternetGatewayID",
+                                           "InvalidRouteTableID", "InvalidInstanceID",
+                                           "InvalidKeyPair",      "InvalidAllocationID",
+                                           "InvalidNatGatewayID", NULL};
     if (!ends_with(code, "NotFound"))
         return false;
     for (int i = 0; prefixes[i]; i++)
@@ -79,9 +81,11 @@ int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params,
             rc = 0;
             break;
         }
-        bool settling = (missing && !reads && engine_id_missing(c)) ||
-                        (strcmp(c, "DependencyViolation") == 0 && is_delete(action)) ||
-                        strcmp(c, "IncorrectInstanceState") == 0;
+        bool settling =
+            (missing && !reads && engine_id_missing(c)) ||
+            ((strcmp(c, "DependencyViolation") == 0 || strcmp(c, "InvalidIPAddress.InUse") == 0) &&
+             is_delete(action)) ||
+            strcmp(c, "IncorrectInstanceState") == 0;
         if (!settling || waited >= EC2_SETTLE_MS)
             break;
         sleep_ms(step);

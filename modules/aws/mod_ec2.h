@@ -14,11 +14,14 @@
  * root element inside *doc (free with xmlFreeDoc). Errors read
  * "<action> for <what>: <code>: <message>"; code receives the AWS code.
  * EC2 is eventually consistent: a create or change that names a resource
- * made a moment ago may be told it does not exist (*.NotFound), and a
- * delete may be told something still uses what it deletes
- * (DependencyViolation) while that goes away: both are retried with backoff
- * for a while. A delete (or detach, revoke, terminate) told *.NotFound has
- * nothing left to do: that is success. */
+ * made a moment ago may be told it does not exist (*.NotFound, for the ids
+ * of VPCs, subnets, groups, gateways, route tables, instances, key pairs,
+ * elastic IP allocations and NAT gateways), and a delete may be told
+ * something still uses what it deletes (DependencyViolation, or
+ * InvalidIPAddress.InUse for an address a NAT gateway being deleted still
+ * holds) while that goes away: both are retried with backoff for a while.
+ * A delete (or detach, disassociate, release, revoke, terminate) told
+ * *.NotFound has nothing left to do: that is success. */
 int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params, xmlDocPtr *doc,
            xmlNodePtr *out, cm_err *err, const char *what);
 

@@ -1,27 +1,23 @@
 /* modules/aws_vpc/mod_vpc.c — VPCs, subnets, internet gateways, route
- * tables and routes over the EC2 API. References arrive resolved: the
- * "vpc" member of a subnet image is the VPC's vpc-... id here. */
+ * tables and routes over the EC2 API, and the module's table list (the
+ * zones, elastic IPs and NAT gateways are in mod_vpc_nat.c; associations
+ * and gateway endpoints in mod_vpc_endpoint.c). References arrive
+ * resolved: the "vpc" member of a subnet image is the VPC's vpc-... id
+ * here. */
 #include <stdio.h>
 #include <string.h>
 
-#include "modules/aws/mod_ec2.h"
+#include "modules/aws_vpc/mod_vpc_int.h"
 
-#define IMM MOD_COL_IMMUTABLE
-#define OWNED MOD_COL_CLOUD_OWNED
-#define CID (MOD_COL_CLOUD_ID | MOD_COL_CLOUD_OWNED)
-
-/* Appends row (taken) to the array arg. */
-static int keep_row(json_t *rows, json_t *row)
+int vpc_keep_row(json_t *rows, json_t *row)
 {
     if (row)
         json_array_append_new(rows, row);
     return 0;
 }
 
-/* An id-named read: Action with <id_param>.1 = the image's id column, or,
- * when the image has none yet, the resource tagged with the token. */
-static int read_by_id(mod_ctx *ctx, const json_t *image, const char *id_col, const char *id_param,
-                      const char *action, const char *set, ec2_row_fn fn, json_t **out, cm_err *err)
+int vpc_read_by_id(mod_ctx *ctx, const json_t *image, const char *id_col, const char *id_param,
+                   const char *action, const char *set, ec2_row_fn fn, json_t **out, cm_err *err)
 {
     const char *region = ec2_str(image, "region");
     const char *id = ec2_str(image, id_col);
@@ -86,7 +82,7 @@ static json_t *vpc_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
 static int vpc_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
 {
     (void)err;
-    return keep_row(arg, vpc_row(ctx, region, item));
+    return vpc_keep_row(arg, vpc_row(ctx, region, item));
 }
 
 static int vpc_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
@@ -97,7 +93,8 @@ static int vpc_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t *
 
 static int vpc_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    return read_by_id(ctx, image, "vpc_id", "VpcId", "DescribeVpcs", "vpcSet", vpc_row, out, err);
+    return vpc_read_by_id(ctx, image, "vpc_id", "VpcId", "DescribeVpcs", "vpcSet", vpc_row, out,
+                          err);
 }
 
 static int vpc_set_dns(mod_ctx *ctx, const char *region, const char *id, const json_t *known,
@@ -173,7 +170,7 @@ static json_t *subnet_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
 static int subnet_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
 {
     (void)err;
-    return keep_row(arg, subnet_row(ctx, region, item));
+    return vpc_keep_row(arg, subnet_row(ctx, region, item));
 }
 
 static int subnet_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
@@ -185,8 +182,8 @@ static int subnet_list(mod_ctx *ctx, const char *const *regions, size_t n, json_
 
 static int subnet_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    return read_by_id(ctx, image, "subnet_id", "SubnetId", "DescribeSubnets", "subnetSet",
-                      subnet_row, out, err);
+    return vpc_read_by_id(ctx, image, "subnet_id", "SubnetId", "DescribeSubnets", "subnetSet",
+                          subnet_row, out, err);
 }
 
 static int subnet_public_ip(mod_ctx *ctx, const char *region, const char *id, bool on, cm_err *err)
@@ -250,7 +247,7 @@ static json_t *igw_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
 static int igw_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
 {
     (void)err;
-    return keep_row(arg, igw_row(ctx, region, item));
+    return vpc_keep_row(arg, igw_row(ctx, region, item));
 }
 
 static int igw_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
@@ -262,8 +259,8 @@ static int igw_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t *
 
 static int igw_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    return read_by_id(ctx, image, "internet_gateway_id", "InternetGatewayId",
-                      "DescribeInternetGateways", "internetGatewaySet", igw_row, out, err);
+    return vpc_read_by_id(ctx, image, "internet_gateway_id", "InternetGatewayId",
+                          "DescribeInternetGateways", "internetGatewaySet", igw_row, out, err);
 }
 
 static int igw_attach(mod_ctx *ctx, const char *region, const char *id, const char *vpc,
@@ -344,7 +341,7 @@ static json_t *rtb_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
 static int rtb_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
 {
     (void)err;
-    return keep_row(arg, rtb_row(ctx, region, item));
+    return vpc_keep_row(arg, rtb_row(ctx, region, item));
 }
 
 static int rtb_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
@@ -356,8 +353,8 @@ static int rtb_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t *
 
 static int rtb_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    return read_by_id(ctx, image, "route_table_id", "RouteTableId", "DescribeRouteTables",
-                      "routeTableSet", rtb_row, out, err);
+    return vpc_read_by_id(ctx, image, "route_table_id", "RouteTableId", "DescribeRouteTables",
+                          "routeTableSet", rtb_row, out, err);
 }
 
 static int rtb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
@@ -399,25 +396,31 @@ static bool rtb_implicit(const json_t *known)
 /* ---- route ---- */
 
 /* The routes of one route table item that iasql describes: local ones and
- * those to an internet gateway. */
+ * those to an internet gateway or a NAT gateway. */
 static void route_rows(xmlNodePtr table, const char *region, const char *only_dest, json_t *rows)
 {
     char rtb[64];
     aws_xml_child_text(table, "routeTableId", rtb, sizeof rtb);
     xmlNodePtr set = aws_xml_child(table, "routeSet");
     for (xmlNodePtr r = set ? aws_xml_child(set, "item") : NULL; r; r = aws_xml_next(r, "item")) {
-        char dest[64], gw[64];
+        char dest[64], gw[64], nat[64], state[32];
         aws_xml_child_text(r, "destinationCidrBlock", dest, sizeof dest);
         aws_xml_child_text(r, "gatewayId", gw, sizeof gw);
-        if (!dest[0] || (only_dest && strcmp(dest, only_dest) != 0))
+        aws_xml_child_text(r, "natGatewayId", nat, sizeof nat);
+        aws_xml_child_text(r, "state", state, sizeof state);
+        /* a blackhole route's target is gone: not described (a create of
+         * its destination replaces it) */
+        if (!dest[0] || (only_dest && strcmp(dest, only_dest) != 0) ||
+            strcmp(state, "blackhole") == 0)
             continue;
-        bool local = strcmp(gw, "local") == 0;
-        if (!local && strncmp(gw, "igw-", 4) != 0)
+        bool local = strcmp(gw, "local") == 0, igw = strncmp(gw, "igw-", 4) == 0;
+        if (!local && !igw && !nat[0])
             continue;
-        json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:b, s:s}", "route_table", rtb,
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:o, s:b, s:s}", "route_table", rtb,
                                               "destination_cidr_block", dest, "internet_gateway",
-                                              local ? json_null() : json_string(gw), "local", local,
-                                              "region", region));
+                                              igw ? json_string(gw) : json_null(), "nat_gateway",
+                                              nat[0] ? json_string(nat) : json_null(), "local",
+                                              local, "region", region));
     }
 }
 
@@ -461,19 +464,30 @@ static int route_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *e
     return *out ? 0 : CM_ENOTFOUND;
 }
 
+/* The route's destination and its one target. */
 static json_t *route_params(const json_t *img)
 {
+    bool nat = *ec2_str(img, "nat_gateway");
     return json_pack("{s:s, s:s, s:s}", "RouteTableId", ec2_str(img, "route_table"),
-                     "DestinationCidrBlock", ec2_str(img, "destination_cidr_block"), "GatewayId",
-                     ec2_str(img, "internet_gateway"));
+                     "DestinationCidrBlock", ec2_str(img, "destination_cidr_block"),
+                     nat ? "NatGatewayId" : "GatewayId",
+                     ec2_str(img, nat ? "nat_gateway" : "internet_gateway"));
 }
 
 static int route_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     if (json_is_true(json_object_get(desired, "local")))
         return cm_err_set(err, CM_EINVAL, "a local route is AWS's own: it cannot be created");
-    int rc = ec2_op(ctx, ec2_str(desired, "region"), "CreateRoute", route_params(desired), NULL,
-                    NULL, err, ec2_str(desired, "destination_cidr_block"));
+    const char *region = ec2_str(desired, "region");
+    int rc = ec2_op(ctx, region, "CreateRoute", route_params(desired), NULL, NULL, err,
+                    ec2_str(desired, "destination_cidr_block"));
+    if (rc && strcmp(err->cloud_code, "RouteAlreadyExists") == 0) {
+        /* an earlier, interrupted try made it, or a dead (blackhole) route
+         * holds the destination: pointed where the row says */
+        cm_err_clear(err);
+        rc = ec2_op(ctx, region, "ReplaceRoute", route_params(desired), NULL, NULL, err,
+                    ec2_str(desired, "destination_cidr_block"));
+    }
     if (!rc)
         *out = json_deep_copy(desired);
     return rc;
@@ -545,14 +559,17 @@ static const mod_table_ops route_ops = {route_list, route_create, route_update,
 static const mod_column route_columns[] = {{"route_table", IMM, "route_table"},
                                            {"destination_cidr_block", MOD_COL_CLOUD_ID | IMM},
                                            {"internet_gateway", 0, "internet_gateway"},
+                                           {"nat_gateway", 0, "nat_gateway"},
                                            {"local", IMM},
                                            {"region", IMM},
                                            {NULL, 0}};
 static const mod_table route_table = {"route", route_columns,  &route_ops,
                                       "ec2",   route_implicit, "route_table"};
 
-static const mod_table *const vpc_tables[] = {&vpc_table, &subnet_table, &igw_table,
-                                              &rtb_table, &route_table,  NULL};
+static const mod_table *const vpc_tables[] = {
+    &vpc_table,     &vpc_zone_table,     &subnet_table, &igw_table,
+    &vpc_eip_table, &vpc_nat_table,      &rtb_table,    &vpc_assoc_table,
+    &route_table,   &vpc_endpoint_table, NULL};
 static const char *const vpc_deps[] = {"aws_account", NULL};
 
 extern const char iasql_sql_aws_vpc[];
@@ -563,6 +580,10 @@ const mod_module mod_aws_vpc = {
     .deps = vpc_deps,
     .install_sql = iasql_sql_aws_vpc,
     .uninstall_sql = "DROP FUNCTION IF EXISTS subnet_inside_vpc();\n"
+                     "DROP FUNCTION IF EXISTS subnet_zone_offered();\n"
+                     "DROP FUNCTION IF EXISTS route_table_association_same_vpc();\n"
+                     "DROP FUNCTION IF EXISTS endpoint_gateway_route_tables_valid();\n"
+                     "DROP FUNCTION IF EXISTS route_table_leaves_endpoints();\n"
                      "DROP FUNCTION IF EXISTS ec2_tags_valid(jsonb);",
     .tables = vpc_tables,
 };
