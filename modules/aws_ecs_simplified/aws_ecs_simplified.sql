@@ -111,7 +111,6 @@ SELECT s.service_name::ecs_simplified_name AS app_name,
    AND jsonb_typeof(td.containers -> 0 -> 'portMappings' -> 0 -> 'containerPort') = 'number';
 
 ALTER VIEW ecs_simplified ALTER COLUMN region SET DEFAULT default_aws_region();
-ALTER VIEW ecs_simplified ALTER COLUMN image_tag SET DEFAULT 'latest';
 ALTER VIEW ecs_simplified ALTER COLUMN cpu SET DEFAULT 256;
 ALTER VIEW ecs_simplified ALTER COLUMN memory SET DEFAULT 512;
 ALTER VIEW ecs_simplified ALTER COLUMN desired_count SET DEFAULT 1;
@@ -145,12 +144,13 @@ BEGIN
             CONSTRAINT = 'ecs_simplified_cpu_memory_a_fargate_size',
             HINT = '256 CPU units take 512, 1024 or 2048 MiB; 512 take 1 to 4 GiB; 1024 take 2 to 8 GiB; 2048 take 4 to 16 GiB; 4096 take 8 to 30 GiB (in steps of 1 GiB).';
   END IF;
-  IF r.repository_uri IS NULL AND r.image_tag IS NULL THEN
-    RAISE EXCEPTION 'ecs_simplified %: the image of its ECR repository needs a tag (ecs_simplified_image_tag_with_its_ecr_repository)',
-      r.app_name
+  IF r.image_tag IS NOT NULL AND (r.repository_uri LIKE '%@%'
+                                  OR ecs_simplified_image_tag(r.repository_uri) IS NOT NULL) THEN
+    RAISE EXCEPTION 'ecs_simplified %: image_tag % and the tag or digest in repository_uri % (ecs_simplified_one_image_tag)',
+      r.app_name, r.image_tag, r.repository_uri
       USING ERRCODE = 'check_violation', TABLE = 'ecs_simplified',
-            CONSTRAINT = 'ecs_simplified_image_tag_with_its_ecr_repository',
-            HINT = 'Set image_tag, or name an image in repository_uri.';
+            CONSTRAINT = 'ecs_simplified_one_image_tag',
+            HINT = 'Name the tag in one of them.';
   END IF;
   IF r.public IS NULL THEN
     RAISE EXCEPTION 'ecs_simplified %: public is true or false (ecs_simplified_public_not_null)', r.app_name
@@ -177,6 +177,16 @@ DECLARE
   td bigint;
 BEGIN
   PERFORM ecs_simplified_check(r);
+  IF EXISTS (SELECT 1 FROM ecs_simplified x WHERE x.app_name::text = app AND x.region = r.region)
+     OR EXISTS (SELECT 1 FROM load_balancer l
+                 WHERE l.load_balancer_name = app || '-lb' AND l.region = r.region)
+     OR EXISTS (SELECT 1 FROM cluster c WHERE c.cluster_name = app AND c.region = r.region) THEN
+    RAISE EXCEPTION 'ecs_simplified %: region % already has an app, a cluster or a load balancer of that name (ecs_simplified_app_name_unique_in_region)',
+      app, r.region
+      USING ERRCODE = 'unique_violation', TABLE = 'ecs_simplified',
+            CONSTRAINT = 'ecs_simplified_app_name_unique_in_region',
+            HINT = 'Choose another app_name.';
+  END IF;
   SELECT v.id, v.cidr_block INTO vpc_row, vpc_cidr FROM vpc v
    WHERE v.is_default AND v.region = r.region ORDER BY v.id LIMIT 1;
   subnets := ARRAY(SELECT s.id FROM subnet s WHERE s.vpc = vpc_row AND s.default_for_az
@@ -227,7 +237,7 @@ BEGIN
   INSERT INTO task_definition (family, region, cpu, memory, execution_role, containers, repository,
                                image_tag, log_group, log_stream_prefix)
   VALUES (app, r.region, r.cpu, r.memory, role, ecs_simplified_containers(r), repo,
-          CASE WHEN repo IS NOT NULL THEN r.image_tag::text END, logs, app)
+          CASE WHEN repo IS NOT NULL THEN coalesce(r.image_tag::text, 'latest') END, logs, app)
   RETURNING id INTO td;
   INSERT INTO service (service_name, region, cluster, task_definition, desired_count, subnets,
                        security_groups, assign_public_ip)
@@ -308,7 +318,8 @@ BEGIN
      OR n.environment IS DISTINCT FROM o.environment THEN
     UPDATE task_definition
        SET cpu = n.cpu, memory = n.memory, containers = ecs_simplified_containers(n),
-           repository = repo, image_tag = CASE WHEN repo IS NOT NULL THEN n.image_tag::text END
+           repository = repo,
+           image_tag = CASE WHEN repo IS NOT NULL THEN coalesce(n.image_tag::text, 'latest') END
      WHERE id = td_row.id;
   END IF;
 END $$;

@@ -476,6 +476,71 @@ static void test_one_row(void **state)
     free(first), free(rev1), free(rev2), free(rev3), free(vpc_id);
 }
 
+/* An app that is not public, of an image named outright: an internal load
+ * balancer that only the VPC reaches, no repository. */
+static void test_one_row_internal(void **state)
+{
+    it_env *e = *state;
+    char app[32], name[64];
+    snprintf(app, sizeof app, "api%d", (int)getpid());
+    char *vpc_id = default_vpc_id(e);
+    const char *p[] = {app};
+    assert_true(it_ok(e,
+                      "INSERT INTO ecs_simplified (app_name, container_port, repository_uri, "
+                      "public, cpu, memory) VALUES ($1, 8080, 'public.ecr.aws/nginx/nginx:1.25', "
+                      "false, 1024, 3072)",
+                      1, p));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "12");
+    assert_int_equal(commit_ok(e), 12);
+    snprintf(name, sizeof name, "%s-lb", app);
+    char *lb = cloud_lb(e, name);
+    assert_non_null(lb);
+    assert_string_equal(it_xml_text(lb, "Scheme"), "internal");
+    free(lb);
+    char *x = it_ec2(e, "Action=DescribeVpcs&VpcId.1=%s", vpc_id);
+    char want[96];
+    snprintf(want, sizeof want, "<cidrIp>%s</cidrIp>", it_xml_text(x, "cidrBlock"));
+    free(x);
+    char *g = cloud_group(e, vpc_id, name);
+    assert_non_null(g);
+    assert_non_null(strstr(g, want));
+    /* the world only in the egress rule */
+    const char *egress = strstr(g, "<ipPermissionsEgress>"), *world = strstr(g, "0.0.0.0/0");
+    assert_true(!world || (egress && world > egress));
+    free(g);
+    assert_false(cloud_repo_exists(e, app));
+    json_t *s = cloud_service(e, app, app);
+    assert_non_null(s);
+    json_t *td = cloud_task_definition(e, jstr(s, "taskDefinition"));
+    assert_string_equal(jstr(td, "containerDefinitions.0.image"),
+                        "public.ecr.aws/nginx/nginx:1.25");
+    assert_string_equal(jstr(td, "cpu"), "1024");
+    assert_string_equal(jstr(td, "memory"), "3072");
+    json_decref(td), json_decref(s);
+    PGresult *r = it_sql(e,
+                         "SELECT repository_uri, image_tag, public, load_balancer_dns IS NOT NULL "
+                         "FROM ecs_simplified WHERE app_name = $1",
+                         1, p);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "public.ecr.aws/nginx/nginx");
+    assert_string_equal(PQgetvalue(r, 0, 1), "1.25");
+    assert_string_equal(PQgetvalue(r, 0, 2), "f");
+    assert_string_equal(PQgetvalue(r, 0, 3), "t");
+    PQclear(r);
+    /* a new tag of that image */
+    assert_true(it_ok(e, "UPDATE ecs_simplified SET image_tag = '1.27' WHERE app_name = $1", 1, p));
+    commit_ok(e);
+    s = cloud_service(e, app, app);
+    td = cloud_task_definition(e, jstr(s, "taskDefinition"));
+    assert_string_equal(jstr(td, "containerDefinitions.0.image"),
+                        "public.ecr.aws/nginx/nginx:1.27");
+    json_decref(td), json_decref(s);
+    assert_true(it_ok(e, "DELETE FROM ecs_simplified WHERE app_name = $1", 1, p));
+    commit_ok(e);
+    check_simplified_gone(e, app, vpc_id);
+    free(vpc_id);
+}
+
 static void test_one_row_bad_input(void **state)
 {
     it_env *e = *state;
@@ -510,9 +575,9 @@ static void test_one_row_bad_input(void **state)
         {"INSERT INTO ecs_simplified (app_name, container_port, image_tag) VALUES ('web', 80, "
          "'-bad')",
          "ecs_simplified_image_tag_1_to_128_alnum_dot_underscore_hyphen"},
-        {"INSERT INTO ecs_simplified (app_name, container_port, image_tag) VALUES ('web', 80, "
-         "NULL)",
-         "ecs_simplified_image_tag_with_its_ecr_repository"},
+        {"INSERT INTO ecs_simplified (app_name, container_port, repository_uri, image_tag) VALUES "
+         "('web', 80, 'nginx:1.25', '1.26')",
+         "ecs_simplified_one_image_tag"},
         {"INSERT INTO ecs_simplified (app_name, container_port, repository_uri) VALUES ('web', 80, "
          "'nginx latest')",
          "ecs_simplified_repository_uri_an_image_up_to_255_characters"},
@@ -537,6 +602,10 @@ static void test_one_row_bad_input(void **state)
                       "INSERT INTO ecs_simplified (app_name, container_port, repository_uri) "
                       "VALUES ('fixed', 80, 'nginx')",
                       0, NULL));
+    msg = it_sql_error(e, "INSERT INTO ecs_simplified (app_name, container_port, repository_uri) "
+                          "VALUES ('fixed', 81, 'nginx')");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "ecs_simplified_app_name_unique_in_region"));
     msg = it_sql_error(e, "UPDATE ecs_simplified SET container_port = 81");
     assert_non_null(msg);
     assert_non_null(strstr(msg, "ecs_simplified_name_region_port_public_fixed"));
@@ -547,6 +616,14 @@ static void test_one_row_bad_input(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
     assert_string_equal(it_value(e, "SELECT count(*) FROM ecs_simplified WHERE app_name = 'fixed'"),
                         "0");
+    /* the module goes and comes back: its view, functions and domains with it */
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_ecs_simplified')", 0, NULL));
+    assert_string_equal(
+        it_value(e, "SELECT count(*) FROM pg_type WHERE typname LIKE 'ecs_simplified%'"), "0");
+    assert_string_equal(
+        it_value(e, "SELECT count(*) FROM pg_proc WHERE proname LIKE 'ecs_simplified%'"), "0");
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ecs_simplified')", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM ecs_simplified"), "0");
 }
 
 int main(void)
@@ -555,6 +632,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_row_internal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_row_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests_name("the application tier", tests, NULL, NULL);
