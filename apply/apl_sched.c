@@ -179,7 +179,7 @@ static long ref_item(const apl_plan *p, const mod_column *c, const json_t *v)
 
 /* Calls fn for every item the reference column c of img points at. */
 static int each_ref(sched *s, const mod_column *c, const json_t *img, size_t self,
-                    int (*fn)(sched *s, size_t self, size_t parent))
+                    int (*fn)(sched *s, const mod_column *c, size_t self, size_t parent))
 {
     json_t *v = json_object_get(img, c->name);
     int rc = 0;
@@ -190,33 +190,37 @@ static int each_ref(sched *s, const mod_column *c, const json_t *img, size_t sel
         {
             long i = ref_item(s->p, c, e);
             if (i >= 0 && !rc)
-                rc = fn(s, self, (size_t)i);
+                rc = fn(s, c, self, (size_t)i);
         }
     } else {
         long i = ref_item(s->p, c, v);
         if (i >= 0)
-            rc = fn(s, self, (size_t)i);
+            rc = fn(s, c, self, (size_t)i);
     }
     return rc;
 }
 
 /* My put waits for the put of what I refer to. */
-static int edge_put(sched *s, size_t self, size_t parent)
+static int edge_put(sched *s, const mod_column *c, size_t self, size_t parent)
 {
+    (void)c;
     if (s->put_node[parent] < 0 || s->put_node[self] < 0)
         return 0;
     return add_dep(&s->nodes[s->put_node[self]], (size_t)s->put_node[parent]);
 }
 
 /* The delete of what I referred to waits for my delete, or for my update
- * that points me elsewhere. */
-static int edge_del(sched *s, size_t self, size_t parent)
+ * that points me elsewhere; not for that update where the cloud lets the
+ * reference dangle (MOD_COL_MAY_DANGLE), so that a replace that deletes
+ * first goes before the update that points me at the new one. */
+static int edge_del(sched *s, const mod_column *c, size_t self, size_t parent)
 {
     if (s->del_node[parent] < 0)
         return 0;
     node *pn = &s->nodes[s->del_node[parent]];
     long mine = s->del_node[self] >= 0 ? s->del_node[self] : s->put_node[self];
-    if (mine < 0 || s->nodes[mine].with_parent)
+    if (mine < 0 || s->nodes[mine].with_parent ||
+        (s->del_node[self] < 0 && (c->flags & MOD_COL_MAY_DANGLE)))
         return 0;
     return add_dep(pn, (size_t)mine);
 }

@@ -60,6 +60,11 @@ enum {
     MOD_COL_UNIQUE = 1 << 4,      /* the cloud refuses a second resource with this value under
                                    * the same parent (parent_ref): a create under it waits for
                                    * the delete of the row that had it */
+    MOD_COL_MAY_DANGLE = 1 << 5,  /* a reference the cloud keeps while its target is deleted (a
+                                   * route to a deleted NAT gateway turns blackhole): the target's
+                                   * delete need not wait for an update of this resource, so a
+                                   * replace of the target that deletes first is followed by
+                                   * the update that points here at the new one */
 };
 
 /* A secret column holds this prefix and a uuid instead of the secret. The

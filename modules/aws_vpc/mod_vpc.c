@@ -559,7 +559,7 @@ static const mod_table_ops route_ops = {route_list, route_create, route_update,
 static const mod_column route_columns[] = {{"route_table", IMM, "route_table"},
                                            {"destination_cidr_block", MOD_COL_CLOUD_ID | IMM},
                                            {"internet_gateway", 0, "internet_gateway"},
-                                           {"nat_gateway", 0, "nat_gateway"},
+                                           {"nat_gateway", MOD_COL_MAY_DANGLE, "nat_gateway"},
                                            {"local", IMM},
                                            {"region", IMM},
                                            {NULL, 0}};

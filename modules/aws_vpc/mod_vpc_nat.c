@@ -224,6 +224,7 @@ static int nat_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err
 typedef struct nat_wait {
     const char *region, *id;
     bool gone; /* waiting for deleted, else for available */
+    char *eni; /* 64 bytes: the gateway's network interface, once seen */
 } nat_wait;
 
 /* Done when the gateway reached what is waited for. One that failed is an
@@ -245,6 +246,9 @@ static int nat_probe(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
     if (rc)
         return rc;
     xmlNodePtr item = aws_xml_path(root, "natGatewaySet/item");
+    if (!w->eni[0])
+        aws_xml_child_text(aws_xml_path(item, "natGatewayAddressSet/item"), "networkInterfaceId",
+                           w->eni, 64);
     char state[32] = "", code[128] = "", msg[512] = "";
     aws_xml_child_text(item, "state", state, sizeof state);
     aws_xml_child_text(item, "failureCode", code, sizeof code);
@@ -266,10 +270,39 @@ static int nat_probe(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
     return 0;
 }
 
-static int nat_wait_for(mod_ctx *ctx, const char *region, const char *id, bool gone, cm_err *err)
+static int nat_wait_for(mod_ctx *ctx, const char *region, const char *id, bool gone, char *eni,
+                        cm_err *err)
 {
-    nat_wait w = {region, id, gone};
+    nat_wait w = {region, id, gone, eni};
     return mod_wait(ctx, nat_probe, &w, NAT_WAIT_MS, id, err);
+}
+
+/* A deleted gateway's address is free in AWS. moto leaves it associated
+ * with the gateway's network interface, so that the next gateway given it
+ * is refused (Resource.AlreadyAssociated): an association still on that
+ * interface, and only that one, is undone. */
+static int nat_free_address(mod_ctx *ctx, const char *region, const char *alloc, const char *eni,
+                            cm_err *err)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    int rc = ec2_op(ctx, region, "DescribeAddresses", json_pack("{s:s}", "AllocationId.1", alloc),
+                    &doc, &root, err, alloc);
+    if (rc && strstr(err->cloud_code, "NotFound")) {
+        cm_err_clear(err);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    xmlNodePtr item = aws_xml_path(root, "addressesSet/item");
+    char assoc[64] = "", on[64] = "";
+    aws_xml_child_text(item, "associationId", assoc, sizeof assoc);
+    aws_xml_child_text(item, "networkInterfaceId", on, sizeof on);
+    xmlFreeDoc(doc);
+    if (!assoc[0] || strcmp(on, eni) != 0)
+        return 0;
+    return ec2_op(ctx, region, "DisassociateAddress", json_pack("{s:s}", "AssociationId", assoc),
+                  NULL, NULL, err, alloc);
 }
 
 /* The client token makes the create idempotent: a retry after a crash gets
@@ -293,7 +326,8 @@ static int nat_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err 
     *out = json_deep_copy(desired);
     json_object_set_new(*out, "nat_gateway_id", json_string(id));
     json_object_set_new(*out, "state", json_string("pending"));
-    rc = nat_wait_for(ctx, region, id, false, err);
+    char eni[64] = "";
+    rc = nat_wait_for(ctx, region, id, false, eni, err);
     if (!rc)
         json_object_set_new(*out, "state", json_string("available"));
     return rc;
@@ -322,8 +356,11 @@ static int nat_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     }
     /* Its subnet, its address and the routes' tables are free only once it
      * is deleted. */
+    char eni[64] = "";
     if (!rc)
-        rc = nat_wait_for(ctx, region, id, true, err);
+        rc = nat_wait_for(ctx, region, id, true, eni, err);
+    if (!rc && eni[0] && *ec2_str(known, "elastic_ip"))
+        rc = nat_free_address(ctx, region, ec2_str(known, "elastic_ip"), eni, err);
     return rc;
 }
 

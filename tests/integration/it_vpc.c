@@ -429,6 +429,33 @@ static void test_layout_lifecycle(void **state)
     free(x);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
+    /* The public NAT gateway into the private subnet: replaced with its
+     * address, which one gateway holds at a time (the old one goes first),
+     * and the private route follows it to the new one in place. */
+    assert_true(it_okf(e,
+                       "UPDATE nat_gateway SET subnet = (SELECT id FROM subnet WHERE tags->>'Name' "
+                       "= '%s') WHERE tags->>'Name' = '%s'",
+                       priv, pub));
+    assert_string_equal(it_value(e, "SELECT string_agg(action || ' ' || table_name, ',' ORDER BY "
+                                    "table_name) FROM iasql_preview()"),
+                        "replace nat_gateway,update route");
+    commit_ok(e, "SELECT * FROM iasql_commit()", 2, NULL);
+    char *nat_pub2 = col_of(e, "nat_gateway", "nat_gateway_id", pub);
+    assert_string_not_equal(nat_pub2, nat_pub);
+    x = it_ec2(e, "Action=DescribeNatGateways&NatGatewayId.1=%s", nat_pub2);
+    assert_string_equal(it_xml_text(x, "subnetId"), sub_priv);
+    assert_string_equal(it_xml_text(x, "allocationId"), alloc);
+    assert_string_equal(it_xml_text(x, "state"), "available");
+    free(x);
+    x = it_ec2(e, "Action=DescribeNatGateways&NatGatewayId.1=%s", nat_pub);
+    assert_string_equal(it_xml_text(x, "state"), "deleted");
+    free(x);
+    x = it_ec2(e, "Action=DescribeRouteTables&RouteTableId.1=%s", rtb_priv);
+    assert_string_equal(it_xml_text(x, "natGatewayId"), nat_pub2);
+    free(x);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    free(nat_pub2);
+
     /* All of it with its VPC in one commit. AWS needs the associations and
      * routes gone before the tables and NAT gateways, the NAT gateways
      * deleted before their subnets and before their address is released,

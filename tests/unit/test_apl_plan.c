@@ -268,11 +268,83 @@ static void test_apl_replace_new_first(void **state)
     apl_plan_free(p);
 }
 
+/* Whether the graph g has the edge a -> b (a ends before b starts). */
+static bool has_edge(const json_t *g, long a, long b)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(g, "edges"), i, e)
+    {
+        if (json_integer_value(json_array_get(e, 0)) == a &&
+            json_integer_value(json_array_get(e, 1)) == b)
+            return true;
+    }
+    return false;
+}
+
+/* A NAT gateway replaced (its delete first: its address goes with it) while
+ * a route points at it: the route's reference may dangle (AWS keeps a
+ * route to a deleted gateway, as a blackhole), so the old gateway's delete
+ * does not wait for the route's update, which follows the new gateway.
+ * Without that the three steps would wait for each other. A route being
+ * deleted still goes before the gateway. */
+static void test_apl_graph_dangling_ref(void **state)
+{
+    (void)state;
+    const mod_table *nat = mod_find_table("nat_gateway", NULL);
+    const mod_table *route = mod_find_table("route", NULL);
+    assert_non_null(nat);
+    assert_non_null(route);
+    assert_true(mod_column_has(route, "nat_gateway", MOD_COL_MAY_DANGLE));
+    json_t *gw = json_pack("{s:I, s:s, s:I, s:s, s:{}, s:s, s:s}", "subnet", 10,
+                           "connectivity_type", "public", "elastic_ip", 11, "region", "us-east-1",
+                           "tags", "nat_gateway_id", "nat-1", "state", "available");
+    json_t *gw2 = json_deep_copy(gw);
+    json_object_set_new(gw2, "subnet", json_integer(12));
+    json_t *rt = json_pack("{s:I, s:s, s:n, s:I, s:b, s:s}", "route_table", 20,
+                           "destination_cidr_block", "0.0.0.0/0", "internet_gateway", "nat_gateway",
+                           1, "local", 0, "region", "us-east-1");
+    for (int deleted = 0; deleted < 2; deleted++) {
+        apl_plan *p = calloc(1, sizeof *p);
+        p->items = calloc(2, sizeof *p->items);
+        p->items[0] = (apl_item){.table = nat,
+                                 .row_id = 1,
+                                 .action = APL_REPLACE,
+                                 .known = json_incref(gw),
+                                 .desired = json_incref(gw2)};
+        p->items[1] = (apl_item){.table = route,
+                                 .row_id = 2,
+                                 .action = deleted ? APL_DELETE : APL_UPDATE,
+                                 .known = json_incref(rt),
+                                 .desired = deleted ? NULL : json_incref(rt)};
+        p->n = 2;
+        apl_plan_index(p);
+        json_t *g;
+        cm_err err = {0};
+        assert_int_equal(apl_plan_graph(p, &g, &err), 0);
+        /* nodes: 0 the gateway's delete, 1 its create, 2 the route's step */
+        assert_int_equal(json_array_size(json_object_get(g, "nodes")), 3);
+        assert_true(has_edge(g, 0, 1));
+        if (deleted) {
+            assert_true(has_edge(g, 2, 0)); /* the route goes before the gateway */
+        } else {
+            assert_true(has_edge(g, 1, 2)); /* the route follows the new gateway */
+            assert_false(has_edge(g, 2, 0));
+        }
+        json_decref(g);
+        apl_plan_free(p);
+    }
+    json_decref(gw);
+    json_decref(gw2);
+    json_decref(rt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apl_decide),
         cmocka_unit_test(test_apl_secret_mask),
+        cmocka_unit_test(test_apl_graph_dangling_ref),
         cmocka_unit_test(test_apl_replace_new_first),
         cmocka_unit_test_setup_teardown(test_apl_fold, unit_jnl_open, unit_jnl_remove),
     };
