@@ -3,7 +3,8 @@
 -- names its subnets and security groups by the row ids in two sets
 -- (sorted, each once, held by triggers as instance.security_groups is);
 -- its VPC is its subnets', set here. A listener names its load balancer
--- and the target group its default action forwards to by row id. The
+-- and the target group its default action forwards to by row id, and an
+-- HTTPS or TLS listener its certificate (aws_acm's). The
 -- limits are AWS's (CreateLoadBalancer, CreateTargetGroup, CreateListener).
 
 -- ELB's tags: keys and values of letters, digits, spaces and _.:/=+-@.
@@ -238,26 +239,30 @@ CREATE TABLE listener (
   protocol text NOT NULL DEFAULT 'HTTP',
   ssl_policy text,
   target_group bigint NOT NULL,
+  certificate bigint,
   region text NOT NULL DEFAULT default_aws_region(),
   listener_arn text,
   CONSTRAINT listener_load_balancer_exists_in_its_region FOREIGN KEY (load_balancer, region)
     REFERENCES load_balancer (id, region) ON DELETE CASCADE,
   CONSTRAINT listener_target_group_exists_in_its_region FOREIGN KEY (target_group, region)
     REFERENCES target_group (id, region),
+  CONSTRAINT listener_certificate_exists FOREIGN KEY (certificate) REFERENCES certificate (id),
   CONSTRAINT listener_arn_unique UNIQUE (listener_arn),
   CONSTRAINT listener_port_unique_on_its_load_balancer UNIQUE (load_balancer, port),
   CONSTRAINT listener_port_1_to_65535 CHECK (port BETWEEN 1 AND 65535),
   CONSTRAINT listener_protocol_http_https_tcp_tls_udp_or_tcp_udp
     CHECK (protocol IN ('HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP')),
   CONSTRAINT listener_https_and_tls_need_a_certificate
-    CHECK (protocol NOT IN ('HTTPS', 'TLS')),
+    CHECK (protocol NOT IN ('HTTPS', 'TLS') OR certificate IS NOT NULL),
+  CONSTRAINT listener_certificate_only_for_https_or_tls
+    CHECK (certificate IS NULL OR protocol IN ('HTTPS', 'TLS')),
   CONSTRAINT listener_ssl_policy_only_for_https_or_tls
     CHECK (ssl_policy IS NULL OR (protocol IN ('HTTPS', 'TLS') AND length(ssl_policy) BETWEEN 1 AND 255))
 );
 
 -- An application load balancer listens over HTTP or HTTPS, a network one
 -- over TCP, TLS, UDP or TCP_UDP; HTTPS and TLS get AWS's default policy
--- when none is named.
+-- when none is named, and a certificate of the listener's region.
 CREATE FUNCTION listener_fits_its_load_balancer() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -270,12 +275,19 @@ BEGIN
             CONSTRAINT = 'listener_protocol_fits_its_load_balancer',
             HINT = 'An application load balancer takes HTTP or HTTPS; a network one TCP, TLS, UDP or TCP_UDP.';
   END IF;
+  IF NEW.certificate IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM certificate c WHERE c.id = NEW.certificate AND c.region = NEW.region) THEN
+    RAISE EXCEPTION 'listener %: certificate % is not in its region % (listener_certificate_in_its_region)', NEW.id, NEW.certificate, NEW.region
+      USING ERRCODE = 'foreign_key_violation', COLUMN = 'certificate', TABLE = 'listener',
+            CONSTRAINT = 'listener_certificate_in_its_region',
+            HINT = 'Name a certificate of the load balancer''s region.';
+  END IF;
   IF NEW.protocol IN ('HTTPS', 'TLS') AND session_user::text <> 'iasql_engine' THEN
     NEW.ssl_policy := coalesce(NEW.ssl_policy, 'ELBSecurityPolicy-2016-08');
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER listener_fits_its_load_balancer BEFORE INSERT OR UPDATE OF protocol, load_balancer, ssl_policy
+CREATE TRIGGER listener_fits_its_load_balancer BEFORE INSERT OR UPDATE OF protocol, load_balancer, ssl_policy, certificate
   ON listener FOR EACH ROW EXECUTE FUNCTION listener_fits_its_load_balancer();
 
 -- The engine adds its own tag at create: the limit counts it.

@@ -8,7 +8,8 @@
  * target group's port); a rollback to the first commit; everything deleted
  * in one commit, children first; import of what was made outside, drift
  * brought in by iasql_sync() (a change, then a delete); a create that
- * adopts what already has its name; bad input refused at INSERT. The
+ * adopts what already has its name; a network load balancer; an HTTPS
+ * listener with an aws_acm certificate; bad input refused at INSERT. The
  * cloud is read with plain query-protocol HTTP (DescribeLoadBalancers,
  * DescribeTargetGroups, DescribeListeners, DescribeTags), not through the
  * engine's client. */
@@ -588,6 +589,12 @@ static void test_create_adopts_existing(void **state)
             tgn, vpc_id);
     char *tg_arn = arn_in(x, "TargetGroupArn");
     free(x);
+    x = elb(e, NULL,
+            "Action=CreateListener&LoadBalancerArn=%s&Protocol=HTTP&Port=80&"
+            "DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn=%s",
+            lb_arn, tg_arn);
+    char *listener_arn = arn_in(x, "ListenerArn");
+    free(x);
     /* rows of the same names, made before a sync could import them */
     assert_true(it_okf(e, "DELETE FROM load_balancer WHERE load_balancer_name = '%s'", lbn));
     assert_true(it_okf(e, "DELETE FROM target_group WHERE target_group_name = '%s'", tgn));
@@ -600,7 +607,16 @@ static void test_create_adopts_existing(void **state)
                        "health_check_path) SELECT '%s', 'HTTP', 80, id, '/new' FROM vpc WHERE "
                        "tags->>'Name' = '%s'",
                        tgn, name));
-    commit_expect(e, 2, "created ", 2, NULL);
+    assert_true(it_okf(e,
+                       "INSERT INTO listener (load_balancer, port, target_group) SELECT l.id, 80, "
+                       "t.id FROM load_balancer l, target_group t WHERE l.load_balancer_name = "
+                       "'%s' AND t.target_group_name = '%s'",
+                       lbn, tgn));
+    commit_expect(e, 3, "created ", 3, NULL);
+    assert_string_equal(it_value(e, "SELECT listener_arn FROM listener"), listener_arn);
+    x = cloud_listeners(e, lb_arn);
+    assert_int_equal(count(x, "<ListenerArn>"), 1);
+    free(x);
     assert_string_equal(
         it_valf(e, "SELECT load_balancer_arn FROM load_balancer WHERE load_balancer_name = '%s'",
                 lbn),
@@ -616,10 +632,11 @@ static void test_create_adopts_existing(void **state)
     free(x);
     assert_true(it_okf(e, "DELETE FROM load_balancer WHERE load_balancer_name = '%s'", lbn));
     assert_true(it_okf(e, "DELETE FROM target_group WHERE target_group_name = '%s'", tgn));
-    commit_expect(e, 2, "deleted ", 2, NULL);
+    commit_expect(e, 3, "deleted ", 3, NULL);
     assert_null(cloud_lb(e, lbn));
     assert_null(cloud_tg(e, tgn));
     free(sub_a), free(sub_b), free(sga), free(sgb), free(vpc_id), free(lb_arn), free(tg_arn);
+    free(listener_arn);
 }
 
 /* A network load balancer in one subnet without security groups, a TCP
@@ -685,6 +702,99 @@ static void test_network_load_balancer(void **state)
     assert_null(cloud_lb(e, lbn));
     assert_null(cloud_tg(e, tgn));
     free(arn);
+}
+
+/* The listener of that ARN as ELB describes it (XML). */
+static char *cloud_listener(it_env *e, const char *arn)
+{
+    return elb(e, NULL, "Action=DescribeListeners&ListenerArns.member.1=%s", arn);
+}
+
+/* An HTTPS listener with an aws_acm certificate, made in the commit that
+ * makes the certificate; its certificate and SSL policy changed in place,
+ * then the listener moved to HTTP (no certificate) in place. */
+static void test_https_listener(void **state)
+{
+    it_env *e = *state;
+    char name[64], lbn[64], tgn[64];
+    snprintf(name, sizeof name, "tls-%s", sfx);
+    snprintf(lbn, sizeof lbn, "tls-%s", sfx);
+    snprintf(tgn, sizeof tgn, "tls-tg-%s", sfx);
+    insert_network(e, name, "10.66");
+    assert_true(it_okf(e,
+                       "INSERT INTO certificate (domain_name) VALUES ('a-%s.example.com'), "
+                       "('b-%s.example.com')",
+                       sfx, sfx));
+    assert_true(it_okf(e,
+                       "INSERT INTO load_balancer (load_balancer_name, subnets, security_groups) "
+                       "VALUES ('%s', '%s', '%s')",
+                       lbn, subnet_ids(e, name, "ab"), group_ids(e, name, "a")));
+    assert_true(it_okf(e,
+                       "INSERT INTO target_group (target_group_name, protocol, port, vpc) SELECT "
+                       "'%s', 'HTTPS', 443, id FROM vpc WHERE tags->>'Name' = '%s'",
+                       tgn, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO listener (load_balancer, port, protocol, target_group, "
+                       "certificate) SELECT l.id, 443, 'HTTPS', t.id, c.id FROM load_balancer l, "
+                       "target_group t, certificate c WHERE l.load_balancer_name = '%s' AND "
+                       "t.target_group_name = '%s' AND c.domain_name LIKE 'a-%%'",
+                       lbn, tgn));
+    /* AWS's default policy, in the row before anything is sent */
+    assert_string_equal(it_value(e, "SELECT ssl_policy FROM listener"),
+                        "ELBSecurityPolicy-2016-08");
+    commit_expect(e, 11, "created certificate", 2, "created listener", 1, NULL);
+    char *cert_a = val(e, "SELECT arn FROM certificate WHERE domain_name LIKE 'a-%s%%'", sfx);
+    char *cert_b = val(e, "SELECT arn FROM certificate WHERE domain_name LIKE 'b-%s%%'", sfx);
+    char *listener_arn = val(e, "SELECT listener_arn FROM listener WHERE port = %s", "443");
+    assert_non_null(strstr(cert_a, ":certificate/"));
+    char *x = cloud_listener(e, listener_arn);
+    assert_string_equal(it_xml_text(x, "Protocol"), "HTTPS");
+    assert_string_equal(it_xml_text(x, "CertificateArn"), cert_a);
+    assert_string_equal(it_xml_text(x, "SslPolicy"), "ELBSecurityPolicy-2016-08");
+    free(x);
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int n;
+    char *plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
+    if (n)
+        fprintf(stderr, "%s", plan);
+    assert_int_equal(n, 0);
+    free(plan);
+
+    /* in place: another certificate and policy */
+    assert_true(it_okf(e,
+                       "UPDATE listener SET certificate = c.id, ssl_policy = "
+                       "'ELBSecurityPolicy-TLS13-1-2-2021-06' FROM certificate c WHERE "
+                       "c.domain_name LIKE 'b-%s%%'",
+                       sfx));
+    commit_expect(e, 1, "updated listener", 1, NULL);
+    x = cloud_listener(e, listener_arn);
+    assert_string_equal(it_xml_text(x, "CertificateArn"), cert_b);
+    assert_string_equal(it_xml_text(x, "SslPolicy"), "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    free(x);
+    /* a certificate cannot go while a listener uses it */
+    const char *msg = it_sql_error(e, "DELETE FROM certificate WHERE domain_name LIKE 'b-%'");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "listener_certificate_exists"));
+
+    /* in place: plain HTTP on port 80, no certificate */
+    assert_true(it_ok(e,
+                      "UPDATE listener SET protocol = 'HTTP', port = 80, certificate = NULL, "
+                      "ssl_policy = NULL",
+                      0, NULL));
+    commit_expect(e, 1, "updated listener", 1, NULL);
+    x = cloud_listener(e, listener_arn);
+    assert_string_equal(it_xml_text(x, "ListenerArn"), listener_arn);
+    assert_string_equal(it_xml_text(x, "Protocol"), "HTTP");
+    assert_string_equal(it_xml_text(x, "Port"), "80");
+    free(x);
+
+    assert_true(it_ok(e, "DELETE FROM listener", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM certificate", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM load_balancer", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM target_group", 0, NULL));
+    commit_expect(e, 5, "deleted ", 5, NULL);
+    assert_null(cloud_lb(e, lbn));
+    free(cert_a), free(cert_b), free(listener_arn);
 }
 
 static void test_bad_input(void **state)
@@ -828,6 +938,19 @@ static void test_bad_input(void **state)
     assert_non_null(msg);
     if (!strstr(msg, "listener_protocol_fits_its_load_balancer"))
         fail_msg("%s", msg);
+    /* and a certificate on a plain HTTP listener */
+    assert_true(
+        it_okf(e, "INSERT INTO certificate (domain_name) VALUES ('fit-%s.example.com')", sfx));
+    snprintf(fit, sizeof fit,
+             "INSERT INTO listener (load_balancer, port, protocol, target_group, certificate) "
+             "SELECT l.id, 80, 'HTTP', t.id, c.id FROM load_balancer l, target_group t, "
+             "certificate c WHERE l.load_balancer_name = 'fit-%s' AND t.target_group_name = "
+             "'fit-%s'",
+             sfx, sfx);
+    msg = it_sql_error(e, fit);
+    assert_non_null(msg);
+    if (!strstr(msg, "listener_certificate_only_for_https_or_tls"))
+        fail_msg("%s", msg);
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
 }
 
@@ -841,6 +964,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_adopts_existing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_network_load_balancer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_https_listener, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_elb", tests, NULL, NULL);
