@@ -149,6 +149,9 @@ CREATE TABLE service (
   subnets bigint[] NOT NULL,
   security_groups bigint[] NOT NULL DEFAULT '{}',
   assign_public_ip text NOT NULL DEFAULT 'DISABLED',
+  target_group bigint,
+  container_name text,
+  container_port integer,
   tags jsonb NOT NULL DEFAULT '{}',
   service_arn text,
   status text,
@@ -167,6 +170,14 @@ CREATE TABLE service (
     CHECK (cardinality(security_groups) <= 5 AND array_position(security_groups, NULL) IS NULL),
   CONSTRAINT service_assign_public_ip_enabled_or_disabled
     CHECK (assign_public_ip IN ('ENABLED', 'DISABLED')),
+  CONSTRAINT service_target_group_exists_in_its_region FOREIGN KEY (target_group, region)
+    REFERENCES target_group (id, region),
+  -- a target group needs the container and port it sends to; an imported
+  -- service may name them with a target group this database does not hold
+  CONSTRAINT service_target_group_with_container_name_and_port
+    CHECK ((container_name IS NULL) = (container_port IS NULL) AND
+           (target_group IS NULL OR container_name IS NOT NULL)),
+  CONSTRAINT service_container_port_1_to_65535 CHECK (container_port BETWEEN 1 AND 65535),
   CONSTRAINT service_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
 );
 
@@ -202,6 +213,35 @@ BEGIN
 END $$;
 CREATE TRIGGER service_networks_valid BEFORE INSERT OR UPDATE OF subnets, security_groups, region
   ON service FOR EACH ROW EXECUTE FUNCTION service_networks_valid();
+
+-- Fargate tasks (awsvpc) register in a target group by IP address, and the
+-- container named must be one of the task definition's.
+CREATE FUNCTION service_load_balancer_valid() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.target_group IS NULL OR NEW.container_name IS NULL THEN
+    RETURN NEW; -- service_target_group_with_container_name_and_port says what is missing
+  END IF;
+  IF EXISTS (SELECT 1 FROM target_group g WHERE g.id = NEW.target_group AND g.target_type <> 'ip') THEN
+    RAISE EXCEPTION 'new row for relation "service" violates rule service_target_group_of_type_ip'
+      USING ERRCODE = 'check_violation', COLUMN = 'target_group', TABLE = 'service',
+            CONSTRAINT = 'service_target_group_of_type_ip',
+            DETAIL = format('Target group %s does not take targets by IP address.', NEW.target_group),
+            HINT = 'Fargate tasks register by IP: use a target group of target_type ''ip''.';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM task_definition t, jsonb_array_elements(t.containers) c
+                  WHERE t.id = NEW.task_definition AND c ->> 'name' = NEW.container_name) THEN
+    RAISE EXCEPTION 'new row for relation "service" violates rule service_container_name_of_its_task_definition'
+      USING ERRCODE = 'check_violation', COLUMN = 'container_name', TABLE = 'service',
+            CONSTRAINT = 'service_container_name_of_its_task_definition',
+            DETAIL = format('Task definition %s has no container named %s.', NEW.task_definition, NEW.container_name),
+            HINT = 'Name one of the task definition''s containers.';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER service_load_balancer_valid
+  BEFORE INSERT OR UPDATE OF target_group, container_name, task_definition ON service
+  FOR EACH ROW EXECUTE FUNCTION service_load_balancer_valid();
 
 CREATE FUNCTION service_network_in_use() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -2,8 +2,9 @@
  * services over ECS's json 1.1 protocol (the task definitions are in
  * mod_ecs_taskdef.c). A cluster's Container Insights setting and tags
  * change in place. A service's task definition, desired count, subnets,
- * security groups and public IP change in place (UpdateService); its name
- * and cluster replace it. A delete scales the service to 0, deletes it
+ * security groups and public IP change in place (UpdateService); its name,
+ * cluster and load balancer (a target group of aws_elb, with the container
+ * and port it sends to) replace it. A delete scales the service to 0, deletes it
  * (force) and waits until ECS calls it INACTIVE. Nothing here waits for a
  * service's tasks to run: a commit is done when ECS has taken the change,
  * and the rollout goes on in ECS (its status is written back). Listing
@@ -358,16 +359,23 @@ static json_t *service_row(const char *region, const char *cluster, const json_t
     const char *pub = cm_json_str(vpc, "assignPublicIp");
     const char *launch = cm_json_str(s, "launchType");
     json_t *count = json_object_get(s, "desiredCount");
-    return mod_take_owner(json_pack(
-        "{s:s, s:s, s:s, s:o, s:I, s:s, s:O, s:O, s:s, s:o, s:o, s:s}", "service_name", name,
-        "region", region, "cluster", cluster, "task_definition",
+    /* the first load balancer (a Fargate service of this table has at most one) */
+    const json_t *lb = json_array_get(json_object_get(s, "loadBalancers"), 0);
+    json_t *port = json_object_get(lb, "containerPort");
+    json_t *row = json_pack(
+        "{s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:s}",
+        "service_name", name, "region", region, "cluster", cluster, "task_definition",
         ecs_str_or_null(cm_json_str(s, "taskDefinition")), "desired_count",
         json_is_integer(count) ? json_integer_value(count) : (json_int_t)0, "launch_type",
-        launch ? launch : "FARGATE", "subnets", json_is_array(subnets) ? subnets : json_array(),
-        "security_groups", json_is_array(groups) ? groups : json_array(), "assign_public_ip",
-        pub ? pub : "DISABLED", "tags",
+        launch ? launch : "FARGATE", "subnets",
+        json_is_array(subnets) ? json_incref((json_t *)subnets) : json_array(), "security_groups",
+        json_is_array(groups) ? json_incref((json_t *)groups) : json_array(), "assign_public_ip",
+        pub ? pub : "DISABLED", "target_group", ecs_str_or_null(cm_json_str(lb, "targetGroupArn")),
+        "container_name", ecs_str_or_null(cm_json_str(lb, "containerName")), "container_port",
+        json_is_integer(port) ? json_incref(port) : json_null(), "tags",
         mod_tags_from_list(json_object_get(s, "tags"), "key", "value"), "service_arn",
-        ecs_str_or_null(cm_json_str(s, "serviceArn")), "status", status));
+        ecs_str_or_null(cm_json_str(s, "serviceArn")), "status", status);
+    return mod_take_owner(row);
 }
 
 /* The services named (names or ARNs, at most 10) of cluster, appended to
@@ -532,6 +540,12 @@ static int service_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_
                   json_object_get(desired, "desired_count"), "launchType", "FARGATE",
                   "networkConfiguration", network_of(desired), "tags", ecs_tags_to_list(owned));
     json_decref(owned);
+    if (cm_json_str(desired, "target_group"))
+        json_object_set_new(body, "loadBalancers",
+                            json_pack("[{s:O, s:O, s:O}]", "targetGroupArn",
+                                      json_object_get(desired, "target_group"), "containerName",
+                                      json_object_get(desired, "container_name"), "containerPort",
+                                      json_object_get(desired, "container_port")));
     if (mod_ctx_token(ctx))
         json_object_set_new(body, "clientToken", json_string(mod_ctx_token(ctx)));
     json_t *reply = NULL, *made = NULL;
@@ -649,6 +663,9 @@ static const mod_column service_columns[] = {
     {"subnets", 0, "subnet"},
     {"security_groups", 0, "security_group"},
     {"assign_public_ip", 0},
+    {"target_group", MOD_COL_IMMUTABLE, "target_group"},
+    {"container_name", MOD_COL_IMMUTABLE},
+    {"container_port", MOD_COL_IMMUTABLE},
     {"tags", 0},
     {"service_arn", MOD_COL_CLOUD_OWNED},
     {"status", MOD_COL_CLOUD_OWNED},
@@ -659,8 +676,8 @@ static const mod_table service_table = {"service", service_columns, &service_ops
 
 static const mod_table *const ecs_tables[] = {&cluster_table, &ecs_task_definition_table,
                                               &service_table, NULL};
-static const char *const ecs_deps[] = {
-    "aws_account", "aws_iam", "aws_cloudwatch", "aws_vpc", "aws_security_group", "aws_ecr", NULL};
+static const char *const ecs_deps[] = {"aws_account",        "aws_iam", "aws_cloudwatch", "aws_vpc",
+                                       "aws_security_group", "aws_ecr", "aws_elb",        NULL};
 
 const mod_module mod_aws_ecs_fargate = {
     .name = "aws_ecs_fargate",
@@ -671,6 +688,7 @@ const mod_module mod_aws_ecs_fargate = {
                      "DROP TRIGGER IF EXISTS service_security_group_in_use ON security_group;\n"
                      "DROP FUNCTION IF EXISTS service_network_in_use();\n"
                      "DROP FUNCTION IF EXISTS service_networks_valid();\n"
+                     "DROP FUNCTION IF EXISTS service_load_balancer_valid();\n"
                      "DROP FUNCTION IF EXISTS task_definition_refs_in_its_region();\n"
                      "DROP FUNCTION IF EXISTS ecs_containers_valid(jsonb);\n"
                      "DROP FUNCTION IF EXISTS ecs_fargate_size_valid(integer, integer);\n",

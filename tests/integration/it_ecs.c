@@ -2,7 +2,8 @@
  * task_definition, service) end to end against moto_server: a service
  * whose task definition runs an ECR repository's image, logs to a log
  * group and has an execution role, all made in one commit; updates in
- * place (Container Insights, tags, the desired count); a new image tag,
+ * place (Container Insights, tags, the desired count); the service behind
+ * a target group of aws_elb; a new image tag,
  * which registers a new revision, moves the service to it and deregisters
  * the old one, in that order; a service replaced by a new name; a
  * rollback to the first commit; everything deleted in one commit; import
@@ -140,6 +141,28 @@ static char *subnet_id_of(it_env *e, const char *cidr)
     return id;
 }
 
+/* The ARN ELB has for a target group (copied). */
+static char *target_group_arn(it_env *e, const char *name)
+{
+    char form[256];
+    snprintf(form, sizeof form, "Version=2015-12-01&Action=DescribeTargetGroups&Names.member.1=%s",
+             name);
+    const char *out;
+    assert_int_equal(it_aws_query(e, "elasticloadbalancing", form, &out), 200);
+    return it_strdup(it_xml_text(out, "TargetGroupArn"));
+}
+
+/* The target group is gone: DescribeTargetGroups refuses its name. */
+static char *xml_tg_gone(it_env *e, const char *name)
+{
+    char form[256];
+    snprintf(form, sizeof form, "Version=2015-12-01&Action=DescribeTargetGroups&Names.member.1=%s",
+             name);
+    const char *out;
+    assert_int_not_equal(it_aws_query(e, "elasticloadbalancing", form, &out), 200);
+    return strdup(out ? out : "");
+}
+
 /* The plan's graph has an edge from the node of (table, step) to that of
  * (table2, step2). */
 static bool graph_edge(const json_t *g, const char *table, const char *step, const char *table2,
@@ -216,6 +239,11 @@ static void test_ecs_lifecycle(void **state)
                        "'web tasks', id FROM vpc WHERE tags->>'Name' = '%s'",
                        cl, cl));
     assert_true(it_okf(e,
+                       "INSERT INTO target_group (target_group_name, target_type, protocol, port, "
+                       "vpc) SELECT 'tg-%s', 'ip', 'HTTP', 80, id FROM vpc WHERE tags->>'Name' = "
+                       "'%s'",
+                       sfx, cl));
+    assert_true(it_okf(e,
                        "INSERT INTO cluster (cluster_name, container_insights, tags) VALUES ('%s', "
                        "'enabled', '{\"team\": \"a\"}')",
                        cl));
@@ -230,13 +258,14 @@ static void test_ecs_lifecycle(void **state)
     assert_true(
         it_okf(e,
                "INSERT INTO service (service_name, cluster, task_definition, desired_count, "
-               "subnets, security_groups, assign_public_ip, tags) SELECT '%s', c.id, t.id, "
-               "2, ARRAY[s.id], ARRAY[g.id], 'ENABLED', '{\"team\": \"a\"}' FROM cluster c, "
-               "task_definition t, subnet s, security_group g WHERE c.cluster_name = '%s' "
-               "AND t.family = '%s' AND s.cidr_block = '10.77.1.0/24' AND g.group_name = "
-               "'%s'",
-               svc, cl, fam, cl));
-    assert_true(commit_counting(e, "create") >= 9);
+               "subnets, security_groups, assign_public_ip, target_group, container_name, "
+               "container_port, tags) SELECT '%s', c.id, t.id, 2, ARRAY[s.id], ARRAY[g.id], "
+               "'ENABLED', b.id, 'app', 80, '{\"team\": \"a\"}' FROM cluster c, "
+               "task_definition t, subnet s, security_group g, target_group b WHERE "
+               "c.cluster_name = '%s' AND t.family = '%s' AND s.cidr_block = "
+               "'10.77.1.0/24' AND g.group_name = '%s' AND b.target_group_name = 'tg-%s'",
+               svc, cl, fam, cl, sfx));
+    assert_true(commit_counting(e, "create") >= 10);
     char *first = it_strdup(it_value(e, "SELECT max(id) FROM iasql_commits"));
 
     json_t *c = cloud_cluster(e, cl);
@@ -301,6 +330,14 @@ static void test_ecs_lifecycle(void **state)
     assert_int_equal(json_array_size(json_object_get(vpc, "securityGroups")), 1);
     assert_string_equal(str(vpc, "assignPublicIp"), "ENABLED");
     assert_string_equal(tag_of(json_object_get(s, "tags"), "team"), "a");
+    /* behind the target group, through the container's port */
+    char tg[64];
+    snprintf(tg, sizeof tg, "tg-%s", sfx);
+    char *tg_arn = target_group_arn(e, tg);
+    const json_t *lb = json_array_get(json_object_get(s, "loadBalancers"), 0);
+    assert_string_equal(str(lb, "targetGroupArn"), tg_arn);
+    assert_string_equal(str(lb, "containerName"), "app");
+    assert_int_equal(json_integer_value(json_object_get(lb, "containerPort")), 80);
     /* written back: the ARNs, the revision, the status */
     const char *wb[] = {str(c, "clusterArn"), td1_arn, str(s, "serviceArn")};
     PGresult *res = it_sql(e,
@@ -314,6 +351,10 @@ static void test_ecs_lifecycle(void **state)
     PQclear(res);
     json_decref(c);
     json_decref(s);
+    /* the container a target group sends to is one of the task definition's */
+    const char *why = it_sql_error(e, "UPDATE service SET container_name = 'nope'");
+    assert_non_null(why);
+    assert_non_null(strstr(why, "service_container_name_of_its_task_definition"));
     /* what the cloud lists is what the rows say */
     assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
@@ -384,6 +425,12 @@ static void test_ecs_lifecycle(void **state)
     assert_string_equal(PQgetvalue(res, 0, 0), "1");
     PQclear(res);
 
+    /* so does a new load balancer (shown, then discarded) */
+    assert_true(it_ok(e, "UPDATE service SET container_port = 8080", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "replace");
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+
     /* a new name replaces the service */
     assert_true(it_okf(e, "UPDATE service SET service_name = '%s'", svc2));
     it_expect_commit(e, 1, "replace");
@@ -393,6 +440,8 @@ static void test_ecs_lifecycle(void **state)
     s = cloud_service(e, cl, svc2);
     assert_string_equal(str(s, "status"), "ACTIVE");
     assert_string_equal(str(s, "taskDefinition"), td2_arn);
+    assert_string_equal(
+        str(json_array_get(json_object_get(s, "loadBalancers"), 0), "targetGroupArn"), tg_arn);
     json_decref(s);
 
     /* back to the first commit: the first name and count, the first
@@ -426,10 +475,11 @@ static void test_ecs_lifecycle(void **state)
     assert_true(it_okf(e, "DELETE FROM iam_role WHERE role_name = '%s'", role));
     assert_true(it_okf(e, "DELETE FROM repository WHERE repository_name = '%s'", repo));
     assert_true(it_okf(e, "DELETE FROM log_group WHERE log_group_name = '%s'", group));
+    assert_true(it_okf(e, "DELETE FROM target_group WHERE target_group_name = '%s'", tg));
     assert_true(it_okf(e, "DELETE FROM security_group WHERE group_name = '%s'", cl));
     assert_true(it_ok(e, "DELETE FROM subnet WHERE cidr_block = '10.77.1.0/24'", 0, NULL));
     assert_true(it_okf(e, "DELETE FROM vpc WHERE tags->>'Name' = '%s'", cl));
-    assert_true(commit_counting(e, "delete") >= 9);
+    assert_true(commit_counting(e, "delete") >= 10);
     s = cloud_service(e, cl, svc);
     assert_string_equal(str(s, "status"), "INACTIVE");
     assert_int_equal(json_integer_value(json_object_get(s, "desiredCount")), 0);
@@ -441,7 +491,8 @@ static void test_ecs_lifecycle(void **state)
                     json_pack("{s:s, s:s}", "familyPrefix", fam, "status", "ACTIVE"), NULL);
     assert_int_equal(json_array_size(json_object_get(l, "taskDefinitionArns")), 0);
     json_decref(l);
-    free(first), free(dbid), free(td1_arn), free(td2_arn), free(subnet);
+    free(xml_tg_gone(e, tg));
+    free(first), free(dbid), free(td1_arn), free(td2_arn), free(subnet), free(tg_arn);
 }
 
 static void test_ecs_import_and_drift(void **state)
@@ -512,13 +563,19 @@ static void test_ecs_import_and_drift(void **state)
                               "key", "env", "value", "dev"),
                     NULL));
     json_decref(c);
+    json_decref(ecs(e, "TagResource",
+                    json_pack("{s:s, s:[{s:s, s:s}]}", "resourceArn", arn, "tags", "key", "env",
+                              "value", "prod"),
+                    NULL));
     assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
     q = it_sql(e,
                "SELECT (SELECT desired_count FROM service WHERE service_name = $3), (SELECT "
-               "tags->>'env' FROM cluster WHERE cluster_name = $1) WHERE $2::text IS NOT NULL",
+               "tags->>'env' FROM cluster WHERE cluster_name = $1), (SELECT tags->>'env' FROM "
+               "task_definition WHERE family = $2)",
                3, p);
     assert_string_equal(PQgetvalue(q, 0, 0), "4");
     assert_string_equal(PQgetvalue(q, 0, 1), "dev");
+    assert_string_equal(PQgetvalue(q, 0, 2), "prod");
     PQclear(q);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
@@ -600,6 +657,12 @@ static void test_ecs_bad_input(void **state)
          "service_security_groups_of_its_region"},
         {SVC ", assign_public_ip) VALUES ('ok', 0, 0, " ANY_SUBNET ", 'yes')",
          "service_assign_public_ip_enabled_or_disabled"},
+        {SVC ", container_name) VALUES ('ok', 0, 0, " ANY_SUBNET ", 'app')",
+         "service_target_group_with_container_name_and_port"},
+        {SVC ", target_group) VALUES ('ok', 0, 0, " ANY_SUBNET ", 0)",
+         "service_target_group_with_container_name_and_port"},
+        {SVC ", container_name, container_port) VALUES ('ok', 0, 0, " ANY_SUBNET ", 'app', 0)",
+         "service_container_port_1_to_65535"},
         {SVC ") VALUES ('ok', 0, 0, " ANY_SUBNET ")", "service_cluster_exists_in_its_region"},
     };
     it_expect_rejected(e, cases, sizeof cases / sizeof cases[0]);
