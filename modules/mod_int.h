@@ -144,6 +144,12 @@ void mod_query_put_map(json_t *params, const char *prefix, const char *key, cons
                        const json_t *obj);
 /* The strings of arr as prefix.N ("TagKeys.member.1"). */
 void mod_query_put_list(json_t *params, const char *prefix, const json_t *arr);
+/* A value in the API's JSON form as query parameters below prefix, the
+ * way the query protocol serializes a structure: an object's members as
+ * prefix.Member, a list's items as prefix.member.N (N from 1), a number
+ * with a fraction as its shortest decimal text, nulls left out
+ * ("Metrics.member.1.MetricStat.Period" = 60). */
+void mod_query_put_json(json_t *params, const char *prefix, const json_t *value);
 /* The reverse of mod_query_put_map for an answer: the elements item below
  * node, each with a key and a value child, as an object of strings. */
 json_t *mod_xml_map(xmlNodePtr node, const char *item, const char *key, const char *value);

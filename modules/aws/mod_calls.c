@@ -177,6 +177,39 @@ void mod_query_put_list(json_t *params, const char *prefix, const json_t *arr)
     }
 }
 
+void mod_query_put_json(json_t *params, const char *prefix, const json_t *value)
+{
+    char name[512];
+    if (json_is_object(value)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)value, k, v)
+        {
+            snprintf(name, sizeof name, "%s.%s", prefix, k);
+            mod_query_put_json(params, name, v);
+        }
+    } else if (json_is_array(value)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(value, i, v)
+        {
+            snprintf(name, sizeof name, "%s.member.%zu", prefix, i + 1);
+            mod_query_put_json(params, name, v);
+        }
+    } else if (json_is_real(value)) {
+        /* the shortest text that reads back as the same double */
+        char num[40];
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(num, sizeof num, "%.*g", digits, json_real_value(value));
+            if (strtod(num, NULL) == json_real_value(value))
+                break;
+        }
+        json_object_set_new(params, prefix, json_string(num));
+    } else if (json_is_string(value) || json_is_integer(value) || json_is_boolean(value)) {
+        json_object_set(params, prefix, (json_t *)value);
+    }
+}
+
 json_t *mod_xml_map(xmlNodePtr node, const char *item, const char *key, const char *value)
 {
     json_t *obj = json_object();

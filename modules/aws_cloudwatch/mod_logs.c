@@ -1,5 +1,6 @@
 /* modules/aws_cloudwatch/mod_logs.c — module aws_cloudwatch: table
- * log_group, over CloudWatch Logs' json 1.1 protocol. A create costs one
+ * log_group, over CloudWatch Logs' json 1.1 protocol, and the module's
+ * description (metric_alarm is in mod_alarm.c). A create costs one
  * call, plus one for a retention policy, plus one read for the ARN and
  * creation time. */
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "common/cm_json.h"
+#include "modules/aws_cloudwatch/mod_cloudwatch.h"
 #include "modules/mod_int.h"
 
 extern const char iasql_sql_aws_cloudwatch[];
@@ -233,7 +235,8 @@ static const mod_column log_group_columns[] = {
 };
 
 static const mod_table log_group_table = {"log_group", log_group_columns, &log_group_ops};
-static const mod_table *const cloudwatch_tables[] = {&log_group_table, NULL};
+static const mod_table *const cloudwatch_tables[] = {&log_group_table, &cw_metric_alarm_table,
+                                                     NULL};
 static const char *const cloudwatch_deps[] = {"aws_account", NULL};
 
 const mod_module mod_aws_cloudwatch = {
@@ -241,5 +244,9 @@ const mod_module mod_aws_cloudwatch = {
     .version = IASQL_VERSION,
     .deps = cloudwatch_deps,
     .install_sql = iasql_sql_aws_cloudwatch,
+    .uninstall_sql = "DROP FUNCTION IF EXISTS metric_alarm_metrics_returning(jsonb);\n"
+                     "DROP FUNCTION IF EXISTS metric_alarm_metrics_valid(jsonb);\n"
+                     "DROP FUNCTION IF EXISTS metric_alarm_dimensions_valid(jsonb);\n"
+                     "DROP FUNCTION IF EXISTS metric_alarm_actions_valid(text[]);",
     .tables = cloudwatch_tables,
 };

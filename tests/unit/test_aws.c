@@ -68,6 +68,38 @@ static void test_query_maps(void **state)
     json_decref(keys);
 }
 
+/* A nested value in the API's JSON form flattened as the query protocol does. */
+static void test_query_put_json(void **state)
+{
+    (void)state;
+    json_t *p = json_object();
+    json_t *v = json_loads("[{\"Id\": \"m1\", \"ReturnData\": false, \"MetricStat\": "
+                           "{\"Period\": 60, \"Metric\": {\"Dimensions\": [{\"Name\": "
+                           "\"Q\", \"Value\": \"a\"}]}}}, {\"Id\": \"e1\", \"Label\": null}]",
+                           0, NULL);
+    assert_non_null(v);
+    mod_query_put_json(p, "Metrics", v);
+    assert_int_equal(json_object_size(p), 6);
+    assert_string_equal(json_string_value(json_object_get(p, "Metrics.member.1.Id")), "m1");
+    assert_true(json_is_false(json_object_get(p, "Metrics.member.1.ReturnData")));
+    assert_int_equal(json_integer_value(json_object_get(p, "Metrics.member.1.MetricStat.Period")),
+                     60);
+    assert_string_equal(json_string_value(json_object_get(
+                            p, "Metrics.member.1.MetricStat.Metric.Dimensions.member.1.Value")),
+                        "a");
+    assert_string_equal(json_string_value(json_object_get(p, "Metrics.member.2.Id")), "e1");
+    json_t *t = json_real(0.1);
+    mod_query_put_json(p, "Threshold", t);
+    assert_string_equal(json_string_value(json_object_get(p, "Threshold")), "0.1");
+    json_decref(t);
+    t = json_real(1e300 / 3);
+    mod_query_put_json(p, "Big", t);
+    assert_true(strtod(json_string_value(json_object_get(p, "Big")), NULL) == json_real_value(t));
+    json_decref(t);
+    json_decref(v);
+    json_decref(p);
+}
+
 static void test_aws_endpoint_overrides(void **state)
 {
     (void)state;
@@ -485,12 +517,19 @@ static void test_cm_buf_cap(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_aws_uri_encode), cmocka_unit_test(test_aws_uri_decode),
-        cmocka_unit_test(test_query_maps),     cmocka_unit_test(test_aws_endpoint_overrides),
-        cmocka_unit_test(test_aws_partitions), cmocka_unit_test(test_service_ids),
-        cmocka_unit_test(test_rest_uri),       cmocka_unit_test(test_error_contract),
-        cmocka_unit_test(test_aws_xml_errors), cmocka_unit_test(test_cm_buf_cap),
-        cmocka_unit_test(test_gate),           cmocka_unit_test(test_tape),
+        cmocka_unit_test(test_aws_uri_encode),
+        cmocka_unit_test(test_aws_uri_decode),
+        cmocka_unit_test(test_query_maps),
+        cmocka_unit_test(test_query_put_json),
+        cmocka_unit_test(test_aws_endpoint_overrides),
+        cmocka_unit_test(test_aws_partitions),
+        cmocka_unit_test(test_service_ids),
+        cmocka_unit_test(test_rest_uri),
+        cmocka_unit_test(test_error_contract),
+        cmocka_unit_test(test_aws_xml_errors),
+        cmocka_unit_test(test_cm_buf_cap),
+        cmocka_unit_test(test_gate),
+        cmocka_unit_test(test_tape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
