@@ -240,8 +240,10 @@ BEGIN
           CASE WHEN repo IS NOT NULL THEN coalesce(r.image_tag::text, 'latest') END, logs, app)
   RETURNING id INTO td;
   INSERT INTO service (service_name, region, cluster, task_definition, desired_count, subnets,
-                       security_groups, assign_public_ip)
-  VALUES (app, r.region, clu, td, r.desired_count, subnets, ARRAY[task_group], 'ENABLED');
+                       security_groups, assign_public_ip, target_group, container_name,
+                       container_port)
+  VALUES (app, r.region, clu, td, r.desired_count, subnets, ARRAY[task_group], 'ENABLED', tg, app,
+          r.container_port);
 END $$;
 
 CREATE FUNCTION ecs_simplified_delete(r ecs_simplified) RETURNS void

@@ -1,12 +1,21 @@
 /* tests/integration/it_app.c — the application tier end to end against
  * moto_server, as a user runs it (a plain login role; the cloud read through
- * the AWS APIs, never through iasql's tables): one ecs_simplified row
- * (aws_ecs_simplified) deploys a container behind a load balancer in one
- * commit; it is scaled, moved to a new image (a new revision, the old one
- * deregistered), rolled back to the first commit (the cloud and the row),
- * and deleted in one commit; bad values are refused at INSERT by name. The
- * one-commit deploy prints its cloud calls and wall time as
- * "it_app: one-commit deploy: N requests, M ms". */
+ * the AWS APIs, never through iasql's tables):
+ *   - by hand: a VPC with two public subnets, an internet gateway and its
+ *     routes, an imported ACM certificate (made with OpenSSL here), an
+ *     application load balancer with an HTTPS listener on it forwarding to a
+ *     target group, a Route 53 zone with an alias record to the load
+ *     balancer, an ECR repository, a log group, an execution role, and a
+ *     Fargate cluster, task definition and service in that target group,
+ *     all in one commit; scaled; moved to a new image (a new revision, the
+ *     old one deregistered); rolled back to the first commit; deleted in one
+ *     commit;
+ *   - in one row: the same life for an ecs_simplified row
+ *     (aws_ecs_simplified), an internal app of an outside image, and bad
+ *     values refused at INSERT by name.
+ * Each one-commit deploy prints its cloud calls and wall time as
+ * "it_app: one-commit deploy: N requests, M ms" (the one row) and
+ * "it_app: one-commit deploy by hand: ..." (the stack by hand). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,6 +74,11 @@ static json_t *ecs(it_env *e, const char *op, json_t *body)
 static json_t *ecr(it_env *e, const char *op, json_t *body, long *status)
 {
     return jcall(e, "ecr", "1.1", "AmazonEC2ContainerRegistry_V20150921", op, body, status);
+}
+
+static json_t *acm(it_env *e, const char *op, json_t *body, long *status)
+{
+    return jcall(e, "acm", "1.1", "CertificateManager", op, body, status);
 }
 
 /* A query-protocol call (ELBv2, IAM): the XML answer, copied; *status. */
@@ -257,6 +271,366 @@ static void print_deploy(it_env *e, const char *what)
     fflush(stdout);
 }
 
+/* ------------------------------------------------------------ by hand */
+
+/* A self-signed certificate for domain and its key, made with OpenSSL
+ * (PEM, copied for the caller to free). */
+static void make_certificate(const char *domain, char **cert, char **key)
+{
+    char dir[] = "/tmp/it_app_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/key.pem -out %s/cert.pem "
+             "-days 30 -subj /CN=%s -addext subjectAltName=DNS:%s >/dev/null 2>&1",
+             dir, dir, domain, domain);
+    assert_int_equal(system(cmd), 0);
+    const char *names[] = {"cert.pem", "key.pem"};
+    char **outs[] = {cert, key};
+    for (int i = 0; i < 2; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        char *buf = calloc(1, 16384);
+        size_t n = fread(buf, 1, 16383, f);
+        fclose(f);
+        assert_true(n > 100);
+        *outs[i] = buf;
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* The records of a Route 53 zone (XML), its id as "/hostedzone/Z..." */
+static char *cloud_records(it_env *e, const char *zone_id)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/2013-04-01%s/rrset", e->emulator, zone_id);
+    const char *out;
+    long st = it_http_full("route53", NULL, "GET", url, NULL, &out);
+    assert_int_equal(st, 200);
+    return strdup(out);
+}
+
+/* The zone of that name (XML of ListHostedZonesByName's first), or NULL. */
+static char *cloud_zone_id(it_env *e, const char *name)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/2013-04-01/hostedzonesbyname?dnsname=%s&maxitems=1", e->emulator,
+             name);
+    const char *out;
+    long st = it_http_full("route53", NULL, "GET", url, NULL, &out);
+    assert_int_equal(st, 200);
+    char want[300];
+    snprintf(want, sizeof want, "<Name>%s.</Name>", name);
+    const char *id = strstr(out, want) ? it_xml_text(out, "Id") : NULL;
+    return id ? strdup(id) : NULL;
+}
+
+static void insert_by_hand(it_env *e, const char *app, const char *domain, const char *cert,
+                           const char *key)
+{
+    const char *p[] = {app, domain, cert, key};
+    static const char *const sql[] = {
+        "INSERT INTO vpc (cidr_block, enable_dns_hostnames, tags) VALUES ('10.60.0.0/16', true, "
+        "jsonb_build_object('Name', $1::text))",
+        "INSERT INTO subnet (vpc, cidr_block, availability_zone, map_public_ip_on_launch, tags) "
+        "SELECT v.id, z.cidr::cidr, z.az, true, jsonb_build_object('Name', $1::text || '-' || "
+        "z.az) "
+        "FROM vpc v, (VALUES ('10.60.1.0/24', 'us-east-1a'), ('10.60.2.0/24', 'us-east-1b')) "
+        "z (cidr, az) WHERE v.tags->>'Name' = $1",
+        "INSERT INTO internet_gateway (vpc) SELECT id FROM vpc WHERE tags->>'Name' = $1",
+        "INSERT INTO route_table (vpc, tags) SELECT id, jsonb_build_object('Name', $1::text) "
+        "FROM vpc WHERE tags->>'Name' = $1",
+        "INSERT INTO route (route_table, destination_cidr_block, internet_gateway) SELECT r.id, "
+        "'0.0.0.0/0', g.id FROM route_table r JOIN internet_gateway g USING (vpc) "
+        "WHERE r.tags->>'Name' = $1",
+        "INSERT INTO route_table_association (route_table, subnet) SELECT r.id, s.id FROM "
+        "route_table r JOIN subnet s USING (vpc) WHERE r.tags->>'Name' = $1",
+        "INSERT INTO security_group (group_name, description, vpc) SELECT $1 || '-lb', 'https "
+        "from anywhere', id FROM vpc WHERE tags->>'Name' = $1",
+        "INSERT INTO security_group (group_name, description, vpc) SELECT $1 || '-tasks', "
+        "'from the load balancer', id FROM vpc WHERE tags->>'Name' = $1",
+        "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, to_port, "
+        "cidr_ipv4) SELECT id, 'tcp', 443, 443, '0.0.0.0/0' FROM security_group WHERE "
+        "group_name = $1 || '-lb'",
+        "INSERT INTO security_group_rule (security_group, ip_protocol, from_port, to_port, "
+        "source_security_group) SELECT t.id, 'tcp', 80, 80, l.id FROM security_group t, "
+        "security_group l WHERE t.group_name = $1 || '-tasks' AND l.group_name = $1 || '-lb'",
+        "INSERT INTO certificate (domain_name, certificate_body, private_key, tags) VALUES ($2, "
+        "$3, "
+        "$4, jsonb_build_object('app', $1::text))",
+        "INSERT INTO target_group (target_group_name, target_type, protocol, port, vpc) SELECT "
+        "$1 || '-tg', 'ip', 'HTTP', 80, id FROM vpc WHERE tags->>'Name' = $1",
+        "INSERT INTO load_balancer (load_balancer_name, subnets, security_groups) SELECT "
+        "$1 || '-lb', ARRAY(SELECT s.id FROM subnet s WHERE s.vpc = v.id), ARRAY(SELECT g.id "
+        "FROM security_group g WHERE g.group_name = $1 || '-lb') FROM vpc v WHERE "
+        "v.tags->>'Name' = $1",
+        "INSERT INTO listener (load_balancer, port, protocol, certificate, target_group) SELECT "
+        "l.id, 443, 'HTTPS', c.id, t.id FROM load_balancer l, certificate c, target_group t "
+        "WHERE l.load_balancer_name = $1 || '-lb' AND c.domain_name = $2 AND "
+        "t.target_group_name = $1 || '-tg'",
+        "INSERT INTO hosted_zone (domain_name, comment) VALUES ($2, 'the zone of ' || $1)",
+        "INSERT INTO resource_record_set (parent_hosted_zone, name, record_type, "
+        "alias_load_balancer) SELECT z.id, 'www.' || $2, 'A', l.id FROM hosted_zone z, "
+        "load_balancer l WHERE z.domain_name = $2 || '.' AND l.load_balancer_name = $1 || '-lb'",
+        "INSERT INTO repository (repository_name) VALUES ($1)",
+        "INSERT INTO log_group (log_group_name) VALUES ('/ecs/' || $1)",
+        "INSERT INTO iam_role (role_name, assume_role_policy_document, attached_policy_arns) "
+        "VALUES ($1 || '-exec', '{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": "
+        "\"Allow\", \"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}, \"Action\": "
+        "\"sts:AssumeRole\"}]}', ARRAY['" EXEC_POLICY "'])",
+        "INSERT INTO cluster (cluster_name) VALUES ($1)",
+        "INSERT INTO task_definition (family, cpu, memory, execution_role, containers, "
+        "repository, image_tag, log_group, log_stream_prefix) SELECT $1, 512, 1024, r.id, "
+        "jsonb_build_array(jsonb_build_object('name', 'web', 'essential', true, 'portMappings', "
+        "'[{\"containerPort\": 80, \"protocol\": \"tcp\"}]'::jsonb)), p.id, 'v1', g.id, 'web' "
+        "FROM iam_role r, repository p, log_group g WHERE r.role_name = $1 || '-exec' AND "
+        "p.repository_name = $1 AND g.log_group_name = '/ecs/' || $1",
+        "INSERT INTO service (service_name, cluster, task_definition, desired_count, subnets, "
+        "security_groups, assign_public_ip, target_group, container_name, container_port) "
+        "SELECT $1, c.id, t.id, 2, ARRAY(SELECT s.id FROM subnet s JOIN vpc v ON v.id = s.vpc "
+        "WHERE v.tags->>'Name' = $1), ARRAY(SELECT g.id FROM security_group g WHERE "
+        "g.group_name = $1 || '-tasks'), 'ENABLED', tg.id, 'web', 80 FROM cluster c, "
+        "task_definition t, target_group tg WHERE c.cluster_name = $1 AND t.family = $1 AND "
+        "tg.target_group_name = $1 || '-tg'",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        int n = 0; /* the parameters it names: $1 up to $n */
+        for (const char *d = strchr(sql[i], '$'); d; d = strchr(d + 1, '$'))
+            if (d[1] - '0' > n)
+                n = d[1] - '0';
+        if (!it_ok(e, sql[i], n, p))
+            fail_msg("refused: %s", sql[i]);
+    }
+}
+
+/* The by-hand stack as the cloud has it: desired tasks of image_tag. */
+static char *check_by_hand(it_env *e, const char *app, const char *domain, int desired,
+                           const char *image_tag)
+{
+    char name[96];
+    char *x = it_ec2(e, "Action=DescribeVpcs&Filter.1.Name=tag:Name&Filter.1.Value.1=%s", app);
+    char *vpc_id = xml_dup(x, "vpcId");
+    free(x);
+    /* two public subnets, routed to the internet gateway */
+    x = it_ec2(e, "Action=DescribeSubnets&Filter.1.Name=vpc-id&Filter.1.Value.1=%s", vpc_id);
+    assert_int_equal(it_count(x, "<subnetId>"), 2);
+    assert_int_equal(it_count(x, "<mapPublicIpOnLaunch>true</mapPublicIpOnLaunch>"), 2);
+    free(x);
+    x = it_ec2(e,
+               "Action=DescribeInternetGateways&Filter.1.Name=attachment.vpc-id&"
+               "Filter.1.Value.1=%s",
+               vpc_id);
+    char *igw = xml_dup(x, "internetGatewayId");
+    free(x);
+    x = it_ec2(e,
+               "Action=DescribeRouteTables&Filter.1.Name=vpc-id&Filter.1.Value.1=%s&"
+               "Filter.2.Name=tag:Name&Filter.2.Value.1=%s",
+               vpc_id, app);
+    assert_non_null(strstr(x, "<destinationCidrBlock>0.0.0.0/0</destinationCidrBlock>"));
+    assert_non_null(strstr(x, igw));
+    assert_int_equal(it_count(x, "<routeTableAssociationId>"), 2);
+    free(x), free(igw);
+
+    /* the certificate ACM holds, the HTTPS listener on it */
+    json_t *certs = acm(e, "ListCertificates", json_object(), NULL);
+    const char *cert_arn = NULL;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(certs, "CertificateSummaryList"), i, c)
+    {
+        if (strcmp(jstr(c, "DomainName"), domain) == 0)
+            cert_arn = jstr(c, "CertificateArn");
+    }
+    assert_non_null(cert_arn);
+    json_t *d = acm(e, "DescribeCertificate", json_pack("{s:s}", "CertificateArn", cert_arn), NULL);
+    assert_string_equal(jstr(d, "Certificate.Type"), "IMPORTED");
+    json_decref(d);
+    snprintf(name, sizeof name, "%s-lb", app);
+    char *lb = cloud_lb(e, name);
+    assert_non_null(lb);
+    assert_string_equal(it_xml_text(lb, "VpcId"), vpc_id);
+    assert_string_equal(it_xml_text(lb, "Scheme"), "internet-facing");
+    char *lb_arn = xml_dup(lb, "LoadBalancerArn");
+    char *dns = xml_dup(lb, "DNSName");
+    char *zone = xml_dup(lb, "CanonicalHostedZoneId");
+    snprintf(name, sizeof name, "%s-tg", app);
+    char *tg = cloud_tg(e, name);
+    assert_non_null(tg);
+    assert_string_equal(it_xml_text(tg, "TargetType"), "ip");
+    char *tg_arn = xml_dup(tg, "TargetGroupArn");
+    free(tg);
+    char *l = query(e, "elasticloadbalancing", NULL,
+                    "Action=DescribeListeners&" ELB_VERSION "&LoadBalancerArn=%s", lb_arn);
+    assert_string_equal(it_xml_text(l, "Port"), "443");
+    assert_string_equal(it_xml_text(l, "Protocol"), "HTTPS");
+    assert_string_equal(it_xml_text(l, "CertificateArn"), cert_arn);
+    assert_non_null(strstr(l, tg_arn));
+    free(l);
+
+    /* the zone's alias record to the load balancer */
+    char *zone_id = cloud_zone_id(e, domain);
+    assert_non_null(zone_id);
+    char *rr = cloud_records(e, zone_id);
+    snprintf(name, sizeof name, "<Name>www.%s.</Name>", domain);
+    const char *rec = strstr(rr, name);
+    assert_non_null(rec);
+    assert_string_equal(it_xml_text(rec, "Type"), "A");
+    const char *alias = it_xml_text(rec, "DNSName");
+    assert_non_null(alias);
+    assert_true(strncmp(alias, dns, strlen(dns)) == 0); /* with or without the final dot */
+    assert_string_equal(it_xml_text(rec, "HostedZoneId"), zone);
+    free(rr), free(zone_id);
+
+    /* the repository, log group and role the task definition names */
+    long st;
+    json_t *repo =
+        ecr(e, "DescribeRepositories", json_pack("{s:[s]}", "repositoryNames", app), &st);
+    assert_int_equal(st, 200);
+    char image[512];
+    snprintf(image, sizeof image, "%s:%s", jstr(repo, "repositories.0.repositoryUri"), image_tag);
+    json_decref(repo);
+    snprintf(name, sizeof name, "/ecs/%s", app);
+    json_t *lg = it_cloud_log_group(e, name);
+    assert_non_null(lg);
+    json_decref(lg);
+    snprintf(name, sizeof name, "%s-exec", app);
+    assert_true(cloud_role_exists(e, name));
+
+    /* the service: its count, its target group, the task definition's image */
+    json_t *cl = cloud_cluster(e, app);
+    assert_non_null(cl);
+    json_decref(cl);
+    json_t *s = cloud_service(e, app, app);
+    assert_non_null(s);
+    assert_int_equal(jint(s, "desiredCount"), desired);
+    assert_string_equal(jstr(s, "loadBalancers.0.targetGroupArn"), tg_arn);
+    assert_string_equal(jstr(s, "loadBalancers.0.containerName"), "web");
+    char *td_arn = strdup(jstr(s, "taskDefinition"));
+    json_decref(s);
+    json_t *td = cloud_task_definition(e, td_arn);
+    assert_string_equal(jstr(td, "containerDefinitions.0.image"), image);
+    assert_string_equal(jstr(td, "cpu"), "512");
+    assert_string_equal(jstr(td, "requiresCompatibilities.0"), "FARGATE");
+    assert_non_null(strstr(jstr(td, "executionRoleArn"), name));
+    json_decref(td);
+    json_decref(certs);
+    free(lb), free(lb_arn), free(dns), free(zone), free(tg_arn), free(vpc_id);
+    return td_arn;
+}
+
+static void check_by_hand_gone(it_env *e, const char *app, const char *domain)
+{
+    char name[96];
+    char *x = it_ec2(e, "Action=DescribeVpcs&Filter.1.Name=tag:Name&Filter.1.Value.1=%s", app);
+    assert_null(strstr(x, "<vpcId>"));
+    free(x);
+    json_t *certs = acm(e, "ListCertificates", json_object(), NULL);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(certs, "CertificateSummaryList"), i, c)
+        assert_string_not_equal(jstr(c, "DomainName"), domain);
+    json_decref(certs);
+    snprintf(name, sizeof name, "%s-lb", app);
+    assert_null(cloud_lb(e, name));
+    snprintf(name, sizeof name, "%s-tg", app);
+    assert_null(cloud_tg(e, name));
+    char *zone = cloud_zone_id(e, domain);
+    assert_null(zone);
+    assert_false(cloud_repo_exists(e, app));
+    snprintf(name, sizeof name, "/ecs/%s", app);
+    assert_null(it_cloud_log_group(e, name));
+    snprintf(name, sizeof name, "%s-exec", app);
+    assert_false(cloud_role_exists(e, name));
+    assert_null(cloud_service(e, app, app));
+    assert_null(cloud_cluster(e, app));
+    json_t *active = cloud_active_revisions(e, app);
+    assert_int_equal(json_array_size(active), 0);
+    json_decref(active);
+}
+
+static void test_by_hand(void **state)
+{
+    it_env *e = *state;
+    char app[32], domain[96];
+    snprintf(app, sizeof app, "shop%d", (int)getpid());
+    snprintf(domain, sizeof domain, "%s.example.com", app);
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_route53')", 0, NULL));
+    char *cert, *key;
+    make_certificate(domain, &cert, &key);
+    insert_by_hand(e, app, domain, cert, key);
+    int planned = atoi(it_value(e, "SELECT count(*) FROM iasql_preview()"));
+    assert_true(planned >= 22);
+    assert_int_equal(commit_ok(e), planned);
+    print_deploy(e, " by hand");
+    fprintf(stderr, "it_app: by hand: %d resources in the first commit\n", planned);
+    char *first = it_strdup(it_value(e, "SELECT max(id) FROM iasql_commits"));
+    char *rev1 = check_by_hand(e, app, domain, 2, "v1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    /* the key went to ACM and nowhere else */
+    char needle[80];
+    const char *line = strstr(key, "\n");
+    snprintf(needle, sizeof needle, "%.40s", line + 1);
+    assert_int_equal(it_leaks(e, needle), 0);
+
+    /* scaled */
+    const char *p[] = {app};
+    assert_true(it_ok(e, "UPDATE service SET desired_count = 4 WHERE service_name = $1", 1, p));
+    assert_int_equal(commit_ok(e), 1);
+    free(check_by_hand(e, app, domain, 4, "v1"));
+
+    /* a new image: the service runs the new revision, the old one is deregistered */
+    assert_true(it_ok(e, "UPDATE task_definition SET image_tag = 'v2' WHERE family = $1", 1, p));
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_preview()"), "replace");
+    commit_ok(e);
+    char *rev2 = check_by_hand(e, app, domain, 4, "v2");
+    assert_string_not_equal(rev1, rev2);
+    json_t *td = cloud_task_definition(e, rev1);
+    assert_string_equal(jstr(td, "status"), "INACTIVE");
+    json_decref(td);
+    json_t *active = cloud_active_revisions(e, app);
+    assert_int_equal(json_array_size(active), 1);
+    json_decref(active);
+
+    /* back to the first commit */
+    const char *f[] = {first};
+    assert_true(it_ok(e, "SELECT * FROM iasql_rollback($1::bigint)", 1, f));
+    char *rev3 = check_by_hand(e, app, domain, 2, "v1");
+    assert_string_not_equal(rev3, rev2);
+    td = cloud_task_definition(e, rev2);
+    assert_string_equal(jstr(td, "status"), "INACTIVE");
+    json_decref(td);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+
+    /* everything deleted in one commit, children first */
+    static const char *const drop[] = {
+        "DELETE FROM service",
+        "DELETE FROM task_definition",
+        "DELETE FROM cluster",
+        "DELETE FROM iam_role WHERE role_name = $1 || '-exec'",
+        "DELETE FROM log_group WHERE log_group_name = '/ecs/' || $1",
+        "DELETE FROM repository WHERE repository_name = $1",
+        "DELETE FROM resource_record_set "
+        "WHERE record_type = 'A'",
+        "DELETE FROM hosted_zone",
+        "DELETE FROM listener",
+        "DELETE FROM load_balancer",
+        "DELETE FROM target_group",
+        "DELETE FROM certificate",
+        "DELETE FROM security_group_rule WHERE security_group IN (SELECT id FROM security_group "
+        "WHERE group_name LIKE $1 || '-%')",
+        "DELETE FROM security_group WHERE group_name LIKE $1 || '-%'",
+        "DELETE FROM vpc WHERE tags->>'Name' = $1"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        if (!it_ok(e, drop[i], strstr(drop[i], "$1") ? 1 : 0, p))
+            fail_msg("refused: %s", drop[i]);
+    commit_ok(e);
+    check_by_hand_gone(e, app, domain);
+    free(first), free(rev1), free(rev2), free(rev3), free(cert), free(key);
+}
+
 /* ------------------------------------------------------------ one row */
 
 static char *default_vpc_id(it_env *e)
@@ -354,6 +728,11 @@ static char *check_simplified(it_env *e, const char *app, const char *vpc_id, in
     assert_non_null(s);
     assert_int_equal(jint(s, "desiredCount"), desired);
     assert_string_equal(jstr(s, "launchType"), "FARGATE");
+    assert_string_equal(jstr(s, "loadBalancers.0.targetGroupArn"), tg_arn);
+    assert_string_equal(jstr(s, "loadBalancers.0.containerName"), app);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(s, "loadBalancers"), 0), "containerPort")),
+                     8080);
     assert_string_equal(jstr(s, "networkConfiguration.awsvpcConfiguration.assignPublicIp"),
                         "ENABLED");
     assert_string_equal(jstr(s, "networkConfiguration.awsvpcConfiguration.securityGroups.0"),
@@ -631,6 +1010,7 @@ int main(void)
     if (!it_env_ready())
         return 1;
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_by_hand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_row_internal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_row_bad_input, setup, teardown),
