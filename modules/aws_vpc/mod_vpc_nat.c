@@ -12,6 +12,8 @@
 /* How long a NAT gateway may take to become available or to go (AWS's own
  * waiters allow 10 minutes). */
 #define NAT_WAIT_MS 600000
+/* How long a public one's create waits for its VPC's internet gateway. */
+#define NAT_IGW_WAIT_MS 60000
 
 /* ---- availability zone ---- */
 
@@ -305,12 +307,64 @@ static int nat_free_address(mod_ctx *ctx, const char *region, const char *alloc,
                   NULL, NULL, err, alloc);
 }
 
+typedef struct igw_wait {
+    const char *region, *vpc;
+} igw_wait;
+
+static int igw_probe(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
+{
+    const igw_wait *w = arg;
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    int rc = ec2_op(
+        ctx, w->region, "DescribeInternetGateways",
+        json_pack("{s:s, s:s}", "Filter.1.Name", "attachment.vpc-id", "Filter.1.Value.1", w->vpc),
+        &doc, &root, err, w->vpc);
+    if (rc)
+        return rc;
+    char state[32] = "";
+    aws_xml_child_text(aws_xml_path(root, "internetGatewaySet/item/attachmentSet/item"), "state",
+                       state, sizeof state);
+    xmlFreeDoc(doc);
+    *done = strcmp(state, "available") == 0 || strcmp(state, "attached") == 0;
+    return 0;
+}
+
+/* A public NAT gateway made before its VPC has an internet gateway fails
+ * (Gateway.NotAttached), and one commit makes both at once: the create
+ * first waits a while for the VPC's gateway, then goes on either way (AWS's
+ * answer then says why). */
+static int nat_await_internet(mod_ctx *ctx, const char *region, const char *subnet, cm_err *err)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    int rc = ec2_op(ctx, region, "DescribeSubnets", json_pack("{s:s}", "SubnetId.1", subnet), &doc,
+                    &root, err, subnet);
+    if (rc)
+        return rc;
+    char vpc[64] = "";
+    aws_xml_child_text(aws_xml_path(root, "subnetSet/item"), "vpcId", vpc, sizeof vpc);
+    xmlFreeDoc(doc);
+    if (!vpc[0])
+        return 0;
+    igw_wait w = {region, vpc};
+    rc = mod_wait(ctx, igw_probe, &w, NAT_IGW_WAIT_MS, vpc, err);
+    if (rc == CM_ERETRY) /* none came: the create tells */
+        cm_err_clear(err);
+    return rc == CM_ERETRY ? 0 : rc;
+}
+
 /* The client token makes the create idempotent: a retry after a crash gets
  * the gateway the first try made. */
 static int nat_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *region = ec2_str(desired, "region");
     const char *type = ec2_str(desired, "connectivity_type");
+    if (strcmp(type, "public") == 0) {
+        int rc = nat_await_internet(ctx, region, ec2_str(desired, "subnet"), err);
+        if (rc)
+            return rc;
+    }
     json_t *p =
         json_pack("{s:s, s:s}", "SubnetId", ec2_str(desired, "subnet"), "ConnectivityType", type);
     if (strcmp(type, "public") == 0)

@@ -678,6 +678,30 @@ static void test_import_and_drift(void **state)
     free(x);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
+    /* The association moved to another subnet is another association: the
+     * old one goes, the new subnet's is made. */
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                       "'10.61.2.0/24', 'us-east-1b', '{\"Name\": \"moved-%s\"}' FROM vpc WHERE "
+                       "vpc_id = '%s'",
+                       sfx, vpc));
+    assert_true(it_okf(e,
+                       "UPDATE route_table_association SET subnet = (SELECT id FROM subnet WHERE "
+                       "tags->>'Name' = 'moved-%s') WHERE route_table_association_id = '%s'",
+                       sfx, adopted));
+    assert_string_equal(it_value(e, "SELECT string_agg(action || ' ' || table_name, ',' ORDER BY "
+                                    "table_name) FROM iasql_preview()"),
+                        "replace route_table_association,create subnet");
+    commit_ok(e, "SELECT * FROM iasql_commit()", 2, NULL);
+    char *moved = dup_val(e, "SELECT subnet_id FROM subnet WHERE tags->>'Name' = 'moved-%s'", sfx);
+    x = it_ec2(e, "Action=DescribeRouteTables&RouteTableId.1=%s", rtb);
+    assert_non_null(strstr(x, moved));
+    assert_null(strstr(x, adopted));
+    assert_int_equal(it_count(x, "<routeTableAssociationId>"), 1);
+    free(x);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    free(moved);
+
     /* Cleaned up through the engine. */
     assert_true(it_okf(e, "DELETE FROM internet_gateway WHERE internet_gateway_id = '%s'", igw));
     assert_true(it_okf(e, "DELETE FROM vpc WHERE vpc_id = '%s'", vpc));
