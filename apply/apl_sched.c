@@ -7,7 +7,9 @@
  * run on a pool of threads, each with its own AWS client, at most
  * apl_set_parallel's limit per service; the main thread alone touches the
  * journal and the database, so they see one writer as before. A failed
- * node fails the nodes that wait for it, without a call. See
+ * node fails the nodes that wait for it, without a call. A table whose
+ * module takes several changes in one call (mod_table_ops.batch) gets its
+ * nodes that are ready together as one job, which holds one slot. See
  * docs/decisions.md (why threads rather than one curl multi handle). */
 #include <pthread.h>
 #include <stdio.h>
@@ -50,6 +52,7 @@ typedef struct job {
     json_t *image;
     char error[APL_ERROR_SIZE];
     struct job *next;
+    struct job *batch; /* the other jobs of a batch, run with this one (its leader) */
 } job;
 
 typedef struct pool {
@@ -101,6 +104,45 @@ static void run_job(mod_ctx *ctx, job *jb)
         snprintf(jb->error, sizeof jb->error, "%s", err.msg);
 }
 
+static const mod_change_kind change_kind[] = {
+    [J_REMOVE] = MOD_CHANGE_REMOVE, [J_CREATE] = MOD_CHANGE_CREATE, [J_UPDATE] = MOD_CHANGE_UPDATE};
+
+/* A leader and its batch through the module's batch op: each job gets its
+ * change's outcome. */
+static void run_batch(mod_ctx *ctx, job *leader)
+{
+    size_t n = 0;
+    for (job *jb = leader; jb; jb = jb->batch)
+        n++;
+    mod_change *ch = calloc(n, sizeof *ch);
+    if (!ch) {
+        for (job *jb = leader; jb; jb = jb->batch) {
+            jb->rc = CM_ENOMEM;
+            snprintf(jb->error, sizeof jb->error, "out of memory");
+        }
+        return;
+    }
+    size_t i = 0;
+    for (job *jb = leader; jb; jb = jb->batch, i++)
+        ch[i] = (mod_change){.kind = change_kind[jb->kind],
+                             .known = jb->known,
+                             .desired = jb->desired,
+                             .token = jb->token};
+    leader->table->ops->batch(ctx, ch, n);
+    i = 0;
+    for (job *jb = leader; jb; jb = jb->batch, i++) {
+        jb->rc = ch[i].rc;
+        jb->image = ch[i].out;
+        if (jb->rc)
+            snprintf(jb->error, sizeof jb->error, "%s", ch[i].err.msg);
+        else if (jb->kind != J_REMOVE && !jb->image) {
+            jb->rc = CM_EBADREPLY;
+            snprintf(jb->error, sizeof jb->error, "%s's batch gave no image", jb->table->name);
+        }
+    }
+    free(ch);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -116,7 +158,10 @@ static void *worker_main(void *arg)
         if (!pl->queue)
             pl->queue_tail = NULL;
         pthread_mutex_unlock(&pl->mu);
-        run_job(w->ctx, jb);
+        if (jb->batch)
+            run_batch(w->ctx, jb);
+        else
+            run_job(w->ctx, jb);
         pthread_mutex_lock(&pl->mu);
         jb->next = pl->finished;
         pl->finished = jb;
@@ -522,6 +567,12 @@ static int prepare_job(sched *s, size_t n, job *jb, cm_err *err)
 
 static void job_free(job *jb)
 {
+    while (jb->batch) {
+        job *next = jb->batch->batch;
+        jb->batch->batch = NULL;
+        job_free(jb->batch);
+        jb->batch = next;
+    }
     json_decref(jb->known);
     json_decref(jb->desired);
     json_decref(jb->clear);
@@ -529,13 +580,15 @@ static void job_free(job *jb)
     free(jb);
 }
 
-/* The main thread's part of a finished job. */
-static int finish_job(sched *s, job *jb, cm_err *err)
+/* The main thread's part of a finished job (a batch's leader holds the
+ * slot for all of it). */
+static int finish_one(sched *s, job *jb, bool slot, cm_err *err)
 {
     node *nd = &s->nodes[jb->node];
     apl_item *it = &s->p->items[nd->item];
     outcome *o = &s->os[nd->item];
-    (*svc_slot(s, s->svc[jb->node]))--;
+    if (slot)
+        (*svc_slot(s, s->svc[jb->node]))--;
     if (jb->rc) {
         apl_secret_mask(it, jb->clear, NULL, jb->error);
         return fail_node(s, jb->node, jb->error, err);
@@ -560,6 +613,67 @@ static int finish_job(sched *s, job *jb, cm_err *err)
     /* made first: what refers to it reads this image; the old one's delete
      * ends the action */
     return new_first ? 0 : write_item(s, nd->item, err);
+}
+
+static int finish_job(sched *s, job *jb, cm_err *err)
+{
+    int rc = finish_one(s, jb, true, err);
+    for (job *b = jb->batch; b; b = b->batch) {
+        int brc = finish_one(s, b, false, err);
+        rc = rc ? rc : brc;
+    }
+    return rc;
+}
+
+/* Whether waiting node n may join a batch of table t: ready, of t, and
+ * none of the cases dispatch settles without a call. */
+static bool batchable(sched *s, size_t n, const mod_table *t)
+{
+    node *nd = &s->nodes[n];
+    const apl_item *it = &s->p->items[nd->item];
+    char why[APL_ERROR_SIZE];
+    return nd->state == N_WAIT && it->table == t && !nd->with_parent &&
+           !(nd->del && it->action == APL_DELETE && t->implicit && t->implicit(it->known)) &&
+           node_ready(s, nd, why, sizeof why) == 1;
+}
+
+/* Adds to leader the other nodes of its table that are ready now, up to
+ * MOD_BATCH_MAX; those that cannot be prepared fail as dispatch fails them. */
+static int gather_batch(sched *s, job *leader, cm_err *err)
+{
+    const mod_table *t = leader->table;
+    /* not where an owner must be asked first, nor where one change's
+     * error could hold another's secret */
+    if (!t->ops->batch || t->ops->owner || apl_table_has_secrets(t))
+        return 0;
+    job **tail = &leader->batch;
+    size_t count = 1;
+    for (size_t m = leader->node + 1; m < s->nn && count < MOD_BATCH_MAX; m++) {
+        if (!batchable(s, m, t))
+            continue;
+        job *jb = malloc(sizeof *jb);
+        if (!jb)
+            return cm_err_set(err, CM_ENOMEM, "out of memory");
+        int rc = prepare_job(s, m, jb, err);
+        if (rc == CM_EINVAL) {
+            char msg[APL_ERROR_SIZE];
+            snprintf(msg, sizeof msg, "not applied: %.1000s", jb->error);
+            job_free(jb);
+            rc = fail_node(s, m, msg, err);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (rc) {
+            job_free(jb);
+            return rc;
+        }
+        s->nodes[m].state = N_RUN;
+        *tail = jb;
+        tail = &jb->batch;
+        count++;
+    }
+    return 0;
 }
 
 /* Starts what is ready, fails what cannot run; *running counts jobs out. */
@@ -618,6 +732,11 @@ static int dispatch(sched *s, pool *pl, int nworkers, int *running, bool *progre
             return rc;
         }
         nd->state = N_RUN;
+        rc = gather_batch(s, jb, err);
+        if (rc) {
+            job_free(jb);
+            return rc;
+        }
         (*slot)++;
         (*running)++;
         *progress = true;

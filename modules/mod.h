@@ -87,6 +87,21 @@ typedef struct mod_column {
     const char *ref;
 } mod_column;
 
+/* One change of a batch (mod_table_ops.batch): what to do, and, once the
+ * batch has run, its own outcome, as create, update or remove would have
+ * given it. */
+typedef enum { MOD_CHANGE_CREATE, MOD_CHANGE_UPDATE, MOD_CHANGE_REMOVE } mod_change_kind;
+typedef struct mod_change {
+    mod_change_kind kind;
+    const json_t *known;   /* update, remove: borrowed */
+    const json_t *desired; /* create, update: borrowed */
+    const char *token;     /* the action's idempotency token (NULL: none) */
+    json_t *out;           /* set by the batch for a create or update: the cloud's image
+                            * (a new reference, the caller's) */
+    int rc;                /* set by the batch: 0, or this change's error, told in err */
+    cm_err err;
+} mod_change;
+
 typedef struct mod_table_ops {
     /* Every resource in the given regions, as row images without "id". */
     int (*list)(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
@@ -111,7 +126,17 @@ typedef struct mod_table_ops {
      * known into out ("" when it has none). Asked only before the engine
      * changes or deletes that resource. */
     int (*owner)(mod_ctx *ctx, const json_t *known, char *out, size_t size, cm_err *err);
+    /* Optional, for a service that takes several changes in one call
+     * (Route 53's ChangeResourceRecordSets, a zone's changes at once): the
+     * n changes of this table that are ready together, each given its own
+     * outcome (rc, err, out). The scheduler hands over at most
+     * MOD_BATCH_MAX, only changes that wait for nothing left in the commit,
+     * never for a table with an owner op or a secret column; a single
+     * change still goes to create, update or remove. */
+    void (*batch)(mod_ctx *ctx, mod_change *changes, size_t n);
 } mod_table_ops;
+
+#define MOD_BATCH_MAX 100
 
 typedef struct mod_table {
     const char *name;

@@ -859,19 +859,18 @@ static int rr_change_xml(cm_buf *b, const char *action, const json_t *form)
     return rc ? rc : cm_buf_puts(b, "</ResourceRecordSet></Change>");
 }
 
-/* One ChangeResourceRecordSets of a single change. */
-static int rr_change(mod_ctx *ctx, const char *action, const json_t *form, cm_err *err)
+/* One ChangeResourceRecordSets of zone: actions[i] on forms[i]. */
+static int rr_changes(mod_ctx *ctx, const char *zone, const char *const *actions,
+                      json_t *const *forms, size_t n, const char *what, cm_err *err)
 {
-    const char *zone = str(form, "parent_hosted_zone");
     cm_buf b;
-    cm_buf_init(&b, 1 << 17);
+    cm_buf_init(&b, (size_t)8 << 20);
     int rc = cm_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                              "<ChangeResourceRecordSetsRequest xmlns=\"" R53_NS "\">"
                              "<ChangeBatch><Changes>");
-    rc = rc ? rc : rr_change_xml(&b, action, form);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = rr_change_xml(&b, actions[i], forms[i]);
     rc = rc ? rc : cm_buf_puts(&b, "</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>");
-    char what[1200];
-    snprintf(what, sizeof what, "record set %s %s", str(form, "name"), str(form, "record_type"));
     if (rc)
         rc = cm_err_set(err, CM_ENOMEM, "out of memory");
     else
@@ -879,6 +878,16 @@ static int rr_change(mod_ctx *ctx, const char *action, const json_t *form, cm_er
                       NULL, err, what);
     cm_buf_free(&b);
     return rc;
+}
+
+/* One ChangeResourceRecordSets of a single change. */
+static int rr_change(mod_ctx *ctx, const char *action, const json_t *form, cm_err *err)
+{
+    const char *zone = str(form, "parent_hosted_zone");
+    char what[1200];
+    snprintf(what, sizeof what, "record set %s %s", str(form, "name"), str(form, "record_type"));
+    json_t *one = (json_t *)form;
+    return rr_changes(ctx, zone, &action, &one, 1, what, err);
 }
 
 /* desired as Route 53 takes it: an alias to a load balancer made explicit. */
@@ -970,6 +979,104 @@ static int rr_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     return rc;
 }
 
+/* One change of a batch on its own, as create, update or remove. */
+static void rr_one(mod_ctx *ctx, mod_change *c)
+{
+    mod_ctx_set_token(ctx, c->token);
+    if (c->kind == MOD_CHANGE_CREATE)
+        c->rc = rr_create(ctx, c->desired, &c->out, &c->err);
+    else if (c->kind == MOD_CHANGE_UPDATE)
+        c->rc = rr_update(ctx, c->known, c->desired, &c->out, &c->err);
+    else
+        c->rc = rr_remove(ctx, c->known, &c->err);
+    mod_ctx_set_token(ctx, NULL);
+}
+
+/* The changes of one zone in one ChangeResourceRecordSets: CREATE, UPSERT,
+ * and DELETE of the known values. Route 53 applies a batch whole or not
+ * at all, so when it refuses one (a CREATE of what exists, a DELETE of
+ * values that drifted), each change goes again on its own, to get its own
+ * outcome. */
+static void rr_zone_batch(mod_ctx *ctx, const char *zone, mod_change **cs, size_t n)
+{
+    const char **actions = calloc(n, sizeof *actions);
+    json_t **forms = calloc(n, sizeof *forms);
+    size_t k = 0;
+    bool alone = !actions || !forms;
+    for (size_t i = 0; !alone && i < n; i++) {
+        mod_change *c = cs[i];
+        const json_t *img = c->kind == MOD_CHANGE_REMOVE ? c->known : c->desired;
+        if (c->kind == MOD_CHANGE_CREATE && json_is_true(json_object_get(img, "zone_default"))) {
+            alone = true; /* refused on its own, with its message */
+            break;
+        }
+        actions[k] = c->kind == MOD_CHANGE_CREATE   ? "CREATE"
+                     : c->kind == MOD_CHANGE_UPDATE ? "UPSERT"
+                                                    : "DELETE";
+        if (rr_form(ctx, img, &forms[k], &c->err)) {
+            alone = true;
+            break;
+        }
+        k++;
+    }
+    cm_err err = {0};
+    char what[160];
+    snprintf(what, sizeof what, "%zu record sets of zone %s", n, zone);
+    if (!alone && rr_changes(ctx, zone, actions, forms, k, what, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            mod_change *c = cs[i];
+            c->rc = 0;
+            if (c->kind == MOD_CHANGE_CREATE)
+                c->out = rr_with_owned(c->desired);
+            else if (c->kind == MOD_CHANGE_UPDATE) {
+                c->out = json_deep_copy(c->desired);
+                json_object_set(c->out, "zone_default", json_object_get(c->known, "zone_default"));
+            }
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            cm_err_clear(&cs[i]->err);
+            rr_one(ctx, cs[i]);
+        }
+    }
+    for (size_t i = 0; forms && i < k; i++)
+        json_decref(forms[i]);
+    free(forms);
+    free(actions);
+}
+
+/* The batch: one ChangeResourceRecordSets per zone. */
+static void rr_batch(mod_ctx *ctx, mod_change *changes, size_t n)
+{
+    mod_change **zone = calloc(n, sizeof *zone);
+    bool *done = calloc(n, sizeof *done);
+    for (size_t i = 0; i < n; i++) {
+        if (!zone || !done) {
+            rr_one(ctx, &changes[i]);
+            continue;
+        }
+        if (done[i])
+            continue;
+        const json_t *img = changes[i].known ? changes[i].known : changes[i].desired;
+        const char *id = str(img, "parent_hosted_zone");
+        size_t k = 0;
+        for (size_t m = i; m < n; m++) {
+            const json_t *other = changes[m].known ? changes[m].known : changes[m].desired;
+            if (!done[m] && id && str(other, "parent_hosted_zone") &&
+                strcmp(id, str(other, "parent_hosted_zone")) == 0) {
+                zone[k++] = &changes[m];
+                done[m] = true;
+            }
+        }
+        if (k)
+            rr_zone_batch(ctx, id, zone, k);
+        else
+            rr_one(ctx, &changes[i]);
+    }
+    free(zone);
+    free(done);
+}
+
 static bool rr_implicit(const json_t *known)
 {
     return json_is_true(json_object_get(known, "zone_default"));
@@ -1001,6 +1108,7 @@ static const mod_table_ops rr_ops = {
     .create = rr_create,
     .update = rr_update,
     .remove = rr_remove,
+    .batch = rr_batch,
 };
 static const mod_column rr_columns[] = {
     {"parent_hosted_zone", IMM, "hosted_zone"},

@@ -17,6 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -503,6 +507,110 @@ static void test_import_and_drift(void **state)
     free(zone);
 }
 
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* Route 53 requests the engine has sent, as its metrics count them. */
+static long route53_requests(const char *addr)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://%s/metrics", addr);
+    const char *body;
+    assert_int_equal(it_http("GET", url, NULL, &body), 200);
+    const char *at = strstr(body, "iasql_cloud_requests_total{service=\"route53\",code=\"200\"} ");
+    return at ? strtol(strchr(at, '}') + 2, NULL, 10) : 0;
+}
+
+/* A zone's record sets go in one ChangeResourceRecordSets per commit, one
+ * way or the other; one refused change fails alone. */
+static void test_changes_batched_per_zone(void **state)
+{
+    it_env *e = *state;
+    char addr[64], d[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
+    snprintf(d, sizeof d, "batch%d.example.com.", (int)getpid());
+    assert_int_equal(it_stop_engine(e), 0);
+    e->metrics = addr;
+    assert_int_equal(it_start_engine(e), 0);
+    assert_true(it_okf(e, "INSERT INTO hosted_zone (domain_name) VALUES ('%s')", d));
+    it_expect_commit(e, 1, "create");
+    char *zone = zone_id(e, d);
+    /* twenty records, one call */
+    long before = route53_requests(addr);
+    assert_true(it_okf(e,
+                       "INSERT INTO resource_record_set (parent_hosted_zone, name, record_type, "
+                       "ttl, resource_records) SELECT z.id, 'h' || i || '.%s', 'A', 300, "
+                       "ARRAY['192.0.2.' || i] FROM hosted_zone z, generate_series(1, 20) i "
+                       "WHERE z.domain_name = '%s'",
+                       d, d));
+    it_expect_commit(e, 20, "create");
+    assert_int_equal(route53_requests(addr) - before, 1);
+    char name[128];
+    rrset r;
+    snprintf(name, sizeof name, "h17.%s", d);
+    assert_true(cloud_rr(e, zone, name, "A", &r));
+    assert_string_equal(r.values, "192.0.2.17");
+    /* twenty updates, one call */
+    before = route53_requests(addr);
+    assert_true(it_okf(e, "UPDATE resource_record_set SET ttl = 60 WHERE name LIKE 'h%%.%s'", d));
+    it_expect_commit(e, 20, "update");
+    assert_int_equal(route53_requests(addr) - before, 1);
+    assert_true(cloud_rr(e, zone, name, "A", &r));
+    assert_string_equal(r.ttl, "60");
+    /* a batch Route 53 refuses (a CREATE of a record made outside, as moto
+     * tells one) goes again change by change, each with its own outcome:
+     * that one adopted */
+    char c[1024];
+    snprintf(c, sizeof c,
+             "<Change><Action>CREATE</Action><ResourceRecordSet><Name>dup.%s</Name><Type>A</Type>"
+             "<TTL>300</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.250</Value>"
+             "</ResourceRecord></ResourceRecords></ResourceRecordSet></Change>",
+             d);
+    change(e, zone, c);
+    assert_true(it_okf(e,
+                       "INSERT INTO resource_record_set (parent_hosted_zone, name, record_type, "
+                       "ttl, resource_records) SELECT id, n || '.%s', 'A', 300, ARRAY[v] FROM "
+                       "hosted_zone, (VALUES ('dup', '192.0.2.250'), ('new', '192.0.2.200')) "
+                       "x(n, v) WHERE domain_name = '%s'",
+                       d, d));
+    before = route53_requests(addr);
+    it_expect_commit(e, 2, "create");
+    assert_int_equal(route53_requests(addr) - before, 2); /* the UPSERT and the CREATE */
+    snprintf(name, sizeof name, "dup.%s", d);
+    assert_true(cloud_rr(e, zone, name, "A", &r));
+    assert_string_equal(r.values, "192.0.2.250");
+    assert_string_equal(r.ttl, "300");
+    snprintf(name, sizeof name, "new.%s", d);
+    assert_true(cloud_rr(e, zone, name, "A", &r));
+    assert_string_equal(r.values, "192.0.2.200");
+    /* twenty-two deletes, one call */
+    assert_true(it_okf(e,
+                       "DELETE FROM resource_record_set WHERE name LIKE '%%.%s' AND NOT "
+                       "zone_default",
+                       d));
+    before = route53_requests(addr);
+    PGresult *res = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    for (int i = 0; i < PQntuples(res); i++)
+        assert_null(strstr(PQgetvalue(res, i, 1), "failed"));
+    PQclear(res);
+    assert_int_equal(route53_requests(addr) - before, 1);
+    assert_false(cloud_rr(e, zone, name, "A", &r));
+    assert_true(it_okf(e, "DELETE FROM hosted_zone WHERE domain_name = '%s'", d));
+    it_expect_commit(e, 1, "delete");
+    assert_int_equal(it_stop_engine(e), 0);
+    e->metrics = NULL;
+    assert_int_equal(it_start_engine(e), 0);
+    free(zone);
+}
+
 static void test_bad_input(void **state)
 {
     it_env *e = *state;
@@ -578,6 +686,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alias_to_load_balancer_and_validation_record, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_import_and_drift, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes_batched_per_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_route53", tests, NULL, NULL);

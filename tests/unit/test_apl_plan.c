@@ -1,5 +1,6 @@
 /* tests/unit/test_apl_plan.c — deciding actions and folding pending events
  * into one net change per resource, from a real journal. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -339,6 +340,109 @@ static void test_apl_graph_dangling_ref(void **state)
     json_decref(rt);
 }
 
+/* ---- batches (mod_table_ops.batch) ---- */
+
+static int batch_calls, batch_changes, single_calls, batch_odd;
+static pthread_mutex_t fake_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int fake_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
+{
+    (void)ctx, (void)err;
+    pthread_mutex_lock(&fake_mu);
+    single_calls++;
+    pthread_mutex_unlock(&fake_mu);
+    *out = json_deep_copy(desired);
+    return 0;
+}
+
+static void fake_batch(mod_ctx *ctx, mod_change *c, size_t n)
+{
+    (void)ctx;
+    pthread_mutex_lock(&fake_mu);
+    batch_calls++;
+    batch_changes += (int)n;
+    pthread_mutex_unlock(&fake_mu);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = json_string_value(json_object_get(c[i].desired, "name"));
+        /* checked on the main thread: cmocka's asserts are not for workers */
+        if (c[i].kind != MOD_CHANGE_CREATE || !c[i].token || !name) {
+            pthread_mutex_lock(&fake_mu);
+            batch_odd++;
+            pthread_mutex_unlock(&fake_mu);
+            continue;
+        }
+        if (strcmp(name, "bad") == 0) {
+            c[i].rc = cm_err_set(&c[i].err, CM_ECLOUD, "refused: %s", name);
+        } else {
+            c[i].rc = 0;
+            c[i].out = json_deep_copy(c[i].desired);
+        }
+    }
+}
+
+static const mod_table_ops fake_ops = {.create = fake_create, .batch = fake_batch};
+static const mod_column fake_columns[] = {{"name", MOD_COL_CLOUD_ID}, {NULL, 0}};
+static const mod_table fake_table = {"fake_record", fake_columns, &fake_ops, "fake"};
+
+/* A plan of n creates of fake_table, named names[i]. */
+static apl_plan *fake_plan(const char *const *names, size_t n)
+{
+    apl_plan *p = calloc(1, sizeof *p);
+    p->items = calloc(n, sizeof *p->items);
+    p->n = n;
+    for (size_t i = 0; i < n; i++) {
+        apl_item *it = &p->items[i];
+        it->table = &fake_table;
+        it->row_id = 100 + i;
+        it->action = APL_CREATE;
+        it->desired = json_pack("{s:I, s:s}", "id", (json_int_t)it->row_id, "name", names[i]);
+        snprintf(it->token, sizeof it->token, "token%zu", i);
+    }
+    apl_plan_index(p);
+    return p;
+}
+
+/* Changes ready together go to the batch op in one job, each with its own
+ * outcome; a lone change goes to create. */
+static void test_apl_batch(void **state)
+{
+    jnl *j = *state;
+    setenv("AWS_ACCESS_KEY_ID", "test", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "test", 1);
+    mod_ctx *ctx;
+    cm_err err = {0};
+    assert_int_equal(mod_ctx_new(&ctx, &err), 0);
+    static const char *const names[] = {"a", "b", "bad", "c", "d"};
+    apl_plan *p = fake_plan(names, 5);
+    outcome *os = calloc(p->n, sizeof *os);
+    assert_int_equal(apl_run_graph(j, NULL, ctx, p, os, 1, &err), 0);
+    assert_int_equal(batch_calls, 1);
+    assert_int_equal(batch_changes, 5);
+    assert_int_equal(single_calls, 0);
+    assert_int_equal(batch_odd, 0);
+    for (size_t i = 0; i < p->n; i++) {
+        assert_int_equal(os[i].ok, i != 2);
+        if (i == 2)
+            assert_non_null(strstr(os[i].error, "refused: bad"));
+        else
+            assert_string_equal(json_string_value(json_object_get(os[i].image, "name")), names[i]);
+        json_decref(os[i].image);
+    }
+    free(os);
+    apl_plan_free(p);
+    /* one change alone: create */
+    p = fake_plan(names, 1);
+    os = calloc(p->n, sizeof *os);
+    assert_int_equal(apl_run_graph(j, NULL, ctx, p, os, 2, &err), 0);
+    assert_int_equal(batch_calls, 1);
+    assert_int_equal(single_calls, 1);
+    assert_true(os[0].ok);
+    json_decref(os[0].image);
+    free(os);
+    apl_plan_free(p);
+    mod_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_apl_graph_dangling_ref),
         cmocka_unit_test(test_apl_replace_new_first),
         cmocka_unit_test_setup_teardown(test_apl_fold, unit_jnl_open, unit_jnl_remove),
+        cmocka_unit_test_setup_teardown(test_apl_batch, unit_jnl_open, unit_jnl_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
