@@ -1008,8 +1008,8 @@ static int listener_update(mod_ctx *ctx, const json_t *known, const json_t *desi
 {
     const char *arn = str(known, "listener_arn");
     if (!*arn)
-        return cm_err_set(err, CM_EINVAL, "listener %s has no ARN to change it by",
-                          str(known, "port"));
+        return cm_err_set(err, CM_EINVAL, "the listener on port %lld has no ARN to change it by",
+                          (long long)json_integer_value(json_object_get(known, "port")));
     int rc = listener_modify(ctx, arn, known, desired, err);
     if (!rc)
         *out = with_owned(desired, known, listener_owned);

@@ -325,6 +325,12 @@ static void test_stack_lifecycle(void **state)
     assert_string_equal(it_xml_text(x, "Protocol"), "HTTP");
     assert_string_equal(it_xml_text(x, "TargetGroupArn"), tg1_arn);
     free(x);
+    /* a sync finds the cloud as the rows say it: no drift written */
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'cloud' "
+                                    "AND table_name IN ('load_balancer', 'target_group', "
+                                    "'listener')"),
+                        "0");
     plan = rows_text(e, "SELECT * FROM iasql_preview()", &n, NULL);
     if (n)
         fprintf(stderr, "%s", plan);
@@ -759,6 +765,11 @@ static void test_https_listener(void **state)
         fprintf(stderr, "%s", plan);
     assert_int_equal(n, 0);
     free(plan);
+    /* what the cloud says is what the rows say: no drift written */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log WHERE origin = 'cloud' "
+                                    "AND table_name IN ('load_balancer', 'target_group', "
+                                    "'listener')"),
+                        "0");
 
     /* in place: another certificate and policy */
     assert_true(it_okf(e,
@@ -795,6 +806,65 @@ static void test_https_listener(void **state)
     commit_expect(e, 5, "deleted ", 5, NULL);
     assert_null(cloud_lb(e, lbn));
     free(cert_a), free(cert_b), free(listener_arn);
+}
+
+/* A rollback to before a subnet and a security group were made and put in
+ * the load balancer's sets: the sets shrink back and the two go, in one
+ * restore that deletes before it updates. */
+static void test_rollback_past_new_members(void **state)
+{
+    it_env *e = *state;
+    char name[64], lbn[64];
+    snprintf(name, sizeof name, "rb-%s", sfx);
+    snprintf(lbn, sizeof lbn, "rb-%s", sfx);
+    insert_network(e, name, "10.67");
+    assert_true(it_okf(e,
+                       "INSERT INTO load_balancer (load_balancer_name, subnets, security_groups) "
+                       "VALUES ('%s', '%s', '%s')",
+                       lbn, subnet_ids(e, name, "ab"), group_ids(e, name, "a")));
+    commit_expect(e, 7, "created ", 7, NULL);
+    char *first = strdup(it_value(e, "SELECT max(id) FROM iasql_commits"));
+    assert_true(it_okf(e,
+                       "INSERT INTO subnet (vpc, cidr_block, availability_zone, tags) SELECT id, "
+                       "'10.67.4.0/24', 'us-east-1d', '{\"Name\": \"%s-d\"}' FROM vpc WHERE "
+                       "tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO security_group (group_name, description, vpc) SELECT '%s-d', "
+                       "'later', id FROM vpc WHERE tags->>'Name' = '%s'",
+                       name, name));
+    assert_true(it_okf(e,
+                       "UPDATE load_balancer SET subnets = '%s', security_groups = '%s' WHERE "
+                       "load_balancer_name = '%s'",
+                       subnet_ids(e, name, "abd"), group_ids(e, name, "ad"), lbn));
+    commit_expect(e, 3, "created subnet", 1, "created security_group", 1, "updated load_balancer",
+                  1, NULL);
+    char *sub_d = val(e, "SELECT subnet_id FROM subnet WHERE tags->>'Name' = '%s-d'", name);
+    char *sgd = val(e, "SELECT group_id FROM security_group WHERE group_name = '%s-d'", name);
+    char *x = cloud_lb(e, lbn);
+    assert_non_null(strstr(x, sub_d));
+    assert_non_null(strstr(x, sgd));
+    free(x);
+    const char *f[] = {first};
+    PGresult *r =
+        it_sql(e, "SELECT action, table_name, description FROM iasql_rollback($1::bigint)", 1, f);
+    assert_non_null(r);
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strstr(PQgetvalue(r, i, 2), "failed"))
+            fail_msg("%s %s: %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+    PQclear(r);
+    x = cloud_lb(e, lbn);
+    assert_null(strstr(x, sub_d));
+    assert_null(strstr(x, sgd));
+    free(x);
+    assert_string_equal(
+        it_valf(e, "SELECT count(*) FROM subnet WHERE tags->>'Name' = '%s-d'", name), "0");
+    x = it_ec2(e, "Action=DescribeSubnets&Filter.1.Name=subnet-id&Filter.1.Value.1=%s", sub_d);
+    assert_null(strstr(x, "<subnetId>"));
+    free(x);
+    assert_true(it_ok(e, "DELETE FROM load_balancer", 0, NULL));
+    commit_expect(e, 1, "deleted load_balancer", 1, NULL);
+    free(first), free(sub_d), free(sgd);
 }
 
 static void test_bad_input(void **state)
@@ -965,6 +1035,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_adopts_existing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_network_load_balancer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_https_listener, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_past_new_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_elb", tests, NULL, NULL);
