@@ -505,8 +505,8 @@ static int fail_node(sched *s, size_t n, const char *why, cm_err *err)
     if (nd->del && it->action == APL_REPLACE && it->table->replace_new_first &&
         s->nodes[s->put_node[nd->item]].state == N_OK)
         snprintf(o->error, sizeof o->error,
-                 "%s; the new one is made, the old one is not deleted: the next commit takes "
-                 "the new one and deletes the old one",
+                 "%s; the new one was made beside the old one, which stays: the next commit "
+                 "tries again",
                  why);
     else
         snprintf(o->error, sizeof o->error, "%s", why);

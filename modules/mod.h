@@ -163,9 +163,11 @@ typedef struct mod_table {
      * services that run it are updated to it, then the old revision is
      * deregistered). For resources the cloud names itself, so that old and
      * new can live side by side. When the old one's delete fails, or is not
-     * reached, the action fails and the row stays pending: the new resource
-     * exists, and the module's create must adopt it when the next commit
-     * tries again (it carries the same idempotency token). */
+     * reached, the action fails and the row stays pending with the old one
+     * as its state: the new one is left beside it, and the module's create
+     * cleans it up when the next commit tries again (that try carries the
+     * same idempotency token while the row's first pending change is the
+     * same one). */
     bool replace_new_first;
 } mod_table;
 

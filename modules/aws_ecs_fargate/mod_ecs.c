@@ -280,7 +280,8 @@ typedef struct named {
 } named;
 
 /* A cluster is deleted once its services are INACTIVE and its tasks
- * stopped: ECS refuses until then. */
+ * stopped: ECS refuses until then. Tasks stop on their own (waited for);
+ * services that are not this commit's do not. */
 static int cluster_delete_probe(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
 {
     const named *n = arg;
@@ -292,8 +293,15 @@ static int cluster_delete_probe(mod_ctx *ctx, const void *arg, bool *done, cm_er
         *done = true;
         return 0;
     }
-    if (rc && (strcmp(err->cloud_code, "ClusterContainsServicesException") == 0 ||
-               strcmp(err->cloud_code, "ClusterContainsTasksException") == 0 ||
+    if (rc && strcmp(err->cloud_code, "ClusterContainsServicesException") == 0)
+        /* this commit's services are INACTIVE by now (service_remove waits):
+         * these are someone else's */
+        return cm_err_set(err, CM_ECLOUD,
+                          "ECS cluster %s still has services Detail: ECS deletes a cluster only "
+                          "once its services are deleted; the services of this database's rows "
+                          "are. Hint: Delete the cluster's other services first, or keep its row.",
+                          n->name);
+    if (rc && (strcmp(err->cloud_code, "ClusterContainsTasksException") == 0 ||
                strcmp(err->cloud_code, "UpdateInProgressException") == 0)) {
         cm_err_clear(err);
         return 0;

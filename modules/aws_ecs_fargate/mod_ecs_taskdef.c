@@ -16,11 +16,13 @@
  * was written. Roles are named by IAM role rows; ECS wants their ARNs,
  * which IAM's GetRole gives (a role's path is part of its ARN).
  *
- * A create tags the revision with its idempotency token; after a crash,
- * or a replace whose old revision could not be deregistered, the next try
- * takes the family's newest revision when it carries that token instead
- * of registering another. Listing costs one ListTaskDefinitions page and
- * one DescribeTaskDefinition per ACTIVE revision. */
+ * A create tags the revision with its idempotency token. After a crash,
+ * a read by that token finds the revision the interrupted create made.
+ * After a replace whose old revision could not be deregistered (a service
+ * that could not be moved), the next try finds the new revision it made
+ * by the same token and deregisters it before registering again. Listing
+ * costs one ListTaskDefinitions page and one DescribeTaskDefinition per
+ * ACTIVE revision. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -413,6 +415,32 @@ static json_t *td_with_owned(const json_t *desired, const json_t *cloud)
     return out;
 }
 
+/* Deregisters the revision arn; one already gone (or INACTIVE) is
+ * success. */
+static int deregister(mod_ctx *ctx, const char *region, const char *arn, cm_err *err)
+{
+    int rc = td_call(ctx, region, "DeregisterTaskDefinition",
+                     json_pack("{s:s}", "taskDefinition", arn), NULL, err, arn);
+    if (rc && strcmp(err->cloud_code, "ClientException") == 0) {
+        /* gone already? (ECS says ClientException for a revision it does
+         * not have) */
+        cm_err saved = *err;
+        json_t *reply = NULL;
+        cm_err_clear(err);
+        int r = describe_td(ctx, region, arn, &reply, err);
+        const char *status =
+            r ? NULL : cm_json_str(json_object_get(reply, "taskDefinition"), "status");
+        json_decref(reply);
+        if (r == CM_ENOTFOUND || (status && strcmp(status, "ACTIVE") != 0)) {
+            cm_err_clear(err);
+            return 0;
+        }
+        *err = saved;
+        rc = saved.code;
+    }
+    return rc;
+}
+
 static int td_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *family, *region;
@@ -421,17 +449,17 @@ static int td_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
         return rc;
     const char *token = mod_ctx_token(ctx);
     json_t *made = NULL;
-    if (token) /* an earlier attempt's revision */
+    /* An earlier attempt's revision that never took the row's place (its
+     * replace failed after it was made): deregistered rather than taken,
+     * since the row may have changed since under the same token, and a
+     * sync may have listed it as a row of its own (which then goes). */
+    if (token)
         rc = find_by_token(ctx, region, family, token, &made, err);
-    if (rc || made) {
-        if (made)
-            rc = ecs_tags_converge(ctx, &td_api, region, cm_json_str(made, "task_definition_arn"),
-                                   made, desired, err);
-        if (!rc)
-            *out = td_with_owned(desired, made);
-        json_decref(made);
+    if (!rc && made)
+        rc = deregister(ctx, region, cm_json_str(made, "task_definition_arn"), err);
+    json_decref(made);
+    if (rc)
         return rc;
-    }
     json_t *defs = NULL;
     rc = containers_to_send(ctx, region, desired, &defs, err);
     char cpu[16], mem[16];
@@ -498,28 +526,7 @@ static int td_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     const char *family, *region;
     int rc = td_names(known, &family, &region, err);
     const char *arn = cm_json_str(known, "task_definition_arn");
-    if (rc || !arn)
-        return rc;
-    rc = td_call(ctx, region, "DeregisterTaskDefinition", json_pack("{s:s}", "taskDefinition", arn),
-                 NULL, err, arn);
-    if (rc && strcmp(err->cloud_code, "ClientException") == 0) {
-        /* gone already? (ECS says ClientException for a revision it does
-         * not have) */
-        cm_err saved = *err;
-        json_t *reply = NULL;
-        cm_err_clear(err);
-        int r = describe_td(ctx, region, arn, &reply, err);
-        const char *status =
-            r ? NULL : cm_json_str(json_object_get(reply, "taskDefinition"), "status");
-        json_decref(reply);
-        if (r == CM_ENOTFOUND || (status && strcmp(status, "ACTIVE") != 0)) {
-            cm_err_clear(err);
-            return 0;
-        }
-        *err = saved;
-        rc = saved.code;
-    }
-    return rc;
+    return rc || !arn ? rc : deregister(ctx, region, arn, err);
 }
 
 static const mod_table_ops td_ops = {

@@ -495,6 +495,134 @@ static void test_ecs_lifecycle(void **state)
     free(first), free(dbid), free(td1_arn), free(td2_arn), free(subnet), free(tg_arn);
 }
 
+/* How many revisions of family ECS holds ACTIVE. */
+static size_t active_revisions(it_env *e, const char *family)
+{
+    json_t *l = ecs(e, "ListTaskDefinitions",
+                    json_pack("{s:s, s:s}", "familyPrefix", family, "status", "ACTIVE"), NULL);
+    size_t n = json_array_size(json_object_get(l, "taskDefinitionArns"));
+    json_decref(l);
+    return n;
+}
+
+/* A new revision whose service cannot be moved (another database's, by its
+ * owner tag): the old revision stays, the action fails and the row stays
+ * pending. Once the service is ours again, the next commit deregisters
+ * the revision left over (found by its token), registers the row's anew,
+ * moves the service and deregisters the old one. */
+static void test_ecs_new_revision_retried(void **state)
+{
+    it_env *e = *state;
+    char cl[64], fam[64], svc[64];
+    snprintf(cl, sizeof cl, "retry-%s", sfx);
+    snprintf(fam, sizeof fam, "retry-%s", sfx);
+    snprintf(svc, sizeof svc, "retry-%s", sfx);
+    assert_true(it_okf(e, "INSERT INTO cluster (cluster_name) VALUES ('%s')", cl));
+    assert_true(it_okf(e,
+                       "INSERT INTO task_definition (family, containers) VALUES ('%s', "
+                       "'[{\"name\": \"web\", \"image\": \"nginx:1.26\"}]')",
+                       fam));
+    assert_true(it_okf(e,
+                       "INSERT INTO service (service_name, cluster, task_definition, subnets) "
+                       "SELECT '%s', c.id, t.id, ARRAY[(SELECT min(id) FROM subnet WHERE "
+                       "default_for_az)] FROM cluster c, task_definition t WHERE c.cluster_name = "
+                       "'%s' AND t.family = '%s'",
+                       svc, cl, fam));
+    it_expect_commit(e, 3, "create");
+    char fam1[96], fam2[96], fam3[96];
+    snprintf(fam1, sizeof fam1, "%s:1", fam);
+    snprintf(fam2, sizeof fam2, "%s:2", fam);
+    snprintf(fam3, sizeof fam3, "%s:3", fam);
+    json_t *td = cloud_td(e, fam1);
+    char *rev1 = it_strdup(str(td, "taskDefinitionArn"));
+    json_decref(td);
+    json_t *s = cloud_service(e, cl, svc);
+    char *svc_arn = it_strdup(str(s, "serviceArn"));
+    json_decref(s);
+    json_decref(ecs(e, "TagResource",
+                    json_pack("{s:s, s:[{s:s, s:s}]}", "resourceArn", svc_arn, "tags", "key",
+                              "iasql:owner", "value", "db-other"),
+                    NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+
+    assert_true(it_ok(e,
+                      "UPDATE task_definition SET containers = '[{\"name\": \"web\", "
+                      "\"image\": \"nginx:1.27\"}]'",
+                      0, NULL));
+    PGresult *r =
+        it_sql(e, "SELECT table_name, description FROM iasql_commit() ORDER BY 1", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 0), "service");
+    assert_non_null(strstr(PQgetvalue(r, 0, 1), "db-other"));
+    assert_string_equal(PQgetvalue(r, 1, 0), "task_definition");
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), "failed"));
+    assert_non_null(strstr(PQgetvalue(r, 1, 1), "the new one was made beside the old one"));
+    PQclear(r);
+    /* both revisions are there, the service still runs the first */
+    td = cloud_td(e, fam2);
+    assert_string_equal(str(td, "status"), "ACTIVE");
+    assert_string_equal(str(container(td, "web"), "image"), "nginx:1.27");
+    json_decref(td);
+    assert_int_equal(active_revisions(e, fam), 2);
+    s = cloud_service(e, cl, svc);
+    assert_string_equal(str(s, "taskDefinition"), rev1);
+    json_decref(s);
+    assert_string_equal(it_value(e, "SELECT action FROM iasql_preview() WHERE table_name = "
+                                    "'task_definition'"),
+                        "replace");
+
+    /* ours again; a sync lists the revision left beside the old one as a
+     * row of its own */
+    json_decref(ecs(e, "UntagResource",
+                    json_pack("{s:s, s:[s]}", "resourceArn", svc_arn, "tagKeys", "iasql:owner"),
+                    NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    const char *p[] = {fam};
+    r = it_sql(e, "SELECT count(*) FROM task_definition WHERE family = $1", 1, p);
+    assert_string_equal(PQgetvalue(r, 0, 0), "2");
+    PQclear(r);
+    /* the next commit deregisters that revision (found by its token),
+     * registers the row's again, moves the service, deregisters the old */
+    r = it_sql(e, "SELECT action, table_name FROM iasql_commit() ORDER BY 2", 0, NULL);
+    assert_int_equal(PQntuples(r), 2);
+    assert_string_equal(PQgetvalue(r, 0, 0), "update");
+    assert_string_equal(PQgetvalue(r, 1, 0), "replace");
+    PQclear(r);
+    td = cloud_td(e, fam2);
+    assert_string_equal(str(td, "status"), "INACTIVE");
+    json_decref(td);
+    td = cloud_td(e, fam3);
+    assert_string_equal(str(td, "status"), "ACTIVE");
+    assert_string_equal(str(container(td, "web"), "image"), "nginx:1.27");
+    char *rev3 = it_strdup(str(td, "taskDefinitionArn"));
+    json_decref(td);
+    s = cloud_service(e, cl, svc);
+    assert_string_equal(str(s, "taskDefinition"), rev3);
+    json_decref(s);
+    td = cloud_td(e, rev1);
+    assert_string_equal(str(td, "status"), "INACTIVE");
+    json_decref(td);
+    assert_int_equal(active_revisions(e, fam), 1);
+    /* and the next sync takes the leftover's row away */
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    const char *q[] = {fam, rev3};
+    r = it_sql(e,
+               "SELECT count(*), bool_and(task_definition_arn = $2 AND revision = 3) FROM "
+               "task_definition WHERE family = $1",
+               2, q);
+    assert_string_equal(PQgetvalue(r, 0, 0), "1");
+    assert_string_equal(PQgetvalue(r, 0, 1), "t");
+    PQclear(r);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+
+    assert_true(it_ok(e, "DELETE FROM service", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM task_definition", 0, NULL));
+    assert_true(it_okf(e, "DELETE FROM cluster WHERE cluster_name = '%s'", cl));
+    it_expect_commit(e, 3, "delete");
+    assert_int_equal(active_revisions(e, fam), 0);
+    free(rev1), free(rev3), free(svc_arn);
+}
+
 static void test_ecs_import_and_drift(void **state)
 {
     it_env *e = *state;
@@ -677,6 +805,7 @@ int main(void)
     snprintf(sfx, sizeof sfx, "%d", (int)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ecs_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ecs_new_revision_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ecs_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ecs_bad_input, setup, teardown),
     };
