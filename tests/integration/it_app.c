@@ -906,6 +906,37 @@ static void test_one_row_internal(void **state)
     assert_string_equal(PQgetvalue(r, 0, 2), "f");
     assert_string_equal(PQgetvalue(r, 0, 3), "t");
     PQclear(r);
+    /* drift: a count changed in the console shows on the row after a sync */
+    json_decref(
+        ecs(e, "UpdateService",
+            json_pack("{s:s, s:s, s:i}", "cluster", app, "service", app, "desiredCount", 2)));
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    assert_string_equal(
+        it_valf(e, "SELECT desired_count FROM ecs_simplified WHERE app_name = '%s'", app), "2");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    /* imported: the modules uninstalled and installed again, the app is read
+     * back from the cloud into the same row */
+    assert_true(it_ok(e,
+                      "SELECT * FROM iasql_uninstall('aws_ecs_simplified', 'aws_ecs_fargate', "
+                      "'aws_elb')",
+                      0, NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_ecs_simplified')", 0, NULL));
+    r = it_sql(e,
+               "SELECT repository_uri, image_tag, public, container_port, cpu, memory, "
+               "desired_count, load_balancer_dns LIKE '%.elb.amazonaws.com' FROM ecs_simplified "
+               "WHERE app_name = $1",
+               1, p);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(PQgetvalue(r, 0, 0), "public.ecr.aws/nginx/nginx");
+    assert_string_equal(PQgetvalue(r, 0, 1), "1.25");
+    assert_string_equal(PQgetvalue(r, 0, 2), "f");
+    assert_string_equal(PQgetvalue(r, 0, 3), "8080");
+    assert_string_equal(PQgetvalue(r, 0, 4), "1024");
+    assert_string_equal(PQgetvalue(r, 0, 5), "3072");
+    assert_string_equal(PQgetvalue(r, 0, 6), "2");
+    assert_string_equal(PQgetvalue(r, 0, 7), "t");
+    PQclear(r);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
     /* a new tag of that image */
     assert_true(it_ok(e, "UPDATE ecs_simplified SET image_tag = '1.27' WHERE app_name = $1", 1, p));
     commit_ok(e);
