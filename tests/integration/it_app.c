@@ -602,6 +602,10 @@ static void test_by_hand(void **state)
     td = cloud_task_definition(e, rev2);
     assert_string_equal(jstr(td, "status"), "INACTIVE");
     json_decref(td);
+    active = cloud_active_revisions(e, app);
+    assert_int_equal(json_array_size(active), 1);
+    assert_string_equal(json_string_value(json_array_get(active, 0)), rev3);
+    json_decref(active);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
     /* everything deleted in one commit, children first */
@@ -833,6 +837,10 @@ static void test_one_row(void **state)
     td = cloud_task_definition(e, rev2);
     assert_string_equal(jstr(td, "status"), "INACTIVE");
     json_decref(td);
+    active = cloud_active_revisions(e, app);
+    assert_int_equal(json_array_size(active), 1);
+    assert_string_equal(json_string_value(json_array_get(active, 0)), rev3);
+    json_decref(active);
     PGresult *r = it_sql(e,
                          "SELECT desired_count, image_tag, environment->>'MODE' FROM "
                          "ecs_simplified WHERE app_name = $1",
