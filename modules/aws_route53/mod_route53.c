@@ -751,22 +751,27 @@ static int rr_list(mod_ctx *ctx, const char *const *regions, size_t nregions, js
 }
 
 /* The record set of image as Route 53 holds it (explicit alias), or
- * CM_ENOTFOUND. */
-static int rr_read_cloud(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
+ * CM_ENOTFOUND; zone_default only when with_zone (a GetHostedZone more). */
+static int rr_read_cloud(mod_ctx *ctx, const json_t *image, bool with_zone, json_t **out,
+                         cm_err *err)
 {
     const char *zone = str(image, "parent_hosted_zone"), *name = str(image, "name");
     const char *type = str(image, "record_type");
     *out = NULL;
     if (!zone || !name || !type)
         return cm_err_set(err, CM_EINVAL, "record set row lacks its zone, name or type");
-    aws_answer a;
-    int rc = r53_call(ctx, &get_zone_op, json_pack("{s:s}", "Id", zone), &a, err, zone);
-    if (rc && zone_gone(err))
-        return cm_err_set(err, CM_ENOTFOUND, "hosted zone %s does not exist", zone);
-    if (rc)
-        return rc;
-    json_t *zone_name = name_json(aws_xml_child(answer_root(&a), "HostedZone"), "Name");
-    aws_answer_free(&a);
+    json_t *zone_name = NULL;
+    int rc = 0;
+    if (with_zone) { /* its name tells the zone's own records */
+        aws_answer a;
+        rc = r53_call(ctx, &get_zone_op, json_pack("{s:s}", "Id", zone), &a, err, zone);
+        if (rc && zone_gone(err))
+            return cm_err_set(err, CM_ENOTFOUND, "hosted zone %s does not exist", zone);
+        if (rc)
+            return rc;
+        zone_name = name_json(aws_xml_child(answer_root(&a), "HostedZone"), "Name");
+        aws_answer_free(&a);
+    }
     rr_page pg = {.zone_id = zone,
                   .zone_name = json_string_value(zone_name),
                   .only_name = name,
@@ -788,7 +793,7 @@ static int rr_read_cloud(mod_ctx *ctx, const json_t *image, json_t **out, cm_err
 static int rr_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
     json_t *row = NULL;
-    int rc = rr_read_cloud(ctx, image, &row, err);
+    int rc = rr_read_cloud(ctx, image, true, &row, err);
     if (rc || !str(row, "alias_dns_name")) {
         *out = row;
         return rc;
@@ -964,7 +969,7 @@ static int rr_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
     /* a DELETE names every value: those Route 53 holds now */
     json_t *cloud = NULL;
-    int rc = rr_read_cloud(ctx, known, &cloud, err);
+    int rc = rr_read_cloud(ctx, known, false, &cloud, err);
     if (rc == CM_ENOTFOUND) {
         cm_err_clear(err);
         return 0;
