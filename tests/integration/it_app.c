@@ -868,8 +868,10 @@ static void test_one_row(void **state)
 static void test_one_row_internal(void **state)
 {
     it_env *e = *state;
+    /* the longest name: every name made from it fits (APP-tg and APP-lb in 32) */
     char app[32], name[64];
-    snprintf(app, sizeof app, "api%d", (int)getpid());
+    snprintf(app, sizeof app, "api%d-xxxxxxxxxxxxxxxxxxxxxxxxx", (int)getpid());
+    app[29] = '\0';
     char *vpc_id = default_vpc_id(e);
     const char *p[] = {app};
     assert_true(it_ok(e,
