@@ -76,7 +76,9 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN image NOT LIKE '%@%' THEN substring(image FROM ':([^:/]+)$') END
 $$;
 
-CREATE VIEW ecs_simplified AS
+-- Read with the caller's rights (security_invoker), as the tables under it
+-- are, not the engine's, which owns it.
+CREATE VIEW ecs_simplified WITH (security_invoker = true) AS
 SELECT s.service_name::ecs_simplified_name AS app_name,
        s.region,
        (CASE WHEN td.repository IS NULL
