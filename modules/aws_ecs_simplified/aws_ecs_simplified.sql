@@ -59,7 +59,7 @@ CREATE FUNCTION ecs_simplified_environment_valid(env jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_typeof(env) = 'object' AND NOT EXISTS (
     SELECT 1 FROM jsonb_each(env) e
-     WHERE jsonb_typeof(e.value) <> 'string' OR e.key !~ '^[A-Za-z_][A-Za-z0-9_]{0,254}$')
+     WHERE jsonb_typeof(e.value) <> 'string' OR e.key = '')
 $$;
 CREATE DOMAIN ecs_simplified_environment AS jsonb
   CONSTRAINT ecs_simplified_environment_an_object_of_strings
@@ -97,8 +97,9 @@ SELECT s.service_name::ecs_simplified_name AS app_name,
        td.memory::ecs_simplified_memory AS memory,
        s.desired_count::ecs_simplified_count AS desired_count,
        lb.scheme = 'internet-facing' AS public,
-       coalesce((SELECT jsonb_object_agg(v ->> 'name', v ->> 'value')
-                   FROM jsonb_array_elements(td.containers -> 0 -> 'environment') v),
+       coalesce((SELECT jsonb_object_agg(v ->> 'name', coalesce(v ->> 'value', ''))
+                   FROM jsonb_array_elements(td.containers -> 0 -> 'environment') v
+                  WHERE v ->> 'name' <> ''),
                 '{}')::ecs_simplified_environment AS environment,
        lb.dns_name AS load_balancer_dns,
        s.service_arn,
