@@ -313,7 +313,9 @@ static void insert_network(it_env *e, const char *n)
 static void test_alias_to_load_balancer_and_validation_record(void **state)
 {
     it_env *e = *state;
-    assert_true(it_ok(e, "SELECT * FROM iasql_install('aws_acm')", 0, NULL));
+    /* aws_acm comes with aws_elb, which aws_route53 needs */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_module WHERE name = 'aws_acm'"),
+                        "1");
     char d[64], lb[32], net[32];
     snprintf(d, sizeof d, "lb%d.example.org.", (int)getpid());
     snprintf(lb, sizeof lb, "web-%d", (int)getpid());
