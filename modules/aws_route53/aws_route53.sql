@@ -127,6 +127,24 @@ CREATE TRIGGER resource_record_set_name_in_its_zone
   AFTER INSERT OR UPDATE OF name, record_type, parent_hosted_zone ON resource_record_set
   FOR EACH ROW EXECUTE FUNCTION resource_record_set_in_its_zone();
 
+-- zone_default says which rows are Route 53's own: only the engine sets it.
+CREATE FUNCTION resource_record_set_zone_default_engine_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF session_user::text <> 'iasql_engine' AND
+     NEW.zone_default IS DISTINCT FROM (CASE WHEN TG_OP = 'INSERT' THEN false ELSE OLD.zone_default END) THEN
+    RAISE EXCEPTION 'new row for relation "resource_record_set" violates rule resource_record_set_zone_default_set_by_the_engine'
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'resource_record_set_zone_default_set_by_the_engine',
+            DETAIL = format('Record set %s would change zone_default, which says whether Route 53 made it with its zone.', NEW.id),
+            HINT = 'Leave zone_default out: the engine writes it.';
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER resource_record_set_zone_default_set_by_the_engine
+  BEFORE INSERT OR UPDATE OF zone_default ON resource_record_set
+  FOR EACH ROW EXECUTE FUNCTION resource_record_set_zone_default_engine_only();
+
 -- The engine adds its owner tag at create: the limit counts it.
 CREATE TRIGGER hosted_zone_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON hosted_zone
   FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);

@@ -9,7 +9,8 @@
  * type replace it. An alias either names a load balancer of aws_elb
  * (whose DNS name and canonical zone are read from ELBv2) or gives its
  * target. The NS and SOA records at a zone's apex are Route 53's own:
- * implicit rows of their zone. Private zones and record sets with a
+ * implicit rows of their zone (they follow a replaced zone with no call,
+ * the next listing naming the new zone's). Private zones and record sets with a
  * routing policy (a SetIdentifier) are not modelled and are left alone.
  * Listing costs one ListHostedZones page per 100 zones and, per zone, a
  * GetHostedZone and a ListTagsForResource; record sets cost one
@@ -930,12 +931,12 @@ static json_t *rr_with_owned(const json_t *desired)
 
 static int rr_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
-    if (json_is_true(json_object_get(desired, "zone_default")))
-        return cm_err_set(err, CM_EINVAL,
-                          "record set %s %s is its zone's own Detail: Route 53 makes the apex NS "
-                          "and SOA records with the zone. Hint: Set zone_default to false to "
-                          "give the zone's record these values.",
-                          str(desired, "name"), str(desired, "record_type"));
+    if (json_is_true(json_object_get(desired, "zone_default"))) {
+        /* the zone's own NS or SOA following its replaced zone: Route 53
+         * made the new zone's with it, and the next listing names them */
+        *out = json_deep_copy(desired);
+        return 0;
+    }
     json_t *form = NULL;
     int rc = rr_form(ctx, desired, &form, err);
     if (!rc)
@@ -967,6 +968,8 @@ static int rr_update(mod_ctx *ctx, const json_t *known, const json_t *desired, j
 
 static int rr_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
+    if (json_is_true(json_object_get(known, "zone_default")))
+        return 0; /* Route 53 removes the zone's own with the zone, never alone */
     /* a DELETE names every value: those Route 53 holds now */
     json_t *cloud = NULL;
     int rc = rr_read_cloud(ctx, known, false, &cloud, err);
@@ -1011,8 +1014,8 @@ static void rr_zone_batch(mod_ctx *ctx, const char *zone, mod_change **cs, size_
     for (size_t i = 0; !alone && i < n; i++) {
         mod_change *c = cs[i];
         const json_t *img = c->kind == MOD_CHANGE_REMOVE ? c->known : c->desired;
-        if (c->kind == MOD_CHANGE_CREATE && json_is_true(json_object_get(img, "zone_default"))) {
-            alone = true; /* refused on its own, with its message */
+        if (json_is_true(json_object_get(img, "zone_default"))) {
+            alone = true; /* no call for the zone's own */
             break;
         }
         actions[k] = c->kind == MOD_CHANGE_CREATE   ? "CREATE"
@@ -1140,6 +1143,7 @@ const mod_module mod_aws_route53 = {
     .deps = r53_deps,
     .install_sql = iasql_sql_aws_route53,
     .uninstall_sql = "DROP FUNCTION IF EXISTS resource_record_set_in_its_zone();\n"
+                     "DROP FUNCTION IF EXISTS resource_record_set_zone_default_engine_only();\n"
                      "DROP FUNCTION IF EXISTS route53_names_normal();\n"
                      "DROP FUNCTION IF EXISTS route53_values_valid(text[]);\n"
                      "DROP FUNCTION IF EXISTS route53_name_valid(text, boolean);\n"

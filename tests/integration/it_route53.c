@@ -278,9 +278,51 @@ static void test_zone_and_records_lifecycle(void **state)
     snprintf(name, sizeof name, "weblog.%s", d);
     assert_false(cloud_rr(e, zone, name, "CNAME", &r));
 
+    /* a new domain is a new zone: replaced, with its record sets renamed
+     * into it in the same commit; its own NS and SOA are the new zone's */
+    char d2[64];
+    snprintf(d2, sizeof d2, "y%d.example.com.", (int)getpid());
+    assert_true(
+        it_okf(e, "UPDATE hosted_zone SET domain_name = '%s' WHERE domain_name = '%s'", d2, d));
+    assert_true(it_okf(e,
+                       "UPDATE resource_record_set r SET name = left(r.name, length(r.name) - %d) "
+                       "|| '%s' FROM hosted_zone z WHERE z.id = r.parent_hosted_zone AND "
+                       "z.domain_name = '%s'",
+                       (int)strlen(d), d2, d2));
+    PGresult *res = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_int_equal(PQntuples(res), 9); /* the zone and its eight record sets */
+    for (int i = 0; i < PQntuples(res); i++) {
+        assert_string_equal(PQgetvalue(res, i, 0), "replace");
+        assert_null(strstr(PQgetvalue(res, i, 1), "failed"));
+    }
+    PQclear(res);
+    assert_null(cloud_zone_comment(e, zone));
+    free(zone);
+    zone = zone_id(e, d2);
+    assert_string_equal(cloud_zone_comment(e, zone), "the zone");
+    snprintf(name, sizeof name, "www.%s", d2);
+    assert_true(cloud_rr(e, zone, name, "A", &r));
+    assert_string_equal(r.values, "192.0.2.1,192.0.2.2");
+    snprintf(name, sizeof name, "cdn.%s", d2);
+    assert_true(cloud_rr(e, zone, name, "A", &r));
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
+    assert_string_equal(it_valf(e,
+                                "SELECT string_agg(record_type, ',' ORDER BY record_type) FROM "
+                                "resource_record_set WHERE zone_default AND name = '%s'",
+                                d2),
+                        "NS,SOA");
+    assert_true(cloud_rr(e, zone, d2, "NS", &r));
+    assert_string_equal(it_valf(e,
+                                "SELECT array_to_string(resource_records, ',') FROM "
+                                "resource_record_set WHERE name = '%s' AND record_type = 'NS'",
+                                d2),
+                        r.values);
+    snprintf(d, sizeof d, "%s", d2);
+
     /* the zone goes, its record sets first */
     assert_true(it_okf(e, "DELETE FROM hosted_zone WHERE domain_name = '%s'", d));
-    PGresult *res = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    res = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
     assert_true(PQntuples(res) >= 7);
     for (int i = 0; i < PQntuples(res); i++) {
         assert_string_equal(PQgetvalue(res, i, 0), "delete");
@@ -668,6 +710,10 @@ static void test_bad_input(void **state)
          "resource_record_set_name_in_its_zone"},
         {RR "'bad.example', 'CNAME', 60, ARRAY['x.example.'], NULL, NULL" ZONE,
          "resource_record_set_cname_not_at_a_zone_apex"},
+        {"INSERT INTO resource_record_set (parent_hosted_zone, name, record_type, ttl, "
+         "resource_records, zone_default) SELECT id, 'bad.example', 'TXT', 60, ARRAY['\"x\"'], "
+         "true" ZONE,
+         "resource_record_set_zone_default_set_by_the_engine"},
         {RR "n, 'A', 60, ARRAY['192.0.2.1'], NULL, NULL FROM (VALUES ('a.bad.example'), "
             "('a.bad.example.')) v(n), hosted_zone WHERE domain_name = 'bad.example.'",
          "resource_record_set_name_and_type_unique_in_zone"},
