@@ -120,11 +120,13 @@ iasql_npm_emulators() {
   (cd "$IASQL_NPM_DIR" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci for the emulators failed" >&2; return 1; }
 }
 
+# AWS's managed policies are known, as in AWS (an execution role attaches
+# AmazonECSTaskExecutionRolePolicy); moto leaves them out unless asked.
 iasql_start_moto() { # [extra env assignments...]
   local moto port
   moto=$(iasql_find_moto) || return 1
   port=$(iasql_free_port)
-  iasql_spawn "moto-$port" "$port" env "$@" $moto -H 127.0.0.1 -p "$port"
+  iasql_spawn "moto-$port" "$port" env MOTO_IAM_LOAD_MANAGED_POLICIES=true "$@" $moto -H 127.0.0.1 -p "$port"
 }
 
 iasql_start_s3rver() {
