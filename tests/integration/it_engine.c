@@ -150,6 +150,54 @@ const char *it_log_last(const it_env *e, const char *needle)
     return lastline;
 }
 
+int it_poll_requests(const it_env *e, const char *table, int skip, long *out, int n)
+{
+    FILE *f = fopen(e->log_path, "r");
+    assert_non_null(f);
+    char line[4096], want[128];
+    snprintf(want, sizeof want, "poll of %s: ", table);
+    int seen = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, want);
+        long r;
+        if (at && sscanf(at + strlen(want), "%ld requests", &r) == 1) {
+            if (seen >= skip && seen - skip < n)
+                out[seen - skip] = r;
+            seen++;
+        }
+    }
+    fclose(f);
+    return seen;
+}
+
+void it_rotation_start(it_env *e, const char *deep, const char *table, long *out, int n)
+{
+    int before = it_poll_requests(e, table, 0, out, 0);
+    e->poll_deep = deep;
+    it_restart_engine(e, "1", "0");
+    double deadline = it_now_s() + 60;
+    while (it_poll_requests(e, table, before + 1, out, n) < before + 1 + n && it_now_s() < deadline)
+        it_sleep_ms(250);
+    assert_true(it_poll_requests(e, table, before + 1, out, n) >= before + 1 + n);
+}
+
+void it_rotation_end(it_env *e)
+{
+    e->poll_deep = NULL;
+    it_restart_engine(e, "off", "0");
+}
+
+bool it_eventually(it_env *e, const char *want, const char *fmt, const char *arg)
+{
+    for (int i = 0; i < 150; i++) {
+        const char *v = it_valf(e, fmt, arg);
+        if (v && strcmp(v, want) == 0)
+            return true;
+        it_sleep_ms(100);
+    }
+    return false;
+}
+
 void it_restart_engine(it_env *e, const char *poll, const char *grace)
 {
     assert_int_equal(it_stop_engine(e), 0);

@@ -63,6 +63,19 @@ int it_stop_engine(it_env *e);
 /* Stops the engine cleanly and starts it again with --poll poll and
  * --poll-grace grace (asserting both). */
 void it_restart_engine(it_env *e, const char *poll, const char *grace);
+/* The request counts of the engine's polls of table, from its log lines
+ * "poll of <table>: N requests": how many polls it logged so far; out[i]
+ * (i < n) gets the count of poll skip + i. */
+int it_poll_requests(const it_env *e, const char *table, int skip, long *out, int n);
+/* The rotation of deep reads on: the engine restarted with --poll 1,
+ * --poll-grace 0 and --poll-deep deep; waits (up to 60 s) for n quiet polls
+ * of table after the first (which reads in full what the engine changed
+ * just before), their request counts in out. it_rotation_end turns the
+ * poller off again (the engine's default --poll-deep). */
+void it_rotation_start(it_env *e, const char *deep, const char *table, long *out, int n);
+void it_rotation_end(it_env *e);
+/* Whether fmt (one %s, given arg) gives want within 15 s. */
+bool it_eventually(it_env *e, const char *want, const char *fmt, const char *arg);
 /* This database's identity (iasql_config.database_id), copied for the
  * caller to free. */
 char *it_database_id(it_env *e);
