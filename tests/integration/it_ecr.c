@@ -270,6 +270,21 @@ static void test_repository_rotation(void **state)
                        "FROM generate_series(1, %d) g",
                        pid, N));
     it_expect_commit(e, N, "create");
+    /* one of them another database's: noted by a full read, and the note
+     * stays through partial rows (which carry no tags) */
+    char other[64];
+    snprintf(other, sizeof other, "rot-2-%d", pid);
+    json_t *o = cloud_repo(e, other);
+    json_decref(
+        ecr(e, "TagResource",
+            json_pack("{s:O, s:[{s:s, s:s}]}", "resourceArn", json_object_get(o, "repositoryArn"),
+                      "tags", "Key", "iasql:owner", "Value", "another-database"),
+            NULL));
+    json_decref(o);
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    const char *noted = "SELECT count(*) FROM iasql_foreign_owner WHERE table_name = 'repository' "
+                        "AND owner = 'another-database'";
+    assert_string_equal(it_admin_value(e, noted), "1");
     char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
     long full[2], req[4], sum = 0;
     it_rotation_start(e, "1", "repository", full, 2);
@@ -281,6 +296,7 @@ static void test_repository_rotation(void **state)
     assert_true(full[0] >= 1 + 3 * N && full[1] >= 1 + 3 * N);
     assert_true(sum <= 4 + 3 * N + 8); /* each one's reads once a rotation */
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    assert_string_equal(it_admin_value(e, noted), "1");
     print_message("rotation: %d repositories, quiet polls %ld %ld in full, %ld %ld %ld %ld "
                   "under the rotation\n",
                   N, full[0], full[1], req[0], req[1], req[2], req[3]);
