@@ -87,7 +87,8 @@ static int norm_col(PGconn *conn, const mod_column *c, bool array, const char *v
  * the id of a row that has the listed resource's key but no known state,
  * the listed owner, the owner iasql_foreign_owner holds, whether anything
  * but the owner differs, whether it is a partial row without a known
- * state). */
+ * state). A partial row without tags (they follow the rotation) says
+ * nothing of its owner: the owner iasql_foreign_owner holds stays. */
 static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *sql)
 {
     cm_buf qt;
@@ -113,12 +114,14 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
             sql,
             " AS k, r AS v, e->'s' AS sj FROM json_array_elements($2::json) e "
             "CROSS JOIN LATERAL json_populate_record(NULL::%s, e->'s') r), "
-            "l AS (SELECT l0.k, r AS v, l0.j->>'" MOD_OWNER_KEY "' AS owner, "
+            "l AS (SELECT l0.k, r AS v, l0.j->>'" MOD_OWNER_KEY
+            "' AS owner, l0.j->'" MOD_PARTIAL_KEY
+            "' IS NOT NULL AND l0.j->'tags' IS NULL AS blind, "
             "l0.j->'" MOD_PARTIAL_KEY "' IS NOT NULL AND p.sj IS NULL AS unread FROM l0 "
             "LEFT JOIN s p ON l0.j->'" MOD_PARTIAL_KEY "' IS NOT NULL AND p.k = l0.k "
             "CROSS JOIN LATERAL json_populate_record(NULL::%s, CASE WHEN p.sj IS NULL THEN l0.j "
             "ELSE (p.sj::jsonb || l0.j::jsonb)::json END) r), "
-            "d AS (SELECT s.id, l.k AS lk, l.v AS lv, l.owner, l.unread, "
+            "d AS (SELECT s.id, l.k AS lk, l.v AS lv, l.owner, l.blind, l.unread, "
             "array_remove(ARRAY[NULL::int",
             cm_buf_str(&qt), cm_buf_str(&qt));
     int k = 0;
@@ -150,7 +153,8 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
     if (!rc)
         rc = cm_buf_printf(sql,
                            "], NULL) AS changed FROM l FULL JOIN s ON l.k = s.k) "
-                           "SELECT d.id, to_json(d.lv)::text, d.changed::text, x.id, d.owner, "
+                           "SELECT d.id, to_json(d.lv)::text, d.changed::text, x.id, "
+                           "CASE WHEN d.blind THEN f.owner ELSE d.owner END, "
                            "f.owner, d.id IS NULL OR d.lk IS NULL OR cardinality(d.changed) > 0, "
                            "coalesce(d.unread, false) "
                            "FROM d LEFT JOIN %s x ON d.id IS NULL AND d.lk = ",
@@ -163,7 +167,8 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
         rc = cm_buf_puts(sql, " LEFT JOIN iasql_foreign_owner f ON f.table_name = $4 "
                               "AND f.row_id = coalesce(d.id, x.id) "
                               "WHERE d.id IS NULL OR d.lk IS NULL OR cardinality(d.changed) > 0 "
-                              "OR nullif(d.owner, $3) IS DISTINCT FROM f.owner");
+                              "OR nullif(CASE WHEN d.blind THEN f.owner ELSE d.owner END, $3) "
+                              "IS DISTINCT FROM f.owner");
     cm_buf_free(&qt);
     return rc;
 }

@@ -48,7 +48,9 @@ void mod_foreground(bool on);
  * out the columns that cost a read per resource names them in
  * mod_table.deep, and asks mod_deep_wanted() for each resource it lists.
  * When the answer is no, its row leaves those columns out and carries
- * MOD_PARTIAL_KEY (not a column): the poller keeps their known values. */
+ * MOD_PARTIAL_KEY (not a column): the poller keeps their known values.
+ * A partial row without "tags" (tags among its deep columns) says nothing
+ * of its owner: the poller keeps the foreign owner it noted. */
 #define MOD_PARTIAL_KEY "_partial"
 typedef struct mod_deep {
     /* A resource whose handle hashes to slot (of nslots) is read in full;

@@ -9,7 +9,9 @@
  * and sent, never logged nor returned. A listing costs one
  * ListCertificates page per 1000 certificates and, per certificate, a
  * DescribeCertificate and a ListTagsForCertificate, plus a GetCertificate
- * for an imported one. This file must never put the private key in an
+ * for an imported one. Under the poller's rotation, a known certificate
+ * costs its share of a tagging API page (GetResources, 100 a page) and its
+ * reads once a rotation. This file must never put the private key in an
  * error, an image or the log. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,14 +411,61 @@ static int cert_row(mod_ctx *ctx, const char *region, const char *arn, json_t **
     return *out ? 0 : cm_err_set(err, CM_ENOMEM, "out of memory");
 }
 
-static int collect(mod_ctx *ctx, const char *region, const json_t *summary, void *rows, cm_err *err)
+/* A region's listing: its rows, and under the poller's rotation the tags
+ * of its certificates by ARN from the tagging API (asked once, at the
+ * first known certificate; null when that API is not served). */
+typedef struct region_rows {
+    json_t *rows;
+    json_t *tagged;
+    bool asked;
+} region_rows;
+
+/* A known certificate in the rotation's off turn: its ListCertificates
+ * summary and its tags from the tagging API; its other names, body,
+ * chain, key mask and validation records keep their known values. */
+static json_t *partial_row(const char *region, const char *arn, const json_t *sum,
+                           const json_t *tags)
 {
+    const char *slash = strrchr(arn, '/');
+    const char *alg = str(sum, "KeyAlgorithm");
+    json_t *row =
+        json_pack("{s:s, s:s, s:o, s:s, s:O, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:b}", "arn", arn,
+                  "region", region, "domain_name", str_or_null(str(sum, "DomainName")),
+                  "key_algorithm", alg ? alg : "RSA_2048", "tags", tags, "certificate_id",
+                  str_or_null(slash ? slash + 1 : NULL), "certificate_type",
+                  str_or_null(str(sum, "Type")), "status", str_or_null(str(sum, "Status")),
+                  "renewal_eligibility", str_or_null(str(sum, "RenewalEligibility")), "in_use",
+                  json_is_true(json_object_get(sum, "InUse")), "not_before",
+                  mod_epoch_iso(json_object_get(sum, "NotBefore"), 1.0), "not_after",
+                  mod_epoch_iso(json_object_get(sum, "NotAfter"), 1.0), MOD_PARTIAL_KEY, 1);
+    return mod_take_owner(row);
+}
+
+static int collect(mod_ctx *ctx, const char *region, const json_t *summary, void *arg, cm_err *err)
+{
+    region_rows *rr = arg;
     const char *arn = str(summary, "CertificateArn");
     if (!arn)
         return cm_err_set(err, CM_EBADREPLY, "a certificate without an ARN in ListCertificates");
+    if (mod_deep_known(ctx, region, arn) && !mod_deep_wanted(ctx, region, arn)) {
+        if (!rr->asked) {
+            cm_err terr = {0};
+            if (mod_tagged(ctx, region, "acm", &rr->tagged, &terr))
+                cm_log(CM_LOG_DEBUG, "certificate tags in %s through the tagging API: %s", region,
+                       terr.msg);
+            rr->asked = true;
+        }
+        if (rr->tagged) {
+            const json_t *t = json_object_get(rr->tagged, arn);
+            json_t *tags = t ? json_incref((json_t *)t) : json_object();
+            json_array_append_new(rr->rows, partial_row(region, arn, summary, tags));
+            json_decref(tags);
+            return 0;
+        }
+    }
     json_t *row = NULL;
     int rc = cert_row(ctx, region, arn, &row, err);
-    return mod_keep_found(rows, rc, row, err);
+    return mod_keep_found(rr->rows, rc, row, err);
 }
 
 /* ListCertificates' body: every key type (without it, ACM lists only
@@ -431,8 +480,10 @@ static json_t *list_body(void)
 static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
     json_t *body = list_body();
-    int rc = mod_json_each(ctx, &acm_api, &certificates, region, body, collect, rows, "(all)", err);
+    region_rows rr = {rows, NULL, false};
+    int rc = mod_json_each(ctx, &acm_api, &certificates, region, body, collect, &rr, "(all)", err);
     json_decref(body);
+    json_decref(rr.tagged);
     return rc;
 }
 
@@ -762,8 +813,14 @@ static const mod_column certificate_columns[] = {
     {NULL, 0},
 };
 
+/* What only DescribeCertificate and GetCertificate return: it follows the
+ * rotation (ListCertificates' summary has the rest, the tagging API the
+ * tags). */
+static const char *const certificate_deep[] = {"subject_alternative_names", "certificate_body",
+                                               "certificate_chain",         "private_key",
+                                               "validation_records",        NULL};
 static const mod_table certificate_table = {"certificate", certificate_columns, &certificate_ops,
-                                            "acm"};
+                                            "acm", .deep = certificate_deep};
 static const mod_table *const acm_tables[] = {&certificate_table, NULL};
 static const char *const acm_deps[] = {"aws_account", NULL};
 

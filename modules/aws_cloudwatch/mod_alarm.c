@@ -7,7 +7,9 @@
  * PutMetricAlarm, DescribeAlarms (ARN and state) and ListTagsForResource
  * (an alarm that was there already keeps its old tags), plus a tag call
  * when they differ; a list, one DescribeAlarms per 100 alarms and one
- * ListTagsForResource per alarm. */
+ * ListTagsForResource per alarm, or under the poller's rotation one
+ * GetResources page per 100 tagged alarms and the tags of the alarms of
+ * the slot. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,15 +174,23 @@ static int alarm_tags(mod_ctx *ctx, const char *region, const char *arn, json_t 
     return 0;
 }
 
-/* A row image from one MetricAlarms member, with its tags. */
-static int alarm_row(mod_ctx *ctx, const char *region, xmlNodePtr alarm, json_t **out, cm_err *err)
+/* A row image from one MetricAlarms member, with its tags: read, or
+ * taken from the tagging API's answer (tagged, by ARN) when not NULL. */
+static int alarm_row(mod_ctx *ctx, const char *region, xmlNodePtr alarm, const json_t *tagged,
+                     json_t **out, cm_err *err)
 {
     char arn[1700];
     aws_xml_child_text(alarm, "AlarmArn", arn, sizeof arn);
     if (!arn[0] || !aws_xml_child(alarm, "AlarmName"))
         return cm_err_set(err, CM_EBADREPLY, "a metric alarm without a name or ARN in %s", region);
     json_t *tags;
-    int rc = alarm_tags(ctx, region, arn, &tags, err);
+    int rc = 0;
+    if (tagged) {
+        const json_t *t = json_object_get(tagged, arn);
+        tags = t ? json_deep_copy(t) : json_object();
+    } else {
+        rc = alarm_tags(ctx, region, arn, &tags, err);
+    }
     if (rc)
         return rc;
     json_t *row = json_pack("{s:s, s:s, s:o, s:o}", "region", region, "alarm_arn", arn,
@@ -194,6 +204,10 @@ static int alarm_row(mod_ctx *ctx, const char *region, xmlNodePtr alarm, json_t 
 typedef struct list_acc {
     const char *exact; /* for read: the one name wanted */
     json_t *rows;
+    /* under the poller's rotation: the tags of the region's alarms from the
+     * tagging API, asked at the first known alarm (NULL: not served) */
+    json_t *tagged;
+    bool asked;
 } list_acc;
 
 static int collect(mod_ctx *ctx, const char *region, xmlNodePtr alarm, void *arg, cm_err *err)
@@ -203,8 +217,19 @@ static int collect(mod_ctx *ctx, const char *region, xmlNodePtr alarm, void *arg
     aws_xml_child_text(alarm, "AlarmName", name, sizeof name);
     if (acc->exact && strcmp(name, acc->exact) != 0)
         return 0;
+    const json_t *tagged = NULL;
+    if (!acc->exact && mod_deep_known(ctx, region, name) && !mod_deep_wanted(ctx, region, name)) {
+        if (!acc->asked) {
+            cm_err terr = {0};
+            if (mod_tagged(ctx, region, "cloudwatch:alarm", &acc->tagged, &terr))
+                cm_log(CM_LOG_DEBUG, "metric alarm tags in %s through the tagging API: %s", region,
+                       terr.msg);
+            acc->asked = true;
+        }
+        tagged = acc->tagged;
+    }
     json_t *row = NULL;
-    int rc = alarm_row(ctx, region, alarm, &row, err);
+    int rc = alarm_row(ctx, region, alarm, tagged, &row, err);
     return mod_keep_found(acc->rows, rc, row, err);
 }
 
@@ -218,9 +243,11 @@ static json_t *describe_params(const char *name)
 
 static int list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    list_acc acc = {NULL, rows};
-    return mod_query_each(ctx, &cw_api, &alarms_pager, region, describe_params(NULL), collect, &acc,
-                          "(all)", err);
+    list_acc acc = {NULL, rows, NULL, false};
+    int rc = mod_query_each(ctx, &cw_api, &alarms_pager, region, describe_params(NULL), collect,
+                            &acc, "(all)", err);
+    json_decref(acc.tagged);
+    return rc;
 }
 
 static int alarm_list(mod_ctx *ctx, const char *const *regions, size_t nregions, json_t **out,
@@ -240,7 +267,7 @@ static int alarm_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *e
     int rc = image_names(image, &name, &region, err);
     if (rc)
         return rc;
-    list_acc acc = {name, json_array()};
+    list_acc acc = {name, json_array(), NULL, false};
     rc = mod_query_each(ctx, &cw_api, &alarms_pager, region, describe_params(name), collect, &acc,
                         name, err);
     if (!rc && json_array_size(acc.rows) == 0)
@@ -396,5 +423,10 @@ static const mod_column metric_alarm_columns[] = {
     {NULL, 0},
 };
 
+/* No column needs a read per alarm while the tagging API answers: the list
+ * is empty, and turns the rotation on, so that a known alarm outside its
+ * slot takes its tags from GetResources (a full row still) and one in its
+ * slot, or new, reads them (ListTagsForResource). */
+static const char *const metric_alarm_deep[] = {NULL};
 const mod_table cw_metric_alarm_table = {"metric_alarm", metric_alarm_columns, &metric_alarm_ops,
-                                         "monitoring"};
+                                         "monitoring", .deep = metric_alarm_deep};

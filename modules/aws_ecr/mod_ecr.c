@@ -5,7 +5,8 @@
  * replaces the repository. Its URI, ARN, registry and creation time are
  * written back. Listing costs one DescribeRepositories page per 100
  * repositories, and three reads per repository (tags and the two
- * policies). */
+ * policies); under the poller's rotation those three are deep columns,
+ * read for a repository once a rotation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,9 +58,10 @@ static int read_policy(mod_ctx *ctx, const char *region, const char *name, const
     return 0;
 }
 
-/* A row image from one DescribeRepositories entry, with its tags and
- * policies read. */
-static int repo_row(mod_ctx *ctx, const char *region, const json_t *r, json_t **out, cm_err *err)
+/* A row image from one DescribeRepositories entry; with its tags and
+ * policies read when deep, else a partial row (MOD_PARTIAL_KEY). */
+static int repo_row(mod_ctx *ctx, const char *region, const json_t *r, bool deep, json_t **out,
+                    cm_err *err)
 {
     const char *name = cm_json_str(r, "repositoryName"), *arn = cm_json_str(r, "repositoryArn");
     *out = NULL;
@@ -67,12 +69,14 @@ static int repo_row(mod_ctx *ctx, const char *region, const json_t *r, json_t **
         return cm_err_set(err, CM_EBADREPLY,
                           "a repository without a name or ARN in DescribeRepositories");
     json_t *reply = NULL, *lifecycle = NULL, *policy = NULL;
-    int rc = ecr_call(ctx, region, "ListTagsForResource", json_pack("{s:s}", "resourceArn", arn),
+    int rc = 0;
+    if (deep)
+        rc = ecr_call(ctx, region, "ListTagsForResource", json_pack("{s:s}", "resourceArn", arn),
                       &reply, err, name);
-    if (!rc)
+    if (!rc && deep)
         rc = read_policy(ctx, region, name, "GetLifecyclePolicy", "lifecyclePolicyText",
                          "LifecyclePolicyNotFoundException", &lifecycle, err);
-    if (!rc)
+    if (!rc && deep)
         rc = read_policy(ctx, region, name, "GetRepositoryPolicy", "policyText",
                          "RepositoryPolicyNotFoundException", &policy, err);
     if (rc) {
@@ -85,26 +89,40 @@ static int repo_row(mod_ctx *ctx, const char *region, const json_t *r, json_t **
     const char *etype = cm_json_str(enc, "encryptionType"), *key = cm_json_str(enc, "kmsKey");
     const char *mut = cm_json_str(r, "imageTagMutability");
     json_t *scan = json_object_get(json_object_get(r, "imageScanningConfiguration"), "scanOnPush");
-    *out = mod_take_owner(json_pack(
-        "{s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}", "repository_name",
-        name, "region", region, "image_tag_mutability", mut ? mut : "MUTABLE", "scan_on_push",
-        json_is_true(scan), "encryption_type", etype ? etype : "AES256", "kms_key",
-        key ? json_string(key) : json_null(), "lifecycle_policy", lifecycle, "repository_policy",
-        policy, "tags", mod_tags_from_list(json_object_get(reply, "tags"), "Key", "Value"),
-        "repository_uri",
+    json_t *row = json_pack(
+        "{s:s, s:s, s:s, s:b, s:s, s:o, s:o, s:s, s:o, s:o}", "repository_name", name, "region",
+        region, "image_tag_mutability", mut ? mut : "MUTABLE", "scan_on_push", json_is_true(scan),
+        "encryption_type", etype ? etype : "AES256", "kms_key",
+        key ? json_string(key) : json_null(), "repository_uri",
         cm_json_str(r, "repositoryUri") ? json_string(cm_json_str(r, "repositoryUri"))
                                         : json_null(),
         "repository_arn", arn, "registry_id",
         cm_json_str(r, "registryId") ? json_string(cm_json_str(r, "registryId")) : json_null(),
-        "created_at", mod_epoch_iso(json_object_get(r, "createdAt"), 1.0)));
+        "created_at", mod_epoch_iso(json_object_get(r, "createdAt"), 1.0));
+    if (row && deep) {
+        json_object_set_new(row, "lifecycle_policy", lifecycle);
+        json_object_set_new(row, "repository_policy", policy);
+        json_object_set_new(row, "tags",
+                            mod_tags_from_list(json_object_get(reply, "tags"), "Key", "Value"));
+        row = mod_take_owner(row);
+    } else if (row) {
+        json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
+    }
     json_decref(reply);
+    *out = row;
     return *out ? 0 : cm_err_set(err, CM_ENOMEM, "out of memory");
 }
 
+/* Under the poller's rotation, a known repository outside its turn is
+ * what DescribeRepositories says; its tags and policies keep their known
+ * values (ECR is not in moto's tagging API, so its tags follow the
+ * rotation too). */
 static int collect(mod_ctx *ctx, const char *region, const json_t *r, void *arg, cm_err *err)
 {
     json_t *row = NULL;
-    int rc = repo_row(ctx, region, r, &row, err);
+    const char *name = cm_json_str(r, "repositoryName");
+    bool deep = !mod_deep_known(ctx, region, name) || mod_deep_wanted(ctx, region, name);
+    int rc = repo_row(ctx, region, r, deep, &row, err);
     return mod_keep_found(arg, rc, row, err);
 }
 
@@ -348,8 +366,11 @@ static const mod_column repository_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table repository_table = {"repository", repository_columns, &repository_ops,
-                                           "ecr"};
+/* What only a read per repository returns: it follows the rotation. */
+static const char *const repository_deep[] = {"lifecycle_policy", "repository_policy", "tags",
+                                              NULL};
+static const mod_table repository_table = {"repository", repository_columns, &repository_ops, "ecr",
+                                           .deep = repository_deep};
 static const mod_table *const ecr_tables[] = {&repository_table, NULL};
 static const char *const ecr_deps[] = {"aws_account", NULL};
 

@@ -22,7 +22,9 @@
  * that could not be moved), the next try finds the new revision it made
  * by the same token and deregisters it before registering again. Listing
  * costs one ListTaskDefinitions page and one DescribeTaskDefinition per
- * ACTIVE revision. */
+ * ACTIVE revision; under the poller's rotation a known revision costs its
+ * share of a tagging API page (GetResources, 100 a page) and its describe
+ * once a rotation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,9 +293,53 @@ static int describe_td(mod_ctx *ctx, const char *region, const char *arn, json_t
     return rc;
 }
 
+/* A region's listing: its rows, and under the poller's rotation the tags
+ * of its revisions by ARN from the tagging API (asked once, at the first
+ * known revision; null when that API is not served). */
+typedef struct region_rows {
+    json_t *rows;
+    json_t *tagged;
+    bool asked;
+} region_rows;
+
+/* A known revision outside its slot: what its ARN says (family, revision)
+ * and its tags from the tagging API. Everything else of a revision is
+ * fixed in ECS, and keeps its known values. */
+static json_t *partial_row(const char *region, const char *arn, const json_t *tags)
+{
+    const char *slash = strrchr(arn, '/'), *colon = strrchr(arn, ':');
+    if (!slash || !colon || colon < slash)
+        return NULL;
+    char family[256];
+    snprintf(family, sizeof family, "%.*s", (int)(colon - slash - 1), slash + 1);
+    json_t *row =
+        json_pack("{s:s, s:s, s:s, s:I, s:O, s:b}", "task_definition_arn", arn, "family", family,
+                  "region", region, "revision", (json_int_t)strtoll(colon + 1, NULL, 10), "tags",
+                  tags, MOD_PARTIAL_KEY, 1);
+    return mod_take_owner(row);
+}
+
 static int collect(mod_ctx *ctx, const char *region, const json_t *item, void *arg, cm_err *err)
 {
+    region_rows *rr = arg;
     const char *arn = json_string_value(item);
+    if (arn && mod_deep_known(ctx, region, arn) && !mod_deep_wanted(ctx, region, arn)) {
+        if (!rr->asked) {
+            cm_err terr = {0};
+            if (mod_tagged(ctx, region, "ecs:task-definition", &rr->tagged, &terr))
+                cm_log(CM_LOG_DEBUG, "task definition tags in %s through the tagging API: %s",
+                       region, terr.msg);
+            rr->asked = true;
+        }
+        const json_t *t = rr->tagged ? json_object_get(rr->tagged, arn) : NULL;
+        json_t *tags = t ? json_incref((json_t *)t) : json_object();
+        json_t *row = rr->tagged ? partial_row(region, arn, tags) : NULL;
+        json_decref(tags);
+        if (row) {
+            json_array_append_new(rr->rows, row);
+            return 0;
+        }
+    }
     json_t *reply = NULL, *row = NULL;
     int rc = arn ? describe_td(ctx, region, arn, &reply, err) : 0;
     if (!rc && reply)
@@ -301,14 +347,16 @@ static int collect(mod_ctx *ctx, const char *region, const json_t *item, void *a
     json_decref(reply);
     if (!rc && !row)
         return 0;
-    return mod_keep_found(arg, rc, row, err);
+    return mod_keep_found(rr->rows, rc, row, err);
 }
 
 static int td_list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
     json_t *body = json_pack("{s:s}", "status", "ACTIVE");
-    int rc = mod_json_each(ctx, &td_api, &td_pager, region, body, collect, rows, "(all)", err);
+    region_rows rr = {rows, NULL, false};
+    int rc = mod_json_each(ctx, &td_api, &td_pager, region, body, collect, &rr, "(all)", err);
     json_decref(body);
+    json_decref(rr.tagged);
     return rc;
 }
 
@@ -558,10 +606,25 @@ static const mod_column td_columns[] = {
     {NULL, 0},
 };
 
+/* What only DescribeTaskDefinition returns (fixed for a revision): it
+ * follows the rotation. */
+static const char *const td_deep[] = {"cpu",
+                                      "memory",
+                                      "network_mode",
+                                      "requires_compatibilities",
+                                      "execution_role",
+                                      "task_role",
+                                      "containers",
+                                      "repository",
+                                      "image_tag",
+                                      "log_group",
+                                      "log_stream_prefix",
+                                      NULL};
 const mod_table ecs_task_definition_table = {
     .name = "task_definition",
     .columns = td_columns,
     .ops = &td_ops,
     .service = "ecs",
     .replace_new_first = true,
+    .deep = td_deep,
 };

@@ -850,9 +850,106 @@ static int listener_describe(mod_ctx *ctx, const char *region, const char *param
     return rc;
 }
 
+/* Under the poller's rotation, the listeners the database knows in
+ * region by the load balancer their ARN names (a listener's ARN is its
+ * load balancer's with "listener" for "loadbalancer", and its own id
+ * after): LB ARN -> [listener ARN]. NULL when no rotation is on. */
+static json_t *known_listeners(const mod_ctx *ctx, const char *region)
+{
+    const mod_deep *d = ctx->deep;
+    if (!d || d->nslots <= 1 || !d->known)
+        return NULL;
+    json_t *by_lb = json_object(), *v;
+    size_t rl = strlen(region);
+    const char *key;
+    json_object_foreach((json_t *)d->known, key, v)
+    {
+        if (strncmp(key, region, rl) != 0 || key[rl] != '/')
+            continue;
+        const char *arn = key + rl + 1, *l = strstr(arn, ":listener/"), *last = strrchr(arn, '/');
+        if (!l || !last || last < l + 10)
+            continue;
+        char lb[2048];
+        snprintf(lb, sizeof lb, "%.*s:loadbalancer/%.*s", (int)(l - arn), arn,
+                 (int)(last - (l + 10)), l + 10);
+        json_t *arr = json_object_get(by_lb, lb);
+        if (!arr)
+            json_object_set_new(by_lb, lb, arr = json_array());
+        json_array_append_new(arr, json_string(arn));
+    }
+    return by_lb;
+}
+
+/* The known listeners of arns (an array), LISTENERS_PER_CALL a call:
+ * whole rows, marked partial (their owner not read: the poller keeps the
+ * one it noted). A batch ELB refuses (one is gone) falls back to the
+ * listeners of each load balancer in lbs of it. */
+#define LISTENERS_PER_CALL 20
+static int listener_batches(mod_ctx *ctx, const char *region, const json_t *arns, json_t *rows,
+                            cm_err *err)
+{
+    int rc = 0;
+    for (size_t at = 0; !rc && at < json_array_size(arns); at += LISTENERS_PER_CALL) {
+        json_t *p = json_object(), *got = json_array();
+        char k[64];
+        for (size_t i = at; i < at + LISTENERS_PER_CALL && i < json_array_size(arns); i++) {
+            snprintf(k, sizeof k, "ListenerArns.member.%zu", i - at + 1);
+            json_object_set(p, k, json_array_get(arns, i));
+        }
+        rc = mod_query_each(ctx, &listener_api, &listener_pages, region, p, listener_member, got,
+                            "(known)", err);
+        if (rc && not_found(err)) {
+            /* one of them is gone: their load balancers' listeners instead */
+            cm_err_clear(err);
+            rc = 0;
+            json_t *lbs = json_object();
+            for (size_t i = at; i < at + LISTENERS_PER_CALL && i < json_array_size(arns); i++) {
+                const char *a = json_string_value(json_array_get(arns, i));
+                const char *l = strstr(a, ":listener/"), *last = strrchr(a, '/');
+                char lb[2048];
+                snprintf(lb, sizeof lb, "%.*s:loadbalancer/%.*s", (int)(l - a), a,
+                         (int)(last - (l + 10)), l + 10);
+                json_object_set_new(lbs, lb, json_true());
+            }
+            const char *lb;
+            json_t *v;
+            json_object_foreach(lbs, lb, v)
+            {
+                json_t *mine = json_array();
+                rc = listener_describe(ctx, region, "LoadBalancerArn", lb, mine, err);
+                if (rc == CM_ENOTFOUND) {
+                    cm_err_clear(err);
+                    rc = 0;
+                }
+                if (!rc)
+                    rc = attach_tags(ctx, region, mine, "listener_arn", false, err);
+                if (!rc)
+                    json_array_extend(rows, mine);
+                json_decref(mine);
+                if (rc)
+                    break;
+            }
+            json_decref(lbs);
+        } else if (!rc) {
+            size_t i;
+            json_t *r;
+            json_array_foreach(got, i, r) json_object_set_new(r, MOD_PARTIAL_KEY, json_true());
+            json_array_extend(rows, got);
+        }
+        json_decref(got);
+    }
+    return rc;
+}
+
+/* Every listener of region: DescribeListeners per load balancer, and the
+ * owner tags per 20. Under the poller's rotation, a load balancer outside
+ * its slot whose listeners are all known costs no DescribeListeners of
+ * its own: its known listeners are described by ARN, 20 a call, with no
+ * owner read (a listener made on it outside is seen at its slot). */
 static int listener_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    json_t *lbs = NULL, *mine = json_array();
+    json_t *lbs = NULL, *mine = json_array(), *known = known_listeners(ctx, region);
+    json_t *batch = json_array();
     int rc = lb_describe(ctx, region, NULL, NULL, false, &lbs, err);
     size_t i;
     json_t *lb;
@@ -860,8 +957,13 @@ static int listener_region(mod_ctx *ctx, const char *region, json_t *rows, cm_er
     {
         if (rc)
             break;
-        rc = listener_describe(ctx, region, "LoadBalancerArn", str(lb, "load_balancer_arn"), mine,
-                               err);
+        const char *arn = str(lb, "load_balancer_arn");
+        const json_t *ks = known ? json_object_get(known, arn) : NULL;
+        if (ks && mod_deep_slot(region, arn, ctx->deep->nslots) != ctx->deep->slot) {
+            json_array_extend(batch, (json_t *)ks);
+            continue;
+        }
+        rc = listener_describe(ctx, region, "LoadBalancerArn", arn, mine, err);
         if (rc == CM_ENOTFOUND) { /* deleted since the listing */
             cm_err_clear(err);
             rc = 0;
@@ -871,8 +973,12 @@ static int listener_region(mod_ctx *ctx, const char *region, json_t *rows, cm_er
         rc = attach_tags(ctx, region, mine, "listener_arn", false, err);
     if (!rc)
         json_array_extend(rows, mine);
+    if (!rc)
+        rc = listener_batches(ctx, region, batch, rows, err);
     json_decref(lbs);
     json_decref(mine);
+    json_decref(known);
+    json_decref(batch);
     return rc;
 }
 
@@ -1108,8 +1214,12 @@ static const mod_column listener_columns[] = {
     {"region", IMM},
     {NULL, 0},
 };
-static const mod_table listener_table = {"listener", listener_columns, &listener_ops, ELB_SERVICE,
-                                         NULL,       "load_balancer"};
+/* No column needs a read per listener: the empty list turns the rotation
+ * on, so that listener_region learns the known listeners. */
+static const char *const listener_deep[] = {NULL};
+static const mod_table listener_table = {
+    "listener", listener_columns, &listener_ops,        ELB_SERVICE,
+    NULL,       "load_balancer",  .deep = listener_deep};
 
 static const mod_table *const elb_tables[] = {&lb_table, &tg_table, &listener_table, NULL};
 static const char *const elb_deps[] = {"aws_vpc", "aws_security_group", "aws_acm", NULL};

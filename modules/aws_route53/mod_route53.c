@@ -13,7 +13,8 @@
  * the next listing naming the new zone's). Private zones and record sets with a
  * routing policy (a SetIdentifier) are not modelled and are left alone.
  * Listing costs one ListHostedZones page per 100 zones and, per zone, a
- * GetHostedZone and a ListTagsForResource; record sets cost one
+ * GetHostedZone and a ListTagsForResource (under the poller's rotation,
+ * once a rotation); record sets cost one
  * ListResourceRecordSets page per 300 per zone, plus one
  * DescribeLoadBalancers per region when an alias is found. */
 #include <ctype.h>
@@ -235,8 +236,22 @@ static int collect_zone(mod_ctx *ctx, xmlNodePtr zone, void *rows, cm_err *err)
     aws_xml_child_text(aws_xml_child(zone, "Config"), "PrivateZone", priv, sizeof priv);
     if (strcmp(priv, "true") == 0)
         return 0;
+    const char *bare = bare_zone_id(id);
+    if (mod_deep_known(ctx, "", bare) && !mod_deep_wanted(ctx, "", bare)) {
+        /* a known zone outside its slot: ListHostedZones' entry (its name
+         * servers and tags keep their known values) */
+        char comment[300];
+        xmlNodePtr config = aws_xml_child(zone, "Config");
+        bool has_comment = config && aws_xml_child_text(config, "Comment", comment, sizeof comment);
+        json_array_append_new(
+            rows, json_pack("{s:s, s:o, s:o, s:b}", "hosted_zone_id", bare, "domain_name",
+                            name_json(zone, "Name"), "comment",
+                            has_comment && comment[0] ? json_string(comment) : json_null(),
+                            MOD_PARTIAL_KEY, 1));
+        return 0;
+    }
     json_t *row = NULL;
-    int rc = zone_read_id(ctx, bare_zone_id(id), &row, err);
+    int rc = zone_read_id(ctx, bare, &row, err);
     if (!rc && !row)
         return 0;
     return mod_keep_found(rows, rc, row, err);
@@ -1108,7 +1123,11 @@ static const mod_column zone_columns[] = {
     {"comment", 0},          {"tags", 0},
     {"name_servers", OWNED}, {NULL, 0},
 };
-static const mod_table zone_table = {"hosted_zone", zone_columns, &zone_ops, "route53"};
+/* What only GetHostedZone and ListTagsForResource return (Route 53 is not
+ * in moto's tagging API): it follows the rotation. */
+static const char *const zone_deep[] = {"tags", "name_servers", NULL};
+static const mod_table zone_table = {"hosted_zone", zone_columns, &zone_ops, "route53",
+                                     .deep = zone_deep};
 
 static const mod_table_ops rr_ops = {
     .list = rr_list,

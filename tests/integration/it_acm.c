@@ -624,6 +624,91 @@ static void test_certificate_bad_input(void **state)
     pem_free(&a), pem_free(&b), pem_free(&ec);
 }
 
+/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll costs the
+ * ListCertificates page, a tagging API page and the reads of about a
+ * quarter of the certificates, not two a certificate (--poll-deep 1); it
+ * writes nothing; a tag is seen at the next poll, a re-imported body
+ * within the rotation, a certificate new in the cloud comes in whole. */
+static void test_certificate_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 24 };
+    int pid = (int)getpid();
+    assert_true(
+        it_okf(e,
+               "INSERT INTO certificate (domain_name) SELECT 'rot' || g || '-%d.example.org' "
+               "FROM generate_series(1, %d) g",
+               pid, N));
+    it_expect_commit(e, N, "create");
+    char cn[64], made[64];
+    snprintf(cn, sizeof cn, "rotimp-%d.example.org", pid);
+    snprintf(made, sizeof made, "rotmade-%d.example.org", pid);
+    pem_pair a = make_cert(cn, "rsa:2048"), b = make_cert(cn, "rsa:2048");
+    const char *p[] = {cn, a.cert, a.key};
+    assert_true(it_ok(e,
+                      "INSERT INTO certificate (domain_name, certificate_body, private_key) "
+                      "VALUES ($1, $2, $3)",
+                      3, p));
+    it_expect_commit(e, 1, "create");
+    int total = atoi(it_value(e, "SELECT count(*) FROM certificate"));
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[4], sum = 0;
+    it_rotation_start(e, "1", "certificate", full, 2);
+    it_rotation_start(e, "4", "certificate", req, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(req[i] <= 2 + 3 * (total / 4) * 2);
+        sum += req[i];
+    }
+    assert_true(full[0] >= 1 + 2 * total && full[1] >= 1 + 2 * total);
+    assert_true(sum <= 4 * 2 + 2 * total + 1 + 8); /* each one's reads once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    print_message("rotation: %d certificates, quiet polls %ld %ld in full, %ld %ld %ld %ld "
+                  "under the rotation\n",
+                  total, full[0], full[1], req[0], req[1], req[2], req[3]);
+    char *arn = it_strdup(it_valf(e, "SELECT arn FROM certificate WHERE domain_name = '%s'", cn));
+    char one[64];
+    snprintf(one, sizeof one, "rot1-%d.example.org", pid);
+    char *arn1 = it_strdup(it_valf(e, "SELECT arn FROM certificate WHERE domain_name = '%s'", one));
+    json_decref(acm(e, "AddTagsToCertificate",
+                    json_pack("{s:s, s:[{s:s, s:s}]}", "CertificateArn", arn1, "Tags", "Key",
+                              "team", "Value", "ops"),
+                    NULL));
+    double t0 = it_now_s();
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM certificate WHERE domain_name = '%s'",
+        one));
+    double tag_s = it_now_s() - t0;
+    json_decref(acm(e, "ImportCertificate",
+                    json_pack("{s:s, s:o, s:o}", "CertificateArn", arn, "Certificate", b64(b.cert),
+                              "PrivateKey", b64(b.key)),
+                    NULL));
+    char like[96];
+    snprintf(like, sizeof like, "%%%s%%", pem_needle(b.cert));
+    const char *q = "SELECT (certificate_body LIKE '%s')::text FROM certificate WHERE arn = '";
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s%s'", q, arn);
+    t0 = it_now_s();
+    assert_true(it_eventually(e, "true", sql, like));
+    print_message("a tag seen in %.1f s, a re-imported body in %.1f s\n", tag_s, it_now_s() - t0);
+    json_decref(acm(e, "RequestCertificate",
+                    json_pack("{s:s, s:s, s:[s], s:[{s:s, s:s}]}", "DomainName", made,
+                              "ValidationMethod", "DNS", "SubjectAlternativeNames",
+                              "www.example.org", "Tags", "Key", "by", "Value", "console"),
+                    NULL));
+    assert_true(
+        it_eventually(e, "1", "SELECT count(*) FROM certificate WHERE domain_name = '%s'", made));
+    assert_string_equal(it_valf(e,
+                                "SELECT tags->>'by' || array_to_string(subject_alternative_names, "
+                                "',') FROM certificate WHERE domain_name = '%s'",
+                                made),
+                        "consolewww.example.org");
+    it_rotation_end(e);
+    free(audit), free(arn), free(arn1);
+    pem_free(&a), pem_free(&b);
+    assert_true(it_ok(e, "DELETE FROM certificate", 0, NULL));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -633,6 +718,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_certificate_request_and_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certificate_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certificate_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_certificate_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_acm", tests, NULL, NULL);
 }

@@ -592,6 +592,70 @@ static void test_alarm_import_drift_and_adopt(void **state)
     assert_null(cloud_alarm(e, raced));
 }
 
+/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll costs the
+ * DescribeAlarms page, a tagging API page and the tags of about a quarter
+ * of the alarms, not a ListTagsForResource an alarm (--poll-deep 1); it
+ * writes nothing; a tag and a threshold changed outside are seen at the
+ * next poll, an alarm new in the cloud comes in whole at once. */
+static void test_alarm_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 40 };
+    int pid = (int)getpid();
+    assert_true(it_okf(e,
+                       "INSERT INTO metric_alarm (alarm_name, metric_name, namespace, statistic, "
+                       "period, evaluation_periods, threshold, comparison_operator) "
+                       "SELECT 'rot-' || g || '-%d', 'Errors', 'App', 'Sum', 60, 1, g, "
+                       "'GreaterThanThreshold' FROM generate_series(1, %d) g",
+                       pid, N));
+    it_expect_commit(e, N, "create");
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[4], sum = 0;
+    it_rotation_start(e, "1", "metric_alarm", full, 2);
+    it_rotation_start(e, "4", "metric_alarm", req, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(req[i] <= 2 + (N / 4) * 2);
+        sum += req[i];
+    }
+    assert_true(full[0] >= 1 + N && full[1] >= 1 + N);
+    assert_true(sum <= 4 * 2 + N + 8); /* each one's tags read once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    print_message("rotation: %d alarms, quiet polls %ld %ld in full, %ld %ld %ld %ld under the "
+                  "rotation\n",
+                  N, full[0], full[1], req[0], req[1], req[2], req[3]);
+    char name[64], made[64];
+    snprintf(name, sizeof name, "rot-1-%d", pid);
+    snprintf(made, sizeof made, "rot-made-%d", pid);
+    json_t *a = cloud_alarm(e, name);
+    json_decref(cw(e, "TagResource",
+                   json_pack("{s:O, s:[{s:s, s:s}]}", "ResourceARN", json_object_get(a, "AlarmArn"),
+                             "Tags", "Key", "team", "Value", "ops")));
+    json_decref(a);
+    double t0 = it_now_s();
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM metric_alarm WHERE alarm_name = '%s'",
+        name));
+    double tag_s = it_now_s() - t0;
+    json_decref(
+        cw(e, "PutMetricAlarm",
+           json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:[{s:s, s:s}]}", "AlarmName", made,
+                     "MetricName", "Errors", "Namespace", "App", "Statistic", "Sum", "Period", 60,
+                     "EvaluationPeriods", 1, "Threshold", 7, "ComparisonOperator",
+                     "GreaterThanThreshold", "Tags", "Key", "by", "Value", "console")));
+    assert_true(
+        it_eventually(e, "1", "SELECT count(*) FROM metric_alarm WHERE alarm_name = '%s'", made));
+    assert_string_equal(it_valf(e,
+                                "SELECT tags->>'by' || threshold FROM metric_alarm "
+                                "WHERE alarm_name = '%s'",
+                                made),
+                        "console7");
+    print_message("a tag changed outside seen in %.1f s\n", tag_s);
+    it_rotation_end(e);
+    free(audit);
+    assert_true(it_ok(e, "DELETE FROM metric_alarm", 0, NULL));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 #define ALARM_COLS                                                                                 \
     "INSERT INTO metric_alarm (alarm_name, metric_name, namespace, statistic, period, "            \
     "evaluation_periods, threshold, comparison_operator"
@@ -747,6 +811,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alarm_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alarm_import_drift_and_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alarm_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alarm_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_cloudwatch", tests, NULL, NULL);
 }

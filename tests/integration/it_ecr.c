@@ -255,6 +255,93 @@ static void test_repository_import_and_drift(void **state)
     PQclear(r);
 }
 
+/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll costs the
+ * DescribeRepositories page and the three reads (tags, two policies) of
+ * about a quarter of the repositories, not of all of them (--poll-deep 1);
+ * it writes nothing; a policy and a tag changed outside are seen within
+ * the rotation, a repository new in the cloud comes in whole at once. */
+static void test_repository_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 24 };
+    int pid = (int)getpid();
+    assert_true(it_okf(e,
+                       "INSERT INTO repository (repository_name) SELECT 'rot-' || g || '-%d' "
+                       "FROM generate_series(1, %d) g",
+                       pid, N));
+    it_expect_commit(e, N, "create");
+    /* one of them another database's: noted by a full read, and the note
+     * stays through partial rows (which carry no tags) */
+    char other[64];
+    snprintf(other, sizeof other, "rot-2-%d", pid);
+    json_t *o = cloud_repo(e, other);
+    json_decref(
+        ecr(e, "TagResource",
+            json_pack("{s:O, s:[{s:s, s:s}]}", "resourceArn", json_object_get(o, "repositoryArn"),
+                      "tags", "Key", "iasql:owner", "Value", "another-database"),
+            NULL));
+    json_decref(o);
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    const char *noted = "SELECT count(*) FROM iasql_foreign_owner WHERE table_name = 'repository' "
+                        "AND owner = 'another-database'";
+    assert_string_equal(it_admin_value(e, noted), "1");
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[4], sum = 0;
+    it_rotation_start(e, "1", "repository", full, 2);
+    it_rotation_start(e, "4", "repository", req, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(req[i] <= 1 + 3 * (N / 4) * 2);
+        sum += req[i];
+    }
+    assert_true(full[0] >= 1 + 3 * N && full[1] >= 1 + 3 * N);
+    assert_true(sum <= 4 + 3 * N + 8); /* each one's reads once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    assert_string_equal(it_admin_value(e, noted), "1");
+    print_message("rotation: %d repositories, quiet polls %ld %ld in full, %ld %ld %ld %ld "
+                  "under the rotation\n",
+                  N, full[0], full[1], req[0], req[1], req[2], req[3]);
+    char name[64], made[64];
+    snprintf(name, sizeof name, "rot-1-%d", pid);
+    snprintf(made, sizeof made, "rot-made-%d", pid);
+    json_t *r = cloud_repo(e, name);
+    json_t *tag = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceArn",
+                            json_string_value(json_object_get(r, "repositoryArn")), "tags", "Key",
+                            "team", "Value", "ops");
+    json_decref(r);
+    json_decref(ecr(e, "TagResource", tag, NULL));
+    json_decref(ecr(
+        e, "PutLifecyclePolicy",
+        json_pack("{s:s, s:s}", "repositoryName", name, "lifecyclePolicyText", LIFECYCLE), NULL));
+    double t0 = it_now_s();
+    assert_true(it_eventually(e, "ops",
+                              "SELECT coalesce(tags->>'team', '') FROM repository "
+                              "WHERE repository_name = '%s'",
+                              name));
+    assert_true(it_eventually(e, "1",
+                              "SELECT lifecycle_policy -> 'rules' -> 0 ->> 'rulePriority' "
+                              "FROM repository WHERE repository_name = '%s'",
+                              name));
+    print_message("a tag and a policy changed outside seen in %.1f s\n", it_now_s() - t0);
+    json_decref(ecr(e, "CreateRepository",
+                    json_pack("{s:s, s:[{s:s, s:s}]}", "repositoryName", made, "tags", "Key", "by",
+                              "Value", "console"),
+                    NULL));
+    json_decref(ecr(
+        e, "PutLifecyclePolicy",
+        json_pack("{s:s, s:s}", "repositoryName", made, "lifecyclePolicyText", LIFECYCLE), NULL));
+    assert_true(it_eventually(
+        e, "1", "SELECT count(*) FROM repository WHERE repository_name = '%s'", made));
+    assert_string_equal(it_valf(e,
+                                "SELECT tags->>'by' || (lifecycle_policy IS NOT NULL)::text "
+                                "FROM repository WHERE repository_name = '%s'",
+                                made),
+                        "consoletrue");
+    it_rotation_end(e);
+    free(audit);
+    assert_true(it_ok(e, "DELETE FROM repository", 0, NULL));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 static void test_repository_bad_input(void **state)
 {
     it_env *e = *state;
@@ -296,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_repository_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repository_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repository_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repository_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_ecr", tests, NULL, NULL);
 }

@@ -727,6 +727,80 @@ static void test_ecs_import_and_drift(void **state)
     free(subnet), free(arn);
 }
 
+/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll of the task
+ * definitions costs the ListTaskDefinitions page, a tagging API page and
+ * the describes of about a quarter of them, not a describe a revision
+ * (--poll-deep 1); it writes nothing; a tag changed outside is seen at
+ * the next poll, a revision registered outside comes in whole at once. */
+static void test_ecs_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 24 };
+    assert_true(it_okf(e,
+                       "INSERT INTO cluster (cluster_name) SELECT 'rot-' || g || '-%s' "
+                       "FROM generate_series(1, 3) g",
+                       sfx));
+    assert_true(it_okf(e,
+                       "INSERT INTO task_definition (family, containers) SELECT 'rot-' || g || "
+                       "'-%s', '[{\"name\": \"web\", \"image\": \"nginx:1.27\"}]' "
+                       "FROM generate_series(1, %d) g",
+                       sfx, N));
+    it_expect_commit(e, N + 3, "create");
+    int total = atoi(it_value(e, "SELECT count(*) FROM task_definition"));
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[4], cl[4], sv[4], sum = 0;
+    it_rotation_start(e, "1", "task_definition", full, 2);
+    it_rotation_start(e, "4", "task_definition", req, 4);
+    int seen = it_poll_requests(e, "cluster", 0, cl, 0);
+    it_poll_requests(e, "cluster", seen - 4, cl, 4);
+    seen = it_poll_requests(e, "service", 0, sv, 0);
+    it_poll_requests(e, "service", seen - 4, sv, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(req[i] <= 2 + (total / 4) * 2);
+        sum += req[i];
+    }
+    assert_true(full[0] >= 1 + total && full[1] >= 1 + total);
+    assert_true(sum <= 4 * 2 + total + 8); /* each one's describe once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    print_message("rotation: %d task definitions, quiet polls %ld %ld in full, %ld %ld %ld %ld "
+                  "under the rotation; clusters %ld %ld, services %ld %ld\n",
+                  total, full[0], full[1], req[0], req[1], req[2], req[3], cl[0], cl[1], sv[0],
+                  sv[1]);
+    char fam[64], made[64];
+    snprintf(fam, sizeof fam, "rot-1-%s", sfx);
+    snprintf(made, sizeof made, "rot-made-%s", sfx);
+    char *arn = it_strdup(
+        it_valf(e, "SELECT task_definition_arn FROM task_definition WHERE family = '%s'", fam));
+    json_decref(ecs(e, "TagResource",
+                    json_pack("{s:s, s:[{s:s, s:s}]}", "resourceArn", arn, "tags", "key", "team",
+                              "value", "ops"),
+                    NULL));
+    double t0 = it_now_s();
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM task_definition WHERE family = '%s'",
+        fam));
+    print_message("a tag changed outside seen in %.1f s\n", it_now_s() - t0);
+    json_decref(
+        ecs(e, "RegisterTaskDefinition",
+            json_pack("{s:s, s:s, s:[s], s:s, s:s, s:[{s:s, s:s}], s:[{s:s, s:s}]}", "family", made,
+                      "networkMode", "awsvpc", "requiresCompatibilities", "FARGATE", "cpu", "256",
+                      "memory", "512", "containerDefinitions", "name", "api", "image", "nginx:1.26",
+                      "tags", "key", "by", "value", "console"),
+            NULL));
+    assert_true(
+        it_eventually(e, "1", "SELECT count(*) FROM task_definition WHERE family = '%s'", made));
+    assert_string_equal(it_valf(e,
+                                "SELECT tags->>'by' || (containers -> 0 ->> 'image') || cpu "
+                                "FROM task_definition WHERE family = '%s'",
+                                made),
+                        "consolenginx:1.26256");
+    it_rotation_end(e);
+    free(audit), free(arn);
+    assert_true(it_ok(e, "DELETE FROM task_definition", 0, NULL));
+    assert_true(it_okf(e, "DELETE FROM cluster WHERE cluster_name LIKE 'rot-%%-%s'", sfx));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 #define TD "INSERT INTO task_definition (family, containers"
 #define IMG "'[{\"name\": \"a\", \"image\": \"nginx\"}]'"
 #define SVC "INSERT INTO service (service_name, cluster, task_definition, subnets"
@@ -808,6 +882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ecs_new_revision_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ecs_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ecs_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ecs_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_ecs_fargate", tests, NULL, NULL);
 }

@@ -867,6 +867,92 @@ static void test_rollback_past_new_members(void **state)
     free(first), free(sub_d), free(sgd);
 }
 
+/* The poller's rotation (--poll 1 --poll-deep 4). Load balancers and target
+ * groups cost a describe page and a DescribeTags per 20 already. Listeners
+ * cost a DescribeListeners per load balancer; under the rotation, one per
+ * load balancer of the slot, and the known listeners of the others by ARN,
+ * 20 a call: a port changed outside is seen at the next poll, a listener
+ * made outside within the rotation; quiet polls write nothing. */
+static void test_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    char name[64];
+    snprintf(name, sizeof name, "rot-%s", sfx);
+    insert_network(e, name, "10.67");
+    commit_expect(e, 6, "created ", 6, NULL);
+    assert_true(it_okf(e,
+                       "INSERT INTO load_balancer (load_balancer_name, subnets, security_groups) "
+                       "SELECT 'rot' || g || '-%s', '%s', '%s' FROM generate_series(1, %d) g",
+                       sfx, subnet_ids(e, name, "ab"), group_ids(e, name, "a"), N));
+    assert_true(it_okf(e,
+                       "INSERT INTO target_group (target_group_name, protocol, port, vpc) "
+                       "SELECT 'rot' || g || '-%s', 'HTTP', 80, v.id FROM vpc v, "
+                       "generate_series(1, %d) g WHERE v.tags->>'Name' = '%s'",
+                       sfx, N, name));
+    assert_true(it_okf(e,
+                       "INSERT INTO listener (load_balancer, port, target_group) SELECT l.id, 80, "
+                       "t.id FROM load_balancer l JOIN target_group t ON t.target_group_name = "
+                       "l.load_balancer_name WHERE l.load_balancer_name LIKE 'rot%%-%s'",
+                       sfx));
+    commit_expect(e, 3 * N, "created ", 3 * N, NULL);
+    /* what AWS made with the network (its rules, its routes) comes in first */
+    PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int lbs = atoi(it_value(e, "SELECT count(*) FROM load_balancer"));
+    int total = atoi(it_value(e, "SELECT count(*) FROM listener"));
+    char *audit = strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[4], lb[2], tg[2], sum = 0;
+    it_rotation_start(e, "1", "listener", full, 2);
+    int seen = it_poll_requests(e, "load_balancer", 0, lb, 0);
+    it_poll_requests(e, "load_balancer", seen - 2, lb, 2);
+    seen = it_poll_requests(e, "target_group", 0, tg, 0);
+    it_poll_requests(e, "target_group", seen - 2, tg, 2);
+    it_rotation_start(e, "4", "listener", req, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(req[i] <= 3 + (lbs / 4) * 2 + 1);
+        sum += req[i];
+    }
+    assert_true(full[0] >= 1 + lbs && full[1] >= 1 + lbs);
+    assert_true(sum < full[0] + full[1]);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    print_message("rotation: %d load balancers (quiet polls %ld %ld), %d target groups (%ld %ld), "
+                  "%d listeners: %ld %ld in full, %ld %ld %ld %ld under the rotation\n",
+                  lbs, lb[0], lb[1], atoi(it_value(e, "SELECT count(*) FROM target_group")), tg[0],
+                  tg[1], total, full[0], full[1], req[0], req[1], req[2], req[3]);
+    char lbn[64];
+    snprintf(lbn, sizeof lbn, "rot1-%s", sfx);
+    char *larn = strdup(it_valf(e,
+                                "SELECT listener_arn FROM listener li JOIN load_balancer l ON "
+                                "l.id = li.load_balancer WHERE l.load_balancer_name = '%s'",
+                                lbn));
+    free(elb(e, NULL, "Action=ModifyListener&ListenerArn=%s&Port=8080", larn));
+    double t0 = it_now_s();
+    assert_true(
+        it_eventually(e, "8080", "SELECT port FROM listener WHERE listener_arn = '%s'", larn));
+    double port_s = it_now_s() - t0;
+    char *lb_arn =
+        val(e, "SELECT load_balancer_arn FROM load_balancer WHERE load_balancer_name = '%s'", lbn);
+    char *tg_arn =
+        val(e, "SELECT target_group_arn FROM target_group WHERE target_group_name = '%s'", lbn);
+    char *x = elb(e, NULL,
+                  "Action=CreateListener&LoadBalancerArn=%s&Protocol=HTTP&Port=81&"
+                  "DefaultActions.member.1.Type=forward&DefaultActions.member.1.TargetGroupArn=%s",
+                  lb_arn, tg_arn);
+    char *made = arn_in(x, "ListenerArn");
+    free(x);
+    t0 = it_now_s();
+    assert_true(
+        it_eventually(e, "81", "SELECT port FROM listener WHERE listener_arn = '%s'", made));
+    print_message("a port changed outside seen in %.1f s, a listener made outside in %.1f s\n",
+                  port_s, it_now_s() - t0);
+    it_rotation_end(e);
+    free(audit), free(larn), free(lb_arn), free(tg_arn), free(made);
+    assert_true(
+        it_okf(e, "DELETE FROM load_balancer WHERE load_balancer_name LIKE 'rot%%-%s'", sfx));
+    assert_true(it_okf(e, "DELETE FROM target_group WHERE target_group_name LIKE 'rot%%-%s'", sfx));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 static void test_bad_input(void **state)
 {
     it_env *e = *state;
@@ -1037,6 +1123,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_https_listener, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_past_new_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_elb", tests, NULL, NULL);
 }

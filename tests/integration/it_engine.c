@@ -150,6 +150,23 @@ const char *it_log_last(const it_env *e, const char *needle)
     return lastline;
 }
 
+void it_rotation_start(it_env *e, const char *deep, const char *table, long *out, int n)
+{
+    int before = it_poll_requests(e, table, 0, out, 0);
+    e->poll_deep = deep;
+    it_restart_engine(e, "1", "0");
+    double deadline = it_now_s() + 60;
+    while (it_poll_requests(e, table, before + 1, out, n) < before + 1 + n && it_now_s() < deadline)
+        it_sleep_ms(250);
+    assert_true(it_poll_requests(e, table, before + 1, out, n) >= before + 1 + n);
+}
+
+void it_rotation_end(it_env *e)
+{
+    e->poll_deep = NULL;
+    it_restart_engine(e, "off", "0");
+}
+
 void it_restart_engine(it_env *e, const char *poll, const char *grace)
 {
     assert_int_equal(it_stop_engine(e), 0);
@@ -180,23 +197,15 @@ int it_poll_requests(const it_env *e, const char *table, int skip, long *out, in
 
 void it_rotation_quiet(it_env *e, const char *table, const char *deep, long out[4])
 {
-    int before = it_poll_requests(e, table, 0, NULL, 0);
     char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
-    e->poll_deep = deep;
-    it_restart_engine(e, "1", "0");
-    /* the first poll reads in full what the engine changed before it */
-    double deadline = it_now_s() + 60;
-    while (it_poll_requests(e, table, before + 1, out, 4) < before + 5 && it_now_s() < deadline)
-        it_sleep_ms(250);
-    assert_true(it_poll_requests(e, table, before + 1, out, 4) >= before + 5);
+    it_rotation_start(e, deep, table, out, 4);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
     free(audit);
 }
 
 void it_rotation_off(it_env *e)
 {
-    it_restart_engine(e, "off", "0");
-    e->poll_deep = NULL;
+    it_rotation_end(e);
 }
 
 bool it_eventually(it_env *e, const char *want, const char *fmt, ...)

@@ -792,15 +792,6 @@ static void test_conflict(void **state)
 
 /* Without iasql_sync(): one poll interval later the tables follow. */
 /* Waits up to 15 s for sql to answer want, polls running. */
-static bool eventually(it_env *e, const char *want, const char *fmt, const char *arg)
-{
-    for (int i = 0; i < 150; i++) {
-        if (strcmp(it_valf(e, fmt, arg), want) == 0)
-            return true;
-        usleep(100000);
-    }
-    return false;
-}
 
 static void test_periodic_poll(void **state)
 {
@@ -823,11 +814,12 @@ static void test_periodic_poll(void **state)
                "MaxCount=1");
     snprintf(iid, sizeof iid, "%s", it_xml_text(x, "instanceId"));
     free(x);
-    assert_true(eventually(e, "1", "SELECT count(*) FROM bucket WHERE name = '%s'", name));
-    assert_true(eventually(e, "1", "SELECT count(*) FROM queue WHERE name = '%s'", name));
+    assert_true(it_eventually(e, "1", "SELECT count(*) FROM bucket WHERE name = '%s'", name));
+    assert_true(it_eventually(e, "1", "SELECT count(*) FROM queue WHERE name = '%s'", name));
     assert_true(
-        eventually(e, "1", "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid));
-    assert_true(eventually(e, "1", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
+        it_eventually(e, "1", "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid));
+    assert_true(
+        it_eventually(e, "1", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
     assert_string_equal(it_valf(e,
                                 "SELECT origin FROM iasql_audit_log a JOIN bucket b ON "
                                 "b.id = a.row_id WHERE b.name = '%s'",
@@ -851,38 +843,16 @@ static void test_periodic_poll(void **state)
     free(ec2(e, "Action=DeleteSecurityGroup&GroupId=%s", gid));
     json_decref(sqs(e, "DeleteQueue", json_pack("{s:s}", "QueueUrl", qurl)));
     assert_int_equal(s3("DELETE", name, NULL, NULL), 204);
-    assert_true(eventually(e, "0", "SELECT count(*) FROM bucket WHERE name = '%s'", name));
-    assert_true(eventually(e, "0", "SELECT count(*) FROM queue WHERE name = '%s'", name));
+    assert_true(it_eventually(e, "0", "SELECT count(*) FROM bucket WHERE name = '%s'", name));
+    assert_true(it_eventually(e, "0", "SELECT count(*) FROM queue WHERE name = '%s'", name));
     assert_true(
-        eventually(e, "0", "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid));
-    assert_true(eventually(e, "0", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
+        it_eventually(e, "0", "SELECT count(*) FROM security_group WHERE group_id = '%s'", gid));
+    assert_true(
+        it_eventually(e, "0", "SELECT count(*) FROM instance WHERE instance_id = '%s'", iid));
     free((void *)audit);
     free((void *)qurl);
     free((void *)vpc_id);
     it_restart_engine(e, "off", "0");
-}
-
-/* The requests of the polls of table the engine's log shows after its
- * first skip ones, at most n into out; returns how many polls it shows in
- * all. */
-static int poll_requests(it_env *e, const char *table, int skip, long *out, int n)
-{
-    FILE *f = fopen(e->log_path, "r");
-    assert_non_null(f);
-    char line[4096], want[128];
-    snprintf(want, sizeof want, "poll of %s: ", table);
-    int seen = 0;
-    while (fgets(line, sizeof line, f)) {
-        const char *at = strstr(line, want);
-        long r;
-        if (at && sscanf(at + strlen(want), "%ld requests", &r) == 1) {
-            if (seen >= skip && seen - skip < n)
-                out[seen - skip] = r;
-            seen++;
-        }
-    }
-    fclose(f);
-    return seen;
 }
 
 /* The poller's rotation (--poll-deep): a quiet poll of known buckets costs
@@ -908,19 +878,19 @@ static void test_rotation(void **state)
     int total = atoi(it_value(e, "SELECT count(*) FROM bucket"));
     int queues = atoi(it_value(e, "SELECT count(*) FROM queue"));
     long req[4], qreq[4];
-    int before = poll_requests(e, "bucket", 0, req, 0);
-    int qbefore = poll_requests(e, "queue", 0, qreq, 0);
+    int before = it_poll_requests(e, "bucket", 0, req, 0);
+    int qbefore = it_poll_requests(e, "queue", 0, qreq, 0);
     e->poll_deep = "4";
     it_restart_engine(e, "1", "0");
     /* a full rotation of quiet polls, after the first (which reads in full
      * what the engine changed just before) */
     double deadline = it_now_s() + 60;
-    while ((poll_requests(e, "bucket", before + 1, req, 4) < before + 5 ||
-            poll_requests(e, "queue", qbefore + 1, qreq, 4) < qbefore + 5) &&
+    while ((it_poll_requests(e, "bucket", before + 1, req, 4) < before + 5 ||
+            it_poll_requests(e, "queue", qbefore + 1, qreq, 4) < qbefore + 5) &&
            it_now_s() < deadline)
         it_sleep_ms(250);
-    assert_true(poll_requests(e, "bucket", before + 1, req, 4) >= before + 5);
-    assert_true(poll_requests(e, "queue", qbefore + 1, qreq, 4) >= qbefore + 5);
+    assert_true(it_poll_requests(e, "bucket", before + 1, req, 4) >= before + 5);
+    assert_true(it_poll_requests(e, "queue", qbefore + 1, qreq, 4) >= qbefore + 5);
     long sum = 0, qsum = 0;
     for (int i = 0; i < 4; i++) {
         /* a listing, a tagging page, the reads of about a quarter: three a
@@ -944,7 +914,7 @@ static void test_rotation(void **state)
                  "<Tag><Key>team</Key><Value>web</Value></Tag></TagSet></Tagging>");
     assert_true(st == 200 || st == 204);
     double t0 = it_now_s();
-    assert_true(eventually(
+    assert_true(it_eventually(
         e, "web", "SELECT coalesce(tags->>'team', '') FROM bucket WHERE name = '%s'", name));
     double tags_s = it_now_s() - t0;
     /* a setting: within the rotation (4 polls of 1 s, jittered) */
@@ -954,7 +924,8 @@ static void test_rotation(void **state)
            "<Status>Enabled</Status></VersioningConfiguration>"),
         200);
     t0 = it_now_s();
-    assert_true(eventually(e, "Enabled", "SELECT versioning FROM bucket WHERE name = '%s'", name));
+    assert_true(
+        it_eventually(e, "Enabled", "SELECT versioning FROM bucket WHERE name = '%s'", name));
     double deep_s = it_now_s() - t0;
     /* new in the cloud: in full at once */
     assert_int_equal(s3("PUT", made, NULL, NULL), 200);
@@ -963,7 +934,7 @@ static void test_rotation(void **state)
            "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
            "<Status>Suspended</Status></VersioningConfiguration>"),
         200);
-    assert_true(eventually(e, "1", "SELECT count(*) FROM bucket WHERE name = '%s'", made));
+    assert_true(it_eventually(e, "1", "SELECT count(*) FROM bucket WHERE name = '%s'", made));
     assert_string_equal(it_valf(e, "SELECT versioning FROM bucket WHERE name = '%s'", made),
                         "Suspended");
     /* a queue's tag and attribute changed outside */
@@ -975,9 +946,9 @@ static void test_rotation(void **state)
     json_decref(
         sqs(e, "SetQueueAttributes",
             json_pack("{s:s, s:{s:s}}", "QueueUrl", qurl, "Attributes", "DelaySeconds", "9")));
-    assert_true(eventually(
+    assert_true(it_eventually(
         e, "ops", "SELECT coalesce(tags->>'team', '') FROM queue WHERE name = '%s'", qname));
-    assert_true(eventually(e, "9", "SELECT delay_seconds FROM queue WHERE name = '%s'", qname));
+    assert_true(it_eventually(e, "9", "SELECT delay_seconds FROM queue WHERE name = '%s'", qname));
     print_message("rotation: %d buckets, quiet polls %ld %ld %ld %ld requests; %d queues, %ld %ld "
                   "%ld %ld; a bucket's tag seen in %.1f s, a setting in %.1f s\n",
                   total, req[0], req[1], req[2], req[3], queues, qreq[0], qreq[1], qreq[2], qreq[3],
@@ -1083,13 +1054,13 @@ static void test_selective_import(void **state)
     /* left out, they cost the rotation nothing of their own: a queue
      * known is read in its turn, one left out never */
     long req[3];
-    int before = poll_requests(e, "queue", 0, req, 0);
+    int before = it_poll_requests(e, "queue", 0, req, 0);
     e->poll_deep = "4";
     it_restart_engine(e, "1", "0");
     double deadline = it_now_s() + 60;
-    while (poll_requests(e, "queue", before + 2, req, 3) < before + 5 && it_now_s() < deadline)
+    while (it_poll_requests(e, "queue", before + 2, req, 3) < before + 5 && it_now_s() < deadline)
         it_sleep_ms(250);
-    assert_true(poll_requests(e, "queue", before + 2, req, 3) >= before + 5);
+    assert_true(it_poll_requests(e, "queue", before + 2, req, 3) >= before + 5);
     int known = atoi(it_value(e, "SELECT count(*) FROM queue"));
     for (int i = 0; i < 3; i++) /* ListQueues, tagging, two reads per known queue at most */
         if (req[i] > 2 + 2 * known)

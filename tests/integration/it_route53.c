@@ -655,6 +655,95 @@ static void test_changes_batched_per_zone(void **state)
     free(zone);
 }
 
+/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll of the
+ * zones costs the ListHostedZones page and the two reads (GetHostedZone,
+ * tags) of about a quarter of them, not of all (--poll-deep 1); it writes
+ * nothing; a comment is seen at the next poll, a tag within the rotation,
+ * a zone new in the cloud comes in whole at once. Record sets have no read
+ * of their own: a ListResourceRecordSets page per zone, each poll. */
+static void test_zone_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 20 };
+    int pid = (int)getpid();
+    assert_true(
+        it_okf(e,
+               "INSERT INTO hosted_zone (domain_name) SELECT 'rot' || g || '-%d.example.org' "
+               "FROM generate_series(1, %d) g",
+               pid, N));
+    it_expect_commit(e, N, "create");
+    /* the zones' own NS and SOA records come in with the next listing */
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int total = atoi(it_value(e, "SELECT count(*) FROM hosted_zone"));
+    int records = atoi(it_value(e, "SELECT count(*) FROM resource_record_set"));
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[4], rr[4], sum = 0;
+    it_rotation_start(e, "1", "hosted_zone", full, 2);
+    it_rotation_start(e, "4", "hosted_zone", req, 4);
+    int seen = it_poll_requests(e, "resource_record_set", 0, rr, 0);
+    it_poll_requests(e, "resource_record_set", seen - 4, rr, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(req[i] <= 1 + 2 * (total / 4) * 2);
+        assert_true(rr[i] <= 1 + total + 1);
+        sum += req[i];
+    }
+    assert_true(full[0] >= 1 + 2 * total && full[1] >= 1 + 2 * total);
+    assert_true(sum <= 4 + 2 * total + 8); /* each one's reads once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    print_message("rotation: %d zones, quiet polls %ld %ld in full, %ld %ld %ld %ld under the "
+                  "rotation; %d record sets: %ld %ld %ld %ld\n",
+                  total, full[0], full[1], req[0], req[1], req[2], req[3], records, rr[0], rr[1],
+                  rr[2], rr[3]);
+    char d[64], made[64], path[256], body[1024];
+    snprintf(d, sizeof d, "rot1-%d.example.org.", pid);
+    snprintf(made, sizeof made, "rotmade-%d.example.org.", pid);
+    char *zone = zone_id(e, d);
+    snprintf(path, sizeof path, "hostedzone/%s", zone);
+    free(r53(e, "POST", path,
+             "<UpdateHostedZoneCommentRequest " NS "><Comment>changed outside</Comment>"
+             "</UpdateHostedZoneCommentRequest>",
+             NULL));
+    snprintf(path, sizeof path, "tags/hostedzone/%s", zone);
+    free(r53(e, "POST", path,
+             "<ChangeTagsForResourceRequest " NS "><AddTags><Tag><Key>team</Key><Value>ops</Value>"
+             "</Tag></AddTags></ChangeTagsForResourceRequest>",
+             NULL));
+    double t0 = it_now_s();
+    assert_true(it_eventually(e, "changed outside",
+                              "SELECT comment FROM hosted_zone WHERE domain_name = '%s'", d));
+    double comment_s = it_now_s() - t0;
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM hosted_zone WHERE domain_name = '%s'",
+        d));
+    print_message("a comment seen in %.1f s, a tag in %.1f s\n", comment_s, it_now_s() - t0);
+    snprintf(body, sizeof body,
+             "<CreateHostedZoneRequest " NS "><Name>%s</Name><CallerReference>rot-made-%d"
+             "</CallerReference></CreateHostedZoneRequest>",
+             made, pid);
+    char *xml = r53(e, "POST", "hostedzone", body, NULL);
+    const char *id = it_xml_text(xml, "Id");
+    assert_non_null(id);
+    char *mz = strdup(strrchr(id, '/') ? strrchr(id, '/') + 1 : id);
+    free(xml);
+    snprintf(path, sizeof path, "tags/hostedzone/%s", mz);
+    free(r53(e, "POST", path,
+             "<ChangeTagsForResourceRequest " NS "><AddTags><Tag><Key>by</Key><Value>console"
+             "</Value></Tag></AddTags></ChangeTagsForResourceRequest>",
+             NULL));
+    assert_true(
+        it_eventually(e, "1", "SELECT count(*) FROM hosted_zone WHERE domain_name = '%s'", made));
+    assert_string_equal(it_valf(e,
+                                "SELECT coalesce(tags->>'by', '') || "
+                                "(cardinality(name_servers) > 0)::text FROM hosted_zone "
+                                "WHERE domain_name = '%s'",
+                                made),
+                        "consoletrue");
+    it_rotation_end(e);
+    free(audit), free(zone), free(mz);
+    assert_true(it_ok(e, "DELETE FROM hosted_zone", 0, NULL));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 static void test_bad_input(void **state)
 {
     it_env *e = *state;
@@ -736,6 +825,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_batched_per_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_route53", tests, NULL, NULL);
 }

@@ -446,6 +446,42 @@ static void test_secret_stays_hidden(void **state)
     assert_no_trace(e, "brief-Lp0Oi9");
 }
 
+/* A quiet poll of secrets needs no rotation: ListSecrets carries every
+ * column (tags too), one page per 100 secrets. 150 secrets: two requests a
+ * poll, and a tag changed outside is seen at the next one. */
+static void test_secret_quiet_poll(void **state)
+{
+    it_env *e = *state;
+    enum { N = 150 };
+    int pid = (int)getpid();
+    assert_true(it_okf(e,
+                       "INSERT INTO secret (name, value) SELECT 'rot-' || g || '-%d', 'v' || g "
+                       "FROM generate_series(1, %d) g",
+                       pid, N));
+    it_expect_commit(e, N, "create");
+    int total = atoi(it_value(e, "SELECT count(*) FROM secret"));
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long req[4];
+    it_rotation_start(e, "4", "secret", req, 4);
+    for (int i = 0; i < 4; i++)
+        assert_true(req[i] <= 1 + total / 100 + 1);
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    print_message("%d secrets: quiet polls %ld %ld %ld %ld requests\n", total, req[0], req[1],
+                  req[2], req[3]);
+    char name[64];
+    snprintf(name, sizeof name, "rot-1-%d", pid);
+    json_decref(sm(
+        e, "TagResource",
+        json_pack("{s:s, s:[{s:s, s:s}]}", "SecretId", name, "Tags", "Key", "team", "Value", "ops"),
+        NULL));
+    assert_true(it_eventually(
+        e, "ops", "SELECT coalesce(tags->>'team', '') FROM secret WHERE name = '%s'", name));
+    it_rotation_end(e);
+    free(audit);
+    assert_true(it_ok(e, "DELETE FROM secret", 0, NULL));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 static void test_secret_bad_input(void **state)
 {
     it_env *e = *state;
@@ -486,6 +522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_secret_import_drift_and_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_stays_hidden, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_quiet_poll, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_secrets_manager", tests, NULL, NULL);
 }

@@ -79,6 +79,13 @@ void it_rotation_off(it_env *e);
  * value or no row reads as ""). */
 bool it_eventually(it_env *e, const char *want, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The rotation of deep reads on: the engine restarted with --poll 1,
+ * --poll-grace 0 and --poll-deep deep; waits (up to 60 s) for n quiet polls
+ * of table after the first (which reads in full what the engine changed
+ * just before), their request counts in out. it_rotation_end turns the
+ * poller off again (the engine's default --poll-deep). */
+void it_rotation_start(it_env *e, const char *deep, const char *table, long *out, int n);
+void it_rotation_end(it_env *e);
 /* This database's identity (iasql_config.database_id), copied for the
  * caller to free. */
 char *it_database_id(it_env *e);
