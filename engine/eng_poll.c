@@ -93,9 +93,13 @@ int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, cm_err *err)
         return cm_err_set(err, CM_ENOMEM, "out of memory");
     p->interval_us = (int64_t)interval_s * 1000000;
     p->grace_us = (int64_t)grace_s * 1000000;
-    p->nslots = interval_s > 0 && deep_s > interval_s
-                    ? (unsigned)((deep_s + interval_s - 1) / interval_s)
+    /* A poll comes 0.8 to 1.2 intervals after the last: nslots of them
+     * at the slowest still fit in the deep interval. */
+    p->nslots = interval_s > 0 && deep_s >= 2 * interval_s
+                    ? (unsigned)((double)deep_s / (1.2 * (double)interval_s))
                     : 1;
+    if (p->nslots < 1)
+        p->nslots = 1;
     p->ntables = mod_all_tables(p->tables, NULL, POLL_MAX_TABLES);
     p->recent = json_object();
     p->rand_state = (unsigned int)cm_mono_us();
@@ -581,10 +585,13 @@ int eng_poll_finish(eng *e, cm_err *err)
     for (int i = 0; i < p->njobs; i++) {
         poll_job *jb = &p->jobs[i];
         const mod_table *t = p->tables[jb->pos];
+        bool again = jb->rc || jb->gen != p->gen[jb->pos] || (!jb->rows && jb->epoch != p->epoch);
+        if (again && jb->deep.nslots > 1)
+            p->round[jb->pos] = jb->deep.slot; /* the retry reads the same slot */
         if (jb->rc) {
             cm_log(CM_LOG_WARN, "poll of %s: %s", t->name, jb->err.msg);
             p->due[jb->pos] = now + POLL_RETRY_US;
-        } else if (jb->gen != p->gen[jb->pos] || (!jb->rows && jb->epoch != p->epoch)) {
+        } else if (again) {
             /* A commit or a sync wrote this table while it was listed, or
              * the states the memo matched changed since. */
             p->due[jb->pos] = now + POLL_RETRY_US;

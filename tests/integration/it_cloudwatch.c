@@ -194,7 +194,7 @@ static void test_log_group_rotation(void **state)
     int n = atoi(it_value(e, "SELECT count(*) FROM log_group"));
     long all[4], rot[4];
     it_rotation_quiet(e, "log_group", "1", all);
-    it_rotation_quiet(e, "log_group", "4", rot);
+    it_rotation_quiet(e, "log_group", "5", rot);
     for (int i = 0; i < 4; i++) {
         assert_true(all[i] >= 1 + n);          /* the pages, a ListTagsLogGroup a group */
         assert_true(rot[i] <= all[i] - n + 1); /* the pages, a tagging page */
@@ -592,7 +592,7 @@ static void test_alarm_import_drift_and_adopt(void **state)
     assert_null(cloud_alarm(e, raced));
 }
 
-/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll costs the
+/* The poller's rotation (--poll 1 --poll-deep 5: four slots): a quiet poll costs the
  * DescribeAlarms page, a tagging API page and the tags of about a quarter
  * of the alarms, not a ListTagsForResource an alarm (--poll-deep 1); it
  * writes nothing; a tag and a threshold changed outside are seen at the
@@ -612,7 +612,7 @@ static void test_alarm_rotation(void **state)
     char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
     long full[2], req[4], sum = 0;
     it_rotation_start(e, "1", "metric_alarm", full, 2);
-    it_rotation_start(e, "4", "metric_alarm", req, 4);
+    it_rotation_start(e, "5", "metric_alarm", req, 4);
     for (int i = 0; i < 4; i++) {
         assert_true(req[i] <= 2 + (N / 4) * 2);
         sum += req[i];

@@ -285,7 +285,7 @@ static void test_dynamo_rotation(void **state)
     PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
     long full[4], rot[4];
     it_rotation_quiet(e, "dynamo_table", "1", full);
-    it_rotation_quiet(e, "dynamo_table", "4", rot);
+    it_rotation_quiet(e, "dynamo_table", "5", rot);
     long sum = 0;
     for (int i = 0; i < 4; i++) {
         assert_true(full[i] >= 1 + N);    /* a listing, a describe a table */

@@ -617,7 +617,7 @@ static void test_quiet_poll_flat(void **state)
     it_expect_commit(e, 2 * N + 1 + 3, "create");
     PQclear(it_sql(e, "SELECT * FROM iasql_sync()", 0, NULL));
     long req[4];
-    it_rotation_quiet(e, "security_group", "4", req);
+    it_rotation_quiet(e, "security_group", "5", req);
     static const char *const tables[] = {"security_group", "security_group_rule", "key_pair",
                                          "instance"};
     for (size_t k = 0; k < 4; k++) {

@@ -255,7 +255,7 @@ static void test_repository_import_and_drift(void **state)
     PQclear(r);
 }
 
-/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll costs the
+/* The poller's rotation (--poll 1 --poll-deep 5: four slots): a quiet poll costs the
  * DescribeRepositories page and the three reads (tags, two policies) of
  * about a quarter of the repositories, not of all of them (--poll-deep 1);
  * it writes nothing; a policy and a tag changed outside are seen within
@@ -288,7 +288,7 @@ static void test_repository_rotation(void **state)
     char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
     long full[2], req[4], sum = 0;
     it_rotation_start(e, "1", "repository", full, 2);
-    it_rotation_start(e, "4", "repository", req, 4);
+    it_rotation_start(e, "5", "repository", req, 4);
     for (int i = 0; i < 4; i++) {
         assert_true(req[i] <= 1 + 3 * (N / 4) * 2);
         sum += req[i];

@@ -727,7 +727,7 @@ static void test_ecs_import_and_drift(void **state)
     free(subnet), free(arn);
 }
 
-/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll of the task
+/* The poller's rotation (--poll 1 --poll-deep 5: four slots): a quiet poll of the task
  * definitions costs the ListTaskDefinitions page, a tagging API page and
  * the describes of about a quarter of them, not a describe a revision
  * (--poll-deep 1); it writes nothing; a tag changed outside is seen at
@@ -750,7 +750,7 @@ static void test_ecs_rotation(void **state)
     char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
     long full[2], req[4], cl[4], sv[4], sum = 0;
     it_rotation_start(e, "1", "task_definition", full, 2);
-    it_rotation_start(e, "4", "task_definition", req, 4);
+    it_rotation_start(e, "5", "task_definition", req, 4);
     int seen = it_poll_requests(e, "cluster", 0, cl, 0);
     it_poll_requests(e, "cluster", seen - 4, cl, 4);
     seen = it_poll_requests(e, "service", 0, sv, 0);

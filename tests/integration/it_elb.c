@@ -867,7 +867,7 @@ static void test_rollback_past_new_members(void **state)
     free(first), free(sub_d), free(sgd);
 }
 
-/* The poller's rotation (--poll 1 --poll-deep 4). Load balancers and target
+/* The poller's rotation (--poll 1 --poll-deep 5: four slots). Load balancers and target
  * groups cost a describe page and a DescribeTags per 20 already. Listeners
  * cost a DescribeListeners per load balancer; under the rotation, one per
  * load balancer of the slot, and the known listeners of the others by ARN,
@@ -907,7 +907,7 @@ static void test_rotation(void **state)
     it_poll_requests(e, "load_balancer", seen - 2, lb, 2);
     seen = it_poll_requests(e, "target_group", 0, tg, 0);
     it_poll_requests(e, "target_group", seen - 2, tg, 2);
-    it_rotation_start(e, "4", "listener", req, 4);
+    it_rotation_start(e, "5", "listener", req, 4);
     for (int i = 0; i < 4; i++) {
         assert_true(req[i] <= 3 + (lbs / 4) * 2 + 1);
         sum += req[i];

@@ -349,7 +349,7 @@ static void test_policy_rotation(void **state)
     int n = atoi(it_value(e, "SELECT count(*) FROM iam_policy"));
     long all[4], rot[4], sum = 0;
     it_rotation_quiet(e, "iam_policy", "1", all);
-    it_rotation_quiet(e, "iam_policy", "4", rot);
+    it_rotation_quiet(e, "iam_policy", "5", rot);
     for (int i = 0; i < 4; i++) {
         assert_true(all[i] >= 1 + 2 * n); /* a listing, two reads or more a policy */
         assert_true(rot[i] <= 1 + 3 * (n / 2));

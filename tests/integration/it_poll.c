@@ -880,7 +880,7 @@ static void test_rotation(void **state)
     long req[4], qreq[4];
     int before = it_poll_requests(e, "bucket", 0, req, 0);
     int qbefore = it_poll_requests(e, "queue", 0, qreq, 0);
-    e->poll_deep = "4";
+    e->poll_deep = "5";
     it_restart_engine(e, "1", "0");
     /* a full rotation of quiet polls, after the first (which reads in full
      * what the engine changed just before) */
@@ -1055,7 +1055,7 @@ static void test_selective_import(void **state)
      * known is read in its turn, one left out never */
     long req[3];
     int before = it_poll_requests(e, "queue", 0, req, 0);
-    e->poll_deep = "4";
+    e->poll_deep = "5";
     it_restart_engine(e, "1", "0");
     double deadline = it_now_s() + 60;
     while (it_poll_requests(e, "queue", before + 2, req, 3) < before + 5 && it_now_s() < deadline)

@@ -655,7 +655,7 @@ static void test_changes_batched_per_zone(void **state)
     free(zone);
 }
 
-/* The poller's rotation (--poll 1 --poll-deep 4): a quiet poll of the
+/* The poller's rotation (--poll 1 --poll-deep 5: four slots): a quiet poll of the
  * zones costs the ListHostedZones page and the two reads (GetHostedZone,
  * tags) of about a quarter of them, not of all (--poll-deep 1); it writes
  * nothing; a comment is seen at the next poll, a tag within the rotation,
@@ -679,7 +679,7 @@ static void test_zone_rotation(void **state)
     char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
     long full[2], req[4], rr[4], sum = 0;
     it_rotation_start(e, "1", "hosted_zone", full, 2);
-    it_rotation_start(e, "4", "hosted_zone", req, 4);
+    it_rotation_start(e, "5", "hosted_zone", req, 4);
     int seen = it_poll_requests(e, "resource_record_set", 0, rr, 0);
     it_poll_requests(e, "resource_record_set", seen - 4, rr, 4);
     for (int i = 0; i < 4; i++) {

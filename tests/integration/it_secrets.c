@@ -462,7 +462,7 @@ static void test_secret_quiet_poll(void **state)
     int total = atoi(it_value(e, "SELECT count(*) FROM secret"));
     char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
     long req[4];
-    it_rotation_start(e, "4", "secret", req, 4);
+    it_rotation_start(e, "5", "secret", req, 4);
     for (int i = 0; i < 4; i++)
         assert_true(req[i] <= 1 + total / 100 + 1);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);

@@ -318,7 +318,7 @@ static void test_rotation(void **state)
     it_rotation_quiet(e, "topic", "1", all);
     polls_after(e, "subscription", s0, sall);
     s0 = it_poll_requests(e, "subscription", 0, NULL, 0);
-    it_rotation_quiet(e, "topic", "4", rot);
+    it_rotation_quiet(e, "topic", "5", rot);
     polls_after(e, "subscription", s0, srot);
     print_message(
         "sns rotation: %d topics, quiet polls %ld %ld %ld %ld requests in full, %ld %ld "

@@ -267,7 +267,7 @@ static void test_parameter_rotation(void **state)
     int n = atoi(it_value(e, "SELECT count(*) FROM parameter"));
     long all[4], rot[4];
     it_rotation_quiet(e, "parameter", "1", all);
-    it_rotation_quiet(e, "parameter", "4", rot);
+    it_rotation_quiet(e, "parameter", "5", rot);
     int batches = (n + 9) / 10;
     print_message("parameter rotation: %d parameters, quiet polls %ld %ld %ld %ld requests in "
                   "full, %ld %ld %ld %ld with four slots\n",

@@ -67,7 +67,7 @@ void it_restart_engine(it_env *e, const char *poll, const char *grace);
  * lines of the engine's log: how many there are; out[0..n) gets the
  * requests of those after the first skip. */
 int it_poll_requests(const it_env *e, const char *table, int skip, long *out, int n);
-/* Restarts the engine with --poll 1 --poll-deep deep ("4": four slots;
+/* Restarts the engine with --poll 1 --poll-deep deep ("5": four slots;
  * "1": no rotation, every resource read in full) and waits for five polls
  * of table: out gets the requests of the four quiet ones
  * after the first (which reads what the engine changed before it in

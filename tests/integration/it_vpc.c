@@ -797,7 +797,7 @@ static void test_vpc_rotation(void **state)
     int n = atoi(it_value(e, "SELECT count(*) FROM vpc"));
     long all[4], rot[4], sum = 0;
     it_rotation_quiet(e, "vpc", "1", all);
-    it_rotation_quiet(e, "vpc", "4", rot);
+    it_rotation_quiet(e, "vpc", "5", rot);
     print_message("vpc rotation: %d VPCs, quiet polls %ld %ld %ld %ld requests in full, %ld %ld "
                   "%ld %ld with four slots\n",
                   n, all[0], all[1], all[2], all[3], rot[0], rot[1], rot[2], rot[3]);
