@@ -102,6 +102,11 @@ int mod_owner_item(mod_ctx *ctx, const char *region, const json_t *tag, void *wa
  * tags. One request per 100 resources. */
 int mod_tagged(mod_ctx *ctx, const char *region, const char *resource_type, json_t **out,
                cm_err *err);
+/* The same by name: the part of each ARN after marker (after its last ':'
+ * when marker is NULL), without a trailing ":*". NULL when the tagging API
+ * is not served (logged at debug): the caller reads each resource's tags. */
+json_t *mod_tagged_by_name(mod_ctx *ctx, const char *region, const char *resource_type,
+                           const char *marker);
 /* Whether the poller's rotation is on and knows the resource of handle in
  * region (then a partial row of it is kept up to date from its known
  * state; see mod_deep_wanted). */

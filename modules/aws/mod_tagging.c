@@ -53,6 +53,39 @@ int mod_tagged(mod_ctx *ctx, const char *region, const char *resource_type, json
     return 0;
 }
 
+json_t *mod_tagged_by_name(mod_ctx *ctx, const char *region, const char *resource_type,
+                           const char *marker)
+{
+    json_t *by_arn = NULL;
+    cm_err terr = {0};
+    if (mod_tagged(ctx, region, resource_type, &by_arn, &terr)) {
+        cm_log(CM_LOG_DEBUG, "%s tags in %s through the tagging API: %s", resource_type, region,
+               terr.msg);
+        return NULL;
+    }
+    json_t *by_name = json_object();
+    const char *arn;
+    json_t *tags;
+    json_object_foreach(by_arn, arn, tags)
+    {
+        const char *at = marker ? strstr(arn, marker) : strrchr(arn, ':');
+        if (!at)
+            continue;
+        at += marker ? strlen(marker) : 1;
+        size_t n = strlen(at);
+        if (n >= 2 && strcmp(at + n - 2, ":*") == 0)
+            n -= 2;
+        char name[1024];
+        if (n < sizeof name) {
+            memcpy(name, at, n);
+            name[n] = '\0';
+            json_object_set(by_name, name, tags);
+        }
+    }
+    json_decref(by_arn);
+    return by_name;
+}
+
 bool mod_deep_known(const mod_ctx *ctx, const char *region, const char *handle)
 {
     const mod_deep *d = ctx->deep;

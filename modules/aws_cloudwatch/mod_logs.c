@@ -69,43 +69,9 @@ static const mod_json_pager log_groups = {"DescribeLogGroups", "nextToken", "nex
 typedef struct list_acc {
     const char *exact; /* for read: the one name wanted */
     json_t *rows;
-    json_t *tagged; /* the region's tags by name (tags_by_name), NULL: not served */
+    json_t *tagged; /* the region's tags by name (mod_tagged_by_name), NULL: not served */
     bool asked;     /* tagged was asked for */
 } list_acc;
-
-/* The tags of the region's log groups by name, from the tagging API; NULL
- * when it is not served. */
-static json_t *tags_by_name(mod_ctx *ctx, const char *region)
-{
-    json_t *by_arn = NULL;
-    cm_err terr = {0};
-    if (mod_tagged(ctx, region, "logs", &by_arn, &terr)) {
-        cm_log(CM_LOG_DEBUG, "log group tags in %s through the tagging API: %s", region, terr.msg);
-        return NULL;
-    }
-    json_t *by_name = json_object();
-    const char *arn;
-    json_t *tags;
-    json_object_foreach(by_arn, arn, tags)
-    {
-        /* arn:aws:logs:<region>:<account>:log-group:<name>, perhaps with ":*" */
-        const char *at = strstr(arn, ":log-group:");
-        if (!at)
-            continue;
-        at += strlen(":log-group:");
-        size_t n = strlen(at);
-        if (n >= 2 && strcmp(at + n - 2, ":*") == 0)
-            n -= 2;
-        char name[1024];
-        if (n < sizeof name) {
-            memcpy(name, at, n);
-            name[n] = '\0';
-            json_object_set(by_name, name, tags);
-        }
-    }
-    json_decref(by_arn);
-    return by_name;
-}
 
 /* Under the poller's rotation a log group the database knows costs nothing
  * of its own: its tags come from the tagging API (a request per 100 of
@@ -117,7 +83,7 @@ static int collect(mod_ctx *ctx, const char *region, const json_t *g, void *arg,
     if (acc->exact && (!name || strcmp(name, acc->exact) != 0))
         return 0;
     if (!acc->asked && name && mod_deep_known(ctx, region, name)) {
-        acc->tagged = tags_by_name(ctx, region);
+        acc->tagged = mod_tagged_by_name(ctx, region, "logs", ":log-group:");
         acc->asked = true;
     }
     const json_t *tagged = name && mod_deep_known(ctx, region, name) ? acc->tagged : NULL;

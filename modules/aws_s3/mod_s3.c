@@ -276,30 +276,6 @@ static bool region_wanted(const char *region, const char *const *regions, size_t
     return false;
 }
 
-/* The tags of a region's buckets from the tagging API, by name (a bucket's
- * ARN is arn:<partition>:s3:::<name>); NULL when that API is not served
- * (an S3-compatible server): then each bucket's tags are read. */
-static json_t *region_tags(mod_ctx *ctx, const char *region)
-{
-    json_t *by_arn = NULL;
-    cm_err terr = {0};
-    if (mod_tagged(ctx, region, "s3", &by_arn, &terr)) {
-        cm_log(CM_LOG_DEBUG, "bucket tags in %s through the tagging API: %s", region, terr.msg);
-        return NULL;
-    }
-    json_t *by_name = json_object();
-    const char *arn;
-    json_t *tags;
-    json_object_foreach(by_arn, arn, tags)
-    {
-        const char *name = strstr(arn, ":::");
-        if (name)
-            json_object_set(by_name, name + 3, tags);
-    }
-    json_decref(by_arn);
-    return by_name;
-}
-
 /* Under the poller's rotation (mod_deep), a bucket the database knows costs
  * nothing of its own: its region is the one it is known in (a bucket never
  * moves), its tags come from the tagging API (a request per 100 buckets),
@@ -335,7 +311,7 @@ static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, js
             continue;
         json_t *tags = NULL;
         if (known && !json_object_get(tagged, region)) {
-            json_t *t = region_tags(ctx, region);
+            json_t *t = mod_tagged_by_name(ctx, region, "s3", ":::");
             json_object_set_new(tagged, region, t ? t : json_null());
         }
         const json_t *by_name = known ? json_object_get(tagged, region) : NULL;

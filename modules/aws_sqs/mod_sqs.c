@@ -111,27 +111,6 @@ typedef struct region_rows {
     bool asked;
 } region_rows;
 
-static json_t *tags_by_name(mod_ctx *ctx, const char *region)
-{
-    json_t *by_arn = NULL;
-    cm_err terr = {0};
-    if (mod_tagged(ctx, region, "sqs", &by_arn, &terr)) {
-        cm_log(CM_LOG_DEBUG, "queue tags in %s through the tagging API: %s", region, terr.msg);
-        return NULL;
-    }
-    json_t *by_name = json_object();
-    const char *arn;
-    json_t *tags;
-    json_object_foreach(by_arn, arn, tags)
-    {
-        const char *colon = strrchr(arn, ':');
-        if (colon)
-            json_object_set(by_name, colon + 1, tags);
-    }
-    json_decref(by_arn);
-    return by_name;
-}
-
 /* A known queue in the rotation's off turn: what ListQueues and the
  * tagging API say (its name, URL and FIFO flag, which its name carries,
  * and tags); its attributes keep their known values. */
@@ -154,7 +133,7 @@ static int collect(mod_ctx *ctx, const char *region, const json_t *url, void *ar
     const char *name = slash ? slash + 1 : u;
     if (mod_deep_known(ctx, region, name) && !mod_deep_wanted(ctx, region, name)) {
         if (!rr->asked) {
-            rr->tagged = tags_by_name(ctx, region);
+            rr->tagged = mod_tagged_by_name(ctx, region, "sqs", NULL);
             rr->asked = true;
         }
         if (rr->tagged) {
