@@ -559,7 +559,16 @@ int main(int argc, char **argv)
     const char *tmp = getenv("IASQL_RUN_DIR") ? getenv("IASQL_RUN_DIR") : "/tmp";
     json_t *out = json_object();
     printf("%-52s %s\n", "what", "median");
-    empty_commit(c, out);
+    /* BENCH_ONLY=poll: the commits and the poll only; BENCH_ONLY=capture:
+     * the capture overheads only, nothing committed */
+    const char *only = getenv("BENCH_ONLY");
+    if (only && strcmp(only, "capture") == 0) {
+        make_plain_copy(c);
+        capture_bulk(c, out);
+        capture_single(c, out);
+        argc = 3;
+    } else
+        empty_commit(c, out);
     if (argc > 3) {
         commit_100_buckets(c, argv[3], out);
         must(c,
@@ -573,9 +582,7 @@ int main(int argc, char **argv)
         if (argc > 4)
             poll_10k(c, strtol(argv[4], NULL, 10), out);
     }
-    /* BENCH_ONLY=poll: the commits and the poll only */
-    const char *only = getenv("BENCH_ONLY");
-    if (!only || strcmp(only, "poll") != 0) {
+    if (!only || (strcmp(only, "poll") != 0 && strcmp(only, "capture") != 0)) {
         rollback_10k(c, out);
         replay_1m(c, argv[1], tmp, out);
         make_plain_copy(c);
