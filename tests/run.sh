@@ -45,7 +45,7 @@ trap iasql_services_stop EXIT
 TEST_TIMEOUT=${IASQL_TEST_TIMEOUT:-900}
 
 it_run() { # build-dir kind url key secret test
-  timeout -k 10 "$TEST_TIMEOUT" env IASQL_BIN="$ROOT/$1/iasql" IT_EMULATOR_KIND="$2" IT_EMULATOR_URL="$3" IT_PG_SETUP="${IT_PG_SETUP:-}" \
+  timeout -k 10 "$TEST_TIMEOUT" env IASQL_BIN="$ROOT/$1/iasql" IT_EMULATOR_KIND="$2" IT_EMULATOR_URL="$3" IT_PG_SETUP="${IT_PG_SETUP:-}" IT_SKIP="${IT_SKIP:-}" \
     AWS_ACCESS_KEY_ID="$4" AWS_SECRET_ACCESS_KEY="$5" AWS_REGION=us-east-1 \
     ASAN_OPTIONS=detect_leaks=1 "$ROOT/$1/tests/$6"
 }
@@ -102,6 +102,16 @@ signing_run_step() { # name build-dir
   step "$1" signing_run "$2"
 }
 
+# A module's test. Each module's poll rotation (its test_*_rotation: quiet
+# polls counted, engine restarts, changes waited for) is about requests and
+# timing, which the sanitizers do not see: the release build runs them, the
+# sanitizer build leaves them (it_poll's own rotation test still runs there).
+module_run() { # label build-dir emulator url test
+  local IT_SKIP=""
+  [ "$1" = release ] || IT_SKIP='test_*_rotation'
+  IT_SKIP=$IT_SKIP it_run "$2" "$3" "$4" test test "$5"
+}
+
 # Each module's test, from modules/modules.def, against each emulator it
 # names there (a test that several modules share, once).
 module_steps() { # build-dir label
@@ -122,9 +132,9 @@ module_steps() { # build-dir label
         *) echo "modules/modules.def: unknown emulator $emu for $test"; return 1 ;;
       esac
       if [ "$emus" = moto ]; then
-        step "$label integration: $what" it_run "$b" "$emu" "$url" test test "$test"
+        step "$label integration: $what" module_run "$label" "$b" "$emu" "$url" "$test"
       else
-        step "$label integration: $what on $emu" it_run "$b" "$emu" "$url" test test "$test"
+        step "$label integration: $what on $emu" module_run "$label" "$b" "$emu" "$url" "$test"
       fi
     done
   done

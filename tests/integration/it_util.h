@@ -50,6 +50,8 @@ char *it_strdup(const char *v);
 int it_fixture(void **state, const char *name, bool install);
 int it_fixture_end(void **state);
 /* True when tests/run.sh set up the environment; says what is missing if not. */
+/* Whether the run set the test up (IASQL_BIN, IT_EMULATOR_URL); applies
+ * IT_SKIP, a cmocka skip filter ("test_*_rotation"). */
 bool it_env_ready(void);
 
 /* Creates the database, runs `iasql init`, starts the engine. */
