@@ -29,11 +29,14 @@ if [ "$need_apt" = 1 ]; then
   echo "installing Debian packages..." >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends \
-    build-essential cmake pkg-config curl ca-certificates python3 \
-    libpq-dev libcurl4-openssl-dev libssl-dev liblmdb-dev lmdb-utils libjansson-dev \
-    libxml2-dev libcmocka-dev libmicrohttpd-dev postgresql postgresql-contrib postgresql-client nodejs npm \
-    clang libclang-rt-dev clang-format groff-base man-db systemd >/dev/null
+  pkgs=(build-essential cmake pkg-config curl ca-certificates python3
+    libpq-dev libcurl4-openssl-dev libssl-dev liblmdb-dev lmdb-utils libjansson-dev
+    libxml2-dev libcmocka-dev libmicrohttpd-dev postgresql postgresql-contrib postgresql-client
+    clang libclang-rt-dev clang-format groff-base man-db systemd)
+  # A Node.js from elsewhere (NodeSource's nodejs carries its own npm and
+  # conflicts with Debian's npm package) is kept as it is.
+  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 
 # The npm emulators, and moto_server, which comes with the machine image
