@@ -127,14 +127,43 @@ int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *param
     return rc;
 }
 
+/* The largest page each listing takes (botocore's service model: its
+ * MaxResults bounds). Without one, EC2 picks a page size of its own (moto:
+ * 100 reservations), and a poll of a large account pays a request a page. */
+static long list_page_size(const char *action)
+{
+    static const struct {
+        const char *action;
+        long max;
+    } pages[] = {
+        {"DescribeInstances", 1000},
+        {"DescribeInternetGateways", 1000},
+        {"DescribeNatGateways", 1000},
+        {"DescribeRouteTables", 100},
+        {"DescribeSecurityGroupRules", 1000},
+        {"DescribeSecurityGroups", 1000},
+        {"DescribeSubnets", 1000},
+        {"DescribeVpcs", 1000},
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
+        if (strcmp(pages[i].action, action) == 0)
+            return pages[i].max;
+    return 0;
+}
+
 int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions, const char *action,
                     const char *set,
                     int (*fn)(mod_ctx *, const char *, xmlNodePtr, void *, cm_err *), void *arg,
                     cm_err *err)
 {
     int rc = 0;
-    for (size_t r = 0; !rc && r < nregions; r++)
-        rc = ec2_each(ctx, regions[r], action, json_object(), set, fn, arg, err);
+    long page = list_page_size(action);
+    for (size_t r = 0; !rc && r < nregions; r++) {
+        json_t *p = json_object();
+        if (page)
+            json_object_set_new(p, "MaxResults", json_integer(page));
+        rc = ec2_each(ctx, regions[r], action, p, set, fn, arg, err);
+    }
     return rc;
 }
 

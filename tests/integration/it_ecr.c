@@ -199,7 +199,7 @@ static void test_repository_lifecycle(void **state)
     assert_non_null(lc);
     json_decref(lc);
 
-    assert_true(it_ok(e, "DELETE FROM repository", 0, NULL));
+    assert_true(it_ok(e, "DELETE FROM repository WHERE repository_name = $1", 1, p));
     it_expect_commit(e, 1, "delete");
     assert_null(cloud_repo(e, name));
     free(first);
@@ -338,6 +338,11 @@ static void test_repository_rotation(void **state)
                         "consoletrue");
     it_rotation_end(e);
     free(audit);
+    /* the other database's is not this one's to delete: gone in the cloud,
+     * so that no later test (or run) on this emulator finds it */
+    json_decref(ecr(e, "DeleteRepository",
+                    json_pack("{s:s, s:b}", "repositoryName", other, "force", 1), NULL));
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
     assert_true(it_ok(e, "DELETE FROM repository", 0, NULL));
     PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
 }

@@ -287,8 +287,11 @@ void it_expect_commit(it_env *e, int rows, const char *action)
 {
     PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
     assert_non_null(r);
-    if (PQntuples(r) != rows)
+    if (PQntuples(r) != rows) {
+        for (int i = 0; i < PQntuples(r); i++)
+            fprintf(stderr, "commit row %d: %s: %s\n", i, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
         fail_msg("expected %d rows from the commit, got %d", rows, PQntuples(r));
+    }
     for (int i = 0; i < rows; i++)
         if (strcmp(PQgetvalue(r, i, 0), action) != 0 || strstr(PQgetvalue(r, i, 1), "failed"))
             fail_msg("expected %s, got %s: %s", action, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
