@@ -26,6 +26,7 @@ step() { # name command...
     failed=$((failed + 1))
     failures+=("$name")
     echo "--- FAILED: $name ($((SECONDS - t0)) s)"
+    return 1
   fi
 }
 
