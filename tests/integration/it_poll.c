@@ -895,8 +895,8 @@ static void test_rotation(void **state)
     for (int i = 0; i < 4; i++) {
         /* a listing, a tagging page, the reads of about a quarter: three a
          * bucket, two a queue */
-        assert_true(req[i] <= 2 + 3 * (total / 4) * 2);
-        assert_true(qreq[i] <= 2 + 2 * (queues / 4) * 2);
+        assert_true(req[i] <= 2 + 3 * (total / 4) * 3);
+        assert_true(qreq[i] <= 2 + 2 * (queues / 4) * 3);
         sum += req[i];
         qsum += qreq[i];
     }
