@@ -432,6 +432,23 @@ BEGIN
     PERFORM iasql_secret_drop(TG_TABLE_NAME, OLD.id);
     RETURN OLD;
   END IF;
+  -- What replaces the database makes a new one, after the old one goes:
+  -- without its password again, the new one could not be made.
+  IF TG_OP = 'UPDATE' AND session_user::text <> 'iasql_engine'
+     AND iasql_is_mask(NEW.master_user_password)
+     AND EXISTS (SELECT 1 FROM unnest(CASE TG_TABLE_NAME
+                   WHEN 'rds' THEN ARRAY['engine', 'master_username', 'region', 'db_cluster']
+                   ELSE ARRAY['db_cluster_identifier', 'engine', 'master_username', 'region',
+                              'db_subnet_group', 'publicly_accessible', 'storage_encrypted'] END) c
+                  WHERE to_jsonb(NEW) -> c IS DISTINCT FROM to_jsonb(OLD) -> c) THEN
+    RAISE EXCEPTION 'new row for relation "%" violates check constraint "%"', TG_TABLE_NAME,
+                    TG_TABLE_NAME || '_master_user_password_set_anew_on_replace'
+      USING ERRCODE = 'check_violation', TABLE = TG_TABLE_NAME, COLUMN = 'master_user_password',
+            CONSTRAINT = TG_TABLE_NAME || '_master_user_password_set_anew_on_replace',
+            DETAIL = 'This change makes a new database in place of the old one, and the engine '
+                     'never keeps a password.',
+            HINT = 'Set master_user_password (or manage_master_user_password) in the same UPDATE.';
+  END IF;
   IF NEW.master_user_password IS NULL OR iasql_is_mask(NEW.master_user_password) THEN
     RETURN NEW;
   END IF;

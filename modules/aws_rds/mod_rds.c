@@ -61,7 +61,7 @@ static bool among(const char *const *names, const char *name)
 }
 
 /* An element of a pending values structure in the API's JSON form:
- * children of one name make a list, other children an object, text a
+ * children of one name make a list (see below), other children an object, text a
  * leaf typed by its name. */
 static json_t *xml_value(xmlNodePtr node)
 {
@@ -87,8 +87,11 @@ static json_t *xml_value(xmlNodePtr node)
         xmlFree(t);
         return v;
     }
-    bool list = same && (n > 1 || strcmp((const char *)first->name, "member") == 0 ||
-                         name[strlen(name) - 1] == 's');
+    /* a list's items are member, or named after the list (ProcessorFeatures'
+     * ProcessorFeature) */
+    const char *item = (const char *)first->name;
+    bool list =
+        same && (n > 1 || strcmp(item, "member") == 0 || strncmp(name, item, strlen(item)) == 0);
     json_t *out = list ? json_array() : json_object();
     for (xmlNodePtr c = first; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
