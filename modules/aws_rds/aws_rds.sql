@@ -267,7 +267,8 @@ CREATE TABLE rds (
            AND master_username IS NULL AND master_user_password IS NULL
            AND NOT manage_master_user_password AND db_subnet_group IS NULL
            AND cardinality(security_groups) = 0 AND backup_retention_period IS NULL
-           AND NOT multi_az AND final_snapshot_identifier IS NULL)),
+           AND NOT multi_az AND NOT deletion_protection
+           AND final_snapshot_identifier IS NULL)),
   CONSTRAINT rds_allocated_storage_20_to_65536_gib_16384_for_sql_server
     CHECK (allocated_storage IS NULL OR engine LIKE 'custom-%'
            OR (allocated_storage BETWEEN 20 AND 65536

@@ -266,11 +266,11 @@ json_t *rds_instance_row(const char *region, xmlNodePtr m)
     json_t *pending = pending_of(m, "PendingModifiedValues");
     json_t *rest = json_pack(
         "{s:o, s:b, s:n, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "deletion_protection",
-        rds_xml_bool(m, "DeletionProtection"), "apply_immediately", 1, "final_snapshot_identifier",
-        "tags", rds_xml_tags(m), "arn", rds_xml_str(m, "DBInstanceArn"), "status",
-        rds_xml_str(m, "DBInstanceStatus"), "endpoint_addr", rds_xml_str(ep, "Address"),
-        "endpoint_port", rds_xml_int(ep, "Port"), "endpoint_hosted_zone_id",
-        rds_xml_str(ep, "HostedZoneId"), "master_user_secret_arn",
+        member ? json_false() : rds_xml_bool(m, "DeletionProtection"), "apply_immediately", 1,
+        "final_snapshot_identifier", "tags", rds_xml_tags(m), "arn",
+        rds_xml_str(m, "DBInstanceArn"), "status", rds_xml_str(m, "DBInstanceStatus"),
+        "endpoint_addr", rds_xml_str(ep, "Address"), "endpoint_port", rds_xml_int(ep, "Port"),
+        "endpoint_hosted_zone_id", rds_xml_str(ep, "HostedZoneId"), "master_user_secret_arn",
         secret ? rds_xml_str(secret, "SecretArn") : json_null(), "pending_modified_values",
         json_incref(pending));
     json_object_update(row, rest);
@@ -599,10 +599,12 @@ static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
         return rc;
     }
     json_t *p =
-        json_pack("{s:s, s:s, s:s, s:O, s:O}", "DBInstanceIdentifier", id, "DBInstanceClass",
+        json_pack("{s:s, s:s, s:s, s:O}", "DBInstanceIdentifier", id, "DBInstanceClass",
                   rds_str(desired, "db_instance_class"), "Engine", rds_str(desired, "engine"),
-                  "PubliclyAccessible", json_object_get(desired, "publicly_accessible"),
-                  "DeletionProtection", json_object_get(desired, "deletion_protection"));
+                  "PubliclyAccessible", json_object_get(desired, "publicly_accessible"));
+    /* an Aurora instance's protection is its cluster's */
+    if (!member)
+        json_object_set(p, "DeletionProtection", json_object_get(desired, "deletion_protection"));
     if (member) {
         json_object_set_new(p, "DBClusterIdentifier", json_string(rds_str(desired, "db_cluster")));
     } else {
@@ -836,10 +838,13 @@ static int cluster_wait(mod_ctx *ctx, const char *region, const char *id, bool g
     return db_wait_for(ctx, w, at, err);
 }
 
-/* The ModifyDBCluster from known to desired, if anything is to change. */
+/* The ModifyDBCluster from known to desired, if anything is to change
+ * (*sent, when not NULL, says whether it was). */
 static int cluster_modify(mod_ctx *ctx, const char *region, const json_t *known,
-                          const json_t *desired, cm_err *err)
+                          const json_t *desired, bool *sent, cm_err *err)
 {
+    if (sent)
+        *sent = false;
     const char *id = rds_str(known, "db_cluster_identifier");
     json_t *p = json_pack("{s:s}", "DBClusterIdentifier", id);
     static const char *const plain[][2] = {{"db_cluster_instance_class", "DBClusterInstanceClass"},
@@ -879,6 +884,8 @@ static int cluster_modify(mod_ctx *ctx, const char *region, const json_t *known,
         return 0;
     }
     json_object_set_new(p, "ApplyImmediately", json_boolean(flag(desired, "apply_immediately")));
+    if (sent)
+        *sent = true;
     return mod_query_op(ctx, &cluster_api, region, "ModifyDBCluster", p, NULL, NULL, err, id);
 }
 
@@ -894,7 +901,7 @@ static int cluster_adopt(mod_ctx *ctx, const char *region, const json_t *found,
     int rc =
         rds_adopt_tags(ctx, "DB cluster", id, region, rds_str(found, "arn"), found, desired, err);
     if (!rc)
-        rc = cluster_modify(ctx, region, found, desired, err);
+        rc = cluster_modify(ctx, region, found, desired, NULL, err);
     json_t *at = NULL;
     if (!rc)
         rc = cluster_wait(ctx, region, id, false, &at, err);
@@ -976,11 +983,15 @@ static int cluster_update(mod_ctx *ctx, const json_t *known, const json_t *desir
 {
     const char *id, *region;
     int rc = cluster_names(known, &id, &region, err);
+    bool sent = false;
     if (!rc)
-        rc = cluster_modify(ctx, region, known, desired, err);
+        rc = cluster_modify(ctx, region, known, desired, &sent, err);
+    /* what it shows now (its status, what waits), when something was sent */
     json_t *now = NULL;
-    if (!rc)
+    if (!rc && sent)
         rc = cluster_describe(ctx, region, id, &now, err);
+    else if (!rc)
+        now = json_deep_copy(known);
     if (!rc)
         rc = rds_retag(ctx, region, rds_str(now, "arn"), json_object_get(known, "tags"),
                        json_object_get(desired, "tags"), err);
