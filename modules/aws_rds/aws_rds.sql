@@ -28,6 +28,14 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT length(s) BETWEEN 1 AND max AND s ~ '^[a-z](-?[a-z0-9])*$'
 $$;
 
+-- A parameter group's parameters: an object of string values by name.
+CREATE FUNCTION rds_parameters_valid(p jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_typeof(p) = 'object' AND NOT EXISTS (
+    SELECT 1 FROM jsonb_each(p) e
+     WHERE jsonb_typeof(e.value) <> 'string' OR e.key !~ '^[A-Za-z0-9_.:-]{1,255}$')
+$$;
+
 CREATE TABLE db_subnet_group (
   id bigint PRIMARY KEY DEFAULT nextval('iasql_row_id_seq'),
   name text NOT NULL,
@@ -135,9 +143,7 @@ CREATE TABLE parameter_group (
   CONSTRAINT parameter_group_description_1_to_255_characters
     CHECK (length(description) BETWEEN 1 AND 255),
   CONSTRAINT parameter_group_parameters_an_object_of_strings_by_name
-    CHECK (jsonb_typeof(parameters) = 'object' AND NOT EXISTS (
-      SELECT 1 FROM jsonb_each(parameters) p
-       WHERE jsonb_typeof(p.value) <> 'string' OR p.key !~ '^[A-Za-z0-9_.:-]{1,255}$')),
+    CHECK (rds_parameters_valid(parameters)),
   CONSTRAINT parameter_group_tags_up_to_50_rds_strings_no_aws_or_iasql_keys
     CHECK (rds_tags_valid(tags))
 );

@@ -1137,6 +1137,7 @@ const mod_module mod_aws_rds = {
                      "DROP FUNCTION IF EXISTS rds_deletion_protection_off_before_delete();\n"
                      "DROP FUNCTION IF EXISTS rds_tags_valid(jsonb);\n"
                      "DROP FUNCTION IF EXISTS rds_identifier_valid(text, integer);\n"
+                     "DROP FUNCTION IF EXISTS rds_parameters_valid(jsonb);\n"
                      "DELETE FROM iasql_secret WHERE table_name IN ('rds', 'db_cluster');",
     .tables = rds_tables,
 };
