@@ -197,6 +197,9 @@ typedef int (*deep_fn)(mod_ctx *ctx, const char *region, json_t *row, cm_err *er
 static int deep_or_partial(mod_ctx *ctx, const char *region, json_t *row, deep_fn fn, cm_err *err)
 {
     if (!mod_deep_wanted(ctx, region, rds_str(row, "name"))) {
+        /* what it leaves out the poller keeps from the known state */
+        json_object_del(row, "tags");
+        json_object_del(row, "parameters");
         json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
         return 0;
     }
