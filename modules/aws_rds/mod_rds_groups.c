@@ -210,6 +210,8 @@ static int tags_into(mod_ctx *ctx, const char *region, json_t *row, cm_err *err)
 {
     json_t *tags = NULL;
     int rc = rds_list_tags(ctx, region, rds_str(row, "arn"), &tags, err);
+    if (rc && rds_gone(err)) /* deleted since the listing */
+        return cm_err_set(err, CM_ENOTFOUND, "%s is gone", rds_str(row, "arn"));
     if (rc)
         return rc;
     json_object_set_new(row, "tags", tags);
@@ -431,6 +433,8 @@ static int pg_deep(mod_ctx *ctx, const char *region, json_t *row, cm_err *err)
                             json_pack("{s:s, s:s, s:i}", "DBParameterGroupName", name, "Source",
                                       "user", "MaxRecords", RDS_PAGE),
                             param_member, params, name, err);
+    if (rc && rds_gone(err)) /* deleted since the listing */
+        rc = cm_err_set(err, CM_ENOTFOUND, "DB parameter group %s is gone", name);
     if (!rc)
         json_object_set(row, "parameters", params);
     json_decref(params);
