@@ -807,7 +807,8 @@ static void test_rds_cluster(void **state)
     assert_string_equal(tag_of(x, "team"), "data");
     assert_non_null(strstr(x, "<MasterUserSecret>"));
     assert_non_null(strstr(x, inst)); /* a member */
-    const char *cq[] = {cl, xml(x, "DBClusterArn"), xml(x, "Endpoint")};
+    char *carn = it_strdup(xml(x, "DBClusterArn")), *cend = it_strdup(xml(x, "Endpoint"));
+    const char *cq[] = {cl, carn, cend};
     PGresult *r = it_sql(e,
                          "SELECT arn = $2, endpoint = $3, reader_endpoint IS NOT NULL, port, "
                          "status, master_user_secret_arn IS NOT NULL FROM db_cluster WHERE "
@@ -820,7 +821,7 @@ static void test_rds_cluster(void **state)
     assert_string_equal(PQgetvalue(r, 0, 4), "available");
     assert_string_equal(PQgetvalue(r, 0, 5), "t");
     PQclear(r);
-    free(x);
+    free(x), free(carn), free(cend);
     x = cloud_db(e, inst);
     assert_string_equal(xml(x, "DBClusterIdentifier"), cl);
     assert_string_equal(xml(x, "DBInstanceClass"), "db.r6g.large");
