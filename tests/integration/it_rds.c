@@ -968,8 +968,9 @@ static void test_rds_bad_input(void **state)
          "allocated_storage, master_username, manage_master_user_password) VALUES ('db', "
          "'mysql', '8.0.35', 'db.t3.micro', 20, repeat('a', 17), true)",
          "rds_master_username_letter_then_alnum_or_underscore"},
-        {"INSERT INTO rds (db_instance_identifier, engine, db_instance_class) VALUES ('db', "
-         "'aurora-mysql', 'db.r6g.large')",
+        {"INSERT INTO rds (db_instance_identifier, engine, engine_version, db_instance_class, "
+         "allocated_storage, master_username, manage_master_user_password) VALUES ('db', "
+         "'aurora-mysql', '8.0', 'db.r6g.large', 20, 'app', true)",
          "rds_aurora_engines_only_in_a_db_cluster"},
         {"INSERT INTO rds (db_instance_identifier, engine, engine_version, db_instance_class, "
          "allocated_storage, master_username, manage_master_user_password, "
