@@ -294,11 +294,21 @@ static void test_rds_lifecycle(void **state)
      * a parameter and the group's tags */
     assert_true(
         it_okf(e,
-               "UPDATE rds SET db_instance_class = 'db.t3.small', security_groups = "
-               "(SELECT array_agg(id) FROM security_group WHERE group_name LIKE '%s-_'), "
+               "UPDATE rds SET db_instance_class = 'db.t3.small', "
                "backup_retention_period = 7, publicly_accessible = true, tags = "
                "'{\"team\": \"data\", \"env\": \"dev\"}' WHERE db_instance_identifier = '%s'",
-               net, db));
+               db));
+    /* the second security group through the link table */
+    assert_true(it_okf(e,
+                       "INSERT INTO rds_security_groups (rds, security_group) SELECT r.id, g.id "
+                       "FROM rds r, security_group g WHERE r.db_instance_identifier = '%s' AND "
+                       "g.group_name = '%s-b'",
+                       db, net));
+    assert_string_equal(it_valf(e,
+                                "SELECT count(*) FROM rds_security_groups s JOIN rds r ON r.id = "
+                                "s.rds WHERE r.db_instance_identifier = '%s'",
+                                db),
+                        "2");
     assert_true(it_okf(e,
                        "UPDATE parameter_group SET parameters = '{\"max_connections\": \"200\"}', "
                        "tags = '{\"team\": \"ops\"}' WHERE name = '%s'",
@@ -582,10 +592,25 @@ static void test_rds_password_never_stored(void **state)
     assert_null(strstr(PQresultErrorMessage(w), "Rds-Secret"));
     PQclear(w);
 
+    /* a final snapshot: named and committed first (a delete sees the
+     * committed row); a setting only, which a sync keeps */
+    char snap[48];
+    snprintf(snap, sizeof snap, "%s-final", db);
+    assert_true(it_okf(e,
+                       "UPDATE rds SET final_snapshot_identifier = '%s' WHERE "
+                       "db_instance_identifier = '%s'",
+                       snap, db));
+    it_expect_commit(e, 1, "update");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync()"), "0");
     assert_true(it_okf(e, "DELETE FROM rds WHERE db_instance_identifier = '%s'", db));
     assert_true(it_okf(e, "DELETE FROM db_subnet_group WHERE name = '%s'", sg));
     it_expect_commit(e, 2, "delete");
     assert_null(cloud_db(e, db));
+    x = rds(e, NULL, "Action=DescribeDBSnapshots&DBSnapshotIdentifier=%s", snap);
+    assert_string_equal(xml(x, "DBSnapshotIdentifier"), snap);
+    assert_string_equal(xml(x, "DBInstanceIdentifier"), db);
+    free(x);
+    free(rds(e, NULL, "Action=DeleteDBSnapshot&DBSnapshotIdentifier=%s", snap));
     drop_network(e, net);
 
     /* nowhere in clear; the same searches find a plain value */
@@ -728,6 +753,34 @@ static void test_rds_import_and_drift(void **state)
     assert_non_null(strstr(x, "<MasterUserSecret>"));
     free(x), free(dbid);
 
+    /* one another iasql database made is not taken */
+    char theirs[40];
+    snprintf(theirs, sizeof theirs, "theirs-%d", pid);
+    free(rds(e, NULL,
+             "Action=CreateDBInstance&DBInstanceIdentifier=%s&Engine=postgres&EngineVersion=15.4&"
+             "DBInstanceClass=db.t3.micro&AllocatedStorage=20&MasterUsername=app&"
+             "MasterUserPassword=Outside-Pw-Kk8&Tags.Tag.1.Key=iasql:owner&"
+             "Tags.Tag.1.Value=another-database",
+             theirs));
+    assert_true(it_okf(e,
+                       "INSERT INTO rds (db_instance_identifier, engine, engine_version, "
+                       "db_instance_class, allocated_storage, master_username, "
+                       "manage_master_user_password) VALUES ('%s', 'postgres', '15.4', "
+                       "'db.t3.micro', 20, 'app', true)",
+                       theirs));
+    int rows, failed;
+    char *res = commit_text(e, &rows, &failed);
+    assert_int_equal(failed, 1);
+    assert_non_null(strstr(res, "another iasql database made it"));
+    free(res);
+    x = cloud_db(e, theirs);
+    assert_string_equal(tag_of(x, "iasql:owner"), "another-database");
+    assert_null(strstr(x, "<MasterUserSecret>")); /* untouched */
+    free(x);
+    assert_true(it_okf(e, "DELETE FROM rds WHERE db_instance_identifier = '%s'", theirs));
+    free(rds(e, NULL, "Action=DeleteDBInstance&DBInstanceIdentifier=%s&SkipFinalSnapshot=true",
+             theirs));
+
     /* protected from deletion in the console, not yet seen: the delete
      * fails with the reason, and the row comes back as the cloud has it,
      * where it cannot be deleted until the protection is off */
@@ -736,8 +789,7 @@ static void test_rds_import_and_drift(void **state)
              "ApplyImmediately=true",
              adopt));
     assert_true(it_okf(e, "DELETE FROM rds WHERE db_instance_identifier = '%s'", adopt));
-    int rows, failed;
-    char *res = commit_text(e, &rows, &failed);
+    res = commit_text(e, &rows, &failed);
     assert_int_equal(failed, 1);
     assert_non_null(strstr(res, "protected from deletion"));
     free(res);
