@@ -94,6 +94,10 @@ enum {
                                    * delete need not wait for an update of this resource, so a
                                    * replace of the target that deletes first is followed by
                                    * the update that points here at the new one */
+    MOD_COL_LOCAL = 1 << 6,       /* a setting of this database for how it changes the resource
+                                   * (RDS's apply_immediately), which the cloud never reports: a
+                                   * list's value only seeds a new row; a poll never compares or
+                                   * overwrites it */
 };
 
 /* A secret column holds this prefix and a uuid instead of the secret. The

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "common/cm_json.h"
+#include "modules/aws_rds/mod_rds.h"
 #include "modules/mod.h"
 #include "modules/mod_int.h"
 
@@ -119,12 +121,82 @@ static void test_wait_survives_failing_describe(void **state)
         CM_ERETRY);
 }
 
+/* An RDS instance with changes waiting for the maintenance window (a
+ * ModifyDBInstance without ApplyImmediately): its row shows the values it
+ * is going to, so that a poll never takes the current ones for drift over
+ * the user's, and pending_modified_values shows what waits, the password
+ * (stars) left out. moto applies every change at once, so this answer is
+ * written as AWS gives it. */
+static const char pending_instance[] =
+    "<DBInstance><DBInstanceIdentifier>orders</DBInstanceIdentifier>"
+    "<Engine>postgres</Engine><EngineVersion>15.4</EngineVersion>"
+    "<DBInstanceClass>db.t3.micro</DBInstanceClass><AllocatedStorage>20</AllocatedStorage>"
+    "<DBInstanceStatus>available</DBInstanceStatus><MasterUsername>app</MasterUsername>"
+    "<BackupRetentionPeriod>1</BackupRetentionPeriod><MultiAZ>false</MultiAZ>"
+    "<PubliclyAccessible>false</PubliclyAccessible><DeletionProtection>true</DeletionProtection>"
+    "<Endpoint><Address>orders.x.us-east-1.rds.amazonaws.com</Address><Port>5432</Port>"
+    "<HostedZoneId>Z2R2ITUGPM61AM</HostedZoneId></Endpoint>"
+    "<DBSubnetGroup><DBSubnetGroupName>app-db</DBSubnetGroupName></DBSubnetGroup>"
+    "<VpcSecurityGroups>"
+    "<VpcSecurityGroupMembership><VpcSecurityGroupId>sg-b</VpcSecurityGroupId>"
+    "<Status>adding</Status></VpcSecurityGroupMembership>"
+    "<VpcSecurityGroupMembership><VpcSecurityGroupId>sg-a</VpcSecurityGroupId>"
+    "<Status>active</Status></VpcSecurityGroupMembership>"
+    "<VpcSecurityGroupMembership><VpcSecurityGroupId>sg-c</VpcSecurityGroupId>"
+    "<Status>removing</Status></VpcSecurityGroupMembership></VpcSecurityGroups>"
+    "<DBParameterGroups><DBParameterGroup><DBParameterGroupName>default.postgres15"
+    "</DBParameterGroupName></DBParameterGroup></DBParameterGroups>"
+    "<PendingModifiedValues><DBInstanceClass>db.m5.large</DBInstanceClass>"
+    "<AllocatedStorage>100</AllocatedStorage><MultiAZ>true</MultiAZ>"
+    "<MasterUserPassword>****</MasterUserPassword>"
+    "<PendingCloudwatchLogsExports><LogTypesToEnable><member>postgresql</member>"
+    "</LogTypesToEnable></PendingCloudwatchLogsExports></PendingModifiedValues>"
+    "<DBInstanceArn>arn:aws:rds:us-east-1:123456789012:db:orders</DBInstanceArn>"
+    "<TagList><Tag><Key>team</Key><Value>data</Value></Tag>"
+    "<Tag><Key>iasql:owner</Key><Value>db-1</Value></Tag></TagList></DBInstance>";
+
+static void test_rds_pending_values_are_where_the_row_goes(void **state)
+{
+    (void)state;
+    xmlDocPtr doc = NULL;
+    cm_err err = {0};
+    assert_int_equal(aws_xml_parse(&doc, pending_instance, strlen(pending_instance), &err), 0);
+    json_t *row = rds_instance_row("us-east-1", xmlDocGetRootElement(doc));
+    xmlFreeDoc(doc);
+    assert_string_equal(cm_json_str(row, "db_instance_class"), "db.m5.large");
+    assert_int_equal(json_integer_value(json_object_get(row, "allocated_storage")), 100);
+    assert_true(json_is_true(json_object_get(row, "multi_az")));
+    assert_string_equal(cm_json_str(row, "engine_version"), "15.4");
+    json_t *want = json_pack("{s:s, s:i, s:b, s:{s:[s]}}", "DBInstanceClass", "db.m5.large",
+                             "AllocatedStorage", 100, "MultiAZ", 1, "PendingCloudwatchLogsExports",
+                             "LogTypesToEnable", "postgresql");
+    assert_true(json_equal(json_object_get(row, "pending_modified_values"), want));
+    json_decref(want);
+    /* the groups it is going to have, sorted; the default parameter group
+     * is none; the password a mask; the owner out of the tags */
+    want = json_pack("[s, s]", "sg-a", "sg-b");
+    assert_true(json_equal(json_object_get(row, "security_groups"), want));
+    json_decref(want);
+    assert_true(json_is_null(json_object_get(row, "parameter_group")));
+    assert_string_equal(cm_json_str(row, "db_subnet_group"), "app-db");
+    assert_string_equal(cm_json_str(row, "master_user_password"), RDS_PASSWORD_MASK);
+    assert_true(json_is_false(json_object_get(row, "manage_master_user_password")));
+    assert_string_equal(cm_json_str(row, MOD_OWNER_KEY), "db-1");
+    want = json_pack("{s:s}", "team", "data");
+    assert_true(json_equal(json_object_get(row, "tags"), want));
+    json_decref(want);
+    assert_int_equal(json_integer_value(json_object_get(row, "endpoint_port")), 5432);
+    assert_string_equal(cm_json_str(row, "arn"), "arn:aws:rds:us-east-1:123456789012:db:orders");
+    json_decref(row);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constraint_names_fit),
         cmocka_unit_test(test_registry_order_and_tables),
         cmocka_unit_test(test_wait_survives_failing_describe),
+        cmocka_unit_test(test_rds_pending_values_are_where_the_row_goes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
