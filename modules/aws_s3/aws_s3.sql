@@ -18,6 +18,13 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(a) = 'array' THEN a ELSE '[]' END) x
 $$;
 
+-- The objects among the elements of rules: what a check of each rule
+-- looks at (that every rule is an object is the shape's check).
+CREATE FUNCTION s3_objects(rules jsonb) RETURNS SETOF jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT x FROM s3_elements(rules) x WHERE jsonb_typeof(x) = 'object'
+$$;
+
 -- An object whose keys are all among allowed.
 CREATE FUNCTION s3_keys_within(o jsonb, allowed text[]) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
@@ -102,22 +109,22 @@ $$;
 -- which would then show as a change), uniquely.
 CREATE FUNCTION s3_lifecycle_ids(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT NOT EXISTS (SELECT 1 FROM s3_elements(r) x
+  SELECT NOT EXISTS (SELECT 1 FROM s3_objects(r) x
                       WHERE jsonb_typeof(x->'ID') IS DISTINCT FROM 'string'
                          OR length(x->>'ID') NOT BETWEEN 1 AND 255)
-     AND (SELECT count(*) = count(DISTINCT x->>'ID') FROM s3_elements(r) x)
+     AND (SELECT count(*) = count(DISTINCT x->>'ID') FROM s3_objects(r) x)
 $$;
 
 CREATE FUNCTION s3_lifecycle_statuses(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT NOT EXISTS (SELECT 1 FROM s3_elements(r) x
+  SELECT NOT EXISTS (SELECT 1 FROM s3_objects(r) x
                       WHERE jsonb_typeof(x->'Status') IS DISTINCT FROM 'string'
                          OR x->>'Status' NOT IN ('Enabled', 'Disabled'))
 $$;
 
 CREATE FUNCTION s3_lifecycle_actions(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT NOT EXISTS (SELECT 1 FROM s3_elements(r) x
+  SELECT NOT EXISTS (SELECT 1 FROM s3_objects(r) x
                       WHERE s3_keys_among(x, ARRAY['Expiration', 'Transitions',
                                                    'NoncurrentVersionTransitions',
                                                    'NoncurrentVersionExpiration',
@@ -153,7 +160,7 @@ $$;
 
 CREATE FUNCTION s3_lifecycle_filters(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT NOT EXISTS (SELECT 1 FROM s3_elements(r) x
+  SELECT NOT EXISTS (SELECT 1 FROM s3_objects(r) x
                       WHERE x ? 'Filter' AND NOT s3_lifecycle_filter(x->'Filter'))
 $$;
 
@@ -162,7 +169,7 @@ $$;
 CREATE FUNCTION s3_lifecycle_expirations(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT NOT EXISTS (
-    SELECT 1 FROM s3_elements(r) x
+    SELECT 1 FROM s3_objects(r) x
      WHERE x ? 'Expiration' AND NOT (
            s3_keys_within(x->'Expiration', ARRAY['Days', 'Date', 'ExpiredObjectDeleteMarker'])
        AND s3_keys_among(x->'Expiration', ARRAY['Days', 'Date', 'ExpiredObjectDeleteMarker']) = 1
@@ -177,7 +184,7 @@ $$;
 CREATE FUNCTION s3_lifecycle_transitions(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT NOT EXISTS (
-    SELECT 1 FROM s3_elements(r) x
+    SELECT 1 FROM s3_objects(r) x
      WHERE x ? 'Transitions' AND NOT (
            s3_nonempty_array(x->'Transitions')
        AND NOT EXISTS (
@@ -195,7 +202,7 @@ $$;
 CREATE FUNCTION s3_lifecycle_noncurrent(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT NOT EXISTS (
-    SELECT 1 FROM s3_elements(r) x
+    SELECT 1 FROM s3_objects(r) x
      WHERE (x ? 'NoncurrentVersionTransitions' AND NOT (
              s3_nonempty_array(x->'NoncurrentVersionTransitions')
          AND NOT EXISTS (
@@ -218,7 +225,7 @@ $$;
 CREATE FUNCTION s3_lifecycle_abort_uploads(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT NOT EXISTS (
-    SELECT 1 FROM s3_elements(r) x
+    SELECT 1 FROM s3_objects(r) x
      WHERE x ? 'AbortIncompleteMultipartUpload' AND NOT (
            s3_keys_within(x->'AbortIncompleteMultipartUpload', ARRAY['DaysAfterInitiation'])
        AND s3_int_between(x->'AbortIncompleteMultipartUpload'->'DaysAfterInitiation', 1, 1e9)))
@@ -239,7 +246,7 @@ $$;
 CREATE FUNCTION s3_cors_methods(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT NOT EXISTS (
-    SELECT 1 FROM s3_elements(r) x
+    SELECT 1 FROM s3_objects(r) x
      WHERE NOT s3_strings(x->'AllowedMethods', 0)
         OR EXISTS (SELECT 1 FROM s3_elements(x->'AllowedMethods') m
                     WHERE m #>> '{}' NOT IN ('GET', 'PUT', 'POST', 'DELETE', 'HEAD')))
@@ -247,27 +254,27 @@ $$;
 
 CREATE FUNCTION s3_cors_origins(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT NOT EXISTS (SELECT 1 FROM s3_elements(r) x WHERE NOT s3_strings(x->'AllowedOrigins', 1))
+  SELECT NOT EXISTS (SELECT 1 FROM s3_objects(r) x WHERE NOT s3_strings(x->'AllowedOrigins', 1))
 $$;
 
 CREATE FUNCTION s3_cors_headers(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT NOT EXISTS (
-    SELECT 1 FROM s3_elements(r) x
+    SELECT 1 FROM s3_objects(r) x
      WHERE (x ? 'AllowedHeaders' AND NOT s3_strings(x->'AllowedHeaders', 1))
         OR (x ? 'ExposeHeaders' AND NOT s3_strings(x->'ExposeHeaders', 0)))
 $$;
 
 CREATE FUNCTION s3_cors_max_ages(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT NOT EXISTS (SELECT 1 FROM s3_elements(r) x
+  SELECT NOT EXISTS (SELECT 1 FROM s3_objects(r) x
                       WHERE x ? 'MaxAgeSeconds'
                         AND NOT s3_int_between(x->'MaxAgeSeconds', 0, 2147483647))
 $$;
 
 CREATE FUNCTION s3_cors_ids(r jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT NOT EXISTS (SELECT 1 FROM s3_elements(r) x
+  SELECT NOT EXISTS (SELECT 1 FROM s3_objects(r) x
                       WHERE x ? 'ID' AND (jsonb_typeof(x->'ID') <> 'string'
                                           OR length(x->>'ID') > 255))
 $$;

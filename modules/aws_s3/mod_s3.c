@@ -814,7 +814,7 @@ const mod_module mod_aws_s3 = {
     .install_sql = iasql_sql_aws_s3,
     .uninstall_sql =
         "DROP FUNCTION IF EXISTS "
-        "s3_public_access_block_valid(jsonb), s3_elements(jsonb), s3_keys_within(jsonb, "
+        "s3_public_access_block_valid(jsonb), s3_elements(jsonb), s3_objects(jsonb), s3_keys_within(jsonb, "
         "text[]), s3_keys_among(jsonb, text[]), s3_int_between(jsonb, numeric, numeric), "
         "s3_nonempty_array(jsonb), s3_strings(jsonb, integer), s3_string_values(jsonb), "
         "s3_day(jsonb), s3_tag_valid(jsonb), s3_storage_class(jsonb), "
