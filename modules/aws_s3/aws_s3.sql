@@ -420,7 +420,11 @@ CREATE TABLE bucket_website (
     CHECK (s3_routing_rules_valid(routing_rules))
 );
 
-CREATE FUNCTION s3_bucket_website_region() RETURNS trigger
+-- A website's region is its bucket's when left out. A website the cloud
+-- shows for a bucket the table does not hold (its bucket not taken in yet
+-- by the poll of bucket, or left out by the import filter) is not taken in:
+-- it follows its bucket, at the website's next read.
+CREATE FUNCTION s3_bucket_website_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.region IS NULL THEN
@@ -428,9 +432,13 @@ BEGIN
     NEW.region := coalesce((SELECT b.region FROM bucket b WHERE b.name = NEW.bucket_name),
                            default_aws_region());
   END IF;
+  IF iasql_audit_origin() = 'cloud' AND NOT EXISTS (
+       SELECT 1 FROM bucket b WHERE b.name = NEW.bucket_name AND b.region = NEW.region) THEN
+    RETURN NULL;
+  END IF;
   RETURN NEW;
 END
 $$;
 
 CREATE TRIGGER bucket_website_region_of_its_bucket BEFORE INSERT ON bucket_website
-  FOR EACH ROW EXECUTE FUNCTION s3_bucket_website_region();
+  FOR EACH ROW EXECUTE FUNCTION s3_bucket_website_insert();

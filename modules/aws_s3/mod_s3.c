@@ -2,8 +2,9 @@
  * in mod_s3_website.c). Speaks S3's rest-xml protocol, path-style
  * (<endpoint>/<bucket>), signed for the bucket's region. Creating a bucket
  * costs one call, plus one for each of tags, policy, versioning, public
- * access block, lifecycle rules, CORS rules and default encryption that is
- * set (encryption other than SSE-S3's); the creation dates of every bucket
+ * access block, lifecycle rules and CORS rules that is set, and two for
+ * default encryption other than SSE-S3's (the Put keeps what the bucket
+ * blocks, which it reads first); the creation dates of every bucket
  * created in a commit cost one ListBuckets. */
 #include <libxml/tree.h>
 #include <stdlib.h>
@@ -229,8 +230,11 @@ static const s3_field cors_config[] = {{"CORSRules", "CORSRule", S3_LIST, cors_r
 
 static const s3_field sse_default[] = {
     {"SSEAlgorithm", 0, S3_STR}, {"KMSMasterKeyID", 0, S3_STR}, {0}};
+static const s3_field sse_blocked[] = {
+    {"EncryptionType", "EncryptionType", S3_LIST, NULL, S3_STR, NULL}, {0}};
 static const s3_field sse_rule[] = {{"ApplyServerSideEncryptionByDefault", 0, S3_OBJ, sse_default},
                                     {"BucketKeyEnabled", 0, S3_BOOL},
+                                    {"BlockedEncryptionTypes", 0, S3_OBJ, sse_blocked},
                                     {0}};
 static const s3_field sse_config[] = {{"Rules", "Rule", S3_LIST, sse_rule, S3_OBJ, NULL}, {0}};
 
@@ -352,15 +356,24 @@ static void sse_of(const json_t *img, const char **alg, const char **key, bool *
         *alg = "AES256";
 }
 
-static int read_encryption(mod_ctx *ctx, const char *name, const char *region, json_t *row,
-                           cm_err *err)
+/* GetBucketEncryption as its configuration (NULL when none). */
+static int get_encryption(mod_ctx *ctx, const char *name, const char *region, json_t **config,
+                          cm_err *err)
 {
     aws_answer a = {0};
     bool none;
     int rc = s3_get_sub(ctx, name, region, &get_encryption_op,
                         "ServerSideEncryptionConfigurationNotFoundError", &a, &none, err);
-    json_t *config =
-        !rc && !none && a.xml ? s3_xml_decode(xmlDocGetRootElement(a.xml), sse_config) : NULL;
+    *config = !rc && !none && a.xml ? s3_xml_decode(xmlDocGetRootElement(a.xml), sse_config) : NULL;
+    aws_answer_free(&a);
+    return rc;
+}
+
+static int read_encryption(mod_ctx *ctx, const char *name, const char *region, json_t *row,
+                           cm_err *err)
+{
+    json_t *config;
+    int rc = get_encryption(ctx, name, region, &config, err);
     const json_t *rule = json_array_get(json_object_get(config, "Rules"), 0);
     const json_t *by_default = json_object_get(rule, "ApplyServerSideEncryptionByDefault");
     const char *alg = cm_json_str(by_default, "SSEAlgorithm"),
@@ -372,7 +385,6 @@ static int read_encryption(mod_ctx *ctx, const char *name, const char *region, j
                             json_boolean(json_is_true(json_object_get(rule, "BucketKeyEnabled"))));
     }
     json_decref(config);
-    aws_answer_free(&a);
     return rc;
 }
 
@@ -385,17 +397,27 @@ static int apply_encryption(mod_ctx *ctx, const char *name, const char *region, 
     sse_of(desired, &da, &dk, &db);
     if (strcmp(ka, da) == 0 && kb == db && ((!kk && !dk) || (kk && dk && strcmp(kk, dk) == 0)))
         return 0;
+    /* The encryption types the bucket blocks (SSE-C, say) are not the
+     * row's: the Put, which replaces the whole configuration, keeps them. */
+    json_t *now = NULL;
+    int rc = get_encryption(ctx, name, region, &now, err);
+    if (rc)
+        return rc;
+    const json_t *blocked =
+        json_object_get(json_array_get(json_object_get(now, "Rules"), 0), "BlockedEncryptionTypes");
     json_t *config =
-        json_pack("{s:[{s:{s:s, s:s*}, s:b}]}", "Rules", "ApplyServerSideEncryptionByDefault",
-                  "SSEAlgorithm", da, "KMSMasterKeyID", dk, "BucketKeyEnabled", db);
+        json_pack("{s:[{s:{s:s, s:s*}, s:b, s:O*}]}", "Rules", "ApplyServerSideEncryptionByDefault",
+                  "SSEAlgorithm", da, "KMSMasterKeyID", dk, "BucketKeyEnabled", db,
+                  "BlockedEncryptionTypes", blocked);
+    json_decref(now);
     char *body =
         config ? s3_xml_encode("ServerSideEncryptionConfiguration", sse_config, config) : NULL;
     json_decref(config);
     if (!body)
         return cm_err_set(err, CM_ENOMEM, "out of memory setting the encryption of bucket %s",
                           name);
-    int rc = s3_put_sub(ctx, name, region, &put_encryption_op, NULL, body,
-                        "setting the default encryption of", err);
+    rc = s3_put_sub(ctx, name, region, &put_encryption_op, NULL, body,
+                    "setting the default encryption of", err);
     free(body);
     return rc;
 }
@@ -814,7 +836,8 @@ const mod_module mod_aws_s3 = {
     .install_sql = iasql_sql_aws_s3,
     .uninstall_sql =
         "DROP FUNCTION IF EXISTS "
-        "s3_public_access_block_valid(jsonb), s3_elements(jsonb), s3_objects(jsonb), s3_keys_within(jsonb, "
+        "s3_public_access_block_valid(jsonb), s3_elements(jsonb), s3_objects(jsonb), "
+        "s3_keys_within(jsonb, "
         "text[]), s3_keys_among(jsonb, text[]), s3_int_between(jsonb, numeric, numeric), "
         "s3_nonempty_array(jsonb), s3_strings(jsonb, integer), s3_string_values(jsonb), "
         "s3_day(jsonb), s3_tag_valid(jsonb), s3_storage_class(jsonb), "
@@ -825,6 +848,6 @@ const mod_module mod_aws_s3 = {
         "s3_lifecycle_noncurrent(jsonb), s3_lifecycle_abort_uploads(jsonb), "
         "s3_cors_shape(jsonb), s3_cors_methods(jsonb), s3_cors_origins(jsonb), "
         "s3_cors_headers(jsonb), s3_cors_max_ages(jsonb), s3_cors_ids(jsonb), "
-        "s3_routing_rules_valid(jsonb), s3_bucket_website_region();",
+        "s3_routing_rules_valid(jsonb), s3_bucket_website_insert();",
     .tables = s3_tables,
 };

@@ -510,6 +510,48 @@ static void test_rules_import_and_drift(void **state)
     assert_in_sync(e);
 }
 
+/* An install whose import filter leaves a bucket out leaves its website
+ * out too (it follows its bucket), and takes in the websites of the
+ * buckets it takes. */
+static void test_website_follows_import_filter(void **state)
+{
+    it_env *e = *state;
+    char kept[64], left[64], url[512];
+    snprintf(kept, sizeof kept, "filt-kept-%d", (int)getpid());
+    snprintf(left, sizeof left, "filt-left-%d", (int)getpid());
+    const char *names[] = {kept, left};
+    for (int i = 0; i < 2; i++) {
+        snprintf(url, sizeof url, "%s/%s", e->emulator, names[i]);
+        assert_int_equal(it_http_as("s3", "PUT", url, NULL, NULL), 200);
+        assert_int_equal(put_sub(e, names[i], "website",
+                                 "<WebsiteConfiguration " NS "><IndexDocument><Suffix>i.html"
+                                 "</Suffix></IndexDocument></WebsiteConfiguration>"),
+                         200);
+    }
+    long st = put_sub(e, kept, "tagging",
+                      "<Tagging " NS "><TagSet><Tag><Key>keep</Key><Value>yes</Value></Tag>"
+                      "</TagSet></Tagging>");
+    assert_true(st == 200 || st == 204);
+    assert_true(it_ok(e, "SELECT * FROM iasql_uninstall('aws_s3')", 0, NULL));
+    assert_true(it_ok(e,
+                      "SELECT * FROM iasql_install(ARRAY['aws_s3'], "
+                      "'{\"aws_s3\": {\"tag\": \"keep\"}}')",
+                      0, NULL));
+    assert_string_equal(it_value(e, "SELECT string_agg(bucket_name, ',') FROM bucket_website"),
+                        kept);
+    assert_string_equal(it_valf(e, "SELECT count(*) FROM bucket WHERE name = '%s'", left), "0");
+    /* and a sync, which reads every bucket, still leaves it out */
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    assert_string_equal(it_value(e, "SELECT count(*) FROM bucket_website"), "1");
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_errors"), "0");
+    for (int i = 0; i < 2; i++) {
+        del_sub(e, names[i], "website");
+        del_sub(e, names[i], "tagging");
+        snprintf(url, sizeof url, "%s/%s", e->emulator, names[i]);
+        assert_int_equal(it_http_as("s3", "DELETE", url, NULL, NULL), 204);
+    }
+}
+
 /* iasql_rollback to the first commit brings the rules, the encryption and
  * the website back as they were then, in the cloud too. */
 static void test_rules_rollback(void **state)
@@ -830,6 +872,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rules_and_encryption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_website, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_import_and_drift, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_website_follows_import_filter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_bad_input, setup, teardown),
