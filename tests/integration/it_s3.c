@@ -631,6 +631,9 @@ static void test_rules_rotation(void **state)
                pid, N));
     it_expect_commit(e, N + N / 2, "create");
     int total = atoi(it_value(e, "SELECT count(*) FROM bucket"));
+    /* bucket_website reads every bucket of the region, in the table or not */
+    int listed = it_cloud_count_prefix(e->emulator, "");
+    assert_true(listed >= total);
     char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
     long full[2], req[4], wreq[4], sum = 0, wsum = 0;
     it_rotation_start(e, "1", "bucket", full, 2);
@@ -645,13 +648,13 @@ static void test_rules_rotation(void **state)
     assert_true(it_poll_requests(e, "bucket_website", wbefore, wreq, 4) >= wbefore + 4);
     for (int i = 0; i < 4; i++) {
         assert_true(req[i] <= 2 + 6 * (total / 4) * 2);
-        assert_true(wreq[i] <= 1 + (total / 4) * 2);
+        assert_true(wreq[i] <= 1 + (listed / 4) * 2);
         sum += req[i];
         wsum += wreq[i];
     }
     /* one rotation reads each bucket's settings once, and its website once */
     assert_true(sum <= 4 * 2 + 6 * total + 8);
-    assert_true(wsum <= 4 * 1 + total + 4);
+    assert_true(wsum <= 4 * 1 + listed + 4);
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
     print_message("rotation: %d buckets, quiet polls in full %ld %ld; under the rotation %ld %ld "
                   "%ld %ld (bucket), %ld %ld %ld %ld (bucket_website)\n",
