@@ -74,20 +74,23 @@ $$;
 -- A lifecycle date: a day, as S3 wants them (midnight UTC).
 CREATE FUNCTION s3_day(v jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT jsonb_typeof(v) = 'string' AND (v #>> '{}') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+  SELECT coalesce(jsonb_typeof(v) = 'string' AND (v #>> '{}') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+                  false)
 $$;
 
 -- An object tag: {"Key": k, "Value": v}.
 CREATE FUNCTION s3_tag_valid(t jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT s3_keys_within(t, ARRAY['Key', 'Value']) AND jsonb_typeof(t->'Key') = 'string'
-     AND jsonb_typeof(t->'Value') = 'string' AND length(t->>'Key') BETWEEN 1 AND 128
+  SELECT coalesce(s3_keys_within(t, ARRAY['Key', 'Value']) AND jsonb_typeof(t->'Key') = 'string'
+                  AND jsonb_typeof(t->'Value') = 'string' AND length(t->>'Key') BETWEEN 1 AND 128,
+                  false)
 $$;
 
 CREATE FUNCTION s3_storage_class(v jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT jsonb_typeof(v) = 'string' AND (v #>> '{}') IN
-    ('GLACIER', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'DEEP_ARCHIVE', 'GLACIER_IR')
+  SELECT coalesce(jsonb_typeof(v) = 'string' AND (v #>> '{}') IN
+    ('GLACIER', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'DEEP_ARCHIVE', 'GLACIER_IR'),
+    false)
 $$;
 
 -- Lifecycle rules, as the SDKs' LifecycleRule has them: an array of at
@@ -137,7 +140,7 @@ CREATE FUNCTION s3_lifecycle_filter(f jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN s3_keys_within(f, ARRAY['Prefix', 'Tag', 'ObjectSizeGreaterThan',
                                            'ObjectSizeLessThan', 'And'])
-    THEN (SELECT count(*) = 1 FROM jsonb_object_keys(f))
+    THEN coalesce((SELECT count(*) = 1 FROM jsonb_object_keys(f))
      AND (NOT f ? 'Prefix' OR (jsonb_typeof(f->'Prefix') = 'string' AND f->>'Prefix' <> ''))
      AND (NOT f ? 'Tag' OR s3_tag_valid(f->'Tag'))
      AND (NOT f ? 'ObjectSizeGreaterThan' OR s3_int_between(f->'ObjectSizeGreaterThan', 0, 1e18))
@@ -154,7 +157,7 @@ LANGUAGE sql IMMUTABLE AS $$
        AND (NOT f->'And' ? 'ObjectSizeGreaterThan'
             OR s3_int_between(f->'And'->'ObjectSizeGreaterThan', 0, 1e18))
        AND (NOT f->'And' ? 'ObjectSizeLessThan'
-            OR s3_int_between(f->'And'->'ObjectSizeLessThan', 1, 1e18))))
+            OR s3_int_between(f->'And'->'ObjectSizeLessThan', 1, 1e18)))), false)
     ELSE false END
 $$;
 
@@ -288,7 +291,7 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN jsonb_typeof(r) = 'array'
     THEN jsonb_array_length(r) <= 50 AND NOT EXISTS (
       SELECT 1 FROM jsonb_array_elements(r) x
-       WHERE NOT (
+       WHERE NOT coalesce(
              s3_keys_within(x, ARRAY['Condition', 'Redirect'])
          AND s3_keys_within(x->'Redirect', ARRAY['HostName', 'HttpRedirectCode', 'Protocol',
                                                  'ReplaceKeyPrefixWith', 'ReplaceKeyWith'])
@@ -306,7 +309,7 @@ LANGUAGE sql IMMUTABLE AS $$
                                                    'HttpErrorCodeReturnedEquals']) > 0
            AND s3_string_values(x->'Condition')
            AND (NOT x->'Condition' ? 'HttpErrorCodeReturnedEquals'
-                OR x->'Condition'->>'HttpErrorCodeReturnedEquals' ~ '^[45][0-9][0-9]$')))))
+                OR x->'Condition'->>'HttpErrorCodeReturnedEquals' ~ '^[45][0-9][0-9]$'))), false))
     ELSE false END
 $$;
 
