@@ -597,6 +597,12 @@ static int s3_list(mod_ctx *ctx, const char *const *regions, size_t nregions, js
             rc = read_settings(ctx, name, region, row, err);
         else
             json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
+        if (rc == CM_ECLOUD && strcmp(err->cloud_code, "NoSuchBucket") == 0) {
+            cm_err_clear(err); /* deleted while its settings were read */
+            rc = 0;
+            json_decref(row);
+            continue;
+        }
         if (rc) {
             json_decref(row);
             break;
