@@ -200,8 +200,8 @@ static long del_sub(it_env *e, const char *bucket, const char *query)
     return it_http_as("s3", "DELETE", url, NULL, NULL);
 }
 
-/* The body of a sub-resource, copied (NULL when S3 answers it is not
- * there, with *status set if asked). */
+/* The body of a sub-resource, copied for the caller to free; NULL when S3
+ * answers 404, that it is not configured. */
 static char *cloud_sub(it_env *e, const char *bucket, const char *query)
 {
     const char *out;
