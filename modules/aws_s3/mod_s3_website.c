@@ -73,12 +73,12 @@ static json_t *row_of(const char *name, const char *region, const json_t *c)
 {
     json_t *all = json_object_get(c, "RedirectAllRequestsTo"),
            *rules = json_object_get(c, "RoutingRules");
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:O}", "bucket_name", name, "region", region,
+    rules = json_is_array(rules) ? json_incref(rules) : json_array();
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "bucket_name", name, "region", region,
                      "index_document", text_or_null(json_object_get(c, "IndexDocument"), "Suffix"),
                      "error_document", text_or_null(json_object_get(c, "ErrorDocument"), "Key"),
                      "redirect_all_requests_to", text_or_null(all, "HostName"), "redirect_protocol",
-                     text_or_null(all, "Protocol"), "routing_rules",
-                     json_is_array(rules) ? rules : json_array());
+                     text_or_null(all, "Protocol"), "routing_rules", rules);
 }
 
 static bool gone(const cm_err *err)
