@@ -117,6 +117,10 @@ json_t *mod_tagged_by_name(mod_ctx *ctx, const char *region, const char *resourc
  * region (then a partial row of it is kept up to date from its known
  * state; see mod_deep_wanted). */
 bool mod_deep_known(const mod_ctx *ctx, const char *region, const char *handle);
+/* Whether the rotation's slot of handle comes up now, known or not (true
+ * when there is no rotation): for a table that reads, in their turn, also
+ * resources it does not know (a bucket's website: any bucket may get one). */
+bool mod_deep_turn(const mod_ctx *ctx, const char *region, const char *handle);
 
 /* A table's list over the regions asked: region_fn appends the rows of one
  * region to rows. *out is every region's rows, or nothing on an error. */
