@@ -39,6 +39,8 @@ typedef struct eng_options {
                               * by a poll for this long */
     int poll_deep_s;         /* what only a read per resource returns is read for every
                               * resource within this long (the rotation, docs/poll.md) */
+    bool poll_deep_given;    /* false: the default, which a table whose turn costs more
+                              * than five reads stretches (mod_table.deep_reads) */
     const char *metrics;     /* ADDR:PORT to serve Prometheus metrics on, or NULL */
 } eng_options;
 
@@ -164,7 +166,7 @@ int eng_enabled_regions(PGconn *conn, char ***out, size_t *n, cm_err *err);
 void eng_free_strings(char **s, size_t n);
 
 /* ---- eng_poll.c: cloud to database (docs/poll.md) ---- */
-int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, cm_err *err);
+int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, bool deep_given, cm_err *err);
 void eng_poll_free(eng *e);
 /* A commit applied these result rows ({table_name, id}; NULL: every table
  * changed, as by an install): listings begun before are stale for those

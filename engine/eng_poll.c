@@ -43,6 +43,7 @@ struct eng_poller {
      * each poll, nslots = deep interval / poll interval; round counts its
      * polls. */
     unsigned nslots;
+    bool deep_given; /* --poll-deep given: no table stretches it */
     unsigned round[POLL_MAX_TABLES];
     /* Per table, "region/handle" of what its import filter left out: the
      * rotation reads them as known ones (their partial rows), so that a
@@ -80,13 +81,23 @@ static int table_pos(const eng_poller *p, const mod_table *t)
     return -1;
 }
 
+/* The slots of t's rotation: the deep interval's, or with the default
+ * interval at least ten a request of a resource's turn (mod_table.deep_reads),
+ * so that a quiet poll costs at most a tenth of a request per resource. */
+static unsigned table_slots(const eng_poller *p, const mod_table *t)
+{
+    if (p->nslots <= 1 || p->deep_given || t->deep_reads * 10 <= p->nslots)
+        return p->nslots;
+    return t->deep_reads * 10;
+}
+
 static int64_t jittered(eng_poller *p, double lo, double hi)
 {
     double r = lo + (hi - lo) * ((double)rand_r(&p->rand_state) / RAND_MAX);
     return (int64_t)((double)p->interval_us * r);
 }
 
-int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, cm_err *err)
+int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, bool deep_given, cm_err *err)
 {
     eng_poller *p = calloc(1, sizeof *p);
     if (!p)
@@ -100,6 +111,7 @@ int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, cm_err *err)
                     : 1;
     if (p->nslots < 1)
         p->nslots = 1;
+    p->deep_given = deep_given;
     p->ntables = mod_all_tables(p->tables, NULL, POLL_MAX_TABLES);
     p->recent = json_object();
     p->rand_state = (unsigned int)cm_mono_us();
@@ -487,7 +499,8 @@ int eng_poll_start(eng *e, cm_err *err)
             continue;
         poll_job *jb = &p->jobs[p->njobs++];
         *jb = (poll_job){.pos = pos, .gen = p->gen[pos], .epoch = p->epoch};
-        if (tables[i]->deep && p->nslots > 1) {
+        unsigned nslots = table_slots(p, tables[i]);
+        if (tables[i]->deep && nslots > 1) {
             /* The rotation reads other resources each time: the memo's
              * requests would be the last slot's, so it is not kept. */
             mod_tape_free(memo_take(p, pos));
@@ -508,7 +521,7 @@ int eng_poll_start(eng *e, cm_err *err)
                 if (!json_object_get(known, key))
                     json_object_set_new(known, key, json_false());
             }
-            jb->deep = (mod_deep){p->round[pos]++ % p->nslots, p->nslots, known};
+            jb->deep = (mod_deep){p->round[pos]++ % nslots, nslots, known};
         } else {
             jb->tape = memo_take(p, pos);
         }

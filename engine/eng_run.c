@@ -299,7 +299,8 @@ static int eng_start(eng *e, const eng_options *opt, cm_err *err)
     if (!rc)
         mod_ctx_set_owner(e->mod, e->dbid);
     if (!rc)
-        rc = eng_poll_new(e, opt->poll_s, opt->poll_grace_s, opt->poll_deep_s, err);
+        rc = eng_poll_new(e, opt->poll_s, opt->poll_grace_s, opt->poll_deep_s, opt->poll_deep_given,
+                          err);
     if (!rc)
         rc = eng_connect_all(e, err);
     return rc;

@@ -93,6 +93,7 @@ static int cmd_run(int argc, char **argv)
                 return 2;
             }
             opt.poll_deep_s = (int)n;
+            opt.poll_deep_given = true;
         } else if (strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             char *end;

@@ -213,6 +213,14 @@ typedef struct mod_table {
      * subscription's topic); NULL: that column. A known state without a
      * value there is not among the known handles. */
     const char *deep_handle;
+    /* Optional: the requests one resource's turn in the rotation costs
+     * (0: one). With the default --poll-deep the poller gives the table at
+     * least ten slots a request, so that a quiet poll costs a tenth of a
+     * request per resource or less (S3 buckets: seven, six of the bucket's
+     * and the website table's one, whose rotation is kept as long so that
+     * the two turns of a bucket coincide). A --poll-deep given is kept for
+     * every table. */
+    unsigned deep_reads;
 } mod_table;
 
 /* Lists table t (see mod_table_ops.list) through a tape. *tape, if not

@@ -284,5 +284,7 @@ static const mod_column website_columns[] = {
 static const char *const website_deep[] = {
     "index_document",    "error_document", "redirect_all_requests_to",
     "redirect_protocol", "routing_rules",  NULL};
+/* One read a bucket, in the rotation of the bucket table's (deep_reads:
+ * the seven of a bucket's turn in both tables). */
 const mod_table s3_website_table = {"bucket_website", website_columns, &website_ops,
-                                    .deep = website_deep};
+                                    .deep = website_deep, .deep_reads = 7};
