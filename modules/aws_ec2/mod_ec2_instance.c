@@ -1,12 +1,16 @@
 /* modules/aws_ec2/mod_ec2_instance.c — key pairs and instances over the
- * EC2 API. RunInstances carries the intent's token as ClientToken (AWS
- * makes one instance per token) and as a tag, so that after a crash the
- * instance is found by the token and adopted rather than made twice. */
+ * EC2 API (volumes and elastic IP associations are in mod_ec2_volume.c).
+ * RunInstances carries the intent's token as ClientToken (AWS makes one
+ * instance per token) and as a tag, so that after a crash the instance is
+ * found by the token and adopted rather than made twice. An instance's
+ * user data comes only from a read per instance (DescribeInstanceAttribute)
+ * and follows the poller's rotation; changing it stops the instance, sets
+ * it and starts it again. Its instance profile changes in place. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "modules/aws/mod_ec2.h"
+#include "modules/aws_ec2/mod_ec2_int.h"
 
 #define IMM MOD_COL_IMMUTABLE
 #define OWNED MOD_COL_CLOUD_OWNED
@@ -121,37 +125,93 @@ static json_t *instance_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
     qsort(list, n, sizeof *list, str_cmp);
     for (size_t i = 0; i < n; i++)
         json_array_append_new(groups, list[i]);
-    return ec2_owned(
+    /* the profile by name: the last part of its ARN (names hold no '/') */
+    char arn[2048];
+    json_t *profile = json_null();
+    if (aws_xml_child_text(aws_xml_child(item, "iamInstanceProfile"), "arn", arn, sizeof arn) &&
+        strrchr(arn, '/'))
+        profile = json_string(strrchr(arn, '/') + 1);
+    json_t *row = ec2_owned(
         item, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "ami",
                         ec2_text(item, "imageId"), "instance_type", ec2_text(item, "instanceType"),
                         "subnet", ec2_text(item, "subnetId"), "key_pair", ec2_text(item, "keyName"),
                         "security_groups", groups, "state", st, "region", region, "tags",
                         ec2_tags(item), "instance_id", ec2_text(item, "instanceId"),
                         "private_ip_address", ec2_text(item, "privateIpAddress")));
+    if (row)
+        json_object_set_new(row, "instance_profile", profile ? profile : json_null());
+    else
+        json_decref(profile);
+    return row;
+}
+
+/* The user data of instance id, as text (null: none, or not text). */
+static int user_data_read(mod_ctx *ctx, const char *region, const char *id, json_t **out,
+                          cm_err *err)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    *out = NULL;
+    int rc = ec2_op(ctx, region, "DescribeInstanceAttribute",
+                    json_pack("{s:s, s:s}", "InstanceId", id, "Attribute", "userData"), &doc, &root,
+                    err, id);
+    if (rc)
+        return rc;
+    char *b64 = NULL;
+    xmlChar *text = xmlNodeGetContent(aws_xml_path(root, "userData/value"));
+    if (text)
+        b64 = strdup((const char *)text);
+    xmlFree(text);
+    xmlFreeDoc(doc);
+    *out = ec2_unblob(b64);
+    free(b64);
+    return 0;
 }
 
 typedef struct collect {
     json_t *rows;
+    bool full; /* every row read in full (a read by id), whatever the rotation says */
 } collect;
 
+/* A known instance outside its turn of the rotation leaves its user data
+ * out (a partial row); any other is read in full. */
 static int instance_each(mod_ctx *ctx, const char *region, xmlNodePtr reservation, void *arg,
                          cm_err *err)
 {
-    (void)err;
+    collect *c = arg;
     xmlNodePtr set = aws_xml_child(reservation, "instancesSet");
-    for (xmlNodePtr it = set ? aws_xml_child(set, "item") : NULL; it;
+    int rc = 0;
+    for (xmlNodePtr it = set ? aws_xml_child(set, "item") : NULL; it && !rc;
          it = aws_xml_next(it, "item")) {
         json_t *row = instance_row(ctx, region, it);
-        if (row)
-            json_array_append_new(((collect *)arg)->rows, row);
+        if (!row)
+            continue;
+        const char *id = ec2_str(row, "instance_id");
+        if (!c->full && mod_deep_known(ctx, region, id) && !mod_deep_wanted(ctx, region, id)) {
+            json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
+        } else {
+            json_t *data = NULL;
+            rc = user_data_read(ctx, region, id, &data, err);
+            if (rc && strstr(err->cloud_code, "NotFound")) { /* terminated since */
+                cm_err_clear(err);
+                rc = 0;
+                json_decref(row);
+                continue;
+            }
+            json_object_set_new(row, "user_data", data ? data : json_null());
+        }
+        if (rc)
+            json_decref(row);
+        else
+            json_array_append_new(c->rows, row);
     }
-    return 0;
+    return rc;
 }
 
 static int instance_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
                          cm_err *err)
 {
-    collect c = {json_array()};
+    collect c = {json_array(), false};
     *out = c.rows;
     return ec2_each_region(ctx, regions, n, "DescribeInstances", "reservationSet", instance_each,
                            &c, err);
@@ -170,7 +230,7 @@ static int instance_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err
         json_decref(p);
         return cm_err_set(err, CM_ENOTFOUND, "no instance_id to read by");
     }
-    collect c = {json_array()};
+    collect c = {json_array(), true};
     int rc =
         ec2_each(ctx, region, "DescribeInstances", p, "reservationSet", instance_each, &c, err);
     if (rc && strstr(err->msg, "NotFound")) {
@@ -244,6 +304,11 @@ static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
         json_object_set_new(p, "KeyName", json_string(ec2_str(desired, "key_pair")));
     if (mod_ctx_token(ctx))
         json_object_set_new(p, "ClientToken", json_string(mod_ctx_token(ctx)));
+    if (*ec2_str(desired, "user_data"))
+        json_object_set_new(p, "UserData", ec2_blob(ec2_str(desired, "user_data")));
+    if (*ec2_str(desired, "instance_profile"))
+        json_object_set_new(p, "IamInstanceProfile.Name",
+                            json_string(ec2_str(desired, "instance_profile")));
     mod_query_put_list(p, "SecurityGroupId", json_object_get(desired, "security_groups"));
     ec2_tag_spec(ctx, p, "instance", json_object_get(desired, "tags"));
     xmlDocPtr doc;
@@ -268,6 +333,53 @@ static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
     return rc;
 }
 
+/* The association of instance id with an instance profile: its id, or ""
+ * when it has none. */
+static int profile_association(mod_ctx *ctx, const char *region, const char *id, char *out,
+                               size_t size, cm_err *err)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    out[0] = '\0';
+    int rc = ec2_op(ctx, region, "DescribeIamInstanceProfileAssociations",
+                    json_pack("{s:s, s:s}", "Filter.1.Name", "instance-id", "Filter.1.Value.1", id),
+                    &doc, &root, err, id);
+    if (rc)
+        return rc;
+    xmlNodePtr set = aws_xml_child(root, "iamInstanceProfileAssociationSet");
+    for (xmlNodePtr a = set ? aws_xml_child(set, "item") : NULL; a && !out[0];
+         a = aws_xml_next(a, "item")) {
+        char state[32] = "";
+        aws_xml_child_text(a, "state", state, sizeof state);
+        if (!state[0] || strcmp(state, "associated") == 0 || strcmp(state, "associating") == 0)
+            aws_xml_child_text(a, "associationId", out, size);
+    }
+    xmlFreeDoc(doc);
+    return 0;
+}
+
+/* Instance id's instance profile becomes name ("": none), in place. */
+static int instance_profile_set(mod_ctx *ctx, const char *region, const char *id, const char *name,
+                                cm_err *err)
+{
+    char assoc[128];
+    int rc = profile_association(ctx, region, id, assoc, sizeof assoc, err);
+    if (rc)
+        return rc;
+    if (!*name)
+        return assoc[0] ? ec2_op(ctx, region, "DisassociateIamInstanceProfile",
+                                 json_pack("{s:s}", "AssociationId", assoc), NULL, NULL, err, id)
+                        : 0;
+    if (assoc[0])
+        return ec2_op(
+            ctx, region, "ReplaceIamInstanceProfileAssociation",
+            json_pack("{s:s, s:s}", "AssociationId", assoc, "IamInstanceProfile.Name", name), NULL,
+            NULL, err, id);
+    return ec2_op(ctx, region, "AssociateIamInstanceProfile",
+                  json_pack("{s:s, s:s}", "InstanceId", id, "IamInstanceProfile.Name", name), NULL,
+                  NULL, err, id);
+}
+
 static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
                            cm_err *err)
 {
@@ -288,8 +400,23 @@ static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desi
     }
     if (!rc)
         rc = ec2_retag(ctx, region, id, known, desired, err);
-    const char *want = ec2_str(desired, "state");
-    if (!rc && strcmp(want, ec2_str(known, "state")) != 0)
+    if (!rc && strcmp(ec2_str(known, "instance_profile"), ec2_str(desired, "instance_profile")))
+        rc = instance_profile_set(ctx, region, id, ec2_str(desired, "instance_profile"), err);
+    const char *want = ec2_str(desired, "state"), *now = ec2_str(known, "state");
+    if (!rc && strcmp(ec2_str(known, "user_data"), ec2_str(desired, "user_data")) != 0) {
+        /* EC2 changes the user data of a stopped instance only */
+        if (strcmp(now, "stopped") != 0)
+            rc = set_state(ctx, known, "stopped", err);
+        if (!rc)
+            now = "stopped";
+        json_t *p = json_pack("{s:s, s:o}", "InstanceId", id, "UserData.Value",
+                              ec2_blob(ec2_str(desired, "user_data")));
+        if (!rc)
+            rc = ec2_op(ctx, region, "ModifyInstanceAttribute", p, NULL, NULL, err, id);
+        else
+            json_decref(p);
+    }
+    if (!rc && strcmp(want, now) != 0)
         rc = set_state(ctx, known, want, err);
     if (!rc)
         *out = ec2_updated(known, desired, "instance_id", "private_ip_address", NULL);
@@ -315,21 +442,30 @@ static const mod_table key_table = {"key_pair", key_columns, &key_ops, "ec2"};
 
 static const mod_table_ops instance_ops = {instance_list, instance_create, instance_update,
                                            instance_read, instance_remove, NULL};
-static const mod_column instance_columns[] = {{"instance_id", CID},
-                                              {"ami", IMM},
-                                              {"instance_type", IMM},
-                                              {"subnet", IMM, "subnet"},
-                                              {"key_pair", IMM, "key_pair"},
-                                              {"security_groups", 0, "security_group"},
-                                              {"state", 0},
-                                              {"region", IMM},
-                                              {"tags", 0},
-                                              {"private_ip_address", OWNED},
-                                              {NULL, 0}};
-static const mod_table instance_table = {"instance", instance_columns, &instance_ops, "ec2"};
+/* A replaced instance profile may be deleted before the instance moves to
+ * the new one (IAM lets a profile go while an instance holds it). */
+static const mod_column instance_columns[] = {
+    {"instance_id", CID},
+    {"ami", IMM},
+    {"instance_type", IMM},
+    {"subnet", IMM, "subnet"},
+    {"key_pair", IMM, "key_pair"},
+    {"security_groups", 0, "security_group"},
+    {"state", 0},
+    {"region", IMM},
+    {"tags", 0},
+    {"user_data", 0},
+    {"instance_profile", MOD_COL_MAY_DANGLE, "instance_profile"},
+    {"private_ip_address", OWNED},
+    {NULL, 0}};
+/* What only DescribeInstanceAttribute returns: it follows the rotation. */
+static const char *const instance_deep[] = {"user_data", NULL};
+static const mod_table instance_table = {"instance", instance_columns, &instance_ops, "ec2",
+                                         .deep = instance_deep};
 
-static const mod_table *const ec2_tables[] = {&key_table, &instance_table, NULL};
-static const char *const ec2_deps[] = {"aws_vpc", "aws_security_group", NULL};
+static const mod_table *const ec2_tables[] = {&key_table, &instance_table, &ec2_volume_table,
+                                              &ec2_eip_assoc_table, NULL};
+static const char *const ec2_deps[] = {"aws_vpc", "aws_security_group", "aws_iam", NULL};
 
 extern const char iasql_sql_aws_ec2[];
 
@@ -343,6 +479,10 @@ const mod_module mod_aws_ec2 = {
                      "DROP FUNCTION IF EXISTS instance_security_groups_valid();\n"
                      "DROP FUNCTION IF EXISTS instance_keeps_a_security_group();\n"
                      "DROP TRIGGER IF EXISTS security_group_in_use ON security_group;\n"
-                     "DROP FUNCTION IF EXISTS security_group_in_use();",
+                     "DROP FUNCTION IF EXISTS security_group_in_use();\n"
+                     "DROP FUNCTION IF EXISTS general_purpose_volume_defaults();\n"
+                     "DROP FUNCTION IF EXISTS general_purpose_volume_size_only_grows();\n"
+                     "DROP FUNCTION IF EXISTS general_purpose_volume_zone_valid();\n"
+                     "DROP FUNCTION IF EXISTS elastic_ip_association_not_a_nat_gateways();",
     .tables = ec2_tables,
 };

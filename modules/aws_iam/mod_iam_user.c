@@ -203,13 +203,16 @@ static int user_update(mod_ctx *ctx, const json_t *known, const json_t *desired,
     if (!rc)
         rc = user_policies(ctx, name, known, desired, err);
     /* Tags follow the user through a rename in AWS; moto keeps them by
-     * ARN and forgets them: a renamed user is tagged again in full. */
+     * ARN and forgets them: a renamed user is tagged again in full, its
+     * owner tag included. */
     json_t *none = json_object();
+    json_t *owned = renamed || moved ? mod_tags_owned(ctx, json_object_get(desired, "tags")) : NULL;
     if (!rc)
         rc = mod_query_tags(ctx, &user_api, IAM_REGION, "TagUser", "UntagUser", "UserName", name,
-                            renamed || moved ? none : json_object_get(known, "tags"),
-                            json_object_get(desired, "tags"), err);
+                            owned ? none : json_object_get(known, "tags"),
+                            owned ? owned : json_object_get(desired, "tags"), err);
     json_decref(none);
+    json_decref(owned);
     if (!rc)
         *out = user_image(desired, from);
     json_decref(from);
