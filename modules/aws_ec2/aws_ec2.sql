@@ -164,11 +164,12 @@ CREATE TABLE general_purpose_volume (
     CHECK (size >= 1 AND size <= CASE volume_type WHEN 'gp2' THEN 16384 ELSE 65536 END),
   CONSTRAINT general_purpose_volume_iops_only_for_gp3 CHECK (iops IS NULL OR volume_type = 'gp3'),
   CONSTRAINT general_purpose_volume_gp3_iops_3000_to_80000_500_per_gib
-    CHECK (iops IS NULL OR (iops BETWEEN 3000 AND 80000 AND iops <= greatest(3000, 500 * size))),
+    CHECK (iops IS NULL OR volume_type <> 'gp3' OR
+           (iops BETWEEN 3000 AND 80000 AND iops <= greatest(3000, 500 * size))),
   CONSTRAINT general_purpose_volume_throughput_only_for_gp3
     CHECK (throughput IS NULL OR volume_type = 'gp3'),
   CONSTRAINT general_purpose_volume_gp3_throughput_125_to_2000_iops_over_4
-    CHECK (throughput IS NULL OR
+    CHECK (throughput IS NULL OR volume_type <> 'gp3' OR
            (throughput BETWEEN 125 AND 2000 AND throughput * 4 <= coalesce(iops, 3000))),
   CONSTRAINT general_purpose_volume_snapshot_id_is_a_snapshot_id
     CHECK (snapshot_id IS NULL OR snapshot_id ~ '^snap-[0-9a-f]{8,17}$'),
