@@ -487,7 +487,7 @@ static const mod_table_ops user_ops = {
 /* user_id names the user: its name and path change in place. */
 static const mod_column user_columns[] = {
     {"user_id", MOD_COL_CLOUD_ID | MOD_COL_CLOUD_OWNED},
-    {"user_name", 0},
+    {"user_name", MOD_COL_UNIQUE},
     {"path", 0},
     {"attached_policy_arns", 0},
     {"tags", 0},

@@ -773,8 +773,8 @@ static void test_user_and_profile_rotation(void **state)
     for (int i = 0; i < 4; i++) {
         assert_true(uall[i] >= 1 + 2 * nu); /* a listing, two reads a user */
         assert_true(pall[i] >= 1 + np);     /* a listing, a read a profile */
-        assert_true(urot[i] <= 1 + 2 * (nu / 2));
-        assert_true(prot[i] <= 1 + np / 2);
+        assert_true(urot[i] <= 1 + 2 * ((3 * nu) / 4));
+        assert_true(prot[i] <= 1 + (3 * np) / 4);
         usum += urot[i] - 1;
         psum += prot[i] - 1;
     }
