@@ -125,12 +125,6 @@ static json_t *instance_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
     qsort(list, n, sizeof *list, str_cmp);
     for (size_t i = 0; i < n; i++)
         json_array_append_new(groups, list[i]);
-    /* the profile by name: the last part of its ARN (names hold no '/') */
-    char arn[2048];
-    json_t *profile = json_null();
-    if (aws_xml_child_text(aws_xml_child(item, "iamInstanceProfile"), "arn", arn, sizeof arn) &&
-        strrchr(arn, '/'))
-        profile = json_string(strrchr(arn, '/') + 1);
     json_t *row = ec2_owned(
         item, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "ami",
                         ec2_text(item, "imageId"), "instance_type", ec2_text(item, "instanceType"),
@@ -138,10 +132,6 @@ static json_t *instance_row(mod_ctx *ctx, const char *region, xmlNodePtr item)
                         "security_groups", groups, "state", st, "region", region, "tags",
                         ec2_tags(item), "instance_id", ec2_text(item, "instanceId"),
                         "private_ip_address", ec2_text(item, "privateIpAddress")));
-    if (row)
-        json_object_set_new(row, "instance_profile", profile ? profile : json_null());
-    else
-        json_decref(profile);
     return row;
 }
 
@@ -170,8 +160,46 @@ static int user_data_read(mod_ctx *ctx, const char *region, const char *id, json
 
 typedef struct collect {
     json_t *rows;
-    bool full; /* every row read in full (a read by id), whatever the rotation says */
+    bool full;        /* every row read in full (a read by id), whatever the rotation says */
+    json_t *profiles; /* instance id -> its instance profile's name, of the region */
 } collect;
+
+/* The name of the profile an association item names (the last part of
+ * its ARN), or NULL. */
+static json_t *profile_of(xmlNodePtr holder)
+{
+    char arn[2048];
+    if (!aws_xml_child_text(aws_xml_child(holder, "iamInstanceProfile"), "arn", arn, sizeof arn) ||
+        !strrchr(arn, '/'))
+        return NULL;
+    return json_string(strrchr(arn, '/') + 1);
+}
+
+static int profile_each(mod_ctx *ctx, const char *region, xmlNodePtr item, void *arg, cm_err *err)
+{
+    (void)ctx, (void)region, (void)err;
+    char id[64] = "", state[32] = "";
+    aws_xml_child_text(item, "instanceId", id, sizeof id);
+    aws_xml_child_text(item, "state", state, sizeof state);
+    json_t *name = profile_of(item);
+    if (id[0] && name && (strcmp(state, "associated") == 0 || strcmp(state, "associating") == 0))
+        json_object_set(arg, id, name);
+    json_decref(name);
+    return 0;
+}
+
+/* The instance profiles of the region's instances (of instance id alone
+ * when id is not NULL), from their associations: what DescribeInstances
+ * says lags behind a ReplaceIamInstanceProfileAssociation in moto. */
+static int instance_profiles(mod_ctx *ctx, const char *region, const char *id, json_t **out,
+                             cm_err *err)
+{
+    *out = json_object();
+    json_t *p = id ? json_pack("{s:s, s:s}", "Filter.1.Name", "instance-id", "Filter.1.Value.1", id)
+                   : json_pack("{s:i}", "MaxResults", 1000);
+    return ec2_each(ctx, region, "DescribeIamInstanceProfileAssociations", p,
+                    "iamInstanceProfileAssociationSet", profile_each, *out, err);
+}
 
 /* A known instance outside its turn of the rotation leaves its user data
  * out (a partial row); any other is read in full. */
@@ -187,6 +215,9 @@ static int instance_each(mod_ctx *ctx, const char *region, xmlNodePtr reservatio
         if (!row)
             continue;
         const char *id = ec2_str(row, "instance_id");
+        /* the profile by name (names hold no '/') */
+        json_t *profile = json_object_get(c->profiles, id);
+        json_object_set(row, "instance_profile", profile ? profile : json_null());
         if (!c->full && mod_deep_known(ctx, region, id) && !mod_deep_wanted(ctx, region, id)) {
             json_object_set_new(row, MOD_PARTIAL_KEY, json_true());
         } else {
@@ -211,10 +242,18 @@ static int instance_each(mod_ctx *ctx, const char *region, xmlNodePtr reservatio
 static int instance_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
                          cm_err *err)
 {
-    collect c = {json_array(), false};
+    collect c = {json_array(), false, NULL};
     *out = c.rows;
-    return ec2_each_region(ctx, regions, n, "DescribeInstances", "reservationSet", instance_each,
-                           &c, err);
+    int rc = 0;
+    for (size_t r = 0; !rc && r < n; r++) {
+        rc = instance_profiles(ctx, regions[r], NULL, &c.profiles, err);
+        if (!rc)
+            rc = ec2_each_region(ctx, &regions[r], 1, "DescribeInstances", "reservationSet",
+                                 instance_each, &c, err);
+        json_decref(c.profiles);
+        c.profiles = NULL;
+    }
+    return rc;
 }
 
 /* Reads the instance of image: by instance_id, else by the token tag.
@@ -230,17 +269,24 @@ static int instance_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err
         json_decref(p);
         return cm_err_set(err, CM_ENOTFOUND, "no instance_id to read by");
     }
-    collect c = {json_array(), true};
+    collect c = {json_array(), true, NULL};
     int rc =
         ec2_each(ctx, region, "DescribeInstances", p, "reservationSet", instance_each, &c, err);
     if (rc && strstr(err->msg, "NotFound")) {
         cm_err_clear(err);
         rc = CM_ENOTFOUND;
     }
-    if (!rc && json_array_size(c.rows))
-        *out = json_incref(json_array_get(c.rows, 0));
-    else if (!rc)
+    json_t *row = json_array_get(c.rows, 0), *profiles = NULL;
+    if (!rc && row)
+        rc = instance_profiles(ctx, region, ec2_str(row, "instance_id"), &profiles, err);
+    if (!rc && row) {
+        json_t *name = json_object_get(profiles, ec2_str(row, "instance_id"));
+        json_object_set(row, "instance_profile", name ? name : json_null());
+        *out = json_incref(row);
+    } else if (!rc) {
         rc = CM_ENOTFOUND;
+    }
+    json_decref(profiles);
     json_decref(c.rows);
     return rc;
 }

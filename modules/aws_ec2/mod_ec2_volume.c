@@ -249,12 +249,37 @@ static int volume_attach(mod_ctx *ctx, const char *region, const char *id, const
     return rc ? rc : volume_wait(ctx, region, id, "in-use", NULL, err);
 }
 
+/* Whether the volume is attached (or attaching) to an instance now. */
+static int volume_attached(mod_ctx *ctx, const char *region, const char *id, bool *out, cm_err *err)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    *out = false;
+    int rc = ec2_op(ctx, region, "DescribeVolumes", json_pack("{s:s}", "VolumeId.1", id), &doc,
+                    &root, err, id);
+    if (rc)
+        return rc;
+    xmlNodePtr set = aws_xml_path(root, "volumeSet/item/attachmentSet");
+    for (xmlNodePtr a = set ? aws_xml_child(set, "item") : NULL; a && !*out;
+         a = aws_xml_next(a, "item")) {
+        char st[32] = "";
+        aws_xml_child_text(a, "status", st, sizeof st);
+        *out = strcmp(st, "attached") == 0 || strcmp(st, "attaching") == 0;
+    }
+    xmlFreeDoc(doc);
+    return 0;
+}
+
 /* Detaches the volume from whatever holds it and waits until it is
- * available. One already detached (by its instance's termination, say) or
- * detaching is fine. */
+ * available. One detached already (by its instance's termination, say) is
+ * not detached again (moto answers that with a server error), and one
+ * detaching is waited for. */
 static int volume_detach(mod_ctx *ctx, const char *region, const char *id, cm_err *err)
 {
-    int rc = ec2_op(ctx, region, "DetachVolume", json_pack("{s:s}", "VolumeId", id), NULL, NULL,
+    bool attached;
+    int rc = volume_attached(ctx, region, id, &attached, err);
+    if (!rc && attached)
+        rc = ec2_op(ctx, region, "DetachVolume", json_pack("{s:s}", "VolumeId", id), NULL, NULL,
                     err, id);
     if (rc && strcmp(err->cloud_code, "IncorrectState") == 0) {
         cm_err_clear(err);
