@@ -399,7 +399,17 @@ static int profile_update(mod_ctx *ctx, const json_t *known, const json_t *desir
     const char *name = str(desired, "instance_profile_name");
     if (!name)
         return cm_err_set(err, CM_EINVAL, "instance_profile row lacks an instance_profile_name");
-    int rc = profile_role(ctx, name, str(known, "role"), str(desired, "role"), err);
+    int rc = 0;
+    const char *was = str(known, "role"), *want = str(desired, "role");
+    if (!was != !want || (was && want && strcmp(was, want) != 0)) {
+        /* the role the cloud holds is the one to take out (moto fails a
+         * removal of one the profile does not hold) */
+        json_t *cloud = NULL;
+        rc = profile_row(ctx, name, &cloud, err);
+        if (!rc)
+            rc = profile_role(ctx, name, str(cloud, "role"), want, err);
+        json_decref(cloud);
+    }
     if (!rc)
         rc = mod_query_tags(ctx, &profile_api, IAM_REGION, "TagInstanceProfile",
                             "UntagInstanceProfile", "InstanceProfileName", name,
