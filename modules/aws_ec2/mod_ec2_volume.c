@@ -58,15 +58,18 @@ static json_t *volume_row(xmlNodePtr item, const char *region, int *dot)
     for (xmlNodePtr a = set ? aws_xml_child(set, "item") : NULL; a; a = aws_xml_next(a, "item")) {
         char st[32] = "", del[16] = "";
         aws_xml_child_text(a, "status", st, sizeof st);
+        bool said = aws_xml_child_text(a, "deleteOnTermination", del, sizeof del);
+        if (said && strcmp(del, "true") == 0) { /* its instance's, detaching or not */
+            *dot = 1;
+            break;
+        }
         if (strcmp(st, "attached") != 0 && strcmp(st, "attaching") != 0)
             continue;
         json_decref(instance);
         json_decref(device);
         instance = ec2_text(a, "instanceId");
         device = ec2_text(a, "device");
-        *dot = aws_xml_child_text(a, "deleteOnTermination", del, sizeof del)
-                   ? strcmp(del, "true") == 0
-                   : -1;
+        *dot = said ? 0 : -1;
         break;
     }
     return ec2_owned(item, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
