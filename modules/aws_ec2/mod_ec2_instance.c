@@ -457,10 +457,16 @@ static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desi
             now = "stopped";
         json_t *p = json_pack("{s:s, s:o}", "InstanceId", id, "UserData.Value",
                               ec2_blob(ec2_str(desired, "user_data")));
+        bool stopped_here = !rc && strcmp(ec2_str(known, "state"), "stopped") != 0;
         if (!rc)
             rc = ec2_op(ctx, region, "ModifyInstanceAttribute", p, NULL, NULL, err, id);
         else
             json_decref(p);
+        if (rc && stopped_here && strcmp(want, "running") == 0) {
+            /* refused: started again as it was, and the change fails */
+            cm_err again = {0};
+            set_state(ctx, known, "running", &again);
+        }
     }
     if (!rc && strcmp(want, now) != 0)
         rc = set_state(ctx, known, want, err);
