@@ -329,12 +329,23 @@ static void test_volume_lifecycle(void **state)
     assert_true(it_ok(e, "SELECT * FROM iasql_rollback()", 0, NULL));
     assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_preview()"), "0");
 
+    /* An attached volume and its instance deleted in one commit: the
+     * volume is detached and deleted before the instance goes. */
+    assert_true(it_okf(e,
+                       "UPDATE general_purpose_volume v SET attached_instance = i.id, "
+                       "instance_device_name = '/dev/sdf' FROM instance i WHERE "
+                       "i.tags->>'Name' = '%s' AND v.tags->>'Name' = '%s'",
+                       a, v1));
+    commit_n(e, 1);
+    expect_volume(e, id1, "instanceId", ia);
     assert_true(
         it_okf(e, "DELETE FROM general_purpose_volume WHERE tags->>'Name' LIKE '%%-%s'", sfx));
     assert_true(it_okf(e, "DELETE FROM instance WHERE tags->>'Name' LIKE 'vol-%%-%s'", sfx));
-    free(commit_ok(e, -1));
-    x = it_ec2(e, "Action=DescribeVolumes&Filter.1.Name=tag:Name&Filter.1.Value.1=%s", v1);
-    assert_null(strstr(x, "<volumeId>"));
+    commit_n(e, 3);
+    assert_int_equal(ec2_status(e, "Action=DescribeVolumes&VolumeId.1=%s", id1), 400);
+    assert_int_equal(ec2_status(e, "Action=DescribeVolumes&VolumeId.1=%s", id2b), 400);
+    x = it_ec2(e, "Action=DescribeInstances&InstanceId.1=%s", ia);
+    assert_non_null(strstr(x, "<name>terminated</name>"));
     free(x);
     free(first);
     free(ia);
