@@ -379,6 +379,30 @@ static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
     return rc;
 }
 
+/* ModifyInstanceAttribute's UserData is a blob: its value is the base64 of
+ * the user data, which AWS decodes once, as RunInstances' string. moto
+ * decodes the blob and then wants base64 again (the AWS CLI's users encode
+ * it themselves, and the CLI once more): refused as malformed, which AWS
+ * never says of a value that is base64 by construction, it is sent
+ * encoded twice. */
+static int user_data_set(mod_ctx *ctx, const char *region, const char *id, const char *text,
+                         cm_err *err)
+{
+    int rc = ec2_op(ctx, region, "ModifyInstanceAttribute",
+                    json_pack("{s:s, s:o}", "InstanceId", id, "UserData.Value", ec2_blob(text)),
+                    NULL, NULL, err, id);
+    if (rc && *text && strcmp(err->cloud_code, "InvalidUserData.Malformed") == 0) {
+        json_t *once = ec2_blob(text);
+        cm_err_clear(err);
+        rc = ec2_op(ctx, region, "ModifyInstanceAttribute",
+                    json_pack("{s:s, s:o}", "InstanceId", id, "UserData.Value",
+                              ec2_blob(json_string_value(once))),
+                    NULL, NULL, err, id);
+        json_decref(once);
+    }
+    return rc;
+}
+
 /* The association of instance id with an instance profile: its id, or ""
  * when it has none. */
 static int profile_association(mod_ctx *ctx, const char *region, const char *id, char *out,
@@ -455,13 +479,9 @@ static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desi
             rc = set_state(ctx, known, "stopped", err);
         if (!rc)
             now = "stopped";
-        json_t *p = json_pack("{s:s, s:o}", "InstanceId", id, "UserData.Value",
-                              ec2_blob(ec2_str(desired, "user_data")));
         bool stopped_here = !rc && strcmp(ec2_str(known, "state"), "stopped") != 0;
         if (!rc)
-            rc = ec2_op(ctx, region, "ModifyInstanceAttribute", p, NULL, NULL, err, id);
-        else
-            json_decref(p);
+            rc = user_data_set(ctx, region, id, ec2_str(desired, "user_data"), err);
         if (rc && stopped_here && strcmp(want, "running") == 0) {
             /* refused: started again as it was, and the change fails */
             cm_err again = {0};

@@ -252,22 +252,27 @@ static int volume_attach(mod_ctx *ctx, const char *region, const char *id, const
     return rc ? rc : volume_wait(ctx, region, id, "in-use", NULL, err);
 }
 
-/* Whether the volume is attached (or attaching) to an instance now. */
-static int volume_attached(mod_ctx *ctx, const char *region, const char *id, bool *out, cm_err *err)
+/* The instance the volume is attached (or attaching) to now, and the
+ * device: "" when none. */
+static int volume_attachment(mod_ctx *ctx, const char *region, const char *id, char *instance,
+                             char *device, size_t size, cm_err *err)
 {
     xmlDocPtr doc;
     xmlNodePtr root;
-    *out = false;
+    instance[0] = device[0] = '\0';
     int rc = ec2_op(ctx, region, "DescribeVolumes", json_pack("{s:s}", "VolumeId.1", id), &doc,
                     &root, err, id);
     if (rc)
         return rc;
     xmlNodePtr set = aws_xml_path(root, "volumeSet/item/attachmentSet");
-    for (xmlNodePtr a = set ? aws_xml_child(set, "item") : NULL; a && !*out;
+    for (xmlNodePtr a = set ? aws_xml_child(set, "item") : NULL; a && !instance[0];
          a = aws_xml_next(a, "item")) {
         char st[32] = "";
         aws_xml_child_text(a, "status", st, sizeof st);
-        *out = strcmp(st, "attached") == 0 || strcmp(st, "attaching") == 0;
+        if (strcmp(st, "attached") == 0 || strcmp(st, "attaching") == 0) {
+            aws_xml_child_text(a, "instanceId", instance, size);
+            aws_xml_child_text(a, "device", device, size);
+        }
     }
     xmlFreeDoc(doc);
     return 0;
@@ -276,14 +281,18 @@ static int volume_attached(mod_ctx *ctx, const char *region, const char *id, boo
 /* Detaches the volume from whatever holds it and waits until it is
  * available. One detached already (by its instance's termination, say) is
  * not detached again (moto answers that with a server error), and one
- * detaching is waited for. */
+ * detaching is waited for. The instance and device are sent too, though
+ * AWS needs neither: moto fails without them. */
 static int volume_detach(mod_ctx *ctx, const char *region, const char *id, cm_err *err)
 {
-    bool attached;
-    int rc = volume_attached(ctx, region, id, &attached, err);
-    if (!rc && attached)
-        rc = ec2_op(ctx, region, "DetachVolume", json_pack("{s:s}", "VolumeId", id), NULL, NULL,
-                    err, id);
+    char instance[64], device[64];
+    int rc = volume_attachment(ctx, region, id, instance, device, sizeof instance, err);
+    if (!rc && instance[0]) {
+        json_t *p = json_pack("{s:s, s:s}", "VolumeId", id, "InstanceId", instance);
+        if (device[0])
+            json_object_set_new(p, "Device", json_string(device));
+        rc = ec2_op(ctx, region, "DetachVolume", p, NULL, NULL, err, id);
+    }
     if (rc && strcmp(err->cloud_code, "IncorrectState") == 0) {
         cm_err_clear(err);
         rc = 0;

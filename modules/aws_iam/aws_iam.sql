@@ -7,7 +7,7 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT length(n) BETWEEN 1 AND max AND n ~ '^[A-Za-
 
 CREATE FUNCTION iam_path_valid(p text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT length(p) BETWEEN 1 AND 512 AND (p = '/' OR p ~ '^/[\x21-\x7e]*/$')
+  SELECT length(p) BETWEEN 1 AND 512 AND (p = '/' OR p ~ '^/[\x21-\x7e]+/$')
 $$;
 
 CREATE TABLE iam_policy (
