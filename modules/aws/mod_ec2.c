@@ -31,17 +31,30 @@ static bool is_delete(const char *action)
  * one is EC2 not having caught up yet. */
 static bool engine_id_missing(const char *code)
 {
-    static const char *const prefixes[] = {"InvalidVpcID",        "InvalidSubnetID",
-                                           "InvalidGroup",        "InvalidInternetGatewayID",
-                                           "InvalidRouteTableID", "InvalidInstanceID",
-                                           "InvalidKeyPair",      "InvalidAllocationID",
-                                           "InvalidNatGatewayID", NULL};
+    static const char *const prefixes[] = {"InvalidVpcID",
+                                           "InvalidSubnetID",
+                                           "InvalidGroup",
+                                           "InvalidInternetGatewayID",
+                                           "InvalidRouteTableID",
+                                           "InvalidInstanceID",
+                                           "InvalidKeyPair",
+                                           "InvalidAllocationID",
+                                           "InvalidNatGatewayID",
+                                           "InvalidVolume",
+                                           NULL};
     if (!ends_with(code, "NotFound"))
         return false;
     for (int i = 0; prefixes[i]; i++)
         if (strncmp(code, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
     return false;
+}
+
+/* An instance profile IAM made a moment ago that EC2 does not know yet
+ * ("Invalid IAM Instance Profile name"): IAM is eventually consistent. */
+static bool iam_profile_missing(const char *code, const char *msg)
+{
+    return strcmp(code, "InvalidParameterValue") == 0 && strcasestr(msg, "iamInstanceProfile");
 }
 
 static void sleep_ms(long ms)
@@ -82,7 +95,7 @@ int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params,
             break;
         }
         bool settling =
-            (missing && !reads && engine_id_missing(c)) ||
+            (missing && !reads && engine_id_missing(c)) || iam_profile_missing(c, err->msg) ||
             ((strcmp(c, "DependencyViolation") == 0 || strcmp(c, "InvalidIPAddress.InUse") == 0) &&
              is_delete(action)) ||
             strcmp(c, "IncorrectInstanceState") == 0;
@@ -143,6 +156,7 @@ static long list_page_size(const char *action)
         {"DescribeSecurityGroupRules", 1000},
         {"DescribeSecurityGroups", 1000},
         {"DescribeSubnets", 1000},
+        {"DescribeVolumes", 500},
         {"DescribeVpcs", 1000},
     };
     for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
@@ -373,4 +387,25 @@ json_t *ec2_updated(const json_t *known, const json_t *desired, ...)
     }
     va_end(ap);
     return out;
+}
+
+json_t *ec2_unblob(const char *b64)
+{
+    size_t n = b64 ? strlen(b64) : 0;
+    if (!n)
+        return json_null();
+    unsigned char *raw = malloc(3 * (n / 4) + 3);
+    int len = raw ? EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n) : -1;
+    if (len < 0 || n % 4) {
+        free(raw);
+        return json_null();
+    }
+    /* EVP_DecodeBlock counts the padding as bytes */
+    for (size_t i = n; i > 0 && b64[i - 1] == '='; i--)
+        len--;
+    json_t *v = len > 0 && !memchr(raw, '\0', (size_t)len)
+                    ? json_stringn((const char *)raw, (size_t)len)
+                    : NULL;
+    free(raw);
+    return v ? v : json_null();
 }

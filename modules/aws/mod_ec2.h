@@ -75,6 +75,9 @@ json_t *ec2_bool(xmlNodePtr item, const char *name);
 json_t *ec2_int(xmlNodePtr item, const char *name);
 /* A blob parameter (base64 of s). */
 json_t *ec2_blob(const char *s);
+/* The text a blob answer (base64) holds; null when it is empty, not
+ * base64, or not text (invalid UTF-8, or a NUL byte). */
+json_t *ec2_unblob(const char *b64);
 /* A string member of a row image ("" when absent). */
 const char *ec2_str(const json_t *img, const char *name);
 

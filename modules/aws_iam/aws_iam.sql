@@ -7,7 +7,7 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT length(n) BETWEEN 1 AND max AND n ~ '^[A-Za-
 
 CREATE FUNCTION iam_path_valid(p text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT length(p) BETWEEN 1 AND 512 AND (p = '/' OR p ~ '^/[\x21-\x7e]*/$')
+  SELECT length(p) BETWEEN 1 AND 512 AND (p = '/' OR p ~ '^/[\x21-\x7e]+/$')
 $$;
 
 CREATE TABLE iam_policy (
@@ -73,4 +73,61 @@ CREATE TABLE iam_role (
 CREATE TRIGGER iam_policy_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON iam_policy
   FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);
 CREATE TRIGGER iam_role_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON iam_role
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);
+
+-- An IAM user: its path and name change in place (UpdateUser), so the
+-- cloud's user_id is what names it. Managed policies attach by ARN as a
+-- role's do; a permissions boundary is a managed policy's ARN. Access keys
+-- are not a table: AWS shows a key's secret once, and iasql stores no
+-- secret it could not give back (docs/secrets.md).
+CREATE TABLE iam_user (
+  id bigint PRIMARY KEY DEFAULT nextval('iasql_row_id_seq'),
+  user_name text NOT NULL,
+  path text NOT NULL DEFAULT '/',
+  attached_policy_arns text[] NOT NULL DEFAULT '{}',
+  permissions_boundary text,
+  tags jsonb NOT NULL DEFAULT '{}',
+  arn text,
+  user_id text,
+  CONSTRAINT iam_user_name_unique UNIQUE (user_name),
+  CONSTRAINT iam_user_id_unique UNIQUE (user_id),
+  CONSTRAINT iam_user_name_1_to_64_letters_digits_and_iam_symbols
+    CHECK (iam_name_valid(user_name, 64)),
+  CONSTRAINT iam_user_path_slash_or_between_slashes_up_to_512 CHECK (iam_path_valid(path)),
+  CONSTRAINT iam_user_attached_policy_arns_are_policy_arns_at_most_20
+    CHECK (cardinality(attached_policy_arns) <= 20 AND
+           array_to_string(attached_policy_arns, ' ') ~
+             '^((arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\x21-\x7e]+)( |$))*$'),
+  CONSTRAINT iam_user_permissions_boundary_a_policy_arn
+    CHECK (permissions_boundary IS NULL OR
+           permissions_boundary ~ '^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/[\x21-\x7e]+$'),
+  CONSTRAINT iam_user_tags_up_to_50_strings_no_aws_or_iasql_keys CHECK (iasql_tags_valid(tags))
+);
+
+CREATE TRIGGER iam_user_tags_max_49_plus_iasql_owner BEFORE INSERT OR UPDATE OF tags ON iam_user
+  FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);
+
+-- An instance profile holds one role at most (AWS's limit, and a column
+-- that holds one); the role moves in place (RemoveRoleFromInstanceProfile,
+-- AddRoleToInstanceProfile). Its name and path are fixed: a new one of
+-- either is a new profile. A role a profile holds cannot be deleted.
+CREATE TABLE instance_profile (
+  id bigint PRIMARY KEY DEFAULT nextval('iasql_row_id_seq'),
+  instance_profile_name text NOT NULL,
+  path text NOT NULL DEFAULT '/',
+  role bigint,
+  tags jsonb NOT NULL DEFAULT '{}',
+  arn text,
+  instance_profile_id text,
+  CONSTRAINT instance_profile_role_exists FOREIGN KEY (role) REFERENCES iam_role (id),
+  CONSTRAINT instance_profile_name_unique UNIQUE (instance_profile_name),
+  CONSTRAINT instance_profile_name_1_to_128_letters_digits_and_iam_symbols
+    CHECK (iam_name_valid(instance_profile_name, 128)),
+  CONSTRAINT instance_profile_path_slash_or_between_slashes_up_to_512 CHECK (iam_path_valid(path)),
+  CONSTRAINT instance_profile_tags_up_to_50_strings_no_aws_or_iasql_keys
+    CHECK (iasql_tags_valid(tags))
+);
+
+CREATE TRIGGER instance_profile_tags_max_49_plus_iasql_owner
+  BEFORE INSERT OR UPDATE OF tags ON instance_profile
   FOR EACH ROW EXECUTE FUNCTION iasql_tags_limit(49);

@@ -1,5 +1,6 @@
 /* modules/aws_iam/mod_iam.c — module aws_iam: tables iam_policy and
- * iam_role, over IAM's query protocol. IAM is global: one endpoint per
+ * iam_role (iam_user and instance_profile are in mod_iam_user.c), over
+ * IAM's query protocol. IAM is global: one endpoint per
  * partition (the engine's default region says which; aws_resolve_endpoint
  * gives the host and the region it is signed for), no region column. Documents come back
  * URL-encoded and are stored as JSON; a policy's document changes through a new default version
@@ -9,23 +10,20 @@
 #include <string.h>
 
 #include "common/cm_json.h"
-#include "modules/mod_int.h"
+#include "modules/aws_iam/mod_iam_int.h"
 
 extern const char iasql_sql_aws_iam[];
-
-/* Any region of the partition: IAM's endpoint is the partition's. */
-#define IAM_REGION (ctx->default_region)
 
 static const mod_query_service policy_api = {"iam", "2010-05-08", "IAM policy"};
 static const mod_query_service role_api = {"iam", "2010-05-08", "IAM role"};
 
-static bool gone(const char *code)
+bool iam_gone(const char *code)
 {
     return strcmp(code, "NoSuchEntity") == 0;
 }
 
-static int iam(const mod_query_service *svc, mod_ctx *ctx, const char *action, json_t *params,
-               xmlDocPtr *doc, xmlNodePtr *res, cm_err *err, const char *name)
+int iam_call(const mod_query_service *svc, mod_ctx *ctx, const char *action, json_t *params,
+             xmlDocPtr *doc, xmlNodePtr *res, cm_err *err, const char *name)
 {
     return mod_query_op(ctx, svc, IAM_REGION, action, params, doc, res, err, name);
 }
@@ -47,7 +45,7 @@ static json_t *document(xmlNodePtr node)
 }
 
 /* Tags of a Tags/member list, without AWS's own. */
-static json_t *tags_of(xmlNodePtr tags)
+json_t *iam_tags_of(xmlNodePtr tags)
 {
     json_t *all = mod_xml_map(tags, "member", "Key", "Value");
     json_t *own = mod_tags_from_object(all);
@@ -56,9 +54,9 @@ static json_t *tags_of(xmlNodePtr tags)
 }
 
 /* Every member of the named list of a List* action (Marker / IsTruncated). */
-static int list_marker(mod_ctx *ctx, const mod_query_service *svc, const char *action,
-                       const char *list, json_t *params, mod_member_fn fn, void *arg, cm_err *err,
-                       const char *name)
+int iam_list_marker(mod_ctx *ctx, const mod_query_service *svc, const char *action,
+                    const char *list, json_t *params, mod_member_fn fn, void *arg, cm_err *err,
+                    const char *name)
 {
     mod_query_pager pager = {action, "Marker", "Marker", list, "IsTruncated"};
     return mod_query_each(ctx, svc, &pager, IAM_REGION, params, fn, arg, name, err);
@@ -82,17 +80,17 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
     xmlDocPtr doc, vdoc;
     xmlNodePtr res, vres;
     char version[64];
-    int rc = iam(&policy_api, ctx, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &doc, &res,
-                 err, arn);
-    if (rc && gone(err->cloud_code))
+    int rc = iam_call(&policy_api, ctx, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &doc,
+                      &res, err, arn);
+    if (rc && iam_gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "IAM policy %s does not exist", arn);
     if (rc)
         return rc;
     xmlNodePtr pol = aws_xml_child(res, "Policy");
     aws_xml_child_text(pol, "DefaultVersionId", version, sizeof version);
-    rc = iam(&policy_api, ctx, "GetPolicyVersion",
-             json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", version), &vdoc, &vres, err,
-             arn);
+    rc = iam_call(&policy_api, ctx, "GetPolicyVersion",
+                  json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", version), &vdoc, &vres,
+                  err, arn);
     if (rc) {
         xmlFreeDoc(doc);
         return rc;
@@ -105,18 +103,18 @@ static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
     if (json_is_string(desc) && !*json_string_value(desc))
         json_object_set_new(row, "description", json_null());
     xmlNodePtr tags = aws_xml_child(pol, "Tags");
-    json_object_set_new(row, "tags", tags_of(tags));
+    json_object_set_new(row, "tags", iam_tags_of(tags));
     mod_take_owner(row);
     xmlFreeDoc(doc);
     xmlFreeDoc(vdoc);
     if (!tags) { /* GetPolicy without tags (older IAM): ask for them */
-        rc = iam(&policy_api, ctx, "ListPolicyTags", json_pack("{s:s}", "PolicyArn", arn), &doc,
-                 &res, err, arn);
+        rc = iam_call(&policy_api, ctx, "ListPolicyTags", json_pack("{s:s}", "PolicyArn", arn),
+                      &doc, &res, err, arn);
         if (rc) {
             json_decref(row);
             return rc;
         }
-        json_object_set_new(row, "tags", tags_of(aws_xml_child(res, "Tags")));
+        json_object_set_new(row, "tags", iam_tags_of(aws_xml_child(res, "Tags")));
         mod_take_owner(row);
         xmlFreeDoc(doc);
     }
@@ -148,11 +146,11 @@ static int collect_policy(mod_ctx *ctx, const char *region, xmlNodePtr member, v
 }
 
 /* Every resource of a List* action (IAM is global), as row images. */
-static int list_all(mod_ctx *ctx, const mod_query_service *svc, const char *action,
-                    const char *list, json_t *params, mod_member_fn fn, json_t **out, cm_err *err)
+int iam_list_all(mod_ctx *ctx, const mod_query_service *svc, const char *action, const char *list,
+                 json_t *params, mod_member_fn fn, json_t **out, cm_err *err)
 {
     json_t *rows = json_array();
-    int rc = list_marker(ctx, svc, action, list, params, fn, rows, err, "(all)");
+    int rc = iam_list_marker(ctx, svc, action, list, params, fn, rows, err, "(all)");
     if (rc) {
         json_decref(rows);
         return rc;
@@ -165,8 +163,8 @@ static int policy_list(mod_ctx *ctx, const char *const *regions, size_t nregions
                        cm_err *err)
 {
     (void)regions, (void)nregions; /* global */
-    return list_all(ctx, &policy_api, "ListPolicies", "Policies",
-                    json_pack("{s:s}", "Scope", "Local"), collect_policy, out, err);
+    return iam_list_all(ctx, &policy_api, "ListPolicies", "Policies",
+                        json_pack("{s:s}", "Scope", "Local"), collect_policy, out, err);
 }
 
 static int policy_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -214,8 +212,8 @@ static int count_version(mod_ctx *ctx, const char *region, xmlNodePtr member, vo
 static int policy_versions(mod_ctx *ctx, const char *arn, versions *v, cm_err *err)
 {
     memset(v, 0, sizeof *v);
-    return list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
-                       json_pack("{s:s}", "PolicyArn", arn), count_version, v, err, arn);
+    return iam_list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
+                           json_pack("{s:s}", "PolicyArn", arn), count_version, v, err, arn);
 }
 
 static int policy_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
@@ -228,15 +226,15 @@ static int policy_update(mod_ctx *ctx, const json_t *known, const json_t *desire
         versions v;
         rc = policy_versions(ctx, arn, &v, err);
         if (!rc && v.count >= 5 && v.oldest[0])
-            rc = iam(&policy_api, ctx, "DeletePolicyVersion",
-                     json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", v.oldest), NULL, NULL,
-                     err, arn);
+            rc = iam_call(&policy_api, ctx, "DeletePolicyVersion",
+                          json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", v.oldest), NULL,
+                          NULL, err, arn);
         char *text = rc ? NULL : cm_json_dump(doc);
         if (text)
-            rc = iam(&policy_api, ctx, "CreatePolicyVersion",
-                     json_pack("{s:s, s:s, s:s}", "PolicyArn", arn, "PolicyDocument", text,
-                               "SetAsDefault", "true"),
-                     NULL, NULL, err, arn);
+            rc = iam_call(&policy_api, ctx, "CreatePolicyVersion",
+                          json_pack("{s:s, s:s, s:s}", "PolicyArn", arn, "PolicyDocument", text,
+                                    "SetAsDefault", "true"),
+                          NULL, NULL, err, arn);
         free(text);
     }
     if (!rc)
@@ -267,7 +265,7 @@ static int policy_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
     xmlDocPtr doc;
     xmlNodePtr res;
     char arn[2048] = "";
-    int rc = iam(&policy_api, ctx, "CreatePolicy", p, &doc, &res, err, name);
+    int rc = iam_call(&policy_api, ctx, "CreatePolicy", p, &doc, &res, err, name);
     if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0) {
         json_t *existing = NULL;
         cm_err_clear(err);
@@ -294,9 +292,9 @@ static int delete_version(mod_ctx *ctx, const char *region, xmlNodePtr member, v
     aws_xml_child_text(member, "VersionId", id, sizeof id);
     if (strcmp(is_default, "true") == 0)
         return 0;
-    return iam(&policy_api, ctx, "DeletePolicyVersion",
-               json_pack("{s:s, s:s}", "PolicyArn", (const char *)arg, "VersionId", id), NULL, NULL,
-               err, arg);
+    return iam_call(&policy_api, ctx, "DeletePolicyVersion",
+                    json_pack("{s:s, s:s}", "PolicyArn", (const char *)arg, "VersionId", id), NULL,
+                    NULL, err, arg);
 }
 
 static int policy_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
@@ -304,12 +302,12 @@ static int policy_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     char arn[2048];
     int rc = policy_arn(ctx, known, arn, sizeof arn, err);
     if (!rc) /* IAM deletes a policy only without its other versions */
-        rc = list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
-                         json_pack("{s:s}", "PolicyArn", arn), delete_version, arn, err, arn);
+        rc = iam_list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
+                             json_pack("{s:s}", "PolicyArn", arn), delete_version, arn, err, arn);
     if (!rc)
-        rc = iam(&policy_api, ctx, "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn), NULL, NULL,
-                 err, arn);
-    if (rc && gone(err->cloud_code)) {
+        rc = iam_call(&policy_api, ctx, "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn), NULL,
+                      NULL, err, arn);
+    if (rc && iam_gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }
@@ -325,8 +323,7 @@ typedef struct role_parts {
     json_t *inline_names;
 } role_parts;
 
-static int collect_attached(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg,
-                            cm_err *err)
+int iam_collect_arn(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg, cm_err *err)
 {
     (void)region;
     (void)ctx, (void)err;
@@ -347,29 +344,34 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
+void iam_sort_strings(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    json_t **items = calloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; items && i < n; i++)
+        items[i] = json_incref(json_array_get(arr, i));
+    if (items && n) {
+        qsort(items, n, sizeof *items, cmp_str);
+        json_array_clear(arr);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, items[i]);
+    }
+    free(items);
+}
+
 /* The role's attached policy ARNs (sorted) and inline policy names. */
 static int role_parts_read(mod_ctx *ctx, const char *name, role_parts *rp, cm_err *err)
 {
     rp->attached = json_array();
     rp->inline_names = json_array();
-    int rc = list_marker(ctx, &role_api, "ListAttachedRolePolicies", "AttachedPolicies",
-                         json_pack("{s:s}", "RoleName", name), collect_attached, rp->attached, err,
-                         name);
+    int rc = iam_list_marker(ctx, &role_api, "ListAttachedRolePolicies", "AttachedPolicies",
+                             json_pack("{s:s}", "RoleName", name), iam_collect_arn, rp->attached,
+                             err, name);
     if (!rc)
-        rc = list_marker(ctx, &role_api, "ListRolePolicies", "PolicyNames",
-                         json_pack("{s:s}", "RoleName", name), collect_text, rp->inline_names, err,
-                         name);
-    size_t n = json_array_size(rp->attached);
-    json_t **items = calloc(n ? n : 1, sizeof *items);
-    for (size_t i = 0; items && i < n; i++)
-        items[i] = json_incref(json_array_get(rp->attached, i));
-    if (items && n) {
-        qsort(items, n, sizeof *items, cmp_str);
-        json_array_clear(rp->attached);
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(rp->attached, items[i]);
-    }
-    free(items);
+        rc = iam_list_marker(ctx, &role_api, "ListRolePolicies", "PolicyNames",
+                             json_pack("{s:s}", "RoleName", name), collect_text, rp->inline_names,
+                             err, name);
+    iam_sort_strings(rp->attached);
     return rc;
 }
 
@@ -402,14 +404,15 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
     xmlNodePtr res;
-    int rc =
-        iam(&role_api, ctx, "GetRole", json_pack("{s:s}", "RoleName", name), &doc, &res, err, name);
-    if (rc && gone(err->cloud_code))
+    int rc = iam_call(&role_api, ctx, "GetRole", json_pack("{s:s}", "RoleName", name), &doc, &res,
+                      err, name);
+    if (rc && iam_gone(err->cloud_code))
         return cm_err_set(err, CM_ENOTFOUND, "IAM role %s does not exist", name);
     if (rc)
         return rc;
     json_t *row = role_base(aws_xml_child(res, "Role"), name);
-    json_object_set_new(row, "tags", tags_of(aws_xml_child(aws_xml_child(res, "Role"), "Tags")));
+    json_object_set_new(row, "tags",
+                        iam_tags_of(aws_xml_child(aws_xml_child(res, "Role"), "Tags")));
     mod_take_owner(row);
     xmlFreeDoc(doc);
     role_parts rp;
@@ -421,9 +424,9 @@ static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
     {
         if (rc)
             break;
-        rc =
-            iam(&role_api, ctx, "GetRolePolicy",
-                json_pack("{s:s, s:O}", "RoleName", name, "PolicyName", pn), &doc, &res, err, name);
+        rc = iam_call(&role_api, ctx, "GetRolePolicy",
+                      json_pack("{s:s, s:O}", "RoleName", name, "PolicyName", pn), &doc, &res, err,
+                      name);
         if (!rc) {
             json_object_set_new(inl, json_string_value(pn),
                                 document(aws_xml_child(res, "PolicyDocument")));
@@ -467,7 +470,8 @@ static int role_list(mod_ctx *ctx, const char *const *regions, size_t nregions, 
                      cm_err *err)
 {
     (void)regions, (void)nregions; /* global */
-    return list_all(ctx, &role_api, "ListRoles", "Roles", json_object(), collect_role, out, err);
+    return iam_list_all(ctx, &role_api, "ListRoles", "Roles", json_object(), collect_role, out,
+                        err);
 }
 
 static int role_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
@@ -478,7 +482,7 @@ static int role_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *er
     return role_row(ctx, name, out, err);
 }
 
-static bool in_array(const json_t *arr, const json_t *v)
+bool iam_in_array(const json_t *arr, const json_t *v)
 {
     size_t i;
     json_t *x;
@@ -502,17 +506,17 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known, co
     json_t *v;
     json_array_foreach(datt, i, v)
     {
-        if (!rc && !in_array(katt, v))
-            rc = iam(&role_api, ctx, "AttachRolePolicy",
-                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, err,
-                     name);
+        if (!rc && !iam_in_array(katt, v))
+            rc = iam_call(&role_api, ctx, "AttachRolePolicy",
+                          json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL,
+                          err, name);
     }
     json_array_foreach(katt, i, v)
     {
-        if (!rc && !in_array(datt, v))
-            rc = iam(&role_api, ctx, "DetachRolePolicy",
-                     json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL, err,
-                     name);
+        if (!rc && !iam_in_array(datt, v))
+            rc = iam_call(&role_api, ctx, "DetachRolePolicy",
+                          json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL,
+                          err, name);
     }
     const json_t *kin = json_object_get(known, "inline_policies"),
                  *din = json_object_get(desired, "inline_policies");
@@ -522,7 +526,7 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known, co
         if (rc || json_equal(v, json_object_get(kin, k)))
             continue;
         char *text = cm_json_dump(v);
-        rc = iam(
+        rc = iam_call(
             &role_api, ctx, "PutRolePolicy",
             json_pack("{s:s, s:s, s:s}", "RoleName", name, "PolicyName", k, "PolicyDocument", text),
             NULL, NULL, err, name);
@@ -531,9 +535,9 @@ static int role_policies(mod_ctx *ctx, const char *name, const json_t *known, co
     json_object_foreach((json_t *)kin, k, v)
     {
         if (!rc && !json_object_get(din, k))
-            rc = iam(&role_api, ctx, "DeleteRolePolicy",
-                     json_pack("{s:s, s:s}", "RoleName", name, "PolicyName", k), NULL, NULL, err,
-                     name);
+            rc = iam_call(&role_api, ctx, "DeleteRolePolicy",
+                          json_pack("{s:s, s:s}", "RoleName", name, "PolicyName", k), NULL, NULL,
+                          err, name);
     }
     return rc;
 }
@@ -590,14 +594,15 @@ static int role_update(mod_ctx *ctx, const json_t *known, const json_t *desired,
                               json_is_string(desc) ? json_string_value(desc) : "");
         if (json_is_integer(dur))
             json_object_set(p, "MaxSessionDuration", dur);
-        rc = iam(&role_api, ctx, "UpdateRole", p, NULL, NULL, err, name);
+        rc = iam_call(&role_api, ctx, "UpdateRole", p, NULL, NULL, err, name);
     }
     json_t *trust = json_object_get(desired, "assume_role_policy_document");
     if (!rc && !json_equal(trust, json_object_get(known, "assume_role_policy_document"))) {
         char *text = cm_json_dump(trust);
-        rc = iam(&role_api, ctx, "UpdateAssumeRolePolicy",
-                 json_pack("{s:s, s:s}", "RoleName", name, "PolicyDocument", text ? text : "{}"),
-                 NULL, NULL, err, name);
+        rc = iam_call(
+            &role_api, ctx, "UpdateAssumeRolePolicy",
+            json_pack("{s:s, s:s}", "RoleName", name, "PolicyDocument", text ? text : "{}"), NULL,
+            NULL, err, name);
         free(text);
     }
     if (!rc)
@@ -632,7 +637,7 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     json_decref(owned);
     xmlDocPtr doc;
     xmlNodePtr res;
-    int rc = iam(&role_api, ctx, "CreateRole", p, &doc, &res, err, name);
+    int rc = iam_call(&role_api, ctx, "CreateRole", p, &doc, &res, err, name);
     if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0) {
         json_t *existing = NULL;
         cm_err_clear(err);
@@ -652,8 +657,8 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     if (rc) { /* half made: gone again, so that the next commit starts clean */
         cm_err e2 = {0};
         if (strip_role(ctx, name, &e2) == 0)
-            iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL, &e2,
-                name);
+            iam_call(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
+                     &e2, name);
         json_decref(from);
         return rc;
     }
@@ -680,9 +685,9 @@ static int role_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
      * detached. */
     json_t *profiles = json_array();
     int rc =
-        list_marker(ctx, &role_api, "ListInstanceProfilesForRole", "InstanceProfiles",
-                    json_pack("{s:s}", "RoleName", name), collect_profile, profiles, err, name);
-    if (rc && gone(err->cloud_code)) {
+        iam_list_marker(ctx, &role_api, "ListInstanceProfilesForRole", "InstanceProfiles",
+                        json_pack("{s:s}", "RoleName", name), collect_profile, profiles, err, name);
+    if (rc && iam_gone(err->cloud_code)) {
         json_decref(profiles);
         cm_err_clear(err);
         return 0;
@@ -701,9 +706,9 @@ static int role_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     /* IAM deletes a role only without policies: detach what the cloud has. */
     rc = strip_role(ctx, name, err);
     if (!rc)
-        rc = iam(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
-                 err, name);
-    if (rc && gone(err->cloud_code)) {
+        rc = iam_call(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL,
+                      NULL, err, name);
+    if (rc && iam_gone(err->cloud_code)) {
         cm_err_clear(err);
         rc = 0;
     }
@@ -760,7 +765,8 @@ static const mod_table policy_table = {"iam_policy", policy_columns, &policy_ops
 static const char *const role_deep[] = {"attached_policy_arns", "inline_policies", "tags", NULL};
 static const mod_table role_table = {"iam_role", role_columns, &role_ops, .deep = role_deep};
 /* Policies first: a role may attach a policy created in the same commit. */
-static const mod_table *const iam_tables[] = {&policy_table, &role_table, NULL};
+static const mod_table *const iam_tables[] = {&policy_table, &role_table, &iam_user_table,
+                                              &iam_profile_table, NULL};
 static const char *const iam_deps[] = {"aws_account", NULL};
 
 const mod_module mod_aws_iam = {
