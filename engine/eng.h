@@ -167,6 +167,11 @@ void eng_free_strings(char **s, size_t n);
 
 /* ---- eng_poll.c: cloud to database (docs/poll.md) ---- */
 int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, bool deep_given, cm_err *err);
+/* The slots of table t's rotation (t NULL: the deep interval's): deep_s over
+ * the slowest poll interval, or with the default deep interval (!deep_given)
+ * at least ten a request of a resource's turn (mod_table.deep_reads), so that
+ * a quiet poll costs at most a tenth of a request per resource. */
+unsigned eng_poll_slots(int interval_s, int deep_s, bool deep_given, const mod_table *t);
 void eng_poll_free(eng *e);
 /* A commit applied these result rows ({table_name, id}; NULL: every table
  * changed, as by an install): listings begun before are stale for those

@@ -44,6 +44,7 @@ struct eng_poller {
      * polls. */
     unsigned nslots;
     bool deep_given; /* --poll-deep given: no table stretches it */
+    int interval_s, deep_s;
     unsigned round[POLL_MAX_TABLES];
     /* Per table, "region/handle" of what its import filter left out: the
      * rotation reads them as known ones (their partial rows), so that a
@@ -81,14 +82,23 @@ static int table_pos(const eng_poller *p, const mod_table *t)
     return -1;
 }
 
-/* The slots of t's rotation: the deep interval's, or with the default
- * interval at least ten a request of a resource's turn (mod_table.deep_reads),
- * so that a quiet poll costs at most a tenth of a request per resource. */
+unsigned eng_poll_slots(int interval_s, int deep_s, bool deep_given, const mod_table *t)
+{
+    /* A poll comes 0.8 to 1.2 intervals after the last: nslots of them
+     * at the slowest still fit in the deep interval. */
+    unsigned n = interval_s > 0 && deep_s >= 2 * interval_s
+                     ? (unsigned)((double)deep_s / (1.2 * (double)interval_s))
+                     : 1;
+    if (n < 1)
+        n = 1;
+    if (!t || n <= 1 || deep_given || t->deep_reads * 10 <= n)
+        return n;
+    return t->deep_reads * 10;
+}
+
 static unsigned table_slots(const eng_poller *p, const mod_table *t)
 {
-    if (p->nslots <= 1 || p->deep_given || t->deep_reads * 10 <= p->nslots)
-        return p->nslots;
-    return t->deep_reads * 10;
+    return eng_poll_slots(p->interval_s, p->deep_s, p->deep_given, t);
 }
 
 static int64_t jittered(eng_poller *p, double lo, double hi)
@@ -104,14 +114,10 @@ int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, bool deep_give
         return cm_err_set(err, CM_ENOMEM, "out of memory");
     p->interval_us = (int64_t)interval_s * 1000000;
     p->grace_us = (int64_t)grace_s * 1000000;
-    /* A poll comes 0.8 to 1.2 intervals after the last: nslots of them
-     * at the slowest still fit in the deep interval. */
-    p->nslots = interval_s > 0 && deep_s >= 2 * interval_s
-                    ? (unsigned)((double)deep_s / (1.2 * (double)interval_s))
-                    : 1;
-    if (p->nslots < 1)
-        p->nslots = 1;
+    p->interval_s = interval_s;
+    p->deep_s = deep_s;
     p->deep_given = deep_given;
+    p->nslots = eng_poll_slots(interval_s, deep_s, deep_given, NULL);
     p->ntables = mod_all_tables(p->tables, NULL, POLL_MAX_TABLES);
     p->recent = json_object();
     p->rand_state = (unsigned int)cm_mono_us();

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "common/cm_json.h"
+#include "engine/eng.h"
 #include "modules/aws_rds/mod_rds.h"
 #include "modules/aws_s3/mod_s3.h"
 #include "modules/mod.h"
@@ -110,6 +111,24 @@ static void __attribute__((noinline)) dirty_stack(void)
 /* Waiting for a resource to go (a DynamoDB table, a Kinesis stream) while
  * its describe fails must return that failure, not free a pointer the
  * describe never set. */
+/* The rotation's slots: the deep interval over the slowest poll; with the
+ * default, S3's buckets (seven reads a turn) stretch to 70 slots, a tenth of
+ * a request per bucket a poll; a --poll-deep given is kept by every table. */
+static void test_rotation_slots_keep_a_tenth(void **state)
+{
+    (void)state;
+    assert_int_equal(eng_poll_slots(60, 3600, false, NULL), 50);
+    assert_int_equal(eng_poll_slots(1, 5, true, NULL), 4);
+    assert_int_equal(eng_poll_slots(60, 60, false, NULL), 1);  /* no rotation */
+    assert_int_equal(eng_poll_slots(0, 3600, false, NULL), 1); /* no poller */
+    const mod_table *bucket = mod_find_table("bucket", NULL);
+    assert_non_null(bucket);
+    assert_int_equal(eng_poll_slots(60, 3600, false, bucket), 70);
+    assert_int_equal(eng_poll_slots(60, 3600, true, bucket), 50);
+    assert_int_equal(eng_poll_slots(1, 5, true, bucket), 4);
+    assert_int_equal(eng_poll_slots(1, 3600, false, bucket), 3000);
+}
+
 static void test_wait_survives_failing_describe(void **state)
 {
     (void)state;
@@ -265,6 +284,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constraint_names_fit),
         cmocka_unit_test(test_registry_order_and_tables),
+        cmocka_unit_test(test_rotation_slots_keep_a_tenth),
         cmocka_unit_test(test_wait_survives_failing_describe),
         cmocka_unit_test(test_rds_pending_values_are_where_the_row_goes),
         cmocka_unit_test(test_s3_xml_round_trip),
