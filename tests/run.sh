@@ -159,6 +159,7 @@ suite() { # build-dir label
     step "$label integration: s3rver" it_run "$b" s3rver "$S3RVER_URL" S3RVER S3RVER it_spine
   fi
   module_steps "$b" "$label"
+  step "$label integration: the data tier in one commit (a function reading a secret, a database only it reaches, a volume)" it_run "$b" moto "$MOTO_URL" test test it_data
   step "$label integration: module system" it_run "$b" moto "$MOTO_URL" test test it_modules
   step "$label integration: rollback, transactions, history, replay" it_run "$b" moto "$MOTO_URL" test test it_history
   step "$label integration: rollback to any commit point across modules; user findings" it_run "$b" moto "$MOTO_URL" test test it_rollback
