@@ -155,8 +155,8 @@ static char *xml_after(const char *xml, const char *from, const char *tag)
 /* The cloud's view of the whole application, checked against what the
  * rows asked for: memory of the function, backups of the database, the
  * volume's IOPS, the database's port rule. */
-static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int memory,
-                        int backups, int iops, int port)
+static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int memory, int backups,
+                        int iops, int port)
 {
     char *fn_sg = val(e, "SELECT group_id FROM security_group WHERE group_name = 'fn-%s'", sfx);
     char *db_sg = val(e, "SELECT group_id FROM security_group WHERE group_name = 'db-%s'", sfx);
@@ -174,9 +174,9 @@ static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int m
     assert_true(has_str(json_object_get(vpc, "SubnetIds"), sub_b));
     assert_int_equal(json_array_size(json_object_get(vpc, "SecurityGroupIds")), 1);
     assert_true(has_str(json_object_get(vpc, "SecurityGroupIds"), fn_sg));
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(fn, "Configuration"),
-                                                        "MemorySize")),
-                     memory);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(fn, "Configuration"), "MemorySize")),
+        memory);
     char secret_name[64];
     snprintf(secret_name, sizeof secret_name, "data-%s", sfx);
     json_t *secret = sm(e, "DescribeSecret", json_pack("{s:s}", "SecretId", secret_name), &st);
@@ -225,8 +225,8 @@ static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int m
     free(ret);
     char *addr = xml_after(x, "<Endpoint>", "Address");
     assert_non_null(addr);
-    char *row_addr = val(e, "SELECT endpoint_addr FROM rds WHERE db_instance_identifier = '%s'",
-                         db_id);
+    char *row_addr =
+        val(e, "SELECT endpoint_addr FROM rds WHERE db_instance_identifier = '%s'", db_id);
     assert_string_equal(row_addr, addr);
     free(addr), free(row_addr), free(x);
 
@@ -244,8 +244,8 @@ static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int m
     free(perms), free(x);
 
     /* the volume: attached to the instance as /dev/sdf, its IOPS */
-    char *vol = val(e, "SELECT volume_id FROM general_purpose_volume WHERE tags->>'app' = '%s'",
-                    sfx);
+    char *vol =
+        val(e, "SELECT volume_id FROM general_purpose_volume WHERE tags->>'app' = '%s'", sfx);
     char *inst = val(e, "SELECT instance_id FROM instance WHERE tags->>'app' = '%s'", sfx);
     x = it_ec2(e, "Action=DescribeVolumes&VolumeId.1=%s", vol);
     char *att = xml_after(x, NULL, "attachmentSet");
@@ -328,8 +328,8 @@ static void test_data_tier_scenario(void **state)
                       "'app', $2, 1 FROM db_subnet_group g WHERE g.name = 'orders-' || $1",
                       2, dp));
     const char *kp[] = {sfx, PUBKEY};
-    assert_true(it_ok(e, "INSERT INTO key_pair (name, public_key) VALUES ('data-' || $1, $2)", 2,
-                      kp));
+    assert_true(
+        it_ok(e, "INSERT INTO key_pair (name, public_key) VALUES ('data-' || $1, $2)", 2, kp));
     assert_true(it_ok(e,
                       "INSERT INTO instance (ami, instance_type, subnet, key_pair, tags) SELECT "
                       "'ami-12c6146b', 't2.micro', s.id, k.id, jsonb_build_object('app', $1::text) "
@@ -369,12 +369,13 @@ static void test_data_tier_scenario(void **state)
 
     /* changed: the function's memory, the database's backups, the volume's
      * IOPS and the port the database's group admits */
-    assert_true(it_okf(e, "UPDATE lambda_function SET memory_size = 256 WHERE name = '%s'",
-                       fn_name));
-    assert_true(it_okf(
-        e, "UPDATE rds SET backup_retention_period = 7 WHERE db_instance_identifier = '%s'", db_id));
-    assert_true(it_okf(
-        e, "UPDATE general_purpose_volume SET iops = 4000 WHERE tags->>'app' = '%s'", sfx));
+    assert_true(
+        it_okf(e, "UPDATE lambda_function SET memory_size = 256 WHERE name = '%s'", fn_name));
+    assert_true(
+        it_okf(e, "UPDATE rds SET backup_retention_period = 7 WHERE db_instance_identifier = '%s'",
+               db_id));
+    assert_true(
+        it_okf(e, "UPDATE general_purpose_volume SET iops = 4000 WHERE tags->>'app' = '%s'", sfx));
     assert_true(it_okf(e,
                        "UPDATE security_group_rule SET from_port = 6432, to_port = 6432 WHERE "
                        "security_group = (SELECT id FROM security_group WHERE group_name = "
@@ -428,8 +429,8 @@ static void test_data_tier_scenario(void **state)
     long st;
     json_decref(cloud_fn(e, fn_name, &st));
     assert_int_equal(st, 404);
-    char *x = query(e, "rds", "2014-10-31", &st, "Action=DescribeDBInstances&DBInstanceIdentifier=%s",
-                    db_id);
+    char *x = query(e, "rds", "2014-10-31", &st,
+                    "Action=DescribeDBInstances&DBInstanceIdentifier=%s", db_id);
     assert_int_not_equal(st, 200);
     free(x);
     char name[64];
