@@ -81,6 +81,35 @@ static int norm_col(PGconn *conn, const mod_column *c, bool array, const char *v
     return rc;
 }
 
+/* A table's write-only columns (MOD_COL_WRITE_ONLY) as the jsonb that a
+ * listed row takes from the known state w of its key:
+ * " || CASE WHEN w.sj IS NULL THEN '{}' ELSE jsonb_build_object('c', w.sj::jsonb -> 'c', ...) END";
+ * nothing when it has none. */
+static int write_only_merge(PGconn *conn, const mod_table *t, cm_buf *sql)
+{
+    int n = 0, rc = 0;
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        if (!(c->flags & MOD_COL_WRITE_ONLY))
+            continue;
+        char *lit = PQescapeLiteral(conn, c->name, strlen(c->name));
+        if (!lit)
+            return CM_ENOMEM;
+        rc = cm_buf_printf(
+            sql, "%s%s, w.sj::jsonb -> %s",
+            n++ ? ", " : " || CASE WHEN w.sj IS NULL THEN '{}' ELSE jsonb_build_object(", lit, lit);
+        PQfreemem(lit);
+    }
+    return rc ? rc : n ? cm_buf_puts(sql, ") END") : 0;
+}
+
+static bool has_write_only(const mod_table *t)
+{
+    for (const mod_column *c = t->columns; c->name; c++)
+        if (c->flags & MOD_COL_WRITE_ONLY)
+            return true;
+    return false;
+}
+
 /* The statement that lists the differences between the listing ($1, rows
  * without id) and the known states ($2, [{"i": row id, "s": image}]):
  * (state row id | NULL, listed image | NULL, changed column positions,
@@ -96,7 +125,8 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
     int rc = cm_pg_quote_ident(conn, &qt, t->name);
     /* l0: the listing by key; s: the known states; l: the listing with
      * what a partial row leaves out (MOD_PARTIAL_KEY) taken from the known
-     * state of the same key, and whether a partial row has none */
+     * state of the same key, and whether a partial row has none; the
+     * write-only columns always come from that known state */
     if (!rc)
         rc = cm_buf_puts(sql, "WITH l0 AS (SELECT ");
     if (!rc)
@@ -118,12 +148,26 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
             "' AS owner, l0.j->'" MOD_PARTIAL_KEY
             "' IS NOT NULL AND l0.j->'tags' IS NULL AS blind, "
             "l0.j->'" MOD_PARTIAL_KEY "' IS NOT NULL AND p.sj IS NULL AS unread FROM l0 "
-            "LEFT JOIN s p ON l0.j->'" MOD_PARTIAL_KEY "' IS NOT NULL AND p.k = l0.k "
-            "CROSS JOIN LATERAL json_populate_record(NULL::%s, CASE WHEN p.sj IS NULL THEN l0.j "
-            "ELSE (p.sj::jsonb || l0.j::jsonb)::json END) r), "
-            "d AS (SELECT s.id, l.k AS lk, l.v AS lv, l.owner, l.blind, l.unread, "
-            "array_remove(ARRAY[NULL::int",
-            cm_buf_str(&qt), cm_buf_str(&qt));
+            "LEFT JOIN s p ON l0.j->'" MOD_PARTIAL_KEY "' IS NOT NULL AND p.k = l0.k ",
+            cm_buf_str(&qt));
+    if (!rc && !has_write_only(t))
+        rc = cm_buf_printf(sql,
+                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, CASE WHEN p.sj IS "
+                           "NULL THEN l0.j ELSE (p.sj::jsonb || l0.j::jsonb)::json END) r), ",
+                           cm_buf_str(&qt));
+    else if (!rc)
+        rc = cm_buf_printf(sql,
+                           "LEFT JOIN s w ON w.k = l0.k "
+                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, (CASE WHEN p.sj IS "
+                           "NULL THEN l0.j::jsonb ELSE p.sj::jsonb || l0.j::jsonb END",
+                           cm_buf_str(&qt));
+    if (!rc && has_write_only(t))
+        rc = write_only_merge(conn, t, sql);
+    if (!rc && has_write_only(t))
+        rc = cm_buf_puts(sql, ")::json) r), ");
+    if (!rc)
+        rc = cm_buf_puts(sql, "d AS (SELECT s.id, l.k AS lk, l.v AS lv, l.owner, l.blind, "
+                              "l.unread, array_remove(ARRAY[NULL::int");
     int k = 0;
     for (const mod_column *c = t->columns; !rc && c->name; c++, k++) {
         bool array = (arrays >> k) & 1; /* k < MOD_COLUMNS_MAX: array_columns checked */
@@ -210,7 +254,9 @@ static int update_sql(PGconn *conn, const mod_table *t, cm_buf *sql)
         const char *n = cm_buf_str(&q);
         if (!rc && c != t->columns)
             rc = cm_buf_puts(sql, ", ");
-        if (!rc && (c->flags & MOD_COL_SECRET))
+        if (!rc && (c->flags & MOD_COL_WRITE_ONLY))
+            rc = cm_buf_printf(sql, "%s = x.%s", n, n); /* the cloud never says */
+        else if (!rc && (c->flags & MOD_COL_SECRET))
             rc = cm_buf_printf(sql,
                                "%s = CASE WHEN iasql_is_mask(s.%s) AND iasql_is_mask(x.%s) "
                                "THEN x.%s ELSE s.%s END",

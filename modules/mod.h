@@ -94,6 +94,11 @@ enum {
                                    * delete need not wait for an update of this resource, so a
                                    * replace of the target that deletes first is followed by
                                    * the update that points here at the new one */
+    MOD_COL_WRITE_ONLY = 1 << 6,  /* the cloud never gives it back (a Lambda function's code
+                                   * source): a listed row of a resource the database knows
+                                   * takes it from the known state, so it is never drift and a
+                                   * sync never overwrites it; a resource new to the database
+                                   * takes what the list says (NULL, or a mask) */
 };
 
 /* A secret column holds this prefix and a uuid instead of the secret. The

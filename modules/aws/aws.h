@@ -70,6 +70,9 @@ typedef struct aws_response {
     cm_buf body;
     char code[128];    /* AWS error code when status >= 300, else "" */
     char message[512]; /* AWS error message */
+    /* the x-amzn-ErrorType header (rest-json services name the error there,
+     * Lambda and API Gateway without a __type in the body), else "" */
+    char error_type[128];
 } aws_response;
 
 void aws_response_init(aws_response *r);

@@ -256,8 +256,30 @@ static void decode_error(aws_response *resp)
             snprintf(resp->message, sizeof resp->message, "%s", m);
         json_decref(j);
     }
+    /* botocore's rest-json parser: the header names the error, up to a ':' */
+    if (resp->error_type[0])
+        snprintf(resp->code, sizeof resp->code, "%.*s", (int)strcspn(resp->error_type, ":"),
+                 resp->error_type);
     if (!resp->code[0])
         snprintf(resp->code, sizeof resp->code, "HTTP%ld", resp->status);
+}
+
+/* Keeps the one response header an error is read from. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    aws_response *resp = arg;
+    size_t n = size * nmemb;
+    static const char name[] = "x-amzn-errortype:";
+    if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        const char *v = data + sizeof name - 1;
+        size_t len = n - (sizeof name - 1);
+        while (len && (*v == ' ' || *v == '\t'))
+            v++, len--;
+        while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+            len--;
+        snprintf(resp->error_type, sizeof resp->error_type, "%.*s", (int)len, v);
+    }
+    return n;
 }
 
 static bool sends_body(const aws_request *req)
@@ -322,6 +344,8 @@ static int send_once(aws_client *c, const aws_request *req, const char *url, con
     }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -333,7 +357,7 @@ static int send_once(aws_client *c, const aws_request *req, const char *url, con
     if (strcmp(req->method, "HEAD") == 0)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     cm_buf_reset(&resp->body);
-    resp->code[0] = resp->message[0] = '\0';
+    resp->code[0] = resp->message[0] = resp->error_type[0] = '\0';
     c->stats.requests++;
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 && !req->read_only)
         c->stats.mutating++;
@@ -467,6 +491,7 @@ int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *
         resp->body = a->body;
         a->body = b;
         resp->status = a->status;
+        memcpy(resp->error_type, a->error_type, sizeof resp->error_type);
         rc = judge(resp, err);
     } else {
         drop_answers(c); /* the listing asks something else now */
