@@ -301,6 +301,11 @@ static int api_update(mod_ctx *ctx, const json_t *known, const json_t *desired, 
     const char *region = str(desired, "region"), *id = str(known, "api_id");
     if (!region || !id)
         return cm_err_set(err, CM_EINVAL, "api without an api_id or region");
+    if (str(known, "version") && !str(desired, "version"))
+        return cm_err_set(err, CM_EINVAL,
+                          "HTTP API %s keeps a version once it has one Detail: API Gateway takes "
+                          "no empty version. Hint: Set another version.",
+                          id);
     int rc = 0;
     static const char *const settings[] = {
         "name", "description", "version", "disable_execute_api_endpoint", "cors_configuration",

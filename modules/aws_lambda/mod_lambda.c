@@ -190,7 +190,8 @@ static int env_resolved(mod_ctx *ctx, const char *region, const char *fn, const 
 /* ---- rows ---- */
 
 /* A function URL's CORS as the row holds it: what is set, without the
- * empty lists and false flags Lambda may report; null when nothing is. */
+ * empty lists, false flags and zero MaxAge (Lambda's defaults, and what an
+ * update sends to take CORS away); null when nothing is. */
 static json_t *cors_row(const json_t *cors)
 {
     if (!json_is_object(cors))
@@ -200,7 +201,8 @@ static json_t *cors_row(const json_t *cors)
     json_t *v;
     json_object_foreach((json_t *)cors, k, v)
     {
-        if (json_is_null(v) || json_is_false(v) || (json_is_array(v) && !json_array_size(v)))
+        if (json_is_null(v) || json_is_false(v) || (json_is_array(v) && !json_array_size(v)) ||
+            (json_is_integer(v) && json_integer_value(v) == 0))
             continue;
         json_object_set(out, k, v);
     }
@@ -514,13 +516,19 @@ static bool code_differs(const json_t *known, const json_t *desired)
            differs(known, desired, "architecture");
 }
 
-/* AuthType and Cors; an update sends an empty Cors to take CORS away. */
+/* AuthType and Cors; an update without CORS sends every CORS setting at
+ * its default, which takes CORS away. */
 static json_t *url_body(const json_t *desired, bool update)
 {
     json_t *cors = json_object_get(desired, "url_cors");
     json_t *b = json_pack("{s:O}", "AuthType", json_object_get(desired, "url_auth_type"));
-    if (json_is_object(cors) || update)
-        json_object_set_new(b, "Cors", json_is_object(cors) ? json_incref(cors) : json_object());
+    if (json_is_object(cors))
+        json_object_set(b, "Cors", cors);
+    else if (update)
+        json_object_set_new(b, "Cors",
+                            json_pack("{s:b, s:[], s:[], s:[], s:[], s:i}", "AllowCredentials", 0,
+                                      "AllowHeaders", "AllowMethods", "AllowOrigins",
+                                      "ExposeHeaders", "MaxAge", 0));
     return b;
 }
 
