@@ -116,11 +116,11 @@ CREATE TABLE lambda_function (
   CONSTRAINT lambda_function_timeout_1_to_900_seconds CHECK (timeout BETWEEN 1 AND 900),
   CONSTRAINT lambda_function_description_up_to_256_characters
     CHECK (description IS NULL OR length(description) <= 256),
-  CONSTRAINT lambda_function_environment_an_object_of_strings_or_secrets_up_to_4_kb
+  CONSTRAINT lambda_function_environment_strings_or_secrets_up_to_4_kb
     CHECK (lambda_environment_valid(environment)),
   CONSTRAINT lambda_function_architecture_x86_64_or_arm64
     CHECK (architecture IN ('x86_64', 'arm64')),
-  CONSTRAINT lambda_function_subnets_up_to_16_security_groups_up_to_5_both_or_neither
+  CONSTRAINT lambda_function_up_to_16_subnets_and_5_security_groups_or_none
     CHECK (cardinality(subnets) <= 16 AND cardinality(security_groups) <= 5
            AND (cardinality(subnets) = 0) = (cardinality(security_groups) = 0)
            AND array_position(subnets, NULL) IS NULL
@@ -211,7 +211,8 @@ DECLARE
 BEGIN
   NEW.subnets := ARRAY(SELECT DISTINCT x FROM unnest(NEW.subnets) x ORDER BY x);
   NEW.security_groups := ARRAY(SELECT DISTINCT x FROM unnest(NEW.security_groups) x ORDER BY x);
-  IF NOT checked THEN
+  -- the engine's writes, and sets the CHECK refuses anyway (one without the other)
+  IF NOT checked OR (cardinality(NEW.subnets) = 0) <> (cardinality(NEW.security_groups) = 0) THEN
     RETURN NEW;
   END IF;
   FOREACH g IN ARRAY NEW.subnets LOOP
@@ -285,7 +286,7 @@ CREATE TABLE lambda_permission (
     REFERENCES lambda_function (name, region) ON UPDATE CASCADE ON DELETE CASCADE,
   CONSTRAINT lambda_permission_statement_id_unique_per_function
     UNIQUE (function_name, region, statement_id),
-  CONSTRAINT lambda_permission_statement_id_1_to_100_letters_digits_hyphens_not_iasql
+  CONSTRAINT lambda_permission_statement_id_1_to_100_word_chars_not_iasql
     CHECK (statement_id ~ '^[A-Za-z0-9_-]{1,100}$' AND statement_id NOT LIKE 'iasql-%'),
   CONSTRAINT lambda_permission_action_lambda_action_or_wildcard
     CHECK (action ~ '^(lambda:[*]|lambda:[a-zA-Z]+|[*])$'),

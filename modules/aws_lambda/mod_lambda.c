@@ -644,37 +644,40 @@ static int fn_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
                              json_object_get(desired, "architecture"), "Tags", owned);
     if (!rc)
         rc = config_into(ctx, region, desired, body, err);
+    json_t *reply = NULL;
     if (!rc)
         rc = mod_rest_op(ctx, &lambda_api, &create_op, region, json_pack("{s:O}", "body", body),
-                         NULL, err, name);
+                         &reply, err, name);
     json_decref(body);
     json_t *known = NULL;
+    char arn[1024] = "";
     if (rc && strcmp(err->cloud_code, "ResourceConflictException") == 0) {
         /* an earlier attempt made it (or someone else did): read it, then
          * bring it to desired below, its code included */
         cm_err_clear(err);
         rc = fn_read_named(ctx, region, name, &known, err);
-        if (!rc)
+        if (!rc) {
+            snprintf(arn, sizeof arn, "%s", str(known, "arn"));
             json_object_set_new(known, "zip_b64", json_null()); /* the code is sent again */
+        }
     } else if (!rc) {
         /* new: as desired, but for its URL */
+        snprintf(arn, sizeof arn, "%s",
+                 cm_json_str(reply, "FunctionArn") ? cm_json_str(reply, "FunctionArn") : "");
         known = json_deep_copy(desired);
         json_object_set_new(known, "url_auth_type", json_null());
         json_object_set_new(known, "url_cors", json_null());
     }
+    json_decref(reply);
     if (!rc)
         rc = settle(ctx, region, name, err);
-    json_t *made = NULL;
     if (!rc)
-        rc = fn_read_named(ctx, region, name, &made, err);
-    if (!rc)
-        rc = converge(ctx, region, name, str(made, "arn"), known, desired, err);
+        rc = converge(ctx, region, name, arn, known, desired, err);
     json_decref(known);
     json_t *cloud = NULL;
     if (!rc && (rc = fn_read_named(ctx, region, name, &cloud, err)) == 0)
         *out = with_owned(desired, cloud);
     json_decref(cloud);
-    json_decref(made);
     return rc;
 }
 
