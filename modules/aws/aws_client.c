@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,6 +328,88 @@ static int judge(aws_response *resp, cm_err *err)
     return rc;
 }
 
+/* libcurl (7.88) signs a path as it is sent; AWS signs every service's but
+ * S3's URI-encoded once more, so that an escape in it ("%3A" in a Lambda
+ * ARN) reads "%253A" in the canonical request. Such a request is signed
+ * here instead (its query is canonical already: aws_call sorts and
+ * encodes it). */
+static bool signs_itself(const aws_request *req)
+{
+    return strcmp(req->service, "s3") != 0 && strchr(req->path, '%') != NULL;
+}
+
+static void hmac256(const void *key, size_t klen, const char *msg, unsigned char out[32])
+{
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &n);
+}
+
+/* The headers SigV4 adds (Host, X-Amz-Date, Authorization), signing host,
+ * the payload hash, the date and the session token. */
+static struct curl_slist *sign_request(const aws_client *c, const aws_request *req, const char *url,
+                                       const char *scope, struct curl_slist *hs)
+{
+    char date[32], day[16], line[512];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+    strftime(day, sizeof day, "%Y%m%d", &tm);
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t hlen = strcspn(host, "/?");
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    char payload[2 * SHA256_DIGEST_LENGTH + 1], crhash[2 * SHA256_DIGEST_LENGTH + 1];
+    SHA256(req->body ? req->body : (const void *)"", req->body_len, digest);
+    hex(payload, digest, sizeof digest);
+    cm_buf cr;
+    cm_buf_init(&cr, 1 << 16);
+    cm_buf_printf(&cr, "%s\n", req->method);
+    /* the URL's path: an endpoint override may put a prefix before req->path */
+    const char *path = host[hlen] == '/' ? host + hlen : "/";
+    size_t plen = strcspn(path, "?");
+    for (const char *p = path; p < path + plen; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (isalnum(ch) || strchr("-_.~/", ch))
+            cm_buf_append(&cr, p, 1);
+        else
+            cm_buf_printf(&cr, "%%%02X", ch);
+    }
+    const char *token = c->creds.session_token;
+    cm_buf_printf(&cr, "\n%s\nhost:%.*s\nx-amz-content-sha256:%s\nx-amz-date:%s\n",
+                  req->query ? req->query : "", (int)hlen, host, payload, date);
+    if (token)
+        cm_buf_printf(&cr, "x-amz-security-token:%s\n", token);
+    const char *signed_headers = token ? "host;x-amz-content-sha256;x-amz-date;x-amz-security-token"
+                                       : "host;x-amz-content-sha256;x-amz-date";
+    cm_buf_printf(&cr, "\n%s\n%s", signed_headers, payload);
+    SHA256((const unsigned char *)cm_buf_str(&cr), cr.len, digest);
+    hex(crhash, digest, sizeof digest);
+    cm_buf_free(&cr);
+    char sts[512], key[300];
+    snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", date, day, scope,
+             req->service, crhash);
+    unsigned char k[32];
+    snprintf(key, sizeof key, "AWS4%s", c->creds.secret_key);
+    hmac256(key, strlen(key), day, k);
+    hmac256(k, 32, scope, k);
+    hmac256(k, 32, req->service, k);
+    hmac256(k, 32, "aws4_request", k);
+    hmac256(k, 32, sts, k);
+    char sig[65];
+    hex(sig, k, 32);
+    OPENSSL_cleanse(key, sizeof key);
+    snprintf(line, sizeof line, "Host: %.*s", (int)hlen, host);
+    hs = curl_slist_append(hs, line);
+    snprintf(line, sizeof line, "X-Amz-Date: %s", date);
+    hs = curl_slist_append(hs, line);
+    snprintf(line, sizeof line,
+             "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "
+             "SignedHeaders=%s, Signature=%s",
+             c->creds.access_key, day, scope, req->service, signed_headers, sig);
+    return curl_slist_append(hs, line);
+}
+
 static int send_once(aws_client *c, const aws_request *req, const char *url, const char *scope,
                      struct curl_slist *headers, aws_response *resp, cm_err *err)
 {
@@ -336,8 +419,14 @@ static int send_once(aws_client *c, const aws_request *req, const char *url, con
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    if (c->creds.access_key) { /* else unsigned */
+    struct curl_slist *own = NULL; /* headers plus our own signature */
+    if (c->creds.access_key && signs_itself(req)) {
+        for (struct curl_slist *e = headers; e; e = e->next)
+            own = curl_slist_append(own, e->data);
+        own = sign_request(c, req, url, scope, own);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, own ? own : headers);
+    if (c->creds.access_key && !own) { /* else unsigned, or signed above */
         curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
         curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.access_key);
         curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.secret_key);
@@ -362,6 +451,7 @@ static int send_once(aws_client *c, const aws_request *req, const char *url, con
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 && !req->read_only)
         c->stats.mutating++;
     CURLcode cc = curl_easy_perform(h);
+    curl_slist_free_all(own);
     if (cc != CURLE_OK) {
         resp->status = 0;
         if (cc == CURLE_WRITE_ERROR)
