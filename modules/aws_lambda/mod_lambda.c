@@ -165,7 +165,7 @@ static int env_resolved(mod_ctx *ctx, const char *region, const char *fn, const 
                                  "neither a string nor {\"secret\": name}",
                                  k, fn);
         if (rc && strcmp(err->cloud_code, "ResourceNotFoundException") == 0)
-            rc = cm_err_set(err, CM_ENOTFOUND,
+            rc = cm_err_set(err, CM_EINVAL,
                             "environment variable %s of function %s names Secrets Manager "
                             "secret %s, which does not exist in %s Hint: Make the secret first "
                             "(a commit of its own), or name one that exists.",

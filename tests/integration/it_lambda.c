@@ -552,6 +552,39 @@ static void test_function_zip_code(void **state)
     free(first), free(sha1), free(sha2);
 }
 
+/* A reference the commit finds wrong: an environment value naming a secret
+ * that does not exist fails that function, saying which, and nothing is
+ * made; once the row is fixed, the next commit makes it. */
+static void test_function_missing_secret(void **state)
+{
+    it_env *e = *state;
+    char name[64];
+    snprintf(name, sizeof name, "nosecret-%d", (int)getpid());
+    const char *p[] = {name, role_name(), ZIP_ONE};
+    assert_true(it_ok(e,
+                      "INSERT INTO lambda_function (name, runtime, handler, role, zip_b64, "
+                      "environment) SELECT $1, 'python3.12', 'index.handler', id, $3, "
+                      "'{\"TOKEN\": {\"secret\": \"no-such-secret\"}}' FROM iam_role "
+                      "WHERE role_name = $2",
+                      3, p));
+    PGresult *r = it_sql(e, "SELECT action, description FROM iasql_commit()", 0, NULL);
+    assert_int_equal(PQntuples(r), 1);
+    const char *d = PQgetvalue(r, 0, 1);
+    assert_non_null(strstr(d, "failed"));
+    assert_non_null(strstr(d, "no-such-secret"));
+    assert_non_null(strstr(d, "does not exist"));
+    PQclear(r);
+    assert_null(cloud_fn(e, name));
+    assert_true(it_ok(e,
+                      "UPDATE lambda_function SET environment = '{\"TOKEN\": \"plain\"}' "
+                      "WHERE name = $1",
+                      1, p));
+    it_expect_commit(e, 1, "create");
+    json_t *f = cloud_fn(e, name);
+    assert_string_equal(env_var(f, "TOKEN"), "plain");
+    json_decref(f);
+}
+
 /* A function and a permission made outside come in with a sync, as do
  * their changes; the zip of an imported function is a mask named after
  * its hash, and a code change outside shows as a new code_sha256. */
@@ -1100,6 +1133,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_function_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_function_zip_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_function_missing_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_function_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_api_import, setup, teardown),
