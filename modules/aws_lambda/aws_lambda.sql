@@ -31,7 +31,8 @@ LANGUAGE sql IMMUTABLE AS $$
                    OR (jsonb_typeof(e.value) = 'object'
                        AND (SELECT array_agg(k) FROM jsonb_object_keys(e.value) k) = '{secret}'
                        AND jsonb_typeof(e.value -> 'secret') = 'string'
-                       AND e.value ->> 'secret' ~ '^[A-Za-z0-9/_+=.@-]{1,512}$')))
+                       AND e.value ->> 'secret' ~ '^[A-Za-z0-9/_+=.@-]+$'
+                       AND length(e.value ->> 'secret') <= 512)))
      -- AWS: all keys and values together at most 4 KB (a secret's ARN counts
      -- about 90 bytes)
      AND (SELECT coalesce(sum(octet_length(e.key) +
@@ -290,7 +291,7 @@ CREATE TABLE lambda_permission (
     CHECK (statement_id ~ '^[A-Za-z0-9_-]{1,100}$' AND statement_id NOT LIKE 'iasql-%'),
   CONSTRAINT lambda_permission_action_lambda_action_or_wildcard
     CHECK (action ~ '^(lambda:[*]|lambda:[a-zA-Z]+|[*])$'),
-  CONSTRAINT lambda_permission_principal_without_whitespace CHECK (principal ~ '^\S{1,256}$'),
+  CONSTRAINT lambda_permission_principal_without_whitespace CHECK (principal ~ '^\S+$' AND length(principal) <= 256),
   CONSTRAINT lambda_permission_source_arn_an_arn
     CHECK (source_arn IS NULL OR
            source_arn ~ '^arn:aws[a-zA-Z0-9-]*:[a-zA-Z0-9-]+:([a-z]{2}(-gov)?-[a-z]+-[0-9])?:([0-9]{12})?:.+$'),
