@@ -344,17 +344,11 @@ static void hmac256(const void *key, size_t klen, const char *msg, unsigned char
     HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &n);
 }
 
-/* The headers SigV4 adds (Host, X-Amz-Date, Authorization), signing host,
- * the payload hash, the date and the session token. */
-static struct curl_slist *sign_request(const aws_client *c, const aws_request *req, const char *url,
-                                       const char *scope, struct curl_slist *hs)
+int aws_sigv4_authorization(const aws_creds *creds, const aws_request *req, const char *url,
+                            const char *region, const char *date, cm_buf *out)
 {
-    char date[32], day[16], line[512];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
-    strftime(day, sizeof day, "%Y%m%d", &tm);
+    char day[16];
+    snprintf(day, sizeof day, "%.8s", date);
     const char *host = strstr(url, "://");
     host = host ? host + 3 : url;
     size_t hlen = strcspn(host, "/?");
@@ -364,50 +358,75 @@ static struct curl_slist *sign_request(const aws_client *c, const aws_request *r
     hex(payload, digest, sizeof digest);
     cm_buf cr;
     cm_buf_init(&cr, 1 << 16);
-    cm_buf_printf(&cr, "%s\n", req->method);
-    /* the URL's path: an endpoint override may put a prefix before req->path */
+    int rc = cm_buf_printf(&cr, "%s\n", req->method);
+    /* the URL's path (an endpoint override may put a prefix before
+     * req->path), every byte but the unreserved ones and '/' encoded */
     const char *path = host[hlen] == '/' ? host + hlen : "/";
     size_t plen = strcspn(path, "?");
-    for (const char *p = path; p < path + plen; p++) {
+    for (const char *p = path; !rc && p < path + plen; p++) {
         unsigned char ch = (unsigned char)*p;
-        if (isalnum(ch) || strchr("-_.~/", ch))
-            cm_buf_append(&cr, p, 1);
-        else
-            cm_buf_printf(&cr, "%%%02X", ch);
+        rc = isalnum(ch) || strchr("-_.~/", ch) ? cm_buf_append(&cr, p, 1)
+                                                : cm_buf_printf(&cr, "%%%02X", ch);
     }
-    const char *token = c->creds.session_token;
-    cm_buf_printf(&cr, "\n%s\nhost:%.*s\nx-amz-content-sha256:%s\nx-amz-date:%s\n",
-                  req->query ? req->query : "", (int)hlen, host, payload, date);
-    if (token)
-        cm_buf_printf(&cr, "x-amz-security-token:%s\n", token);
+    const char *token = creds->session_token;
+    if (!rc)
+        rc = cm_buf_printf(&cr, "\n%s\nhost:%.*s\nx-amz-content-sha256:%s\nx-amz-date:%s\n",
+                           req->query ? req->query : "", (int)hlen, host, payload, date);
+    if (!rc && token)
+        rc = cm_buf_printf(&cr, "x-amz-security-token:%s\n", token);
     const char *signed_headers = token ? "host;x-amz-content-sha256;x-amz-date;x-amz-security-token"
                                        : "host;x-amz-content-sha256;x-amz-date";
-    cm_buf_printf(&cr, "\n%s\n%s", signed_headers, payload);
-    SHA256((const unsigned char *)cm_buf_str(&cr), cr.len, digest);
-    hex(crhash, digest, sizeof digest);
+    if (!rc)
+        rc = cm_buf_printf(&cr, "\n%s\n%s", signed_headers, payload);
+    if (!rc) {
+        SHA256((const unsigned char *)cm_buf_str(&cr), cr.len, digest);
+        hex(crhash, digest, sizeof digest);
+    }
     cm_buf_free(&cr);
+    if (rc)
+        return CM_ENOMEM;
     char sts[512], key[300];
-    snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", date, day, scope,
+    snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", date, day, region,
              req->service, crhash);
     unsigned char k[32];
-    snprintf(key, sizeof key, "AWS4%s", c->creds.secret_key);
+    snprintf(key, sizeof key, "AWS4%s", creds->secret_key ? creds->secret_key : "");
     hmac256(key, strlen(key), day, k);
-    hmac256(k, 32, scope, k);
+    hmac256(k, 32, region, k);
     hmac256(k, 32, req->service, k);
     hmac256(k, 32, "aws4_request", k);
     hmac256(k, 32, sts, k);
+    OPENSSL_cleanse(key, sizeof key);
     char sig[65];
     hex(sig, k, 32);
-    OPENSSL_cleanse(key, sizeof key);
-    snprintf(line, sizeof line, "Host: %.*s", (int)hlen, host);
+    OPENSSL_cleanse(k, sizeof k);
+    return cm_buf_printf(out,
+                         "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "
+                         "SignedHeaders=%s, Signature=%s",
+                         creds->access_key, day, region, req->service, signed_headers, sig);
+}
+
+/* The headers SigV4 adds (Host, X-Amz-Date, Authorization), signed now. */
+static struct curl_slist *sign_request(const aws_client *c, const aws_request *req, const char *url,
+                                       const char *scope, struct curl_slist *hs)
+{
+    char date[32], line[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    snprintf(line, sizeof line, "Host: %.*s", (int)strcspn(host, "/?"), host);
     hs = curl_slist_append(hs, line);
     snprintf(line, sizeof line, "X-Amz-Date: %s", date);
     hs = curl_slist_append(hs, line);
-    snprintf(line, sizeof line,
-             "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "
-             "SignedHeaders=%s, Signature=%s",
-             c->creds.access_key, day, scope, req->service, signed_headers, sig);
-    return curl_slist_append(hs, line);
+    cm_buf auth;
+    cm_buf_init(&auth, 4096);
+    cm_buf_puts(&auth, "Authorization: ");
+    if (aws_sigv4_authorization(&c->creds, req, url, scope, date, &auth) == 0)
+        hs = curl_slist_append(hs, cm_buf_str(&auth));
+    cm_buf_free(&auth);
+    return hs;
 }
 
 static int send_once(aws_client *c, const aws_request *req, const char *url, const char *scope,
