@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/poll_cost.sh — what a quiet poll costs in requests, per module family,
 # next to how soon a change made outside is seen. Against moto_server on
-# 127.0.0.1: 1,000 buckets, 1,000 queues and 300 roles made through iasql,
+# 127.0.0.1: 1,000 buckets (and their bucket_website table, which reads
+# each bucket once a rotation), 1,000 queues and 300 roles made through iasql,
 # then the engine polls with the defaults' ratio (--poll P --poll-deep 60*P)
 # and the log's "poll of <table>: N requests" lines give each quiet poll's
 # requests. A second phase runs with --poll-deep P (every poll reads every
@@ -50,7 +51,7 @@ median() { sort -n | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else if (N
 # Waits until each table has had n polls after log line $1; prints nothing.
 wait_polls() { # from n
   local t end=$((SECONDS + 120 + 3 * P * $2))
-  for t in bucket queue iam_role; do
+  for t in bucket bucket_website queue iam_role; do
     while [ "$(polls "$t" "$1" | wc -l)" -lt "$2" ] && [ $SECONDS -lt $end ]; do sleep 1; done
   done
 }
@@ -69,12 +70,12 @@ t0=$SECONDS
 q "SELECT count(*) FROM iasql_commit('poll bench')" >/dev/null
 echo "made in $((SECONDS - t0)) s"
 
-declare -A n=([bucket]=$NB [queue]=$NQ [iam_role]=$NR) rot full
+declare -A n=([bucket]=$NB [bucket_website]=$NB [queue]=$NQ [iam_role]=$NR) rot full
 measure() { # into-array-name
   local from t
   from=$(wc -l <"$LOG")
   wait_polls "$from" 8
-  for t in bucket queue iam_role; do
+  for t in bucket bucket_website queue iam_role; do
     # the first poll after a start or a commit reads what changed in full
     eval "$1[$t]=\$(polls $t $from | tail -n +3 | median)"
   done
@@ -122,9 +123,9 @@ iam "Action=TagRole&RoleName=pc-7&Tags.member.1.Key=team&Tags.member.1.Value=web
 lat_role_tag=$(seen "SELECT tags->>'team' FROM iam_role WHERE role_name = 'pc-7'" web)
 
 printf '\npoll every %s s, deep reads within %s s (the defaults are 60 and 3600)\n' "$P" "$DEEP"
-printf '%-10s %9s %13s %9s %13s %9s\n' family resources "quiet poll" "per res." "before" "per res."
-for t in bucket queue iam_role; do
-  printf '%-10s %9s %13s %9s %13s %9s\n' "$t" "${n[$t]}" "${rot[$t]}" \
+printf '%-14s %9s %13s %9s %13s %9s\n' family resources "quiet poll" "per res." "before" "per res."
+for t in bucket bucket_website queue iam_role; do
+  printf '%-14s %9s %13s %9s %13s %9s\n' "$t" "${n[$t]}" "${rot[$t]}" \
     "$(awk -v a="${rot[$t]}" -v b="${n[$t]}" 'BEGIN {printf "%.3f", a / b}')" "${full[$t]}" \
     "$(awk -v a="${full[$t]}" -v b="${n[$t]}" 'BEGIN {printf "%.3f", a / b}')"
 done
@@ -136,8 +137,8 @@ mkdir -p bench/results
 cat >bench/results/poll_cost.json <<EOF
 {"poll_s": $P, "poll_deep_s": $DEEP,
  "resources": {"bucket": $NB, "queue": $NQ, "iam_role": $NR},
- "quiet_poll_requests": {"bucket": ${rot[bucket]}, "queue": ${rot[queue]}, "iam_role": ${rot[iam_role]}},
- "full_poll_requests": {"bucket": ${full[bucket]}, "queue": ${full[queue]}, "iam_role": ${full[iam_role]}},
+ "quiet_poll_requests": {"bucket": ${rot[bucket]}, "bucket_website": ${rot[bucket_website]}, "queue": ${rot[queue]}, "iam_role": ${rot[iam_role]}},
+ "full_poll_requests": {"bucket": ${full[bucket]}, "bucket_website": ${full[bucket_website]}, "queue": ${full[queue]}, "iam_role": ${full[iam_role]}},
  "seen_s": {"bucket_tag": "$lat_bucket_tag", "bucket_versioning": "$lat_bucket_setting",
             "bucket_new": "$lat_bucket_new", "queue_tag": "$lat_queue_tag",
             "queue_attribute": "$lat_queue_setting", "role_description": "$lat_role_listed",

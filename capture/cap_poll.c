@@ -81,33 +81,35 @@ static int norm_col(PGconn *conn, const mod_column *c, bool array, const char *v
     return rc;
 }
 
-/* A table's write-only columns (MOD_COL_WRITE_ONLY) as the jsonb that a
- * listed row takes from the known state w of its key:
- * " || CASE WHEN w.sj IS NULL THEN '{}' ELSE jsonb_build_object('c', w.sj::jsonb -> 'c', ...) END";
- * nothing when it has none. */
-static int write_only_merge(PGconn *conn, const mod_table *t, cm_buf *sql)
+/* to_json(d.lv), or where t has local columns (MOD_COL_LOCAL) and the
+ * resource a known state (d.sv), that image with the known state's values
+ * of those columns: the cloud says nothing of them, so a conflict's state
+ * keeps them. */
+static int local_overlay(PGconn *conn, const mod_table *t, cm_buf *out)
 {
     int n = 0, rc = 0;
-    for (const mod_column *c = t->columns; !rc && c->name; c++) {
-        if (!(c->flags & MOD_COL_WRITE_ONLY))
-            continue;
-        char *lit = PQescapeLiteral(conn, c->name, strlen(c->name));
-        if (!lit)
-            return CM_ENOMEM;
-        rc = cm_buf_printf(
-            sql, "%s%s, w.sj::jsonb -> %s",
-            n++ ? ", " : " || CASE WHEN w.sj IS NULL THEN '{}' ELSE jsonb_build_object(", lit, lit);
-        PQfreemem(lit);
-    }
-    return rc ? rc : n ? cm_buf_puts(sql, ") END") : 0;
-}
-
-static bool has_write_only(const mod_table *t)
-{
     for (const mod_column *c = t->columns; c->name; c++)
-        if (c->flags & MOD_COL_WRITE_ONLY)
-            return true;
-    return false;
+        n += (c->flags & MOD_COL_LOCAL) != 0;
+    if (!n)
+        return cm_buf_puts(out, "to_json(d.lv)");
+    rc = cm_buf_puts(out, "CASE WHEN d.sv IS NULL OR d.lv IS NULL THEN to_json(d.lv) ELSE "
+                          "(to_jsonb(d.lv) || jsonb_build_object(");
+    n = 0;
+    for (const mod_column *c = t->columns; !rc && c->name; c++) {
+        if (!(c->flags & MOD_COL_LOCAL))
+            continue;
+        cm_buf q;
+        cm_buf_init(&q, 256);
+        rc = cm_pg_quote_ident(conn, &q, c->name);
+        char *lit = rc ? NULL : PQescapeLiteral(conn, c->name, strlen(c->name));
+        if (!rc && !lit)
+            rc = cm_err_set(NULL, CM_ENOMEM, "out of memory");
+        if (!rc)
+            rc = cm_buf_printf(out, "%s%s, (d.sv).%s", n++ ? ", " : "", lit, cm_buf_str(&q));
+        PQfreemem(lit);
+        cm_buf_free(&q);
+    }
+    return rc ? rc : cm_buf_puts(out, "))::json END");
 }
 
 /* The statement that lists the differences between the listing ($1, rows
@@ -125,8 +127,7 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
     int rc = cm_pg_quote_ident(conn, &qt, t->name);
     /* l0: the listing by key; s: the known states; l: the listing with
      * what a partial row leaves out (MOD_PARTIAL_KEY) taken from the known
-     * state of the same key, and whether a partial row has none; the
-     * write-only columns always come from that known state */
+     * state of the same key, and whether a partial row has none */
     if (!rc)
         rc = cm_buf_puts(sql, "WITH l0 AS (SELECT ");
     if (!rc)
@@ -148,29 +149,17 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
             "' AS owner, l0.j->'" MOD_PARTIAL_KEY
             "' IS NOT NULL AND l0.j->'tags' IS NULL AS blind, "
             "l0.j->'" MOD_PARTIAL_KEY "' IS NOT NULL AND p.sj IS NULL AS unread FROM l0 "
-            "LEFT JOIN s p ON l0.j->'" MOD_PARTIAL_KEY "' IS NOT NULL AND p.k = l0.k ",
-            cm_buf_str(&qt));
-    if (!rc && !has_write_only(t))
-        rc = cm_buf_printf(sql,
-                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, CASE WHEN p.sj IS "
-                           "NULL THEN l0.j ELSE (p.sj::jsonb || l0.j::jsonb)::json END) r), ",
-                           cm_buf_str(&qt));
-    else if (!rc)
-        rc = cm_buf_printf(sql,
-                           "LEFT JOIN s w ON w.k = l0.k "
-                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, (CASE WHEN p.sj IS "
-                           "NULL THEN l0.j::jsonb ELSE p.sj::jsonb || l0.j::jsonb END",
-                           cm_buf_str(&qt));
-    if (!rc && has_write_only(t))
-        rc = write_only_merge(conn, t, sql);
-    if (!rc && has_write_only(t))
-        rc = cm_buf_puts(sql, ")::json) r), ");
-    if (!rc)
-        rc = cm_buf_puts(sql, "d AS (SELECT s.id, l.k AS lk, l.v AS lv, l.owner, l.blind, "
-                              "l.unread, array_remove(ARRAY[NULL::int");
+            "LEFT JOIN s p ON l0.j->'" MOD_PARTIAL_KEY "' IS NOT NULL AND p.k = l0.k "
+            "CROSS JOIN LATERAL json_populate_record(NULL::%s, CASE WHEN p.sj IS NULL THEN l0.j "
+            "ELSE (p.sj::jsonb || l0.j::jsonb)::json END) r), "
+            "d AS (SELECT s.id, l.k AS lk, l.v AS lv, s.v AS sv, l.owner, l.blind, l.unread, "
+            "array_remove(ARRAY[NULL::int",
+            cm_buf_str(&qt), cm_buf_str(&qt));
     int k = 0;
     for (const mod_column *c = t->columns; !rc && c->name; c++, k++) {
         bool array = (arrays >> k) & 1; /* k < MOD_COLUMNS_MAX: array_columns checked */
+        if (c->flags & MOD_COL_LOCAL)
+            continue; /* the database's own setting: the cloud says nothing of it */
         if (c->flags & MOD_COL_SECRET) {
             /* Two masks say nothing about the values behind them. */
             cm_buf q;
@@ -194,15 +183,21 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
         if (!rc)
             rc = cm_buf_printf(sql, " THEN %d END", k);
     }
+    /* the listed image, with the known values of the local columns */
+    cm_buf lv;
+    cm_buf_init(&lv, 4096);
+    if (!rc)
+        rc = local_overlay(conn, t, &lv);
     if (!rc)
         rc = cm_buf_printf(sql,
                            "], NULL) AS changed FROM l FULL JOIN s ON l.k = s.k) "
-                           "SELECT d.id, to_json(d.lv)::text, d.changed::text, x.id, "
+                           "SELECT d.id, %s::text, d.changed::text, x.id, "
                            "CASE WHEN d.blind THEN f.owner ELSE d.owner END, "
                            "f.owner, d.id IS NULL OR d.lk IS NULL OR cardinality(d.changed) > 0, "
                            "coalesce(d.unread, false) "
                            "FROM d LEFT JOIN %s x ON d.id IS NULL AND d.lk = ",
-                           cm_buf_str(&qt));
+                           cm_buf_str(&lv), cm_buf_str(&qt));
+    cm_buf_free(&lv);
     if (!rc)
         rc = key_expr(conn, t, "x", sql);
     /* and the rows whose owner, as iasql_foreign_owner has it, is not the
@@ -239,7 +234,8 @@ static int insert_sql(PGconn *conn, const mod_table *t, cm_buf *sql)
 
 /* UPDATE from [{"id", "r": listed image, "x": the row as the journal last
  * saw it}]: a row changed since (by a user, not yet journaled) is left. A
- * secret column keeps its mask when the cloud only offers a mask. */
+ * secret column keeps its mask when the cloud only offers a mask, and a
+ * local column (MOD_COL_LOCAL) keeps the row's value. */
 static int update_sql(PGconn *conn, const mod_table *t, cm_buf *sql)
 {
     cm_buf qt;
@@ -254,8 +250,8 @@ static int update_sql(PGconn *conn, const mod_table *t, cm_buf *sql)
         const char *n = cm_buf_str(&q);
         if (!rc && c != t->columns)
             rc = cm_buf_puts(sql, ", ");
-        if (!rc && (c->flags & MOD_COL_WRITE_ONLY))
-            rc = cm_buf_printf(sql, "%s = x.%s", n, n); /* the cloud never says */
+        if (!rc && (c->flags & MOD_COL_LOCAL))
+            rc = cm_buf_printf(sql, "%s = x.%s", n, n);
         else if (!rc && (c->flags & MOD_COL_SECRET))
             rc = cm_buf_printf(sql,
                                "%s = CASE WHEN iasql_is_mask(s.%s) AND iasql_is_mask(x.%s) "

@@ -94,11 +94,11 @@ enum {
                                    * delete need not wait for an update of this resource, so a
                                    * replace of the target that deletes first is followed by
                                    * the update that points here at the new one */
-    MOD_COL_WRITE_ONLY = 1 << 6,  /* the cloud never gives it back (a Lambda function's code
-                                   * source): a listed row of a resource the database knows
-                                   * takes it from the known state, so it is never drift and a
-                                   * sync never overwrites it; a resource new to the database
-                                   * takes what the list says (NULL, or a mask) */
+    MOD_COL_LOCAL = 1 << 6,       /* a setting of this database for how it changes the resource
+                                   * (RDS's apply_immediately), or what the cloud takes but never
+                                   * gives back (a Lambda function's code source), which the cloud
+                                   * never reports: a list's value only seeds a new row; a poll
+                                   * never compares or overwrites it */
 };
 
 /* A secret column holds this prefix and a uuid instead of the secret. The

@@ -33,6 +33,12 @@ int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const 
  * UPDATING or DELETING. CM_ERETRY when time runs out, naming what. */
 int mod_wait(mod_ctx *ctx, int (*probe)(mod_ctx *ctx, const void *arg, bool *done, cm_err *err),
              const void *arg, int max_ms, const char *what, cm_err *err);
+/* The same with the backoff growing to cap_ms between probes, for
+ * resources that take many minutes (an RDS instance: AWS's own waiter
+ * asks every 30 s). */
+int mod_wait_capped(mod_ctx *ctx,
+                    int (*probe)(mod_ctx *ctx, const void *arg, bool *done, cm_err *err),
+                    const void *arg, int max_ms, int cap_ms, const char *what, cm_err *err);
 
 /* A JSON-protocol service as data: signing name, protocol version, the
  * prefix of its X-Amz-Target, and what its resources are called in
@@ -111,6 +117,10 @@ json_t *mod_tagged_by_name(mod_ctx *ctx, const char *region, const char *resourc
  * region (then a partial row of it is kept up to date from its known
  * state; see mod_deep_wanted). */
 bool mod_deep_known(const mod_ctx *ctx, const char *region, const char *handle);
+/* Whether the rotation's slot of handle comes up now, known or not (true
+ * when there is no rotation): for a table that reads, in their turn, also
+ * resources it does not know (a bucket's website: any bucket may get one). */
+bool mod_deep_turn(const mod_ctx *ctx, const char *region, const char *handle);
 
 /* A table's list over the regions asked: region_fn appends the rows of one
  * region to rows. *out is every region's rows, or nothing on an error. */
@@ -137,13 +147,15 @@ int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
 /* A query-protocol paginator as data: the action, the parameter that
  * carries the token and the element of <Action>Result that holds the next
  * one (NextToken, or IAM's Marker), the element whose <member>s are the
- * items, and the element that says more follow (IAM's IsTruncated; NULL:
- * a next token says so). */
+ * items, the element that says more follow (IAM's IsTruncated; NULL:
+ * a next token says so), and the items' element where the model names
+ * them (RDS's <DBInstances><DBInstance>; NULL: member). */
 typedef struct mod_query_pager {
     const char *action;
     const char *input_token, *output_token;
     const char *list;
     const char *more_results;
+    const char *item;
 } mod_query_pager;
 
 /* Called for each <member> of a query-protocol listing; returns as a

@@ -4,7 +4,8 @@
 # checking on) and s3rver on free 127.0.0.1 ports, runs the integration tests
 # against each emulator, repeats unit and integration tests under
 # AddressSanitizer and UndefinedBehaviorSanitizer, runs the libFuzzer targets
-# for a bounded time, and stops everything.
+# for a bounded time, and stops everything. The release suite and the
+# sanitizer lane run side by side, each with services of its own.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -26,6 +27,7 @@ step() { # name command...
     failed=$((failed + 1))
     failures+=("$name")
     echo "--- FAILED: $name ($((SECONDS - t0)) s)"
+    return 1
   fi
 }
 
@@ -38,7 +40,6 @@ build() { # dir [cmake args...]
 }
 
 source tests/services.sh
-trap iasql_services_stop EXIT
 
 # Every test binary runs under a bound, so a hang fails its step instead of
 # the whole run.
@@ -193,8 +194,6 @@ if [ "$failed" -gt "$before_build" ]; then
   exit 1
 fi
 step "install: binary, man page, systemd unit; the command line's usage and help" bash tests/install.sh build
-iasql_services_start moto s3rver dynalite kinesalite || { echo "could not start the test services"; echo "0 passed, 1 failed"; exit 1; }
-[ "${IASQL_SKIP_RELEASE:-0}" = 1 ] || suite build "release"
 
 fuzz_run() { # target
   local dir
@@ -208,19 +207,66 @@ fuzz_run() { # target
   grep -E "stat::number_of_executed_units" "$dir.log"
 }
 
-if [ "${IASQL_SKIP_FUZZ:-0}" != 1 ]; then
-  if CC=clang step "fuzz build (clang, libFuzzer)" build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DIASQL_FUZZ=ON; then
-    for f in xml jnl json; do
-      step "fuzz: $f decoder" fuzz_run "$f"
-    done
-  fi
-fi
+release_lane() {
+  [ "${IASQL_SKIP_RELEASE:-0}" = 1 ] || suite build "release"
+}
 
-if [ "${IASQL_SKIP_SANITIZERS:-0}" != 1 ]; then
-  if step "sanitizer build" build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DIASQL_SANITIZE=ON; then
-    suite build-asan "asan+ubsan"
+sanitizer_lane() {
+  if [ "${IASQL_SKIP_FUZZ:-0}" != 1 ]; then
+    if CC=clang step "fuzz build (clang, libFuzzer)" build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DIASQL_FUZZ=ON; then
+      for f in xml jnl json; do
+        step "fuzz: $f decoder" fuzz_run "$f"
+      done
+    fi
   fi
-fi
+  if [ "${IASQL_SKIP_SANITIZERS:-0}" != 1 ]; then
+    if step "sanitizer build" build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DIASQL_SANITIZE=ON; then
+      suite build-asan "asan+ubsan"
+    fi
+  fi
+}
+
+# A lane: its own PostgreSQL and emulators (no test sees what the other
+# lane's tests left in the cloud), its tally left in FILE.tally.
+lane() { # file function
+  (
+    passed=0 failed=0 failures=() IASQL_PIDS=() IASQL_RUN_DIR="" IASQL_PG_DATA=""
+    trap iasql_services_stop EXIT
+    if iasql_services_start moto s3rver dynalite kinesalite; then
+      "$2"
+    else
+      echo "could not start the test services"
+      failed=$((failed + 1))
+      failures+=("test services")
+    fi
+    {
+      echo "passed=\$((passed + $passed)) failed=\$((failed + $failed))"
+      [ "$failed" -eq 0 ] || printf 'failures+=(%q)\n' "${failures[@]}"
+    } >"$1.tally"
+  )
+}
+
+# The release suite and the sanitizer lane (fuzzers, then the sanitizer
+# build's suite) run side by side, each on its own services: most of a test's
+# time is waiting on the emulator and the poller's intervals, so two lanes on
+# two cores take about as long as the longer one. The release lane prints as
+# it goes; the sanitizer lane's output follows it.
+lanes_dir=$(mktemp -d /tmp/iasql-lanes.XXXXXX)
+lane "$lanes_dir/sanitizer" sanitizer_lane >"$lanes_dir/sanitizer.log" 2>&1 &
+sanitizer_pid=$!
+lane "$lanes_dir/release" release_lane
+wait "$sanitizer_pid"
+echo "=== (the sanitizer lane, which ran beside the release suite)"
+cat "$lanes_dir/sanitizer.log"
+for t in release sanitizer; do
+  if [ -f "$lanes_dir/$t.tally" ]; then
+    source "$lanes_dir/$t.tally"
+  else
+    failed=$((failed + 1))
+    failures+=("the $t lane did not finish")
+  fi
+done
+rm -rf "$lanes_dir"
 
 echo
 if [ "$failed" -gt 0 ]; then

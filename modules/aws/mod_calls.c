@@ -33,6 +33,13 @@ int mod_json_call(mod_ctx *ctx, const char *service, const char *version, const 
 int mod_wait(mod_ctx *ctx, int (*probe)(mod_ctx *ctx, const void *arg, bool *done, cm_err *err),
              const void *arg, int max_ms, const char *what, cm_err *err)
 {
+    return mod_wait_capped(ctx, probe, arg, max_ms, 2000, what, err);
+}
+
+int mod_wait_capped(mod_ctx *ctx,
+                    int (*probe)(mod_ctx *ctx, const void *arg, bool *done, cm_err *err),
+                    const void *arg, int max_ms, int cap_ms, const char *what, cm_err *err)
+{
     long waited = 0, step = 50;
     for (;;) {
         bool done = false;
@@ -45,7 +52,7 @@ int mod_wait(mod_ctx *ctx, int (*probe)(mod_ctx *ctx, const void *arg, bool *don
         struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         waited += step;
-        step = step * 2 > 2000 ? 2000 : step * 2;
+        step = step * 2 > cap_ms ? cap_ms : step * 2;
     }
 }
 

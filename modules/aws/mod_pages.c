@@ -124,8 +124,9 @@ int mod_query_each(mod_ctx *ctx, const mod_query_service *svc, const mod_query_p
         rc = mod_query_op(ctx, svc, region, pager->action, p, &doc, &res, err, what);
         if (rc)
             break;
-        for (xmlNodePtr m = aws_xml_child(aws_xml_child(res, pager->list), "member"); m && !rc;
-             m = aws_xml_next(m, "member"))
+        const char *item = pager->item ? pager->item : "member";
+        for (xmlNodePtr m = aws_xml_child(aws_xml_child(res, pager->list), item); m && !rc;
+             m = aws_xml_next(m, item))
             rc = fn(ctx, region, m, arg, err);
         char more[8] = "", next[2048];
         if (pager->more_results)

@@ -95,3 +95,11 @@ bool mod_deep_known(const mod_ctx *ctx, const char *region, const char *handle)
     snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
     return json_object_get(d->known, key) != NULL;
 }
+
+bool mod_deep_turn(const mod_ctx *ctx, const char *region, const char *handle)
+{
+    const mod_deep *d = ctx->deep;
+    if (!d || d->nslots <= 1 || !handle)
+        return true;
+    return mod_deep_slot(region ? region : "", handle, d->nslots) == d->slot;
+}

@@ -147,8 +147,11 @@ static void cert_key_algorithm(X509 *x, char *out, size_t size)
         snprintf(out, size, "RSA_%d", EVP_PKEY_get_bits(k));
     else if (k && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
              EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                            &len))
-        snprintf(out, size, "EC_%s", group);
+                                            &len)) {
+        int n = snprintf(out, size, "EC_%s", group);
+        if (n < 0 || (size_t)n >= size)
+            out[0] = '\0'; /* no name ACM could have: none rather than a cut one */
+    }
     ERR_clear_error();
 }
 

@@ -420,6 +420,17 @@ static int lb_adopt(mod_ctx *ctx, const char *region, const json_t *found, const
     return lb_converge(ctx, region, str(found, "load_balancer_arn"), found, desired, err);
 }
 
+/* The ARN of what a Create call made, from its answer at PATH/FIELD (the
+ * answer is freed); a reply without one is an error naming OP and WHO. */
+static int created_arn(xmlDocPtr doc, xmlNodePtr res, const char *path, const char *field,
+                       const char *op, const char *who, char *arn, size_t size, cm_err *err)
+{
+    arn[0] = '\0';
+    aws_xml_child_text(aws_xml_path(res, path), field, arn, size);
+    xmlFreeDoc(doc);
+    return arn[0] ? 0 : cm_err_set(err, CM_EBADREPLY, "%s for %s: no ARN", op, who);
+}
+
 static int lb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *name, *region;
@@ -447,11 +458,8 @@ static int lb_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
             cm_err_clear(err);
             rc = lb_describe(ctx, region, "Names.member.1", name, true, &found, err);
         } else if (!rc) {
-            aws_xml_child_text(aws_xml_path(res, "LoadBalancers/member"), "LoadBalancerArn", arn,
-                               sizeof arn);
-            xmlFreeDoc(doc);
-            if (!arn[0])
-                rc = cm_err_set(err, CM_EBADREPLY, "CreateLoadBalancer for %s: no ARN", name);
+            rc = created_arn(doc, res, "LoadBalancers/member", "LoadBalancerArn",
+                             "CreateLoadBalancer", name, arn, sizeof arn, err);
         }
     }
     if (!rc && found) {
@@ -713,10 +721,10 @@ static int tg_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     }
     if (rc)
         return rc;
-    aws_xml_child_text(aws_xml_path(res, "TargetGroups/member"), "TargetGroupArn", arn, sizeof arn);
-    xmlFreeDoc(doc);
-    if (!arn[0])
-        return cm_err_set(err, CM_EBADREPLY, "CreateTargetGroup for %s: no ARN", name);
+    rc = created_arn(doc, res, "TargetGroups/member", "TargetGroupArn", "CreateTargetGroup", name,
+                     arn, sizeof arn, err);
+    if (rc)
+        return rc;
     *out = json_deep_copy(desired);
     json_object_set_new(*out, "target_group_arn", json_string(arn));
     return 0;
@@ -1100,10 +1108,10 @@ static int listener_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
     }
     if (rc)
         return rc;
-    aws_xml_child_text(aws_xml_path(res, "Listeners/member"), "ListenerArn", arn, sizeof arn);
-    xmlFreeDoc(doc);
-    if (!arn[0])
-        return cm_err_set(err, CM_EBADREPLY, "CreateListener on %s: no ARN", lb);
+    rc = created_arn(doc, res, "Listeners/member", "ListenerArn", "CreateListener", lb, arn,
+                     sizeof arn, err);
+    if (rc)
+        return rc;
     *out = json_deep_copy(desired);
     json_object_set_new(*out, "listener_arn", json_string(arn));
     return 0;

@@ -737,7 +737,7 @@ static const mod_table_ops function_ops = {
 
 #define IMM MOD_COL_IMMUTABLE
 #define OWNED MOD_COL_CLOUD_OWNED
-#define WO MOD_COL_WRITE_ONLY
+#define LOCAL MOD_COL_LOCAL /* the code source: Lambda gives back only its hash */
 
 static const mod_column function_columns[] = {
     {"name", MOD_COL_CLOUD_ID},
@@ -752,10 +752,10 @@ static const mod_column function_columns[] = {
     {"architecture", 0},
     {"subnets", 0, "subnet"},
     {"security_groups", 0, "security_group"},
-    {"zip_b64", MOD_COL_SECRET | WO},
-    {"s3_bucket", WO},
-    {"s3_key", WO},
-    {"s3_object_version", WO},
+    {"zip_b64", MOD_COL_SECRET | LOCAL},
+    {"s3_bucket", LOCAL},
+    {"s3_key", LOCAL},
+    {"s3_object_version", LOCAL},
     {"url_auth_type", 0},
     {"url_cors", 0},
     {"tags", 0},

@@ -656,7 +656,7 @@ static void test_certificate_rotation(void **state)
     it_rotation_start(e, "1", "certificate", full, 2);
     it_rotation_start(e, "5", "certificate", req, 4);
     for (int i = 0; i < 4; i++) {
-        assert_true(req[i] <= 2 + 3 * (total / 4) * 2);
+        assert_true(req[i] <= 2 + 3 * (total / 4) * 3);
         sum += req[i];
     }
     assert_true(full[0] >= 1 + 2 * total && full[1] >= 1 + 2 * total);

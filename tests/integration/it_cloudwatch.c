@@ -614,7 +614,7 @@ static void test_alarm_rotation(void **state)
     it_rotation_start(e, "1", "metric_alarm", full, 2);
     it_rotation_start(e, "5", "metric_alarm", req, 4);
     for (int i = 0; i < 4; i++) {
-        assert_true(req[i] <= 2 + (N / 4) * 2);
+        assert_true(req[i] <= 2 + (N / 4) * 3);
         sum += req[i];
     }
     assert_true(full[0] >= 1 + N && full[1] >= 1 + N);

@@ -290,7 +290,7 @@ static void test_repository_rotation(void **state)
     it_rotation_start(e, "1", "repository", full, 2);
     it_rotation_start(e, "5", "repository", req, 4);
     for (int i = 0; i < 4; i++) {
-        assert_true(req[i] <= 1 + 3 * (N / 4) * 2);
+        assert_true(req[i] <= 1 + 3 * (N / 4) * 3);
         sum += req[i];
     }
     assert_true(full[0] >= 1 + 3 * N && full[1] >= 1 + 3 * N);

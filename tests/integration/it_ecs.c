@@ -756,7 +756,7 @@ static void test_ecs_rotation(void **state)
     seen = it_poll_requests(e, "service", 0, sv, 0);
     it_poll_requests(e, "service", seen - 4, sv, 4);
     for (int i = 0; i < 4; i++) {
-        assert_true(req[i] <= 2 + (total / 4) * 2);
+        assert_true(req[i] <= 2 + (total / 4) * 3);
         sum += req[i];
     }
     assert_true(full[0] >= 1 + total && full[1] >= 1 + total);

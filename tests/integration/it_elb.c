@@ -909,7 +909,7 @@ static void test_rotation(void **state)
     it_poll_requests(e, "target_group", seen - 2, tg, 2);
     it_rotation_start(e, "5", "listener", req, 4);
     for (int i = 0; i < 4; i++) {
-        assert_true(req[i] <= 3 + (lbs / 4) * 2 + 1);
+        assert_true(req[i] <= 3 + (lbs / 4) * 3 + 1);
         sum += req[i];
     }
     assert_true(full[0] >= 1 + lbs && full[1] >= 1 + lbs);

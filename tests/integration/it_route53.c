@@ -683,7 +683,7 @@ static void test_zone_rotation(void **state)
     int seen = it_poll_requests(e, "resource_record_set", 0, rr, 0);
     it_poll_requests(e, "resource_record_set", seen - 4, rr, 4);
     for (int i = 0; i < 4; i++) {
-        assert_true(req[i] <= 1 + 2 * (total / 4) * 2);
+        assert_true(req[i] <= 1 + 2 * (total / 4) * 3);
         assert_true(rr[i] <= 1 + total + 1);
         sum += req[i];
     }
