@@ -95,9 +95,10 @@ enum {
                                    * replace of the target that deletes first is followed by
                                    * the update that points here at the new one */
     MOD_COL_LOCAL = 1 << 6,       /* a setting of this database for how it changes the resource
-                                   * (RDS's apply_immediately), which the cloud never reports: a
-                                   * list's value only seeds a new row; a poll never compares or
-                                   * overwrites it */
+                                   * (RDS's apply_immediately), or what the cloud takes but never
+                                   * gives back (a Lambda function's code source), which the cloud
+                                   * never reports: a list's value only seeds a new row; a poll
+                                   * never compares or overwrites it */
 };
 
 /* A secret column holds this prefix and a uuid instead of the secret. The

@@ -192,6 +192,34 @@ int mod_query_tags(mod_ctx *ctx, const mod_query_service *svc, const char *regio
                    const char *tag_action, const char *untag_action, const char *id_param,
                    const char *id, const json_t *known, const json_t *desired, cm_err *err);
 
+/* A rest-json service as data (Lambda, API Gateway v2): its protocol
+ * description and what its resources are called in messages. */
+typedef struct mod_rest_service {
+    aws_service api;
+    const char *noun;
+} mod_rest_service;
+
+/* One operation of svc (aws_call's input: URI labels, "query", "body";
+ * taken); *out (when out is not NULL) is the answer ({} for none). Errors
+ * read "<op> for <noun> <name>: ..."; the code is in err->cloud_code. */
+int mod_rest_op(mod_ctx *ctx, const mod_rest_service *svc, const aws_operation *op,
+                const char *region, json_t *input, json_t **out, cm_err *err, const char *name);
+
+/* A rest-json paginator as data, as botocore's paginators-1.json has it:
+ * the operation, the query parameter that carries the token (by its
+ * location name: "Marker", "nextToken"), the answer's member that holds
+ * the next one, the answer's list. */
+typedef struct mod_rest_pager {
+    const aws_operation *op;
+    const char *input_token, *output_token;
+    const char *items;
+} mod_rest_pager;
+/* Every item of every page of pager in region: each request is input
+ * (borrowed, copied; its "query" gets the token) ; fn sees each item. */
+int mod_rest_each(mod_ctx *ctx, const mod_rest_service *svc, const mod_rest_pager *pager,
+                  const char *region, const json_t *input, mod_item_fn fn, void *arg,
+                  const char *what, cm_err *err);
+
 /* An ARN of this account: arn:<partition>:<service>:<region>:<account>:<resource>
  * (region "" for global services). */
 int mod_arn(mod_ctx *ctx, const char *service, const char *region, const char *resource, char *out,

@@ -70,6 +70,9 @@ typedef struct aws_response {
     cm_buf body;
     char code[128];    /* AWS error code when status >= 300, else "" */
     char message[512]; /* AWS error message */
+    /* the x-amzn-ErrorType header (rest-json services name the error there,
+     * Lambda and API Gateway without a __type in the body), else "" */
+    char error_type[128];
 } aws_response;
 
 void aws_response_init(aws_response *r);
@@ -80,6 +83,15 @@ void aws_response_free(aws_response *r);
  * resp->message hold what AWS said and the result is CM_ECLOUD (refused),
  * CM_ERETRY (still throttled or failing after the retries) or CM_ENET. */
 int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *err);
+
+/* The Authorization header's value for req sent to url, signed at date
+ * (YYYYMMDDTHHMMSSZ, also sent as X-Amz-Date) for region, over host, the
+ * payload hash, the date and the session token; appended to out. The
+ * client signs a request this way, not through libcurl, when the path
+ * holds an escape and the service is not S3: libcurl 7.88 signs a path as
+ * sent, AWS every service's path but S3's encoded once more. */
+int aws_sigv4_authorization(const aws_creds *creds, const aws_request *req, const char *url,
+                            const char *region, const char *date, cm_buf *out);
 
 /* A tape (aws_tape.c): the read requests a client sent while recording,
  * each with a digest of its answer (request ids left out). */

@@ -68,10 +68,15 @@ static char *encoded(const char *s)
 }
 
 /* The template's own query ("?tagging", "?list-type=2") plus the members
- * of query, encoded and sorted as SigV4's canonical form wants them. */
+ * of query, encoded and sorted as SigV4's canonical form wants them; a
+ * member that is a list repeats its key (tagKeys=a&tagKeys=b). */
 static int build_query(const char *fixed, const json_t *query, cm_buf *out, cm_err *err)
 {
-    size_t n = json_object_size(query), cap = n + 16, used = 0;
+    size_t n = 0, cap, used = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)query, k, v) n += json_is_array(v) ? json_array_size(v) : 1;
+    cap = n + 16;
     kv *pairs = calloc(cap, sizeof *pairs);
     int rc = pairs ? 0 : CM_ENOMEM;
     for (const char *s = fixed; !rc && s && *s;) {
@@ -91,22 +96,23 @@ static int build_query(const char *fixed, const json_t *query, cm_buf *out, cm_e
         used++;
         s = amp ? amp + 1 : s + len;
     }
-    const char *k;
-    json_t *v;
     json_object_foreach((json_t *)query, k, v)
     {
-        char num[32];
-        const char *text;
+        size_t count = json_is_array(v) ? json_array_size(v) : 1;
+        for (size_t i = 0; !rc && i < count; i++) {
+            char num[32];
+            const char *text;
+            if (scalar_text(json_is_array(v) ? json_array_get(v, i) : v, num, sizeof num, &text)) {
+                rc = cm_err_set(err, CM_EINVAL,
+                                "query member %s is not a string, number or boolean", k);
+                break;
+            }
+            pairs[used].k = encoded(k);
+            pairs[used].v = encoded(text);
+            used++;
+        }
         if (rc)
             break;
-        if (scalar_text(v, num, sizeof num, &text)) {
-            rc =
-                cm_err_set(err, CM_EINVAL, "query member %s is not a string, number or boolean", k);
-            break;
-        }
-        pairs[used].k = encoded(k);
-        pairs[used].v = encoded(text);
-        used++;
     }
     for (size_t i = 0; !rc && i < used; i++)
         if (!pairs[i].k || !pairs[i].v)

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,8 +257,30 @@ static void decode_error(aws_response *resp)
             snprintf(resp->message, sizeof resp->message, "%s", m);
         json_decref(j);
     }
+    /* botocore's rest-json parser: the header names the error, up to a ':' */
+    if (resp->error_type[0])
+        snprintf(resp->code, sizeof resp->code, "%.*s", (int)strcspn(resp->error_type, ":"),
+                 resp->error_type);
     if (!resp->code[0])
         snprintf(resp->code, sizeof resp->code, "HTTP%ld", resp->status);
+}
+
+/* Keeps the one response header an error is read from. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    aws_response *resp = arg;
+    size_t n = size * nmemb;
+    static const char name[] = "x-amzn-errortype:";
+    if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+        const char *v = data + sizeof name - 1;
+        size_t len = n - (sizeof name - 1);
+        while (len && (*v == ' ' || *v == '\t'))
+            v++, len--;
+        while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+            len--;
+        snprintf(resp->error_type, sizeof resp->error_type, "%.*s", (int)len, v);
+    }
+    return n;
 }
 
 static bool sends_body(const aws_request *req)
@@ -305,6 +328,107 @@ static int judge(aws_response *resp, cm_err *err)
     return rc;
 }
 
+/* libcurl (7.88) signs a path as it is sent; AWS signs every service's but
+ * S3's URI-encoded once more, so that an escape in it ("%3A" in a Lambda
+ * ARN) reads "%253A" in the canonical request. Such a request is signed
+ * here instead (its query is canonical already: aws_call sorts and
+ * encodes it). */
+static bool signs_itself(const aws_request *req)
+{
+    return strcmp(req->service, "s3") != 0 && strchr(req->path, '%') != NULL;
+}
+
+static void hmac256(const void *key, size_t klen, const char *msg, unsigned char out[32])
+{
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &n);
+}
+
+int aws_sigv4_authorization(const aws_creds *creds, const aws_request *req, const char *url,
+                            const char *region, const char *date, cm_buf *out)
+{
+    char day[16];
+    snprintf(day, sizeof day, "%.8s", date);
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t hlen = strcspn(host, "/?");
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    char payload[2 * SHA256_DIGEST_LENGTH + 1], crhash[2 * SHA256_DIGEST_LENGTH + 1];
+    SHA256(req->body ? req->body : (const void *)"", req->body_len, digest);
+    hex(payload, digest, sizeof digest);
+    cm_buf cr;
+    cm_buf_init(&cr, 1 << 16);
+    int rc = cm_buf_printf(&cr, "%s\n", req->method);
+    /* the URL's path (an endpoint override may put a prefix before
+     * req->path), every byte but the unreserved ones and '/' encoded */
+    const char *path = host[hlen] == '/' ? host + hlen : "/";
+    size_t plen = strcspn(path, "?");
+    for (const char *p = path; !rc && p < path + plen; p++) {
+        unsigned char ch = (unsigned char)*p;
+        rc = isalnum(ch) || strchr("-_.~/", ch) ? cm_buf_append(&cr, p, 1)
+                                                : cm_buf_printf(&cr, "%%%02X", ch);
+    }
+    const char *token = creds->session_token;
+    if (!rc)
+        rc = cm_buf_printf(&cr, "\n%s\nhost:%.*s\nx-amz-content-sha256:%s\nx-amz-date:%s\n",
+                           req->query ? req->query : "", (int)hlen, host, payload, date);
+    if (!rc && token)
+        rc = cm_buf_printf(&cr, "x-amz-security-token:%s\n", token);
+    const char *signed_headers = token ? "host;x-amz-content-sha256;x-amz-date;x-amz-security-token"
+                                       : "host;x-amz-content-sha256;x-amz-date";
+    if (!rc)
+        rc = cm_buf_printf(&cr, "\n%s\n%s", signed_headers, payload);
+    if (!rc) {
+        SHA256((const unsigned char *)cm_buf_str(&cr), cr.len, digest);
+        hex(crhash, digest, sizeof digest);
+    }
+    cm_buf_free(&cr);
+    if (rc)
+        return CM_ENOMEM;
+    char sts[512], key[300];
+    snprintf(sts, sizeof sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", date, day, region,
+             req->service, crhash);
+    unsigned char k[32];
+    snprintf(key, sizeof key, "AWS4%s", creds->secret_key ? creds->secret_key : "");
+    hmac256(key, strlen(key), day, k);
+    hmac256(k, 32, region, k);
+    hmac256(k, 32, req->service, k);
+    hmac256(k, 32, "aws4_request", k);
+    hmac256(k, 32, sts, k);
+    OPENSSL_cleanse(key, sizeof key);
+    char sig[65];
+    hex(sig, k, 32);
+    OPENSSL_cleanse(k, sizeof k);
+    return cm_buf_printf(out,
+                         "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "
+                         "SignedHeaders=%s, Signature=%s",
+                         creds->access_key, day, region, req->service, signed_headers, sig);
+}
+
+/* The headers SigV4 adds (Host, X-Amz-Date, Authorization), signed now. */
+static struct curl_slist *sign_request(const aws_client *c, const aws_request *req, const char *url,
+                                       const char *scope, struct curl_slist *hs)
+{
+    char date[32], line[256];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y%m%dT%H%M%SZ", &tm);
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    snprintf(line, sizeof line, "Host: %.*s", (int)strcspn(host, "/?"), host);
+    hs = curl_slist_append(hs, line);
+    snprintf(line, sizeof line, "X-Amz-Date: %s", date);
+    hs = curl_slist_append(hs, line);
+    cm_buf auth;
+    cm_buf_init(&auth, 4096);
+    cm_buf_puts(&auth, "Authorization: ");
+    if (aws_sigv4_authorization(&c->creds, req, url, scope, date, &auth) == 0)
+        hs = curl_slist_append(hs, cm_buf_str(&auth));
+    cm_buf_free(&auth);
+    return hs;
+}
+
 static int send_once(aws_client *c, const aws_request *req, const char *url, const char *scope,
                      struct curl_slist *headers, aws_response *resp, cm_err *err)
 {
@@ -314,14 +438,22 @@ static int send_once(aws_client *c, const aws_request *req, const char *url, con
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    if (c->creds.access_key) { /* else unsigned */
+    struct curl_slist *own = NULL; /* headers plus our own signature */
+    if (c->creds.access_key && signs_itself(req)) {
+        for (struct curl_slist *e = headers; e; e = e->next)
+            own = curl_slist_append(own, e->data);
+        own = sign_request(c, req, url, scope, own);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, own ? own : headers);
+    if (c->creds.access_key && !own) { /* else unsigned, or signed above */
         curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
         curl_easy_setopt(h, CURLOPT_USERNAME, c->creds.access_key);
         curl_easy_setopt(h, CURLOPT_PASSWORD, c->creds.secret_key);
     }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -333,11 +465,12 @@ static int send_once(aws_client *c, const aws_request *req, const char *url, con
     if (strcmp(req->method, "HEAD") == 0)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     cm_buf_reset(&resp->body);
-    resp->code[0] = resp->message[0] = '\0';
+    resp->code[0] = resp->message[0] = resp->error_type[0] = '\0';
     c->stats.requests++;
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 && !req->read_only)
         c->stats.mutating++;
     CURLcode cc = curl_easy_perform(h);
+    curl_slist_free_all(own);
     if (cc != CURLE_OK) {
         resp->status = 0;
         if (cc == CURLE_WRITE_ERROR)
@@ -467,6 +600,7 @@ int aws_send(aws_client *c, const aws_request *req, aws_response *resp, cm_err *
         resp->body = a->body;
         a->body = b;
         resp->status = a->status;
+        memcpy(resp->error_type, a->error_type, sizeof resp->error_type);
         rc = judge(resp, err);
     } else {
         drop_answers(c); /* the listing asks something else now */

@@ -116,6 +116,25 @@ int mod_json_op(mod_ctx *ctx, const mod_json_service *svc, const char *region, c
     return rc;
 }
 
+int mod_rest_op(mod_ctx *ctx, const mod_rest_service *svc, const aws_operation *op,
+                const char *region, json_t *input, json_t **out, cm_err *err, const char *name)
+{
+    aws_answer a;
+    if (out)
+        *out = NULL;
+    int rc = input ? aws_call(ctx->aws, &svc->api, op, region, input, &a, err)
+                   : cm_err_set(err, CM_ENOMEM, "out of memory");
+    json_decref(input);
+    if (rc) {
+        cm_err_wrap(err, "%s for %s %s", op->name, svc->noun, name);
+        return rc;
+    }
+    if (out)
+        *out = a.json ? json_incref(a.json) : json_object();
+    aws_answer_free(&a);
+    return 0;
+}
+
 int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region, const char *action,
                  json_t *params, xmlDocPtr *out, xmlNodePtr *result, cm_err *err, const char *name)
 {

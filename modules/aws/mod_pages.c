@@ -67,6 +67,42 @@ int mod_json_each(mod_ctx *ctx, const mod_json_service *svc, const mod_json_page
     return mod_json_pages(ctx, svc, pager, region, body, page_items, &ei, what, err);
 }
 
+int mod_rest_each(mod_ctx *ctx, const mod_rest_service *svc, const mod_rest_pager *pager,
+                  const char *region, const json_t *input, mod_item_fn fn, void *arg,
+                  const char *what, cm_err *err)
+{
+    char *token = NULL;
+    int rc = 0;
+    do {
+        json_t *in = input ? json_deep_copy(input) : json_object(), *reply = NULL;
+        if (!in) {
+            rc = cm_err_set(err, CM_ENOMEM, "out of memory");
+            break;
+        }
+        json_t *query = json_object_get(in, "query");
+        if (!json_is_object(query))
+            json_object_set_new(in, "query", query = json_object());
+        if (token)
+            json_object_set_new(query, pager->input_token, json_string(token));
+        free(token);
+        token = NULL;
+        rc = mod_rest_op(ctx, svc, pager->op, region, in, &reply, err, what);
+        size_t i;
+        json_t *item;
+        json_array_foreach(rc ? NULL : json_object_get(reply, pager->items), i, item)
+        {
+            rc = fn(ctx, region, item, arg, err);
+            if (rc)
+                break;
+        }
+        const char *next = cm_json_str(reply, pager->output_token);
+        token = !rc && next && *next ? strdup(next) : NULL;
+        json_decref(reply);
+    } while (token);
+    free(token);
+    return rc > 0 ? 0 : rc;
+}
+
 int mod_query_each(mod_ctx *ctx, const mod_query_service *svc, const mod_query_pager *pager,
                    const char *region, json_t *params, mod_member_fn fn, void *arg,
                    const char *what, cm_err *err)
