@@ -377,10 +377,12 @@ $$;
 -- UPDATE with aws_regions in its audit INSERT and calls this for a user's
 -- row in a disabled region, so the statement fails at its end; the
 -- engine's own writes (restores, what it reads from the cloud) pass. A
--- region aws_regions does not list is the foreign key's to refuse.
+-- region aws_regions does not list is the foreign key's to refuse. STABLE
+-- (it changes nothing, it only raises), so that the planner may flatten the
+-- INSERT's SELECT, which a volatile function in its target list prevents.
 CREATE OR REPLACE FUNCTION iasql_region_refused(_table text, _row_id bigint, _region text)
 RETURNS json
-LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
 BEGIN
   RAISE EXCEPTION 'region % is not enabled', _region
     USING ERRCODE = 'check_violation', CONSTRAINT = _table || '_region_enabled',
