@@ -779,6 +779,28 @@ static int op_install(eng *e, char **args, int nargs, json_t **out, cm_err *err)
     return 0;
 }
 
+/* A table's capture functions (iasql_attach_capture made them) go with it;
+ * an older schema's tables had none. */
+static int drop_capture_functions(PGconn *conn, const char *table, cm_err *err)
+{
+    static const char *const ops[] = {"insert", "update", "delete"};
+    cm_buf sql;
+    cm_buf_init(&sql, 512);
+    cm_buf_puts(&sql, "DROP FUNCTION IF EXISTS ");
+    int rc = 0;
+    for (int i = 0; !rc && i < 3; i++) {
+        char fn[128];
+        snprintf(fn, sizeof fn, "iasql_capture_%s_%s", ops[i], table);
+        cm_buf_puts(&sql, i ? "(), public." : "public.");
+        rc = cm_pg_quote_ident(conn, &sql, fn);
+    }
+    cm_buf_puts(&sql, "()");
+    if (!rc)
+        rc = cm_pg_run(conn, err, cm_buf_str(&sql), 0, NULL);
+    cm_buf_free(&sql);
+    return rc;
+}
+
 static int drop_module(eng *e, const mod_module *m, json_t *rows, cm_err *err)
 {
     int rc = 0;
@@ -799,6 +821,8 @@ static int drop_module(eng *e, const mod_module *m, json_t *rows, cm_err *err)
         if (!rc)
             rc = cm_pg_run(e->wk, err, cm_buf_str(&sql), 0, NULL);
         cm_buf_free(&sql);
+        if (!rc && m->tables[k]->ops)
+            rc = drop_capture_functions(e->wk, name, err);
         const char *p[] = {name};
         if (!rc)
             rc = cm_pg_run(e->wk, err, "DELETE FROM iasql_foreign_owner WHERE table_name = $1", 1,

@@ -97,11 +97,15 @@ END $$;
 -- The iasql transaction (iasql_begin) of the session that made a change,
 -- or NULL: a transaction owns the changes made in its holder's session
 -- (docs/rollback.md, "What a transaction owns"). The value is the
--- session's iasql.transaction, which iasql_begin sets.
+-- session's iasql.transaction, which iasql_begin sets. The capture
+-- functions run without a search_path of their own, and the planner inlines
+-- this default into their INSERT, parsing it in the caller's search_path:
+-- every name in it is qualified (see the capture functions below).
 CREATE OR REPLACE FUNCTION iasql_session_transaction() RETURNS bigint
 LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN current_setting('iasql.transaction', true) ~ '^[0-9]{1,18}$'
-              THEN current_setting('iasql.transaction', true)::bigint END
+  SELECT CASE WHEN pg_catalog.current_setting('iasql.transaction', true)
+                     OPERATOR(pg_catalog.~) '^[0-9]{1,18}$'
+              THEN pg_catalog.current_setting('iasql.transaction', true)::pg_catalog.int8 END
 $$;
 ALTER TABLE iasql_audit_log ADD COLUMN IF NOT EXISTS iasql_tx bigint;
 ALTER TABLE iasql_audit_log ALTER COLUMN iasql_tx SET DEFAULT iasql_session_transaction();
@@ -313,8 +317,9 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT v LIKE 'iasql-secret:%' $$;
 
 -- Raises unless rel is a resource table of an installed module: in schema
 -- public, owned by iasql_engine (only the engine makes those), listed in
--- iasql_tables. Every SECURITY DEFINER trigger calls it first, so that it
--- never runs on a table, or with column types, that a user made.
+-- iasql_tables. A module's own SECURITY DEFINER trigger calls it first, so
+-- that it never runs on a table, or with column types, that a user made
+-- (the capture functions check their own table by name, below).
 CREATE OR REPLACE FUNCTION iasql_capture_check(rel oid) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
 BEGIN
@@ -351,79 +356,158 @@ $$;
 
 -- ---------------------------------------------------------------- capture
 
+-- The origin of a change: 'user' for any session user but the engine; for
+-- the engine's own writes, what it declared. The planner inlines this into
+-- the capture functions' INSERT, parsing it in the caller's search_path, so
+-- every name in it is qualified and it has no NULLIF (whose = is looked up
+-- by name).
 CREATE OR REPLACE FUNCTION iasql_audit_origin() RETURNS text
 LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN session_user::text = 'iasql_engine'
-              THEN coalesce(nullif(current_setting('iasql.origin', true), ''), 'engine')
-              ELSE 'user' END
+  SELECT CASE WHEN session_user::pg_catalog.text OPERATOR(pg_catalog.<>) 'iasql_engine'
+              THEN 'user'
+              ELSE COALESCE(CASE WHEN pg_catalog.current_setting('iasql.origin', true)
+                                        OPERATOR(pg_catalog.<>) ''
+                                 THEN pg_catalog.current_setting('iasql.origin', true) END,
+                            'engine') END
 $$;
 
--- The capture triggers are SECURITY DEFINER (only the engine may write the
--- audit log). Each first makes sure it fires on a resource table of an
--- installed module: a table in schema public (so not a temporary table of
--- a resource table's name; relation names are unique in a schema, so this
--- is the table of its name in public), and, in the same statement as the
--- audit row, that the name is registered; a statement that wrote no audit
--- row asks iasql_capture_check, which raises for any other table. The
--- schema is compared as TG_TABLE_SCHEMA, which PL/pgSQL evaluates without
--- a query (a to_regclass of the quoted name cost more than the comparison
--- with the registered names did). Cheap enough for the single-row path
--- (docs/security.md, docs/decisions.md "Capture cost").
-CREATE OR REPLACE FUNCTION iasql_audit_insert() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  o text;
+-- A user's row goes only into an enabled region (aws_regions.is_enabled):
+-- the engine neither polls nor should create anything elsewhere. The
+-- capture function of a table with a region joins the rows of its INSERT or
+-- UPDATE with aws_regions in its audit INSERT and calls this for a user's
+-- row in a disabled region, so the statement fails at its end; the
+-- engine's own writes (restores, what it reads from the cloud) pass. A
+-- region aws_regions does not list is the foreign key's to refuse. STABLE
+-- (it changes nothing, it only raises), so that the planner may flatten the
+-- INSERT's SELECT, which a volatile function in its target list prevents.
+CREATE OR REPLACE FUNCTION iasql_region_refused(_table text, _row_id bigint, _region text)
+RETURNS json
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
 BEGIN
-  IF TG_TABLE_SCHEMA <> 'public' THEN
-    PERFORM iasql_capture_check(TG_RELID);
-  END IF;
-  o := iasql_audit_origin();
-  INSERT INTO iasql_audit_log (origin, table_name, op, row_id, new_row)
-  SELECT o, TG_TABLE_NAME, 'INSERT', n.id, to_json(n) FROM iasql_new n
-   WHERE EXISTS (SELECT FROM iasql_tables t WHERE t.table_name = TG_TABLE_NAME);
-  IF NOT FOUND THEN
-    PERFORM iasql_capture_check(TG_RELID);
-  END IF;
-  RETURN NULL;
+  RAISE EXCEPTION 'region % is not enabled', _region
+    USING ERRCODE = 'check_violation', CONSTRAINT = _table || '_region_enabled',
+          DETAIL = format('%s row %s has region %s, which aws_regions has with is_enabled = false '
+                          '(rule %s_region_enabled).', _table, _row_id, _region, _table),
+          HINT = format('Enable it first: UPDATE aws_regions SET is_enabled = true WHERE region = %L;',
+                        _region);
 END $$;
 
-CREATE OR REPLACE FUNCTION iasql_audit_update() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+-- The capture functions of resource table t, made (again) by
+-- iasql_attach_capture and by `iasql init`: iasql_capture_insert_<t>,
+-- iasql_capture_update_<t> and iasql_capture_delete_<t>, the statement
+-- triggers that write the audit log (docs/decisions.md, "Capture cost").
+--
+-- They are SECURITY DEFINER (only the engine may write the audit log) and
+-- first refuse any relation but public.<t>, by TG_TABLE_SCHEMA and
+-- TG_TABLE_NAME alone, which PL/pgSQL evaluates without a query: relation
+-- names are unique in a schema (so not a temporary table of its name), and
+-- the functions exist while the table does (made when its module is
+-- installed, dropped with the table), so their existence is the table's
+-- registration. A table with a region column checks the rule
+-- <t>_region_enabled in the same INSERT, as a join with aws_regions.
+--
+-- They have no SET search_path (setting and restoring it cost a single-row
+-- INSERT more than the audit row's indexes), so they run in the caller's,
+-- where the caller's pg_temp or own schema may come first for types and
+-- relations, and the caller's own schema before pg_catalog for functions
+-- and operators. So every name they reach is qualified: relations and
+-- functions by schema, operators as OPERATOR(pg_catalog.x); no IS DISTINCT
+-- FROM, IN, NULLIF or simple CASE, which look up = by name; no variables,
+-- whose types are names; and the same in the bodies of the SQL functions
+-- the planner inlines into them (iasql_audit_origin and the iasql_tx
+-- default iasql_session_transaction). The transition tables (iasql_new,
+-- iasql_old) are found before any relation of their name.
+-- test_hostile_search_path (tests/security/sec_roles.c) writes under such a
+-- path. iasql_region_refused, called only to raise, keeps a search_path.
+CREATE OR REPLACE FUNCTION iasql_capture_define(t regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
-  o text;
+  tname text;
+  regional boolean;
+  guard text;
+  image text := 'pg_catalog.to_json(n)';
+  image_update text := 'pg_catalog.to_json(n)';
+  region_join text := '';
+  body text;
+  op text;
 BEGIN
-  IF TG_TABLE_SCHEMA <> 'public' THEN
-    PERFORM iasql_capture_check(TG_RELID);
+  SELECT c.relname::text INTO tname FROM pg_class c
+   WHERE c.oid = t AND c.relnamespace = 'public'::regnamespace;
+  IF tname IS NULL THEN
+    RAISE EXCEPTION 'iasql captures only tables in schema public, not %', t;
   END IF;
-  o := iasql_audit_origin();
-  -- An UPDATE that changes nothing is not a change and is not recorded.
-  INSERT INTO iasql_audit_log (origin, table_name, op, row_id, old_row, new_row)
-  SELECT o, TG_TABLE_NAME, 'UPDATE', n.id, to_json(p), to_json(n)
-    FROM iasql_old p JOIN iasql_new n ON n.id = p.id
-   WHERE p IS DISTINCT FROM n
-     AND EXISTS (SELECT FROM iasql_tables t WHERE t.table_name = TG_TABLE_NAME);
-  IF NOT FOUND THEN
-    PERFORM iasql_capture_check(TG_RELID);
+  IF octet_length('iasql_capture_insert_' || tname) > 63 THEN
+    RAISE EXCEPTION 'table name % is too long for its capture functions', tname
+      USING DETAIL = 'They are named iasql_capture_insert_<table> and so on, at most 63 bytes.';
   END IF;
-  RETURN NULL;
+  regional := to_regclass('public.aws_regions') IS NOT NULL
+    AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = t AND a.attname = 'region'
+                  AND NOT a.attisdropped);
+  guard := format($g$
+  IF TG_TABLE_SCHEMA OPERATOR(pg_catalog.<>) 'public' OR TG_TABLE_NAME OPERATOR(pg_catalog.<>) %L THEN
+    RAISE EXCEPTION 'iasql triggers run only on the resource tables of installed modules'
+      USING DETAIL = pg_catalog.format('A trigger fired on relation %%I.%%I.', TG_TABLE_SCHEMA,
+                                       TG_TABLE_NAME),
+            HINT = 'Write to the module''s own table in schema public instead.';
+  END IF;$g$, tname);
+  IF regional THEN
+    -- a row into a disabled region; for an UPDATE, a row moved into one
+    image := format($r$CASE WHEN r.is_enabled IS NOT FALSE
+              OR public.iasql_audit_origin() OPERATOR(pg_catalog.<>) 'user'
+            THEN pg_catalog.to_json(n)
+            ELSE public.iasql_region_refused(%L::pg_catalog.text, n.id::pg_catalog.int8,
+                                             n.region::pg_catalog.text) END$r$, tname);
+    image_update := format($r$CASE WHEN r.is_enabled IS NOT FALSE
+              OR n.region OPERATOR(pg_catalog.=) p.region
+              OR public.iasql_audit_origin() OPERATOR(pg_catalog.<>) 'user'
+            THEN pg_catalog.to_json(n)
+            ELSE public.iasql_region_refused(%L::pg_catalog.text, n.id::pg_catalog.int8,
+                                             n.region::pg_catalog.text) END$r$, tname);
+    region_join := E'\n    LEFT JOIN public.aws_regions r ON r.region OPERATOR(pg_catalog.=) n.region';
+  END IF;
+  FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+    body := CASE op
+      WHEN 'insert' THEN format($i$
+  INSERT INTO public.iasql_audit_log (origin, table_name, op, row_id, new_row)
+  SELECT public.iasql_audit_origin(), %L, 'INSERT', n.id,
+         %s
+    FROM iasql_new n%s;$i$, tname, image, region_join)
+      -- An UPDATE that changes nothing is not a change and is not recorded
+      -- (record = is IS DISTINCT FROM for whole rows: NULL fields are equal).
+      WHEN 'update' THEN format($u$
+  INSERT INTO public.iasql_audit_log (origin, table_name, op, row_id, old_row, new_row)
+  SELECT public.iasql_audit_origin(), %L, 'UPDATE', n.id, pg_catalog.to_json(p),
+         %s
+    FROM iasql_old p JOIN iasql_new n ON n.id OPERATOR(pg_catalog.=) p.id%s
+   WHERE NOT (p OPERATOR(pg_catalog.=) n);$u$, tname, image_update, region_join)
+      ELSE format($d$
+  INSERT INTO public.iasql_audit_log (origin, table_name, op, row_id, old_row)
+  SELECT public.iasql_audit_origin(), %L, 'DELETE', p.id, pg_catalog.to_json(p)
+    FROM iasql_old p;$d$, tname) END;
+    EXECUTE format('CREATE OR REPLACE FUNCTION public.%I() RETURNS trigger '
+                   'LANGUAGE plpgsql SECURITY DEFINER AS %L',
+                   'iasql_capture_' || op || '_' || tname,
+                   E'\nBEGIN' || guard || body || E'\n  RETURN NULL;\nEND\n');
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION public.%I() FROM PUBLIC, iasql_user',
+                   'iasql_capture_' || op || '_' || tname);
+  END LOOP;
 END $$;
 
-CREATE OR REPLACE FUNCTION iasql_audit_delete() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+-- The capture triggers of resource table t, on its capture functions.
+CREATE OR REPLACE FUNCTION iasql_capture_triggers(t regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
-  o text;
+  tname text := (SELECT c.relname::text FROM pg_class c WHERE c.oid = t);
 BEGIN
-  IF TG_TABLE_SCHEMA <> 'public' THEN
-    PERFORM iasql_capture_check(TG_RELID);
-  END IF;
-  o := iasql_audit_origin();
-  INSERT INTO iasql_audit_log (origin, table_name, op, row_id, old_row)
-  SELECT o, TG_TABLE_NAME, 'DELETE', p.id, to_json(p) FROM iasql_old p
-   WHERE EXISTS (SELECT FROM iasql_tables t WHERE t.table_name = TG_TABLE_NAME);
-  IF NOT FOUND THEN
-    PERFORM iasql_capture_check(TG_RELID);
-  END IF;
-  RETURN NULL;
+  EXECUTE format('CREATE TRIGGER iasql_capture_insert AFTER INSERT ON %s '
+                 'REFERENCING NEW TABLE AS iasql_new FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION public.%I()', t, 'iasql_capture_insert_' || tname);
+  EXECUTE format('CREATE TRIGGER iasql_capture_update AFTER UPDATE ON %s '
+                 'REFERENCING OLD TABLE AS iasql_old NEW TABLE AS iasql_new FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION public.%I()', t, 'iasql_capture_update_' || tname);
+  EXECUTE format('CREATE TRIGGER iasql_capture_delete AFTER DELETE ON %s '
+                 'REFERENCING OLD TABLE AS iasql_old FOR EACH STATEMENT '
+                 'EXECUTE FUNCTION public.%I()', t, 'iasql_capture_delete_' || tname);
 END $$;
 
 CREATE OR REPLACE FUNCTION iasql_refuse_id_change() RETURNS trigger
@@ -434,25 +518,6 @@ BEGIN
           HINT = 'Delete the row and insert a new one instead.';
 END $$;
 
--- A user's row goes only into an enabled region (aws_regions.is_enabled):
--- the engine neither polls nor should create anything elsewhere. The
--- engine's own writes (restores, what it reads from the cloud) pass.
-CREATE OR REPLACE FUNCTION iasql_region_enabled() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  -- A region aws_regions does not list is the foreign key's to refuse.
-  IF session_user::text <> 'iasql_engine'
-     AND EXISTS (SELECT FROM aws_regions r WHERE r.region = NEW.region AND NOT r.is_enabled) THEN
-    RAISE EXCEPTION 'region % is not enabled', NEW.region
-      USING ERRCODE = 'check_violation', CONSTRAINT = TG_TABLE_NAME || '_region_enabled',
-            DETAIL = format('%s row %s has region %s, which aws_regions has with is_enabled = false '
-                            '(rule %s_region_enabled).', TG_TABLE_NAME, NEW.id, NEW.region, TG_TABLE_NAME),
-            HINT = format('Enable it first: UPDATE aws_regions SET is_enabled = true WHERE region = %L;',
-                          NEW.region);
-  END IF;
-  RETURN NEW;
-END $$;
-
 CREATE OR REPLACE FUNCTION iasql_refuse_truncate() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -461,47 +526,52 @@ BEGIN
 END $$;
 
 -- Attaches the capture triggers to a resource table; called by the engine
--- when it installs a module.
+-- when it installs a module. Its uninstall drops the table and the
+-- table's capture functions.
 CREATE OR REPLACE FUNCTION iasql_attach_capture(t regclass) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('CREATE TRIGGER iasql_capture_insert AFTER INSERT ON %s '
-                 'REFERENCING NEW TABLE AS iasql_new FOR EACH STATEMENT '
-                 'EXECUTE FUNCTION iasql_audit_insert()', t);
-  EXECUTE format('CREATE TRIGGER iasql_capture_update AFTER UPDATE ON %s '
-                 'REFERENCING OLD TABLE AS iasql_old NEW TABLE AS iasql_new FOR EACH STATEMENT '
-                 'EXECUTE FUNCTION iasql_audit_update()', t);
-  EXECUTE format('CREATE TRIGGER iasql_capture_delete AFTER DELETE ON %s '
-                 'REFERENCING OLD TABLE AS iasql_old FOR EACH STATEMENT '
-                 'EXECUTE FUNCTION iasql_audit_delete()', t);
+  PERFORM iasql_capture_define(t);
+  PERFORM iasql_capture_triggers(t);
   EXECUTE format('CREATE TRIGGER iasql_id_fixed BEFORE UPDATE OF id ON %s FOR EACH ROW '
                  'WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION iasql_refuse_id_change()', t);
   EXECUTE format('CREATE TRIGGER iasql_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT '
                  'EXECUTE FUNCTION iasql_refuse_truncate()', t);
-  IF EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = t AND a.attname = 'region'
-               AND NOT a.attisdropped) AND to_regclass('public.aws_regions') IS NOT NULL THEN
-    EXECUTE format('CREATE TRIGGER iasql_region_enabled BEFORE INSERT OR UPDATE OF region ON %s '
-                   'FOR EACH ROW EXECUTE FUNCTION iasql_region_enabled()', t);
-  END IF;
   EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON %s TO iasql_user', t);
 END $$;
--- Tables installed before the region check get it now.
+
+-- Every captured table's functions are made again, so that `iasql init`
+-- brings a change to them to an installed database. The tables of an older
+-- schema, whose triggers called the shared iasql_audit_insert, _update and
+-- _delete (which looked the table up in iasql_tables) and the row trigger
+-- iasql_region_enabled, move to their own; then the shared ones go. A
+-- table's lock is taken only when its triggers change.
 DO $$
 DECLARE
   t regclass;
 BEGIN
-  IF to_regclass('public.aws_regions') IS NULL THEN
-    RETURN;
-  END IF;
-  FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN iasql_tables x ON x.table_name = c.relname::text
+  FOR t IN SELECT c.oid::regclass FROM pg_class c
             WHERE c.relnamespace = 'public'::regnamespace
-              AND EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'iasql_capture_insert')
-              AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'region' AND NOT a.attisdropped)
-              AND NOT EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'iasql_region_enabled') LOOP
-    EXECUTE format('CREATE TRIGGER iasql_region_enabled BEFORE INSERT OR UPDATE OF region ON %s '
-                   'FOR EACH ROW EXECUTE FUNCTION iasql_region_enabled()', t);
+              AND EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = c.oid
+                             AND g.tgname = 'iasql_capture_insert') LOOP
+    PERFORM iasql_capture_define(t);
+    IF NOT EXISTS (SELECT FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid
+                    JOIN pg_class c ON c.oid = g.tgrelid
+                    WHERE g.tgrelid = t AND g.tgname = 'iasql_capture_insert'
+                      AND p.pronamespace = 'public'::regnamespace
+                      AND p.proname = 'iasql_capture_insert_' || c.relname::text) THEN
+      EXECUTE format('DROP TRIGGER iasql_capture_insert ON %s', t);
+      EXECUTE format('DROP TRIGGER IF EXISTS iasql_capture_update ON %s', t);
+      EXECUTE format('DROP TRIGGER IF EXISTS iasql_capture_delete ON %s', t);
+      PERFORM iasql_capture_triggers(t);
+    END IF;
+    IF EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = t AND g.tgname = 'iasql_region_enabled') THEN
+      EXECUTE format('DROP TRIGGER iasql_region_enabled ON %s', t);
+    END IF;
   END LOOP;
 END $$;
+DROP FUNCTION IF EXISTS iasql_audit_insert(), iasql_audit_update(), iasql_audit_delete(),
+  iasql_region_enabled();
 
 -- Tags as AWS accepts them: an object of at most 50 string values, keys of
 -- 1 to 128 characters not starting with "aws:" (AWS's own) or "iasql:" (the
@@ -1329,7 +1399,8 @@ BEGIN
     EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
   END LOOP;
 END $$;
-REVOKE EXECUTE ON FUNCTION iasql_audit_insert(), iasql_audit_update(), iasql_audit_delete(),
-  iasql_secret_put(text, bigint, text, text), iasql_secret_drop(text, bigint),
+REVOKE EXECUTE ON FUNCTION iasql_capture_define(regclass), iasql_capture_triggers(regclass),
+  iasql_region_refused(text, bigint, text), iasql_secret_put(text, bigint, text, text),
+  iasql_secret_drop(text, bigint),
   iasql_rpc_submit(text, text[], bigint), iasql_rpc_answer(bigint), iasql_rpc_cancel(bigint),
   iasql_attach_capture(regclass), iasql_transactions_abandon() FROM iasql_user;

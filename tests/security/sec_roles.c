@@ -130,12 +130,12 @@ static void test_capture_triggers_not_attachable(void **state)
             it_conn_error(c, "CREATE TEMP TABLE bucket (id bigint, name text, m pg_temp.mood)"));
         const char *attach[] = {
             "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE AS iasql_new "
-            "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()",
+            "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_capture_insert_bucket()",
             "CREATE TRIGGER t AFTER DELETE ON pg_temp.bucket REFERENCING OLD TABLE AS iasql_old "
-            "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_delete()",
+            "FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_capture_delete_bucket()",
             "CREATE TRIGGER t AFTER UPDATE ON pg_temp.bucket REFERENCING OLD TABLE AS iasql_old "
             "NEW TABLE AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION "
-            "public.iasql_audit_update()",
+            "public.iasql_capture_update_bucket()",
         };
         for (int i = 0; i < 3; i++)
             expect_denied(c, attach[i]);
@@ -158,8 +158,9 @@ static void test_capture_triggers_not_attachable(void **state)
     PQclear(PQexec(a, "SET client_min_messages = warning"));
     assert_null(it_conn_error(a, "CREATE TEMP TABLE bucket (id bigint, name text)"));
     assert_null(it_conn_error(
-        a, "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE "
-           "AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_audit_insert()"));
+        a,
+        "CREATE TRIGGER t AFTER INSERT ON pg_temp.bucket REFERENCING NEW TABLE "
+        "AS iasql_new FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_capture_insert_bucket()"));
     const char *msg = it_conn_error(a, "INSERT INTO pg_temp.bucket VALUES (1, 'forged')");
     assert_non_null(msg);
     assert_non_null(
@@ -170,6 +171,212 @@ static void test_capture_triggers_not_attachable(void **state)
                         "0");
     it_expect_commit(e, 0, NULL);
     assert_true(it_cloud_has_bucket(e->emulator, name));
+}
+
+/* The look-alikes of test_hostile_search_path: each calls evil.spy, which
+ * raises a WARNING naming who ran it (a warning reaches the client even
+ * when the statement then fails), and then does what the real one does. */
+static const char *const hostile_ops[][5] = {
+    /* operator, left, right, result, what the real one is */
+    {"=", "pg_catalog.text", "pg_catalog.text", "boolean", "a OPERATOR(pg_catalog.=) b"},
+    {"<>", "pg_catalog.text", "pg_catalog.text", "boolean", "a OPERATOR(pg_catalog.<>) b"},
+    {"=", "pg_catalog.name", "pg_catalog.name", "boolean", "a OPERATOR(pg_catalog.=) b"},
+    {"<>", "pg_catalog.name", "pg_catalog.name", "boolean", "a OPERATOR(pg_catalog.<>) b"},
+    {"=", "pg_catalog.int8", "pg_catalog.int8", "boolean", "a OPERATOR(pg_catalog.=) b"},
+    {"~", "pg_catalog.text", "pg_catalog.text", "boolean", "a OPERATOR(pg_catalog.~) b"},
+    {"||", "pg_catalog.text", "pg_catalog.text", "pg_catalog.text", "a OPERATOR(pg_catalog.||) b"},
+    {"=", "record", "record", "boolean", "a OPERATOR(pg_catalog.=) b"},
+    {"=", "public.bucket", "public.bucket", "boolean", "a OPERATOR(pg_catalog.=) b"},
+};
+static const char *const hostile_functions[][3] = {
+    /* name and arguments, result, what it returns */
+    {"to_json(a record)", "pg_catalog.json", "pg_catalog.to_json(a)"},
+    {"to_json(a public.bucket)", "pg_catalog.json", "pg_catalog.to_json(a)"},
+    {"current_setting(a pg_catalog.text, b boolean)", "pg_catalog.text",
+     "pg_catalog.current_setting(a, b)"},
+    {"format(a pg_catalog.text, b pg_catalog.name, c pg_catalog.name)", "pg_catalog.text", "a"},
+    /* a forged origin; a row let into a disabled region */
+    {"iasql_audit_origin()", "pg_catalog.text", "'cloud'"},
+    {"iasql_session_transaction()", "pg_catalog.int8", "NULL"},
+    {"iasql_region_refused(a pg_catalog.text, b pg_catalog.int8, c pg_catalog.text)",
+     "pg_catalog.json", "NULL"},
+    {"iasql_capture_check(a pg_catalog.oid)", "pg_catalog.void", ""},
+};
+static const char *const hostile_types[] = {"text", "int8", "json", "name"};
+/* relations named like the capture functions' own, and what they copy:
+ * every region enabled in the look-alike aws_regions */
+static const char *const hostile_relations[][2] = {
+    {"iasql_audit_log", "iasql_audit_log"},
+    {"aws_regions", "aws_regions"},
+    {"iasql_tables", "iasql_tables"},
+    {"iasql_new", "bucket"},
+    {"iasql_old", "bucket"},
+};
+
+/* What the spies said: whether the caller ran one, and every time the
+ * engine did. */
+static struct {
+    bool caller;
+    char engine[8192];
+} spied;
+
+static void spy_notices(void *arg, const char *message)
+{
+    (void)arg;
+    if (strstr(message, "spied: iasql_app ran"))
+        spied.caller = true;
+    if (strstr(message, "spied: iasql_engine ran")) {
+        size_t n = strlen(spied.engine);
+        snprintf(spied.engine + n, sizeof spied.engine - n, "%s", n < 4096 ? message : "...");
+    }
+}
+
+/* The caller's own schema evil: the spy, the operators and functions. */
+static void hostile_schema(PGconn *c)
+{
+    char sql[1024];
+    assert_null(it_conn_error(
+        c, "CREATE FUNCTION evil.spy(what pg_catalog.text) RETURNS boolean LANGUAGE plpgsql "
+           "SET search_path = pg_catalog AS $$ BEGIN "
+           "RAISE WARNING 'spied: % ran %', current_user, what; RETURN true; END $$"));
+    for (size_t i = 0; i < sizeof hostile_ops / sizeof hostile_ops[0]; i++) {
+        const char *const *o = hostile_ops[i];
+        snprintf(sql, sizeof sql,
+                 "CREATE FUNCTION evil.op_%zu(a %s, b %s) RETURNS %s LANGUAGE plpgsql "
+                 "SET search_path = pg_catalog AS $$ BEGIN PERFORM evil.spy('%s %s'); "
+                 "RETURN %s; END $$",
+                 i, o[1], o[2], o[3], o[0], o[1], o[4]);
+        assert_null(it_conn_error(c, sql));
+        snprintf(sql, sizeof sql,
+                 "CREATE OPERATOR evil.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = evil.op_%zu)",
+                 o[0], o[1], o[2], i);
+        assert_null(it_conn_error(c, sql));
+    }
+    for (size_t i = 0; i < sizeof hostile_functions / sizeof hostile_functions[0]; i++) {
+        const char *const *f = hostile_functions[i];
+        snprintf(sql, sizeof sql,
+                 "CREATE FUNCTION evil.%s RETURNS %s LANGUAGE plpgsql SET search_path = pg_catalog "
+                 "AS $$ BEGIN PERFORM evil.spy('%s'); RETURN %s; END $$",
+                 f[0], f[1], f[0], f[2]);
+        assert_null(it_conn_error(c, sql));
+    }
+}
+
+/* Look-alike relations and type domains in schema s (evil, or the
+ * session's pg_temp), which everybody may write. */
+static void hostile_lookalikes(PGconn *c, const char *s)
+{
+    char sql[512];
+    for (size_t i = 0; i < sizeof hostile_relations / sizeof hostile_relations[0]; i++) {
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE %s.%s AS SELECT * FROM public.%s WITH NO DATA; "
+                 "GRANT ALL ON %s.%s TO PUBLIC",
+                 s, hostile_relations[i][0], hostile_relations[i][1], s, hostile_relations[i][0]);
+        assert_null(it_conn_error(c, sql));
+    }
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s.aws_regions SELECT * FROM public.aws_regions; "
+             "UPDATE %s.aws_regions SET is_enabled = true",
+             s, s);
+    assert_null(it_conn_error(c, sql));
+    for (size_t i = 0; i < sizeof hostile_types / sizeof hostile_types[0]; i++) {
+        snprintf(sql, sizeof sql, "CREATE DOMAIN %s.%s AS pg_catalog.%s CHECK (evil.spy('%s.%s'))",
+                 s, hostile_types[i], hostile_types[i], s, hostile_types[i]);
+        assert_null(it_conn_error(c, sql));
+    }
+}
+
+/* The capture functions are SECURITY DEFINER and run in the caller's
+ * search_path (docs/decisions.md, "Capture cost"). A caller with a schema
+ * of its own puts look-alikes of everything they name ahead of the real
+ * ones, there and in its pg_temp: type domains whose CHECK calls its code,
+ * operators on the types they compare, functions named like the ones they
+ * call (one forging the origin, one letting a row into a disabled region
+ * through), relations named like theirs. Under two such paths the caller's
+ * own statements run them (as the caller), but the capture of its INSERT,
+ * UPDATE and DELETE and the refusal of rows in a disabled region never do
+ * as the engine, and the audit log has the true rows; a definer function
+ * of the engine's that names them unqualified is caught, so the trap
+ * works. */
+static void test_hostile_search_path(void **state)
+{
+    it_env *e = *state;
+    assert_true(it_ok(e,
+                      "INSERT INTO aws_regions (region, is_enabled) VALUES ('eu-west-3', false) "
+                      "ON CONFLICT (region) DO UPDATE SET is_enabled = false",
+                      0, NULL));
+    assert_true(it_admin_ok(e, "CREATE SCHEMA evil AUTHORIZATION iasql_app"));
+    assert_true(it_admin_ok(e, "GRANT USAGE ON SCHEMA evil TO PUBLIC"));
+    const char *paths[] = {"evil, pg_catalog, public", "evil, pg_catalog, pg_temp, public"};
+    for (int k = 0; k < 2; k++) {
+        PGconn *c = login(e, "iasql_app", NULL);
+        if (k == 0) {
+            hostile_schema(c);
+            hostile_lookalikes(c, "evil");
+        }
+        hostile_lookalikes(c, "pg_temp");
+        char sql[512], name[64];
+        snprintf(sql, sizeof sql, "SET search_path = %s", paths[k]);
+        assert_null(it_conn_error(c, sql));
+        assert_null(it_conn_error(c, "SET iasql.transaction = 'none'"));
+        memset(&spied, 0, sizeof spied);
+        PQsetNoticeProcessor(c, spy_notices, NULL);
+        snprintf(name, sizeof name, "sec-hostile-%d-%d", (int)getpid(), k);
+        snprintf(sql, sizeof sql, "INSERT INTO bucket (name, region) VALUES ('%s', 'us-east-1')",
+                 name);
+        assert_null(it_conn_error(c, sql));
+        snprintf(sql, sizeof sql, "UPDATE bucket SET tags = '{\"k\": \"v\"}' WHERE name = '%s'",
+                 name);
+        assert_null(it_conn_error(c, sql));
+        snprintf(sql, sizeof sql, "UPDATE bucket SET region = 'eu-west-3' WHERE name = '%s'", name);
+        const char *msg = it_conn_error(c, sql);
+        if (!msg || !strstr(msg, "region eu-west-3 is not enabled") ||
+            !strstr(msg, "bucket_region_enabled"))
+            fail_msg("update into a disabled region: %s", msg ? msg : "accepted");
+        snprintf(sql, sizeof sql, "DELETE FROM bucket WHERE name = '%s'", name);
+        assert_null(it_conn_error(c, sql));
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO bucket (name, region) VALUES ('%s-off', 'eu-west-3')", name);
+        msg = it_conn_error(c, sql);
+        if (!msg || !strstr(msg, "region eu-west-3 is not enabled") || !strstr(msg, "bucket row"))
+            fail_msg("insert into a disabled region: %s", msg ? msg : "accepted");
+        /* the look-alikes are live (the caller's own statements ran them), the
+         * capture never ran them as the engine and wrote only the real log */
+        if (!spied.caller || spied.engine[0])
+            fail_msg("under search_path %s: the caller's code %s; as the engine: %s", paths[k],
+                     spied.caller ? "ran" : "never ran", spied.engine);
+        assert_string_equal(
+            val_of(c,
+                   "SELECT (SELECT pg_catalog.count(*) FROM pg_temp.iasql_audit_log) "
+                   "OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM evil.iasql_audit_log)"),
+            "0");
+        PQfinish(c);
+        /* origin user, the true images, no iasql transaction */
+        snprintf(sql, sizeof sql,
+                 "SELECT string_agg(op || ' ' || origin || ' ' || coalesce(new_row->'tags'->>'k', "
+                 "'-') || ' ' || (iasql_tx IS NULL), ', ' ORDER BY id) FROM iasql_audit_log "
+                 "WHERE coalesce(new_row, old_row)->>'name' LIKE '%s%%'",
+                 name);
+        assert_string_equal(it_value(e, sql), "INSERT user - true, UPDATE user v true, "
+                                              "DELETE user - true");
+    }
+    assert_string_equal(it_value(e, "SELECT count(*) FROM bucket WHERE name LIKE 'sec-hostile-%'"),
+                        "0");
+    /* the trap catches an engine's definer function that names a look-alike */
+    assert_true(it_admin_ok(e, "CREATE FUNCTION evil.unsafe() RETURNS boolean LANGUAGE sql "
+                               "SECURITY DEFINER AS $$ SELECT 'a'::text = 'b' $$"));
+    assert_true(it_admin_ok(e, "ALTER FUNCTION evil.unsafe() OWNER TO iasql_engine"));
+    PGconn *c = login(e, "iasql_app", NULL);
+    hostile_lookalikes(c, "pg_temp");
+    assert_null(it_conn_error(c, "SET search_path = evil, pg_catalog, public"));
+    memset(&spied, 0, sizeof spied);
+    PQsetNoticeProcessor(c, spy_notices, NULL);
+    assert_string_equal(val_of(c, "SELECT evil.unsafe()::pg_catalog.text"), "false");
+    PQfinish(c);
+    if (!strstr(spied.engine, "spied: iasql_engine ran pg_temp.text") ||
+        !strstr(spied.engine, "spied: iasql_engine ran = pg_catalog.text"))
+        fail_msg("the unqualified definer function: %s", spied.engine);
+    it_expect_commit(e, 0, NULL);
 }
 
 /* The RPC role's own login (say its password leaked) files requests, but
@@ -463,6 +670,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mallory_gets_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_capture_triggers_not_attachable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_search_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rpc_login_cannot_act, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_checks_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_answers_are_private, setup, teardown),
