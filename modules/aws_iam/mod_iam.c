@@ -16,6 +16,11 @@ extern const char iasql_sql_aws_iam[];
 
 static const mod_query_service policy_api = {"iam", "2010-05-08", "IAM policy"};
 static const mod_query_service role_api = {"iam", "2010-05-08", "IAM role"};
+static const iam_kind policy_kind = {.api = &policy_api,
+                                     .name_param = "PolicyArn",
+                                     .tag = "TagPolicy",
+                                     .untag = "UntagPolicy",
+                                     .drop = "DeletePolicy"};
 static const iam_kind role_kind = {.api = &role_api,
                                    .name_param = "RoleName",
                                    .tag = "TagRole",
@@ -86,15 +91,11 @@ static int policy_arn(mod_ctx *ctx, const json_t *img, char *out, size_t size, c
 static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
 {
     xmlDocPtr doc, vdoc;
-    xmlNodePtr res, vres;
+    xmlNodePtr res, vres, pol;
     char version[64];
-    int rc = iam_call(&policy_api, ctx, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &doc,
-                      &res, err, arn);
-    if (rc && iam_gone(err->cloud_code))
-        return cm_err_set(err, CM_ENOTFOUND, "IAM policy %s does not exist", arn);
+    int rc = iam_get(ctx, &policy_kind, "GetPolicy", "Policy", arn, &doc, &pol, err);
     if (rc)
         return rc;
-    xmlNodePtr pol = aws_xml_child(res, "Policy");
     aws_xml_child_text(pol, "DefaultVersionId", version, sizeof version);
     rc = iam_call(&policy_api, ctx, "GetPolicyVersion",
                   json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", version), &vdoc, &vres,
@@ -182,13 +183,6 @@ static int policy_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *
     return rc ? rc : policy_row(ctx, arn, out, err);
 }
 
-static int policy_tags(mod_ctx *ctx, const char *arn, const json_t *known, const json_t *desired,
-                       cm_err *err)
-{
-    return mod_query_tags(ctx, &policy_api, IAM_REGION, "TagPolicy", "UntagPolicy", "PolicyArn",
-                          arn, known, desired, err);
-}
-
 static json_t *with_owned(const json_t *desired, const char *col, const char *value)
 {
     json_t *out = json_deep_copy(desired);
@@ -246,8 +240,8 @@ static int policy_update(mod_ctx *ctx, const json_t *known, const json_t *desire
         free(text);
     }
     if (!rc)
-        rc = policy_tags(ctx, arn, json_object_get(known, "tags"), json_object_get(desired, "tags"),
-                         err);
+        rc = iam_retag(ctx, &policy_kind, arn, json_object_get(known, "tags"),
+                       json_object_get(desired, "tags"), err);
     if (!rc)
         *out = with_owned(desired, "arn", arn);
     return rc;
@@ -301,20 +295,20 @@ static int delete_version(mod_ctx *ctx, const char *region, xmlNodePtr member, v
                     NULL, err, arg);
 }
 
+/* IAM deletes a policy only without its other versions. */
+static int strip_policy(mod_ctx *ctx, const char *arn, cm_err *err)
+{
+    return iam_list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
+                           json_pack("{s:s}", "PolicyArn", arn), delete_version, (void *)arn, err,
+                           arn);
+}
+
 static int policy_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
     char arn[2048];
     int rc = policy_arn(ctx, known, arn, sizeof arn, err);
-    if (!rc) /* IAM deletes a policy only without its other versions */
-        rc = iam_list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
-                             json_pack("{s:s}", "PolicyArn", arn), delete_version, arn, err, arn);
     if (!rc)
-        rc = iam_call(&policy_api, ctx, "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn), NULL,
-                      NULL, err, arn);
-    if (rc && iam_gone(err->cloud_code)) {
-        cm_err_clear(err);
-        rc = 0;
-    }
+        rc = iam_delete(ctx, &policy_kind, arn, strip_policy, err);
     if (rc && strcmp(err->cloud_code, "DeleteConflict") == 0)
         cm_err_wrap(err, "detach it from every role, user and group first");
     return rc;
@@ -373,6 +367,19 @@ static bool in_array(const json_t *arr, const json_t *v)
             return true;
     }
     return false;
+}
+
+int iam_get(mod_ctx *ctx, const iam_kind *k, const char *action, const char *element,
+            const char *name, xmlDocPtr *doc, xmlNodePtr *elem, cm_err *err)
+{
+    xmlNodePtr res;
+    int rc = iam_call(k->api, ctx, action, json_pack("{s:s}", k->name_param, name), doc, &res, err,
+                      name);
+    if (rc && iam_gone(err->cloud_code))
+        return cm_err_set(err, CM_ENOTFOUND, "%s %s does not exist", k->api->noun, name);
+    if (!rc)
+        *elem = aws_xml_child(res, element);
+    return rc;
 }
 
 int iam_attached(mod_ctx *ctx, const iam_kind *k, const char *name, json_t **out, cm_err *err)
@@ -507,16 +514,12 @@ static json_t *role_base(xmlNodePtr role, const char *name)
 static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
-    xmlNodePtr res;
-    int rc = iam_call(&role_api, ctx, "GetRole", json_pack("{s:s}", "RoleName", name), &doc, &res,
-                      err, name);
-    if (rc && iam_gone(err->cloud_code))
-        return cm_err_set(err, CM_ENOTFOUND, "IAM role %s does not exist", name);
+    xmlNodePtr res, role;
+    int rc = iam_get(ctx, &role_kind, "GetRole", "Role", name, &doc, &role, err);
     if (rc)
         return rc;
-    json_t *row = role_base(aws_xml_child(res, "Role"), name);
-    json_object_set_new(row, "tags",
-                        iam_tags_of(aws_xml_child(aws_xml_child(res, "Role"), "Tags")));
+    json_t *row = role_base(role, name);
+    json_object_set_new(row, "tags", iam_tags_of(aws_xml_child(role, "Tags")));
     mod_take_owner(row);
     xmlFreeDoc(doc);
     role_parts rp;

@@ -38,6 +38,10 @@ typedef struct iam_kind {
     bool detach_gone_ok;            /* a detach's NoSuchEntity: detached already */
 } iam_kind;
 
+/* The Get* action of name (GetUser): *doc is its answer (to free with
+ * xmlFreeDoc), *elem its element (User); CM_ENOTFOUND when IAM has none. */
+int iam_get(mod_ctx *ctx, const iam_kind *k, const char *action, const char *element,
+            const char *name, xmlDocPtr *doc, xmlNodePtr *elem, cm_err *err);
 /* The managed policies attached to name, sorted: *out is a new array (on
  * an error too). */
 int iam_attached(mod_ctx *ctx, const iam_kind *k, const char *name, json_t **out, cm_err *err);

@@ -52,15 +52,11 @@ static json_t *user_base(xmlNodePtr user)
 static int user_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
-    xmlNodePtr res;
+    xmlNodePtr user;
     *out = NULL;
-    int rc = iam_call(&user_api, ctx, "GetUser", json_pack("{s:s}", "UserName", name), &doc, &res,
-                      err, name);
-    if (rc && iam_gone(err->cloud_code))
-        return cm_err_set(err, CM_ENOTFOUND, "IAM user %s does not exist", name);
+    int rc = iam_get(ctx, &user_kind, "GetUser", "User", name, &doc, &user, err);
     if (rc)
         return rc;
-    xmlNodePtr user = aws_xml_child(res, "User");
     json_t *row = user_base(user);
     json_object_set_new(row, "tags", iam_tags_of(aws_xml_child(user, "Tags")));
     mod_take_owner(row);
@@ -247,15 +243,12 @@ static json_t *profile_base(xmlNodePtr p)
 static int profile_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
-    xmlNodePtr res;
+    xmlNodePtr p;
     *out = NULL;
-    int rc = iam_call(&profile_api, ctx, "GetInstanceProfile",
-                      json_pack("{s:s}", "InstanceProfileName", name), &doc, &res, err, name);
-    if (rc && iam_gone(err->cloud_code))
-        return cm_err_set(err, CM_ENOTFOUND, "IAM instance profile %s does not exist", name);
+    int rc =
+        iam_get(ctx, &profile_kind, "GetInstanceProfile", "InstanceProfile", name, &doc, &p, err);
     if (rc)
         return rc;
-    xmlNodePtr p = aws_xml_child(res, "InstanceProfile");
     json_t *row = profile_base(p);
     json_object_set_new(row, "tags", iam_tags_of(aws_xml_child(p, "Tags")));
     mod_take_owner(row);
