@@ -388,7 +388,7 @@ static const pending_col instance_pending_member[] = {
 static json_t *groups_of(xmlNodePtr m)
 {
     json_t *all =
-        rds_xml_set(m, "VpcSecurityGroups", "VpcSecurityGroupMembership", "VpcSecurityGroupId");
+        mod_xml_set(m, "VpcSecurityGroups", "VpcSecurityGroupMembership", "VpcSecurityGroupId");
     xmlNodePtr l = aws_xml_child(m, "VpcSecurityGroups");
     for (xmlNodePtr g = l ? aws_xml_child(l, "VpcSecurityGroupMembership") : NULL; g;
          g = aws_xml_next(g, "VpcSecurityGroupMembership")) {

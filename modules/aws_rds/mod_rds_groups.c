@@ -74,30 +74,6 @@ json_t *rds_xml_str(xmlNodePtr n, const char *name)
     return v;
 }
 
-static int by_text(const void *a, const void *b)
-{
-    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
-}
-
-json_t *rds_xml_set(xmlNodePtr n, const char *list, const char *item, const char *child)
-{
-    json_t *items[64];
-    size_t k = 0;
-    xmlNodePtr l = aws_xml_child(n, list);
-    for (xmlNodePtr m = l ? aws_xml_child(l, item) : NULL; m && k < 64; m = aws_xml_next(m, item)) {
-        json_t *v = child ? aws_xml_json_child(m, child) : aws_xml_json_text(m);
-        if (json_is_string(v))
-            items[k++] = v;
-        else
-            json_decref(v);
-    }
-    qsort(items, k, sizeof *items, by_text);
-    json_t *out = json_array();
-    for (size_t i = 0; i < k; i++)
-        json_array_append_new(out, items[i]);
-    return out;
-}
-
 json_t *rds_xml_tags(xmlNodePtr n)
 {
     json_t *all = mod_xml_map(aws_xml_child(n, "TagList"), "Tag", "Key", "Value");
@@ -248,7 +224,7 @@ static json_t *subnet_row(const char *region, xmlNodePtr m)
     return json_pack(
         "{s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "name", rds_xml_str(m, "DBSubnetGroupName"),
         "description", aws_xml_json_child(m, "DBSubnetGroupDescription"), "subnets",
-        rds_xml_set(m, "Subnets", "Subnet", "SubnetIdentifier"), "region", region, "tags",
+        mod_xml_set(m, "Subnets", "Subnet", "SubnetIdentifier"), "region", region, "tags",
         json_object(), "arn", rds_xml_str(m, "DBSubnetGroupArn"), "vpc", rds_xml_str(m, "VpcId"));
 }
 
