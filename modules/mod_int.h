@@ -183,6 +183,10 @@ void mod_query_put_json(json_t *params, const char *prefix, const json_t *value)
 /* The reverse of mod_query_put_map for an answer: the elements item below
  * node, each with a key and a value child, as an object of strings. */
 json_t *mod_xml_map(xmlNodePtr node, const char *item, const char *key, const char *value);
+/* The strings of <list><item>...</item></list> below n (each item's text,
+ * or the text of its child element child), sorted: a set, as a row keeps
+ * one (the first 64 items). A new array. */
+json_t *mod_xml_set(xmlNodePtr n, const char *list, const char *item, const char *child);
 
 /* Tags of a query-protocol resource from known to desired: tag_action
  * with Tags.member.N.Key/Value for what is added or changed, untag_action
@@ -219,6 +223,25 @@ typedef struct mod_rest_pager {
 int mod_rest_each(mod_ctx *ctx, const mod_rest_service *svc, const mod_rest_pager *pager,
                   const char *region, const json_t *input, mod_item_fn fn, void *arg,
                   const char *what, cm_err *err);
+
+/* How a rest-json service tags a resource: tag_op with the resource in
+ * the URI label label and the tags as an object in the body's member
+ * tags_member, untag_op with the label and the keys in the query's
+ * tagKeys. */
+typedef struct mod_rest_tagging {
+    const aws_operation *tag_op, *untag_op;
+    const char *label;       /* "Resource", "resource-arn" */
+    const char *tags_member; /* "Tags", "tags" */
+} mod_rest_tagging;
+/* Tags of the resource arn from known to desired (objects); errors name
+ * name. */
+int mod_rest_tags(mod_ctx *ctx, const mod_rest_service *svc, const mod_rest_tagging *t,
+                  const char *region, const char *arn, const json_t *known, const json_t *desired,
+                  cm_err *err, const char *name);
+
+/* The ARN of the IAM role named name (IAM is global; the path is part of
+ * the ARN): GetRole. */
+int mod_role_arn(mod_ctx *ctx, const char *name, char *out, size_t size, cm_err *err);
 
 /* An ARN of this account: arn:<partition>:<service>:<region>:<account>:<resource>
  * (region "" for global services). */

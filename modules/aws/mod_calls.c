@@ -135,6 +135,26 @@ int mod_rest_op(mod_ctx *ctx, const mod_rest_service *svc, const aws_operation *
     return 0;
 }
 
+int mod_rest_tags(mod_ctx *ctx, const mod_rest_service *svc, const mod_rest_tagging *t,
+                  const char *region, const char *arn, const json_t *known, const json_t *desired,
+                  cm_err *err, const char *name)
+{
+    json_t *set, *gone;
+    mod_tags_diff(known, desired, &set, &gone);
+    int rc = 0;
+    if (json_object_size(set))
+        rc = mod_rest_op(ctx, svc, t->tag_op, region,
+                         json_pack("{s:s, s:{s:O}}", t->label, arn, "body", t->tags_member, set),
+                         NULL, err, name);
+    if (!rc && json_array_size(gone))
+        rc = mod_rest_op(ctx, svc, t->untag_op, region,
+                         json_pack("{s:s, s:{s:O}}", t->label, arn, "query", "tagKeys", gone), NULL,
+                         err, name);
+    json_decref(set);
+    json_decref(gone);
+    return rc;
+}
+
 int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region, const char *action,
                  json_t *params, xmlDocPtr *out, xmlNodePtr *result, cm_err *err, const char *name)
 {
@@ -170,6 +190,19 @@ int mod_query_op(mod_ctx *ctx, const mod_query_service *svc, const char *region,
     else
         xmlFreeDoc(doc);
     return 0;
+}
+
+int mod_role_arn(mod_ctx *ctx, const char *name, char *out, size_t size, cm_err *err)
+{
+    static const mod_query_service iam_api = {"iam", "2010-05-08", "IAM role"};
+    xmlDocPtr doc = NULL;
+    xmlNodePtr res = NULL;
+    int rc = mod_query_op(ctx, &iam_api, mod_ctx_default_region(ctx), "GetRole",
+                          json_pack("{s:s}", "RoleName", name), &doc, &res, err, name);
+    if (!rc && !aws_xml_child_text(aws_xml_child(res, "Role"), "Arn", out, size))
+        rc = cm_err_set(err, CM_EBADREPLY, "GetRole for IAM role %s: no Arn in the answer", name);
+    xmlFreeDoc(doc);
+    return rc;
 }
 
 void mod_query_put_map(json_t *params, const char *prefix, const char *key, const char *value,

@@ -135,6 +135,30 @@ json_t *mod_tags_to_list(const json_t *tags)
     return list;
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+json_t *mod_xml_set(xmlNodePtr n, const char *list, const char *item, const char *child)
+{
+    json_t *items[64];
+    size_t k = 0;
+    xmlNodePtr l = aws_xml_child(n, list);
+    for (xmlNodePtr m = l ? aws_xml_child(l, item) : NULL; m && k < 64; m = aws_xml_next(m, item)) {
+        json_t *v = child ? aws_xml_json_child(m, child) : aws_xml_json_text(m);
+        if (json_is_string(v))
+            items[k++] = v;
+        else
+            json_decref(v);
+    }
+    qsort(items, k, sizeof *items, by_text);
+    json_t *out = json_array();
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(out, items[i]);
+    return out;
+}
+
 int mod_keep_found(json_t *rows, int rc, json_t *row, cm_err *err)
 {
     if (rc == CM_ENOTFOUND) {

@@ -33,6 +33,7 @@ static const aws_operation delete_cors_op = {"DeleteCorsConfiguration", "DELETE"
 static const aws_operation create_stage_op = {"CreateStage", "POST", "/v2/apis/{apiId}/stages"};
 static const aws_operation tag_op = {"TagResource", "POST", "/v2/tags/{resource-arn}"};
 static const aws_operation untag_op = {"UntagResource", "DELETE", "/v2/tags/{resource-arn}"};
+static const mod_rest_tagging apigw_tagging = {&tag_op, &untag_op, "resource-arn", "tags"};
 static const aws_operation get_routes_op = {"GetRoutes", "GET", "/v2/apis/{apiId}/routes"};
 static const aws_operation create_route_op = {"CreateRoute", "POST", "/v2/apis/{apiId}/routes"};
 static const aws_operation update_route_op = {"UpdateRoute", "PATCH",
@@ -230,20 +231,8 @@ static int api_tags(mod_ctx *ctx, const char *region, const char *id, const json
 {
     char arn[256];
     api_arn(region, id, arn, sizeof arn);
-    json_t *set, *gone;
-    mod_tags_diff(json_object_get(known, "tags"), json_object_get(desired, "tags"), &set, &gone);
-    int rc = 0;
-    if (json_object_size(set))
-        rc = mod_rest_op(ctx, &apigw_api, &tag_op, region,
-                         json_pack("{s:s, s:{s:O}}", "resource-arn", arn, "body", "tags", set),
-                         NULL, err, id);
-    if (!rc && json_array_size(gone))
-        rc = mod_rest_op(ctx, &apigw_api, &untag_op, region,
-                         json_pack("{s:s, s:{s:O}}", "resource-arn", arn, "query", "tagKeys", gone),
-                         NULL, err, id);
-    json_decref(set);
-    json_decref(gone);
-    return rc;
+    return mod_rest_tags(ctx, &apigw_api, &apigw_tagging, region, arn,
+                         json_object_get(known, "tags"), json_object_get(desired, "tags"), err, id);
 }
 
 static json_t *api_with_owned(const json_t *desired, const json_t *cloud)

@@ -37,7 +37,6 @@ static const mod_json_service td_api = {"ecs", "1.1", "AmazonEC2ContainerService
                                         "task definition"};
 static const mod_json_pager td_pager = {"ListTaskDefinitions", "nextToken", "nextToken",
                                         "taskDefinitionArns"};
-static const mod_query_service iam_api = {"iam", "2010-05-08", "IAM role"};
 
 static int td_call(mod_ctx *ctx, const char *region, const char *op, json_t *body, json_t **out,
                    cm_err *err, const char *name)
@@ -439,19 +438,6 @@ static int td_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
     return rc;
 }
 
-/* The ARN of the IAM role named name (IAM is global). */
-static int role_arn(mod_ctx *ctx, const char *name, char *out, size_t size, cm_err *err)
-{
-    xmlDocPtr doc = NULL;
-    xmlNodePtr res = NULL;
-    int rc = mod_query_op(ctx, &iam_api, mod_ctx_default_region(ctx), "GetRole",
-                          json_pack("{s:s}", "RoleName", name), &doc, &res, err, name);
-    if (!rc && !aws_xml_child_text(aws_xml_child(res, "Role"), "Arn", out, size))
-        rc = cm_err_set(err, CM_EBADREPLY, "GetRole for IAM role %s: no Arn in the answer", name);
-    xmlFreeDoc(doc);
-    return rc;
-}
-
 static json_t *td_with_owned(const json_t *desired, const json_t *cloud)
 {
     json_t *out = json_deep_copy(desired);
@@ -528,7 +514,7 @@ static int td_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     for (int i = 0; !rc && i < 2; i++) {
         const char *name = cm_json_str(desired, roles[i][0]);
         char arn[2048];
-        if (name && !(rc = role_arn(ctx, name, arn, sizeof arn, err)))
+        if (name && !(rc = mod_role_arn(ctx, name, arn, sizeof arn, err)))
             json_object_set_new(body, roles[i][1], json_string(arn));
     }
     json_t *reply = NULL;

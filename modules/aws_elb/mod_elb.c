@@ -73,33 +73,6 @@ static json_t *xml_int(xmlNodePtr n, const char *name)
     return json_integer(strtoll(buf, NULL, 10));
 }
 
-static int by_text(const void *a, const void *b)
-{
-    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
-}
-
-/* The strings of a list element's members (the member's text, or its
- * child element child), sorted: a set. */
-static json_t *xml_set(xmlNodePtr n, const char *list, const char *child)
-{
-    json_t *items[64];
-    size_t k = 0;
-    xmlNodePtr l = aws_xml_child(n, list);
-    for (xmlNodePtr m = l ? aws_xml_child(l, "member") : NULL; m && k < 64;
-         m = aws_xml_next(m, "member")) {
-        json_t *v = child ? aws_xml_json_child(m, child) : aws_xml_json_text(m);
-        if (json_is_string(v))
-            items[k++] = v;
-        else
-            json_decref(v);
-    }
-    qsort(items, k, sizeof *items, by_text);
-    json_t *out = json_array();
-    for (size_t i = 0; i < k; i++)
-        json_array_append_new(out, items[i]);
-    return out;
-}
-
 /* Two sets of cloud ids (arrays of strings in any order) hold the same. */
 static bool same_set(const json_t *a, const json_t *b)
 {
@@ -262,10 +235,10 @@ static json_t *lb_row(const char *region, xmlNodePtr m)
     return json_pack(
         "{s:o, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "load_balancer_name",
         aws_xml_json_child(m, "LoadBalancerName"), "load_balancer_type", type, "scheme", scheme,
-        "ip_address_type", ip, "subnets", xml_set(m, "AvailabilityZones", "SubnetId"),
-        "security_groups", xml_set(m, "SecurityGroups", NULL), "region", region, "tags",
-        json_object(), "load_balancer_arn", aws_xml_json_child(m, "LoadBalancerArn"), "dns_name",
-        aws_xml_json_child(m, "DNSName"), "canonical_hosted_zone_id",
+        "ip_address_type", ip, "subnets", mod_xml_set(m, "AvailabilityZones", "member", "SubnetId"),
+        "security_groups", mod_xml_set(m, "SecurityGroups", "member", NULL), "region", region,
+        "tags", json_object(), "load_balancer_arn", aws_xml_json_child(m, "LoadBalancerArn"),
+        "dns_name", aws_xml_json_child(m, "DNSName"), "canonical_hosted_zone_id",
         aws_xml_json_child(m, "CanonicalHostedZoneId"), "vpc", aws_xml_json_child(m, "VpcId"),
         "state", state[0] ? json_string(state) : json_null());
 }

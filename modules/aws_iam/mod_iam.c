@@ -16,6 +16,19 @@ extern const char iasql_sql_aws_iam[];
 
 static const mod_query_service policy_api = {"iam", "2010-05-08", "IAM policy"};
 static const mod_query_service role_api = {"iam", "2010-05-08", "IAM role"};
+static const iam_kind policy_kind = {.api = &policy_api,
+                                     .name_param = "PolicyArn",
+                                     .tag = "TagPolicy",
+                                     .untag = "UntagPolicy",
+                                     .drop = "DeletePolicy"};
+static const iam_kind role_kind = {.api = &role_api,
+                                   .name_param = "RoleName",
+                                   .tag = "TagRole",
+                                   .untag = "UntagRole",
+                                   .drop = "DeleteRole",
+                                   .list_attached = "ListAttachedRolePolicies",
+                                   .attach = "AttachRolePolicy",
+                                   .detach = "DetachRolePolicy"};
 
 bool iam_gone(const char *code)
 {
@@ -78,15 +91,11 @@ static int policy_arn(mod_ctx *ctx, const json_t *img, char *out, size_t size, c
 static int policy_row(mod_ctx *ctx, const char *arn, json_t **out, cm_err *err)
 {
     xmlDocPtr doc, vdoc;
-    xmlNodePtr res, vres;
+    xmlNodePtr res, vres, pol;
     char version[64];
-    int rc = iam_call(&policy_api, ctx, "GetPolicy", json_pack("{s:s}", "PolicyArn", arn), &doc,
-                      &res, err, arn);
-    if (rc && iam_gone(err->cloud_code))
-        return cm_err_set(err, CM_ENOTFOUND, "IAM policy %s does not exist", arn);
+    int rc = iam_get(ctx, &policy_kind, "GetPolicy", "Policy", arn, &doc, &pol, err);
     if (rc)
         return rc;
-    xmlNodePtr pol = aws_xml_child(res, "Policy");
     aws_xml_child_text(pol, "DefaultVersionId", version, sizeof version);
     rc = iam_call(&policy_api, ctx, "GetPolicyVersion",
                   json_pack("{s:s, s:s}", "PolicyArn", arn, "VersionId", version), &vdoc, &vres,
@@ -174,13 +183,6 @@ static int policy_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *
     return rc ? rc : policy_row(ctx, arn, out, err);
 }
 
-static int policy_tags(mod_ctx *ctx, const char *arn, const json_t *known, const json_t *desired,
-                       cm_err *err)
-{
-    return mod_query_tags(ctx, &policy_api, IAM_REGION, "TagPolicy", "UntagPolicy", "PolicyArn",
-                          arn, known, desired, err);
-}
-
 static json_t *with_owned(const json_t *desired, const char *col, const char *value)
 {
     json_t *out = json_deep_copy(desired);
@@ -238,8 +240,8 @@ static int policy_update(mod_ctx *ctx, const json_t *known, const json_t *desire
         free(text);
     }
     if (!rc)
-        rc = policy_tags(ctx, arn, json_object_get(known, "tags"), json_object_get(desired, "tags"),
-                         err);
+        rc = iam_retag(ctx, &policy_kind, arn, json_object_get(known, "tags"),
+                       json_object_get(desired, "tags"), err);
     if (!rc)
         *out = with_owned(desired, "arn", arn);
     return rc;
@@ -253,15 +255,11 @@ static int policy_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
         free(text);
         return cm_err_set(err, CM_EINVAL, "iam_policy row lacks a policy_name or document");
     }
-    json_t *p = json_pack("{s:s, s:s, s:s}", "PolicyName", name, "Path",
-                          cm_json_str(desired, "path") ? cm_json_str(desired, "path") : "/",
-                          "PolicyDocument", text);
+    json_t *p = iam_create_params(ctx, "PolicyName", name, desired);
+    json_object_set_new(p, "PolicyDocument", json_string(text));
     free(text);
     if (cm_json_str(desired, "description"))
         json_object_set_new(p, "Description", json_string(cm_json_str(desired, "description")));
-    json_t *owned = mod_tags_owned(ctx, json_object_get(desired, "tags"));
-    mod_query_put_map(p, "Tags.member", "Key", "Value", owned);
-    json_decref(owned);
     xmlDocPtr doc;
     xmlNodePtr res;
     char arn[2048] = "";
@@ -297,20 +295,20 @@ static int delete_version(mod_ctx *ctx, const char *region, xmlNodePtr member, v
                     NULL, err, arg);
 }
 
+/* IAM deletes a policy only without its other versions. */
+static int strip_policy(mod_ctx *ctx, const char *arn, cm_err *err)
+{
+    return iam_list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
+                           json_pack("{s:s}", "PolicyArn", arn), delete_version, (void *)arn, err,
+                           arn);
+}
+
 static int policy_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
     char arn[2048];
     int rc = policy_arn(ctx, known, arn, sizeof arn, err);
-    if (!rc) /* IAM deletes a policy only without its other versions */
-        rc = iam_list_marker(ctx, &policy_api, "ListPolicyVersions", "Versions",
-                             json_pack("{s:s}", "PolicyArn", arn), delete_version, arn, err, arn);
     if (!rc)
-        rc = iam_call(&policy_api, ctx, "DeletePolicy", json_pack("{s:s}", "PolicyArn", arn), NULL,
-                      NULL, err, arn);
-    if (rc && iam_gone(err->cloud_code)) {
-        cm_err_clear(err);
-        rc = 0;
-    }
+        rc = iam_delete(ctx, &policy_kind, arn, strip_policy, err);
     if (rc && strcmp(err->cloud_code, "DeleteConflict") == 0)
         cm_err_wrap(err, "detach it from every role, user and group first");
     return rc;
@@ -323,7 +321,7 @@ typedef struct role_parts {
     json_t *inline_names;
 } role_parts;
 
-int iam_collect_arn(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg, cm_err *err)
+static int collect_arn(mod_ctx *ctx, const char *region, xmlNodePtr member, void *arg, cm_err *err)
 {
     (void)region;
     (void)ctx, (void)err;
@@ -344,7 +342,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
 }
 
-void iam_sort_strings(json_t *arr)
+static void sort_strings(json_t *arr)
 {
     size_t n = json_array_size(arr);
     json_t **items = calloc(n ? n : 1, sizeof *items);
@@ -359,19 +357,132 @@ void iam_sort_strings(json_t *arr)
     free(items);
 }
 
+static bool in_array(const json_t *arr, const json_t *v)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x)
+    {
+        if (json_equal(x, v))
+            return true;
+    }
+    return false;
+}
+
+int iam_get(mod_ctx *ctx, const iam_kind *k, const char *action, const char *element,
+            const char *name, xmlDocPtr *doc, xmlNodePtr *elem, cm_err *err)
+{
+    xmlNodePtr res;
+    int rc = iam_call(k->api, ctx, action, json_pack("{s:s}", k->name_param, name), doc, &res, err,
+                      name);
+    if (rc && iam_gone(err->cloud_code))
+        return cm_err_set(err, CM_ENOTFOUND, "%s %s does not exist", k->api->noun, name);
+    if (!rc)
+        *elem = aws_xml_child(res, element);
+    return rc;
+}
+
+int iam_attached(mod_ctx *ctx, const iam_kind *k, const char *name, json_t **out, cm_err *err)
+{
+    *out = json_array();
+    int rc = iam_list_marker(ctx, k->api, k->list_attached, "AttachedPolicies",
+                             json_pack("{s:s}", k->name_param, name), collect_arn, *out, err, name);
+    sort_strings(*out);
+    return rc;
+}
+
+int iam_attach_diff(mod_ctx *ctx, const iam_kind *k, const char *name, const json_t *known,
+                    const json_t *desired, cm_err *err)
+{
+    int rc = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(desired, i, v)
+    {
+        if (!rc && !in_array(known, v))
+            rc = iam_call(k->api, ctx, k->attach,
+                          json_pack("{s:s, s:O}", k->name_param, name, "PolicyArn", v), NULL, NULL,
+                          err, name);
+    }
+    json_array_foreach(known, i, v)
+    {
+        if (!rc && !in_array(desired, v)) {
+            rc = iam_call(k->api, ctx, k->detach,
+                          json_pack("{s:s, s:O}", k->name_param, name, "PolicyArn", v), NULL, NULL,
+                          err, name);
+            if (rc && k->detach_gone_ok && iam_gone(err->cloud_code)) {
+                cm_err_clear(err);
+                rc = 0;
+            }
+        }
+    }
+    return rc;
+}
+
+int iam_retag(mod_ctx *ctx, const iam_kind *k, const char *name, const json_t *known,
+              const json_t *desired, cm_err *err)
+{
+    return mod_query_tags(ctx, k->api, IAM_REGION, k->tag, k->untag, k->name_param, name, known,
+                          desired, err);
+}
+
+int iam_delete(mod_ctx *ctx, const iam_kind *k, const char *name,
+               int (*strip)(mod_ctx *ctx, const char *name, cm_err *err), cm_err *err)
+{
+    int rc = strip ? strip(ctx, name, err) : 0;
+    if (!rc)
+        rc = iam_call(k->api, ctx, k->drop, json_pack("{s:s}", k->name_param, name), NULL, NULL,
+                      err, name);
+    if (rc && iam_gone(err->cloud_code)) {
+        cm_err_clear(err);
+        rc = 0;
+    }
+    return rc;
+}
+
+int iam_adopt(mod_ctx *ctx, const char *name,
+              int (*row)(mod_ctx *ctx, const char *name, json_t **out, cm_err *err),
+              int (*update)(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
+                            cm_err *err),
+              const json_t *desired, json_t **out, cm_err *err)
+{
+    json_t *existing = NULL;
+    cm_err_clear(err);
+    int rc = row(ctx, name, &existing, err);
+    if (!rc)
+        rc = update(ctx, existing, desired, out, err);
+    json_decref(existing);
+    return rc;
+}
+
+json_t *iam_create_params(const mod_ctx *ctx, const char *name_param, const char *name,
+                          const json_t *desired)
+{
+    const char *path = cm_json_str(desired, "path");
+    json_t *p = json_pack("{s:s, s:s}", name_param, name, "Path", path ? path : "/");
+    json_t *owned = mod_tags_owned(ctx, json_object_get(desired, "tags"));
+    mod_query_put_map(p, "Tags.member", "Key", "Value", owned);
+    json_decref(owned);
+    return p;
+}
+
+json_t *iam_image(const json_t *desired, const json_t *from, const char *id_col)
+{
+    json_t *out = json_deep_copy(desired);
+    json_object_set(out, "arn", json_object_get(from, "arn"));
+    json_object_set(out, id_col, json_object_get(from, id_col));
+    return out;
+}
+
 /* The role's attached policy ARNs (sorted) and inline policy names. */
 static int role_parts_read(mod_ctx *ctx, const char *name, role_parts *rp, cm_err *err)
 {
-    rp->attached = json_array();
     rp->inline_names = json_array();
-    int rc = iam_list_marker(ctx, &role_api, "ListAttachedRolePolicies", "AttachedPolicies",
-                             json_pack("{s:s}", "RoleName", name), iam_collect_arn, rp->attached,
-                             err, name);
+    int rc = iam_attached(ctx, &role_kind, name, &rp->attached, err);
     if (!rc)
         rc = iam_list_marker(ctx, &role_api, "ListRolePolicies", "PolicyNames",
                              json_pack("{s:s}", "RoleName", name), collect_text, rp->inline_names,
                              err, name);
-    iam_sort_strings(rp->attached);
     return rc;
 }
 
@@ -403,16 +514,12 @@ static json_t *role_base(xmlNodePtr role, const char *name)
 static int role_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
-    xmlNodePtr res;
-    int rc = iam_call(&role_api, ctx, "GetRole", json_pack("{s:s}", "RoleName", name), &doc, &res,
-                      err, name);
-    if (rc && iam_gone(err->cloud_code))
-        return cm_err_set(err, CM_ENOTFOUND, "IAM role %s does not exist", name);
+    xmlNodePtr res, role;
+    int rc = iam_get(ctx, &role_kind, "GetRole", "Role", name, &doc, &role, err);
     if (rc)
         return rc;
-    json_t *row = role_base(aws_xml_child(res, "Role"), name);
-    json_object_set_new(row, "tags",
-                        iam_tags_of(aws_xml_child(aws_xml_child(res, "Role"), "Tags")));
+    json_t *row = role_base(role, name);
+    json_object_set_new(row, "tags", iam_tags_of(aws_xml_child(role, "Tags")));
     mod_take_owner(row);
     xmlFreeDoc(doc);
     role_parts rp;
@@ -482,42 +589,14 @@ static int role_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *er
     return role_row(ctx, name, out, err);
 }
 
-bool iam_in_array(const json_t *arr, const json_t *v)
-{
-    size_t i;
-    json_t *x;
-    json_array_foreach(arr, i, x)
-    {
-        if (json_equal(x, v))
-            return true;
-    }
-    return false;
-}
-
 /* Managed policies attached and detached, inline policies put and deleted,
  * from known (NULL: nothing) to desired. */
 static int role_policies(mod_ctx *ctx, const char *name, const json_t *known, const json_t *desired,
                          cm_err *err)
 {
-    const json_t *katt = json_object_get(known, "attached_policy_arns"),
-                 *datt = json_object_get(desired, "attached_policy_arns");
-    int rc = 0;
-    size_t i;
+    int rc = iam_attach_diff(ctx, &role_kind, name, json_object_get(known, "attached_policy_arns"),
+                             json_object_get(desired, "attached_policy_arns"), err);
     json_t *v;
-    json_array_foreach(datt, i, v)
-    {
-        if (!rc && !iam_in_array(katt, v))
-            rc = iam_call(&role_api, ctx, "AttachRolePolicy",
-                          json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL,
-                          err, name);
-    }
-    json_array_foreach(katt, i, v)
-    {
-        if (!rc && !iam_in_array(datt, v))
-            rc = iam_call(&role_api, ctx, "DetachRolePolicy",
-                          json_pack("{s:s, s:O}", "RoleName", name, "PolicyArn", v), NULL, NULL,
-                          err, name);
-    }
     const json_t *kin = json_object_get(known, "inline_policies"),
                  *din = json_object_get(desired, "inline_policies");
     const char *k;
@@ -564,21 +643,6 @@ static int strip_role(mod_ctx *ctx, const char *name, cm_err *err)
     return rc;
 }
 
-static int role_tags(mod_ctx *ctx, const char *name, const json_t *known, const json_t *desired,
-                     cm_err *err)
-{
-    return mod_query_tags(ctx, &role_api, IAM_REGION, "TagRole", "UntagRole", "RoleName", name,
-                          known, desired, err);
-}
-
-static json_t *role_image(const json_t *desired, const json_t *from)
-{
-    json_t *out = json_deep_copy(desired);
-    json_object_set(out, "arn", json_object_get(from, "arn"));
-    json_object_set(out, "role_id", json_object_get(from, "role_id"));
-    return out;
-}
-
 static int role_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
                        cm_err *err)
 {
@@ -608,10 +672,10 @@ static int role_update(mod_ctx *ctx, const json_t *known, const json_t *desired,
     if (!rc)
         rc = role_policies(ctx, name, known, desired, err);
     if (!rc)
-        rc = role_tags(ctx, name, json_object_get(known, "tags"), json_object_get(desired, "tags"),
-                       err);
+        rc = iam_retag(ctx, &role_kind, name, json_object_get(known, "tags"),
+                       json_object_get(desired, "tags"), err);
     if (!rc)
-        *out = role_image(desired, known);
+        *out = iam_image(desired, known, "role_id");
     return rc;
 }
 
@@ -623,30 +687,19 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
         free(trust);
         return cm_err_set(err, CM_EINVAL, "iam_role row lacks a role_name or trust document");
     }
-    json_t *p = json_pack("{s:s, s:s, s:s}", "RoleName", name, "Path",
-                          cm_json_str(desired, "path") ? cm_json_str(desired, "path") : "/",
-                          "AssumeRolePolicyDocument", trust);
+    json_t *p = iam_create_params(ctx, "RoleName", name, desired);
+    json_object_set_new(p, "AssumeRolePolicyDocument", json_string(trust));
     free(trust);
     if (cm_json_str(desired, "description"))
         json_object_set_new(p, "Description", json_string(cm_json_str(desired, "description")));
     json_t *dur = json_object_get(desired, "max_session_duration");
     if (json_is_integer(dur))
         json_object_set(p, "MaxSessionDuration", dur);
-    json_t *owned = mod_tags_owned(ctx, json_object_get(desired, "tags"));
-    mod_query_put_map(p, "Tags.member", "Key", "Value", owned);
-    json_decref(owned);
     xmlDocPtr doc;
     xmlNodePtr res;
     int rc = iam_call(&role_api, ctx, "CreateRole", p, &doc, &res, err, name);
-    if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0) {
-        json_t *existing = NULL;
-        cm_err_clear(err);
-        rc = role_read(ctx, desired, &existing, err);
-        if (!rc)
-            rc = role_update(ctx, existing, desired, out, err);
-        json_decref(existing);
-        return rc;
-    }
+    if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0)
+        return iam_adopt(ctx, name, role_row, role_update, desired, out, err);
     if (rc)
         return rc;
     xmlNodePtr role = aws_xml_child(res, "Role");
@@ -656,13 +709,11 @@ static int role_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     rc = role_policies(ctx, name, NULL, desired, err);
     if (rc) { /* half made: gone again, so that the next commit starts clean */
         cm_err e2 = {0};
-        if (strip_role(ctx, name, &e2) == 0)
-            iam_call(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL, NULL,
-                     &e2, name);
+        iam_delete(ctx, &role_kind, name, strip_role, &e2);
         json_decref(from);
         return rc;
     }
-    *out = role_image(desired, from);
+    *out = iam_image(desired, from, "role_id");
     json_decref(from);
     return 0;
 }
@@ -704,15 +755,7 @@ static int role_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     if (rc)
         return rc;
     /* IAM deletes a role only without policies: detach what the cloud has. */
-    rc = strip_role(ctx, name, err);
-    if (!rc)
-        rc = iam_call(&role_api, ctx, "DeleteRole", json_pack("{s:s}", "RoleName", name), NULL,
-                      NULL, err, name);
-    if (rc && iam_gone(err->cloud_code)) {
-        cm_err_clear(err);
-        rc = 0;
-    }
-    return rc;
+    return iam_delete(ctx, &role_kind, name, strip_role, err);
 }
 
 static const mod_table_ops policy_ops = {

@@ -15,6 +15,20 @@
 
 static const mod_query_service user_api = {"iam", "2010-05-08", "IAM user"};
 static const mod_query_service profile_api = {"iam", "2010-05-08", "IAM instance profile"};
+static const iam_kind user_kind = {.api = &user_api,
+                                   .name_param = "UserName",
+                                   .tag = "TagUser",
+                                   .untag = "UntagUser",
+                                   .drop = "DeleteUser",
+                                   .list_attached = "ListAttachedUserPolicies",
+                                   .attach = "AttachUserPolicy",
+                                   .detach = "DetachUserPolicy",
+                                   .detach_gone_ok = true};
+static const iam_kind profile_kind = {.api = &profile_api,
+                                      .name_param = "InstanceProfileName",
+                                      .tag = "TagInstanceProfile",
+                                      .untag = "UntagInstanceProfile",
+                                      .drop = "DeleteInstanceProfile"};
 
 /* A text member of an image, or NULL. */
 static const char *str(const json_t *img, const char *col)
@@ -34,36 +48,21 @@ static json_t *user_base(xmlNodePtr user)
                      aws_xml_json_child(user, "UserId"));
 }
 
-/* The managed policies attached to user name, sorted. */
-static int user_attached(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
-{
-    *out = json_array();
-    int rc =
-        iam_list_marker(ctx, &user_api, "ListAttachedUserPolicies", "AttachedPolicies",
-                        json_pack("{s:s}", "UserName", name), iam_collect_arn, *out, err, name);
-    iam_sort_strings(*out);
-    return rc;
-}
-
 /* A user's row image: GetUser (tags included) and its attached policies. */
 static int user_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
-    xmlNodePtr res;
+    xmlNodePtr user;
     *out = NULL;
-    int rc = iam_call(&user_api, ctx, "GetUser", json_pack("{s:s}", "UserName", name), &doc, &res,
-                      err, name);
-    if (rc && iam_gone(err->cloud_code))
-        return cm_err_set(err, CM_ENOTFOUND, "IAM user %s does not exist", name);
+    int rc = iam_get(ctx, &user_kind, "GetUser", "User", name, &doc, &user, err);
     if (rc)
         return rc;
-    xmlNodePtr user = aws_xml_child(res, "User");
     json_t *row = user_base(user);
     json_object_set_new(row, "tags", iam_tags_of(aws_xml_child(user, "Tags")));
     mod_take_owner(row);
     xmlFreeDoc(doc);
     json_t *attached = NULL;
-    rc = user_attached(ctx, name, &attached, err);
+    rc = iam_attached(ctx, &user_kind, name, &attached, err);
     json_object_set_new(row, "attached_policy_arns", attached);
     if (rc) {
         json_decref(row);
@@ -123,55 +122,19 @@ static int user_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *er
 static int user_policies(mod_ctx *ctx, const char *name, const json_t *known, const json_t *desired,
                          cm_err *err)
 {
-    const json_t *katt = json_object_get(known, "attached_policy_arns"),
-                 *datt = json_object_get(desired, "attached_policy_arns");
-    int rc = 0;
-    size_t i;
-    json_t *v;
-    json_array_foreach(datt, i, v)
-    {
-        if (!rc && !iam_in_array(katt, v))
-            rc = iam_call(&user_api, ctx, "AttachUserPolicy",
-                          json_pack("{s:s, s:O}", "UserName", name, "PolicyArn", v), NULL, NULL,
-                          err, name);
-    }
-    json_array_foreach(katt, i, v)
-    {
-        if (!rc && !iam_in_array(datt, v)) {
-            rc = iam_call(&user_api, ctx, "DetachUserPolicy",
-                          json_pack("{s:s, s:O}", "UserName", name, "PolicyArn", v), NULL, NULL,
-                          err, name);
-            if (rc && iam_gone(err->cloud_code)) { /* detached already */
-                cm_err_clear(err);
-                rc = 0;
-            }
-        }
-    }
-    return rc;
+    return iam_attach_diff(ctx, &user_kind, name, json_object_get(known, "attached_policy_arns"),
+                           json_object_get(desired, "attached_policy_arns"), err);
 }
 
 /* Detaches every managed policy the user has in the cloud. */
 static int strip_user(mod_ctx *ctx, const char *name, cm_err *err)
 {
     json_t *attached = NULL;
-    int rc = user_attached(ctx, name, &attached, err);
-    if (!rc) {
-        json_t *cloud = json_pack("{s:O}", "attached_policy_arns", attached);
-        json_t *bare = json_pack("{s:[]}", "attached_policy_arns");
-        rc = user_policies(ctx, name, cloud, bare, err);
-        json_decref(cloud);
-        json_decref(bare);
-    }
+    int rc = iam_attached(ctx, &user_kind, name, &attached, err);
+    if (!rc)
+        rc = iam_attach_diff(ctx, &user_kind, name, attached, NULL, err);
     json_decref(attached);
     return rc;
-}
-
-static json_t *user_image(const json_t *desired, const json_t *from)
-{
-    json_t *out = json_deep_copy(desired);
-    json_object_set(out, "arn", json_object_get(from, "arn"));
-    json_object_set(out, "user_id", json_object_get(from, "user_id"));
-    return out;
 }
 
 static int user_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
@@ -208,13 +171,12 @@ static int user_update(mod_ctx *ctx, const json_t *known, const json_t *desired,
     json_t *none = json_object();
     json_t *owned = renamed || moved ? mod_tags_owned(ctx, json_object_get(desired, "tags")) : NULL;
     if (!rc)
-        rc = mod_query_tags(ctx, &user_api, IAM_REGION, "TagUser", "UntagUser", "UserName", name,
-                            owned ? none : json_object_get(known, "tags"),
-                            owned ? owned : json_object_get(desired, "tags"), err);
+        rc = iam_retag(ctx, &user_kind, name, owned ? none : json_object_get(known, "tags"),
+                       owned ? owned : json_object_get(desired, "tags"), err);
     json_decref(none);
     json_decref(owned);
     if (!rc)
-        *out = user_image(desired, from);
+        *out = iam_image(desired, from, "user_id");
     json_decref(from);
     return rc;
 }
@@ -224,24 +186,12 @@ static int user_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     const char *name = str(desired, "user_name");
     if (!name)
         return cm_err_set(err, CM_EINVAL, "iam_user row lacks a user_name");
-    json_t *p = json_pack("{s:s, s:s}", "UserName", name, "Path",
-                          str(desired, "path") ? str(desired, "path") : "/");
-    json_t *owned = mod_tags_owned(ctx, json_object_get(desired, "tags"));
-    mod_query_put_map(p, "Tags.member", "Key", "Value", owned);
-    json_decref(owned);
+    json_t *p = iam_create_params(ctx, "UserName", name, desired);
     xmlDocPtr doc;
     xmlNodePtr res;
     int rc = iam_call(&user_api, ctx, "CreateUser", p, &doc, &res, err, name);
-    if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0) {
-        /* an earlier, interrupted try (or a race): brought to the row */
-        json_t *existing = NULL;
-        cm_err_clear(err);
-        rc = user_row(ctx, name, &existing, err);
-        if (!rc)
-            rc = user_update(ctx, existing, desired, out, err);
-        json_decref(existing);
-        return rc;
-    }
+    if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0)
+        return iam_adopt(ctx, name, user_row, user_update, desired, out, err);
     if (rc)
         return rc;
     json_t *from = user_base(aws_xml_child(res, "User"));
@@ -249,13 +199,11 @@ static int user_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err
     rc = user_policies(ctx, name, NULL, desired, err);
     if (rc) { /* half made: gone again, so that the next commit starts clean */
         cm_err e2 = {0};
-        if (strip_user(ctx, name, &e2) == 0)
-            iam_call(&user_api, ctx, "DeleteUser", json_pack("{s:s}", "UserName", name), NULL, NULL,
-                     &e2, name);
+        iam_delete(ctx, &user_kind, name, strip_user, &e2);
         json_decref(from);
         return rc;
     }
-    *out = user_image(desired, from);
+    *out = iam_image(desired, from, "user_id");
     json_decref(from);
     return 0;
 }
@@ -265,14 +213,7 @@ static int user_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     const char *name = str(known, "user_name");
     if (!name)
         return cm_err_set(err, CM_EINVAL, "iam_user row lacks a user_name");
-    int rc = strip_user(ctx, name, err);
-    if (!rc)
-        rc = iam_call(&user_api, ctx, "DeleteUser", json_pack("{s:s}", "UserName", name), NULL,
-                      NULL, err, name);
-    if (rc && iam_gone(err->cloud_code)) {
-        cm_err_clear(err);
-        rc = 0;
-    }
+    int rc = iam_delete(ctx, &user_kind, name, strip_user, err);
     if (rc && strcmp(err->cloud_code, "DeleteConflict") == 0)
         cm_err_wrap(err,
                     "IAM user %s still has what iasql does not manage Detail: IAM deletes a "
@@ -302,15 +243,12 @@ static json_t *profile_base(xmlNodePtr p)
 static int profile_row(mod_ctx *ctx, const char *name, json_t **out, cm_err *err)
 {
     xmlDocPtr doc;
-    xmlNodePtr res;
+    xmlNodePtr p;
     *out = NULL;
-    int rc = iam_call(&profile_api, ctx, "GetInstanceProfile",
-                      json_pack("{s:s}", "InstanceProfileName", name), &doc, &res, err, name);
-    if (rc && iam_gone(err->cloud_code))
-        return cm_err_set(err, CM_ENOTFOUND, "IAM instance profile %s does not exist", name);
+    int rc =
+        iam_get(ctx, &profile_kind, "GetInstanceProfile", "InstanceProfile", name, &doc, &p, err);
     if (rc)
         return rc;
-    xmlNodePtr p = aws_xml_child(res, "InstanceProfile");
     json_t *row = profile_base(p);
     json_object_set_new(row, "tags", iam_tags_of(aws_xml_child(p, "Tags")));
     mod_take_owner(row);
@@ -385,14 +323,6 @@ static int profile_role(mod_ctx *ctx, const char *name, const char *was, const c
     return rc;
 }
 
-static json_t *profile_image(const json_t *desired, const json_t *from)
-{
-    json_t *out = json_deep_copy(desired);
-    json_object_set(out, "arn", json_object_get(from, "arn"));
-    json_object_set(out, "instance_profile_id", json_object_get(from, "instance_profile_id"));
-    return out;
-}
-
 static int profile_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
                           cm_err *err)
 {
@@ -411,11 +341,10 @@ static int profile_update(mod_ctx *ctx, const json_t *known, const json_t *desir
         json_decref(cloud);
     }
     if (!rc)
-        rc = mod_query_tags(ctx, &profile_api, IAM_REGION, "TagInstanceProfile",
-                            "UntagInstanceProfile", "InstanceProfileName", name,
-                            json_object_get(known, "tags"), json_object_get(desired, "tags"), err);
+        rc = iam_retag(ctx, &profile_kind, name, json_object_get(known, "tags"),
+                       json_object_get(desired, "tags"), err);
     if (!rc)
-        *out = profile_image(desired, known);
+        *out = iam_image(desired, known, "instance_profile_id");
     return rc;
 }
 
@@ -424,23 +353,12 @@ static int profile_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_
     const char *name = str(desired, "instance_profile_name");
     if (!name)
         return cm_err_set(err, CM_EINVAL, "instance_profile row lacks an instance_profile_name");
-    json_t *p = json_pack("{s:s, s:s}", "InstanceProfileName", name, "Path",
-                          str(desired, "path") ? str(desired, "path") : "/");
-    json_t *owned = mod_tags_owned(ctx, json_object_get(desired, "tags"));
-    mod_query_put_map(p, "Tags.member", "Key", "Value", owned);
-    json_decref(owned);
+    json_t *p = iam_create_params(ctx, "InstanceProfileName", name, desired);
     xmlDocPtr doc;
     xmlNodePtr res;
     int rc = iam_call(&profile_api, ctx, "CreateInstanceProfile", p, &doc, &res, err, name);
-    if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0) {
-        json_t *existing = NULL;
-        cm_err_clear(err);
-        rc = profile_row(ctx, name, &existing, err);
-        if (!rc)
-            rc = profile_update(ctx, existing, desired, out, err);
-        json_decref(existing);
-        return rc;
-    }
+    if (rc && strcmp(err->cloud_code, "EntityAlreadyExists") == 0)
+        return iam_adopt(ctx, name, profile_row, profile_update, desired, out, err);
     if (rc)
         return rc;
     json_t *from = profile_base(aws_xml_child(res, "InstanceProfile"));
@@ -448,12 +366,11 @@ static int profile_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_
     rc = profile_role(ctx, name, NULL, str(desired, "role"), err);
     if (rc) { /* half made: gone again */
         cm_err e2 = {0};
-        iam_call(&profile_api, ctx, "DeleteInstanceProfile",
-                 json_pack("{s:s}", "InstanceProfileName", name), NULL, NULL, &e2, name);
+        iam_delete(ctx, &profile_kind, name, NULL, &e2);
         json_decref(from);
         return rc;
     }
-    *out = profile_image(desired, from);
+    *out = iam_image(desired, from, "instance_profile_id");
     json_decref(from);
     return 0;
 }
@@ -474,14 +391,7 @@ static int profile_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     if (!rc && str(cloud, "role"))
         rc = profile_role(ctx, name, str(cloud, "role"), NULL, err);
     json_decref(cloud);
-    if (!rc)
-        rc = iam_call(&profile_api, ctx, "DeleteInstanceProfile",
-                      json_pack("{s:s}", "InstanceProfileName", name), NULL, NULL, err, name);
-    if (rc && iam_gone(err->cloud_code)) {
-        cm_err_clear(err);
-        rc = 0;
-    }
-    return rc;
+    return rc ? rc : iam_delete(ctx, &profile_kind, name, NULL, err);
 }
 
 /* ---------------------------------------------------------------- tables */

@@ -36,6 +36,7 @@ static const aws_operation delete_op = {"DeleteFunction", "DELETE",
                                         "/2015-03-31/functions/{FunctionName}"};
 static const aws_operation tag_op = {"TagResource", "POST", "/2017-03-31/tags/{Resource}"};
 static const aws_operation untag_op = {"UntagResource", "DELETE", "/2017-03-31/tags/{Resource}"};
+static const mod_rest_tagging lambda_tagging = {&tag_op, &untag_op, "Resource", "Tags"};
 static const aws_operation list_tags_op = {"ListTags", "GET", "/2017-03-31/tags/{Resource}"};
 static const aws_operation create_url_op = {"CreateFunctionUrlConfig", "POST",
                                             "/2021-10-31/functions/{FunctionName}/url"};
@@ -48,7 +49,6 @@ static const aws_operation delete_url_op = {"DeleteFunctionUrlConfig", "DELETE",
 /* MaxItems: Lambda gives at most 50 a page whatever is asked */
 const mod_rest_pager lambda_functions_pager = {&list_op, "Marker", "NextMarker", "Functions"};
 
-static const mod_query_service iam_api = {"iam", "2010-05-08", "IAM role"};
 static const mod_json_service sm_api = {"secretsmanager", "1.1", "secretsmanager", "secret"};
 
 /* How long a function may stay Pending or InProgress (a VPC function's
@@ -86,20 +86,6 @@ static const char *role_name_of(const char *arn)
 {
     const char *slash = arn ? strrchr(arn, '/') : NULL;
     return slash ? slash + 1 : arn;
-}
-
-/* The ARN of the IAM role named name (IAM is global; the path is part of
- * the ARN). */
-static int role_arn(mod_ctx *ctx, const char *name, char *out, size_t size, cm_err *err)
-{
-    xmlDocPtr doc = NULL;
-    xmlNodePtr res = NULL;
-    int rc = mod_query_op(ctx, &iam_api, mod_ctx_default_region(ctx), "GetRole",
-                          json_pack("{s:s}", "RoleName", name), &doc, &res, err, name);
-    if (!rc && !aws_xml_child_text(aws_xml_child(res, "Role"), "Arn", out, size))
-        rc = cm_err_set(err, CM_EBADREPLY, "GetRole for IAM role %s: no Arn in the answer", name);
-    xmlFreeDoc(doc);
-    return rc;
 }
 
 /* The field i (0-based) of an ARN, copied into out. */
@@ -476,7 +462,7 @@ static int config_into(mod_ctx *ctx, const char *region, const json_t *desired, 
 {
     const char *name = str(desired, "name");
     char arn[1024];
-    int rc = role_arn(ctx, str(desired, "role"), arn, sizeof arn, err);
+    int rc = mod_role_arn(ctx, str(desired, "role"), arn, sizeof arn, err);
     json_t *vars = NULL;
     if (!rc)
         rc = env_resolved(ctx, region, name, json_object_get(desired, "environment"), &vars, err);
@@ -560,25 +546,6 @@ static int url_converge(mod_ctx *ctx, const char *region, const char *name, cons
                    json_pack("{s:o}", "body", url_body(desired, true)), NULL, err);
 }
 
-static int tags_converge(mod_ctx *ctx, const char *region, const char *name, const char *arn,
-                         const json_t *known, const json_t *desired, cm_err *err)
-{
-    json_t *set, *gone;
-    mod_tags_diff(json_object_get(known, "tags"), json_object_get(desired, "tags"), &set, &gone);
-    int rc = 0;
-    if (json_object_size(set))
-        rc = mod_rest_op(ctx, &lambda_api, &tag_op, region,
-                         json_pack("{s:s, s:{s:O}}", "Resource", arn, "body", "Tags", set), NULL,
-                         err, name);
-    if (!rc && json_array_size(gone))
-        rc = mod_rest_op(ctx, &lambda_api, &untag_op, region,
-                         json_pack("{s:s, s:{s:O}}", "Resource", arn, "query", "tagKeys", gone),
-                         NULL, err, name);
-    json_decref(set);
-    json_decref(gone);
-    return rc;
-}
-
 /* Everything that changes in place, from known to desired: the code
  * first (with the architecture, which UpdateFunctionCode takes), then the
  * configuration, each once the last update has settled. */
@@ -611,7 +578,9 @@ static int converge(mod_ctx *ctx, const char *region, const char *name, const ch
             rc = settle(ctx, region, name, err);
     }
     if (!rc)
-        rc = tags_converge(ctx, region, name, arn, known, desired, err);
+        rc = mod_rest_tags(ctx, &lambda_api, &lambda_tagging, region, arn,
+                           json_object_get(known, "tags"), json_object_get(desired, "tags"), err,
+                           name);
     if (!rc)
         rc = url_converge(ctx, region, name, known, desired, err);
     return rc;

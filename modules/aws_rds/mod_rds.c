@@ -177,6 +177,193 @@ static void put_final_snapshot(json_t *p, const json_t *known)
         json_object_set_new(p, "SkipFinalSnapshot", json_true());
 }
 
+/* The columns of plain (column, parameter) that differ from known to
+ * desired and have a value, as parameters of p. */
+static void put_changed(json_t *p, const json_t *known, const json_t *desired,
+                        const char *const (*plain)[2], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(desired, plain[i][0]);
+        if (rds_differs(known, desired, plain[i][0]) && v && !json_is_null(v))
+            json_object_set(p, plain[i][1], v);
+    }
+}
+
+/* ManageMasterUserPassword and MasterUserPassword from known to desired
+ * into p: refused when RDS is to stop managing the password and the row
+ * holds none set in this commit. */
+static int put_password(json_t *p, const json_t *known, const json_t *desired, const char *noun,
+                        const char *id, cm_err *err)
+{
+    bool manage = flag(desired, "manage_master_user_password");
+    if (rds_differs(known, desired, "manage_master_user_password")) {
+        json_object_set_new(p, "ManageMasterUserPassword", json_boolean(manage));
+        if (!manage && !cleartext(desired))
+            return cm_err_set(err, CM_EINVAL,
+                              "%s %s needs a master password to stop RDS managing it Detail: the "
+                              "row holds a mask, not a password set in this commit. Hint: Set "
+                              "master_user_password in the same UPDATE.",
+                              noun, id);
+    }
+    if (!manage && cleartext(desired))
+        json_object_set_new(p, "MasterUserPassword", json_string(cleartext(desired)));
+    return 0;
+}
+
+/* What the two tables' code paths differ by: the API (its noun names the
+ * database in messages), its Describe* pager and the parameter that names
+ * one, the table and its identifier column, which listed databases are
+ * rows, a database's row, its cloud-owned columns, and whether the row's
+ * ARN names it (another of the identifier is another database). */
+typedef struct db_kind {
+    const mod_query_service *api;
+    const mod_query_pager *pages;
+    const char *id_param;
+    const char *table, *id_col;
+    bool (*listed)(xmlNodePtr m);
+    json_t *(*row)(const char *region, xmlNodePtr m);
+    const char *const *owned;
+    bool by_arn;
+} db_kind;
+
+typedef struct db_acc {
+    const db_kind *kind;
+    json_t *rows;
+    bool all; /* the one described, whatever its status */
+} db_acc;
+
+static int db_member(mod_ctx *ctx, const char *region, xmlNodePtr m, void *arg, cm_err *err)
+{
+    (void)ctx, (void)err;
+    db_acc *acc = arg;
+    if (acc->all || acc->kind->listed(m))
+        json_array_append_new(acc->rows, acc->kind->row(region, m));
+    return 0;
+}
+
+/* The database of that identifier, whatever its status; CM_ENOTFOUND when
+ * RDS has none. */
+static int db_describe(mod_ctx *ctx, const db_kind *k, const char *region, const char *id,
+                       json_t **out, cm_err *err)
+{
+    db_acc acc = {k, json_array(), true};
+    int rc = mod_query_each(ctx, k->api, k->pages, region, json_pack("{s:s}", k->id_param, id),
+                            db_member, &acc, id, err);
+    if ((rc && rds_gone(err)) || (!rc && json_array_size(acc.rows) == 0))
+        rc = cm_err_set(err, CM_ENOTFOUND, "%s %s does not exist in %s", k->api->noun, id, region);
+    if (!rc)
+        *out = json_incref(json_array_get(acc.rows, 0));
+    json_decref(acc.rows);
+    return rc;
+}
+
+static int db_region(mod_ctx *ctx, const db_kind *k, const char *region, json_t *rows, cm_err *err)
+{
+    db_acc acc = {k, rows, false};
+    return mod_query_each(ctx, k->api, k->pages, region, json_pack("{s:i}", "MaxRecords", RDS_PAGE),
+                          db_member, &acc, "(all)", err);
+}
+
+static int db_names(const db_kind *k, const json_t *img, const char **id, const char **region,
+                    cm_err *err)
+{
+    return mod_image_names(img, k->table, k->id_col, id, region, err);
+}
+
+/* The database of image by its identifier (and, by_arn, only the one of
+ * the image's ARN). One being deleted is gone. */
+static int db_read(mod_ctx *ctx, const db_kind *k, const json_t *image, json_t **out, cm_err *err)
+{
+    const char *id, *region;
+    int rc = db_names(k, image, &id, &region, err);
+    json_t *row = NULL;
+    if (!rc)
+        rc = db_describe(ctx, k, region, id, &row, err);
+    const char *arn = k->by_arn ? rds_str(image, "arn") : "";
+    if (!rc && ((*arn && strcmp(arn, rds_str(row, "arn")) != 0) ||
+                strcmp(rds_str(row, "status"), "deleting") == 0))
+        rc = cm_err_set(err, CM_ENOTFOUND, "%s %s does not exist in %s", k->api->noun, id, region);
+    if (!rc)
+        *out = json_incref(row);
+    json_decref(row);
+    return rc;
+}
+
+typedef struct db_wait {
+    const db_kind *kind;
+    const char *region, *id;
+    bool gone;  /* wait for it to go, else to be available */
+    json_t *at; /* the last image read */
+} db_wait;
+
+static int db_probe(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
+{
+    db_wait *w = (db_wait *)arg;
+    json_t *row = NULL;
+    int rc = db_describe(ctx, w->kind, w->region, w->id, &row, err);
+    if (rc == CM_ENOTFOUND) {
+        /* gone, or (after a create or rename) not visible yet */
+        cm_err_clear(err);
+        *done = w->gone;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    const char *status = rds_str(row, "status");
+    json_decref(w->at);
+    w->at = row;
+    if (!w->gone && failed_status(status))
+        return cm_err_set(err, CM_ECLOUD,
+                          "%s %s is %s, not available Detail: RDS reports its status as %s. "
+                          "Hint: Look at the database in the RDS console or its events; delete "
+                          "the row to remove it.",
+                          w->kind->api->noun, w->id, status, status);
+    *done = !w->gone && strcmp(status, "available") == 0;
+    return 0;
+}
+
+/* Waits until the database is available (*at: its image then) or gone. */
+static int db_wait_for(mod_ctx *ctx, const db_kind *k, const char *region, const char *id,
+                       bool gone, json_t **at, cm_err *err)
+{
+    db_wait w = {k, region, id, gone, NULL};
+    int rc = mod_wait_capped(ctx, db_probe, &w, DB_WAIT_MS, DB_WAIT_CAP_MS, w.id, err);
+    if (at && !rc)
+        *at = w.at;
+    else
+        json_decref(w.at);
+    return rc;
+}
+
+/* Waits until the database is available: *out is desired with the
+ * cloud-owned columns it shows then. */
+static int db_ready(mod_ctx *ctx, const db_kind *k, const char *region, const char *id,
+                    const json_t *desired, json_t **out, cm_err *err)
+{
+    json_t *at = NULL;
+    int rc = db_wait_for(ctx, k, region, id, false, &at, err);
+    if (!rc)
+        *out = rds_with_owned(desired, at, k->owned);
+    json_decref(at);
+    return rc;
+}
+
+/* An existing database found of the row's identifier, brought to desired. */
+typedef int (*db_adopt_fn)(mod_ctx *ctx, const char *region, const json_t *found,
+                           const json_t *desired, json_t **out, cm_err *err);
+
+/* The database of that identifier, described and adopted. */
+static int db_take(mod_ctx *ctx, const db_kind *k, db_adopt_fn adopt, const char *region,
+                   const char *id, const json_t *desired, json_t **out, cm_err *err)
+{
+    json_t *found = NULL;
+    int rc = db_describe(ctx, k, region, id, &found, err);
+    if (!rc)
+        rc = adopt(ctx, region, found, desired, out, err);
+    json_decref(found);
+    return rc;
+}
+
 /* ---- rds (DB instances) ---- */
 
 static const pending_col instance_pending[] = {
@@ -201,7 +388,7 @@ static const pending_col instance_pending_member[] = {
 static json_t *groups_of(xmlNodePtr m)
 {
     json_t *all =
-        rds_xml_set(m, "VpcSecurityGroups", "VpcSecurityGroupMembership", "VpcSecurityGroupId");
+        mod_xml_set(m, "VpcSecurityGroups", "VpcSecurityGroupMembership", "VpcSecurityGroupId");
     xmlNodePtr l = aws_xml_child(m, "VpcSecurityGroups");
     for (xmlNodePtr g = l ? aws_xml_child(l, "VpcSecurityGroupMembership") : NULL; g;
          g = aws_xml_next(g, "VpcSecurityGroupMembership")) {
@@ -289,43 +476,21 @@ static bool instance_listed(xmlNodePtr m)
            !multi_az_cluster_member(m);
 }
 
-typedef struct instance_acc {
-    json_t *rows;
-    bool all; /* the one described, whatever its status */
-} instance_acc;
-
-static int instance_member(mod_ctx *ctx, const char *region, xmlNodePtr m, void *arg, cm_err *err)
-{
-    (void)ctx, (void)err;
-    instance_acc *acc = arg;
-    if (acc->all || instance_listed(m))
-        json_array_append_new(acc->rows, rds_instance_row(region, m));
-    return 0;
-}
-
-/* The instance of that identifier, whatever its status; CM_ENOTFOUND when
- * RDS has none. */
-static int instance_describe(mod_ctx *ctx, const char *region, const char *id, json_t **out,
-                             cm_err *err)
-{
-    instance_acc acc = {json_array(), true};
-    int rc = mod_query_each(ctx, &instance_api, &instance_pages, region,
-                            json_pack("{s:s}", "DBInstanceIdentifier", id), instance_member, &acc,
-                            id, err);
-    if ((rc && rds_gone(err)) || (!rc && json_array_size(acc.rows) == 0))
-        rc = cm_err_set(err, CM_ENOTFOUND, "DB instance %s does not exist in %s", id, region);
-    if (!rc)
-        *out = json_incref(json_array_get(acc.rows, 0));
-    json_decref(acc.rows);
-    return rc;
-}
+/* An instance is named by its ARN: when the row has one, another instance
+ * that has taken the identifier since is not the row's. */
+static const db_kind instance_kind = {.api = &instance_api,
+                                      .pages = &instance_pages,
+                                      .id_param = "DBInstanceIdentifier",
+                                      .table = "rds",
+                                      .id_col = "db_instance_identifier",
+                                      .listed = instance_listed,
+                                      .row = rds_instance_row,
+                                      .owned = instance_owned,
+                                      .by_arn = true};
 
 static int instance_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    instance_acc acc = {rows, false};
-    return mod_query_each(ctx, &instance_api, &instance_pages, region,
-                          json_pack("{s:i}", "MaxRecords", RDS_PAGE), instance_member, &acc,
-                          "(all)", err);
+    return db_region(ctx, &instance_kind, region, rows, err);
 }
 
 static int instance_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
@@ -334,80 +499,9 @@ static int instance_list(mod_ctx *ctx, const char *const *regions, size_t n, jso
     return mod_list_regions(ctx, regions, n, instance_region, out, err);
 }
 
-static int instance_names(const json_t *img, const char **id, const char **region, cm_err *err)
-{
-    return mod_image_names(img, "rds", "db_instance_identifier", id, region, err);
-}
-
-/* The instance of image: by its identifier, and when image has an ARN,
- * only the resource of that ARN (another instance may have taken the
- * identifier since). One being deleted is gone. */
 static int instance_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    const char *id, *region;
-    int rc = instance_names(image, &id, &region, err);
-    json_t *row = NULL;
-    if (!rc)
-        rc = instance_describe(ctx, region, id, &row, err);
-    const char *arn = rds_str(image, "arn");
-    if (!rc && ((*arn && strcmp(arn, rds_str(row, "arn")) != 0) ||
-                strcmp(rds_str(row, "status"), "deleting") == 0))
-        rc = cm_err_set(err, CM_ENOTFOUND, "DB instance %s does not exist in %s", id, region);
-    if (!rc)
-        *out = json_incref(row);
-    json_decref(row);
-    return rc;
-}
-
-typedef struct db_wait {
-    int (*describe)(mod_ctx *ctx, const char *region, const char *id, json_t **out, cm_err *err);
-    const char *noun, *region, *id;
-    bool gone;  /* wait for it to go, else to be available */
-    json_t *at; /* the last image read */
-} db_wait;
-
-static int db_probe(mod_ctx *ctx, const void *arg, bool *done, cm_err *err)
-{
-    db_wait *w = (db_wait *)arg;
-    json_t *row = NULL;
-    int rc = w->describe(ctx, w->region, w->id, &row, err);
-    if (rc == CM_ENOTFOUND) {
-        /* gone, or (after a create or rename) not visible yet */
-        cm_err_clear(err);
-        *done = w->gone;
-        return 0;
-    }
-    if (rc)
-        return rc;
-    const char *status = rds_str(row, "status");
-    json_decref(w->at);
-    w->at = row;
-    if (!w->gone && failed_status(status))
-        return cm_err_set(err, CM_ECLOUD,
-                          "%s %s is %s, not available Detail: RDS reports its status as %s. "
-                          "Hint: Look at the database in the RDS console or its events; delete "
-                          "the row to remove it.",
-                          w->noun, w->id, status, status);
-    *done = !w->gone && strcmp(status, "available") == 0;
-    return 0;
-}
-
-/* Waits until the database is available (*at: its image then) or gone. */
-static int db_wait_for(mod_ctx *ctx, db_wait w, json_t **at, cm_err *err)
-{
-    int rc = mod_wait_capped(ctx, db_probe, &w, DB_WAIT_MS, DB_WAIT_CAP_MS, w.id, err);
-    if (at && !rc)
-        *at = w.at;
-    else
-        json_decref(w.at);
-    return rc;
-}
-
-static int instance_wait(mod_ctx *ctx, const char *region, const char *id, bool gone, json_t **at,
-                         cm_err *err)
-{
-    db_wait w = {instance_describe, "DB instance", region, id, gone, NULL};
-    return db_wait_for(ctx, w, at, err);
+    return db_read(ctx, &instance_kind, image, out, err);
 }
 
 /* The default parameter group of the family of group (what a parameter
@@ -450,11 +544,7 @@ static int instance_changes(mod_ctx *ctx, const char *region, const json_t *know
                                            {"multi_az", "MultiAZ"},
                                            {"publicly_accessible", "PubliclyAccessible"},
                                            {"deletion_protection", "DeletionProtection"}};
-    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
-        json_t *v = json_object_get(desired, plain[i][0]);
-        if (rds_differs(known, desired, plain[i][0]) && v && !json_is_null(v))
-            json_object_set(p, plain[i][1], v);
-    }
+    put_changed(p, known, desired, plain, sizeof plain / sizeof *plain);
     if (rds_differs(known, desired, "engine_version") && *rds_str(desired, "engine_version")) {
         json_object_set_new(p, "EngineVersion", json_string(rds_str(desired, "engine_version")));
         json_object_set_new(p, "AllowMajorVersionUpgrade", json_true());
@@ -490,18 +580,8 @@ static int instance_changes(mod_ctx *ctx, const char *region, const json_t *know
         if (!rc)
             json_object_set_new(p, "DBParameterGroupName", json_string(name));
     }
-    bool manage = flag(desired, "manage_master_user_password");
-    if (!rc && rds_differs(known, desired, "manage_master_user_password")) {
-        json_object_set_new(p, "ManageMasterUserPassword", json_boolean(manage));
-        if (!manage && !cleartext(desired))
-            rc = cm_err_set(err, CM_EINVAL,
-                            "DB instance %s needs a master password to stop RDS managing it "
-                            "Detail: the row holds a mask, not a password set in this commit. "
-                            "Hint: Set master_user_password in the same UPDATE.",
-                            id);
-    }
-    if (!rc && !manage && cleartext(desired))
-        json_object_set_new(p, "MasterUserPassword", json_string(cleartext(desired)));
+    if (!rc)
+        rc = put_password(p, known, desired, "DB instance", id, err);
     /* a rename is applied at once, so that the row names the instance */
     json_object_set_new(p, "ApplyImmediately",
                         json_boolean(flag(desired, "apply_immediately") || rename));
@@ -539,7 +619,8 @@ static int instance_modify(mod_ctx *ctx, const char *region, const json_t *known
     }
     /* the new name: available under it, with its new ARN */
     json_decref(answer);
-    return instance_wait(ctx, region, rds_str(desired, "db_instance_identifier"), false, now, err);
+    return db_wait_for(ctx, &instance_kind, region, rds_str(desired, "db_instance_identifier"),
+                       false, now, err);
 }
 
 /* An instance of the row's identifier exists (an earlier, interrupted
@@ -559,33 +640,24 @@ static int instance_adopt(mod_ctx *ctx, const char *region, const json_t *found,
                           rds_str(found, "db_cluster"), rds_str(desired, "engine"));
     int rc =
         rds_adopt_tags(ctx, "DB instance", id, region, rds_str(found, "arn"), found, desired, err);
-    json_t *now = NULL, *at = NULL;
+    json_t *now = NULL;
     if (!rc)
         rc = instance_modify(ctx, region, found, desired, &now, err);
     json_decref(now);
-    if (!rc)
-        rc = instance_wait(ctx, region, id, false, &at, err);
-    if (!rc)
-        *out = rds_with_owned(desired, at, instance_owned);
-    json_decref(at);
-    return rc;
+    return rc ? rc : db_ready(ctx, &instance_kind, region, id, desired, out, err);
 }
 
 static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *id, *region;
-    int rc = instance_names(desired, &id, &region, err);
+    int rc = db_names(&instance_kind, desired, &id, &region, err);
     if (rc)
         return rc;
     bool member = *rds_str(desired, "db_cluster") != '\0';
     bool manage = flag(desired, "manage_master_user_password");
     if (!member && !manage && !cleartext(desired)) {
         /* without its password the row can only take an instance that exists */
-        json_t *found = NULL;
-        rc = instance_describe(ctx, region, id, &found, err);
-        if (!rc)
-            rc = instance_adopt(ctx, region, found, desired, out, err);
-        json_decref(found);
+        rc = db_take(ctx, &instance_kind, instance_adopt, region, id, desired, out, err);
         if (rc == CM_ENOTFOUND) {
             cm_err_clear(err);
             rc = cm_err_set(err, CM_EINVAL,
@@ -631,27 +703,16 @@ static int instance_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm
     rc = mod_query_op(ctx, &instance_api, region, "CreateDBInstance", p, NULL, NULL, err, id);
     if (rc && strstr(err->cloud_code, "AlreadyExists")) {
         cm_err_clear(err);
-        json_t *found = NULL;
-        rc = instance_describe(ctx, region, id, &found, err);
-        if (!rc)
-            rc = instance_adopt(ctx, region, found, desired, out, err);
-        json_decref(found);
-        return rc;
+        return db_take(ctx, &instance_kind, instance_adopt, region, id, desired, out, err);
     }
-    json_t *at = NULL;
-    if (!rc)
-        rc = instance_wait(ctx, region, id, false, &at, err);
-    if (!rc)
-        *out = rds_with_owned(desired, at, instance_owned);
-    json_decref(at);
-    return rc;
+    return rc ? rc : db_ready(ctx, &instance_kind, region, id, desired, out, err);
 }
 
 static int instance_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
                            cm_err *err)
 {
     const char *id, *region;
-    int rc = instance_names(known, &id, &region, err);
+    int rc = db_names(&instance_kind, known, &id, &region, err);
     if (!rc && !*rds_str(known, "arn"))
         rc = cm_err_set(err, CM_EINVAL, "DB instance %s has no ARN to change it by", id);
     json_t *now = NULL;
@@ -680,7 +741,7 @@ static int protected_error(cm_err *err, const char *noun, const char *id)
 static int instance_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
     const char *id, *region;
-    int rc = instance_names(known, &id, &region, err);
+    int rc = db_names(&instance_kind, known, &id, &region, err);
     if (rc || !*rds_str(known, "arn"))
         return rc; /* never made */
     if (flag(known, "deletion_protection"))
@@ -701,7 +762,7 @@ static int instance_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
     }
     /* its subnet group, parameter group and security groups go only after it */
     if (!rc)
-        rc = instance_wait(ctx, region, id, true, NULL, err);
+        rc = db_wait_for(ctx, &instance_kind, region, id, true, NULL, err);
     return rc;
 }
 
@@ -766,43 +827,25 @@ json_t *rds_cluster_row(const char *region, xmlNodePtr m)
     return mod_take_owner(row);
 }
 
-typedef struct cluster_acc {
-    json_t *rows;
-    bool all;
-} cluster_acc;
-
-static int cluster_member(mod_ctx *ctx, const char *region, xmlNodePtr m, void *arg, cm_err *err)
+static bool cluster_listed(xmlNodePtr m)
 {
-    (void)ctx, (void)err;
-    cluster_acc *acc = arg;
     char status[64] = "";
     aws_xml_child_text(m, "Status", status, sizeof status);
-    if (acc->all || (strcmp(status, "deleting") != 0 && strcmp(status, "deleted") != 0))
-        json_array_append_new(acc->rows, rds_cluster_row(region, m));
-    return 0;
+    return strcmp(status, "deleting") != 0 && strcmp(status, "deleted") != 0;
 }
 
-static int cluster_describe(mod_ctx *ctx, const char *region, const char *id, json_t **out,
-                            cm_err *err)
-{
-    cluster_acc acc = {json_array(), true};
-    int rc = mod_query_each(ctx, &cluster_api, &cluster_pages, region,
-                            json_pack("{s:s}", "DBClusterIdentifier", id), cluster_member, &acc, id,
-                            err);
-    if ((rc && rds_gone(err)) || (!rc && json_array_size(acc.rows) == 0))
-        rc = cm_err_set(err, CM_ENOTFOUND, "DB cluster %s does not exist in %s", id, region);
-    if (!rc)
-        *out = json_incref(json_array_get(acc.rows, 0));
-    json_decref(acc.rows);
-    return rc;
-}
+static const db_kind cluster_kind = {.api = &cluster_api,
+                                     .pages = &cluster_pages,
+                                     .id_param = "DBClusterIdentifier",
+                                     .table = "db_cluster",
+                                     .id_col = "db_cluster_identifier",
+                                     .listed = cluster_listed,
+                                     .row = rds_cluster_row,
+                                     .owned = cluster_owned};
 
 static int cluster_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    cluster_acc acc = {rows, false};
-    return mod_query_each(ctx, &cluster_api, &cluster_pages, region,
-                          json_pack("{s:i}", "MaxRecords", RDS_PAGE), cluster_member, &acc, "(all)",
-                          err);
+    return db_region(ctx, &cluster_kind, region, rows, err);
 }
 
 static int cluster_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
@@ -811,31 +854,9 @@ static int cluster_list(mod_ctx *ctx, const char *const *regions, size_t n, json
     return mod_list_regions(ctx, regions, n, cluster_region, out, err);
 }
 
-static int cluster_names(const json_t *img, const char **id, const char **region, cm_err *err)
-{
-    return mod_image_names(img, "db_cluster", "db_cluster_identifier", id, region, err);
-}
-
 static int cluster_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
-    const char *id, *region;
-    int rc = cluster_names(image, &id, &region, err);
-    json_t *row = NULL;
-    if (!rc)
-        rc = cluster_describe(ctx, region, id, &row, err);
-    if (!rc && strcmp(rds_str(row, "status"), "deleting") == 0)
-        rc = cm_err_set(err, CM_ENOTFOUND, "DB cluster %s does not exist in %s", id, region);
-    if (!rc)
-        *out = json_incref(row);
-    json_decref(row);
-    return rc;
-}
-
-static int cluster_wait(mod_ctx *ctx, const char *region, const char *id, bool gone, json_t **at,
-                        cm_err *err)
-{
-    db_wait w = {cluster_describe, "DB cluster", region, id, gone, NULL};
-    return db_wait_for(ctx, w, at, err);
+    return db_read(ctx, &cluster_kind, image, out, err);
 }
 
 /* The ModifyDBCluster from known to desired, if anything is to change
@@ -852,11 +873,7 @@ static int cluster_modify(mod_ctx *ctx, const char *region, const json_t *known,
                                            {"iops", "Iops"},
                                            {"backup_retention_period", "BackupRetentionPeriod"},
                                            {"deletion_protection", "DeletionProtection"}};
-    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
-        json_t *v = json_object_get(desired, plain[i][0]);
-        if (rds_differs(known, desired, plain[i][0]) && v && !json_is_null(v))
-            json_object_set(p, plain[i][1], v);
-    }
+    put_changed(p, known, desired, plain, sizeof plain / sizeof *plain);
     if (rds_differs(known, desired, "engine_version")) {
         json_object_set_new(p, "EngineVersion", json_string(rds_str(desired, "engine_version")));
         json_object_set_new(p, "AllowMajorVersionUpgrade", json_true());
@@ -865,20 +882,11 @@ static int cluster_modify(mod_ctx *ctx, const char *region, const json_t *known,
     if (!json_equal(groups, json_object_get(known, "security_groups")) &&
         json_array_size(groups) > 0)
         rds_put_list(p, "VpcSecurityGroupIds.VpcSecurityGroupId", groups);
-    bool manage = flag(desired, "manage_master_user_password");
-    if (rds_differs(known, desired, "manage_master_user_password")) {
-        json_object_set_new(p, "ManageMasterUserPassword", json_boolean(manage));
-        if (!manage && !cleartext(desired)) {
-            json_decref(p);
-            return cm_err_set(err, CM_EINVAL,
-                              "DB cluster %s needs a master password to stop RDS managing it "
-                              "Detail: the row holds a mask, not a password set in this "
-                              "commit. Hint: Set master_user_password in the same UPDATE.",
-                              id);
-        }
+    int rc = put_password(p, known, desired, "DB cluster", id, err);
+    if (rc) {
+        json_decref(p);
+        return rc;
     }
-    if (!manage && cleartext(desired))
-        json_object_set_new(p, "MasterUserPassword", json_string(cleartext(desired)));
     if (json_object_size(p) == 1) {
         json_decref(p);
         return 0;
@@ -902,28 +910,18 @@ static int cluster_adopt(mod_ctx *ctx, const char *region, const json_t *found,
         rds_adopt_tags(ctx, "DB cluster", id, region, rds_str(found, "arn"), found, desired, err);
     if (!rc)
         rc = cluster_modify(ctx, region, found, desired, NULL, err);
-    json_t *at = NULL;
-    if (!rc)
-        rc = cluster_wait(ctx, region, id, false, &at, err);
-    if (!rc)
-        *out = rds_with_owned(desired, at, cluster_owned);
-    json_decref(at);
-    return rc;
+    return rc ? rc : db_ready(ctx, &cluster_kind, region, id, desired, out, err);
 }
 
 static int cluster_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *err)
 {
     const char *id, *region;
-    int rc = cluster_names(desired, &id, &region, err);
+    int rc = db_names(&cluster_kind, desired, &id, &region, err);
     if (rc)
         return rc;
     bool manage = flag(desired, "manage_master_user_password");
-    json_t *found = NULL;
     if (!manage && !cleartext(desired)) {
-        rc = cluster_describe(ctx, region, id, &found, err);
-        if (!rc)
-            rc = cluster_adopt(ctx, region, found, desired, out, err);
-        json_decref(found);
+        rc = db_take(ctx, &cluster_kind, cluster_adopt, region, id, desired, out, err);
         if (rc == CM_ENOTFOUND) {
             cm_err_clear(err);
             rc = cm_err_set(err, CM_EINVAL,
@@ -963,33 +961,23 @@ static int cluster_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_
     rc = mod_query_op(ctx, &cluster_api, region, "CreateDBCluster", p, NULL, NULL, err, id);
     if (rc && strstr(err->cloud_code, "AlreadyExists")) {
         cm_err_clear(err);
-        rc = cluster_describe(ctx, region, id, &found, err);
-        if (!rc)
-            rc = cluster_adopt(ctx, region, found, desired, out, err);
-        json_decref(found);
-        return rc;
+        return db_take(ctx, &cluster_kind, cluster_adopt, region, id, desired, out, err);
     }
-    json_t *at = NULL;
-    if (!rc)
-        rc = cluster_wait(ctx, region, id, false, &at, err);
-    if (!rc)
-        *out = rds_with_owned(desired, at, cluster_owned);
-    json_decref(at);
-    return rc;
+    return rc ? rc : db_ready(ctx, &cluster_kind, region, id, desired, out, err);
 }
 
 static int cluster_update(mod_ctx *ctx, const json_t *known, const json_t *desired, json_t **out,
                           cm_err *err)
 {
     const char *id, *region;
-    int rc = cluster_names(known, &id, &region, err);
+    int rc = db_names(&cluster_kind, known, &id, &region, err);
     bool sent = false;
     if (!rc)
         rc = cluster_modify(ctx, region, known, desired, &sent, err);
     /* what it shows now (its status, what waits), when something was sent */
     json_t *now = NULL;
     if (!rc && sent)
-        rc = cluster_describe(ctx, region, id, &now, err);
+        rc = db_describe(ctx, &cluster_kind, region, id, &now, err);
     else if (!rc)
         now = json_deep_copy(known);
     if (!rc)
@@ -1004,7 +992,7 @@ static int cluster_update(mod_ctx *ctx, const json_t *known, const json_t *desir
 static int cluster_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
 {
     const char *id, *region;
-    int rc = cluster_names(known, &id, &region, err);
+    int rc = db_names(&cluster_kind, known, &id, &region, err);
     if (rc)
         return rc;
     if (flag(known, "deletion_protection"))
@@ -1024,7 +1012,7 @@ static int cluster_remove(mod_ctx *ctx, const json_t *known, cm_err *err)
                           "once its instances are gone. Hint: Delete its rds rows too.",
                           id);
     if (!rc)
-        rc = cluster_wait(ctx, region, id, true, NULL, err);
+        rc = db_wait_for(ctx, &cluster_kind, region, id, true, NULL, err);
     return rc;
 }
 

@@ -30,8 +30,6 @@ bool rds_differs(const json_t *known, const json_t *desired, const char *col);
 json_t *rds_xml_int(xmlNodePtr n, const char *name);
 json_t *rds_xml_bool(xmlNodePtr n, const char *name);
 json_t *rds_xml_str(xmlNodePtr n, const char *name);
-/* The strings of <list><item>[<child>]...</item></list>, sorted: a set. */
-json_t *rds_xml_set(xmlNodePtr n, const char *list, const char *item, const char *child);
 /* The TagList below n as a row's tags, the owner's left in for
  * mod_take_owner. */
 json_t *rds_xml_tags(xmlNodePtr n);

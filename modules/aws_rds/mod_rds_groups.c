@@ -74,30 +74,6 @@ json_t *rds_xml_str(xmlNodePtr n, const char *name)
     return v;
 }
 
-static int by_text(const void *a, const void *b)
-{
-    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
-}
-
-json_t *rds_xml_set(xmlNodePtr n, const char *list, const char *item, const char *child)
-{
-    json_t *items[64];
-    size_t k = 0;
-    xmlNodePtr l = aws_xml_child(n, list);
-    for (xmlNodePtr m = l ? aws_xml_child(l, item) : NULL; m && k < 64; m = aws_xml_next(m, item)) {
-        json_t *v = child ? aws_xml_json_child(m, child) : aws_xml_json_text(m);
-        if (json_is_string(v))
-            items[k++] = v;
-        else
-            json_decref(v);
-    }
-    qsort(items, k, sizeof *items, by_text);
-    json_t *out = json_array();
-    for (size_t i = 0; i < k; i++)
-        json_array_append_new(out, items[i]);
-    return out;
-}
-
 json_t *rds_xml_tags(xmlNodePtr n)
 {
     json_t *all = mod_xml_map(aws_xml_child(n, "TagList"), "Tag", "Key", "Value");
@@ -219,24 +195,70 @@ static int tags_into(mod_ctx *ctx, const char *region, json_t *row, cm_err *err)
     return 0;
 }
 
-typedef struct group_list {
-    json_t *rows;
-    const char *exact; /* read: the one name wanted */
+/* What the two group tables' Describe* differ by: the API (its noun names
+ * a group in messages), the pager and the parameter that names one, the
+ * read of the deep columns, and a group's row (NULL: not one of the
+ * table's). */
+typedef struct group_kind {
+    const mod_query_service *api;
+    const mod_query_pager *pages;
+    const char *name_param;
     deep_fn deep;
     json_t *(*row)(const char *region, xmlNodePtr m);
+} group_kind;
+
+typedef struct group_list {
+    const group_kind *kind;
+    json_t *rows;
+    const char *exact; /* read: the one name wanted */
 } group_list;
 
 static int group_member(mod_ctx *ctx, const char *region, xmlNodePtr m, void *arg, cm_err *err)
 {
     group_list *g = arg;
-    json_t *row = g->row(region, m);
+    json_t *row = g->kind->row(region, m);
     if (!row || (g->exact && strcmp(rds_str(row, "name"), g->exact) != 0)) {
         json_decref(row);
         return 0;
     }
-    int rc =
-        g->exact ? g->deep(ctx, region, row, err) : deep_or_partial(ctx, region, row, g->deep, err);
+    int rc = g->exact ? g->kind->deep(ctx, region, row, err)
+                      : deep_or_partial(ctx, region, row, g->kind->deep, err);
     return mod_keep_found(g->rows, rc, row, err);
+}
+
+/* The Describe* of region (all, or the one named), each group with its
+ * deep columns (in its turn when all). */
+static int group_describe(mod_ctx *ctx, const group_kind *k, const char *region, const char *name,
+                          json_t **out, cm_err *err)
+{
+    group_list g = {k, json_array(), name};
+    json_t *p = json_pack("{s:i}", "MaxRecords", RDS_PAGE);
+    if (name)
+        json_object_set_new(p, k->name_param, json_string(name));
+    int rc = mod_query_each(ctx, k->api, k->pages, region, p, group_member, &g,
+                            name ? name : "(all)", err);
+    if ((rc && name && rds_gone(err)) || (!rc && name && json_array_size(g.rows) == 0))
+        rc =
+            cm_err_set(err, CM_ENOTFOUND, "%s %s does not exist in %s", k->api->noun, name, region);
+    if (rc) {
+        json_decref(g.rows);
+        return rc;
+    }
+    *out = name ? json_incref(json_array_get(g.rows, 0)) : json_incref(g.rows);
+    json_decref(g.rows);
+    return 0;
+}
+
+/* Every group of region appended to rows. */
+static int group_region(mod_ctx *ctx, const group_kind *k, const char *region, json_t *rows,
+                        cm_err *err)
+{
+    json_t *mine = NULL;
+    int rc = group_describe(ctx, k, region, NULL, &mine, err);
+    if (!rc)
+        json_array_extend(rows, mine);
+    json_decref(mine);
+    return rc;
 }
 
 /* ---- db_subnet_group ---- */
@@ -248,42 +270,17 @@ static json_t *subnet_row(const char *region, xmlNodePtr m)
     return json_pack(
         "{s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "name", rds_xml_str(m, "DBSubnetGroupName"),
         "description", aws_xml_json_child(m, "DBSubnetGroupDescription"), "subnets",
-        rds_xml_set(m, "Subnets", "Subnet", "SubnetIdentifier"), "region", region, "tags",
+        mod_xml_set(m, "Subnets", "Subnet", "SubnetIdentifier"), "region", region, "tags",
         json_object(), "arn", rds_xml_str(m, "DBSubnetGroupArn"), "vpc", rds_xml_str(m, "VpcId"));
 }
 
-/* DescribeDBSubnetGroups of region (all, or the one named), each with its
- * tags (in its turn when all). */
-static int subnet_describe(mod_ctx *ctx, const char *region, const char *name, json_t **out,
-                           cm_err *err)
-{
-    group_list g = {json_array(), name, tags_into, subnet_row};
-    json_t *p = json_pack("{s:i}", "MaxRecords", RDS_PAGE);
-    if (name)
-        json_object_set_new(p, "DBSubnetGroupName", json_string(name));
-    int rc = mod_query_each(ctx, &subnet_api, &subnet_pages, region, p, group_member, &g,
-                            name ? name : "(all)", err);
-    if (rc && name && rds_gone(err))
-        rc = cm_err_set(err, CM_ENOTFOUND, "DB subnet group %s does not exist in %s", name, region);
-    else if (!rc && name && json_array_size(g.rows) == 0)
-        rc = cm_err_set(err, CM_ENOTFOUND, "DB subnet group %s does not exist in %s", name, region);
-    if (rc) {
-        json_decref(g.rows);
-        return rc;
-    }
-    *out = name ? json_incref(json_array_get(g.rows, 0)) : json_incref(g.rows);
-    json_decref(g.rows);
-    return 0;
-}
+/* A subnet group's deep columns are its tags. */
+static const group_kind subnet_kind = {&subnet_api, &subnet_pages, "DBSubnetGroupName", tags_into,
+                                       subnet_row};
 
 static int subnet_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    json_t *mine = NULL;
-    int rc = subnet_describe(ctx, region, NULL, &mine, err);
-    if (!rc)
-        json_array_extend(rows, mine);
-    json_decref(mine);
-    return rc;
+    return group_region(ctx, &subnet_kind, region, rows, err);
 }
 
 static int subnet_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out,
@@ -301,7 +298,7 @@ static int subnet_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *
 {
     const char *name, *region;
     int rc = subnet_names(image, &name, &region, err);
-    return rc ? rc : subnet_describe(ctx, region, name, out, err);
+    return rc ? rc : group_describe(ctx, &subnet_kind, region, name, out, err);
 }
 
 static int subnet_modify(mod_ctx *ctx, const char *region, const json_t *known,
@@ -334,7 +331,7 @@ static int subnet_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_e
         /* made by an earlier, interrupted attempt, or outside */
         cm_err_clear(err);
         json_t *found = NULL;
-        rc = subnet_describe(ctx, region, name, &found, err);
+        rc = group_describe(ctx, &subnet_kind, region, name, &found, err);
         if (!rc)
             rc = rds_adopt_tags(ctx, "DB subnet group", name, region, rds_str(found, "arn"), found,
                                 desired, err);
@@ -441,38 +438,11 @@ static int pg_deep(mod_ctx *ctx, const char *region, json_t *row, cm_err *err)
     return rc ? rc : tags_into(ctx, region, row, err);
 }
 
-static int pg_describe(mod_ctx *ctx, const char *region, const char *name, json_t **out,
-                       cm_err *err)
-{
-    group_list g = {json_array(), name, pg_deep, pg_row};
-    json_t *p = json_pack("{s:i}", "MaxRecords", RDS_PAGE);
-    if (name)
-        json_object_set_new(p, "DBParameterGroupName", json_string(name));
-    int rc = mod_query_each(ctx, &pg_api, &pg_pages, region, p, group_member, &g,
-                            name ? name : "(all)", err);
-    if (rc && name && rds_gone(err))
-        rc = cm_err_set(err, CM_ENOTFOUND, "DB parameter group %s does not exist in %s", name,
-                        region);
-    else if (!rc && name && json_array_size(g.rows) == 0)
-        rc = cm_err_set(err, CM_ENOTFOUND, "DB parameter group %s does not exist in %s", name,
-                        region);
-    if (rc) {
-        json_decref(g.rows);
-        return rc;
-    }
-    *out = name ? json_incref(json_array_get(g.rows, 0)) : json_incref(g.rows);
-    json_decref(g.rows);
-    return 0;
-}
+static const group_kind pg_kind = {&pg_api, &pg_pages, "DBParameterGroupName", pg_deep, pg_row};
 
 static int pg_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    json_t *mine = NULL;
-    int rc = pg_describe(ctx, region, NULL, &mine, err);
-    if (!rc)
-        json_array_extend(rows, mine);
-    json_decref(mine);
-    return rc;
+    return group_region(ctx, &pg_kind, region, rows, err);
 }
 
 static int pg_list(mod_ctx *ctx, const char *const *regions, size_t n, json_t **out, cm_err *err)
@@ -489,7 +459,7 @@ static int pg_read(mod_ctx *ctx, const json_t *image, json_t **out, cm_err *err)
 {
     const char *name, *region;
     int rc = pg_names(image, &name, &region, err);
-    return rc ? rc : pg_describe(ctx, region, name, out, err);
+    return rc ? rc : group_describe(ctx, &pg_kind, region, name, out, err);
 }
 
 /* An apply method RDS refused for a parameter: a static one takes only
@@ -599,7 +569,7 @@ static int pg_create(mod_ctx *ctx, const json_t *desired, json_t **out, cm_err *
     if (rc && strstr(err->cloud_code, "AlreadyExists")) {
         /* made by an earlier, interrupted attempt, or outside */
         cm_err_clear(err);
-        rc = pg_describe(ctx, region, name, &had, err);
+        rc = group_describe(ctx, &pg_kind, region, name, &had, err);
         if (!rc &&
             (rds_differs(had, desired, "family") || rds_differs(had, desired, "description")))
             rc = cm_err_set(err, CM_EEXISTS,
