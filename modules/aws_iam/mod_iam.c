@@ -410,7 +410,7 @@ int iam_attach_diff(mod_ctx *ctx, const iam_kind *k, const char *name, const jso
             rc = iam_call(k->api, ctx, k->detach,
                           json_pack("{s:s, s:O}", k->name_param, name, "PolicyArn", v), NULL, NULL,
                           err, name);
-            if (rc && k->detach_gone_ok && iam_gone(err->cloud_code)) {
+            if (rc && iam_gone(err->cloud_code)) { /* detached already */
                 cm_err_clear(err);
                 rc = 0;
             }
@@ -430,6 +430,13 @@ int iam_delete(mod_ctx *ctx, const iam_kind *k, const char *name,
                int (*strip)(mod_ctx *ctx, const char *name, cm_err *err), cm_err *err)
 {
     int rc = strip ? strip(ctx, name, err) : 0;
+    /* A NoSuchEntity while stripping names the resource or one of its parts
+     * gone: only the delete itself tells which (gone, or refused while
+     * something is still attached). */
+    if (rc && iam_gone(err->cloud_code)) {
+        cm_err_clear(err);
+        rc = 0;
+    }
     if (!rc)
         rc = iam_call(k->api, ctx, k->drop, json_pack("{s:s}", k->name_param, name), NULL, NULL,
                       err, name);

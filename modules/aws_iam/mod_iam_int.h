@@ -35,7 +35,6 @@ typedef struct iam_kind {
     const char *tag, *untag, *drop; /* "TagUser", "UntagUser", "DeleteUser" */
     const char *list_attached;      /* "ListAttachedUserPolicies" */
     const char *attach, *detach;    /* "AttachUserPolicy", "DetachUserPolicy" */
-    bool detach_gone_ok;            /* a detach's NoSuchEntity: detached already */
 } iam_kind;
 
 /* The Get* action of name (GetUser): *doc is its answer (to free with

@@ -22,8 +22,7 @@ static const iam_kind user_kind = {.api = &user_api,
                                    .drop = "DeleteUser",
                                    .list_attached = "ListAttachedUserPolicies",
                                    .attach = "AttachUserPolicy",
-                                   .detach = "DetachUserPolicy",
-                                   .detach_gone_ok = true};
+                                   .detach = "DetachUserPolicy"};
 static const iam_kind profile_kind = {.api = &profile_api,
                                       .name_param = "InstanceProfileName",
                                       .tag = "TagInstanceProfile",
