@@ -804,9 +804,12 @@ static void test_rules_bad_input(void **state)
         {"INSERT INTO bucket_website (bucket_name, index_document) VALUES ('no-such-bucket-x', "
          "'index.html')",
          "bucket_website_bucket_exists"},
+        /* a website's region is its bucket's: another region names no bucket
+         * (the foreign key refuses it before the region rule, which the
+         * capture checks at the statement's end) */
         {"INSERT INTO bucket_website (bucket_name, region, index_document) SELECT name, "
          "'eu-west-1', 'index.html' FROM bucket LIMIT 1",
-         "bucket_website_region_enabled"},
+         "bucket_website_bucket_exists"},
         {"INSERT INTO bucket_website (bucket_name) SELECT name FROM bucket LIMIT 1",
          "bucket_website_index_document_or_redirect_all_requests_to"},
         {"INSERT INTO bucket_website (bucket_name, index_document, redirect_all_requests_to) "
