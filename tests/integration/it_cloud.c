@@ -172,6 +172,31 @@ long it_aws_query(it_env *e, const char *service, const char *form, const char *
                         form, out);
 }
 
+char *it_queryv(it_env *e, const char *service, const char *version, long *status, const char *fmt,
+                va_list ap)
+{
+    char form[4096];
+    int n = snprintf(form, sizeof form, "Version=%s&", version);
+    vsnprintf(form + n, sizeof form - (size_t)n, fmt, ap);
+    const char *out;
+    long st = it_aws_query(e, service, form, &out);
+    if (status)
+        *status = st;
+    else if (st != 200)
+        fail_msg("%s %s: HTTP %ld %s", service, form, st, out ? out : "");
+    return strdup(out ? out : "");
+}
+
+char *it_queryf(it_env *e, const char *service, const char *version, long *status, const char *fmt,
+                ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *out = it_queryv(e, service, version, status, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
 char *it_ec2v(it_env *e, long *status, const char *fmt, va_list ap)
 {
     char form[4096] = "Version=2016-11-15&";

@@ -84,39 +84,6 @@ static json_t *sm(it_env *e, const char *op, json_t *body, long *status)
     return j;
 }
 
-/* One query-protocol call (RDS, IAM): the XML answer, copied. */
-static char *query(it_env *e, const char *service, const char *version, long *status,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static char *query(it_env *e, const char *service, const char *version, long *status,
-                   const char *fmt, ...)
-{
-    char form[4096];
-    int n = snprintf(form, sizeof form, "Version=%s&", version);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(form + n, sizeof form - (size_t)n, fmt, ap);
-    va_end(ap);
-    const char *out;
-    long st = it_aws_query(e, service, form, &out);
-    if (status)
-        *status = st;
-    else if (st != 200)
-        fail_msg("%s %s: HTTP %ld %s", service, form, st, out ? out : "");
-    return strdup(out ? out : "");
-}
-
-/* The row's value of a one-value query, copied. */
-static char *val(it_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *val(it_env *e, const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    return it_strdup(it_value(e, sql));
-}
-
 static const char *conf_str(const json_t *fn, const char *member)
 {
     return json_string_value(json_object_get(json_object_get(fn, "Configuration"), member));
@@ -135,33 +102,20 @@ static bool has_str(const json_t *arr, const char *s)
     return false;
 }
 
-/* The text between the first <open> after from and its </close>, copied. */
-static char *xml_after(const char *xml, const char *from, const char *tag)
-{
-    const char *at = from ? strstr(xml, from) : xml;
-    if (!at)
-        return NULL;
-    char open[96], close[96];
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    const char *a = strstr(at, open);
-    const char *b = a ? strstr(a, close) : NULL;
-    if (!b)
-        return NULL;
-    a += strlen(open);
-    return strndup(a, (size_t)(b - a));
-}
-
 /* The cloud's view of the whole application, checked against what the
  * rows asked for: memory of the function, backups of the database, the
  * volume's IOPS, the database's port rule. */
 static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int memory, int backups,
                         int iops, int port)
 {
-    char *fn_sg = val(e, "SELECT group_id FROM security_group WHERE group_name = 'fn-%s'", sfx);
-    char *db_sg = val(e, "SELECT group_id FROM security_group WHERE group_name = 'db-%s'", sfx);
-    char *sub_a = val(e, "SELECT subnet_id FROM subnet WHERE cidr_block = '10.42.1.0/24'");
-    char *sub_b = val(e, "SELECT subnet_id FROM subnet WHERE cidr_block = '10.42.2.0/24'");
+    char *fn_sg = it_strdup(
+        it_valf(e, "SELECT group_id FROM security_group WHERE group_name = 'fn-%s'", sfx));
+    char *db_sg = it_strdup(
+        it_valf(e, "SELECT group_id FROM security_group WHERE group_name = 'db-%s'", sfx));
+    char *sub_a =
+        it_strdup(it_valf(e, "SELECT subnet_id FROM subnet WHERE cidr_block = '10.42.1.0/24'"));
+    char *sub_b =
+        it_strdup(it_valf(e, "SELECT subnet_id FROM subnet WHERE cidr_block = '10.42.2.0/24'"));
 
     /* the function: in both private subnets, in its own group, the secret
      * named by its ARN */
@@ -192,12 +146,12 @@ static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int m
     char role[64];
     snprintf(role, sizeof role, "data-fn-%s", sfx);
     assert_true(strstr(conf_str(fn, "Role"), role) != NULL);
-    char *x = query(e, "iam", "2010-05-08", NULL, "Action=ListRolePolicies&RoleName=%s", role);
+    char *x = it_queryf(e, "iam", "2010-05-08", NULL, "Action=ListRolePolicies&RoleName=%s", role);
     assert_non_null(strstr(x, "<member>read-db-secret</member>"));
     free(x);
-    x = query(e, "iam", "2010-05-08", NULL,
-              "Action=GetRolePolicy&RoleName=%s&PolicyName=read-db-secret", role);
-    char *doc = xml_after(x, NULL, "PolicyDocument");
+    x = it_queryf(e, "iam", "2010-05-08", NULL,
+                  "Action=GetRolePolicy&RoleName=%s&PolicyName=read-db-secret", role);
+    char *doc = it_strdup(it_xml_text(x, "PolicyDocument"));
     assert_non_null(doc);
     /* the document comes URL-encoded, as AWS gives it, or plain */
     assert_true(strstr(doc, "secretsmanager%3AGetSecretValue") ||
@@ -208,32 +162,32 @@ static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int m
 
     /* the database: in the two subnets, in its group alone, not public, its
      * endpoint written back to the row */
-    x = query(e, "rds", "2014-10-31", NULL, "Action=DescribeDBInstances&DBInstanceIdentifier=%s",
-              db_id);
+    x = it_queryf(e, "rds", "2014-10-31", NULL,
+                  "Action=DescribeDBInstances&DBInstanceIdentifier=%s", db_id);
     assert_non_null(strstr(x, sub_a));
     assert_non_null(strstr(x, sub_b));
-    char *groups = xml_after(x, NULL, "VpcSecurityGroups");
+    char *groups = it_strdup(it_xml_text(x, "VpcSecurityGroups"));
     assert_non_null(groups);
     assert_non_null(strstr(groups, db_sg));
     assert_int_equal(it_count(groups, "<VpcSecurityGroupId>"), 1);
     free(groups);
-    char *pub = xml_after(x, NULL, "PubliclyAccessible");
+    char *pub = it_strdup(it_xml_text(x, "PubliclyAccessible"));
     assert_string_equal(pub, "false");
     free(pub);
-    char *ret = xml_after(x, NULL, "BackupRetentionPeriod");
+    char *ret = it_strdup(it_xml_text(x, "BackupRetentionPeriod"));
     assert_int_equal(atoi(ret), backups);
     free(ret);
-    char *addr = xml_after(x, "<Endpoint>", "Address");
+    char *addr = it_strdup(it_xml_text(strstr(x, "<Endpoint>"), "Address"));
     assert_non_null(addr);
-    char *row_addr =
-        val(e, "SELECT endpoint_addr FROM rds WHERE db_instance_identifier = '%s'", db_id);
+    char *row_addr = it_strdup(
+        it_valf(e, "SELECT endpoint_addr FROM rds WHERE db_instance_identifier = '%s'", db_id));
     assert_string_equal(row_addr, addr);
     free(addr), free(row_addr), free(x);
 
     /* the database's group admits the function's group on the port, and no
      * address range */
     x = it_ec2(e, "Action=DescribeSecurityGroups&GroupId.1=%s", db_sg);
-    char *perms = xml_after(x, NULL, "ipPermissions");
+    char *perms = it_strdup(it_xml_text(x, "ipPermissions"));
     assert_non_null(perms);
     assert_int_equal(it_count(perms, "<groupId>"), 1);
     assert_non_null(strstr(perms, fn_sg));
@@ -244,16 +198,17 @@ static void check_cloud(it_env *e, const char *fn_name, const char *db_id, int m
     free(perms), free(x);
 
     /* the volume: attached to the instance as /dev/sdf, its IOPS */
-    char *vol =
-        val(e, "SELECT volume_id FROM general_purpose_volume WHERE tags->>'app' = '%s'", sfx);
-    char *inst = val(e, "SELECT instance_id FROM instance WHERE tags->>'app' = '%s'", sfx);
+    char *vol = it_strdup(
+        it_valf(e, "SELECT volume_id FROM general_purpose_volume WHERE tags->>'app' = '%s'", sfx));
+    char *inst =
+        it_strdup(it_valf(e, "SELECT instance_id FROM instance WHERE tags->>'app' = '%s'", sfx));
     x = it_ec2(e, "Action=DescribeVolumes&VolumeId.1=%s", vol);
-    char *att = xml_after(x, NULL, "attachmentSet");
+    char *att = it_strdup(it_xml_text(x, "attachmentSet"));
     assert_non_null(att);
     assert_non_null(strstr(att, inst));
     assert_non_null(strstr(att, "<device>/dev/sdf</device>"));
     assert_non_null(strstr(att, "<status>attached</status>"));
-    char *iops_s = xml_after(x, NULL, "iops");
+    char *iops_s = it_strdup(it_xml_text(x, "iops"));
     assert_int_equal(atoi(iops_s), iops);
     free(iops_s), free(att), free(x), free(vol), free(inst);
     json_decref(fn);
@@ -433,8 +388,8 @@ static void test_data_tier_scenario(void **state)
     long st;
     json_decref(cloud_fn(e, fn_name, &st));
     assert_int_equal(st, 404);
-    char *x = query(e, "rds", "2014-10-31", &st,
-                    "Action=DescribeDBInstances&DBInstanceIdentifier=%s", db_id);
+    char *x = it_queryf(e, "rds", "2014-10-31", &st,
+                        "Action=DescribeDBInstances&DBInstanceIdentifier=%s", db_id);
     assert_int_not_equal(st, 200);
     free(x);
     char name[64];

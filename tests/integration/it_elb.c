@@ -47,18 +47,11 @@ static char *elb(it_env *e, long *status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static char *elb(it_env *e, long *status, const char *fmt, ...)
 {
-    char form[4096] = "Version=2015-12-01&";
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(form + strlen(form), sizeof form - strlen(form), fmt, ap);
+    char *out = it_queryv(e, "elasticloadbalancing", "2015-12-01", status, fmt, ap);
     va_end(ap);
-    const char *out;
-    long st = it_aws_query(e, "elasticloadbalancing", form, &out);
-    if (status)
-        *status = st;
-    else if (st != 200)
-        fail_msg("ELB %s: HTTP %ld %s", form, st, out ? out : "");
-    return strdup(out ? out : "");
+    return out;
 }
 
 static char *val(it_env *e, const char *fmt, const char *arg)

@@ -47,18 +47,11 @@ static char *rds(it_env *e, long *status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static char *rds(it_env *e, long *status, const char *fmt, ...)
 {
-    char form[4096] = "Version=2014-10-31&";
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(form + strlen(form), sizeof form - strlen(form), fmt, ap);
+    char *out = it_queryv(e, "rds", "2014-10-31", status, fmt, ap);
     va_end(ap);
-    const char *out;
-    long st = it_aws_query(e, "rds", form, &out);
-    if (status)
-        *status = st;
-    else if (st != 200)
-        fail_msg("RDS %s: HTTP %ld %s", form, st, out ? out : "");
-    return strdup(out ? out : "");
+    return out;
 }
 
 /* The instance as DescribeDBInstances has it, or NULL when RDS has none. */

@@ -146,6 +146,13 @@ json_t *it_aws_json(it_env *e, const char *service, const char *version, const c
  * is the whole form body ("Action=...&Version=..."); returns the HTTP
  * status, *out the XML answer (a static buffer). */
 long it_aws_query(it_env *e, const char *service, const char *form, const char **out);
+/* The same with the form made from fmt and the API version added: the XML
+ * answer, copied for the caller to free; *status (if not NULL) receives the
+ * HTTP status, else a status other than 200 fails the test. */
+char *it_queryf(it_env *e, const char *service, const char *version, long *status, const char *fmt,
+                ...) __attribute__((format(printf, 5, 6)));
+char *it_queryv(it_env *e, const char *service, const char *version, long *status, const char *fmt,
+                va_list ap);
 /* One EC2 call straight to the emulator ("Action=...&..." made from fmt;
  * the version is added): the XML answer, copied for the caller to free.
  * A status other than 200 is printed with the answer; *status (if not
