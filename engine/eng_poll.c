@@ -39,12 +39,12 @@ struct eng_poller {
     /* How long the engine's own change keeps a row from being taken as
      * deleted because a list does not show it (lists lag behind writes). */
     int64_t grace_us;
-    /* A table with deep columns reads them for 1/nslots of its resources
-     * each poll, nslots = deep interval / poll interval; round counts its
-     * polls. */
-    unsigned nslots;
-    bool deep_given; /* --poll-deep given: no table stretches it */
+    /* A table with deep columns reads them for 1/n of its resources each
+     * poll, n its slots (eng_poll_slots: the deep interval over the poll
+     * interval, or stretched for a dear table unless --poll-deep was
+     * given); round counts its polls. */
     int interval_s, deep_s;
+    bool deep_given;
     unsigned round[POLL_MAX_TABLES];
     /* Per table, "region/handle" of what its import filter left out: the
      * rotation reads them as known ones (their partial rows), so that a
@@ -117,7 +117,6 @@ int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, bool deep_give
     p->interval_s = interval_s;
     p->deep_s = deep_s;
     p->deep_given = deep_given;
-    p->nslots = eng_poll_slots(interval_s, deep_s, deep_given, NULL);
     p->ntables = mod_all_tables(p->tables, NULL, POLL_MAX_TABLES);
     p->recent = json_object();
     p->rand_state = (unsigned int)cm_mono_us();
