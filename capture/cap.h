@@ -56,13 +56,22 @@ int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_er
 
 /* ---- cap_poll.c: the poller's comparison and writes (docs/poll.md) ---- */
 
-/* One table's listing: its module's list, cloud ids in reference columns. */
+/* One table's listing: its module's list, cloud ids in reference columns,
+ * kept as compact JSON text (owned) between the listing and its turn in
+ * cap_poll_apply: text is a fraction of the parse tree's size, so the
+ * listings of every table wait in that form and only the table being
+ * compared is a tree (docs/poll.md, "Memory"). */
 typedef struct cap_listing {
     const mod_table *table;
-    json_t *rows;
+    char *text;
     bool quiet; /* out: the listing was exactly the known states (nothing found, deferred
                  * or refused) */
 } cap_listing;
+
+/* *l as the listing of t: rows (taken over, freed) as text. */
+int cap_listing_set(cap_listing *l, const mod_table *t, json_t *rows, cm_err *err);
+/* Frees l's text; l may be NULL. */
+void cap_listing_clear(cap_listing *l);
 
 typedef struct cap_poll_hooks {
     /* Reads the resource of a known state directly: 0 when it exists,
@@ -105,8 +114,9 @@ void cap_poll_out_free(cap_poll_out *o);
  * user changes is never written: the difference is a conflict, recorded in
  * the journal (the known state takes the cloud's image) and in
  * iasql_errors. A write is made only if the row is still as the journal
- * last saw it. Listing rows are changed in place (references to row ids).
- * Nothing differs: nothing is written. conn must be idle. */
+ * last saw it. Each listing's text is parsed at its table's turn and freed
+ * (in[i].text is NULL after), and its tree freed before the next table's is
+ * made. Nothing differs: nothing is written. conn must be idle. */
 int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_poll_hooks *h,
                    cap_poll_out *o, cm_err *err);
 

@@ -965,6 +965,35 @@ static void truncate_array(json_t *a, size_t n)
         json_array_remove(a, json_array_size(a) - 1);
 }
 
+int cap_listing_set(cap_listing *l, const mod_table *t, json_t *rows, cm_err *err)
+{
+    *l = (cap_listing){t, json_dumps(rows, JSON_COMPACT), false};
+    json_decref(rows);
+    return l->text ? 0 : cm_err_set(err, CM_ENOMEM, "out of memory");
+}
+
+void cap_listing_clear(cap_listing *l)
+{
+    if (!l)
+        return;
+    free(l->text);
+    l->text = NULL;
+}
+
+/* in's rows as a tree, its text freed (the tree is what is compared). */
+static int listing_rows(cap_listing *in, json_t **rows, cm_err *err)
+{
+    int rc = in->text ? cm_json_parse(rows, in->text, strlen(in->text), err)
+                      : cm_err_set(err, CM_EINVAL, "listing of %s has no rows", in->table->name);
+    cap_listing_clear(in);
+    if (!rc && !json_is_array(*rows)) {
+        json_decref(*rows);
+        *rows = NULL;
+        rc = cm_err_set(err, CM_EINVAL, "listing of %s is not an array", in->table->name);
+    }
+    return rc;
+}
+
 int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_poll_hooks *h,
                    cap_poll_out *o, cm_err *err)
 {
@@ -985,7 +1014,11 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
         size_t nowners = o->owners;
         rc = cm_pg_run(conn, err, "SAVEPOINT iasql_poll_table", 0, NULL);
         cm_err terr = {0};
-        int trc = rc ? 0 : poll_one(conn, j, &pts[i], in[i].rows, h, o, &terr);
+        json_t *rows = NULL;
+        int trc = rc ? 0 : listing_rows(&in[i], &rows, &terr);
+        if (!rc && !trc)
+            trc = poll_one(conn, j, &pts[i], rows, h, o, &terr);
+        json_decref(rows); /* before the next table's is parsed */
         if (trc == CM_EPG || trc == CM_EINVAL || trc == CM_EBADREPLY) {
             rc = cm_pg_run(conn, err, "ROLLBACK TO SAVEPOINT iasql_poll_table", 0, NULL);
             truncate_array(o->conflicts, nconf);

@@ -179,6 +179,10 @@ void eng_poll_free(eng *e);
 void eng_poll_applied(eng *e, const json_t *rows);
 /* The loop's side: the descriptor that becomes readable when a background
  * listing is done (-1: none running), and the next due time (monotonic µs). */
+/* Hands the heap's free pages back to the system: after a sync or a
+ * commit, whose parse trees are large and short-lived, so that they do not
+ * stay as the engine's resident size. Called once what they made is freed. */
+void eng_trim(void);
 int eng_poll_fd(const eng *e);
 int64_t eng_poll_due(const eng *e);
 /* Starts a background listing of the tables that are due, if none runs. */

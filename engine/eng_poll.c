@@ -28,6 +28,7 @@ typedef struct poll_job {
     mod_tape *tape; /* in: the table's memo, if any; out: the listing's tape */
     mod_deep deep;  /* the rotation of its deep reads (known: owned) */
     json_t *rows;   /* NULL after success: the answers were the memo's */
+    cap_listing in; /* rows as text, made on the listing's thread */
     int rc;
     cm_err err;
     int64_t us;        /* how long the listing took */
@@ -107,6 +108,11 @@ static int64_t jittered(eng_poller *p, double lo, double hi)
     return (int64_t)((double)p->interval_us * r);
 }
 
+void eng_trim(void)
+{
+    malloc_trim(0);
+}
+
 int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, bool deep_given, cm_err *err)
 {
     eng_poller *p = calloc(1, sizeof *p);
@@ -173,6 +179,7 @@ static void clear_jobs(eng_poller *p)
 {
     for (int i = 0; i < p->njobs; i++) {
         json_decref(p->jobs[i].rows);
+        cap_listing_clear(&p->jobs[i].in);
         mod_tape_free(p->jobs[i].tape);
         json_decref((json_t *)p->jobs[i].deep.known);
     }
@@ -354,9 +361,6 @@ static int take_in(eng *e, cap_listing *in, mod_tape **tapes, size_t n, json_t *
         }
     }
     cap_poll_out_free(&o);
-    /* A listing's parse trees are large and short-lived: give their pages
-     * back rather than keep them as the engine's resident size. */
-    malloc_trim(0);
     return rc;
 }
 
@@ -399,7 +403,7 @@ static int sync_all(eng *e, bool preview, json_t **out, cm_err *err)
             unchanged++;
         } else {
             tapes[listed] = tape;
-            in[listed++] = (cap_listing){tables[i], rows, false};
+            rc = cap_listing_set(&in[listed++], tables[i], rows, err);
         }
     }
     eng_free_strings(regions, nregions);
@@ -411,7 +415,8 @@ static int sync_all(eng *e, bool preview, json_t **out, cm_err *err)
         for (int i = 0; i < listed; i++)
             mod_tape_free(tapes[i]);
     for (int i = 0; i < listed; i++)
-        json_decref(in[i].rows);
+        cap_listing_clear(&in[i]);
+    eng_trim();
     if (!rc)
         cm_log(CM_LOG_DEBUG, "sync: %d tables compared, %d answered as before", listed, unchanged);
     /* Each table's next poll is an interval from now. */
@@ -451,6 +456,10 @@ static void *list_main(void *arg)
         p->jobs[i].rc = mod_list_taped(p->ctx, t, (const char *const *)p->regions, p->nregions,
                                        &p->jobs[i].tape, &p->jobs[i].rows, &p->jobs[i].err);
         mod_ctx_set_deep(p->ctx, NULL);
+        /* Text until its turn: the next tables are listed beside it. */
+        if (!p->jobs[i].rc && p->jobs[i].rows)
+            p->jobs[i].rc = cap_listing_set(&p->jobs[i].in, t, p->jobs[i].rows, &p->jobs[i].err);
+        p->jobs[i].rows = NULL;
         p->jobs[i].us = cm_mono_us() - t0;
         p->jobs[i].requests = mod_ctx_requests(p->ctx) - r0;
     }
@@ -603,7 +612,8 @@ int eng_poll_finish(eng *e, cm_err *err)
     for (int i = 0; i < p->njobs; i++) {
         poll_job *jb = &p->jobs[i];
         const mod_table *t = p->tables[jb->pos];
-        bool again = jb->rc || jb->gen != p->gen[jb->pos] || (!jb->rows && jb->epoch != p->epoch);
+        bool again =
+            jb->rc || jb->gen != p->gen[jb->pos] || (!jb->in.text && jb->epoch != p->epoch);
         if (again && jb->deep.nslots > 1)
             p->round[jb->pos] = jb->deep.slot; /* the retry reads the same slot */
         if (jb->rc) {
@@ -613,20 +623,24 @@ int eng_poll_finish(eng *e, cm_err *err)
             /* A commit or a sync wrote this table while it was listed, or
              * the states the memo matched changed since. */
             p->due[jb->pos] = now + POLL_RETRY_US;
-        } else if (!jb->rows) {
+        } else if (!jb->in.text) {
             memo_put(p, jb->pos, jb->tape); /* the same answers: nothing to compare */
             jb->tape = NULL;
             p->due[jb->pos] = now + jittered(p, 0.8, 1.2);
         } else {
             tapes[n] = jb->tape;
             jb->tape = NULL;
-            in[n++] = (cap_listing){t, jb->rows, false};
+            in[n++] = jb->in;
+            jb->in.text = NULL;
             p->due[jb->pos] = now + jittered(p, 0.8, 1.2);
         }
     }
     int rc = n ? take_in(e, in, tapes, n, NULL, false, err) : 0;
+    for (size_t i = 0; i < n; i++)
+        cap_listing_clear(&in[i]);
     if (!rc)
         rc = record_polls(e, err);
     clear_jobs(p);
+    eng_trim();
     return rc;
 }

@@ -140,29 +140,38 @@ int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *param
     return rc;
 }
 
-/* The largest page each listing takes (botocore's service model: its
- * MaxResults bounds). Without one, EC2 picks a page size of its own (moto:
- * 100 reservations), and a poll of a large account pays a request a page. */
-static long list_page_size(const char *action)
+/* What each listing asks for, page by page. max: the largest page it takes
+ * (botocore's service model: its MaxResults bounds), or a smaller one where
+ * a page's parse tree would be large: an instance is some 450 XML elements,
+ * so 100 of them are a tree of about 5 MB, where 1,000 security groups are
+ * 4 MB. Without one, EC2 picks a page size of its own (moto: 100
+ * reservations), and a poll of a large account pays a request a page.
+ * state: a filter on instance-state-name, for a listing whose module skips
+ * what is gone (a terminated instance stays in DescribeInstances for about
+ * an hour, and in moto for good), so that its answer is not read at all. */
+static const struct list_shape {
+    const char *action;
+    long max;
+    const char *const *states;
+} list_shapes[] = {
+    {"DescribeInstances", 100,
+     (const char *const[]){"pending", "running", "stopping", "stopped", NULL}},
+    {"DescribeInternetGateways", 1000, NULL},
+    {"DescribeNatGateways", 1000, NULL},
+    {"DescribeRouteTables", 100, NULL},
+    {"DescribeSecurityGroupRules", 1000, NULL},
+    {"DescribeSecurityGroups", 1000, NULL},
+    {"DescribeSubnets", 1000, NULL},
+    {"DescribeVolumes", 500, NULL},
+    {"DescribeVpcs", 1000, NULL},
+};
+
+static const struct list_shape *list_shape(const char *action)
 {
-    static const struct {
-        const char *action;
-        long max;
-    } pages[] = {
-        {"DescribeInstances", 1000},
-        {"DescribeInternetGateways", 1000},
-        {"DescribeNatGateways", 1000},
-        {"DescribeRouteTables", 100},
-        {"DescribeSecurityGroupRules", 1000},
-        {"DescribeSecurityGroups", 1000},
-        {"DescribeSubnets", 1000},
-        {"DescribeVolumes", 500},
-        {"DescribeVpcs", 1000},
-    };
-    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
-        if (strcmp(pages[i].action, action) == 0)
-            return pages[i].max;
-    return 0;
+    for (size_t i = 0; i < sizeof list_shapes / sizeof *list_shapes; i++)
+        if (strcmp(list_shapes[i].action, action) == 0)
+            return &list_shapes[i];
+    return NULL;
 }
 
 int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions, const char *action,
@@ -171,11 +180,19 @@ int ec2_each_region(mod_ctx *ctx, const char *const *regions, size_t nregions, c
                     cm_err *err)
 {
     int rc = 0;
-    long page = list_page_size(action);
+    const struct list_shape *shape = list_shape(action);
     for (size_t r = 0; !rc && r < nregions; r++) {
         json_t *p = json_object();
-        if (page)
-            json_object_set_new(p, "MaxResults", json_integer(page));
+        if (shape)
+            json_object_set_new(p, "MaxResults", json_integer(shape->max));
+        if (shape && shape->states) {
+            json_object_set_new(p, "Filter.1.Name", json_string("instance-state-name"));
+            for (int k = 0; shape->states[k]; k++) {
+                char key[32];
+                snprintf(key, sizeof key, "Filter.1.Value.%d", k + 1);
+                json_object_set_new(p, key, json_string(shape->states[k]));
+            }
+        }
         rc = ec2_each(ctx, regions[r], action, p, set, fn, arg, err);
     }
     return rc;
