@@ -440,7 +440,8 @@ static int services_of_cluster(mod_ctx *ctx, const char *region, const char *clu
 #define COUNT_UNTRUSTED "ecs.activeServicesCount.untrusted"
 
 /* {cluster name: activeServicesCount} of the clusters (ARNs) of region,
- * a DescribeClusters per 100. */
+ * a DescribeClusters per 100; a cluster gone or going (INACTIVE: ListClusters
+ * may still name it) as null. */
 static int service_counts(mod_ctx *ctx, const char *region, const json_t *arns, json_t *counts,
                           cm_err *err)
 {
@@ -457,7 +458,12 @@ static int service_counts(mod_ctx *ctx, const char *region, const json_t *arns, 
         {
             const char *name = cm_json_str(c, "clusterName");
             json_t *n = json_object_get(c, "activeServicesCount");
-            if (name && json_is_integer(n)) {
+            const char *status = cm_json_str(c, "status");
+            bool live =
+                !status || strcmp(status, "ACTIVE") == 0 || strcmp(status, "PROVISIONING") == 0;
+            if (name && !live)
+                json_object_set_new(counts, name, json_null());
+            else if (name && json_is_integer(n)) {
                 json_object_set(counts, name, n);
                 if (json_integer_value(n) > 0)
                     mod_ctx_set_note(ctx, COUNT_UNTRUSTED, false);
@@ -481,6 +487,8 @@ static int service_list_region(mod_ctx *ctx, const char *region, json_t *rows, c
     for (size_t i = 0; !rc && i < json_array_size(arns); i++) {
         const char *name = ecs_arn_tail(json_string_value(json_array_get(arns, i)));
         json_t *n = json_object_get(counts, name);
+        if (json_is_null(n))
+            continue; /* no services to list */
         bool trusted = mod_ctx_note(ctx, COUNT_UNTRUSTED) != 1;
         long count = json_is_integer(n) && trusted ? (long)json_integer_value(n) : -1;
         if (!mod_parent_wanted(ctx, region, name, count)) {
