@@ -842,8 +842,8 @@ static void test_service_rotation(void **state)
         sum += req[i];
     print_message("rotation by cluster: %d clusters, %d services, quiet polls %ld %ld in full, "
                   "%ld %ld %ld %ld %ld %ld %ld %ld %ld %ld under it (sum %ld)\n",
-                  clusters, services, full[0], full[1], req[0], req[1], req[2], req[3], req[4], req[5],
-                  req[6], req[7], req[8], req[9], sum);
+                  clusters, services, full[0], full[1], req[0], req[1], req[2], req[3], req[4],
+                  req[5], req[6], req[7], req[8], req[9], sum);
     for (int i = 0; i < 10; i++) {
         /* ListClusters, DescribeClusters, two calls for each of three
          * times a tenth of the clusters */
@@ -903,6 +903,8 @@ static void test_service_rotation(void **state)
     assert_true(value >= 0);
     /* every other known service stayed */
     assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM service")), services);
+    /* the database is what the cloud holds: a full listing finds nothing */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
     it_rotation_end(e);
     free(audit), free(subnet), free(td);
     assert_true(it_ok(e, "DELETE FROM service", 0, NULL));

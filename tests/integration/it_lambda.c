@@ -1212,6 +1212,8 @@ static void test_permission_rotation(void **state)
     assert_true(fresh >= 0 && fresh < 6);
     /* every other known permission stayed */
     assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM lambda_permission")), perms + 1);
+    /* the database is what the cloud holds: a full listing finds nothing */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
     it_rotation_end(e);
     free(audit), free(arn);
 }
@@ -1325,6 +1327,8 @@ static void test_route_rotation(void **state)
     assert_true(fresh >= 0 && fresh < 6);
     /* every other known route stayed */
     assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM api_route")), routes + 1);
+    /* the database is what the cloud holds: a full listing finds nothing */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
     it_rotation_end(e);
     free(audit), free(id1), free(id2), free(idm), free(rid), free(fn_arn);
 }

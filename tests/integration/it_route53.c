@@ -862,6 +862,25 @@ static void test_record_set_rotation(void **state)
     /* nothing else moved: every other known record set stayed */
     assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM resource_record_set")), records);
     assert_int_equal(atoi(it_value(e, RR_DELETES)), deletes + 2);
+    /* a commit under the rotation: its zone is listed at the next poll,
+     * and what it made stays */
+    assert_true(it_okf(e,
+                       "INSERT INTO resource_record_set (parent_hosted_zone, name, record_type, "
+                       "ttl, resource_records) SELECT id, 'mail.' || domain_name, 'A', 60, "
+                       "ARRAY['192.0.2.25'] FROM hosted_zone WHERE domain_name = '%s'",
+                       d[3]));
+    it_expect_commit(e, 1, "create");
+    assert_true(it_okf(
+        e, "UPDATE resource_record_set SET ttl = 120 WHERE name = 'www.rr5-%d.example.org.'", pid));
+    it_expect_commit(e, 1, "update");
+    it_sleep_ms(4000);
+    assert_string_equal(it_valf(e,
+                                "SELECT count(*) FROM resource_record_set WHERE name IN "
+                                "('mail.%s', 'www.rr5-%d.example.org.') AND ttl IN (60, 120)",
+                                d[3], pid),
+                        "2");
+    /* and the database is what the cloud holds: a full listing finds nothing */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
     it_rotation_end(e);
     free(audit);
     for (int i = 0; i < 4; i++)
