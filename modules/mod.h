@@ -252,7 +252,8 @@ typedef struct mod_table {
      * (a permission's function_name). Its listing follows a rotation by
      * parent (mod_parent_wanted), so that a quiet poll does not cost a
      * request per parent; the rest of the rotation (slots, known states,
-     * no memo) is as for deep columns. */
+     * no memo) is as for deep columns. Such a table names no deep columns:
+     * its rows are whole, or not listed at all. */
     const char *by_parent;
     const char *by_parent_table; /* NULL: by_parent's reference */
 } mod_table;
