@@ -126,6 +126,18 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
  * the first cloud-id column). */
 int cap_known_handles(jnl *j, const mod_table *t, json_t **out, cm_err *err);
 
+/* For a table listed by parent (mod_table.by_parent), its parent table
+ * (NULL: none). */
+const mod_table *cap_parent_table(const mod_table *t);
+/* mod_deep.parents of t: "region/handle" of every parent the journal
+ * knows (handle: the parent table's first cloud-id column; region "" for a
+ * parent without one) -> the number of t's known states under it; null
+ * where recent (if not NULL) says the engine just changed the parent or
+ * one of those children. */
+int cap_known_parents(jnl *j, const mod_table *t,
+                      bool (*recent)(void *arg, const mod_table *t, uint64_t row_id), void *arg,
+                      json_t **out, cm_err *err);
+
 /* Appends {table_name, id, message} entries to iasql_errors. */
 int cap_poll_errors(PGconn *conn, const json_t *errors, cm_err *err);
 

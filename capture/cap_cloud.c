@@ -120,6 +120,10 @@ int cap_cloud_refs_to_rows(PGconn *conn, const mod_table *t, json_t *rows, cm_er
                 json_object_set_new(row, c->name, ids);
             } else if (json_is_string(v)) {
                 json_t *id = json_object_get(map, json_string_value(v));
+                if (!id && required && json_object_get(row, MOD_UNLISTED_KEY)) {
+                    json_array_remove(rows, i); /* the children of a parent not taken in */
+                    continue;
+                }
                 if (!id && required) {
                     cm_log(CM_LOG_WARN, "%s: %s %s is not in table %s; that resource is left out",
                            t->name, c->name, json_string_value(v), rt->name);

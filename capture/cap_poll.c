@@ -112,6 +112,37 @@ static int local_overlay(PGconn *conn, const mod_table *t, cm_buf *out)
     return rc ? rc : cm_buf_puts(out, "))::json END");
 }
 
+/* For a table listed by parent: the CTE u of the parents the listing ($1)
+ * left out (their marker rows) into sql, and into where the condition
+ * that keeps a known state (alias r) out of the comparison when its
+ * parent is one of them: by the parent column, and the region where the
+ * table has one. */
+static int unlisted_sql(PGconn *conn, const mod_table *t, cm_buf *sql, cm_buf *where)
+{
+    cm_buf qt, qp;
+    cm_buf_init(&qt, 1024);
+    cm_buf_init(&qp, 1024);
+    bool region = mod_column_find(t, "region") != NULL;
+    int rc = cm_pg_quote_ident(conn, &qt, t->name);
+    if (!rc)
+        rc = cm_pg_quote_ident(conn, &qp, t->by_parent);
+    if (!rc)
+        rc = cm_buf_printf(sql,
+                           "u AS (SELECT DISTINCT to_jsonb(r.%s) AS p, %s AS g "
+                           "FROM json_array_elements($1::json) e "
+                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, e) r "
+                           "WHERE e->'" MOD_UNLISTED_KEY "' IS NOT NULL), ",
+                           cm_buf_str(&qp), region ? "to_jsonb(r.region)" : "NULL::jsonb",
+                           cm_buf_str(&qt));
+    if (!rc)
+        rc = cm_buf_printf(
+            where, " WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.p = to_jsonb(r.%s)%s)",
+            cm_buf_str(&qp), region ? " AND u.g IS NOT DISTINCT FROM to_jsonb(r.region)" : "");
+    cm_buf_free(&qt);
+    cm_buf_free(&qp);
+    return rc;
+}
+
 /* The statement that lists the differences between the listing ($1, rows
  * without id) and the known states ($2, [{"i": row id, "s": image}]):
  * (state row id | NULL, listed image | NULL, changed column positions,
@@ -135,16 +166,25 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
     if (!rc)
         rc = cm_buf_printf(sql,
                            " AS k, e AS j FROM json_array_elements($1::json) e "
-                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, e) r), "
-                           "s AS (SELECT (e->>'i')::bigint AS id, ",
+                           "CROSS JOIN LATERAL json_populate_record(NULL::%s, e) r "
+                           "WHERE e->'" MOD_UNLISTED_KEY "' IS NULL), ",
                            cm_buf_str(&qt));
+    /* u: the parents whose children this listing left out (markers of
+     * MOD_UNLISTED_KEY): their known children are taken as listed and the
+     * same, so they are no part of s */
+    cm_buf unlisted;
+    cm_buf_init(&unlisted, 4096);
+    if (!rc && t->by_parent)
+        rc = unlisted_sql(conn, t, sql, &unlisted);
+    if (!rc)
+        rc = cm_buf_puts(sql, "s AS (SELECT (e->>'i')::bigint AS id, ");
     if (!rc)
         rc = key_expr(conn, t, "r", sql);
     if (!rc)
         rc = cm_buf_printf(
             sql,
             " AS k, r AS v, e->'s' AS sj FROM json_array_elements($2::json) e "
-            "CROSS JOIN LATERAL json_populate_record(NULL::%s, e->'s') r), "
+            "CROSS JOIN LATERAL json_populate_record(NULL::%s, e->'s') r%s), "
             "l AS (SELECT l0.k, r AS v, l0.j->>'" MOD_OWNER_KEY
             "' AS owner, l0.j->'" MOD_PARTIAL_KEY
             "' IS NOT NULL AND l0.j->'tags' IS NULL AS blind, "
@@ -154,7 +194,8 @@ static int diff_sql(PGconn *conn, const mod_table *t, uint64_t arrays, cm_buf *s
             "ELSE (p.sj::jsonb || l0.j::jsonb)::json END) r), "
             "d AS (SELECT s.id, l.k AS lk, l.v AS lv, s.v AS sv, l.owner, l.blind, l.unread, "
             "array_remove(ARRAY[NULL::int",
-            cm_buf_str(&qt), cm_buf_str(&qt));
+            cm_buf_str(&qt), cm_buf_str(&unlisted), cm_buf_str(&qt));
+    cm_buf_free(&unlisted);
     int k = 0;
     for (const mod_column *c = t->columns; !rc && c->name; c++, k++) {
         bool array = (arrays >> k) & 1; /* k < MOD_COLUMNS_MAX: array_columns checked */
@@ -471,6 +512,107 @@ int cap_known_handles(jnl *j, const mod_table *t, json_t **out, cm_err *err)
         json_decref(known);
     else
         *out = known;
+    return rc;
+}
+
+const mod_table *cap_parent_table(const mod_table *t)
+{
+    const mod_column *c = t->by_parent ? mod_column_find(t, t->by_parent) : NULL;
+    const char *name = !c ? NULL : c->ref ? c->ref : t->by_parent_table;
+    return name ? mod_find_table(name, NULL) : NULL;
+}
+
+/* Calls fn for every known state of table, parsed, in one read
+ * transaction. */
+static int each_state(jnl *j, const char *table,
+                      void (*fn)(uint64_t id, const json_t *img, void *arg), void *arg, cm_err *err)
+{
+    jnl_txn *tx;
+    int rc = jnl_txn_begin(j, false, &tx, err);
+    if (rc)
+        return rc;
+    jnl_res *res = NULL;
+    size_t n = 0;
+    rc = jnl_idx_list(tx, JNL_IDX_STATE, table, &res, &n, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        jnl_str v;
+        json_t *img = NULL;
+        rc = jnl_idx_get(tx, JNL_IDX_STATE, table, res[i].row_id, &v, err);
+        if (!rc)
+            rc = cm_json_parse(&img, v.ptr, v.len, err);
+        if (!rc)
+            fn(res[i].row_id, img, arg);
+        json_decref(img);
+    }
+    jnl_res_free(res, n);
+    jnl_txn_abort(tx);
+    return rc;
+}
+
+typedef struct parents_acc {
+    const mod_table *t, *pt;
+    const char *handle; /* the parent's handle column */
+    bool (*recent)(void *arg, const mod_table *t, uint64_t row_id);
+    void *arg;
+    json_t *out;   /* "region/handle" -> count | null */
+    json_t *by_id; /* parent row id -> "region/handle" */
+} parents_acc;
+
+static void parent_state(uint64_t id, const json_t *img, void *arg)
+{
+    parents_acc *a = arg;
+    const char *handle = cm_json_str(img, a->handle), *region = cm_json_str(img, "region");
+    if (!handle)
+        return;
+    char key[1024], ids[32];
+    snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
+    snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
+    json_object_set_new(a->by_id, ids, json_string(key));
+    json_object_set_new(a->out, key,
+                        a->recent && a->recent(a->arg, a->pt, id) ? json_null() : json_integer(0));
+}
+
+static void child_state(uint64_t id, const json_t *img, void *arg)
+{
+    parents_acc *a = arg;
+    const json_t *v = json_object_get(img, a->t->by_parent);
+    const char *key = NULL;
+    char buf[1024], ids[32];
+    if (json_is_integer(v)) { /* a reference: the parent's row id */
+        snprintf(ids, sizeof ids, "%lld", (long long)json_integer_value(v));
+        key = json_string_value(json_object_get(a->by_id, ids));
+    } else if (json_is_string(v)) { /* the parent's handle */
+        const char *region = cm_json_str(img, "region");
+        snprintf(buf, sizeof buf, "%s/%s", region ? region : "", json_string_value(v));
+        key = buf;
+    }
+    json_t *count = key ? json_object_get(a->out, key) : NULL;
+    if (!json_is_integer(count))
+        return; /* a parent not known, or listed anyway */
+    if (a->recent && a->recent(a->arg, a->t, id))
+        json_object_set_new(a->out, key, json_null());
+    else
+        json_integer_set(count, json_integer_value(count) + 1);
+}
+
+int cap_known_parents(jnl *j, const mod_table *t,
+                      bool (*recent)(void *arg, const mod_table *t, uint64_t row_id), void *arg,
+                      json_t **out, cm_err *err)
+{
+    const mod_table *pt = cap_parent_table(t);
+    const mod_column *h = pt ? mod_ref_handle(pt) : NULL;
+    *out = NULL;
+    if (!h)
+        return cm_err_set(err, CM_EINVAL, "table %s has no parent to be listed by", t->name);
+    parents_acc a = {t, pt, h->name, recent, arg, json_object(), json_object()};
+    int rc = each_state(j, pt->name, parent_state, &a, err);
+    if (!rc)
+        rc = each_state(j, t->name, child_state, &a, err);
+    json_decref(a.by_id);
+    if (rc)
+        json_decref(a.out);
+    else
+        *out = a.out;
     return rc;
 }
 

@@ -26,7 +26,9 @@ typedef struct poll_job {
     uint64_t gen;   /* the table's generation when its listing began */
     uint64_t epoch; /* the poller's epoch then */
     mod_tape *tape; /* in: the table's memo, if any; out: the listing's tape */
-    mod_deep deep;  /* the rotation of its deep reads (known: owned) */
+    mod_deep deep;  /* the rotation of its deep reads (known, parents: owned) */
+    json_t *seen;   /* a table listed by parent: the parents known when it began */
+    bool taken;     /* its listing is taken in */
     json_t *rows;   /* NULL after success: the answers were the memo's */
     cap_listing in; /* rows as text, made on the listing's thread */
     int rc;
@@ -51,6 +53,10 @@ struct eng_poller {
      * rotation reads them as known ones (their partial rows), so that a
      * resource left out costs no read of its own. */
     json_t *excluded[POLL_MAX_TABLES];
+    /* Per table listed by parent, the parents known at its last poll
+     * taken in ("region/handle" -> true; NULL: none yet): one not among
+     * them is new, and its children are listed. */
+    json_t *parents_seen[POLL_MAX_TABLES];
     const mod_table *tables[POLL_MAX_TABLES]; /* the registry's, by position */
     int ntables;
     int64_t due[POLL_MAX_TABLES];
@@ -182,6 +188,8 @@ static void clear_jobs(eng_poller *p)
         cap_listing_clear(&p->jobs[i].in);
         mod_tape_free(p->jobs[i].tape);
         json_decref((json_t *)p->jobs[i].deep.known);
+        json_decref((json_t *)p->jobs[i].deep.parents);
+        json_decref(p->jobs[i].seen);
     }
     p->njobs = 0;
     eng_free_strings(p->regions, p->nregions);
@@ -204,6 +212,7 @@ void eng_poll_free(eng *e)
     for (int i = 0; i < p->ntables; i++) {
         mod_tape_free(p->memo[i]);
         json_decref(p->excluded[i]);
+        json_decref(p->parents_seen[i]);
     }
     free(p->memo_regions);
     free(p);
@@ -459,6 +468,8 @@ static void *list_main(void *arg)
         /* Text until its turn: the next tables are listed beside it. */
         if (!p->jobs[i].rc && p->jobs[i].rows)
             p->jobs[i].rc = cap_listing_set(&p->jobs[i].in, t, p->jobs[i].rows, &p->jobs[i].err);
+        else
+            json_decref(p->jobs[i].rows);
         p->jobs[i].rows = NULL;
         p->jobs[i].us = cm_mono_us() - t0;
         p->jobs[i].requests = mod_ctx_requests(p->ctx) - r0;
@@ -482,6 +493,39 @@ int64_t eng_poll_due(const eng *e)
         if (p->due[i] < due)
             due = p->due[i];
     return due;
+}
+
+/* The rotation by parent of table pos (mod_deep.parents), into jb: the
+ * parents the journal knows with their known children's count; those the
+ * import filter left out as parents without children (theirs would be
+ * left out too); null, to be listed now, for one new since the table's
+ * last poll, one the engine just changed, or one a child of which it just
+ * changed. */
+static int parents_of(eng *e, int pos, poll_job *jb, cm_err *err)
+{
+    eng_poller *p = e->poller;
+    const mod_table *t = p->tables[pos];
+    json_t *parents = NULL;
+    int rc = cap_known_parents(e->j, t, hook_recent, e, &parents, err);
+    if (rc)
+        return rc;
+    int ppos = table_pos(p, cap_parent_table(t));
+    const char *key;
+    json_t *v;
+    json_object_foreach(ppos >= 0 ? p->excluded[ppos] : NULL, key, v)
+    {
+        if (!json_object_get(parents, key))
+            json_object_set_new(parents, key, json_integer(0));
+    }
+    jb->seen = json_object();
+    json_object_foreach(parents, key, v)
+    {
+        json_object_set_new(jb->seen, key, json_true());
+        if (!p->parents_seen[pos] || !json_object_get(p->parents_seen[pos], key))
+            json_object_set_new(parents, key, json_null());
+    }
+    jb->deep.parents = parents;
+    return 0;
 }
 
 int eng_poll_start(eng *e, cm_err *err)
@@ -514,7 +558,14 @@ int eng_poll_start(eng *e, cm_err *err)
         poll_job *jb = &p->jobs[p->njobs++];
         *jb = (poll_job){.pos = pos, .gen = p->gen[pos], .epoch = p->epoch};
         unsigned nslots = table_slots(p, tables[i]);
-        if (tables[i]->deep && nslots > 1) {
+        if (tables[i]->by_parent && nslots > 1) {
+            mod_tape_free(memo_take(p, pos)); /* as for deep columns */
+            rc = parents_of(e, pos, jb, err);
+            if (rc)
+                break;
+            jb->deep.slot = p->round[pos]++ % nslots;
+            jb->deep.nslots = nslots;
+        } else if (tables[i]->deep && nslots > 1) {
             /* The rotation reads other resources each time: the memo's
              * requests would be the last slot's, so it is not kept. */
             mod_tape_free(memo_take(p, pos));
@@ -632,12 +683,22 @@ int eng_poll_finish(eng *e, cm_err *err)
             jb->tape = NULL;
             in[n++] = jb->in;
             jb->in.text = NULL;
+            jb->taken = true;
             p->due[jb->pos] = now + jittered(p, 0.8, 1.2);
         }
     }
     int rc = n ? take_in(e, in, tapes, n, NULL, false, err) : 0;
     for (size_t i = 0; i < n; i++)
         cap_listing_clear(&in[i]);
+    /* A table listed by parent knows, from now, the parents it listed. */
+    for (int i = 0; !rc && i < p->njobs; i++) {
+        poll_job *jb = &p->jobs[i];
+        if (jb->seen && jb->taken) {
+            json_decref(p->parents_seen[jb->pos]);
+            p->parents_seen[jb->pos] = jb->seen;
+            jb->seen = NULL;
+        }
+    }
     if (!rc)
         rc = record_polls(e, err);
     clear_jobs(p);

@@ -62,6 +62,13 @@ typedef struct mod_deep {
      * one the import filter left out, never read in full (its partial row
      * says whether it passes the filter now). NULL: none known. */
     const json_t *known;
+    /* For a table listed by parent (mod_table.by_parent): "region/handle"
+     * of each parent the database knows (region "" for a parent without
+     * one) -> how many of its children the database knows, or null when
+     * they are to be listed now (a parent new since the table's last poll,
+     * one the engine changed just now or a child of which it did). A parent
+     * not in it is listed. NULL: every parent is listed. */
+    const json_t *parents;
 } mod_deep;
 /* The rotation for the next listings through ctx (borrowed; NULL: every
  * resource in full, as iasql_sync() and an install read). */
@@ -70,6 +77,22 @@ void mod_ctx_set_deep(mod_ctx *ctx, const mod_deep *deep);
  * that of mod_table.deep_handle's column) in
  * region ("" for a global table) is to be read in full now. */
 bool mod_deep_wanted(const mod_ctx *ctx, const char *region, const char *handle);
+/* The rotation by parent (mod_table.by_parent): whether the children of
+ * the parent of handle in region ("" for a parent without one) are to be
+ * listed now: always outside the rotation; under it, when the parent is
+ * not among mod_deep.parents (or is there as null), when its slot comes up,
+ * or when count, a number of its children the cloud gave beside the parent
+ * (-1: none), differs from the number the database knows. When not, the
+ * listing gives for that parent one marker row instead: the parent column,
+ * the region (where the table has one) and MOD_UNLISTED_KEY (not a column);
+ * the poller takes every known row under that parent as listed and the
+ * same. */
+#define MOD_UNLISTED_KEY "_unlisted"
+bool mod_parent_wanted(const mod_ctx *ctx, const char *region, const char *handle, long count);
+/* Whether the rotation by parent is on for this listing (a listing that
+ * asks the cloud for a count only to pass it to mod_parent_wanted need
+ * not ask otherwise). */
+bool mod_parent_rotating(const mod_ctx *ctx);
 /* The slot of a handle among nslots (FNV-1a): where the rotation reads it. */
 unsigned mod_deep_slot(const char *region, const char *handle, unsigned nslots);
 
@@ -222,6 +245,17 @@ typedef struct mod_table {
      * the two turns of a bucket coincide). A --poll-deep given is kept for
      * every table. */
     unsigned deep_reads;
+    /* Optional: for a table whose resources are found only by listing
+     * them per parent (a zone's record sets, a cluster's services), the
+     * column naming that parent: a reference column, or one holding the
+     * parent's handle (its first cloud-id column) of table by_parent_table
+     * (a permission's function_name). Its listing follows a rotation by
+     * parent (mod_parent_wanted), so that a quiet poll does not cost a
+     * request per parent; the rest of the rotation (slots, known states,
+     * no memo) is as for deep columns. Such a table names no deep columns:
+     * its rows are whole, or not listed at all. */
+    const char *by_parent;
+    const char *by_parent_table; /* NULL: by_parent's reference */
 } mod_table;
 
 /* Lists table t (see mod_table_ops.list) through a tape. *tape, if not

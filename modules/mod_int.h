@@ -14,6 +14,7 @@ struct mod_ctx {
     const char *token;    /* the current action's idempotency token */
     char owner[64];       /* the database's identity (mod_ctx_set_owner), "" when not set */
     const mod_deep *deep; /* mod_ctx_set_deep; NULL: read everything */
+    json_t *notes;        /* mod_ctx_note */
     mod_ctx **workers;    /* mod_ctx_worker */
     int nworkers;
 };
@@ -121,6 +122,16 @@ bool mod_deep_known(const mod_ctx *ctx, const char *region, const char *handle);
  * when there is no rotation): for a table that reads, in their turn, also
  * resources it does not know (a bucket's website: any bucket may get one). */
 bool mod_deep_turn(const mod_ctx *ctx, const char *region, const char *handle);
+
+/* The marker row of a parent whose children this listing leaves out
+ * (mod_parent_wanted said no): column = parent, region (NULL: none) and
+ * MOD_UNLISTED_KEY. */
+json_t *mod_unlisted(const char *column, const char *parent, const char *region);
+/* What a listing learnt of how a service answers, kept with the context
+ * for its next listings (the poller's context lives as long as the
+ * engine): 1 or 0 as set, -1 when never set. */
+int mod_ctx_note(const mod_ctx *ctx, const char *key);
+void mod_ctx_set_note(mod_ctx *ctx, const char *key, bool value);
 
 /* A table's list over the regions asked: region_fn appends the rows of one
  * region to rows. *out is every region's rows, or nothing on an error. */

@@ -34,6 +34,7 @@ void mod_ctx_free(mod_ctx *ctx)
     free(ctx->workers);
     aws_client_free(ctx->aws);
     free(ctx->default_region);
+    json_decref(ctx->notes);
     free(ctx);
 }
 
@@ -83,6 +84,51 @@ bool mod_deep_wanted(const mod_ctx *ctx, const char *region, const char *handle)
     if (json_is_false(v)) /* one the import filter leaves out: never in full */
         return false;
     return mod_deep_slot(region, handle, d->nslots) == d->slot;
+}
+
+bool mod_parent_rotating(const mod_ctx *ctx)
+{
+    const mod_deep *d = ctx->deep;
+    return d && d->nslots > 1 && d->parents;
+}
+
+bool mod_parent_wanted(const mod_ctx *ctx, const char *region, const char *handle, long count)
+{
+    if (!mod_parent_rotating(ctx) || !handle)
+        return true;
+    const mod_deep *d = ctx->deep;
+    if (!region)
+        region = "";
+    char key[1024];
+    snprintf(key, sizeof key, "%s/%s", region, handle);
+    const json_t *v = json_object_get(d->parents, key);
+    if (!json_is_integer(v))
+        return true; /* unknown, new, or just changed by the engine */
+    if (count >= 0 && count != (long)json_integer_value(v))
+        return true;
+    return mod_deep_slot(region, handle, d->nslots) == d->slot;
+}
+
+json_t *mod_unlisted(const char *column, const char *parent, const char *region)
+{
+    json_t *row = json_pack("{s:s, s:b}", column, parent, MOD_UNLISTED_KEY, 1);
+    if (region)
+        json_object_set_new(row, "region", json_string(region));
+    return row;
+}
+
+int mod_ctx_note(const mod_ctx *ctx, const char *key)
+{
+    const json_t *v = ctx->notes ? json_object_get(ctx->notes, key) : NULL;
+    return v ? json_is_true(v) : -1;
+}
+
+void mod_ctx_set_note(mod_ctx *ctx, const char *key, bool value)
+{
+    if (!ctx->notes)
+        ctx->notes = json_object();
+    if (ctx->notes)
+        json_object_set_new(ctx->notes, key, json_boolean(value));
 }
 
 int mod_ctx_worker(mod_ctx *ctx, int i, mod_ctx **out, cm_err *err)

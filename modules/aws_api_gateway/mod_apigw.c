@@ -9,7 +9,9 @@
  * "iasql-route-<route id>") are part of it. A new route key and a new
  * function change in place; a route moved to another API is replaced.
  * Listing costs a GetApis page per 100 APIs, and per API a GetRoutes and
- * a GetIntegrations page (an API's routes are found only through it). */
+ * a GetIntegrations page (an API's routes are found only through it);
+ * under the poller's rotation by parent, those two only for the APIs whose
+ * turn it is and those new to it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,7 +418,14 @@ static int api_routes(mod_ctx *ctx, const char *region, const char *api_id, json
 static int route_api_item(mod_ctx *ctx, const char *region, const json_t *a, void *arg, cm_err *err)
 {
     json_t *row = api_row(region, a);
-    int rc = row ? api_routes(ctx, region, str(row, "api_id"), arg, err) : 0;
+    const char *id = row ? str(row, "api_id") : NULL;
+    int rc = 0;
+    /* under the poller's rotation by parent, a known API's routes are
+     * listed in its turn (nothing here counts them) */
+    if (id && !mod_parent_wanted(ctx, region, id, -1))
+        json_array_append_new(arg, mod_unlisted("api", id, region));
+    else if (id)
+        rc = api_routes(ctx, region, id, arg, err);
     json_decref(row);
     return rc;
 }
@@ -683,8 +692,8 @@ static const mod_column route_columns[] = {
     {"integration_id", OWNED},
     {NULL, 0},
 };
-static const mod_table route_table = {"api_route",  route_columns, &route_ops,
-                                      "apigateway", NULL,          "api"};
+static const mod_table route_table = {"api_route", route_columns, &route_ops,        "apigateway",
+                                      NULL,        "api",         .by_parent = "api"};
 
 static const mod_table *const apigw_tables[] = {&api_table, &route_table, NULL};
 static const char *const apigw_deps[] = {"aws_lambda", NULL};

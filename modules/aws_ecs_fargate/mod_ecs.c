@@ -10,7 +10,10 @@
  * and the rollout goes on in ECS (its status is written back). Listing
  * clusters costs one ListClusters page and one DescribeClusters per 100;
  * services one ListServices page per cluster and one DescribeServices
- * per 10 services. */
+ * per 10 services; under the poller's rotation by parent, a DescribeClusters
+ * per 100 clusters and those calls only for the clusters whose turn it is,
+ * those new and those whose activeServicesCount differs from the services
+ * the database knows in them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -431,14 +434,75 @@ static int services_of_cluster(mod_ctx *ctx, const char *region, const char *clu
     return rc;
 }
 
+/* Whether DescribeClusters' activeServicesCount is to be believed: not
+ * once a cluster was seen to count none while ListServices found active
+ * services in it (moto 5 never counts), again once one counts some. */
+#define COUNT_UNTRUSTED "ecs.activeServicesCount.untrusted"
+
+/* {cluster name: activeServicesCount} of the clusters (ARNs) of region,
+ * a DescribeClusters per 100; a cluster gone or going (INACTIVE: ListClusters
+ * may still name it) as null. */
+static int service_counts(mod_ctx *ctx, const char *region, const json_t *arns, json_t *counts,
+                          cm_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < json_array_size(arns); i += 100) {
+        json_t *batch = json_array(), *reply = NULL;
+        for (size_t k = i; k < i + 100 && k < json_array_size(arns); k++)
+            json_array_append(batch, json_array_get(arns, k));
+        rc = cluster_call(ctx, region, "DescribeClusters", json_pack("{s:o}", "clusters", batch),
+                          &reply, err, json_string_value(json_array_get(arns, i)));
+        size_t k;
+        json_t *c;
+        json_array_foreach(rc ? NULL : json_object_get(reply, "clusters"), k, c)
+        {
+            const char *name = cm_json_str(c, "clusterName");
+            json_t *n = json_object_get(c, "activeServicesCount");
+            const char *status = cm_json_str(c, "status");
+            bool live =
+                !status || strcmp(status, "ACTIVE") == 0 || strcmp(status, "PROVISIONING") == 0;
+            if (name && !live)
+                json_object_set_new(counts, name, json_null());
+            else if (name && json_is_integer(n)) {
+                json_object_set(counts, name, n);
+                if (json_integer_value(n) > 0)
+                    mod_ctx_set_note(ctx, COUNT_UNTRUSTED, false);
+            }
+        }
+        json_decref(reply);
+    }
+    return rc;
+}
+
+/* Under the poller's rotation by parent, a known cluster's services are
+ * listed in its turn, or when activeServicesCount differs from the
+ * services the database knows in it; another's are its marker row. */
 static int service_list_region(mod_ctx *ctx, const char *region, json_t *rows, cm_err *err)
 {
-    json_t *arns;
+    json_t *arns, *counts = json_object();
     int rc = cluster_arns(ctx, region, &arns, err);
-    for (size_t i = 0; !rc && i < json_array_size(arns); i++)
-        rc = services_of_cluster(
-            ctx, region, ecs_arn_tail(json_string_value(json_array_get(arns, i))), rows, err);
+    bool rotating = !rc && mod_parent_rotating(ctx) && json_array_size(arns);
+    if (rotating)
+        rc = service_counts(ctx, region, arns, counts, err);
+    for (size_t i = 0; !rc && i < json_array_size(arns); i++) {
+        const char *name = ecs_arn_tail(json_string_value(json_array_get(arns, i)));
+        json_t *n = json_object_get(counts, name);
+        if (json_is_null(n))
+            continue; /* no services to list */
+        bool trusted = mod_ctx_note(ctx, COUNT_UNTRUSTED) != 1;
+        long count = json_is_integer(n) && trusted ? (long)json_integer_value(n) : -1;
+        if (!mod_parent_wanted(ctx, region, name, count)) {
+            json_array_append_new(rows, mod_unlisted("cluster", name, region));
+            continue;
+        }
+        size_t before = json_array_size(rows);
+        rc = services_of_cluster(ctx, region, name, rows, err);
+        if (!rc && rotating && json_is_integer(n) && json_integer_value(n) == 0 &&
+            json_array_size(rows) > before)
+            mod_ctx_set_note(ctx, COUNT_UNTRUSTED, true);
+    }
     json_decref(arns);
+    json_decref(counts);
     return rc;
 }
 
@@ -680,7 +744,8 @@ static const mod_column service_columns[] = {
     {NULL, 0},
 };
 
-static const mod_table service_table = {"service", service_columns, &service_ops, "ecs"};
+static const mod_table service_table = {"service", service_columns, &service_ops, "ecs",
+                                        .by_parent = "cluster"};
 
 static const mod_table *const ecs_tables[] = {&cluster_table, &ecs_task_definition_table,
                                               &service_table, NULL};

@@ -1,11 +1,11 @@
 /* modules/aws_lambda/mod_lambda_permission.c — table lambda_permission:
  * the statements of a Lambda function's resource policy (AddPermission,
  * RemovePermission, GetPolicy). Lambda cannot change a statement, so every
- * column replaces it. A function's policy is one GetPolicy; the listing
- * reads it every poll for the functions whose permissions the database
- * knows (their statements must be listed to stay rows), and for the other
- * functions only in their turn of the poller's rotation, so that a quiet
- * poll does not read every function's policy. Statements whose id begins
+ * column replaces it. A function's policy is one GetPolicy; under the
+ * poller's rotation by parent the listing reads it only in the function's
+ * turn, when the function is new, or when the engine just changed it or
+ * one of its permissions (the known statements of the others stand), so
+ * that a quiet poll does not read every function's policy. Statements whose id begins
  * "iasql-" are the engine's own (an API Gateway route's) and no rows. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,17 +99,6 @@ static int policy_rows(mod_ctx *ctx, const char *region, const char *fn, json_t 
     return 0;
 }
 
-/* Whether this listing reads fn's policy: always outside the rotation;
- * under it, when the database knows permissions of fn (they must be listed
- * to stay rows), else in fn's turn. */
-static bool policy_wanted(const mod_ctx *ctx, const char *region, const char *fn)
-{
-    const mod_deep *d = ctx->deep;
-    if (!d || d->nslots <= 1 || mod_deep_known(ctx, region, fn))
-        return true;
-    return mod_deep_slot(region, fn, d->nslots) == d->slot;
-}
-
 typedef struct perm_arg {
     json_t *rows;
 } perm_arg;
@@ -118,8 +107,12 @@ static int perm_collect(mod_ctx *ctx, const char *region, const json_t *f, void 
 {
     perm_arg *pa = arg;
     const char *fn = cm_json_str(f, "FunctionName"), *pkg = cm_json_str(f, "PackageType");
-    if (!fn || (pkg && strcmp(pkg, "Zip") != 0) || !policy_wanted(ctx, region, fn))
+    if (!fn || (pkg && strcmp(pkg, "Zip") != 0))
         return 0;
+    if (!mod_parent_wanted(ctx, region, fn, -1)) {
+        json_array_append_new(pa->rows, mod_unlisted("function_name", fn, region));
+        return 0;
+    }
     return policy_rows(ctx, region, fn, pa->rows, err);
 }
 
@@ -276,8 +269,11 @@ static const mod_column permission_columns[] = {
     {NULL, 0},
 };
 
-/* No column needs a read of its own: the empty list turns the rotation on,
- * so that the listing learns which functions have known permissions. */
-static const char *const permission_deep[] = {NULL};
-const mod_table lambda_permission_table = {"lambda_permission", permission_columns, &permission_ops,
-                                           "lambda", .deep = permission_deep};
+/* Listed by function: a function's policy is read in its turn of the
+ * rotation by parent, or when the function is new. */
+const mod_table lambda_permission_table = {"lambda_permission",
+                                           permission_columns,
+                                           &permission_ops,
+                                           "lambda",
+                                           .by_parent = "function_name",
+                                           .by_parent_table = "lambda_function"};

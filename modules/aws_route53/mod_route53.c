@@ -16,7 +16,10 @@
  * GetHostedZone and a ListTagsForResource (under the poller's rotation,
  * once a rotation); record sets cost one
  * ListResourceRecordSets page per 300 per zone, plus one
- * DescribeLoadBalancers per region when an alias is found. */
+ * DescribeLoadBalancers per region when an alias is found; under the
+ * poller's rotation by parent, only for the zones whose turn it is, those
+ * new and those whose ResourceRecordSetCount differs from the record sets
+ * the database knows in them. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -728,6 +731,17 @@ static int rr_zone(mod_ctx *ctx, xmlNodePtr zone, void *rows, cm_err *err)
     aws_xml_child_text(aws_xml_child(zone, "Config"), "PrivateZone", priv, sizeof priv);
     if (strcmp(priv, "true") == 0)
         return 0;
+    /* Under the rotation by parent, a known zone's records are listed in
+     * its turn, or when ListHostedZones counts other than the database
+     * knows: a record set made or deleted outside shows in the count. */
+    char count[32];
+    long n = aws_xml_child_text(zone, "ResourceRecordSetCount", count, sizeof count)
+                 ? strtol(count, NULL, 10)
+                 : -1;
+    if (!mod_parent_wanted(ctx, "", bare_zone_id(id), n)) {
+        json_array_append_new(rows, mod_unlisted("parent_hosted_zone", bare_zone_id(id), NULL));
+        return 0;
+    }
     json_t *name = name_json(zone, "Name");
     rr_page pg = {.zone_id = bare_zone_id(id), .zone_name = json_string_value(name), .rows = rows};
     int rc = rr_each(ctx, &pg, err);
@@ -1150,8 +1164,13 @@ static const mod_column rr_columns[] = {
     {"zone_default", OWNED},
     {NULL, 0},
 };
-static const mod_table rr_table = {"resource_record_set", rr_columns,          &rr_ops, "route53",
-                                   rr_implicit,           "parent_hosted_zone"};
+static const mod_table rr_table = {"resource_record_set",
+                                   rr_columns,
+                                   &rr_ops,
+                                   "route53",
+                                   rr_implicit,
+                                   "parent_hosted_zone",
+                                   .by_parent = "parent_hosted_zone"};
 
 static const mod_table *const r53_tables[] = {&zone_table, &rr_table, NULL};
 static const char *const r53_deps[] = {"aws_account", "aws_elb", NULL};

@@ -801,6 +801,118 @@ static void test_ecs_rotation(void **state)
     PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
 }
 
+/* The rotation by parent (--poll 1 --poll-deep 12: ten slots): a quiet
+ * poll of the services costs the ListClusters page, a DescribeClusters
+ * and the ListServices and DescribeServices of about a tenth of the
+ * clusters, not two calls a cluster (--poll-deep 1), and writes nothing:
+ * the known services of the clusters skipped all stay. moto never counts a
+ * cluster's services (activeServicesCount is always 0), so the engine
+ * stops believing the count once a cluster listed shows services, and a
+ * service made, deleted or changed outside is seen in its cluster's turn,
+ * within the rotation (with AWS, which counts, one made or deleted is seen
+ * at the next poll). */
+static void test_service_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    assert_true(it_okf(e,
+                       "INSERT INTO cluster (cluster_name) SELECT 'sr-' || g || '-%s' "
+                       "FROM generate_series(1, %d) g",
+                       sfx, N));
+    assert_true(it_okf(e,
+                       "INSERT INTO task_definition (family, containers) VALUES ('sr-%s', "
+                       "'[{\"name\": \"web\", \"image\": \"nginx:1.27\"}]')",
+                       sfx));
+    assert_true(it_okf(e,
+                       "INSERT INTO service (service_name, cluster, task_definition, subnets) "
+                       "SELECT 'srv-' || c.cluster_name, c.id, t.id, ARRAY[(SELECT min(id) FROM "
+                       "subnet WHERE default_for_az)] FROM cluster c, task_definition t WHERE "
+                       "c.cluster_name LIKE 'sr-%%-%s' AND t.family = 'sr-%s'",
+                       sfx, sfx));
+    it_expect_commit(e, 2 * N + 1, "create");
+    /* with what earlier tests left in the cloud */
+    int services = atoi(it_value(e, "SELECT count(*) FROM service"));
+    int clusters = atoi(it_value(e, "SELECT count(*) FROM cluster"));
+    assert_true(services >= N && clusters >= N);
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[10], sum = 0;
+    it_rotation_start(e, "1", "service", full, 2);
+    it_rotation_start(e, "12", "service", req, 10);
+    for (int i = 0; i < 10; i++)
+        sum += req[i];
+    print_message("rotation by cluster: %d clusters, %d services, quiet polls %ld %ld in full, "
+                  "%ld %ld %ld %ld %ld %ld %ld %ld %ld %ld under it (sum %ld)\n",
+                  clusters, services, full[0], full[1], req[0], req[1], req[2], req[3], req[4],
+                  req[5], req[6], req[7], req[8], req[9], sum);
+    for (int i = 0; i < 10; i++) {
+        /* ListClusters, DescribeClusters, two calls for each of three
+         * times a tenth of the clusters */
+        assert_true(req[i] <= 2 + 2 * 3 * ((clusters + 9) / 10));
+    }
+    assert_true(full[0] >= 1 + 2 * N && full[1] >= 1 + 2 * N);
+    assert_true(sum <= 10 * 2 + 2 * clusters + 8); /* each cluster listed about once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM service")), services);
+    char cl[3][64], name[96];
+    for (int i = 0; i < 3; i++)
+        snprintf(cl[i], sizeof cl[i], "sr-%d-%s", i + 1, sfx);
+    json_t *c = cloud_cluster(e, cl[1]);
+    print_message("moto's activeServicesCount of a cluster with a service: %lld\n",
+                  (long long)json_integer_value(json_object_get(c, "activeServicesCount")));
+    json_decref(c);
+    char *xml =
+        it_ec2(e, "Action=DescribeSubnets&Filter.1.Name=default-for-az&Filter.1.Value.1=true");
+    char *subnet = it_strdup(it_xml_text(xml, "subnetId"));
+    free(xml);
+    char *td = it_strdup(
+        it_valf(e, "SELECT task_definition_arn FROM task_definition WHERE family = 'sr-%s'", sfx));
+    /* made outside */
+    snprintf(name, sizeof name, "made-%s", sfx);
+    json_decref(
+        ecs(e, "CreateService",
+            json_pack("{s:s, s:s, s:s, s:i, s:s, s:{s:{s:[s], s:[], s:s}}}", "cluster", cl[0],
+                      "serviceName", name, "taskDefinition", td, "desiredCount", 1, "launchType",
+                      "FARGATE", "networkConfiguration", "awsvpcConfiguration", "subnets", subnet,
+                      "securityGroups", "assignPublicIp", "DISABLED"),
+            NULL));
+    double within = 12 * 1.2 + 5;
+    double made =
+        it_seen_within(e, within, "1",
+                       "SELECT count(*) FROM service s JOIN cluster c ON c.id = s.cluster WHERE "
+                       "s.service_name = '%s' AND c.cluster_name = '%s'",
+                       name, cl[0]);
+    /* deleted outside */
+    snprintf(name, sizeof name, "srv-%s", cl[1]);
+    json_decref(ecs(e, "DeleteService",
+                    json_pack("{s:s, s:s, s:b}", "cluster", cl[1], "service", name, "force", 1),
+                    NULL));
+    double gone = it_seen_within(e, within, "0",
+                                 "SELECT count(*) FROM service WHERE service_name = '%s'", name);
+    /* a value changed outside */
+    snprintf(name, sizeof name, "srv-%s", cl[2]);
+    json_decref(ecs(
+        e, "UpdateService",
+        json_pack("{s:s, s:s, s:i}", "cluster", cl[2], "service", name, "desiredCount", 3), NULL));
+    double value = it_seen_within(
+        e, within, "3", "SELECT desired_count FROM service WHERE service_name = '%s'", name);
+    print_message("a service made outside seen in %.1f s, one deleted in %.1f s, a desired count "
+                  "changed in %.1f s\n",
+                  made, gone, value);
+    assert_true(made >= 0);
+    assert_true(gone >= 0);
+    assert_true(value >= 0);
+    /* every other known service stayed */
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM service")), services);
+    /* the database is what the cloud holds: a full listing finds nothing */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
+    it_rotation_end(e);
+    free(audit), free(subnet), free(td);
+    assert_true(it_ok(e, "DELETE FROM service", 0, NULL));
+    assert_true(it_okf(e, "DELETE FROM task_definition WHERE family = 'sr-%s'", sfx));
+    assert_true(it_okf(e, "DELETE FROM cluster WHERE cluster_name LIKE 'sr-%%-%s'", sfx));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 #define TD "INSERT INTO task_definition (family, containers"
 #define IMG "'[{\"name\": \"a\", \"image\": \"nginx\"}]'"
 #define SVC "INSERT INTO service (service_name, cluster, task_definition, subnets"
@@ -883,6 +995,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ecs_import_and_drift, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ecs_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ecs_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_ecs_fargate", tests, NULL, NULL);
 }

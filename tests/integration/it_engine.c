@@ -223,3 +223,20 @@ bool it_eventually(it_env *e, const char *want, const char *fmt, ...)
     }
     return false;
 }
+
+double it_seen_within(it_env *e, double max_s, const char *want, const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    double t0 = it_now_s();
+    do {
+        const char *v = it_value(e, sql);
+        if (strcmp(v ? v : "", want) == 0)
+            return it_now_s() - t0;
+        it_sleep_ms(100);
+    } while (it_now_s() - t0 < max_s);
+    return -1;
+}

@@ -1128,6 +1128,211 @@ static void test_lambda_rotation(void **state)
     free(audit), free(arn);
 }
 
+/* The rotation by parent (--poll 1 --poll-deep 12: ten slots) of the
+ * permissions: a quiet poll costs the ListFunctions page and the GetPolicy
+ * of about a tenth of the functions, not one a function (--poll-deep 1),
+ * and writes nothing: the known permissions of the functions skipped all
+ * stay. Nothing counts a function's statements, so a permission added or
+ * removed outside is seen in its function's turn, within the rotation; a
+ * function new in the cloud has its policy read at once. */
+static void test_permission_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    int pid = (int)getpid();
+    assert_true(it_okf(e,
+                       "INSERT INTO lambda_function (name, runtime, handler, role, zip_b64) "
+                       "SELECT 'pr-' || g || '-%d', 'python3.12', 'index.handler', r.id, '%s' "
+                       "FROM iam_role r, generate_series(1, %d) g WHERE r.role_name = '%s'",
+                       pid, ZIP_ONE, N, role_name()));
+    assert_true(it_ok(e,
+                      "INSERT INTO lambda_permission (function_name, statement_id, principal) "
+                      "SELECT name, 'from-s3', 's3.amazonaws.com' FROM lambda_function",
+                      0, NULL));
+    it_expect_commit(e, 2 * N, "create");
+    int functions = atoi(it_value(e, "SELECT count(*) FROM lambda_function"));
+    int perms = atoi(it_value(e, "SELECT count(*) FROM lambda_permission"));
+    assert_int_equal(perms, functions);
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[10], sum = 0;
+    it_rotation_start(e, "1", "lambda_permission", full, 2);
+    it_rotation_start(e, "12", "lambda_permission", req, 10);
+    for (int i = 0; i < 10; i++)
+        sum += req[i];
+    print_message("rotation by function: %d functions, %d permissions, quiet polls %ld %ld in "
+                  "full, %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld under it (sum %ld)\n",
+                  functions, perms, full[0], full[1], req[0], req[1], req[2], req[3], req[4],
+                  req[5], req[6], req[7], req[8], req[9], sum);
+    for (int i = 0; i < 10; i++)
+        assert_true(req[i] <= 1 + 3 * ((functions + 9) / 10));
+    assert_true(full[0] >= 1 + functions && full[1] >= 1 + functions);
+    assert_true(sum <= 10 + functions + 4); /* each policy about once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM lambda_permission")), perms);
+    char f1[64], f2[64], made[64], path[160];
+    snprintf(f1, sizeof f1, "pr-1-%d", pid);
+    snprintf(f2, sizeof f2, "pr-2-%d", pid);
+    snprintf(made, sizeof made, "pr-made-%d", pid);
+    double within = 12 * 1.2 + 5;
+    /* added outside */
+    snprintf(path, sizeof path, "/2015-03-31/functions/%s/policy", f1);
+    json_decref(lambda(e, "POST", path,
+                       json_pack("{s:s, s:s, s:s}", "StatementId", "late", "Action",
+                                 "lambda:InvokeFunction", "Principal", "events.amazonaws.com"),
+                       NULL));
+    double added =
+        it_seen_within(e, within, "events.amazonaws.com",
+                       "SELECT principal FROM lambda_permission WHERE function_name = '%s' AND "
+                       "statement_id = 'late'",
+                       f1);
+    /* removed outside */
+    snprintf(path, sizeof path, "/2015-03-31/functions/%s/policy/from-s3", f2);
+    json_decref(lambda(e, "DELETE", path, NULL, NULL));
+    double removed = it_seen_within(
+        e, within, "0", "SELECT count(*) FROM lambda_permission WHERE function_name = '%s'", f2);
+    /* a function new in the cloud, with a permission */
+    char *arn = role_arn(e);
+    json_decref(lambda(e, "POST", "/2015-03-31/functions",
+                       json_pack("{s:s, s:s, s:s, s:s, s:{s:s}}", "FunctionName", made, "Runtime",
+                                 "python3.12", "Role", arn, "Handler", "index.handler", "Code",
+                                 "ZipFile", ZIP_ONE),
+                       NULL));
+    snprintf(path, sizeof path, "/2015-03-31/functions/%s/policy", made);
+    json_decref(lambda(e, "POST", path,
+                       json_pack("{s:s, s:s, s:s}", "StatementId", "new", "Action",
+                                 "lambda:InvokeFunction", "Principal", "sns.amazonaws.com"),
+                       NULL));
+    double fresh = it_seen_within(
+        e, within, "1", "SELECT count(*) FROM lambda_permission WHERE function_name = '%s'", made);
+    print_message("a permission added outside seen in %.1f s, one removed in %.1f s, one of a "
+                  "function new in the cloud in %.1f s\n",
+                  added, removed, fresh);
+    assert_true(added >= 0);
+    assert_true(removed >= 0);
+    assert_true(fresh >= 0 && fresh < 6);
+    /* every other known permission stayed */
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM lambda_permission")), perms + 1);
+    /* the database is what the cloud holds: a full listing finds nothing */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
+    it_rotation_end(e);
+    free(audit), free(arn);
+}
+
+/* The rotation by parent of the routes (--poll 1 --poll-deep 12): a quiet
+ * poll costs the GetApis page and the GetIntegrations and GetRoutes of
+ * about a tenth of the APIs, not two calls an API (--poll-deep 1), and
+ * writes nothing: the known routes of the APIs skipped all stay. A route
+ * made or deleted outside is seen in its API's turn, within the rotation;
+ * an API new in the cloud has its routes listed at once. */
+static void test_route_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 12 };
+    int pid = (int)getpid();
+    char fn[64];
+    snprintf(fn, sizeof fn, "rr-fn-%d", pid);
+    assert_true(it_okf(e,
+                       "INSERT INTO lambda_function (name, runtime, handler, role, zip_b64) "
+                       "SELECT '%s', 'python3.12', 'index.handler', r.id, '%s' FROM iam_role r "
+                       "WHERE r.role_name = '%s'",
+                       fn, ZIP_ONE, role_name()));
+    assert_true(it_okf(e,
+                       "INSERT INTO api (name) SELECT 'rr-' || g || '-%d' FROM "
+                       "generate_series(1, %d) g",
+                       pid, N));
+    assert_true(it_okf(e,
+                       "INSERT INTO api_route (api, route_key, lambda_function) SELECT a.id, "
+                       "'GET /hello', f.id FROM api a, lambda_function f WHERE f.name = '%s'",
+                       fn));
+    it_expect_commit(e, 1 + 2 * N, "create");
+    int apis = atoi(it_value(e, "SELECT count(*) FROM api"));
+    int routes = atoi(it_value(e, "SELECT count(*) FROM api_route"));
+    assert_int_equal(routes, apis);
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[10], sum = 0;
+    it_rotation_start(e, "1", "api_route", full, 2);
+    it_rotation_start(e, "12", "api_route", req, 10);
+    for (int i = 0; i < 10; i++)
+        sum += req[i];
+    print_message("rotation by API: %d APIs, %d routes, quiet polls %ld %ld in full, "
+                  "%ld %ld %ld %ld %ld %ld %ld %ld %ld %ld under it (sum %ld)\n",
+                  apis, routes, full[0], full[1], req[0], req[1], req[2], req[3], req[4], req[5],
+                  req[6], req[7], req[8], req[9], sum);
+    for (int i = 0; i < 10; i++)
+        assert_true(req[i] <= 1 + 2 * 3 * ((apis + 9) / 10));
+    assert_true(full[0] >= 1 + 2 * apis && full[1] >= 1 + 2 * apis);
+    assert_true(sum <= 10 + 2 * apis + 8); /* each API listed about once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM api_route")), routes);
+    char a1[64], a2[64], made[64], path[160], target[96];
+    snprintf(a1, sizeof a1, "rr-1-%d", pid);
+    snprintf(a2, sizeof a2, "rr-2-%d", pid);
+    snprintf(made, sizeof made, "rr-made-%d", pid);
+    char *id1 = it_strdup(it_valf(e, "SELECT api_id FROM api WHERE name = '%s'", a1));
+    char *fn_arn = it_strdup(it_valf(e, "SELECT arn FROM lambda_function WHERE name = '%s'", fn));
+    double within = 12 * 1.2 + 5;
+    /* made outside: an integration and a route to it */
+    snprintf(path, sizeof path, "/v2/apis/%s/integrations", id1);
+    json_t *in = rest(e, "apigateway", "POST", path,
+                      json_pack("{s:s, s:s, s:s}", "integrationType", "AWS_PROXY", "integrationUri",
+                                fn_arn, "payloadFormatVersion", "2.0"),
+                      NULL);
+    snprintf(target, sizeof target, "integrations/%s",
+             json_string_value(json_object_get(in, "integrationId")));
+    json_decref(in);
+    snprintf(path, sizeof path, "/v2/apis/%s/routes", id1);
+    json_decref(rest(e, "apigateway", "POST", path,
+                     json_pack("{s:s, s:s}", "routeKey", "POST /late", "target", target), NULL));
+    double added = it_seen_within(e, within, "1",
+                                  "SELECT count(*) FROM api_route r JOIN api a ON a.id = r.api "
+                                  "WHERE a.name = '%s' AND r.route_key = 'POST /late'",
+                                  a1);
+    /* deleted outside */
+    char *id2 = it_strdup(it_valf(e, "SELECT api_id FROM api WHERE name = '%s'", a2));
+    char *rid = it_strdup(it_valf(e,
+                                  "SELECT route_id FROM api_route r JOIN api a ON a.id = r.api "
+                                  "WHERE a.name = '%s'",
+                                  a2));
+    snprintf(path, sizeof path, "/v2/apis/%s/routes/%s", id2, rid);
+    json_decref(rest(e, "apigateway", "DELETE", path, NULL, NULL));
+    double removed = it_seen_within(e, within, "0",
+                                    "SELECT count(*) FROM api_route r JOIN api a ON a.id = r.api "
+                                    "WHERE a.name = '%s'",
+                                    a2);
+    /* an API new in the cloud, with a route */
+    json_t *a = rest(e, "apigateway", "POST", "/v2/apis",
+                     json_pack("{s:s, s:s}", "name", made, "protocolType", "HTTP"), NULL);
+    char *idm = it_strdup(json_string_value(json_object_get(a, "apiId")));
+    json_decref(a);
+    snprintf(path, sizeof path, "/v2/apis/%s/integrations", idm);
+    in = rest(e, "apigateway", "POST", path,
+              json_pack("{s:s, s:s, s:s}", "integrationType", "AWS_PROXY", "integrationUri", fn_arn,
+                        "payloadFormatVersion", "2.0"),
+              NULL);
+    snprintf(target, sizeof target, "integrations/%s",
+             json_string_value(json_object_get(in, "integrationId")));
+    json_decref(in);
+    snprintf(path, sizeof path, "/v2/apis/%s/routes", idm);
+    json_decref(rest(e, "apigateway", "POST", path,
+                     json_pack("{s:s, s:s}", "routeKey", "$default", "target", target), NULL));
+    double fresh = it_seen_within(e, within, "1",
+                                  "SELECT count(*) FROM api_route r JOIN api a ON a.id = r.api "
+                                  "WHERE a.name = '%s'",
+                                  made);
+    print_message("a route made outside seen in %.1f s, one deleted in %.1f s, one of an API new "
+                  "in the cloud in %.1f s\n",
+                  added, removed, fresh);
+    assert_true(added >= 0);
+    assert_true(removed >= 0);
+    assert_true(fresh >= 0 && fresh < 6);
+    /* every other known route stayed */
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM api_route")), routes + 1);
+    /* the database is what the cloud holds: a full listing finds nothing */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
+    it_rotation_end(e);
+    free(audit), free(id1), free(id2), free(idm), free(rid), free(fn_arn);
+}
+
 int main(void)
 {
     if (!it_env_ready())
@@ -1142,6 +1347,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_api_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lambda_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lambda_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permission_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_route_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_lambda and aws_api_gateway", tests, NULL, NULL);
 }

@@ -744,6 +744,151 @@ static void test_zone_rotation(void **state)
     PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
 }
 
+/* A record set's Change element (action on name/type with one value). */
+static void rr_change(char *out, size_t size, const char *action, const char *name,
+                      const char *type, const char *value)
+{
+    snprintf(out, size,
+             "<Change><Action>%s</Action><ResourceRecordSet><Name>%s</Name><Type>%s</Type>"
+             "<TTL>300</TTL><ResourceRecords><ResourceRecord><Value>%s</Value></ResourceRecord>"
+             "</ResourceRecords></ResourceRecordSet></Change>",
+             action, name, type, value);
+}
+
+/* The rotation by parent (--poll 1 --poll-deep 12: ten slots): a quiet
+ * poll of the record sets costs the ListHostedZones page and the
+ * ListResourceRecordSets of about a tenth of the zones, not one a zone
+ * (--poll-deep 1), and writes nothing: the known record sets of the zones
+ * skipped all stay. A record set made or deleted outside changes the
+ * zone's ResourceRecordSetCount and is seen at the next poll; a value
+ * changed outside, and a record made and another deleted at once (the
+ * count the same), within the rotation. */
+static void test_record_set_rotation(void **state)
+{
+    it_env *e = *state;
+    enum { N = 20 };
+    int pid = (int)getpid();
+    assert_true(
+        it_okf(e,
+               "INSERT INTO hosted_zone (domain_name) SELECT 'rr' || g || '-%d.example.org' "
+               "FROM generate_series(1, %d) g",
+               pid, N));
+    it_expect_commit(e, N, "create");
+    assert_true(it_okf(e,
+                       "INSERT INTO resource_record_set (parent_hosted_zone, name, record_type, "
+                       "ttl, resource_records) SELECT id, 'www.' || domain_name, 'A', 300, "
+                       "ARRAY['192.0.2.1'] FROM hosted_zone WHERE domain_name LIKE 'rr%%-%d.%%'",
+                       pid));
+    it_expect_commit(e, N, "create");
+    /* the zones' own NS and SOA records come in with the next listing */
+    assert_true(it_ok(e, "SELECT * FROM iasql_sync()", 0, NULL));
+    int records = atoi(it_value(e, "SELECT count(*) FROM resource_record_set"));
+    assert_int_equal(records, 3 * N);
+    char *audit = it_strdup(it_value(e, "SELECT count(*) FROM iasql_audit_log"));
+    long full[2], req[10], sum = 0;
+    it_rotation_start(e, "1", "resource_record_set", full, 2);
+    it_rotation_start(e, "12", "resource_record_set", req, 10);
+    for (int i = 0; i < 10; i++) {
+        assert_true(req[i] <= 1 + 3 * (N / 10)); /* a ListHostedZones, a tenth of the zones */
+        assert_true(req[i] <= records / 10 + 1);
+        sum += req[i];
+    }
+    assert_true(full[0] >= 1 + N && full[1] >= 1 + N);
+    assert_true(sum <= 10 + N + 4); /* each zone listed about once a rotation */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_audit_log"), audit);
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM resource_record_set")), records);
+    print_message("rotation by zone: %d zones, %d record sets, quiet polls %ld %ld in full, "
+                  "%ld %ld %ld %ld %ld %ld %ld %ld %ld %ld under it (sum %ld)\n",
+                  N, records, full[0], full[1], req[0], req[1], req[2], req[3], req[4], req[5],
+                  req[6], req[7], req[8], req[9], sum);
+    char d[4][64], name[128], c[2048], c2[1024];
+    char *zone[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(d[i], sizeof d[i], "rr%d-%d.example.org.", i + 1, pid);
+        zone[i] = zone_id(e, d[i]);
+    }
+#define RR_DELETES                                                                                 \
+    "SELECT count(*) FROM iasql_audit_log WHERE table_name = 'resource_record_set' AND op = "      \
+    "'DELETE'"
+    int deletes = atoi(it_value(e, RR_DELETES));
+    /* made outside: the count says so at the next poll */
+    snprintf(name, sizeof name, "api.%s", d[0]);
+    rr_change(c, sizeof c, "CREATE", name, "A", "198.51.100.1");
+    change(e, zone[0], c);
+    double made = it_seen_within(e, 10, "198.51.100.1",
+                                 "SELECT array_to_string(resource_records, ',') FROM "
+                                 "resource_record_set WHERE name = '%s'",
+                                 name);
+    /* what the poller goes by: ListHostedZones counts the zone's record
+     * sets, its NS and SOA included */
+    char *xml = r53(e, "GET", "hostedzone?maxitems=100", NULL, NULL);
+    char *at = strstr(xml, zone[0]);
+    const char *count = at ? it_xml_text(at, "ResourceRecordSetCount") : NULL;
+    assert_non_null(count);
+    assert_string_equal(count, "4");
+    free(xml);
+    /* deleted outside: likewise */
+    snprintf(name, sizeof name, "www.%s", d[1]);
+    rr_change(c, sizeof c, "DELETE", name, "A", "192.0.2.1");
+    change(e, zone[1], c);
+    double gone = it_seen_within(
+        e, 10, "0", "SELECT count(*) FROM resource_record_set WHERE name = '%s'", name);
+    /* a value changed outside: the count is the same, seen in the zone's turn */
+    snprintf(name, sizeof name, "www.%s", d[2]);
+    rr_change(c, sizeof c, "UPSERT", name, "A", "203.0.113.9");
+    change(e, zone[2], c);
+    double value = it_seen_within(e, 12 * 1.2 + 5, "203.0.113.9",
+                                  "SELECT array_to_string(resource_records, ',') FROM "
+                                  "resource_record_set WHERE name = '%s'",
+                                  name);
+    /* one made and one deleted in one change: the count is the same */
+    snprintf(name, sizeof name, "new.%s", d[3]);
+    rr_change(c, sizeof c, "CREATE", name, "A", "198.51.100.4");
+    snprintf(name, sizeof name, "www.%s", d[3]);
+    rr_change(c2, sizeof c2, "DELETE", name, "A", "192.0.2.1");
+    strncat(c, c2, sizeof c - strlen(c) - 1);
+    change(e, zone[3], c);
+    double swap = it_seen_within(e, 12 * 1.2 + 5, "1 0",
+                                 "SELECT count(*) FILTER (WHERE name = 'new.%s') || ' ' || "
+                                 "count(*) FILTER (WHERE name = 'www.%s') FROM resource_record_set",
+                                 d[3], d[3]);
+    print_message("made outside seen in %.1f s, deleted in %.1f s, a value changed in %.1f s, "
+                  "one made and one deleted at once in %.1f s\n",
+                  made, gone, value, swap);
+    assert_true(made >= 0 && made < 5);
+    assert_true(gone >= 0 && gone < 5);
+    assert_true(value >= 0);
+    assert_true(swap >= 0);
+    /* nothing else moved: every other known record set stayed */
+    assert_int_equal(atoi(it_value(e, "SELECT count(*) FROM resource_record_set")), records);
+    assert_int_equal(atoi(it_value(e, RR_DELETES)), deletes + 2);
+    /* a commit under the rotation: its zone is listed at the next poll,
+     * and what it made stays */
+    assert_true(it_okf(e,
+                       "INSERT INTO resource_record_set (parent_hosted_zone, name, record_type, "
+                       "ttl, resource_records) SELECT id, 'mail.' || domain_name, 'A', 60, "
+                       "ARRAY['192.0.2.25'] FROM hosted_zone WHERE domain_name = '%s'",
+                       d[3]));
+    it_expect_commit(e, 1, "create");
+    assert_true(it_okf(
+        e, "UPDATE resource_record_set SET ttl = 120 WHERE name = 'www.rr5-%d.example.org.'", pid));
+    it_expect_commit(e, 1, "update");
+    it_sleep_ms(4000);
+    assert_string_equal(it_valf(e,
+                                "SELECT count(*) FROM resource_record_set WHERE name IN "
+                                "('mail.%s', 'www.rr5-%d.example.org.') AND ttl IN (60, 120)",
+                                d[3], pid),
+                        "2");
+    /* and the database is what the cloud holds: a full listing finds nothing */
+    assert_string_equal(it_value(e, "SELECT count(*) FROM iasql_sync_preview()"), "0");
+    it_rotation_end(e);
+    free(audit);
+    for (int i = 0; i < 4; i++)
+        free(zone[i]);
+    assert_true(it_ok(e, "DELETE FROM hosted_zone", 0, NULL));
+    PQclear(it_sql(e, "SELECT * FROM iasql_commit()", 0, NULL));
+}
+
 static void test_bad_input(void **state)
 {
     it_env *e = *state;
@@ -826,6 +971,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changes_batched_per_zone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_set_rotation, setup, teardown),
     };
     return cmocka_run_group_tests_name("aws_route53", tests, NULL, NULL);
 }

@@ -81,6 +81,10 @@ void it_rotation_off(it_env *e);
  * value or no row reads as ""). */
 bool it_eventually(it_env *e, const char *want, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* How many seconds pass until the value of the query fmt is want (as
+ * it_eventually reads it), or -1 when it is not within max_s seconds. */
+double it_seen_within(it_env *e, double max_s, const char *want, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The rotation of deep reads on: the engine restarted with --poll 1,
  * --poll-grace 0 and --poll-deep deep; waits (up to 60 s) for n quiet polls
  * of table after the first (which reads in full what the engine changed

@@ -109,12 +109,91 @@ static void test_cap_known_handles(void **state)
     json_decref(known);
 }
 
+static void index_in(jnl_txn *t, uint64_t seq, const char *table, uint64_t row, const char *img)
+{
+    jnl_rec ev = {.type = JNL_REC_EVENT,
+                  .origin = JNL_ORIGIN_CLOUD,
+                  .op = JNL_OP_INSERT,
+                  .row_id = row,
+                  .table = {table, (uint32_t)strlen(table)},
+                  .b = S(img)};
+    cm_err err = {0};
+    assert_int_equal(cap_db_index_event(t, seq, &ev, &err), 0);
+}
+
+static uint64_t recent_row;
+static bool recent_one(void *arg, const mod_table *t, uint64_t row_id)
+{
+    return strcmp(t->name, (const char *)arg) == 0 && row_id == recent_row;
+}
+
+/* The rotation by parent's known parents: each parent the journal knows,
+ * by its handle (and region), with the number of known children under it
+ * (by the parent's row id in a reference column, or by its handle in a
+ * plain one); null where the engine just changed the parent or a child. */
+static void test_cap_known_parents(void **state)
+{
+    jnl *j = *state;
+    jnl_txn *t;
+    cm_err err = {0};
+    assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
+    index_in(t, 1, "hosted_zone", 1, "{\"id\":1,\"hosted_zone_id\":\"Z1\"}");
+    index_in(t, 2, "hosted_zone", 2, "{\"id\":2,\"hosted_zone_id\":\"Z2\"}");
+    index_in(t, 3, "hosted_zone", 3, "{\"id\":3,\"hosted_zone_id\":\"Z3\"}");
+    for (int i = 0; i < 5; i++) {
+        char img[128];
+        snprintf(img, sizeof img, "{\"parent_hosted_zone\":%d,\"name\":\"n%d\"}", i < 3 ? 1 : 2, i);
+        index_in(t, 10 + (uint64_t)i, "resource_record_set", 10 + (uint64_t)i, img);
+    }
+    index_in(t, 20, "lambda_function", 1, "{\"name\":\"f\",\"region\":\"r\"}");
+    index_in(t, 21, "lambda_function", 2, "{\"name\":\"g\",\"region\":\"r\"}");
+    index_in(t, 22, "lambda_permission", 1,
+             "{\"function_name\":\"f\",\"region\":\"r\",\"statement_id\":\"a\"}");
+    index_in(t, 23, "lambda_permission", 2,
+             "{\"function_name\":\"f\",\"region\":\"r\",\"statement_id\":\"b\"}");
+    index_in(t, 24, "lambda_permission", 3,
+             "{\"function_name\":\"gone\",\"region\":\"r\",\"statement_id\":\"c\"}");
+    assert_int_equal(jnl_txn_commit(t, &err), 0);
+    const mod_table *rr = mod_find_table("resource_record_set", NULL);
+    const mod_table *perm = mod_find_table("lambda_permission", NULL);
+    assert_ptr_equal(cap_parent_table(rr), mod_find_table("hosted_zone", NULL));
+    assert_ptr_equal(cap_parent_table(perm), mod_find_table("lambda_function", NULL));
+    assert_null(cap_parent_table(mod_find_table("hosted_zone", NULL)));
+    json_t *p = NULL;
+    assert_int_equal(cap_known_parents(j, rr, NULL, NULL, &p, &err), 0);
+    assert_int_equal(json_object_size(p), 3);
+    assert_int_equal(json_integer_value(json_object_get(p, "/Z1")), 3);
+    assert_int_equal(json_integer_value(json_object_get(p, "/Z2")), 2);
+    assert_true(json_is_integer(json_object_get(p, "/Z3")));
+    assert_int_equal(json_integer_value(json_object_get(p, "/Z3")), 0);
+    json_decref(p);
+    recent_row = 11; /* a record set of Z1 the engine just changed */
+    assert_int_equal(cap_known_parents(j, rr, recent_one, "resource_record_set", &p, &err), 0);
+    assert_true(json_is_null(json_object_get(p, "/Z1")));
+    assert_int_equal(json_integer_value(json_object_get(p, "/Z2")), 2);
+    json_decref(p);
+    recent_row = 3; /* the zone Z3 itself */
+    assert_int_equal(cap_known_parents(j, rr, recent_one, "hosted_zone", &p, &err), 0);
+    assert_true(json_is_null(json_object_get(p, "/Z3")));
+    assert_int_equal(json_integer_value(json_object_get(p, "/Z1")), 3);
+    json_decref(p);
+    assert_int_equal(cap_known_parents(j, perm, NULL, NULL, &p, &err), 0);
+    assert_int_equal(json_object_size(p), 2); /* "gone" is no known function */
+    assert_int_equal(json_integer_value(json_object_get(p, "r/f")), 2);
+    assert_int_equal(json_integer_value(json_object_get(p, "r/g")), 0);
+    json_decref(p);
+    assert_int_equal(
+        cap_known_parents(j, mod_find_table("hosted_zone", NULL), NULL, NULL, &p, &err), CM_EINVAL);
+    assert_null(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cap_codes),
         cmocka_unit_test_setup_teardown(test_cap_index_by_origin, unit_jnl_open, unit_jnl_remove),
         cmocka_unit_test_setup_teardown(test_cap_known_handles, unit_jnl_open, unit_jnl_remove),
+        cmocka_unit_test_setup_teardown(test_cap_known_parents, unit_jnl_open, unit_jnl_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,6 +129,70 @@ static void test_rotation_slots_keep_a_tenth(void **state)
     assert_int_equal(eng_poll_slots(1, 3600, false, bucket), 3000);
 }
 
+/* The rotation by parent: a parent's children are listed outside the
+ * rotation, for a parent unknown or marked null (new, or just changed by
+ * the engine), in its slot, or when the cloud's count of its children is
+ * not the known one; a parent skipped gives a marker row. Every table
+ * listed by parent names a column it has and a parent table with a
+ * handle. */
+static void test_rotation_by_parent(void **state)
+{
+    (void)state;
+    mod_ctx ctx = {0};
+    assert_true(mod_parent_wanted(&ctx, "r", "p1", -1)); /* no rotation: everything */
+    assert_false(mod_parent_rotating(&ctx));
+    json_t *parents = json_pack("{s:i, s:i, s:n}", "r/p1", 2, "/z1", 0, "r/new", 0);
+    mod_deep d = {0, 4, NULL, parents};
+    ctx.deep = &d;
+    assert_true(mod_parent_rotating(&ctx));
+    unsigned s1 = mod_deep_slot("r", "p1", 4), sz = mod_deep_slot("", "z1", 4);
+    for (unsigned slot = 0; slot < 4; slot++) {
+        d.slot = slot;
+        assert_int_equal(mod_parent_wanted(&ctx, "r", "p1", -1), slot == s1);
+        assert_int_equal(mod_parent_wanted(&ctx, "r", "p1", 2), slot == s1); /* same count */
+        assert_true(mod_parent_wanted(&ctx, "r", "p1", 3));                  /* one made */
+        assert_true(mod_parent_wanted(&ctx, "r", "p1", 1));                  /* one deleted */
+        assert_int_equal(mod_parent_wanted(&ctx, NULL, "z1", 0), slot == sz);
+        assert_true(mod_parent_wanted(&ctx, "r", "new", -1));   /* null: listed now */
+        assert_true(mod_parent_wanted(&ctx, "r", "other", -1)); /* not known */
+        assert_true(mod_parent_wanted(&ctx, "q", "p1", -1));    /* another region's */
+        assert_true(mod_parent_wanted(&ctx, "r", NULL, -1));
+    }
+    d.nslots = 1; /* one slot: every poll lists everything */
+    assert_true(mod_parent_wanted(&ctx, "r", "p1", -1));
+    json_decref(parents);
+    json_t *m = mod_unlisted("cluster", "web", "eu-west-1");
+    assert_string_equal(cm_json_str(m, "cluster"), "web");
+    assert_string_equal(cm_json_str(m, "region"), "eu-west-1");
+    assert_true(json_is_true(json_object_get(m, MOD_UNLISTED_KEY)));
+    json_decref(m);
+    m = mod_unlisted("parent_hosted_zone", "Z1", NULL);
+    assert_null(json_object_get(m, "region"));
+    json_decref(m);
+    int by_parent = 0;
+    const mod_table *all[256];
+    int n = mod_all_tables(all, NULL, 256);
+    for (int i = 0; i < n; i++) {
+        if (!all[i]->by_parent)
+            continue;
+        by_parent++;
+        const mod_column *c = mod_column_find(all[i], all[i]->by_parent);
+        assert_non_null(c);
+        const mod_table *pt = mod_find_table(c->ref ? c->ref : all[i]->by_parent_table, NULL);
+        assert_non_null(pt);
+        assert_non_null(mod_ref_handle(pt));
+        assert_null(all[i]->deep); /* the poller rotates a table one way */
+    }
+    assert_int_equal(by_parent, 4); /* record sets, services, routes, permissions */
+    /* what a context learnt stays with it */
+    assert_int_equal(mod_ctx_note(&ctx, "k"), -1);
+    mod_ctx_set_note(&ctx, "k", true);
+    assert_int_equal(mod_ctx_note(&ctx, "k"), 1);
+    mod_ctx_set_note(&ctx, "k", false);
+    assert_int_equal(mod_ctx_note(&ctx, "k"), 0);
+    json_decref(ctx.notes);
+}
+
 static void test_wait_survives_failing_describe(void **state)
 {
     (void)state;
@@ -285,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_constraint_names_fit),
         cmocka_unit_test(test_registry_order_and_tables),
         cmocka_unit_test(test_rotation_slots_keep_a_tenth),
+        cmocka_unit_test(test_rotation_by_parent),
         cmocka_unit_test(test_wait_survives_failing_describe),
         cmocka_unit_test(test_rds_pending_values_are_where_the_row_goes),
         cmocka_unit_test(test_s3_xml_round_trip),
