@@ -223,6 +223,11 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
 struct _xmlDoc;
 int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
                    const char *action, const json_t *params, struct _xmlDoc **out, cm_err *err);
+/* The same, its answer as the body's text (*text, *len; free it), for a
+ * caller that reads it as a stream rather than a tree. */
+int aws_query_call_text(aws_client *c, const char *service, const char *region, const char *version,
+                        const char *action, const json_t *params, char **text, size_t *len,
+                        cm_err *err);
 
 /* Decodes %XX escapes (IAM returns policy documents URL-encoded); a new
  * string, or NULL when out of memory. */

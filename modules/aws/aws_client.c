@@ -665,6 +665,26 @@ int aws_json_call(aws_client *c, const char *service, const char *region, const 
     return rc;
 }
 
+int aws_query_call_text(aws_client *c, const char *service, const char *region, const char *version,
+                        const char *action, const json_t *params, char **text, size_t *len,
+                        cm_err *err)
+{
+    *text = NULL;
+    *len = 0;
+    aws_service svc = {
+        .signing_name = service, .protocol = AWS_PROTO_QUERY, .api_version = version};
+    aws_operation op = {.name = action, .raw_answer = true};
+    aws_answer a;
+    int rc = aws_call(c, &svc, &op, region, params, &a, err);
+    if (!rc) {
+        *text = a.text;
+        *len = a.text_len;
+        a.text = NULL;
+    }
+    aws_answer_free(&a);
+    return rc;
+}
+
 int aws_query_call(aws_client *c, const char *service, const char *region, const char *version,
                    const char *action, const json_t *params, xmlDocPtr *out, cm_err *err)
 {

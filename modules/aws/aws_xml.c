@@ -2,16 +2,20 @@
 #include "modules/aws/aws_xml.h"
 
 #include <libxml/parser.h>
+#include <libxml/xmlreader.h>
+#include <stdio.h>
 #include <string.h>
+
+#define XML_FLAGS                                                                                  \
+    (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS |              \
+     XML_PARSE_COMPACT)
 
 int aws_xml_parse(xmlDocPtr *out, const char *data, size_t len, cm_err *err)
 {
     *out = NULL;
     if (len > (size_t)INT32_MAX)
         return cm_err_set(err, CM_EBADREPLY, "XML response too large");
-    xmlDocPtr doc = xmlReadMemory(data, (int)len, NULL, NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                      XML_PARSE_NOBLANKS | XML_PARSE_COMPACT);
+    xmlDocPtr doc = xmlReadMemory(data, (int)len, NULL, NULL, XML_FLAGS);
     if (!doc || !xmlDocGetRootElement(doc)) {
         xmlFreeDoc(doc);
         return cm_err_set(err, CM_EBADREPLY, "malformed XML in the cloud's response (%zu bytes)",
@@ -19,6 +23,54 @@ int aws_xml_parse(xmlDocPtr *out, const char *data, size_t len, cm_err *err)
     }
     *out = doc;
     return 0;
+}
+
+int aws_xml_each_item(const char *data, size_t len, const char *set, const char *token_name,
+                      int (*fn)(xmlNodePtr item, void *arg, cm_err *err), void *arg, char *token,
+                      size_t token_size, cm_err *err)
+{
+    if (token_size)
+        token[0] = '\0';
+    if (len > (size_t)INT32_MAX)
+        return cm_err_set(err, CM_EBADREPLY, "XML response too large");
+    xmlTextReaderPtr r = xmlReaderForMemory(data ? data : "", (int)len, NULL, NULL, XML_FLAGS);
+    if (!r)
+        return cm_err_set(err, CM_ENOMEM, "out of memory");
+    int rc = 0, st = xmlTextReaderRead(r);
+    bool root = false, in_set = false;
+    while (!rc && st == 1) {
+        const char *name = xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT
+                               ? (const char *)xmlTextReaderConstLocalName(r)
+                               : NULL;
+        int depth = xmlTextReaderDepth(r);
+        if (name && depth == 0) {
+            root = true;
+        } else if (name && depth == 1) {
+            in_set = strcmp(name, set) == 0;
+            if (token_size && strcmp(name, token_name) == 0) {
+                xmlChar *t = xmlTextReaderReadString(r);
+                snprintf(token, token_size, "%s", t ? (const char *)t : "");
+                xmlFree(t);
+            }
+        } else if (name && depth == 2 && in_set && strcmp(name, "item") == 0) {
+            xmlNodePtr n = xmlTextReaderExpand(r);
+            rc = n ? fn(n, arg, err) : CM_EBADREPLY;
+            if (!n)
+                cm_err_set(err, CM_EBADREPLY, "malformed XML in the cloud's response (%zu bytes)",
+                           len);
+            st = rc ? st : xmlTextReaderNext(r); /* frees the item's tree */
+            continue;
+        } else if (name && depth >= 2) {
+            st = xmlTextReaderNext(r); /* what the caller does not read */
+            continue;
+        }
+        st = xmlTextReaderRead(r);
+    }
+    if (!rc && (st < 0 || !root))
+        rc =
+            cm_err_set(err, CM_EBADREPLY, "malformed XML in the cloud's response (%zu bytes)", len);
+    xmlFreeTextReader(r);
+    return rc;
 }
 
 static xmlNodePtr find_from(xmlNodePtr n, const char *name)

@@ -10,6 +10,15 @@
 #include "common/cm.h"
 
 int aws_xml_parse(xmlDocPtr *out, const char *data, size_t len, cm_err *err);
+/* Reads an answer as a stream and hands fn each <item> of the root's child
+ * set (EC2's lists), one subtree at a time: fn's node, and all below it,
+ * are valid only during the call. The text of the root's child token, if
+ * any, is copied into token (truncating; "" without one). Memory stays at
+ * about one item's tree however long the answer; a parse tree of a whole
+ * page of 1,000 security groups is 8 MB. */
+int aws_xml_each_item(const char *data, size_t len, const char *set, const char *token_name,
+                      int (*fn)(xmlNodePtr item, void *arg, cm_err *err), void *arg, char *token,
+                      size_t token_size, cm_err *err);
 /* The first child element of parent with this local name, or NULL. */
 xmlNodePtr aws_xml_child(xmlNodePtr parent, const char *name);
 /* The next sibling element after node with this local name, or NULL. */

@@ -63,8 +63,11 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params, xmlDocPtr *doc,
-           xmlNodePtr *out, cm_err *err, const char *what)
+/* ec2_op, its answer as a tree (doc, out) or, where text is given, as the
+ * body's text (*text, *len). */
+static int ec2_call(mod_ctx *ctx, const char *region, const char *action, json_t *params,
+                    xmlDocPtr *doc, xmlNodePtr *out, char **text, size_t *len, cm_err *err,
+                    const char *what)
 {
     char c[128] = "";
     long waited = 0, step = 100;
@@ -76,7 +79,11 @@ int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params,
         *out = NULL;
     for (;;) {
         xmlDocPtr d = NULL;
-        rc = aws_query_call(ctx->aws, "ec2", region, EC2_VERSION, action, params, &d, err);
+        if (text)
+            rc = aws_query_call_text(ctx->aws, "ec2", region, EC2_VERSION, action, params, text,
+                                     len, err);
+        else
+            rc = aws_query_call(ctx->aws, "ec2", region, EC2_VERSION, action, params, &d, err);
         snprintf(c, sizeof c, "%s", rc ? err->cloud_code : "");
         if (!rc) {
             if (doc) {
@@ -113,6 +120,27 @@ int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params,
     return rc;
 }
 
+int ec2_op(mod_ctx *ctx, const char *region, const char *action, json_t *params, xmlDocPtr *doc,
+           xmlNodePtr *out, cm_err *err, const char *what)
+{
+    return ec2_call(ctx, region, action, params, doc, out, NULL, NULL, err, what);
+}
+
+struct each_item {
+    mod_ctx *ctx;
+    const char *region;
+    int (*fn)(mod_ctx *, const char *, xmlNodePtr, void *, cm_err *);
+    void *arg;
+};
+
+static int each_item(xmlNodePtr item, void *arg, cm_err *err)
+{
+    struct each_item *e = arg;
+    return e->fn(e->ctx, e->region, item, e->arg, err);
+}
+
+/* Each page read as a stream (aws_xml_each_item): a listing holds one
+ * item's tree at a time, not a page's. */
 int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *params, const char *set,
              int (*fn)(mod_ctx *, const char *, xmlNodePtr, void *, cm_err *), void *arg,
              cm_err *err)
@@ -123,18 +151,15 @@ int ec2_each(mod_ctx *ctx, const char *region, const char *action, json_t *param
         json_t *p = json_deep_copy(params);
         if (next[0])
             json_object_set_new(p, "NextToken", json_string(next));
-        xmlDocPtr doc;
-        xmlNodePtr root;
-        rc = ec2_op(ctx, region, action, p, &doc, &root, err, region);
-        if (rc)
-            break;
-        xmlNodePtr s = aws_xml_child(root, set);
-        for (xmlNodePtr it = s ? aws_xml_child(s, "item") : NULL; it && !rc;
-             it = aws_xml_next(it, "item"))
-            rc = fn(ctx, region, it, arg, err);
-        if (!aws_xml_child_text(root, "nextToken", next, sizeof next))
-            next[0] = '\0';
-        xmlFreeDoc(doc);
+        char *text = NULL;
+        size_t len = 0;
+        rc = ec2_call(ctx, region, action, p, NULL, NULL, &text, &len, err, region);
+        next[0] = '\0';
+        struct each_item each = {ctx, region, fn, arg};
+        if (!rc)
+            rc = aws_xml_each_item(text, len, set, "nextToken", each_item, &each, next, sizeof next,
+                                   err);
+        free(text);
     } while (!rc && next[0]);
     json_decref(params);
     return rc;

@@ -1,10 +1,18 @@
 /* tests/fuzz/fuzz_xml.c — libFuzzer target: AWS XML replies (errors, bucket
- * lists, locations, tag sets) through the decoders the S3 module uses. */
+ * lists, locations, tag sets) through the decoders the S3 module uses, and
+ * EC2's lists through the stream reader. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modules/aws/aws_xml.h"
+
+static int each_item(xmlNodePtr item, void *arg, cm_err *err)
+{
+    (void)err;
+    aws_xml_child_text(item, "groupId", arg, 256);
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,6 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             aws_xml_child_text(t, "Key", text, sizeof text);
         xmlFreeDoc(doc);
     }
+    char next[128];
+    cm_err err = {0};
+    aws_xml_each_item((const char *)data, size, "securityGroupInfo", "nextToken", each_item, text,
+                      next, sizeof next, &err);
     cm_buf b;
     cm_buf_init(&b, 1 << 20);
     char *s = strndup((const char *)data, size);

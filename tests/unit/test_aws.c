@@ -375,6 +375,67 @@ static void test_error_contract(void **state)
     assert_string_equal(err.cloud_code, "");
 }
 
+static int collect_item(xmlNodePtr item, void *arg, cm_err *err)
+{
+    char id[64];
+    aws_xml_child_text(item, "groupId", id, sizeof id);
+    if (strcmp(id, "stop") == 0)
+        return cm_err_set(err, CM_EINVAL, "stopped at %s", id);
+    json_array_append_new(arg, json_string(id));
+    return 0;
+}
+
+/* EC2's lists read as a stream: each item of the set, in order, whatever
+ * comes around them; the next-page token wherever it stands; malformed or
+ * empty answers refused; a callback's error ends the walk. */
+static void test_aws_xml_each_item(void **state)
+{
+    (void)state;
+    const char *page =
+        "<?xml version=\"1.0\"?><DescribeSecurityGroupsResponse><requestId>r1</requestId>"
+        "<securityGroupInfo><item><groupId>sg-1</groupId><ipPermissions><item><groupId>inner"
+        "</groupId></item></ipPermissions></item>\n  <item><groupId>sg-2</groupId></item>"
+        "<other><item><groupId>no</groupId></item></other></securityGroupInfo>"
+        "<other><item><groupId>no</groupId></item></other>"
+        "<nextToken>tok&amp;2</nextToken></DescribeSecurityGroupsResponse>";
+    json_t *ids = json_array();
+    char next[64];
+    cm_err err = {0};
+    assert_int_equal(aws_xml_each_item(page, strlen(page), "securityGroupInfo", "nextToken",
+                                       collect_item, ids, next, sizeof next, &err),
+                     0);
+    assert_int_equal(json_array_size(ids), 2);
+    assert_string_equal(json_string_value(json_array_get(ids, 0)), "sg-1");
+    assert_string_equal(json_string_value(json_array_get(ids, 1)), "sg-2");
+    assert_string_equal(next, "tok&2");
+    json_array_clear(ids);
+    const char *last = "<R><securityGroupInfo/></R>";
+    assert_int_equal(aws_xml_each_item(last, strlen(last), "securityGroupInfo", "nextToken",
+                                       collect_item, ids, next, sizeof next, &err),
+                     0);
+    assert_int_equal(json_array_size(ids), 0);
+    assert_string_equal(next, "");
+    const char *bad[] = {"", "not xml", "<R><securityGroupInfo><item><groupId>a</groupId>",
+                         "<R><securityGroupInfo><item></R>"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cm_err_clear(&err);
+        assert_int_equal(aws_xml_each_item(bad[i], strlen(bad[i]), "securityGroupInfo", "nextToken",
+                                           collect_item, ids, next, sizeof next, &err),
+                         CM_EBADREPLY);
+        assert_non_null(strstr(err.msg, "malformed XML"));
+    }
+    const char *stop = "<R><securityGroupInfo><item><groupId>a</groupId></item><item><groupId>"
+                       "stop</groupId></item><item><groupId>b</groupId></item></securityGroupInfo>"
+                       "</R>";
+    json_array_clear(ids);
+    assert_int_equal(aws_xml_each_item(stop, strlen(stop), "securityGroupInfo", "nextToken",
+                                       collect_item, ids, next, sizeof next, &err),
+                     CM_EINVAL);
+    assert_int_equal(json_array_size(ids), 1);
+    assert_string_equal(err.msg, "stopped at stop");
+    json_decref(ids);
+}
+
 static void test_aws_xml_errors(void **state)
 {
     (void)state;
@@ -571,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_rest_uri),
         cmocka_unit_test(test_error_contract),
         cmocka_unit_test(test_aws_xml_errors),
+        cmocka_unit_test(test_aws_xml_each_item),
         cmocka_unit_test(test_cm_buf_cap),
         cmocka_unit_test(test_gate),
         cmocka_unit_test(test_tape),
