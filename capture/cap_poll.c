@@ -477,51 +477,6 @@ static int load_journal(jnl *j, poll_table *pt, cm_buf *states, cm_err *err)
     return rc;
 }
 
-int cap_known_handles(jnl *j, const mod_table *t, json_t **out, cm_err *err)
-{
-    const mod_column *h = t->deep_handle ? mod_column_find(t, t->deep_handle) : mod_ref_handle(t);
-    *out = NULL;
-    if (!h)
-        return cm_err_set(err, CM_EINVAL, "table %s has no cloud-id column", t->name);
-    jnl_txn *tx;
-    int rc = jnl_txn_begin(j, false, &tx, err);
-    if (rc)
-        return rc;
-    jnl_res *res = NULL;
-    size_t n = 0;
-    json_t *known = json_object();
-    rc = jnl_idx_list(tx, JNL_IDX_STATE, t->name, &res, &n, err);
-    for (size_t i = 0; !rc && i < n; i++) {
-        jnl_str v;
-        json_t *img = NULL;
-        rc = jnl_idx_get(tx, JNL_IDX_STATE, t->name, res[i].row_id, &v, err);
-        if (!rc)
-            rc = cm_json_parse(&img, v.ptr, v.len, err);
-        const char *handle = rc ? NULL : cm_json_str(img, h->name);
-        const char *region = rc ? NULL : cm_json_str(img, "region");
-        if (handle) {
-            char key[1024];
-            snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
-            json_object_set_new(known, key, json_integer((json_int_t)res[i].row_id));
-        }
-        json_decref(img);
-    }
-    jnl_res_free(res, n);
-    jnl_txn_abort(tx);
-    if (rc)
-        json_decref(known);
-    else
-        *out = known;
-    return rc;
-}
-
-const mod_table *cap_parent_table(const mod_table *t)
-{
-    const mod_column *c = t->by_parent ? mod_column_find(t, t->by_parent) : NULL;
-    const char *name = !c ? NULL : c->ref ? c->ref : t->by_parent_table;
-    return name ? mod_find_table(name, NULL) : NULL;
-}
-
 /* Calls fn for every known state of table, parsed, in one read
  * transaction. */
 static int each_state(jnl *j, const char *table,
@@ -547,6 +502,45 @@ static int each_state(jnl *j, const char *table,
     jnl_res_free(res, n);
     jnl_txn_abort(tx);
     return rc;
+}
+
+struct known_handles {
+    const char *column;
+    json_t *known;
+};
+
+static void note_known_handle(uint64_t id, const json_t *img, void *arg)
+{
+    struct known_handles *k = arg;
+    const char *handle = cm_json_str(img, k->column);
+    const char *region = cm_json_str(img, "region");
+    if (!handle)
+        return;
+    char key[1024];
+    snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
+    json_object_set_new(k->known, key, json_integer((json_int_t)id));
+}
+
+int cap_known_handles(jnl *j, const mod_table *t, json_t **out, cm_err *err)
+{
+    const mod_column *h = t->deep_handle ? mod_column_find(t, t->deep_handle) : mod_ref_handle(t);
+    *out = NULL;
+    if (!h)
+        return cm_err_set(err, CM_EINVAL, "table %s has no cloud-id column", t->name);
+    struct known_handles k = {h->name, json_object()};
+    int rc = each_state(j, t->name, note_known_handle, &k, err);
+    if (rc)
+        json_decref(k.known);
+    else
+        *out = k.known;
+    return rc;
+}
+
+const mod_table *cap_parent_table(const mod_table *t)
+{
+    const mod_column *c = t->by_parent ? mod_column_find(t, t->by_parent) : NULL;
+    const char *name = !c ? NULL : c->ref ? c->ref : t->by_parent_table;
+    return name ? mod_find_table(name, NULL) : NULL;
 }
 
 typedef struct parents_acc {
