@@ -472,6 +472,7 @@ static int load_journal(jnl *j, poll_table *pt, cm_buf *states, cm_err *err)
     }
     jnl_res_free(res, n);
     jnl_txn_abort(t);
+    jnl_release(j); /* the states are copied into states */
     if (rc == CM_ENOMEM && !err->msg[0])
         cm_err_set(err, CM_ENOMEM, "out of memory reading the known state of %s", pt->t->name);
     return rc;
@@ -501,6 +502,7 @@ static int each_state(jnl *j, const char *table,
     }
     jnl_res_free(res, n);
     jnl_txn_abort(tx);
+    jnl_release(j);
     return rc;
 }
 
@@ -823,9 +825,10 @@ static void note_handle(json_t *set, const mod_table *t, const json_t *img)
     json_object_set_new(of, key, json_true());
 }
 
-static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const cap_poll_hooks *h,
-                      cap_poll_out *o, json_t *inserts, json_t *updates, json_t *why,
-                      json_t *owners, cm_err *err)
+/* list_text: the listing, as the JSON text the comparison reads. */
+static int diff_table(PGconn *conn, jnl *j, poll_table *pt, const char *list_text,
+                      const cap_poll_hooks *h, cap_poll_out *o, json_t *inserts, json_t *updates,
+                      json_t *why, json_t *owners, cm_err *err)
 {
     json_t *filter = NULL;
     int frc = cap_import_filter(conn, pt->t, &filter, err);
@@ -836,20 +839,16 @@ static int diff_table(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, cons
     cm_buf states, sql;
     cm_buf_init(&states, CM_BUF_DEFAULT_MAX);
     cm_buf_init(&sql, 1 << 16);
-    char *list_text = NULL;
     PGresult *res = NULL;
     int rc = array_columns(conn, t, &arrays, err);
     if (!rc)
         rc = load_journal(j, pt, &states, err);
     if (!rc)
         rc = diff_sql(conn, t, arrays, &sql);
-    if (!rc && !(list_text = cm_json_dump(listed)))
-        rc = cm_err_set(err, CM_ENOMEM, "out of memory");
     if (!rc) {
         const char *p[] = {list_text, cm_buf_str(&states), h->self, t->name};
         rc = cm_pg_exec(conn, &res, err, cm_buf_str(&sql), 4, p);
     }
-    free(list_text);
     cm_buf_free(&states);
     cm_buf_free(&sql);
     for (int r = 0; !rc && r < PQntuples(res); r++) {
@@ -959,6 +958,9 @@ static void report_written(const mod_table *t, const json_t *written, const char
     }
 }
 
+/* listed is taken: its tree is freed once it is text, before the
+ * comparison, so that the two never weigh on the heap together with the
+ * known states and the query that carries them. */
 static int poll_one(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const cap_poll_hooks *h,
                     cap_poll_out *o, cm_err *err)
 {
@@ -967,9 +969,14 @@ static int poll_one(PGconn *conn, jnl *j, poll_table *pt, json_t *listed, const 
     json_t *written = json_array(), *owners = json_array();
     cm_buf sql;
     cm_buf_init(&sql, 1 << 16);
+    char *list_text = NULL;
     int rc = cap_cloud_refs_to_rows(conn, t, listed, err);
+    if (!rc && !(list_text = cm_json_dump(listed)))
+        rc = cm_err_set(err, CM_ENOMEM, "out of memory");
+    json_decref(listed);
     if (!rc)
-        rc = diff_table(conn, j, pt, listed, h, o, inserts, updates, why, owners, err);
+        rc = diff_table(conn, j, pt, list_text, h, o, inserts, updates, why, owners, err);
+    free(list_text);
     if (!rc)
         rc = update_sql(conn, t, &sql);
     if (!rc)
@@ -1153,8 +1160,9 @@ int cap_poll_apply(PGconn *conn, jnl *j, cap_listing *in, size_t n, const cap_po
         json_t *rows = NULL;
         int trc = rc ? 0 : listing_rows(&in[i], &rows, &terr);
         if (!rc && !trc)
-            trc = poll_one(conn, j, &pts[i], rows, h, o, &terr);
-        json_decref(rows); /* before the next table's is parsed */
+            trc = poll_one(conn, j, &pts[i], rows, h, o, &terr); /* frees rows */
+        else
+            json_decref(rows);
         if (trc == CM_EPG || trc == CM_EINVAL || trc == CM_EBADREPLY) {
             rc = cm_pg_run(conn, err, "ROLLBACK TO SAVEPOINT iasql_poll_table", 0, NULL);
             truncate_array(o->conflicts, nconf);

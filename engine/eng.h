@@ -15,7 +15,8 @@
  * keys, like every other lock iasql relies on, are random one-key advisory
  * locks that nobody can take before their holder does. */
 /* The class (first key) of the engine's two-key advisory locks: iasql init
- * serialises on (ENG_LOCK_CLASS, -1). The RPC's ticket and proof locks
+ * serialises on (ENG_LOCK_CLASS, -1), and a change to aws_regions remakes
+ * iasql_disabled_regions under (ENG_LOCK_CLASS, -2) (schema.sql). The RPC's ticket and proof locks
  * are single bigint keys derived in SQL (iasql_rpc_lock_key). */
 #define ENG_LOCK_CLASS 1767993713
 #define ENG_STR_(x) #x
@@ -182,7 +183,7 @@ void eng_poll_applied(eng *e, const json_t *rows);
 /* Hands the heap's free pages back to the system: after a sync or a
  * commit, whose parse trees are large and short-lived, so that they do not
  * stay as the engine's resident size. Called once what they made is freed. */
-void eng_trim(void);
+void eng_trim(eng *e);
 int eng_poll_fd(const eng *e);
 int64_t eng_poll_due(const eng *e);
 /* Starts a background listing of the tables that are due, if none runs. */

@@ -276,7 +276,7 @@ static int commit_pending(eng *e, const char *message, const char *tx, commit_sc
     }
     mod_foreground(false);
     apl_plan_free(p);
-    eng_trim();
+    eng_trim(e);
     if (!rc)
         eng_poll_applied(e, info.rows);
     if (!rc)

@@ -114,9 +114,12 @@ static int64_t jittered(eng_poller *p, double lo, double hi)
     return (int64_t)((double)p->interval_us * r);
 }
 
-void eng_trim(void)
+/* After a poll or a commit: the heap's free memory back to the system
+ * and the journal pages read for it out of the resident set. */
+void eng_trim(eng *e)
 {
     malloc_trim(0);
+    jnl_release(e->j);
 }
 
 int eng_poll_new(eng *e, int interval_s, int grace_s, int deep_s, bool deep_given, cm_err *err)
@@ -425,7 +428,7 @@ static int sync_all(eng *e, bool preview, json_t **out, cm_err *err)
             mod_tape_free(tapes[i]);
     for (int i = 0; i < listed; i++)
         cap_listing_clear(&in[i]);
-    eng_trim();
+    eng_trim(e);
     if (!rc)
         cm_log(CM_LOG_DEBUG, "sync: %d tables compared, %d answered as before", listed, unchanged);
     /* Each table's next poll is an interval from now. */
@@ -702,6 +705,6 @@ int eng_poll_finish(eng *e, cm_err *err)
     if (!rc)
         rc = record_polls(e, err);
     clear_jobs(p);
-    eng_trim();
+    eng_trim(e);
     return rc;
 }

@@ -1,4 +1,5 @@
 /* engine/main.c — the iasql command line: a table of commands. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,8 +419,22 @@ static const struct {
     {"status", cmd_status},
 };
 
+/* The heap's shape for a long-running engine whose polls build, and free,
+ * listings of megabytes:
+ * - a fixed mmap threshold: glibc raises it after the first large block is
+ *   freed, so each later listing's text and buffers would come from the
+ *   heap and leave holes there; fixed, they are mapped and unmapped whole;
+ * - one arena: the listing thread and the apply workers share the main
+ *   heap instead of each keeping its own free memory. */
+static void heap_shape(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_ARENA_MAX, 1);
+}
+
 int main(int argc, char **argv)
 {
+    heap_shape();
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
         usage();

@@ -373,9 +373,10 @@ $$;
 
 -- A user's row goes only into an enabled region (aws_regions.is_enabled):
 -- the engine neither polls nor should create anything elsewhere. The
--- capture function of a table with a region joins the rows of its INSERT or
--- UPDATE with aws_regions in its audit INSERT and calls this for a user's
--- row in a disabled region, so the statement fails at its end; the
+-- capture function of a table with a region compares the region of each row
+-- of its INSERT or UPDATE with iasql_disabled_regions in its audit INSERT
+-- and calls this for a user's row in a disabled region, so the statement
+-- fails at its end; the
 -- engine's own writes (restores, what it reads from the cloud) pass. A
 -- region aws_regions does not list is the foreign key's to refuse. STABLE
 -- (it changes nothing, it only raises), so that the planner may flatten the
@@ -392,6 +393,57 @@ BEGIN
                         _region);
 END $$;
 
+-- The regions aws_regions has disabled, as a constant. The capture
+-- functions compare a row's region with it, which the planner folds into
+-- their plans: a join with aws_regions cost every single-row INSERT the
+-- set-up of a scan (docs/decisions.md, "Capture cost"). iasql_regions_follow
+-- defines it again after every statement that changes aws_regions, and a
+-- new definition invalidates every plan that folded the old one, as it does
+-- for any function a plan inlined. Made here only once, so that `iasql
+-- init` keeps what it holds.
+DO $$
+BEGIN
+  IF to_regprocedure('public.iasql_disabled_regions()') IS NULL THEN
+    CREATE FUNCTION public.iasql_disabled_regions() RETURNS pg_catalog.text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT '{}'::pg_catalog.text[] $f$;
+  END IF;
+END $$;
+
+-- The statement trigger on aws_regions (aws_account.sql) that keeps
+-- iasql_disabled_regions. One definition at a time, under an advisory lock:
+-- two transactions replacing it at once would fail on its pg_proc row. The
+-- definition changes only when the set of disabled regions does.
+CREATE OR REPLACE FUNCTION iasql_regions_follow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  disabled text[];
+BEGIN
+  PERFORM pg_catalog.pg_advisory_xact_lock(1767993713, -2);
+  SELECT COALESCE(pg_catalog.array_agg(r.region ORDER BY r.region), '{}')
+    INTO disabled FROM public.aws_regions r WHERE NOT r.is_enabled;
+  IF disabled IS DISTINCT FROM public.iasql_disabled_regions() THEN
+    EXECUTE pg_catalog.format(
+      'CREATE OR REPLACE FUNCTION public.iasql_disabled_regions() RETURNS pg_catalog.text[] '
+      'LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
+      pg_catalog.format('SELECT %L::pg_catalog.text[]', disabled));
+  END IF;
+  RETURN NULL;
+END $$;
+
+-- An aws_regions older than its trigger gets it; either way what it holds
+-- now is what iasql_disabled_regions says.
+DO $$
+BEGIN
+  IF to_regclass('public.aws_regions') IS NOT NULL THEN
+    IF NOT EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = 'public.aws_regions'::regclass
+                     AND g.tgname = 'aws_regions_follow') THEN
+      CREATE TRIGGER aws_regions_follow AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+        ON public.aws_regions FOR EACH STATEMENT EXECUTE FUNCTION public.iasql_regions_follow();
+    END IF;
+    UPDATE public.aws_regions SET is_enabled = is_enabled WHERE false;
+  END IF;
+END $$;
+
 -- The capture functions of resource table t, made (again) by
 -- iasql_attach_capture and by `iasql init`: iasql_capture_insert_<t>,
 -- iasql_capture_update_<t> and iasql_capture_delete_<t>, the statement
@@ -404,7 +456,7 @@ END $$;
 -- the functions exist while the table does (made when its module is
 -- installed, dropped with the table), so their existence is the table's
 -- registration. A table with a region column checks the rule
--- <t>_region_enabled in the same INSERT, as a join with aws_regions.
+-- <t>_region_enabled in the same INSERT, against iasql_disabled_regions.
 --
 -- They have no SET search_path (setting and restoring it cost a single-row
 -- INSERT more than the audit row's indexes), so they run in the caller's,
@@ -427,7 +479,6 @@ DECLARE
   guard text;
   image text := 'pg_catalog.to_json(n)';
   image_update text := 'pg_catalog.to_json(n)';
-  region_join text := '';
   body text;
   op text;
 BEGIN
@@ -452,18 +503,19 @@ BEGIN
   END IF;$g$, tname);
   IF regional THEN
     -- a row into a disabled region; for an UPDATE, a row moved into one
-    image := format($r$CASE WHEN r.is_enabled IS NOT FALSE
+    image := format($r$CASE WHEN n.region IS NULL
+              OR NOT n.region OPERATOR(pg_catalog.=) ANY (public.iasql_disabled_regions())
               OR public.iasql_audit_origin() OPERATOR(pg_catalog.<>) 'user'
             THEN pg_catalog.to_json(n)
             ELSE public.iasql_region_refused(%L::pg_catalog.text, n.id::pg_catalog.int8,
                                              n.region::pg_catalog.text) END$r$, tname);
-    image_update := format($r$CASE WHEN r.is_enabled IS NOT FALSE
+    image_update := format($r$CASE WHEN n.region IS NULL
+              OR NOT n.region OPERATOR(pg_catalog.=) ANY (public.iasql_disabled_regions())
               OR n.region OPERATOR(pg_catalog.=) p.region
               OR public.iasql_audit_origin() OPERATOR(pg_catalog.<>) 'user'
             THEN pg_catalog.to_json(n)
             ELSE public.iasql_region_refused(%L::pg_catalog.text, n.id::pg_catalog.int8,
                                              n.region::pg_catalog.text) END$r$, tname);
-    region_join := E'\n    LEFT JOIN public.aws_regions r ON r.region OPERATOR(pg_catalog.=) n.region';
   END IF;
   FOREACH op IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
     body := CASE op
@@ -471,15 +523,15 @@ BEGIN
   INSERT INTO public.iasql_audit_log (origin, table_name, op, row_id, new_row)
   SELECT public.iasql_audit_origin(), %L, 'INSERT', n.id,
          %s
-    FROM iasql_new n%s;$i$, tname, image, region_join)
+    FROM iasql_new n;$i$, tname, image)
       -- An UPDATE that changes nothing is not a change and is not recorded
       -- (record = is IS DISTINCT FROM for whole rows: NULL fields are equal).
       WHEN 'update' THEN format($u$
   INSERT INTO public.iasql_audit_log (origin, table_name, op, row_id, old_row, new_row)
   SELECT public.iasql_audit_origin(), %L, 'UPDATE', n.id, pg_catalog.to_json(p),
          %s
-    FROM iasql_old p JOIN iasql_new n ON n.id OPERATOR(pg_catalog.=) p.id%s
-   WHERE NOT (p OPERATOR(pg_catalog.=) n);$u$, tname, image_update, region_join)
+    FROM iasql_old p JOIN iasql_new n ON n.id OPERATOR(pg_catalog.=) p.id
+   WHERE NOT (p OPERATOR(pg_catalog.=) n);$u$, tname, image_update)
       ELSE format($d$
   INSERT INTO public.iasql_audit_log (origin, table_name, op, row_id, old_row)
   SELECT public.iasql_audit_origin(), %L, 'DELETE', p.id, pg_catalog.to_json(p)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "common/cm_json.h"
@@ -194,6 +195,18 @@ void jnl_free(jnl *j)
         mdb_env_close(j->env);
     free(j->dir);
     free(j);
+}
+
+void jnl_release(jnl *j)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (!j || mdb_env_info(j->env, &info) || mdb_env_stat(j->env, &st) || !info.me_mapaddr)
+        return;
+    size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+    if (used > info.me_mapsize)
+        used = info.me_mapsize;
+    (void)madvise(info.me_mapaddr, used, MADV_DONTNEED);
 }
 
 const char *jnl_dir(const jnl *j)

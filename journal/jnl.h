@@ -88,6 +88,11 @@ typedef struct jnl_res {
 int jnl_open(jnl **out, const char *dir, cm_err *err);
 void jnl_free(jnl *j);
 const char *jnl_dir(const jnl *j);
+/* Drops the journal's pages from this process's resident set. They stay
+ * in the page cache and are mapped again, unchanged, when next read: the
+ * map is read-only and shared, so nothing is lost, only the engine's RSS
+ * stops counting pages a poll read once. */
+void jnl_release(jnl *j);
 
 int jnl_txn_begin(jnl *j, bool write, jnl_txn **out, cm_err *err);
 int jnl_txn_commit(jnl_txn *t, cm_err *err);

@@ -27,6 +27,11 @@ END $$;
 CREATE CONSTRAINT TRIGGER aws_regions_one_default AFTER INSERT OR UPDATE OR DELETE ON aws_regions
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION aws_regions_check_default();
 
+-- The capture functions read the disabled regions as a constant
+-- (iasql_disabled_regions, schema.sql), which this keeps.
+CREATE TRIGGER aws_regions_follow AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aws_regions
+  FOR EACH STATEMENT EXECUTE FUNCTION iasql_regions_follow();
+
 CREATE FUNCTION default_aws_region() RETURNS text
 LANGUAGE sql STABLE AS $$ SELECT region FROM aws_regions WHERE is_default $$;
 

@@ -586,6 +586,53 @@ static void test_disabled_region_refused(void **state)
     assert_true(
         it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'eu-west-3'", 0, NULL));
     assert_true(it_ok(e, "UPDATE queue SET region = 'eu-west-3' WHERE name = 'lk-on'", 0, NULL));
+
+    /* Another session has already planned its capture (the disabled regions
+     * folded in as a constant); a region disabled by this one afterwards is
+     * refused there too, and enabled again, goes. */
+    PGconn *other = session(e);
+    run(other, "INSERT INTO queue (name, region) VALUES ('lk-other-1', 'eu-west-3')");
+    assert_true(
+        it_ok(e, "UPDATE aws_regions SET is_enabled = false WHERE region = 'eu-west-3'", 0, NULL));
+    msg =
+        it_conn_error(other, "INSERT INTO queue (name, region) VALUES ('lk-other-2', 'eu-west-3')");
+    if (!msg || !strstr(msg, "region eu-west-3 is not enabled"))
+        fail_msg("insert into a region disabled after the session's first insert: %s",
+                 msg ? msg : "accepted");
+    run(other, "INSERT INTO queue (name) VALUES ('lk-other-3')");
+    assert_true(
+        it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'eu-west-3'", 0, NULL));
+    run(other, "INSERT INTO queue (name, region) VALUES ('lk-other-2', 'eu-west-3')");
+
+    /* Two sessions changing aws_regions at once both go, one after the other. */
+    run(other, "BEGIN");
+    run(other, "UPDATE aws_regions SET is_enabled = false WHERE region = 'eu-west-3'");
+    PGconn *third = session(e);
+    assert_int_equal(PQsendQuery(third, "INSERT INTO aws_regions (region, is_enabled) VALUES "
+                                        "('ap-east-1', false) ON CONFLICT (region) DO UPDATE "
+                                        "SET is_enabled = false"),
+                     1);
+    it_sleep_ms(300);
+    run(other, "COMMIT");
+    PGresult *r;
+    bool ok = true;
+    while ((r = PQgetResult(third))) {
+        ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            fprintf(stderr, "concurrent aws_regions change: %s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    assert_true(ok);
+    msg = it_conn_error(third, "INSERT INTO queue (name, region) VALUES ('lk-third', 'ap-east-1')");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "region ap-east-1 is not enabled"));
+    msg = it_sql_error(e, "INSERT INTO queue (name, region) VALUES ('lk-third', 'eu-west-3')");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "region eu-west-3 is not enabled"));
+    PQfinish(third);
+    PQfinish(other);
+    assert_true(
+        it_ok(e, "UPDATE aws_regions SET is_enabled = true WHERE region = 'eu-west-3'", 0, NULL));
 }
 
 /* A resource made again (a rollback re-creates a deleted VPC) is described
