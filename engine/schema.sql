@@ -628,17 +628,21 @@ DROP FUNCTION IF EXISTS iasql_audit_insert(), iasql_audit_update(), iasql_audit_
 -- Tags as AWS accepts them: an object of at most 50 string values, keys of
 -- 1 to 128 characters not starting with "aws:" (AWS's own) or "iasql:" (the
 -- engine's own), values up to 256 characters.
+-- PL/pgSQL, not SQL: every resource table checks it, and the planner
+-- parses an SQL function's body again for every statement (to try to
+-- inline it), where PL/pgSQL's plan lasts the session.
 CREATE OR REPLACE FUNCTION iasql_tags_valid(t jsonb) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT jsonb_typeof(t) = 'object'
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN jsonb_typeof(t) = 'object'
      AND (SELECT count(*) <= 50
-                 AND coalesce(bool_and(jsonb_typeof(value) = 'string'
-                                       AND length(key) BETWEEN 1 AND 128
-                                       AND length(value #>> '{}') <= 256
-                                       AND key NOT LIKE 'aws:%'
-                                       AND key NOT LIKE 'iasql:%'), true)
-            FROM jsonb_each(t))
-$$;
+                 AND coalesce(bool_and(jsonb_typeof(e.value) = 'string'
+                                       AND length(e.key) BETWEEN 1 AND 128
+                                       AND length(e.value #>> '{}') <= 256
+                                       AND e.key NOT LIKE 'aws:%'
+                                       AND e.key NOT LIKE 'iasql:%'), true)
+            FROM jsonb_each(t) e);
+END $$;
 
 -- How many tags a user may set on a resource the engine makes: AWS allows
 -- 50 in all, and the engine adds its own (iasql:owner everywhere, and

@@ -32,7 +32,13 @@ CREATE CONSTRAINT TRIGGER aws_regions_one_default AFTER INSERT OR UPDATE OR DELE
 CREATE TRIGGER aws_regions_follow AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aws_regions
   FOR EACH STATEMENT EXECUTE FUNCTION iasql_regions_follow();
 
+-- PL/pgSQL, whose plan lasts the session: every INSERT into a table with a
+-- region calls it, and an SQL function is parsed and planned again for
+-- each statement.
 CREATE FUNCTION default_aws_region() RETURNS text
-LANGUAGE sql STABLE AS $$ SELECT region FROM aws_regions WHERE is_default $$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT r.region FROM aws_regions r WHERE r.is_default);
+END $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON aws_regions TO iasql_user;
