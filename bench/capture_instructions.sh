@@ -64,6 +64,11 @@ END $$;
 CREATE TRIGGER bench_floor_audit AFTER INSERT ON bench_floor
   FOR EACH ROW EXECUTE FUNCTION bench_floor_audit();
 SQL
+# CAPTURE_VARIANT: a file of SQL run now, as the engine's role, to measure
+# a variant of a function or trigger against the same copy.
+if [ -n "${CAPTURE_VARIANT:-}" ]; then
+  psql "$DB user=iasql_engine" -q -v ON_ERROR_STOP=1 -f "$CAPTURE_VARIANT"
+fi
 kill "$ENGINE"
 wait "$ENGINE" 2>/dev/null || true
 ENGINE=
