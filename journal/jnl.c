@@ -27,6 +27,7 @@ struct jnl {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
     char *dir;
+    char *data_path; /* data.mdb's absolute path, as /proc/self/maps names it */
 };
 
 struct jnl_txn {
@@ -160,6 +161,12 @@ int jnl_open(jnl **out, const char *dir, cm_err *err)
         return code;
     }
 
+    char real[4096];
+    if (realpath(dir, real)) {
+        size_t rl = strlen(real);
+        if ((j->data_path = malloc(rl + sizeof "/data.mdb")))
+            snprintf(j->data_path, rl + sizeof "/data.mdb", "%s/data.mdb", real);
+    }
     int trc = jnl_check_size(j, err);
     if (trc) {
         jnl_free(j);
@@ -193,20 +200,38 @@ void jnl_free(jnl *j)
         return;
     if (j->env)
         mdb_env_close(j->env);
+    free(j->data_path);
     free(j->dir);
     free(j);
 }
 
+/* LMDB does not say where it mapped the file (mdb_env_info's me_mapaddr is
+ * only set for MDB_FIXEDMAP): the process's own map of it does. The
+ * mapping moves only when the map is resized, so it is looked up on each
+ * call, a read of /proc/self/maps. */
 void jnl_release(jnl *j)
 {
-    MDB_envinfo info;
-    MDB_stat st;
-    if (!j || mdb_env_info(j->env, &info) || mdb_env_stat(j->env, &st) || !info.me_mapaddr)
+    if (!j || !j->data_path)
         return;
-    size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
-    if (used > info.me_mapsize)
-        used = info.me_mapsize;
-    (void)madvise(info.me_mapaddr, used, MADV_DONTNEED);
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    size_t plen = strlen(j->data_path);
+    while (getline(&line, &cap, f) > 0) {
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n')
+            line[--n] = 0;
+        if (n < plen || strcmp(line + n - plen, j->data_path) != 0 ||
+            (n > plen && line[n - plen - 1] != ' '))
+            continue;
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > lo)
+            (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    free(line);
+    fclose(f);
 }
 
 const char *jnl_dir(const jnl *j)

@@ -220,6 +220,61 @@ static void test_jnl_state_records(void **state)
     jnl_free(j);
 }
 
+/* This process's resident pages of mapped files, in kB. */
+static long rss_file_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    assert_non_null(f);
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "RssFile:", 8) == 0)
+            kb = atol(line + 8);
+    fclose(f);
+    return kb;
+}
+
+/* jnl_release drops the pages a read mapped in, and what was read is
+ * read again, the same, afterwards. */
+static void test_jnl_release(void **state)
+{
+    jnl *j;
+    cm_err err = {0};
+    jnl_txn *t;
+    assert_int_equal(jnl_open(&j, *state, &err), 0);
+    static char img[3000];
+    memset(img, 'x', sizeof img);
+    assert_int_equal(jnl_txn_begin(j, true, &t, &err), 0);
+    for (uint64_t i = 1; i <= 5000; i++) {
+        img[0] = (char)('a' + i % 26);
+        assert_int_equal(jnl_state_set(t, 1, "rule", i, img, sizeof img, &err), 0);
+    }
+    assert_int_equal(jnl_txn_commit(t, &err), 0);
+    jnl_release(j);
+    long before = rss_file_kb();
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(jnl_txn_begin(j, false, &t, &err), 0);
+        for (uint64_t i = 1; i <= 5000; i++) {
+            jnl_str v;
+            assert_int_equal(jnl_idx_get(t, JNL_IDX_STATE, "rule", i, &v, &err), 0);
+            assert_int_equal(v.len, sizeof img);
+            assert_int_equal(v.ptr[0], 'a' + i % 26);
+            assert_int_equal(v.ptr[v.len - 1], 'x');
+        }
+        jnl_txn_abort(t);
+        long read = rss_file_kb();
+        /* 5,000 images of 3,000 bytes: about 15 MB of pages read */
+        if (read - before < 10000)
+            fail_msg("reading the states mapped %ld kB", read - before);
+        jnl_release(j);
+        long after = rss_file_kb();
+        if (after - before > 2000)
+            fail_msg("after the release %ld kB of %ld stay resident", after - before,
+                     read - before);
+    }
+    jnl_free(j);
+}
+
 static void test_jnl_damaged_records(void **state)
 {
     (void)state;
@@ -327,6 +382,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jnl_commit_points, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_jnl_resource_index, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(test_jnl_state_records, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(test_jnl_release, make_dir, remove_dir),
         cmocka_unit_test(test_jnl_damaged_records),
         cmocka_unit_test(test_jnl_format_dump),
         cmocka_unit_test(test_jnl_format_names),
