@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,9 @@ struct jnl {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
     char *dir;
-    char *data_path; /* data.mdb's absolute path, as /proc/self/maps names it */
+    char *data_path;          /* data.mdb's absolute path, as /proc/self/maps names it */
+    uintptr_t map_lo, map_hi; /* where it is mapped (jnl_release) */
+    size_t map_size;          /* the map's size when that was looked up */
 };
 
 struct jnl_txn {
@@ -205,33 +208,48 @@ void jnl_free(jnl *j)
     free(j);
 }
 
-/* LMDB does not say where it mapped the file (mdb_env_info's me_mapaddr is
- * only set for MDB_FIXEDMAP): the process's own map of it does. The
- * mapping moves only when the map is resized, so it is looked up on each
- * call, a read of /proc/self/maps. */
-void jnl_release(jnl *j)
+/* Where the map of data.mdb is, from /proc/self/maps: LMDB does not say
+ * (mdb_env_info's me_mapaddr is set only for MDB_FIXEDMAP). */
+static void find_map(jnl *j)
 {
-    if (!j || !j->data_path)
-        return;
-    FILE *f = fopen("/proc/self/maps", "r");
+    j->map_lo = j->map_hi = 0;
+    FILE *f = j->data_path ? fopen("/proc/self/maps", "r") : NULL;
     if (!f)
         return;
     char *line = NULL;
-    size_t cap = 0;
-    size_t plen = strlen(j->data_path);
+    size_t cap = 0, plen = strlen(j->data_path);
     while (getline(&line, &cap, f) > 0) {
         size_t n = strlen(line);
         if (n && line[n - 1] == '\n')
             line[--n] = 0;
-        if (n < plen || strcmp(line + n - plen, j->data_path) != 0 ||
-            (n > plen && line[n - plen - 1] != ' '))
+        if (n <= plen || line[n - plen - 1] != ' ' || strcmp(line + n - plen, j->data_path) != 0)
             continue;
         unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > lo)
-            (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi > lo) {
+            j->map_lo = (uintptr_t)lo;
+            j->map_hi = (uintptr_t)hi;
+            break;
+        }
     }
     free(line);
     fclose(f);
+}
+
+/* The map moves only when LMDB resizes it, so it is looked up again only
+ * when the map's size has changed (the engine sets the size once, at
+ * jnl_open; a stale range could name other memory, and MADV_DONTNEED on
+ * anonymous memory would clear it). */
+void jnl_release(jnl *j)
+{
+    MDB_envinfo info;
+    if (!j || mdb_env_info(j->env, &info))
+        return;
+    if (!j->map_hi || info.me_mapsize != j->map_size) {
+        find_map(j);
+        j->map_size = info.me_mapsize;
+    }
+    if (j->map_hi)
+        (void)madvise((void *)j->map_lo, j->map_hi - j->map_lo, MADV_DONTNEED);
 }
 
 const char *jnl_dir(const jnl *j)
