@@ -83,7 +83,7 @@ q "SELECT count(*) FROM iasql_commit('poll bench')" >/dev/null
 echo "made in $((SECONDS - t0)) s"
 
 declare -A n=([bucket]=$NB [bucket_website]=$NB [queue]=$NQ [iam_role]=$NR [topic]=$NT [parameter]=$NT
-  [log_group]=$NT [hosted_zone]=$NZ [resource_record_set]=$(q "SELECT count(*) FROM resource_record_set")) rot full
+  [log_group]=$NT [hosted_zone]=$NZ [resource_record_set]=$(q "SELECT count(*) FROM resource_record_set")) rot rot70 full
 measure() { # into-array-name
   local from t
   from=$(wc -l <"$LOG")
@@ -94,6 +94,15 @@ measure() { # into-array-name
   done
 }
 measure rot
+# The S3 tables are dear (seven reads a bucket's turn): under the default
+# --poll-deep the engine gives them 70 slots, not 50 (docs/poll.md). A deep
+# interval given is kept as given, so their default cost is measured with
+# the 70 slots given.
+stop_engine
+start_engine "$P" $((84 * P))
+ALL_TABLES=$TABLES TABLES="bucket bucket_website"
+measure rot70
+TABLES=$ALL_TABLES
 stop_engine
 start_engine "$P" "$P"
 measure full
@@ -149,6 +158,10 @@ for t in $TABLES; do
     "$(awk -v a="${rot[$t]}" -v b="${n[$t]}" 'BEGIN {printf "%.3f", a / b}')" "${full[$t]}" \
     "$(awk -v a="${full[$t]}" -v b="${n[$t]}" 'BEGIN {printf "%.3f", a / b}')"
 done
+for t in bucket bucket_website; do
+  printf '%-14s %9s %13s %9s   (70 slots, as under the default --poll-deep)\n' "$t" "${n[$t]}" \
+    "${rot70[$t]}" "$(awk -v a="${rot70[$t]}" -v b="${n[$t]}" 'BEGIN {printf "%.3f", a / b}')"
+done
 printf '\nseen after a change made outside (seconds):\n'
 printf '  bucket: tag %s, versioning %s, a new bucket %s\n' "$lat_bucket_tag" "$lat_bucket_setting" "$lat_bucket_new"
 printf '  queue:  tag %s, an attribute %s\n' "$lat_queue_tag" "$lat_queue_setting"
@@ -159,6 +172,7 @@ cat >bench/results/poll_cost.json <<EOF
 {"poll_s": $P, "poll_deep_s": $DEEP,
  "resources": {$(for t in $TABLES; do printf '"%s": %s, ' "$t" "${n[$t]}"; done | sed 's/, $//')},
  "quiet_poll_requests": {$(for t in $TABLES; do printf '"%s": %s, ' "$t" "${rot[$t]}"; done | sed 's/, $//')},
+ "quiet_poll_requests_70_slots": {"bucket": ${rot70[bucket]}, "bucket_website": ${rot70[bucket_website]}},
  "full_poll_requests": {$(for t in $TABLES; do printf '"%s": %s, ' "$t" "${full[$t]}"; done | sed 's/, $//')},
  "seen_s": {"bucket_tag": "$lat_bucket_tag", "bucket_versioning": "$lat_bucket_setting",
             "bucket_new": "$lat_bucket_new", "queue_tag": "$lat_queue_tag",
