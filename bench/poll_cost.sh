@@ -144,8 +144,9 @@ lat_role_listed=$(seen "SELECT description FROM iam_role WHERE role_name = 'pc-7
 iam "Action=TagRole&RoleName=pc-7&Tags.member.1.Key=team&Tags.member.1.Value=web"
 lat_role_tag=$(seen "SELECT tags->>'team' FROM iam_role WHERE role_name = 'pc-7'" web)
 
-zid=$(q "SELECT hosted_zone_id FROM hosted_zone WHERE domain_name = 'pc-1.example.com'")
+zid=$(q "SELECT hosted_zone_id FROM hosted_zone WHERE domain_name = 'pc-1.example.com.'") # names are kept absolute
 zid=${zid#/hostedzone/}
+[ -n "$zid" ] || { echo "poll_cost: no zone pc-1.example.com." >&2; exit 1; }
 curl -s -o /dev/null --aws-sigv4 "aws:amz:us-east-1:route53" -u bench:bench -X POST -H 'Content-Type: application/xml' \
   "$MOTO_URL/2013-04-01/hostedzone/$zid/rrset" --data-binary '<ChangeResourceRecordSetsRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><ChangeBatch><Changes><Change><Action>CREATE</Action><ResourceRecordSet><Name>new.pc-1.example.com</Name><Type>A</Type><TTL>60</TTL><ResourceRecords><ResourceRecord><Value>192.0.2.9</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>'
 lat_record_new=$(seen "SELECT count(*) FROM resource_record_set WHERE name LIKE 'new.pc-1.example.com%'" 1)
