@@ -22,10 +22,8 @@ cd "$ROOT"
 FEW=${CAPTURE_FEW:-20}
 MANY=${CAPTURE_MANY:-220}
 command -v valgrind >/dev/null || { echo "capture_instructions: valgrind is not installed" >&2; exit 1; }
-bash tests/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-make -C build -j"$(nproc)" >/dev/null
-source tests/services.sh
+source bench/lib.sh
+bench_build
 WORK=$(mktemp -d /tmp/iasql-capi.XXXXXX)
 cleanup() {
   if [ -n "${ENGINE:-}" ]; then kill "$ENGINE" 2>/dev/null || true; wait "$ENGINE" 2>/dev/null || true; fi
@@ -34,17 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 iasql_services_start moto
-psql "$IASQL_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE iasql_capi"
-DB="$IASQL_PG_CONNINFO dbname=iasql_capi"
-build/iasql init "$DB" >/dev/null
-AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_ENDPOINT_URL="$MOTO_URL" \
-  build/iasql run "$DB user=iasql_engine" --journal "$IASQL_RUN_DIR/journal" --poll off \
-  2>"$IASQL_RUN_DIR/engine.log" &
-ENGINE=$!
-for _ in $(seq 100); do
-  [ "$(psql "$DB" -tAc "SELECT engine FROM iasql_status" 2>/dev/null)" = running ] && break
-  sleep 0.1
-done
+bench_db iasql_capi
 psql "$DB" -qc "SELECT * FROM iasql_install('aws_s3')" >/dev/null
 psql "$DB" -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE bench_plain (LIKE bucket INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
