@@ -52,6 +52,19 @@ static void make_plain_copy(PGconn *c)
     must(c, "CREATE TABLE bench_plain (LIKE bucket INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
             "INCLUDING INDEXES)");
     must(c, "ALTER TABLE bench_plain ADD FOREIGN KEY (region) REFERENCES aws_regions (region)");
+    /* the floor: the same copy with a plain PL/pgSQL row trigger writing one
+     * audit row of the same shape (no definer, no rules) */
+    must(c, "DROP TABLE IF EXISTS bench_floor, bench_floor_log");
+    must(c, "CREATE TABLE bench_floor (LIKE bucket INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+            "INCLUDING INDEXES)");
+    must(c, "ALTER TABLE bench_floor ADD FOREIGN KEY (region) REFERENCES aws_regions (region)");
+    must(c, "CREATE TABLE bench_floor_log (LIKE iasql_audit_log INCLUDING DEFAULTS "
+            "INCLUDING IDENTITY INCLUDING INDEXES)");
+    must(c, "CREATE OR REPLACE FUNCTION bench_floor_audit() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN INSERT INTO bench_floor_log (origin, table_name, op, row_id, new_row) "
+            "VALUES ('user', TG_TABLE_NAME, 'INSERT', NEW.id, to_json(NEW)); RETURN NULL; END $$");
+    must(c, "CREATE TRIGGER bench_floor_audit AFTER INSERT ON bench_floor "
+            "FOR EACH ROW EXECUTE FUNCTION bench_floor_audit()");
 }
 
 static const char *bulk_sql(const char *table, int n, char *buf, size_t size)
@@ -98,8 +111,7 @@ static double insert_block(PGconn *c, const char *table, int pair, int n)
     int64_t t0 = cm_mono_us();
     for (int i = 0; i < n; i++) {
         char name[64];
-        snprintf(name, sizeof name, "single-%s-%d-%d",
-                 table[0] == 'b' && table[1] == 'e' ? "plain" : "captured", pair, i);
+        snprintf(name, sizeof name, "single-%d-%d-%c", pair, i, table[1] == 'e' ? 'c' : 'b');
         const char *p[] = {name};
         cm_err err = {0};
         if (cm_pg_run(c, &err, sql, 1, p)) {
@@ -113,19 +125,26 @@ static double insert_block(PGconn *c, const char *table, int pair, int n)
 static void capture_single(PGconn *c, json_t *out)
 {
     enum { PAIRS = 30, BLOCK = 100 };
-    double ratio[PAIRS], with[PAIRS], without[PAIRS];
+    double ratio[PAIRS], with[PAIRS], without[PAIRS], floor_ratio[PAIRS];
     for (int r = 0; r < PAIRS; r++) {
         without[r] = insert_block(c, "bench_plain", r, BLOCK);
+        floor_ratio[r] = insert_block(c, "bench_floor", r, BLOCK) / without[r];
         with[r] = insert_block(c, "bucket", r, BLOCK);
         ratio[r] = with[r] / without[r];
     }
     must(c, "DELETE FROM bench_plain");
+    must(c, "DELETE FROM bench_floor");
+    must(c, "DELETE FROM bench_floor_log");
     must(c, "SET session_replication_role = replica");
     must(c, "DELETE FROM bucket");
     must(c, "SET session_replication_role = origin");
     double q = median(ratio, PAIRS), w = median(with, PAIRS), wo = median(without, PAIRS);
+    double fq = median(floor_ratio, PAIRS);
     printf("%-52s %10.1f us / %.1f us, ratio %.2fx (target <= 1.1x)\n",
            "capture overhead, single-row autocommit INSERT", w, wo, q);
+    printf("%-52s %10s ratio %.2fx (the floor)\n",
+           "  a plain PL/pgSQL row trigger writing one audit row", "", fq);
+    json_object_set_new(out, "capture_single_floor_ratio", json_real(fq));
     json_object_set_new(out, "capture_single_us", json_real(w));
     json_object_set_new(out, "capture_single_plain_us", json_real(wo));
     json_object_set_new(out, "capture_single_ratio", json_real(q));
