@@ -519,7 +519,7 @@ static void note_known_handle(uint64_t id, const json_t *img, void *arg)
     if (!handle)
         return;
     char key[1024];
-    snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
+    mod_handle_key(key, sizeof key, region, handle);
     json_object_set_new(k->known, key, json_integer((json_int_t)id));
 }
 
@@ -561,7 +561,7 @@ static void parent_state(uint64_t id, const json_t *img, void *arg)
     if (!handle)
         return;
     char key[1024], ids[32];
-    snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
+    mod_handle_key(key, sizeof key, region, handle);
     snprintf(ids, sizeof ids, "%llu", (unsigned long long)id);
     json_object_set_new(a->by_id, ids, json_string(key));
     json_object_set_new(a->out, key,
@@ -579,7 +579,7 @@ static void child_state(uint64_t id, const json_t *img, void *arg)
         key = json_string_value(json_object_get(a->by_id, ids));
     } else if (json_is_string(v)) { /* the parent's handle */
         const char *region = cm_json_str(img, "region");
-        snprintf(buf, sizeof buf, "%s/%s", region ? region : "", json_string_value(v));
+        mod_handle_key(buf, sizeof buf, region, json_string_value(v));
         key = buf;
     }
     json_t *count = key ? json_object_get(a->out, key) : NULL;
@@ -818,7 +818,7 @@ static void note_handle(json_t *set, const mod_table *t, const json_t *img)
         return;
     const char *region = cm_json_str(img, "region");
     char key[1024];
-    snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
+    mod_handle_key(key, sizeof key, region, handle);
     json_t *of = json_object_get(set, t->name);
     if (!of)
         json_object_set_new(set, t->name, of = json_object());

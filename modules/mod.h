@@ -70,6 +70,9 @@ typedef struct mod_deep {
      * not in it is listed. NULL: every parent is listed. */
     const json_t *parents;
 } mod_deep;
+/* The key of a resource in mod_deep's known and parents, and in the
+ * poller's sets of resources: "region/handle", region "" when NULL. */
+void mod_handle_key(char *buf, size_t size, const char *region, const char *handle);
 /* The rotation for the next listings through ctx (borrowed; NULL: every
  * resource in full, as iasql_sync() and an install read). */
 void mod_ctx_set_deep(mod_ctx *ctx, const mod_deep *deep);

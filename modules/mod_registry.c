@@ -65,6 +65,11 @@ const mod_column *mod_column_find(const mod_table *t, const char *name)
     return NULL;
 }
 
+void mod_handle_key(char *buf, size_t size, const char *region, const char *handle)
+{
+    snprintf(buf, size, "%s/%s", region ? region : "", handle);
+}
+
 const mod_column *mod_ref_handle(const mod_table *t)
 {
     for (const mod_column *c = t->columns; c->name; c++)

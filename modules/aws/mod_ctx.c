@@ -77,7 +77,7 @@ bool mod_deep_wanted(const mod_ctx *ctx, const char *region, const char *handle)
     if (!region)
         region = "";
     char key[1024];
-    snprintf(key, sizeof key, "%s/%s", region, handle);
+    mod_handle_key(key, sizeof key, region, handle);
     const json_t *v = d->known ? json_object_get(d->known, key) : NULL;
     if (!v)
         return true;
@@ -100,7 +100,7 @@ bool mod_parent_wanted(const mod_ctx *ctx, const char *region, const char *handl
     if (!region)
         region = "";
     char key[1024];
-    snprintf(key, sizeof key, "%s/%s", region, handle);
+    mod_handle_key(key, sizeof key, region, handle);
     const json_t *v = json_object_get(d->parents, key);
     if (!json_is_integer(v))
         return true; /* unknown, new, or just changed by the engine */

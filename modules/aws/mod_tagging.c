@@ -92,7 +92,7 @@ bool mod_deep_known(const mod_ctx *ctx, const char *region, const char *handle)
     if (!d || d->nslots <= 1 || !d->known || !handle)
         return false;
     char key[1024];
-    snprintf(key, sizeof key, "%s/%s", region ? region : "", handle);
+    mod_handle_key(key, sizeof key, region, handle);
     return json_object_get(d->known, key) != NULL;
 }
 
