@@ -127,6 +127,12 @@ bool mod_deep_turn(const mod_ctx *ctx, const char *region, const char *handle);
  * (mod_parent_wanted said no): column = parent, region (NULL: none) and
  * MOD_UNLISTED_KEY. */
 json_t *mod_unlisted(const char *column, const char *parent, const char *region);
+/* The two together, as a listing by parent uses them: when this listing
+ * leaves parent out (mod_parent_wanted with count), appends its marker row
+ * to rows and is true; else false, and the parent's children are to be
+ * listed. */
+bool mod_parent_left_out(const mod_ctx *ctx, json_t *rows, const char *column, const char *region,
+                         const char *parent, long count);
 /* What a listing learnt of how a service answers, kept with the context
  * for its next listings (the poller's context lives as long as the
  * engine): 1 or 0 as set, -1 when never set. */

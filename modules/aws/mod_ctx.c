@@ -117,6 +117,15 @@ json_t *mod_unlisted(const char *column, const char *parent, const char *region)
     return row;
 }
 
+bool mod_parent_left_out(const mod_ctx *ctx, json_t *rows, const char *column, const char *region,
+                         const char *parent, long count)
+{
+    if (mod_parent_wanted(ctx, region, parent, count))
+        return false;
+    json_array_append_new(rows, mod_unlisted(column, parent, region));
+    return true;
+}
+
 int mod_ctx_note(const mod_ctx *ctx, const char *key)
 {
     const json_t *v = ctx->notes ? json_object_get(ctx->notes, key) : NULL;

@@ -422,9 +422,7 @@ static int route_api_item(mod_ctx *ctx, const char *region, const json_t *a, voi
     int rc = 0;
     /* under the poller's rotation by parent, a known API's routes are
      * listed in its turn (nothing here counts them) */
-    if (id && !mod_parent_wanted(ctx, region, id, -1))
-        json_array_append_new(arg, mod_unlisted("api", id, region));
-    else if (id)
+    if (id && !mod_parent_left_out(ctx, arg, "api", region, id, -1))
         rc = api_routes(ctx, region, id, arg, err);
     json_decref(row);
     return rc;

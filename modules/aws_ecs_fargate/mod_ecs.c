@@ -491,10 +491,8 @@ static int service_list_region(mod_ctx *ctx, const char *region, json_t *rows, c
             continue; /* no services to list */
         bool trusted = mod_ctx_note(ctx, COUNT_UNTRUSTED) != 1;
         long count = json_is_integer(n) && trusted ? (long)json_integer_value(n) : -1;
-        if (!mod_parent_wanted(ctx, region, name, count)) {
-            json_array_append_new(rows, mod_unlisted("cluster", name, region));
+        if (mod_parent_left_out(ctx, rows, "cluster", region, name, count))
             continue;
-        }
         size_t before = json_array_size(rows);
         rc = services_of_cluster(ctx, region, name, rows, err);
         if (!rc && rotating && json_is_integer(n) && json_integer_value(n) == 0 &&

@@ -109,10 +109,8 @@ static int perm_collect(mod_ctx *ctx, const char *region, const json_t *f, void 
     const char *fn = cm_json_str(f, "FunctionName"), *pkg = cm_json_str(f, "PackageType");
     if (!fn || (pkg && strcmp(pkg, "Zip") != 0))
         return 0;
-    if (!mod_parent_wanted(ctx, region, fn, -1)) {
-        json_array_append_new(pa->rows, mod_unlisted("function_name", fn, region));
+    if (mod_parent_left_out(ctx, pa->rows, "function_name", region, fn, -1))
         return 0;
-    }
     return policy_rows(ctx, region, fn, pa->rows, err);
 }
 

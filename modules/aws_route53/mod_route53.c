@@ -738,10 +738,8 @@ static int rr_zone(mod_ctx *ctx, xmlNodePtr zone, void *rows, cm_err *err)
     long n = aws_xml_child_text(zone, "ResourceRecordSetCount", count, sizeof count)
                  ? strtol(count, NULL, 10)
                  : -1;
-    if (!mod_parent_wanted(ctx, "", bare_zone_id(id), n)) {
-        json_array_append_new(rows, mod_unlisted("parent_hosted_zone", bare_zone_id(id), NULL));
+    if (mod_parent_left_out(ctx, rows, "parent_hosted_zone", NULL, bare_zone_id(id), n))
         return 0;
-    }
     json_t *name = name_json(zone, "Name");
     rr_page pg = {.zone_id = bare_zone_id(id), .zone_name = json_string_value(name), .rows = rows};
     int rc = rr_each(ctx, &pg, err);

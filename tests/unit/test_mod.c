@@ -158,6 +158,17 @@ static void test_rotation_by_parent(void **state)
         assert_true(mod_parent_wanted(&ctx, "q", "p1", -1));    /* another region's */
         assert_true(mod_parent_wanted(&ctx, "r", NULL, -1));
     }
+    /* left out: the marker row appended; listed: nothing appended */
+    json_t *rows = json_array();
+    d.slot = (s1 + 1) % 4;
+    assert_true(mod_parent_left_out(&ctx, rows, "cluster", "r", "p1", 2));
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(cm_json_str(json_array_get(rows, 0), "cluster"), "p1");
+    assert_string_equal(cm_json_str(json_array_get(rows, 0), "region"), "r");
+    assert_false(mod_parent_left_out(&ctx, rows, "cluster", "r", "p1", 3));
+    assert_false(mod_parent_left_out(&ctx, rows, "cluster", "r", "new", -1));
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
     d.nslots = 1; /* one slot: every poll lists everything */
     assert_true(mod_parent_wanted(&ctx, "r", "p1", -1));
     json_decref(parents);
