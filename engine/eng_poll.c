@@ -29,8 +29,8 @@ typedef struct poll_job {
     mod_deep deep;  /* the rotation of its deep reads (known, parents: owned) */
     json_t *seen;   /* a table listed by parent: the parents known when it began */
     bool taken;     /* its listing is taken in */
-    json_t *rows;   /* NULL after success: the answers were the memo's */
-    cap_listing in; /* rows as text, made on the listing's thread */
+    cap_listing in; /* the rows listed, as text made on the listing's thread; no
+                     * text after success: the answers were the memo's */
     int rc;
     cm_err err;
     int64_t us;        /* how long the listing took */
@@ -187,7 +187,6 @@ static void memo_regions(eng_poller *p, char **regions, size_t n)
 static void clear_jobs(eng_poller *p)
 {
     for (int i = 0; i < p->njobs; i++) {
-        json_decref(p->jobs[i].rows);
         cap_listing_clear(&p->jobs[i].in);
         mod_tape_free(p->jobs[i].tape);
         json_decref((json_t *)p->jobs[i].deep.known);
@@ -465,15 +464,15 @@ static void *list_main(void *arg)
         int64_t t0 = cm_mono_us();
         uint64_t r0 = mod_ctx_requests(p->ctx);
         mod_ctx_set_deep(p->ctx, &p->jobs[i].deep);
+        json_t *rows = NULL; /* NULL after success: the answers were the memo's */
         p->jobs[i].rc = mod_list_taped(p->ctx, t, (const char *const *)p->regions, p->nregions,
-                                       &p->jobs[i].tape, &p->jobs[i].rows, &p->jobs[i].err);
+                                       &p->jobs[i].tape, &rows, &p->jobs[i].err);
         mod_ctx_set_deep(p->ctx, NULL);
         /* Text until its turn: the next tables are listed beside it. */
-        if (!p->jobs[i].rc && p->jobs[i].rows)
-            p->jobs[i].rc = cap_listing_set(&p->jobs[i].in, t, p->jobs[i].rows, &p->jobs[i].err);
+        if (!p->jobs[i].rc && rows)
+            p->jobs[i].rc = cap_listing_set(&p->jobs[i].in, t, rows, &p->jobs[i].err);
         else
-            json_decref(p->jobs[i].rows);
-        p->jobs[i].rows = NULL;
+            json_decref(rows);
         p->jobs[i].us = cm_mono_us() - t0;
         p->jobs[i].requests = mod_ctx_requests(p->ctx) - r0;
     }
